@@ -1,0 +1,27 @@
+# Thin wrappers around cargo. Every target works on a fresh machine with the
+# Rust toolchain installed; see README.md.
+CARGO ?= cargo
+
+.PHONY: run test check fmt clippy bench emulate doc
+
+## run: the hub with embedded emulated printers (see README for what exists today)
+run:
+	$(CARGO) run --release -p printhub -- run
+
+## test: formatting, lints and every test in the workspace
+test: check
+
+check:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test --workspace
+
+fmt:
+	$(CARGO) fmt --all
+
+## bench: criterion benchmarks (medians in target/criterion)
+bench:
+	$(CARGO) bench -p printhub-raster
+
+doc:
+	$(CARGO) doc --workspace --no-deps

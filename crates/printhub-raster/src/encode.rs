@@ -1,0 +1,601 @@
+//! The job encoder: 1-bit labels in, the complete byte stream a Brother
+//! printer takes out.
+//!
+//! Configuration is a builder ([`JobOptions`]); [`Encoder::new`] validates it
+//! against the (model, media) pair once, and [`Encoder::encode`] /
+//! [`Encoder::write`] turn a list of labels into one job. The encoder follows
+//! Brother's raster command references wherever peer drivers deviate
+//! (shared vectors README, "Known deviations"):
+//!
+//! ```text
+//! 00 × invalidate_len | ESC @ | ESC i a 01 (models with mode switching)
+//! per label: [ESC i ! 00 (PT-P910BT)] ESC i z … | ESC i M | [ESC i A n] | [ESC i K]
+//!            | ESC i d | [M 02/00] | raster lines | 0C (more labels follow) or 1A (last)
+//! ```
+//!
+//! No `ESC i S` inside the job, no `ESC @` between labels (so chains and
+//! half-cut strips stay intact), `n9` = 0 for the first label and 1 after
+//! (2 for the last label on the PT-P900 family, as its manual says), and
+//! PackBits with the overflow rule.
+
+use crate::bitmap::Bitmap;
+use crate::command::*;
+use crate::media::{geometry, Geometry, Media, MediaError, MediaKind};
+use crate::model::{CompressionSupport, Family, Model};
+use crate::packbits;
+use thiserror::Error;
+
+/// When the cutter acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CutMode {
+    /// Never cut (the label is fed out; tear it off).
+    None,
+    /// Auto cut after every `n` labels (`ESC i M 40`, `ESC i A n`), and after the last.
+    Every(u8),
+    /// Cut only after the last label of the job.
+    #[default]
+    AtEnd,
+}
+
+/// Job options, built with chained setters. Defaults: cut after every label,
+/// no half cut, no chain, base resolution, the medium's default margin,
+/// compression where the model supports it, black only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobOptions {
+    cut: CutMode,
+    half_cut: bool,
+    chain: bool,
+    high_res: bool,
+    margin: Option<u16>,
+    mirror: bool,
+    compress: Option<bool>,
+    two_colour: bool,
+    quality: bool,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        JobOptions {
+            cut: CutMode::Every(1),
+            half_cut: false,
+            chain: false,
+            high_res: false,
+            margin: None,
+            mirror: false,
+            compress: None,
+            two_colour: false,
+            quality: false,
+        }
+    }
+}
+
+impl JobOptions {
+    /// Sets when the cutter acts.
+    pub fn cut(mut self, cut: CutMode) -> Self {
+        self.cut = cut;
+        self
+    }
+
+    /// Half cut between labels (PT models with a half cutter).
+    pub fn half_cut(mut self, on: bool) -> Self {
+        self.half_cut = on;
+        self
+    }
+
+    /// Chain printing: leave the last label in the printer (no final feed and cut),
+    /// so the next job does not waste a leading margin.
+    pub fn chain(mut self, on: bool) -> Self {
+        self.chain = on;
+        self
+    }
+
+    /// High resolution along the feed. Labels must then carry twice the raster lines.
+    pub fn high_res(mut self, on: bool) -> Self {
+        self.high_res = on;
+        self
+    }
+
+    /// Feed margin in dots at base resolution (`ESC i d`); doubled in high resolution.
+    pub fn margin(mut self, dots: u16) -> Self {
+        self.margin = Some(dots);
+        self
+    }
+
+    /// Ask the printer to mirror the print (`ESC i M` bit 7, PT only).
+    pub fn mirror(mut self, on: bool) -> Self {
+        self.mirror = on;
+        self
+    }
+
+    /// Force compression on or off (default: on where the model supports it).
+    pub fn compress(mut self, on: bool) -> Self {
+        self.compress = Some(on);
+        self
+    }
+
+    /// Black and red printing (QL-800 family on DK-22251).
+    pub fn two_colour(mut self, on: bool) -> Self {
+        self.two_colour = on;
+        self
+    }
+
+    /// Set the "prefer quality" flag of the print information (QL; not with two colours).
+    pub fn quality(mut self, on: bool) -> Self {
+        self.quality = on;
+        self
+    }
+
+    /// The cut mode.
+    pub fn cut_mode(&self) -> CutMode {
+        self.cut
+    }
+
+    /// Whether half cut is on.
+    pub fn is_half_cut(&self) -> bool {
+        self.half_cut
+    }
+
+    /// Whether chain printing is on.
+    pub fn is_chain(&self) -> bool {
+        self.chain
+    }
+
+    /// Whether high resolution is on.
+    pub fn is_high_res(&self) -> bool {
+        self.high_res
+    }
+
+    /// Whether two-colour printing is on.
+    pub fn is_two_colour(&self) -> bool {
+        self.two_colour
+    }
+}
+
+/// One label to print: its black layer and, for two-colour jobs, its red layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// Black ink; width = printable dots of the medium, one row per raster line.
+    pub black: Bitmap,
+    /// Red ink (two-colour jobs only), same size as `black`.
+    pub red: Option<Bitmap>,
+}
+
+impl Label {
+    /// A black-only label.
+    pub fn black(bitmap: Bitmap) -> Self {
+        Label {
+            black: bitmap,
+            red: None,
+        }
+    }
+}
+
+/// Why a job cannot be encoded. Every variant has a stable [`code`](EncodeError::code).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The model cannot take the medium.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// An option the model does not have.
+    #[error("{model} does not support {feature}")]
+    Unsupported {
+        /// Model name.
+        model: &'static str,
+        /// The feature asked for.
+        feature: &'static str,
+    },
+    /// `cut every n` outside the model's range.
+    #[error("cut every {n} labels is outside {min}..={max} on {model}")]
+    CutEvery {
+        /// Model name.
+        model: &'static str,
+        /// The value asked for.
+        n: u8,
+        /// Smallest accepted.
+        min: u8,
+        /// Largest accepted.
+        max: u8,
+    },
+    /// The job has no labels.
+    #[error("a job needs at least one label")]
+    NoLabels,
+    /// A label's width is not the printable width of the medium.
+    #[error("label {label} is {got} dots wide; {media} prints exactly {expected}")]
+    Width {
+        /// Label index (0-based).
+        label: usize,
+        /// Media id.
+        media: &'static str,
+        /// Printable dots.
+        expected: usize,
+        /// The label's width.
+        got: usize,
+    },
+    /// A label's length is outside what the model feeds.
+    #[error("label {label} has {got} raster lines; the model takes {min}..={max}")]
+    Length {
+        /// Label index (0-based).
+        label: usize,
+        /// The label's raster lines.
+        got: usize,
+        /// Minimum lines.
+        min: usize,
+        /// Maximum lines.
+        max: usize,
+    },
+    /// A die-cut label whose length is not the label's printable length.
+    #[error("label {label} has {got} raster lines; a {media} label has exactly {expected}")]
+    DieCutLength {
+        /// Label index (0-based).
+        label: usize,
+        /// Media id.
+        media: &'static str,
+        /// Expected lines.
+        expected: usize,
+        /// The label's lines.
+        got: usize,
+    },
+    /// A red layer on a black-only job, or a red layer of another size.
+    #[error("label {label}: {reason}")]
+    RedLayer {
+        /// Label index (0-based).
+        label: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl EncodeError {
+    /// Stable machine code.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            EncodeError::Media(e) => e.code(),
+            EncodeError::Unsupported { .. } => "unsupported_option",
+            EncodeError::CutEvery { .. } => "invalid_cut_every",
+            EncodeError::NoLabels => "no_labels",
+            EncodeError::Width { .. } => "label_width_mismatch",
+            EncodeError::Length { .. } => "label_length_out_of_range",
+            EncodeError::DieCutLength { .. } => "die_cut_length_mismatch",
+            EncodeError::RedLayer { .. } => "invalid_red_layer",
+        }
+    }
+}
+
+/// An encoder bound to one (model, medium, options) triple.
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    model: &'static Model,
+    media: &'static Media,
+    options: JobOptions,
+    geometry: Geometry,
+    compress: bool,
+}
+
+impl Encoder {
+    /// Validates the options for `model` and `media`.
+    pub fn new(
+        model: &'static Model,
+        media: &'static Media,
+        options: JobOptions,
+    ) -> Result<Self, EncodeError> {
+        let geometry = geometry(model, media)?;
+        let unsupported = |feature| EncodeError::Unsupported {
+            model: model.name,
+            feature,
+        };
+        match options.cut {
+            CutMode::Every(n) => {
+                if !model.auto_cut {
+                    return Err(unsupported("an automatic cutter"));
+                }
+                if let Some((min, max)) = model.cut_every {
+                    if n < min || n > max {
+                        return Err(EncodeError::CutEvery {
+                            model: model.name,
+                            n,
+                            min,
+                            max,
+                        });
+                    }
+                } else if n != 1 {
+                    return Err(unsupported("cutting every n labels"));
+                }
+            }
+            CutMode::AtEnd if !model.auto_cut => return Err(unsupported("an automatic cutter")),
+            CutMode::AtEnd | CutMode::None => {}
+        }
+        if options.half_cut && !model.half_cut {
+            return Err(unsupported("half cut"));
+        }
+        if options.chain && !model.chain {
+            return Err(unsupported("chain printing"));
+        }
+        if options.high_res && model.high_res_dpi.is_none() {
+            return Err(unsupported("high resolution"));
+        }
+        if options.mirror && !model.family.is_pt() {
+            return Err(unsupported("mirror printing"));
+        }
+        if options.two_colour {
+            if !model.two_colour {
+                return Err(unsupported("two-colour printing"));
+            }
+            if !media.two_colour {
+                return Err(unsupported("two-colour printing on this medium (load DK-22251, dk-62-red)"));
+            }
+        }
+        if options.high_res && media.kind.is_pt() && media.kind != MediaKind::Tape && model.family == Family::Pt560 {
+            // PT-P900 reference: high resolution on laminated TZe only.
+            return Err(unsupported("high resolution on heat-shrink tube"));
+        }
+        let compress = match (options.compress, model.compression) {
+            (Some(true), CompressionSupport::Unsupported) => return Err(unsupported("compression")),
+            (Some(on), _) => on,
+            (None, support) => support != CompressionSupport::Unsupported,
+        };
+        Ok(Encoder {
+            model,
+            media,
+            options,
+            geometry,
+            compress,
+        })
+    }
+
+    /// The geometry labels must match.
+    pub fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    /// Whether lines are PackBits-compressed.
+    pub fn compresses(&self) -> bool {
+        self.compress
+    }
+
+    /// Raster lines a label must have: `(min, max)`; equal for die-cut media.
+    pub fn line_range(&self) -> (usize, usize) {
+        let k = if self.options.high_res { 2 } else { 1 };
+        if self.geometry.label_lines > 0 {
+            let n = self.geometry.label_lines as usize * k;
+            (n, n)
+        } else {
+            (self.model.min_lines as usize * k, self.model.max_lines as usize * k)
+        }
+    }
+
+    /// Encodes `labels` as one job.
+    pub fn encode(&self, labels: &[Label]) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::new();
+        self.write(labels, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the job for `labels` to `out`. On error nothing is appended.
+    pub fn write(&self, labels: &[Label], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.validate(labels)?;
+        let bpl = self.geometry.bytes_per_line;
+        let planes = if self.options.two_colour { 2 } else { 1 };
+        let lines: usize = labels.iter().map(|l| l.black.height()).sum();
+        out.reserve(self.model.invalidate_len + 64 * labels.len() + lines * planes * (bpl + 4));
+
+        out.resize(out.len() + self.model.invalidate_len, 0x00);
+        out.extend_from_slice(&[ESC, b'@']);
+        if self.model.mode_switch {
+            out.extend_from_slice(&[ESC, b'i', b'a', 0x01]);
+        }
+        let mut line = vec![0u8; bpl];
+        let mut red_line = vec![0u8; bpl];
+        for (i, label) in labels.iter().enumerate() {
+            let last = i + 1 == labels.len();
+            self.write_page_header(i, last, label.black.height(), out);
+            for y in 0..label.black.height() {
+                place(label.black.row(y), &self.geometry, &mut line);
+                if self.options.two_colour {
+                    match &label.red {
+                        Some(red) => place(red.row(y), &self.geometry, &mut red_line),
+                        None => red_line.fill(0),
+                    }
+                    self.write_line(Some(0x01), &line, out);
+                    self.write_line(Some(0x02), &red_line, out);
+                } else {
+                    self.write_line(None, &line, out);
+                }
+            }
+            out.push(if last { PRINT_FEED } else { PRINT });
+        }
+        Ok(())
+    }
+
+    fn validate(&self, labels: &[Label]) -> Result<(), EncodeError> {
+        if labels.is_empty() {
+            return Err(EncodeError::NoLabels);
+        }
+        let expected = self.geometry.printable() as usize;
+        let (min, max) = self.line_range();
+        for (i, label) in labels.iter().enumerate() {
+            let got = label.black.width();
+            if got != expected {
+                return Err(EncodeError::Width {
+                    label: i,
+                    media: self.media.id,
+                    expected,
+                    got,
+                });
+            }
+            let lines = label.black.height();
+            if self.geometry.label_lines > 0 && lines != min {
+                return Err(EncodeError::DieCutLength {
+                    label: i,
+                    media: self.media.id,
+                    expected: min,
+                    got: lines,
+                });
+            }
+            if lines < min || lines > max {
+                return Err(EncodeError::Length {
+                    label: i,
+                    got: lines,
+                    min,
+                    max,
+                });
+            }
+            if let Some(red) = &label.red {
+                if !self.options.two_colour {
+                    return Err(EncodeError::RedLayer {
+                        label: i,
+                        reason: "a red layer needs two-colour printing",
+                    });
+                }
+                if red.width() != got || red.height() != lines {
+                    return Err(EncodeError::RedLayer {
+                        label: i,
+                        reason: "the red layer is not the size of the black layer",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_page_header(&self, index: usize, last: bool, lines: usize, out: &mut Vec<u8>) {
+        let model = self.model;
+        let media = self.media;
+        let options = &self.options;
+        if model.needs_status_notify {
+            out.extend_from_slice(&[ESC, b'i', b'!', 0x00]);
+        }
+        let mut flags = PI_RECOVER | PI_WIDTH;
+        if media.print_info_type() != 0x00 {
+            flags |= PI_KIND;
+        }
+        if media.kind.is_die_cut() {
+            flags |= PI_LENGTH;
+        }
+        if options.quality && !options.two_colour {
+            flags |= PI_QUALITY;
+        }
+        let page = match (index, last, model.family) {
+            (_, true, Family::Pt560) => 2,
+            (0, _, _) => 0,
+            _ => 1,
+        };
+        let info = PrintInfo {
+            flags,
+            media_type: media.print_info_type(),
+            width_mm: media.width_mm,
+            length_mm: media.length_mm,
+            raster_count: lines as u32,
+            page,
+            reserved: 0,
+        };
+        out.extend_from_slice(&[ESC, b'i', b'z']);
+        out.extend_from_slice(&info.to_bytes());
+
+        let auto_cut = matches!(options.cut, CutMode::Every(_));
+        let mut various = 0;
+        if auto_cut {
+            various |= MODE_AUTO_CUT;
+        }
+        if options.mirror {
+            various |= MODE_MIRROR;
+        }
+        out.extend_from_slice(&[ESC, b'i', b'M', various]);
+        if let (CutMode::Every(n), Some(_)) = (options.cut, model.cut_every) {
+            out.extend_from_slice(&[ESC, b'i', b'A', n]);
+        }
+        if model.expanded_mode {
+            let mut advanced = 0;
+            if options.two_colour {
+                advanced |= ADV_TWO_COLOUR;
+            }
+            if options.half_cut {
+                advanced |= ADV_HALF_CUT;
+            }
+            if options.cut != CutMode::None && !options.chain {
+                advanced |= ADV_CUT_AT_END;
+            }
+            if options.high_res {
+                advanced |= ADV_HIGH_RES;
+            }
+            out.extend_from_slice(&[ESC, b'i', b'K', advanced]);
+        }
+        let base = options.margin.unwrap_or(self.geometry.default_margin);
+        let margin = if options.high_res { base.saturating_mul(2) } else { base };
+        let m = margin.to_le_bytes();
+        out.extend_from_slice(&[ESC, b'i', b'd', m[0], m[1]]);
+        if model.supports_compression() {
+            out.extend_from_slice(&[COMPRESSION, if self.compress { 0x02 } else { 0x00 }]);
+        }
+    }
+
+    fn write_line(&self, colour: Option<u8>, line: &[u8], out: &mut Vec<u8>) {
+        let pt = self.model.family.is_pt();
+        if self.compress && pt && line.iter().all(|&b| b == 0) {
+            out.push(ZERO_RASTER);
+            return;
+        }
+        // Header first with a placeholder length, then the data, then patch the length.
+        let header_at = out.len();
+        match (colour, pt) {
+            (Some(c), _) => out.extend_from_slice(&[RASTER_TWO_COLOUR, c, 0]),
+            (None, true) => out.extend_from_slice(&[RASTER_PT, 0, 0]),
+            (None, false) => out.extend_from_slice(&[RASTER_QL, 0, 0]),
+        }
+        let n = if self.compress {
+            packbits::encode_into(line, out)
+        } else {
+            out.extend_from_slice(line);
+            line.len()
+        };
+        if pt && colour.is_none() {
+            let len = (n as u16).to_le_bytes();
+            out[header_at + 1] = len[0];
+            out[header_at + 2] = len[1];
+        } else {
+            // `g 00 n` / `w c n`: one length byte; at most 164 for the widest head.
+            out[header_at + 2] = n as u8;
+        }
+    }
+}
+
+/// Places one packed bitmap row (width = printable dots) into a head line:
+/// pixel `x` heats pin `offset + printable − 1 − x` (brother-raster.md §2:
+/// the first byte is the head's right-margin end, so the label as read is
+/// reversed along the line, as brother_ql and ptouch both produce it).
+pub(crate) fn place(row: &[u8], geometry: &Geometry, line: &mut [u8]) {
+    line.fill(0);
+    let width = geometry.window.printable as usize;
+    let last = geometry.window.offset as usize + width - 1;
+    let full = width / 8;
+    for (j, &byte) in row.iter().enumerate().take(full) {
+        if byte == 0 {
+            continue;
+        }
+        // Pixels 8j..8j+7 land on pins last-8j-7 ..= last-8j, reversed: bit-reverse the byte.
+        let p0 = last - 8 * j - 7;
+        let rev = byte.reverse_bits();
+        let (idx, shift) = (p0 / 8, p0 % 8);
+        line[idx] |= rev >> shift;
+        if shift != 0 {
+            line[idx + 1] |= rev << (8 - shift);
+        }
+    }
+    for x in full * 8..width {
+        if row[x / 8] & (0x80 >> (x % 8)) != 0 {
+            let p = last - x;
+            line[p / 8] |= 0x80 >> (p % 8);
+        }
+    }
+}
+
+/// Takes one head line back to a bitmap row of `printable` pixels (the inverse of [`place`]).
+pub(crate) fn extract(line: &[u8], offset: usize, printable: usize, row: &mut Bitmap, y: usize) {
+    let last = offset + printable - 1;
+    for x in 0..printable {
+        let p = last - x;
+        if line.get(p / 8).is_some_and(|b| b & (0x80 >> (p % 8)) != 0) {
+            row.set(x, y, true);
+        }
+    }
+}
