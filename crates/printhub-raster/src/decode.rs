@@ -446,6 +446,8 @@ struct JobState {
     black: Vec<u8>,
     red: Vec<u8>,
     lines: usize,
+    /// `Z` lines received before the head family was known.
+    deferred_zeros: usize,
     /// A `w 01` line is waiting for its `w 02`.
     red_pending: bool,
     two_colour: bool,
@@ -714,14 +716,20 @@ impl Decoder {
                     return Err(DecodeErrorKind::ZeroWithoutCompression);
                 }
                 self.check_raster_allowed()?;
-                let family = self.family.ok_or(DecodeErrorKind::LineType(
-                    "Z before any raster line: the head width is not known",
-                ))?;
-                if !family.is_pt() {
-                    return Err(DecodeErrorKind::LineType("Z is a P-touch command; QL takes no Z"));
+                match self.family {
+                    Some(family) if !family.is_pt() => {
+                        return Err(DecodeErrorKind::LineType(
+                            "Z is a P-touch command; QL takes no Z",
+                        ));
+                    }
+                    Some(family) => {
+                        let bpl = family.bytes_per_line();
+                        self.state.black.resize(self.state.black.len() + bpl, 0);
+                    }
+                    // The head width is not known yet (no model, no line so far): the
+                    // blank lines are filled in when it is.
+                    None => self.state.deferred_zeros += 1,
                 }
-                let bpl = family.bytes_per_line();
-                self.state.black.resize(self.state.black.len() + bpl, 0);
                 self.state.lines += 1;
                 Ok(Step::Done(1, Some(Command::ZeroRaster)))
             }
@@ -830,6 +838,8 @@ impl Decoder {
                     .filter(|f| f.is_pt() == pt_letter)
                     .ok_or(DecodeErrorKind::UnknownLineLength(len))?;
                 self.family = Some(family);
+                let zeros = std::mem::take(&mut self.state.deferred_zeros);
+                self.state.black.resize(zeros * family.bytes_per_line(), 0);
                 family
             }
         };
@@ -900,13 +910,19 @@ impl Decoder {
         }
         let family = match self.family {
             Some(f) => f,
-            // A page with no lines at all: the head is unknown, assume from the media type.
+            // No model and no line with data so far: guess the head from the print
+            // information (QL media types; PT tape wider than 24 mm needs the 560-pin head).
             None => {
-                if info.media_type == 0x0A || info.media_type == 0x0B {
+                let family = if matches!(info.media_type, 0x0A | 0x0B | 0x4A | 0x4B) {
                     Family::Ql
+                } else if info.width_mm > 24 {
+                    Family::Pt560
                 } else {
                     Family::Pt128
-                }
+                };
+                let zeros = std::mem::take(&mut self.state.deferred_zeros);
+                self.state.black.resize(zeros * family.bytes_per_line(), 0);
+                family
             }
         };
         let black = std::mem::take(&mut self.state.black);
