@@ -17,7 +17,13 @@ pub struct Bitmap {
 
 impl std::fmt::Debug for Bitmap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Bitmap({}x{}, {} set)", self.width, self.height, self.count_set())
+        write!(
+            f,
+            "Bitmap({}x{}, {} set)",
+            self.width,
+            self.height,
+            self.count_set()
+        )
     }
 }
 
@@ -100,12 +106,16 @@ impl Bitmap {
 
     /// This bitmap turned 90° clockwise (a landscape tape label becomes raster lines).
     pub fn rotate_cw(&self) -> Bitmap {
-        Bitmap::from_fn(self.height, self.width, |x, y| self.get(y, self.height - 1 - x))
+        Bitmap::from_fn(self.height, self.width, |x, y| {
+            self.get(y, self.height - 1 - x)
+        })
     }
 
     /// This bitmap turned 90° counter-clockwise.
     pub fn rotate_ccw(&self) -> Bitmap {
-        Bitmap::from_fn(self.height, self.width, |x, y| self.get(self.width - 1 - y, x))
+        Bitmap::from_fn(self.height, self.width, |x, y| {
+            self.get(self.width - 1 - y, x)
+        })
     }
 
     /// Renders the bitmap as text, `#` for ink and `.` for blank, one line per row (for tests).

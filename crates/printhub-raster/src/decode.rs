@@ -234,7 +234,8 @@ impl Page {
                 a < lo || b >= hi || {
                     // The span may straddle the window; check every line's bits outside it.
                     plane.chunks(self.bytes_per_line()).any(|line| {
-                        (0..lo).chain(hi..self.family.pins() as usize)
+                        (0..lo)
+                            .chain(hi..self.family.pins() as usize)
                             .any(|p| line[p / 8] & (0x80 >> (p % 8)) != 0)
                     })
                 }
@@ -411,6 +412,9 @@ impl DecodeError {
     }
 }
 
+/// Every command (with its offset) and every page of a whole stream.
+pub type Decoded = (Vec<(u64, Command)>, Vec<Page>);
+
 /// What the decoder knows about the printer in advance.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DecoderOptions {
@@ -567,7 +571,9 @@ impl Decoder {
         } else if self.in_page() {
             Some(DecodeErrorKind::Truncated("a page (no 0C or 1A)"))
         } else if self.state.mid_job {
-            Some(DecodeErrorKind::Truncated("a job (last page ended with 0C, no 1A)"))
+            Some(DecodeErrorKind::Truncated(
+                "a job (last page ended with 0C, no 1A)",
+            ))
         } else {
             None
         };
@@ -592,7 +598,7 @@ impl Decoder {
     pub fn decode_all(
         options: DecoderOptions,
         data: &[u8],
-    ) -> Result<(Vec<(u64, Command)>, Vec<Page>), DecodeError> {
+    ) -> Result<Decoded, DecodeError> {
         let mut decoder = Decoder::new(options);
         decoder.push(data)?;
         decoder.finish()?;
@@ -852,20 +858,30 @@ impl Decoder {
         }
         if letter == RASTER_TWO_COLOUR {
             if self.options.model.is_some_and(|m| !m.two_colour) {
-                return Err(DecodeErrorKind::LineType("w (two-colour) on a model without two colours"));
+                return Err(DecodeErrorKind::LineType(
+                    "w (two-colour) on a model without two colours",
+                ));
             }
             if self.state.lines > 0 && !self.state.two_colour {
-                return Err(DecodeErrorKind::TwoColourOrder("w line in a black-only page"));
+                return Err(DecodeErrorKind::TwoColourOrder(
+                    "w line in a black-only page",
+                ));
             }
             self.state.two_colour = true;
             match (colour, self.state.red_pending) {
                 (1, false) => self.state.red_pending = true,
                 (2, true) => self.state.red_pending = false,
                 (1, true) => return Err(DecodeErrorKind::TwoColourOrder("w 01 twice in a row")),
-                _ => return Err(DecodeErrorKind::TwoColourOrder("w 02 without a w 01 before it")),
+                _ => {
+                    return Err(DecodeErrorKind::TwoColourOrder(
+                        "w 02 without a w 01 before it",
+                    ))
+                }
             }
         } else if self.state.two_colour {
-            return Err(DecodeErrorKind::TwoColourOrder("g line in a two-colour page"));
+            return Err(DecodeErrorKind::TwoColourOrder(
+                "g line in a two-colour page",
+            ));
         }
         let bpl = family.bytes_per_line();
         let plane = if colour == 2 {
@@ -898,9 +914,15 @@ impl Decoder {
     }
 
     fn end_page(&mut self, offset: u64, end: PageEnd) -> Result<(), DecodeErrorKind> {
-        let info = self.state.info.take().ok_or(DecodeErrorKind::MissingPrintInfo)?;
+        let info = self
+            .state
+            .info
+            .take()
+            .ok_or(DecodeErrorKind::MissingPrintInfo)?;
         if self.state.red_pending {
-            return Err(DecodeErrorKind::TwoColourOrder("page ends after w 01 without its w 02"));
+            return Err(DecodeErrorKind::TwoColourOrder(
+                "page ends after w 01 without its w 02",
+            ));
         }
         if self.state.lines != info.raster_count as usize {
             return Err(DecodeErrorKind::LineCount {
@@ -939,7 +961,11 @@ impl Decoder {
             family,
             lines: self.state.lines,
             black,
-            red: if self.state.two_colour { Some(red) } else { None },
+            red: if self.state.two_colour {
+                Some(red)
+            } else {
+                None
+            },
             end,
         };
         self.pages += 1;

@@ -322,15 +322,23 @@ impl Encoder {
                 return Err(unsupported("two-colour printing"));
             }
             if !media.two_colour {
-                return Err(unsupported("two-colour printing on this medium (load DK-22251, dk-62-red)"));
+                return Err(unsupported(
+                    "two-colour printing on this medium (load DK-22251, dk-62-red)",
+                ));
             }
         }
-        if options.high_res && media.kind.is_pt() && media.kind != MediaKind::Tape && model.family == Family::Pt560 {
+        if options.high_res
+            && media.kind.is_pt()
+            && media.kind != MediaKind::Tape
+            && model.family == Family::Pt560
+        {
             // PT-P900 reference: high resolution on laminated TZe only.
             return Err(unsupported("high resolution on heat-shrink tube"));
         }
         let compress = match (options.compress, model.compression) {
-            (Some(true), CompressionSupport::Unsupported) => return Err(unsupported("compression")),
+            (Some(true), CompressionSupport::Unsupported) => {
+                return Err(unsupported("compression"))
+            }
             (Some(on), _) => on,
             (None, support) => support != CompressionSupport::Unsupported,
         };
@@ -360,7 +368,10 @@ impl Encoder {
             let n = self.geometry.label_lines as usize * k;
             (n, n)
         } else {
-            (self.model.min_lines as usize * k, self.model.max_lines as usize * k)
+            (
+                self.model.min_lines as usize * k,
+                self.model.max_lines as usize * k,
+            )
         }
     }
 
@@ -521,7 +532,11 @@ impl Encoder {
             out.extend_from_slice(&[ESC, b'i', b'K', advanced]);
         }
         let base = options.margin.unwrap_or(self.geometry.default_margin);
-        let margin = if options.high_res { base.saturating_mul(2) } else { base };
+        let margin = if options.high_res {
+            base.saturating_mul(2)
+        } else {
+            base
+        };
         let m = margin.to_le_bytes();
         out.extend_from_slice(&[ESC, b'i', b'd', m[0], m[1]]);
         if model.supports_compression() {

@@ -40,8 +40,12 @@ pub mod status;
 
 pub use bitmap::Bitmap;
 pub use command::PrintInfo;
-pub use decode::{Command, DecodeError, DecodeErrorKind, Decoder, DecoderOptions, Event, Page, PageEnd};
+pub use decode::{
+    Command, DecodeError, DecodeErrorKind, Decoder, DecoderOptions, Event, Page, PageEnd,
+};
 pub use encode::{CutMode, EncodeError, Encoder, JobOptions, Label};
 pub use media::{geometry, Geometry, Media, MediaError, MediaKind, Window, MEDIA};
 pub use model::{CompressionSupport, Family, Model, MODELS};
-pub use status::{ErrorFlags, Notification, Phase, Readiness, Reason, Status, StatusError, StatusType};
+pub use status::{
+    ErrorFlags, Notification, Phase, Readiness, Reason, Status, StatusError, StatusType,
+};

@@ -160,7 +160,8 @@ impl Media {
             _ => return None,
         };
         MEDIA.iter().find(|m| {
-            let kind_matches = m.kind == kind || (kind == MediaKind::DieCut && m.kind == MediaKind::Round);
+            let kind_matches =
+                m.kind == kind || (kind == MediaKind::DieCut && m.kind == MediaKind::Round);
             kind_matches
                 && m.width_mm == width_mm
                 && m.length_mm == length_mm
@@ -229,6 +230,9 @@ pub fn geometry(model: &'static Model, media: &'static Media) -> Result<Geometry
         media: media.id,
         reason,
     };
+    if media.wide_only && model.family == Family::Ql {
+        return Err(unsupported("102 mm rolls fit wide QL models only"));
+    }
     let window = media.window(model.family).ok_or_else(|| {
         unsupported(match (model.family.is_pt(), media.kind.is_pt()) {
             (true, false) => "DK rolls fit QL printers only",
@@ -244,11 +248,6 @@ pub fn geometry(model: &'static Model, media: &'static Media) -> Result<Geometry
     {
         // PT-P900 reference: the P910BT takes no HSe tube.
         return Err(unsupported("the PT-P910BT takes no heat-shrink tube"));
-    }
-    if media.id == "dk-102" || media.id == "dk-102x51" || media.id == "dk-102x152" {
-        if model.family != Family::QlWide {
-            return Err(unsupported("102 mm rolls fit wide QL models only"));
-        }
     }
     let default_margin = match model.family {
         // 2 mm: the E550W-family manual's example (14 dots) and ptouch's default on P900 (28 dots).
@@ -301,46 +300,360 @@ const DK: Media = Media {
 /// The whole catalogue. PT windows: §6.1 (128 pins) and §6.2 (560 pins,
 /// offset = the manual's right margin). QL windows and label lengths: §6.3.
 pub static MEDIA: &[Media] = &[
-    Media { id: "tze-3.5", name: "TZe 3.5 mm tape", width_mm: 4, pt128: w(52, 24), pt560: w(264, 48), ..TAPE },
-    Media { id: "tze-6", name: "TZe 6 mm tape", width_mm: 6, pt128: w(48, 32), pt560: w(256, 64), ..TAPE },
-    Media { id: "tze-9", name: "TZe 9 mm tape", width_mm: 9, pt128: w(39, 50), pt560: w(235, 106), ..TAPE },
-    Media { id: "tze-12", name: "TZe 12 mm tape", width_mm: 12, pt128: w(29, 70), pt560: w(213, 150), ..TAPE },
-    Media { id: "tze-18", name: "TZe 18 mm tape", width_mm: 18, pt128: w(8, 112), pt560: w(171, 234), ..TAPE },
-    Media { id: "tze-24", name: "TZe 24 mm tape", width_mm: 24, pt128: w(0, 128), pt560: w(128, 320), ..TAPE },
-    Media { id: "tze-36", name: "TZe 36 mm tape", width_mm: 36, pt560: w(61, 454), ..TAPE },
-    Media { id: "hs-5.8", name: "HSe 5.8 mm heat-shrink tube 2:1", kind: MediaKind::HeatShrink2, width_mm: 6, pt128: w(50, 28), pt560: w(260, 56), ..TAPE },
-    Media { id: "hs-8.8", name: "HSe 8.8 mm heat-shrink tube 2:1", kind: MediaKind::HeatShrink2, width_mm: 9, pt128: w(40, 48), pt560: w(240, 96), ..TAPE },
-    Media { id: "hs-11.7", name: "HSe 11.7 mm heat-shrink tube 2:1", kind: MediaKind::HeatShrink2, width_mm: 12, pt128: w(31, 66), pt560: w(222, 132), ..TAPE },
-    Media { id: "hs-17.7", name: "HSe 17.7 mm heat-shrink tube 2:1", kind: MediaKind::HeatShrink2, width_mm: 18, pt128: w(11, 106), pt560: w(182, 212), ..TAPE },
-    Media { id: "hs-23.6", name: "HSe 23.6 mm heat-shrink tube 2:1", kind: MediaKind::HeatShrink2, width_mm: 24, pt128: w(0, 128), pt560: w(160, 256), ..TAPE },
-    Media { id: "hs3-5.2", name: "HSe 5.2 mm heat-shrink tube 3:1", kind: MediaKind::HeatShrink3, width_mm: 5, pt128: w(56, 20), pt560: w(268, 40), ..TAPE },
-    Media { id: "hs3-9", name: "HSe 9.0 mm heat-shrink tube 3:1", kind: MediaKind::HeatShrink3, width_mm: 9, pt128: w(44, 44), pt560: w(244, 88), ..TAPE },
-    Media { id: "hs3-11.2", name: "HSe 11.2 mm heat-shrink tube 3:1", kind: MediaKind::HeatShrink3, width_mm: 11, pt128: w(41, 50), pt560: w(238, 100), ..TAPE },
-    Media { id: "hs3-21", name: "HSe 21 mm heat-shrink tube 3:1", kind: MediaKind::HeatShrink3, width_mm: 21, pt128: w(6, 120), pt560: w(168, 240), ..TAPE },
-    Media { id: "hs3-31", name: "HSe 31 mm heat-shrink tube 3:1", kind: MediaKind::HeatShrink3, width_mm: 31, pt560: w(108, 360), ..TAPE },
-    Media { id: "dk-12", name: "DK 12 mm continuous (DK-22214)", width_mm: 12, ql: w(29, 106), ..DK },
-    Media { id: "dk-29", name: "DK 29 mm continuous (DK-22210)", width_mm: 29, ql: w(6, 306), ..DK },
-    Media { id: "dk-38", name: "DK 38 mm continuous (DK-22225)", width_mm: 38, ql: w(12, 413), ..DK },
-    Media { id: "dk-50", name: "DK 50 mm continuous (DK-22223)", width_mm: 50, ql: w(12, 554), ..DK },
-    Media { id: "dk-54", name: "DK 54 mm continuous (DK-N55224)", width_mm: 54, ql: w(0, 590), ..DK },
-    Media { id: "dk-62", name: "DK 62 mm continuous (DK-22205)", width_mm: 62, ql: w(12, 696), ..DK },
-    Media { id: "dk-62-red", name: "DK 62 mm black/red continuous (DK-22251)", width_mm: 62, two_colour: true, ql: w(12, 696), ..DK },
-    Media { id: "dk-102", name: "DK 102 mm continuous (DK-22243)", width_mm: 102, ql: w(12, 1164), wide_only: true, ..DK },
-    Media { id: "dk-17x54", name: "DK 17 x 54 mm die-cut (DK-11204)", kind: MediaKind::DieCut, width_mm: 17, length_mm: 54, ql: w(0, 165), label_lines: 566, ..DK },
-    Media { id: "dk-17x87", name: "DK 17 x 87 mm die-cut (DK-11203)", kind: MediaKind::DieCut, width_mm: 17, length_mm: 87, ql: w(0, 165), label_lines: 956, ..DK },
-    Media { id: "dk-23x23", name: "DK 23 x 23 mm die-cut (DK-11221)", kind: MediaKind::DieCut, width_mm: 23, length_mm: 23, ql: w(42, 202), label_lines: 202, ..DK },
-    Media { id: "dk-29x42", name: "DK 29 x 42 mm die-cut (DK-11215)", kind: MediaKind::DieCut, width_mm: 29, length_mm: 42, ql: w(6, 306), label_lines: 425, ..DK },
-    Media { id: "dk-29x90", name: "DK 29 x 90 mm die-cut (DK-11201)", kind: MediaKind::DieCut, width_mm: 29, length_mm: 90, ql: w(6, 306), label_lines: 991, ..DK },
-    Media { id: "dk-38x90", name: "DK 38 x 90 mm die-cut (DK-11208)", kind: MediaKind::DieCut, width_mm: 38, length_mm: 90, ql: w(12, 413), label_lines: 991, ..DK },
-    Media { id: "dk-39x48", name: "DK 39 x 48 mm die-cut (DK-11219)", kind: MediaKind::DieCut, width_mm: 39, length_mm: 48, ql: w(6, 425), label_lines: 495, ..DK },
-    Media { id: "dk-52x29", name: "DK 52 x 29 mm die-cut", kind: MediaKind::DieCut, width_mm: 52, length_mm: 29, ql: w(0, 578), label_lines: 271, ..DK },
-    Media { id: "dk-62x29", name: "DK 62 x 29 mm die-cut (DK-11209)", kind: MediaKind::DieCut, width_mm: 62, length_mm: 29, ql: w(12, 696), label_lines: 271, ..DK },
-    Media { id: "dk-62x100", name: "DK 62 x 100 mm die-cut (DK-11202)", kind: MediaKind::DieCut, width_mm: 62, length_mm: 100, ql: w(12, 696), label_lines: 1109, ..DK },
-    Media { id: "dk-102x51", name: "DK 102 x 51 mm die-cut (DK-11240)", kind: MediaKind::DieCut, width_mm: 102, length_mm: 51, ql: w(12, 1164), label_lines: 526, wide_only: true, ..DK },
-    Media { id: "dk-102x152", name: "DK 102 x 152 mm die-cut (DK-11241)", kind: MediaKind::DieCut, width_mm: 102, length_mm: 153, ql: w(12, 1164), label_lines: 1660, wide_only: true, ..DK },
-    Media { id: "dk-d12", name: "DK 12 mm round (DK-11219)", kind: MediaKind::Round, width_mm: 12, length_mm: 12, ql: w(113, 94), label_lines: 94, ..DK },
-    Media { id: "dk-d24", name: "DK 24 mm round (DK-11218)", kind: MediaKind::Round, width_mm: 24, length_mm: 24, ql: w(42, 236), label_lines: 236, ..DK },
-    Media { id: "dk-d58", name: "DK 58 mm round (DK-11207)", kind: MediaKind::Round, width_mm: 58, length_mm: 58, ql: w(51, 618), label_lines: 618, ..DK },
+    Media {
+        id: "tze-3.5",
+        name: "TZe 3.5 mm tape",
+        width_mm: 4,
+        pt128: w(52, 24),
+        pt560: w(264, 48),
+        ..TAPE
+    },
+    Media {
+        id: "tze-6",
+        name: "TZe 6 mm tape",
+        width_mm: 6,
+        pt128: w(48, 32),
+        pt560: w(256, 64),
+        ..TAPE
+    },
+    Media {
+        id: "tze-9",
+        name: "TZe 9 mm tape",
+        width_mm: 9,
+        pt128: w(39, 50),
+        pt560: w(235, 106),
+        ..TAPE
+    },
+    Media {
+        id: "tze-12",
+        name: "TZe 12 mm tape",
+        width_mm: 12,
+        pt128: w(29, 70),
+        pt560: w(213, 150),
+        ..TAPE
+    },
+    Media {
+        id: "tze-18",
+        name: "TZe 18 mm tape",
+        width_mm: 18,
+        pt128: w(8, 112),
+        pt560: w(171, 234),
+        ..TAPE
+    },
+    Media {
+        id: "tze-24",
+        name: "TZe 24 mm tape",
+        width_mm: 24,
+        pt128: w(0, 128),
+        pt560: w(128, 320),
+        ..TAPE
+    },
+    Media {
+        id: "tze-36",
+        name: "TZe 36 mm tape",
+        width_mm: 36,
+        pt560: w(61, 454),
+        ..TAPE
+    },
+    Media {
+        id: "hs-5.8",
+        name: "HSe 5.8 mm heat-shrink tube 2:1",
+        kind: MediaKind::HeatShrink2,
+        width_mm: 6,
+        pt128: w(50, 28),
+        pt560: w(260, 56),
+        ..TAPE
+    },
+    Media {
+        id: "hs-8.8",
+        name: "HSe 8.8 mm heat-shrink tube 2:1",
+        kind: MediaKind::HeatShrink2,
+        width_mm: 9,
+        pt128: w(40, 48),
+        pt560: w(240, 96),
+        ..TAPE
+    },
+    Media {
+        id: "hs-11.7",
+        name: "HSe 11.7 mm heat-shrink tube 2:1",
+        kind: MediaKind::HeatShrink2,
+        width_mm: 12,
+        pt128: w(31, 66),
+        pt560: w(222, 132),
+        ..TAPE
+    },
+    Media {
+        id: "hs-17.7",
+        name: "HSe 17.7 mm heat-shrink tube 2:1",
+        kind: MediaKind::HeatShrink2,
+        width_mm: 18,
+        pt128: w(11, 106),
+        pt560: w(182, 212),
+        ..TAPE
+    },
+    Media {
+        id: "hs-23.6",
+        name: "HSe 23.6 mm heat-shrink tube 2:1",
+        kind: MediaKind::HeatShrink2,
+        width_mm: 24,
+        pt128: w(0, 128),
+        pt560: w(160, 256),
+        ..TAPE
+    },
+    Media {
+        id: "hs3-5.2",
+        name: "HSe 5.2 mm heat-shrink tube 3:1",
+        kind: MediaKind::HeatShrink3,
+        width_mm: 5,
+        pt128: w(56, 20),
+        pt560: w(268, 40),
+        ..TAPE
+    },
+    Media {
+        id: "hs3-9",
+        name: "HSe 9.0 mm heat-shrink tube 3:1",
+        kind: MediaKind::HeatShrink3,
+        width_mm: 9,
+        pt128: w(44, 44),
+        pt560: w(244, 88),
+        ..TAPE
+    },
+    Media {
+        id: "hs3-11.2",
+        name: "HSe 11.2 mm heat-shrink tube 3:1",
+        kind: MediaKind::HeatShrink3,
+        width_mm: 11,
+        pt128: w(41, 50),
+        pt560: w(238, 100),
+        ..TAPE
+    },
+    Media {
+        id: "hs3-21",
+        name: "HSe 21 mm heat-shrink tube 3:1",
+        kind: MediaKind::HeatShrink3,
+        width_mm: 21,
+        pt128: w(6, 120),
+        pt560: w(168, 240),
+        ..TAPE
+    },
+    Media {
+        id: "hs3-31",
+        name: "HSe 31 mm heat-shrink tube 3:1",
+        kind: MediaKind::HeatShrink3,
+        width_mm: 31,
+        pt560: w(108, 360),
+        ..TAPE
+    },
+    Media {
+        id: "dk-12",
+        name: "DK 12 mm continuous (DK-22214)",
+        width_mm: 12,
+        ql: w(29, 106),
+        ..DK
+    },
+    Media {
+        id: "dk-29",
+        name: "DK 29 mm continuous (DK-22210)",
+        width_mm: 29,
+        ql: w(6, 306),
+        ..DK
+    },
+    Media {
+        id: "dk-38",
+        name: "DK 38 mm continuous (DK-22225)",
+        width_mm: 38,
+        ql: w(12, 413),
+        ..DK
+    },
+    Media {
+        id: "dk-50",
+        name: "DK 50 mm continuous (DK-22223)",
+        width_mm: 50,
+        ql: w(12, 554),
+        ..DK
+    },
+    Media {
+        id: "dk-54",
+        name: "DK 54 mm continuous (DK-N55224)",
+        width_mm: 54,
+        ql: w(0, 590),
+        ..DK
+    },
+    Media {
+        id: "dk-62",
+        name: "DK 62 mm continuous (DK-22205)",
+        width_mm: 62,
+        ql: w(12, 696),
+        ..DK
+    },
+    Media {
+        id: "dk-62-red",
+        name: "DK 62 mm black/red continuous (DK-22251)",
+        width_mm: 62,
+        two_colour: true,
+        ql: w(12, 696),
+        ..DK
+    },
+    Media {
+        id: "dk-102",
+        name: "DK 102 mm continuous (DK-22243)",
+        width_mm: 102,
+        ql: w(12, 1164),
+        wide_only: true,
+        ..DK
+    },
+    Media {
+        id: "dk-17x54",
+        name: "DK 17 x 54 mm die-cut (DK-11204)",
+        kind: MediaKind::DieCut,
+        width_mm: 17,
+        length_mm: 54,
+        ql: w(0, 165),
+        label_lines: 566,
+        ..DK
+    },
+    Media {
+        id: "dk-17x87",
+        name: "DK 17 x 87 mm die-cut (DK-11203)",
+        kind: MediaKind::DieCut,
+        width_mm: 17,
+        length_mm: 87,
+        ql: w(0, 165),
+        label_lines: 956,
+        ..DK
+    },
+    Media {
+        id: "dk-23x23",
+        name: "DK 23 x 23 mm die-cut (DK-11221)",
+        kind: MediaKind::DieCut,
+        width_mm: 23,
+        length_mm: 23,
+        ql: w(42, 202),
+        label_lines: 202,
+        ..DK
+    },
+    Media {
+        id: "dk-29x42",
+        name: "DK 29 x 42 mm die-cut (DK-11215)",
+        kind: MediaKind::DieCut,
+        width_mm: 29,
+        length_mm: 42,
+        ql: w(6, 306),
+        label_lines: 425,
+        ..DK
+    },
+    Media {
+        id: "dk-29x90",
+        name: "DK 29 x 90 mm die-cut (DK-11201)",
+        kind: MediaKind::DieCut,
+        width_mm: 29,
+        length_mm: 90,
+        ql: w(6, 306),
+        label_lines: 991,
+        ..DK
+    },
+    Media {
+        id: "dk-38x90",
+        name: "DK 38 x 90 mm die-cut (DK-11208)",
+        kind: MediaKind::DieCut,
+        width_mm: 38,
+        length_mm: 90,
+        ql: w(12, 413),
+        label_lines: 991,
+        ..DK
+    },
+    Media {
+        id: "dk-39x48",
+        name: "DK 39 x 48 mm die-cut (DK-11219)",
+        kind: MediaKind::DieCut,
+        width_mm: 39,
+        length_mm: 48,
+        ql: w(6, 425),
+        label_lines: 495,
+        ..DK
+    },
+    Media {
+        id: "dk-52x29",
+        name: "DK 52 x 29 mm die-cut",
+        kind: MediaKind::DieCut,
+        width_mm: 52,
+        length_mm: 29,
+        ql: w(0, 578),
+        label_lines: 271,
+        ..DK
+    },
+    Media {
+        id: "dk-62x29",
+        name: "DK 62 x 29 mm die-cut (DK-11209)",
+        kind: MediaKind::DieCut,
+        width_mm: 62,
+        length_mm: 29,
+        ql: w(12, 696),
+        label_lines: 271,
+        ..DK
+    },
+    Media {
+        id: "dk-62x100",
+        name: "DK 62 x 100 mm die-cut (DK-11202)",
+        kind: MediaKind::DieCut,
+        width_mm: 62,
+        length_mm: 100,
+        ql: w(12, 696),
+        label_lines: 1109,
+        ..DK
+    },
+    Media {
+        id: "dk-102x51",
+        name: "DK 102 x 51 mm die-cut (DK-11240)",
+        kind: MediaKind::DieCut,
+        width_mm: 102,
+        length_mm: 51,
+        ql: w(12, 1164),
+        label_lines: 526,
+        wide_only: true,
+        ..DK
+    },
+    Media {
+        id: "dk-102x152",
+        name: "DK 102 x 152 mm die-cut (DK-11241)",
+        kind: MediaKind::DieCut,
+        width_mm: 102,
+        length_mm: 153,
+        ql: w(12, 1164),
+        label_lines: 1660,
+        wide_only: true,
+        ..DK
+    },
+    Media {
+        id: "dk-d12",
+        name: "DK 12 mm round (DK-11219)",
+        kind: MediaKind::Round,
+        width_mm: 12,
+        length_mm: 12,
+        ql: w(113, 94),
+        label_lines: 94,
+        ..DK
+    },
+    Media {
+        id: "dk-d24",
+        name: "DK 24 mm round (DK-11218)",
+        kind: MediaKind::Round,
+        width_mm: 24,
+        length_mm: 24,
+        ql: w(42, 236),
+        label_lines: 236,
+        ..DK
+    },
+    Media {
+        id: "dk-d58",
+        name: "DK 58 mm round (DK-11207)",
+        kind: MediaKind::Round,
+        width_mm: 58,
+        length_mm: 58,
+        ql: w(51, 618),
+        label_lines: 618,
+        ..DK
+    },
 ];
 
 #[cfg(test)]
@@ -361,7 +674,11 @@ mod tests {
             assert!(MEDIA[i + 1..].iter().all(|o| o.id != m.id), "{}", m.id);
             for family in [Family::Pt128, Family::Pt560, Family::Ql, Family::QlWide] {
                 if let Some(w) = m.window(family) {
-                    assert!(w.offset + w.printable <= family.pins(), "{} on {family:?}", m.id);
+                    assert!(
+                        w.offset + w.printable <= family.pins(),
+                        "{} on {family:?}",
+                        m.id
+                    );
                     assert!(w.printable > 0);
                 }
             }
@@ -417,7 +734,11 @@ mod tests {
     #[test]
     fn every_model_takes_some_media() {
         for model in MODELS {
-            assert!(MEDIA.iter().any(|m| geometry(model, m).is_ok()), "{}", model.name);
+            assert!(
+                MEDIA.iter().any(|m| geometry(model, m).is_ok()),
+                "{}",
+                model.name
+            );
         }
     }
 
@@ -442,10 +763,22 @@ mod tests {
         let dk = Media::by_id("dk-29x90").expect("media");
         assert_eq!(dk.status_type(ql800), 0x4B);
         assert_eq!(dk.status_type(ql720), 0x0B);
-        assert_eq!(Media::from_status(Family::Ql, 29, 0x4B, 90).map(|m| m.id), Some("dk-29x90"));
-        assert_eq!(Media::from_status(Family::Ql, 62, 0x0A, 0).map(|m| m.id), Some("dk-62"));
-        assert_eq!(Media::from_status(Family::Pt128, 12, 0x01, 0).map(|m| m.id), Some("tze-12"));
-        assert_eq!(Media::from_status(Family::Pt128, 12, 0x11, 0).map(|m| m.id), Some("hs-11.7"));
+        assert_eq!(
+            Media::from_status(Family::Ql, 29, 0x4B, 90).map(|m| m.id),
+            Some("dk-29x90")
+        );
+        assert_eq!(
+            Media::from_status(Family::Ql, 62, 0x0A, 0).map(|m| m.id),
+            Some("dk-62")
+        );
+        assert_eq!(
+            Media::from_status(Family::Pt128, 12, 0x01, 0).map(|m| m.id),
+            Some("tze-12")
+        );
+        assert_eq!(
+            Media::from_status(Family::Pt128, 12, 0x11, 0).map(|m| m.id),
+            Some("hs-11.7")
+        );
         assert_eq!(Media::from_status(Family::Pt128, 36, 0x01, 0), None);
     }
 }

@@ -536,20 +536,38 @@ mod tests {
     #[test]
     fn lookup_by_name_is_forgiving() {
         assert_eq!(Model::by_name("pt-p750w").map(|m| m.name), Some("PT-P750W"));
-        assert_eq!(Model::by_name("QL820NWB").map(|m| m.name), Some("QL-820NWB"));
+        assert_eq!(
+            Model::by_name("QL820NWB").map(|m| m.name),
+            Some("QL-820NWB")
+        );
         // brother_ql_next calls 0x44 "QL-1100NWB"; lprint and delaunois call it QL-1110NWB (§10).
-        assert_eq!(Model::by_name("QL-1100NWB").map(|m| m.name), Some("QL-1110NWB"));
+        assert_eq!(
+            Model::by_name("QL-1100NWB").map(|m| m.name),
+            Some("QL-1110NWB")
+        );
         assert!(Model::by_name("QL-9999").is_none());
     }
 
     #[test]
     fn status_codes_identify_models() {
         // brother-raster.md §8 check 15: `80 20 42 34 41 …` is a QL-820NWB.
-        assert_eq!(Model::from_status_code(0x34, 0x41).map(|m| m.name), Some("QL-820NWB"));
-        assert_eq!(Model::from_status_code(0x30, 0x68).map(|m| m.name), Some("PT-P750W"));
+        assert_eq!(
+            Model::from_status_code(0x34, 0x41).map(|m| m.name),
+            Some("QL-820NWB")
+        );
+        assert_eq!(
+            Model::from_status_code(0x30, 0x68).map(|m| m.name),
+            Some("PT-P750W")
+        );
         // §10: PT-P900W is printed as 'o' (0x6F) and 69h; accept both.
-        assert_eq!(Model::from_status_code(0x30, 0x69).map(|m| m.name), Some("PT-P900W"));
-        assert_eq!(Model::from_status_code(0x30, 0x6F).map(|m| m.name), Some("PT-P900W"));
+        assert_eq!(
+            Model::from_status_code(0x30, 0x69).map(|m| m.name),
+            Some("PT-P900W")
+        );
+        assert_eq!(
+            Model::from_status_code(0x30, 0x6F).map(|m| m.name),
+            Some("PT-P900W")
+        );
         // A QL code under the PT series byte is not a QL.
         assert!(Model::from_status_code(0x30, 0x41).is_none());
     }

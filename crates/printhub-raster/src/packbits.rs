@@ -164,7 +164,9 @@ mod tests {
         // ⇄ ED 00  FF 22  05 23 BA BF A2 22 2B.
         let mut raw = vec![0u8; 20];
         raw.extend_from_slice(&[0x22, 0x22, 0x23, 0xBA, 0xBF, 0xA2, 0x22, 0x2B]);
-        let packed = [0xED, 0x00, 0xFF, 0x22, 0x05, 0x23, 0xBA, 0xBF, 0xA2, 0x22, 0x2B];
+        let packed = [
+            0xED, 0x00, 0xFF, 0x22, 0x05, 0x23, 0xBA, 0xBF, 0xA2, 0x22, 0x2B,
+        ];
         assert_eq!(encode(&raw), packed);
         assert_eq!(decode(&packed, raw.len()), Ok(raw));
     }
@@ -191,7 +193,9 @@ mod tests {
         assert_eq!(packed[0], 69);
         assert_eq!(&packed[1..], &line[..]);
         // 162-byte lines cannot be one literal (128 max): two literals, 164 bytes.
-        let wide: Vec<u8> = (0..162u16).map(|i| (i as u8).wrapping_mul(37) | 1).collect();
+        let wide: Vec<u8> = (0..162u16)
+            .map(|i| (i as u8).wrapping_mul(37) | 1)
+            .collect();
         let packed = encode(&wide);
         assert_eq!(packed.len(), 164);
         assert_eq!((packed[0], packed[129]), (127, 33));
@@ -215,26 +219,38 @@ mod tests {
 
     #[test]
     fn malformed_input_is_an_error() {
-        assert_eq!(decode(&[0x03, 1, 2], 4), Err(PackBitsError::Truncated { at: 0 }));
-        assert_eq!(decode(&[0x00, 1, 0xFE], 4), Err(PackBitsError::Truncated { at: 2 }));
-        assert_eq!(decode(&[0xFD, 0], 3), Err(PackBitsError::Overrun { expected: 3, at: 0 }));
-        assert_eq!(decode(&[0xFF, 0], 3), Err(PackBitsError::Underrun { expected: 3, got: 2 }));
-        assert_eq!(decode(&[], 1), Err(PackBitsError::Underrun { expected: 1, got: 0 }));
+        assert_eq!(
+            decode(&[0x03, 1, 2], 4),
+            Err(PackBitsError::Truncated { at: 0 })
+        );
+        assert_eq!(
+            decode(&[0x00, 1, 0xFE], 4),
+            Err(PackBitsError::Truncated { at: 2 })
+        );
+        assert_eq!(
+            decode(&[0xFD, 0], 3),
+            Err(PackBitsError::Overrun { expected: 3, at: 0 })
+        );
+        assert_eq!(
+            decode(&[0xFF, 0], 3),
+            Err(PackBitsError::Underrun {
+                expected: 3,
+                got: 2
+            })
+        );
+        assert_eq!(
+            decode(&[], 1),
+            Err(PackBitsError::Underrun {
+                expected: 1,
+                got: 0
+            })
+        );
     }
 
     fn line_strategy() -> impl Strategy<Value = Vec<u8>> {
-        prop_oneof![
-            Just(16usize),
-            Just(70usize),
-            Just(90usize),
-            Just(162usize)
-        ]
-        .prop_flat_map(|len| {
-            proptest::collection::vec(
-                prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()],
-                len,
-            )
-        })
+        prop_oneof![Just(16usize), Just(70usize), Just(90usize), Just(162usize)].prop_flat_map(
+            |len| proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], len),
+        )
     }
 
     proptest! {

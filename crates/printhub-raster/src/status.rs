@@ -363,7 +363,11 @@ impl Status {
                 self.media_length_mm = m.length_mm;
                 if model.family.is_pt() {
                     // White tape, black text (heat-shrink: white tube).
-                    self.tape_colour = if m.kind == crate::media::MediaKind::Tape { 0x01 } else { 0x70 };
+                    self.tape_colour = if m.kind == crate::media::MediaKind::Tape {
+                        0x01
+                    } else {
+                        0x70
+                    };
                     self.text_colour = 0x08;
                 }
             }
@@ -444,7 +448,12 @@ impl Status {
         if self.media_width_mm == 0 {
             return None;
         }
-        Media::from_status(family, self.media_width_mm, self.media_type, self.media_length_mm)
+        Media::from_status(
+            family,
+            self.media_width_mm,
+            self.media_type,
+            self.media_length_mm,
+        )
     }
 
     /// The most urgent reason a person must act, if any.
@@ -464,7 +473,8 @@ impl Status {
 
     /// What the hub should conclude.
     pub fn readiness(&self) -> Readiness {
-        if self.status_type == StatusType::TurnedOff || self.errors.contains(ErrorFlags::TURNED_OFF) {
+        if self.status_type == StatusType::TurnedOff || self.errors.contains(ErrorFlags::TURNED_OFF)
+        {
             return Readiness::TurnedOff;
         }
         if let Some(reason) = self.reason() {
@@ -490,11 +500,17 @@ mod tests {
     #[test]
     fn parser_rejects_wrong_length_and_header() {
         // brother-raster.md §8 check 15: reject lengths ≠ 32 or a header ≠ 80 20 42.
-        assert_eq!(Status::parse(&[0x80, 0x20, 0x42]), Err(StatusError::Length(3)));
+        assert_eq!(
+            Status::parse(&[0x80, 0x20, 0x42]),
+            Err(StatusError::Length(3))
+        );
         assert_eq!(Status::parse(&[0; 33]), Err(StatusError::Length(33)));
         let mut b = block(0x34, 0x41);
         b[2] = 0x43;
-        assert_eq!(Status::parse(&b), Err(StatusError::Header([0x80, 0x20, 0x43])));
+        assert_eq!(
+            Status::parse(&b),
+            Err(StatusError::Header([0x80, 0x20, 0x43]))
+        );
     }
 
     #[test]
@@ -509,7 +525,10 @@ mod tests {
         b[10] = 29;
         b[11] = 0x0B;
         b[17] = 90;
-        assert_eq!(Status::parse(&b).expect("valid").media().map(|m| m.id), Some("dk-29x90"));
+        assert_eq!(
+            Status::parse(&b).expect("valid").media().map(|m| m.id),
+            Some("dk-29x90")
+        );
         assert_eq!(s.readiness(), Readiness::Ready);
     }
 
@@ -547,7 +566,10 @@ mod tests {
             if flag == ErrorFlags::TURNED_OFF {
                 assert_eq!(readiness, Readiness::TurnedOff);
             } else {
-                assert!(matches!(readiness, Readiness::NeedsAttention(_)), "{flag:?}");
+                assert!(
+                    matches!(readiness, Readiness::NeedsAttention(_)),
+                    "{flag:?}"
+                );
             }
         }
         assert_eq!(seen, ErrorFlags::all());
@@ -601,7 +623,13 @@ mod tests {
                 let parsed = Status::parse(&s.to_bytes()).expect("valid");
                 assert_eq!(parsed, s);
                 if !media.two_colour {
-                    assert_eq!(parsed.media().map(|m| m.id), Some(media.id), "{} {}", model.name, media.id);
+                    assert_eq!(
+                        parsed.media().map(|m| m.id),
+                        Some(media.id),
+                        "{} {}",
+                        model.name,
+                        media.id
+                    );
                 }
             }
         }

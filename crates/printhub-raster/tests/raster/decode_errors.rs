@@ -1,14 +1,19 @@
 //! Malformed streams: each is an error with a stable code and the byte offset
 //! of the offending command, never a panic and never a page.
 
-use printhub_raster::{Bitmap, Decoder, DecoderOptions, Encoder, Event, JobOptions, Label, Media, Model};
+use printhub_raster::{
+    Bitmap, Decoder, DecoderOptions, Encoder, Event, JobOptions, Label, Media, Model,
+};
 
 /// A valid single-page PT-P750W job (tze-12, 31 lines, uncompressed) and its parts' offsets.
 fn pt_job(compress: bool) -> Vec<u8> {
     let model = Model::by_name("PT-P750W").expect("model");
     let media = Media::by_id("tze-12").expect("media");
     let e = Encoder::new(model, media, JobOptions::default().compress(compress)).expect("ok");
-    e.encode(&[Label::black(Bitmap::from_fn(70, 31, |x, y| (x + y) % 5 == 0))]).expect("encodes")
+    e.encode(&[Label::black(Bitmap::from_fn(70, 31, |x, y| {
+        (x + y) % 5 == 0
+    }))])
+    .expect("encodes")
 }
 
 /// Offset of the first raster line in `pt_job`: 100 invalidate + ESC @ + ESC i a + ESC i z +
@@ -20,18 +25,35 @@ fn check(model: Option<&str>, bytes: &[u8], code: &str, offset: u64) {
 }
 
 /// As [`check`], where `pages` complete pages precede the error (a printer prints those).
-fn check_after_pages(model: Option<&str>, bytes: &[u8], code: &str, offset: u64, pages_before: usize) {
-    let options = DecoderOptions { model: model.map(|m| Model::by_name(m).expect("model")) };
+fn check_after_pages(
+    model: Option<&str>,
+    bytes: &[u8],
+    code: &str,
+    offset: u64,
+    pages_before: usize,
+) {
+    let options = DecoderOptions {
+        model: model.map(|m| Model::by_name(m).expect("model")),
+    };
     let mut decoder = Decoder::new(options);
-    let err = decoder.push(bytes).and_then(|()| decoder.finish()).expect_err("must fail");
+    let err = decoder
+        .push(bytes)
+        .and_then(|()| decoder.finish())
+        .expect_err("must fail");
     assert_eq!((err.code(), err.offset), (code, offset), "{err}");
     let mut pages = 0;
     while let Some(event) = decoder.next_event() {
         pages += matches!(event, Event::Page(_)) as usize;
     }
-    assert_eq!(pages, pages_before, "no page may come out of the broken part of a stream");
+    assert_eq!(
+        pages, pages_before,
+        "no page may come out of the broken part of a stream"
+    );
     // The error is sticky: more input is refused.
-    assert_eq!(decoder.push(&[0x1A]).expect_err("sticky").code(), "after_error");
+    assert_eq!(
+        decoder.push(&[0x1A]).expect_err("sticky").code(),
+        "after_error"
+    );
 }
 
 #[test]
@@ -93,11 +115,27 @@ fn compressed_overrun_and_underrun_are_errors() {
     // Replace the first line with `G 02 00 F0 00` (17 zeros on a 16-byte head).
     let line_len = 3 + u16::from_le_bytes([job[FIRST_LINE + 1], job[FIRST_LINE + 2]]) as usize;
     let mut over = job.clone();
-    over.splice(FIRST_LINE..FIRST_LINE + line_len, [0x47, 0x02, 0x00, 0xF0, 0x00]);
-    check(Some("PT-P750W"), &over, "bad_compression", FIRST_LINE as u64);
+    over.splice(
+        FIRST_LINE..FIRST_LINE + line_len,
+        [0x47, 0x02, 0x00, 0xF0, 0x00],
+    );
+    check(
+        Some("PT-P750W"),
+        &over,
+        "bad_compression",
+        FIRST_LINE as u64,
+    );
     let mut under = job;
-    under.splice(FIRST_LINE..FIRST_LINE + line_len, [0x47, 0x02, 0x00, 0xF2, 0x00]);
-    check(Some("PT-P750W"), &under, "bad_compression", FIRST_LINE as u64);
+    under.splice(
+        FIRST_LINE..FIRST_LINE + line_len,
+        [0x47, 0x02, 0x00, 0xF2, 0x00],
+    );
+    check(
+        Some("PT-P750W"),
+        &under,
+        "bad_compression",
+        FIRST_LINE as u64,
+    );
 }
 
 #[test]
@@ -113,7 +151,12 @@ fn raster_before_print_information_is_an_error() {
     let job = pt_job(false);
     let mut missing = job[..106].to_vec();
     missing.extend_from_slice(&job[119..]);
-    check(None, &missing, "missing_print_info", (FIRST_LINE - 13) as u64);
+    check(
+        None,
+        &missing,
+        "missing_print_info",
+        (FIRST_LINE - 13) as u64,
+    );
 }
 
 #[test]
@@ -125,7 +168,12 @@ fn blank_line_without_compression_is_an_error() {
 
 #[test]
 fn compression_on_a_model_without_it_is_an_error() {
-    check(Some("QL-700"), &[0x1B, 0x40, 0x4D, 0x02], "compression_not_accepted", 2);
+    check(
+        Some("QL-700"),
+        &[0x1B, 0x40, 0x4D, 0x02],
+        "compression_not_accepted",
+        2,
+    );
     check(None, &[0x4D, 0x01], "compression_not_accepted", 0);
 }
 
@@ -151,7 +199,9 @@ fn initialize_inside_a_multi_page_job_is_an_error() {
 #[test]
 fn wrong_line_types_are_errors() {
     // `g` on a PT head, `w` on a model without two colours, `w 02` before `w 01`.
-    let header = [0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x3E, 0x00, 0x01, 0, 0, 0, 0, 0];
+    let header = [
+        0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x3E, 0x00, 0x01, 0, 0, 0, 0, 0,
+    ];
     let mut ql_line_on_pt = header.to_vec();
     ql_line_on_pt.extend_from_slice(&[0x67, 0x00, 0x10]);
     ql_line_on_pt.extend_from_slice(&[0; 16]);
@@ -185,10 +235,17 @@ fn garbage_never_panics() {
                 s ^= s >> 7;
                 s ^= s << 17;
                 // Bias towards command bytes so that parsing goes deep.
-                [0x1B, 0x69, 0x7A, 0x47, 0x67, 0x77, 0x5A, 0x4D, 0x02, 0x0C, 0x1A, 0x00][(s % 12) as usize] ^ if s & 0x100 == 0 { 0 } else { (s >> 16) as u8 }
+                [
+                    0x1B, 0x69, 0x7A, 0x47, 0x67, 0x77, 0x5A, 0x4D, 0x02, 0x0C, 0x1A, 0x00,
+                ][(s % 12) as usize]
+                    ^ if s & 0x100 == 0 { 0 } else { (s >> 16) as u8 }
             })
             .collect();
-        for model in [None, Model::by_name("QL-820NWB"), Model::by_name("PT-P750W")] {
+        for model in [
+            None,
+            Model::by_name("QL-820NWB"),
+            Model::by_name("PT-P750W"),
+        ] {
             let mut d = Decoder::new(DecoderOptions { model });
             let _ = d.push(&bytes).and_then(|()| d.finish());
             while d.next_event().is_some() {}

@@ -31,7 +31,11 @@ impl Expect {
 /// Compares two streams and reports the first differing offset.
 fn check(got: &[u8], want: &[u8]) {
     if let Some(i) = got.iter().zip(want).position(|(a, b)| a != b) {
-        panic!("first difference at byte {i}: got {:02X?}, want {:02X?}", &got[i..(i + 16).min(got.len())], &want[i..(i + 16).min(want.len())]);
+        panic!(
+            "first difference at byte {i}: got {:02X?}, want {:02X?}",
+            &got[i..(i + 16).min(got.len())],
+            &want[i..(i + 16).min(want.len())]
+        );
     }
     assert_eq!(got.len(), want.len(), "lengths differ");
 }
@@ -54,7 +58,9 @@ fn pt_p750w_tze12_uncompressed_single_label() {
         .repeat(&[0x00], 100)
         .bytes(&[0x1B, 0x40])
         .bytes(&[0x1B, 0x69, 0x61, 0x01])
-        .bytes(&[0x1B, 0x69, 0x7A, 0x84, 0x00, 0x0C, 0x00, 31, 0, 0, 0, 0x00, 0x00])
+        .bytes(&[
+            0x1B, 0x69, 0x7A, 0x84, 0x00, 0x0C, 0x00, 31, 0, 0, 0, 0x00, 0x00,
+        ])
         .bytes(&[0x1B, 0x69, 0x4D, 0x40])
         .bytes(&[0x1B, 0x69, 0x41, 0x01])
         .bytes(&[0x1B, 0x69, 0x4B, 0x08])
@@ -76,8 +82,12 @@ fn ql820nwb_dk62_compressed_240_blank_lines() {
     let want = Expect::default()
         .repeat(&[0x00], 400)
         .bytes(&[0x1B, 0x40, 0x1B, 0x69, 0x61, 0x01])
-        .bytes(&[0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x3E, 0x00, 0xF0, 0x00, 0x00, 0x00, 0x00, 0x00])
-        .bytes(&[0x1B, 0x69, 0x4D, 0x40, 0x1B, 0x69, 0x41, 0x01, 0x1B, 0x69, 0x4B, 0x08])
+        .bytes(&[
+            0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x3E, 0x00, 0xF0, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ])
+        .bytes(&[
+            0x1B, 0x69, 0x4D, 0x40, 0x1B, 0x69, 0x41, 0x01, 0x1B, 0x69, 0x4B, 0x08,
+        ])
         .bytes(&[0x1B, 0x69, 0x64, 0x23, 0x00, 0x4D, 0x02])
         .repeat(&[0x67, 0x00, 0x02, 0xA7, 0x00], 240)
         .bytes(&[0x1A]);
@@ -89,10 +99,18 @@ fn ql820nwb_die_cut_29x90_declares_its_length() {
     // §8 check 3: 29×90 die-cut → n2 = 0B, n3 = 1D, n4 = 5A, 991 lines; die-cut margin 0.
     // n1 = 0x8E: recover + length + width + kind (§1.1).
     let e = encoder("QL-820NWB", "dk-29x90", JobOptions::default());
-    let job = e.encode(&[Label::black(Bitmap::new(306, 991))]).expect("encodes");
+    let job = e
+        .encode(&[Label::black(Bitmap::new(306, 991))])
+        .expect("encodes");
     let at = 400 + 2 + 4;
-    assert_eq!(&job[at..at + 13], &[0x1B, 0x69, 0x7A, 0x8E, 0x0B, 0x1D, 0x5A, 0xDF, 0x03, 0x00, 0x00, 0x00, 0x00]);
-    let margin = job.windows(5).position(|w| w[..3] == [0x1B, 0x69, 0x64]).expect("margin");
+    assert_eq!(
+        &job[at..at + 13],
+        &[0x1B, 0x69, 0x7A, 0x8E, 0x0B, 0x1D, 0x5A, 0xDF, 0x03, 0x00, 0x00, 0x00, 0x00]
+    );
+    let margin = job
+        .windows(5)
+        .position(|w| w[..3] == [0x1B, 0x69, 0x64])
+        .expect("margin");
     assert_eq!(&job[margin..margin + 5], &[0x1B, 0x69, 0x64, 0x00, 0x00]);
 }
 
@@ -101,12 +119,16 @@ fn ql700_sends_no_mode_switch_and_no_compression_command() {
     // QL-500…1060N reference: QL-700 takes neither ESC i a nor M (§1, §3, §8 check 7);
     // lines are `67 00 5A` + 90 bytes (§8 check 4). Invalidate 200.
     let e = encoder("QL-700", "dk-62", JobOptions::default());
-    let job = e.encode(&[Label::black(Bitmap::new(696, 150))]).expect("encodes");
+    let job = e
+        .encode(&[Label::black(Bitmap::new(696, 150))])
+        .expect("encodes");
     let want_head = Expect::default()
         .repeat(&[0x00], 200)
         .bytes(&[0x1B, 0x40])
         .bytes(&[0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x3E, 0x00, 150, 0, 0, 0, 0, 0])
-        .bytes(&[0x1B, 0x69, 0x4D, 0x40, 0x1B, 0x69, 0x41, 0x01, 0x1B, 0x69, 0x4B, 0x08])
+        .bytes(&[
+            0x1B, 0x69, 0x4D, 0x40, 0x1B, 0x69, 0x41, 0x01, 0x1B, 0x69, 0x4B, 0x08,
+        ])
         .bytes(&[0x1B, 0x69, 0x64, 0x23, 0x00]);
     check(&job[..want_head.0.len()], &want_head.0);
     let mut line = vec![0x67, 0x00, 0x5A];
@@ -130,8 +152,12 @@ fn pt_p900w_half_cut_chain_strip_of_two() {
     let job = e.encode(&[label.clone(), label]).expect("encodes");
     let page = |n9: u8, end: u8| {
         Expect::default()
-            .bytes(&[0x1B, 0x69, 0x7A, 0x84, 0x00, 0x18, 0x00, 57, 0, 0, 0, n9, 0x00])
-            .bytes(&[0x1B, 0x69, 0x4D, 0x40, 0x1B, 0x69, 0x41, 0x01, 0x1B, 0x69, 0x4B, 0x04])
+            .bytes(&[
+                0x1B, 0x69, 0x7A, 0x84, 0x00, 0x18, 0x00, 57, 0, 0, 0, n9, 0x00,
+            ])
+            .bytes(&[
+                0x1B, 0x69, 0x4D, 0x40, 0x1B, 0x69, 0x41, 0x01, 0x1B, 0x69, 0x4B, 0x04,
+            ])
             .bytes(&[0x1B, 0x69, 0x64, 0x1C, 0x00, 0x4D, 0x02])
             .repeat(&[0x5A], 57)
             .bytes(&[end])
@@ -150,19 +176,34 @@ fn ql820nwb_two_colour_sends_w_pairs() {
     // QL-800 reference §8 check 11: ESC i K bit 0 (09 with cut at end), each physical line is
     // `w 01 n …` then `w 02 n …`; the count is physical lines. No PI_QUALITY in two-colour
     // mode (CAPS: the datasheet forbids it).
-    let e = encoder("QL-820NWB", "dk-62-red", JobOptions::default().two_colour(true).quality(true));
+    let e = encoder(
+        "QL-820NWB",
+        "dk-62-red",
+        JobOptions::default().two_colour(true).quality(true),
+    );
     let black = Bitmap::from_fn(696, 150, |x, _| x == 695);
     let red = Bitmap::from_fn(696, 150, |x, _| x == 0);
-    let job = e.encode(&[Label { black, red: Some(red) }]).expect("encodes");
+    let job = e
+        .encode(&[Label {
+            black,
+            red: Some(red),
+        }])
+        .expect("encodes");
     let at = 400 + 6;
-    assert_eq!(&job[at..at + 8], &[0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x3E, 0x00, 150]);
+    assert_eq!(
+        &job[at..at + 8],
+        &[0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x3E, 0x00, 150]
+    );
     assert!(job.windows(4).any(|w| w == [0x1B, 0x69, 0x4B, 0x09]));
     // Label column 695 → pin 12 (byte 1, 0x08); column 0 → pin 707 (byte 88, 0x10).
     // Black: 00 08 then 88 zeros → PackBits `01 00 08` (2 literals) `A9 00` (88 × 00).
     // Red: 88 zeros, 10 00 → `A9 00` `01 10 00`.
     let black_line = [0x77, 0x01, 0x05, 0x01, 0x00, 0x08, 0xA9, 0x00];
     let red_line = [0x77, 0x02, 0x05, 0xA9, 0x00, 0x01, 0x10, 0x00];
-    let first_line = job.windows(3).position(|w| w == [0x77, 0x01, black_line[2]]).expect("w 01 line");
+    let first_line = job
+        .windows(3)
+        .position(|w| w == [0x77, 0x01, black_line[2]])
+        .expect("w 01 line");
     assert_eq!(&job[first_line..first_line + 8], &black_line);
     assert_eq!(&job[first_line + 8..first_line + 16], &red_line);
 }
@@ -171,12 +212,29 @@ fn ql820nwb_two_colour_sends_w_pairs() {
 fn pt_p750w_high_resolution_doubles_margin_and_count() {
     // §2 and §8 check 12: PT-P750W high resolution (180 × 360 dpi): ESC i K bit 6, the
     // margin and the raster count are at the doubled resolution.
-    let e = encoder("PT-P750W", "tze-12", JobOptions::default().high_res(true).cut(CutMode::None));
-    let job = e.encode(&[Label::black(Bitmap::new(70, 62))]).expect("encodes");
+    let e = encoder(
+        "PT-P750W",
+        "tze-12",
+        JobOptions::default().high_res(true).cut(CutMode::None),
+    );
+    let job = e
+        .encode(&[Label::black(Bitmap::new(70, 62))])
+        .expect("encodes");
     let at = 100 + 6;
-    assert_eq!(&job[at..at + 13], &[0x1B, 0x69, 0x7A, 0x84, 0x00, 0x0C, 0x00, 62, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        &job[at..at + 13],
+        &[0x1B, 0x69, 0x7A, 0x84, 0x00, 0x0C, 0x00, 62, 0, 0, 0, 0, 0]
+    );
     // Cut off: ESC i M 00, no ESC i A, ESC i K without bit 3 (§8 check 10).
-    assert_eq!(&job[at + 13..at + 30], &[0x1B, 0x69, 0x4D, 0x00, 0x1B, 0x69, 0x4B, 0x40, 0x1B, 0x69, 0x64, 0x1C, 0x00, 0x4D, 0x02, 0x5A, 0x5A]);
-    let short = e.encode(&[Label::black(Bitmap::new(70, 61))]).expect_err("below 2 × 31 lines");
+    assert_eq!(
+        &job[at + 13..at + 30],
+        &[
+            0x1B, 0x69, 0x4D, 0x00, 0x1B, 0x69, 0x4B, 0x40, 0x1B, 0x69, 0x64, 0x1C, 0x00, 0x4D,
+            0x02, 0x5A, 0x5A
+        ]
+    );
+    let short = e
+        .encode(&[Label::black(Bitmap::new(70, 61))])
+        .expect_err("below 2 × 31 lines");
     assert_eq!(short.code(), "label_length_out_of_range");
 }

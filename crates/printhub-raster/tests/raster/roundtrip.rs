@@ -50,7 +50,11 @@ fn options_for(model: &Model, media: &Media, o: &Options) -> JobOptions {
         .cut(cut)
         .half_cut(o.half_cut && model.half_cut)
         .chain(o.chain && model.chain)
-        .high_res(o.high_res && model.high_res_dpi.is_some() && !(model.family.is_pt() && media.kind != printhub_raster::MediaKind::Tape))
+        .high_res(
+            o.high_res
+                && model.high_res_dpi.is_some()
+                && !(model.family.is_pt() && media.kind != printhub_raster::MediaKind::Tape),
+        )
         .compress(o.compress && model.supports_compression())
         .two_colour(o.two_colour && model.two_colour && media.two_colour);
     if let Some(m) = o.margin {
@@ -59,33 +63,57 @@ fn options_for(model: &Model, media: &Media, o: &Options) -> JobOptions {
     opts
 }
 
-fn check_round_trip(pair: usize, o: Options, pages: usize, seed: u64, density: u8) -> Result<(), TestCaseError> {
+fn check_round_trip(
+    pair: usize,
+    o: Options,
+    pages: usize,
+    seed: u64,
+    density: u8,
+) -> Result<(), TestCaseError> {
     let all = pairs();
     let (model, media) = all[pair % all.len()];
     let opts = options_for(model, media, &o);
-    let encoder = Encoder::new(model, media, opts.clone()).map_err(|e| TestCaseError::fail(format!("{}/{}: {e}", model.name, media.id)))?;
+    let encoder = Encoder::new(model, media, opts.clone())
+        .map_err(|e| TestCaseError::fail(format!("{}/{}: {e}", model.name, media.id)))?;
     let width = encoder.geometry().printable() as usize;
     let (min, max) = encoder.line_range();
     let labels: Vec<Label> = (0..pages)
         .map(|i| {
-            let lines = if min == max { min } else { min + (seed as usize + i * 7) % 24 };
+            let lines = if min == max {
+                min
+            } else {
+                min + (seed as usize + i * 7) % 24
+            };
             let black = noise(width, lines.min(max), seed.wrapping_add(i as u64), density);
-            let red = opts.is_two_colour().then(|| noise(width, lines.min(max), seed ^ 0xABCD, density / 2));
+            let red = opts
+                .is_two_colour()
+                .then(|| noise(width, lines.min(max), seed ^ 0xABCD, density / 2));
             Label { black, red }
         })
         .collect();
-    let job = encoder.encode(&labels).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let job = encoder
+        .encode(&labels)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
 
     let (commands, decoded) = Decoder::decode_all(DecoderOptions { model: Some(model) }, &job)
         .map_err(|e| TestCaseError::fail(format!("{}/{}: {e}", model.name, media.id)))?;
     prop_assert_eq!(decoded.len(), labels.len());
     let geometry = encoder.geometry();
     // §8 check 1: the job starts with the model's invalidate run, then ESC @.
-    prop_assert_eq!(&commands[0].1, &Command::Invalidate { len: model.invalidate_len });
+    prop_assert_eq!(
+        &commands[0].1,
+        &Command::Invalidate {
+            len: model.invalidate_len
+        }
+    );
     prop_assert_eq!(&commands[1].1, &Command::Initialize);
     // §8 check 7: M 02 iff compression requested and supported; no M at all on models without it.
-    let has_m2 = commands.iter().any(|(_, c)| *c == Command::Compression { mode: 2 });
-    let has_m = commands.iter().any(|(_, c)| matches!(c, Command::Compression { .. }));
+    let has_m2 = commands
+        .iter()
+        .any(|(_, c)| *c == Command::Compression { mode: 2 });
+    let has_m = commands
+        .iter()
+        .any(|(_, c)| matches!(c, Command::Compression { .. }));
     prop_assert_eq!(has_m2, encoder.compresses());
     prop_assert_eq!(has_m, model.supports_compression());
     // Never ESC i S inside our jobs (vectors README: follow the manuals).
@@ -94,7 +122,11 @@ fn check_round_trip(pair: usize, o: Options, pages: usize, seed: u64, density: u
     for (i, (page, label)) in decoded.iter().zip(&labels).enumerate() {
         let last = i + 1 == labels.len();
         // A black-only page on DK-22251 declares the same print information as plain 62 mm.
-        let declared = if media.two_colour && !opts.is_two_colour() { "dk-62" } else { media.id };
+        let declared = if media.two_colour && !opts.is_two_colour() {
+            "dk-62"
+        } else {
+            media.id
+        };
         prop_assert_eq!(page.media().map(|m| m.id), Some(declared));
         prop_assert_eq!(page.window(), geometry.window);
         prop_assert_eq!(page.bitmap(geometry.window), label.black.clone());
@@ -103,7 +135,14 @@ fn check_round_trip(pair: usize, o: Options, pages: usize, seed: u64, density: u
         prop_assert!(!page.ink_outside(geometry.window));
         // §8 check 2 and 9: count matches, 0C between pages and 1A after the last, n9 per manual.
         prop_assert_eq!(page.info.raster_count as usize, label.black.height());
-        prop_assert_eq!(page.end, if last { PageEnd::PrintFeed } else { PageEnd::Print });
+        prop_assert_eq!(
+            page.end,
+            if last {
+                PageEnd::PrintFeed
+            } else {
+                PageEnd::Print
+            }
+        );
         let n9 = match (i, last, model.family) {
             (_, true, printhub_raster::Family::Pt560) => 2,
             (0, _, _) => 0,
@@ -119,7 +158,10 @@ fn check_round_trip(pair: usize, o: Options, pages: usize, seed: u64, density: u
             prop_assert_eq!(page.advanced & ADV_HALF_CUT != 0, opts.is_half_cut());
             prop_assert_eq!(page.advanced & ADV_HIGH_RES != 0, opts.is_high_res());
             prop_assert_eq!(page.advanced & ADV_TWO_COLOUR != 0, opts.is_two_colour());
-            prop_assert_eq!(page.advanced & ADV_CUT_AT_END != 0, opts.cut_mode() != CutMode::None && !opts.is_chain());
+            prop_assert_eq!(
+                page.advanced & ADV_CUT_AT_END != 0,
+                opts.cut_mode() != CutMode::None && !opts.is_chain()
+            );
         }
         let k = if opts.is_high_res() { 2 } else { 1 };
         let margin = o.margin.unwrap_or(geometry.default_margin) * k;
@@ -127,15 +169,34 @@ fn check_round_trip(pair: usize, o: Options, pages: usize, seed: u64, density: u
     }
     // §8 check 6: no compressed line longer than bytes-per-line + 1 (+2 for 162-byte lines).
     let bound = geometry.bytes_per_line + geometry.bytes_per_line.div_ceil(128);
-    let too_long = commands.iter().any(|(_, c)| matches!(c, Command::Raster { len, .. } if *len > bound));
+    let too_long = commands
+        .iter()
+        .any(|(_, c)| matches!(c, Command::Raster { len, .. } if *len > bound));
     prop_assert!(!too_long, "a raster line exceeds {} bytes", bound);
     Ok(())
 }
 
 fn options() -> impl Strategy<Value = Options> {
-    (any::<u8>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of(0u16..200)).prop_map(
-        |(cut, half_cut, chain, high_res, compress, two_colour, margin)| Options { cut, half_cut, chain, high_res, compress, two_colour, margin },
+    (
+        any::<u8>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(0u16..200),
     )
+        .prop_map(
+            |(cut, half_cut, chain, high_res, compress, two_colour, margin)| Options {
+                cut,
+                half_cut,
+                chain,
+                high_res,
+                compress,
+                two_colour,
+                margin,
+            },
+        )
 }
 
 proptest! {
@@ -152,7 +213,15 @@ fn every_model_and_medium_round_trips_once() {
     // Exhaustive over the pairs (the property test samples them with random options).
     let n = pairs().len();
     for pair in 0..n {
-        let o = Options { cut: 2, half_cut: true, chain: false, high_res: false, compress: true, two_colour: true, margin: None };
+        let o = Options {
+            cut: 2,
+            half_cut: true,
+            chain: false,
+            high_res: false,
+            compress: true,
+            two_colour: true,
+            margin: None,
+        };
         check_round_trip(pair, o, 2, pair as u64 * 7919, 60).expect("round trip");
     }
 }
@@ -166,24 +235,62 @@ fn encoder_rejects_bad_labels_and_options() {
     let e = Encoder::new(ql, dk62, JobOptions::default()).expect("ok");
     let code = |r: Result<Vec<u8>, printhub_raster::EncodeError>| r.expect_err("must fail").code();
     assert_eq!(code(e.encode(&[])), "no_labels");
-    assert_eq!(code(e.encode(&[Label::black(Bitmap::new(695, 200))])), "label_width_mismatch");
-    assert_eq!(code(e.encode(&[Label::black(Bitmap::new(696, 149))])), "label_length_out_of_range");
-    assert_eq!(code(e.encode(&[Label::black(Bitmap::new(696, 11812))])), "label_length_out_of_range");
-    let red = Label { black: Bitmap::new(696, 200), red: Some(Bitmap::new(696, 200)) };
+    assert_eq!(
+        code(e.encode(&[Label::black(Bitmap::new(695, 200))])),
+        "label_width_mismatch"
+    );
+    assert_eq!(
+        code(e.encode(&[Label::black(Bitmap::new(696, 149))])),
+        "label_length_out_of_range"
+    );
+    assert_eq!(
+        code(e.encode(&[Label::black(Bitmap::new(696, 11812))])),
+        "label_length_out_of_range"
+    );
+    let red = Label {
+        black: Bitmap::new(696, 200),
+        red: Some(Bitmap::new(696, 200)),
+    };
     assert_eq!(code(e.encode(&[red])), "invalid_red_layer");
-    let die = Encoder::new(ql, Media::by_id("dk-29x90").expect("media"), JobOptions::default()).expect("ok");
-    assert_eq!(code(die.encode(&[Label::black(Bitmap::new(306, 990))])), "die_cut_length_mismatch");
+    let die = Encoder::new(
+        ql,
+        Media::by_id("dk-29x90").expect("media"),
+        JobOptions::default(),
+    )
+    .expect("ok");
+    assert_eq!(
+        code(die.encode(&[Label::black(Bitmap::new(306, 990))])),
+        "die_cut_length_mismatch"
+    );
 
     let err = |m, d, o| Encoder::new(m, d, o).expect_err("must fail").code();
-    assert_eq!(err(ql, dk62, JobOptions::default().half_cut(true)), "unsupported_option");
-    assert_eq!(err(ql, dk62, JobOptions::default().two_colour(true)), "unsupported_option");
-    assert_eq!(err(ql, dk62, JobOptions::default().mirror(true)), "unsupported_option");
-    assert_eq!(err(pt, tze12, JobOptions::default().cut(CutMode::Every(100))), "invalid_cut_every");
+    assert_eq!(
+        err(ql, dk62, JobOptions::default().half_cut(true)),
+        "unsupported_option"
+    );
+    assert_eq!(
+        err(ql, dk62, JobOptions::default().two_colour(true)),
+        "unsupported_option"
+    );
+    assert_eq!(
+        err(ql, dk62, JobOptions::default().mirror(true)),
+        "unsupported_option"
+    );
+    assert_eq!(
+        err(pt, tze12, JobOptions::default().cut(CutMode::Every(100))),
+        "invalid_cut_every"
+    );
     assert_eq!(err(pt, dk62, JobOptions::default()), "unsupported_media");
     let ql700 = Model::by_name("QL-700").expect("model");
-    assert_eq!(err(ql700, dk62, JobOptions::default().compress(true)), "unsupported_option");
+    assert_eq!(
+        err(ql700, dk62, JobOptions::default().compress(true)),
+        "unsupported_option"
+    );
     let p710 = Model::by_name("PT-P710BT").expect("model");
-    assert_eq!(err(p710, tze12, JobOptions::default().half_cut(true)), "unsupported_option");
+    assert_eq!(
+        err(p710, tze12, JobOptions::default().half_cut(true)),
+        "unsupported_option"
+    );
     // Nothing is appended to the caller's buffer on error.
     let mut out = vec![1, 2, 3];
     assert!(e.write(&[], &mut out).is_err());

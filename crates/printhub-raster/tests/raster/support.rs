@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 /// Path of a file under `tests/data/`.
 pub fn data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(path)
 }
 
 /// An 8-bit RGB image.
@@ -37,5 +39,9 @@ pub fn read_png(path: &std::path::Path) -> Rgb {
             _ => [p[0], p[1], p[2]],
         })
         .collect();
-    Rgb { width, height, pixels }
+    Rgb {
+        width,
+        height,
+        pixels,
+    }
 }

@@ -1,0 +1,163 @@
+//! The command line: clap definitions (the "low" layer that mirrors what the
+//! user typed) and [`run`], which dispatches to the command modules. Every
+//! command returns `anyhow::Result`; `main` prints a failure as one line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// printhub: a print hub for Brother PT and QL label printers.
+#[derive(Debug, Parser)]
+#[command(name = "printhub", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Encode, decode and inspect Brother raster jobs.
+    #[command(subcommand)]
+    Raster(RasterCommand),
+    /// The media catalogue.
+    #[command(subcommand)]
+    Media(MediaCommand),
+    /// The model table.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+/// `printhub raster …`
+#[derive(Debug, Subcommand)]
+pub enum RasterCommand {
+    /// Turn a PNG/JPEG label image into a complete print job.
+    Encode(EncodeArgs),
+    /// Decode a job into page-N.png and page-N.json files.
+    Decode(DecodeArgs),
+    /// Print one line per command of a job.
+    Inspect(InspectArgs),
+}
+
+/// How to orient the input image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Rotate {
+    /// Turn the image 90° clockwise when its height, not its width, matches the printable dots.
+    Auto,
+    /// Use the image as it is: each row is one raster line.
+    #[value(name = "0")]
+    None,
+    /// Turn the image 90° clockwise (a landscape tape label).
+    #[value(name = "90")]
+    Quarter,
+}
+
+/// `printhub raster encode`
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Printer model, e.g. PT-P750W or QL-820NWB.
+    #[arg(long)]
+    pub model: String,
+    /// Media id, e.g. tze-12 or dk-62 (see `printhub media list`).
+    #[arg(long)]
+    pub media: String,
+    /// Label image (PNG or JPEG). Pixels darker than 50% grey print black.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the job.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Orientation of the input.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub rotate: Rotate,
+    /// Send raster lines uncompressed.
+    #[arg(long)]
+    pub no_compress: bool,
+    /// Cut after every label (the default where the model has a cutter).
+    #[arg(long, overrides_with = "no_cut")]
+    pub cut: bool,
+    /// Do not cut.
+    #[arg(long, overrides_with = "cut")]
+    pub no_cut: bool,
+    /// Half cut between labels (PT models with a half cutter).
+    #[arg(long)]
+    pub half_cut: bool,
+    /// Chain printing: leave the last label in the printer.
+    #[arg(long)]
+    pub chain: bool,
+    /// High resolution along the feed (the image must have twice the lines).
+    #[arg(long)]
+    pub high_res: bool,
+    /// Black and red printing: red pixels go to the red layer (QL-8xx on dk-62-red).
+    #[arg(long)]
+    pub red: bool,
+    /// Number of copies (labels in the job).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=999))]
+    pub copies: u16,
+}
+
+/// `printhub raster decode`
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The job file.
+    pub job: PathBuf,
+    /// Folder for page-N.png and page-N.json (created if missing).
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// Decode strictly for this model (default: infer the head from the lines).
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+/// `printhub raster inspect`
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The job file.
+    pub job: PathBuf,
+    /// Decode strictly for this model (default: infer the head from the lines).
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+/// `printhub media …`
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// List media, optionally only those a model takes.
+    List {
+        /// Only media this model takes, with their geometry on it.
+        #[arg(long)]
+        model: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `printhub models …`
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List every model printhub knows.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Raster(RasterCommand::Encode(args)) => crate::raster_cmd::encode(&args, &mut out),
+        Command::Raster(RasterCommand::Decode(args)) => crate::raster_cmd::decode(&args, &mut out),
+        Command::Raster(RasterCommand::Inspect(args)) => {
+            crate::raster_cmd::inspect(&args, &mut out)
+        }
+        Command::Media(MediaCommand::List { model, json }) => {
+            crate::catalogue::media_list(model.as_deref(), json, &mut out)
+        }
+        Command::Models(ModelsCommand::List { json }) => {
+            crate::catalogue::models_list(json, &mut out)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! # printhub (the binary's library)
+//!
+//! The composition root: the command line ([`cli`]) and the commands it runs.
+//! `main` only parses arguments, sets up logging and prints a failure as one
+//! line; everything else lives here so tests call the same code.
+//!
+//! **Architecture Invariant:** this crate (with tests and examples) is the
+//! only place `anyhow` is used; libraries return typed errors.
+#![forbid(unsafe_code)]
+
+pub mod catalogue;
+pub mod cli;
+pub mod image_io;
+pub mod raster_cmd;

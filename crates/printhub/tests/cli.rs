@@ -1,0 +1,303 @@
+//! The CLI from the outside: the exact command forms of the raster issue,
+//! exit codes, one-line errors, and no half-written files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn printhub(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_printhub"))
+        .args(args)
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run printhub")
+}
+
+fn vector(case: &str, file: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../printhub-raster/tests/data/vectors");
+    root.join(case).join(file).to_string_lossy().into_owned()
+}
+
+fn path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Asserts failure with exactly one line on stderr that mentions `needle`.
+fn fails_with(out: &Output, needle: &str) {
+    assert!(!out.status.success(), "must fail");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line, got: {err}");
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+}
+
+fn read_png_gray(p: &Path) -> (u32, u32, Vec<u8>) {
+    let img = image::open(p).expect("png").to_luma8();
+    (img.width(), img.height(), img.into_raw())
+}
+
+#[test]
+fn encode_then_decode_gives_the_input_back() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let job = path(&dir, "job.bin");
+    let out = printhub(&[
+        "raster",
+        "encode",
+        "--model",
+        "QL-820NWB",
+        "--media",
+        "dk-62",
+        "--input",
+        &vector("ql820nwb_62_frames_l_comp", "input.png"),
+        "--output",
+        s(&job),
+        "--copies",
+        "2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pages = path(&dir, "pages");
+    let out = printhub(&["raster", "decode", s(&job), "--out-dir", s(&pages)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let input = read_png_gray(Path::new(&vector("ql820nwb_62_frames_l_comp", "input.png")));
+    for n in 1..=2 {
+        assert_eq!(
+            read_png_gray(&pages.join(format!("page-{n}.png"))),
+            input,
+            "page {n}"
+        );
+        let meta: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(pages.join(format!("page-{n}.json"))).expect("json"),
+        )
+        .expect("parse");
+        assert_eq!(meta["media"], "dk-62");
+        assert_eq!(meta["lines"], 172);
+        assert_eq!(meta["auto_cut"], true);
+    }
+    assert!(!pages.join("page-3.png").exists());
+}
+
+#[test]
+fn landscape_tape_images_are_turned_automatically() {
+    // ptouch's input for 12 mm tape is 180×70 (landscape): height = printable dots → turned.
+    let dir = tempfile::tempdir().expect("tmp");
+    let job = path(&dir, "job.bin");
+    let input = vector("ptp750w_12mm_frames_l", "input.png");
+    let out = printhub(&[
+        "raster",
+        "encode",
+        "--model",
+        "PT-P750W",
+        "--media",
+        "tze-12",
+        "--input",
+        &input,
+        "--output",
+        s(&job),
+        "--half-cut",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Our job and ptouch's decode to the same raster (compare decoded lines, not bytes).
+    let ours = path(&dir, "ours");
+    let theirs = path(&dir, "theirs");
+    assert!(
+        printhub(&["raster", "decode", s(&job), "--out-dir", s(&ours)])
+            .status
+            .success()
+    );
+    let peer = vector("ptp750w_12mm_frames_l", "output.bin");
+    assert!(
+        printhub(&["raster", "decode", &peer, "--out-dir", s(&theirs)])
+            .status
+            .success()
+    );
+    assert_eq!(
+        read_png_gray(&ours.join("page-1.png")),
+        read_png_gray(&theirs.join("page-1.png"))
+    );
+}
+
+#[test]
+fn two_colour_jobs_keep_red() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let job = path(&dir, "job.bin");
+    let input = vector("ql820nwb_62red_red_l_comp", "input.png");
+    let out = printhub(&[
+        "raster",
+        "encode",
+        "--model",
+        "QL-820NWB",
+        "--media",
+        "dk-62-red",
+        "--red",
+        "--input",
+        &input,
+        "--output",
+        s(&job),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pages = path(&dir, "pages");
+    assert!(
+        printhub(&["raster", "decode", s(&job), "--out-dir", s(&pages)])
+            .status
+            .success()
+    );
+    let a = image::open(pages.join("page-1.png"))
+        .expect("png")
+        .to_rgb8();
+    let b = image::open(&input).expect("png").to_rgb8();
+    assert_eq!(a.dimensions(), b.dimensions());
+    assert_eq!(a.into_raw(), b.into_raw());
+}
+
+#[test]
+fn inspect_prints_one_line_per_command() {
+    let out = printhub(&[
+        "raster",
+        "inspect",
+        &vector("ptp750w_12mm_strip2_halfcut", "output.bin"),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().next().expect("line").contains("invalidate"));
+    assert!(text.contains("half cut on"));
+    assert!(text.contains("0C  print (more pages follow)"));
+    assert!(text.contains("1A  print with feeding (last page)"));
+    assert_eq!(text.matches("-- page").count(), 2);
+}
+
+#[test]
+fn inspect_reports_where_a_stream_breaks() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bytes = std::fs::read(vector("ptp750w_6mm_corner_l", "output.bin")).expect("vector");
+    let cut = path(&dir, "cut.bin");
+    std::fs::write(&cut, &bytes[..bytes.len() - 3]).expect("write");
+    let out = printhub(&["raster", "inspect", s(&cut)]);
+    fails_with(&out, "stream ends inside");
+    assert!(
+        !out.stdout.is_empty(),
+        "commands before the break are still listed"
+    );
+}
+
+#[test]
+fn bad_arguments_fail_with_one_clear_line_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let job = path(&dir, "job.bin");
+    let input = vector("ql820nwb_62_frames_l_comp", "input.png");
+    let encode = |model: &str, media: &str, input: &str, extra: &[&str]| {
+        let mut args = vec![
+            "raster",
+            "encode",
+            "--model",
+            model,
+            "--media",
+            media,
+            "--input",
+            input,
+            "--output",
+            s(&job),
+        ];
+        args.extend_from_slice(extra);
+        printhub(&args)
+    };
+    fails_with(&encode("QL-9999", "dk-62", &input, &[]), "unknown model");
+    fails_with(&encode("QL-820NWB", "dk-63", &input, &[]), "unknown media");
+    fails_with(
+        &encode("QL-820NWB", "dk-12", &input, &[]),
+        "106 dots across",
+    );
+    fails_with(
+        &encode("QL-820NWB", "dk-62", "/nonexistent.png", &[]),
+        "cannot read image",
+    );
+    fails_with(
+        &encode("PT-P750W", "tze-36", &input, &[]),
+        "cannot take tze-36",
+    );
+    fails_with(
+        &encode("QL-820NWB", "dk-62", &input, &["--half-cut"]),
+        "does not support half cut",
+    );
+    fails_with(
+        &encode("QL-820NWB", "dk-62", &input, &["--copies", "0"]),
+        "copies",
+    );
+    fails_with(
+        &encode("QL-820NWB", "dk-62", &input, &["--rotate", "45"]),
+        "45",
+    );
+    fails_with(
+        &printhub(&["raster", "encode", "--model", "QL-820NWB"]),
+        "--media",
+    );
+    fails_with(
+        &printhub(&[
+            "raster",
+            "decode",
+            "/nonexistent.bin",
+            "--out-dir",
+            s(&path(&dir, "x")),
+        ]),
+        "cannot read",
+    );
+    let garbage = path(&dir, "garbage.bin");
+    std::fs::write(&garbage, [0x1B, 0x40, 0x99]).expect("write");
+    let pages = path(&dir, "pages");
+    fails_with(
+        &printhub(&["raster", "decode", s(&garbage), "--out-dir", s(&pages)]),
+        "at byte 2",
+    );
+    assert!(!pages.exists(), "a bad job creates no output folder");
+    assert!(!job.exists(), "no job file after failures");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        1,
+        "only garbage.bin: no temp files left"
+    );
+}
+
+#[test]
+fn catalogue_lists_are_json_on_request() {
+    let out = printhub(&["media", "list", "--model", "PT-P900W", "--json"]);
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let ids: Vec<&str> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"tze-36") && !ids.contains(&"dk-62"));
+    let tze24 = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["id"] == "tze-24")
+        .expect("tze-24");
+    assert_eq!(tze24["geometry"]["window"]["printable"], 320);
+    let out = printhub(&["models", "list", "--json"]);
+    let models: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(models.as_array().expect("array").len() >= 25);
+    fails_with(
+        &printhub(&["media", "list", "--model", "XX-1"]),
+        "unknown model",
+    );
+}
