@@ -595,10 +595,7 @@ impl Decoder {
     }
 
     /// Decodes a whole stream at once: every command and every page.
-    pub fn decode_all(
-        options: DecoderOptions,
-        data: &[u8],
-    ) -> Result<Decoded, DecodeError> {
+    pub fn decode_all(options: DecoderOptions, data: &[u8]) -> Result<Decoded, DecodeError> {
         let mut decoder = Decoder::new(options);
         decoder.push(data)?;
         decoder.finish()?;

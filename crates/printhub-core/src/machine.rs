@@ -1,0 +1,914 @@
+//! [`PrinterMachine`]: one printer's queue and state, as a sans-io state machine.
+//!
+//! The machine is the single authoritative copy of its printer's queue
+//! (design §1): every control command (submit, cancel, hold, release, retry,
+//! pause, resume, clear, enable, disable) and every I/O outcome acts on it,
+//! and the print loop reads only it. It never does I/O itself. Like
+//! quinn-proto's `Connection`, its methods come in four families:
+//!
+//! - getters: [`state`](PrinterMachine::state), [`job`](PrinterMachine::job),
+//!   [`jobs`](PrinterMachine::jobs), [`queue`](PrinterMachine::queue),
+//!   [`in_flight`](PrinterMachine::in_flight), ...;
+//! - commands (imperative, may be refused with a [`CommandError`]):
+//!   [`submit`](PrinterMachine::submit), [`cancel`](PrinterMachine::cancel), ...;
+//! - inputs (`handle_*`, never refused; stale ones are ignored):
+//!   [`handle_write_finished`](PrinterMachine::handle_write_finished),
+//!   [`handle_write_failed`](PrinterMachine::handle_write_failed),
+//!   [`handle_status`](PrinterMachine::handle_status),
+//!   [`handle_timeout`](PrinterMachine::handle_timeout);
+//! - outputs (`poll_*`): [`poll_action`](PrinterMachine::poll_action) and
+//!   [`poll_timeout`](PrinterMachine::poll_timeout).
+//!
+//! The caller (the printer actor) drains `poll_action` after every call:
+//!
+//! ```text
+//!   command / handle_*(.., now) ──► PrinterMachine ──► poll_action():
+//!        ▲                                              Persist(job)  → store (before anything else)
+//!        │                                              Emit(event)   → subscribers
+//!        │                                              Send{job,copy}→ write spec.raster once
+//!        │                                              QueryStatus   → status query
+//!        └── handle_write_*/handle_status/handle_timeout ◄─ WakeAt(t) → timer
+//! ```
+//!
+//! **Architecture Invariant:** at most one `Send` is in flight; the next
+//! `Send` comes only after `handle_write_finished`/`handle_write_failed` for
+//! the previous one, so jobs never interleave and a copy that has started is
+//! never cut off. A job is `printing` exactly while one of its copies is in
+//! flight. Every change to a job is announced by `Persist(job)` before any
+//! `Emit` about it and before its `Send`. Time is only ever the `now`
+//! argument; the machine holds no clock, thread, socket or randomness.
+//!
+//! Decisions (the design left them open):
+//! - Submitting (or retrying) to a disabled printer is refused with
+//!   [`CommandError::PrinterDisabled`]: a disabled printer is out of service
+//!   and a client should learn that now rather than have its job wait
+//!   silently. Cancel, hold, release and clear still work on its queue.
+//! - `resume` on an idle or printing printer is a harmless no-op (`Ok`);
+//!   `pause` on a paused printer likewise. `pause` and `resume` on a disabled
+//!   printer are refused with `PrinterDisabled` (enable it first).
+//! - Pause (or disable) while a copy is in flight: the copy finishes; if the
+//!   job has copies left it goes back to the head of the queue as `queued`
+//!   with its printed copies kept (so `printing` always means "a copy is in
+//!   flight"), and `resume` continues with its next copy.
+//! - A user pause wins over an automatic state: pausing a stopped or offline
+//!   printer makes it `paused` (its timers stop), and a write failure while
+//!   paused or disabled leaves it paused or disabled. `resume` then re-checks.
+//! - A cancel requested while the job's copy is in flight is honoured when the
+//!   copy ends: finished → `cancelled` (count kept); the copy did not print
+//!   (attention, unreachable) → `cancelled`; rejected → `failed`; lost →
+//!   `interrupted` (the truth about the copy wins over the request).
+//! - Status reports are ignored while a copy is in flight (the write's own
+//!   outcome decides) and while paused or disabled (a user's state). A
+//!   status showing a problem while idle stops the printer (or takes it
+//!   offline) before the next job starts.
+//! - `retry` works on failed, interrupted and cancelled jobs, not completed
+//!   ones (see [`JobState::transition`]), and is refused on a disabled printer.
+//! - `cancel` says whether it took effect now or after the copy in flight
+//!   ([`CancelOutcome`]), so the API can tell the client.
+//! - `Offline` is left by sending: when the reconnect timer fires, a waiting
+//!   job is sent at once (its failure is the next probe); with nothing to
+//!   send, a status query is the probe. A stopped printer's status is queried
+//!   every [`MachineConfig::stopped_poll_ms`] until the problem is gone.
+//! - Terminal jobs are kept for [`MachineConfig::max_history`] jobs and then
+//!   forgotten by the machine (the store keeps them); pruning happens only
+//!   once the caller has drained the pending actions, so a `Persist(id)`
+//!   can always be resolved with [`PrinterMachine::job`].
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::error::{CommandError, TransitionError};
+use crate::event::{Event, JobProgressed, JobStateChanged, PrinterStateChanged};
+use crate::id::{JobId, PrinterId, Timestamp};
+use crate::job::{Job, JobCommand, JobError, JobSpec, JobState};
+use crate::printer::{ObservedStatus, PrinterState, WriteFailure};
+
+/// Something the caller must do, in order. See the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Write `spec.raster` of `job_id` to the printer once (copy number `copy`,
+    /// 1-based), then report with `handle_write_finished` or `handle_write_failed`.
+    Send {
+        /// The job.
+        job_id: JobId,
+        /// Which copy this is, 1..=copies.
+        copy: u32,
+    },
+    /// Query the printer's status and report it with `handle_status`.
+    QueryStatus,
+    /// Store the job's current snapshot ([`PrinterMachine::job`]). Comes before
+    /// every event about the change and before the job's `Send`.
+    Persist(JobId),
+    /// Publish an event.
+    Emit(Event),
+    /// Call `handle_timeout` at (or after) this instant. Replaces earlier requests.
+    WakeAt(Timestamp),
+}
+
+/// Tuning of a [`PrinterMachine`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineConfig {
+    /// The most queued plus held jobs the printer accepts (then `QueueFull`).
+    pub max_queue: usize,
+    /// How many terminal jobs the machine remembers.
+    pub max_history: usize,
+    /// First reconnect delay after the printer went offline, in milliseconds.
+    pub backoff_initial_ms: i64,
+    /// The reconnect delay doubles per attempt up to this, in milliseconds.
+    pub backoff_max_ms: i64,
+    /// How often a stopped printer's status is queried, in milliseconds.
+    pub stopped_poll_ms: i64,
+    /// The state a new or restored machine starts in.
+    pub initial_state: InitialState,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        Self {
+            max_queue: 1000,
+            max_history: 1000,
+            backoff_initial_ms: 1_000,
+            backoff_max_ms: 60_000,
+            stopped_poll_ms: 5_000,
+            initial_state: InitialState::Idle,
+        }
+    }
+}
+
+/// The state a machine starts in (a printer that was paused or disabled
+/// before a restart must not start printing on its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum InitialState {
+    /// Ready to print.
+    #[default]
+    Idle,
+    /// Paused by a user.
+    Paused,
+    /// Out of service.
+    Disabled,
+}
+
+/// The copy that is being written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InFlight {
+    /// The job.
+    pub job_id: JobId,
+    /// The copy number, 1-based.
+    pub copy: u32,
+    /// A user cancelled the job; it ends after this copy.
+    pub cancel_requested: bool,
+}
+
+/// What a successful [`PrinterMachine::cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CancelOutcome {
+    /// The job is `cancelled` now.
+    Cancelled,
+    /// A copy of the job is in flight; the job ends `cancelled` when it finishes.
+    AfterCurrentCopy,
+}
+
+/// One printer's queue (FIFO by submission) and state. See the module docs.
+#[derive(Debug, Clone)]
+pub struct PrinterMachine {
+    printer_id: PrinterId,
+    config: MachineConfig,
+    state: PrinterState,
+    jobs: HashMap<JobId, Job>,
+    /// Every known job id, in the order the machine learned of it.
+    order: Vec<JobId>,
+    /// Queued and held jobs, in print order. Held jobs keep their place.
+    queue: VecDeque<JobId>,
+    /// Terminal jobs, in the order they ended.
+    history: VecDeque<JobId>,
+    in_flight: Option<InFlight>,
+    wake_at: Option<Timestamp>,
+    backoff_attempts: u32,
+    actions: VecDeque<Action>,
+}
+
+impl PrinterMachine {
+    /// A machine with an empty queue.
+    pub fn new(printer_id: PrinterId, config: MachineConfig) -> Self {
+        let state = match config.initial_state {
+            InitialState::Idle => PrinterState::Idle,
+            InitialState::Paused => PrinterState::Paused,
+            InitialState::Disabled => PrinterState::Disabled,
+        };
+        Self {
+            printer_id,
+            config,
+            state,
+            jobs: HashMap::new(),
+            order: Vec::new(),
+            queue: VecDeque::new(),
+            history: VecDeque::new(),
+            in_flight: None,
+            wake_at: None,
+            backoff_attempts: 0,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// A machine rebuilt from the store after a restart.
+    ///
+    /// - Queued and held jobs return to the queue in their original order:
+    ///   partly printed jobs first (they were at the head of the queue), then by
+    ///   `created_at`; ties keep the order of `jobs`.
+    /// - A job that was `printing` becomes `interrupted` (error code
+    ///   `hub_restarted`) and is persisted and announced: nobody knows whether
+    ///   its copy came out, so it is never reprinted silently.
+    /// - Terminal jobs become history (the newest `max_history`).
+    /// - Jobs of other printers and repeated ids are ignored.
+    ///
+    /// Then, if the machine starts idle, the first queued job is sent.
+    pub fn restore(
+        printer_id: PrinterId,
+        config: MachineConfig,
+        jobs: Vec<Job>,
+        now: Timestamp,
+    ) -> Self {
+        let mut m = Self::new(printer_id, config);
+        let mut waiting = Vec::new();
+        let mut interrupted = Vec::new();
+        for job in jobs {
+            if job.spec.printer_id != printer_id || m.jobs.contains_key(&job.id) {
+                continue;
+            }
+            let id = job.id;
+            match job.state {
+                JobState::Queued | JobState::Held => waiting.push(id),
+                JobState::Printing => interrupted.push(id),
+                _ => m.history.push_back(id),
+            }
+            m.order.push(id);
+            m.jobs.insert(id, job);
+        }
+        waiting.sort_by_key(|id| {
+            m.jobs
+                .get(id)
+                .map(|j| (j.copies_printed == 0, j.created_at))
+        });
+        m.queue.extend(waiting);
+        for id in interrupted {
+            let error = JobError::new(
+                "hub_restarted",
+                "the hub stopped while this job was printing; whether the copy in flight printed is unknown",
+            );
+            m.end_job(id, JobCommand::Interrupt, Some(error), now);
+        }
+        m.pump(now);
+        m
+    }
+
+    // ---- getters ----------------------------------------------------------
+
+    /// The printer this machine drives.
+    pub fn printer_id(&self) -> PrinterId {
+        self.printer_id
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MachineConfig {
+        &self.config
+    }
+
+    /// The printer's state.
+    pub fn state(&self) -> &PrinterState {
+        &self.state
+    }
+
+    /// A job known to this printer (waiting, in flight, or in the recent history).
+    pub fn job(&self, job_id: JobId) -> Option<&Job> {
+        self.jobs.get(&job_id)
+    }
+
+    /// Every known job, in the order the machine learned of them.
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> + '_ {
+        self.order.iter().filter_map(|id| self.jobs.get(id))
+    }
+
+    /// The queued and held jobs, in print order.
+    pub fn queue(&self) -> impl Iterator<Item = &Job> + '_ {
+        self.queue.iter().filter_map(|id| self.jobs.get(id))
+    }
+
+    /// How many jobs are queued or held.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The job that would be sent next (the first queued, not held, job).
+    /// Lets the caller prepare it while the current one prints.
+    pub fn next_job(&self) -> Option<&Job> {
+        self.next_ready().and_then(|id| self.jobs.get(&id))
+    }
+
+    /// The copy being written, if any.
+    pub fn in_flight(&self) -> Option<InFlight> {
+        self.in_flight
+    }
+
+    // ---- outputs ------------------------------------------------------------
+
+    /// The next thing the caller must do. Drain until `None` after every call.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        let action = self.actions.pop_front();
+        if action.is_none() {
+            self.prune_history();
+        }
+        action
+    }
+
+    /// When `handle_timeout` should next be called, if at all.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.wake_at
+    }
+
+    // ---- commands -----------------------------------------------------------
+
+    /// Queues a new job at the end of the queue (and starts it if the printer is idle).
+    pub fn submit(
+        &mut self,
+        job_id: JobId,
+        spec: JobSpec,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        self.check_admission(job_id)?;
+        if spec.printer_id != self.printer_id {
+            return Err(CommandError::WrongPrinter {
+                printer_id: self.printer_id,
+                requested: spec.printer_id,
+            });
+        }
+        spec.validate()?;
+        self.admit(Job::new(job_id, spec, now), now);
+        Ok(())
+    }
+
+    /// Cancels a job. A queued or held job is cancelled at once. A job whose
+    /// copy is in flight is cancelled after that copy, if it has copies left;
+    /// otherwise (its last copy is printing) the cancel is refused with
+    /// `InvalidJobState`, as is cancelling a terminal job.
+    pub fn cancel(&mut self, job_id: JobId, now: Timestamp) -> Result<CancelOutcome, CommandError> {
+        let job = self
+            .jobs
+            .get(&job_id)
+            .ok_or(CommandError::JobNotFound { job_id })?;
+        if let Some(flight) = self.in_flight.as_mut().filter(|f| f.job_id == job_id) {
+            let copies_left = job.spec.copies.saturating_sub(flight.copy);
+            job.state
+                .transition(JobCommand::Cancel { copies_left })
+                .map_err(|e| CommandError::from_transition(job_id, e))?;
+            flight.cancel_requested = true;
+            return Ok(CancelOutcome::AfterCurrentCopy);
+        }
+        let copies_left = job.copies_remaining();
+        self.try_transition(job_id, JobCommand::Cancel { copies_left }, now)?;
+        Ok(CancelOutcome::Cancelled)
+    }
+
+    /// Holds a queued job: it keeps its place but is skipped until released.
+    pub fn hold(&mut self, job_id: JobId, now: Timestamp) -> Result<(), CommandError> {
+        self.try_transition(job_id, JobCommand::Hold, now)
+    }
+
+    /// Releases a held job back to `queued` at its original place in the queue.
+    pub fn release(&mut self, job_id: JobId, now: Timestamp) -> Result<(), CommandError> {
+        self.try_transition(job_id, JobCommand::Release, now)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Reprints a failed, interrupted or cancelled job as a new job `new_job_id`
+    /// (same spec and raster bytes, `parent_job_id` = `job_id`,
+    /// `retry_count + 1`) queued at the end. The old job does not change.
+    pub fn retry(
+        &mut self,
+        job_id: JobId,
+        new_job_id: JobId,
+        now: Timestamp,
+    ) -> Result<JobId, CommandError> {
+        let job = self
+            .jobs
+            .get(&job_id)
+            .ok_or(CommandError::JobNotFound { job_id })?;
+        let new_job = job
+            .retry(new_job_id, now)
+            .map_err(|e| CommandError::from_transition(job_id, e))?;
+        self.check_admission(new_job_id)?;
+        self.admit(new_job, now);
+        Ok(new_job_id)
+    }
+
+    /// Pauses the printer: nothing more is sent; a copy in flight finishes.
+    pub fn pause(&mut self, now: Timestamp) -> Result<(), CommandError> {
+        match self.state {
+            PrinterState::Disabled => Err(self.disabled()),
+            PrinterState::Paused => Ok(()),
+            _ => {
+                self.set_state(PrinterState::Paused, now);
+                Ok(())
+            }
+        }
+    }
+
+    /// Resumes printing. From `paused` it sends the next copy; from `stopped`
+    /// or `offline` it also queries the status and tries again now (a problem
+    /// that persists shows up again as a failed write or a status report).
+    /// A no-op when idle or printing.
+    pub fn resume(&mut self, now: Timestamp) -> Result<(), CommandError> {
+        match self.state {
+            PrinterState::Disabled => return Err(self.disabled()),
+            PrinterState::Idle | PrinterState::Printing => return Ok(()),
+            PrinterState::Paused => {}
+            PrinterState::Stopped { .. } | PrinterState::Offline { .. } => {
+                self.backoff_attempts = 0;
+                self.actions.push_back(Action::QueryStatus);
+            }
+        }
+        self.run(now);
+        Ok(())
+    }
+
+    /// Cancels every queued and held job (never the one whose copy is in
+    /// flight) and returns how many were cancelled.
+    pub fn clear(&mut self, now: Timestamp) -> usize {
+        let waiting: Vec<JobId> = self.queue.iter().copied().collect();
+        let mut cancelled = 0;
+        for id in waiting {
+            let copies_left = self.jobs.get(&id).map_or(0, Job::copies_remaining);
+            if self
+                .try_transition(id, JobCommand::Cancel { copies_left }, now)
+                .is_ok()
+            {
+                cancelled += 1;
+            }
+        }
+        cancelled
+    }
+
+    /// Takes a disabled printer back into service (idle, or printing if a copy
+    /// is still in flight) and starts the next job. A no-op otherwise.
+    pub fn enable(&mut self, now: Timestamp) {
+        if self.state == PrinterState::Disabled {
+            self.run(now);
+        }
+    }
+
+    /// Takes the printer out of service: no new jobs, nothing more is sent; a
+    /// copy in flight finishes. Queued jobs stay queued.
+    pub fn disable(&mut self, now: Timestamp) {
+        if self.state != PrinterState::Disabled {
+            self.set_state(PrinterState::Disabled, now);
+        }
+    }
+
+    // ---- inputs -------------------------------------------------------------
+
+    /// The copy `copy` of `job_id` was written (`confirmed`: the printer
+    /// confirmed it printed, rather than only accepting the bytes). Sends the
+    /// next copy or the next job. A report that does not match the copy in
+    /// flight is stale and ignored.
+    pub fn handle_write_finished(
+        &mut self,
+        job_id: JobId,
+        copy: u32,
+        confirmed: bool,
+        now: Timestamp,
+    ) {
+        let Some(flight) = self.take_in_flight(job_id, copy) else {
+            return;
+        };
+        self.backoff_attempts = 0;
+        let sending = self.state == PrinterState::Printing;
+        let Some(job) = self.jobs.get_mut(&job_id) else {
+            self.pump(now);
+            return;
+        };
+        job.confirmed = if job.copies_printed == 0 {
+            confirmed
+        } else {
+            job.confirmed && confirmed
+        };
+        job.copies_printed = job.copies_printed.saturating_add(1);
+        let progressed = JobProgressed {
+            job_id,
+            printer_id: self.printer_id,
+            batch_id: job.spec.batch_id,
+            copies_printed: job.copies_printed,
+            copies: job.spec.copies,
+            at: now,
+        };
+        let copies_left = job.copies_remaining();
+        let command = if copies_left == 0 {
+            Some(JobCommand::Complete)
+        } else if flight.cancel_requested {
+            Some(JobCommand::Cancel { copies_left })
+        } else if !sending {
+            Some(JobCommand::Requeue)
+        } else {
+            None
+        };
+        let change = command.map(|c| self.apply(job_id, c, now));
+        self.actions.push_back(Action::Persist(job_id));
+        self.actions
+            .push_back(Action::Emit(Event::JobProgressed(progressed)));
+        match change {
+            None => self.send(job_id, flight.copy.saturating_add(1)),
+            Some(Ok((from, to))) => {
+                self.emit_job_change(job_id, Some(from), to, now);
+                self.pump(now);
+            }
+            Some(Err(_)) => self.pump(now),
+        }
+    }
+
+    /// The copy `copy` of `job_id` could not be written. See [`WriteFailure`]
+    /// for what each kind does. A report that does not match the copy in
+    /// flight is stale and ignored.
+    pub fn handle_write_failed(
+        &mut self,
+        job_id: JobId,
+        copy: u32,
+        failure: WriteFailure,
+        now: Timestamp,
+    ) {
+        let Some(flight) = self.take_in_flight(job_id, copy) else {
+            return;
+        };
+        let copies_left = self.jobs.get(&job_id).map_or(0, Job::copies_remaining);
+        let sending = self.state == PrinterState::Printing;
+        match failure {
+            WriteFailure::Attention { reason_code } => {
+                self.end_or_requeue(job_id, flight, copies_left, now);
+                if sending {
+                    self.enter_stopped(reason_code, now);
+                }
+            }
+            WriteFailure::Unreachable => {
+                self.end_or_requeue(job_id, flight, copies_left, now);
+                if sending {
+                    self.go_offline(now);
+                }
+            }
+            WriteFailure::Rejected { code, message } => {
+                let error = JobError::new(code, message);
+                self.end_job(job_id, JobCommand::Fail, Some(error), now);
+            }
+            WriteFailure::Lost => {
+                let error = JobError::new(
+                    "connection_lost",
+                    "the connection dropped after the printer accepted data; whether the copy printed is unknown",
+                );
+                self.end_job(job_id, JobCommand::Interrupt, Some(error), now);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// A status report: from a `QueryStatus`, or one the printer sent on its own.
+    /// Ignored while a copy is in flight, paused or disabled. Otherwise a
+    /// problem stops the printer, an unreachable printer goes offline, and a
+    /// stopped or offline printer whose problem is gone resumes by itself.
+    pub fn handle_status(&mut self, observed: ObservedStatus, now: Timestamp) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let ObservedStatus {
+            reachable,
+            attention,
+        } = observed;
+        match (&self.state, reachable, attention) {
+            (PrinterState::Paused | PrinterState::Disabled | PrinterState::Printing, _, _) => {}
+            (PrinterState::Offline { .. }, false, _) => {
+                if self.wake_at.is_none() {
+                    self.schedule_reconnect(now);
+                }
+            }
+            (_, false, _) => self.go_offline(now),
+            (PrinterState::Stopped { reason }, true, Some(new_reason)) => {
+                if *reason != new_reason {
+                    self.set_state(PrinterState::Stopped { reason: new_reason }, now);
+                }
+            }
+            (_, true, Some(reason)) => self.enter_stopped(reason, now),
+            (PrinterState::Stopped { .. } | PrinterState::Offline { .. }, true, None) => {
+                self.backoff_attempts = 0;
+                self.run(now);
+            }
+            (PrinterState::Idle, true, None) => {}
+        }
+    }
+
+    /// A `WakeAt` fired. Early or unexpected calls are ignored. A stopped
+    /// printer queries its status again; an offline one queries its status
+    /// and, if a job is waiting, tries to send it (the next backoff step is
+    /// scheduled if there is nothing to try).
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        match self.wake_at {
+            Some(at) if at <= now => self.wake_at = None,
+            _ => return,
+        }
+        match self.state {
+            PrinterState::Stopped { .. } => {
+                self.actions.push_back(Action::QueryStatus);
+                self.schedule(now.plus_millis(self.config.stopped_poll_ms.max(1)));
+            }
+            PrinterState::Offline { .. } => {
+                self.actions.push_back(Action::QueryStatus);
+                if !self.try_start(now) {
+                    self.schedule_reconnect(now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- private helpers ----------------------------------------------------
+
+    fn disabled(&self) -> CommandError {
+        CommandError::PrinterDisabled {
+            printer_id: self.printer_id,
+        }
+    }
+
+    /// Checks that a new job `job_id` may join the queue.
+    fn check_admission(&self, job_id: JobId) -> Result<(), CommandError> {
+        if self.state == PrinterState::Disabled {
+            return Err(self.disabled());
+        }
+        if self.jobs.contains_key(&job_id) {
+            return Err(CommandError::DuplicateJob { job_id });
+        }
+        if self.queue.len() >= self.config.max_queue {
+            return Err(CommandError::QueueFull {
+                limit: self.config.max_queue,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds a new queued job at the end of the queue and announces it.
+    fn admit(&mut self, job: Job, now: Timestamp) {
+        let id = job.id;
+        self.order.push(id);
+        self.queue.push_back(id);
+        self.jobs.insert(id, job);
+        self.emit_job_change(id, None, JobState::Queued, now);
+        self.pump(now);
+    }
+
+    /// Puts a paused, stopped, offline or disabled printer back to work:
+    /// printing (the copy in flight, or the next job) or idle.
+    fn run(&mut self, now: Timestamp) {
+        if self.in_flight.is_some() {
+            self.set_state(PrinterState::Printing, now);
+        } else if !self.try_start(now) {
+            self.set_state(PrinterState::Idle, now);
+        }
+    }
+
+    /// Starts the next job if the printer may send, or goes idle when it has
+    /// nothing left to print.
+    fn pump(&mut self, now: Timestamp) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let printing = match self.state {
+            PrinterState::Idle => false,
+            PrinterState::Printing => true,
+            _ => return,
+        };
+        if !self.try_start(now) && printing {
+            self.set_state(PrinterState::Idle, now);
+        }
+    }
+
+    fn next_ready(&self) -> Option<JobId> {
+        self.queue.iter().copied().find(|id| {
+            self.jobs
+                .get(id)
+                .is_some_and(|j| j.state == JobState::Queued)
+        })
+    }
+
+    /// Starts the first queued job, if any: printing, persisted, announced, sent.
+    ///
+    /// A queued job with no copies left (only possible with restored data
+    /// written by hand or by another version) is completed, not printed again.
+    fn try_start(&mut self, now: Timestamp) -> bool {
+        while let Some(id) = self.next_ready() {
+            if self.transition_job(id, JobCommand::Start, now).is_none() {
+                return false;
+            }
+            let copies_printed = self.jobs.get(&id).map_or(0, |j| j.copies_printed);
+            if self
+                .jobs
+                .get(&id)
+                .is_some_and(|j| j.copies_remaining() == 0)
+            {
+                self.end_job(id, JobCommand::Complete, None, now);
+                continue;
+            }
+            self.set_state(PrinterState::Printing, now);
+            self.send(id, copies_printed.saturating_add(1));
+            return true;
+        }
+        false
+    }
+
+    fn send(&mut self, job_id: JobId, copy: u32) {
+        self.in_flight = Some(InFlight {
+            job_id,
+            copy,
+            cancel_requested: false,
+        });
+        self.actions.push_back(Action::Send { job_id, copy });
+    }
+
+    fn take_in_flight(&mut self, job_id: JobId, copy: u32) -> Option<InFlight> {
+        match self.in_flight {
+            Some(f) if f.job_id == job_id && f.copy == copy => self.in_flight.take(),
+            _ => None,
+        }
+    }
+
+    /// After a copy did not print: a cancelled job ends, any other goes back
+    /// to the head of the queue.
+    fn end_or_requeue(
+        &mut self,
+        job_id: JobId,
+        flight: InFlight,
+        copies_left: u32,
+        now: Timestamp,
+    ) {
+        if flight.cancel_requested {
+            self.end_job(job_id, JobCommand::Cancel { copies_left }, None, now);
+        } else {
+            self.transition_job(job_id, JobCommand::Requeue, now);
+        }
+    }
+
+    /// Moves a printing job to a terminal state, recording `error`.
+    fn end_job(
+        &mut self,
+        job_id: JobId,
+        command: JobCommand,
+        error: Option<JobError>,
+        now: Timestamp,
+    ) {
+        if let Ok((from, to)) = self.apply(job_id, command, now) {
+            if let (Some(job), Some(error)) = (self.jobs.get_mut(&job_id), error) {
+                job.error = Some(error);
+            }
+            self.emit_job_change(job_id, Some(from), to, now);
+        }
+    }
+
+    /// A user command on a job: applied, persisted and announced, or refused.
+    fn try_transition(
+        &mut self,
+        job_id: JobId,
+        command: JobCommand,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        if !self.jobs.contains_key(&job_id) {
+            return Err(CommandError::JobNotFound { job_id });
+        }
+        let (from, to) = self
+            .apply(job_id, command, now)
+            .map_err(|e| CommandError::from_transition(job_id, e))?;
+        self.emit_job_change(job_id, Some(from), to, now);
+        Ok(())
+    }
+
+    /// An internal move that the machine has already checked: applied,
+    /// persisted and announced.
+    fn transition_job(
+        &mut self,
+        job_id: JobId,
+        command: JobCommand,
+        now: Timestamp,
+    ) -> Option<(JobState, JobState)> {
+        let (from, to) = self.apply(job_id, command, now).ok()?;
+        self.emit_job_change(job_id, Some(from), to, now);
+        Some((from, to))
+    }
+
+    /// Applies a move to a job and keeps the queue and history in step. No actions.
+    fn apply(
+        &mut self,
+        job_id: JobId,
+        command: JobCommand,
+        now: Timestamp,
+    ) -> Result<(JobState, JobState), TransitionError> {
+        let Some(job) = self.jobs.get_mut(&job_id) else {
+            // Unknown ids are reported by the callers; this is unreachable in practice.
+            return Err(TransitionError {
+                from: JobState::Queued,
+                command,
+            });
+        };
+        let from = job.apply(command, now)?;
+        let to = job.state;
+        match (from, to) {
+            (JobState::Queued, JobState::Printing) => self.queue.retain(|id| *id != job_id),
+            (JobState::Printing, JobState::Queued) => self.queue.push_front(job_id),
+            _ => {}
+        }
+        if to.is_terminal() && !from.is_terminal() {
+            self.queue.retain(|id| *id != job_id);
+            self.history.push_back(job_id);
+        }
+        Ok((from, to))
+    }
+
+    /// `Persist` then `Emit(JobStateChanged)`.
+    fn emit_job_change(
+        &mut self,
+        job_id: JobId,
+        from: Option<JobState>,
+        to: JobState,
+        now: Timestamp,
+    ) {
+        let batch_id = self.jobs.get(&job_id).and_then(|j| j.spec.batch_id);
+        self.actions.push_back(Action::Persist(job_id));
+        self.actions
+            .push_back(Action::Emit(Event::JobStateChanged(JobStateChanged {
+                job_id,
+                printer_id: self.printer_id,
+                batch_id,
+                from,
+                to,
+                at: now,
+            })));
+    }
+
+    fn set_state(&mut self, to: PrinterState, now: Timestamp) {
+        if self.state == to {
+            return;
+        }
+        let from = std::mem::replace(&mut self.state, to.clone());
+        if !matches!(
+            to,
+            PrinterState::Stopped { .. } | PrinterState::Offline { .. }
+        ) {
+            // Timers only drive stopped and offline printers.
+            self.wake_at = None;
+        }
+        self.actions
+            .push_back(Action::Emit(Event::PrinterStateChanged(
+                PrinterStateChanged {
+                    printer_id: self.printer_id,
+                    from,
+                    to,
+                    at: now,
+                },
+            )));
+    }
+
+    fn enter_stopped(&mut self, reason: String, now: Timestamp) {
+        self.backoff_attempts = 0;
+        self.set_state(PrinterState::Stopped { reason }, now);
+        self.schedule(now.plus_millis(self.config.stopped_poll_ms.max(1)));
+    }
+
+    fn go_offline(&mut self, now: Timestamp) {
+        if !matches!(self.state, PrinterState::Offline { .. }) {
+            self.set_state(PrinterState::Offline { since: now }, now);
+        }
+        self.schedule_reconnect(now);
+    }
+
+    /// Schedules the next reconnect attempt: `initial * 2^(n-1)`, capped.
+    fn schedule_reconnect(&mut self, now: Timestamp) {
+        self.backoff_attempts = self.backoff_attempts.saturating_add(1);
+        let doublings = self.backoff_attempts.saturating_sub(1).min(32);
+        let delay = self
+            .config
+            .backoff_initial_ms
+            .max(1)
+            .saturating_mul(1_i64 << doublings)
+            .min(self.config.backoff_max_ms.max(1));
+        self.schedule(now.plus_millis(delay));
+    }
+
+    fn schedule(&mut self, at: Timestamp) {
+        self.wake_at = Some(at);
+        self.actions.push_back(Action::WakeAt(at));
+    }
+
+    /// Forgets the oldest terminal jobs beyond `max_history`.
+    fn prune_history(&mut self) {
+        if self.history.len() <= self.config.max_history {
+            return;
+        }
+        while self.history.len() > self.config.max_history {
+            if let Some(id) = self.history.pop_front() {
+                self.jobs.remove(&id);
+            }
+        }
+        let jobs = &self.jobs;
+        self.order.retain(|id| jobs.contains_key(id));
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests for printhub-core: one binary, a module per feature,
+//! shared helpers in `support`. No runtime, no clock: every instant is
+//! injected by the harness.
+
+mod job_commands;
+mod printer_table;
+mod properties;
+mod scenarios;
+mod support;
+mod transitions;

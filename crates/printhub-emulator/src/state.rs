@@ -1,0 +1,185 @@
+//! The printer's shared state: loaded medium, faults, phase, records, and
+//! the one `Mutex` + `Condvar` pair every thread synchronises on.
+//!
+//! Threading: the TCP thread, the SNMP thread and the handle (any test
+//! thread) lock [`Shared::lock`] briefly; nobody holds the lock across I/O or
+//! a pause. Every change that a waiter could be waiting for (a record
+//! appended, a fault set or cleared, shutdown) is followed by
+//! [`Shared::notify`]; waits are `Condvar` waits with a deadline, never
+//! sleep-polling.
+
+use crate::config::Speed;
+use crate::fault::Faults;
+use crate::record::{RecordedError, RecordedPage};
+use printhub_raster::{ErrorFlags, Media, Model, Phase, Status, StatusType};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Settings fixed at start.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub model: &'static Model,
+    pub speed: Speed,
+    pub out_dir: Option<PathBuf>,
+    pub community: String,
+}
+
+/// State shared by the threads and the handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub settings: Settings,
+    state: Mutex<Printer>,
+    changed: Condvar,
+}
+
+/// The mutable printer state.
+#[derive(Debug)]
+pub(crate) struct Printer {
+    pub model: &'static Model,
+    /// The medium in the printer (the `NoMedia` fault hides it without forgetting it).
+    pub loaded: Option<&'static Media>,
+    pub faults: Faults,
+    /// A page is printing (between the "printing" phase change and "printing completed").
+    pub printing: bool,
+    /// Last `ESC i M` value received (status byte 15).
+    pub mode: u8,
+    pub pages: Vec<RecordedPage>,
+    pub errors: Vec<RecordedError>,
+    /// Number the next job gets.
+    pub next_job: u64,
+    /// Connections accepted so far.
+    pub connections: u64,
+    /// The open session's socket, so that a fault or shutdown can close it from outside.
+    pub stream: Option<TcpStream>,
+    /// The TCP listener is open (false while turned off).
+    pub listening: bool,
+    pub stopping: bool,
+}
+
+impl Printer {
+    /// The medium the printer senses (none while the `NoMedia` fault is set).
+    pub fn media(&self) -> Option<&'static Media> {
+        if self.faults.no_media {
+            None
+        } else {
+            self.loaded
+        }
+    }
+
+    /// The error conditions every status block reports.
+    pub fn condition_flags(&self) -> ErrorFlags {
+        let mut flags = self.faults.condition_flags();
+        if self.media().is_none() {
+            flags |= ErrorFlags::NO_MEDIA;
+        }
+        flags
+    }
+
+    /// A status block of `status_type` from the current state.
+    pub fn status(&self, status_type: StatusType, phase: Phase) -> Status {
+        let mut status = Status::ready(self.model, self.media());
+        status.errors = self.condition_flags();
+        status.status_type = status_type;
+        status.phase = phase;
+        status.mode = self.mode;
+        status
+    }
+
+    /// The reply to `ESC i S` (and the SNMP status block).
+    pub fn reply(&self) -> Status {
+        let phase = if self.printing {
+            Phase::Printing
+        } else {
+            Phase::Receiving
+        };
+        self.status(StatusType::Reply, phase)
+    }
+
+    /// Shuts the open session's socket down, waking its blocked read.
+    pub fn close_stream(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            // The session may have closed it already; either way it is closed now.
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+impl Shared {
+    pub fn new(settings: Settings, media: &'static Media) -> Self {
+        let printer = Printer {
+            model: settings.model,
+            loaded: Some(media),
+            faults: Faults::default(),
+            printing: false,
+            mode: 0,
+            pages: Vec::new(),
+            errors: Vec::new(),
+            next_job: 1,
+            connections: 0,
+            stream: None,
+            listening: true,
+            stopping: false,
+        };
+        Shared {
+            settings,
+            state: Mutex::new(printer),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Locks the state. A thread that panicked while holding the lock left
+    /// plain data behind, so the state is used as it is.
+    pub fn lock(&self) -> MutexGuard<'_, Printer> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes every waiter to re-check its condition.
+    pub fn notify(&self) {
+        self.changed.notify_all();
+    }
+
+    /// Waits while `busy` holds, at most until `deadline` (forever if `None`).
+    /// Returns the guard; the caller re-checks its condition.
+    pub fn wait_while<'a>(
+        &self,
+        mut guard: MutexGuard<'a, Printer>,
+        deadline: Option<Instant>,
+        mut busy: impl FnMut(&Printer) -> bool,
+    ) -> MutexGuard<'a, Printer> {
+        while busy(&guard) {
+            match deadline {
+                None => {
+                    guard = self
+                        .changed
+                        .wait(guard)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    guard = self
+                        .changed
+                        .wait_timeout(guard, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            }
+        }
+        guard
+    }
+
+    /// Lets `duration` pass (print time, a slow status), cut short by
+    /// shutdown. Returns `false` if the emulator is stopping.
+    pub fn pause(&self, duration: Duration) -> bool {
+        if duration.is_zero() {
+            return !self.lock().stopping;
+        }
+        let deadline = Instant::now() + duration;
+        let guard = self.wait_while(self.lock(), Some(deadline), |p| !p.stopping);
+        !guard.stopping
+    }
+}

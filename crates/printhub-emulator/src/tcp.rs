@@ -1,0 +1,269 @@
+//! The raw TCP listener (port 9100 on a real printer) and the socket side
+//! of a session.
+//!
+//! Threading: one thread accepts and serves connections **one at a time**,
+//! like the printer ("held" connections). While a session is open, a second
+//! client's `connect` still succeeds (the kernel completes the handshake and
+//! queues it in the listen backlog, and buffers what it sends), but nothing is
+//! read from it or sent to it until the first connection closes; then it is
+//! accepted and served from its first byte.
+//!
+//! The thread blocks in `accept` and `read`; the handle wakes it by
+//! shutting the open socket down
+//! ([`Printer::close_stream`](crate::state::Printer::close_stream)) or, when
+//! it waits in `accept`, by connecting to the listener ([`wake`]). Transport faults live
+//! here: turned off (the listener is closed and reopened on the same
+//! address), dropped connection, hang, slow and garbled status blocks.
+
+use crate::record::RecordedPage;
+use crate::session::{Action, Session};
+use crate::state::Shared;
+use printhub_raster::Status;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Upper bound for writing one status block to a client that does not read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read size; a real printer's receive buffer is of this order.
+const READ_CHUNK: usize = 16 * 1024;
+/// What a garbled status block starts with instead of `80 20 42`.
+const GARBLED_HEADER: [u8; 3] = [0xEE, 0xEE, 0xEE];
+
+/// Runs the accept loop until shutdown.
+pub(crate) fn run(listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>) {
+    let mut listener = Some(listener);
+    loop {
+        {
+            let mut guard = shared.lock();
+            if guard.stopping {
+                return;
+            }
+            if guard.faults.turned_off {
+                // Turned off: nothing listens, so connections are refused.
+                listener = None;
+                guard.listening = false;
+                shared.notify();
+                log::info!("{addr}: turned off");
+                let guard = shared.wait_while(guard, None, |p| p.faults.turned_off && !p.stopping);
+                if guard.stopping {
+                    return;
+                }
+            }
+        }
+        let current = match listener.take() {
+            Some(current) => current,
+            None => match TcpListener::bind(addr) {
+                Ok(bound) => {
+                    shared.lock().listening = true;
+                    shared.notify();
+                    log::info!("{addr}: turned on");
+                    bound
+                }
+                Err(e) => {
+                    log::error!("{addr}: cannot listen again after being turned on: {e}");
+                    return;
+                }
+            },
+        };
+        let accepted = current.accept();
+        listener = Some(current);
+        match accepted {
+            Ok((stream, peer)) => {
+                let connection = {
+                    let mut guard = shared.lock();
+                    if guard.stopping {
+                        return;
+                    }
+                    if guard.faults.turned_off {
+                        continue;
+                    }
+                    guard.connections += 1;
+                    guard.stream = stream.try_clone().ok();
+                    guard.connections
+                };
+                log::info!("{addr}: connection {connection} from {peer}");
+                serve(stream, connection, &shared);
+                shared.lock().stream = None;
+                log::info!("{addr}: connection {connection} closed");
+            }
+            Err(e) => {
+                log::warn!("{addr}: accept failed: {e}");
+                // Back off briefly so that a persistent error (no file descriptors) does not spin.
+                if !shared.pause(Duration::from_millis(50)) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Wakes the accept loop by connecting to the listener (an unspecified
+/// address is reached through loopback). Errors are expected when nothing listens.
+pub(crate) fn wake(addr: SocketAddr) {
+    let target = loopback_if_unspecified(addr);
+    if let Ok(stream) = TcpStream::connect_timeout(&target, Duration::from_secs(1)) {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// `addr` with an unspecified IP replaced by the loopback address of its family.
+pub(crate) fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    }
+}
+
+/// Serves one connection until the client closes it, a fault closes it, or shutdown.
+fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
+    if let Err(e) = stream.set_write_timeout(Some(WRITE_TIMEOUT)) {
+        log::warn!("connection {connection}: cannot set a write timeout: {e}");
+    }
+    let settings = &shared.settings;
+    let mut session = Session::new(settings.model, settings.speed, connection);
+    let mut out = Output {
+        stream: &mut stream,
+        open: true,
+    };
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        if !wait_until_reading(shared) {
+            return;
+        }
+        let n = match out.stream.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::debug!("connection {connection}: read failed: {e}");
+                0
+            }
+        };
+        // A hang set while the read was blocked holds the bytes until it is cleared.
+        if !wait_until_reading(shared) {
+            return;
+        }
+        if n == 0 {
+            session.handle_eof(SystemTime::now(), &mut shared.lock());
+            perform(&mut session, &mut out, shared);
+            return;
+        }
+        let (take, drop_now) = {
+            let mut guard = shared.lock();
+            match guard.faults.drop_after {
+                Some(left) if left <= n => {
+                    guard.faults.drop_after = None;
+                    (left, true)
+                }
+                Some(left) => {
+                    guard.faults.drop_after = Some(left - n);
+                    (n, false)
+                }
+                None => (n, false),
+            }
+        };
+        {
+            let mut guard = shared.lock();
+            let now = SystemTime::now();
+            session.handle_input(&buf[..take], now, &mut guard);
+            if drop_now {
+                session.handle_drop(now);
+            }
+        }
+        perform(&mut session, &mut out, shared);
+        if drop_now {
+            log::info!("connection {connection}: dropped by the printer (fault)");
+            let _ = out.stream.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Waits while the `Hang` fault holds. Returns `false` if the connection
+/// must end (shutdown or turned off).
+fn wait_until_reading(shared: &Shared) -> bool {
+    let guard = shared.lock();
+    let guard = shared.wait_while(guard, None, |p| {
+        p.faults.hang && !p.stopping && !p.faults.turned_off
+    });
+    !(guard.stopping || guard.faults.turned_off)
+}
+
+/// The write side of a session.
+struct Output<'a> {
+    stream: &'a mut TcpStream,
+    /// Cleared after a failed write: the client is gone, later blocks are not attempted.
+    open: bool,
+}
+
+/// Performs the session's pending actions in order.
+fn perform(session: &mut Session, out: &mut Output<'_>, shared: &Shared) {
+    while let Some(action) = session.poll_action() {
+        match action {
+            Action::Send(status) => send_status(out, status, shared),
+            Action::StartPrinting => shared.lock().printing = true,
+            Action::Print { page, duration } => print(*page, duration, shared),
+            Action::Record(error) => {
+                shared.lock().errors.push(error);
+                shared.notify();
+            }
+        }
+    }
+}
+
+fn print(page: RecordedPage, duration: Duration, shared: &Shared) {
+    let completed = shared.pause(duration);
+    if let Some(dir) = &shared.settings.out_dir {
+        if let Err(e) = page.write_to(dir) {
+            log::warn!(
+                "cannot write page {} to {}: {e}",
+                page.file_stem(),
+                dir.display()
+            );
+        }
+    }
+    log::info!(
+        "printed job {} page {} ({} lines on {})",
+        page.meta.job,
+        page.meta.page,
+        page.meta.raster_lines,
+        page.meta.media.unwrap_or("unknown media"),
+    );
+    {
+        let mut guard = shared.lock();
+        guard.printing = false;
+        if completed {
+            guard.pages.push(page);
+        }
+    }
+    shared.notify();
+}
+
+fn send_status(out: &mut Output<'_>, status: Status, shared: &Shared) {
+    if !out.open {
+        return;
+    }
+    let (delay, garbled) = {
+        let guard = shared.lock();
+        (guard.faults.slow_status, guard.faults.garbled_status)
+    };
+    if let Some(delay) = delay {
+        if !shared.pause(delay) {
+            return;
+        }
+    }
+    let mut bytes = status.to_bytes();
+    if garbled {
+        bytes[..3].copy_from_slice(&GARBLED_HEADER);
+    }
+    if let Err(e) = out.stream.write_all(&bytes) {
+        log::debug!("cannot send a status block: {e}");
+        out.open = false;
+    }
+}
