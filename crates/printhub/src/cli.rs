@@ -26,6 +26,72 @@ pub enum Command {
     /// The model table.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Run emulated Brother printers on this machine (TCP 9100 raster + SNMP).
+    Emulate(EmulateArgs),
+    /// Send a job file to a printer on raw TCP 9100 and print its status replies.
+    Send(SendArgs),
+    /// The `make run` demo: two emulated printers (PT-P750W on tze-12, QL-820NWB on dk-62).
+    Run(RunArgs),
+}
+
+/// `printhub emulate`
+#[derive(Debug, Args)]
+pub struct EmulateArgs {
+    /// Model to emulate (ignored with --config).
+    #[arg(long, required_unless_present = "config")]
+    pub model: Option<String>,
+    /// Loaded media (ignored with --config).
+    #[arg(long, required_unless_present = "config")]
+    pub media: Option<String>,
+    /// Raw TCP listen address.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub listen: std::net::SocketAddr,
+    /// SNMP v2c (UDP) listen address; no SNMP agent without it.
+    #[arg(long)]
+    pub snmp: Option<std::net::SocketAddr>,
+    /// Folder for printed pages (PNG + JSON per page).
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Print speed: `instant`, or `real` (the model's nominal mm/s).
+    #[arg(long, value_enum, default_value = "real")]
+    pub speed: SpeedArg,
+    /// A TOML file with several printers: `[[printer]]` tables with model, media, tcp_addr,
+    /// snmp_addr, community, out_dir, speed.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Emulated print speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpeedArg {
+    /// Pages complete as soon as they are received.
+    Instant,
+    /// Pages take as long as on the real model.
+    Real,
+}
+
+/// `printhub send`
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The job file (from `printhub raster encode`).
+    pub job: PathBuf,
+    /// Printer address, host:port (port 9100 on real printers).
+    #[arg(long)]
+    pub to: String,
+    /// Seconds to wait for each status block.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// `printhub run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Folder for everything the demo writes.
+    #[arg(long, default_value = "var")]
+    pub data_dir: PathBuf,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long)]
+    pub for_seconds: Option<u64>,
 }
 
 /// `printhub raster …`
@@ -159,5 +225,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(ModelsCommand::List { json }) => {
             crate::catalogue::models_list(json, &mut out)
         }
+        Command::Emulate(args) => crate::emulate_cmd::emulate(&args, &mut out),
+        Command::Send(args) => crate::emulate_cmd::send(&args, &mut out),
+        Command::Run(args) => crate::emulate_cmd::run_demo(&args, &mut out),
     }
 }

@@ -10,5 +10,6 @@
 
 pub mod catalogue;
 pub mod cli;
+pub mod emulate_cmd;
 pub mod image_io;
 pub mod raster_cmd;
