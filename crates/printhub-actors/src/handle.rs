@@ -1,0 +1,400 @@
+//! [`HubHandle`]: the typed front door of the engine, and [`Hub::start`],
+//! which builds it. Callers (the HTTP gateway, other actix apps, examples,
+//! tests) use async methods that return domain `Result`s; message structs
+//! and `MailboxError` never leave this crate.
+//!
+//! Submitting a label encodes it with printhub-raster in `spawn_blocking`
+//! (CPU work never runs on an actor thread), then hands the prepared job to
+//! the printer actor, which stores it before the call returns.
+
+use crate::events::EventStream;
+use crate::printer::*;
+use crate::store::JobStore;
+use crate::supervisor::*;
+use crate::transport::TcpTimeouts;
+use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
+use actix::{Addr, Handler, Message};
+use printhub_core::{BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, PrintOptions};
+use printhub_raster::{CutMode, Encoder, JobOptions, Label, Media, Model};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// Queue limits, backoff and history of every printer.
+    pub machine: MachineConfig,
+    /// How long a call waits for the engine before `Unavailable`.
+    pub request_timeout: Duration,
+    /// Events buffered per subscriber before the oldest are dropped.
+    pub event_capacity: usize,
+    /// Raw TCP timeouts for the default transport.
+    pub tcp: TcpTimeouts,
+    /// How long shutdown waits for copies in flight.
+    pub drain_timeout: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            machine: MachineConfig::default(),
+            request_timeout: Duration::from_secs(10),
+            event_capacity: 1024,
+            tcp: TcpTimeouts::default(),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Starts the engine.
+#[derive(Debug)]
+pub struct Hub;
+
+impl Hub {
+    /// Starts the supervisor on the current actix system, with raw TCP transports.
+    pub fn start(config: HubConfig, store: Arc<dyn JobStore>) -> HubHandle {
+        let factory = tcp_factory(config.tcp);
+        Hub::start_with(config, store, factory)
+    }
+
+    /// Starts the supervisor with a custom transport factory (tests, other printer links).
+    pub fn start_with(
+        config: HubConfig,
+        store: Arc<dyn JobStore>,
+        factory: TransportFactory,
+    ) -> HubHandle {
+        let (events, _) = broadcast::channel(config.event_capacity.max(1));
+        let supervisor = actix::Actor::start(Supervisor::new(
+            store,
+            factory,
+            config.machine.clone(),
+            events.clone(),
+        ));
+        HubHandle {
+            supervisor,
+            events,
+            timeout: config.request_timeout,
+            drain_timeout: config.drain_timeout,
+        }
+    }
+}
+
+/// One label to print.
+#[derive(Debug, Clone)]
+pub struct PrintRequest {
+    /// The label, exactly the printable width of the printer's media.
+    pub label: Label,
+    /// Copies (1..=999).
+    pub copies: u32,
+    /// Cut options (the printer's capabilities are checked).
+    pub options: PrintOptions,
+    /// What content type produced the label, for the job's record.
+    pub content_type: Option<String>,
+    /// What template produced the label, for the job's record.
+    pub template: Option<String>,
+    /// Who submitted it (API key id, or "anonymous").
+    pub submitted_by: Option<String>,
+}
+
+impl PrintRequest {
+    /// One copy of `label`, cut after it.
+    pub fn new(label: Label) -> Self {
+        PrintRequest {
+            label,
+            copies: 1,
+            options: PrintOptions {
+                cut: true,
+                ..PrintOptions::default()
+            },
+            content_type: None,
+            template: None,
+            submitted_by: None,
+        }
+    }
+
+    /// The same request with `copies` copies.
+    pub fn copies(mut self, copies: u32) -> Self {
+        self.copies = copies;
+        self
+    }
+}
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Only this printer (id or slug).
+    pub printer: Option<String>,
+    /// Only jobs in this state.
+    pub state: Option<JobState>,
+    /// Only this batch.
+    pub batch: Option<BatchId>,
+    /// Skip this many (newest first).
+    pub offset: usize,
+    /// At most this many (0 = no limit).
+    pub limit: usize,
+}
+
+/// The typed handle to a running engine. Cheap to clone; `Send`.
+#[derive(Debug, Clone)]
+pub struct HubHandle {
+    supervisor: Addr<Supervisor>,
+    events: broadcast::Sender<Event>,
+    timeout: Duration,
+    drain_timeout: Duration,
+}
+
+impl HubHandle {
+    async fn call<M>(&self, msg: M) -> Result<M::Result, HubError>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        Supervisor: Handler<M>,
+    {
+        self.supervisor
+            .send(msg)
+            .timeout(self.timeout)
+            .await
+            .map_err(HubError::from)
+    }
+
+    /// Registers a printer and starts printing from its stored queue.
+    pub async fn add_printer(&self, config: PrinterConfig) -> Result<PrinterInfo, HubError> {
+        self.call(AddPrinter { config }).await?
+    }
+
+    /// Changes a printer's name, model, media or address, live.
+    pub async fn update_printer(
+        &self,
+        printer: &str,
+        patch: PrinterPatch,
+    ) -> Result<PrinterInfo, HubError> {
+        self.call(UpdatePrinter {
+            printer: printer.into(),
+            patch,
+        })
+        .await?
+    }
+
+    /// Removes a printer whose queue is empty.
+    pub async fn remove_printer(&self, printer: &str) -> Result<(), HubError> {
+        self.call(RemovePrinter {
+            printer: printer.into(),
+        })
+        .await?
+    }
+
+    /// Every printer, by slug.
+    pub async fn list_printers(&self) -> Result<Vec<PrinterInfo>, HubError> {
+        self.call(ListPrinters).await
+    }
+
+    /// One printer's view.
+    pub async fn printer(&self, printer: &str) -> Result<PrinterInfo, HubError> {
+        self.call(GetPrinter {
+            printer: printer.into(),
+        })
+        .await?
+    }
+
+    /// The printer's queued and held jobs, in print order.
+    pub async fn queue(&self, printer: &str) -> Result<Vec<Job>, HubError> {
+        self.call(GetQueue {
+            printer: printer.into(),
+        })
+        .await?
+    }
+
+    /// Pauses a printer (the current copy finishes).
+    pub async fn pause_printer(&self, printer: &str) -> Result<PrinterInfo, HubError> {
+        self.call(PausePrinter {
+            printer: printer.into(),
+        })
+        .await?
+    }
+
+    /// Resumes a paused, stopped or offline printer.
+    pub async fn resume_printer(&self, printer: &str) -> Result<PrinterInfo, HubError> {
+        self.call(ResumePrinter {
+            printer: printer.into(),
+        })
+        .await?
+    }
+
+    /// Enables or disables a printer.
+    pub async fn set_printer_enabled(
+        &self,
+        printer: &str,
+        enabled: bool,
+    ) -> Result<PrinterInfo, HubError> {
+        self.call(SetPrinterEnabled {
+            printer: printer.into(),
+            enabled,
+        })
+        .await?
+    }
+
+    /// Restarts a printer's actor from the store: queued jobs stay queued, a copy
+    /// in flight becomes `interrupted` (never silently reprinted).
+    pub async fn reload_printer(&self, printer: &str) -> Result<(), HubError> {
+        self.call(ReloadPrinter {
+            printer: printer.into(),
+        })
+        .await?
+    }
+
+    /// Cancels every queued and held job of a printer; returns how many.
+    pub async fn clear_queue(&self, printer: &str) -> Result<usize, HubError> {
+        self.call(ClearQueue {
+            printer: printer.into(),
+        })
+        .await?
+    }
+
+    /// Encodes and queues one label. The job is stored before this returns.
+    pub async fn submit(&self, printer: &str, request: PrintRequest) -> Result<Job, HubError> {
+        let info = self.printer(printer).await?;
+        let spec = prepare(&info, request, None).await?;
+        let jobs = self
+            .submit_prepared(&info.id.to_string(), vec![spec])
+            .await?;
+        jobs.into_iter()
+            .next()
+            .ok_or(HubError::Unavailable("no job returned".into()))
+    }
+
+    /// Encodes and queues several labels as one batch, in order, all or none.
+    pub async fn submit_batch(
+        &self,
+        printer: &str,
+        requests: Vec<PrintRequest>,
+    ) -> Result<(BatchId, Vec<Job>), HubError> {
+        let info = self.printer(printer).await?;
+        let batch = BatchId::from_uuid(uuid::Uuid::new_v4());
+        let mut specs = Vec::with_capacity(requests.len());
+        for request in requests {
+            specs.push(prepare(&info, request, Some(batch)).await?);
+        }
+        let jobs = self.submit_prepared(&info.id.to_string(), specs).await?;
+        Ok((batch, jobs))
+    }
+
+    /// Queues jobs whose raster is already encoded (one copy's stream each).
+    pub async fn submit_prepared(
+        &self,
+        printer: &str,
+        specs: Vec<JobSpec>,
+    ) -> Result<Vec<Job>, HubError> {
+        let jobs = specs
+            .into_iter()
+            .map(|spec| (JobId::from_uuid(uuid::Uuid::new_v4()), spec))
+            .collect();
+        self.call(SubmitJobs {
+            printer: printer.into(),
+            jobs,
+        })
+        .await?
+    }
+
+    /// One job.
+    pub async fn job(&self, job_id: JobId) -> Result<Job, HubError> {
+        self.call(GetJob { job_id }).await?
+    }
+
+    /// Jobs matching `filter`, newest first.
+    pub async fn list_jobs(&self, filter: JobFilter) -> Result<Vec<Job>, HubError> {
+        let mut jobs = self
+            .call(ListAllJobs {
+                printer: filter.printer.clone(),
+                filter: ListJobs {
+                    state: filter.state,
+                    batch: filter.batch,
+                },
+            })
+            .await??;
+        jobs.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then(b.id.to_string().cmp(&a.id.to_string()))
+        });
+        let jobs = jobs.into_iter().skip(filter.offset);
+        Ok(if filter.limit == 0 {
+            jobs.collect()
+        } else {
+            jobs.take(filter.limit).collect()
+        })
+    }
+
+    /// Cancels a job (a printing job stops after its current copy).
+    pub async fn cancel_job(&self, job_id: JobId) -> Result<Job, HubError> {
+        self.call(CancelJob { job_id }).await?
+    }
+
+    /// Holds a queued job in its place.
+    pub async fn hold_job(&self, job_id: JobId) -> Result<Job, HubError> {
+        self.call(HoldJob { job_id }).await?
+    }
+
+    /// Releases a held job into its original place.
+    pub async fn release_job(&self, job_id: JobId) -> Result<Job, HubError> {
+        self.call(ReleaseJob { job_id }).await?
+    }
+
+    /// Reprints a failed, interrupted or cancelled job as a new job (same raster).
+    pub async fn retry_job(&self, job_id: JobId) -> Result<Job, HubError> {
+        let new_job_id = JobId::from_uuid(uuid::Uuid::new_v4());
+        self.call(RetryJob { job_id, new_job_id }).await?
+    }
+
+    /// Subscribes to every event from now on.
+    pub fn subscribe(&self) -> EventStream {
+        EventStream::new(self.events.subscribe())
+    }
+
+    /// Stops taking work and waits (bounded) for copies in flight; queued jobs stay queued.
+    pub async fn shutdown(&self) -> Result<(), HubError> {
+        self.supervisor
+            .send(Shutdown)
+            .timeout(self.drain_timeout)
+            .await
+            .map_err(HubError::from)
+    }
+}
+
+/// Encodes a request for a printer, off the actor threads.
+async fn prepare(
+    info: &PrinterInfo,
+    request: PrintRequest,
+    batch: Option<BatchId>,
+) -> Result<JobSpec, HubError> {
+    let invalid = |field, message: String| HubError::InvalidPrinter { field, message };
+    let model = Model::by_name(&info.model).ok_or_else(|| invalid("model", info.model.clone()))?;
+    let media = Media::by_id(&info.media).ok_or_else(|| invalid("media", info.media.clone()))?;
+    let o = request.options;
+    let mut options = JobOptions::default()
+        .cut(if o.cut && model.auto_cut {
+            CutMode::Every(1)
+        } else {
+            CutMode::None
+        })
+        .half_cut(o.half_cut)
+        .chain(o.chain)
+        .high_res(o.high_res);
+    if request.label.red.is_some() {
+        options = options.two_colour(true);
+    }
+    let label = request.label;
+    let raster = actix_rt::task::spawn_blocking(move || -> Result<Vec<u8>, HubError> {
+        let encoder = Encoder::new(model, media, options)?;
+        Ok(encoder.encode(&[label])?)
+    })
+    .await
+    .map_err(|e| HubError::Unavailable(format!("encoder task failed: {e}")))??;
+    let mut spec = JobSpec::new(info.id, model.name, media.id, raster).with_copies(request.copies);
+    spec.options = o;
+    spec.batch_id = batch;
+    spec.content_type = request.content_type;
+    spec.template = request.template;
+    spec.submitted_by = request.submitted_by;
+    Ok(spec)
+}

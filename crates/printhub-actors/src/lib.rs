@@ -1,0 +1,220 @@
+//! # printhub-actors
+//!
+//! The print engine on actix. Each printer is a [`PrinterActor`] that owns
+//! one `printhub_core::PrinterMachine` (its queue and job state machine) and
+//! one [`Transport`]; the [`Supervisor`] owns the registry, routes every
+//! command to the right printer, restarts a printer actor that stopped and
+//! fans events out; callers use the typed [`HubHandle`], whose async methods
+//! return domain `Result`s and never expose actix types.
+//!
+//! ```text
+//!  HubHandle ──send──► Supervisor ──forward the same message──► PrinterActor ──► PrinterMachine (core, sans-io)
+//!   (encode in            │ registry, slug/job index,                 │  actions: Persist ─► JobStore
+//!    spawn_blocking)      │ restarts, Published ─► broadcast          │           Emit ─► Recipient<Published>
+//!                         ▼                                           │           Send ─► ctx.spawn(transport.send) ─┐
+//!                   EventStream × N  ◄────────────────────────────────┘           WakeAt ─► ctx.run_later           │
+//!                                                      handle_write_finished/failed ◄───────────────────────────────┘
+//! ```
+//!
+//! **Architecture Invariant:** this is the only crate that depends on
+//! actix. Nothing above it sees a message struct or a `MailboxError`.
+//!
+//! **Architecture Invariant:** the actix mailbox is not the print queue. The
+//! queue is the `PrinterMachine`; every state change goes through it, and its
+//! `Persist` actions reach the [`JobStore`] before a caller gets a reply or a
+//! subscriber an event.
+//!
+//! **Architecture Invariant:** a printer actor never holds its mailbox across
+//! I/O. Sends and status probes run as spawned futures that report back, so
+//! pause, cancel, status and list are answered while a label prints. CPU work
+//! (raster encoding) runs in `spawn_blocking`, never on an actor thread.
+#![forbid(unsafe_code)]
+
+pub mod events;
+pub mod handle;
+pub mod printer;
+pub mod store;
+pub mod supervisor;
+pub mod transport;
+
+pub use events::{EventItem, EventStream, Published};
+pub use handle::{Hub, HubConfig, HubHandle, JobFilter, PrintRequest};
+pub use printer::PrinterActor;
+pub use store::{JobStore, MemoryStore, StoreError};
+pub use supervisor::{Supervisor, TransportFactory};
+pub use transport::{
+    MemoryTransport, SendOutcome, TcpTimeouts, TcpTransport, Transport, TransportError,
+};
+
+use printhub_core::{CommandError, JobId, PrinterId, PrinterState};
+use thiserror::Error;
+
+/// What a printer is: the registry entry callers create and edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterConfig {
+    /// Stable id; `None` to have one made when the printer is added.
+    pub id: Option<PrinterId>,
+    /// Unique, URL-safe short name (`[a-z0-9-]`, 1–64 characters).
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Brother model name (`PT-P750W`).
+    pub model: String,
+    /// Loaded media id (`tze-12`).
+    pub media: String,
+    /// `host:port` of the printer's raw TCP port (port defaults to 9100).
+    pub address: String,
+    /// Whether the printer prints.
+    pub enabled: bool,
+}
+
+/// A partial update of a [`PrinterConfig`]; `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrinterPatch {
+    /// New display name.
+    pub name: Option<String>,
+    /// New model.
+    pub model: Option<String>,
+    /// New loaded media.
+    pub media: Option<String>,
+    /// New address.
+    pub address: Option<String>,
+}
+
+/// A printer as callers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterInfo {
+    /// Its configuration (with its id).
+    pub id: PrinterId,
+    /// Unique short name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Model name.
+    pub model: String,
+    /// Loaded media id.
+    pub media: String,
+    /// `host:port`.
+    pub address: String,
+    /// Whether it prints.
+    pub enabled: bool,
+    /// Its state machine's state.
+    pub state: PrinterState,
+    /// Queued plus held jobs.
+    pub queue_depth: usize,
+    /// The job being printed, if any.
+    pub printing: Option<JobId>,
+}
+
+/// Every way an engine call can fail. [`HubError::code`] is stable.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum HubError {
+    /// No printer with that id or slug.
+    #[error("no printer {0:?}")]
+    PrinterNotFound(String),
+    /// No job with that id.
+    #[error("no job {0}")]
+    JobNotFound(JobId),
+    /// A printer with that slug exists already.
+    #[error("a printer with slug {0:?} exists already")]
+    PrinterExists(String),
+    /// A printer that still has jobs cannot be removed.
+    #[error("printer {0:?} still has queued or printing jobs; clear its queue first")]
+    PrinterBusy(String),
+    /// The printer configuration is invalid.
+    #[error("invalid printer {field}: {message}")]
+    InvalidPrinter {
+        /// The offending field.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The state machine refused the command.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The label cannot be encoded for the printer's model and media.
+    #[error(transparent)]
+    Encode(#[from] printhub_raster::EncodeError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine did not answer in time or has stopped.
+    #[error("the print engine is unavailable: {0}")]
+    Unavailable(String),
+    /// The engine is shutting down and takes no new work.
+    #[error("the print engine is shutting down")]
+    ShuttingDown,
+}
+
+impl HubError {
+    /// Stable machine code (design §3 where one exists).
+    pub fn code(&self) -> &'static str {
+        match self {
+            HubError::PrinterNotFound(_) => "printer_not_found",
+            HubError::JobNotFound(_) => "job_not_found",
+            HubError::PrinterExists(_) => "printer_exists",
+            HubError::PrinterBusy(_) => "printer_busy",
+            HubError::InvalidPrinter { .. } => "invalid_request",
+            HubError::Command(e) => e.code(),
+            HubError::Encode(e) => e.code(),
+            HubError::Store(_) => "store_error",
+            HubError::Unavailable(_) => "unavailable",
+            HubError::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
+impl From<actix::MailboxError> for HubError {
+    fn from(e: actix::MailboxError) -> Self {
+        HubError::Unavailable(e.to_string())
+    }
+}
+
+mod config_check {
+    //! Validation of printer configuration fields.
+    use super::{HubError, PrinterConfig};
+    use printhub_raster::{geometry, Media, Model};
+
+    /// Checks and resolves the fields of a printer configuration.
+    pub(crate) trait PrinterConfigFields {
+        /// The model and media, validated against each other, and the slug's syntax.
+        fn validate(&self) -> Result<(&'static Model, &'static Media), HubError>;
+    }
+
+    impl PrinterConfigFields for PrinterConfig {
+        fn validate(&self) -> Result<(&'static Model, &'static Media), HubError> {
+            let invalid = |field, message: String| HubError::InvalidPrinter { field, message };
+            let slug_ok = !self.slug.is_empty()
+                && self.slug.len() <= 64
+                && self
+                    .slug
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !slug_ok {
+                return Err(invalid(
+                    "slug",
+                    format!("{:?} is not 1-64 characters of a-z, 0-9 and -", self.slug),
+                ));
+            }
+            if uuid::Uuid::parse_str(&self.slug).is_ok() {
+                return Err(invalid(
+                    "slug",
+                    "a slug must not look like a printer id".into(),
+                ));
+            }
+            let model = Model::by_name(&self.model)
+                .ok_or_else(|| invalid("model", format!("unknown model {:?}", self.model)))?;
+            let media = Media::by_id(&self.media)
+                .ok_or_else(|| invalid("media", format!("unknown media {:?}", self.media)))?;
+            geometry(model, media).map_err(|e| invalid("media", e.to_string()))?;
+            if self.address.trim().is_empty() {
+                return Err(invalid(
+                    "address",
+                    "the printer needs a host:port address".into(),
+                ));
+            }
+            Ok((model, media))
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! The supervisor: the printer registry (add, update, remove, enable and
+//! disable at runtime, no restart), the router that forwards every command
+//! to the right [`PrinterActor`], the restarter of a printer actor that
+//! stopped, and the publisher of events.
+//!
+//! It keeps two indexes: slug → printer and job → printer (fed by the
+//! printers' replies and by every published event). Commands are forwarded
+//! unchanged with a `ResponseFuture` that awaits the child; the supervisor's
+//! own state is never touched after such an await.
+
+use crate::config_check::PrinterConfigFields;
+use crate::events::Published;
+use crate::printer::*;
+use crate::store::JobStore;
+use crate::transport::{TcpTimeouts, TcpTransport, Transport};
+use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
+use actix::prelude::*;
+use futures_util::future::join_all;
+use printhub_core::{Event, Job, JobId, MachineConfig, PrinterId};
+use std::collections::HashMap;
+use std::net::ToSocketAddrs;
+use std::rc::Rc;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Register a printer and start its actor.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<PrinterInfo, HubError>")]
+pub struct AddPrinter {
+    /// Its configuration.
+    pub config: PrinterConfig,
+}
+
+/// Change a printer's configuration live.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<PrinterInfo, HubError>")]
+pub struct UpdatePrinter {
+    /// Printer id or slug.
+    pub printer: String,
+    /// The fields to change.
+    pub patch: PrinterPatch,
+}
+
+/// Remove a printer with an empty queue and nothing printing.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), HubError>")]
+pub struct RemovePrinter {
+    /// Printer id or slug.
+    pub printer: String,
+}
+
+/// Every registered printer.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<PrinterInfo>")]
+pub struct ListPrinters;
+
+/// Jobs across printers (each printer's matching jobs, merged by the caller).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<Job>, HubError>")]
+pub struct ListAllJobs {
+    /// Only this printer (id or slug).
+    pub printer: Option<String>,
+    /// The per-printer filter.
+    pub filter: ListJobs,
+}
+
+/// Stop taking work, let copies in flight finish, then answer.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Shutdown;
+
+/// Builds the transport for a printer's configuration.
+pub type TransportFactory = Rc<dyn Fn(&PrinterConfig) -> Result<Box<dyn Transport>, HubError>>;
+
+/// The default factory: raw TCP to the configured `host:port` (port 9100 if omitted).
+pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
+    Rc::new(move |config: &PrinterConfig| {
+        let (model, _) = config.validate()?;
+        let address = if config.address.contains(':') {
+            config.address.clone()
+        } else {
+            format!("{}:9100", config.address)
+        };
+        let addr = address
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| HubError::InvalidPrinter {
+                field: "address",
+                message: format!("cannot resolve {address:?}"),
+            })?;
+        Ok(Box::new(TcpTransport::new(addr, model, timeouts)) as Box<dyn Transport>)
+    })
+}
+
+struct Entry {
+    config: PrinterConfig,
+    addr: Addr<PrinterActor>,
+    restarts: u32,
+}
+
+/// The registry, router, restarter and event publisher.
+pub struct Supervisor {
+    printers: HashMap<PrinterId, Entry>,
+    slugs: HashMap<String, PrinterId>,
+    jobs: HashMap<JobId, PrinterId>,
+    store: Arc<dyn JobStore>,
+    factory: TransportFactory,
+    machine_config: MachineConfig,
+    events: broadcast::Sender<Event>,
+    shutting_down: bool,
+}
+
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("printers", &self.printers.len())
+            .field("jobs", &self.jobs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Supervisor {
+    /// A supervisor with no printers.
+    pub(crate) fn new(
+        store: Arc<dyn JobStore>,
+        factory: TransportFactory,
+        machine_config: MachineConfig,
+        events: broadcast::Sender<Event>,
+    ) -> Self {
+        Supervisor {
+            printers: HashMap::new(),
+            slugs: HashMap::new(),
+            jobs: HashMap::new(),
+            store,
+            factory,
+            machine_config,
+            events,
+            shutting_down: false,
+        }
+    }
+}
+
+impl Actor for Supervisor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        match self.store.load_all_jobs() {
+            Ok(jobs) => {
+                for job in jobs {
+                    self.jobs.insert(job.id, job.spec.printer_id);
+                }
+            }
+            Err(e) => log::error!("cannot index stored jobs: {e}"),
+        }
+    }
+}
+
+impl Handler<AddPrinter> for Supervisor {
+    type Result = Result<PrinterInfo, HubError>;
+
+    fn handle(&mut self, msg: AddPrinter, ctx: &mut Self::Context) -> Self::Result {
+        if self.shutting_down {
+            return Err(HubError::ShuttingDown);
+        }
+        let mut config = msg.config;
+        config.validate()?;
+        if self.slugs.contains_key(&config.slug) {
+            return Err(HubError::PrinterExists(config.slug));
+        }
+        let id = *config
+            .id
+            .get_or_insert_with(|| PrinterId::from_uuid(uuid::Uuid::new_v4()));
+        if self.printers.contains_key(&id) {
+            return Err(HubError::PrinterExists(id.to_string()));
+        }
+        let actor = self.build_printer(config.clone(), id, ctx)?;
+        let info = actor.info();
+        let addr = actor.start();
+        self.slugs.insert(config.slug.clone(), id);
+        self.printers.insert(
+            id,
+            Entry {
+                config,
+                addr,
+                restarts: 0,
+            },
+        );
+        Ok(info)
+    }
+}
+
+impl Handler<UpdatePrinter> for Supervisor {
+    type Result = ResponseFuture<Result<PrinterInfo, HubError>>;
+
+    fn handle(&mut self, msg: UpdatePrinter, _ctx: &mut Self::Context) -> Self::Result {
+        let result = (|| -> Result<_, HubError> {
+            let id = self.resolve(&msg.printer)?;
+            let entry = self
+                .printers
+                .get_mut(&id)
+                .ok_or(HubError::PrinterNotFound(msg.printer))?;
+            let mut config = entry.config.clone();
+            let patch = msg.patch;
+            if let Some(v) = patch.name {
+                config.name = v;
+            }
+            if let Some(v) = patch.model {
+                config.model = v;
+            }
+            if let Some(v) = patch.media {
+                config.media = v;
+            }
+            if let Some(v) = patch.address {
+                config.address = v;
+            }
+            config.validate()?;
+            entry.config = config.clone();
+            Ok((entry.addr.clone(), config))
+        })();
+        Box::pin(async move {
+            let (addr, config) = result?;
+            addr.send(ReconfigurePrinter { config }).await?
+        })
+    }
+}
+
+impl Handler<RemovePrinter> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<(), HubError>>;
+
+    fn handle(&mut self, msg: RemovePrinter, _ctx: &mut Self::Context) -> Self::Result {
+        let found = self.resolve(&msg.printer).and_then(|id| {
+            self.printers
+                .get(&id)
+                .map(|e| (id, e.addr.clone()))
+                .ok_or(HubError::PrinterNotFound(msg.printer.clone()))
+        });
+        let key = msg.printer;
+        Box::pin(
+            async move {
+                let (id, addr) = found?;
+                let info = addr
+                    .send(GetPrinter {
+                        printer: key.clone(),
+                    })
+                    .await??;
+                if info.queue_depth > 0 || info.printing.is_some() {
+                    return Err(HubError::PrinterBusy(key));
+                }
+                Ok((id, addr))
+            }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                let (id, addr) = result?;
+                // Re-check after the await: the registry may have changed meanwhile.
+                if let Some(entry) = act.printers.remove(&id) {
+                    act.slugs.remove(&entry.config.slug);
+                }
+                addr.do_send(StopPrinter { removed: true });
+                Ok(())
+            }),
+        )
+    }
+}
+
+impl Handler<ListPrinters> for Supervisor {
+    type Result = ResponseFuture<Vec<PrinterInfo>>;
+
+    fn handle(&mut self, _msg: ListPrinters, _ctx: &mut Self::Context) -> Self::Result {
+        let requests: Vec<_> = self
+            .printers
+            .values()
+            .map(|e| {
+                e.addr.send(GetPrinter {
+                    printer: e.config.slug.clone(),
+                })
+            })
+            .collect();
+        Box::pin(async move {
+            let mut infos: Vec<PrinterInfo> = join_all(requests)
+                .await
+                .into_iter()
+                .filter_map(|r| r.ok().and_then(Result::ok))
+                .collect();
+            infos.sort_by(|a, b| a.slug.cmp(&b.slug));
+            infos
+        })
+    }
+}
+
+impl Handler<ListAllJobs> for Supervisor {
+    type Result = ResponseFuture<Result<Vec<Job>, HubError>>;
+
+    fn handle(&mut self, msg: ListAllJobs, _ctx: &mut Self::Context) -> Self::Result {
+        let targets: Result<Vec<Addr<PrinterActor>>, HubError> = match &msg.printer {
+            Some(key) => self.resolve(key).and_then(|id| {
+                self.printers
+                    .get(&id)
+                    .map(|e| vec![e.addr.clone()])
+                    .ok_or(HubError::PrinterNotFound(key.clone()))
+            }),
+            None => Ok(self.printers.values().map(|e| e.addr.clone()).collect()),
+        };
+        let filter = msg.filter;
+        Box::pin(async move {
+            let requests = targets?.into_iter().map(|a| a.send(filter.clone()));
+            let mut jobs = Vec::new();
+            for result in join_all(requests).await {
+                jobs.extend(result?);
+            }
+            Ok(jobs)
+        })
+    }
+}
+
+impl Handler<Published> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Published, _ctx: &mut Self::Context) {
+        if let Some(job_id) = msg.0.job_id() {
+            self.jobs.insert(job_id, msg.0.printer_id());
+        }
+        // No subscriber is not an error; a slow one loses the oldest events.
+        let _ = self.events.send(msg.0);
+    }
+}
+
+impl Handler<PrinterStopped> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: PrinterStopped, ctx: &mut Self::Context) {
+        if msg.removed || self.shutting_down {
+            return;
+        }
+        let Some(config) = self.printers.get(&msg.printer_id).map(|e| e.config.clone()) else {
+            return;
+        };
+        log::warn!(
+            "printer {} stopped; restarting it from the store",
+            config.slug
+        );
+        match self.build_printer(config, msg.printer_id, ctx) {
+            Ok(actor) => {
+                let addr = actor.start();
+                if let Some(entry) = self.printers.get_mut(&msg.printer_id) {
+                    entry.addr = addr;
+                    entry.restarts += 1;
+                    log::info!(
+                        "printer {} restarted ({} restart(s) so far)",
+                        entry.config.slug,
+                        entry.restarts
+                    );
+                }
+            }
+            Err(e) => log::error!("cannot restart printer {}: {e}", msg.printer_id),
+        }
+    }
+}
+
+impl Handler<Shutdown> for Supervisor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _msg: Shutdown, _ctx: &mut Self::Context) -> Self::Result {
+        self.shutting_down = true;
+        let drains: Vec<_> = self
+            .printers
+            .values()
+            .map(|e| e.addr.send(DrainPrinter))
+            .collect();
+        Box::pin(async move {
+            join_all(drains).await;
+        })
+    }
+}
+
+/// Forwards a printer-keyed message to the printer actor it names.
+macro_rules! forward_by_printer {
+    ($($msg:ty),* $(,)?) => {$(
+        impl Handler<$msg> for Supervisor {
+            type Result = ResponseFuture<<$msg as Message>::Result>;
+
+            fn handle(&mut self, msg: $msg, _ctx: &mut Self::Context) -> Self::Result {
+                let addr = self.printer_addr(&msg.printer);
+                Box::pin(async move { addr?.send(msg).await? })
+            }
+        }
+    )*};
+}
+
+forward_by_printer!(
+    GetPrinter,
+    GetQueue,
+    PausePrinter,
+    ResumePrinter,
+    ClearQueue,
+    SetPrinterEnabled,
+    ReloadPrinter,
+);
+
+/// Forwards a job-keyed message to the printer that owns the job.
+macro_rules! forward_by_job {
+    ($($msg:ty),* $(,)?) => {$(
+        impl Handler<$msg> for Supervisor {
+            type Result = ResponseFuture<<$msg as Message>::Result>;
+
+            fn handle(&mut self, msg: $msg, _ctx: &mut Self::Context) -> Self::Result {
+                let addr = self.job_addr(msg.job_id);
+                Box::pin(async move { addr?.send(msg).await? })
+            }
+        }
+    )*};
+}
+
+forward_by_job!(CancelJob, HoldJob, ReleaseJob, GetJob);
+
+impl Handler<RetryJob> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<Job, HubError>>;
+
+    fn handle(&mut self, msg: RetryJob, _ctx: &mut Self::Context) -> Self::Result {
+        let addr = self.job_addr(msg.job_id);
+        let new_id = msg.new_job_id;
+        let printer = addr
+            .as_ref()
+            .ok()
+            .and_then(|_| self.jobs.get(&msg.job_id).copied());
+        Box::pin(async move { addr?.send(msg).await? }.into_actor(self).map(
+            move |result, act, _ctx| {
+                if let (Ok(_), Some(printer)) = (&result, printer) {
+                    act.jobs.insert(new_id, printer);
+                }
+                result
+            },
+        ))
+    }
+}
+
+impl Handler<SubmitJobs> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<Vec<Job>, HubError>>;
+
+    fn handle(&mut self, msg: SubmitJobs, _ctx: &mut Self::Context) -> Self::Result {
+        let addr = if self.shutting_down {
+            Err(HubError::ShuttingDown)
+        } else {
+            self.printer_addr(&msg.printer)
+        };
+        Box::pin(
+            async move { addr?.send(msg).await? }
+                .into_actor(self)
+                .map(|result, act, _ctx| {
+                    if let Ok(jobs) = &result {
+                        for job in jobs {
+                            act.jobs.insert(job.id, job.spec.printer_id);
+                        }
+                    }
+                    result
+                }),
+        )
+    }
+}
+
+impl Supervisor {
+    fn resolve(&self, key: &str) -> Result<PrinterId, HubError> {
+        if let Ok(id) = key.parse::<PrinterId>() {
+            if self.printers.contains_key(&id) {
+                return Ok(id);
+            }
+        }
+        self.slugs
+            .get(key)
+            .copied()
+            .ok_or_else(|| HubError::PrinterNotFound(key.to_string()))
+    }
+
+    fn printer_addr(&self, key: &str) -> Result<Addr<PrinterActor>, HubError> {
+        let id = self.resolve(key)?;
+        self.printers
+            .get(&id)
+            .map(|e| e.addr.clone())
+            .ok_or_else(|| HubError::PrinterNotFound(key.to_string()))
+    }
+
+    fn job_addr(&self, job_id: JobId) -> Result<Addr<PrinterActor>, HubError> {
+        self.jobs
+            .get(&job_id)
+            .and_then(|p| self.printers.get(p))
+            .map(|e| e.addr.clone())
+            .ok_or(HubError::JobNotFound(job_id))
+    }
+
+    fn build_printer(
+        &self,
+        config: PrinterConfig,
+        id: PrinterId,
+        ctx: &mut Context<Self>,
+    ) -> Result<PrinterActor, HubError> {
+        PrinterActor::new(PrinterParts {
+            config,
+            id,
+            machine_config: self.machine_config.clone(),
+            factory: self.factory.clone(),
+            store: self.store.clone(),
+            events: ctx.address().recipient(),
+            stopped: ctx.address().recipient(),
+        })
+    }
+}

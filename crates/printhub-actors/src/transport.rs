@@ -1,0 +1,397 @@
+//! How a printer actor reaches its printer: the [`Transport`] trait and its
+//! implementations — [`TcpTransport`] (raw TCP 9100, the only one real
+//! printers need) and [`MemoryTransport`] (scripted, for actor tests).
+//!
+//! A transport sends one copy's complete job stream and reports the printer's
+//! verdict. It never decides what happens to the job: it classifies the
+//! outcome ([`SendOutcome`] or [`TransportError`]) and the printer's state
+//! machine decides. Futures are `!Send` on purpose: they run on the printer
+//! actor's arbiter, spawned, never awaited inside a handler.
+//!
+//! What a TCP send looks like (brother-raster.md §5.2, §5.3):
+//!
+//! ```text
+//! connect ──(refused/timeout: Unreachable)──►
+//! write job bytes ──(fails before the first byte: Unreachable; after: Lost)──►
+//! read 32-byte status blocks until "printing completed" + phase "receiving" (Confirmed),
+//!   an error block (Attention or Rejected), or silence/EOF (Sent, not confirmed)
+//! ```
+
+use printhub_core::ObservedStatus;
+use printhub_raster::{ErrorFlags, Model, Phase, Reason, Status, StatusType};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A boxed local future, as transports return them.
+pub type SendFuture = Pin<Box<dyn Future<Output = Result<SendOutcome, TransportError>>>>;
+
+/// The future of a status probe.
+pub type ProbeFuture = Pin<Box<dyn Future<Output = ObservedStatus>>>;
+
+/// What happened to a copy the printer accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// The printer reported "printing completed" for every page.
+    Confirmed,
+    /// All bytes were written; the printer did not confirm (models or links that never report).
+    Sent,
+}
+
+/// Why a copy did not print.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransportError {
+    /// The printer could not be reached; nothing was sent.
+    #[error("printer unreachable: {0}")]
+    Unreachable(String),
+    /// The printer needs a person (no media, cover open, wrong media, jam); nothing printed.
+    #[error("printer needs attention: {reason}")]
+    Attention {
+        /// Stable reason code (`no_media`, `printer_cover_open`, `media_mismatch`, …).
+        reason: &'static str,
+    },
+    /// The printer refused the data.
+    #[error("printer rejected the job: {message}")]
+    Rejected {
+        /// Stable code.
+        code: &'static str,
+        /// Human-readable detail.
+        message: String,
+    },
+    /// The connection broke after data was sent: whether the label came out is unknown.
+    #[error("connection lost mid-job: {0}")]
+    Lost(String),
+}
+
+/// Sends job bytes to one printer.
+pub trait Transport: 'static {
+    /// Sends one copy's complete job stream (`pages` pages) and reports the outcome.
+    fn send(&self, bytes: Arc<Vec<u8>>, pages: usize) -> SendFuture;
+
+    /// Asks the printer how it is (reachable, and what needs a person).
+    fn probe(&self) -> ProbeFuture;
+}
+
+/// Timeouts of a [`TcpTransport`].
+#[derive(Debug, Clone, Copy)]
+pub struct TcpTimeouts {
+    /// Connecting.
+    pub connect: Duration,
+    /// Writing the whole job (the printer applies back-pressure while it prints).
+    pub write: Duration,
+    /// Waiting for each status block after the data is written.
+    pub confirm: Duration,
+}
+
+impl Default for TcpTimeouts {
+    fn default() -> Self {
+        TcpTimeouts {
+            connect: Duration::from_secs(5),
+            write: Duration::from_secs(60),
+            confirm: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Raw TCP port 9100: one connection per copy, as the manuals' network flow.
+#[derive(Debug, Clone)]
+pub struct TcpTransport {
+    addr: SocketAddr,
+    model: &'static Model,
+    timeouts: TcpTimeouts,
+}
+
+impl TcpTransport {
+    /// A transport to `addr` for a printer of `model`.
+    pub fn new(addr: SocketAddr, model: &'static Model, timeouts: TcpTimeouts) -> Self {
+        TcpTransport {
+            addr,
+            model,
+            timeouts,
+        }
+    }
+}
+
+impl Transport for TcpTransport {
+    fn send(&self, bytes: Arc<Vec<u8>>, pages: usize) -> SendFuture {
+        let this = self.clone();
+        Box::pin(async move { this.send_inner(&bytes, pages).await })
+    }
+
+    fn probe(&self) -> ProbeFuture {
+        let this = self.clone();
+        Box::pin(async move { this.probe_inner().await })
+    }
+}
+
+/// Classifies an error status block.
+fn classify(status: &Status) -> TransportError {
+    match status.reason() {
+        Some(Reason::Communication) | Some(Reason::SystemError) | None => {
+            TransportError::Rejected {
+                code: "printer_error",
+                message: format!("printer reported error flags {:?}", status.errors),
+            }
+        }
+        Some(reason) => TransportError::Attention {
+            reason: reason.code(),
+        },
+    }
+}
+
+impl TcpTransport {
+    /// Connects; where the model answers `ESC i S` on TCP (PT, brother-raster.md §5.3),
+    /// asks for a status block and reads what needs a person. No answer within the
+    /// confirm timeout is not an error: the printer is reachable.
+    async fn probe_inner(&self) -> ObservedStatus {
+        let connect = tokio::net::TcpStream::connect(self.addr);
+        let mut stream = match tokio::time::timeout(self.timeouts.connect, connect).await {
+            Ok(Ok(s)) => s,
+            _ => return ObservedStatus::unreachable(),
+        };
+        if !self.model.answers_status_on_tcp {
+            return ObservedStatus::ready();
+        }
+        if stream.write_all(&[0x1B, 0x69, 0x53]).await.is_err() {
+            return ObservedStatus::unreachable();
+        }
+        let mut block = [0u8; 32];
+        match tokio::time::timeout(self.timeouts.confirm, stream.read_exact(&mut block)).await {
+            Ok(Ok(_)) => match Status::parse(&block).ok().and_then(|s| s.reason()) {
+                Some(reason) => ObservedStatus::attention(reason.code()),
+                None => ObservedStatus::ready(),
+            },
+            _ => ObservedStatus::ready(),
+        }
+    }
+
+    async fn send_inner(&self, bytes: &[u8], pages: usize) -> Result<SendOutcome, TransportError> {
+        let connect = tokio::net::TcpStream::connect(self.addr);
+        let mut stream = match tokio::time::timeout(self.timeouts.connect, connect).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(TransportError::Unreachable(e.to_string())),
+            Err(_) => {
+                return Err(TransportError::Unreachable(format!(
+                    "no connection to {} within {:?}",
+                    self.addr, self.timeouts.connect
+                )))
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (mut reader, mut writer) = stream.split();
+        // Read status blocks while writing: the printer may report an error mid-stream.
+        let mut written = 0usize;
+        let write = async {
+            for chunk in bytes.chunks(16 * 1024) {
+                writer.write_all(chunk).await?;
+                written += chunk.len();
+            }
+            writer.flush().await
+        };
+        let mut block = [0u8; 32];
+        let mut filled = 0usize;
+        let write_result = tokio::time::timeout(self.timeouts.write, async {
+            tokio::pin!(write);
+            loop {
+                tokio::select! {
+                    r = &mut write => return r.map_err(|e| (e.to_string(), None)),
+                    r = reader.read(&mut block[filled..]) => match r {
+                        Ok(0) => return Err(("printer closed the connection".to_string(), None)),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == 32 {
+                                filled = 0;
+                                if let Ok(s) = Status::parse(&block) {
+                                    if s.status_type == StatusType::Error {
+                                        return Err((String::new(), Some(s)));
+                                    }
+                                }
+                            }
+                        }
+                        Err(e) => return Err((e.to_string(), None)),
+                    }
+                }
+            }
+        })
+        .await;
+        match write_result {
+            Ok(Ok(())) => {}
+            Ok(Err((_, Some(status)))) => return Err(classify(&status)),
+            Ok(Err((message, None))) => {
+                return Err(if written == 0 {
+                    TransportError::Unreachable(message)
+                } else {
+                    TransportError::Lost(message)
+                })
+            }
+            Err(_) => {
+                return Err(TransportError::Lost(format!(
+                    "printer took more than {:?} to accept the job",
+                    self.timeouts.write
+                )))
+            }
+        }
+        // Every page: "printing completed", then the phase back to receiving.
+        let mut completed = 0usize;
+        loop {
+            let read =
+                tokio::time::timeout(self.timeouts.confirm, reader.read(&mut block[filled..]))
+                    .await;
+            match read {
+                Ok(Ok(0)) | Err(_) => {
+                    // Silence or a closed socket after a full write: sent, not confirmed.
+                    log::debug!(
+                        "{} at {}: {completed}/{pages} page(s) confirmed before silence",
+                        self.model.name,
+                        self.addr
+                    );
+                    return Ok(SendOutcome::Sent);
+                }
+                Ok(Err(e)) => return Err(TransportError::Lost(e.to_string())),
+                Ok(Ok(n)) => {
+                    filled += n;
+                    if filled < 32 {
+                        continue;
+                    }
+                    filled = 0;
+                    let Ok(status) = Status::parse(&block) else {
+                        log::warn!(
+                            "{} at {}: garbled status block ignored",
+                            self.model.name,
+                            self.addr
+                        );
+                        continue;
+                    };
+                    match status.status_type {
+                        StatusType::Error => return Err(classify(&status)),
+                        StatusType::TurnedOff => {
+                            return Err(TransportError::Lost("printer turned off".into()))
+                        }
+                        StatusType::PrintingCompleted => completed += 1,
+                        StatusType::PhaseChange
+                            if status.phase == Phase::Receiving && completed >= pages =>
+                        {
+                            return Ok(SendOutcome::Confirmed)
+                        }
+                        _ if status.errors.contains(ErrorFlags::TURNED_OFF) => {
+                            return Err(TransportError::Lost("printer turned off".into()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One send a [`MemoryTransport`] recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedSend {
+    /// The bytes sent.
+    pub bytes: Arc<Vec<u8>>,
+    /// Pages in them.
+    pub pages: usize,
+}
+
+/// A scripted transport for tests: records every send and answers from a
+/// queue of outcomes (default: confirmed), optionally after a gate opens.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryTransport {
+    inner: Rc<RefCell<MemoryInner>>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    sent: Vec<RecordedSend>,
+    script: VecDeque<Result<SendOutcome, TransportError>>,
+    probe: Option<ObservedStatus>,
+    gate: Option<Rc<Gate>>,
+}
+
+/// A latch sends wait on while closed.
+#[derive(Debug, Default)]
+struct Gate {
+    open: std::cell::Cell<bool>,
+    notify: tokio::sync::Notify,
+}
+
+impl Gate {
+    async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.open.get() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl MemoryTransport {
+    /// Queues the outcome of the next send.
+    pub fn push_outcome(&self, outcome: Result<SendOutcome, TransportError>) {
+        self.inner.borrow_mut().script.push_back(outcome);
+    }
+
+    /// Everything sent so far.
+    pub fn sent(&self) -> Vec<RecordedSend> {
+        self.inner.borrow().sent.clone()
+    }
+
+    /// What probes answer from now on (default: ready).
+    pub fn set_probe(&self, observed: ObservedStatus) {
+        self.inner.borrow_mut().probe = Some(observed);
+    }
+
+    /// Makes every send wait until [`MemoryTransport::open_gate`] is called:
+    /// a print that is "in progress" for as long as a test needs.
+    pub fn close_gate(&self) {
+        self.inner.borrow_mut().gate = Some(Rc::new(Gate::default()));
+    }
+
+    /// Lets waiting and future sends finish.
+    pub fn open_gate(&self) {
+        if let Some(gate) = self.inner.borrow_mut().gate.take() {
+            gate.open.set(true);
+            gate.notify.notify_waiters();
+        }
+    }
+}
+
+impl Transport for MemoryTransport {
+    fn send(&self, bytes: Arc<Vec<u8>>, pages: usize) -> SendFuture {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let gate = {
+                let mut state = inner.borrow_mut();
+                state.sent.push(RecordedSend { bytes, pages });
+                state.gate.clone()
+            };
+            if let Some(gate) = gate {
+                gate.wait().await;
+            }
+            let mut state = inner.borrow_mut();
+            state
+                .script
+                .pop_front()
+                .unwrap_or(Ok(SendOutcome::Confirmed))
+        })
+    }
+
+    fn probe(&self) -> ProbeFuture {
+        let observed = self
+            .inner
+            .borrow()
+            .probe
+            .clone()
+            .unwrap_or_else(ObservedStatus::ready);
+        Box::pin(async move { observed })
+    }
+}

@@ -1,0 +1,7 @@
+//! Actor tests: wiring with a scripted `MemoryTransport`, and the engine
+//! against the emulator over real TCP on loopback. Timing is never asserted;
+//! waits have deadlines only as upper bounds.
+
+mod emulator;
+mod memory;
+mod support;
