@@ -19,9 +19,9 @@ check:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: criterion benchmarks (medians in target/criterion)
+## bench: criterion benchmarks (medians in target/criterion) and the engine load generator
 bench:
-	$(CARGO) bench -p printhub-raster
+	$(CARGO) bench -p printhub-raster -p printhub-actors
 
 doc:
 	$(CARGO) doc --workspace --no-deps

@@ -1,0 +1,131 @@
+//! Load generator (`make bench`): jobs per second through
+//! `HubHandle` → supervisor → printer actor → raw TCP → emulator (instant
+//! speed) with 1, 10 and 100 printers, and memory per idle printer actor.
+//! Prints the median of five runs per case; the machine is shared, so read
+//! ratios between cases rather than absolute numbers.
+
+use printhub_actors::{
+    EventItem, Hub, HubConfig, HubHandle, MemoryStore, MemoryTransport, PrinterConfig,
+    TransportFactory,
+};
+use printhub_core::{Event, JobSpec, JobState, MachineConfig, PrinterId};
+use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use printhub_raster::{Bitmap, Encoder, JobOptions, Label, Media, Model};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn printer(n: usize, address: String) -> PrinterConfig {
+    PrinterConfig {
+        id: None,
+        slug: format!("p{n}"),
+        name: format!("Printer {n}"),
+        model: "PT-P750W".into(),
+        media: "tze-12".into(),
+        address,
+        enabled: true,
+    }
+}
+
+fn raster() -> Vec<u8> {
+    let model = Model::by_name("PT-P750W").expect("model");
+    let media = Media::by_id("tze-12").expect("media");
+    let encoder = Encoder::new(model, media, JobOptions::default()).expect("options");
+    let label = Bitmap::from_fn(70, 140, |x, y| (x * 3 + y) % 7 == 0);
+    encoder.encode(&[Label::black(label)]).expect("encode")
+}
+
+async fn run_once(
+    hub: &HubHandle,
+    printers: &[(String, PrinterId)],
+    jobs_per_printer: usize,
+    raster: &Arc<Vec<u8>>,
+) -> f64 {
+    let mut events = hub.subscribe();
+    let total = printers.len() * jobs_per_printer;
+    let start = Instant::now();
+    for _ in 0..jobs_per_printer {
+        for (slug, id) in printers {
+            let spec = JobSpec::new(*id, "PT-P750W", "tze-12", raster.clone());
+            hub.submit_prepared(slug, vec![spec]).await.expect("submit");
+        }
+    }
+    let mut done = 0;
+    while done < total {
+        match events.next().await.expect("running") {
+            EventItem::Event(Event::JobStateChanged(e)) if e.to == JobState::Completed => done += 1,
+            EventItem::Event(Event::JobStateChanged(e)) if e.to.is_terminal() => {
+                panic!("job ended {}", e.to)
+            }
+            EventItem::Missed(n) => {
+                panic!("bench subscriber missed {n} events; raise event_capacity")
+            }
+            _ => {}
+        }
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn rss_kib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument is accepted and ignored.
+    let system = actix::System::new();
+    system.block_on(async {
+        let raster = Arc::new(raster());
+        println!("engine throughput: jobs/s through HubHandle -> actor -> TCP -> emulator (instant), median of 5");
+        for printers in [1usize, 10, 100] {
+            let emulators: Vec<EmulatorHandle> = (0..printers)
+                .map(|_| Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator"))
+                .collect();
+            let config = HubConfig { event_capacity: 1 << 16, ..HubConfig::default() };
+            let hub = Hub::start(config, Arc::new(MemoryStore::default()));
+            let mut slugs = Vec::new();
+            for (n, emu) in emulators.iter().enumerate() {
+                let info = hub.add_printer(printer(n, emu.tcp_addr().to_string())).await.expect("add");
+                slugs.push((info.slug, info.id));
+            }
+            let per_printer = (1000 / printers).max(10);
+            let runs: Vec<f64> = {
+                let mut v = Vec::new();
+                for _ in 0..5 {
+                    v.push(run_once(&hub, &slugs, per_printer, &raster).await);
+                }
+                v
+            };
+            println!(
+                "  {printers:>3} printer(s), {:>4} jobs/run: median {:>7.0} jobs/s (min {:.0}, max {:.0})",
+                per_printer * printers,
+                median(runs.clone()),
+                runs.iter().cloned().fold(f64::INFINITY, f64::min),
+                runs.iter().cloned().fold(0.0, f64::max)
+            );
+            hub.shutdown().await.expect("shutdown");
+        }
+
+        // Memory per idle printer actor (memory transport, empty queue).
+        let transport = MemoryTransport::default();
+        let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(transport.clone())));
+        let machine = MachineConfig::default();
+        let hub = Hub::start_with(HubConfig { machine, ..HubConfig::default() }, Arc::new(MemoryStore::default()), factory);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let before = rss_kib();
+        const IDLE: usize = 2000;
+        for n in 0..IDLE {
+            hub.add_printer(printer(n, "127.0.0.1:9".into())).await.expect("add");
+        }
+        let after = rss_kib();
+        if let (Some(b), Some(a)) = (before, after) {
+            println!("memory: {IDLE} idle printer actors add {} KiB RSS, {:.1} KiB each", a.saturating_sub(b), a.saturating_sub(b) as f64 / IDLE as f64);
+        }
+    });
+}
