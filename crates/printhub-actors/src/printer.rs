@@ -12,17 +12,19 @@
 
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
-use crate::store::JobStore;
+use crate::store::{CommitFuture, JobStore, StoreError};
 use crate::supervisor::TransportFactory;
 use crate::transport::{SendOutcome, Transport, TransportError};
 use crate::{HubError, PrinterConfig, PrinterInfo};
 use actix::prelude::*;
+use futures_util::future::{FutureExt, Shared};
 use printhub_core::{
     Action, BatchId, Job, JobId, JobSpec, JobState, MachineConfig, PrinterId, PrinterMachine,
     Timestamp, WriteFailure,
 };
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::oneshot;
 
 /// Queue new jobs (all or none) on a printer, in order.
 #[derive(Debug, Message)]
@@ -188,6 +190,8 @@ pub struct PrinterActor {
     stopped: Recipient<PrinterStopped>,
     wake: Option<SpawnHandle>,
     busy: bool,
+    commits_in_flight: usize,
+    last_commit: Option<Shared<CommitFuture>>,
     draining: bool,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     removed: bool,
@@ -235,6 +239,8 @@ impl PrinterActor {
             stopped: parts.stopped,
             wake: None,
             busy: false,
+            commits_in_flight: 0,
+            last_commit: None,
             draining: false,
             drain_waiters: Vec::new(),
             removed: false,
@@ -275,11 +281,11 @@ impl Actor for PrinterActor {
 }
 
 impl Handler<SubmitJobs> for PrinterActor {
-    type Result = Result<Vec<Job>, HubError>;
+    type Result = ResponseActFuture<Self, Result<Vec<Job>, HubError>>;
 
     fn handle(&mut self, msg: SubmitJobs, ctx: &mut Self::Context) -> Self::Result {
         if self.draining {
-            return Err(HubError::ShuttingDown);
+            return ready_reply(Err(HubError::ShuttingDown));
         }
         let room = self
             .machine
@@ -287,98 +293,104 @@ impl Handler<SubmitJobs> for PrinterActor {
             .max_queue
             .saturating_sub(self.machine.queue_len());
         if msg.jobs.len() > room {
-            return Err(printhub_core::CommandError::QueueFull {
+            return ready_reply(Err(printhub_core::CommandError::QueueFull {
                 limit: self.machine.config().max_queue,
             }
-            .into());
+            .into()));
         }
         for (_, spec) in &msg.jobs {
-            spec.validate()
-                .map_err(printhub_core::CommandError::Invalid)?;
+            if let Err(e) = spec.validate() {
+                return ready_reply(Err(printhub_core::CommandError::Invalid(e).into()));
+            }
         }
         let t = now();
         let mut accepted = Vec::with_capacity(msg.jobs.len());
+        let mut refused = None;
         for (job_id, spec) in msg.jobs {
-            // Validated above; a refusal here (disabled, duplicate) stops the batch.
-            let result = self.machine.submit(job_id, spec, t);
-            // Persist what was accepted before answering, even on a partial failure.
-            self.drive(ctx);
-            result?;
-            accepted.push(job_id);
+            match self.machine.submit(job_id, spec, t) {
+                Ok(()) => accepted.push(job_id),
+                Err(e) => {
+                    refused = Some(e);
+                    break;
+                }
+            }
         }
-        Ok(accepted
-            .iter()
-            .filter_map(|id| self.machine.job(*id).cloned())
-            .collect())
+        let wait = self.drive(ctx);
+        Box::pin(
+            wait_commit(wait)
+                .into_actor(self)
+                .map(move |commit, act, ctx| {
+                    if let Err(e) = commit {
+                        // Not durable: the caller is told so, and the jobs must not print.
+                        let t = now();
+                        for id in &accepted {
+                            let _ = act.machine.cancel(*id, t);
+                        }
+                        act.drive(ctx);
+                        return Err(e.into());
+                    }
+                    if let Some(e) = refused {
+                        return Err(e.into());
+                    }
+                    Ok(accepted
+                        .iter()
+                        .filter_map(|id| act.machine.job(*id).cloned())
+                        .collect())
+                }),
+        )
     }
 }
 
 impl Handler<CancelJob> for PrinterActor {
-    type Result = Result<Job, HubError>;
+    type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: CancelJob, ctx: &mut Self::Context) -> Self::Result {
-        let result = self.machine.cancel(msg.job_id, now());
-        self.drive(ctx);
-        result?;
-        self.snapshot(msg.job_id)
+        let result = self.machine.cancel(msg.job_id, now()).map(|_| ());
+        self.reply_after(result.map_err(HubError::from), ctx, move |act| {
+            act.snapshot(msg.job_id)
+        })
     }
 }
 
 impl Handler<HoldJob> for PrinterActor {
-    type Result = Result<Job, HubError>;
+    type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: HoldJob, ctx: &mut Self::Context) -> Self::Result {
         let result = self.machine.hold(msg.job_id, now());
-        self.drive(ctx);
-        result?;
-        self.snapshot(msg.job_id)
+        self.reply_after(result.map_err(HubError::from), ctx, move |act| {
+            act.snapshot(msg.job_id)
+        })
     }
 }
 
 impl Handler<ReleaseJob> for PrinterActor {
-    type Result = Result<Job, HubError>;
+    type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: ReleaseJob, ctx: &mut Self::Context) -> Self::Result {
         let result = self.machine.release(msg.job_id, now());
-        self.drive(ctx);
-        result?;
-        self.snapshot(msg.job_id)
+        self.reply_after(result.map_err(HubError::from), ctx, move |act| {
+            act.snapshot(msg.job_id)
+        })
     }
 }
 
 impl Handler<RetryJob> for PrinterActor {
-    type Result = Result<Job, HubError>;
+    type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: RetryJob, ctx: &mut Self::Context) -> Self::Result {
         if self.draining {
-            return Err(HubError::ShuttingDown);
+            return ready_reply(Err(HubError::ShuttingDown));
         }
         let t = now();
-        let result = match self.machine.job(msg.job_id) {
-            Some(_) => self.machine.retry(msg.job_id, msg.new_job_id, t),
-            None => {
-                // Pruned from the machine's history: retry from the stored snapshot.
-                let old = self
-                    .store
-                    .load_job(msg.job_id)?
-                    .ok_or(HubError::JobNotFound(msg.job_id))?;
-                let new = old.retry(msg.new_job_id, t).map_err(|e| {
-                    printhub_core::CommandError::InvalidJobState {
-                        job_id: msg.job_id,
-                        from: e.from,
-                        command: e.command,
-                    }
-                })?;
-                let mut spec = new.spec.clone();
-                spec.printer_id = self.id;
-                self.machine
-                    .submit(msg.new_job_id, spec, t)
-                    .map(|()| msg.new_job_id)
-            }
+        let result: Result<JobId, HubError> = match self.machine.job(msg.job_id) {
+            Some(_) => self
+                .machine
+                .retry(msg.job_id, msg.new_job_id, t)
+                .map_err(HubError::from),
+            None => self.retry_from_store(&msg, t),
         };
-        self.drive(ctx);
-        let new_id = result?;
-        self.snapshot(new_id)
+        let new_id = msg.new_job_id;
+        self.reply_after(result.map(|_| ()), ctx, move |act| act.snapshot(new_id))
     }
 }
 
@@ -414,42 +426,37 @@ impl Handler<GetQueue> for PrinterActor {
 }
 
 impl Handler<PausePrinter> for PrinterActor {
-    type Result = Result<PrinterInfo, HubError>;
+    type Result = ResponseActFuture<Self, Result<PrinterInfo, HubError>>;
 
     fn handle(&mut self, _msg: PausePrinter, ctx: &mut Self::Context) -> Self::Result {
         let result = self.machine.pause(now());
-        self.drive(ctx);
-        result?;
-        Ok(self.info())
+        self.reply_after(result.map_err(HubError::from), ctx, |act| Ok(act.info()))
     }
 }
 
 impl Handler<ResumePrinter> for PrinterActor {
-    type Result = Result<PrinterInfo, HubError>;
+    type Result = ResponseActFuture<Self, Result<PrinterInfo, HubError>>;
 
     fn handle(&mut self, _msg: ResumePrinter, ctx: &mut Self::Context) -> Self::Result {
         if self.draining {
-            return Err(HubError::ShuttingDown);
+            return ready_reply(Err(HubError::ShuttingDown));
         }
         let result = self.machine.resume(now());
-        self.drive(ctx);
-        result?;
-        Ok(self.info())
+        self.reply_after(result.map_err(HubError::from), ctx, |act| Ok(act.info()))
     }
 }
 
 impl Handler<ClearQueue> for PrinterActor {
-    type Result = Result<usize, HubError>;
+    type Result = ResponseActFuture<Self, Result<usize, HubError>>;
 
     fn handle(&mut self, _msg: ClearQueue, ctx: &mut Self::Context) -> Self::Result {
         let n = self.machine.clear(now());
-        self.drive(ctx);
-        Ok(n)
+        self.reply_after(Ok(()), ctx, move |_| Ok(n))
     }
 }
 
 impl Handler<SetPrinterEnabled> for PrinterActor {
-    type Result = Result<PrinterInfo, HubError>;
+    type Result = ResponseActFuture<Self, Result<PrinterInfo, HubError>>;
 
     fn handle(&mut self, msg: SetPrinterEnabled, ctx: &mut Self::Context) -> Self::Result {
         let t = now();
@@ -459,8 +466,7 @@ impl Handler<SetPrinterEnabled> for PrinterActor {
             self.machine.disable(t);
         }
         self.config.enabled = msg.enabled;
-        self.drive(ctx);
-        Ok(self.info())
+        self.reply_after(Ok(()), ctx, |act| Ok(act.info()))
     }
 }
 
@@ -499,7 +505,7 @@ impl Handler<DrainPrinter> for PrinterActor {
         // Pausing lets the copy in flight finish and sends nothing more; the rest stays queued.
         let _ = self.machine.pause(now());
         self.drive(ctx);
-        if !self.busy {
+        if self.idle() {
             return Box::pin(async {});
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -528,6 +534,27 @@ impl Handler<StopPrinter> for PrinterActor {
     }
 }
 
+/// A reply that needs no commit.
+fn ready_reply<T: 'static>(
+    value: Result<T, HubError>,
+) -> ResponseActFuture<PrinterActor, Result<T, HubError>> {
+    Box::pin(actix::fut::ready(value))
+}
+
+/// Waits for a commit started by `drive` (or nothing).
+async fn wait_commit(
+    wait: Option<oneshot::Receiver<Result<(), StoreError>>>,
+) -> Result<(), StoreError> {
+    match wait {
+        Some(rx) => rx.await.unwrap_or_else(|_| {
+            Err(StoreError(
+                "the printer stopped before the commit finished".into(),
+            ))
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Milliseconds since the Unix epoch: the actors' clock, passed into the machine.
 pub(crate) fn now() -> Timestamp {
     let ms = SystemTime::now()
@@ -548,26 +575,149 @@ impl PrinterActor {
         }
     }
 
-    /// Performs the machine's actions until it has none.
-    fn drive(&mut self, ctx: &mut Context<Self>) {
+    /// Drains the machine's actions. The `Persist` snapshots of this batch go
+    /// to the store in one commit; every other action (events, sends, timers,
+    /// probes) is performed only once that commit is durable, in order. The
+    /// returned receiver resolves at that point (`None`: nothing to commit,
+    /// everything was performed already).
+    fn drive(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> Option<oneshot::Receiver<Result<(), StoreError>>> {
+        let mut snapshots = Vec::new();
+        let mut effects = Vec::new();
         while let Some(action) = self.machine.poll_action() {
             match action {
                 Action::Persist(job_id) => {
                     if let Some(job) = self.machine.job(job_id) {
-                        if let Err(e) = self.store.save_job(job) {
-                            log::error!(
-                                "printer {}: cannot persist job {job_id}: {e}",
-                                self.config.slug
-                            );
-                        }
+                        snapshots.push(job.clone());
                     }
                 }
+                other => effects.push(other),
+            }
+        }
+        if snapshots.is_empty() && self.commits_in_flight == 0 {
+            self.perform(effects, ctx);
+            return None;
+        }
+        // Effects wait for this commit; commits resolve in order, and a batch with
+        // nothing to store waits for the last commit, so effects keep their order.
+        let commit: CommitFuture = if snapshots.is_empty() {
+            let previous = self.last_commit.clone();
+            Box::pin(async move {
+                if let Some(previous) = previous {
+                    let _ = previous.await;
+                }
+                Ok(())
+            })
+        } else {
+            let shared = self.store.commit(snapshots).shared();
+            self.last_commit = Some(shared.clone());
+            Box::pin(shared)
+        };
+        let (tx, rx) = oneshot::channel();
+        self.commits_in_flight += 1;
+        ctx.spawn(commit.into_actor(self).map(move |result, act, ctx| {
+            act.commits_in_flight -= 1;
+            if act.commits_in_flight == 0 {
+                act.last_commit = None;
+            }
+            match &result {
+                Ok(()) => act.perform(effects, ctx),
+                Err(e) => {
+                    log::error!("printer {}: jobs not stored: {e}", act.config.slug);
+                    // Never print what is not on disk: a send of this batch fails instead.
+                    let mut kept = Vec::with_capacity(effects.len());
+                    let mut refused = Vec::new();
+                    for action in effects {
+                        match action {
+                            Action::Send { job_id, copy } => refused.push((job_id, copy)),
+                            other => kept.push(other),
+                        }
+                    }
+                    act.perform(kept, ctx);
+                    let any_refused = !refused.is_empty();
+                    for (job_id, copy) in refused {
+                        let failure = WriteFailure::Rejected {
+                            code: "store_error".into(),
+                            message: format!("the job could not be stored: {e}"),
+                        };
+                        act.machine
+                            .handle_write_failed(job_id, copy, failure, now());
+                    }
+                    if any_refused {
+                        act.drive(ctx);
+                    }
+                }
+            }
+            let _ = tx.send(result);
+            act.notify_if_drained();
+        }));
+        Some(rx)
+    }
+
+    /// Nothing is being written to the store or to the printer.
+    fn idle(&self) -> bool {
+        !self.busy && self.commits_in_flight == 0
+    }
+
+    fn notify_if_drained(&mut self) {
+        if self.idle() {
+            for waiter in self.drain_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    fn perform(&mut self, effects: Vec<Action>, ctx: &mut Context<Self>) {
+        for action in effects {
+            match action {
                 Action::Emit(event) => self.events.do_send(Published(event)),
                 Action::Send { job_id, copy } => self.start_send(job_id, copy, ctx),
                 Action::QueryStatus => self.start_probe(ctx),
                 Action::WakeAt(at) => self.schedule_wake(at, ctx),
+                Action::Persist(_) => {}
             }
         }
+    }
+
+    /// Replies once this handler's changes are durable: `result` is the
+    /// command's own outcome, `then` builds the reply from the actor's state.
+    fn reply_after<T: 'static>(
+        &mut self,
+        result: Result<(), HubError>,
+        ctx: &mut Context<Self>,
+        then: impl FnOnce(&mut Self) -> Result<T, HubError> + 'static,
+    ) -> ResponseActFuture<Self, Result<T, HubError>> {
+        let wait = self.drive(ctx);
+        Box::pin(
+            wait_commit(wait)
+                .into_actor(self)
+                .map(move |commit, act, _ctx| {
+                    result?;
+                    commit?;
+                    then(act)
+                }),
+        )
+    }
+
+    fn retry_from_store(&mut self, msg: &RetryJob, t: Timestamp) -> Result<JobId, HubError> {
+        // Pruned from the machine's history: retry from the stored snapshot.
+        let old = self
+            .store
+            .load_job(msg.job_id)?
+            .ok_or(HubError::JobNotFound(msg.job_id))?;
+        let new = old.retry(msg.new_job_id, t).map_err(|e| {
+            printhub_core::CommandError::InvalidJobState {
+                job_id: msg.job_id,
+                from: e.from,
+                command: e.command,
+            }
+        })?;
+        let mut spec = new.spec.clone();
+        spec.printer_id = self.id;
+        self.machine.submit(msg.new_job_id, spec, t)?;
+        Ok(msg.new_job_id)
     }
 
     fn start_send(&mut self, job_id: JobId, copy: u32, ctx: &mut Context<Self>) {
@@ -596,11 +746,7 @@ impl PrinterActor {
                 }
             }
             act.drive(ctx);
-            if !act.busy {
-                for waiter in act.drain_waiters.drain(..) {
-                    let _ = waiter.send(());
-                }
-            }
+            act.notify_if_drained();
         }));
     }
 

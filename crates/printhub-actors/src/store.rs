@@ -2,16 +2,24 @@
 //! [`MemoryStore`], the in-memory implementation with the same contract
 //! that the SQLite store (issue 6) will implement.
 //!
-//! Contract: `save_job` returns only once the snapshot is stored, and the
-//! printer actor calls it for every `Action::Persist` before it replies to
-//! the caller or publishes the event; so a job a caller was told about is in
-//! the store. Calls are synchronous and short; an implementation with slow
-//! I/O runs behind its own actor (design: StoreActor on a SyncArbiter).
+//! Contract: `commit` takes the job snapshots of one batch of
+//! `Action::Persist`s and returns a future that resolves once they are
+//! durable. The printer actor performs nothing that follows those actions
+//! (events, sends, replies to the caller) before that future resolves, so a
+//! job a caller or subscriber was told about is in the store, and a job is
+//! marked `printing` on disk before its first byte goes to the printer.
+//! Commits resolve in the order they were made. Loads are synchronous and
+//! used at start-up and for pruned history.
 
 use printhub_core::{Job, JobId, PrinterId};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 use thiserror::Error;
+
+/// Resolves once a commit is durable.
+pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
 
 /// A store failure.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -20,8 +28,8 @@ pub struct StoreError(pub String);
 
 /// Where job snapshots are kept.
 pub trait JobStore: Send + Sync + 'static {
-    /// Stores (inserts or replaces) a job snapshot.
-    fn save_job(&self, job: &Job) -> Result<(), StoreError>;
+    /// Stores (inserts or replaces) job snapshots in one durable commit.
+    fn commit(&self, jobs: Vec<Job>) -> CommitFuture;
     /// Loads one job.
     fn load_job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
     /// Loads every job of one printer, in no particular order.
@@ -73,9 +81,13 @@ impl MemoryStore {
 }
 
 impl JobStore for MemoryStore {
-    fn save_job(&self, job: &Job) -> Result<(), StoreError> {
-        self.lock()?.insert(job.clone());
-        Ok(())
+    fn commit(&self, jobs: Vec<Job>) -> CommitFuture {
+        let result = self.lock().map(|mut store| {
+            for job in jobs {
+                store.insert(job);
+            }
+        });
+        Box::pin(std::future::ready(result))
     }
 
     fn load_job(&self, id: JobId) -> Result<Option<Job>, StoreError> {

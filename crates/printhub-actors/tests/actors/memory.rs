@@ -419,3 +419,69 @@ async fn shutdown_leaves_queued_jobs_queued_and_refuses_new_work() {
     }
     assert!(transport.sent().is_empty());
 }
+
+/// A store whose commits fail (a full or read-only disk).
+#[derive(Debug, Default)]
+struct FailingStore;
+
+impl JobStore for FailingStore {
+    fn commit(&self, _jobs: Vec<printhub_core::Job>) -> printhub_actors::store::CommitFuture {
+        Box::pin(std::future::ready(Err(printhub_actors::StoreError(
+            "disk full".into(),
+        ))))
+    }
+    fn load_job(
+        &self,
+        _id: printhub_core::JobId,
+    ) -> Result<Option<printhub_core::Job>, printhub_actors::StoreError> {
+        Ok(None)
+    }
+    fn load_printer_jobs(
+        &self,
+        _p: printhub_core::PrinterId,
+    ) -> Result<Vec<printhub_core::Job>, printhub_actors::StoreError> {
+        Ok(Vec::new())
+    }
+    fn load_all_jobs(&self) -> Result<Vec<printhub_core::Job>, printhub_actors::StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+#[actix::test]
+async fn a_job_that_cannot_be_stored_is_refused_and_never_prints() {
+    let transport = MemoryTransport::default();
+    let t = transport.clone();
+    let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(t.clone())));
+    let hub = Hub::start_with(HubConfig::default(), Arc::new(FailingStore), factory);
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    let err = hub.submit("pt", request(1)).await.expect_err("not durable");
+    assert_eq!(err.code(), "store_error");
+    // Give the printer every chance to (wrongly) send: a round trip through its mailbox.
+    hub.printer("pt").await.expect("printer");
+    assert!(
+        transport.sent().is_empty(),
+        "an unacknowledged job never prints"
+    );
+}
+
+#[actix::test]
+async fn a_job_is_printing_on_disk_before_its_first_byte_is_sent() {
+    let (hub, transport, store) = hub();
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    transport.close_gate();
+    let job = hub.submit("pt", request(1)).await.expect("submitted");
+    wait_for(&mut events, |e| matches!(e, Event::JobStateChanged(c) if c.job_id == job.id && c.to == JobState::Printing)).await;
+    hub.printer("pt").await.expect("printer");
+    assert_eq!(transport.sent().len(), 1, "the send has started");
+    assert_eq!(
+        store.load_job(job.id).expect("store").map(|j| j.state),
+        Some(JobState::Printing)
+    );
+    transport.open_gate();
+    wait_terminal(&mut events, &[job.id]).await;
+}
