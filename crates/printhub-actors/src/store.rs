@@ -107,3 +107,45 @@ impl JobStore for MemoryStore {
         Ok(self.lock()?.values().cloned().collect())
     }
 }
+
+/// The SQLite spool (printhub-store) as the engine's store: commits go
+/// through its group-commit writer; rows that fail to decode are reported
+/// in the log and skipped, never stopping start-up.
+impl JobStore for printhub_store::Store {
+    fn commit(&self, jobs: Vec<Job>) -> CommitFuture {
+        let commit = printhub_store::Store::commit(self, jobs);
+        Box::pin(async move {
+            commit
+                .await
+                .map_err(|e| StoreError(format!("{} ({})", e, e.code())))
+        })
+    }
+
+    fn load_job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        printhub_store::Store::load_job(self, id).map_err(|e| StoreError(e.to_string()))
+    }
+
+    fn load_printer_jobs(&self, printer: PrinterId) -> Result<Vec<Job>, StoreError> {
+        let loaded = printhub_store::Store::load_printer_jobs(self, printer)
+            .map_err(|e| StoreError(e.to_string()))?;
+        report_corrupt(&loaded.corrupt);
+        Ok(loaded.jobs)
+    }
+
+    fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError> {
+        let loaded =
+            printhub_store::Store::load_all_jobs(self).map_err(|e| StoreError(e.to_string()))?;
+        report_corrupt(&loaded.corrupt);
+        Ok(loaded.jobs)
+    }
+}
+
+fn report_corrupt(rows: &[printhub_store::CorruptRow]) {
+    for row in rows {
+        log::error!(
+            "stored job {} cannot be read and is skipped: {}",
+            row.id,
+            row.error
+        );
+    }
+}

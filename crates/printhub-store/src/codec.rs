@@ -1,0 +1,423 @@
+//! How a [`Job`] becomes a `jobs` row plus a `job_rasters` row, and back.
+//!
+//! The fields the HTTP API filters or shows (state, timestamps, error,
+//! copies, ...) are columns; they are authoritative. What is left of the
+//! [`JobSpec`] (model, media, print options, and any field a later
+//! `printhub-core` adds) is the `spec` JSON, written with the columned keys
+//! and the raster removed, so a field added to `JobSpec` is stored without a
+//! migration. The raster is zlib-compressed (level from
+//! [`StoreConfig::compression_level`](crate::StoreConfig::compression_level))
+//! into `job_rasters`, with its length and CRC-32 so a damaged blob is
+//! detected on load, never printed.
+//!
+//! Encoding happens in the caller's thread (compression is the expensive
+//! part), so producers compress in parallel and the writer thread only
+//! executes SQL. Decoding reports every problem as a reason string that
+//! names the column; the caller turns it into a
+//! [`CorruptRow`](crate::CorruptRow) or [`StoreError::Corrupt`].
+//!
+//! Threading: pure functions.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
+use flate2::{Compression, Crc};
+use printhub_core::{Job, JobError, JobId, JobSpec, JobState, PrinterId, Timestamp};
+use rusqlite::types::FromSql;
+use rusqlite::Row;
+use serde_json::{Map, Value};
+
+use crate::error::StoreError;
+
+/// `JobSpec` keys stored as columns (or, for the raster, in `job_rasters`),
+/// and therefore removed from the `spec` JSON.
+const COLUMN_KEYS: [&str; 7] = [
+    "raster",
+    "printer_id",
+    "batch_id",
+    "copies",
+    "content_type",
+    "template",
+    "submitted_by",
+];
+
+/// Codec names stored in `job_rasters.codec`.
+const ZLIB: &str = "zlib";
+const RAW: &str = "raw";
+
+/// A job ready for SQL: every value already converted.
+#[derive(Debug)]
+pub(crate) struct JobRow {
+    pub id: String,
+    pub printer_id: String,
+    pub batch_id: Option<String>,
+    pub state: &'static str,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub state_changed_at: i64,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub error_detail: Option<String>,
+    pub parent_job_id: Option<String>,
+    pub retry_count: i64,
+    pub copies: i64,
+    pub copies_printed: i64,
+    pub confirmed: bool,
+    pub content_type: Option<String>,
+    pub template: Option<String>,
+    pub submitted_by: Option<String>,
+    pub spec: String,
+    pub raster: RasterRow,
+}
+
+/// A raster ready for SQL.
+#[derive(Debug)]
+pub(crate) struct RasterRow {
+    pub codec: &'static str,
+    pub len: i64,
+    pub crc32: i64,
+    pub data: Vec<u8>,
+}
+
+impl JobRow {
+    /// Converts `job`, compressing its raster at `level` (0: stored raw).
+    pub(crate) fn encode(job: &Job, level: u32) -> Result<JobRow, StoreError> {
+        let spec = &job.spec;
+        let (error_code, error_message, error_detail) = match &job.error {
+            Some(e) => (
+                Some(e.code.clone()),
+                Some(e.message.clone()),
+                e.detail.as_ref().map(Value::to_string),
+            ),
+            None => (None, None, None),
+        };
+        Ok(JobRow {
+            id: job.id.to_string(),
+            printer_id: spec.printer_id.to_string(),
+            batch_id: spec.batch_id.map(|b| b.to_string()),
+            state: job.state.as_str(),
+            created_at: job.created_at.as_millis(),
+            started_at: job.started_at.map(Timestamp::as_millis),
+            finished_at: job.finished_at.map(Timestamp::as_millis),
+            state_changed_at: job.state_changed_at.as_millis(),
+            error_code,
+            error_message,
+            error_detail,
+            parent_job_id: job.parent_job_id.map(|p| p.to_string()),
+            retry_count: i64::from(job.retry_count),
+            copies: i64::from(spec.copies),
+            copies_printed: i64::from(job.copies_printed),
+            confirmed: job.confirmed,
+            content_type: spec.content_type.clone(),
+            template: spec.template.clone(),
+            submitted_by: spec.submitted_by.clone(),
+            spec: spec_rest(spec)?,
+            raster: encode_raster(&spec.raster, level)?,
+        })
+    }
+}
+
+/// The spec as JSON without the raster and the columned keys.
+fn spec_rest(spec: &JobSpec) -> Result<String, StoreError> {
+    let light = JobSpec {
+        raster: Arc::new(Vec::new()),
+        ..spec.clone()
+    };
+    let mut value = serde_json::to_value(&light).map_err(|e| StoreError::Encode {
+        what: "job spec",
+        reason: e.to_string(),
+    })?;
+    if let Value::Object(map) = &mut value {
+        for key in COLUMN_KEYS {
+            map.remove(key);
+        }
+    }
+    Ok(value.to_string())
+}
+
+fn encode_raster(raster: &[u8], level: u32) -> Result<RasterRow, StoreError> {
+    let encode_error = |e: std::io::Error| StoreError::Encode {
+        what: "raster",
+        reason: e.to_string(),
+    };
+    let len = i64::try_from(raster.len()).map_err(|_| StoreError::Encode {
+        what: "raster",
+        reason: "too large".into(),
+    })?;
+    let mut crc = Crc::new();
+    crc.update(raster);
+    let (codec, data) = if level == 0 {
+        (RAW, raster.to_vec())
+    } else {
+        let mut encoder = ZlibEncoder::new(
+            Vec::with_capacity(raster.len() / 2 + 64),
+            Compression::new(level.min(9)),
+        );
+        encoder.write_all(raster).map_err(encode_error)?;
+        (ZLIB, encoder.finish().map_err(encode_error)?)
+    };
+    Ok(RasterRow {
+        codec,
+        len,
+        crc32: i64::from(crc.sum()),
+        data,
+    })
+}
+
+/// The columns [`decode_job`] reads, in order; `j` is `jobs`, `r` is
+/// `job_rasters` (LEFT JOINed: a missing raster is a decode error).
+pub(crate) const JOB_COLUMNS: &str = "j.seq, j.id, j.printer_id, j.batch_id, j.state, \
+     j.created_at, j.started_at, j.finished_at, j.state_changed_at, j.error_code, \
+     j.error_message, j.error_detail, j.parent_job_id, j.retry_count, j.copies, \
+     j.copies_printed, j.confirmed, j.content_type, j.template, j.submitted_by, j.spec, \
+     r.codec, r.len, r.crc32, r.data";
+
+/// Reads column `idx` (named `name` in errors).
+fn col<T: FromSql>(row: &Row<'_>, idx: usize, name: &str) -> Result<T, String> {
+    row.get(idx).map_err(|e| format!("column {name}: {e}"))
+}
+
+fn count(row: &Row<'_>, idx: usize, name: &str) -> Result<u32, String> {
+    let value: i64 = col(row, idx, name)?;
+    u32::try_from(value).map_err(|_| format!("column {name}: {value} is out of range"))
+}
+
+fn parse<T: std::str::FromStr>(text: &str, name: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e| format!("column {name}: {text:?}: {e}"))
+}
+
+fn ms(value: Option<i64>) -> Option<Timestamp> {
+    value.map(Timestamp::from_millis)
+}
+
+/// Decodes one row selected with [`JOB_COLUMNS`].
+pub(crate) fn decode_job(row: &Row<'_>) -> Result<Job, String> {
+    let id: String = col(row, 1, "id")?;
+    let id: JobId = parse(&id, "id")?;
+    let printer_text: String = col(row, 2, "printer_id")?;
+    let printer_id: PrinterId = parse(&printer_text, "printer_id")?;
+    let batch_text: Option<String> = col(row, 3, "batch_id")?;
+    let state: String = col(row, 4, "state")?;
+    let state: JobState = parse(&state, "state")?;
+    let error_code: Option<String> = col(row, 9, "error_code")?;
+    let error_message: Option<String> = col(row, 10, "error_message")?;
+    let error_detail: Option<String> = col(row, 11, "error_detail")?;
+    let error = match error_code {
+        Some(code) => Some(JobError {
+            code,
+            message: error_message.unwrap_or_default(),
+            detail: match error_detail {
+                Some(text) => Some(
+                    serde_json::from_str(&text).map_err(|e| format!("column error_detail: {e}"))?,
+                ),
+                None => None,
+            },
+        }),
+        None => None,
+    };
+    let parent: Option<String> = col(row, 12, "parent_job_id")?;
+    let parent_job_id = match parent {
+        Some(text) => Some(parse::<JobId>(&text, "parent_job_id")?),
+        None => None,
+    };
+    let copies = count(row, 14, "copies")?;
+    let content_type: Option<String> = col(row, 17, "content_type")?;
+    let template: Option<String> = col(row, 18, "template")?;
+    let submitted_by: Option<String> = col(row, 19, "submitted_by")?;
+    let spec_text: String = col(row, 20, "spec")?;
+
+    let mut rest: Map<String, Value> = match serde_json::from_str(&spec_text) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err("column spec: not a JSON object".into()),
+        Err(e) => return Err(format!("column spec: {e}")),
+    };
+    rest.insert("printer_id".into(), Value::String(printer_text));
+    rest.insert(
+        "batch_id".into(),
+        batch_text.map(Value::String).unwrap_or(Value::Null),
+    );
+    rest.insert("copies".into(), Value::from(copies));
+    rest.insert(
+        "content_type".into(),
+        content_type.map(Value::String).unwrap_or(Value::Null),
+    );
+    rest.insert(
+        "template".into(),
+        template.map(Value::String).unwrap_or(Value::Null),
+    );
+    rest.insert(
+        "submitted_by".into(),
+        submitted_by.map(Value::String).unwrap_or(Value::Null),
+    );
+    rest.insert("raster".into(), Value::String(String::new()));
+    let mut spec: JobSpec =
+        serde_json::from_value(Value::Object(rest)).map_err(|e| format!("column spec: {e}"))?;
+    if spec.printer_id != printer_id {
+        return Err("column printer_id: does not round-trip".into());
+    }
+    spec.raster = Arc::new(decode_raster(row)?);
+
+    Ok(Job {
+        id,
+        spec,
+        state,
+        created_at: Timestamp::from_millis(col(row, 5, "created_at")?),
+        started_at: ms(col(row, 6, "started_at")?),
+        finished_at: ms(col(row, 7, "finished_at")?),
+        state_changed_at: Timestamp::from_millis(col(row, 8, "state_changed_at")?),
+        error,
+        parent_job_id,
+        retry_count: count(row, 13, "retry_count")?,
+        copies_printed: count(row, 15, "copies_printed")?,
+        confirmed: col(row, 16, "confirmed")?,
+    })
+}
+
+fn decode_raster(row: &Row<'_>) -> Result<Vec<u8>, String> {
+    let codec: Option<String> = col(row, 21, "raster codec")?;
+    let Some(codec) = codec else {
+        return Err("the raster is missing".into());
+    };
+    let len: i64 = col(row, 22, "raster len")?;
+    let crc32: i64 = col(row, 23, "raster crc32")?;
+    let data: Vec<u8> = col(row, 24, "raster data")?;
+    let len = usize::try_from(len).map_err(|_| format!("raster len {len} is invalid"))?;
+    let raster = match codec.as_str() {
+        ZLIB => {
+            // Read at most one byte more than expected, so a damaged length
+            // or a hostile blob cannot make us allocate without bound.
+            let mut out = Vec::with_capacity(len.min(64 << 20));
+            ZlibDecoder::new(data.as_slice())
+                .take(len as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("raster: cannot decompress: {e}"))?;
+            out
+        }
+        RAW => data,
+        other => return Err(format!("raster: unknown codec {other:?}")),
+    };
+    if raster.len() != len {
+        return Err(format!("raster: {} bytes, expected {len}", raster.len()));
+    }
+    let mut crc = Crc::new();
+    crc.update(&raster);
+    if i64::from(crc.sum()) != crc32 {
+        return Err("raster: checksum mismatch".into());
+    }
+    Ok(raster)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use printhub_core::{BatchId, JobCommand, PrintOptions};
+    use rusqlite::Connection;
+
+    /// A job with every optional field set, so a dropped field shows.
+    fn full_job() -> Job {
+        let spec = JobSpec {
+            printer_id: PrinterId::from_u128(1),
+            batch_id: Some(BatchId::from_u128(2)),
+            raster: Arc::new((0..5000u32).map(|i| (i * 7 % 251) as u8).collect()),
+            copies: 3,
+            media_id: "tze-12".into(),
+            model: "PT-P750W".into(),
+            options: PrintOptions {
+                cut: true,
+                half_cut: true,
+                chain: true,
+                high_res: true,
+            },
+            content_type: Some("qr_one_line".into()),
+            template: Some("box".into()),
+            submitted_by: Some("inventory".into()),
+        };
+        let mut job = Job::new(JobId::from_u128(3), spec, Timestamp::from_millis(10));
+        job.apply(JobCommand::Start, Timestamp::from_millis(20))
+            .expect("start");
+        job.apply(JobCommand::Fail, Timestamp::from_millis(30))
+            .expect("fail");
+        job.error = Some(JobError {
+            code: "no_media".into(),
+            message: "no tape".into(),
+            detail: Some(serde_json::json!({"media": "tze-12", "n": [1, 2]})),
+        });
+        job.parent_job_id = Some(JobId::from_u128(4));
+        job.retry_count = 2;
+        job.copies_printed = 1;
+        job.confirmed = true;
+        job
+    }
+
+    fn round_trip(job: &Job, level: u32) -> Job {
+        let row = JobRow::encode(job, level).expect("encode");
+        let conn = Connection::open_in_memory().expect("open");
+        let raster = &row.raster;
+        let sql = "SELECT 7 AS seq, ?1 AS id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+                   ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24";
+        conn.query_row(
+            sql,
+            rusqlite::params![
+                row.id,
+                row.printer_id,
+                row.batch_id,
+                row.state,
+                row.created_at,
+                row.started_at,
+                row.finished_at,
+                row.state_changed_at,
+                row.error_code,
+                row.error_message,
+                row.error_detail,
+                row.parent_job_id,
+                row.retry_count,
+                row.copies,
+                row.copies_printed,
+                row.confirmed,
+                row.content_type,
+                row.template,
+                row.submitted_by,
+                row.spec,
+                raster.codec,
+                raster.len,
+                raster.crc32,
+                raster.data,
+            ],
+            |r| Ok(decode_job(r)),
+        )
+        .expect("query")
+        .expect("decode")
+    }
+
+    #[test]
+    fn every_field_round_trips() {
+        let job = full_job();
+        assert_eq!(round_trip(&job, 6), job);
+        assert_eq!(round_trip(&job, 0), job);
+        let plain = Job::new(
+            JobId::from_u128(9),
+            JobSpec::new(PrinterId::from_u128(1), "QL-820NWB", "dk-62", vec![1]),
+            Timestamp::from_millis(1),
+        );
+        assert_eq!(round_trip(&plain, 1), plain);
+    }
+
+    #[test]
+    fn the_spec_json_holds_no_raster_and_no_columned_field() {
+        let row = JobRow::encode(&full_job(), 6).expect("encode");
+        let spec: Map<String, Value> = serde_json::from_str(&row.spec).expect("json");
+        for key in COLUMN_KEYS {
+            assert!(!spec.contains_key(key), "{key} in {spec:?}");
+        }
+        assert_eq!(spec["model"], "PT-P750W");
+        assert!(row.raster.data.len() < 5000, "compressed");
+        assert_eq!(row.raster.codec, ZLIB);
+    }
+}

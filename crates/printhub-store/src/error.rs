@@ -1,0 +1,189 @@
+//! [`StoreError`]: every way the store can fail, each with a stable machine
+//! code ([`StoreError::code`]) that the gateway maps to an HTTP status.
+//!
+//! The error is `Clone`: one failed transaction answers every
+//! [`Commit`](crate::Commit) that was in it, so the SQLite error is shared
+//! behind an `Arc` instead of being owned by one caller.
+//!
+//! SQLite failures are classified where they are converted
+//! ([`From<rusqlite::Error>`]): `SQLITE_FULL` becomes [`StoreError::Full`]
+//! and `SQLITE_READONLY` becomes [`StoreError::ReadOnly`], so callers match
+//! on what happened rather than on SQLite's numbers.
+//!
+//! Threading: plain data, `Send + Sync`.
+
+use std::sync::Arc;
+
+use rusqlite::ErrorCode;
+use thiserror::Error;
+
+/// A store failure.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An SQLite call failed in a way no more specific variant describes.
+    #[error("sqlite error: {0}")]
+    Sqlite(#[source] Arc<rusqlite::Error>),
+    /// The database file could not be opened as a printhub database.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The path that was opened.
+        path: String,
+        /// Why it failed.
+        #[source]
+        source: Arc<rusqlite::Error>,
+    },
+    /// The schema could not be brought to this build's version: a migration
+    /// failed (and was rolled back), or the database was written by a newer
+    /// printhub. The database is never downgraded.
+    #[error("database migration: {0}")]
+    Migration(String),
+    /// A stored row could not be decoded. Loads that return many rows report
+    /// these per row instead (see [`CorruptRow`](crate::CorruptRow)).
+    #[error("stored row {id} is corrupt: {reason}")]
+    Corrupt {
+        /// The row's id (a job or printer id, or `seq N` when even the id is unreadable).
+        id: String,
+        /// What could not be decoded.
+        reason: String,
+    },
+    /// The disk, or the size cap set by [`StoreConfig::max_pages`](crate::StoreConfig::max_pages),
+    /// is full. The transaction was rolled back; reads keep working, and
+    /// writes work again once space is freed (for example by pruning).
+    #[error("the database is full (disk full or size cap reached); nothing was written")]
+    Full,
+    /// The database cannot be written (read-only file, directory or mount).
+    #[error("the database is read-only; nothing was written")]
+    ReadOnly,
+    /// The store's writer has stopped (the store was closed).
+    #[error("the store is closed")]
+    Closed,
+    /// A value could not be encoded for storage.
+    #[error("cannot encode {what}: {reason}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
+    /// Another printer already uses this slug.
+    #[error("printer slug {slug:?} is already used by printer {existing}")]
+    SlugTaken {
+        /// The slug asked for.
+        slug: String,
+        /// The id of the printer that has it.
+        existing: String,
+    },
+    /// An operating-system call failed (starting the writer thread).
+    #[error("i/o error: {0}")]
+    Io(#[source] Arc<std::io::Error>),
+}
+
+impl StoreError {
+    /// The stable snake_case machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Sqlite(_) => "store_error",
+            StoreError::Open { .. } => "store_open_failed",
+            StoreError::Migration(_) => "store_migration_failed",
+            StoreError::Corrupt { .. } => "store_corrupt",
+            StoreError::Full => "store_full",
+            StoreError::ReadOnly => "store_read_only",
+            StoreError::Closed => "store_closed",
+            StoreError::Encode { .. } => "store_encode_failed",
+            StoreError::SlugTaken { .. } => "printer_exists",
+            StoreError::Io(_) => "store_io",
+        }
+    }
+
+    /// The error for opening `path`, keeping `Full`/`ReadOnly` classification.
+    pub(crate) fn open(path: &str, e: rusqlite::Error) -> StoreError {
+        match StoreError::from(e) {
+            StoreError::Sqlite(source) => StoreError::Open {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        }
+    }
+
+    /// A corrupt-row error.
+    pub(crate) fn corrupt(id: impl Into<String>, reason: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            id: id.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StoreError::Full,
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly,
+            _ => StoreError::Sqlite(Arc::new(e)),
+        }
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Io(Arc::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn sqlite_codes_are_classified() {
+        let cases = [
+            (rusqlite::ffi::SQLITE_FULL, "store_full"),
+            (rusqlite::ffi::SQLITE_READONLY, "store_read_only"),
+            (rusqlite::ffi::SQLITE_BUSY, "store_error"),
+            (rusqlite::ffi::SQLITE_CORRUPT, "store_error"),
+        ];
+        for (code, expected) in cases {
+            assert_eq!(StoreError::from(failure(code)).code(), expected, "{code}");
+        }
+        assert_eq!(
+            StoreError::open("x.db", failure(rusqlite::ffi::SQLITE_NOTADB)).code(),
+            "store_open_failed"
+        );
+        assert_eq!(
+            StoreError::open("x.db", failure(rusqlite::ffi::SQLITE_READONLY)).code(),
+            "store_read_only"
+        );
+    }
+
+    #[test]
+    fn every_variant_has_a_distinct_code() {
+        let errors = [
+            StoreError::Sqlite(Arc::new(failure(rusqlite::ffi::SQLITE_BUSY))),
+            StoreError::open("x", failure(rusqlite::ffi::SQLITE_NOTADB)),
+            StoreError::Migration("m".into()),
+            StoreError::corrupt("j", "r"),
+            StoreError::Full,
+            StoreError::ReadOnly,
+            StoreError::Closed,
+            StoreError::Encode {
+                what: "job",
+                reason: "r".into(),
+            },
+            StoreError::SlugTaken {
+                slug: "s".into(),
+                existing: "e".into(),
+            },
+            StoreError::from(std::io::Error::other("x")),
+        ];
+        let mut codes: Vec<_> = errors.iter().map(StoreError::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len());
+    }
+}

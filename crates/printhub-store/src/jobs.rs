@@ -1,0 +1,345 @@
+//! Job SQL: the upsert the writer runs, the loads and listings readers run,
+//! and retention.
+//!
+//! Order: `jobs.seq` is an `INTEGER PRIMARY KEY AUTOINCREMENT` (the rowid),
+//! assigned at a job's first insert and never reused, even after pruning.
+//! A snapshot of an existing job is an `INSERT .. ON CONFLICT (id) DO
+//! UPDATE` (never `INSERT OR REPLACE`, which would delete the row and give
+//! it a new `seq`), so a job keeps its place for life and loads in `seq`
+//! order are exactly submission order.
+//!
+//! Rasters live in `job_rasters`, one row per job keyed by `seq`. A job's
+//! raster never changes, but the engine persists the whole job at every
+//! transition; the raster upsert's `WHERE` skips the rewrite when the stored
+//! raster is identical, so a state change writes one small row instead of
+//! rewriting the blob's overflow pages.
+//!
+//! Corrupt rows: multi-row loads first list the matching `seq`s, then read
+//! and decode each row on its own inside the same read transaction. A row
+//! that fails (bad JSON, bad id, damaged raster, an SQLite error reading
+//! it) becomes a [`CorruptRow`] and the others load normally. Corrupt rows
+//! are left in place for an operator to inspect.
+//!
+//! Threading: functions over a `&Connection`; the writer calls the write
+//! ones on its thread, readers call the rest.
+
+use printhub_core::{Job, JobId, PrinterId, Timestamp};
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::codec::{decode_job, JobRow, JOB_COLUMNS};
+use crate::config::{JobQuery, Retention};
+use crate::error::StoreError;
+
+/// A row that could not be decoded. It stays in the database; loads skip it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptRow {
+    /// The job id as stored, or `seq N` when even the id is unreadable.
+    pub id: String,
+    /// Its `seq` (queue position).
+    pub seq: i64,
+    /// What could not be decoded.
+    pub error: String,
+}
+
+/// The jobs a load returned, in `seq` order (or newest first for
+/// [`Store::list_jobs`](crate::Store::list_jobs)), and the rows it skipped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadedJobs {
+    /// The decoded jobs.
+    pub jobs: Vec<Job>,
+    /// Rows that failed to decode, in the same order.
+    pub corrupt: Vec<CorruptRow>,
+}
+
+/// The terminal states, as an SQL list (checked against `JobState::is_terminal` in a test).
+const TERMINAL_SQL: &str = "('completed', 'failed', 'cancelled', 'interrupted')";
+
+const UPSERT_JOB: &str =
+    "INSERT INTO jobs (id, printer_id, batch_id, state, created_at, started_at, \
+     finished_at, state_changed_at, error_code, error_message, error_detail, parent_job_id, \
+     retry_count, copies, copies_printed, confirmed, content_type, template, submitted_by, spec)
+ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+ ON CONFLICT (id) DO UPDATE SET
+     printer_id = excluded.printer_id, batch_id = excluded.batch_id, state = excluded.state,
+     created_at = excluded.created_at, started_at = excluded.started_at,
+     finished_at = excluded.finished_at, state_changed_at = excluded.state_changed_at,
+     error_code = excluded.error_code, error_message = excluded.error_message,
+     error_detail = excluded.error_detail, parent_job_id = excluded.parent_job_id,
+     retry_count = excluded.retry_count, copies = excluded.copies,
+     copies_printed = excluded.copies_printed, confirmed = excluded.confirmed,
+     content_type = excluded.content_type, template = excluded.template,
+     submitted_by = excluded.submitted_by, spec = excluded.spec
+ RETURNING seq";
+
+const UPSERT_RASTER: &str = "INSERT INTO job_rasters (job_seq, codec, len, crc32, data)
+ VALUES (?1, ?2, ?3, ?4, ?5)
+ ON CONFLICT (job_seq) DO UPDATE SET
+     codec = excluded.codec, len = excluded.len, crc32 = excluded.crc32, data = excluded.data
+ WHERE job_rasters.codec IS NOT excluded.codec OR job_rasters.len IS NOT excluded.len
+    OR job_rasters.crc32 IS NOT excluded.crc32 OR job_rasters.data IS NOT excluded.data";
+
+const INSERT_BATCH: &str =
+    "INSERT INTO batches (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING";
+
+/// Errors that say nothing about the row being read (locks, memory,
+/// interruption): they fail the whole load instead of marking a row corrupt.
+fn is_transient(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode as C;
+    matches!(
+        e.sqlite_error_code(),
+        Some(C::DatabaseBusy | C::DatabaseLocked | C::OutOfMemory | C::OperationInterrupted)
+    )
+}
+
+/// Writes job snapshots (insert, or update keeping `seq`). Runs on the writer.
+pub(crate) fn upsert_jobs(conn: &Connection, rows: &[JobRow]) -> Result<(), StoreError> {
+    let mut batch = conn.prepare_cached(INSERT_BATCH)?;
+    let mut job = conn.prepare_cached(UPSERT_JOB)?;
+    let mut raster = conn.prepare_cached(UPSERT_RASTER)?;
+    for row in rows {
+        if let Some(batch_id) = &row.batch_id {
+            batch.execute(params![batch_id, row.created_at])?;
+        }
+        let seq: i64 = job.query_row(
+            params![
+                row.id,
+                row.printer_id,
+                row.batch_id,
+                row.state,
+                row.created_at,
+                row.started_at,
+                row.finished_at,
+                row.state_changed_at,
+                row.error_code,
+                row.error_message,
+                row.error_detail,
+                row.parent_job_id,
+                row.retry_count,
+                row.copies,
+                row.copies_printed,
+                row.confirmed,
+                row.content_type,
+                row.template,
+                row.submitted_by,
+                row.spec,
+            ],
+            |r| r.get(0),
+        )?;
+        let r = &row.raster;
+        raster.execute(params![seq, r.codec, r.len, r.crc32, r.data])?;
+    }
+    Ok(())
+}
+
+/// One job by id; a row that fails to decode is [`StoreError::Corrupt`].
+pub(crate) fn load_job(conn: &Connection, id: JobId) -> Result<Option<Job>, StoreError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
+         WHERE j.id = ?1"
+    );
+    let id = id.to_string();
+    let decoded = conn
+        .prepare_cached(&sql)?
+        .query_row([&id], |row| Ok(decode_job(row)))
+        .optional()
+        .map_err(|e| {
+            if is_transient(&e) {
+                StoreError::from(e)
+            } else {
+                StoreError::corrupt(id.clone(), format!("cannot read the row: {e}"))
+            }
+        })?;
+    match decoded {
+        None => Ok(None),
+        Some(Ok(job)) => Ok(Some(job)),
+        Some(Err(reason)) => Err(StoreError::corrupt(id, reason)),
+    }
+}
+
+/// A WHERE clause and its parameters.
+struct Filter {
+    clause: String,
+    params: Vec<Value>,
+}
+
+impl Filter {
+    fn new() -> Self {
+        Self {
+            clause: "1".into(),
+            params: Vec::new(),
+        }
+    }
+
+    fn and(&mut self, condition: &str, value: Value) {
+        self.params.push(value);
+        self.clause
+            .push_str(&format!(" AND {condition} ?{}", self.params.len()));
+    }
+
+    fn from_query(query: &JobQuery) -> Self {
+        let mut filter = Filter::new();
+        if let Some(printer) = query.printer {
+            filter.and("j.printer_id =", Value::Text(printer.to_string()));
+        }
+        if let Some(state) = query.state {
+            filter.and("j.state =", Value::Text(state.as_str().into()));
+        }
+        if let Some(batch) = query.batch {
+            filter.and("j.batch_id =", Value::Text(batch.to_string()));
+        }
+        if let Some(since) = query.since {
+            filter.and("j.created_at >=", Value::Integer(since.as_millis()));
+        }
+        filter
+    }
+}
+
+/// Jobs matching `filter`, in `order`, each row decoded on its own.
+fn load_where(
+    conn: &Connection,
+    filter: &Filter,
+    order: &str,
+    limit: Option<usize>,
+    offset: usize,
+) -> Result<LoadedJobs, StoreError> {
+    let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let sql = format!(
+        "SELECT j.seq, j.id FROM jobs j WHERE {} ORDER BY j.seq {order} LIMIT {limit} OFFSET {offset}",
+        filter.clause
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let listed = stmt
+        .query_map(rusqlite::params_from_iter(filter.params.iter()), |row| {
+            let seq: i64 = row.get(0)?;
+            let id = match row.get::<_, Value>(1)? {
+                Value::Text(id) => id,
+                _ => format!("seq {seq}"),
+            };
+            Ok((seq, id))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let one = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
+         WHERE j.seq = ?1"
+    );
+    let mut one = conn.prepare_cached(&one)?;
+    let mut loaded = LoadedJobs::default();
+    for (seq, id) in listed {
+        let decoded = match one.query_row([seq], |row| Ok(decode_job(row))) {
+            Ok(decoded) => decoded,
+            // Busy or out of memory says nothing about the row: fail the load.
+            Err(e) if is_transient(&e) => return Err(e.into()),
+            Err(e) => Err(format!("cannot read the row: {e}")),
+        };
+        match decoded {
+            Ok(job) => loaded.jobs.push(job),
+            Err(error) => {
+                log::warn!("store: job {id} (seq {seq}) is corrupt: {error}");
+                loaded.corrupt.push(CorruptRow { id, seq, error });
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// Every job of `printer`, in `seq` order.
+pub(crate) fn load_printer_jobs(
+    conn: &Connection,
+    printer: PrinterId,
+) -> Result<LoadedJobs, StoreError> {
+    let filter = Filter::from_query(&JobQuery {
+        printer: Some(printer),
+        ..JobQuery::default()
+    });
+    load_where(conn, &filter, "ASC", None, 0)
+}
+
+/// Every job, in `seq` order.
+pub(crate) fn load_all_jobs(conn: &Connection) -> Result<LoadedJobs, StoreError> {
+    load_where(conn, &Filter::new(), "ASC", None, 0)
+}
+
+/// Jobs matching `query`, newest first.
+pub(crate) fn list_jobs(conn: &Connection, query: &JobQuery) -> Result<LoadedJobs, StoreError> {
+    let filter = Filter::from_query(query);
+    load_where(conn, &filter, "DESC", query.limit, query.offset)
+}
+
+/// How many jobs match `query` (ignoring `limit` and `offset`).
+pub(crate) fn count_jobs(conn: &Connection, query: &JobQuery) -> Result<u64, StoreError> {
+    let filter = Filter::from_query(query);
+    let sql = format!("SELECT COUNT(*) FROM jobs j WHERE {}", filter.clause);
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(rusqlite::params_from_iter(filter.params.iter()), |row| {
+            row.get(0)
+        })?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Deletes terminal jobs per `policy` (their rasters go by cascade, then
+/// batches left without jobs) and returns how many jobs went. Runs on the
+/// writer, inside its transaction.
+pub(crate) fn prune(
+    conn: &Connection,
+    policy: Retention,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut deleted = 0;
+    if let Some(max_age) = policy.max_age_ms {
+        let cutoff = now.plus_millis(max_age.saturating_neg()).as_millis();
+        deleted += conn.execute(
+            &format!(
+                "DELETE FROM jobs WHERE state IN {TERMINAL_SQL} \
+                 AND COALESCE(finished_at, state_changed_at) < ?1"
+            ),
+            [cutoff],
+        )?;
+    }
+    if let Some(keep) = policy.max_terminal {
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        deleted += conn.execute(
+            &format!(
+                "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE state IN {TERMINAL_SQL} \
+                 ORDER BY COALESCE(finished_at, state_changed_at) DESC, seq DESC \
+                 LIMIT -1 OFFSET ?1)"
+            ),
+            [keep],
+        )?;
+    }
+    if deleted > 0 {
+        conn.execute(
+            "DELETE FROM batches WHERE NOT EXISTS \
+             (SELECT 1 FROM jobs WHERE jobs.batch_id = batches.id)",
+            [],
+        )?;
+    }
+    Ok(deleted)
+}
+
+/// Hands free pages back to the file system (`auto_vacuum=INCREMENTAL`).
+pub(crate) fn incremental_vacuum(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use printhub_core::JobState;
+
+    #[test]
+    fn terminal_sql_matches_the_core() {
+        let expected: Vec<String> = JobState::ALL
+            .iter()
+            .filter(|s| s.is_terminal())
+            .map(|s| format!("'{s}'"))
+            .collect();
+        assert_eq!(TERMINAL_SQL, format!("({})", expected.join(", ")));
+    }
+}

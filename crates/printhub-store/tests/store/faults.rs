@@ -1,0 +1,86 @@
+//! A full disk (real `SQLITE_FULL`, via a page cap) and a read-only
+//! database: clear errors, nothing half-written, reads keep working, and
+//! writes work again once the cause is gone.
+
+use printhub_core::Timestamp;
+use printhub_store::{Retention, StoreConfig, StoreError};
+
+use crate::support::{completed, job, printer, with_raster, TempStore};
+
+#[test]
+fn a_full_database_fails_the_write_cleanly_and_keeps_serving_reads() {
+    let t = TempStore::with_config(StoreConfig {
+        max_pages: Some(120),
+        ..StoreConfig::default()
+    });
+    let mut committed = Vec::new();
+    let mut full = None;
+    for n in 1..=200u128 {
+        // ~16 KiB of noise: about four pages per job, whatever the compression.
+        let j = completed(
+            with_raster(job(n, printer(1)), 16 * 1024, n as u64),
+            n as i64,
+        );
+        match t.store.commit(vec![j.clone()]).wait() {
+            Ok(()) => committed.push(j),
+            Err(e) => {
+                full = Some((n, e));
+                break;
+            }
+        }
+    }
+    let (n, err) = full.expect("the cap is reached");
+    assert!(matches!(err, StoreError::Full), "{err:?}");
+    assert_eq!(err.code(), "store_full");
+    assert!(committed.len() > 5, "some jobs fit first");
+
+    // Nothing of the failed commit was written; everything before it reads back.
+    let loaded = t.store.load_all_jobs().expect("reads still work");
+    assert_eq!(loaded.jobs, committed);
+    assert_eq!(
+        t.store
+            .load_job(printhub_core::JobId::from_u128(n))
+            .expect("load"),
+        None
+    );
+
+    // Make room: writes work again.
+    let deleted = t
+        .store
+        .prune(
+            Retention {
+                max_terminal: Some(2),
+                ..Retention::default()
+            },
+            Timestamp::from_millis(1_000),
+        )
+        .expect("prune on a full database");
+    assert!(deleted > 0);
+    let j = with_raster(job(1_000, printer(1)), 16 * 1024, 7);
+    t.store.commit(vec![j.clone()]).wait().expect("room again");
+    assert_eq!(t.store.load_job(j.id).expect("load"), Some(j));
+}
+
+#[test]
+fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
+    let t = TempStore::new();
+    let first = job(1, printer(1));
+    t.store.commit(vec![first.clone()]).wait().expect("commit");
+
+    t.store.simulate_read_only(true).expect("fault on");
+    let err = t
+        .store
+        .commit(vec![job(2, printer(1))])
+        .wait()
+        .expect_err("read-only");
+    assert!(matches!(err, StoreError::ReadOnly), "{err:?}");
+    assert_eq!(err.code(), "store_read_only");
+    assert_eq!(t.store.load_all_jobs().expect("reads").jobs, vec![first]);
+
+    t.store.simulate_read_only(false).expect("fault off");
+    t.store
+        .commit(vec![job(2, printer(1))])
+        .wait()
+        .expect("writable again");
+    assert_eq!(t.store.load_all_jobs().expect("reads").jobs.len(), 2);
+}

@@ -1,0 +1,13 @@
+//! Integration tests for printhub-store, one module per feature, against
+//! real database files in temporary directories.
+
+mod support;
+
+mod corruption;
+mod durability;
+mod faults;
+mod group_commit;
+mod listing;
+mod migration;
+mod printers;
+mod retention;

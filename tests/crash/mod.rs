@@ -1,0 +1,100 @@
+//! Crash test (issue 6): a child process running the hub with a SQLite store
+//! is killed with SIGKILL in the middle of a stream of submissions and
+//! prints. After a restart every acknowledged job is present and ends printed
+//! exactly once or `interrupted`, and the emulator never received a job twice.
+
+use printhub_emulator::{Emulator, EmulatorConfig, Speed};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// Reads the number a crash-child label carries on its first line.
+fn label_number(page: &printhub_raster::Bitmap) -> u32 {
+    (0..32).filter(|&x| page.get(x, 0)).map(|x| 1u32 << x).sum()
+}
+
+#[test]
+fn sigkill_mid_stream_loses_nothing_and_prints_nothing_twice() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("printhub.db");
+    let emulator = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12").speed(Speed::Real))
+        .expect("emulator");
+    let addr = emulator.tcp_addr().to_string();
+    let child_bin = env!("CARGO_BIN_EXE_crash-child");
+
+    // Run 1: submit a stream; kill -9 after 25 acknowledgements, with prints in progress.
+    let mut child = Command::new(child_bin)
+        .args([db.to_str().expect("path"), &addr, "200"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut acked: HashMap<String, u32> = HashMap::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        let mut parts = line.split_whitespace();
+        if parts.next() == Some("ACK") {
+            let id = parts.next().expect("id").to_string();
+            let n: u32 = parts.next().expect("n").parse().expect("number");
+            acked.insert(id, n);
+            if acked.len() == 25 {
+                break;
+            }
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert_eq!(acked.len(), 25);
+
+    // Run 2: restart on the same database and printer; wait until every job is terminal.
+    let out = Command::new(child_bin)
+        .args([db.to_str().expect("path"), &addr, "--recover"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("recover");
+    assert!(out.status.success(), "recovery failed");
+    let mut finals: HashMap<String, (String, u32)> = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if let ["FINAL", id, state, copies] = parts.as_slice() {
+            finals.insert(
+                id.to_string(),
+                (state.to_string(), copies.parse().expect("copies")),
+            );
+        }
+    }
+
+    // What the printer received, by label number.
+    let mut printed: HashMap<u32, usize> = HashMap::new();
+    for page in emulator.pages() {
+        *printed.entry(label_number(&page.black)).or_default() += 1;
+    }
+    for (n, count) in &printed {
+        assert_eq!(*count, 1, "label {n} was printed {count} times");
+    }
+    let mut interrupted = HashSet::new();
+    for (id, n) in &acked {
+        let (state, copies) = finals
+            .get(id)
+            .unwrap_or_else(|| panic!("acknowledged job {id} (label {n}) is missing"));
+        match state.as_str() {
+            "completed" => {
+                assert_eq!(*copies, 1);
+                assert_eq!(
+                    printed.get(n),
+                    Some(&1),
+                    "completed job {id} printed exactly once"
+                );
+            }
+            "interrupted" => {
+                interrupted.insert(n);
+            }
+            other => panic!("acknowledged job {id} ended {other}"),
+        }
+    }
+    assert!(
+        interrupted.len() <= 1,
+        "at most the copy in flight is interrupted: {interrupted:?}"
+    );
+}
