@@ -36,16 +36,21 @@ async fn main() -> anyhow::Result<()> {
     let store = printhub_store::Store::open(db.as_ref(), printhub_store::StoreConfig::default())
         .context("open the store")?;
     let hub = Hub::start(HubConfig::default(), Arc::new(store));
-    hub.add_printer(PrinterConfig {
-        id: Some(PrinterId::from_u128(1)),
-        slug: "pt".into(),
-        name: "crash test".into(),
-        model: "PT-P750W".into(),
-        media: "tze-12".into(),
-        address: printer,
-        enabled: true,
-    })
-    .await?;
+    // The printer registry is stored: on a restart the printer is back already.
+    if hub.printer("pt").await.is_ok() {
+        eprintln!("printer restored from the store");
+    } else {
+        hub.add_printer(PrinterConfig {
+            id: Some(PrinterId::from_u128(1)),
+            slug: "pt".into(),
+            name: "crash test".into(),
+            model: "PT-P750W".into(),
+            media: "tze-12".into(),
+            address: printer,
+            enabled: true,
+        })
+        .await?;
+    }
     let mut out = std::io::stdout().lock();
     match mode {
         Some(jobs) => {

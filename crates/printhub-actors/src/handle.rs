@@ -9,7 +9,7 @@
 
 use crate::events::EventStream;
 use crate::printer::*;
-use crate::store::JobStore;
+use crate::store::HubStore;
 use crate::supervisor::*;
 use crate::transport::TcpTimeouts;
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
@@ -53,7 +53,7 @@ pub struct Hub;
 
 impl Hub {
     /// Starts the supervisor on the current actix system, with raw TCP transports.
-    pub fn start(config: HubConfig, store: Arc<dyn JobStore>) -> HubHandle {
+    pub fn start(config: HubConfig, store: Arc<dyn HubStore>) -> HubHandle {
         let factory = tcp_factory(config.tcp);
         Hub::start_with(config, store, factory)
     }
@@ -61,7 +61,7 @@ impl Hub {
     /// Starts the supervisor with a custom transport factory (tests, other printer links).
     pub fn start_with(
         config: HubConfig,
-        store: Arc<dyn JobStore>,
+        store: Arc<dyn HubStore>,
         factory: TransportFactory,
     ) -> HubHandle {
         let (events, _) = broadcast::channel(config.event_capacity.max(1));

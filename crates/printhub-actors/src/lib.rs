@@ -9,7 +9,7 @@
 //!
 //! ```text
 //!  HubHandle ──send──► Supervisor ──forward the same message──► PrinterActor ──► PrinterMachine (core, sans-io)
-//!   (encode in            │ registry, slug/job index,                 │  actions: Persist ─► JobStore
+//!   (encode in            │ registry, slug/job index,                 │  actions: Persist ─► HubStore
 //!    spawn_blocking)      │ restarts, Published ─► broadcast          │           Emit ─► Recipient<Published>
 //!                         ▼                                           │           Send ─► ctx.spawn(transport.send) ─┐
 //!                   EventStream × N  ◄────────────────────────────────┘           WakeAt ─► ctx.run_later           │
@@ -21,7 +21,7 @@
 //!
 //! **Architecture Invariant:** the actix mailbox is not the print queue. The
 //! queue is the `PrinterMachine`; every state change goes through it, and its
-//! `Persist` actions reach the [`JobStore`] before a caller gets a reply or a
+//! `Persist` actions reach the [`HubStore`] before a caller gets a reply or a
 //! subscriber an event.
 //!
 //! **Architecture Invariant:** a printer actor never holds its mailbox across
@@ -40,7 +40,7 @@ pub mod transport;
 pub use events::{EventItem, EventStream, Published};
 pub use handle::{Hub, HubConfig, HubHandle, JobFilter, PrintRequest};
 pub use printer::PrinterActor;
-pub use store::{JobStore, MemoryStore, StoreError};
+pub use store::{HubStore, MemoryStore, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};
 pub use transport::{
     MemoryTransport, SendOutcome, TcpTimeouts, TcpTransport, Transport, TransportError,

@@ -12,7 +12,7 @@
 
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
-use crate::store::{CommitFuture, JobStore, StoreError};
+use crate::store::{CommitFuture, HubStore, StoreError};
 use crate::supervisor::TransportFactory;
 use crate::transport::{SendOutcome, Transport, TransportError};
 use crate::{HubError, PrinterConfig, PrinterInfo};
@@ -185,7 +185,7 @@ pub struct PrinterActor {
     machine: PrinterMachine,
     transport: Box<dyn Transport>,
     factory: TransportFactory,
-    store: Arc<dyn JobStore>,
+    store: Arc<dyn HubStore>,
     events: Recipient<Published>,
     stopped: Recipient<PrinterStopped>,
     wake: Option<SpawnHandle>,
@@ -213,7 +213,7 @@ pub(crate) struct PrinterParts {
     pub id: PrinterId,
     pub machine_config: MachineConfig,
     pub factory: TransportFactory,
-    pub store: Arc<dyn JobStore>,
+    pub store: Arc<dyn HubStore>,
     pub events: Recipient<Published>,
     pub stopped: Recipient<PrinterStopped>,
 }

@@ -1,6 +1,6 @@
-//! Persistence seen from the engine: the [`JobStore`] trait and
-//! [`MemoryStore`], the in-memory implementation with the same contract
-//! that the SQLite store (issue 6) will implement.
+//! Persistence seen from the engine: the [`HubStore`] trait (jobs and the
+//! printer registry), [`MemoryStore`] (the same contract without a disk) and
+//! the implementation for printhub-store's SQLite `Store`.
 //!
 //! Contract: `commit` takes the job snapshots of one batch of
 //! `Action::Persist`s and returns a future that resolves once they are
@@ -11,7 +11,8 @@
 //! Commits resolve in the order they were made. Loads are synchronous and
 //! used at start-up and for pruned history.
 
-use printhub_core::{Job, JobId, PrinterId};
+use crate::PrinterConfig;
+use printhub_core::{Job, JobId, PrinterId, Timestamp};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +28,7 @@ pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Se
 pub struct StoreError(pub String);
 
 /// Where job snapshots are kept.
-pub trait JobStore: Send + Sync + 'static {
+pub trait HubStore: Send + Sync + 'static {
     /// Stores (inserts or replaces) job snapshots in one durable commit.
     fn commit(&self, jobs: Vec<Job>) -> CommitFuture;
     /// Loads one job.
@@ -36,14 +37,22 @@ pub trait JobStore: Send + Sync + 'static {
     fn load_printer_jobs(&self, printer: PrinterId) -> Result<Vec<Job>, StoreError>;
     /// Loads every job, in no particular order.
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError>;
+    /// Stores a printer's registration (insert or update), recording `actor` in the audit trail.
+    /// Printer changes are rare administrative acts: this call may wait for a commit.
+    fn save_printer(&self, config: &PrinterConfig, actor: &str) -> Result<(), StoreError>;
+    /// Removes a printer's registration (its jobs' history stays).
+    fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError>;
+    /// Every registered printer, in registration order.
+    fn load_printers(&self) -> Result<Vec<PrinterConfig>, StoreError>;
 }
 
-/// Job snapshots in memory: the contract of [`JobStore`] without a disk.
+/// Job snapshots in memory: the contract of [`HubStore`] without a disk.
 /// Loads return jobs in the order they were first stored (as SQLite's rowid
 /// order will), so a restore keeps submission order among equal timestamps.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     jobs: Mutex<Jobs>,
+    printers: Mutex<Vec<PrinterConfig>>,
 }
 
 #[derive(Debug, Default)]
@@ -80,7 +89,7 @@ impl MemoryStore {
     }
 }
 
-impl JobStore for MemoryStore {
+impl HubStore for MemoryStore {
     fn commit(&self, jobs: Vec<Job>) -> CommitFuture {
         let result = self.lock().map(|mut store| {
             for job in jobs {
@@ -106,12 +115,41 @@ impl JobStore for MemoryStore {
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError> {
         Ok(self.lock()?.values().cloned().collect())
     }
+
+    fn save_printer(&self, config: &PrinterConfig, _actor: &str) -> Result<(), StoreError> {
+        let mut printers = self
+            .printers
+            .lock()
+            .map_err(|_| StoreError("memory store poisoned".into()))?;
+        match printers.iter_mut().find(|p| p.id == config.id) {
+            Some(p) => *p = config.clone(),
+            None => printers.push(config.clone()),
+        }
+        Ok(())
+    }
+
+    fn delete_printer(&self, id: PrinterId, _actor: &str) -> Result<(), StoreError> {
+        let mut printers = self
+            .printers
+            .lock()
+            .map_err(|_| StoreError("memory store poisoned".into()))?;
+        printers.retain(|p| p.id != Some(id));
+        Ok(())
+    }
+
+    fn load_printers(&self) -> Result<Vec<PrinterConfig>, StoreError> {
+        let printers = self
+            .printers
+            .lock()
+            .map_err(|_| StoreError("memory store poisoned".into()))?;
+        Ok(printers.clone())
+    }
 }
 
 /// The SQLite spool (printhub-store) as the engine's store: commits go
 /// through its group-commit writer; rows that fail to decode are reported
 /// in the log and skipped, never stopping start-up.
-impl JobStore for printhub_store::Store {
+impl HubStore for printhub_store::Store {
     fn commit(&self, jobs: Vec<Job>) -> CommitFuture {
         let commit = printhub_store::Store::commit(self, jobs);
         Box::pin(async move {
@@ -138,6 +176,53 @@ impl JobStore for printhub_store::Store {
         report_corrupt(&loaded.corrupt);
         Ok(loaded.jobs)
     }
+
+    fn save_printer(&self, config: &PrinterConfig, actor: &str) -> Result<(), StoreError> {
+        let id = config
+            .id
+            .ok_or_else(|| StoreError("a printer is saved with its id".into()))?;
+        let mut record = printhub_store::PrinterRecord::new(
+            id,
+            &config.slug,
+            &config.name,
+            &config.model,
+            &config.address,
+        );
+        record.media = Some(config.media.clone());
+        record.enabled = config.enabled;
+        printhub_store::Store::save_printer(self, &record, actor, now()).map_err(store_error)?;
+        Ok(())
+    }
+
+    fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError> {
+        printhub_store::Store::delete_printer(self, id, actor, now()).map_err(store_error)?;
+        Ok(())
+    }
+
+    fn load_printers(&self) -> Result<Vec<PrinterConfig>, StoreError> {
+        let loaded = printhub_store::Store::load_printers(self).map_err(store_error)?;
+        Ok(loaded
+            .printers
+            .into_iter()
+            .map(|r| PrinterConfig {
+                id: Some(r.id),
+                slug: r.slug,
+                name: r.name,
+                model: r.model,
+                media: r.media.unwrap_or_default(),
+                address: r.address,
+                enabled: r.enabled,
+            })
+            .collect())
+    }
+}
+
+fn store_error(e: printhub_store::StoreError) -> StoreError {
+    StoreError(format!("{e} ({})", e.code()))
+}
+
+fn now() -> Timestamp {
+    crate::printer::now()
 }
 
 fn report_corrupt(rows: &[printhub_store::CorruptRow]) {

@@ -11,7 +11,7 @@
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
 use crate::printer::*;
-use crate::store::JobStore;
+use crate::store::HubStore;
 use crate::transport::{TcpTimeouts, TcpTransport, Transport};
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
 use actix::prelude::*;
@@ -69,6 +69,10 @@ pub struct ListAllJobs {
 #[rtype(result = "()")]
 pub struct Shutdown;
 
+/// Who the audit trail names for changes made through the engine (the HTTP
+/// edge will pass the API key's identity once it exists).
+const AUDIT_ACTOR: &str = "hub";
+
 /// Builds the transport for a printer's configuration.
 pub type TransportFactory = Rc<dyn Fn(&PrinterConfig) -> Result<Box<dyn Transport>, HubError>>;
 
@@ -104,7 +108,7 @@ pub struct Supervisor {
     printers: HashMap<PrinterId, Entry>,
     slugs: HashMap<String, PrinterId>,
     jobs: HashMap<JobId, PrinterId>,
-    store: Arc<dyn JobStore>,
+    store: Arc<dyn HubStore>,
     factory: TransportFactory,
     machine_config: MachineConfig,
     events: broadcast::Sender<Event>,
@@ -123,7 +127,7 @@ impl std::fmt::Debug for Supervisor {
 impl Supervisor {
     /// A supervisor with no printers.
     pub(crate) fn new(
-        store: Arc<dyn JobStore>,
+        store: Arc<dyn HubStore>,
         factory: TransportFactory,
         machine_config: MachineConfig,
         events: broadcast::Sender<Event>,
@@ -144,7 +148,7 @@ impl Supervisor {
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Self::Context) {
+    fn started(&mut self, ctx: &mut Self::Context) {
         match self.store.load_all_jobs() {
             Ok(jobs) => {
                 for job in jobs {
@@ -152,6 +156,19 @@ impl Actor for Supervisor {
                 }
             }
             Err(e) => log::error!("cannot index stored jobs: {e}"),
+        }
+        // Every registered printer comes back with its queue; one that cannot start is
+        // logged and skipped, never stopping the others.
+        match self.store.load_printers() {
+            Ok(printers) => {
+                for config in printers {
+                    let slug = config.slug.clone();
+                    if let Err(e) = self.register(config, ctx) {
+                        log::error!("printer {slug} not started: {e}");
+                    }
+                }
+            }
+            Err(e) => log::error!("cannot load the printer registry: {e}"),
         }
     }
 }
@@ -174,19 +191,8 @@ impl Handler<AddPrinter> for Supervisor {
         if self.printers.contains_key(&id) {
             return Err(HubError::PrinterExists(id.to_string()));
         }
-        let actor = self.build_printer(config.clone(), id, ctx)?;
-        let info = actor.info();
-        let addr = actor.start();
-        self.slugs.insert(config.slug.clone(), id);
-        self.printers.insert(
-            id,
-            Entry {
-                config,
-                addr,
-                restarts: 0,
-            },
-        );
-        Ok(info)
+        self.store.save_printer(&config, AUDIT_ACTOR)?;
+        self.register(config, ctx)
     }
 }
 
@@ -198,7 +204,7 @@ impl Handler<UpdatePrinter> for Supervisor {
             let id = self.resolve(&msg.printer)?;
             let entry = self
                 .printers
-                .get_mut(&id)
+                .get(&id)
                 .ok_or(HubError::PrinterNotFound(msg.printer))?;
             let mut config = entry.config.clone();
             let patch = msg.patch;
@@ -215,6 +221,11 @@ impl Handler<UpdatePrinter> for Supervisor {
                 config.address = v;
             }
             config.validate()?;
+            self.store.save_printer(&config, AUDIT_ACTOR)?;
+            let entry = self
+                .printers
+                .get_mut(&id)
+                .ok_or(HubError::PrinterNotFound(id.to_string()))?;
             entry.config = config.clone();
             Ok((entry.addr.clone(), config))
         })();
@@ -252,6 +263,7 @@ impl Handler<RemovePrinter> for Supervisor {
             .into_actor(self)
             .map(|result, act, _ctx| {
                 let (id, addr) = result?;
+                act.store.delete_printer(id, AUDIT_ACTOR)?;
                 // Re-check after the await: the registry may have changed meanwhile.
                 if let Some(entry) = act.printers.remove(&id) {
                     act.slugs.remove(&entry.config.slug);
@@ -393,9 +405,28 @@ forward_by_printer!(
     PausePrinter,
     ResumePrinter,
     ClearQueue,
-    SetPrinterEnabled,
     ReloadPrinter,
 );
+
+impl Handler<SetPrinterEnabled> for Supervisor {
+    type Result = ResponseFuture<Result<PrinterInfo, HubError>>;
+
+    fn handle(&mut self, msg: SetPrinterEnabled, _ctx: &mut Self::Context) -> Self::Result {
+        let result = (|| -> Result<_, HubError> {
+            let id = self.resolve(&msg.printer)?;
+            let entry = self
+                .printers
+                .get_mut(&id)
+                .ok_or(HubError::PrinterNotFound(msg.printer.clone()))?;
+            let mut config = entry.config.clone();
+            config.enabled = msg.enabled;
+            self.store.save_printer(&config, AUDIT_ACTOR)?;
+            entry.config = config;
+            Ok(entry.addr.clone())
+        })();
+        Box::pin(async move { result?.send(msg).await? })
+    }
+}
 
 /// Forwards a job-keyed message to the printer that owns the job.
 macro_rules! forward_by_job {
@@ -485,6 +516,32 @@ impl Supervisor {
             .and_then(|p| self.printers.get(p))
             .map(|e| e.addr.clone())
             .ok_or(HubError::JobNotFound(job_id))
+    }
+
+    /// Starts a printer actor for a configuration with an id.
+    fn register(
+        &mut self,
+        config: PrinterConfig,
+        ctx: &mut Context<Self>,
+    ) -> Result<PrinterInfo, HubError> {
+        config.validate()?;
+        let id = config.id.ok_or(HubError::InvalidPrinter {
+            field: "id",
+            message: "a registered printer has an id".into(),
+        })?;
+        let actor = self.build_printer(config.clone(), id, ctx)?;
+        let info = actor.info();
+        let addr = actor.start();
+        self.slugs.insert(config.slug.clone(), id);
+        self.printers.insert(
+            id,
+            Entry {
+                config,
+                addr,
+                restarts: 0,
+            },
+        );
+        Ok(info)
     }
 
     fn build_printer(

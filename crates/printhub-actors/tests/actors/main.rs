@@ -4,4 +4,5 @@
 
 mod emulator;
 mod memory;
+mod sqlite;
 mod support;

@@ -2,7 +2,7 @@
 
 use super::support::*;
 use printhub_actors::{
-    EventItem, Hub, HubConfig, HubHandle, JobFilter, JobStore, MemoryStore, MemoryTransport,
+    EventItem, Hub, HubConfig, HubHandle, HubStore, JobFilter, MemoryStore, MemoryTransport,
     PrintRequest, PrinterPatch, TransportError, TransportFactory,
 };
 use printhub_core::{Event, JobState, MachineConfig, ObservedStatus, PrinterState};
@@ -424,7 +424,7 @@ async fn shutdown_leaves_queued_jobs_queued_and_refuses_new_work() {
 #[derive(Debug, Default)]
 struct FailingStore;
 
-impl JobStore for FailingStore {
+impl HubStore for FailingStore {
     fn commit(&self, _jobs: Vec<printhub_core::Job>) -> printhub_actors::store::CommitFuture {
         Box::pin(std::future::ready(Err(printhub_actors::StoreError(
             "disk full".into(),
@@ -443,6 +443,26 @@ impl JobStore for FailingStore {
         Ok(Vec::new())
     }
     fn load_all_jobs(&self) -> Result<Vec<printhub_core::Job>, printhub_actors::StoreError> {
+        Ok(Vec::new())
+    }
+    // The registry still works: only job commits fail in this test.
+    fn save_printer(
+        &self,
+        _c: &printhub_actors::PrinterConfig,
+        _a: &str,
+    ) -> Result<(), printhub_actors::StoreError> {
+        Ok(())
+    }
+    fn delete_printer(
+        &self,
+        _id: printhub_core::PrinterId,
+        _a: &str,
+    ) -> Result<(), printhub_actors::StoreError> {
+        Ok(())
+    }
+    fn load_printers(
+        &self,
+    ) -> Result<Vec<printhub_actors::PrinterConfig>, printhub_actors::StoreError> {
         Ok(Vec::new())
     }
 }
