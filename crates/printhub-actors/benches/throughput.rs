@@ -66,6 +66,59 @@ async fn run_once(
     total as f64 / start.elapsed().as_secs_f64()
 }
 
+async fn durable_submits(
+    max_batch: usize,
+    concurrency: usize,
+    total: usize,
+    raster: &Arc<Vec<u8>>,
+) -> f64 {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = printhub_store::StoreConfig {
+        max_batch,
+        ..printhub_store::StoreConfig::default()
+    };
+    let store =
+        Arc::new(printhub_store::Store::open(&dir.path().join("bench.db"), config).expect("store"));
+    let factory: TransportFactory = Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
+    let machine = MachineConfig {
+        max_queue: total + 1,
+        ..MachineConfig::default()
+    };
+    let hub = Hub::start_with(
+        HubConfig {
+            machine,
+            ..HubConfig::default()
+        },
+        store,
+        factory,
+    );
+    let info = hub
+        .add_printer(printer(0, "127.0.0.1:9".into()))
+        .await
+        .expect("add");
+    hub.pause_printer(&info.slug).await.expect("pause");
+    let start = Instant::now();
+    let per_task = total / concurrency;
+    let tasks = (0..concurrency).map(|_| {
+        let hub = hub.clone();
+        let slug = info.slug.clone();
+        let id = info.id;
+        let raster = raster.clone();
+        async move {
+            for _ in 0..per_task {
+                let spec = JobSpec::new(id, "PT-P750W", "tze-12", raster.clone());
+                hub.submit_prepared(&slug, vec![spec])
+                    .await
+                    .expect("durable submit");
+            }
+        }
+    });
+    futures_util::future::join_all(tasks).await;
+    let rate = (per_task * concurrency) as f64 / start.elapsed().as_secs_f64();
+    hub.shutdown().await.expect("shutdown");
+    rate
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -110,6 +163,21 @@ fn main() {
                 runs.iter().cloned().fold(0.0, f64::max)
             );
             hub.shutdown().await.expect("shutdown");
+        }
+
+        // Durable submits through HubHandle on the SQLite spool: group commit vs one
+        // transaction per job (max_batch = 1). The printer is paused: only submits are timed.
+        println!("durable submits/s through HubHandle on SQLite (fsync per commit), median of 5");
+        for concurrency in [1usize, 8, 32] {
+            let mut line = format!("  {concurrency:>2} concurrent submitter(s):");
+            for (label, max_batch) in [("group commit", 1024usize), ("one transaction per job", 1)] {
+                let mut runs = Vec::new();
+                for _ in 0..5 {
+                    runs.push(durable_submits(max_batch, concurrency, 800, &raster).await);
+                }
+                line.push_str(&format!("  {label} {:>6.0}", median(runs)));
+            }
+            println!("{line}");
         }
 
         // Memory per idle printer actor (memory transport, empty queue).
