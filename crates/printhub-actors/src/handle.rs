@@ -33,6 +33,30 @@ pub struct HubConfig {
     pub tcp: TcpTimeouts,
     /// How long shutdown waits for copies in flight.
     pub drain_timeout: Duration,
+    /// Retention of finished jobs in the store (and how often it is applied).
+    pub retention: Retention,
+}
+
+/// How long finished jobs (completed, failed, cancelled, interrupted) are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Delete finished jobs older than this.
+    pub max_age: Option<Duration>,
+    /// Keep at most this many finished jobs.
+    pub max_finished: Option<usize>,
+    /// How often to prune.
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    /// 30 days, at most 100 000 finished jobs, pruned hourly.
+    fn default() -> Self {
+        Retention {
+            max_age: Some(Duration::from_secs(30 * 24 * 3600)),
+            max_finished: Some(100_000),
+            every: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl Default for HubConfig {
@@ -43,6 +67,7 @@ impl Default for HubConfig {
             event_capacity: 1024,
             tcp: TcpTimeouts::default(),
             drain_timeout: Duration::from_secs(30),
+            retention: Retention::default(),
         }
     }
 }
@@ -70,6 +95,7 @@ impl Hub {
             factory,
             config.machine.clone(),
             events.clone(),
+            config.retention,
         ));
         HubHandle {
             supervisor,

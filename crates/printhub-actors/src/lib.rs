@@ -38,7 +38,7 @@ pub mod supervisor;
 pub mod transport;
 
 pub use events::{EventItem, EventStream, Published};
-pub use handle::{Hub, HubConfig, HubHandle, JobFilter, PrintRequest};
+pub use handle::{Hub, HubConfig, HubHandle, JobFilter, PrintRequest, Retention};
 pub use printer::PrinterActor;
 pub use store::{HubStore, MemoryStore, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};

@@ -44,6 +44,15 @@ pub trait HubStore: Send + Sync + 'static {
     fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError>;
     /// Every registered printer, in registration order.
     fn load_printers(&self) -> Result<Vec<PrinterConfig>, StoreError>;
+    /// Deletes terminal jobs older than `max_age_ms` or beyond the newest `max_terminal`
+    /// (never a queued, held or printing one); answers how many went. Slow: call it off
+    /// the actor threads.
+    fn prune(
+        &self,
+        max_age_ms: Option<i64>,
+        max_terminal: Option<usize>,
+        now: Timestamp,
+    ) -> Result<usize, StoreError>;
 }
 
 /// Job snapshots in memory: the contract of [`HubStore`] without a disk.
@@ -144,6 +153,42 @@ impl HubStore for MemoryStore {
             .map_err(|_| StoreError("memory store poisoned".into()))?;
         Ok(printers.clone())
     }
+
+    fn prune(
+        &self,
+        max_age_ms: Option<i64>,
+        max_terminal: Option<usize>,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let mut store = self.lock()?;
+        let finished = |j: &Job| j.finished_at.unwrap_or(j.state_changed_at);
+        // Newest first; among equal times the later-stored job is the newer.
+        let mut terminal: Vec<(Timestamp, usize, JobId)> = store
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.state.is_terminal())
+            .map(|(row, j)| (finished(j), row, j.id))
+            .collect();
+        terminal.sort_by_key(|t| std::cmp::Reverse((t.0, t.1)));
+        let mut doomed: Vec<JobId> = Vec::new();
+        for (i, (at, _, id)) in terminal.iter().enumerate() {
+            let too_old = max_age_ms.is_some_and(|age| now.as_millis() - at.as_millis() > age);
+            let too_many = max_terminal.is_some_and(|n| i >= n);
+            if too_old || too_many {
+                doomed.push(*id);
+            }
+        }
+        store.rows.retain(|j| !doomed.contains(&j.id));
+        let index = store
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (j.id, i))
+            .collect();
+        store.index = index;
+        Ok(doomed.len())
+    }
 }
 
 /// The SQLite spool (printhub-store) as the engine's store: commits go
@@ -197,6 +242,19 @@ impl HubStore for printhub_store::Store {
     fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError> {
         printhub_store::Store::delete_printer(self, id, actor, now()).map_err(store_error)?;
         Ok(())
+    }
+
+    fn prune(
+        &self,
+        max_age_ms: Option<i64>,
+        max_terminal: Option<usize>,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let policy = printhub_store::Retention {
+            max_age_ms,
+            max_terminal,
+        };
+        printhub_store::Store::prune(self, policy, now).map_err(store_error)
     }
 
     fn load_printers(&self) -> Result<Vec<PrinterConfig>, StoreError> {

@@ -10,6 +10,7 @@
 
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
+use crate::handle::Retention;
 use crate::printer::*;
 use crate::store::HubStore;
 use crate::transport::{TcpTimeouts, TcpTransport, Transport};
@@ -112,6 +113,7 @@ pub struct Supervisor {
     factory: TransportFactory,
     machine_config: MachineConfig,
     events: broadcast::Sender<Event>,
+    retention: Retention,
     shutting_down: bool,
 }
 
@@ -131,6 +133,7 @@ impl Supervisor {
         factory: TransportFactory,
         machine_config: MachineConfig,
         events: broadcast::Sender<Event>,
+        retention: Retention,
     ) -> Self {
         Supervisor {
             printers: HashMap::new(),
@@ -140,6 +143,7 @@ impl Supervisor {
             factory,
             machine_config,
             events,
+            retention,
             shutting_down: false,
         }
     }
@@ -169,6 +173,26 @@ impl Actor for Supervisor {
                 }
             }
             Err(e) => log::error!("cannot load the printer registry: {e}"),
+        }
+        // Retention: prune finished jobs now and then, on the blocking pool.
+        let retention = self.retention;
+        if retention.max_age.is_some() || retention.max_finished.is_some() {
+            ctx.run_interval(retention.every, move |act, _ctx| {
+                let store = act.store.clone();
+                let max_age = retention.max_age.map(|d| d.as_millis() as i64);
+                actix_rt::spawn(async move {
+                    let pruned = actix_rt::task::spawn_blocking(move || {
+                        store.prune(max_age, retention.max_finished, crate::printer::now())
+                    })
+                    .await;
+                    match pruned {
+                        Ok(Ok(0)) => {}
+                        Ok(Ok(n)) => log::info!("pruned {n} finished job(s)"),
+                        Ok(Err(e)) => log::error!("pruning finished jobs failed: {e}"),
+                        Err(e) => log::error!("pruning task failed: {e}"),
+                    }
+                });
+            });
         }
     }
 }

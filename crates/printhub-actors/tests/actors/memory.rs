@@ -465,6 +465,54 @@ impl HubStore for FailingStore {
     ) -> Result<Vec<printhub_actors::PrinterConfig>, printhub_actors::StoreError> {
         Ok(Vec::new())
     }
+    fn prune(
+        &self,
+        _a: Option<i64>,
+        _m: Option<usize>,
+        _n: printhub_core::Timestamp,
+    ) -> Result<usize, printhub_actors::StoreError> {
+        Ok(0)
+    }
+}
+
+#[actix::test]
+async fn finished_jobs_are_pruned_by_retention() {
+    use printhub_actors::Retention;
+    let retention = Retention {
+        max_age: None,
+        max_finished: Some(2),
+        every: std::time::Duration::from_millis(20),
+    };
+    let (hub, _, store) = hub_with(HubConfig {
+        retention,
+        ..HubConfig::default()
+    });
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let ids = submit_many(&hub, "pt", 0, 5).await;
+    wait_terminal(&mut events, &ids).await;
+    // The pruner runs on its interval; wait for it, with a deadline as the upper bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let left = store.load_all_jobs().expect("store").len();
+        if left == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} finished jobs left; retention keeps 2"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let kept: Vec<_> = store
+        .load_all_jobs()
+        .expect("store")
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(kept, ids[3..], "the newest finished jobs are kept");
 }
 
 #[actix::test]
