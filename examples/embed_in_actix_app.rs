@@ -72,6 +72,8 @@ fn printer(slug: &str, model: &str, media: &str, address: String) -> PrinterConf
         media: media.into(),
         address,
         enabled: true,
+        snmp: None,
+        snmp_community: None,
     }
 }
 

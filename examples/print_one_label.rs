@@ -41,6 +41,8 @@ async fn main() -> anyhow::Result<()> {
         media: media_id,
         address,
         enabled: true,
+        snmp: None,
+        snmp_community: None,
     })
     .await?;
     let mut events = hub.subscribe();

@@ -48,6 +48,8 @@ async fn main() -> anyhow::Result<()> {
             media: "tze-12".into(),
             address: printer,
             enabled: true,
+            snmp: None,
+            snmp_community: None,
         })
         .await?;
     }

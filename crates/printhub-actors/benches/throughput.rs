@@ -24,6 +24,8 @@ fn printer(n: usize, address: String) -> PrinterConfig {
         media: "tze-12".into(),
         address,
         enabled: true,
+        snmp: None,
+        snmp_community: None,
     }
 }
 

@@ -35,6 +35,26 @@ pub struct HubConfig {
     pub drain_timeout: Duration,
     /// Retention of finished jobs in the store (and how often it is applied).
     pub retention: Retention,
+    /// How printers are watched.
+    pub link: LinkConfig,
+}
+
+/// How each printer's status is watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// How often an idle printer's status is read.
+    pub probe_interval: Duration,
+    /// A job is sent only after a status read no older than this (the preflight).
+    pub preflight_max_age: Duration,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            probe_interval: Duration::from_secs(30),
+            preflight_max_age: Duration::from_secs(5),
+        }
+    }
 }
 
 /// How long finished jobs (completed, failed, cancelled, interrupted) are kept.
@@ -68,6 +88,7 @@ impl Default for HubConfig {
             tcp: TcpTimeouts::default(),
             drain_timeout: Duration::from_secs(30),
             retention: Retention::default(),
+            link: LinkConfig::default(),
         }
     }
 }
@@ -96,6 +117,7 @@ impl Hub {
             config.machine.clone(),
             events.clone(),
             config.retention,
+            config.link,
         ));
         HubHandle {
             supervisor,

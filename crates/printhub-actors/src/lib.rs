@@ -38,7 +38,7 @@ pub mod supervisor;
 pub mod transport;
 
 pub use events::{EventItem, EventStream, Published};
-pub use handle::{Hub, HubConfig, HubHandle, JobFilter, PrintRequest, Retention};
+pub use handle::{Hub, HubConfig, HubHandle, JobFilter, LinkConfig, PrintRequest, Retention};
 pub use printer::PrinterActor;
 pub use store::{HubStore, MemoryStore, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};
@@ -66,6 +66,11 @@ pub struct PrinterConfig {
     pub address: String,
     /// Whether the printer prints.
     pub enabled: bool,
+    /// `host:port` of the printer's SNMP v2c agent (port 161 on real printers), if status
+    /// should be read over SNMP (the only status channel of network QL models).
+    pub snmp: Option<String>,
+    /// SNMP community (default `public`). A secret: never shown back.
+    pub snmp_community: Option<String>,
 }
 
 /// A partial update of a [`PrinterConfig`]; `None` keeps the current value.
@@ -104,6 +109,8 @@ pub struct PrinterInfo {
     pub queue_depth: usize,
     /// The job being printed, if any.
     pub printing: Option<JobId>,
+    /// What the printer last reported about itself.
+    pub status: printhub_core::PrinterStatus,
 }
 
 /// Every way an engine call can fail. [`HubError::code`] is stable.

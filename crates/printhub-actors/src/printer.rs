@@ -12,6 +12,7 @@
 
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
+use crate::handle::LinkConfig;
 use crate::store::{CommitFuture, HubStore, StoreError};
 use crate::supervisor::TransportFactory;
 use crate::transport::{SendOutcome, Transport, TransportError};
@@ -19,8 +20,9 @@ use crate::{HubError, PrinterConfig, PrinterInfo};
 use actix::prelude::*;
 use futures_util::future::{FutureExt, Shared};
 use printhub_core::{
-    Action, BatchId, Job, JobId, JobSpec, JobState, MachineConfig, PrinterId, PrinterMachine,
-    Timestamp, WriteFailure,
+    Action, BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, MediaChanged,
+    ObservedStatus, PrinterId, PrinterMachine, PrinterStatus, PrinterStatusChanged, Timestamp,
+    WriteFailure,
 };
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -191,6 +193,10 @@ pub struct PrinterActor {
     wake: Option<SpawnHandle>,
     busy: bool,
     commits_in_flight: usize,
+    status: PrinterStatus,
+    probing: bool,
+    last_probe: Option<std::time::Instant>,
+    link: LinkConfig,
     last_commit: Option<Shared<CommitFuture>>,
     draining: bool,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
@@ -216,6 +222,7 @@ pub(crate) struct PrinterParts {
     pub store: Arc<dyn HubStore>,
     pub events: Recipient<Published>,
     pub stopped: Recipient<PrinterStopped>,
+    pub link: LinkConfig,
 }
 
 impl PrinterActor {
@@ -240,6 +247,10 @@ impl PrinterActor {
             wake: None,
             busy: false,
             commits_in_flight: 0,
+            status: PrinterStatus::default(),
+            probing: false,
+            last_probe: None,
+            link: parts.link,
             last_commit: None,
             draining: false,
             drain_waiters: Vec::new(),
@@ -260,6 +271,7 @@ impl PrinterActor {
             state: self.machine.state().clone(),
             queue_depth: self.machine.queue_len(),
             printing: self.machine.in_flight().map(|f| f.job_id),
+            status: self.status.clone(),
         }
     }
 }
@@ -270,6 +282,14 @@ impl Actor for PrinterActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Restoring may have produced actions (interrupted jobs, the next send).
         self.drive(ctx);
+        // The background prober: an idle printer's status is read now and then
+        // (a stopped or offline printer is re-read sooner, on the machine's timers).
+        self.start_probe(ctx);
+        ctx.run_interval(self.link.probe_interval, |act, ctx| {
+            if !act.busy && !act.draining {
+                act.start_probe(ctx);
+            }
+        });
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
@@ -720,16 +740,74 @@ impl PrinterActor {
         Ok(msg.new_job_id)
     }
 
+    /// Sends one copy after the preflight: the printer's status must be fresh
+    /// (read again if older than `preflight_max_age`), reachable, need no
+    /// person, and report the media the job was rendered for (when its
+    /// channel reports media at all).
     fn start_send(&mut self, job_id: JobId, copy: u32, ctx: &mut Context<Self>) {
+        self.busy = true;
+        let fresh = self
+            .last_probe
+            .is_some_and(|t| t.elapsed() <= self.link.preflight_max_age);
+        if fresh {
+            self.preflight_and_send(job_id, copy, ctx);
+            return;
+        }
+        self.probing = true;
+        let fut = self.transport.probe();
+        ctx.spawn(fut.into_actor(self).map(move |status, act, ctx| {
+            act.probing = false;
+            // While a copy is "in flight" the machine ignores status; only record it.
+            act.record_status(status);
+            act.preflight_and_send(job_id, copy, ctx);
+        }));
+    }
+
+    fn preflight_and_send(&mut self, job_id: JobId, copy: u32, ctx: &mut Context<Self>) {
         let Some(job) = self.machine.job(job_id) else {
             log::error!(
                 "printer {}: asked to send unknown job {job_id}",
                 self.config.slug
             );
+            self.busy = false;
             return;
         };
-        self.busy = true;
-        let fut = self.transport.send(job.spec.raster.clone(), 1);
+        let expected = job.spec.media_id.clone();
+        let raster = job.spec.raster.clone();
+        let refusal = if !self.status.reachable {
+            Some(WriteFailure::Unreachable)
+        } else if let Some(reason) = self.status.reason.clone() {
+            Some(WriteFailure::Attention {
+                reason_code: reason,
+            })
+        } else {
+            match &self.status.media {
+                Some(loaded) if *loaded != expected => {
+                    let mut status = self.status.clone();
+                    status.ready = false;
+                    status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
+                    status.expected_media = Some(expected.clone());
+                    self.publish_status(status);
+                    Some(WriteFailure::Attention {
+                        reason_code: printhub_core::reason::MEDIA_MISMATCH.into(),
+                    })
+                }
+                _ => None,
+            }
+        };
+        if let Some(failure) = refusal {
+            log::info!(
+                "printer {}: job {job_id} held back by the preflight: {failure:?}",
+                self.config.slug
+            );
+            self.busy = false;
+            self.machine
+                .handle_write_failed(job_id, copy, failure, now());
+            self.drive(ctx);
+            self.notify_if_drained();
+            return;
+        }
+        let fut = self.transport.send(raster, 1);
         ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
             act.busy = false;
             let t = now();
@@ -742,6 +820,16 @@ impl PrinterActor {
                 ),
                 Err(e) => {
                     log::warn!("printer {}: job {job_id} copy {copy}: {e}", act.config.slug);
+                    if let TransportError::Attention { reason } = &e {
+                        // The printer refused: what it reported is its status now.
+                        let mut status = act.status.clone();
+                        status.ready = false;
+                        status.reason = Some(reason.to_string());
+                        if *reason == printhub_core::reason::MEDIA_MISMATCH {
+                            status.expected_media = Some(expected.clone());
+                        }
+                        act.publish_status(status);
+                    }
                     act.machine.handle_write_failed(job_id, copy, failure(e), t)
                 }
             }
@@ -750,12 +838,69 @@ impl PrinterActor {
         }));
     }
 
+    /// Reads the printer's status and hands it to the machine.
     fn start_probe(&mut self, ctx: &mut Context<Self>) {
+        if self.probing {
+            return;
+        }
+        self.probing = true;
         let fut = self.transport.probe();
-        ctx.spawn(fut.into_actor(self).map(|observed, act, ctx| {
+        ctx.spawn(fut.into_actor(self).map(|status, act, ctx| {
+            act.probing = false;
+            act.record_status(status);
+            let observed = ObservedStatus {
+                reachable: act.status.reachable,
+                attention: act.status.reason.clone(),
+            };
             act.machine.handle_status(observed, now());
             act.drive(ctx);
         }));
+    }
+
+    /// Keeps a fresh status read and publishes it if it changed.
+    fn record_status(&mut self, mut status: PrinterStatus) {
+        self.last_probe = Some(std::time::Instant::now());
+        status.last_seen = if status.reachable {
+            Some(now())
+        } else {
+            self.status.last_seen
+        };
+        self.publish_status(status);
+    }
+
+    /// Replaces the status; emits `PrinterStatusChanged` and `MediaChanged` only on change.
+    fn publish_status(&mut self, status: PrinterStatus) {
+        let t = now();
+        let same = |a: &PrinterStatus, b: &PrinterStatus| {
+            PrinterStatus {
+                last_seen: None,
+                ..a.clone()
+            } == PrinterStatus {
+                last_seen: None,
+                ..b.clone()
+            }
+        };
+        let changed = !same(&self.status, &status);
+        let media_changed = self.status.media != status.media;
+        let before = std::mem::replace(&mut self.status, status);
+        if media_changed {
+            self.events
+                .do_send(Published(Event::MediaChanged(MediaChanged {
+                    printer_id: self.id,
+                    from: before.media,
+                    to: self.status.media.clone(),
+                    at: t,
+                })));
+        }
+        if changed {
+            self.events.do_send(Published(Event::PrinterStatusChanged(
+                PrinterStatusChanged {
+                    printer_id: self.id,
+                    status: self.status.clone(),
+                    at: t,
+                },
+            )));
+        }
     }
 
     fn schedule_wake(&mut self, at: Timestamp, ctx: &mut Context<Self>) {
@@ -766,6 +911,8 @@ impl PrinterActor {
             return;
         }
         let delay = at.as_millis().saturating_sub(now().as_millis()).max(0) as u64;
+        // Up to 10% jitter, so printers that went offline together do not retry in step.
+        let delay = delay + fastrand::u64(0..=delay / 10);
         self.wake = Some(ctx.run_later(Duration::from_millis(delay), |act, ctx| {
             act.wake = None;
             act.machine.handle_timeout(now());

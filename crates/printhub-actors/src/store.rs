@@ -235,6 +235,10 @@ impl HubStore for printhub_store::Store {
         );
         record.media = Some(config.media.clone());
         record.enabled = config.enabled;
+        record.snmp_community = config.snmp_community.clone();
+        if let Some(snmp) = &config.snmp {
+            record.defaults = serde_json::json!({ "snmp": snmp });
+        }
         printhub_store::Store::save_printer(self, &record, actor, now()).map_err(store_error)?;
         Ok(())
     }
@@ -270,6 +274,12 @@ impl HubStore for printhub_store::Store {
                 media: r.media.unwrap_or_default(),
                 address: r.address,
                 enabled: r.enabled,
+                snmp: r
+                    .defaults
+                    .get("snmp")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                snmp_community: r.snmp_community,
             })
             .collect())
     }

@@ -10,7 +10,7 @@
 
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
-use crate::handle::Retention;
+use crate::handle::{LinkConfig, Retention};
 use crate::printer::*;
 use crate::store::HubStore;
 use crate::transport::{TcpTimeouts, TcpTransport, Transport};
@@ -94,7 +94,25 @@ pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
                 field: "address",
                 message: format!("cannot resolve {address:?}"),
             })?;
-        Ok(Box::new(TcpTransport::new(addr, model, timeouts)) as Box<dyn Transport>)
+        let mut transport = TcpTransport::new(addr, model, timeouts);
+        if let Some(snmp) = &config.snmp {
+            let snmp = if snmp.contains(':') {
+                snmp.clone()
+            } else {
+                format!("{snmp}:161")
+            };
+            let snmp_addr = snmp
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or_else(|| HubError::InvalidPrinter {
+                    field: "snmp",
+                    message: format!("cannot resolve {snmp:?}"),
+                })?;
+            let community = config.snmp_community.as_deref().unwrap_or("public");
+            transport = transport.with_snmp(snmp_addr, community);
+        }
+        Ok(Box::new(transport) as Box<dyn Transport>)
     })
 }
 
@@ -114,6 +132,7 @@ pub struct Supervisor {
     machine_config: MachineConfig,
     events: broadcast::Sender<Event>,
     retention: Retention,
+    link: LinkConfig,
     shutting_down: bool,
 }
 
@@ -134,6 +153,7 @@ impl Supervisor {
         machine_config: MachineConfig,
         events: broadcast::Sender<Event>,
         retention: Retention,
+        link: LinkConfig,
     ) -> Self {
         Supervisor {
             printers: HashMap::new(),
@@ -144,6 +164,7 @@ impl Supervisor {
             machine_config,
             events,
             retention,
+            link,
             shutting_down: false,
         }
     }
@@ -582,6 +603,7 @@ impl Supervisor {
             store: self.store.clone(),
             events: ctx.address().recipient(),
             stopped: ctx.address().recipient(),
+            link: self.link,
         })
     }
 }

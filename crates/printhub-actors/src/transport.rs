@@ -17,7 +17,8 @@
 //!   an error block (Attention or Rejected), or silence/EOF (Sent, not confirmed)
 //! ```
 
-use printhub_core::ObservedStatus;
+use printhub_core::{ObservedStatus, PrinterStatus};
+use printhub_raster::Media;
 use printhub_raster::{ErrorFlags, Model, Phase, Reason, Status, StatusType};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -34,7 +35,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub type SendFuture = Pin<Box<dyn Future<Output = Result<SendOutcome, TransportError>>>>;
 
 /// The future of a status probe.
-pub type ProbeFuture = Pin<Box<dyn Future<Output = ObservedStatus>>>;
+pub type ProbeFuture = Pin<Box<dyn Future<Output = PrinterStatus>>>;
 
 /// What happened to a copy the printer accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +76,8 @@ pub trait Transport: 'static {
     /// Sends one copy's complete job stream (`pages` pages) and reports the outcome.
     fn send(&self, bytes: Arc<Vec<u8>>, pages: usize) -> SendFuture;
 
-    /// Asks the printer how it is (reachable, and what needs a person).
+    /// Asks the printer how it is: reachable, what needs a person, what media is loaded.
+    /// `last_seen` is filled in by the caller.
     fn probe(&self) -> ProbeFuture;
 }
 
@@ -106,6 +108,7 @@ pub struct TcpTransport {
     addr: SocketAddr,
     model: &'static Model,
     timeouts: TcpTimeouts,
+    snmp: Option<(SocketAddr, String)>,
 }
 
 impl TcpTransport {
@@ -115,7 +118,15 @@ impl TcpTransport {
             addr,
             model,
             timeouts,
+            snmp: None,
         }
+    }
+
+    /// Also reads status over SNMP v2c from `addr` with `community` (the only
+    /// status channel of network QL models, which do not answer `ESC i S` on TCP).
+    pub fn with_snmp(mut self, addr: SocketAddr, community: &str) -> Self {
+        self.snmp = Some((addr, community.to_string()));
+        self
     }
 }
 
@@ -147,43 +158,77 @@ fn classify(status: &Status) -> TransportError {
 }
 
 impl TcpTransport {
-    /// Connects; where the model answers `ESC i S` on TCP (PT, brother-raster.md §5.3),
-    /// asks for a status block and reads what needs a person. No answer within the
-    /// confirm timeout is not an error: the printer is reachable.
-    async fn probe_inner(&self) -> ObservedStatus {
-        let connect = tokio::net::TcpStream::connect(self.addr);
-        let mut stream = match tokio::time::timeout(self.timeouts.connect, connect).await {
-            Ok(Ok(s)) => s,
-            _ => return ObservedStatus::unreachable(),
+    /// Reads the status over the channels this printer offers: the Brother
+    /// status block over SNMP where configured, else `ESC i S` on TCP where
+    /// the model answers it (PT, brother-raster.md §5.3), else whether it
+    /// accepts a connection at all.
+    async fn probe_inner(&self) -> PrinterStatus {
+        if let Some((addr, community)) = self.snmp.clone() {
+            let timeout = self.timeouts.connect;
+            let block = actix_rt::task::spawn_blocking(move || {
+                snmp_status_block(addr, &community, timeout)
+            })
+            .await;
+            return match block {
+                Ok(Some(block)) => status_from_block(self.model, &block, "snmp"),
+                _ => PrinterStatus {
+                    source: Some("snmp".into()),
+                    ..PrinterStatus::default()
+                },
+            };
+        }
+        let Ok(mut stream) = self.connect().await else {
+            return PrinterStatus {
+                source: Some("connect".into()),
+                ..PrinterStatus::default()
+            };
         };
-        if !self.model.answers_status_on_tcp {
-            return ObservedStatus::ready();
+        if self.model.answers_status_on_tcp && stream.write_all(&[0x1B, 0x69, 0x53]).await.is_ok() {
+            let mut block = [0u8; 32];
+            if let Ok(Ok(_)) =
+                tokio::time::timeout(self.timeouts.confirm, stream.read_exact(&mut block)).await
+            {
+                return status_from_block(self.model, &block, "tcp");
+            }
         }
-        if stream.write_all(&[0x1B, 0x69, 0x53]).await.is_err() {
-            return ObservedStatus::unreachable();
-        }
-        let mut block = [0u8; 32];
-        match tokio::time::timeout(self.timeouts.confirm, stream.read_exact(&mut block)).await {
-            Ok(Ok(_)) => match Status::parse(&block).ok().and_then(|s| s.reason()) {
-                Some(reason) => ObservedStatus::attention(reason.code()),
-                None => ObservedStatus::ready(),
-            },
-            _ => ObservedStatus::ready(),
+        // Reachable, nothing more to learn on this channel.
+        PrinterStatus {
+            reachable: true,
+            ready: true,
+            source: Some("connect".into()),
+            ..PrinterStatus::default()
         }
     }
 
-    async fn send_inner(&self, bytes: &[u8], pages: usize) -> Result<SendOutcome, TransportError> {
-        let connect = tokio::net::TcpStream::connect(self.addr);
-        let mut stream = match tokio::time::timeout(self.timeouts.connect, connect).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(TransportError::Unreachable(e.to_string())),
-            Err(_) => {
-                return Err(TransportError::Unreachable(format!(
-                    "no connection to {} within {:?}",
-                    self.addr, self.timeouts.connect
-                )))
+    /// Connects, retrying once after a short pause: a printer waking from
+    /// sleep may refuse the first contact (Label-Printer-Hub field notes).
+    async fn connect(&self) -> Result<tokio::net::TcpStream, String> {
+        let mut last = String::new();
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(300)).await;
             }
-        };
+            match tokio::time::timeout(
+                self.timeouts.connect,
+                tokio::net::TcpStream::connect(self.addr),
+            )
+            .await
+            {
+                Ok(Ok(s)) => return Ok(s),
+                Ok(Err(e)) => last = e.to_string(),
+                Err(_) => {
+                    last = format!(
+                        "no connection to {} within {:?}",
+                        self.addr, self.timeouts.connect
+                    )
+                }
+            }
+        }
+        Err(last)
+    }
+
+    async fn send_inner(&self, bytes: &[u8], pages: usize) -> Result<SendOutcome, TransportError> {
+        let mut stream = self.connect().await.map_err(TransportError::Unreachable)?;
         let _ = stream.set_nodelay(true);
         let (mut reader, mut writer) = stream.split();
         // Read status blocks while writing: the printer may report an error mid-stream.
@@ -240,18 +285,26 @@ impl TcpTransport {
         }
         // Every page: "printing completed", then the phase back to receiving.
         let mut completed = 0usize;
+        let mut saw_garbled = false;
         loop {
             let read =
                 tokio::time::timeout(self.timeouts.confirm, reader.read(&mut block[filled..]))
                     .await;
             match read {
                 Ok(Ok(0)) | Err(_) => {
-                    // Silence or a closed socket after a full write: sent, not confirmed.
                     log::debug!(
                         "{} at {}: {completed}/{pages} page(s) confirmed before silence",
                         self.model.name,
                         self.addr
                     );
+                    // Network PT and QL models push status blocks during a print (§5.3):
+                    // silence from one of them means nobody knows whether it printed.
+                    // Blocks we could not read still show it was printing: sent, unconfirmed.
+                    if self.model.network && !saw_garbled {
+                        return Err(TransportError::Lost(
+                            "the printer went silent after the job was sent".into(),
+                        ));
+                    }
                     return Ok(SendOutcome::Sent);
                 }
                 Ok(Err(e)) => return Err(TransportError::Lost(e.to_string())),
@@ -262,6 +315,7 @@ impl TcpTransport {
                     }
                     filled = 0;
                     let Ok(status) = Status::parse(&block) else {
+                        saw_garbled = true;
                         log::warn!(
                             "{} at {}: garbled status block ignored",
                             self.model.name,
@@ -291,6 +345,76 @@ impl TcpTransport {
     }
 }
 
+/// Brother's status-block object (brother-raster.md §5.3).
+const BROTHER_STATUS_OID: [u64; 14] = [1, 3, 6, 1, 4, 1, 2435, 3, 3, 9, 1, 6, 1, 0];
+
+/// Reads the 32-byte status block over SNMP v2c (blocking; run off the actor threads).
+fn snmp_status_block(addr: SocketAddr, community: &str, timeout: Duration) -> Option<Vec<u8>> {
+    let oid = snmp2::Oid::from(&BROTHER_STATUS_OID[..]).ok()?;
+    let mut session =
+        snmp2::SyncSession::new_v2c(addr, community.as_bytes(), Some(timeout), 0).ok()?;
+    let response = session.get(&oid).ok()?;
+    let mut bindings = response.varbinds;
+    match bindings.next()? {
+        (_, snmp2::Value::OctetString(bytes)) => Some(bytes.to_vec()),
+        _ => None,
+    }
+}
+
+/// Turns a status block into a [`PrinterStatus`]; an unreadable block is "reachable, state unknown".
+fn status_from_block(model: &Model, block: &[u8], source: &str) -> PrinterStatus {
+    let Ok(status) = Status::parse(block) else {
+        // It answered, but not in a form we can read: reachable, state unknown, not a stop.
+        return PrinterStatus {
+            reachable: true,
+            ready: false,
+            errors: vec!["garbled_status".into()],
+            source: Some(source.into()),
+            ..PrinterStatus::default()
+        };
+    };
+    let reason = status.reason().map(|r| r.code().to_string());
+    let errors = status_errors(&status);
+    let media = (status.media_width_mm != 0)
+        .then(|| {
+            Media::from_status(
+                model.family,
+                status.media_width_mm,
+                status.media_type,
+                status.media_length_mm,
+            )
+        })
+        .flatten()
+        .map(|m| m.id.to_string());
+    PrinterStatus {
+        reachable: true,
+        ready: reason.is_none(),
+        reason,
+        media,
+        errors,
+        last_seen: None,
+        source: Some(source.into()),
+        expected_media: None,
+    }
+}
+
+fn status_errors(status: &Status) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for flag in status.errors.iter() {
+        let single = Status {
+            errors: flag,
+            ..*status
+        };
+        if let Some(reason) = single.reason() {
+            let code = reason.code().to_string();
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+    }
+    codes
+}
+
 /// One send a [`MemoryTransport`] recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedSend {
@@ -311,7 +435,7 @@ pub struct MemoryTransport {
 struct MemoryInner {
     sent: Vec<RecordedSend>,
     script: VecDeque<Result<SendOutcome, TransportError>>,
-    probe: Option<ObservedStatus>,
+    probe: Option<PrinterStatus>,
     gate: Option<Rc<Gate>>,
 }
 
@@ -345,9 +469,20 @@ impl MemoryTransport {
         self.inner.borrow().sent.clone()
     }
 
-    /// What probes answer from now on (default: ready).
+    /// What probes answer from now on (default: reachable and ready, media unknown).
     pub fn set_probe(&self, observed: ObservedStatus) {
-        self.inner.borrow_mut().probe = Some(observed);
+        self.inner.borrow_mut().probe = Some(PrinterStatus {
+            reachable: observed.reachable,
+            ready: observed.reachable && observed.attention.is_none(),
+            reason: observed.attention,
+            source: Some("memory".into()),
+            ..PrinterStatus::default()
+        });
+    }
+
+    /// What probes answer from now on, in full.
+    pub fn set_status(&self, status: PrinterStatus) {
+        self.inner.borrow_mut().probe = Some(status);
     }
 
     /// Makes every send wait until [`MemoryTransport::open_gate`] is called:
@@ -386,12 +521,12 @@ impl Transport for MemoryTransport {
     }
 
     fn probe(&self) -> ProbeFuture {
-        let observed = self
-            .inner
-            .borrow()
-            .probe
-            .clone()
-            .unwrap_or_else(ObservedStatus::ready);
-        Box::pin(async move { observed })
+        let status = self.inner.borrow().probe.clone().unwrap_or(PrinterStatus {
+            reachable: true,
+            ready: true,
+            source: Some("memory".into()),
+            ..PrinterStatus::default()
+        });
+        Box::pin(async move { status })
     }
 }

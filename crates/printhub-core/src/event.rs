@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{BatchId, JobId, PrinterId, Timestamp};
 use crate::job::JobState;
-use crate::printer::PrinterState;
+use crate::printer::{PrinterState, PrinterStatus};
 
 /// Everything the core publishes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,10 @@ pub enum Event {
     JobProgressed(JobProgressed),
     /// A printer changed state.
     PrinterStateChanged(PrinterStateChanged),
+    /// What a printer reports about itself changed (reachability, readiness, errors).
+    PrinterStatusChanged(PrinterStatusChanged),
+    /// The media loaded in a printer changed (a tape change).
+    MediaChanged(MediaChanged),
 }
 
 impl Event {
@@ -30,7 +34,9 @@ impl Event {
         match self {
             Event::JobStateChanged(e) => Some(e.job_id),
             Event::JobProgressed(e) => Some(e.job_id),
-            Event::PrinterStateChanged(_) => None,
+            Event::PrinterStateChanged(_)
+            | Event::PrinterStatusChanged(_)
+            | Event::MediaChanged(_) => None,
         }
     }
 
@@ -40,6 +46,8 @@ impl Event {
             Event::JobStateChanged(e) => e.printer_id,
             Event::JobProgressed(e) => e.printer_id,
             Event::PrinterStateChanged(e) => e.printer_id,
+            Event::PrinterStatusChanged(e) => e.printer_id,
+            Event::MediaChanged(e) => e.printer_id,
         }
     }
 
@@ -49,6 +57,8 @@ impl Event {
             Event::JobStateChanged(e) => e.at,
             Event::JobProgressed(e) => e.at,
             Event::PrinterStateChanged(e) => e.at,
+            Event::PrinterStatusChanged(e) => e.at,
+            Event::MediaChanged(e) => e.at,
         }
     }
 }
@@ -97,5 +107,29 @@ pub struct PrinterStateChanged {
     /// The new state.
     pub to: PrinterState,
     /// When.
+    pub at: Timestamp,
+}
+
+/// A printer's reported status changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrinterStatusChanged {
+    /// The printer.
+    pub printer_id: PrinterId,
+    /// The new status.
+    pub status: PrinterStatus,
+    /// When it was observed.
+    pub at: Timestamp,
+}
+
+/// The media loaded in a printer changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaChanged {
+    /// The printer.
+    pub printer_id: PrinterId,
+    /// The media id before (`None`: none or unknown).
+    pub from: Option<String>,
+    /// The media id now (`None`: none or unknown).
+    pub to: Option<String>,
+    /// When it was observed.
     pub at: Timestamp,
 }

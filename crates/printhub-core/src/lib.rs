@@ -63,10 +63,12 @@ pub mod machine;
 pub mod printer;
 
 pub use error::{CommandError, ParseIdError, TransitionError, ValidationError};
-pub use event::{Event, JobProgressed, JobStateChanged, PrinterStateChanged};
+pub use event::{
+    Event, JobProgressed, JobStateChanged, MediaChanged, PrinterStateChanged, PrinterStatusChanged,
+};
 pub use id::{BatchId, JobId, PrinterId, Timestamp};
 pub use job::{
     Job, JobCommand, JobError, JobSpec, JobState, PrintOptions, UnknownJobState, MAX_COPIES,
 };
 pub use machine::{Action, CancelOutcome, InFlight, InitialState, MachineConfig, PrinterMachine};
-pub use printer::{reason, ObservedStatus, PrinterState, WriteFailure};
+pub use printer::{reason, ObservedStatus, PrinterState, PrinterStatus, WriteFailure};

@@ -184,3 +184,25 @@ mod tests {
         }
     }
 }
+
+/// What a printer last said about itself, from the channels it offers (a
+/// status block on TCP, SNMP, or just whether it accepted a connection).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PrinterStatus {
+    /// It answered the last query.
+    pub reachable: bool,
+    /// Reachable and nothing needs a person.
+    pub ready: bool,
+    /// Why a person is needed (`no_media`, `printer_cover_open`, …), if so.
+    pub reason: Option<String>,
+    /// The media id it reports loaded (`None`: none, or the channel does not tell).
+    pub media: Option<String>,
+    /// Every error the printer reports, as stable codes.
+    pub errors: Vec<String>,
+    /// When it last answered.
+    pub last_seen: Option<crate::id::Timestamp>,
+    /// Where the status came from (`tcp`, `snmp`, `connect`).
+    pub source: Option<String>,
+    /// With reason `media_mismatch`: the media the waiting job was rendered for.
+    pub expected_media: Option<String>,
+}

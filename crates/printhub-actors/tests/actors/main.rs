@@ -3,6 +3,7 @@
 //! waits have deadlines only as upper bounds.
 
 mod emulator;
+mod link;
 mod memory;
 mod sqlite;
 mod support;

@@ -16,6 +16,8 @@ pub fn pt_printer(slug: &str, address: &str) -> PrinterConfig {
         media: "tze-12".into(),
         address: address.into(),
         enabled: true,
+        snmp: None,
+        snmp_community: None,
     }
 }
 

@@ -269,6 +269,9 @@ impl Model {
                     assert_eq!(Some(&e.copies_printed), self.printed.get(&e.job_id));
                 }
                 Action::Emit(Event::PrinterStateChanged(e)) => assert_ne!(e.from, e.to),
+                Action::Emit(e @ (Event::PrinterStatusChanged(_) | Event::MediaChanged(_))) => {
+                    panic!("the machine never emits link events: {e:?}")
+                }
                 Action::Send { job_id, copy } => {
                     sent = true;
                     assert_eq!(self.outstanding, None, "two Sends in flight");

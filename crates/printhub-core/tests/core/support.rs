@@ -232,6 +232,9 @@ pub fn show_action(action: &Action) -> String {
         Action::Emit(Event::PrinterStateChanged(e)) => {
             format!("printer {}->{}", show_state(&e.from), show_state(&e.to))
         }
+        // Status and media events come from the printer link, never from the machine.
+        Action::Emit(Event::PrinterStatusChanged(_)) => "status (not a machine event)".to_owned(),
+        Action::Emit(Event::MediaChanged(_)) => "media (not a machine event)".to_owned(),
     }
 }
 
