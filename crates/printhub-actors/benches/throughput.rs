@@ -182,6 +182,40 @@ fn main() {
             println!("{line}");
         }
 
+        // Printer utilisation at real print speed: a backlog on one PT-P750W. Busy time is the
+        // emulator's print time per label (length / nominal speed); utilisation = busy / wall.
+        {
+            let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12").speed(printhub_emulator::Speed::Real)).expect("emulator");
+            let hub = Hub::start(HubConfig { event_capacity: 1 << 16, ..HubConfig::default() }, Arc::new(MemoryStore::default()));
+            let info = hub.add_printer(printer(0, emu.tcp_addr().to_string())).await.expect("add");
+            const BACKLOG: usize = 60;
+            let lines = 140usize; // the bench label: 140 lines at 180 dpi = 19.8 mm
+            let per_label = lines as f64 * 25.4 / 180.0 / f64::from(Model::by_name("PT-P750W").expect("model").speed_mm_s);
+            hub.pause_printer(&info.slug).await.expect("pause");
+            for _ in 0..BACKLOG {
+                let spec = JobSpec::new(info.id, "PT-P750W", "tze-12", raster.clone());
+                hub.submit_prepared(&info.slug, vec![spec]).await.expect("submit");
+            }
+            let mut events = hub.subscribe();
+            let start = Instant::now();
+            hub.resume_printer(&info.slug).await.expect("resume");
+            let mut done = 0;
+            while done < BACKLOG {
+                if let EventItem::Event(Event::JobStateChanged(e)) = events.next().await.expect("running") {
+                    if e.to == JobState::Completed {
+                        done += 1;
+                    }
+                }
+            }
+            let wall = start.elapsed().as_secs_f64();
+            let busy = per_label * BACKLOG as f64;
+            println!(
+                "utilisation at real speed: {BACKLOG}-label backlog on a PT-P750W kept it busy {:.1}% of the time ({busy:.1} s printing in {wall:.1} s)",
+                100.0 * busy / wall
+            );
+            hub.shutdown().await.expect("shutdown");
+        }
+
         // Memory per idle printer actor (memory transport, empty queue).
         let transport = MemoryTransport::default();
         let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(transport.clone())));
