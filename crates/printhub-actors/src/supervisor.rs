@@ -245,14 +245,8 @@ impl Handler<UpdatePrinter> for Supervisor {
     type Result = ResponseFuture<Result<PrinterInfo, HubError>>;
 
     fn handle(&mut self, msg: UpdatePrinter, _ctx: &mut Self::Context) -> Self::Result {
-        let result = (|| -> Result<_, HubError> {
-            let id = self.resolve(&msg.printer)?;
-            let entry = self
-                .printers
-                .get(&id)
-                .ok_or(HubError::PrinterNotFound(msg.printer))?;
-            let mut config = entry.config.clone();
-            let patch = msg.patch;
+        let patch = msg.patch;
+        let result = self.change_printer(&msg.printer, |config| {
             if let Some(v) = patch.name {
                 config.name = v;
             }
@@ -265,15 +259,7 @@ impl Handler<UpdatePrinter> for Supervisor {
             if let Some(v) = patch.address {
                 config.address = v;
             }
-            config.validate()?;
-            self.store.save_printer(&config, AUDIT_ACTOR)?;
-            let entry = self
-                .printers
-                .get_mut(&id)
-                .ok_or(HubError::PrinterNotFound(id.to_string()))?;
-            entry.config = config.clone();
-            Ok((entry.addr.clone(), config))
-        })();
+        });
         Box::pin(async move {
             let (addr, config) = result?;
             addr.send(ReconfigurePrinter { config }).await?
@@ -457,19 +443,9 @@ impl Handler<SetPrinterEnabled> for Supervisor {
     type Result = ResponseFuture<Result<PrinterInfo, HubError>>;
 
     fn handle(&mut self, msg: SetPrinterEnabled, _ctx: &mut Self::Context) -> Self::Result {
-        let result = (|| -> Result<_, HubError> {
-            let id = self.resolve(&msg.printer)?;
-            let entry = self
-                .printers
-                .get_mut(&id)
-                .ok_or(HubError::PrinterNotFound(msg.printer.clone()))?;
-            let mut config = entry.config.clone();
-            config.enabled = msg.enabled;
-            self.store.save_printer(&config, AUDIT_ACTOR)?;
-            entry.config = config;
-            Ok(entry.addr.clone())
-        })();
-        Box::pin(async move { result?.send(msg).await? })
+        let enabled = msg.enabled;
+        let result = self.change_printer(&msg.printer, |config| config.enabled = enabled);
+        Box::pin(async move { result?.0.send(msg).await? })
     }
 }
 
@@ -561,6 +537,26 @@ impl Supervisor {
             .and_then(|p| self.printers.get(p))
             .map(|e| e.addr.clone())
             .ok_or(HubError::JobNotFound(job_id))
+    }
+
+    /// Applies `change` to a printer's configuration, validates and stores it, and
+    /// keeps it in the registry; answers the printer's address and the new configuration.
+    fn change_printer(
+        &mut self,
+        key: &str,
+        change: impl FnOnce(&mut PrinterConfig),
+    ) -> Result<(Addr<PrinterActor>, PrinterConfig), HubError> {
+        let id = self.resolve(key)?;
+        let entry = self
+            .printers
+            .get_mut(&id)
+            .ok_or_else(|| HubError::PrinterNotFound(key.to_string()))?;
+        let mut config = entry.config.clone();
+        change(&mut config);
+        config.validate()?;
+        self.store.save_printer(&config, AUDIT_ACTOR)?;
+        entry.config = config.clone();
+        Ok((entry.addr.clone(), config))
     }
 
     /// Starts a printer actor for a configuration with an id.
