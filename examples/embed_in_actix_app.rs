@@ -74,6 +74,7 @@ fn printer(slug: &str, model: &str, media: &str, address: String) -> PrinterConf
         enabled: true,
         snmp: None,
         snmp_community: None,
+        paused: false,
     }
 }
 

@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         enabled: true,
         snmp: None,
         snmp_community: None,
+        paused: false,
     })
     .await?;
     let mut events = hub.subscribe();

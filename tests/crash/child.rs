@@ -50,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
             enabled: true,
             snmp: None,
             snmp_community: None,
+            paused: false,
         })
         .await?;
     }

@@ -26,6 +26,7 @@ fn printer(n: usize, address: String) -> PrinterConfig {
         enabled: true,
         snmp: None,
         snmp_community: None,
+        paused: false,
     }
 }
 

@@ -71,6 +71,9 @@ pub struct PrinterConfig {
     pub snmp: Option<String>,
     /// SNMP community (default `public`). A secret: never shown back.
     pub snmp_community: Option<String>,
+    /// Paused by a user: kept across restarts, so a restart never starts a printer
+    /// somebody stopped on purpose.
+    pub paused: bool,
 }
 
 /// A partial update of a [`PrinterConfig`]; `None` keeps the current value.

@@ -233,6 +233,8 @@ impl PrinterActor {
         let mut machine_config = parts.machine_config;
         if !parts.config.enabled {
             machine_config.initial_state = printhub_core::InitialState::Disabled;
+        } else if parts.config.paused {
+            machine_config.initial_state = printhub_core::InitialState::Paused;
         }
         let machine = PrinterMachine::restore(parts.id, machine_config, jobs, now());
         Ok(PrinterActor {

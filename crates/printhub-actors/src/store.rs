@@ -236,9 +236,7 @@ impl HubStore for printhub_store::Store {
         record.media = Some(config.media.clone());
         record.enabled = config.enabled;
         record.snmp_community = config.snmp_community.clone();
-        if let Some(snmp) = &config.snmp {
-            record.defaults = serde_json::json!({ "snmp": snmp });
-        }
+        record.defaults = serde_json::json!({ "snmp": config.snmp, "paused": config.paused });
         printhub_store::Store::save_printer(self, &record, actor, now()).map_err(store_error)?;
         Ok(())
     }
@@ -280,6 +278,11 @@ impl HubStore for printhub_store::Store {
                     .and_then(|v| v.as_str())
                     .map(str::to_string),
                 snmp_community: r.snmp_community,
+                paused: r
+                    .defaults
+                    .get("paused")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
             })
             .collect())
     }

@@ -430,14 +430,33 @@ macro_rules! forward_by_printer {
     )*};
 }
 
-forward_by_printer!(
-    GetPrinter,
-    GetQueue,
-    PausePrinter,
-    ResumePrinter,
-    ClearQueue,
-    ReloadPrinter,
-);
+forward_by_printer!(GetPrinter, GetQueue, ClearQueue, ReloadPrinter,);
+
+/// Pause and resume reach the printer first; once it accepted, the paused flag is
+/// stored so a restart keeps the printer as the user left it.
+macro_rules! forward_and_remember_pause {
+    ($($msg:ty => $paused:expr),* $(,)?) => {$(
+        impl Handler<$msg> for Supervisor {
+            type Result = ResponseActFuture<Self, Result<PrinterInfo, HubError>>;
+
+            fn handle(&mut self, msg: $msg, _ctx: &mut Self::Context) -> Self::Result {
+                let key = msg.printer.clone();
+                let addr = self.printer_addr(&msg.printer);
+                Box::pin(
+                    async move { addr?.send(msg).await? }
+                        .into_actor(self)
+                        .map(move |result, act, _ctx| {
+                            let info = result?;
+                            act.change_printer(&key, |c| c.paused = $paused)?;
+                            Ok(info)
+                        }),
+                )
+            }
+        }
+    )*};
+}
+
+forward_and_remember_pause!(PausePrinter => true, ResumePrinter => false);
 
 impl Handler<SetPrinterEnabled> for Supervisor {
     type Result = ResponseFuture<Result<PrinterInfo, HubError>>;

@@ -202,7 +202,13 @@ async fn a_reloaded_printer_keeps_its_queue_in_order() {
     let ids = submit_many(&hub, "pt", 0, 3).await;
     let mut events = hub.subscribe();
     hub.reload_printer("pt").await.expect("reload");
-    // The fresh actor restores the queue from the store (and starts unpaused: pause is not stored yet).
+    // The fresh actor restores the queue from the store, still paused as the user left it.
+    assert_eq!(
+        hub.printer("pt").await.expect("printer").state,
+        PrinterState::Paused
+    );
+    assert!(transport.sent().is_empty());
+    hub.resume_printer("pt").await.expect("resume");
     let done = wait_terminal(&mut events, &ids).await;
     assert!(done.iter().all(|(_, s)| *s == JobState::Completed));
     assert_eq!(done.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids);

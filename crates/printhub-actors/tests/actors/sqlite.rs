@@ -49,10 +49,14 @@ async fn a_restart_restores_printers_and_queues_in_order() {
     let hub = Hub::start_with(HubConfig::default(), open(&db), factory);
     let printers = hub.list_printers().await.expect("printers");
     assert_eq!(printers.len(), 1, "the registry is stored");
-    // Pause is not stored yet: the restored printer starts on the first job at once
-    // (its send is held open by the gate), the rest wait in their original order.
+    // The pause is stored: the restored printer waits, its queue in the original order.
     let mut events = hub.subscribe();
     let printer = hub.printer("pt").await.expect("printer");
+    assert_eq!(
+        printer.state,
+        printhub_core::PrinterState::Paused,
+        "a restart keeps a paused printer paused"
+    );
     let queue: Vec<JobId> = hub
         .queue("pt")
         .await
@@ -60,13 +64,13 @@ async fn a_restart_restores_printers_and_queues_in_order() {
         .iter()
         .map(|j| j.id)
         .collect();
-    let mut restored: Vec<JobId> = printer.printing.into_iter().collect();
-    restored.extend(queue);
     assert_eq!(
-        restored, ids,
+        queue, ids,
         "every queued and held job is back, in its original order"
     );
+    assert!(transport.sent().is_empty());
     transport.open_gate();
+    hub.resume_printer("pt").await.expect("resume");
     let printed: Vec<JobId> = ids.iter().copied().filter(|id| *id != ids[1]).collect();
     let done = wait_terminal(&mut events, &printed).await;
     assert!(done.iter().all(|(_, s)| *s == JobState::Completed));

@@ -18,6 +18,7 @@ pub fn pt_printer(slug: &str, address: &str) -> PrinterConfig {
         enabled: true,
         snmp: None,
         snmp_community: None,
+        paused: false,
     }
 }
 
