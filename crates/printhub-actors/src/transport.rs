@@ -530,3 +530,86 @@ impl Transport for MemoryTransport {
         Box::pin(async move { status })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use printhub_raster::{ErrorFlags, Notification, StatusType};
+
+    fn model(name: &str) -> &'static Model {
+        Model::by_name(name).expect("model")
+    }
+
+    #[test]
+    fn a_ready_block_reports_the_loaded_media() {
+        let pt = model("PT-P750W");
+        let block = Status::ready(pt, Media::by_id("tze-12")).to_bytes();
+        let status = status_from_block(pt, &block, "tcp");
+        assert!(status.reachable && status.ready);
+        assert_eq!(status.media.as_deref(), Some("tze-12"));
+        assert_eq!(status.reason, None);
+        assert!(status.errors.is_empty());
+        assert_eq!(status.source.as_deref(), Some("tcp"));
+    }
+
+    #[test]
+    fn error_bits_become_a_reason_and_every_error_code() {
+        // brother-raster.md §7: cover open outranks no media; both are listed.
+        let ql = model("QL-820NWB");
+        let mut block = Status::ready(ql, None);
+        block.errors = ErrorFlags::NO_MEDIA | ErrorFlags::COVER_OPEN;
+        let status = status_from_block(ql, &block.to_bytes(), "snmp");
+        assert!(status.reachable && !status.ready);
+        assert_eq!(status.reason.as_deref(), Some("printer_cover_open"));
+        assert_eq!(
+            status.errors,
+            ["no_media", "printer_cover_open"].map(String::from),
+            "in bit order"
+        );
+        assert_eq!(status.media, None);
+    }
+
+    #[test]
+    fn a_garbled_block_is_reachable_but_no_reason_to_stop() {
+        let status = status_from_block(model("PT-P750W"), &[0xEE; 32], "tcp");
+        assert!(status.reachable && !status.ready);
+        assert_eq!(
+            status.reason, None,
+            "garbage is not a person-needed condition"
+        );
+        assert_eq!(status.errors, ["garbled_status"]);
+    }
+
+    #[test]
+    fn error_blocks_are_classified_for_the_state_machine() {
+        let pt = model("PT-P750W");
+        let mut block = Status::ready(pt, Media::by_id("tze-12"));
+        block.status_type = StatusType::Error;
+        block.errors = ErrorFlags::WRONG_MEDIA;
+        assert_eq!(
+            classify(&block),
+            TransportError::Attention {
+                reason: "media_mismatch"
+            }
+        );
+        block.errors = ErrorFlags::CUTTER_JAM;
+        assert_eq!(
+            classify(&block),
+            TransportError::Attention {
+                reason: "cutter_jam"
+            }
+        );
+        // A protocol violation is the printer refusing the data, not a person's job.
+        block.errors = ErrorFlags::COMMUNICATION;
+        assert!(matches!(classify(&block), TransportError::Rejected { .. }));
+        block.errors = ErrorFlags::empty();
+        block.status_type = StatusType::Notification;
+        block.notification = Notification::CoverOpen;
+        assert_eq!(
+            classify(&block),
+            TransportError::Attention {
+                reason: "printer_cover_open"
+            }
+        );
+    }
+}
