@@ -237,6 +237,10 @@ impl PrinterActor {
             machine_config.initial_state = printhub_core::InitialState::Paused;
         }
         let machine = PrinterMachine::restore(parts.id, machine_config, jobs, now());
+        let store_status = parts
+            .store
+            .load_printer_status(parts.id)
+            .unwrap_or_default();
         Ok(PrinterActor {
             config: parts.config,
             id: parts.id,
@@ -249,7 +253,8 @@ impl PrinterActor {
             wake: None,
             busy: false,
             commits_in_flight: 0,
-            status: PrinterStatus::default(),
+            // The last known status until the first probe answers.
+            status: store_status,
             probing: false,
             last_probe: None,
             link: parts.link,
@@ -895,6 +900,7 @@ impl PrinterActor {
                 })));
         }
         if changed {
+            self.store.save_printer_status(self.id, &self.status);
             self.events.do_send(Published(Event::PrinterStatusChanged(
                 PrinterStatusChanged {
                     printer_id: self.id,

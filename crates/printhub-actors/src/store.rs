@@ -12,7 +12,7 @@
 //! used at start-up and for pruned history.
 
 use crate::PrinterConfig;
-use printhub_core::{Job, JobId, PrinterId, Timestamp};
+use printhub_core::{Job, JobId, PrinterId, PrinterStatus, Timestamp};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -44,6 +44,10 @@ pub trait HubStore: Send + Sync + 'static {
     fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError>;
     /// Every registered printer, in registration order.
     fn load_printers(&self) -> Result<Vec<PrinterConfig>, StoreError>;
+    /// Records a printer's last known status (fire and forget: status is re-read anyway).
+    fn save_printer_status(&self, id: PrinterId, status: &PrinterStatus);
+    /// A printer's last known status, if any was stored.
+    fn load_printer_status(&self, id: PrinterId) -> Option<PrinterStatus>;
     /// Deletes terminal jobs older than `max_age_ms` or beyond the newest `max_terminal`
     /// (never a queued, held or printing one); answers how many went. Slow: call it off
     /// the actor threads.
@@ -62,6 +66,7 @@ pub trait HubStore: Send + Sync + 'static {
 pub struct MemoryStore {
     jobs: Mutex<Jobs>,
     printers: Mutex<Vec<PrinterConfig>>,
+    status: Mutex<HashMap<PrinterId, PrinterStatus>>,
 }
 
 #[derive(Debug, Default)]
@@ -154,6 +159,16 @@ impl HubStore for MemoryStore {
         Ok(printers.clone())
     }
 
+    fn save_printer_status(&self, id: PrinterId, status: &PrinterStatus) {
+        if let Ok(mut map) = self.status.lock() {
+            map.insert(id, status.clone());
+        }
+    }
+
+    fn load_printer_status(&self, id: PrinterId) -> Option<PrinterStatus> {
+        self.status.lock().ok()?.get(&id).cloned()
+    }
+
     fn prune(
         &self,
         max_age_ms: Option<i64>,
@@ -244,6 +259,24 @@ impl HubStore for printhub_store::Store {
     fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError> {
         printhub_store::Store::delete_printer(self, id, actor, now()).map_err(store_error)?;
         Ok(())
+    }
+
+    fn save_printer_status(&self, id: PrinterId, status: &PrinterStatus) {
+        match serde_json::to_value(status) {
+            // The commit completes on the writer thread; nobody waits for it.
+            Ok(json) => drop(printhub_store::Store::save_printer_status(
+                self,
+                id,
+                &json,
+                now(),
+            )),
+            Err(e) => log::warn!("printer {id}: status not stored: {e}"),
+        }
+    }
+
+    fn load_printer_status(&self, id: PrinterId) -> Option<PrinterStatus> {
+        let record = printhub_store::Store::load_printer_status(self, id).ok()??;
+        serde_json::from_value(record.status).ok()
     }
 
     fn prune(

@@ -471,6 +471,18 @@ impl HubStore for FailingStore {
     ) -> Result<Vec<printhub_actors::PrinterConfig>, printhub_actors::StoreError> {
         Ok(Vec::new())
     }
+    fn save_printer_status(
+        &self,
+        _id: printhub_core::PrinterId,
+        _s: &printhub_core::PrinterStatus,
+    ) {
+    }
+    fn load_printer_status(
+        &self,
+        _id: printhub_core::PrinterId,
+    ) -> Option<printhub_core::PrinterStatus> {
+        None
+    }
     fn prune(
         &self,
         _a: Option<i64>,
