@@ -81,39 +81,35 @@ pub type TransportFactory = Rc<dyn Fn(&PrinterConfig) -> Result<Box<dyn Transpor
 pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
     Rc::new(move |config: &PrinterConfig| {
         let (model, _) = config.validate()?;
-        let address = if config.address.contains(':') {
-            config.address.clone()
-        } else {
-            format!("{}:9100", config.address)
-        };
-        let addr = address
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| HubError::InvalidPrinter {
-                field: "address",
-                message: format!("cannot resolve {address:?}"),
-            })?;
+        let addr = resolve("address", &config.address, 9100)?;
         let mut transport = TcpTransport::new(addr, model, timeouts);
         if let Some(snmp) = &config.snmp {
-            let snmp = if snmp.contains(':') {
-                snmp.clone()
-            } else {
-                format!("{snmp}:161")
-            };
-            let snmp_addr = snmp
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| HubError::InvalidPrinter {
-                    field: "snmp",
-                    message: format!("cannot resolve {snmp:?}"),
-                })?;
             let community = config.snmp_community.as_deref().unwrap_or("public");
-            transport = transport.with_snmp(snmp_addr, community);
+            transport = transport.with_snmp(resolve("snmp", snmp, 161)?, community);
         }
         Ok(Box::new(transport) as Box<dyn Transport>)
     })
+}
+
+/// Resolves `host[:port]` (the port defaults to `default_port`) for the printer field `field`.
+fn resolve(
+    field: &'static str,
+    address: &str,
+    default_port: u16,
+) -> Result<std::net::SocketAddr, HubError> {
+    let address = if address.contains(':') {
+        address.to_string()
+    } else {
+        format!("{address}:{default_port}")
+    };
+    address
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| HubError::InvalidPrinter {
+            field,
+            message: format!("cannot resolve {address:?}"),
+        })
 }
 
 struct Entry {
