@@ -32,6 +32,27 @@ pub enum Command {
     Send(SendArgs),
     /// The `make run` demo: two emulated printers (PT-P750W on tze-12, QL-820NWB on dk-62).
     Run(RunArgs),
+    /// Read a printer's status over the channels it offers (ESC i S on PT, SNMP on QL).
+    Status(StatusArgs),
+}
+
+/// `printhub status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Printer address, host[:port] (port 9100 if omitted).
+    pub address: String,
+    /// The printer's model (decides which channels it answers on).
+    #[arg(long)]
+    pub model: String,
+    /// SNMP v2c agent, host[:port] (port 161 if omitted); the status channel of network QL models.
+    #[arg(long)]
+    pub snmp: Option<String>,
+    /// SNMP community.
+    #[arg(long, default_value = "public")]
+    pub community: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `printhub emulate`
@@ -228,5 +249,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Emulate(args) => crate::emulate_cmd::emulate(&args, &mut out),
         Command::Send(args) => crate::emulate_cmd::send(&args, &mut out),
         Command::Run(args) => crate::emulate_cmd::run_demo(&args, &mut out),
+        Command::Status(args) => crate::status_cmd::status(&args, &mut out),
     }
 }

@@ -13,3 +13,4 @@ pub mod cli;
 pub mod emulate_cmd;
 pub mod image_io;
 pub mod raster_cmd;
+pub mod status_cmd;

@@ -301,3 +301,64 @@ fn catalogue_lists_are_json_on_request() {
         "unknown model",
     );
 }
+
+#[test]
+fn status_reads_a_printer_over_its_channels() {
+    let pt = printhub_emulator::Emulator::start(printhub_emulator::EmulatorConfig::new(
+        "PT-P750W", "tze-12",
+    ))
+    .expect("emulator");
+    let out = printhub(&["status", &pt.tcp_addr().to_string(), "--model", "PT-P750W"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("ready") && text.contains("tze-12") && text.contains("tcp"),
+        "{text}"
+    );
+    pt.set_fault(printhub_emulator::Fault::CoverOpen);
+    let out = printhub(&[
+        "status",
+        &pt.tcp_addr().to_string(),
+        "--model",
+        "PT-P750W",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["reason"], "printer_cover_open");
+    // A QL answers only over SNMP.
+    let ql = printhub_emulator::Emulator::start(
+        printhub_emulator::EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp(),
+    )
+    .expect("emulator");
+    let snmp = ql.snmp_addr().expect("snmp").to_string();
+    let out = printhub(&[
+        "status",
+        &ql.tcp_addr().to_string(),
+        "--model",
+        "QL-820NWB",
+        "--snmp",
+        &snmp,
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (json["media"].as_str(), json["source"].as_str()),
+        (Some("dk-62"), Some("snmp"))
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let out = printhub(&[
+        "status",
+        &format!("127.0.0.1:{port}"),
+        "--model",
+        "PT-P750W",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unreachable"));
+}
