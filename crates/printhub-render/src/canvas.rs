@@ -1,0 +1,296 @@
+//! The drawing surface: a layout-frame canvas that writes straight into the
+//! raster-frame bitmaps handed to the encoder.
+//!
+//! Layouts draw in the *layout frame* (x to the right as the label is read,
+//! y down). In [`Orientation::Portrait`] that is the raster frame itself. In
+//! [`Orientation::Landscape`] the text runs along the tape: layout `(x, y)`
+//! lands on raster dot `(H - 1 - y, x)`, the label turned 90° clockwise
+//! (`Bitmap::rotate_cw`), so the start of the text leaves the printer first.
+//!
+//! **Architecture Invariant:** every drawing call checks its whole rectangle
+//! against the canvas first and returns [`RenderError::DoesNotFit`] instead of
+//! drawing anything partially. Nothing is ever clipped.
+
+use crate::error::RenderError;
+use crate::Orientation;
+use printhub_raster::{Bitmap, Label};
+
+/// Which ink a drawing uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ink {
+    /// Black (every medium).
+    #[default]
+    Black,
+    /// Red (two-colour rolls on two-colour models only).
+    Red,
+}
+
+/// An axis-aligned rectangle in layout dots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rect {
+    pub x: i64,
+    pub y: i64,
+    pub w: i64,
+    pub h: i64,
+}
+
+impl Rect {
+    pub(crate) const fn new(x: i64, y: i64, w: i64, h: i64) -> Self {
+        Rect { x, y, w, h }
+    }
+}
+
+/// Where red ink is allowed, and the names to report when it is not.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RedPolicy {
+    pub allowed: bool,
+    pub model: &'static str,
+    pub media: &'static str,
+}
+
+/// A 1-bit (or black + red) canvas in the layout frame.
+#[derive(Debug)]
+pub(crate) struct Canvas {
+    width: i64,
+    height: i64,
+    orientation: Orientation,
+    origin: (i64, i64),
+    black: Bitmap,
+    red: Option<Bitmap>,
+    red_policy: RedPolicy,
+}
+
+impl Canvas {
+    /// A blank canvas `width` × `height` in the layout frame.
+    pub(crate) fn new(
+        width: usize,
+        height: usize,
+        orientation: Orientation,
+        red_policy: RedPolicy,
+    ) -> Self {
+        let black = match orientation {
+            Orientation::Portrait => Bitmap::new(width, height),
+            Orientation::Landscape => Bitmap::new(height, width),
+        };
+        Canvas {
+            width: width as i64,
+            height: height as i64,
+            orientation,
+            origin: (0, 0),
+            black,
+            red: None,
+            red_policy,
+        }
+    }
+
+    /// Moves the origin of later drawing calls by `(dx, dy)`.
+    pub(crate) fn translate(&mut self, dx: i64, dy: i64) {
+        self.origin.0 += dx;
+        self.origin.1 += dy;
+    }
+
+    fn check(&self, r: Rect, what: &str) -> Result<Rect, RenderError> {
+        let r = Rect::new(r.x + self.origin.0, r.y + self.origin.1, r.w, r.h);
+        if r.w < 0
+            || r.h < 0
+            || r.x < 0
+            || r.y < 0
+            || r.x + r.w > self.width
+            || r.y + r.h > self.height
+        {
+            return Err(RenderError::does_not_fit(
+                what,
+                format!(
+                    "needs dots {}..{} x {}..{} of a {} x {} canvas",
+                    r.x,
+                    r.x + r.w,
+                    r.y,
+                    r.y + r.h,
+                    self.width,
+                    self.height
+                ),
+            ));
+        }
+        Ok(r)
+    }
+
+    fn raster(&self, x: i64, y: i64) -> (usize, usize) {
+        match self.orientation {
+            Orientation::Portrait => (x as usize, y as usize),
+            Orientation::Landscape => ((self.height - 1 - y) as usize, x as usize),
+        }
+    }
+
+    fn plane(&mut self, ink: Ink) -> Result<(), RenderError> {
+        if ink == Ink::Red && self.red.is_none() {
+            if !self.red_policy.allowed {
+                return Err(RenderError::RedUnsupported {
+                    model: self.red_policy.model,
+                    media: self.red_policy.media,
+                });
+            }
+            self.red = Some(Bitmap::new(self.black.width(), self.black.height()));
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, x: i64, y: i64, ink: Ink) {
+        let (rx, ry) = self.raster(x, y);
+        match ink {
+            Ink::Black => {
+                self.black.set(rx, ry, true);
+                if let Some(red) = &mut self.red {
+                    red.set(rx, ry, false);
+                }
+            }
+            Ink::Red => {
+                self.black.set(rx, ry, false);
+                if let Some(red) = &mut self.red {
+                    red.set(rx, ry, true);
+                }
+            }
+        }
+    }
+
+    /// Fills `r` with `ink`.
+    pub(crate) fn fill(&mut self, r: Rect, ink: Ink, what: &str) -> Result<(), RenderError> {
+        let r = self.check(r, what)?;
+        self.plane(ink)?;
+        for y in r.y..r.y + r.h {
+            for x in r.x..r.x + r.w {
+                self.put(x, y, ink);
+            }
+        }
+        Ok(())
+    }
+
+    /// Clears both inks inside `r` (quiet zones).
+    pub(crate) fn clear(&mut self, r: Rect, what: &str) -> Result<(), RenderError> {
+        let r = self.check(r, what)?;
+        for y in r.y..r.y + r.h {
+            for x in r.x..r.x + r.w {
+                let (rx, ry) = self.raster(x, y);
+                self.black.set(rx, ry, false);
+                if let Some(red) = &mut self.red {
+                    red.set(rx, ry, false);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inverts the black ink inside `r` (red ink there is cleared).
+    pub(crate) fn invert(&mut self, r: Rect, what: &str) -> Result<(), RenderError> {
+        let r = self.check(r, what)?;
+        for y in r.y..r.y + r.h {
+            for x in r.x..r.x + r.w {
+                let (rx, ry) = self.raster(x, y);
+                let ink = self.black.get(rx, ry);
+                self.black.set(rx, ry, !ink);
+                if let Some(red) = &mut self.red {
+                    red.set(rx, ry, false);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws every set pixel of `mask` with its top-left corner at `(x, y)`.
+    pub(crate) fn blit(
+        &mut self,
+        mask: &Bitmap,
+        x: i64,
+        y: i64,
+        ink: Ink,
+        what: &str,
+    ) -> Result<(), RenderError> {
+        let r = self.check(
+            Rect::new(x, y, mask.width() as i64, mask.height() as i64),
+            what,
+        )?;
+        self.plane(ink)?;
+        for my in 0..mask.height() {
+            for mx in 0..mask.width() {
+                if mask.get(mx, my) {
+                    self.put(r.x + mx as i64, r.y + my as i64, ink);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inverts the pixels of `mask` at `(x, y)` (white text on a black area).
+    pub(crate) fn blit_inverted(
+        &mut self,
+        mask: &Bitmap,
+        x: i64,
+        y: i64,
+        what: &str,
+    ) -> Result<(), RenderError> {
+        let r = self.check(
+            Rect::new(x, y, mask.width() as i64, mask.height() as i64),
+            what,
+        )?;
+        for my in 0..mask.height() {
+            for mx in 0..mask.width() {
+                if mask.get(mx, my) {
+                    let (rx, ry) = self.raster(r.x + mx as i64, r.y + my as i64);
+                    let ink = self.black.get(rx, ry);
+                    self.black.set(rx, ry, !ink);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The finished label in raster-line order.
+    pub(crate) fn into_label(self) -> Label {
+        Label {
+            black: self.black,
+            red: self.red,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLACK_ONLY: RedPolicy = RedPolicy {
+        allowed: false,
+        model: "M",
+        media: "m",
+    };
+
+    #[test]
+    fn landscape_turns_clockwise_like_the_raster_crate() {
+        let mut portrait = Canvas::new(4, 3, Orientation::Portrait, BLACK_ONLY);
+        let mut landscape = Canvas::new(4, 3, Orientation::Landscape, BLACK_ONLY);
+        for c in [&mut portrait, &mut landscape] {
+            c.fill(Rect::new(0, 0, 2, 1), Ink::Black, "t")
+                .expect("fits");
+            c.fill(Rect::new(3, 2, 1, 1), Ink::Black, "t")
+                .expect("fits");
+        }
+        let p = portrait.into_label().black;
+        let l = landscape.into_label().black;
+        assert_eq!(p.rotate_cw(), l);
+        assert_eq!(l.width(), 3);
+        assert_eq!(l.height(), 4);
+    }
+
+    #[test]
+    fn nothing_is_drawn_partially_outside() {
+        let mut c = Canvas::new(10, 10, Orientation::Landscape, BLACK_ONLY);
+        let err = c
+            .fill(Rect::new(8, 0, 3, 3), Ink::Black, "box")
+            .expect_err("outside");
+        assert_eq!(err.code(), "does_not_fit");
+        let err = c
+            .fill(Rect::new(0, 0, 1, 1), Ink::Red, "box")
+            .expect_err("no red");
+        assert_eq!(err.code(), "red_unsupported");
+        assert!(c.into_label().black.is_blank());
+    }
+}
