@@ -1,3 +1,4 @@
 //! End-to-end tests of the assembled engine (one binary, a module per feature).
 
 mod crash;
+mod render_to_print;
