@@ -215,3 +215,42 @@ fn red_ink_needs_a_two_colour_roll() {
         Err("red_unsupported")
     );
 }
+
+#[test]
+fn every_builtin_fits_or_refuses_on_every_medium() {
+    // One model per head family, every medium it takes: a label of the exact geometry whose
+    // QR decodes, or a clear `does_not_fit` — never a clipped label, never another error.
+    let mut printed = 0;
+    for model in ["PT-P750W", "PT-P900W", "QL-820NWB", "QL-1060N"] {
+        let m = printhub_raster::Model::by_name(model).expect("model");
+        for media in printhub_raster::MEDIA
+            .iter()
+            .filter(|md| printhub_raster::geometry(m, md).is_ok())
+        {
+            for (name, _) in BUILTIN {
+                let request = RenderRequest::template(TemplateRef::Name(name.to_string()), data());
+                match render(&request, m, media) {
+                    Ok(label) => {
+                        assert_geometry(&label, m, media);
+                        if !matches!(*name, "shelf" | "plain_text" | "product") {
+                            assert_eq!(
+                                decode_qr(&label.black),
+                                ["https://example.com/x"],
+                                "{name} on {model} {}",
+                                media.id
+                            );
+                        }
+                        printed += 1;
+                    }
+                    Err(e) => assert_eq!(
+                        e.code(),
+                        "does_not_fit",
+                        "{name} on {model} {}: {e}",
+                        media.id
+                    ),
+                }
+            }
+        }
+    }
+    assert!(printed > 100, "most built-ins fit most media ({printed})");
+}
