@@ -1,0 +1,464 @@
+//! Wire types: `*Request` DTOs parsed from JSON (`deny_unknown_fields`, "low")
+//! and `*View` DTOs answered (design §3 field names), with the conversions to
+//! and from the engine's domain types ("high").
+
+use crate::error::{ApiError, ErrorCode};
+use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch};
+use printhub_core::{BatchId, Job, JobId, PrintOptions, PrinterId, PrinterStatus, Timestamp};
+use printhub_render::{ContentType, LabelData, Orientation, RenderRequest, TemplateRef};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The most items one batch may hold.
+pub const MAX_BATCH: usize = 500;
+
+/// RFC 3339 UTC with `Z`, millisecond precision.
+pub fn rfc3339(ts: Timestamp) -> String {
+    let ms = u64::try_from(ts.as_millis()).unwrap_or(0);
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+/// A job (design §3 `JobView`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobView {
+    pub id: JobId,
+    pub printer_id: PrinterId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<BatchId>,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    pub copies: u32,
+    pub copies_printed: u32,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_job_id: Option<JobId>,
+    pub retry_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        let (error_code, error_message, error_detail) = match job.error {
+            Some(e) => (Some(e.code), Some(e.message), e.detail),
+            None => (None, None, None),
+        };
+        JobView {
+            id: job.id,
+            printer_id: job.spec.printer_id,
+            batch_id: job.spec.batch_id,
+            state: job.state.as_str().to_string(),
+            content_type: job.spec.content_type,
+            template: job.spec.template,
+            copies: job.spec.copies,
+            copies_printed: job.copies_printed,
+            created_at: rfc3339(job.created_at),
+            started_at: job.started_at.map(rfc3339),
+            finished_at: job.finished_at.map(rfc3339),
+            error_code,
+            error_message,
+            error_detail,
+            parent_job_id: job.parent_job_id,
+            retry_count: job.retry_count,
+            submitted_by: job.spec.submitted_by,
+        }
+    }
+}
+
+/// What a printer last reported (live status).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StatusView {
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    pub reachable: bool,
+    pub ready: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The media the printer reports loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_media: Option<String>,
+    pub errors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl StatusView {
+    fn new(info: &PrinterInfo) -> Self {
+        let s: &PrinterStatus = &info.status;
+        StatusView {
+            state: info.state.name().to_string(),
+            state_reason: info.state.reason().map(str::to_string),
+            reachable: s.reachable,
+            ready: s.ready,
+            reason: s.reason.clone(),
+            media: s.media.clone(),
+            expected_media: s.expected_media.clone(),
+            errors: s.errors.clone(),
+            last_seen: s.last_seen.map(rfc3339),
+            source: s.source.clone(),
+        }
+    }
+}
+
+impl From<&PrinterInfo> for StatusView {
+    fn from(info: &PrinterInfo) -> Self {
+        StatusView::new(info)
+    }
+}
+
+/// A printer (design §3 `PrinterView`, plus its live `status`). Never holds the SNMP community.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PrinterView {
+    pub id: PrinterId,
+    pub slug: String,
+    pub name: String,
+    pub model: String,
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    pub queue_depth: usize,
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+    pub status: StatusView,
+}
+
+impl From<PrinterInfo> for PrinterView {
+    fn from(info: PrinterInfo) -> Self {
+        let status = StatusView::new(&info);
+        PrinterView {
+            id: info.id,
+            slug: info.slug,
+            name: info.name,
+            model: info.model,
+            address: info.address,
+            media: (!info.media.is_empty()).then_some(info.media),
+            state: status.state.clone(),
+            state_reason: status.state_reason.clone(),
+            queue_depth: info.queue_depth,
+            enabled: info.enabled,
+            last_seen: status.last_seen.clone(),
+            status,
+        }
+    }
+}
+
+/// `POST /api/printers`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePrinterRequest {
+    #[serde(default)]
+    pub id: Option<PrinterId>,
+    pub slug: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub model: String,
+    pub media: String,
+    pub address: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub snmp: Option<String>,
+    #[serde(default)]
+    pub snmp_community: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl From<CreatePrinterRequest> for PrinterConfig {
+    fn from(r: CreatePrinterRequest) -> Self {
+        PrinterConfig {
+            id: r.id,
+            name: r.name.unwrap_or_else(|| r.slug.clone()),
+            slug: r.slug,
+            model: r.model,
+            media: r.media,
+            address: r.address,
+            enabled: r.enabled,
+            snmp: r.snmp,
+            snmp_community: r.snmp_community,
+            paused: false,
+        }
+    }
+}
+
+/// `PATCH /api/printers/{key}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePrinterRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub media: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+impl From<UpdatePrinterRequest> for PrinterPatch {
+    fn from(r: UpdatePrinterRequest) -> Self {
+        PrinterPatch {
+            name: r.name,
+            model: r.model,
+            media: r.media,
+            address: r.address,
+        }
+    }
+}
+
+/// Cut options; absent fields take the printer defaults (cut on, the rest off).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsRequest {
+    #[serde(default)]
+    pub cut: Option<bool>,
+    #[serde(default)]
+    pub half_cut: Option<bool>,
+    #[serde(default)]
+    pub chain: Option<bool>,
+    #[serde(default)]
+    pub high_res: Option<bool>,
+}
+
+impl From<OptionsRequest> for PrintOptions {
+    fn from(o: OptionsRequest) -> Self {
+        PrintOptions {
+            cut: o.cut.unwrap_or(true),
+            half_cut: o.half_cut.unwrap_or(false),
+            chain: o.chain.unwrap_or(false),
+            high_res: o.high_res.unwrap_or(false),
+        }
+    }
+}
+
+/// `POST /api/printers/{key}/jobs` and each batch item.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitJobRequest {
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub template: Option<TemplateRef>,
+    #[serde(default)]
+    pub data: Option<LabelData>,
+    #[serde(default)]
+    pub orientation: Option<Orientation>,
+    #[serde(default = "one")]
+    pub copies: u32,
+    #[serde(default)]
+    pub options: OptionsRequest,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What to draw, validated: exactly one content source.
+#[derive(Debug, Clone)]
+pub struct LabelSpec {
+    /// The render request.
+    pub render: RenderRequest,
+    /// The content type name, for the job record.
+    pub content_type: Option<String>,
+    /// The template name, for the job record.
+    pub template: Option<String>,
+}
+
+/// Checks "exactly one of `{content_type, data}` or `{template, data}`" and
+/// that a content type's data has every required field (all missing listed).
+pub fn label_spec(
+    content_type: Option<String>,
+    template: Option<TemplateRef>,
+    data: Option<LabelData>,
+    orientation: Option<Orientation>,
+) -> Result<LabelSpec, ApiError> {
+    let data = data.unwrap_or_default();
+    let spec = match (content_type, template) {
+        (Some(name), None) => {
+            let ct = ContentType::from_name(&name).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::UnknownContentType,
+                    format!("unknown content type {name:?}"),
+                )
+                .with_detail(serde_json::json!({
+                    "content_type": name,
+                    "known": ContentType::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                }))
+            })?;
+            ct.check(&data)?;
+            LabelSpec {
+                render: RenderRequest::content_type(ct, data),
+                content_type: Some(name),
+                template: None,
+            }
+        }
+        (None, Some(template)) => {
+            let name = match &template {
+                TemplateRef::Name(n) => n.clone(),
+                TemplateRef::Inline(t) if t.name.is_empty() => "inline".to_string(),
+                TemplateRef::Inline(t) => t.name.clone(),
+            };
+            LabelSpec {
+                render: RenderRequest::template(template, data),
+                content_type: None,
+                template: Some(name),
+            }
+        }
+        (Some(_), Some(_)) => {
+            return Err(
+                ApiError::invalid("give either content_type or template, not both")
+                    .with_detail(serde_json::json!({ "fields": ["content_type", "template"] })),
+            )
+        }
+        (None, None) => {
+            return Err(
+                ApiError::invalid("the label needs content_type or template")
+                    .with_detail(serde_json::json!({ "missing": ["content_type|template"] })),
+            )
+        }
+    };
+    Ok(match orientation {
+        Some(o) => LabelSpec {
+            render: spec.render.clone().with_orientation(o),
+            ..spec
+        },
+        None => spec,
+    })
+}
+
+/// `POST /api/print/{key}/batch`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub items: Vec<SubmitJobRequest>,
+}
+
+/// The answer to a batch submission.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BatchSubmittedView {
+    pub batch_id: BatchId,
+    pub job_ids: Vec<JobId>,
+}
+
+/// A batch with its jobs and a count per state.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BatchView {
+    pub batch_id: BatchId,
+    pub jobs: Vec<JobView>,
+    pub summary: std::collections::BTreeMap<String, usize>,
+    pub total: usize,
+    pub all_terminal: bool,
+}
+
+/// `GET /api/jobs` query.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsQuery {
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub printer: Option<String>,
+    #[serde(default)]
+    pub batch: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub offset: Option<usize>,
+}
+
+/// A page of jobs, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobListView {
+    pub jobs: Vec<JobView>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// `POST /api/render/preview`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub template: Option<TemplateRef>,
+    #[serde(default)]
+    pub data: Option<LabelData>,
+    #[serde(default)]
+    pub orientation: Option<Orientation>,
+    #[serde(default)]
+    pub printer: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub media: Option<String>,
+    #[serde(default)]
+    pub scale: Option<u32>,
+}
+
+/// The queue clear answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClearedView {
+    pub cancelled: usize,
+}
+
+/// A model of the catalogue.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelView {
+    pub name: &'static str,
+    pub family: printhub_raster::Family,
+    pub auto_cut: bool,
+    pub half_cut: bool,
+    pub chain: bool,
+    pub two_colour: bool,
+    pub high_res_dpi: Option<u16>,
+    pub network: bool,
+    pub max_media_mm: u8,
+    /// Media ids this model takes.
+    pub media: Vec<&'static str>,
+}
+
+impl From<&'static printhub_raster::Model> for ModelView {
+    fn from(m: &'static printhub_raster::Model) -> Self {
+        ModelView {
+            name: m.name,
+            family: m.family,
+            auto_cut: m.auto_cut,
+            half_cut: m.half_cut,
+            chain: m.chain,
+            two_colour: m.two_colour,
+            high_res_dpi: m.high_res_dpi,
+            network: m.network,
+            max_media_mm: m.max_media_mm,
+            media: printhub_raster::MEDIA
+                .iter()
+                .filter(|media| printhub_raster::geometry(m, media).is_ok())
+                .map(|media| media.id)
+                .collect(),
+        }
+    }
+}

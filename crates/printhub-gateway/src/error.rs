@@ -1,0 +1,297 @@
+//! [`ApiError`], the one `ResponseError` of the gateway. Every failure leaves
+//! as `application/problem+json` `{type, title, status, detail, error_code,
+//! error_detail?}` (design §3). The status comes from an exhaustive `match`
+//! over [`ErrorCode`]; engine and render errors are mapped by their stable
+//! `code()`, never by message text.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use printhub_actors::HubError;
+use printhub_render::RenderError;
+use serde::Serialize;
+use std::fmt;
+
+/// Every error code the gateway answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// `printer_not_found` (404).
+    PrinterNotFound,
+    /// `job_not_found` (404).
+    JobNotFound,
+    /// `batch_not_found` (404).
+    BatchNotFound,
+    /// `not_found`: no such route (404).
+    NotFound,
+    /// `invalid_job_state` (409).
+    InvalidJobState,
+    /// `printer_busy` (409).
+    PrinterBusy,
+    /// `printer_exists` (409).
+    PrinterExists,
+    /// `printer_disabled` (409).
+    PrinterDisabled,
+    /// `duplicate_job` (409).
+    DuplicateJob,
+    /// `queue_full` (429).
+    QueueFull,
+    /// `rate_limited` (429).
+    RateLimited,
+    /// `invalid_request`: the request does not parse or is malformed (400).
+    InvalidRequest,
+    /// `payload_too_large` (413).
+    PayloadTooLarge,
+    /// `content_type_data_mismatch`: required label fields are missing (422).
+    ContentTypeDataMismatch,
+    /// `unknown_content_type` (422).
+    UnknownContentType,
+    /// `does_not_fit` (422).
+    DoesNotFit,
+    /// `unsupported_media` (422).
+    UnsupportedMedia,
+    /// A label the printer cannot take (`label_width_mismatch`,
+    /// `label_length_out_of_range`, `die_cut_length_mismatch`, `invalid_red_layer`,
+    /// `unsupported_option`, `invalid_cut_every`, `no_labels`) (422).
+    Unprintable(&'static str),
+    /// A label that cannot be drawn (`missing_glyphs`, `template_parse`,
+    /// `unknown_template`, `unknown_field`, `qr_too_large`, `barcode_charset`,
+    /// `image_decode`, `image_too_large`, `red_unsupported`) (422).
+    Unrenderable(&'static str),
+    /// `unavailable` (503).
+    Unavailable,
+    /// `shutting_down` (503).
+    ShuttingDown,
+    /// `store_error` (500).
+    StoreError,
+    /// `internal_error`: a defect (font, preview encoder, an unknown code) (500).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::PrinterNotFound => "printer_not_found",
+            ErrorCode::JobNotFound => "job_not_found",
+            ErrorCode::BatchNotFound => "batch_not_found",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidJobState => "invalid_job_state",
+            ErrorCode::PrinterBusy => "printer_busy",
+            ErrorCode::PrinterExists => "printer_exists",
+            ErrorCode::PrinterDisabled => "printer_disabled",
+            ErrorCode::DuplicateJob => "duplicate_job",
+            ErrorCode::QueueFull => "queue_full",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::ContentTypeDataMismatch => "content_type_data_mismatch",
+            ErrorCode::UnknownContentType => "unknown_content_type",
+            ErrorCode::DoesNotFit => "does_not_fit",
+            ErrorCode::UnsupportedMedia => "unsupported_media",
+            ErrorCode::Unprintable(code) | ErrorCode::Unrenderable(code) => code,
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::StoreError => "store_error",
+            ErrorCode::Internal => "internal_error",
+        }
+    }
+
+    /// The HTTP status of the code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::PrinterNotFound
+            | ErrorCode::JobNotFound
+            | ErrorCode::BatchNotFound
+            | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::InvalidJobState
+            | ErrorCode::PrinterBusy
+            | ErrorCode::PrinterExists
+            | ErrorCode::PrinterDisabled
+            | ErrorCode::DuplicateJob => StatusCode::CONFLICT,
+            ErrorCode::QueueFull | ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::ContentTypeDataMismatch
+            | ErrorCode::UnknownContentType
+            | ErrorCode::DoesNotFit
+            | ErrorCode::UnsupportedMedia
+            | ErrorCode::Unprintable(_)
+            | ErrorCode::Unrenderable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Unavailable | ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::StoreError | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Maps a stable code from the engine, render or raster crates.
+    pub fn from_code(code: &str) -> ErrorCode {
+        const UNPRINTABLE: [&str; 7] = [
+            "label_width_mismatch",
+            "label_length_out_of_range",
+            "die_cut_length_mismatch",
+            "invalid_red_layer",
+            "unsupported_option",
+            "invalid_cut_every",
+            "no_labels",
+        ];
+        const UNRENDERABLE: [&str; 9] = [
+            "missing_glyphs",
+            "template_parse",
+            "unknown_template",
+            "unknown_field",
+            "qr_too_large",
+            "barcode_charset",
+            "image_decode",
+            "image_too_large",
+            "red_unsupported",
+        ];
+        match code {
+            "printer_not_found" => ErrorCode::PrinterNotFound,
+            "job_not_found" => ErrorCode::JobNotFound,
+            "invalid_job_state" => ErrorCode::InvalidJobState,
+            "printer_busy" => ErrorCode::PrinterBusy,
+            "printer_exists" => ErrorCode::PrinterExists,
+            "printer_disabled" => ErrorCode::PrinterDisabled,
+            "duplicate_job" => ErrorCode::DuplicateJob,
+            "queue_full" => ErrorCode::QueueFull,
+            "rate_limited" => ErrorCode::RateLimited,
+            "invalid_request" => ErrorCode::InvalidRequest,
+            "payload_too_large" => ErrorCode::PayloadTooLarge,
+            "content_type_data_mismatch" => ErrorCode::ContentTypeDataMismatch,
+            "does_not_fit" => ErrorCode::DoesNotFit,
+            "unsupported_media" => ErrorCode::UnsupportedMedia,
+            "unavailable" => ErrorCode::Unavailable,
+            "shutting_down" => ErrorCode::ShuttingDown,
+            "store_error" => ErrorCode::StoreError,
+            other => {
+                if let Some(c) = UNPRINTABLE.iter().find(|c| **c == other) {
+                    ErrorCode::Unprintable(c)
+                } else if let Some(c) = UNRENDERABLE.iter().find(|c| **c == other) {
+                    ErrorCode::Unrenderable(c)
+                } else {
+                    log::error!("unmapped error code {other:?}");
+                    ErrorCode::Internal
+                }
+            }
+        }
+    }
+}
+
+/// An error answered as problem+json.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The stable code (chooses the status).
+    pub code: ErrorCode,
+    /// A human-readable explanation.
+    pub detail: String,
+    /// Structured detail (missing fields, the offending item, ...).
+    pub error_detail: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            detail: detail.into(),
+            error_detail: None,
+        }
+    }
+
+    /// `invalid_request` (400).
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::InvalidRequest, detail)
+    }
+
+    /// The same error with structured detail.
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.error_detail = Some(detail);
+        self
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.detail)
+    }
+}
+
+/// The problem+json body.
+#[derive(Debug, Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    error_code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_detail: Option<&'a serde_json::Value>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let code = self.code.as_str();
+        let body = Problem {
+            kind: format!("https://printhub.invalid/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: &self.detail,
+            error_code: code,
+            error_detail: self.error_detail.as_ref(),
+        };
+        HttpResponse::build(status)
+            .content_type("application/problem+json")
+            .body(serde_json::to_string(&body).unwrap_or_default())
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        let detail = match &e {
+            HubError::InvalidPrinter { field, .. } => Some(serde_json::json!({ "field": field })),
+            HubError::Command(printhub_core::CommandError::Invalid(v)) => {
+                Some(serde_json::json!({ "field": v.field() }))
+            }
+            _ => None,
+        };
+        ApiError {
+            code: ErrorCode::from_code(e.code()),
+            detail: e.to_string(),
+            error_detail: detail,
+        }
+    }
+}
+
+impl From<RenderError> for ApiError {
+    fn from(e: RenderError) -> Self {
+        let detail = match &e {
+            RenderError::ContentTypeDataMismatch {
+                content_type,
+                missing,
+            } => Some(serde_json::json!({ "content_type": content_type, "missing": missing })),
+            RenderError::DoesNotFit { what, detail } => {
+                Some(serde_json::json!({ "what": what, "detail": detail }))
+            }
+            _ => None,
+        };
+        let code = match &e {
+            RenderError::Font { .. } | RenderError::Preview { .. } => ErrorCode::Internal,
+            other => ErrorCode::from_code(other.code()),
+        };
+        ApiError {
+            code,
+            detail: e.to_string(),
+            error_detail: detail,
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::new(ErrorCode::Unavailable, format!("render task failed: {e}"))
+    }
+}

@@ -1,0 +1,143 @@
+//! # printhub-gateway
+//!
+//! The HTTP edge of printhub (design §3): actix-web routes under `/api` over
+//! a [`printhub_actors::HubHandle`] taken from `web::Data`, `*Request`/`*View`
+//! DTOs, one [`ApiError`] answered as `application/problem+json`, and an
+//! OpenAPI 3.1 document at `/api/openapi.json` built from the same route
+//! table ([`ROUTES`]) that [`configure`] mounts.
+//!
+//! ```text
+//!  HTTP ─► JsonBody<*Request> (limit from GatewayConfig) ─► domain (TryFrom / label_spec)
+//!       ─► web::block(render) ─► HubHandle::*().await ─► *View ─► JSON
+//!                                   │ HubError / RenderError ─► ApiError (problem+json)
+//! ```
+//!
+//! Code map: `routes` (one handler per route), [`dto`] (wire types and
+//! conversions), [`error`] (`ApiError`, `ErrorCode` and the status of every
+//! code), `extract` ([`JsonBody`]), `openapi` (the document).
+//!
+//! **Architecture Invariant:** handlers hold no state and no logic beyond
+//! conversion; every decision about jobs and printers is the engine's.
+//! **Architecture Invariant:** rendering runs in `web::block`, never on an
+//! HTTP worker thread. **Architecture Invariant:** a request that fails
+//! validation or rendering never reaches `HubHandle::submit*`, so no job is
+//! created for it. **Architecture Invariant:** the SNMP community is write-only.
+#![forbid(unsafe_code)]
+
+pub mod dto;
+pub mod error;
+mod extract;
+mod openapi;
+mod routes;
+
+pub use error::{ApiError, ErrorCode};
+pub use extract::JsonBody;
+pub use openapi::document as openapi_document;
+
+use actix_web::http::Method;
+use actix_web::web;
+
+/// Gateway settings, read from `web::Data<GatewayConfig>` (defaults apply when absent).
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Largest accepted JSON body, in bytes (larger: 413 `payload_too_large`).
+    pub body_limit: usize,
+}
+
+impl Default for GatewayConfig {
+    /// 1 MiB.
+    fn default() -> Self {
+        GatewayConfig {
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// One mounted route, as the OpenAPI document describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo {
+    /// The HTTP method (upper case).
+    pub method: &'static str,
+    /// The path, with `{param}` segments.
+    pub path: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The success status.
+    pub status: u16,
+    /// The request body schema name in the document, if any.
+    pub body: Option<&'static str>,
+    /// The success response schema name, or `png` for `image/png`.
+    pub response: Option<&'static str>,
+    /// OpenAPI tag.
+    pub tag: &'static str,
+}
+
+macro_rules! routes {
+    ($( $method:ident $path:literal => $handler:path, $status:literal, $body:expr, $resp:expr, $tag:literal, $summary:literal; )*) => {
+        /// Every route [`configure`] mounts.
+        pub const ROUTES: &[RouteInfo] = &[$(RouteInfo {
+            method: stringify!($method),
+            path: $path,
+            summary: $summary,
+            status: $status,
+            body: $body,
+            response: $resp,
+            tag: $tag,
+        }),*];
+
+        fn mount(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($path, web::method(method(stringify!($method))).to($handler)); )*
+        }
+    };
+}
+
+fn method(name: &str) -> Method {
+    Method::from_bytes(name.as_bytes()).unwrap_or(Method::GET)
+}
+
+routes! {
+    GET "/api/printers" => routes::list_printers, 200, None, Some("PrinterList"), "printers", "List printers";
+    POST "/api/printers" => routes::create_printer, 201, Some("CreatePrinterRequest"), Some("PrinterView"), "printers", "Add a printer";
+    GET "/api/printers/{key}" => routes::get_printer, 200, None, Some("PrinterView"), "printers", "One printer (by id or slug)";
+    PATCH "/api/printers/{key}" => routes::update_printer, 200, Some("UpdatePrinterRequest"), Some("PrinterView"), "printers", "Change a printer, live";
+    DELETE "/api/printers/{key}" => routes::delete_printer, 204, None, None, "printers", "Remove a printer with an empty queue";
+    POST "/api/printers/{key}/pause" => routes::pause_printer, 200, None, Some("PrinterView"), "printers", "Pause after the current copy";
+    POST "/api/printers/{key}/resume" => routes::resume_printer, 200, None, Some("PrinterView"), "printers", "Resume a paused, stopped or offline printer";
+    POST "/api/printers/{key}/enable" => routes::enable_printer, 200, None, Some("PrinterView"), "printers", "Enable a printer";
+    POST "/api/printers/{key}/disable" => routes::disable_printer, 200, None, Some("PrinterView"), "printers", "Disable a printer";
+    GET "/api/printers/{key}/status" => routes::printer_status, 200, None, Some("StatusView"), "printers", "Live status";
+    GET "/api/printers/{key}/queue" => routes::printer_queue, 200, None, Some("JobList"), "printers", "Queued and held jobs in print order";
+    POST "/api/printers/{key}/queue/clear" => routes::clear_queue, 200, None, Some("ClearedView"), "printers", "Cancel every queued and held job";
+    POST "/api/printers/{key}/jobs" => routes::submit_job, 202, Some("SubmitJobRequest"), Some("JobView"), "printing", "Print one label";
+    POST "/api/print/{key}/batch" => routes::submit_batch, 202, Some("BatchRequest"), Some("BatchSubmittedView"), "printing", "Print 1..500 labels as one batch";
+    GET "/api/batches/{id}" => routes::get_batch, 200, None, Some("BatchView"), "printing", "A batch's jobs and summary";
+    GET "/api/jobs" => routes::list_jobs, 200, None, Some("JobListView"), "jobs", "Jobs, newest first (filters state, printer, batch; limit, offset)";
+    GET "/api/jobs/{id}" => routes::get_job, 200, None, Some("JobView"), "jobs", "One job";
+    POST "/api/jobs/{id}/cancel" => routes::cancel_job, 200, None, Some("JobView"), "jobs", "Cancel a job";
+    POST "/api/jobs/{id}/hold" => routes::hold_job, 200, None, Some("JobView"), "jobs", "Hold a queued job";
+    POST "/api/jobs/{id}/release" => routes::release_job, 200, None, Some("JobView"), "jobs", "Release a held job";
+    POST "/api/jobs/{id}/retry" => routes::retry_job, 202, None, Some("JobView"), "jobs", "Reprint a failed, interrupted or cancelled job as a new job";
+    POST "/api/render/preview" => routes::preview, 200, Some("PreviewRequest"), Some("png"), "rendering", "PNG of the exact raster";
+    GET "/api/media" => routes::list_media, 200, None, Some("MediaList"), "rendering", "Media catalogue";
+    GET "/api/models" => routes::list_models, 200, None, Some("ModelList"), "rendering", "Model catalogue";
+    GET "/api/openapi.json" => routes::openapi, 200, None, Some("object"), "ops", "This document";
+    GET "/healthz" => routes::healthz, 200, None, Some("object"), "ops", "Liveness and version";
+    GET "/readyz" => routes::readyz, 200, None, Some("object"), "ops", "Readiness: the engine and each enabled printer reachable (503 if not)";
+}
+
+/// Mounts every route of [`ROUTES`]. Needs `web::Data<HubHandle>`; reads
+/// `web::Data<GatewayConfig>` when present. Unknown paths under `/api` answer
+/// 404 `not_found` as problem+json; a query string that does not parse is 400
+/// `invalid_request`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| ApiError::invalid(format!("invalid query: {err}")).into()),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _| ApiError::invalid(format!("invalid path: {err}")).into()),
+    );
+    mount(cfg);
+    cfg.route("/api/{tail:.*}", web::route().to(routes::not_found));
+}

@@ -1,0 +1,186 @@
+//! The OpenAPI 3.1 document, assembled from [`crate::ROUTES`] (the table
+//! `configure` mounts) and hand-written JSON Schemas of the DTOs. Built by
+//! hand rather than with a derive crate to keep the build light; a test checks
+//! every mounted route is in it.
+
+use crate::ROUTES;
+use serde_json::{json, Map, Value};
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn opt_string() -> Value {
+    json!({ "type": ["string", "null"] })
+}
+
+fn time() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+fn object(required: &[&str], props: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn array_of(name: &str) -> Value {
+    json!({ "type": "array", "items": reference(name) })
+}
+
+fn schemas() -> Value {
+    let states = json!({ "type": "string", "enum": ["queued", "held", "printing", "completed", "failed", "cancelled", "interrupted"] });
+    let label_fields = json!({
+        "content_type": { "type": "string", "enum": ["qr_only", "qr_one_line", "qr_two_lines", "qr_three_lines", "text_one_line", "text_two_lines", "qr_with_listing"] },
+        "template": { "oneOf": [ string(), { "type": "object" } ] },
+        "data": reference("LabelData"),
+        "orientation": { "type": "string", "enum": ["landscape", "portrait"] },
+    });
+    let mut submit = label_fields.clone();
+    if let Some(m) = submit.as_object_mut() {
+        m.insert(
+            "copies".into(),
+            json!({ "type": "integer", "minimum": 1, "maximum": 999, "default": 1 }),
+        );
+        m.insert("options".into(), reference("PrintOptions"));
+    }
+    let mut preview = label_fields;
+    if let Some(m) = preview.as_object_mut() {
+        m.insert("printer".into(), string());
+        m.insert("model".into(), string());
+        m.insert("media".into(), string());
+        m.insert(
+            "scale".into(),
+            json!({ "type": "integer", "minimum": 1, "maximum": 16, "default": 1 }),
+        );
+    }
+    json!({
+        "Problem": object(&["type", "title", "status", "detail", "error_code"], json!({
+            "type": string(), "title": string(), "status": { "type": "integer" },
+            "detail": string(), "error_code": string(), "error_detail": {},
+        })),
+        "JobState": states,
+        "JobView": object(&["id", "printer_id", "state", "copies", "copies_printed", "created_at", "retry_count"], json!({
+            "id": { "type": "string", "format": "uuid" },
+            "printer_id": { "type": "string", "format": "uuid" },
+            "batch_id": { "type": "string", "format": "uuid" },
+            "state": reference("JobState"),
+            "content_type": string(), "template": string(),
+            "copies": { "type": "integer" }, "copies_printed": { "type": "integer" },
+            "created_at": time(), "started_at": time(), "finished_at": time(),
+            "error_code": string(), "error_message": string(), "error_detail": {},
+            "parent_job_id": { "type": "string", "format": "uuid" },
+            "retry_count": { "type": "integer" }, "submitted_by": string(),
+        })),
+        "JobList": array_of("JobView"),
+        "JobListView": object(&["jobs", "limit", "offset"], json!({
+            "jobs": array_of("JobView"), "limit": { "type": "integer" }, "offset": { "type": "integer" },
+        })),
+        "StatusView": object(&["state", "reachable", "ready", "errors"], json!({
+            "state": string(), "state_reason": string(), "reachable": { "type": "boolean" },
+            "ready": { "type": "boolean" }, "reason": string(), "media": string(),
+            "expected_media": string(), "errors": { "type": "array", "items": string() },
+            "last_seen": time(), "source": string(),
+        })),
+        "PrinterView": object(&["id", "slug", "name", "model", "address", "state", "queue_depth", "enabled", "status"], json!({
+            "id": { "type": "string", "format": "uuid" }, "slug": string(), "name": string(),
+            "model": string(), "address": string(), "media": string(), "state": string(),
+            "state_reason": string(), "queue_depth": { "type": "integer" },
+            "enabled": { "type": "boolean" }, "last_seen": time(), "status": reference("StatusView"),
+        })),
+        "PrinterList": array_of("PrinterView"),
+        "CreatePrinterRequest": object(&["slug", "model", "media", "address"], json!({
+            "id": { "type": "string", "format": "uuid" }, "slug": string(), "name": string(),
+            "model": string(), "media": string(), "address": string(),
+            "enabled": { "type": "boolean", "default": true }, "snmp": opt_string(),
+            "snmp_community": { "type": ["string", "null"], "writeOnly": true },
+        })),
+        "UpdatePrinterRequest": object(&[], json!({
+            "name": string(), "model": string(), "media": string(), "address": string(),
+        })),
+        "PrintOptions": object(&[], json!({
+            "cut": { "type": "boolean", "default": true }, "half_cut": { "type": "boolean" },
+            "chain": { "type": "boolean" }, "high_res": { "type": "boolean" },
+        })),
+        "LabelData": object(&[], json!({
+            "title": string(), "primary_id": string(), "qr_payload": string(),
+            "secondary": { "type": "array", "items": string() },
+            "items": { "type": "array", "items": object(&["item"], json!({ "item": string(), "qr_payload": string() })) },
+            "fields": { "type": "object", "additionalProperties": string() },
+        })),
+        "SubmitJobRequest": object(&[], submit),
+        "BatchRequest": object(&["items"], json!({
+            "items": { "type": "array", "minItems": 1, "maxItems": crate::dto::MAX_BATCH, "items": reference("SubmitJobRequest") },
+        })),
+        "BatchSubmittedView": object(&["batch_id", "job_ids"], json!({
+            "batch_id": { "type": "string", "format": "uuid" },
+            "job_ids": { "type": "array", "items": { "type": "string", "format": "uuid" } },
+        })),
+        "BatchView": object(&["batch_id", "jobs", "summary", "total", "all_terminal"], json!({
+            "batch_id": { "type": "string", "format": "uuid" }, "jobs": array_of("JobView"),
+            "summary": { "type": "object", "additionalProperties": { "type": "integer" } },
+            "total": { "type": "integer" }, "all_terminal": { "type": "boolean" },
+        })),
+        "ClearedView": object(&["cancelled"], json!({ "cancelled": { "type": "integer" } })),
+        "PreviewRequest": object(&[], preview),
+        "MediaList": { "type": "array", "items": { "type": "object" } },
+        "ModelList": { "type": "array", "items": { "type": "object" } },
+    })
+}
+
+fn operation(route: &crate::RouteInfo) -> Value {
+    let params: Vec<Value> = route
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": string() }))
+        .collect();
+    let ok = match route.response {
+        None => json!({ "description": "Done" }),
+        Some("png") => {
+            json!({ "description": "The PNG", "content": { "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } } } })
+        }
+        Some("object") => {
+            json!({ "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } })
+        }
+        Some(name) => {
+            json!({ "description": "OK", "content": { "application/json": { "schema": reference(name) } } })
+        }
+    };
+    let problem = json!({ "description": "Error", "content": { "application/problem+json": { "schema": reference("Problem") } } });
+    let mut op = json!({
+        "summary": route.summary,
+        "operationId": format!("{}_{}", route.method.to_lowercase(), route.path.trim_start_matches('/').replace(['/', '{', '}', '.'], "_")),
+        "tags": [route.tag],
+        "parameters": params,
+        "responses": { route.status.to_string(): ok, "default": problem },
+    });
+    if let (Some(body), Some(m)) = (route.body, op.as_object_mut()) {
+        m.insert(
+            "requestBody".into(),
+            json!({ "required": true, "content": { "application/json": { "schema": reference(body) } } }),
+        );
+    }
+    op
+}
+
+/// The OpenAPI 3.1 document of every route in [`crate::ROUTES`].
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let entry = paths
+            .entry(route.path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(m) = entry.as_object_mut() {
+            m.insert(route.method.to_lowercase(), operation(route));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "printhub", "version": env!("CARGO_PKG_VERSION"), "description": "Print hub for Brother label printers (design §3)." },
+        "paths": paths,
+        "components": { "schemas": schemas() },
+    })
+}

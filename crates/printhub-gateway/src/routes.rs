@@ -1,0 +1,390 @@
+//! The handlers. Each is extract → convert the DTO to domain →
+//! `handle.*().await` → convert to a DTO. Rendering (CPU work) runs in
+//! `web::block`, never on the HTTP worker's thread.
+
+use crate::dto::*;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::JsonBody;
+use actix_web::{web, HttpResponse};
+use printhub_actors::{HubHandle, JobFilter, PrintRequest, PrinterInfo};
+use printhub_core::{BatchId, JobId, JobState};
+use printhub_raster::{Label, Media, Model};
+use printhub_render::render;
+use std::collections::BTreeMap;
+
+type Hub = web::Data<HubHandle>;
+type Key = web::Path<String>;
+type ApiResult = Result<HttpResponse, ApiError>;
+
+fn ok<T: serde::Serialize>(body: T) -> ApiResult {
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn accepted<T: serde::Serialize>(body: T) -> ApiResult {
+    Ok(HttpResponse::Accepted().json(body))
+}
+
+fn job_id(raw: &str) -> Result<JobId, ApiError> {
+    raw.parse::<uuid::Uuid>()
+        .map(JobId::from_uuid)
+        .map_err(|e| ApiError::invalid(format!("invalid job id {raw:?}: {e}")))
+}
+
+fn batch_id(raw: &str) -> Result<BatchId, ApiError> {
+    raw.parse::<uuid::Uuid>()
+        .map(BatchId::from_uuid)
+        .map_err(|e| ApiError::invalid(format!("invalid batch id {raw:?}: {e}")))
+}
+
+// Printers.
+
+pub(crate) async fn list_printers(hub: Hub) -> ApiResult {
+    let printers = hub.list_printers().await?;
+    ok(printers
+        .into_iter()
+        .map(PrinterView::from)
+        .collect::<Vec<_>>())
+}
+
+pub(crate) async fn create_printer(hub: Hub, body: JsonBody<CreatePrinterRequest>) -> ApiResult {
+    let info = hub.add_printer(body.0.into()).await?;
+    Ok(HttpResponse::Created().json(PrinterView::from(info)))
+}
+
+pub(crate) async fn get_printer(hub: Hub, key: Key) -> ApiResult {
+    ok(PrinterView::from(hub.printer(&key).await?))
+}
+
+pub(crate) async fn update_printer(
+    hub: Hub,
+    key: Key,
+    body: JsonBody<UpdatePrinterRequest>,
+) -> ApiResult {
+    ok(PrinterView::from(
+        hub.update_printer(&key, body.0.into()).await?,
+    ))
+}
+
+pub(crate) async fn delete_printer(hub: Hub, key: Key) -> ApiResult {
+    hub.remove_printer(&key).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(crate) async fn pause_printer(hub: Hub, key: Key) -> ApiResult {
+    ok(PrinterView::from(hub.pause_printer(&key).await?))
+}
+
+pub(crate) async fn resume_printer(hub: Hub, key: Key) -> ApiResult {
+    ok(PrinterView::from(hub.resume_printer(&key).await?))
+}
+
+pub(crate) async fn enable_printer(hub: Hub, key: Key) -> ApiResult {
+    ok(PrinterView::from(
+        hub.set_printer_enabled(&key, true).await?,
+    ))
+}
+
+pub(crate) async fn disable_printer(hub: Hub, key: Key) -> ApiResult {
+    ok(PrinterView::from(
+        hub.set_printer_enabled(&key, false).await?,
+    ))
+}
+
+pub(crate) async fn printer_status(hub: Hub, key: Key) -> ApiResult {
+    ok(StatusView::from(&hub.printer(&key).await?))
+}
+
+pub(crate) async fn printer_queue(hub: Hub, key: Key) -> ApiResult {
+    let jobs = hub.queue(&key).await?;
+    ok(jobs.into_iter().map(JobView::from).collect::<Vec<_>>())
+}
+
+pub(crate) async fn clear_queue(hub: Hub, key: Key) -> ApiResult {
+    ok(ClearedView {
+        cancelled: hub.clear_queue(&key).await?,
+    })
+}
+
+// Printing.
+
+/// The model and media a printer is set up with.
+fn printer_media(info: &PrinterInfo) -> Result<(&'static Model, &'static Media), ApiError> {
+    let model = Model::by_name(&info.model).ok_or_else(|| {
+        ApiError::new(ErrorCode::Internal, format!("unknown model {}", info.model))
+    })?;
+    let media = Media::by_id(&info.media).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UnsupportedMedia,
+            format!("unknown media {}", info.media),
+        )
+    })?;
+    Ok((model, media))
+}
+
+/// Checks a job request and turns it into what to render plus the print settings.
+fn job_parts(
+    r: SubmitJobRequest,
+) -> Result<(LabelSpec, u32, printhub_core::PrintOptions), ApiError> {
+    if !(1..=printhub_core::job::MAX_COPIES).contains(&r.copies) {
+        return Err(ApiError::invalid(format!(
+            "copies must be 1..={}, got {}",
+            printhub_core::job::MAX_COPIES,
+            r.copies
+        ))
+        .with_detail(serde_json::json!({ "field": "copies" })));
+    }
+    let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
+    Ok((spec, r.copies, r.options.into()))
+}
+
+fn print_request(
+    spec: LabelSpec,
+    label: Label,
+    copies: u32,
+    options: printhub_core::PrintOptions,
+) -> PrintRequest {
+    let mut request = PrintRequest::new(label).copies(copies);
+    request.options = options;
+    request.content_type = spec.content_type;
+    request.template = spec.template;
+    request
+}
+
+pub(crate) async fn submit_job(hub: Hub, key: Key, body: JsonBody<SubmitJobRequest>) -> ApiResult {
+    let (spec, copies, options) = job_parts(body.0)?;
+    let info = hub.printer(&key).await?;
+    let (model, media) = printer_media(&info)?;
+    let render_req = spec.render.clone();
+    let label = web::block(move || render(&render_req, model, media)).await??;
+    let job = hub
+        .submit(
+            &info.id.to_string(),
+            print_request(spec, label, copies, options),
+        )
+        .await?;
+    accepted(JobView::from(job))
+}
+
+pub(crate) async fn submit_batch(hub: Hub, key: Key, body: JsonBody<BatchRequest>) -> ApiResult {
+    let items = body.0.items;
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(ApiError::invalid(format!(
+            "a batch holds 1..={MAX_BATCH} items, got {}",
+            items.len()
+        )));
+    }
+    let parts = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| job_parts(item).map_err(|e| at_item(e, i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let info = hub.printer(&key).await?;
+    let (model, media) = printer_media(&info)?;
+    let requests = web::block(move || {
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (spec, copies, options))| {
+                render(&spec.render, model, media)
+                    .map(|label| print_request(spec, label, copies, options))
+                    .map_err(|e| at_item(e.into(), i))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
+    })
+    .await??;
+    let (batch_id, jobs) = hub.submit_batch(&info.id.to_string(), requests).await?;
+    accepted(BatchSubmittedView {
+        batch_id,
+        job_ids: jobs.into_iter().map(|j| j.id).collect(),
+    })
+}
+
+/// Adds the failing item's index to an error's detail.
+fn at_item(mut e: ApiError, item: usize) -> ApiError {
+    let mut detail = match e.error_detail.take() {
+        Some(serde_json::Value::Object(map)) => map,
+        Some(other) => {
+            let mut map = serde_json::Map::new();
+            map.insert("detail".into(), other);
+            map
+        }
+        None => serde_json::Map::new(),
+    };
+    detail.insert("item".into(), item.into());
+    e.detail = format!("item {item}: {}", e.detail);
+    e.error_detail = Some(serde_json::Value::Object(detail));
+    e
+}
+
+pub(crate) async fn get_batch(hub: Hub, id: web::Path<String>) -> ApiResult {
+    let batch = batch_id(&id)?;
+    let filter = JobFilter {
+        batch: Some(batch),
+        ..JobFilter::default()
+    };
+    let mut jobs = hub.list_jobs(filter).await?;
+    if jobs.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::BatchNotFound,
+            format!("no batch {batch}"),
+        ));
+    }
+    // Oldest first: the order the batch was submitted in (as far as creation times tell).
+    jobs.reverse();
+    jobs.sort_by_key(|j| j.created_at);
+    let mut summary: BTreeMap<String, usize> = JobState::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
+    for job in &jobs {
+        *summary.entry(job.state.as_str().to_string()).or_default() += 1;
+    }
+    ok(BatchView {
+        batch_id: batch,
+        total: jobs.len(),
+        all_terminal: jobs.iter().all(|j| j.state.is_terminal()),
+        jobs: jobs.into_iter().map(JobView::from).collect(),
+        summary,
+    })
+}
+
+// Jobs.
+
+/// Default and largest page size of `GET /api/jobs`.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Largest page size of `GET /api/jobs`.
+pub const MAX_LIMIT: usize = 500;
+
+impl TryFrom<JobsQuery> for JobFilter {
+    type Error = ApiError;
+
+    fn try_from(q: JobsQuery) -> Result<Self, ApiError> {
+        let state = q
+            .state
+            .map(|s| {
+                s.parse::<JobState>()
+                    .map_err(|e| ApiError::invalid(e.to_string()))
+            })
+            .transpose()?;
+        Ok(JobFilter {
+            printer: q.printer,
+            state,
+            batch: q.batch.as_deref().map(batch_id).transpose()?,
+            offset: q.offset.unwrap_or(0),
+            limit: q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
+        })
+    }
+}
+
+pub(crate) async fn list_jobs(hub: Hub, query: web::Query<JobsQuery>) -> ApiResult {
+    let filter = JobFilter::try_from(query.into_inner())?;
+    let (limit, offset) = (filter.limit, filter.offset);
+    let jobs = hub.list_jobs(filter).await?;
+    ok(JobListView {
+        jobs: jobs.into_iter().map(JobView::from).collect(),
+        limit,
+        offset,
+    })
+}
+
+pub(crate) async fn get_job(hub: Hub, id: web::Path<String>) -> ApiResult {
+    ok(JobView::from(hub.job(job_id(&id)?).await?))
+}
+
+pub(crate) async fn cancel_job(hub: Hub, id: web::Path<String>) -> ApiResult {
+    ok(JobView::from(hub.cancel_job(job_id(&id)?).await?))
+}
+
+pub(crate) async fn hold_job(hub: Hub, id: web::Path<String>) -> ApiResult {
+    ok(JobView::from(hub.hold_job(job_id(&id)?).await?))
+}
+
+pub(crate) async fn release_job(hub: Hub, id: web::Path<String>) -> ApiResult {
+    ok(JobView::from(hub.release_job(job_id(&id)?).await?))
+}
+
+pub(crate) async fn retry_job(hub: Hub, id: web::Path<String>) -> ApiResult {
+    accepted(JobView::from(hub.retry_job(job_id(&id)?).await?))
+}
+
+// Rendering.
+
+pub(crate) async fn preview(hub: Hub, body: JsonBody<PreviewRequest>) -> ApiResult {
+    let r = body.0;
+    let scale = r.scale.unwrap_or(1);
+    let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
+    let (model, media) = match (r.printer, r.model, r.media) {
+        (Some(key), None, None) => printer_media(&hub.printer(&key).await?)?,
+        (None, Some(model), Some(media)) => (
+            Model::by_name(&model).ok_or_else(|| {
+                ApiError::invalid(format!("unknown model {model:?}"))
+                    .with_detail(serde_json::json!({ "field": "model" }))
+            })?,
+            Media::by_id(&media).ok_or_else(|| {
+                ApiError::invalid(format!("unknown media {media:?}"))
+                    .with_detail(serde_json::json!({ "field": "media" }))
+            })?,
+        ),
+        _ => return Err(ApiError::invalid("give either printer, or model and media")),
+    };
+    let png = web::block(move || {
+        render(&spec.render, model, media)
+            .and_then(|label| printhub_render::preview_png(&label, scale))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().content_type("image/png").body(png))
+}
+
+pub(crate) async fn list_media() -> ApiResult {
+    ok(printhub_raster::MEDIA)
+}
+
+pub(crate) async fn list_models() -> ApiResult {
+    ok(printhub_raster::MODELS
+        .iter()
+        .map(ModelView::from)
+        .collect::<Vec<_>>())
+}
+
+// Ops.
+
+pub(crate) async fn healthz() -> ApiResult {
+    ok(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+pub(crate) async fn readyz(hub: Hub) -> ApiResult {
+    let printers = match hub.list_printers().await {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "ready": false, "engine": e.code(), "printers": [],
+            })))
+        }
+    };
+    let checks: Vec<_> = printers
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "slug": p.slug,
+                "state": p.state.name(),
+                "reachable": p.status.reachable,
+                "ready": !p.enabled || p.status.reachable,
+            })
+        })
+        .collect();
+    let ready = printers.iter().all(|p| !p.enabled || p.status.reachable);
+    let body = serde_json::json!({ "ready": ready, "engine": "ok", "printers": checks });
+    Ok(if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    })
+}
+
+pub(crate) async fn openapi() -> ApiResult {
+    ok(crate::openapi::document())
+}
+
+pub(crate) async fn not_found() -> ApiResult {
+    Err(ApiError::new(ErrorCode::NotFound, "no such route"))
+}

@@ -1,0 +1,92 @@
+//! Job controls: cancel, hold, release, retry and their conflicts.
+
+use crate::support::*;
+use actix_web::test::{call_service, TestRequest};
+
+#[actix::test]
+async fn job_controls_answer_with_jobs_or_conflicts() {
+    let (hub, transport) = hub().await;
+    let app = app!(hub);
+    transport.close_gate();
+    let mut ids = Vec::new();
+    for n in ["A", "B"] {
+        let req = TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .set_json(text_job(n))
+            .to_request();
+        let (status, _, job) = parts(call_service(&app, req).await).await;
+        assert_eq!(status, 202, "{job}");
+        ids.push(job["id"].as_str().expect("id").to_string());
+    }
+    wait_state!(app, ids[0], "printing");
+    let post = |path: String| TestRequest::post().uri(&path).to_request();
+    let b = &ids[1];
+
+    let got = parts(call_service(&app, post(format!("/api/jobs/{b}/hold"))).await).await;
+    assert_eq!(
+        (got.0, got.2["state"].as_str()),
+        (200, Some("held")),
+        "{}",
+        got.2
+    );
+    let got = parts(call_service(&app, post(format!("/api/jobs/{b}/hold"))).await).await;
+    assert_problem(&got, 409, "invalid_job_state");
+    let got = parts(call_service(&app, post(format!("/api/jobs/{b}/release"))).await).await;
+    assert_eq!(
+        (got.0, got.2["state"].as_str()),
+        (200, Some("queued")),
+        "{}",
+        got.2
+    );
+    let got = parts(call_service(&app, post(format!("/api/jobs/{b}/retry"))).await).await;
+    assert_problem(&got, 409, "invalid_job_state");
+    let got = parts(call_service(&app, post(format!("/api/jobs/{b}/cancel"))).await).await;
+    assert_eq!(
+        (got.0, got.2["state"].as_str()),
+        (200, Some("cancelled")),
+        "{}",
+        got.2
+    );
+    let got = parts(call_service(&app, post(format!("/api/jobs/{b}/retry"))).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(got.2["parent_job_id"].as_str(), Some(b.as_str()));
+    assert_eq!(got.2["state"], "queued");
+
+    let req = TestRequest::get()
+        .uri("/api/printers/pt/queue")
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.2.as_array().map(Vec::len), Some(1), "{}", got.2);
+
+    let missing = uuid::Uuid::new_v4();
+    let got = parts(call_service(&app, post(format!("/api/jobs/{missing}/cancel"))).await).await;
+    assert_problem(&got, 404, "job_not_found");
+    let got = parts(call_service(&app, post("/api/jobs/not-a-uuid/hold".into())).await).await;
+    assert_problem(&got, 400, "invalid_request");
+
+    let req = TestRequest::get().uri("/api/jobs").to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.2["jobs"].as_array().map(Vec::len), Some(3), "{}", got.2);
+
+    transport.open_gate();
+    wait_state!(app, ids[0], "completed");
+    let req = TestRequest::delete().uri("/api/printers/pt").to_request();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = parts(
+            call_service(
+                &app,
+                TestRequest::delete().uri("/api/printers/pt").to_request(),
+            )
+            .await,
+        )
+        .await;
+        if got.0 == 204 {
+            break;
+        }
+        assert_problem(&got, 409, "printer_busy");
+        assert!(std::time::Instant::now() < deadline);
+        pause().await;
+    }
+    drop(req);
+}

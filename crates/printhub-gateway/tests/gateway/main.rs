@@ -1,0 +1,10 @@
+//! Gateway tests: real actors on a `MemoryTransport`, driven through
+//! `actix_web::test::init_service`.
+
+#[macro_use]
+mod support;
+
+mod errors;
+mod jobs;
+mod openapi;
+mod printing;

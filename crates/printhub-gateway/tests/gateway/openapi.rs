@@ -1,0 +1,42 @@
+//! The OpenAPI document covers every mounted route, and every route in it is mounted.
+
+use crate::support::*;
+use actix_web::test::{call_service, TestRequest};
+
+#[actix::test]
+async fn every_route_is_documented_and_mounted() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let req = TestRequest::get().uri("/api/openapi.json").to_request();
+    let (status, _, doc) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for route in printhub_gateway::ROUTES {
+        let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} is not documented",
+            route.method,
+            route.path
+        );
+        let uri = route
+            .path
+            .replace("{key}", "nope")
+            .replace("{id}", "00000000-0000-0000-0000-000000000000");
+        let method = actix_web::http::Method::from_bytes(route.method.as_bytes()).expect("method");
+        let req = TestRequest::default().method(method).uri(&uri).to_request();
+        let (_, _, body) = parts(call_service(&app, req).await).await;
+        assert_ne!(
+            body["error_code"], "not_found",
+            "{} {} is not mounted",
+            route.method, route.path
+        );
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|p| p.as_object().map_or(0, |m| m.len()))
+        .sum();
+    assert_eq!(documented, printhub_gateway::ROUTES.len());
+}

@@ -1,0 +1,160 @@
+//! Printing: content types, batches, previews.
+
+use crate::support::*;
+use actix_web::test::{call_service, TestRequest};
+use serde_json::json;
+
+#[actix::test]
+async fn a_content_type_is_accepted_and_printed() {
+    let (hub, transport) = hub().await;
+    let app = app!(hub);
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/jobs")
+        .set_json(json!({
+            "content_type": "qr_one_line",
+            "data": { "qr_payload": "https://example.com/b/42", "primary_id": "BOX-42" },
+            "copies": 2,
+            "options": { "cut": true },
+        }))
+        .to_request();
+    let (status, _, job) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 202, "{job}");
+    assert!(
+        job["state"] == "queued" || job["state"] == "printing",
+        "{job}"
+    );
+    assert_eq!(job["copies"], 2);
+    assert_eq!(job["content_type"], "qr_one_line");
+    let created = job["created_at"].as_str().expect("created_at");
+    assert!(created.ends_with('Z') && created.contains('T'), "{created}");
+    let done = wait_state!(app, job["id"].as_str().expect("id"), "completed");
+    assert_eq!(done["copies_printed"], 2);
+    assert!(done["finished_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+    assert_eq!(transport.sent().len(), 2);
+}
+
+#[actix::test]
+async fn a_batch_is_accepted_and_summarised() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let items: Vec<_> = (0..3).map(|i| text_job(&format!("B-{i}"))).collect();
+    let req = TestRequest::post()
+        .uri("/api/print/pt/batch")
+        .set_json(json!({ "items": items }))
+        .to_request();
+    let (status, _, body) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 202, "{body}");
+    let batch = body["batch_id"].as_str().expect("batch id").to_string();
+    assert_eq!(body["job_ids"].as_array().map(Vec::len), Some(3));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let view = loop {
+        let req = TestRequest::get()
+            .uri(&format!("/api/batches/{batch}"))
+            .to_request();
+        let (status, _, view) = parts(call_service(&app, req).await).await;
+        assert_eq!(status, 200, "{view}");
+        if view["all_terminal"] == true {
+            break view;
+        }
+        assert!(std::time::Instant::now() < deadline, "{view}");
+        pause().await;
+    };
+    assert_eq!(view["total"], 3);
+    assert_eq!(view["summary"]["completed"], 3);
+    assert_eq!(view["summary"]["queued"], 0);
+    let req = TestRequest::get()
+        .uri(&format!("/api/jobs?batch={batch}&state=completed&limit=2"))
+        .to_request();
+    let (status, _, page) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["jobs"].as_array().map(Vec::len), Some(2));
+}
+
+#[actix::test]
+async fn preview_is_a_png_of_the_printable_width() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    for target in [
+        json!({ "model": "PT-P750W", "media": "tze-12" }),
+        json!({ "printer": "pt" }),
+    ] {
+        let mut body = text_job("PREVIEW");
+        for (k, v) in target.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        let req = TestRequest::post()
+            .uri("/api/render/preview")
+            .set_json(body)
+            .to_request();
+        let resp = call_service(&app, req).await;
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(
+            resp.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("image/png")
+        );
+        let bytes = actix_web::test::read_body(resp).await;
+        let reader = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()))
+            .read_info()
+            .expect("a png");
+        let model = printhub_raster::Model::by_name("PT-P750W").expect("model");
+        let media = printhub_raster::Media::by_id("tze-12").expect("media");
+        let printable = printhub_raster::geometry(model, media)
+            .expect("geometry")
+            .printable();
+        assert_eq!(reader.info().width, u32::from(printable));
+    }
+    assert_eq!(job_count(&hub).await, 0);
+}
+
+#[actix::test]
+async fn printers_are_listed_without_the_snmp_community() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let req = TestRequest::get().uri("/api/printers").to_request();
+    let resp = call_service(&app, req).await;
+    let raw = actix_web::test::read_body(resp).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(!text.contains("s3cret"), "{text}");
+    let list: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+    let p = &list[0];
+    for field in [
+        "id",
+        "slug",
+        "name",
+        "model",
+        "address",
+        "media",
+        "state",
+        "queue_depth",
+        "enabled",
+        "status",
+    ] {
+        assert!(!p[field].is_null(), "{field} in {p}");
+    }
+    let req = TestRequest::get()
+        .uri("/api/printers/pt/status")
+        .to_request();
+    let (status, _, body) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 200, "{body}");
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/pause")
+        .to_request();
+    let (status, _, body) = parts(call_service(&app, req).await).await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (200, Some("paused")),
+        "{body}"
+    );
+    let req = TestRequest::get().uri("/healthz").to_request();
+    let (status, _, body) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 200);
+    assert!(body["version"].is_string());
+    let req = TestRequest::get().uri("/readyz").to_request();
+    let (status, _, body) = parts(call_service(&app, req).await).await;
+    assert_eq!(status == 200, body["ready"] == true, "{body}");
+    assert_eq!(body["printers"][0]["slug"], "pt", "{body}");
+}

@@ -1,0 +1,133 @@
+//! Shared helpers: a hub on a scripted transport, the app, requests and waits.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::test;
+use printhub_actors::{
+    Hub, HubConfig, HubHandle, JobFilter, MemoryStore, MemoryTransport, PrinterConfig,
+    TransportFactory,
+};
+use serde_json::Value;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Body limit of the test app.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A hub with one PT-P750W on 12 mm tape called `pt`.
+pub async fn hub() -> (HubHandle, MemoryTransport) {
+    let transport = MemoryTransport::default();
+    let t = transport.clone();
+    let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(t.clone())));
+    let hub = Hub::start_with(
+        HubConfig::default(),
+        Arc::new(MemoryStore::default()),
+        factory,
+    );
+    hub.add_printer(PrinterConfig {
+        id: None,
+        slug: "pt".into(),
+        name: "Test pt".into(),
+        model: "PT-P750W".into(),
+        media: "tze-12".into(),
+        address: "127.0.0.1:9".into(),
+        enabled: true,
+        snmp: None,
+        snmp_community: Some("s3cret-community".into()),
+        paused: false,
+    })
+    .await
+    .expect("printer added");
+    (hub, transport)
+}
+
+/// The app under test.
+#[macro_export]
+macro_rules! app {
+    ($hub:expr) => {
+        actix_web::test::init_service(
+            actix_web::App::new()
+                .app_data(actix_web::web::Data::new($hub.clone()))
+                .app_data(actix_web::web::Data::new(printhub_gateway::GatewayConfig {
+                    body_limit: $crate::support::BODY_LIMIT,
+                }))
+                .configure(printhub_gateway::configure),
+        )
+        .await
+    };
+}
+
+/// Status, content type and body (JSON, or `Null` when it is not JSON).
+pub async fn parts(resp: ServiceResponse) -> (u16, String, Value) {
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = test::read_body(resp).await;
+    (
+        status,
+        ct,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns its body.
+pub fn assert_problem(got: &(u16, String, Value), status: u16, code: &str) -> Value {
+    assert_eq!(
+        (got.0, got.2["error_code"].as_str()),
+        (status, Some(code)),
+        "body: {}",
+        got.2
+    );
+    assert_eq!(got.1, "application/problem+json");
+    for field in ["type", "title", "detail"] {
+        assert!(got.2[field].is_string(), "{field} in {}", got.2);
+    }
+    assert_eq!(got.2["status"], status);
+    got.2.clone()
+}
+
+/// How many jobs the hub has.
+pub async fn job_count(hub: &HubHandle) -> usize {
+    hub.list_jobs(JobFilter::default())
+        .await
+        .expect("list")
+        .len()
+}
+
+/// Polls `GET /api/jobs/{id}` until `state` (10 s at most).
+#[macro_export]
+macro_rules! wait_state {
+    ($app:expr, $id:expr, $state:expr) => {{
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let req = actix_web::test::TestRequest::get()
+                .uri(&format!("/api/jobs/{}", $id))
+                .to_request();
+            let got = $crate::support::parts(actix_web::test::call_service(&$app, req).await).await;
+            if got.2["state"] == $state {
+                break got.2;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job never reached {}: {}",
+                $state,
+                got.2
+            );
+            $crate::support::pause().await;
+        }
+    }};
+}
+
+/// A short sleep between polls.
+pub async fn pause() {
+    actix_rt::time::sleep(Duration::from_millis(20)).await;
+}
+
+/// A `text_one_line` job body.
+pub fn text_job(id: &str) -> Value {
+    serde_json::json!({ "content_type": "text_one_line", "data": { "primary_id": id } })
+}
