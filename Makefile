@@ -4,9 +4,9 @@ CARGO ?= cargo
 
 .PHONY: run test check fmt clippy bench emulate doc
 
-## run: the hub with embedded emulated printers (see README for what exists today)
+## run: the hub with two embedded emulated printers, HTTP API on http://127.0.0.1:8080
 run:
-	$(CARGO) run --release -p printhub -- run
+	$(CARGO) run --release -p printhub -- serve
 
 ## test: formatting, lints and every test in the workspace
 test: check

@@ -1,4 +1,5 @@
 //! End-to-end tests of the assembled engine (one binary, a module per feature).
 
 mod crash;
+mod http;
 mod render_to_print;

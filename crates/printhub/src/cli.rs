@@ -34,6 +34,17 @@ pub enum Command {
     Run(RunArgs),
     /// Read a printer's status over the channels it offers (ESC i S on PT, SNMP on QL).
     Status(StatusArgs),
+    /// Run the hub: engine, SQLite spool and HTTP API (without --config: the `make run` demo
+    /// with two emulated printers and the API on 127.0.0.1:8080).
+    Serve(ServeArgs),
+}
+
+/// `printhub serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration (listen, data_dir, body_limit, [[printer]], [[emulator]], [retention]).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// `printhub status`
@@ -250,5 +261,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Send(args) => crate::emulate_cmd::send(&args, &mut out),
         Command::Run(args) => crate::emulate_cmd::run_demo(&args, &mut out),
         Command::Status(args) => crate::status_cmd::status(&args, &mut out),
+        Command::Serve(args) => {
+            let config = match &args.config {
+                Some(path) => crate::config::Config::from_file(path)?,
+                None => crate::config::Config::demo(std::path::Path::new("var")),
+            }
+            .with_env(|k| std::env::var(k).ok())?;
+            config.validate()?;
+            drop(out);
+            crate::serve::serve(config)
+        }
     }
 }

@@ -10,7 +10,9 @@
 
 pub mod catalogue;
 pub mod cli;
+pub mod config;
 pub mod emulate_cmd;
 pub mod image_io;
 pub mod raster_cmd;
+pub mod serve;
 pub mod status_cmd;
