@@ -99,3 +99,214 @@ fn bad_configuration_names_the_field() {
     let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
     assert!(format!("{err:#}").contains("PRINTHUB_LISTEN"));
 }
+
+/// One HTTP call: status and JSON body (`Value::Null` when the body is not JSON).
+async fn call<S>(app: &S, method: &str, uri: &str, body: Option<Value>) -> (u16, Value)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    let req = match method {
+        "GET" => web_test::TestRequest::get(),
+        "DELETE" => web_test::TestRequest::delete(),
+        "PATCH" => web_test::TestRequest::patch(),
+        _ => web_test::TestRequest::post(),
+    }
+    .uri(uri);
+    let req = match body {
+        Some(b) => req.set_json(b),
+        None => req,
+    };
+    let resp = web_test::call_service(app, req.to_request()).await;
+    let status = resp.status().as_u16();
+    let bytes = web_test::read_body(resp).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn qr_job(n: usize, copies: u32) -> Value {
+    json!({"content_type": "qr_one_line", "data": {"qr_payload": format!("https://example.invalid/{n}"), "primary_id": format!("N-{n}")}, "copies": copies})
+}
+
+/// Waits (bounded) until the job reaches a terminal state; returns it.
+async fn settle<S>(app: &S, id: &str) -> Value
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    for _ in 0..400 {
+        let (_, view) = call(app, "GET", &format!("/api/jobs/{id}"), None).await;
+        if matches!(
+            view["state"].as_str(),
+            Some("completed" | "failed" | "cancelled" | "interrupted")
+        ) {
+            return view;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("job {id} did not finish");
+}
+
+#[actix_web::test]
+async fn every_control_route_changes_what_prints() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let config = Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.path().to_path_buf(),
+        body_limit: 1 << 20,
+        printers: vec![PrinterEntry {
+            slug: "pt".into(),
+            name: None,
+            model: "PT-P750W".into(),
+            media: "tze-12".into(),
+            address: emu.tcp_addr().to_string(),
+            snmp: None,
+            snmp_community: None,
+        }],
+        emulators: Vec::new(),
+        retention: RetentionEntry::default(),
+    };
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = web_test::init_service(
+        App::new()
+            .app_data(web::Data::new(running.hub.clone()))
+            .configure(printhub_gateway::configure),
+    )
+    .await;
+
+    // Paused: nothing prints; a cancelled job never reaches the printer; a cleared queue prints nothing.
+    assert_eq!(
+        call(&app, "POST", "/api/printers/pt/pause", None).await.0,
+        200
+    );
+    let (s, a) = call(&app, "POST", "/api/printers/pt/jobs", Some(qr_job(1, 1))).await;
+    assert_eq!(s, 202);
+    let a = a["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        call(&app, "POST", &format!("/api/jobs/{a}/cancel"), None)
+            .await
+            .0,
+        200
+    );
+    let (_, b) = call(&app, "POST", "/api/printers/pt/jobs", Some(qr_job(2, 1))).await;
+    let (s, cleared) = call(&app, "POST", "/api/printers/pt/queue/clear", None).await;
+    assert_eq!(s, 200, "{cleared}");
+    let (_, c) = call(&app, "POST", "/api/printers/pt/jobs", Some(qr_job(3, 1))).await;
+    assert!(emu.pages().is_empty(), "a paused printer prints nothing");
+    assert_eq!(
+        call(&app, "POST", "/api/printers/pt/resume", None).await.0,
+        200
+    );
+    let c = settle(&app, c["id"].as_str().expect("id")).await;
+    assert_eq!(c["state"], "completed");
+    assert_eq!(
+        settle(&app, b["id"].as_str().expect("id")).await["state"],
+        "cancelled"
+    );
+    assert_eq!(
+        emu.pages().len(),
+        1,
+        "only the job submitted after the clear printed"
+    );
+
+    // Retry reprints (a cancelled job, as a new job with its parent).
+    let (s, retry) = call(&app, "POST", &format!("/api/jobs/{a}/retry"), None).await;
+    assert_eq!(s, 202, "{retry}");
+    assert_eq!(retry["parent_job_id"].as_str(), Some(a.as_str()));
+    assert_eq!(
+        settle(&app, retry["id"].as_str().expect("id")).await["state"],
+        "completed"
+    );
+    assert_eq!(emu.pages().len(), 2);
+
+    // A batch with copies prints every copy.
+    let batch = json!({"items": [qr_job(10, 2), qr_job(11, 3)]});
+    let (s, made) = call(&app, "POST", "/api/print/pt/batch", Some(batch)).await;
+    assert_eq!(s, 202, "{made}");
+    for id in made["job_ids"].as_array().expect("ids") {
+        assert_eq!(
+            settle(&app, id.as_str().expect("id")).await["state"],
+            "completed"
+        );
+    }
+    assert_eq!(emu.pages().len(), 2 + 5, "every copy of every batch item");
+    running.hub.shutdown().await.expect("shutdown");
+}
+
+#[actix_web::test]
+async fn bad_input_gets_problem_json_and_queues_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let mut config = Config::demo(dir.path());
+    config.emulators.clear();
+    config.printers.truncate(1);
+    config.printers[0].address = emu.tcp_addr().to_string();
+    config.printers[0].snmp = None;
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = web_test::init_service(
+        App::new()
+            .app_data(web::Data::new(running.hub.clone()))
+            .configure(printhub_gateway::configure),
+    )
+    .await;
+    let raw = |body: Vec<u8>| {
+        web_test::TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body)
+            .to_request()
+    };
+    for (body, code) in [
+        (b"{not json".to_vec(), 400),
+        (vec![0xFF, 0xFE, 0x7B], 400),
+        (
+            br#"{"content_type":"qr_only","data":{"qr_payload":"x"},"copies":"two"}"#.to_vec(),
+            400,
+        ),
+        (
+            br#"{"content_type":"qr_only","data":{"qr_payload":"x"},"colour":"red"}"#.to_vec(),
+            400,
+        ),
+        (br#"{"content_type":"qr_only","data":{}}"#.to_vec(), 422),
+        (vec![b' '; 2 << 20], 413),
+    ] {
+        let resp = web_test::call_service(&app, raw(body)).await;
+        assert_eq!(resp.status().as_u16(), code);
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_string());
+        assert_eq!(ct.as_deref(), Some("application/problem+json"));
+    }
+    for key in ["nope", "..%2F..%2Fetc%2Fpasswd", "pt%00"] {
+        let (s, problem) = call(
+            &app,
+            "POST",
+            &format!("/api/printers/{key}/jobs"),
+            Some(qr_job(1, 1)),
+        )
+        .await;
+        assert_eq!(s, 404, "{key}: {problem}");
+        assert_eq!(problem["error_code"], "printer_not_found");
+    }
+    let wrong_media = json!({"slug": "pt2", "name": "x", "model": "PT-P750W", "media": "dk-62", "address": "127.0.0.1:9"});
+    let (s, problem) = call(&app, "POST", "/api/printers", Some(wrong_media)).await;
+    assert!(s == 400 || s == 422, "{s} {problem}");
+    let (_, jobs) = call(&app, "GET", "/api/jobs", None).await;
+    assert_eq!(
+        jobs["jobs"].as_array().map(Vec::len),
+        Some(0),
+        "no bad request queued anything"
+    );
+    assert!(emu.pages().is_empty());
+    running.hub.shutdown().await.expect("shutdown");
+}
