@@ -123,6 +123,7 @@ routes! {
     GET "/api/openapi.json" => routes::openapi, 200, None, Some("object"), "ops", "This document";
     GET "/healthz" => routes::healthz, 200, None, Some("object"), "ops", "Liveness and version";
     GET "/readyz" => routes::readyz, 200, None, Some("object"), "ops", "Readiness: the engine and each enabled printer reachable (503 if not)";
+    GET "/metrics" => routes::metrics, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer";
 }
 
 /// Mounts every route of [`ROUTES`]. Needs `web::Data<HubHandle>`; reads

@@ -139,6 +139,9 @@ fn operation(route: &crate::RouteInfo) -> Value {
         .collect();
     let ok = match route.response {
         None => json!({ "description": "Done" }),
+        Some("text") => {
+            json!({ "description": "Prometheus text exposition", "content": { "text/plain": { "schema": { "type": "string" } } } })
+        }
         Some("png") => {
             json!({ "description": "The PNG", "content": { "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } } } })
         }

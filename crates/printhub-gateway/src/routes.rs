@@ -381,6 +381,68 @@ pub(crate) async fn readyz(hub: Hub) -> ApiResult {
     })
 }
 
+/// Prometheus text: jobs the engine remembers by state, and per printer its
+/// queue depth, state, reachability and the age of its last status.
+pub(crate) async fn metrics(hub: Hub) -> ApiResult {
+    use std::fmt::Write as _;
+    let printers = hub.list_printers().await.map_err(ApiError::from)?;
+    let jobs = hub
+        .list_jobs(printhub_actors::JobFilter::default())
+        .await
+        .map_err(ApiError::from)?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP printhub_jobs Jobs the engine remembers, by state."
+    );
+    let _ = writeln!(out, "# TYPE printhub_jobs gauge");
+    for state in printhub_core::JobState::ALL {
+        let n = jobs.iter().filter(|j| j.state == state).count();
+        let _ = writeln!(out, "printhub_jobs{{state=\"{state}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP printhub_queue_depth Queued and held jobs per printer."
+    );
+    let _ = writeln!(out, "# TYPE printhub_queue_depth gauge");
+    for p in &printers {
+        let _ = writeln!(
+            out,
+            "printhub_queue_depth{{printer=\"{}\"}} {}",
+            p.slug, p.queue_depth
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP printhub_printer_state 1 for the state each printer is in."
+    );
+    let _ = writeln!(out, "# TYPE printhub_printer_state gauge");
+    for p in &printers {
+        let _ = writeln!(
+            out,
+            "printhub_printer_state{{printer=\"{}\",state=\"{}\"}} 1",
+            p.slug,
+            p.state.name()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP printhub_printer_reachable Whether the printer answered its last status read."
+    );
+    let _ = writeln!(out, "# TYPE printhub_printer_reachable gauge");
+    for p in &printers {
+        let _ = writeln!(
+            out,
+            "printhub_printer_reachable{{printer=\"{}\"}} {}",
+            p.slug,
+            u8::from(p.status.reachable)
+        );
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out))
+}
+
 pub(crate) async fn openapi() -> ApiResult {
     ok(crate::openapi::document())
 }

@@ -40,3 +40,15 @@ async fn every_route_is_documented_and_mounted() {
         .sum();
     assert_eq!(documented, printhub_gateway::ROUTES.len());
 }
+
+#[actix::test]
+async fn metrics_are_prometheus_text() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let req = TestRequest::get().uri("/metrics").to_request();
+    let resp = call_service(&app, req).await;
+    assert_eq!(resp.status(), 200);
+    let body = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).expect("utf-8");
+    assert!(body.contains("# TYPE printhub_jobs gauge"), "{body}");
+    assert!(body.contains("printhub_jobs{state=\"queued\"} 0"), "{body}");
+}
