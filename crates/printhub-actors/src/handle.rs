@@ -360,11 +360,10 @@ impl HubHandle {
                 },
             })
             .await??;
-        jobs.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then(b.id.to_string().cmp(&a.id.to_string()))
-        });
+        // Each printer answers in submission order; newest first, and among jobs created in
+        // the same millisecond the later-submitted first (a stable sort of the reversed list).
+        jobs.reverse();
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
         let jobs = jobs.into_iter().skip(filter.offset);
         Ok(if filter.limit == 0 {
             jobs.collect()

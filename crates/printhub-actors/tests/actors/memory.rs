@@ -239,6 +239,12 @@ async fn batches_queue_in_order_with_one_batch_id() {
         .await
         .expect("list");
     assert_eq!(listed.len(), 5);
+    let newest_first: Vec<_> = ids.iter().rev().copied().collect();
+    assert_eq!(
+        listed.iter().map(|j| j.id).collect::<Vec<_>>(),
+        newest_first,
+        "newest first, in submission order"
+    );
 }
 
 #[actix::test]
