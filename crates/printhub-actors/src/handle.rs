@@ -177,6 +177,8 @@ pub struct JobFilter {
     pub state: Option<JobState>,
     /// Only this batch.
     pub batch: Option<BatchId>,
+    /// Only jobs created at or after this time.
+    pub since: Option<printhub_core::Timestamp>,
     /// Skip this many (newest first).
     pub offset: usize,
     /// At most this many (0 = no limit).
@@ -364,6 +366,9 @@ impl HubHandle {
         // the same millisecond the later-submitted first (a stable sort of the reversed list).
         jobs.reverse();
         jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        if let Some(since) = filter.since {
+            jobs.retain(|j| j.created_at >= since);
+        }
         let jobs = jobs.into_iter().skip(filter.offset);
         Ok(if filter.limit == 0 {
             jobs.collect()

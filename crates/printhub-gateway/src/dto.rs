@@ -388,6 +388,9 @@ pub struct JobsQuery {
     pub limit: Option<usize>,
     #[serde(default)]
     pub offset: Option<usize>,
+    /// Only jobs created at or after this RFC 3339 time.
+    #[serde(default)]
+    pub since: Option<String>,
 }
 
 /// A page of jobs, newest first.

@@ -266,9 +266,22 @@ impl TryFrom<JobsQuery> for JobFilter {
                     .map_err(|e| ApiError::invalid(e.to_string()))
             })
             .transpose()?;
+        let since = q
+            .since
+            .map(|s| {
+                humantime::parse_rfc3339_weak(&s)
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| printhub_core::Timestamp::from_millis(d.as_millis() as i64))
+                    .ok_or_else(|| {
+                        ApiError::invalid(format!("since: {s:?} is not an RFC 3339 time"))
+                    })
+            })
+            .transpose()?;
         Ok(JobFilter {
             printer: q.printer,
             state,
+            since,
             batch: q.batch.as_deref().map(batch_id).transpose()?,
             offset: q.offset.unwrap_or(0),
             limit: q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),

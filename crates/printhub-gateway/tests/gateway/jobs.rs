@@ -90,3 +90,27 @@ async fn job_controls_answer_with_jobs_or_conflicts() {
     }
     drop(req);
 }
+
+#[actix::test]
+async fn jobs_can_be_listed_since_a_time() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/jobs")
+        .set_json(text_job("A-1"))
+        .to_request();
+    assert_eq!(parts(call_service(&app, req).await).await.0, 202);
+    let list = |q: &str| {
+        TestRequest::get()
+            .uri(&format!("/api/jobs?{q}"))
+            .to_request()
+    };
+    let (status, _, all) =
+        parts(call_service(&app, list("since=2000-01-01T00:00:00Z")).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(all["jobs"].as_array().map(Vec::len), Some(1));
+    let (_, _, none) = parts(call_service(&app, list("since=2999-01-01T00:00:00Z")).await).await;
+    assert_eq!(none["jobs"].as_array().map(Vec::len), Some(0));
+    let bad = parts(call_service(&app, list("since=yesterday")).await).await;
+    assert_problem(&bad, 400, "invalid_request");
+}
