@@ -22,6 +22,8 @@ pub enum ErrorCode {
     BatchNotFound,
     /// `not_found`: no such route (404).
     NotFound,
+    /// `method_not_allowed`: the route exists for other methods (405).
+    MethodNotAllowed,
     /// `invalid_job_state` (409).
     InvalidJobState,
     /// `printer_busy` (409).
@@ -74,6 +76,7 @@ impl ErrorCode {
             ErrorCode::JobNotFound => "job_not_found",
             ErrorCode::BatchNotFound => "batch_not_found",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InvalidJobState => "invalid_job_state",
             ErrorCode::PrinterBusy => "printer_busy",
             ErrorCode::PrinterExists => "printer_exists",
@@ -102,6 +105,7 @@ impl ErrorCode {
             | ErrorCode::JobNotFound
             | ErrorCode::BatchNotFound
             | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidJobState
             | ErrorCode::PrinterBusy
             | ErrorCode::PrinterExists

@@ -460,6 +460,33 @@ pub(crate) async fn openapi() -> ApiResult {
     ok(crate::openapi::document())
 }
 
-pub(crate) async fn not_found() -> ApiResult {
-    Err(ApiError::new(ErrorCode::NotFound, "no such route"))
+/// Any path no route took: 405 when the path is a route for other methods
+/// (naming them), 404 otherwise.
+pub(crate) async fn not_found(req: actix_web::HttpRequest) -> ApiResult {
+    let path = req.path();
+    let allowed: Vec<&str> = crate::ROUTES
+        .iter()
+        .filter(|r| pattern_matches(r.path, path))
+        .map(|r| r.method)
+        .collect();
+    if allowed.is_empty() {
+        return Err(ApiError::new(ErrorCode::NotFound, "no such route"));
+    }
+    Err(ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!(
+            "{} {path} is not a route; allowed: {}",
+            req.method(),
+            allowed.join(", ")
+        ),
+    ))
+}
+
+/// Whether `path` fits a route pattern whose `{name}` segments match any one segment.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let (p, q): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    p.len() == q.len()
+        && p.iter()
+            .zip(&q)
+            .all(|(a, b)| (a.starts_with('{') && a.ends_with('}') && !b.is_empty()) || a == b)
 }

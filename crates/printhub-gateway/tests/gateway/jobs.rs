@@ -114,3 +114,32 @@ async fn jobs_can_be_listed_since_a_time() {
     let bad = parts(call_service(&app, list("since=yesterday")).await).await;
     assert_problem(&bad, 400, "invalid_request");
 }
+
+#[actix::test]
+async fn a_known_path_with_another_method_is_405() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let req = TestRequest::put().uri("/api/printers").to_request();
+    let got = parts(call_service(&app, req).await).await;
+    let problem = assert_problem(&got, 405, "method_not_allowed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("GET") && d.contains("POST")),
+        "{problem}"
+    );
+    let req = TestRequest::delete()
+        .uri("/api/jobs/00000000-0000-0000-0000-000000000000/cancel")
+        .to_request();
+    assert_problem(
+        &parts(call_service(&app, req).await).await,
+        405,
+        "method_not_allowed",
+    );
+    let req = TestRequest::get().uri("/api/nothing/here").to_request();
+    assert_problem(
+        &parts(call_service(&app, req).await).await,
+        404,
+        "not_found",
+    );
+}
