@@ -21,7 +21,7 @@ fmt:
 
 ## bench: criterion benchmarks (medians in target/criterion) and the engine load generator
 bench:
-	$(CARGO) bench -p printhub-raster -p printhub-actors
+	$(CARGO) bench -p printhub-raster -p printhub-actors -p printhub-store -p printhub-render -p printhub
 
 doc:
 	$(CARGO) doc --workspace --no-deps

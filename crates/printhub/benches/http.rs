@@ -1,0 +1,81 @@
+//! HTTP load generator (`make bench`): durable single-label submits over
+//! loopback HTTP — request → gateway (render) → engine → SQLite commit →
+//! 202 — at concurrency 1, 8 and 256, with p50/p99 latency. The printer is
+//! paused so only submits are measured. Numbers from a shared 2-core
+//! machine: read the ratios between concurrency levels.
+
+use printhub_actors::{Hub, HubConfig, MemoryTransport, PrinterConfig, TransportFactory};
+use printhub_core::MachineConfig;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tmp");
+    actix_web::rt::System::new().block_on(async move {
+        let store = printhub_store::Store::open(&dir.path().join("bench.db"), printhub_store::StoreConfig::default()).expect("store");
+        let factory: TransportFactory = Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
+        let machine = MachineConfig { max_queue: 1_000_000, ..MachineConfig::default() };
+        let hub = Hub::start_with(HubConfig { machine, ..HubConfig::default() }, Arc::new(store), factory);
+        hub.add_printer(PrinterConfig {
+            id: None,
+            slug: "pt".into(),
+            name: "bench".into(),
+            model: "PT-P750W".into(),
+            media: "tze-12".into(),
+            address: "127.0.0.1:9".into(),
+            enabled: true,
+            snmp: None,
+            snmp_community: None,
+            paused: true,
+        })
+        .await
+        .expect("printer");
+        let server_hub = hub.clone();
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(actix_web::web::Data::new(server_hub.clone()))
+                .configure(printhub_gateway::configure)
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .expect("bind");
+        let addr = server.addrs()[0];
+        actix_web::rt::spawn(server.run());
+        let url = format!("http://{addr}/api/printers/pt/jobs");
+        let body = serde_json::json!({"content_type": "qr_one_line", "data": {"qr_payload": "https://example.invalid/1", "primary_id": "BOX-1"}});
+        println!("durable single-label submits over loopback HTTP (render + commit + 202)");
+        for concurrency in [1usize, 8, 256] {
+            let per_client = (2000 / concurrency).max(4);
+            let start = Instant::now();
+            let clients = (0..concurrency).map(|_| {
+                let (url, body) = (url.clone(), body.clone());
+                async move {
+                    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+                    let mut latencies = Vec::with_capacity(per_client);
+                    for _ in 0..per_client {
+                        let t = Instant::now();
+                        let resp = client.post(&url).send_json(&body).await.expect("request");
+                        assert_eq!(resp.status().as_u16(), 202, "every submit is acknowledged");
+                        latencies.push(t.elapsed());
+                    }
+                    latencies
+                }
+            });
+            let mut all: Vec<Duration> = futures_util::future::join_all(clients).await.into_iter().flatten().collect();
+            let wall = start.elapsed().as_secs_f64();
+            all.sort();
+            println!(
+                "  concurrency {concurrency:>3}: {:>6.0} submits/s, p50 {:>6.1} ms, p99 {:>6.1} ms ({} requests)",
+                all.len() as f64 / wall,
+                percentile(&all, 0.50).as_secs_f64() * 1e3,
+                percentile(&all, 0.99).as_secs_f64() * 1e3,
+                all.len()
+            );
+        }
+    });
+}
