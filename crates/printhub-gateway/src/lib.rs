@@ -139,6 +139,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|err, _| ApiError::invalid(format!("invalid path: {err}")).into()),
     );
+    // An image upload shares the job route; it is told apart by its multipart body.
+    cfg.route(
+        "/api/printers/{key}/jobs",
+        web::post()
+            .guard(actix_web::guard::fn_guard(|ctx| {
+                ctx.head()
+                    .headers()
+                    .get(actix_web::http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("multipart/form-data"))
+            }))
+            .to(routes::submit_image),
+    );
     mount(cfg);
     cfg.route("/api/{tail:.*}", web::route().to(routes::not_found));
 }

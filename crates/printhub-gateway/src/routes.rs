@@ -165,6 +165,71 @@ pub(crate) async fn submit_job(hub: Hub, key: Key, body: JsonBody<SubmitJobReque
     accepted(JobView::from(job))
 }
 
+/// `POST /api/printers/{key}/jobs` with `multipart/form-data`: a PNG or JPEG
+/// in the `file` field, optional `copies` and `dither` (`threshold` or
+/// `floyd_steinberg`). The image is scaled to the printable width.
+pub(crate) async fn submit_image(
+    hub: Hub,
+    key: Key,
+    config: Option<web::Data<crate::GatewayConfig>>,
+    mut form: actix_multipart::Multipart,
+) -> ApiResult {
+    use futures_util::StreamExt as _;
+    let limit = config.map_or(crate::GatewayConfig::default().body_limit, |c| c.body_limit);
+    let mut file: Option<Vec<u8>> = None;
+    let mut copies = 1u32;
+    let mut dither = printhub_render::Dither::FloydSteinberg;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| ApiError::invalid(format!("multipart: {e}")))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| ApiError::invalid(format!("multipart: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the upload is larger than {limit} bytes"),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
+        match name.as_str() {
+            "file" => file = Some(bytes),
+            "copies" => {
+                copies = text()
+                    .parse()
+                    .ok()
+                    .filter(|c| (1..=printhub_core::MAX_COPIES).contains(c))
+                    .ok_or_else(|| {
+                        ApiError::invalid(format!("copies: {:?} is not 1..=999", text()))
+                    })?
+            }
+            "dither" => {
+                dither = match text().as_str() {
+                    "threshold" => printhub_render::Dither::Threshold,
+                    "floyd_steinberg" => printhub_render::Dither::FloydSteinberg,
+                    other => {
+                        return Err(ApiError::invalid(format!(
+                            "dither: {other:?} is not threshold or floyd_steinberg"
+                        )))
+                    }
+                }
+            }
+            other => return Err(ApiError::invalid(format!("unknown form field {other:?}"))),
+        }
+    }
+    let file = file.ok_or_else(|| ApiError::invalid("the form has no `file` field"))?;
+    let info = hub.printer(&key).await?;
+    let (model, media) = printer_media(&info)?;
+    let request = printhub_render::RenderRequest::image(file, dither);
+    let label = web::block(move || render(&request, model, media)).await??;
+    let mut print = PrintRequest::new(label).copies(copies);
+    print.content_type = Some("image".into());
+    let job = hub.submit(&info.id.to_string(), print).await?;
+    accepted(JobView::from(job))
+}
+
 pub(crate) async fn submit_batch(hub: Hub, key: Key, body: JsonBody<BatchRequest>) -> ApiResult {
     let items = body.0.items;
     if items.is_empty() || items.len() > MAX_BATCH {

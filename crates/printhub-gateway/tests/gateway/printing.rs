@@ -158,3 +158,93 @@ async fn printers_are_listed_without_the_snmp_community() {
     assert_eq!(status == 200, body["ready"] == true, "{body}");
     assert_eq!(body["printers"][0]["slug"], "pt", "{body}");
 }
+
+/// A multipart/form-data body with the given (name, filename?, bytes) parts.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "printhub-test-boundary";
+    let mut body = Vec::new();
+    for (name, filename, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[actix::test]
+async fn an_uploaded_image_prints_and_bad_uploads_queue_nothing() {
+    let (hub, transport) = hub().await;
+    let app = app!(hub);
+    // A PNG of the right width: the preview of a QR label on the same printer.
+    let req = TestRequest::post()
+        .uri("/api/render/preview")
+        .set_json(json!({"printer": "pt", "content_type": "qr_only", "data": {"qr_payload": "up"}}))
+        .to_request();
+    let png = actix_web::test::read_body(call_service(&app, req).await)
+        .await
+        .to_vec();
+    let upload = |parts: &[(&str, Option<&str>, &[u8])]| {
+        let (content_type, body) = multipart(parts);
+        TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .insert_header(("content-type", content_type))
+            .set_payload(body)
+            .to_request()
+    };
+    for (form, status, code) in [
+        (
+            vec![("file", Some("x.png"), &b"not an image"[..])],
+            422,
+            "image_decode",
+        ),
+        (vec![("copies", None, &b"2"[..])], 400, "invalid_request"),
+        (
+            vec![
+                ("file", Some("l.png"), &png[..]),
+                ("copies", None, &b"0"[..]),
+            ],
+            400,
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("file", Some("l.png"), &png[..]),
+                ("colour", None, &b"red"[..]),
+            ],
+            400,
+            "invalid_request",
+        ),
+    ] {
+        let got = parts(call_service(&app, upload(&form)).await).await;
+        assert_problem(&got, status, code);
+    }
+    assert_eq!(job_count(&hub).await, 0, "no bad upload queued anything");
+    let got = parts(
+        call_service(
+            &app,
+            upload(&[
+                ("file", Some("l.png"), &png),
+                ("copies", None, b"2"),
+                ("dither", None, b"threshold"),
+            ]),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(got.2["content_type"], "image");
+    let id = got.2["id"].as_str().expect("id").to_string();
+    wait_state!(&app, id, "completed");
+    assert_eq!(
+        transport.sent().len(),
+        2,
+        "both copies of the uploaded image print"
+    );
+}
