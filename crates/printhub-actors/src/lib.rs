@@ -43,7 +43,8 @@ pub use printer::PrinterActor;
 pub use store::{HubStore, MemoryStore, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};
 pub use transport::{
-    MemoryTransport, SendOutcome, TcpTimeouts, TcpTransport, Transport, TransportError,
+    resolve_address, MemoryTransport, SendOutcome, TcpTimeouts, TcpTransport, Transport,
+    TransportError,
 };
 
 use printhub_core::{CommandError, JobId, PrinterId, PrinterState};

@@ -19,7 +19,6 @@ use actix::prelude::*;
 use futures_util::future::join_all;
 use printhub_core::{Event, Job, JobId, MachineConfig, PrinterId};
 use std::collections::HashMap;
-use std::net::ToSocketAddrs;
 use std::rc::Rc;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -97,19 +96,12 @@ fn resolve(
     address: &str,
     default_port: u16,
 ) -> Result<std::net::SocketAddr, HubError> {
-    let address = if address.contains(':') {
-        address.to_string()
-    } else {
-        format!("{address}:{default_port}")
-    };
-    address
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| HubError::InvalidPrinter {
+    crate::transport::resolve_address(address, default_port).ok_or_else(|| {
+        HubError::InvalidPrinter {
             field,
             message: format!("cannot resolve {address:?}"),
-        })
+        }
+    })
 }
 
 struct Entry {

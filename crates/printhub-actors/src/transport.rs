@@ -81,6 +81,19 @@ pub trait Transport: 'static {
     fn probe(&self) -> ProbeFuture;
 }
 
+/// Resolves `host[:port]`, with `default_port` when none is given (9100 for
+/// raw TCP, 161 for SNMP). `None` when the name does not resolve.
+pub fn resolve_address(address: &str, default_port: u16) -> Option<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let address = address.trim();
+    let with_port = if address.contains(':') {
+        address.to_string()
+    } else {
+        format!("{address}:{default_port}")
+    };
+    with_port.to_socket_addrs().ok()?.next()
+}
+
 /// Timeouts of a [`TcpTransport`].
 #[derive(Debug, Clone, Copy)]
 pub struct TcpTimeouts {
@@ -538,6 +551,19 @@ mod tests {
 
     fn model(name: &str) -> &'static Model {
         Model::by_name(name).expect("model")
+    }
+
+    #[test]
+    fn addresses_take_a_default_port() {
+        assert_eq!(
+            resolve_address("127.0.0.1", 9100),
+            Some(([127, 0, 0, 1], 9100).into())
+        );
+        assert_eq!(
+            resolve_address(" 127.0.0.1:1161 ", 161),
+            Some(([127, 0, 0, 1], 1161).into())
+        );
+        assert_eq!(resolve_address("no-such-host.invalid", 9100), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Speed};
 use printhub_raster::{Decoder, DecoderOptions, Phase, Status, StatusType};
 use serde::Deserialize;
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -135,12 +135,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     // Count the pages first: a file that is not a valid job is not sent.
     let (_, pages) = Decoder::decode_all(DecoderOptions::default(), &bytes)
         .with_context(|| format!("{} is not a valid job", args.job.display()))?;
-    let addr = args
-        .to
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve {}", args.to))?
-        .next()
-        .with_context(|| format!("{} resolves to no address", args.to))?;
+    let addr = crate::status_cmd::resolve(&args.to, 9100)?;
     let timeout = Duration::from_secs(args.timeout.max(1));
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .with_context(|| format!("cannot connect to {addr}"))?;

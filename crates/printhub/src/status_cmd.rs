@@ -6,19 +6,12 @@ use crate::raster_cmd::model;
 use anyhow::Context;
 use printhub_actors::{TcpTimeouts, TcpTransport, Transport};
 use std::io::Write;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
-fn resolve(address: &str, default_port: u16) -> anyhow::Result<SocketAddr> {
-    let address = if address.contains(':') {
-        address.to_string()
-    } else {
-        format!("{address}:{default_port}")
-    };
-    address
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve {address}"))?
-        .next()
-        .with_context(|| format!("{address} resolves to no address"))
+/// Resolves `host[:port]` for the CLI (the engine's resolver, with a readable error).
+pub fn resolve(address: &str, default_port: u16) -> anyhow::Result<SocketAddr> {
+    printhub_actors::resolve_address(address, default_port)
+        .with_context(|| format!("cannot resolve {address}"))
 }
 
 /// `printhub status`.

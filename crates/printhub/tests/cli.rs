@@ -362,3 +362,104 @@ fn status_reads_a_printer_over_its_channels() {
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("unreachable"));
 }
+
+#[test]
+fn send_reports_what_the_printer_says() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pt = printhub_emulator::Emulator::start(printhub_emulator::EmulatorConfig::new(
+        "PT-P750W", "tze-12",
+    ))
+    .expect("emulator");
+    let job = path(&dir, "job.bin");
+    let input = vector("ptp750w_12mm_frames_l", "input.png");
+    assert!(printhub(&[
+        "raster",
+        "encode",
+        "--model",
+        "PT-P750W",
+        "--media",
+        "tze-12",
+        "--input",
+        &input,
+        "--output",
+        s(&job)
+    ])
+    .status
+    .success());
+    let out = printhub(&["send", s(&job), "--to", &pt.tcp_addr().to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("page 1/1 printed") && text.contains("done"),
+        "{text}"
+    );
+    assert_eq!(pt.pages().len(), 1);
+    // A job for other tape is refused the way the printer refuses it; nothing prints.
+    let wide = path(&dir, "wide.bin");
+    let input = vector("ptp750w_24mm_frames_l", "input.png");
+    assert!(printhub(&[
+        "raster",
+        "encode",
+        "--model",
+        "PT-P750W",
+        "--media",
+        "tze-24",
+        "--input",
+        &input,
+        "--output",
+        s(&wide)
+    ])
+    .status
+    .success());
+    fails_with(
+        &printhub(&["send", s(&wide), "--to", &pt.tcp_addr().to_string()]),
+        "media_mismatch",
+    );
+    assert_eq!(pt.pages().len(), 1);
+    // Not a job: nothing is sent.
+    let garbage = path(&dir, "garbage.bin");
+    std::fs::write(&garbage, b"hello").expect("write");
+    fails_with(
+        &printhub(&["send", s(&garbage), "--to", &pt.tcp_addr().to_string()]),
+        "not a valid job",
+    );
+    fails_with(
+        &printhub(&["send", s(&job), "--to", "no-such-host.invalid"]),
+        "cannot resolve",
+    );
+}
+
+#[test]
+fn emulator_config_files_are_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = path(&dir, "emu.toml");
+    std::fs::write(&file, "[[printer]]\nmodel = \"PT-P750W\"\nmedia = \"tze-12\"\n\n[[printer]]\nmodel = \"QL-820NWB\"\nmedia = \"dk-62\"\nspeed = \"instant\"\n").expect("write");
+    let configs = printhub::emulate_cmd::read_config(&file).expect("valid");
+    assert_eq!(configs.len(), 2);
+    for (text, needle) in [
+        (
+            "[[printer]]\nmodel = \"PT-P750W\"\nmedia = \"dk-62\"\n",
+            "printer 1",
+        ),
+        (
+            "[[printer]]\nmodel = \"PT-9\"\nmedia = \"tze-12\"\n",
+            "printer 1",
+        ),
+        (
+            "[[printer]]\nmodel = \"PT-P750W\"\nmedia = \"tze-12\"\ncolour = 1\n",
+            "colour",
+        ),
+        ("", "printer"),
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let err = printhub::emulate_cmd::read_config(&file).expect_err("invalid");
+        assert!(
+            format!("{err:#}").contains(needle),
+            "{err:#} should mention {needle}"
+        );
+    }
+}
