@@ -6,34 +6,51 @@ use printhub::config::{Config, PrinterEntry, RetentionEntry};
 use printhub_emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
-#[actix_web::test]
-async fn a_label_posted_over_http_prints_on_the_emulator() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let emu =
-        Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp()).expect("emulator");
-    let config = Config {
+/// A configuration with one printer, `slug`, reached at the emulator `emu`
+/// (its model and media, its SNMP agent when it has one).
+fn one_printer(
+    dir: &std::path::Path,
+    slug: &str,
+    emu: &printhub_emulator::EmulatorHandle,
+) -> Config {
+    Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: dir.path().to_path_buf(),
+        data_dir: dir.to_path_buf(),
         body_limit: 1 << 20,
         printers: vec![PrinterEntry {
-            slug: "ql".into(),
+            slug: slug.into(),
             name: None,
-            model: "QL-820NWB".into(),
-            media: "dk-62".into(),
+            model: emu.model().name.into(),
+            media: emu.media().map(|m| m.id).unwrap_or_default().into(),
             address: emu.tcp_addr().to_string(),
             snmp: emu.snmp_addr().map(|a| a.to_string()),
             snmp_community: None,
         }],
         emulators: Vec::new(),
         retention: RetentionEntry::default(),
+    }
+}
+
+/// The gateway in front of a built hub, as `printhub serve` mounts it.
+macro_rules! app_for {
+    ($running:expr) => {
+        web_test::init_service(
+            App::new()
+                .app_data(web::Data::new($running.hub.clone()))
+                .configure(printhub_gateway::configure),
+        )
+        .await
     };
+}
+
+#[actix_web::test]
+async fn a_label_posted_over_http_prints_on_the_emulator() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu =
+        Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp()).expect("emulator");
+    let config = one_printer(dir.path(), "ql", &emu);
     let running = printhub::serve::build(&config).await.expect("build");
-    let app = web_test::init_service(
-        App::new()
-            .app_data(web::Data::new(running.hub.clone()))
-            .configure(printhub_gateway::configure),
-    )
-    .await;
+    let app = app_for!(running);
     let body = json!({"content_type": "qr_one_line", "data": {"qr_payload": "https://example.invalid/7", "primary_id": "BOX-7"}, "copies": 2});
     let req = web_test::TestRequest::post()
         .uri("/api/printers/ql/jobs")
@@ -159,29 +176,9 @@ where
 async fn every_control_route_changes_what_prints() {
     let dir = tempfile::tempdir().expect("tmp");
     let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
-    let config = Config {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: dir.path().to_path_buf(),
-        body_limit: 1 << 20,
-        printers: vec![PrinterEntry {
-            slug: "pt".into(),
-            name: None,
-            model: "PT-P750W".into(),
-            media: "tze-12".into(),
-            address: emu.tcp_addr().to_string(),
-            snmp: None,
-            snmp_community: None,
-        }],
-        emulators: Vec::new(),
-        retention: RetentionEntry::default(),
-    };
+    let config = one_printer(dir.path(), "pt", &emu);
     let running = printhub::serve::build(&config).await.expect("build");
-    let app = web_test::init_service(
-        App::new()
-            .app_data(web::Data::new(running.hub.clone()))
-            .configure(printhub_gateway::configure),
-    )
-    .await;
+    let app = app_for!(running);
 
     // Paused: nothing prints; a cancelled job never reaches the printer; a cleared queue prints nothing.
     assert_eq!(
@@ -252,12 +249,7 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
     config.printers[0].address = emu.tcp_addr().to_string();
     config.printers[0].snmp = None;
     let running = printhub::serve::build(&config).await.expect("build");
-    let app = web_test::init_service(
-        App::new()
-            .app_data(web::Data::new(running.hub.clone()))
-            .configure(printhub_gateway::configure),
-    )
-    .await;
+    let app = app_for!(running);
     let raw = |body: Vec<u8>| {
         web_test::TestRequest::post()
             .uri("/api/printers/pt/jobs")
