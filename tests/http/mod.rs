@@ -1,8 +1,8 @@
 //! HTTP → gateway → actors → TCP → emulator → decoded pages, assembled by
 //! `printhub::serve::build` exactly as `printhub serve` does.
 
-use actix_web::{test as web_test, web, App};
-use printhub::config::{Config, PrinterEntry, RetentionEntry};
+use actix_web::{test as web_test, App};
+use printhub::config::{AuthEntry, Config, PrinterEntry, RetentionEntry};
 use printhub_emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
@@ -28,15 +28,19 @@ fn one_printer(
         }],
         emulators: Vec::new(),
         retention: RetentionEntry::default(),
+        auth: AuthEntry {
+            anonymous: "admin".into(),
+            ..AuthEntry::default()
+        },
     }
 }
 
 /// The gateway in front of a built hub, as `printhub serve` mounts it.
 macro_rules! app_for {
-    ($running:expr) => {
+    ($running:expr, $config:expr) => {
         web_test::init_service(
             App::new()
-                .app_data(web::Data::new($running.hub.clone()))
+                .configure($running.app_data(&$config))
                 .configure(printhub_gateway::configure),
         )
         .await
@@ -50,7 +54,7 @@ async fn a_label_posted_over_http_prints_on_the_emulator() {
         Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp()).expect("emulator");
     let config = one_printer(dir.path(), "ql", &emu);
     let running = printhub::serve::build(&config).await.expect("build");
-    let app = app_for!(running);
+    let app = app_for!(running, config);
     let body = json!({"content_type": "qr_one_line", "data": {"qr_payload": "https://example.invalid/7", "primary_id": "BOX-7"}, "copies": 2});
     let req = web_test::TestRequest::post()
         .uri("/api/printers/ql/jobs")
@@ -178,7 +182,7 @@ async fn every_control_route_changes_what_prints() {
     let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
     let config = one_printer(dir.path(), "pt", &emu);
     let running = printhub::serve::build(&config).await.expect("build");
-    let app = app_for!(running);
+    let app = app_for!(running, config);
 
     // Paused: nothing prints; a cancelled job never reaches the printer; a cleared queue prints nothing.
     assert_eq!(
@@ -248,8 +252,9 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
     config.printers.truncate(1);
     config.printers[0].address = emu.tcp_addr().to_string();
     config.printers[0].snmp = None;
+    config.body_limit = 1 << 20;
     let running = printhub::serve::build(&config).await.expect("build");
-    let app = app_for!(running);
+    let app = app_for!(running, config);
     let raw = |body: Vec<u8>| {
         web_test::TestRequest::post()
             .uri("/api/printers/pt/jobs")

@@ -14,7 +14,9 @@ use crate::supervisor::*;
 use crate::transport::TcpTimeouts;
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
 use actix::{Addr, Handler, Message};
-use printhub_core::{BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, PrintOptions};
+use printhub_core::{
+    BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, PrintOptions, PrinterId,
+};
 use printhub_raster::{CutMode, Encoder, JobOptions, Label, Media, Model};
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,6 +178,8 @@ impl PrintRequest {
 pub struct JobFilter {
     /// Only this printer (id or slug).
     pub printer: Option<String>,
+    /// Only these printers (an API key's allow-list); `None`: every printer.
+    pub printers: Option<Vec<PrinterId>>,
     /// Only jobs in this state.
     pub state: Option<JobState>,
     /// Only this batch.
@@ -371,6 +375,9 @@ impl HubHandle {
         jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
         if let Some(since) = filter.since {
             jobs.retain(|j| j.created_at >= since);
+        }
+        if let Some(allowed) = &filter.printers {
+            jobs.retain(|j| allowed.contains(&j.spec.printer_id));
         }
         let jobs = jobs.into_iter().skip(filter.offset);
         Ok(if filter.limit == 0 {

@@ -88,6 +88,10 @@ pub struct PrinterPatch {
     pub media: Option<String>,
     /// New address.
     pub address: Option<String>,
+    /// New SNMP agent address (`Some("")`: no SNMP).
+    pub snmp: Option<String>,
+    /// New SNMP community.
+    pub snmp_community: Option<String>,
 }
 
 /// A printer as callers see it.

@@ -247,6 +247,12 @@ impl Handler<UpdatePrinter> for Supervisor {
             if let Some(v) = patch.address {
                 config.address = v;
             }
+            if let Some(v) = patch.snmp {
+                config.snmp = (!v.is_empty()).then_some(v);
+            }
+            if let Some(v) = patch.snmp_community {
+                config.snmp_community = Some(v);
+            }
         });
         Box::pin(async move {
             let (addr, config) = result?;

@@ -217,6 +217,12 @@ pub struct UpdatePrinterRequest {
     pub media: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// SNMP agent `host[:port]`; an empty string turns SNMP off.
+    #[serde(default)]
+    pub snmp: Option<String>,
+    /// SNMP community (write-only: never answered).
+    #[serde(default)]
+    pub snmp_community: Option<String>,
 }
 
 impl From<UpdatePrinterRequest> for PrinterPatch {
@@ -226,6 +232,8 @@ impl From<UpdatePrinterRequest> for PrinterPatch {
             model: r.model,
             media: r.media,
             address: r.address,
+            snmp: r.snmp,
+            snmp_community: r.snmp_community,
         }
     }
 }

@@ -36,8 +36,18 @@ pub enum ErrorCode {
     DuplicateJob,
     /// `queue_full` (429).
     QueueFull,
-    /// `rate_limited` (429).
+    /// `rate_limited` (429, with `Retry-After`).
     RateLimited,
+    /// `too_many_subscribers`: the event stream's subscriber cap is reached (429).
+    TooManySubscribers,
+    /// `unauthorized`: no valid credentials (401).
+    Unauthorized,
+    /// `insufficient_scope`: the caller's scope is too small (403).
+    InsufficientScope,
+    /// `printer_not_allowed`: the key's allow-list excludes the printer (403).
+    PrinterNotAllowed,
+    /// `key_not_found` (404).
+    KeyNotFound,
     /// `invalid_request`: the request does not parse or is malformed (400).
     InvalidRequest,
     /// `payload_too_large` (413).
@@ -84,6 +94,11 @@ impl ErrorCode {
             ErrorCode::DuplicateJob => "duplicate_job",
             ErrorCode::QueueFull => "queue_full",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManySubscribers => "too_many_subscribers",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::PrinterNotAllowed => "printer_not_allowed",
+            ErrorCode::KeyNotFound => "key_not_found",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::ContentTypeDataMismatch => "content_type_data_mismatch",
@@ -104,14 +119,19 @@ impl ErrorCode {
             ErrorCode::PrinterNotFound
             | ErrorCode::JobNotFound
             | ErrorCode::BatchNotFound
+            | ErrorCode::KeyNotFound
             | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::InsufficientScope | ErrorCode::PrinterNotAllowed => StatusCode::FORBIDDEN,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidJobState
             | ErrorCode::PrinterBusy
             | ErrorCode::PrinterExists
             | ErrorCode::PrinterDisabled
             | ErrorCode::DuplicateJob => StatusCode::CONFLICT,
-            ErrorCode::QueueFull | ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::QueueFull | ErrorCode::RateLimited | ErrorCode::TooManySubscribers => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::ContentTypeDataMismatch
@@ -188,6 +208,8 @@ pub struct ApiError {
     pub detail: String,
     /// Structured detail (missing fields, the offending item, ...).
     pub error_detail: Option<serde_json::Value>,
+    /// Seconds for a `Retry-After` header (429s).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -197,12 +219,19 @@ impl ApiError {
             code,
             detail: detail.into(),
             error_detail: None,
+            retry_after: None,
         }
     }
 
     /// `invalid_request` (400).
     pub fn invalid(detail: impl Into<String>) -> Self {
         ApiError::new(ErrorCode::InvalidRequest, detail)
+    }
+
+    /// The same error with a `Retry-After` of `seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// The same error with structured detail.
@@ -247,9 +276,18 @@ impl ResponseError for ApiError {
             error_code: code,
             error_detail: self.error_detail.as_ref(),
         };
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .body(serde_json::to_string(&body).unwrap_or_default())
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        if self.code == ErrorCode::Unauthorized {
+            response.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"printhub\"",
+            ));
+        }
+        response.body(serde_json::to_string(&body).unwrap_or_default())
     }
 }
 
@@ -266,6 +304,7 @@ impl From<HubError> for ApiError {
             code: ErrorCode::from_code(e.code()),
             detail: e.to_string(),
             error_detail: detail,
+            retry_after: None,
         }
     }
 }
@@ -290,6 +329,7 @@ impl From<RenderError> for ApiError {
             code,
             detail: e.to_string(),
             error_detail: detail,
+            retry_after: None,
         }
     }
 }

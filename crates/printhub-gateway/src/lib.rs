@@ -24,13 +24,19 @@
 //! created for it. **Architecture Invariant:** the SNMP community is write-only.
 #![forbid(unsafe_code)]
 
+mod admin;
+pub mod auth;
 pub mod dto;
 pub mod error;
+pub mod events;
 mod extract;
 mod openapi;
 mod routes;
 
+pub use admin::{AuditListView, AuditView, CreateKeyRequest, KeyCreatedView, KeyView, WhoAmIView};
+pub use auth::{Auth, AuthConfig, Caller, ProxyConfig, Scope};
 pub use error::{ApiError, ErrorCode};
+pub use events::{EventConfig, EventLog};
 pub use extract::JsonBody;
 pub use openapi::document as openapi_document;
 
@@ -60,6 +66,8 @@ pub struct RouteInfo {
     pub method: &'static str,
     /// The path, with `{param}` segments.
     pub path: &'static str,
+    /// The scope a caller needs (`None`: public, or a token the handler checks).
+    pub scope: Option<Scope>,
     /// One line on what it does.
     pub summary: &'static str,
     /// The success status.
@@ -72,12 +80,28 @@ pub struct RouteInfo {
     pub tag: &'static str,
 }
 
+macro_rules! scope {
+    (public) => {
+        None
+    };
+    (read) => {
+        Some(Scope::Read)
+    };
+    (print) => {
+        Some(Scope::Print)
+    };
+    (admin) => {
+        Some(Scope::Admin)
+    };
+}
+
 macro_rules! routes {
-    ($( $method:ident $path:literal => $handler:path, $status:literal, $body:expr, $resp:expr, $tag:literal, $summary:literal; )*) => {
+    ($( $method:ident $path:literal => $handler:path, $scope:ident, $status:literal, $body:expr, $resp:expr, $tag:literal, $summary:literal; )*) => {
         /// Every route [`configure`] mounts.
         pub const ROUTES: &[RouteInfo] = &[$(RouteInfo {
             method: stringify!($method),
             path: $path,
+            scope: scope!($scope),
             summary: $summary,
             status: $status,
             body: $body,
@@ -96,62 +120,76 @@ fn method(name: &str) -> Method {
 }
 
 routes! {
-    GET "/api/printers" => routes::list_printers, 200, None, Some("PrinterList"), "printers", "List printers";
-    POST "/api/printers" => routes::create_printer, 201, Some("CreatePrinterRequest"), Some("PrinterView"), "printers", "Add a printer";
-    GET "/api/printers/{key}" => routes::get_printer, 200, None, Some("PrinterView"), "printers", "One printer (by id or slug)";
-    PATCH "/api/printers/{key}" => routes::update_printer, 200, Some("UpdatePrinterRequest"), Some("PrinterView"), "printers", "Change a printer, live";
-    DELETE "/api/printers/{key}" => routes::delete_printer, 204, None, None, "printers", "Remove a printer with an empty queue";
-    POST "/api/printers/{key}/pause" => routes::pause_printer, 200, None, Some("PrinterView"), "printers", "Pause after the current copy";
-    POST "/api/printers/{key}/resume" => routes::resume_printer, 200, None, Some("PrinterView"), "printers", "Resume a paused, stopped or offline printer";
-    POST "/api/printers/{key}/enable" => routes::enable_printer, 200, None, Some("PrinterView"), "printers", "Enable a printer";
-    POST "/api/printers/{key}/disable" => routes::disable_printer, 200, None, Some("PrinterView"), "printers", "Disable a printer";
-    GET "/api/printers/{key}/status" => routes::printer_status, 200, None, Some("StatusView"), "printers", "Live status";
-    GET "/api/printers/{key}/queue" => routes::printer_queue, 200, None, Some("JobList"), "printers", "Queued and held jobs in print order";
-    POST "/api/printers/{key}/queue/clear" => routes::clear_queue, 200, None, Some("ClearedView"), "printers", "Cancel every queued and held job";
-    POST "/api/printers/{key}/jobs" => routes::submit_job, 202, Some("SubmitJobRequest"), Some("JobView"), "printing", "Print one label";
-    POST "/api/print/{key}/batch" => routes::submit_batch, 202, Some("BatchRequest"), Some("BatchSubmittedView"), "printing", "Print 1..500 labels as one batch";
-    GET "/api/batches/{id}" => routes::get_batch, 200, None, Some("BatchView"), "printing", "A batch's jobs and summary";
-    GET "/api/jobs" => routes::list_jobs, 200, None, Some("JobListView"), "jobs", "Jobs, newest first (filters state, printer, batch; limit, offset)";
-    GET "/api/jobs/{id}" => routes::get_job, 200, None, Some("JobView"), "jobs", "One job";
-    POST "/api/jobs/{id}/cancel" => routes::cancel_job, 200, None, Some("JobView"), "jobs", "Cancel a job";
-    POST "/api/jobs/{id}/hold" => routes::hold_job, 200, None, Some("JobView"), "jobs", "Hold a queued job";
-    POST "/api/jobs/{id}/release" => routes::release_job, 200, None, Some("JobView"), "jobs", "Release a held job";
-    POST "/api/jobs/{id}/retry" => routes::retry_job, 202, None, Some("JobView"), "jobs", "Reprint a failed, interrupted or cancelled job as a new job";
-    POST "/api/render/preview" => routes::preview, 200, Some("PreviewRequest"), Some("png"), "rendering", "PNG of the exact raster";
-    GET "/api/media" => routes::list_media, 200, None, Some("MediaList"), "rendering", "Media catalogue";
-    GET "/api/models" => routes::list_models, 200, None, Some("ModelList"), "rendering", "Model catalogue";
-    GET "/api/openapi.json" => routes::openapi, 200, None, Some("object"), "ops", "This document";
-    GET "/healthz" => routes::healthz, 200, None, Some("object"), "ops", "Liveness and version";
-    GET "/readyz" => routes::readyz, 200, None, Some("object"), "ops", "Readiness: the engine and each enabled printer reachable (503 if not)";
-    GET "/metrics" => routes::metrics, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer";
+    GET "/api/printers" => routes::list_printers, read, 200, None, Some("PrinterList"), "printers", "List printers";
+    POST "/api/printers" => routes::create_printer, admin, 201, Some("CreatePrinterRequest"), Some("PrinterView"), "printers", "Add a printer";
+    GET "/api/printers/{key}" => routes::get_printer, read, 200, None, Some("PrinterView"), "printers", "One printer (by id or slug)";
+    PATCH "/api/printers/{key}" => routes::update_printer, admin, 200, Some("UpdatePrinterRequest"), Some("PrinterView"), "printers", "Change a printer, live";
+    DELETE "/api/printers/{key}" => routes::delete_printer, admin, 204, None, None, "printers", "Remove a printer with an empty queue";
+    POST "/api/printers/{key}/pause" => routes::pause_printer, print, 200, None, Some("PrinterView"), "printers", "Pause after the current copy";
+    POST "/api/printers/{key}/resume" => routes::resume_printer, print, 200, None, Some("PrinterView"), "printers", "Resume a paused, stopped or offline printer";
+    POST "/api/printers/{key}/enable" => routes::enable_printer, admin, 200, None, Some("PrinterView"), "printers", "Enable a printer";
+    POST "/api/printers/{key}/disable" => routes::disable_printer, admin, 200, None, Some("PrinterView"), "printers", "Disable a printer";
+    GET "/api/printers/{key}/status" => routes::printer_status, read, 200, None, Some("StatusView"), "printers", "Live status";
+    GET "/api/printers/{key}/queue" => routes::printer_queue, read, 200, None, Some("JobList"), "printers", "Queued and held jobs in print order";
+    POST "/api/printers/{key}/queue/clear" => routes::clear_queue, print, 200, None, Some("ClearedView"), "printers", "Cancel every queued and held job";
+    POST "/api/printers/{key}/jobs" => routes::submit_job, print, 202, Some("SubmitJobRequest"), Some("JobView"), "printing", "Print one label";
+    POST "/api/print/{key}/batch" => routes::submit_batch, print, 202, Some("BatchRequest"), Some("BatchSubmittedView"), "printing", "Print 1..500 labels as one batch";
+    GET "/api/batches/{id}" => routes::get_batch, read, 200, None, Some("BatchView"), "printing", "A batch's jobs and summary";
+    GET "/api/jobs" => routes::list_jobs, read, 200, None, Some("JobListView"), "jobs", "Jobs, newest first (filters state, printer, batch; limit, offset)";
+    GET "/api/jobs/{id}" => routes::get_job, read, 200, None, Some("JobView"), "jobs", "One job";
+    POST "/api/jobs/{id}/cancel" => routes::cancel_job, print, 200, None, Some("JobView"), "jobs", "Cancel a job";
+    POST "/api/jobs/{id}/hold" => routes::hold_job, print, 200, None, Some("JobView"), "jobs", "Hold a queued job";
+    POST "/api/jobs/{id}/release" => routes::release_job, print, 200, None, Some("JobView"), "jobs", "Release a held job";
+    POST "/api/jobs/{id}/retry" => routes::retry_job, print, 202, None, Some("JobView"), "jobs", "Reprint a failed, interrupted or cancelled job as a new job";
+    POST "/api/render/preview" => routes::preview, print, 200, Some("PreviewRequest"), Some("png"), "rendering", "PNG of the exact raster";
+    GET "/api/media" => routes::list_media, read, 200, None, Some("MediaList"), "rendering", "Media catalogue";
+    GET "/api/models" => routes::list_models, read, 200, None, Some("ModelList"), "rendering", "Model catalogue";
+    GET "/api/events" => events::stream, read, 200, None, Some("text/event-stream"), "events", "Live events (SSE) with Last-Event-ID replay";
+    GET "/api/auth/whoami" => admin::whoami, read, 200, None, Some("WhoAmIView"), "auth", "Who the caller is: key, scope, printers";
+    GET "/api/admin/keys" => admin::list_keys, admin, 200, None, Some("KeyList"), "admin", "Every API key (never a secret)";
+    POST "/api/admin/keys" => admin::create_key, admin, 201, Some("CreateKeyRequest"), Some("KeyCreatedView"), "admin", "Create an API key (the secret is shown once, here)";
+    DELETE "/api/admin/keys/{id}" => admin::revoke_key, admin, 200, None, Some("KeyView"), "admin", "Revoke an API key at once";
+    GET "/api/admin/audit" => admin::audit_log, admin, 200, None, Some("AuditList"), "admin", "Admin actions, newest first (limit, offset)";
+    GET "/api/openapi.json" => routes::openapi, public, 200, None, Some("object"), "ops", "This document";
+    GET "/healthz" => routes::healthz, public, 200, None, Some("object"), "ops", "Liveness and version";
+    GET "/readyz" => routes::readyz, public, 200, None, Some("object"), "ops", "Readiness: the engine and each enabled printer reachable (503 if not)";
+    GET "/metrics" => routes::metrics, read, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer";
 }
 
-/// Mounts every route of [`ROUTES`]. Needs `web::Data<HubHandle>`; reads
-/// `web::Data<GatewayConfig>` when present. Unknown paths under `/api` answer
+/// Mounts every route of [`ROUTES`] behind the auth middleware. Needs
+/// `web::Data<HubHandle>` and `web::Data<Auth>` (the policy; without it every
+/// non-public route answers 500); reads `web::Data<GatewayConfig>` and
+/// `web::Data<EventLog>` (for `/api/events`) when present. Unknown paths under `/api` answer
 /// 404 `not_found` as problem+json; a query string that does not parse is 400
 /// `invalid_request`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::QueryConfig::default()
-            .error_handler(|err, _| ApiError::invalid(format!("invalid query: {err}")).into()),
-    )
-    .app_data(
-        web::PathConfig::default()
-            .error_handler(|err, _| ApiError::invalid(format!("invalid path: {err}")).into()),
+    cfg.service(
+        web::scope("")
+            .wrap(actix_web::middleware::from_fn(auth::middleware::authorize))
+            .app_data(
+                web::QueryConfig::default().error_handler(|err, _| {
+                    ApiError::invalid(format!("invalid query: {err}")).into()
+                }),
+            )
+            .app_data(
+                web::PathConfig::default().error_handler(|err, _| {
+                    ApiError::invalid(format!("invalid path: {err}")).into()
+                }),
+            )
+            // An image upload shares the job route; it is told apart by its multipart body.
+            .route(
+                "/api/printers/{key}/jobs",
+                web::post()
+                    .guard(actix_web::guard::fn_guard(|ctx| {
+                        ctx.head()
+                            .headers()
+                            .get(actix_web::http::header::CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|v| v.starts_with("multipart/form-data"))
+                    }))
+                    .to(routes::submit_image),
+            )
+            .configure(mount)
+            .route("/api/{tail:.*}", web::route().to(routes::not_found)),
     );
-    // An image upload shares the job route; it is told apart by its multipart body.
-    cfg.route(
-        "/api/printers/{key}/jobs",
-        web::post()
-            .guard(actix_web::guard::fn_guard(|ctx| {
-                ctx.head()
-                    .headers()
-                    .get(actix_web::http::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.starts_with("multipart/form-data"))
-            }))
-            .to(routes::submit_image),
-    );
-    mount(cfg);
-    cfg.route("/api/{tail:.*}", web::route().to(routes::not_found));
 }

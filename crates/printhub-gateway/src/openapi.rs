@@ -56,6 +56,16 @@ fn schemas() -> Value {
             json!({ "type": "integer", "minimum": 1, "maximum": 16, "default": 1 }),
         );
     }
+    let scope = json!({ "type": "string", "enum": ["read", "print", "admin"] });
+    let key_view = object(
+        &["id", "name", "scope", "created_at"],
+        json!({
+            "id": string(), "name": string(), "scope": scope.clone(),
+            "printers": { "type": "array", "items": string() },
+            "created_at": time(), "expires_at": time(), "revoked_at": time(), "last_used_at": time(),
+            "rate_limit_per_minute": { "type": "integer" },
+        }),
+    );
     json!({
         "Problem": object(&["type", "title", "status", "detail", "error_code"], json!({
             "type": string(), "title": string(), "status": { "type": "integer" },
@@ -126,6 +136,25 @@ fn schemas() -> Value {
         "ClearedView": object(&["cancelled"], json!({ "cancelled": { "type": "integer" } })),
         "PreviewRequest": object(&[], preview),
         "MediaList": { "type": "array", "items": { "type": "object" } },
+        "WhoAmIView": object(&["anonymous", "name", "scope"], json!({
+            "anonymous": { "type": "boolean" }, "key_id": string(), "name": string(),
+            "scope": scope.clone(), "printers": { "type": "array", "items": string() },
+        })),
+        "KeyView": key_view.clone(),
+        "KeyList": array_of("KeyView"),
+        "KeyCreatedView": { "allOf": [ reference("KeyView"), object(&["key"], json!({ "key": { "type": "string", "description": "The API key; shown only in this answer" } })) ] },
+        "CreateKeyRequest": { "type": "object", "additionalProperties": false, "required": ["name", "scope"], "properties": {
+            "name": string(), "scope": scope,
+            "printers": { "type": "array", "items": string(), "description": "Printer ids or slugs the key may use (absent: all)" },
+            "expires_at": time(), "rate_limit_per_minute": { "type": "integer", "minimum": 0 },
+        } },
+        "AuditList": object(&["items", "total", "limit", "offset"], json!({
+            "items": { "type": "array", "items": object(&["id", "at", "actor", "action", "target"], json!({
+                "id": { "type": "integer" }, "at": time(), "actor": string(), "action": string(),
+                "target": string(), "detail": { "type": "object" },
+            })) },
+            "total": { "type": "integer" }, "limit": { "type": "integer" }, "offset": { "type": "integer" },
+        })),
         "ModelList": { "type": "array", "items": { "type": "object" } },
     })
 }
@@ -136,11 +165,15 @@ fn operation(route: &crate::RouteInfo) -> Value {
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": string() }))
+        .chain(query_params(route.method, route.path))
         .collect();
     let ok = match route.response {
         None => json!({ "description": "Done" }),
         Some("text") => {
             json!({ "description": "Prometheus text exposition", "content": { "text/plain": { "schema": { "type": "string" } } } })
+        }
+        Some("text/event-stream") => {
+            json!({ "description": "Server-sent events: `id`, `event` (job.state_changed, job.progressed, printer.state_changed, printer.status_changed, printer.media_changed, stream.reset) and one JSON `data` line each", "content": { "text/event-stream": { "schema": { "type": "string" } } } })
         }
         Some("png") => {
             json!({ "description": "The PNG", "content": { "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } } } })
@@ -161,12 +194,65 @@ fn operation(route: &crate::RouteInfo) -> Value {
         "responses": { route.status.to_string(): ok, "default": problem },
     });
     if let (Some(body), Some(m)) = (route.body, op.as_object_mut()) {
+        let mut content = json!({ "application/json": { "schema": reference(body) } });
+        if body == "SubmitJobRequest" {
+            content["multipart/form-data"] = json!({ "schema": { "type": "object", "required": ["file"], "properties": {
+                "file": { "type": "string", "contentMediaType": "image/png", "description": "A PNG or JPEG, scaled to the printable width" },
+                "copies": { "type": "integer", "minimum": 1, "maximum": 999 },
+                "dither": { "type": "string", "enum": ["threshold", "floyd_steinberg"] },
+            } } });
+        }
         m.insert(
             "requestBody".into(),
-            json!({ "required": true, "content": { "application/json": { "schema": reference(body) } } }),
+            json!({ "required": true, "content": content }),
         );
     }
+    if let Some(m) = op.as_object_mut() {
+        match route.scope {
+            Some(scope) => {
+                m.insert(
+                    "security".into(),
+                    json!([{ "bearer": [] }, { "hubKey": [] }]),
+                );
+                m.insert("x-required-scope".into(), json!(scope.as_str()));
+            }
+            None => {
+                m.insert("security".into(), json!([]));
+            }
+        }
+    }
     op
+}
+
+/// The query parameters a route reads.
+fn query_params(method: &str, path: &str) -> Vec<Value> {
+    let q = |name: &str, schema: Value, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description });
+    let int = || json!({ "type": "integer", "minimum": 0 });
+    match (method, path) {
+        ("GET", "/api/jobs") => vec![
+            q("state", string(), "Only jobs in this state"),
+            q("printer", string(), "Only this printer (id or slug)"),
+            q("batch", string(), "Only this batch"),
+            q("since", time(), "Only jobs created at or after this time"),
+            q("limit", int(), "Page size (1..=500, default 50)"),
+            q("offset", int(), "Jobs to skip"),
+        ],
+        ("GET", "/api/events") => vec![
+            q("printer", string(), "Only this printer (id or slug)"),
+            q("job", string(), "Only this job"),
+            q("batch", string(), "Only this batch"),
+            q(
+                "last_event_id",
+                int(),
+                "Replay after this id (or send the Last-Event-ID header)",
+            ),
+        ],
+        ("GET", "/api/admin/audit") => vec![
+            q("limit", int(), "Page size (1..=500, default 50)"),
+            q("offset", int(), "Rows to skip"),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 /// The OpenAPI 3.1 document of every route in [`crate::ROUTES`].
@@ -184,6 +270,12 @@ pub fn document() -> Value {
         "openapi": "3.1.0",
         "info": { "title": "printhub", "version": env!("CARGO_PKG_VERSION"), "description": "Print hub for Brother label printers (design §3)." },
         "paths": paths,
-        "components": { "schemas": schemas() },
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API key: Authorization: Bearer phk_..." },
+                "hubKey": { "type": "apiKey", "in": "header", "name": "X-Label-Hub-Key" },
+            },
+        },
     })
 }

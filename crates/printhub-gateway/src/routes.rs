@@ -2,6 +2,8 @@
 //! `handle.*().await` → convert to a DTO. Rendering (CPU work) runs in
 //! `web::block`, never on the HTTP worker's thread.
 
+use crate::admin::record;
+use crate::auth::{Auth, Caller};
 use crate::dto::*;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::JsonBody;
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 
 type Hub = web::Data<HubHandle>;
 type Key = web::Path<String>;
+type AuthData = Option<web::Data<Auth>>;
 type ApiResult = Result<HttpResponse, ApiError>;
 
 fn ok<T: serde::Serialize>(body: T) -> ApiResult {
@@ -36,73 +39,190 @@ fn batch_id(raw: &str) -> Result<BatchId, ApiError> {
         .map_err(|e| ApiError::invalid(format!("invalid batch id {raw:?}: {e}")))
 }
 
+/// The printer `key` names, if the caller may use it (404, then 403).
+async fn allowed_printer(
+    hub: &HubHandle,
+    caller: &Caller,
+    key: &str,
+) -> Result<PrinterInfo, ApiError> {
+    let info = hub.printer(key).await?;
+    caller.check_printer(info.id)?;
+    Ok(info)
+}
+
+/// The job `raw` names, if the caller may use its printer.
+async fn allowed_job(hub: &HubHandle, caller: &Caller, raw: &str) -> Result<JobId, ApiError> {
+    let job = hub.job(job_id(raw)?).await?;
+    caller.check_printer(job.spec.printer_id)?;
+    Ok(job.id)
+}
+
+/// A printer's settings for the audit log: never the SNMP community.
+fn printer_audit(info: &PrinterInfo) -> serde_json::Value {
+    serde_json::json!({
+        "slug": info.slug,
+        "name": info.name,
+        "model": info.model,
+        "media": info.media,
+        "address": info.address,
+        "enabled": info.enabled,
+    })
+}
+
 // Printers.
 
-pub(crate) async fn list_printers(hub: Hub) -> ApiResult {
+pub(crate) async fn list_printers(hub: Hub, caller: Caller) -> ApiResult {
     let printers = hub.list_printers().await?;
     ok(printers
         .into_iter()
+        .filter(|p| caller.may_use(p.id))
         .map(PrinterView::from)
         .collect::<Vec<_>>())
 }
 
-pub(crate) async fn create_printer(hub: Hub, body: JsonBody<CreatePrinterRequest>) -> ApiResult {
+pub(crate) async fn create_printer(
+    hub: Hub,
+    auth: AuthData,
+    caller: Caller,
+    body: JsonBody<CreatePrinterRequest>,
+) -> ApiResult {
+    if caller.printers.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::PrinterNotAllowed,
+            "a key limited to some printers cannot add printers",
+        ));
+    }
     let info = hub.add_printer(body.0.into()).await?;
+    let detail = printer_audit(&info);
+    record(
+        auth.as_ref(),
+        &caller,
+        "printer.create",
+        info.id.to_string(),
+        Some(detail),
+    )
+    .await;
     Ok(HttpResponse::Created().json(PrinterView::from(info)))
 }
 
-pub(crate) async fn get_printer(hub: Hub, key: Key) -> ApiResult {
-    ok(PrinterView::from(hub.printer(&key).await?))
+pub(crate) async fn get_printer(hub: Hub, caller: Caller, key: Key) -> ApiResult {
+    ok(PrinterView::from(
+        allowed_printer(&hub, &caller, &key).await?,
+    ))
 }
 
 pub(crate) async fn update_printer(
     hub: Hub,
+    auth: AuthData,
+    caller: Caller,
     key: Key,
     body: JsonBody<UpdatePrinterRequest>,
 ) -> ApiResult {
-    ok(PrinterView::from(
-        hub.update_printer(&key, body.0.into()).await?,
-    ))
+    let before = allowed_printer(&hub, &caller, &key).await?;
+    let info = hub
+        .update_printer(&before.id.to_string(), body.0.into())
+        .await?;
+    let detail =
+        serde_json::json!({ "before": printer_audit(&before), "after": printer_audit(&info) });
+    record(
+        auth.as_ref(),
+        &caller,
+        "printer.update",
+        info.id.to_string(),
+        Some(detail),
+    )
+    .await;
+    ok(PrinterView::from(info))
 }
 
-pub(crate) async fn delete_printer(hub: Hub, key: Key) -> ApiResult {
-    hub.remove_printer(&key).await?;
+pub(crate) async fn delete_printer(
+    hub: Hub,
+    auth: AuthData,
+    caller: Caller,
+    key: Key,
+) -> ApiResult {
+    let info = allowed_printer(&hub, &caller, &key).await?;
+    hub.remove_printer(&info.id.to_string()).await?;
+    let detail = printer_audit(&info);
+    record(
+        auth.as_ref(),
+        &caller,
+        "printer.delete",
+        info.id.to_string(),
+        Some(detail),
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub(crate) async fn pause_printer(hub: Hub, key: Key) -> ApiResult {
-    ok(PrinterView::from(hub.pause_printer(&key).await?))
+pub(crate) async fn pause_printer(hub: Hub, auth: AuthData, caller: Caller, key: Key) -> ApiResult {
+    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
+    let info = hub.pause_printer(&id).await?;
+    record(auth.as_ref(), &caller, "printer.pause", id, None).await;
+    ok(PrinterView::from(info))
 }
 
-pub(crate) async fn resume_printer(hub: Hub, key: Key) -> ApiResult {
-    ok(PrinterView::from(hub.resume_printer(&key).await?))
+pub(crate) async fn resume_printer(
+    hub: Hub,
+    auth: AuthData,
+    caller: Caller,
+    key: Key,
+) -> ApiResult {
+    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
+    let info = hub.resume_printer(&id).await?;
+    record(auth.as_ref(), &caller, "printer.resume", id, None).await;
+    ok(PrinterView::from(info))
 }
 
-pub(crate) async fn enable_printer(hub: Hub, key: Key) -> ApiResult {
-    ok(PrinterView::from(
-        hub.set_printer_enabled(&key, true).await?,
+pub(crate) async fn enable_printer(
+    hub: Hub,
+    auth: AuthData,
+    caller: Caller,
+    key: Key,
+) -> ApiResult {
+    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
+    let info = hub.set_printer_enabled(&id, true).await?;
+    record(auth.as_ref(), &caller, "printer.enable", id, None).await;
+    ok(PrinterView::from(info))
+}
+
+pub(crate) async fn disable_printer(
+    hub: Hub,
+    auth: AuthData,
+    caller: Caller,
+    key: Key,
+) -> ApiResult {
+    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
+    let info = hub.set_printer_enabled(&id, false).await?;
+    record(auth.as_ref(), &caller, "printer.disable", id, None).await;
+    ok(PrinterView::from(info))
+}
+
+pub(crate) async fn printer_status(hub: Hub, caller: Caller, key: Key) -> ApiResult {
+    ok(StatusView::from(
+        &allowed_printer(&hub, &caller, &key).await?,
     ))
 }
 
-pub(crate) async fn disable_printer(hub: Hub, key: Key) -> ApiResult {
-    ok(PrinterView::from(
-        hub.set_printer_enabled(&key, false).await?,
-    ))
-}
-
-pub(crate) async fn printer_status(hub: Hub, key: Key) -> ApiResult {
-    ok(StatusView::from(&hub.printer(&key).await?))
-}
-
-pub(crate) async fn printer_queue(hub: Hub, key: Key) -> ApiResult {
-    let jobs = hub.queue(&key).await?;
+pub(crate) async fn printer_queue(hub: Hub, caller: Caller, key: Key) -> ApiResult {
+    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
+    let jobs = hub.queue(&id).await?;
     ok(jobs.into_iter().map(JobView::from).collect::<Vec<_>>())
 }
 
-pub(crate) async fn clear_queue(hub: Hub, key: Key) -> ApiResult {
-    ok(ClearedView {
-        cancelled: hub.clear_queue(&key).await?,
-    })
+pub(crate) async fn clear_queue(hub: Hub, auth: AuthData, caller: Caller, key: Key) -> ApiResult {
+    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
+    let cancelled = hub.clear_queue(&id).await?;
+    let detail = serde_json::json!({ "cancelled": cancelled });
+    record(
+        auth.as_ref(),
+        &caller,
+        "printer.clear_queue",
+        id,
+        Some(detail),
+    )
+    .await;
+    ok(ClearedView { cancelled })
 }
 
 // Printing.
@@ -142,24 +262,32 @@ fn print_request(
     label: Label,
     copies: u32,
     options: printhub_core::PrintOptions,
+    caller: &Caller,
 ) -> PrintRequest {
     let mut request = PrintRequest::new(label).copies(copies);
     request.options = options;
     request.content_type = spec.content_type;
     request.template = spec.template;
+    request.submitted_by = Some(caller.actor());
+    request.source_address = caller.source.clone();
     request
 }
 
-pub(crate) async fn submit_job(hub: Hub, key: Key, body: JsonBody<SubmitJobRequest>) -> ApiResult {
+pub(crate) async fn submit_job(
+    hub: Hub,
+    caller: Caller,
+    key: Key,
+    body: JsonBody<SubmitJobRequest>,
+) -> ApiResult {
     let (spec, copies, options) = job_parts(body.0)?;
-    let info = hub.printer(&key).await?;
+    let info = allowed_printer(&hub, &caller, &key).await?;
     let (model, media) = printer_media(&info)?;
     let render_req = spec.render.clone();
     let label = web::block(move || render(&render_req, model, media)).await??;
     let job = hub
         .submit(
             &info.id.to_string(),
-            print_request(spec, label, copies, options),
+            print_request(spec, label, copies, options, &caller),
         )
         .await?;
     accepted(JobView::from(job))
@@ -170,6 +298,7 @@ pub(crate) async fn submit_job(hub: Hub, key: Key, body: JsonBody<SubmitJobReque
 /// `floyd_steinberg`). The image is scaled to the printable width.
 pub(crate) async fn submit_image(
     hub: Hub,
+    caller: Caller,
     key: Key,
     config: Option<web::Data<crate::GatewayConfig>>,
     mut form: actix_multipart::Multipart,
@@ -220,17 +349,24 @@ pub(crate) async fn submit_image(
         }
     }
     let file = file.ok_or_else(|| ApiError::invalid("the form has no `file` field"))?;
-    let info = hub.printer(&key).await?;
+    let info = allowed_printer(&hub, &caller, &key).await?;
     let (model, media) = printer_media(&info)?;
     let request = printhub_render::RenderRequest::image(file, dither);
     let label = web::block(move || render(&request, model, media)).await??;
     let mut print = PrintRequest::new(label).copies(copies);
     print.content_type = Some("image".into());
+    print.submitted_by = Some(caller.actor());
+    print.source_address = caller.source.clone();
     let job = hub.submit(&info.id.to_string(), print).await?;
     accepted(JobView::from(job))
 }
 
-pub(crate) async fn submit_batch(hub: Hub, key: Key, body: JsonBody<BatchRequest>) -> ApiResult {
+pub(crate) async fn submit_batch(
+    hub: Hub,
+    caller: Caller,
+    key: Key,
+    body: JsonBody<BatchRequest>,
+) -> ApiResult {
     let items = body.0.items;
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(ApiError::invalid(format!(
@@ -243,7 +379,7 @@ pub(crate) async fn submit_batch(hub: Hub, key: Key, body: JsonBody<BatchRequest
         .enumerate()
         .map(|(i, item)| job_parts(item).map_err(|e| at_item(e, i)))
         .collect::<Result<Vec<_>, _>>()?;
-    let info = hub.printer(&key).await?;
+    let info = allowed_printer(&hub, &caller, &key).await?;
     let (model, media) = printer_media(&info)?;
     let requests = web::block(move || {
         parts
@@ -251,7 +387,7 @@ pub(crate) async fn submit_batch(hub: Hub, key: Key, body: JsonBody<BatchRequest
             .enumerate()
             .map(|(i, (spec, copies, options))| {
                 render(&spec.render, model, media)
-                    .map(|label| print_request(spec, label, copies, options))
+                    .map(|label| print_request(spec, label, copies, options, &caller))
                     .map_err(|e| at_item(e.into(), i))
             })
             .collect::<Result<Vec<_>, ApiError>>()
@@ -281,10 +417,11 @@ fn at_item(mut e: ApiError, item: usize) -> ApiError {
     e
 }
 
-pub(crate) async fn get_batch(hub: Hub, id: web::Path<String>) -> ApiResult {
+pub(crate) async fn get_batch(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
     let batch = batch_id(&id)?;
     let filter = JobFilter {
         batch: Some(batch),
+        printers: caller.printers.as_ref().map(|p| p.to_vec()),
         ..JobFilter::default()
     };
     let mut jobs = hub.list_jobs(filter).await?;
@@ -345,6 +482,7 @@ impl TryFrom<JobsQuery> for JobFilter {
             .transpose()?;
         Ok(JobFilter {
             printer: q.printer,
+            printers: None,
             state,
             since,
             batch: q.batch.as_deref().map(batch_id).transpose()?,
@@ -354,8 +492,9 @@ impl TryFrom<JobsQuery> for JobFilter {
     }
 }
 
-pub(crate) async fn list_jobs(hub: Hub, query: web::Query<JobsQuery>) -> ApiResult {
-    let filter = JobFilter::try_from(query.into_inner())?;
+pub(crate) async fn list_jobs(hub: Hub, caller: Caller, query: web::Query<JobsQuery>) -> ApiResult {
+    let mut filter = JobFilter::try_from(query.into_inner())?;
+    filter.printers = caller.printers.as_ref().map(|p| p.to_vec());
     let (limit, offset) = (filter.limit, filter.offset);
     let jobs = hub.list_jobs(filter).await?;
     ok(JobListView {
@@ -365,34 +504,40 @@ pub(crate) async fn list_jobs(hub: Hub, query: web::Query<JobsQuery>) -> ApiResu
     })
 }
 
-pub(crate) async fn get_job(hub: Hub, id: web::Path<String>) -> ApiResult {
-    ok(JobView::from(hub.job(job_id(&id)?).await?))
+pub(crate) async fn get_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
+    let job = hub.job(job_id(&id)?).await?;
+    caller.check_printer(job.spec.printer_id)?;
+    ok(JobView::from(job))
 }
 
-pub(crate) async fn cancel_job(hub: Hub, id: web::Path<String>) -> ApiResult {
-    ok(JobView::from(hub.cancel_job(job_id(&id)?).await?))
+pub(crate) async fn cancel_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
+    let id = allowed_job(&hub, &caller, &id).await?;
+    ok(JobView::from(hub.cancel_job(id).await?))
 }
 
-pub(crate) async fn hold_job(hub: Hub, id: web::Path<String>) -> ApiResult {
-    ok(JobView::from(hub.hold_job(job_id(&id)?).await?))
+pub(crate) async fn hold_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
+    let id = allowed_job(&hub, &caller, &id).await?;
+    ok(JobView::from(hub.hold_job(id).await?))
 }
 
-pub(crate) async fn release_job(hub: Hub, id: web::Path<String>) -> ApiResult {
-    ok(JobView::from(hub.release_job(job_id(&id)?).await?))
+pub(crate) async fn release_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
+    let id = allowed_job(&hub, &caller, &id).await?;
+    ok(JobView::from(hub.release_job(id).await?))
 }
 
-pub(crate) async fn retry_job(hub: Hub, id: web::Path<String>) -> ApiResult {
-    accepted(JobView::from(hub.retry_job(job_id(&id)?).await?))
+pub(crate) async fn retry_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
+    let id = allowed_job(&hub, &caller, &id).await?;
+    accepted(JobView::from(hub.retry_job(id).await?))
 }
 
 // Rendering.
 
-pub(crate) async fn preview(hub: Hub, body: JsonBody<PreviewRequest>) -> ApiResult {
+pub(crate) async fn preview(hub: Hub, caller: Caller, body: JsonBody<PreviewRequest>) -> ApiResult {
     let r = body.0;
     let scale = r.scale.unwrap_or(1);
     let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
     let (model, media) = match (r.printer, r.model, r.media) {
-        (Some(key), None, None) => printer_media(&hub.printer(&key).await?)?,
+        (Some(key), None, None) => printer_media(&allowed_printer(&hub, &caller, &key).await?)?,
         (None, Some(model), Some(media)) => (
             Model::by_name(&model).ok_or_else(|| {
                 ApiError::invalid(format!("unknown model {model:?}"))

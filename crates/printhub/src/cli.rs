@@ -37,6 +37,50 @@ pub enum Command {
     /// Run the hub: engine, SQLite spool and HTTP API (without --config: the `make run` demo
     /// with two emulated printers and the API on 127.0.0.1:8080).
     Serve(ServeArgs),
+    /// API keys: create (shown once), list, revoke — straight in the database.
+    Keys(KeysArgs),
+}
+
+/// `printhub keys`
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// The `printhub serve` configuration whose data_dir holds the database
+    /// (without it: ./var, as `make run`).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+/// `printhub keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        /// A name for people ("inventory app").
+        #[arg(long)]
+        name: String,
+        /// read, print or admin.
+        #[arg(long, default_value = "print")]
+        scope: String,
+        /// Limit the key to this printer (slug or id); repeat for more.
+        #[arg(long)]
+        printer: Vec<String>,
+        /// When the key stops working (RFC 3339).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Mutations a minute (default: the server's).
+        #[arg(long)]
+        rate_limit: Option<u32>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke {
+        /// The key id (the 32 hex digits after `phk_`).
+        id: String,
+    },
 }
 
 /// `printhub serve`
@@ -261,6 +305,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Send(args) => crate::emulate_cmd::send(&args, &mut out),
         Command::Run(args) => crate::emulate_cmd::run_demo(&args, &mut out),
         Command::Status(args) => crate::status_cmd::status(&args, &mut out),
+        Command::Keys(args) => crate::keys_cmd::keys(&args, &mut out),
         Command::Serve(args) => {
             let config = match &args.config {
                 Some(path) => crate::config::Config::from_file(path)?,

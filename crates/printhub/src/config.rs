@@ -5,6 +5,7 @@
 
 use anyhow::{bail, Context};
 use printhub_emulator::{EmulatorConfig, Speed};
+use printhub_gateway::{AuthConfig, ProxyConfig, Scope};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,90 @@ pub struct Config {
     /// Retention of finished jobs.
     #[serde(default)]
     pub retention: RetentionEntry,
+    /// Who may call the API.
+    #[serde(default)]
+    pub auth: AuthEntry,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthEntry {
+    /// What callers without a key may do: `off`, `read`, `print` or `admin`
+    /// (`PRINTHUB_AUTH_ANONYMOUS`). Anything but `off` needs a loopback
+    /// listen address.
+    #[serde(default = "default_anonymous")]
+    pub anonymous: String,
+    /// Mutations a minute per key without its own limit.
+    #[serde(default = "default_rate")]
+    pub rate_limit_per_minute: u32,
+    /// Mutations a minute per anonymous client address (unlimited if absent).
+    #[serde(default)]
+    pub anonymous_rate_limit_per_minute: Option<u32>,
+    /// A trusted reverse proxy that authenticates users itself.
+    #[serde(default)]
+    pub proxy: Option<ProxyEntry>,
+}
+
+impl Default for AuthEntry {
+    fn default() -> Self {
+        AuthEntry {
+            anonymous: default_anonymous(),
+            rate_limit_per_minute: default_rate(),
+            anonymous_rate_limit_per_minute: None,
+            proxy: None,
+        }
+    }
+}
+
+fn default_anonymous() -> String {
+    "off".into()
+}
+
+fn default_rate() -> u32 {
+    600
+}
+
+/// `[auth.proxy]`: the proxy names the user in `user_header` and proves
+/// itself with `secret` in `secret_header`; without the secret both headers
+/// are ignored.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyEntry {
+    /// The header naming the user.
+    #[serde(default = "default_user_header")]
+    pub user_header: String,
+    /// The header carrying the shared secret.
+    #[serde(default = "default_secret_header")]
+    pub secret_header: String,
+    /// The shared secret, 16 characters or more (`PRINTHUB_PROXY_SECRET`).
+    pub secret: String,
+    /// The scope proxied users get (`read`, `print` or `admin`).
+    #[serde(default = "default_proxy_scope")]
+    pub scope: String,
+}
+
+impl std::fmt::Debug for ProxyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyEntry")
+            .field("user_header", &self.user_header)
+            .field("secret_header", &self.secret_header)
+            .field("secret", &"<redacted>")
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+fn default_user_header() -> String {
+    "X-Forwarded-User".into()
+}
+
+fn default_secret_header() -> String {
+    "X-Printhub-Proxy-Secret".into()
+}
+
+fn default_proxy_scope() -> String {
+    "print".into()
 }
 
 /// One `[[printer]]`.
@@ -126,6 +211,10 @@ impl Config {
                     .speed(Speed::Real),
             ],
             retention: RetentionEntry::default(),
+            auth: AuthEntry {
+                anonymous: "admin".into(),
+                ..AuthEntry::default()
+            },
         }
     }
 
@@ -147,7 +236,58 @@ impl Config {
         if let Some(dir) = env("PRINTHUB_DATA_DIR") {
             self.data_dir = PathBuf::from(dir);
         }
+        if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
+            self.auth.anonymous = anonymous;
+        }
+        if let Some(secret) = env("PRINTHUB_PROXY_SECRET") {
+            match &mut self.auth.proxy {
+                Some(proxy) => proxy.secret = secret,
+                None => {
+                    bail!("PRINTHUB_PROXY_SECRET: there is no [auth.proxy] section to apply it to")
+                }
+            }
+        }
         Ok(self)
+    }
+
+    /// The gateway's auth policy. Anonymous access on an address other than
+    /// loopback is refused: anyone on the network would be that caller.
+    pub fn auth_config(&self) -> anyhow::Result<AuthConfig> {
+        let scope = |field: &str, text: &str| {
+            Scope::parse(text)
+                .with_context(|| format!("{field}: {text:?} is not one of read, print, admin"))
+        };
+        let anonymous = match self.auth.anonymous.as_str() {
+            "off" => None,
+            other => Some(scope("auth.anonymous", other)?),
+        };
+        if anonymous.is_some() && !self.listen.ip().is_loopback() {
+            bail!(
+                "auth.anonymous: anonymous access is only allowed on a loopback address and \
+                 listen is {}; set auth.anonymous = \"off\" and use API keys (printhub keys create)",
+                self.listen
+            );
+        }
+        let proxy = match &self.auth.proxy {
+            Some(p) => {
+                if p.secret.chars().count() < 16 {
+                    bail!("auth.proxy.secret: use a shared secret of 16 characters or more");
+                }
+                Some(ProxyConfig {
+                    user_header: p.user_header.clone(),
+                    secret_header: p.secret_header.clone(),
+                    secret: p.secret.clone(),
+                    scope: scope("auth.proxy.scope", &p.scope)?,
+                })
+            }
+            None => None,
+        };
+        Ok(AuthConfig {
+            anonymous,
+            proxy,
+            rate_limit_per_minute: self.auth.rate_limit_per_minute,
+            anonymous_rate_limit_per_minute: self.auth.anonymous_rate_limit_per_minute,
+        })
     }
 
     /// Checks what serde cannot: printers and emulators name real models and media.
@@ -163,6 +303,7 @@ impl Config {
         for (i, e) in self.emulators.iter().enumerate() {
             e.validate().with_context(|| format!("emulator[{i}]"))?;
         }
+        self.auth_config()?;
         let mut slugs: Vec<&str> = self.printers.iter().map(|p| p.slug.as_str()).collect();
         slugs.sort_unstable();
         if let Some(w) = slugs.windows(2).find(|w| w[0] == w[1]) {

@@ -463,3 +463,121 @@ fn emulator_config_files_are_checked() {
         );
     }
 }
+
+fn config_file(dir: &tempfile::TempDir, extra: &str) -> PathBuf {
+    let file = path(dir, "printhub.toml");
+    let data = dir.path().join("data");
+    std::fs::write(
+        &file,
+        format!("data_dir = {:?}\n{extra}", data.to_str().expect("utf-8")),
+    )
+    .expect("write config");
+    file
+}
+
+#[test]
+fn keys_are_created_once_listed_without_secrets_and_revoked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = config_file(&dir, "");
+    let out = printhub(&[
+        "keys",
+        "--config",
+        s(&config),
+        "create",
+        "--name",
+        "ci bot",
+        "--scope",
+        "read",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let key = text
+        .lines()
+        .find(|l| l.starts_with("phk_"))
+        .expect("the key is printed")
+        .to_string();
+    let id = key.split('_').nth(1).expect("id").to_string();
+    let list = printhub(&["keys", "--config", s(&config), "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout).to_string();
+    assert!(
+        listed.contains(&id) && listed.contains("active") && listed.contains("ci bot"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&key), "list never shows a secret");
+    let out = printhub(&["keys", "--config", s(&config), "revoke", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed =
+        String::from_utf8_lossy(&printhub(&["keys", "--config", s(&config), "list"]).stdout)
+            .to_string();
+    assert!(listed.contains("revoked"), "{listed}");
+    fails_with(
+        &printhub(&[
+            "keys",
+            "--config",
+            s(&config),
+            "revoke",
+            "0123456789abcdef0123456789abcdef",
+        ]),
+        "no API key",
+    );
+    fails_with(
+        &printhub(&[
+            "keys",
+            "--config",
+            s(&config),
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "root",
+        ]),
+        "--scope",
+    );
+    fails_with(
+        &printhub(&[
+            "keys",
+            "--config",
+            s(&config),
+            "create",
+            "--name",
+            "x",
+            "--printer",
+            "nope",
+        ]),
+        "--printer",
+    );
+}
+
+#[test]
+fn serve_refuses_anonymous_access_off_loopback_and_weak_proxy_secrets() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = config_file(
+        &dir,
+        "listen = \"0.0.0.0:0\"\n[auth]\nanonymous = \"read\"\n",
+    );
+    fails_with(
+        &printhub(&["serve", "--config", s(&config)]),
+        "auth.anonymous",
+    );
+    let config = config_file(
+        &dir,
+        "[auth]\nanonymous = \"off\"\n[auth.proxy]\nsecret = \"short\"\n",
+    );
+    fails_with(
+        &printhub(&["serve", "--config", s(&config)]),
+        "auth.proxy.secret",
+    );
+    let config = config_file(&dir, "[auth]\nanonymous = \"sometimes\"\n");
+    fails_with(
+        &printhub(&["serve", "--config", s(&config)]),
+        "auth.anonymous",
+    );
+}

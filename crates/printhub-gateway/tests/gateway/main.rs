@@ -4,7 +4,9 @@
 #[macro_use]
 mod support;
 
+mod auth;
 mod errors;
+mod events;
 mod jobs;
 mod openapi;
 mod printing;

@@ -6,6 +6,8 @@ use printhub_actors::{
     Hub, HubConfig, HubHandle, JobFilter, MemoryStore, MemoryTransport, PrinterConfig,
     TransportFactory,
 };
+use printhub_gateway::{Auth, AuthConfig, Scope};
+use printhub_store::{Store, StoreConfig};
 use serde_json::Value;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -41,13 +43,47 @@ pub async fn hub() -> (HubHandle, MemoryTransport) {
     (hub, transport)
 }
 
-/// The app under test.
+/// An auth policy over a fresh in-memory store: anonymous callers get
+/// `anonymous` (`None`: keys only), with a default key rate of `rate` a minute.
+pub fn auth(anonymous: Option<Scope>, rate: u32) -> Auth {
+    let store = Store::open_in_memory(StoreConfig::default()).expect("store");
+    Auth::open(
+        AuthConfig {
+            anonymous,
+            rate_limit_per_minute: rate,
+            ..AuthConfig::default()
+        },
+        Arc::new(store),
+    )
+    .expect("auth")
+}
+
+/// The app under test: anonymous admin (as `make run`), or the given auth
+/// policy and event log.
 #[macro_export]
 macro_rules! app {
     ($hub:expr) => {
+        $crate::app!(
+            $hub,
+            $crate::support::auth(Some(printhub_gateway::Scope::Admin), 600)
+        )
+    };
+    ($hub:expr, $auth:expr) => {
+        $crate::app!(
+            $hub,
+            $auth,
+            printhub_gateway::EventLog::start(
+                $hub.clone(),
+                printhub_gateway::EventConfig::default()
+            )
+        )
+    };
+    ($hub:expr, $auth:expr, $events:expr) => {
         actix_web::test::init_service(
             actix_web::App::new()
                 .app_data(actix_web::web::Data::new($hub.clone()))
+                .app_data(actix_web::web::Data::new($auth.clone()))
+                .app_data(actix_web::web::Data::new($events.clone()))
                 .app_data(actix_web::web::Data::new(printhub_gateway::GatewayConfig {
                     body_limit: $crate::support::BODY_LIMIT,
                 }))

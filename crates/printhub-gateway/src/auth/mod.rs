@@ -1,0 +1,662 @@
+//! Who is calling and what they may do (issue #9). [`Auth`] owns the key
+//! ring (every API key, loaded from the store at start and kept in step by
+//! the admin routes), the anonymous and reverse-proxy policies and the
+//! per-caller rate limiters; [`middleware`](crate::auth::middleware) turns
+//! each request into a [`Caller`] before any handler runs, and handlers
+//! check a caller's printer allow-list with [`Caller::check_printer`].
+//!
+//! Scopes are ordered: `read` < `print` < `admin`. The scope each route
+//! needs is a column of the route table ([`crate::ROUTES`]), so the
+//! OpenAPI document and the check cannot disagree.
+//!
+//! **Architecture Invariant:** a secret (API key, proxy secret, webhook
+//! token) is compared in constant time and never stored or returned in
+//! clear: keys are kept as SHA-256 digests and shown once, at creation.
+//! **Architecture Invariant:** a presented but bad key is always 401, even
+//! where anonymous access is allowed: a broken client must not silently
+//! drop to the anonymous scope.
+
+pub mod keys;
+mod limit;
+pub mod middleware;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::HeaderMap;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use printhub_core::{PrinterId, Timestamp};
+use printhub_store::{ApiKeyRecord, AuditRecord, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ErrorCode};
+use limit::Limiters;
+
+/// What a caller may do; ordered (`Read < Print < Admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every read: printers, jobs, batches, status, media, events.
+    Read,
+    /// Reads plus printing and steering jobs and queues.
+    Print,
+    /// Everything: printers' settings, keys, audit.
+    Admin,
+}
+
+impl Scope {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Print => "print",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text {
+            "read" => Some(Scope::Read),
+            "print" => Some(Scope::Print),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Who a caller is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// No credentials, allowed by the anonymous policy.
+    Anonymous,
+    /// An API key.
+    Key {
+        /// The key's public id.
+        id: String,
+        /// The key's name.
+        name: String,
+    },
+    /// A user named by a trusted reverse proxy (which proved the shared secret).
+    Proxy {
+        /// The user the proxy named.
+        user: String,
+    },
+}
+
+/// The authenticated caller of one request (in the request's extensions).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who.
+    pub identity: Identity,
+    /// What they may do.
+    pub scope: Scope,
+    /// The printers they may touch (`None`: all).
+    pub printers: Option<Arc<[PrinterId]>>,
+    /// The client's address (from the proxy's `X-Forwarded-For` only when
+    /// the proxy proved the shared secret).
+    pub source: Option<String>,
+}
+
+impl Caller {
+    /// The caller as recorded on jobs and audit rows: `anonymous`,
+    /// `key:<id>` or `proxy:<user>`.
+    pub fn actor(&self) -> String {
+        match &self.identity {
+            Identity::Anonymous => "anonymous".into(),
+            Identity::Key { id, .. } => format!("key:{id}"),
+            Identity::Proxy { user } => format!("proxy:{user}"),
+        }
+    }
+
+    /// Whether the caller may touch `printer`.
+    pub fn may_use(&self, printer: PrinterId) -> bool {
+        self.printers
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(&printer))
+    }
+
+    /// `printer_not_allowed` (403) unless the caller may touch `printer`.
+    pub fn check_printer(&self, printer: PrinterId) -> Result<(), ApiError> {
+        if self.may_use(printer) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::PrinterNotAllowed,
+                format!("this key may not use printer {printer}"),
+            ))
+        }
+    }
+
+    /// `insufficient_scope` (403) unless the caller has `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scope >= scope {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::InsufficientScope,
+                format!(
+                    "this needs the {} scope; the caller has {}",
+                    scope.as_str(),
+                    self.scope.as_str()
+                ),
+            )
+            .with_detail(serde_json::json!({
+                "required": scope.as_str(),
+                "granted": self.scope.as_str(),
+            })))
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(req.extensions().get::<Caller>().cloned().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Internal,
+                "the auth layer did not run for this route",
+            )
+        }))
+    }
+}
+
+/// A reverse proxy that authenticates users itself and tells printhub who
+/// they are. Its headers count only with the shared secret.
+#[derive(Clone)]
+pub struct ProxyConfig {
+    /// The header naming the user (for example `X-Forwarded-User`).
+    pub user_header: String,
+    /// The header carrying the shared secret.
+    pub secret_header: String,
+    /// The shared secret.
+    pub secret: String,
+    /// The scope a proxied user gets.
+    pub scope: Scope,
+}
+
+impl std::fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyConfig")
+            .field("user_header", &self.user_header)
+            .field("secret_header", &self.secret_header)
+            .field("secret", &printhub_store::REDACTED)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// The auth policy.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// The scope of callers without credentials (`None`: they get 401).
+    /// The binary allows it only on a loopback listen address.
+    pub anonymous: Option<Scope>,
+    /// A trusted reverse proxy, if any.
+    pub proxy: Option<ProxyConfig>,
+    /// Mutations per minute for a key without its own limit.
+    pub rate_limit_per_minute: u32,
+    /// Mutations per minute per anonymous client address (`None`: unlimited).
+    pub anonymous_rate_limit_per_minute: Option<u32>,
+}
+
+impl Default for AuthConfig {
+    /// Keys only, 600 mutations a minute per key.
+    fn default() -> Self {
+        AuthConfig {
+            anonymous: None,
+            proxy: None,
+            rate_limit_per_minute: 600,
+            anonymous_rate_limit_per_minute: None,
+        }
+    }
+}
+
+/// A key as the ring holds it.
+#[derive(Debug, Clone)]
+struct KeyEntry {
+    record: ApiKeyRecord,
+    scope: Scope,
+    printers: Option<Arc<[PrinterId]>>,
+}
+
+/// A key's public description (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The stored record (holds the digest, not the secret).
+    pub record: ApiKeyRecord,
+    /// Its scope.
+    pub scope: Scope,
+}
+
+/// What a new key should be.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    /// A name for people.
+    pub name: String,
+    /// Its scope.
+    pub scope: Scope,
+    /// The printers it may touch (`None`: all).
+    pub printers: Option<Vec<PrinterId>>,
+    /// When it stops working.
+    pub expires_at: Option<Timestamp>,
+    /// Mutations per minute (`None`: the server's default).
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+/// The auth state shared by every worker (cheap to clone).
+#[derive(Clone)]
+pub struct Auth {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    config: AuthConfig,
+    store: Arc<Store>,
+    ring: RwLock<HashMap<String, KeyEntry>>,
+    limiters: Limiters,
+    touched: Mutex<HashMap<String, Instant>>,
+}
+
+/// How often a key's `last_used_at` is written at most.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Now, as a core timestamp.
+pub(crate) fn now() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    Timestamp::from_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+fn store_error(e: printhub_store::StoreError) -> ApiError {
+    ApiError::new(ErrorCode::StoreError, e.to_string())
+}
+
+impl Auth {
+    /// Loads every key from `store`. Blocks (call before serving, or in
+    /// `web::block`). A stored key whose scope or printers do not decode is
+    /// skipped with a warning, never trusted.
+    pub fn open(config: AuthConfig, store: Arc<Store>) -> Result<Auth, printhub_store::StoreError> {
+        let mut ring = HashMap::new();
+        for record in store.load_api_keys()? {
+            match entry(record) {
+                Ok(e) => {
+                    ring.insert(e.record.id.clone(), e);
+                }
+                Err(why) => log::warn!("ignoring a stored API key: {why}"),
+            }
+        }
+        Ok(Auth {
+            inner: Arc::new(Inner {
+                limiters: Limiters::default(),
+                config,
+                store,
+                ring: RwLock::new(ring),
+                touched: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Reloads every key from the store, so keys created or revoked by the
+    /// `printhub keys` command (another process) take effect. Blocks.
+    pub fn reload(&self) -> Result<(), printhub_store::StoreError> {
+        let mut ring = HashMap::new();
+        for record in self.inner.store.load_api_keys()? {
+            if let Ok(e) = entry(record) {
+                ring.insert(e.record.id.clone(), e);
+            }
+        }
+        *self.write_ring() = ring;
+        Ok(())
+    }
+
+    /// The policy.
+    pub fn config(&self) -> &AuthConfig {
+        &self.inner.config
+    }
+
+    /// Whether any key that still works exists.
+    pub fn has_usable_keys(&self) -> bool {
+        let at = now();
+        self.read_ring()
+            .values()
+            .any(|e| e.record.revoked_at.is_none() && e.record.expires_at.is_none_or(|x| x > at))
+    }
+
+    /// On a first start (no key at all): creates an admin key named
+    /// `bootstrap` and returns it, to be printed once. Blocks.
+    pub fn bootstrap(&self) -> Result<Option<String>, ApiError> {
+        if !self.read_ring().is_empty() {
+            return Ok(None);
+        }
+        let new = NewKey {
+            name: "bootstrap".into(),
+            scope: Scope::Admin,
+            printers: None,
+            expires_at: None,
+            rate_limit_per_minute: None,
+        };
+        let (_, key) = self.create_key(new, "bootstrap")?;
+        Ok(Some(key))
+    }
+
+    /// Creates a key, stores its digest with an audit row, and returns it
+    /// with the secret (the only time it exists outside the caller). Blocks.
+    pub fn create_key(&self, new: NewKey, actor: &str) -> Result<(KeyInfo, String), ApiError> {
+        let minted = keys::mint().map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        let at = now();
+        let record = ApiKeyRecord {
+            id: minted.id.clone(),
+            name: new.name.clone(),
+            hash: minted.hash,
+            scope: new.scope.as_str().into(),
+            printers: new
+                .printers
+                .as_ref()
+                .map(|p| p.iter().map(ToString::to_string).collect()),
+            created_at: at,
+            expires_at: new.expires_at,
+            revoked_at: None,
+            last_used_at: None,
+            rate_limit_per_minute: new.rate_limit_per_minute,
+        };
+        let audit = AuditRecord {
+            id: 0,
+            at,
+            actor: actor.into(),
+            action: "key.create".into(),
+            target: minted.id.clone(),
+            detail: Some(serde_json::json!({
+                "name": new.name,
+                "scope": new.scope.as_str(),
+                "printers": record.printers,
+                "expires_at": new.expires_at.map(crate::dto::rfc3339),
+                "rate_limit_per_minute": new.rate_limit_per_minute,
+            })),
+        };
+        self.inner
+            .store
+            .insert_api_key(&record, &audit)
+            .map_err(store_error)?;
+        let e = entry(record).map_err(|why| ApiError::new(ErrorCode::Internal, why))?;
+        let info = KeyInfo {
+            record: e.record.clone(),
+            scope: e.scope,
+        };
+        self.write_ring().insert(minted.id, e);
+        Ok((info, minted.key))
+    }
+
+    /// Revokes a key at once (its next request is 401) and audits it. Blocks.
+    pub fn revoke_key(&self, id: &str, actor: &str) -> Result<KeyInfo, ApiError> {
+        let audit = AuditRecord {
+            id: 0,
+            at: now(),
+            actor: actor.into(),
+            action: "key.revoke".into(),
+            target: id.into(),
+            detail: None,
+        };
+        let record = self
+            .inner
+            .store
+            .revoke_api_key(id, &audit)
+            .map_err(store_error)?
+            .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound, format!("no API key {id}")))?;
+        let e = entry(record).map_err(|why| ApiError::new(ErrorCode::Internal, why))?;
+        let info = KeyInfo {
+            record: e.record.clone(),
+            scope: e.scope,
+        };
+        self.write_ring().insert(id.to_owned(), e);
+        self.inner.limiters.forget(id);
+        Ok(info)
+    }
+
+    /// Every key, oldest first (digests only).
+    pub fn list_keys(&self) -> Vec<KeyInfo> {
+        let mut keys: Vec<KeyInfo> = self
+            .read_ring()
+            .values()
+            .map(|e| KeyInfo {
+                record: e.record.clone(),
+                scope: e.scope,
+            })
+            .collect();
+        keys.sort_by(|a, b| {
+            (a.record.created_at, &a.record.id).cmp(&(b.record.created_at, &b.record.id))
+        });
+        keys
+    }
+
+    /// Appends one admin action to the audit log. Blocks.
+    pub fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: Option<serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        let record = AuditRecord {
+            id: 0,
+            at: now(),
+            actor: actor.into(),
+            action: action.into(),
+            target: target.into(),
+            detail,
+        };
+        self.inner
+            .store
+            .append_audit(&record)
+            .map(|_| ())
+            .map_err(store_error)
+    }
+
+    /// The audit log, newest first, and its length. Blocks.
+    pub fn audit_log(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<AuditRecord>, u64), ApiError> {
+        self.inner
+            .store
+            .load_audit_log(limit, offset)
+            .map_err(store_error)
+    }
+
+    /// Works out who sent `headers` from `peer`. Does not block.
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Result<Caller, ApiError> {
+        let peer = peer.map(|p| p.to_string());
+        if let Some(key) = presented_key(headers)? {
+            return self.authenticate_key(&key, peer);
+        }
+        if let Some(proxy) = &self.inner.config.proxy {
+            let proven = header(headers, &proxy.secret_header)
+                .is_some_and(|s| keys::same_secret(s, &proxy.secret));
+            if proven {
+                let user = header(headers, &proxy.user_header).ok_or_else(|| {
+                    unauthorized(format!("the proxy sent no {} header", proxy.user_header))
+                })?;
+                let source = header(headers, "x-forwarded-for")
+                    .and_then(|v| v.split(',').next())
+                    .map(|s| s.trim().to_owned())
+                    .or(peer);
+                return Ok(Caller {
+                    identity: Identity::Proxy { user: user.into() },
+                    scope: proxy.scope,
+                    printers: None,
+                    source,
+                });
+            }
+        }
+        match self.inner.config.anonymous {
+            Some(scope) => Ok(Caller {
+                identity: Identity::Anonymous,
+                scope,
+                printers: None,
+                source: peer,
+            }),
+            None => Err(unauthorized(
+                "an API key is required (Authorization: Bearer <key>)".into(),
+            )),
+        }
+    }
+
+    fn authenticate_key(&self, key: &str, peer: Option<String>) -> Result<Caller, ApiError> {
+        let (id, secret) = keys::parse(key).map_err(|e| unauthorized(e.to_string()))?;
+        let entry = self.read_ring().get(id).cloned();
+        let Some(entry) = entry else {
+            // Spend the same work as for a known key.
+            let _ = keys::verify(secret, "");
+            return Err(unauthorized("unknown API key".into()));
+        };
+        if !keys::verify(secret, &entry.record.hash) {
+            return Err(unauthorized("unknown API key".into()));
+        }
+        let at = now();
+        if entry.record.revoked_at.is_some() {
+            return Err(unauthorized("this API key was revoked".into()));
+        }
+        if entry.record.expires_at.is_some_and(|x| x <= at) {
+            return Err(unauthorized("this API key has expired".into()));
+        }
+        self.touch(id, at);
+        Ok(Caller {
+            identity: Identity::Key {
+                id: entry.record.id.clone(),
+                name: entry.record.name.clone(),
+            },
+            scope: entry.scope,
+            printers: entry.printers.clone(),
+            source: peer,
+        })
+    }
+
+    /// `rate_limited` (429, with the seconds to wait) when the caller has
+    /// used up its mutations for now.
+    pub fn check_rate(&self, caller: &Caller) -> Result<(), ApiError> {
+        let (bucket, per_minute) = match &caller.identity {
+            Identity::Key { id, .. } => {
+                let own = self
+                    .read_ring()
+                    .get(id)
+                    .and_then(|e| e.record.rate_limit_per_minute);
+                (
+                    format!("key:{id}"),
+                    Some(own.unwrap_or(self.inner.config.rate_limit_per_minute)),
+                )
+            }
+            Identity::Proxy { user } => (
+                format!("proxy:{user}"),
+                Some(self.inner.config.rate_limit_per_minute),
+            ),
+            Identity::Anonymous => (
+                format!("anon:{}", caller.source.as_deref().unwrap_or("?")),
+                self.inner.config.anonymous_rate_limit_per_minute,
+            ),
+        };
+        let Some(per_minute) = per_minute else {
+            return Ok(());
+        };
+        self.inner
+            .limiters
+            .check(&bucket, per_minute)
+            .map_err(|wait| {
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                ApiError::new(
+                    ErrorCode::RateLimited,
+                    format!("too many changes: {per_minute} a minute allowed; retry in {secs} s"),
+                )
+                .retry_after(secs.max(1))
+            })
+    }
+
+    fn touch(&self, id: &str, at: Timestamp) {
+        let mut touched = self.inner.touched.lock().unwrap_or_else(|e| e.into_inner());
+        let due = touched
+            .get(id)
+            .is_none_or(|last| last.elapsed() >= TOUCH_EVERY);
+        if due {
+            touched.insert(id.to_owned(), Instant::now());
+            // Fire and forget: the write is queued; a lost touch costs nothing.
+            drop(self.inner.store.touch_api_key(id, at));
+        }
+    }
+
+    fn read_ring(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, KeyEntry>> {
+        self.inner.ring.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_ring(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, KeyEntry>> {
+        self.inner.ring.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn entry(record: ApiKeyRecord) -> Result<KeyEntry, String> {
+    let scope = Scope::parse(&record.scope)
+        .ok_or_else(|| format!("key {}: unknown scope {:?}", record.id, record.scope))?;
+    let printers = match &record.printers {
+        Some(list) => Some(
+            list.iter()
+                .map(|p| {
+                    p.parse::<PrinterId>()
+                        .map_err(|e| format!("key {}: printer {p:?}: {e}", record.id))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .into(),
+        ),
+        None => None,
+    };
+    Ok(KeyEntry {
+        record,
+        scope,
+        printers,
+    })
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// The key in `Authorization: Bearer` or `X-Label-Hub-Key`, if any.
+fn presented_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    if let Some(value) = headers.get(actix_web::http::header::AUTHORIZATION) {
+        let text = value
+            .to_str()
+            .map_err(|_| unauthorized("the Authorization header is not text".into()))?;
+        let (scheme, token) = text.trim().split_once(' ').unwrap_or((text, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(unauthorized(
+                "the Authorization header must be `Bearer <key>`".into(),
+            ));
+        }
+        return Ok(Some(token.trim().to_owned()));
+    }
+    Ok(header(headers, "x-label-hub-key").map(str::to_owned))
+}
+
+fn unauthorized(detail: String) -> ApiError {
+    ApiError::new(ErrorCode::Unauthorized, detail)
+}

@@ -1,0 +1,555 @@
+//! Live events over SSE (`GET /api/events`, issue #9). An [`EventLog`]
+//! subscribes once to the engine's broadcast ([`HubHandle::subscribe`]),
+//! gives every event a global monotonic id, turns it into its wire JSON
+//! (with the job's or printer's view attached), keeps the last
+//! [`EventConfig::buffer`] events for `Last-Event-ID` replay and fans them
+//! out to SSE clients through a bounded broadcast channel.
+//!
+//! Ids are `start time in ms × 1000 + n`, so they keep growing across
+//! restarts (as long as the clock does) and an id from an earlier run is
+//! recognisably older than anything buffered: the client gets a
+//! `stream.reset` ("gap") and refetches state instead of silently missing
+//! events. The same reset ("lagged") tells a client it was too slow; its
+//! stream then ends and it reconnects with `Last-Event-ID`.
+//!
+//! **Architecture Invariant:** nothing here can slow printing. The engine's
+//! broadcast and the fan-out never wait for a reader: a reader that falls
+//! behind loses events (and is told so), the printers never notice.
+//! **Architecture Invariant:** the view attached to `job.state_changed` is
+//! read after the change, so it may already show a later state; `to` is
+//! the state the event is about.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::stream;
+use printhub_actors::{EventItem, HubHandle};
+use printhub_core::{BatchId, Event, JobId, PrinterId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+
+use crate::auth::Caller;
+use crate::dto::{rfc3339, JobView, PrinterView, StatusView};
+use crate::error::{ApiError, ErrorCode};
+
+/// Event stream settings.
+#[derive(Debug, Clone)]
+pub struct EventConfig {
+    /// Events kept for replay.
+    pub buffer: usize,
+    /// Events a client may fall behind before it is dropped.
+    pub client_backlog: usize,
+    /// Concurrent SSE clients at most (more: 429 `too_many_subscribers`).
+    pub max_subscribers: usize,
+    /// A comment line this often keeps proxies from closing idle streams.
+    pub heartbeat: Duration,
+}
+
+impl Default for EventConfig {
+    /// 1024 buffered, 256 backlog per client, 64 clients, heartbeat 15 s.
+    fn default() -> Self {
+        EventConfig {
+            buffer: 1024,
+            client_backlog: 256,
+            max_subscribers: 64,
+            heartbeat: Duration::from_secs(15),
+        }
+    }
+}
+
+/// One event as sent.
+#[derive(Debug)]
+pub struct WireEvent {
+    /// The global id.
+    pub id: u64,
+    /// `job.state_changed`, `printer.status_changed`, ...
+    pub kind: &'static str,
+    printer_id: Option<PrinterId>,
+    job_id: Option<JobId>,
+    batch_id: Option<BatchId>,
+    /// The JSON data line.
+    pub data: String,
+}
+
+impl WireEvent {
+    fn frame(&self) -> Bytes {
+        Bytes::from(format!(
+            "id: {}\nevent: {}\ndata: {}\n\n",
+            self.id, self.kind, self.data
+        ))
+    }
+}
+
+struct Log {
+    buffer: VecDeque<Arc<WireEvent>>,
+    next_id: u64,
+}
+
+struct Shared {
+    config: EventConfig,
+    log: Mutex<Log>,
+    live: broadcast::Sender<Arc<WireEvent>>,
+    subscribers: AtomicUsize,
+}
+
+/// The event log and fan-out (cheap to clone; share it across workers).
+#[derive(Clone)]
+pub struct EventLog {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for EventLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventLog {
+    /// Starts the log on the current actix/tokio runtime: it follows `hub`'s
+    /// events until the engine stops.
+    pub fn start(hub: HubHandle, config: EventConfig) -> EventLog {
+        let log = EventLog::new(config, crate::auth::now().as_millis());
+        let feeder = log.clone();
+        let mut events = hub.subscribe();
+        actix_web::rt::spawn(async move {
+            while let Some(item) = events.next().await {
+                match item {
+                    EventItem::Event(event) => {
+                        let (kind, data) = describe(&hub, &event).await;
+                        feeder.publish(kind, Some(&event), data);
+                    }
+                    EventItem::Missed(n) => {
+                        log::warn!("event log fell {n} engine events behind");
+                        feeder.publish("stream.reset", None, json!({ "reason": "lagged" }));
+                    }
+                }
+            }
+        });
+        log
+    }
+
+    fn new(config: EventConfig, start_ms: i64) -> EventLog {
+        let base = u64::try_from(start_ms).unwrap_or(0).saturating_mul(1000);
+        let (live, _) = broadcast::channel(config.client_backlog.max(1));
+        EventLog {
+            shared: Arc::new(Shared {
+                log: Mutex::new(Log {
+                    buffer: VecDeque::with_capacity(config.buffer),
+                    next_id: base.max(1),
+                }),
+                config,
+                live,
+                subscribers: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.shared.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Assigns the next id, buffers and broadcasts. Never waits for readers.
+    fn publish(&self, kind: &'static str, event: Option<&Event>, mut data: Value) -> u64 {
+        let mut log = self.lock();
+        let id = log.next_id;
+        log.next_id += 1;
+        if let Value::Object(map) = &mut data {
+            map.insert("type".into(), json!(kind));
+            map.insert("id".into(), json!(id));
+            if let Some(e) = event {
+                map.insert("at".into(), json!(rfc3339(e.at())));
+                map.insert("printer_id".into(), json!(e.printer_id()));
+            } else {
+                map.insert("at".into(), json!(rfc3339(crate::auth::now())));
+            }
+        }
+        let wire = Arc::new(WireEvent {
+            id,
+            kind,
+            printer_id: event.map(Event::printer_id),
+            job_id: event.and_then(Event::job_id),
+            batch_id: event.and_then(batch_of),
+            data: data.to_string(),
+        });
+        if log.buffer.len() == self.shared.config.buffer {
+            log.buffer.pop_front();
+        }
+        if self.shared.config.buffer > 0 {
+            log.buffer.push_back(Arc::clone(&wire));
+        }
+        // No receivers is fine: nobody is listening.
+        let _ = self.shared.live.send(wire);
+        id
+    }
+
+    /// The id the next event will get.
+    pub fn next_id(&self) -> u64 {
+        self.lock().next_id
+    }
+
+    /// Subscribes after `last_event_id`: the buffered events to replay (or
+    /// `None` when some were lost: the client must refetch) and the live
+    /// receiver, taken under the same lock so nothing falls in between.
+    fn subscribe(
+        &self,
+        last_event_id: Option<u64>,
+    ) -> (
+        Option<Vec<Arc<WireEvent>>>,
+        broadcast::Receiver<Arc<WireEvent>>,
+    ) {
+        let log = self.lock();
+        let rx = self.shared.live.subscribe();
+        let replay = match last_event_id {
+            None => Some(Vec::new()),
+            Some(last) => {
+                let first = log.buffer.front().map_or(log.next_id, |e| e.id);
+                if last >= log.next_id || last.saturating_add(1) < first {
+                    None
+                } else {
+                    Some(log.buffer.iter().filter(|e| e.id > last).cloned().collect())
+                }
+            }
+        };
+        (replay, rx)
+    }
+}
+
+fn batch_of(event: &Event) -> Option<BatchId> {
+    match event {
+        Event::JobStateChanged(e) => e.batch_id,
+        Event::JobProgressed(e) => e.batch_id,
+        _ => None,
+    }
+}
+
+/// The wire type and data of an engine event (the envelope fields are
+/// added by [`EventLog::publish`]).
+async fn describe(hub: &HubHandle, event: &Event) -> (&'static str, Value) {
+    match event {
+        Event::JobStateChanged(e) => {
+            let job = hub.job(e.job_id).await.ok().map(JobView::from);
+            (
+                "job.state_changed",
+                json!({
+                    "job_id": e.job_id,
+                    "batch_id": e.batch_id,
+                    "from": e.from.map(|s| s.as_str()),
+                    "to": e.to.as_str(),
+                    "job": job,
+                }),
+            )
+        }
+        Event::JobProgressed(e) => (
+            "job.progressed",
+            json!({
+                "job_id": e.job_id,
+                "batch_id": e.batch_id,
+                "copies_printed": e.copies_printed,
+                "copies": e.copies,
+            }),
+        ),
+        Event::PrinterStateChanged(e) => {
+            let printer = hub
+                .printer(&e.printer_id.to_string())
+                .await
+                .ok()
+                .map(PrinterView::from);
+            (
+                "printer.state_changed",
+                json!({
+                    "from": e.from.name(),
+                    "to": e.to.name(),
+                    "reason": e.to.reason(),
+                    "printer": printer,
+                }),
+            )
+        }
+        Event::PrinterStatusChanged(e) => {
+            let status = hub
+                .printer(&e.printer_id.to_string())
+                .await
+                .ok()
+                .map(|info| StatusView::from(&info));
+            ("printer.status_changed", json!({ "status": status }))
+        }
+        Event::MediaChanged(e) => (
+            "printer.media_changed",
+            json!({ "from": e.from, "to": e.to }),
+        ),
+    }
+}
+
+/// `GET /api/events` query.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Only this printer (id or slug).
+    #[serde(default)]
+    pub printer: Option<String>,
+    /// Only this job.
+    #[serde(default)]
+    pub job: Option<String>,
+    /// Only this batch.
+    #[serde(default)]
+    pub batch: Option<String>,
+    /// Replay after this id (for clients that cannot set `Last-Event-ID`).
+    #[serde(default)]
+    pub last_event_id: Option<u64>,
+}
+
+/// Which events a client gets.
+#[derive(Debug, Clone)]
+struct Filter {
+    printer: Option<PrinterId>,
+    job: Option<JobId>,
+    batch: Option<BatchId>,
+    allowed: Option<Arc<[PrinterId]>>,
+}
+
+impl Filter {
+    fn admits(&self, e: &WireEvent) -> bool {
+        let Some(printer) = e.printer_id else {
+            return true; // resets go to everyone
+        };
+        self.allowed.as_ref().is_none_or(|a| a.contains(&printer))
+            && self.printer.is_none_or(|p| p == printer)
+            && self.job.is_none_or(|j| e.job_id == Some(j))
+            && self.batch.is_none_or(|b| e.batch_id == Some(b))
+    }
+}
+
+/// Holds one subscriber slot; frees it when the stream is dropped.
+struct Slot(Arc<Shared>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.subscribers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+struct Client {
+    replay: VecDeque<Arc<WireEvent>>,
+    rx: broadcast::Receiver<Arc<WireEvent>>,
+    filter: Filter,
+    heartbeat: tokio::time::Interval,
+    pending: VecDeque<Bytes>,
+    done: bool,
+    _slot: Slot,
+}
+
+fn reset_frame(id: u64, reason: &str, last: Option<u64>) -> Bytes {
+    let data = json!({
+        "type": "stream.reset",
+        "id": id,
+        "reason": reason,
+        "last_event_id": last,
+        "at": rfc3339(crate::auth::now()),
+    });
+    Bytes::from(format!("event: stream.reset\ndata: {data}\n\n"))
+}
+
+async fn next_frame(mut c: Client) -> Option<(Result<Bytes, actix_web::Error>, Client)> {
+    loop {
+        if let Some(frame) = c.pending.pop_front() {
+            return Some((Ok(frame), c));
+        }
+        if c.done {
+            return None;
+        }
+        if let Some(e) = c.replay.pop_front() {
+            if c.filter.admits(&e) {
+                return Some((Ok(e.frame()), c));
+            }
+            continue;
+        }
+        tokio::select! {
+            received = c.rx.recv() => match received {
+                Ok(e) => {
+                    if c.filter.admits(&e) {
+                        return Some((Ok(e.frame()), c));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    log::info!("dropping an SSE client {n} events behind");
+                    c.pending.push_back(reset_frame(0, "lagged", None));
+                    c.done = true;
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+            _ = c.heartbeat.tick() => {
+                return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), c));
+            }
+        }
+    }
+}
+
+fn last_event_id(req: &HttpRequest, query: &EventsQuery) -> Result<Option<u64>, ApiError> {
+    match req.headers().get("last-event-id") {
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid("Last-Event-ID must be an event id (a number)")),
+        None => Ok(query.last_event_id),
+    }
+}
+
+pub(crate) async fn stream(
+    req: HttpRequest,
+    hub: web::Data<HubHandle>,
+    events: Option<web::Data<EventLog>>,
+    caller: Caller,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let events = events.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "live events are not enabled on this server",
+        )
+    })?;
+    let query = query.into_inner();
+    let last = last_event_id(&req, &query)?;
+    let printer = match &query.printer {
+        Some(key) => {
+            let info = hub.printer(key).await?;
+            caller.check_printer(info.id)?;
+            Some(info.id)
+        }
+        None => None,
+    };
+    let job = match &query.job {
+        Some(raw) => {
+            let id = raw
+                .parse::<uuid::Uuid>()
+                .map(JobId::from_uuid)
+                .map_err(|e| ApiError::invalid(format!("invalid job id {raw:?}: {e}")))?;
+            let job = hub.job(id).await?;
+            caller.check_printer(job.spec.printer_id)?;
+            Some(id)
+        }
+        None => None,
+    };
+    let batch = match &query.batch {
+        Some(raw) => Some(
+            raw.parse::<uuid::Uuid>()
+                .map(BatchId::from_uuid)
+                .map_err(|e| ApiError::invalid(format!("invalid batch id {raw:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    let shared = Arc::clone(&events.shared);
+    let taken = shared.subscribers.fetch_add(1, Ordering::AcqRel);
+    let slot = Slot(Arc::clone(&shared));
+    if taken >= shared.config.max_subscribers {
+        drop(slot);
+        return Err(ApiError::new(
+            ErrorCode::TooManySubscribers,
+            format!(
+                "{} event streams are open, the most this server allows",
+                shared.config.max_subscribers
+            ),
+        )
+        .retry_after(5));
+    }
+    let (replay, rx) = events.subscribe(last);
+    let mut pending = VecDeque::new();
+    pending.push_back(Bytes::from_static(b"retry: 2000\n\n"));
+    let replay = match replay {
+        Some(events) => events.into(),
+        None => {
+            pending.push_back(reset_frame(0, "gap", last));
+            VecDeque::new()
+        }
+    };
+    let period = shared.config.heartbeat;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let client = Client {
+        replay,
+        rx,
+        filter: Filter {
+            printer,
+            job,
+            batch,
+            allowed: caller.printers.clone(),
+        },
+        heartbeat,
+        pending,
+        done: false,
+        _slot: slot,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(stream::unfold(client, next_frame)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(buffer: usize) -> EventLog {
+        EventLog::new(
+            EventConfig {
+                buffer,
+                ..EventConfig::default()
+            },
+            1_000,
+        )
+    }
+
+    #[test]
+    fn ids_grow_from_the_start_time_and_replay_follows_them() {
+        let log = log(3);
+        let first = log.publish("stream.reset", None, json!({}));
+        assert_eq!(first, 1_000_000);
+        for _ in 0..3 {
+            log.publish("stream.reset", None, json!({}));
+        }
+        // Buffer holds ids 1_000_001..=1_000_003.
+        let (replay, _) = log.subscribe(Some(1_000_001));
+        let ids: Vec<u64> = replay.expect("replayable").iter().map(|e| e.id).collect();
+        assert_eq!(ids, [1_000_002, 1_000_003]);
+        let (replay, _) = log.subscribe(Some(1_000_000));
+        assert_eq!(replay.expect("just in range").len(), 3);
+        let (replay, _) = log.subscribe(Some(1_000_003));
+        assert_eq!(replay.expect("up to date").len(), 0);
+    }
+
+    #[test]
+    fn a_gap_older_than_the_buffer_or_from_another_run_is_reported() {
+        let log = log(2);
+        for _ in 0..5 {
+            log.publish("stream.reset", None, json!({}));
+        }
+        assert!(log.subscribe(Some(1_000_001)).0.is_none(), "fell out");
+        assert!(log.subscribe(Some(999_999)).0.is_none(), "an earlier run");
+        assert!(log.subscribe(Some(5_000_000)).0.is_none(), "the future");
+        assert!(log.subscribe(None).0.is_some_and(|r| r.is_empty()));
+    }
+
+    #[test]
+    fn the_envelope_carries_type_id_and_time() {
+        let log = log(4);
+        let id = log.publish("stream.reset", None, json!({ "reason": "lagged" }));
+        let (replay, _) = log.subscribe(Some(id - 1));
+        let event = &replay.expect("replay")[0];
+        let data: Value = serde_json::from_str(&event.data).expect("json");
+        assert_eq!(data["type"], "stream.reset");
+        assert_eq!(data["id"], id);
+        assert_eq!(data["reason"], "lagged");
+        assert!(data["at"].as_str().is_some_and(|s| s.ends_with('Z')));
+        let frame = String::from_utf8(event.frame().to_vec()).expect("utf8");
+        assert!(frame.starts_with(&format!("id: {id}\nevent: stream.reset\ndata: {{")));
+        assert!(frame.ends_with("\n\n"));
+    }
+}

@@ -1,0 +1,130 @@
+//! `printhub keys create|list|revoke`: API keys managed straight in the
+//! database under the configured `data_dir`, for the first admin key on a
+//! headless box or for scripts. A running `printhub serve` picks the change
+//! up within seconds (it reloads its key ring). The new key is printed
+//! once; nothing else ever shows a secret.
+
+use crate::cli::{KeysArgs, KeysCommand};
+use crate::config::Config;
+use anyhow::{bail, Context};
+use printhub_gateway::auth::{KeyInfo, NewKey};
+use printhub_gateway::{Auth, AuthConfig, Scope};
+use printhub_store::{Store, StoreConfig};
+use std::io::Write;
+use std::sync::Arc;
+
+/// Runs one `keys` command.
+pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::demo(std::path::Path::new("var")),
+    }
+    .with_env(|k| std::env::var(k).ok())?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
+    let db = config.data_dir.join("printhub.db");
+    let store = Arc::new(
+        Store::open(&db, StoreConfig::default())
+            .with_context(|| format!("cannot open the database {}", db.display()))?,
+    );
+    let auth = Auth::open(AuthConfig::default(), Arc::clone(&store))
+        .context("cannot load the API keys")?;
+    match &args.command {
+        KeysCommand::Create {
+            name,
+            scope,
+            printer,
+            expires,
+            rate_limit,
+        } => {
+            let scope = Scope::parse(scope)
+                .with_context(|| format!("--scope: {scope:?} is not one of read, print, admin"))?;
+            let printers = if printer.is_empty() {
+                None
+            } else {
+                let known = store.load_printers()?.printers;
+                let mut ids = Vec::new();
+                for key in printer {
+                    let found = known
+                        .iter()
+                        .find(|p| p.slug == *key || p.id.to_string() == *key)
+                        .with_context(|| format!("--printer: no printer {key:?} is registered"))?;
+                    ids.push(found.id);
+                }
+                Some(ids)
+            };
+            let expires_at = match expires {
+                Some(text) => {
+                    let at = humantime::parse_rfc3339_weak(text)
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .and_then(|d| i64::try_from(d.as_millis()).ok())
+                        .with_context(|| format!("--expires: {text:?} is not an RFC 3339 time"))?;
+                    Some(printhub_core::Timestamp::from_millis(at))
+                }
+                None => None,
+            };
+            let (info, key) = auth
+                .create_key(
+                    NewKey {
+                        name: name.clone(),
+                        scope,
+                        printers,
+                        expires_at,
+                        rate_limit_per_minute: *rate_limit,
+                    },
+                    "cli",
+                )
+                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            writeln!(
+                out,
+                "created key {} ({}, scope {})",
+                info.record.id,
+                info.record.name,
+                scope.as_str()
+            )?;
+            writeln!(out, "it is shown this once:")?;
+            writeln!(out, "{key}")?;
+        }
+        KeysCommand::List => {
+            let keys = auth.list_keys();
+            if keys.is_empty() {
+                writeln!(out, "no API keys")?;
+            }
+            for k in keys {
+                writeln!(out, "{}", line(&k))?;
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            if !auth.list_keys().iter().any(|k| k.record.id == *id) {
+                bail!("no API key {id}");
+            }
+            let info = auth
+                .revoke_key(id, "cli")
+                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            writeln!(out, "revoked {}", line(&info))?;
+        }
+    }
+    Ok(())
+}
+
+fn line(k: &KeyInfo) -> String {
+    let r = &k.record;
+    let state = if r.revoked_at.is_some() {
+        "revoked"
+    } else {
+        "active"
+    };
+    let printers = r
+        .printers
+        .as_ref()
+        .map_or("all printers".to_string(), |p| p.join(","));
+    format!(
+        "{}  {:<6} {:<8} {:<24} {}",
+        r.id,
+        k.scope.as_str(),
+        state,
+        r.name,
+        printers
+    )
+}
