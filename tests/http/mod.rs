@@ -28,6 +28,8 @@ fn one_printer(
         }],
         emulators: Vec::new(),
         retention: RetentionEntry::default(),
+        integrations: Default::default(),
+        webhooks: Vec::new(),
     }
 }
 

@@ -27,11 +27,13 @@
 pub mod dto;
 pub mod error;
 mod extract;
+pub mod lookup;
 mod openapi;
 mod routes;
 
 pub use error::{ApiError, ErrorCode};
 pub use extract::JsonBody;
+pub use lookup::{GenericWebhook, GrocyWebhook, WebhookConfig};
 pub use openapi::document as openapi_document;
 
 use actix_web::http::Method;
@@ -124,10 +126,19 @@ routes! {
     GET "/healthz" => routes::healthz, 200, None, Some("object"), "ops", "Liveness and version";
     GET "/readyz" => routes::readyz, 200, None, Some("object"), "ops", "Readiness: the engine and each enabled printer reachable (503 if not)";
     GET "/metrics" => routes::metrics, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer";
+    // Lookups, webhooks and QR landing pages (issue #10, `lookup`).
+    GET "/api/lookup/{app}/{id}" => lookup::lookup, 200, None, Some("LookupView"), "lookup", "An item from Grocy, Snipe-IT or Spoolman as label data";
+    GET "/api/integrations" => lookup::integrations, 200, None, Some("IntegrationList"), "lookup", "Which lookups and webhooks this hub offers";
+    POST "/api/webhooks/grocy/{token}" => lookup::webhook::grocy_webhook, 202, Some("GrocyWebhookPayload"), Some("JobView"), "webhooks", "Grocy's label-printer webhook (JSON or form); the token authenticates";
+    POST "/api/webhooks/{token}" => lookup::webhook::generic_webhook, 202, Some("WebhookFields"), Some("JobView"), "webhooks", "Print the token's template with the posted fields";
+    GET "/asset/{id}" => lookup::landing::landing, 200, None, Some("html"), "pages", "QR landing page of a Snipe-IT asset";
+    GET "/product/{id}" => lookup::landing::landing, 200, None, Some("html"), "pages", "QR landing page of a Grocy product";
+    GET "/spool/{id}" => lookup::landing::landing, 200, None, Some("html"), "pages", "QR landing page of a Spoolman spool";
 }
 
 /// Mounts every route of [`ROUTES`]. Needs `web::Data<HubHandle>`; reads
-/// `web::Data<GatewayConfig>` when present. Unknown paths under `/api` answer
+/// `web::Data<GatewayConfig>`, `web::Data<printhub_lookup::Lookups>` and
+/// `web::Data<WebhookConfig>` when present. Unknown paths under `/api` answer
 /// 404 `not_found` as problem+json; a query string that does not parse is 400
 /// `invalid_request`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

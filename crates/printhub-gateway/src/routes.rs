@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 type Hub = web::Data<HubHandle>;
 type Key = web::Path<String>;
 type ApiResult = Result<HttpResponse, ApiError>;
+/// Lookups for `lookup: {app, id}` in label requests (absent: none configured).
+type Lookups = Option<web::Data<printhub_lookup::Lookups>>;
 
 fn ok<T: serde::Serialize>(body: T) -> ApiResult {
     Ok(HttpResponse::Ok().json(body))
@@ -108,7 +110,9 @@ pub(crate) async fn clear_queue(hub: Hub, key: Key) -> ApiResult {
 // Printing.
 
 /// The model and media a printer is set up with.
-fn printer_media(info: &PrinterInfo) -> Result<(&'static Model, &'static Media), ApiError> {
+pub(crate) fn printer_media(
+    info: &PrinterInfo,
+) -> Result<(&'static Model, &'static Media), ApiError> {
     let model = Model::by_name(&info.model).ok_or_else(|| {
         ApiError::new(ErrorCode::Internal, format!("unknown model {}", info.model))
     })?;
@@ -150,8 +154,14 @@ fn print_request(
     request
 }
 
-pub(crate) async fn submit_job(hub: Hub, key: Key, body: JsonBody<SubmitJobRequest>) -> ApiResult {
-    let (spec, copies, options) = job_parts(body.0)?;
+pub(crate) async fn submit_job(
+    hub: Hub,
+    key: Key,
+    body: JsonBody<SubmitJobRequest>,
+    lookups: Lookups,
+) -> ApiResult {
+    let request = crate::lookup::resolve(crate::lookup::get(&lookups), body.0).await?;
+    let (spec, copies, options) = job_parts(request)?;
     let info = hub.printer(&key).await?;
     let (model, media) = printer_media(&info)?;
     let render_req = spec.render.clone();
@@ -230,7 +240,12 @@ pub(crate) async fn submit_image(
     accepted(JobView::from(job))
 }
 
-pub(crate) async fn submit_batch(hub: Hub, key: Key, body: JsonBody<BatchRequest>) -> ApiResult {
+pub(crate) async fn submit_batch(
+    hub: Hub,
+    key: Key,
+    body: JsonBody<BatchRequest>,
+    lookups: Lookups,
+) -> ApiResult {
     let items = body.0.items;
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(ApiError::invalid(format!(
@@ -238,6 +253,9 @@ pub(crate) async fn submit_batch(hub: Hub, key: Key, body: JsonBody<BatchRequest
             items.len()
         )));
     }
+    let items = crate::lookup::resolve_batch(crate::lookup::get(&lookups), items)
+        .await
+        .map_err(|(i, e)| at_item(e, i))?;
     let parts = items
         .into_iter()
         .enumerate()
@@ -387,8 +405,12 @@ pub(crate) async fn retry_job(hub: Hub, id: web::Path<String>) -> ApiResult {
 
 // Rendering.
 
-pub(crate) async fn preview(hub: Hub, body: JsonBody<PreviewRequest>) -> ApiResult {
-    let r = body.0;
+pub(crate) async fn preview(
+    hub: Hub,
+    body: JsonBody<PreviewRequest>,
+    lookups: Lookups,
+) -> ApiResult {
+    let r = crate::lookup::resolve_preview(crate::lookup::get(&lookups), body.0).await?;
     let scale = r.scale.unwrap_or(1);
     let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
     let (model, media) = match (r.printer, r.model, r.media) {

@@ -3,6 +3,9 @@
 //! assembles. Without a file, [`Config::demo`] is the `make run` setup: two
 //! emulated printers on loopback and the API on 127.0.0.1:8080.
 
+pub use crate::integrations::{
+    GrocyEntry, IntegrationsEntry, SnipeitEntry, SpoolmanEntry, WebhookEntry,
+};
 use anyhow::{bail, Context};
 use printhub_emulator::{EmulatorConfig, Speed};
 use serde::Deserialize;
@@ -31,6 +34,12 @@ pub struct Config {
     /// Retention of finished jobs.
     #[serde(default)]
     pub retention: RetentionEntry,
+    /// Grocy, Snipe-IT and Spoolman (`[integrations.*]`).
+    #[serde(default)]
+    pub integrations: IntegrationsEntry,
+    /// Generic webhooks (`[[webhook]]`).
+    #[serde(default, rename = "webhook")]
+    pub webhooks: Vec<WebhookEntry>,
 }
 
 /// One `[[printer]]`.
@@ -126,6 +135,8 @@ impl Config {
                     .speed(Speed::Real),
             ],
             retention: RetentionEntry::default(),
+            integrations: IntegrationsEntry::default(),
+            webhooks: Vec::new(),
         }
     }
 
@@ -147,6 +158,7 @@ impl Config {
         if let Some(dir) = env("PRINTHUB_DATA_DIR") {
             self.data_dir = PathBuf::from(dir);
         }
+        self.integrations.apply_env(&env)?;
         Ok(self)
     }
 
@@ -168,6 +180,8 @@ impl Config {
         if let Some(w) = slugs.windows(2).find(|w| w[0] == w[1]) {
             bail!("printer.slug: {:?} is used twice", w[0]);
         }
+        self.lookups()?;
+        self.webhooks()?;
         Ok(())
     }
 }

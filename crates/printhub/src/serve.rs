@@ -1,6 +1,6 @@
 //! `printhub serve`: the composition root. [`build`] assembles everything
 //! (embedded emulators, the SQLite store, the engine, the configured
-//! printers) and is what tests reuse; [`serve`] adds the HTTP server with
+//! printers, the lookups and webhooks) and is what tests reuse; [`serve`] adds the HTTP server with
 //! the gateway and runs until interrupted, then drains the engine.
 
 use crate::config::Config;
@@ -15,6 +15,10 @@ use std::time::Duration;
 pub struct Running {
     /// The engine.
     pub hub: HubHandle,
+    /// Grocy, Snipe-IT and Spoolman lookups (`[integrations.*]`).
+    pub lookups: printhub_lookup::Lookups,
+    /// The webhooks (`[integrations.grocy]`, `[[webhook]]`).
+    pub webhooks: printhub_gateway::WebhookConfig,
     /// Emulated printers started with it (they stop when dropped).
     pub emulators: Vec<EmulatorHandle>,
 }
@@ -23,6 +27,8 @@ pub struct Running {
 /// configured printers that are not registered yet. Call inside an actix system.
 pub async fn build(config: &Config) -> anyhow::Result<Running> {
     config.validate()?;
+    let lookups = config.lookups()?;
+    let webhooks = config.webhooks()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
     let mut emulators = Vec::new();
@@ -74,7 +80,12 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("printer[{i}] ({})", p.slug))?;
     }
-    Ok(Running { hub, emulators })
+    Ok(Running {
+        hub,
+        lookups,
+        webhooks,
+        emulators,
+    })
 }
 
 /// Runs the hub and its HTTP API until interrupted.
@@ -85,10 +96,15 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         let gateway = printhub_gateway::GatewayConfig {
             body_limit: config.body_limit,
         };
+        // Created once, shared by every worker (one HTTP connection pool).
+        let lookups = actix_web::web::Data::new(running.lookups.clone());
+        let webhooks = actix_web::web::Data::new(running.webhooks.clone());
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(actix_web::web::Data::new(hub.clone()))
                 .app_data(actix_web::web::Data::new(gateway.clone()))
+                .app_data(lookups.clone())
+                .app_data(webhooks.clone())
                 .configure(printhub_gateway::configure)
         })
         .bind(config.listen)

@@ -4,7 +4,11 @@
 #[macro_use]
 mod support;
 
+#[path = "../../../printhub-lookup/tests/fake/mod.rs"]
+mod fake;
+
 mod errors;
 mod jobs;
+mod lookup;
 mod openapi;
 mod printing;
