@@ -569,6 +569,14 @@ async fn a_generic_webhook_prints_its_template_with_the_posted_fields() {
     );
     let got = post_form!(app, &uri, &[("primary_id", "FREEZER 3")]);
     assert_eq!(got.0, 202, "{}", got.2);
+    // JSON sent with a form content type (`curl -d`) is still JSON.
+    let req = TestRequest::post()
+        .uri(&uri)
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(r#"{"primary_id": "FREEZER 4"}"#)
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
     // The template's required field missing: 422, nothing queued.
     let p = assert_problem(
         &post!(app, &uri, json!({"title": "no id"})),
@@ -585,7 +593,7 @@ async fn a_generic_webhook_prints_its_template_with_the_posted_fields() {
         401,
         "unauthorized",
     );
-    assert_eq!(job_count(&hub).await, 2);
+    assert_eq!(job_count(&hub).await, 3);
 }
 
 #[actix::test]
