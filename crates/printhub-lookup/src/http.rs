@@ -62,7 +62,7 @@ impl Source {
         url
     }
 
-    /// The base URL with `path` (already a relative path such as `hardware/3`) appended.
+    /// A page of the app (`hardware/3`) as a string: [`Source::url`] of `segments`.
     pub fn page(&self, segments: &[&str]) -> String {
         self.url(segments).to_string()
     }

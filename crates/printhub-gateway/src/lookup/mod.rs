@@ -232,6 +232,9 @@ pub(crate) async fn resolve_preview(
     Ok(request)
 }
 
+/// A batch item's failure: its index and the error.
+type ItemError = (usize, ApiError);
+
 /// How many lookups of one batch run at once.
 const BATCH_CONCURRENCY: usize = 8;
 
@@ -240,7 +243,7 @@ const BATCH_CONCURRENCY: usize = 8;
 pub(crate) async fn resolve_batch(
     lookups: Option<&Lookups>,
     mut items: Vec<SubmitJobRequest>,
-) -> Result<Vec<SubmitJobRequest>, (usize, ApiError)> {
+) -> Result<Vec<SubmitJobRequest>, ItemError> {
     let mut wanted: Vec<(usize, LookupRequest)> = Vec::new();
     for (i, item) in items.iter_mut().enumerate() {
         if let Some(l) = job_fields(item).take().map_err(|e| (i, e))? {
@@ -253,7 +256,7 @@ pub(crate) async fn resolve_batch(
             distinct.push((*i, l.clone()));
         }
     }
-    let results: Vec<(LookupRequest, Result<Found, (usize, ApiError)>)> =
+    let results: Vec<(LookupRequest, Result<Found, ItemError>)> =
         futures_util::stream::iter(distinct)
             .map(|(i, l)| async move {
                 let found = match app(&l.app) {
