@@ -6,6 +6,8 @@
 
 #[path = "../../crates/printhub-lookup/tests/fake/mod.rs"]
 mod fake;
+#[path = "../../crates/printhub-lookup/tests/fake/spoolman_ws.rs"]
+mod spoolman_ws;
 
 use printhub::config::{Config, GrocyEntry, IntegrationsEntry, PrinterEntry, RetentionEntry};
 use printhub::config::{SnipeitEntry, SpoolmanEntry, WebhookEntry};
@@ -51,6 +53,8 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             spoolman: Some(SpoolmanEntry {
                 base_url: fake.url("spoolman"),
                 timeout_ms: 5000,
+                new_spool_printer: None,
+                new_spool_template: None,
             }),
             public_url: None,
             max_body_bytes: None,
@@ -327,6 +331,37 @@ async fn a_burst_of_fifty_grocy_webhooks_prints_fifty_labels() {
     running.hub.shutdown().await.expect("shutdown");
 }
 
+#[actix_web::test]
+async fn a_spool_added_in_spoolman_prints_its_label() {
+    use spoolman_ws::{event, Step};
+    let fake = fake::start();
+    let feed = spoolman_ws::start(vec![vec![
+        event("updated", "spool", fake::spool_json("4").expect("4")),
+        event("added", "spool", fake::spool_json("3").expect("3")),
+        Step::Close,
+    ]])
+    .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24")).expect("emulator");
+    let mut config = config(dir.path(), &emu, &fake);
+    if let Some(s) = config.integrations.spoolman.as_mut() {
+        s.base_url = feed.base.clone();
+        s.new_spool_printer = Some("pt".into());
+    }
+    let running = printhub::serve::build(&config).await.expect("build");
+    let base = listen(&running);
+    let printed = pages(&emu, 1).await;
+    assert_eq!(decode_qr(&printed[0].black), ["web+spoolman:s-3"]);
+    let (_, jobs) = get_json(&format!("{base}/api/jobs")).await;
+    assert_eq!(jobs["jobs"][0]["submitted_by"], "watcher:spoolman");
+    assert_eq!(
+        jobs["jobs"].as_array().map(Vec::len),
+        Some(1),
+        "the update printed nothing"
+    );
+    running.hub.shutdown().await.expect("shutdown");
+}
+
 #[test]
 fn integration_settings_are_validated_and_secrets_stay_hidden() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -364,6 +399,10 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
         "integrations.grocy.template",
     );
     check("[integrations.colour]\nx = 1", "colour");
+    check(
+        "[integrations.spoolman]\nbase_url = \"http://s\"\nnew_spool_template = \"nope\"",
+        "integrations.spoolman.new_spool_template",
+    );
     let hook = |name: &str, token: &str, template: &str| {
         format!("[[webhook]]\nname = \"{name}\"\ntoken = \"{token}\"\nprinter = \"pt\"\ntemplate = \"{template}\"\n")
     };

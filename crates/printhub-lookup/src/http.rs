@@ -138,6 +138,11 @@ impl Fetcher {
         Ok(Fetcher { client, max_body })
     }
 
+    /// The body cap.
+    pub fn max_body(&self) -> usize {
+        self.max_body
+    }
+
     /// `GET` the source's `segments`, within its timeout, the body at most the cap.
     pub async fn get(&self, source: &Source, segments: &[&str]) -> Result<Reply, LookupError> {
         let app = source.app;

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Code map: [`grocy`], [`snipeit`], [`spoolman`] (one module per app:
-//! identifier parsing, the API as it really answers, the mapping), `http`
+//! identifier parsing, the API as it really answers, the mapping; Spoolman's
+//! WebSocket change feed, [`Lookups::spool_feed`]), `http`
 //! (the pooled client, deadline, body cap, key headers), `value` (numbers as
 //! strings, HTML entities, dates), [`Secret`] (redacted, constant-time
 //! compare), [`LookupError`] (stable codes).
@@ -231,6 +232,20 @@ impl Lookups {
             spoolman: source(App::Spoolman, &config.spoolman, http::Auth::Bearer, false)?,
             public,
         })
+    }
+
+    /// Spoolman's change feed (new spools as they are added), if Spoolman is configured.
+    pub fn spool_feed(&self) -> Result<spoolman::SpoolFeed, LookupError> {
+        let source = self
+            .spoolman
+            .clone()
+            .ok_or(LookupError::NotConfigured { app: App::Spoolman })?;
+        Ok(spoolman::SpoolFeed::new(
+            self.fetcher.clone(),
+            source,
+            self.public.clone(),
+            self.fetcher.max_body(),
+        ))
     }
 
     /// Whether `app` is configured.

@@ -13,12 +13,16 @@
 //! `web+spoolman:s-<id>` (what Spoolman prints and its scanner opens, and
 //! short enough for 12 mm tape), or printhub's landing page when
 //! `public_url` is set.
+//!
+//! [`SpoolFeed`] follows Spoolman's change feed, the WebSocket at
+//! `/api/v1/spool`, and yields every spool added (tokio-tungstenite, rustls).
 
 use crate::value::{field_name, float, int, number, text};
 use crate::{App, Ctx, Found, LookupError};
 use printhub_render::LabelData;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 const APP: App = App::Spoolman;
 
@@ -171,6 +175,134 @@ fn found(ctx: &Ctx<'_>, id: u64, spool: &Value) -> Found {
         data,
         template: TEMPLATE,
         url: Some(page),
+    }
+}
+
+// The change feed.
+
+/// The shortest and longest wait before reconnecting the feed.
+const RECONNECT: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Spoolman's change feed: the WebSocket at `ws(s)://…/api/v1/spool`, on which
+/// Spoolman pushes `{"type": "added"|"updated"|"deleted", "resource": "spool",
+/// "date": …, "payload": <spool>}`. [`SpoolFeed::next`] answers each spool
+/// *added*, mapped as a lookup maps it; other events are skipped. It
+/// reconnects by itself, waiting 0.5 s, then twice as long after each failure
+/// (at most 30 s); each failure is answered once as `failed`, for the log.
+#[derive(Debug)]
+pub struct SpoolFeed {
+    url: String,
+    fetcher: crate::http::Fetcher,
+    source: crate::http::Source,
+    public: Option<reqwest::Url>,
+    max_message: usize,
+    socket: Option<Socket>,
+    delay: Duration,
+}
+
+impl SpoolFeed {
+    pub(crate) fn new(
+        fetcher: crate::http::Fetcher,
+        source: crate::http::Source,
+        public: Option<reqwest::Url>,
+        max_message: usize,
+    ) -> SpoolFeed {
+        let mut url = source.url(&["api", "v1", "spool"]);
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        // Both are special schemes, so the change is accepted.
+        let _ = url.set_scheme(scheme);
+        SpoolFeed {
+            url: url.to_string(),
+            fetcher,
+            source,
+            public,
+            max_message,
+            socket: None,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// The WebSocket URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The next spool added in Spoolman; `failed` when the feed broke (the next
+    /// call reconnects).
+    pub async fn next(&mut self) -> Result<Found, LookupError> {
+        use futures_util::StreamExt as _;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let socket = match &mut self.socket {
+                Some(socket) => socket,
+                None => {
+                    tokio::time::sleep(self.delay).await;
+                    let config =
+                        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                            .max_message_size(Some(self.max_message))
+                            .max_frame_size(Some(self.max_message));
+                    let connect = tokio_tungstenite::connect_async_with_config(
+                        self.url.as_str(),
+                        Some(config),
+                        false,
+                    );
+                    match tokio::time::timeout(self.source.timeout, connect).await {
+                        Ok(Ok((socket, _))) => self.socket.insert(socket),
+                        Ok(Err(e)) => return Err(self.broke(format!("cannot connect: {e}"))),
+                        Err(_) => {
+                            return Err(self.broke(format!(
+                                "no WebSocket handshake within {} ms",
+                                self.source.timeout.as_millis()
+                            )))
+                        }
+                    }
+                }
+            };
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    self.delay = Duration::ZERO;
+                    if let Some(found) = self.added(text.as_str()) {
+                        return Ok(found);
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => {
+                    return Err(self.broke("Spoolman closed the feed".to_string()))
+                }
+                // Pings are answered by the socket itself; binary frames are not Spoolman's.
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(self.broke(format!("the feed broke: {e}"))),
+            }
+        }
+    }
+
+    /// Drops the socket, lengthens the wait before the next connection.
+    fn broke(&mut self, reason: String) -> LookupError {
+        self.socket = None;
+        self.delay = (self.delay * 2).clamp(RECONNECT.0, RECONNECT.1);
+        LookupError::failed(APP, format!("{reason} ({}); reconnecting", self.url))
+    }
+
+    /// The spool of an `added` spool event.
+    fn added(&self, text: &str) -> Option<Found> {
+        let event: Value = serde_json::from_str(text).ok()?;
+        if event.get("type")?.as_str()? != "added" || event.get("resource")?.as_str()? != "spool" {
+            return None;
+        }
+        let spool = event.get("payload")?;
+        let id = int(spool.get("id"))?;
+        if !spool.get("filament").is_some_and(Value::is_object) {
+            log::warn!("spoolman feed: spool {id} has no filament; skipped");
+            return None;
+        }
+        let ctx = Ctx {
+            fetcher: &self.fetcher,
+            source: &self.source,
+            public: self.public.as_ref(),
+        };
+        Some(found(&ctx, id, spool))
     }
 }
 

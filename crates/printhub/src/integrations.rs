@@ -1,8 +1,9 @@
 //! `[integrations.grocy|snipeit|spoolman]` and `[[webhook]]` of the
 //! configuration, their `PRINTHUB_*` overrides, and their validation into
 //! what the gateway takes: [`printhub_lookup::Lookups`] and
-//! [`printhub_gateway::WebhookConfig`]. API keys and tokens are
-//! [`Secret`]s: redacted in `Debug`, never logged.
+//! [`printhub_gateway::WebhookConfig`], and the Spoolman watcher
+//! ([`spawn_spool_watcher`]). API keys and tokens are [`Secret`]s: redacted
+//! in `Debug`, never logged.
 //!
 //! ```toml
 //! [integrations]
@@ -22,6 +23,7 @@
 //!
 //! [integrations.spoolman]
 //! base_url = "http://spoolman.local:7912"
+//! new_spool_printer = "pt"                      # a label for every spool added
 //!
 //! [[webhook]]
 //! name = "freezer"
@@ -95,9 +97,14 @@ pub struct SnipeitEntry {
 pub struct SpoolmanEntry {
     /// Spoolman's root URL.
     pub base_url: String,
-    /// Per-lookup timeout.
+    /// Per-lookup timeout (and WebSocket handshake timeout).
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// When set, every spool added in Spoolman prints a label on this printer
+    /// (Spoolman's change feed over its WebSocket).
+    pub new_spool_printer: Option<String>,
+    /// The template of those labels (default `filament_spool`).
+    pub new_spool_template: Option<String>,
 }
 
 /// One `[[webhook]]`: `POST /api/webhooks/{token}` prints `template` on `printer`.
@@ -187,7 +194,11 @@ impl IntegrationsEntry {
                 s.timeout_ms = v;
             }
         }
-        let spool_vars = ["PRINTHUB_SPOOLMAN_BASE_URL", "PRINTHUB_SPOOLMAN_TIMEOUT_MS"];
+        let spool_vars = [
+            "PRINTHUB_SPOOLMAN_BASE_URL",
+            "PRINTHUB_SPOOLMAN_TIMEOUT_MS",
+            "PRINTHUB_SPOOLMAN_NEW_SPOOL_PRINTER",
+        ];
         if spool_vars.iter().any(|v| var(v).is_some()) {
             let s = self.spoolman.get_or_insert_with(|| SpoolmanEntry {
                 timeout_ms: default_timeout_ms(),
@@ -198,6 +209,9 @@ impl IntegrationsEntry {
             }
             if let Some(v) = ms("PRINTHUB_SPOOLMAN_TIMEOUT_MS")? {
                 s.timeout_ms = v;
+            }
+            if let Some(v) = var("PRINTHUB_SPOOLMAN_NEW_SPOOL_PRINTER") {
+                s.new_spool_printer = Some(v);
             }
         }
         Ok(())
@@ -298,6 +312,17 @@ impl Config {
             }
             None => None,
         };
+        if let Some(s) = &self.integrations.spoolman {
+            if let Some(t) = &s.new_spool_template {
+                check_template(t, "integrations.spoolman.new_spool_template")?;
+            }
+            if s.new_spool_printer
+                .as_ref()
+                .is_some_and(|p| p.trim().is_empty())
+            {
+                bail!("integrations.spoolman.new_spool_printer: must not be empty");
+            }
+        }
         let mut hooks = Vec::new();
         for (i, w) in self.webhooks.iter().enumerate() {
             let field = |name: &str| format!("webhook[{i}].{name}");
@@ -325,4 +350,55 @@ impl Config {
         }
         Ok(WebhookConfig { grocy, hooks })
     }
+}
+
+/// The Spoolman watcher: when `[integrations.spoolman] new_spool_printer` is
+/// set, a task on the current actix system that prints a label for every
+/// spool added in Spoolman (submitted by `watcher:spoolman`). Feed and print
+/// failures are logged; the feed reconnects by itself.
+pub fn spawn_spool_watcher(
+    config: &Config,
+    lookups: &Lookups,
+    hub: &printhub_actors::HubHandle,
+) -> anyhow::Result<bool> {
+    let Some(spoolman) = &config.integrations.spoolman else {
+        return Ok(false);
+    };
+    let Some(printer) = spoolman.new_spool_printer.clone() else {
+        return Ok(false);
+    };
+    let template = spoolman
+        .new_spool_template
+        .clone()
+        .unwrap_or_else(|| printhub_lookup::spoolman::TEMPLATE.to_string());
+    let mut feed = lookups
+        .spool_feed()
+        .context("integrations.spoolman.new_spool_printer")?;
+    let hub = hub.clone();
+    log::info!(
+        "printing a label for every new spool in Spoolman ({}) on {printer}",
+        feed.url()
+    );
+    actix_web::rt::spawn(async move {
+        loop {
+            match feed.next().await {
+                Ok(spool) => {
+                    let label = printhub_gateway::lookup::print_label(
+                        &hub,
+                        &printer,
+                        &template,
+                        spool.data,
+                        "watcher:spoolman",
+                    )
+                    .await;
+                    match label {
+                        Ok(job) => log::info!("new spool {}: job {}", spool.id, job.id),
+                        Err(e) => log::warn!("new spool {}: not printed: {e}", spool.id),
+                    }
+                }
+                Err(e) => log::warn!("{e}"),
+            }
+        }
+    });
+    Ok(true)
 }

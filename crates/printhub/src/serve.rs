@@ -80,6 +80,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("printer[{i}] ({})", p.slug))?;
     }
+    crate::integrations::spawn_spool_watcher(config, &lookups, &hub)?;
     Ok(Running {
         hub,
         lookups,

@@ -13,7 +13,7 @@
 pub(crate) mod landing;
 pub mod webhook;
 
-pub use webhook::{GenericWebhook, GrocyWebhook, WebhookConfig};
+pub use webhook::{print_label, GenericWebhook, GrocyWebhook, WebhookConfig};
 
 use crate::dto::{PreviewRequest, SubmitJobRequest};
 use crate::error::{ApiError, ErrorCode};

@@ -84,7 +84,7 @@ pub(crate) async fn grocy_webhook(
         .clone()
         .or_else(|| hook.template.clone())
         .unwrap_or_else(|| grocy::TEMPLATE.to_string());
-    let job = print(&hub, &printer, &template, label.data, "webhook:grocy").await?;
+    let job = print_label(&hub, &printer, &template, label.data, "webhook:grocy").await?;
     log::info!(
         "grocy webhook: {:?} ({}) queued as job {} on {printer}",
         label.title,
@@ -113,12 +113,13 @@ pub(crate) async fn generic_webhook(
     let body = read_body(&req, payload).await?;
     let data = label_data(body)?;
     let by = format!("webhook:{}", hook.name);
-    let job = print(&hub, &hook.printer, &hook.template, data, &by).await?;
+    let job = print_label(&hub, &hook.printer, &hook.template, data, &by).await?;
     Ok(HttpResponse::Accepted().json(job))
 }
 
-/// Renders `template` with `data` for `printer` and queues it.
-async fn print(
+/// Renders the built-in `template` with `data` for `printer` (id or slug)
+/// and queues it, recording `submitted_by` (webhooks, the Spoolman watcher).
+pub async fn print_label(
     hub: &HubHandle,
     printer: &str,
     template: &str,

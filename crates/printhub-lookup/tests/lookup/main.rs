@@ -4,8 +4,11 @@
 
 #[path = "../fake/mod.rs"]
 mod fake;
+#[path = "../fake/spoolman_ws.rs"]
+mod spoolman_ws;
 
 mod failures;
+mod feed;
 mod grocy;
 mod render;
 mod snipeit;
