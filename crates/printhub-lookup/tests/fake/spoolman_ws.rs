@@ -56,6 +56,8 @@ pub async fn start(sessions: Vec<Vec<Step>>) -> FakeFeed {
             let steps = sessions.pop_front().unwrap_or_default();
             let recorded = recorded.clone();
             actix_web::rt::spawn(async move {
+                // The handshake callback's error type is tungstenite's, large by design.
+                #[allow(clippy::result_large_err)]
                 let record = |req: &Request, resp: Response| {
                     recorded
                         .lock()
