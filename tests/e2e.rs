@@ -2,4 +2,5 @@
 
 mod crash;
 mod http;
+mod lookup;
 mod render_to_print;

@@ -32,6 +32,8 @@ fn one_printer(
             anonymous: "admin".into(),
             ..AuthEntry::default()
         },
+        integrations: Default::default(),
+        webhooks: Vec::new(),
     }
 }
 

@@ -273,6 +273,9 @@ pub struct SubmitJobRequest {
     pub template: Option<TemplateRef>,
     #[serde(default)]
     pub data: Option<LabelData>,
+    /// An item to look up instead of `data` (its template unless one is given).
+    #[serde(default)]
+    pub lookup: Option<crate::lookup::LookupRequest>,
     #[serde(default)]
     pub orientation: Option<Orientation>,
     #[serde(default = "one")]
@@ -296,7 +299,9 @@ pub struct LabelSpec {
     pub template: Option<String>,
 }
 
-/// Checks "exactly one of `{content_type, data}` or `{template, data}`" and
+/// Checks "exactly one of `{content_type, data}` or `{template, data}`" (a
+/// `lookup` was turned into `data` and a template before, by
+/// `crate::lookup::resolve`) and
 /// that a content type's data has every required field (all missing listed).
 pub fn label_spec(
     content_type: Option<String>,
@@ -419,6 +424,9 @@ pub struct PreviewRequest {
     pub template: Option<TemplateRef>,
     #[serde(default)]
     pub data: Option<LabelData>,
+    /// An item to look up instead of `data`.
+    #[serde(default)]
+    pub lookup: Option<crate::lookup::LookupRequest>,
     #[serde(default)]
     pub orientation: Option<Orientation>,
     #[serde(default)]

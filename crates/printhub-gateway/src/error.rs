@@ -76,6 +76,15 @@ pub enum ErrorCode {
     StoreError,
     /// `internal_error`: a defect (font, preview encoder, an unknown code) (500).
     Internal,
+    // Lookups and webhooks (issue #10).
+    /// `lookup_not_found`: the app has no such item (404).
+    LookupNotFound,
+    /// `lookup_ambiguous`: the identifier names several items (409).
+    LookupAmbiguous,
+    /// `lookup_not_configured`: the app is not configured on this hub (409).
+    LookupNotConfigured,
+    /// `lookup_failed`: the app is down, slow, erroring or answered garbage (502).
+    LookupFailed,
 }
 
 impl ErrorCode {
@@ -110,6 +119,10 @@ impl ErrorCode {
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::StoreError => "store_error",
             ErrorCode::Internal => "internal_error",
+            ErrorCode::LookupNotFound => "lookup_not_found",
+            ErrorCode::LookupAmbiguous => "lookup_ambiguous",
+            ErrorCode::LookupNotConfigured => "lookup_not_configured",
+            ErrorCode::LookupFailed => "lookup_failed",
         }
     }
 
@@ -142,6 +155,9 @@ impl ErrorCode {
             | ErrorCode::Unrenderable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::Unavailable | ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::StoreError | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::LookupNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::LookupAmbiguous | ErrorCode::LookupNotConfigured => StatusCode::CONFLICT,
+            ErrorCode::LookupFailed => StatusCode::BAD_GATEWAY,
         }
     }
 

@@ -23,6 +23,8 @@
 //! validation or rendering never reaches `HubHandle::submit*`, so no job is
 //! created for it. **Architecture Invariant:** the SNMP community is write-only.
 #![forbid(unsafe_code)]
+// The OpenAPI schemas are one large `json!` literal.
+#![recursion_limit = "256"]
 
 mod admin;
 pub mod auth;
@@ -30,6 +32,7 @@ pub mod dto;
 pub mod error;
 pub mod events;
 mod extract;
+pub mod lookup;
 mod openapi;
 mod routes;
 
@@ -38,6 +41,7 @@ pub use auth::{Auth, AuthConfig, Caller, ProxyConfig, Scope};
 pub use error::{ApiError, ErrorCode};
 pub use events::{EventConfig, EventLog};
 pub use extract::JsonBody;
+pub use lookup::{GenericWebhook, GrocyWebhook, WebhookConfig};
 pub use openapi::document as openapi_document;
 
 use actix_web::http::Method;
@@ -154,12 +158,21 @@ routes! {
     GET "/healthz" => routes::healthz, public, 200, None, Some("object"), "ops", "Liveness and version";
     GET "/readyz" => routes::readyz, public, 200, None, Some("object"), "ops", "Readiness: the engine and each enabled printer reachable (503 if not)";
     GET "/metrics" => routes::metrics, read, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer";
+    // Lookups, webhooks and QR landing pages (issue #10, `lookup`).
+    GET "/api/lookup/{app}/{id}" => lookup::lookup, read, 200, None, Some("LookupView"), "lookup", "An item from Grocy, Snipe-IT or Spoolman as label data";
+    GET "/api/integrations" => lookup::integrations, read, 200, None, Some("IntegrationList"), "lookup", "Which lookups and webhooks this hub offers";
+    POST "/api/webhooks/grocy/{token}" => lookup::webhook::grocy_webhook, public, 202, Some("GrocyWebhookPayload"), Some("JobView"), "webhooks", "Grocy's label-printer webhook (JSON or form); the token authenticates";
+    POST "/api/webhooks/{token}" => lookup::webhook::generic_webhook, public, 202, Some("WebhookFields"), Some("JobView"), "webhooks", "Print the token's template with the posted fields";
+    GET "/asset/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Snipe-IT asset";
+    GET "/product/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Grocy product";
+    GET "/spool/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Spoolman spool";
 }
 
 /// Mounts every route of [`ROUTES`] behind the auth middleware. Needs
 /// `web::Data<HubHandle>` and `web::Data<Auth>` (the policy; without it every
 /// non-public route answers 500); reads `web::Data<GatewayConfig>` and
-/// `web::Data<EventLog>` (for `/api/events`) when present. Unknown paths under `/api` answer
+/// `web::Data<EventLog>` (for `/api/events`), `web::Data<printhub_lookup::Lookups>`
+/// and `web::Data<WebhookConfig>` when present. Unknown paths under `/api` answer
 /// 404 `not_found` as problem+json; a query string that does not parse is 400
 /// `invalid_request`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -37,6 +37,7 @@ fn schemas() -> Value {
         "template": { "oneOf": [ string(), { "type": "object" } ] },
         "data": reference("LabelData"),
         "orientation": { "type": "string", "enum": ["landscape", "portrait"] },
+        "lookup": reference("LookupRequest"),
     });
     let mut submit = label_fields.clone();
     if let Some(m) = submit.as_object_mut() {
@@ -156,6 +157,25 @@ fn schemas() -> Value {
             "total": { "type": "integer" }, "limit": { "type": "integer" }, "offset": { "type": "integer" },
         })),
         "ModelList": { "type": "array", "items": { "type": "object" } },
+        // Lookups and webhooks (issue #10).
+        "App": { "type": "string", "enum": ["grocy", "snipeit", "spoolman"] },
+        "LookupRequest": object(&["app", "id"], json!({
+            "app": reference("App"),
+            "id": { "type": "string", "description": "As typed or scanned: id, asset tag, barcode, grocycode, web+spoolman:s-<id>, app URL" },
+        })),
+        "LookupView": object(&["app", "id", "title", "data", "template"], json!({
+            "app": reference("App"), "id": string(), "title": string(),
+            "data": reference("LabelData"), "template": string(), "url": string(),
+        })),
+        "IntegrationList": { "type": "array", "items": object(&["app", "configured"], json!({
+            "app": reference("App"), "configured": { "type": "boolean" }, "webhook": { "type": "boolean" },
+        })) },
+        "GrocyWebhookPayload": object(&["grocycode"], json!({
+            "product": string(), "battery": string(), "chore": string(), "recipe": string(),
+            "grocycode": string(), "details": { "type": "object" }, "stock_entry": { "type": "object" },
+            "due_date": string(), "printer": string(), "template": string(),
+        })),
+        "WebhookFields": { "type": "object", "description": "title, primary_id, qr_payload, secondary, items, and any other field the template uses", "additionalProperties": {} },
     })
 }
 
@@ -174,6 +194,9 @@ fn operation(route: &crate::RouteInfo) -> Value {
         }
         Some("text/event-stream") => {
             json!({ "description": "Server-sent events: `id`, `event` (job.state_changed, job.progressed, printer.state_changed, printer.status_changed, printer.media_changed, stream.reset) and one JSON `data` line each", "content": { "text/event-stream": { "schema": { "type": "string" } } } })
+        }
+        Some("html") => {
+            json!({ "description": "An HTML page", "content": { "text/html": { "schema": { "type": "string" } } } })
         }
         Some("png") => {
             json!({ "description": "The PNG", "content": { "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } } } })
@@ -201,6 +224,10 @@ fn operation(route: &crate::RouteInfo) -> Value {
                 "copies": { "type": "integer", "minimum": 1, "maximum": 999 },
                 "dither": { "type": "string", "enum": ["threshold", "floyd_steinberg"] },
             } } });
+        }
+        // Webhooks also take form fields (Grocy without LABEL_PRINTER_HOOK_JSON).
+        if route.tag == "webhooks" {
+            content["application/x-www-form-urlencoded"] = json!({ "schema": reference(body) });
         }
         m.insert(
             "requestBody".into(),

@@ -18,6 +18,8 @@ type Hub = web::Data<HubHandle>;
 type Key = web::Path<String>;
 type AuthData = Option<web::Data<Auth>>;
 type ApiResult = Result<HttpResponse, ApiError>;
+/// Lookups for `lookup: {app, id}` in label requests (absent: none configured).
+type Lookups = Option<web::Data<printhub_lookup::Lookups>>;
 
 fn ok<T: serde::Serialize>(body: T) -> ApiResult {
     Ok(HttpResponse::Ok().json(body))
@@ -228,7 +230,9 @@ pub(crate) async fn clear_queue(hub: Hub, auth: AuthData, caller: Caller, key: K
 // Printing.
 
 /// The model and media a printer is set up with.
-fn printer_media(info: &PrinterInfo) -> Result<(&'static Model, &'static Media), ApiError> {
+pub(crate) fn printer_media(
+    info: &PrinterInfo,
+) -> Result<(&'static Model, &'static Media), ApiError> {
     let model = Model::by_name(&info.model).ok_or_else(|| {
         ApiError::new(ErrorCode::Internal, format!("unknown model {}", info.model))
     })?;
@@ -278,9 +282,11 @@ pub(crate) async fn submit_job(
     caller: Caller,
     key: Key,
     body: JsonBody<SubmitJobRequest>,
+    lookups: Lookups,
 ) -> ApiResult {
-    let (spec, copies, options) = job_parts(body.0)?;
     let info = allowed_printer(&hub, &caller, &key).await?;
+    let request = crate::lookup::resolve(crate::lookup::get(&lookups), body.0).await?;
+    let (spec, copies, options) = job_parts(request)?;
     let (model, media) = printer_media(&info)?;
     let render_req = spec.render.clone();
     let label = web::block(move || render(&render_req, model, media)).await??;
@@ -366,6 +372,7 @@ pub(crate) async fn submit_batch(
     caller: Caller,
     key: Key,
     body: JsonBody<BatchRequest>,
+    lookups: Lookups,
 ) -> ApiResult {
     let items = body.0.items;
     if items.is_empty() || items.len() > MAX_BATCH {
@@ -374,12 +381,15 @@ pub(crate) async fn submit_batch(
             items.len()
         )));
     }
+    let info = allowed_printer(&hub, &caller, &key).await?;
+    let items = crate::lookup::resolve_batch(crate::lookup::get(&lookups), items)
+        .await
+        .map_err(|(i, e)| at_item(e, i))?;
     let parts = items
         .into_iter()
         .enumerate()
         .map(|(i, item)| job_parts(item).map_err(|e| at_item(e, i)))
         .collect::<Result<Vec<_>, _>>()?;
-    let info = allowed_printer(&hub, &caller, &key).await?;
     let (model, media) = printer_media(&info)?;
     let requests = web::block(move || {
         parts
@@ -532,8 +542,13 @@ pub(crate) async fn retry_job(hub: Hub, caller: Caller, id: web::Path<String>) -
 
 // Rendering.
 
-pub(crate) async fn preview(hub: Hub, caller: Caller, body: JsonBody<PreviewRequest>) -> ApiResult {
-    let r = body.0;
+pub(crate) async fn preview(
+    hub: Hub,
+    caller: Caller,
+    body: JsonBody<PreviewRequest>,
+    lookups: Lookups,
+) -> ApiResult {
+    let r = crate::lookup::resolve_preview(crate::lookup::get(&lookups), body.0).await?;
     let scale = r.scale.unwrap_or(1);
     let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
     let (model, media) = match (r.printer, r.model, r.media) {

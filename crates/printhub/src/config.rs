@@ -3,6 +3,9 @@
 //! assembles. Without a file, [`Config::demo`] is the `make run` setup: two
 //! emulated printers on loopback and the API on 127.0.0.1:8080.
 
+pub use crate::integrations::{
+    GrocyEntry, IntegrationsEntry, SnipeitEntry, SpoolmanEntry, WebhookEntry,
+};
 use anyhow::{bail, Context};
 use printhub_emulator::{EmulatorConfig, Speed};
 use printhub_gateway::{AuthConfig, ProxyConfig, Scope};
@@ -32,6 +35,12 @@ pub struct Config {
     /// Retention of finished jobs.
     #[serde(default)]
     pub retention: RetentionEntry,
+    /// Grocy, Snipe-IT and Spoolman (`[integrations.*]`).
+    #[serde(default)]
+    pub integrations: IntegrationsEntry,
+    /// Generic webhooks (`[[webhook]]`).
+    #[serde(default, rename = "webhook")]
+    pub webhooks: Vec<WebhookEntry>,
     /// Who may call the API.
     #[serde(default)]
     pub auth: AuthEntry,
@@ -215,6 +224,8 @@ impl Config {
                 anonymous: "admin".into(),
                 ..AuthEntry::default()
             },
+            integrations: IntegrationsEntry::default(),
+            webhooks: Vec::new(),
         }
     }
 
@@ -247,6 +258,7 @@ impl Config {
                 }
             }
         }
+        self.integrations.apply_env(&env)?;
         Ok(self)
     }
 
@@ -309,6 +321,8 @@ impl Config {
         if let Some(w) = slugs.windows(2).find(|w| w[0] == w[1]) {
             bail!("printer.slug: {:?} is used twice", w[0]);
         }
+        self.lookups()?;
+        self.webhooks()?;
         Ok(())
     }
 }

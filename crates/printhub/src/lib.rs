@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod emulate_cmd;
 pub mod image_io;
+pub mod integrations;
 pub mod keys_cmd;
 pub mod raster_cmd;
 pub mod serve;

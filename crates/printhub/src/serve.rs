@@ -1,7 +1,7 @@
 //! `printhub serve`: the composition root. [`build`] assembles everything
 //! (embedded emulators, the SQLite store, the engine, the configured
-//! printers, the auth policy and key ring, the live event log) and is what
-//! tests reuse; [`serve`] adds the HTTP server with the gateway and runs
+//! printers, the auth policy and key ring, the live event log, the lookups
+//! and webhooks) and is what tests reuse; [`serve`] adds the HTTP server with the gateway and runs
 //! until interrupted, then drains the engine.
 
 use crate::config::Config;
@@ -19,6 +19,10 @@ use std::time::Duration;
 pub struct Running {
     /// The engine.
     pub hub: HubHandle,
+    /// Grocy, Snipe-IT and Spoolman lookups (`[integrations.*]`).
+    pub lookups: printhub_lookup::Lookups,
+    /// The webhooks (`[integrations.grocy]`, `[[webhook]]`).
+    pub webhooks: printhub_gateway::WebhookConfig,
     /// Emulated printers started with it (they stop when dropped).
     pub emulators: Vec<EmulatorHandle>,
     /// The database (jobs, printers, keys, audit).
@@ -38,6 +42,9 @@ impl Running {
         let hub = web::Data::new(self.hub.clone());
         let auth = web::Data::new(self.auth.clone());
         let events = web::Data::new(self.events.clone());
+        // Created once, shared by every worker (one HTTP connection pool).
+        let lookups = web::Data::new(self.lookups.clone());
+        let webhooks = web::Data::new(self.webhooks.clone());
         let gateway = web::Data::new(printhub_gateway::GatewayConfig {
             body_limit: config.body_limit,
         });
@@ -45,6 +52,8 @@ impl Running {
             cfg.app_data(hub.clone())
                 .app_data(auth.clone())
                 .app_data(events.clone())
+                .app_data(lookups.clone())
+                .app_data(webhooks.clone())
                 .app_data(gateway.clone());
         }
     }
@@ -58,6 +67,8 @@ const KEY_RELOAD: Duration = Duration::from_secs(5);
 pub async fn build(config: &Config) -> anyhow::Result<Running> {
     config.validate()?;
     let auth_config = config.auth_config()?;
+    let lookups = config.lookups()?;
+    let webhooks = config.webhooks()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
     let mut emulators = Vec::new();
@@ -115,10 +126,13 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("printer[{i}] ({})", p.slug))?;
     }
+    crate::integrations::spawn_spool_watcher(config, &lookups, &hub)?;
     let events = EventLog::start(hub.clone(), EventConfig::default());
     spawn_key_reloader(auth.clone());
     Ok(Running {
         hub,
+        lookups,
+        webhooks,
         emulators,
         store,
         auth,

@@ -581,3 +581,28 @@ fn serve_refuses_anonymous_access_off_loopback_and_weak_proxy_secrets() {
         "auth.anonymous",
     );
 }
+
+#[test]
+fn serve_refuses_bad_integration_settings_naming_the_field_not_the_secret() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = path(&dir, "printhub.toml");
+    for (text, needle) in [
+        (
+            "[integrations.snipeit]\nbase_url = \"https://snipe.example\"\n",
+            "integrations.snipeit.api_key",
+        ),
+        (
+            "[integrations.grocy]\nwebhook_token = \"short-s3cr3t\"\n",
+            "integrations.grocy.webhook_token",
+        ),
+        (
+            "[[webhook]]\nname = \"a\"\ntoken = \"long-enough-s3cr3t\"\nprinter = \"pt\"\ntemplate = \"nope\"\n",
+            "webhook[0].template",
+        ),
+    ] {
+        std::fs::write(&file, text).expect("write");
+        let out = printhub(&["serve", "--config", s(&file)]);
+        fails_with(&out, needle);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cr3t"));
+    }
+}

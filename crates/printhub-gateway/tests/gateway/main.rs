@@ -5,8 +5,12 @@
 mod support;
 
 mod auth;
+#[path = "../../../printhub-lookup/tests/fake/mod.rs"]
+mod fake;
+
 mod errors;
 mod events;
 mod jobs;
+mod lookup;
 mod openapi;
 mod printing;

@@ -64,6 +64,54 @@ fn every_builtin_renders_and_its_symbol_decodes() {
 }
 
 #[test]
+fn a_product_without_a_due_date_prints_its_name_and_grocycode() {
+    // Grocy items without a due date (never overdue, batteries without an
+    // interval, recipes) leave the due line out instead of failing.
+    let data = LabelData {
+        title: Some("Sea Salt".into()),
+        qr_payload: Some("grcy:p:13".into()),
+        ..Default::default()
+    };
+    for (model, media) in [("PT-P750W", "tze-12"), ("QL-820NWB", "dk-62")] {
+        let (m, md) = pair(model, media);
+        let request = RenderRequest::template(TemplateRef::Name("product".into()), data.clone());
+        let label = render(&request, m, md).unwrap_or_else(|e| panic!("{media}: {e}"));
+        assert_geometry(&label, m, md);
+        assert_eq!(
+            decode_rxing(&label.black, BarcodeFormat::DATA_MATRIX).as_deref(),
+            Some("grcy:p:13"),
+            "{media}"
+        );
+        let mut dated = data.clone();
+        dated.secondary = vec!["2026-05-01".into()];
+        let with_due = render(
+            &RenderRequest::template(TemplateRef::Name("product".into()), dated),
+            m,
+            md,
+        )
+        .expect("dated");
+        assert_ne!(
+            with_due.black, label.black,
+            "{media}: the due line is drawn when given"
+        );
+    }
+    // The name is still required.
+    let err = render(
+        &RenderRequest::template(
+            TemplateRef::Name("product".into()),
+            LabelData {
+                qr_payload: Some("grcy:p:13".into()),
+                ..Default::default()
+            },
+        ),
+        pair("PT-P750W", "tze-24").0,
+        pair("PT-P750W", "tze-24").1,
+    )
+    .expect_err("no title");
+    assert_eq!(err.code(), "content_type_data_mismatch");
+}
+
+#[test]
 fn linear_barcodes_and_datamatrix_decode_back() {
     let json = r#"{"name": "codes", "length_mm": 60, "elements": [
         {"type": "barcode", "symbology": "code128", "x": 0, "y": 0, "h": "30%", "data": "{primary_id}-42"},

@@ -1,0 +1,270 @@
+//! Webhooks: `POST /api/webhooks/grocy/{token}` takes Grocy's label-printer
+//! payload (JSON with `LABEL_PRINTER_HOOK_JSON`, form-encoded otherwise) and
+//! `POST /api/webhooks/{token}` prints a configured template with the posted
+//! fields (Home Assistant, scripts). The token in the URL is the credential
+//! (Grocy cannot send headers): compared in constant time, a wrong one is 401
+//! `unauthorized` before the body is read, and nothing is queued.
+//!
+//! Neither calls an upstream: the payload carries the data, so a webhook is
+//! render + durable enqueue and is answered well inside Grocy's 2 s timeout.
+//! Jobs record `submitted_by` = `webhook:grocy` or `webhook:<name>`.
+
+use crate::dto::JobView;
+use crate::error::{ApiError, ErrorCode};
+use crate::GatewayConfig;
+use actix_web::{web, HttpRequest, HttpResponse};
+use printhub_actors::{HubHandle, PrintRequest};
+use printhub_lookup::{grocy, Secret};
+use printhub_render::{render, Item, LabelData, RenderRequest, TemplateRef};
+use serde_json::{Map, Value};
+
+/// The webhooks this hub accepts.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookConfig {
+    /// Grocy's label-printer webhook.
+    pub grocy: Option<GrocyWebhook>,
+    /// Generic webhooks, each with its own token.
+    pub hooks: Vec<GenericWebhook>,
+}
+
+/// `[integrations.grocy]` webhook settings.
+#[derive(Debug, Clone)]
+pub struct GrocyWebhook {
+    /// The token in the webhook URL.
+    pub token: Secret,
+    /// The printer (id or slug) when the payload names none.
+    pub printer: Option<String>,
+    /// The template when the payload names none (default `product`).
+    pub template: Option<String>,
+}
+
+/// One `[[webhook]]`.
+#[derive(Debug, Clone)]
+pub struct GenericWebhook {
+    /// Its name (recorded as `webhook:<name>`).
+    pub name: String,
+    /// The token in its URL.
+    pub token: Secret,
+    /// The printer (id or slug).
+    pub printer: String,
+    /// The built-in template it prints.
+    pub template: String,
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(ErrorCode::Unauthorized, "unknown webhook token")
+}
+
+/// `POST /api/webhooks/grocy/{token}`.
+pub(crate) async fn grocy_webhook(
+    hub: web::Data<HubHandle>,
+    webhooks: Option<web::Data<WebhookConfig>>,
+    token: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let hook = webhooks
+        .as_ref()
+        .and_then(|w| w.grocy.as_ref())
+        .filter(|g| g.token.matches(&token))
+        .ok_or_else(unauthorized)?;
+    let body = read_body(&req, payload).await?;
+    let label = grocy::webhook_label(&body).map_err(|e| {
+        ApiError::invalid(format!("not a Grocy label payload: {e}"))
+            .with_detail(serde_json::json!({ "source": "grocy" }))
+    })?;
+    let printer = label.printer.clone().or_else(|| hook.printer.clone()).ok_or_else(|| {
+        ApiError::invalid(
+            "no printer: set integrations.grocy.printer or a `printer` in Grocy's LABEL_PRINTER_PARAMS",
+        )
+        .with_detail(serde_json::json!({ "field": "printer" }))
+    })?;
+    let template = label
+        .template
+        .clone()
+        .or_else(|| hook.template.clone())
+        .unwrap_or_else(|| grocy::TEMPLATE.to_string());
+    let job = print_label(&hub, &printer, &template, label.data, "webhook:grocy").await?;
+    log::info!(
+        "grocy webhook: {:?} ({}) queued as job {} on {printer}",
+        label.title,
+        label.grocycode,
+        job.id
+    );
+    Ok(HttpResponse::Accepted().json(job))
+}
+
+/// `POST /api/webhooks/{token}`.
+pub(crate) async fn generic_webhook(
+    hub: web::Data<HubHandle>,
+    webhooks: Option<web::Data<WebhookConfig>>,
+    token: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    // Every token is compared, so the time taken does not tell which one was close.
+    let mut matched = None;
+    for hook in webhooks.iter().flat_map(|w| w.hooks.iter()) {
+        if hook.token.matches(&token) && matched.is_none() {
+            matched = Some(hook);
+        }
+    }
+    let hook = matched.ok_or_else(unauthorized)?;
+    let body = read_body(&req, payload).await?;
+    let data = label_data(body)?;
+    let by = format!("webhook:{}", hook.name);
+    let job = print_label(&hub, &hook.printer, &hook.template, data, &by).await?;
+    Ok(HttpResponse::Accepted().json(job))
+}
+
+/// Renders the built-in `template` with `data` for `printer` (id or slug)
+/// and queues it, recording `submitted_by` (webhooks, the Spoolman watcher).
+pub async fn print_label(
+    hub: &HubHandle,
+    printer: &str,
+    template: &str,
+    data: LabelData,
+    submitted_by: &str,
+) -> Result<JobView, ApiError> {
+    let info = hub.printer(printer).await?;
+    let (model, media) = crate::routes::printer_media(&info)?;
+    let request = RenderRequest::template(TemplateRef::Name(template.to_string()), data);
+    let label = web::block(move || render(&request, model, media)).await??;
+    let mut print = PrintRequest::new(label);
+    print.template = Some(template.to_string());
+    print.submitted_by = Some(submitted_by.to_string());
+    let job = hub.submit(&info.id.to_string(), print).await?;
+    Ok(JobView::from(job))
+}
+
+/// The body as JSON: parsed as JSON when sent as JSON, else as form fields
+/// (PHP bracket notation nested, as Grocy sends them).
+async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Value, ApiError> {
+    use futures_util::StreamExt as _;
+    let limit = req
+        .app_data::<web::Data<GatewayConfig>>()
+        .map_or(GatewayConfig::default().body_limit, |c| c.body_limit);
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {limit} bytes"),
+        )
+        .with_detail(serde_json::json!({ "limit": limit }))
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::invalid(format!("cannot read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    // `curl -d '{…}'` sends JSON labelled as a form: a body that is a JSON object is JSON.
+    let looks_like_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if content_type.starts_with("application/json")
+        || content_type.ends_with("+json")
+        || (looks_like_json && serde_json::from_slice::<Value>(&body).is_ok())
+    {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::invalid(format!("invalid JSON body: {e}"))
+                .with_detail(serde_json::json!({ "line": e.line(), "column": e.column() }))
+        })
+    } else if content_type.is_empty()
+        || content_type.starts_with("application/x-www-form-urlencoded")
+    {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| ApiError::invalid(format!("invalid form body: {e}")))?;
+        Ok(grocy::form_to_json(pairs))
+    } else {
+        Err(ApiError::invalid(format!(
+            "unsupported content type {content_type:?}: send JSON or form fields"
+        ))
+        .with_detail(serde_json::json!({ "field": "content-type" })))
+    }
+}
+
+/// Posted fields as label data: `title`, `primary_id`, `qr_payload`,
+/// `secondary` (a string or a list), `items` (strings or `{item}`), and every
+/// other scalar as a template field.
+fn label_data(body: Value) -> Result<LabelData, ApiError> {
+    let Value::Object(fields) = body else {
+        return Err(ApiError::invalid("the body must be an object of fields"));
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let list = |v: &Value| -> Vec<Value> {
+        match v {
+            Value::Array(a) => a.clone(),
+            Value::Object(o) => o.values().cloned().collect::<Vec<_>>(),
+            other => vec![other.clone()],
+        }
+    };
+    let mut data = LabelData::default();
+    let mut extra = Map::new();
+    for (key, value) in fields {
+        match key.as_str() {
+            "title" => data.title = text(&value),
+            "primary_id" => data.primary_id = text(&value),
+            "qr_payload" => data.qr_payload = text(&value),
+            "secondary" => data.secondary = list(&value).iter().filter_map(text).collect(),
+            "items" => {
+                data.items = list(&value)
+                    .iter()
+                    .filter_map(|v| {
+                        text(v)
+                            .or_else(|| v.get("item").and_then(text))
+                            .map(|item| Item {
+                                item,
+                                qr_payload: v.get("qr_payload").and_then(text),
+                            })
+                    })
+                    .collect()
+            }
+            _ => {
+                extra.insert(key, value);
+            }
+        }
+    }
+    for (key, value) in extra {
+        if let Some(v) = text(&value) {
+            data.fields.insert(key, v);
+        }
+    }
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn posted_fields_become_label_data() {
+        let data = label_data(json!({
+            "title": "Freezer", "primary_id": 7, "qr_payload": "https://x/7",
+            "secondary": "Zone 2", "items": ["peas", {"item": "soup", "qr_payload": "s"}],
+            "temperature": -18, "ok": true, "nested": {"a": 1},
+        }))
+        .expect("fields");
+        assert_eq!(data.title.as_deref(), Some("Freezer"));
+        assert_eq!(data.primary_id.as_deref(), Some("7"));
+        assert_eq!(data.secondary, ["Zone 2"]);
+        assert_eq!(data.items.len(), 2);
+        assert_eq!(data.items[1].qr_payload.as_deref(), Some("s"));
+        assert_eq!(data.fields["temperature"], "-18");
+        assert_eq!(data.fields["ok"], "true");
+        assert!(!data.fields.contains_key("nested"));
+        assert!(label_data(json!([1])).is_err());
+    }
+}

@@ -1,0 +1,646 @@
+//! Lookups, print-by-lookup, webhooks and landing pages over HTTP, against
+//! the fake Grocy, Snipe-IT and Spoolman servers: every lookup error maps to
+//! its status (404, 409, 502, never 500) and queues nothing.
+
+use crate::fake::{self, Fake};
+use crate::support::*;
+use actix_web::test::{call_service, read_body, TestRequest};
+use printhub_gateway::{GenericWebhook, GrocyWebhook, WebhookConfig};
+use printhub_lookup::{Lookups, LookupsConfig, Secret, SourceConfig};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const GROCY_TOKEN: &str = "grocy-token-0123456789";
+const HOOK_TOKEN: &str = "freezer-token-0123456789";
+
+/// Every app configured against `fake`.
+fn lookups(fake: &Fake) -> Lookups {
+    Lookups::new(&LookupsConfig {
+        grocy: Some(SourceConfig::new(fake.url("grocy")).api_key(fake::GROCY_KEY)),
+        snipeit: Some(SourceConfig::new(fake.url("snipe")).api_key(fake::SNIPE_KEY)),
+        spoolman: Some(SourceConfig::new(fake.url("spoolman"))),
+        ..LookupsConfig::default()
+    })
+    .expect("lookups")
+}
+
+/// Grocy's webhook without a default printer, and one generic webhook on `pt`.
+fn webhooks(grocy_printer: Option<&str>) -> WebhookConfig {
+    WebhookConfig {
+        grocy: Some(GrocyWebhook {
+            token: Secret::new(GROCY_TOKEN),
+            printer: grocy_printer.map(str::to_string),
+            template: None,
+        }),
+        hooks: vec![GenericWebhook {
+            name: "freezer".into(),
+            token: Secret::new(HOOK_TOKEN),
+            printer: "pt".into(),
+            template: "shelf".into(),
+        }],
+    }
+}
+
+/// The app with lookups and webhooks.
+macro_rules! lookup_app {
+    ($hub:expr, $lookups:expr, $webhooks:expr) => {
+        actix_web::test::init_service(
+            actix_web::App::new()
+                .app_data(actix_web::web::Data::new($hub.clone()))
+                .app_data(actix_web::web::Data::new(printhub_gateway::GatewayConfig {
+                    body_limit: BODY_LIMIT,
+                }))
+                .app_data(actix_web::web::Data::new($lookups))
+                .app_data(actix_web::web::Data::new($webhooks))
+                .app_data(actix_web::web::Data::new($crate::support::auth(
+                    Some(printhub_gateway::Scope::Admin),
+                    600,
+                )))
+                .configure(printhub_gateway::configure),
+        )
+        .await
+    };
+}
+
+macro_rules! get {
+    ($app:expr, $uri:expr) => {
+        parts(call_service(&$app, TestRequest::get().uri($uri).to_request()).await).await
+    };
+}
+
+macro_rules! post {
+    ($app:expr, $uri:expr, $body:expr) => {
+        parts(
+            call_service(
+                &$app,
+                TestRequest::post().uri($uri).set_json($body).to_request(),
+            )
+            .await,
+        )
+        .await
+    };
+}
+
+/// A form-encoded POST.
+macro_rules! post_form {
+    ($app:expr, $uri:expr, $pairs:expr) => {{
+        let body = serde_urlencoded_string($pairs);
+        let req = TestRequest::post()
+            .uri($uri)
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(body)
+            .to_request();
+        parts(call_service(&$app, req).await).await
+    }};
+}
+
+fn serde_urlencoded_string(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".into(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[actix::test]
+async fn a_lookup_answers_the_item_with_its_template() {
+    let fake = fake::start();
+    let (hub, _) = hub().await;
+    let app = lookup_app!(hub, lookups(&fake), webhooks(None));
+    let got = get!(app, "/api/lookup/snipeit/A-0042");
+    assert_eq!(got.0, 200, "{}", got.2);
+    assert_eq!(got.2["app"], "snipeit");
+    assert_eq!(got.2["id"], "A-0042");
+    assert_eq!(got.2["title"], "Dell & Sons \"XPS\" 13");
+    assert_eq!(got.2["template"], "asset_tag");
+    assert_eq!(got.2["data"]["primary_id"], "A-0042");
+    assert_eq!(got.2["url"], format!("{}hardware/42", fake.url("snipe")));
+
+    let got = get!(app, "/api/lookup/grocy/grcy:p:12:6630ab3c1f2e1");
+    assert_eq!(
+        (got.0, got.2["template"].as_str()),
+        (200, Some("product")),
+        "{}",
+        got.2
+    );
+    assert_eq!(got.2["data"]["secondary"], json!(["2026-05-01"]));
+
+    // Spoolman's QR payload, percent-encoded in the path.
+    let got = get!(app, "/api/lookup/spoolman/web%2Bspoolman%3As-3");
+    assert_eq!(
+        (got.0, got.2["title"].as_str()),
+        (200, Some("Prusament PLA")),
+        "{}",
+        got.2
+    );
+}
+
+#[actix::test]
+async fn lookup_errors_map_to_their_status_and_never_to_500() {
+    let fake = fake::start();
+    let (hub, _) = hub().await;
+    let app = lookup_app!(hub, lookups(&fake), webhooks(None));
+    let p = assert_problem(
+        &get!(app, "/api/lookup/snipeit/NOPE-1"),
+        404,
+        "lookup_not_found",
+    );
+    assert_eq!(p["error_detail"]["app"], "snipeit");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Asset does not exist.")),
+        "{p}"
+    );
+    assert_problem(&get!(app, "/api/lookup/grocy/99"), 404, "lookup_not_found");
+    let p = assert_problem(
+        &get!(app, "/api/lookup/snipeit/DUP-1"),
+        409,
+        "lookup_ambiguous",
+    );
+    assert_eq!(
+        p["error_detail"]["candidates"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let p = assert_problem(&get!(app, "/api/lookup/homebox/1"), 400, "invalid_request");
+    assert_eq!(
+        p["error_detail"]["known"],
+        json!(["grocy", "snipeit", "spoolman"])
+    );
+
+    // An upstream that is down, slow, erroring or answering garbage: 502 with the reason.
+    let broken = |prefix: &str| {
+        Lookups::new(&LookupsConfig {
+            grocy: Some(
+                SourceConfig::new(fake.url(prefix))
+                    .api_key(fake::GROCY_KEY)
+                    .timeout(Duration::from_millis(300)),
+            ),
+            snipeit: None,
+            spoolman: Some(SourceConfig::new(fake::closed_port_url())),
+            ..LookupsConfig::default()
+        })
+        .expect("lookups")
+    };
+    for (prefix, reason) in [
+        ("slow", "no complete answer"),
+        ("5xx", "HTTP 503"),
+        ("garbage", "malformed JSON"),
+        ("huge", "larger than"),
+    ] {
+        let app = lookup_app!(hub, broken(prefix), webhooks(None));
+        let p = assert_problem(&get!(app, "/api/lookup/grocy/12"), 502, "lookup_failed");
+        assert!(
+            p["error_detail"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains(reason)),
+            "{prefix}: {p}"
+        );
+        let p = assert_problem(&get!(app, "/api/lookup/spoolman/3"), 502, "lookup_failed");
+        assert!(
+            p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("cannot connect")),
+            "{p}"
+        );
+        // Not configured here: a clear 409.
+        let p = assert_problem(
+            &get!(app, "/api/lookup/snipeit/A-0042"),
+            409,
+            "lookup_not_configured",
+        );
+        assert!(
+            p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("[integrations.snipeit]")),
+            "{p}"
+        );
+    }
+
+    // No lookups at all.
+    let bare = app!(hub);
+    assert_problem(
+        &get!(bare, "/api/lookup/grocy/12"),
+        409,
+        "lookup_not_configured",
+    );
+    assert_eq!(job_count(&hub).await, 0);
+}
+
+#[actix::test]
+async fn integrations_tell_what_is_configured_and_no_secret() {
+    let fake = fake::start();
+    let (hub, _) = hub().await;
+    let only_spoolman = Lookups::new(&LookupsConfig {
+        spoolman: Some(SourceConfig::new(fake.url("spoolman"))),
+        ..LookupsConfig::default()
+    })
+    .expect("lookups");
+    let app = lookup_app!(hub, only_spoolman, webhooks(None));
+    let got = get!(app, "/api/integrations");
+    assert_eq!(got.0, 200);
+    assert_eq!(
+        got.2,
+        json!([
+            {"app": "grocy", "configured": false, "webhook": true},
+            {"app": "snipeit", "configured": false},
+            {"app": "spoolman", "configured": true},
+        ])
+    );
+    let app = lookup_app!(hub, lookups(&fake), webhooks(None));
+    let (_, _, body) = get!(app, "/api/integrations");
+    let text = body.to_string();
+    for secret in [GROCY_TOKEN, HOOK_TOKEN, fake::GROCY_KEY, fake::SNIPE_KEY] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    let bare = app!(hub);
+    let (_, _, body) = get!(bare, "/api/integrations");
+    assert!(
+        body.as_array()
+            .is_some_and(|a| a.iter().all(|i| i["configured"] == false)),
+        "{body}"
+    );
+}
+
+#[actix::test]
+async fn a_job_a_batch_and_a_preview_print_by_lookup() {
+    let fake = fake::start();
+    let (hub, _) = hub().await;
+    let app = lookup_app!(hub, lookups(&fake), webhooks(None));
+    let got = post!(
+        app,
+        "/api/printers/pt/jobs",
+        json!({"lookup": {"app": "snipeit", "id": "A-0042"}, "copies": 2})
+    );
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(
+        (got.2["template"].as_str(), got.2["copies"].as_u64()),
+        (Some("asset_tag"), Some(2))
+    );
+    // A content type instead of the item's template.
+    let got = post!(
+        app,
+        "/api/printers/pt/jobs",
+        json!({"lookup": {"app": "snipeit", "id": "A-0042"}, "content_type": "qr_two_lines"})
+    );
+    assert_eq!(
+        (got.0, got.2["content_type"].as_str()),
+        (202, Some("qr_two_lines")),
+        "{}",
+        got.2
+    );
+    // A content type whose fields the item lacks: the usual 422 listing them.
+    let got = post!(
+        app,
+        "/api/printers/pt/jobs",
+        json!({"lookup": {"app": "grocy", "id": "12"}, "content_type": "text_one_line"})
+    );
+    let p = assert_problem(&got, 422, "content_type_data_mismatch");
+    assert_eq!(p["error_detail"]["missing"], json!(["primary_id"]));
+
+    let batch = json!({"items": [
+        {"lookup": {"app": "spoolman", "id": "web+spoolman:s-3"}},
+        {"lookup": {"app": "grocy", "id": "grcy:p:12:6630ab3c1f2e1"}},
+        {"lookup": {"app": "spoolman", "id": "web+spoolman:s-3"}, "copies": 3},
+        text_job("PLAIN"),
+    ]});
+    let got = post!(app, "/api/print/pt/batch", batch);
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(got.2["job_ids"].as_array().map(Vec::len), Some(4));
+    let before = job_count(&hub).await;
+    assert_eq!(before, 6);
+
+    let req = TestRequest::post()
+        .uri("/api/render/preview")
+        .set_json(json!({"lookup": {"app": "grocy", "id": "4006381333931"}, "model": "PT-P750W", "media": "tze-24"}))
+        .to_request();
+    let resp = call_service(&app, req).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    assert!(read_body(resp).await.starts_with(b"\x89PNG"));
+    assert_eq!(job_count(&hub).await, before, "a preview queues nothing");
+}
+
+#[actix::test]
+async fn a_failing_lookup_in_a_job_or_batch_queues_nothing() {
+    let fake = fake::start();
+    let (hub, _) = hub().await;
+    let app = lookup_app!(hub, lookups(&fake), webhooks(None));
+    let jobs = "/api/printers/pt/jobs";
+    assert_problem(
+        &post!(app, jobs, json!({"lookup": {"app": "grocy", "id": "99"}})),
+        404,
+        "lookup_not_found",
+    );
+    assert_problem(
+        &post!(
+            app,
+            jobs,
+            json!({"lookup": {"app": "snipeit", "id": "DUP-1"}})
+        ),
+        409,
+        "lookup_ambiguous",
+    );
+    assert_problem(
+        &post!(app, jobs, json!({"lookup": {"app": "x", "id": "1"}})),
+        400,
+        "invalid_request",
+    );
+    let p = assert_problem(
+        &post!(
+            app,
+            jobs,
+            json!({"lookup": {"app": "grocy", "id": "12"}, "data": {"title": "x"}})
+        ),
+        400,
+        "invalid_request",
+    );
+    assert_eq!(p["error_detail"]["fields"], json!(["lookup", "data"]));
+    assert_problem(
+        &post!(app, jobs, json!({"lookup": {"app": "grocy"}})),
+        400,
+        "invalid_request",
+    );
+    let batch = json!({"items": [
+        text_job("A"),
+        {"lookup": {"app": "spoolman", "id": "3"}},
+        {"lookup": {"app": "spoolman", "id": "99"}},
+    ]});
+    let p = assert_problem(
+        &post!(app, "/api/print/pt/batch", batch),
+        404,
+        "lookup_not_found",
+    );
+    assert_eq!(p["error_detail"]["item"], 2, "{p}");
+    let slow = Lookups::new(&LookupsConfig {
+        snipeit: Some(
+            SourceConfig::new(fake.url("slow"))
+                .api_key("k")
+                .timeout(Duration::from_millis(200)),
+        ),
+        ..LookupsConfig::default()
+    })
+    .expect("lookups");
+    let app = lookup_app!(hub, slow, webhooks(None));
+    assert_problem(
+        &post!(
+            app,
+            jobs,
+            json!({"lookup": {"app": "snipeit", "id": "A-0042"}})
+        ),
+        502,
+        "lookup_failed",
+    );
+    assert_problem(
+        &post!(app, jobs, json!({"lookup": {"app": "grocy", "id": "12"}})),
+        409,
+        "lookup_not_configured",
+    );
+    assert_eq!(job_count(&hub).await, 0, "no failed lookup queued a job");
+}
+
+/// Grocy's payload for one stock entry (`LABEL_PRINTER_HOOK_JSON` on).
+pub fn grocy_payload(stock_id: &str) -> Value {
+    json!({
+        "product": "Whole Milk",
+        "grocycode": format!("grcy:p:12:{stock_id}"),
+        "details": {"product": fake::grocy_product_json("12"), "stock_amount": "3", "next_due_date": "2026-04-28"},
+        "stock_entry": {"id": "31", "product_id": "12", "amount": "1", "best_before_date": "2026-05-01", "stock_id": stock_id, "price": "1.09"},
+        "due_date": "DD: 2026-05-01",
+        "font_family": "Source Sans Pro (Regular)",
+    })
+}
+
+#[actix::test]
+async fn grocys_webhook_queues_a_label_in_both_encodings() {
+    let (hub, _) = hub().await;
+    let app = lookup_app!(
+        hub,
+        Lookups::new(&LookupsConfig::default()).expect("none"),
+        webhooks(Some("pt"))
+    );
+    let uri = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
+    let got = post!(app, &uri, grocy_payload("6630ab3c1f2e1"));
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(got.2["submitted_by"], "webhook:grocy");
+    assert_eq!(got.2["template"], "product");
+
+    // The same as form fields, nested the PHP way; the printer from the params.
+    let got = post_form!(
+        app,
+        &uri,
+        &[
+            ("product", "Whole Milk"),
+            ("grocycode", "grcy:p:12:6630ab3c1f2e2"),
+            ("details[product][id]", "12"),
+            ("details[product][name]", "Whole Milk"),
+            ("stock_entry[stock_id]", "6630ab3c1f2e2"),
+            ("stock_entry[best_before_date]", "2026-04-28"),
+            ("stock_entry[amount]", "2.5"),
+            ("due_date", "DD: 2026-04-28"),
+            ("font_family", "Source Sans Pro (Regular)"),
+            ("printer", "pt"),
+        ]
+    );
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(got.2["submitted_by"], "webhook:grocy");
+    assert_eq!(job_count(&hub).await, 2);
+
+    // A battery, and a template chosen in the params.
+    let got = post!(
+        app,
+        &uri,
+        json!({"battery": "Smoke alarm", "grocycode": "grcy:b:2", "template": "qr_only"})
+    );
+    assert_eq!(
+        (got.0, got.2["template"].as_str()),
+        (202, Some("qr_only")),
+        "{}",
+        got.2
+    );
+    assert_eq!(job_count(&hub).await, 3);
+}
+
+#[actix::test]
+async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
+    let (hub, _) = hub().await;
+    let app = lookup_app!(
+        hub,
+        Lookups::new(&LookupsConfig::default()).expect("none"),
+        webhooks(None)
+    );
+    let good = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
+    for uri in [
+        "/api/webhooks/grocy/wrong-token-0123456789".to_string(),
+        format!("/api/webhooks/grocy/{GROCY_TOKEN}x"),
+        format!("/api/webhooks/grocy/{HOOK_TOKEN}"),
+        format!("/api/webhooks/{GROCY_TOKEN}"),
+        "/api/webhooks/grocy".to_string(),
+    ] {
+        assert_problem(&post!(app, &uri, grocy_payload("a")), 401, "unauthorized");
+    }
+    // No printer in the config nor in the params.
+    let p = assert_problem(
+        &post!(app, &good, grocy_payload("a")),
+        400,
+        "invalid_request",
+    );
+    assert_eq!(p["error_detail"]["field"], "printer");
+    let mut payload = grocy_payload("a");
+    payload["printer"] = json!("nope");
+    assert_problem(&post!(app, &good, payload), 404, "printer_not_found");
+    let p = assert_problem(
+        &post!(app, &good, json!({"hello": "world", "printer": "pt"})),
+        400,
+        "invalid_request",
+    );
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("names no product")),
+        "{p}"
+    );
+    let req = TestRequest::post()
+        .uri(&good)
+        .insert_header(("content-type", "application/json"))
+        .set_payload("{not json")
+        .to_request();
+    assert_problem(
+        &parts(call_service(&app, req).await).await,
+        400,
+        "invalid_request",
+    );
+    let req = TestRequest::post()
+        .uri(&good)
+        .insert_header(("content-type", "text/plain"))
+        .set_payload("product=x")
+        .to_request();
+    assert_problem(
+        &parts(call_service(&app, req).await).await,
+        400,
+        "invalid_request",
+    );
+    let req = TestRequest::post()
+        .uri(&good)
+        .insert_header(("content-type", "application/json"))
+        .set_payload(vec![b' '; BODY_LIMIT + 1])
+        .to_request();
+    assert_problem(
+        &parts(call_service(&app, req).await).await,
+        413,
+        "payload_too_large",
+    );
+    // Without webhook configuration, every token is wrong.
+    let bare = app!(hub);
+    assert_problem(&post!(bare, &good, grocy_payload("a")), 401, "unauthorized");
+    assert_eq!(job_count(&hub).await, 0);
+}
+
+#[actix::test]
+async fn a_generic_webhook_prints_its_template_with_the_posted_fields() {
+    let (hub, _) = hub().await;
+    let app = lookup_app!(
+        hub,
+        Lookups::new(&LookupsConfig::default()).expect("none"),
+        webhooks(None)
+    );
+    let uri = format!("/api/webhooks/{HOOK_TOKEN}");
+    let got = post!(
+        app,
+        &uri,
+        json!({"primary_id": "FREEZER 2", "title": "Peas, soup"})
+    );
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(
+        (got.2["submitted_by"].as_str(), got.2["template"].as_str()),
+        (Some("webhook:freezer"), Some("shelf"))
+    );
+    let got = post_form!(app, &uri, &[("primary_id", "FREEZER 3")]);
+    assert_eq!(got.0, 202, "{}", got.2);
+    // JSON sent with a form content type (`curl -d`) is still JSON.
+    let req = TestRequest::post()
+        .uri(&uri)
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(r#"{"primary_id": "FREEZER 4"}"#)
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    // The template's required field missing: 422, nothing queued.
+    let p = assert_problem(
+        &post!(app, &uri, json!({"title": "no id"})),
+        422,
+        "content_type_data_mismatch",
+    );
+    assert_eq!(p["error_detail"]["missing"], json!(["primary_id"]));
+    assert_problem(
+        &post!(
+            app,
+            "/api/webhooks/not-a-token-at-all",
+            json!({"primary_id": "X"})
+        ),
+        401,
+        "unauthorized",
+    );
+    assert_eq!(job_count(&hub).await, 3);
+}
+
+#[actix::test]
+async fn landing_pages_are_self_contained_html_that_reflect_nothing() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    for (path, app_name) in [
+        ("asset", "snipeit"),
+        ("product", "grocy"),
+        ("spool", "spoolman"),
+    ] {
+        let req = TestRequest::get()
+            .uri(&format!("/{path}/%3Cscript%3Ealert(1)%3C%2Fscript%3E"))
+            .to_request();
+        let resp = call_service(&app, req).await;
+        assert_eq!(resp.status(), 200);
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(header("content-type").starts_with("text/html"));
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("connect-src 'self'"),
+            "{csp}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        let body = String::from_utf8(read_body(resp).await.to_vec()).expect("utf-8");
+        assert!(body.contains(&format!("data-app=\"{app_name}\"")), "{path}");
+        assert!(
+            !body.contains("alert(1)"),
+            "{path}: the id is not written into the page"
+        );
+        for external in ["http://", "https://", "src=\"", "href=\"http"] {
+            assert!(
+                !body.contains(external),
+                "{path}: no external asset ({external})"
+            );
+        }
+        assert!(body.contains("sessionStorage.getItem(\"printhub.apiKey\")"));
+        assert!(body.contains("\"../api/\""), "relative API calls");
+    }
+}

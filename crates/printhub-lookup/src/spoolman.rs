@@ -1,0 +1,337 @@
+//! Spoolman: a filament spool by id (`/api/v1/spool/{id}`) with its filament
+//! and the filament's vendor; no authentication.
+//!
+//! The API as it really answers: an unknown spool is HTTP 404 with
+//! `{"message": "..."}`; weights are grams as numbers (absent when the
+//! filament's weight is unknown); `extra` values are JSON-encoded strings
+//! (`"nfc": "\"04A2…\""`, `"dried": "true"`). Identifiers: Spoolman's QR
+//! payload `web+spoolman:s-<id>`, a spool page URL or path (`/spool/show/<id>`)
+//! and a bare id.
+//!
+//! Maps to the `filament_spool` template: vendor and material, colour,
+//! remaining weight, the spool id and a QR code with Spoolman's own payload
+//! `web+spoolman:s-<id>` (what Spoolman prints and its scanner opens, and
+//! short enough for 12 mm tape), or printhub's landing page when
+//! `public_url` is set.
+//!
+//! [`SpoolFeed`] follows Spoolman's change feed, the WebSocket at
+//! `/api/v1/spool`, and yields every spool added (tokio-tungstenite, rustls).
+
+use crate::value::{field_name, float, int, number, text};
+use crate::{App, Ctx, Found, LookupError};
+use printhub_render::LabelData;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const APP: App = App::Spoolman;
+
+/// The template spools print with.
+pub const TEMPLATE: &str = "filament_spool";
+
+/// The spool id in Spoolman's QR payload, a spool URL or path, or a bare id.
+pub fn parse_id(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let id = if let Some(rest) = s.strip_prefix("web+spoolman:") {
+        rest.strip_prefix("s-")
+            .ok_or_else(|| format!("{s:?} is not a spool (web+spoolman:s-<id>)"))?
+    } else if let Some(i) = s.find("/spool/show/") {
+        s[i + "/spool/show/".len()..]
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+    } else {
+        s
+    };
+    id.parse().map_err(|_| {
+        format!("{s:?} is not a spool id, web+spoolman:s-<id> or a /spool/show/<id> URL")
+    })
+}
+
+pub(crate) async fn lookup(ctx: &Ctx<'_>, typed: &str) -> Result<Found, LookupError> {
+    let id = parse_id(typed).map_err(|reason| LookupError::not_found(APP, typed, reason))?;
+    let reply = ctx
+        .fetcher
+        .get(ctx.source, &["api", "v1", "spool", &id.to_string()])
+        .await?;
+    if reply.status.as_u16() == 404 {
+        if let Some(message) = reply
+            .json
+            .as_ref()
+            .ok()
+            .and_then(|j| text(j.get("message")))
+        {
+            return Err(LookupError::not_found(APP, typed, message));
+        }
+    }
+    let spool = reply.ok_json(APP)?;
+    if int(spool.get("id")) != Some(id) {
+        return Err(LookupError::failed(
+            APP,
+            format!("asked for spool {id}, got {:?}", spool.get("id")),
+        ));
+    }
+    if !spool.get("filament").is_some_and(Value::is_object) {
+        return Err(LookupError::failed(
+            APP,
+            format!("spool {id} has no filament"),
+        ));
+    }
+    Ok(found(ctx, id, &spool))
+}
+
+/// An `extra` value: JSON-encoded, so `"\"abc\""` is `abc` and `"12"` is `12`.
+/// A value that is not valid JSON is kept as sent.
+fn extra_value(raw: &Value) -> Option<String> {
+    let Value::String(s) = raw else {
+        return text(Some(raw));
+    };
+    match serde_json::from_str::<Value>(s) {
+        Ok(Value::String(inner)) => Some(inner).filter(|s| !s.is_empty()),
+        Ok(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+        Ok(Value::Null) => None,
+        Ok(other) => Some(other.to_string()),
+        Err(_) => Some(s.clone()).filter(|s| !s.is_empty()),
+    }
+}
+
+fn found(ctx: &Ctx<'_>, id: u64, spool: &Value) -> Found {
+    let filament = spool.get("filament");
+    let f = |key: &str| text(filament.and_then(|f| f.get(key)));
+    let vendor = text(
+        filament
+            .and_then(|f| f.get("vendor"))
+            .and_then(|v| v.get("name")),
+    );
+    let material = f("material");
+    let filament_name = f("name");
+    let color_hex =
+        f("color_hex").map(|h| format!("#{}", h.trim_start_matches('#').to_uppercase()));
+    let remaining =
+        float(spool.get("remaining_weight")).map(|g| format!("{} g", number(g.round())));
+    let title = [vendor.clone(), material.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let title = if title.is_empty() {
+        filament_name
+            .clone()
+            .unwrap_or_else(|| format!("Spool {id}"))
+    } else {
+        title
+    };
+    // Spoolman has no colour name: the filament's name usually is one ("Galaxy Black").
+    let colour = filament_name
+        .clone()
+        .or_else(|| color_hex.clone())
+        .or_else(|| material.clone())
+        .unwrap_or_else(|| "?".into());
+    let mut fields = BTreeMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            fields.insert(k.to_string(), v);
+        }
+    };
+    put("spool_id", Some(id.to_string()));
+    put("vendor", vendor);
+    put("material", material);
+    put("filament", filament_name);
+    put("colour", Some(colour.clone()));
+    put("color_hex", color_hex);
+    put("remaining_weight", remaining.clone());
+    put("lot_nr", text(spool.get("lot_nr")));
+    put("location", text(spool.get("location")));
+    put("comment", text(spool.get("comment")));
+    put(
+        "diameter",
+        float(filament.and_then(|f| f.get("diameter"))).map(|d| format!("{} mm", number(d))),
+    );
+    if let Some(Value::Object(extra)) = spool.get("extra") {
+        for (key, raw) in extra {
+            let name = field_name("extra_", key);
+            if let (Some(v), false) = (extra_value(raw), name == "extra") {
+                fields.insert(name, v);
+            }
+        }
+    }
+    let page = ctx.source.page(&["spool", "show", &id.to_string()]);
+    let data = LabelData {
+        title: Some(title.clone()),
+        primary_id: Some(id.to_string()),
+        // Spoolman's own QR payload: short enough for 12 mm tape, and what its scanner opens.
+        qr_payload: Some(match ctx.public {
+            Some(_) => ctx.qr_target("spool", &id.to_string(), &page),
+            None => format!("web+spoolman:s-{id}"),
+        }),
+        secondary: std::iter::once(colour).chain(remaining).collect(),
+        items: Vec::new(),
+        fields,
+    };
+    Found {
+        app: APP,
+        id: id.to_string(),
+        title,
+        data,
+        template: TEMPLATE,
+        url: Some(page),
+    }
+}
+
+// The change feed.
+
+/// The shortest and longest wait before reconnecting the feed.
+const RECONNECT: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Spoolman's change feed: the WebSocket at `ws(s)://…/api/v1/spool`, on which
+/// Spoolman pushes `{"type": "added"|"updated"|"deleted", "resource": "spool",
+/// "date": …, "payload": <spool>}`. [`SpoolFeed::next`] answers each spool
+/// *added*, mapped as a lookup maps it; other events are skipped. It
+/// reconnects by itself, waiting 0.5 s, then twice as long after each failure
+/// (at most 30 s); each failure is answered once as `failed`, for the log.
+#[derive(Debug)]
+pub struct SpoolFeed {
+    url: String,
+    fetcher: crate::http::Fetcher,
+    source: crate::http::Source,
+    public: Option<reqwest::Url>,
+    max_message: usize,
+    socket: Option<Socket>,
+    delay: Duration,
+}
+
+impl SpoolFeed {
+    pub(crate) fn new(
+        fetcher: crate::http::Fetcher,
+        source: crate::http::Source,
+        public: Option<reqwest::Url>,
+        max_message: usize,
+    ) -> SpoolFeed {
+        let mut url = source.url(&["api", "v1", "spool"]);
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        // Both are special schemes, so the change is accepted.
+        let _ = url.set_scheme(scheme);
+        SpoolFeed {
+            url: url.to_string(),
+            fetcher,
+            source,
+            public,
+            max_message,
+            socket: None,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// The WebSocket URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The next spool added in Spoolman; `failed` when the feed broke (the next
+    /// call reconnects).
+    pub async fn next(&mut self) -> Result<Found, LookupError> {
+        use futures_util::StreamExt as _;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let socket = match &mut self.socket {
+                Some(socket) => socket,
+                None => {
+                    tokio::time::sleep(self.delay).await;
+                    let config =
+                        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                            .max_message_size(Some(self.max_message))
+                            .max_frame_size(Some(self.max_message));
+                    let connect = tokio_tungstenite::connect_async_with_config(
+                        self.url.as_str(),
+                        Some(config),
+                        false,
+                    );
+                    match tokio::time::timeout(self.source.timeout, connect).await {
+                        Ok(Ok((socket, _))) => self.socket.insert(socket),
+                        Ok(Err(e)) => return Err(self.broke(format!("cannot connect: {e}"))),
+                        Err(_) => {
+                            return Err(self.broke(format!(
+                                "no WebSocket handshake within {} ms",
+                                self.source.timeout.as_millis()
+                            )))
+                        }
+                    }
+                }
+            };
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    self.delay = Duration::ZERO;
+                    if let Some(found) = self.added(text.as_str()) {
+                        return Ok(found);
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => {
+                    return Err(self.broke("Spoolman closed the feed".to_string()))
+                }
+                // Pings are answered by the socket itself; binary frames are not Spoolman's.
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(self.broke(format!("the feed broke: {e}"))),
+            }
+        }
+    }
+
+    /// Drops the socket, lengthens the wait before the next connection.
+    fn broke(&mut self, reason: String) -> LookupError {
+        self.socket = None;
+        self.delay = (self.delay * 2).clamp(RECONNECT.0, RECONNECT.1);
+        LookupError::failed(APP, format!("{reason} ({}); reconnecting", self.url))
+    }
+
+    /// The spool of an `added` spool event.
+    fn added(&self, text: &str) -> Option<Found> {
+        let event: Value = serde_json::from_str(text).ok()?;
+        if event.get("type")?.as_str()? != "added" || event.get("resource")?.as_str()? != "spool" {
+            return None;
+        }
+        let spool = event.get("payload")?;
+        let id = int(spool.get("id"))?;
+        if !spool.get("filament").is_some_and(Value::is_object) {
+            log::warn!("spoolman feed: spool {id} has no filament; skipped");
+            return None;
+        }
+        let ctx = Ctx {
+            fetcher: &self.fetcher,
+            source: &self.source,
+            public: self.public.as_ref(),
+        };
+        Some(found(&ctx, id, spool))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(parse_id("web+spoolman:s-3"), Ok(3));
+        assert_eq!(
+            parse_id("https://spoolman.local:7912/spool/show/17"),
+            Ok(17)
+        );
+        assert_eq!(parse_id("/spool/show/17?x"), Ok(17));
+        assert_eq!(parse_id(" 5 "), Ok(5));
+        assert!(parse_id("web+spoolman:f-3").is_err());
+        assert!(parse_id("abc").is_err());
+        assert!(parse_id("/spool/show/").is_err());
+    }
+
+    #[test]
+    fn extra_values_are_json_decoded() {
+        assert_eq!(extra_value(&json!("\"04A2B3\"")), Some("04A2B3".into()));
+        assert_eq!(extra_value(&json!("12.5")), Some("12.5".into()));
+        assert_eq!(extra_value(&json!("true")), Some("true".into()));
+        assert_eq!(extra_value(&json!("null")), None);
+        assert_eq!(extra_value(&json!("not json")), Some("not json".into()));
+        assert_eq!(extra_value(&json!("[1,2]")), Some("[1,2]".into()));
+    }
+}

@@ -1,0 +1,73 @@
+//! Spoolman's change feed: spools added come through mapped, other events
+//! are skipped, a closed feed is reported once and reconnects.
+
+use crate::fake::spool_json;
+use crate::spoolman_ws::{self, event, Step};
+use printhub_lookup::{App, Lookups, LookupsConfig, SourceConfig};
+use std::time::Duration;
+
+fn lookups(base: &str) -> Lookups {
+    Lookups::new(&LookupsConfig {
+        spoolman: Some(SourceConfig::new(base).timeout(Duration::from_secs(5))),
+        ..LookupsConfig::default()
+    })
+    .expect("lookups")
+}
+
+/// Bounds a step so that a broken feed fails the test instead of hanging it.
+async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
+    actix_web::rt::time::timeout(Duration::from_secs(30), f)
+        .await
+        .expect("the feed answered")
+}
+
+#[actix_web::test]
+async fn spools_added_come_through_and_the_feed_reconnects() {
+    let feed = spoolman_ws::start(vec![
+        vec![
+            event("updated", "spool", spool_json("3").expect("3")),
+            Step::Send("not json".into()),
+            event(
+                "added",
+                "filament",
+                serde_json::json!({"id": 9, "name": "New"}),
+            ),
+            event("added", "spool", spool_json("3").expect("3")),
+            Step::Close,
+        ],
+        vec![event("added", "spool", spool_json("4").expect("4"))],
+    ])
+    .await;
+    let lookups = lookups(&feed.base);
+    let mut spools = lookups.spool_feed().expect("configured");
+    assert_eq!(
+        spools.url(),
+        format!("{}api/v1/spool", feed.base.replace("http://", "ws://"))
+    );
+    let first = bounded(spools.next()).await.expect("spool 3");
+    assert_eq!((first.app, first.id.as_str()), (App::Spoolman, "3"));
+    assert_eq!(first.data.qr_payload.as_deref(), Some("web+spoolman:s-3"));
+    assert_eq!(first.data.secondary, ["Galaxy Black", "742 g"]);
+    let closed = bounded(spools.next()).await.expect_err("closed");
+    assert_eq!(closed.code(), "failed");
+    assert!(closed.to_string().contains("closed the feed"), "{closed}");
+    let second = bounded(spools.next())
+        .await
+        .expect("spool 4 after reconnecting");
+    assert_eq!(second.title, "PETG");
+    assert_eq!(feed.paths(), ["/api/v1/spool", "/api/v1/spool"]);
+}
+
+#[actix_web::test]
+async fn a_feed_that_cannot_connect_fails_and_an_unconfigured_one_says_so() {
+    let lookups = lookups(&crate::fake::closed_port_url());
+    let mut spools = lookups.spool_feed().expect("configured");
+    let err = bounded(spools.next()).await.expect_err("no server");
+    assert_eq!(err.code(), "failed");
+    assert!(err.to_string().contains("cannot connect"), "{err}");
+    let none = Lookups::new(&LookupsConfig::default()).expect("lookups");
+    assert_eq!(
+        none.spool_feed().map(|_| ()).map_err(|e| e.code()),
+        Err("not_configured")
+    );
+}

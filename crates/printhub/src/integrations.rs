@@ -1,0 +1,404 @@
+//! `[integrations.grocy|snipeit|spoolman]` and `[[webhook]]` of the
+//! configuration, their `PRINTHUB_*` overrides, and their validation into
+//! what the gateway takes: [`printhub_lookup::Lookups`] and
+//! [`printhub_gateway::WebhookConfig`], and the Spoolman watcher
+//! ([`spawn_spool_watcher`]). API keys and tokens are [`Secret`]s: redacted
+//! in `Debug`, never logged.
+//!
+//! ```toml
+//! [integrations]
+//! public_url = "https://labels.example.com"   # QR codes open printhub's landing pages
+//!
+//! [integrations.grocy]
+//! base_url = "https://grocy.example.com"
+//! api_key = "…"
+//! timeout_ms = 5000
+//! webhook_token = "a-long-random-token"       # POST /api/webhooks/grocy/<token>
+//! printer = "ql"
+//! template = "product"
+//!
+//! [integrations.snipeit]
+//! base_url = "https://snipe.example.com"
+//! api_key = "…"
+//!
+//! [integrations.spoolman]
+//! base_url = "http://spoolman.local:7912"
+//! new_spool_printer = "pt"                      # a label for every spool added
+//!
+//! [[webhook]]
+//! name = "freezer"
+//! token = "another-long-random-token"          # POST /api/webhooks/<token>
+//! printer = "pt"
+//! template = "shelf"
+//! ```
+
+use crate::config::Config;
+use anyhow::{anyhow, bail, Context};
+use printhub_gateway::{GenericWebhook, GrocyWebhook, WebhookConfig};
+use printhub_lookup::{Lookups, LookupsConfig, Secret, SourceConfig};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// The shortest webhook token accepted.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// `[integrations]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationsEntry {
+    /// Grocy (`PRINTHUB_GROCY_*`).
+    pub grocy: Option<GrocyEntry>,
+    /// Snipe-IT (`PRINTHUB_SNIPEIT_*`).
+    pub snipeit: Option<SnipeitEntry>,
+    /// Spoolman (`PRINTHUB_SPOOLMAN_*`).
+    pub spoolman: Option<SpoolmanEntry>,
+    /// printhub's public URL for QR landing pages (`PRINTHUB_PUBLIC_URL`).
+    pub public_url: Option<String>,
+    /// The largest upstream answer read, in bytes (default 1 MiB).
+    pub max_body_bytes: Option<usize>,
+}
+
+/// `[integrations.grocy]`: lookups (with `base_url`) and/or the label-printer webhook
+/// (with `webhook_token`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrocyEntry {
+    /// Grocy's root URL; without it there are no Grocy lookups.
+    pub base_url: Option<String>,
+    /// A Grocy API key (`GROCY-API-KEY`).
+    pub api_key: Option<Secret>,
+    /// Per-lookup timeout.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// The token of `POST /api/webhooks/grocy/{token}`; without it there is no webhook.
+    pub webhook_token: Option<Secret>,
+    /// The webhook's printer when Grocy's `LABEL_PRINTER_PARAMS` names none.
+    pub printer: Option<String>,
+    /// The webhook's template when the params name none (default `product`).
+    pub template: Option<String>,
+}
+
+/// `[integrations.snipeit]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnipeitEntry {
+    /// Snipe-IT's root URL.
+    pub base_url: String,
+    /// A personal access token (required).
+    pub api_key: Option<Secret>,
+    /// Per-lookup timeout.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+/// `[integrations.spoolman]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolmanEntry {
+    /// Spoolman's root URL.
+    pub base_url: String,
+    /// Per-lookup timeout (and WebSocket handshake timeout).
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// When set, every spool added in Spoolman prints a label on this printer
+    /// (Spoolman's change feed over its WebSocket).
+    pub new_spool_printer: Option<String>,
+    /// The template of those labels (default `filament_spool`).
+    pub new_spool_template: Option<String>,
+}
+
+/// One `[[webhook]]`: `POST /api/webhooks/{token}` prints `template` on `printer`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEntry {
+    /// A name, recorded on its jobs as `webhook:<name>`.
+    pub name: String,
+    /// The token in its URL.
+    pub token: Secret,
+    /// The printer (slug or id).
+    pub printer: String,
+    /// A built-in template.
+    pub template: String,
+}
+
+fn default_timeout_ms() -> u64 {
+    printhub_lookup::DEFAULT_TIMEOUT.as_millis() as u64
+}
+
+impl IntegrationsEntry {
+    /// Applies the `PRINTHUB_GROCY_*`, `PRINTHUB_SNIPEIT_*`, `PRINTHUB_SPOOLMAN_*`
+    /// and `PRINTHUB_PUBLIC_URL` overrides (a section named by one is created).
+    pub fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let ms = |name: &str| -> anyhow::Result<Option<u64>> {
+            env(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .with_context(|| format!("{name}: {v:?} is not a number of milliseconds"))
+                })
+                .transpose()
+        };
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(url) = var("PRINTHUB_PUBLIC_URL") {
+            self.public_url = Some(url);
+        }
+        let grocy_vars = [
+            "PRINTHUB_GROCY_BASE_URL",
+            "PRINTHUB_GROCY_API_KEY",
+            "PRINTHUB_GROCY_TIMEOUT_MS",
+            "PRINTHUB_GROCY_WEBHOOK_TOKEN",
+            "PRINTHUB_GROCY_PRINTER",
+            "PRINTHUB_GROCY_TEMPLATE",
+        ];
+        if grocy_vars.iter().any(|v| var(v).is_some()) {
+            let g = self.grocy.get_or_insert_with(|| GrocyEntry {
+                timeout_ms: default_timeout_ms(),
+                ..GrocyEntry::default()
+            });
+            if let Some(v) = var("PRINTHUB_GROCY_BASE_URL") {
+                g.base_url = Some(v);
+            }
+            if let Some(v) = var("PRINTHUB_GROCY_API_KEY") {
+                g.api_key = Some(Secret::new(v));
+            }
+            if let Some(v) = ms("PRINTHUB_GROCY_TIMEOUT_MS")? {
+                g.timeout_ms = v;
+            }
+            if let Some(v) = var("PRINTHUB_GROCY_WEBHOOK_TOKEN") {
+                g.webhook_token = Some(Secret::new(v));
+            }
+            if let Some(v) = var("PRINTHUB_GROCY_PRINTER") {
+                g.printer = Some(v);
+            }
+            if let Some(v) = var("PRINTHUB_GROCY_TEMPLATE") {
+                g.template = Some(v);
+            }
+        }
+        let snipe_vars = [
+            "PRINTHUB_SNIPEIT_BASE_URL",
+            "PRINTHUB_SNIPEIT_API_KEY",
+            "PRINTHUB_SNIPEIT_TIMEOUT_MS",
+        ];
+        if snipe_vars.iter().any(|v| var(v).is_some()) {
+            let s = self.snipeit.get_or_insert_with(|| SnipeitEntry {
+                timeout_ms: default_timeout_ms(),
+                ..SnipeitEntry::default()
+            });
+            if let Some(v) = var("PRINTHUB_SNIPEIT_BASE_URL") {
+                s.base_url = v;
+            }
+            if let Some(v) = var("PRINTHUB_SNIPEIT_API_KEY") {
+                s.api_key = Some(Secret::new(v));
+            }
+            if let Some(v) = ms("PRINTHUB_SNIPEIT_TIMEOUT_MS")? {
+                s.timeout_ms = v;
+            }
+        }
+        let spool_vars = [
+            "PRINTHUB_SPOOLMAN_BASE_URL",
+            "PRINTHUB_SPOOLMAN_TIMEOUT_MS",
+            "PRINTHUB_SPOOLMAN_NEW_SPOOL_PRINTER",
+        ];
+        if spool_vars.iter().any(|v| var(v).is_some()) {
+            let s = self.spoolman.get_or_insert_with(|| SpoolmanEntry {
+                timeout_ms: default_timeout_ms(),
+                ..SpoolmanEntry::default()
+            });
+            if let Some(v) = var("PRINTHUB_SPOOLMAN_BASE_URL") {
+                s.base_url = v;
+            }
+            if let Some(v) = ms("PRINTHUB_SPOOLMAN_TIMEOUT_MS")? {
+                s.timeout_ms = v;
+            }
+            if let Some(v) = var("PRINTHUB_SPOOLMAN_NEW_SPOOL_PRINTER") {
+                s.new_spool_printer = Some(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// What [`Lookups::new`] takes.
+    pub fn lookups_config(&self) -> LookupsConfig {
+        let timeout = Duration::from_millis;
+        LookupsConfig {
+            grocy: self.grocy.as_ref().and_then(|g| {
+                g.base_url.as_ref().map(|url| SourceConfig {
+                    base_url: url.clone(),
+                    api_key: g.api_key.clone(),
+                    timeout: timeout(g.timeout_ms),
+                })
+            }),
+            snipeit: self.snipeit.as_ref().map(|s| SourceConfig {
+                base_url: s.base_url.clone(),
+                api_key: s.api_key.clone(),
+                timeout: timeout(s.timeout_ms),
+            }),
+            spoolman: self.spoolman.as_ref().map(|s| SourceConfig {
+                base_url: s.base_url.clone(),
+                api_key: None,
+                timeout: timeout(s.timeout_ms),
+            }),
+            public_url: self.public_url.clone(),
+            max_body: self
+                .max_body_bytes
+                .unwrap_or(printhub_lookup::DEFAULT_MAX_BODY),
+        }
+    }
+}
+
+/// A token that is long enough and fits in a URL path segment unchanged.
+fn check_token(token: &Secret, field: &str) -> anyhow::Result<()> {
+    if token.len() < MIN_TOKEN_LEN {
+        bail!(
+            "{field}: a token needs at least {MIN_TOKEN_LEN} characters (it has {})",
+            token.len()
+        );
+    }
+    if !token
+        .expose()
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    {
+        bail!("{field}: use only letters, digits and - . _ ~ (it goes in a URL)");
+    }
+    Ok(())
+}
+
+fn check_template(name: &str, field: &str) -> anyhow::Result<()> {
+    printhub_render::template::Template::builtin(name).map_err(|_| {
+        let known: Vec<&str> = printhub_render::template::BUILTIN
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        anyhow!(
+            "{field}: no built-in template {name:?} (known: {})",
+            known.join(", ")
+        )
+    })?;
+    Ok(())
+}
+
+impl Config {
+    /// The lookups `[integrations.*]` describes; errors name the field.
+    pub fn lookups(&self) -> anyhow::Result<Lookups> {
+        Lookups::new(&self.integrations.lookups_config()).map_err(|e| match e {
+            printhub_lookup::LookupError::InvalidConfig { field, reason } => {
+                anyhow!("integrations.{field}: {reason}")
+            }
+            other => anyhow!("integrations: {other}"),
+        })
+    }
+
+    /// The webhooks `[integrations.grocy]` and `[[webhook]]` describe; errors name the field.
+    pub fn webhooks(&self) -> anyhow::Result<WebhookConfig> {
+        let mut tokens: Vec<(&Secret, String)> = Vec::new();
+        let grocy = match &self.integrations.grocy {
+            Some(g) => {
+                if let Some(t) = &g.template {
+                    check_template(t, "integrations.grocy.template")?;
+                }
+                match &g.webhook_token {
+                    Some(token) => {
+                        check_token(token, "integrations.grocy.webhook_token")?;
+                        tokens.push((token, "integrations.grocy.webhook_token".into()));
+                        Some(GrocyWebhook {
+                            token: token.clone(),
+                            printer: g.printer.clone(),
+                            template: g.template.clone(),
+                        })
+                    }
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        if let Some(s) = &self.integrations.spoolman {
+            if let Some(t) = &s.new_spool_template {
+                check_template(t, "integrations.spoolman.new_spool_template")?;
+            }
+            if s.new_spool_printer
+                .as_ref()
+                .is_some_and(|p| p.trim().is_empty())
+            {
+                bail!("integrations.spoolman.new_spool_printer: must not be empty");
+            }
+        }
+        let mut hooks = Vec::new();
+        for (i, w) in self.webhooks.iter().enumerate() {
+            let field = |name: &str| format!("webhook[{i}].{name}");
+            if w.name.trim().is_empty() {
+                bail!("{}: must not be empty", field("name"));
+            }
+            if self.webhooks[..i].iter().any(|o| o.name == w.name) {
+                bail!("{}: {:?} is used twice", field("name"), w.name);
+            }
+            check_token(&w.token, &field("token"))?;
+            if let Some((_, other)) = tokens.iter().find(|(t, _)| *t == &w.token) {
+                bail!("{}: the same token as {other}", field("token"));
+            }
+            tokens.push((&w.token, field("token")));
+            if w.printer.trim().is_empty() {
+                bail!("{}: must not be empty", field("printer"));
+            }
+            check_template(&w.template, &field("template"))?;
+            hooks.push(GenericWebhook {
+                name: w.name.clone(),
+                token: w.token.clone(),
+                printer: w.printer.clone(),
+                template: w.template.clone(),
+            });
+        }
+        Ok(WebhookConfig { grocy, hooks })
+    }
+}
+
+/// The Spoolman watcher: when `[integrations.spoolman] new_spool_printer` is
+/// set, a task on the current actix system that prints a label for every
+/// spool added in Spoolman (submitted by `watcher:spoolman`). Feed and print
+/// failures are logged; the feed reconnects by itself.
+pub fn spawn_spool_watcher(
+    config: &Config,
+    lookups: &Lookups,
+    hub: &printhub_actors::HubHandle,
+) -> anyhow::Result<bool> {
+    let Some(spoolman) = &config.integrations.spoolman else {
+        return Ok(false);
+    };
+    let Some(printer) = spoolman.new_spool_printer.clone() else {
+        return Ok(false);
+    };
+    let template = spoolman
+        .new_spool_template
+        .clone()
+        .unwrap_or_else(|| printhub_lookup::spoolman::TEMPLATE.to_string());
+    let mut feed = lookups
+        .spool_feed()
+        .context("integrations.spoolman.new_spool_printer")?;
+    let hub = hub.clone();
+    log::info!(
+        "printing a label for every new spool in Spoolman ({}) on {printer}",
+        feed.url()
+    );
+    actix_web::rt::spawn(async move {
+        loop {
+            match feed.next().await {
+                Ok(spool) => {
+                    let label = printhub_gateway::lookup::print_label(
+                        &hub,
+                        &printer,
+                        &template,
+                        spool.data,
+                        "watcher:spoolman",
+                    )
+                    .await;
+                    match label {
+                        Ok(job) => log::info!("new spool {}: job {}", spool.id, job.id),
+                        Err(e) => log::warn!("new spool {}: not printed: {e}", spool.id),
+                    }
+                }
+                Err(e) => log::warn!("{e}"),
+            }
+        }
+    });
+    Ok(true)
+}
