@@ -277,7 +277,7 @@ impl PrinterActor {
             enabled: self.config.enabled,
             state: self.machine.state().clone(),
             queue_depth: self.machine.queue_len(),
-            printing: self.machine.in_flight().map(|f| f.job_id),
+            printing: self.machine.in_flight().map(|f| f.current().job_id),
             status: self.status.clone(),
         }
     }
@@ -658,7 +658,9 @@ impl PrinterActor {
                     let mut refused = Vec::new();
                     for action in effects {
                         match action {
-                            Action::Send { job_id, copy } => refused.push((job_id, copy)),
+                            Action::Send { pages } => {
+                                refused.extend(pages.first().map(|p| (p.job_id, p.copy)))
+                            }
                             other => kept.push(other),
                         }
                     }
@@ -700,7 +702,11 @@ impl PrinterActor {
         for action in effects {
             match action {
                 Action::Emit(event) => self.events.do_send(Published(event)),
-                Action::Send { job_id, copy } => self.start_send(job_id, copy, ctx),
+                Action::Send { pages } => {
+                    if let Some(first) = pages.first() {
+                        self.start_send(first.job_id, first.copy, ctx)
+                    }
+                }
                 Action::QueryStatus => self.start_probe(ctx),
                 Action::WakeAt(at) => self.schedule_wake(at, ctx),
                 Action::Persist(_) => {}
