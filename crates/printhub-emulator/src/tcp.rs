@@ -15,14 +15,14 @@
 //! here: turned off (the listener is closed and reopened on the same
 //! address), dropped connection, hang, slow and garbled status blocks.
 
-use crate::record::RecordedPage;
+use crate::record::{PrintTime, RecordedConnection, RecordedPage};
 use crate::session::{Action, Session};
 use crate::state::Shared;
 use printhub_raster::Status;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Upper bound for writing one status block to a client that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -81,11 +81,27 @@ pub(crate) fn run(listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>) 
                     }
                     guard.connections += 1;
                     guard.stream = stream.try_clone().ok();
-                    guard.connections
+                    let number = guard.connections;
+                    guard.connection_log.push(RecordedConnection {
+                        number,
+                        accepted: Instant::now(),
+                        first_byte: None,
+                        closed: None,
+                        bytes: 0,
+                        commands: Vec::new(),
+                    });
+                    number
                 };
                 log::info!("{addr}: connection {connection} from {peer}");
                 serve(stream, connection, &shared);
-                shared.lock().stream = None;
+                {
+                    let mut guard = shared.lock();
+                    guard.stream = None;
+                    if let Some(record) = guard.connection_log.last_mut() {
+                        record.closed = Some(Instant::now());
+                    }
+                }
+                shared.notify();
                 log::info!("{addr}: connection {connection} closed");
             }
             Err(e) => {
@@ -156,6 +172,10 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
         }
         let (take, drop_now) = {
             let mut guard = shared.lock();
+            if let Some(record) = guard.connection_log.last_mut() {
+                record.first_byte.get_or_insert_with(Instant::now);
+                record.bytes += n as u64;
+            }
             match guard.faults.drop_after {
                 Some(left) if left <= n => {
                     guard.faults.drop_after = None;
@@ -213,12 +233,22 @@ fn perform(session: &mut Session, out: &mut Output<'_>, shared: &Shared) {
                 shared.lock().errors.push(error);
                 shared.notify();
             }
+            Action::Command(offset, command) => {
+                if let Some(record) = shared.lock().connection_log.last_mut() {
+                    record.commands.push((offset, command));
+                }
+            }
         }
     }
 }
 
-fn print(page: RecordedPage, duration: Duration, shared: &Shared) {
+fn print(mut page: RecordedPage, duration: Duration, shared: &Shared) {
+    let started = Instant::now();
     let completed = shared.pause(duration);
+    page.print = Some(PrintTime {
+        started,
+        finished: Instant::now(),
+    });
     if let Some(dir) = &shared.settings.out_dir {
         if let Err(e) = page.write_to(dir) {
             log::warn!(
