@@ -355,6 +355,43 @@ impl PrinterMachine {
         }
         spec.validate()?;
         self.admit(Job::new(job_id, spec, now), now);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Queues several new jobs, in order, all or none: each is checked as
+    /// [`submit`](Self::submit) checks it (and the whole batch against the
+    /// queue limit) before any is queued. They are queued before the printer
+    /// starts, so jobs that opted in to chaining start as one chain.
+    pub fn submit_batch(
+        &mut self,
+        jobs: Vec<(JobId, JobSpec)>,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        if self.state == PrinterState::Disabled {
+            return Err(self.disabled());
+        }
+        if self.queue.len().saturating_add(jobs.len()) > self.config.max_queue {
+            return Err(CommandError::QueueFull {
+                limit: self.config.max_queue,
+            });
+        }
+        for (i, (job_id, spec)) in jobs.iter().enumerate() {
+            if self.jobs.contains_key(job_id) || jobs[..i].iter().any(|(id, _)| id == job_id) {
+                return Err(CommandError::DuplicateJob { job_id: *job_id });
+            }
+            if spec.printer_id != self.printer_id {
+                return Err(CommandError::WrongPrinter {
+                    printer_id: self.printer_id,
+                    requested: spec.printer_id,
+                });
+            }
+            spec.validate()?;
+        }
+        for (job_id, spec) in jobs {
+            self.admit(Job::new(job_id, spec, now), now);
+        }
+        self.pump(now);
         Ok(())
     }
 
@@ -414,6 +451,7 @@ impl PrinterMachine {
             .map_err(|e| CommandError::from_transition(job_id, e))?;
         self.check_admission(new_job_id)?;
         self.admit(new_job, now);
+        self.pump(now);
         Ok(new_job_id)
     }
 
@@ -704,14 +742,14 @@ impl PrinterMachine {
         Ok(())
     }
 
-    /// Adds a new queued job at the end of the queue and announces it.
+    /// Adds a new queued job at the end of the queue and announces it (the
+    /// caller then pumps).
     fn admit(&mut self, job: Job, now: Timestamp) {
         let id = job.id;
         self.order.push(id);
         self.queue.push_back(id);
         self.jobs.insert(id, job);
         self.emit_job_change(id, None, JobState::Queued, now);
-        self.pump(now);
     }
 
     /// Puts a paused, stopped, offline or disabled printer back to work:

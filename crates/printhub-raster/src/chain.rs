@@ -97,6 +97,17 @@ pub enum ChainError {
 }
 
 impl ChainError {
+    /// The copy (0-based) at fault, if one is.
+    pub const fn copy(&self) -> Option<usize> {
+        match self {
+            ChainError::NoCopies => None,
+            ChainError::Decode { copy, .. }
+            | ChainError::EmptyCopy { copy }
+            | ChainError::Media { copy, .. }
+            | ChainError::Encode { copy, .. } => Some(*copy),
+        }
+    }
+
     /// Stable machine code.
     pub const fn code(&self) -> &'static str {
         match self {

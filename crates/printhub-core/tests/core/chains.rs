@@ -2,9 +2,11 @@
 //! chain can end keeps the queue's promises (each copy at most once, nothing
 //! lost, order kept, `Persist` before every event and send).
 
-use printhub_core::{reason, JobState, MachineConfig, WriteFailure};
+use printhub_core::{
+    reason, JobId, JobSpec, JobState, MachineConfig, PrinterMachine, Timestamp, WriteFailure,
+};
 
-use crate::support::{attention, check, j, rejected, Harness, Step};
+use crate::support::{attention, chained, check, j, rejected, show_action, Harness, Step, PRINTER};
 
 /// A paused printer with chained jobs j1 (2 copies), j2, j3 queued, then resumed.
 fn chain_of_three() -> Harness {
@@ -323,4 +325,53 @@ fn pause_during_a_chain_lets_it_finish_and_sends_nothing_more() {
         ],
         "paused",
     );
+}
+
+#[test]
+fn a_batch_is_queued_before_the_printer_starts_so_it_is_one_chain() {
+    let mut m = PrinterMachine::new(PRINTER, MachineConfig::default());
+    let t = Timestamp::from_millis(0);
+    let batch = (1..=3).map(|n| (j(n), chained(n, 1))).collect();
+    assert_eq!(m.submit_batch(batch, t), Ok(()));
+    let sends: Vec<String> = std::iter::from_fn(|| m.poll_action())
+        .map(|a| show_action(&a))
+        .filter(|l| l.starts_with("send"))
+        .collect();
+    assert_eq!(sends, ["send j1#1+j2#1+j3#1"]);
+}
+
+#[test]
+fn a_bad_batch_queues_nothing() {
+    let config = MachineConfig {
+        max_queue: 3,
+        ..MachineConfig::default()
+    };
+    let t = Timestamp::from_millis(0);
+    let cases: Vec<(Vec<(JobId, JobSpec)>, &str)> = vec![
+        (
+            vec![(j(1), chained(1, 1)), (j(1), chained(1, 1))],
+            "duplicate_job",
+        ),
+        (
+            (1..=4).map(|n| (j(n), chained(n, 1))).collect(),
+            "queue_full",
+        ),
+        (
+            vec![(j(1), chained(1, 1)), (j(2), chained(2, 0))],
+            "invalid_request",
+        ),
+    ];
+    for (batch, code) in cases {
+        let mut m = PrinterMachine::new(PRINTER, config.clone());
+        m.pause(t).expect("pause");
+        while m.poll_action().is_some() {}
+        let err = m.submit_batch(batch, t).expect_err(code);
+        assert_eq!(err.code(), code);
+        assert_eq!(
+            m.poll_action(),
+            None,
+            "{code}: nothing queued, nothing announced"
+        );
+        assert_eq!(m.queue_len(), 0);
+    }
 }

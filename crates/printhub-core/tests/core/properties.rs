@@ -36,6 +36,8 @@ enum Op {
     Submit(u32),
     /// Submit a job that opts in to chaining; `true`: on another medium.
     SubmitChained(u32, bool),
+    /// Submit this many one-copy jobs that opt in to chaining, as one batch.
+    SubmitBatch(u8),
     /// The printer reports this many more pages sent and printed.
     Progress(usize, usize),
     Cancel(usize),
@@ -59,6 +61,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (1u32..=3).prop_map(Op::Submit),
         4 => ((1u32..=3), prop::bool::weighted(0.2)).prop_map(|(c, other)| Op::SubmitChained(c, other)),
         3 => ((0usize..3), (0usize..3)).prop_map(|(s, p)| Op::Progress(s, p)),
+        1 => (1u8..5).prop_map(Op::SubmitBatch),
         2 => any::<usize>().prop_map(Op::Cancel),
         2 => any::<usize>().prop_map(Op::Hold),
         2 => any::<usize>().prop_map(Op::Release),
@@ -182,6 +185,20 @@ impl Model {
                 }
                 if self.m.submit(id, spec, now).is_ok() {
                     self.accept(id, copies);
+                }
+            }
+            Op::SubmitBatch(count) => {
+                let batch: Vec<(JobId, _)> = (0..count)
+                    .map(|_| {
+                        let id = self.fresh_id();
+                        (id, chained(id.as_uuid().as_u128(), 1))
+                    })
+                    .collect();
+                let ids: Vec<JobId> = batch.iter().map(|(id, _)| *id).collect();
+                if self.m.submit_batch(batch, now).is_ok() {
+                    for id in ids {
+                        self.accept(id, 1);
+                    }
                 }
             }
             Op::Progress(more_sent, more_printed) => {
