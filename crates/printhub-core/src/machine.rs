@@ -316,6 +316,26 @@ impl PrinterMachine {
         self.next_ready().and_then(|id| self.jobs.get(&id))
     }
 
+    /// The pages of the chain that would be sent next if nothing changes:
+    /// after the chain in flight finishes normally (its last job's next copy
+    /// first, if it has copies left), or now. Lets the caller prepare that
+    /// stream while the printer prints (pipelining); `None` if nothing
+    /// would be sent.
+    pub fn next_chain(&self) -> Option<Vec<ChainPage>> {
+        let max = self.config.max_chain_pages;
+        if let Some(flight) = &self.in_flight {
+            let last = flight.pages().last()?;
+            let job = self.jobs.get(&last.job_id)?;
+            if last.copy < job.spec.copies && !flight.cancel_requested(job.id) {
+                let mut carried = job.clone();
+                carried.copies_printed = last.copy;
+                return Some(chain::compose(&carried, &self.queue, &self.jobs, max));
+            }
+        }
+        let job = self.jobs.get(&self.next_ready()?)?;
+        (job.copies_remaining() > 0).then(|| chain::compose(job, &self.queue, &self.jobs, max))
+    }
+
     /// The chain being written, if any.
     pub fn in_flight(&self) -> Option<&InFlight> {
         self.in_flight.as_ref()

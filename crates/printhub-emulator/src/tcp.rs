@@ -14,6 +14,12 @@
 //! it waits in `accept`, by connecting to the listener ([`wake`]). Transport faults live
 //! here: turned off (the listener is closed and reopened on the same
 //! address), dropped connection, hang, slow and garbled status blocks.
+//!
+//! Print time: a page starts when its last byte was read and the head is
+//! free (the end of the page before), and the thread waits until it ends —
+//! a printer takes data in while it prints, so the emulator's own decoding
+//! is not counted as the printer waiting for its client. Each page's
+//! interval is recorded (`RecordedPage::print`).
 
 use crate::record::{PrintTime, RecordedConnection, RecordedPage};
 use crate::session::{Action, Session};
@@ -142,6 +148,11 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
     if let Err(e) = stream.set_write_timeout(Some(WRITE_TIMEOUT)) {
         log::warn!("connection {connection}: cannot set a write timeout: {e}");
     }
+    // Status blocks go out as they happen, as a printer sends them: no Nagle delay
+    // holding "printing completed" back behind the "printing" block before it.
+    if let Err(e) = stream.set_nodelay(true) {
+        log::warn!("connection {connection}: cannot disable Nagle: {e}");
+    }
     let settings = &shared.settings;
     let mut session = Session::new(settings.model, settings.speed, connection);
     let mut out = Output {
@@ -149,11 +160,15 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
         open: true,
     };
     let mut buf = vec![0u8; READ_CHUNK];
+    // When the print head is free again (the end of the last page printed).
+    let mut head_free: Option<Instant> = None;
     loop {
         if !wait_until_reading(shared) {
             return;
         }
-        let n = match out.stream.read(&mut buf) {
+        let read = out.stream.read(&mut buf);
+        let received = Instant::now();
+        let n = match read {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
@@ -167,13 +182,13 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
         }
         if n == 0 {
             session.handle_eof(SystemTime::now(), &mut shared.lock());
-            perform(&mut session, &mut out, shared);
+            perform(&mut session, &mut out, shared, received, &mut head_free);
             return;
         }
         let (take, drop_now) = {
             let mut guard = shared.lock();
             if let Some(record) = guard.connection_log.last_mut() {
-                record.first_byte.get_or_insert_with(Instant::now);
+                record.first_byte.get_or_insert(received);
                 record.bytes += n as u64;
             }
             match guard.faults.drop_after {
@@ -196,7 +211,7 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
                 session.handle_drop(now);
             }
         }
-        perform(&mut session, &mut out, shared);
+        perform(&mut session, &mut out, shared, received, &mut head_free);
         if drop_now {
             log::info!("connection {connection}: dropped by the printer (fault)");
             let _ = out.stream.shutdown(Shutdown::Both);
@@ -222,13 +237,25 @@ struct Output<'a> {
     open: bool,
 }
 
-/// Performs the session's pending actions in order.
-fn perform(session: &mut Session, out: &mut Output<'_>, shared: &Shared) {
+/// Performs the session's pending actions in order. `received` is when the
+/// bytes that produced them were read, `head_free` when the last page ended.
+fn perform(
+    session: &mut Session,
+    out: &mut Output<'_>,
+    shared: &Shared,
+    received: Instant,
+    head_free: &mut Option<Instant>,
+) {
     while let Some(action) = session.poll_action() {
         match action {
             Action::Send(status) => send_status(out, status, shared),
             Action::StartPrinting => shared.lock().printing = true,
-            Action::Print { page, duration } => print(*page, duration, shared),
+            Action::Print { page, duration } => {
+                // A printer takes data in while it prints: a page starts when its bytes
+                // are in and the head is free, not after the emulator has decoded it.
+                let start = head_free.map_or(received, |free| free.max(received));
+                *head_free = Some(print(*page, start, duration, shared));
+            }
             Action::Record(error) => {
                 shared.lock().errors.push(error);
                 shared.notify();
@@ -242,13 +269,12 @@ fn perform(session: &mut Session, out: &mut Output<'_>, shared: &Shared) {
     }
 }
 
-fn print(mut page: RecordedPage, duration: Duration, shared: &Shared) {
-    let started = Instant::now();
-    let completed = shared.pause(duration);
-    page.print = Some(PrintTime {
-        started,
-        finished: Instant::now(),
-    });
+/// Prints `page` from `started` for `duration` (waiting until it is done)
+/// and records it; returns when the head is free again.
+fn print(mut page: RecordedPage, started: Instant, duration: Duration, shared: &Shared) -> Instant {
+    let finished = started + duration;
+    let completed = shared.pause(finished.saturating_duration_since(Instant::now()));
+    page.print = Some(PrintTime { started, finished });
     if let Some(dir) = &shared.settings.out_dir {
         if let Err(e) = page.write_to(dir) {
             log::warn!(
@@ -273,6 +299,7 @@ fn print(mut page: RecordedPage, duration: Duration, shared: &Shared) {
         }
     }
     shared.notify();
+    finished
 }
 
 fn send_status(out: &mut Output<'_>, status: Status, shared: &Shared) {

@@ -74,6 +74,17 @@ impl BuiltStream {
 }
 
 impl StreamPlan {
+    /// The plan for `jobs`, one per page (the first one's model, medium and options rule).
+    fn of(jobs: &[&Job]) -> Self {
+        let head = jobs.first().map(|j| &j.spec);
+        StreamPlan {
+            model: head.and_then(|s| Model::by_name(&s.model)),
+            media: head.and_then(|s| Media::by_id(&s.media_id)),
+            join: head.is_some_and(|s| s.options.chain),
+            rasters: jobs.iter().map(|j| j.spec.raster.clone()).collect(),
+        }
+    }
+
     /// One copy that did not opt in goes as it is; otherwise the copies are
     /// joined into one chained stream. A copy that cannot be joined ends the
     /// stream before it (a single copy is then sent as it is: the printer judges it).
@@ -132,6 +143,12 @@ impl StreamPlan {
     }
 }
 
+/// A stream built ahead for the chain the machine expects to send next.
+pub(super) struct Prepared {
+    pages: Vec<ChainPage>,
+    stream: BuiltStream,
+}
+
 /// `j1#1+j2#1` for logs.
 fn show_pages(pages: &[ChainPage]) -> String {
     pages
@@ -148,9 +165,18 @@ impl PrinterActor {
     /// the jobs were rendered for (when its channel reports media at all).
     pub(super) fn start_send(&mut self, pages: Vec<ChainPage>, ctx: &mut Context<Self>) {
         self.busy = true;
-        let fresh = self
-            .last_probe
-            .is_some_and(|t| t.elapsed() <= self.link.preflight_max_age);
+        let max_age = self.link.preflight_max_age;
+        // A send the printer just confirmed on this medium is as fresh a read as a probe:
+        // its status blocks showed it reachable, without errors, printing this medium.
+        let media = pages
+            .first()
+            .and_then(|p| self.machine.job(p.job_id))
+            .map(|j| j.spec.media_id.as_str());
+        let confirmed = self
+            .confirmed
+            .as_ref()
+            .is_some_and(|(t, m)| t.elapsed() <= max_age && Some(m.as_str()) == media);
+        let fresh = confirmed || self.last_probe.is_some_and(|t| t.elapsed() <= max_age);
         if fresh {
             self.preflight_and_send(pages, ctx);
             return;
@@ -176,14 +202,8 @@ impl PrinterActor {
             self.busy = false;
             return;
         };
-        let head = &jobs[0].spec;
-        let expected = head.media_id.clone();
-        let plan = StreamPlan {
-            model: Model::by_name(&head.model),
-            media: Media::by_id(&head.media_id),
-            join: head.options.chain,
-            rasters: jobs.iter().map(|j| j.spec.raster.clone()).collect(),
-        };
+        let expected = jobs[0].spec.media_id.clone();
+        let plan = StreamPlan::of(&jobs);
         let refusal = if !self.status.reachable {
             Some(WriteFailure::Unreachable)
         } else if let Some(reason) = self.status.reason.clone() {
@@ -216,6 +236,11 @@ impl PrinterActor {
                 .handle_write_failed(first.job_id, first.copy, failure, now());
             self.drive(ctx);
             self.notify_if_drained();
+            return;
+        }
+        // Built ahead while the previous chain printed (pipelining)?
+        if let Some(prepared) = self.prepared.take().filter(|p| p.pages == pages) {
+            self.write_stream(first, prepared.stream, expected, ctx);
             return;
         }
         // Decoding and re-encoding is CPU work: never on the actor's thread.
@@ -256,6 +281,7 @@ impl PrinterActor {
         }
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let send = self.transport.send(outgoing, tx);
+        self.prepare_next(ctx);
         let progress =
             futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).map(LinkEvent::Progress);
         let done = futures_util::stream::once(send).map(LinkEvent::Done);
@@ -292,6 +318,31 @@ impl PrinterActor {
         );
     }
 
+    /// Builds, off the actor's thread, the stream of the chain the machine
+    /// expects to send after the one in flight, so the printer never waits
+    /// for the hub between chains. A different chain at send time is built then.
+    fn prepare_next(&mut self, ctx: &mut Context<Self>) {
+        let Some(pages) = self.machine.next_chain() else {
+            return;
+        };
+        let known = self.prepared.as_ref().is_some_and(|p| p.pages == pages)
+            || self.preparing.as_ref() == Some(&pages);
+        let jobs: Option<Vec<&Job>> = pages.iter().map(|p| self.machine.job(p.job_id)).collect();
+        let Some(plan) = jobs.filter(|_| !known).map(|jobs| StreamPlan::of(&jobs)) else {
+            return;
+        };
+        self.preparing = Some(pages.clone());
+        let build = actix_rt::task::spawn_blocking(move || plan.build());
+        ctx.spawn(build.into_actor(self).map(move |built, act, _ctx| {
+            if act.preparing.as_ref() == Some(&pages) {
+                act.preparing = None;
+            }
+            if let Ok(stream) = built {
+                act.prepared = Some(Prepared { pages, stream });
+            }
+        }));
+    }
+
     /// Hands a finished send to the machine: its final progress, then its verdict.
     fn finish_send(
         &mut self,
@@ -304,6 +355,12 @@ impl PrinterActor {
         let SendProgress { sent, printed } = report.progress;
         self.machine
             .handle_write_progress(first.job_id, first.copy, sent, printed, t);
+        self.confirmed = match (&report.result, &refused) {
+            (Ok(SendOutcome::Confirmed), None) => {
+                Some((std::time::Instant::now(), expected.into()))
+            }
+            _ => None,
+        };
         match report.result {
             Ok(outcome) => match refused {
                 Some(refused) => {

@@ -203,6 +203,12 @@ pub struct PrinterActor {
     draining: bool,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     removed: bool,
+    /// The stream built ahead for the chain expected next (pipelining).
+    prepared: Option<link::Prepared>,
+    /// The chain whose stream is being built ahead.
+    preparing: Option<Vec<printhub_core::ChainPage>>,
+    /// When the printer last confirmed a whole send, and on which medium.
+    confirmed: Option<(std::time::Instant, String)>,
 }
 
 impl std::fmt::Debug for PrinterActor {
@@ -264,6 +270,9 @@ impl PrinterActor {
             draining: false,
             drain_waiters: Vec::new(),
             removed: false,
+            prepared: None,
+            preparing: None,
+            confirmed: None,
         })
     }
 

@@ -375,3 +375,30 @@ fn a_bad_batch_queues_nothing() {
         assert_eq!(m.queue_len(), 0);
     }
 }
+
+#[test]
+fn the_next_chain_is_known_while_the_current_one_prints() {
+    let mut h = Harness::with_config(MachineConfig {
+        max_chain_pages: 3,
+        ..MachineConfig::default()
+    });
+    let show = |pages: Option<Vec<printhub_core::ChainPage>>| -> Vec<(u128, u32)> {
+        pages
+            .unwrap_or_default()
+            .iter()
+            .map(|p| (p.job_id.as_uuid().as_u128(), p.copy))
+            .collect()
+    };
+    h.run(&[
+        Step::Pause,
+        Step::SubmitChained(1, 4),
+        Step::SubmitChained(2, 1),
+    ]);
+    assert_eq!(show(h.m.next_chain()), [(1, 1), (1, 2), (1, 3)], "now");
+    h.run(&[Step::Resume]);
+    // j1's fourth copy did not fit: it starts the next chain, followed by j2.
+    assert_eq!(show(h.m.next_chain()), [(1, 4), (2, 1)]);
+    let lines = h.run(&[Step::Finished(1, 1)]);
+    assert_eq!(lines.last().map(String::as_str), Some("send j1#4+j2#1"));
+    assert_eq!(show(h.m.next_chain()), [], "nothing after it");
+}
