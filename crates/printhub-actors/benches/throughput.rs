@@ -348,11 +348,15 @@ fn main() {
         if wanted("utilisation") {
         // Printer utilisation at real print speed, with and without chaining.
         let (faster, runs) = (faster(), runs());
+        let speed = if faster > 1 {
+            format!("print time {faster}x faster than real (a lower bound for real speed)")
+        } else {
+            "real print speed".to_string()
+        };
         println!(
             "utilisation: a {BACKLOG}-label backlog on a PT-P750W (12 mm, 19.8 mm labels) and a QL-820NWB \
-             (62 mm, 25.4 mm labels) at the same time; print time {faster}x faster than real (a lower bound \
-             for real speed); busy = print time / wall time from first byte to last page (emulator records), \
-             median of {runs}"
+             (62 mm, 25.4 mm labels) at the same time; {speed}; busy = print time / wall time from first \
+             byte to last page (emulator records), median of {runs}"
         );
         for chain in [false, true] {
             let mut busy: Vec<Vec<f64>> = vec![Vec::new(); UTILISATION_PRINTERS.len()];
