@@ -1,15 +1,17 @@
 //! Load generator (`make bench`): jobs per second through
 //! `HubHandle` → supervisor → printer actor → raw TCP → emulator (instant
-//! speed) with 1, 10 and 100 printers, and memory per idle printer actor.
-//! Prints the median of five runs per case; the machine is shared, so read
-//! ratios between cases rather than absolute numbers.
+//! speed) with 1, 10 and 100 printers; durable submits on SQLite; how busy
+//! a 200-label backlog keeps a PT and a QL printer at real print speed
+//! (scaled), with and without chaining; and memory per idle printer actor.
+//! Prints medians; the machine is shared, so read ratios between cases
+//! rather than absolute numbers.
 
 use printhub_actors::{
     EventItem, Hub, HubConfig, HubHandle, MemoryStore, MemoryTransport, PrinterConfig,
     TransportFactory,
 };
-use printhub_core::{Event, JobSpec, JobState, MachineConfig, PrinterId};
-use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use printhub_core::{Event, JobSpec, JobState, MachineConfig, PrintOptions, PrinterId};
+use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Speed};
 use printhub_raster::{Bitmap, Encoder, JobOptions, Label, Media, Model};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -122,6 +124,157 @@ async fn durable_submits(
     rate
 }
 
+/// Labels queued per printer in the utilisation runs.
+const BACKLOG: usize = 200;
+/// Print time divided by this (Speed::Faster): 200 PT labels take 13 s instead of 132 s.
+/// `PRINTHUB_BENCH_FASTER=1` measures at real speed (about 2.5 minutes a run).
+fn faster() -> u16 {
+    env_number("PRINTHUB_BENCH_FASTER").unwrap_or(10)
+}
+
+/// Runs per case (`PRINTHUB_BENCH_RUNS`).
+fn runs() -> usize {
+    env_number("PRINTHUB_BENCH_RUNS").unwrap_or(3)
+}
+
+fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok()?.parse().ok()
+}
+/// (model, media, raster lines of the label).
+const UTILISATION_PRINTERS: [(&str, &str, usize); 2] =
+    [("PT-P750W", "tze-12", 140), ("QL-820NWB", "dk-62", 300)];
+
+struct UtilisationRun {
+    /// Per printer: print time / wall time, from the emulator's records.
+    busy: Vec<f64>,
+    /// Per printer: how many streams (emulator jobs) the backlog took.
+    streams: Vec<usize>,
+    /// Per printer: mean idle time between two labels of a stream, and between streams, in ms.
+    gaps: Vec<(f64, f64)>,
+    wall: f64,
+}
+
+/// Queues the backlog on paused printers, resumes them together and reads
+/// how busy each emulator was from its records.
+async fn utilisation_run(chain: bool) -> UtilisationRun {
+    let emulators: Vec<EmulatorHandle> = UTILISATION_PRINTERS
+        .iter()
+        .map(|(model, media, _)| {
+            let speed = match faster() {
+                0 | 1 => Speed::Real,
+                n => Speed::Faster(n),
+            };
+            let config = EmulatorConfig::new(model, media).speed(speed);
+            Emulator::start(config).expect("emulator")
+        })
+        .collect();
+    let machine = MachineConfig {
+        max_queue: BACKLOG + 1,
+        ..MachineConfig::default()
+    };
+    let config = HubConfig {
+        machine,
+        event_capacity: 1 << 16,
+        ..HubConfig::default()
+    };
+    let hub = Hub::start(config, Arc::new(MemoryStore::default()));
+    let mut events = hub.subscribe();
+    let mut slugs = Vec::new();
+    for (n, ((model, media, lines), emu)) in UTILISATION_PRINTERS.iter().zip(&emulators).enumerate()
+    {
+        let mut config = printer(n, emu.tcp_addr().to_string());
+        config.model = model.to_string();
+        config.media = media.to_string();
+        let info = hub.add_printer(config).await.expect("add");
+        hub.pause_printer(&info.slug).await.expect("pause");
+        let m = Model::by_name(model).expect("model");
+        let encoder = Encoder::new(
+            m,
+            Media::by_id(media).expect("media"),
+            JobOptions::default(),
+        )
+        .expect("options");
+        let width = encoder.geometry().printable() as usize;
+        let label = Bitmap::from_fn(width, *lines, |x, y| (x * 3 + y) % 7 == 0);
+        let raster = Arc::new(encoder.encode(&[Label::black(label)]).expect("encode"));
+        let specs = (0..BACKLOG)
+            .map(|_| {
+                let mut spec = JobSpec::new(info.id, *model, *media, raster.clone());
+                spec.options = PrintOptions {
+                    cut: true,
+                    chain,
+                    ..PrintOptions::default()
+                };
+                spec
+            })
+            .collect();
+        hub.submit_prepared(&info.slug, specs)
+            .await
+            .expect("submit");
+        slugs.push(info.slug);
+    }
+    let start = Instant::now();
+    for slug in &slugs {
+        hub.resume_printer(slug).await.expect("resume");
+    }
+    let total = BACKLOG * slugs.len();
+    let mut done = 0;
+    while done < total {
+        match events.next().await.expect("running") {
+            EventItem::Event(Event::JobStateChanged(e)) if e.to == JobState::Completed => done += 1,
+            EventItem::Event(Event::JobStateChanged(e)) if e.to.is_terminal() => {
+                panic!("job ended {}", e.to)
+            }
+            EventItem::Missed(n) => panic!("bench subscriber missed {n} events"),
+            _ => {}
+        }
+    }
+    let wall = start.elapsed().as_secs_f64();
+    hub.shutdown().await.expect("shutdown");
+    let mut busy = Vec::new();
+    let mut streams = Vec::new();
+    let mut gaps = Vec::new();
+    for emu in &emulators {
+        let pages = emu.pages();
+        assert_eq!(pages.len(), BACKLOG, "every label printed once");
+        let utilisation = emu.utilisation().expect("pages printed");
+        busy.push(utilisation.busy());
+        let mut jobs: Vec<u64> = pages.iter().map(|p| p.meta.job).collect();
+        jobs.dedup();
+        streams.push(jobs.len());
+        let (mut within, mut between) = (Vec::new(), Vec::new());
+        for pair in pages.windows(2) {
+            let (Some(a), Some(b)) = (pair[0].print, pair[1].print) else {
+                continue;
+            };
+            let gap = b
+                .started
+                .saturating_duration_since(a.finished)
+                .as_secs_f64()
+                * 1000.0;
+            if pair[0].meta.job == pair[1].meta.job {
+                within.push(gap);
+            } else {
+                between.push(gap);
+            }
+        }
+        let mean = |v: &[f64]| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        gaps.push((mean(&within), mean(&between)));
+    }
+    UtilisationRun {
+        busy,
+        streams,
+        gaps,
+        wall,
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -134,10 +287,14 @@ fn rss_kib() -> Option<u64> {
 }
 
 fn main() {
-    // `cargo bench` passes --bench; a filter argument is accepted and ignored.
+    // `cargo bench` passes --bench; a filter argument picks the sections whose name contains
+    // it: throughput, durable, utilisation, memory (`cargo bench -p printhub-actors -- utilisation`).
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |section: &str| filter.as_deref().is_none_or(|f| section.contains(f));
     let system = actix::System::new();
     system.block_on(async {
         let raster = Arc::new(raster());
+        if wanted("throughput") {
         println!("engine throughput: jobs/s through HubHandle -> actor -> TCP -> emulator (instant), median of 5");
         for printers in [1usize, 10, 100] {
             let emulators: Vec<EmulatorHandle> = (0..printers)
@@ -168,6 +325,9 @@ fn main() {
             hub.shutdown().await.expect("shutdown");
         }
 
+        }
+
+        if wanted("durable") {
         // Durable submits through HubHandle on the SQLite spool: group commit vs one
         // transaction per job (max_batch = 1). The printer is paused: only submits are timed.
         println!("durable submits/s through HubHandle on SQLite (fsync per commit), median of 5");
@@ -183,40 +343,54 @@ fn main() {
             println!("{line}");
         }
 
-        // Printer utilisation at real print speed: a backlog on one PT-P750W. Busy time is the
-        // emulator's print time per label (length / nominal speed); utilisation = busy / wall.
-        {
-            let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12").speed(printhub_emulator::Speed::Real)).expect("emulator");
-            let hub = Hub::start(HubConfig { event_capacity: 1 << 16, ..HubConfig::default() }, Arc::new(MemoryStore::default()));
-            let info = hub.add_printer(printer(0, emu.tcp_addr().to_string())).await.expect("add");
-            const BACKLOG: usize = 60;
-            let lines = 140usize; // the bench label: 140 lines at 180 dpi = 19.8 mm
-            let per_label = lines as f64 * 25.4 / 180.0 / f64::from(Model::by_name("PT-P750W").expect("model").speed_mm_s);
-            hub.pause_printer(&info.slug).await.expect("pause");
-            for _ in 0..BACKLOG {
-                let spec = JobSpec::new(info.id, "PT-P750W", "tze-12", raster.clone());
-                hub.submit_prepared(&info.slug, vec![spec]).await.expect("submit");
-            }
-            let mut events = hub.subscribe();
-            let start = Instant::now();
-            hub.resume_printer(&info.slug).await.expect("resume");
-            let mut done = 0;
-            while done < BACKLOG {
-                if let EventItem::Event(Event::JobStateChanged(e)) = events.next().await.expect("running") {
-                    if e.to == JobState::Completed {
-                        done += 1;
-                    }
-                }
-            }
-            let wall = start.elapsed().as_secs_f64();
-            let busy = per_label * BACKLOG as f64;
-            println!(
-                "utilisation at real speed: {BACKLOG}-label backlog on a PT-P750W kept it busy {:.1}% of the time ({busy:.1} s printing in {wall:.1} s)",
-                100.0 * busy / wall
-            );
-            hub.shutdown().await.expect("shutdown");
         }
 
+        if wanted("utilisation") {
+        // Printer utilisation at real print speed, with and without chaining.
+        let (faster, runs) = (faster(), runs());
+        let speed = if faster > 1 {
+            format!("print time {faster}x faster than real (a lower bound for real speed)")
+        } else {
+            "real print speed".to_string()
+        };
+        println!(
+            "utilisation: a {BACKLOG}-label backlog on a PT-P750W (12 mm, 19.8 mm labels) and a QL-820NWB \
+             (62 mm, 25.4 mm labels) at the same time; {speed}; busy = print time / wall time from first \
+             byte to last page (emulator records), median of {runs}"
+        );
+        for chain in [false, true] {
+            let mut busy: Vec<Vec<f64>> = vec![Vec::new(); UTILISATION_PRINTERS.len()];
+            let mut streams = vec![0usize; UTILISATION_PRINTERS.len()];
+            let mut gaps = vec![(0.0, 0.0); UTILISATION_PRINTERS.len()];
+            let mut wall = Vec::new();
+            for _ in 0..runs {
+                let run = utilisation_run(chain).await;
+                for (i, (b, s)) in run.busy.iter().zip(&run.streams).enumerate() {
+                    busy[i].push(*b);
+                    streams[i] = *s;
+                    gaps[i] = run.gaps[i];
+                }
+                wall.push(run.wall);
+            }
+            for (i, (model, _, _)) in UTILISATION_PRINTERS.iter().enumerate() {
+                println!(
+                    "  {:<16} {model:<9}: busy {:>6.2}% (min {:.2}%, max {:.2}%), {} stream(s) per run; \
+                     mean idle {:.2} ms between labels of a stream, {:.2} ms between streams",
+                    if chain { "with chaining" } else { "without chaining" },
+                    100.0 * median(busy[i].clone()),
+                    100.0 * busy[i].iter().cloned().fold(f64::INFINITY, f64::min),
+                    100.0 * busy[i].iter().cloned().fold(0.0, f64::max),
+                    streams[i],
+                    gaps[i].0,
+                    gaps[i].1,
+                );
+            }
+            println!("  (median wall time of a run {:.1} s)", median(wall));
+        }
+
+        }
+
+        if wanted("memory") {
         // Memory per idle printer actor (memory transport, empty queue).
         let transport = MemoryTransport::default();
         let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(transport.clone())));
@@ -231,6 +405,7 @@ fn main() {
         let after = rss_kib();
         if let (Some(b), Some(a)) = (before, after) {
             println!("memory: {IDLE} idle printer actors add {} KiB RSS, {:.1} KiB each", a.saturating_sub(b), a.saturating_sub(b) as f64 / IDLE as f64);
+        }
         }
     });
 }

@@ -137,7 +137,8 @@ pub struct PrintRequest {
     pub label: Label,
     /// Copies (1..=999).
     pub copies: u32,
-    /// Cut options (the printer's capabilities are checked).
+    /// Cut options (the printer's capabilities are checked); `chain` lets
+    /// the job join its neighbours in one chain (see [`PrintOptions::chain`]).
     pub options: PrintOptions,
     /// What content type produced the label, for the job's record.
     pub content_type: Option<String>,
@@ -440,8 +441,10 @@ async fn prepare(
             CutMode::None
         })
         .half_cut(o.half_cut)
-        .chain(o.chain)
         .high_res(o.high_res);
+    // `o.chain` is not the printer's chain bit: every copy is a complete job that ends fed
+    // (and cut); the printer actor joins jobs that opted in into one chain and feeds and
+    // cuts after its last label (docs/protocol-decisions.md, "Chaining").
     if request.label.red.is_some() {
         options = options.two_colour(true);
     }

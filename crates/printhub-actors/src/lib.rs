@@ -11,9 +11,10 @@
 //!  HubHandle ──send──► Supervisor ──forward the same message──► PrinterActor ──► PrinterMachine (core, sans-io)
 //!   (encode in            │ registry, slug/job index,                 │  actions: Persist ─► HubStore
 //!    spawn_blocking)      │ restarts, Published ─► broadcast          │           Emit ─► Recipient<Published>
-//!                         ▼                                           │           Send ─► ctx.spawn(transport.send) ─┐
-//!                   EventStream × N  ◄────────────────────────────────┘           WakeAt ─► ctx.run_later           │
-//!                                                      handle_write_finished/failed ◄───────────────────────────────┘
+//!                         ▼                                           │           Send{pages} ─► stream (one copy, or the
+//!                   EventStream × N  ◄────────────────────────────────┘             copies joined, spawn_blocking) ─► ctx.spawn(transport.send)
+//!                                                                     │           WakeAt ─► ctx.run_later            │
+//!                                          handle_write_progress/finished/failed ◄──────────────────────────────────┘
 //! ```
 //!
 //! **Architecture Invariant:** this is the only crate that depends on
@@ -27,7 +28,8 @@
 //! **Architecture Invariant:** a printer actor never holds its mailbox across
 //! I/O. Sends and status probes run as spawned futures that report back, so
 //! pause, cancel, status and list are answered while a label prints. CPU work
-//! (raster encoding) runs in `spawn_blocking`, never on an actor thread.
+//! (raster encoding, joining a chain) runs in `spawn_blocking`, never on an
+//! actor thread.
 #![forbid(unsafe_code)]
 
 pub mod events;
@@ -43,8 +45,8 @@ pub use printer::PrinterActor;
 pub use store::{HubStore, MemoryStore, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};
 pub use transport::{
-    resolve_address, MemoryTransport, SendOutcome, TcpTimeouts, TcpTransport, Transport,
-    TransportError,
+    resolve_address, MemoryTransport, Outgoing, ProgressSink, SendOutcome, SendProgress,
+    SendReport, TcpTimeouts, TcpTransport, Transport, TransportError,
 };
 
 use printhub_core::{CommandError, JobId, PrinterId, PrinterState};

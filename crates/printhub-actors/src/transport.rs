@@ -2,23 +2,35 @@
 //! implementations — [`TcpTransport`] (raw TCP 9100, the only one real
 //! printers need) and [`MemoryTransport`] (scripted, for actor tests).
 //!
-//! A transport sends one copy's complete job stream and reports the printer's
-//! verdict. It never decides what happens to the job: it classifies the
-//! outcome ([`SendOutcome`] or [`TransportError`]) and the printer's state
-//! machine decides. Futures are `!Send` on purpose: they run on the printer
-//! actor's arbiter, spawned, never awaited inside a handler.
+//! A transport sends one stream — one copy's job stream, or a chain of copies
+//! joined into one ([`Outgoing`]) — and reports how far it got, copy by copy
+//! ([`SendProgress`], live through a [`ProgressSink`] and final in the
+//! [`SendReport`]), and the printer's verdict. It never decides what happens
+//! to the jobs: it classifies the outcome ([`SendOutcome`] or
+//! [`TransportError`]) and the printer's state machine decides. Futures are
+//! `!Send` on purpose: they run on the printer actor's arbiter, spawned,
+//! never awaited inside a handler.
 //!
 //! What a TCP send looks like (brother-raster.md §5.2, §5.3):
 //!
 //! ```text
 //! connect ──(refused/timeout: Unreachable)──►
-//! write job bytes ──(fails before the first byte: Unreachable; after: Lost)──►
-//! read 32-byte status blocks until "printing completed" + phase "receiving" (Confirmed),
-//!   an error block (Attention or Rejected), or silence/EOF (Sent, not confirmed)
+//! write the stream, at most PACING_COPIES copies ahead of the printer's "printing
+//!   completed" reports on models that send them ──(fails before the first byte:
+//!   Unreachable; after: Lost; no byte accepted within the write timeout: Lost)──►
+//! meanwhile read 32-byte status blocks: "printing completed" per label (a copy is
+//!   printed when all its labels are), until the last one + phase "receiving"
+//!   (Confirmed), an error block (Attention or Rejected), or silence/EOF (Lost on
+//!   models that report, else Sent, not confirmed)
 //! ```
+//!
+//! Pacing keeps what a dropped connection leaves uncertain small: only the
+//! copy printing and the next one (fully received, so the printer never waits
+//! for the hub) may have reached the printer unconfirmed; the copies behind
+//! them were never sent and go back to the queue.
 
 use printhub_core::{ObservedStatus, PrinterStatus};
-use printhub_raster::Media;
+use printhub_raster::{CopySpan, Media};
 use printhub_raster::{ErrorFlags, Model, Phase, Reason, Status, StatusType};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -32,7 +44,55 @@ use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A boxed local future, as transports return them.
-pub type SendFuture = Pin<Box<dyn Future<Output = Result<SendOutcome, TransportError>>>>;
+pub type SendFuture = Pin<Box<dyn Future<Output = SendReport>>>;
+
+/// Where progress reports go while a send runs.
+pub type ProgressSink = tokio::sync::mpsc::UnboundedSender<SendProgress>;
+
+/// On models that report every page, how many copies may be written ahead
+/// of the printer's confirmations: the one printing and the next.
+pub const PACING_COPIES: usize = 2;
+
+/// One stream to send: its bytes and where each copy ends in them.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The stream.
+    pub bytes: Arc<Vec<u8>>,
+    /// One entry per copy, in order (a single copy: one entry).
+    pub copies: Vec<CopySpan>,
+}
+
+impl Outgoing {
+    /// One copy's stream as it is, spanning all of it.
+    pub fn single(bytes: Arc<Vec<u8>>, pages: usize) -> Self {
+        let end = bytes.len();
+        Outgoing {
+            bytes,
+            copies: vec![CopySpan {
+                end,
+                pages: pages.max(1),
+            }],
+        }
+    }
+}
+
+/// How far a send got, counted in copies from the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SendProgress {
+    /// Copies whose bytes (through their last page's terminator) were handed to the printer.
+    pub sent: usize,
+    /// Copies the printer reported printed ("printing completed" for each of their pages).
+    pub printed: usize,
+}
+
+/// How a send ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendReport {
+    /// How far it got.
+    pub progress: SendProgress,
+    /// The verdict: every copy printed (confirmed or only sent), or why not.
+    pub result: Result<SendOutcome, TransportError>,
+}
 
 /// The future of a status probe.
 pub type ProbeFuture = Pin<Box<dyn Future<Output = PrinterStatus>>>;
@@ -73,8 +133,9 @@ pub enum TransportError {
 
 /// Sends job bytes to one printer.
 pub trait Transport: 'static {
-    /// Sends one copy's complete job stream (`pages` pages) and reports the outcome.
-    fn send(&self, bytes: Arc<Vec<u8>>, pages: usize) -> SendFuture;
+    /// Sends one stream (one copy, or a chain of copies), reporting progress
+    /// to `progress` as it goes, and reports the outcome.
+    fn send(&self, outgoing: Outgoing, progress: ProgressSink) -> SendFuture;
 
     /// Asks the printer how it is: reachable, what needs a person, what media is loaded.
     /// `last_seen` is filled in by the caller.
@@ -99,7 +160,8 @@ pub fn resolve_address(address: &str, default_port: u16) -> Option<SocketAddr> {
 pub struct TcpTimeouts {
     /// Connecting.
     pub connect: Duration,
-    /// Writing the whole job (the printer applies back-pressure while it prints).
+    /// The most a write may wait for the printer to accept more bytes (it
+    /// applies back-pressure while it prints); no progress for this long is a hang.
     pub write: Duration,
     /// Waiting for each status block after the data is written.
     pub confirm: Duration,
@@ -144,9 +206,16 @@ impl TcpTransport {
 }
 
 impl Transport for TcpTransport {
-    fn send(&self, bytes: Arc<Vec<u8>>, pages: usize) -> SendFuture {
+    fn send(&self, outgoing: Outgoing, progress: ProgressSink) -> SendFuture {
         let this = self.clone();
-        Box::pin(async move { this.send_inner(&bytes, pages).await })
+        Box::pin(async move {
+            let mut link = LinkProgress::new(&outgoing, progress);
+            let result = this.send_inner(&outgoing, &mut link).await;
+            SendReport {
+                progress: link.progress,
+                result,
+            }
+        })
     }
 
     fn probe(&self) -> ProbeFuture {
@@ -240,82 +309,88 @@ impl TcpTransport {
         Err(last)
     }
 
-    async fn send_inner(&self, bytes: &[u8], pages: usize) -> Result<SendOutcome, TransportError> {
+    async fn send_inner(
+        &self,
+        out: &Outgoing,
+        link: &mut LinkProgress,
+    ) -> Result<SendOutcome, TransportError> {
         let mut stream = self.connect().await.map_err(TransportError::Unreachable)?;
         let _ = stream.set_nodelay(true);
         let (mut reader, mut writer) = stream.split();
-        // Read status blocks while writing: the printer may report an error mid-stream.
+        let bytes = out.bytes.as_slice();
         let mut written = 0usize;
-        let write = async {
-            for chunk in bytes.chunks(16 * 1024) {
-                writer.write_all(chunk).await?;
-                written += chunk.len();
-            }
-            writer.flush().await
-        };
         let mut block = [0u8; 32];
         let mut filled = 0usize;
-        let write_result = tokio::time::timeout(self.timeouts.write, async {
-            tokio::pin!(write);
-            loop {
+        let broken = |message: String, written: usize| {
+            if written == 0 {
+                TransportError::Unreachable(message)
+            } else {
+                TransportError::Lost(message)
+            }
+        };
+        loop {
+            // Pace on models that report each page, while their reports are readable.
+            let limit = if self.model.network && !link.saw_garbled {
+                link.write_limit(PACING_COPIES).min(bytes.len())
+            } else {
+                bytes.len()
+            };
+            if written < limit {
+                let end = limit.min(written + WRITE_CHUNK);
                 tokio::select! {
-                    r = &mut write => return r.map_err(|e| (e.to_string(), None)),
-                    r = reader.read(&mut block[filled..]) => match r {
-                        Ok(0) => return Err(("printer closed the connection".to_string(), None)),
+                    biased;
+                    read = reader.read(&mut block[filled..]) => match read {
+                        Ok(0) => return Err(broken("printer closed the connection".into(), written)),
                         Ok(n) => {
                             filled += n;
-                            if filled == 32 {
+                            if filled == block.len() {
                                 filled = 0;
-                                if let Ok(s) = Status::parse(&block) {
-                                    if s.status_type == StatusType::Error {
-                                        return Err((String::new(), Some(s)));
-                                    }
+                                if let Some(done) = link.status_block(&block, self.model, written == bytes.len())? {
+                                    return Ok(done);
                                 }
                             }
                         }
-                        Err(e) => return Err((e.to_string(), None)),
-                    }
+                        Err(e) => return Err(broken(e.to_string(), written)),
+                    },
+                    write = tokio::time::timeout(self.timeouts.write, writer.write(&bytes[written..end])) => match write {
+                        Ok(Ok(0)) => return Err(broken("printer accepts no more data".into(), written)),
+                        Ok(Ok(n)) => {
+                            written += n;
+                            link.written(written);
+                        }
+                        Ok(Err(e)) => return Err(broken(e.to_string(), written)),
+                        Err(_) => {
+                            return Err(TransportError::Lost(format!(
+                                "printer accepted no data for {:?}",
+                                self.timeouts.write
+                            )))
+                        }
+                    },
                 }
+                continue;
             }
-        })
-        .await;
-        match write_result {
-            Ok(Ok(())) => {}
-            Ok(Err((_, Some(status)))) => return Err(classify(&status)),
-            Ok(Err((message, None))) => {
-                return Err(if written == 0 {
-                    TransportError::Unreachable(message)
-                } else {
-                    TransportError::Lost(message)
-                })
+            if written == bytes.len() {
+                let _ = writer.flush().await;
             }
-            Err(_) => {
-                return Err(TransportError::Lost(format!(
-                    "printer took more than {:?} to accept the job",
-                    self.timeouts.write
-                )))
-            }
-        }
-        // Every page: "printing completed", then the phase back to receiving.
-        let mut completed = 0usize;
-        let mut saw_garbled = false;
-        loop {
+            // Everything allowed is written: wait for the printer.
             let read =
                 tokio::time::timeout(self.timeouts.confirm, reader.read(&mut block[filled..]))
                     .await;
             match read {
                 Ok(Ok(0)) | Err(_) => {
                     log::debug!(
-                        "{} at {}: {completed}/{pages} page(s) confirmed before silence",
+                        "{} at {}: {}/{} copies confirmed before silence",
                         self.model.name,
-                        self.addr
+                        self.addr,
+                        link.progress.printed,
+                        out.copies.len()
                     );
                     // Network PT and QL models push status blocks during a print (§5.3):
                     // silence from one of them means nobody knows whether it printed.
                     // Blocks we could not read still show it was printing: sent, unconfirmed.
-                    if self.model.network && !saw_garbled {
+                    if (self.model.network && !link.saw_garbled) || written < bytes.len() {
                         return Err(TransportError::Lost(
-                            "the printer went silent after the job was sent".into(),
+                            "the printer went silent after data was sent".into(),
                         ));
                     }
                     return Ok(SendOutcome::Sent);
@@ -323,37 +398,119 @@ impl TcpTransport {
                 Ok(Err(e)) => return Err(TransportError::Lost(e.to_string())),
                 Ok(Ok(n)) => {
                     filled += n;
-                    if filled < 32 {
+                    if filled < block.len() {
                         continue;
                     }
                     filled = 0;
-                    let Ok(status) = Status::parse(&block) else {
-                        saw_garbled = true;
-                        log::warn!(
-                            "{} at {}: garbled status block ignored",
-                            self.model.name,
-                            self.addr
-                        );
-                        continue;
-                    };
-                    match status.status_type {
-                        StatusType::Error => return Err(classify(&status)),
-                        StatusType::TurnedOff => {
-                            return Err(TransportError::Lost("printer turned off".into()))
-                        }
-                        StatusType::PrintingCompleted => completed += 1,
-                        StatusType::PhaseChange
-                            if status.phase == Phase::Receiving && completed >= pages =>
-                        {
-                            return Ok(SendOutcome::Confirmed)
-                        }
-                        _ if status.errors.contains(ErrorFlags::TURNED_OFF) => {
-                            return Err(TransportError::Lost("printer turned off".into()))
-                        }
-                        _ => {}
+                    if let Some(done) =
+                        link.status_block(&block, self.model, written == bytes.len())?
+                    {
+                        return Ok(done);
                     }
                 }
             }
+        }
+    }
+}
+
+/// Bytes handed to the socket per write call.
+const WRITE_CHUNK: usize = 16 * 1024;
+
+/// What a TCP send has seen so far, and where progress reports go.
+struct LinkProgress {
+    /// Byte offset just past each copy.
+    ends: Vec<usize>,
+    /// Labels reported printed after which each copy is printed.
+    labels_after: Vec<usize>,
+    labels_printed: usize,
+    progress: SendProgress,
+    saw_garbled: bool,
+    sink: ProgressSink,
+}
+
+impl LinkProgress {
+    fn new(out: &Outgoing, sink: ProgressSink) -> Self {
+        let mut total = 0;
+        let labels_after = out
+            .copies
+            .iter()
+            .map(|c| {
+                total += c.pages.max(1);
+                total
+            })
+            .collect();
+        LinkProgress {
+            ends: out.copies.iter().map(|c| c.end).collect(),
+            labels_after,
+            labels_printed: 0,
+            progress: SendProgress::default(),
+            saw_garbled: false,
+            sink,
+        }
+    }
+
+    /// How far the stream may be written: `ahead` copies past the last printed one.
+    fn write_limit(&self, ahead: usize) -> usize {
+        let copies = self
+            .progress
+            .printed
+            .saturating_add(ahead)
+            .min(self.ends.len());
+        match copies.checked_sub(1) {
+            Some(last) => self.ends[last],
+            None => 0,
+        }
+    }
+
+    fn written(&mut self, written: usize) {
+        let sent = self.ends.iter().take_while(|end| **end <= written).count();
+        if sent > self.progress.sent {
+            self.progress.sent = sent;
+            let _ = self.sink.send(self.progress);
+        }
+    }
+
+    /// Acts on one status block: an error ends the send, a printed label is
+    /// counted, and "receiving" after the last label confirms it all.
+    fn status_block(
+        &mut self,
+        block: &[u8; 32],
+        model: &Model,
+        all_written: bool,
+    ) -> Result<Option<SendOutcome>, TransportError> {
+        let Ok(status) = Status::parse(block) else {
+            self.saw_garbled = true;
+            log::warn!("{}: garbled status block ignored", model.name);
+            return Ok(None);
+        };
+        match status.status_type {
+            StatusType::Error => Err(classify(&status)),
+            StatusType::TurnedOff => Err(TransportError::Lost("printer turned off".into())),
+            StatusType::PrintingCompleted => {
+                self.labels_printed += 1;
+                let printed = self
+                    .labels_after
+                    .iter()
+                    .take_while(|after| **after <= self.labels_printed)
+                    .count();
+                if printed > self.progress.printed {
+                    self.progress.printed = printed;
+                    self.progress.sent = self.progress.sent.max(printed);
+                    let _ = self.sink.send(self.progress);
+                }
+                Ok(None)
+            }
+            StatusType::PhaseChange
+                if status.phase == Phase::Receiving
+                    && all_written
+                    && self.progress.printed >= self.ends.len() =>
+            {
+                Ok(Some(SendOutcome::Confirmed))
+            }
+            _ if status.errors.contains(ErrorFlags::TURNED_OFF) => {
+                Err(TransportError::Lost("printer turned off".into()))
+            }
+            _ => Ok(None),
         }
     }
 }
@@ -433,8 +590,8 @@ fn status_errors(status: &Status) -> Vec<String> {
 pub struct RecordedSend {
     /// The bytes sent.
     pub bytes: Arc<Vec<u8>>,
-    /// Pages in them.
-    pub pages: usize,
+    /// Where each copy ends in them.
+    pub copies: Vec<CopySpan>,
 }
 
 /// A scripted transport for tests: records every send and answers from a
@@ -447,7 +604,7 @@ pub struct MemoryTransport {
 #[derive(Debug, Default)]
 struct MemoryInner {
     sent: Vec<RecordedSend>,
-    script: VecDeque<Result<SendOutcome, TransportError>>,
+    script: VecDeque<Scripted>,
     probe: Option<PrinterStatus>,
     gate: Option<Rc<Gate>>,
 }
@@ -471,10 +628,32 @@ impl Gate {
     }
 }
 
+/// A scripted send outcome.
+#[derive(Debug, Clone)]
+enum Scripted {
+    /// Every copy, or none: progress follows from the result.
+    Outcome(Result<SendOutcome, TransportError>),
+    /// Exactly this report.
+    Report(SendReport),
+}
+
 impl MemoryTransport {
-    /// Queues the outcome of the next send.
+    /// Queues the outcome of the next send: success prints every copy; an
+    /// unreachable printer got nothing; any other failure got every copy
+    /// sent and none printed.
     pub fn push_outcome(&self, outcome: Result<SendOutcome, TransportError>) {
-        self.inner.borrow_mut().script.push_back(outcome);
+        self.inner
+            .borrow_mut()
+            .script
+            .push_back(Scripted::Outcome(outcome));
+    }
+
+    /// Queues the exact report of the next send (a chain that failed part-way).
+    pub fn push_report(&self, report: SendReport) {
+        self.inner
+            .borrow_mut()
+            .script
+            .push_back(Scripted::Report(report));
     }
 
     /// Everything sent so far.
@@ -514,22 +693,52 @@ impl MemoryTransport {
 }
 
 impl Transport for MemoryTransport {
-    fn send(&self, bytes: Arc<Vec<u8>>, pages: usize) -> SendFuture {
+    fn send(&self, outgoing: Outgoing, progress: ProgressSink) -> SendFuture {
         let inner = self.inner.clone();
         Box::pin(async move {
+            let copies = outgoing.copies.len();
             let gate = {
                 let mut state = inner.borrow_mut();
-                state.sent.push(RecordedSend { bytes, pages });
+                state.sent.push(RecordedSend {
+                    bytes: outgoing.bytes,
+                    copies: outgoing.copies,
+                });
                 state.gate.clone()
             };
             if let Some(gate) = gate {
                 gate.wait().await;
             }
-            let mut state = inner.borrow_mut();
-            state
-                .script
-                .pop_front()
-                .unwrap_or(Ok(SendOutcome::Confirmed))
+            let scripted = inner.borrow_mut().script.pop_front();
+            let report = match scripted {
+                Some(Scripted::Report(report)) => report,
+                Some(Scripted::Outcome(result)) => {
+                    let progress = match &result {
+                        Ok(SendOutcome::Confirmed) => SendProgress {
+                            sent: copies,
+                            printed: copies,
+                        },
+                        Ok(SendOutcome::Sent) => SendProgress {
+                            sent: copies,
+                            printed: 0,
+                        },
+                        Err(TransportError::Unreachable(_)) => SendProgress::default(),
+                        Err(_) => SendProgress {
+                            sent: copies,
+                            printed: 0,
+                        },
+                    };
+                    SendReport { progress, result }
+                }
+                None => SendReport {
+                    progress: SendProgress {
+                        sent: copies,
+                        printed: copies,
+                    },
+                    result: Ok(SendOutcome::Confirmed),
+                },
+            };
+            let _ = progress.send(report.progress);
+            report
         })
     }
 

@@ -47,7 +47,11 @@ pub struct PrintOptions {
     pub cut: bool,
     /// Half cut (PT models with a half cutter).
     pub half_cut: bool,
-    /// Chain printing: no leader feed between labels.
+    /// Chaining (opt-in): the job may be sent in one stream with the queued
+    /// jobs next to it that have the same model, medium and options — no job
+    /// start, leader feed or (unless `cut`) cut between their labels, the last
+    /// label of the chain fed and cut ([`crate::chain`]). Off: the job is sent
+    /// on its own, one copy per stream.
     pub chain: bool,
     /// High resolution (doubled feed-direction resolution).
     pub high_res: bool,

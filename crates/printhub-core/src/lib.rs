@@ -12,6 +12,7 @@
 //! - [`job`]: `JobSpec`, `Job`, `JobState`, `JobCommand` — design §2's job vocabulary.
 //! - [`printer`]: `PrinterState`, and the I/O outcomes fed back in (`WriteFailure`, `ObservedStatus`).
 //! - [`machine`]: `PrinterMachine`, the per-printer queue, with its `Action` outputs.
+//! - [`chain`]: which queued jobs go to the printer together as one chained stream.
 //! - [`event`]: the published, past-tense events.
 //! - [`error`]: every error value and its `code()`.
 //!
@@ -41,8 +42,8 @@
 //! loop {
 //!     let mut sent = None;
 //!     while let Some(action) = machine.poll_action() {
-//!         if let Action::Send { job_id, copy } = action {
-//!             sent = Some((job_id, copy));
+//!         if let Action::Send { pages } = action {
+//!             sent = Some((pages[0].job_id, pages[0].copy));
 //!         }
 //!     }
 //!     let Some((job_id, copy)) = sent else { break };
@@ -55,6 +56,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod chain;
 pub mod error;
 pub mod event;
 pub mod id;
@@ -62,6 +64,7 @@ pub mod job;
 pub mod machine;
 pub mod printer;
 
+pub use chain::{ChainPage, InFlight};
 pub use error::{CommandError, ParseIdError, TransitionError, ValidationError};
 pub use event::{
     Event, JobProgressed, JobStateChanged, MediaChanged, PrinterStateChanged, PrinterStatusChanged,
@@ -70,5 +73,5 @@ pub use id::{BatchId, JobId, PrinterId, Timestamp};
 pub use job::{
     Job, JobCommand, JobError, JobSpec, JobState, PrintOptions, UnknownJobState, MAX_COPIES,
 };
-pub use machine::{Action, CancelOutcome, InFlight, InitialState, MachineConfig, PrinterMachine};
+pub use machine::{Action, CancelOutcome, InitialState, MachineConfig, PrinterMachine};
 pub use printer::{reason, ObservedStatus, PrinterState, PrinterStatus, WriteFailure};

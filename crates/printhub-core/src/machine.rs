@@ -12,6 +12,7 @@
 //! - commands (imperative, may be refused with a [`CommandError`]):
 //!   [`submit`](PrinterMachine::submit), [`cancel`](PrinterMachine::cancel), ...;
 //! - inputs (`handle_*`, never refused; stale ones are ignored):
+//!   [`handle_write_progress`](PrinterMachine::handle_write_progress),
 //!   [`handle_write_finished`](PrinterMachine::handle_write_finished),
 //!   [`handle_write_failed`](PrinterMachine::handle_write_failed),
 //!   [`handle_status`](PrinterMachine::handle_status),
@@ -25,7 +26,8 @@
 //!   command / handle_*(.., now) ──► PrinterMachine ──► poll_action():
 //!        ▲                                              Persist(job)  → store (before anything else)
 //!        │                                              Emit(event)   → subscribers
-//!        │                                              Send{job,copy}→ write spec.raster once
+//!        │                                              Send{pages}   → write the chain (one copy's
+//!        │                                                              raster, or several joined)
 //!        │                                              QueryStatus   → status query
 //!        └── handle_write_*/handle_status/handle_timeout ◄─ WakeAt(t) → timer
 //! ```
@@ -33,7 +35,9 @@
 //! **Architecture Invariant:** at most one `Send` is in flight; the next
 //! `Send` comes only after `handle_write_finished`/`handle_write_failed` for
 //! the previous one, so jobs never interleave and a copy that has started is
-//! never cut off. A job is `printing` exactly while one of its copies is in
+//! never cut off. A `Send` carries a chain of pages ([`ChainPage`]: one copy
+//! of one job each, see [`crate::chain`]); without chaining it is one copy.
+//! A job is `printing` exactly while one of its copies is in the chain in
 //! flight. Every change to a job is announced by `Persist(job)` before any
 //! `Emit` about it and before its `Send`. Time is only ever the `now`
 //! argument; the machine holds no clock, thread, socket or randomness.
@@ -69,6 +73,19 @@
 //!   job is sent at once (its failure is the next probe); with nothing to
 //!   send, a status query is the probe. A stopped printer's status is queried
 //!   every [`MachineConfig::stopped_poll_ms`] until the problem is gone.
+//! - Chains (jobs that opted in, [`crate::chain`]): a page the printer
+//!   reports printed ([`PrinterMachine::handle_write_progress`]) counts at
+//!   once — a job completes as soon as its last copy is confirmed, while the
+//!   chain goes on. When a chain fails, the pages already reported printed
+//!   stay printed; the page in flight follows the rules above for its
+//!   failure; pages after it go back to the queue in their original order
+//!   (the printer discards everything after an error, brother-raster.md
+//!   §5.2) — except after a lost connection, where a page that may have
+//!   reached the printer has an unknown outcome (`interrupted`) and only
+//!   the pages never sent go back. Pause, cancel and hold act between
+//!   chains: a chain once sent is not cut short, which is why chains are
+//!   bounded by [`MachineConfig::max_chain_pages`]. A job whose copies do
+//!   not all fit in one chain continues in the next one.
 //! - Terminal jobs are kept for [`MachineConfig::max_history`] jobs and then
 //!   forgotten by the machine (the store keeps them); pruning happens only
 //!   once the caller has drained the pending actions, so a `Persist(id)`
@@ -76,6 +93,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::chain::{self, ChainPage, InFlight};
 use crate::error::{CommandError, TransitionError};
 use crate::event::{Event, JobProgressed, JobStateChanged, PrinterStateChanged};
 use crate::id::{JobId, PrinterId, Timestamp};
@@ -85,13 +103,14 @@ use crate::printer::{ObservedStatus, PrinterState, WriteFailure};
 /// Something the caller must do, in order. See the module docs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Write `spec.raster` of `job_id` to the printer once (copy number `copy`,
-    /// 1-based), then report with `handle_write_finished` or `handle_write_failed`.
+    /// Write the chain of `pages` to the printer as one stream: one page is
+    /// that copy's `spec.raster` as it is; several are the rasters joined into
+    /// one chained stream. Report how far it got with `handle_write_progress`
+    /// and how it ended with `handle_write_finished` or `handle_write_failed`,
+    /// naming its first page.
     Send {
-        /// The job.
-        job_id: JobId,
-        /// Which copy this is, 1..=copies.
-        copy: u32,
+        /// The pages (one copy of one job each), in print order; never empty.
+        pages: Vec<ChainPage>,
     },
     /// Query the printer's status and report it with `handle_status`.
     QueryStatus,
@@ -117,6 +136,9 @@ pub struct MachineConfig {
     pub backoff_max_ms: i64,
     /// How often a stopped printer's status is queried, in milliseconds.
     pub stopped_poll_ms: i64,
+    /// The most pages (copies) one chain holds. A pause or cancel waits for
+    /// at most this many labels; 1 turns chaining off.
+    pub max_chain_pages: usize,
     /// The state a new or restored machine starts in.
     pub initial_state: InitialState,
 }
@@ -129,6 +151,7 @@ impl Default for MachineConfig {
             backoff_initial_ms: 1_000,
             backoff_max_ms: 60_000,
             stopped_poll_ms: 5_000,
+            max_chain_pages: 20,
             initial_state: InitialState::Idle,
         }
     }
@@ -147,23 +170,13 @@ pub enum InitialState {
     Disabled,
 }
 
-/// The copy that is being written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct InFlight {
-    /// The job.
-    pub job_id: JobId,
-    /// The copy number, 1-based.
-    pub copy: u32,
-    /// A user cancelled the job; it ends after this copy.
-    pub cancel_requested: bool,
-}
-
 /// What a successful [`PrinterMachine::cancel`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CancelOutcome {
     /// The job is `cancelled` now.
     Cancelled,
-    /// A copy of the job is in flight; the job ends `cancelled` when it finishes.
+    /// A copy of the job is in flight (in the chain being written); the job
+    /// ends `cancelled` when the chain finishes, with no further copy sent.
     AfterCurrentCopy,
 }
 
@@ -303,9 +316,29 @@ impl PrinterMachine {
         self.next_ready().and_then(|id| self.jobs.get(&id))
     }
 
-    /// The copy being written, if any.
-    pub fn in_flight(&self) -> Option<InFlight> {
-        self.in_flight
+    /// The pages of the chain that would be sent next if nothing changes:
+    /// after the chain in flight finishes normally (its last job's next copy
+    /// first, if it has copies left), or now. Lets the caller prepare that
+    /// stream while the printer prints (pipelining); `None` if nothing
+    /// would be sent.
+    pub fn next_chain(&self) -> Option<Vec<ChainPage>> {
+        let max = self.config.max_chain_pages;
+        if let Some(flight) = &self.in_flight {
+            let last = flight.pages().last()?;
+            let job = self.jobs.get(&last.job_id)?;
+            if last.copy < job.spec.copies && !flight.cancel_requested(job.id) {
+                let mut carried = job.clone();
+                carried.copies_printed = last.copy;
+                return Some(chain::compose(&carried, &self.queue, &self.jobs, max));
+            }
+        }
+        let job = self.jobs.get(&self.next_ready()?)?;
+        (job.copies_remaining() > 0).then(|| chain::compose(job, &self.queue, &self.jobs, max))
+    }
+
+    /// The chain being written, if any.
+    pub fn in_flight(&self) -> Option<&InFlight> {
+        self.in_flight.as_ref()
     }
 
     // ---- outputs ------------------------------------------------------------
@@ -342,24 +375,65 @@ impl PrinterMachine {
         }
         spec.validate()?;
         self.admit(Job::new(job_id, spec, now), now);
+        self.pump(now);
         Ok(())
     }
 
-    /// Cancels a job. A queued or held job is cancelled at once. A job whose
-    /// copy is in flight is cancelled after that copy, if it has copies left;
-    /// otherwise (its last copy is printing) the cancel is refused with
-    /// `InvalidJobState`, as is cancelling a terminal job.
+    /// Queues several new jobs, in order, all or none: each is checked as
+    /// [`submit`](Self::submit) checks it (and the whole batch against the
+    /// queue limit) before any is queued. They are queued before the printer
+    /// starts, so jobs that opted in to chaining start as one chain.
+    pub fn submit_batch(
+        &mut self,
+        jobs: Vec<(JobId, JobSpec)>,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        if self.state == PrinterState::Disabled {
+            return Err(self.disabled());
+        }
+        if self.queue.len().saturating_add(jobs.len()) > self.config.max_queue {
+            return Err(CommandError::QueueFull {
+                limit: self.config.max_queue,
+            });
+        }
+        for (i, (job_id, spec)) in jobs.iter().enumerate() {
+            if self.jobs.contains_key(job_id) || jobs[..i].iter().any(|(id, _)| id == job_id) {
+                return Err(CommandError::DuplicateJob { job_id: *job_id });
+            }
+            if spec.printer_id != self.printer_id {
+                return Err(CommandError::WrongPrinter {
+                    printer_id: self.printer_id,
+                    requested: spec.printer_id,
+                });
+            }
+            spec.validate()?;
+        }
+        for (job_id, spec) in jobs {
+            self.admit(Job::new(job_id, spec, now), now);
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Cancels a job. A queued or held job is cancelled at once. A job with
+    /// copies in the chain in flight is cancelled after that chain, if it has
+    /// copies left beyond it; otherwise (its last copy is being written) the
+    /// cancel is refused with `InvalidJobState`, as is cancelling a terminal job.
     pub fn cancel(&mut self, job_id: JobId, now: Timestamp) -> Result<CancelOutcome, CommandError> {
         let job = self
             .jobs
             .get(&job_id)
             .ok_or(CommandError::JobNotFound { job_id })?;
-        if let Some(flight) = self.in_flight.as_mut().filter(|f| f.job_id == job_id) {
-            let copies_left = job.spec.copies.saturating_sub(flight.copy);
+        if let Some(flight) = self
+            .in_flight
+            .as_mut()
+            .filter(|f| f.contains(job_id) && job.state == JobState::Printing)
+        {
+            let copies_left = job.spec.copies.saturating_sub(flight.last_copy(job_id));
             job.state
                 .transition(JobCommand::Cancel { copies_left })
                 .map_err(|e| CommandError::from_transition(job_id, e))?;
-            flight.cancel_requested = true;
+            flight.request_cancel(job_id);
             return Ok(CancelOutcome::AfterCurrentCopy);
         }
         let copies_left = job.copies_remaining();
@@ -397,6 +471,7 @@ impl PrinterMachine {
             .map_err(|e| CommandError::from_transition(job_id, e))?;
         self.check_admission(new_job_id)?;
         self.admit(new_job, now);
+        self.pump(now);
         Ok(new_job_id)
     }
 
@@ -465,10 +540,37 @@ impl PrinterMachine {
 
     // ---- inputs -------------------------------------------------------------
 
-    /// The copy `copy` of `job_id` was written (`confirmed`: the printer
-    /// confirmed it printed, rather than only accepting the bytes). Sends the
-    /// next copy or the next job. A report that does not match the copy in
-    /// flight is stale and ignored.
+    /// How far the chain whose first page is copy `copy` of `job_id` has got:
+    /// `printed` pages (from its first) the printer reported printed, `sent`
+    /// pages whose bytes were handed to the printer. Newly printed pages
+    /// count at once (a job whose last copy printed completes while the chain
+    /// goes on). Counts never go back; a report that does not match the chain
+    /// in flight is stale and ignored.
+    pub fn handle_write_progress(
+        &mut self,
+        job_id: JobId,
+        copy: u32,
+        sent: usize,
+        printed: usize,
+        now: Timestamp,
+    ) {
+        let Some(flight) = self.in_flight_mut(job_id, copy) else {
+            return;
+        };
+        let newly = flight.advance(sent, printed);
+        if !newly.is_empty() {
+            self.backoff_attempts = 0;
+        }
+        for page in newly {
+            self.record_printed(page, true, now);
+        }
+    }
+
+    /// The chain whose first page is copy `copy` of `job_id` was written and
+    /// every page of it printed (`confirmed`: the printer confirmed the pages
+    /// not already reported, rather than only accepting the bytes). Sends the
+    /// next chain. A report that does not match the chain in flight is stale
+    /// and ignored.
     pub fn handle_write_finished(
         &mut self,
         job_id: JobId,
@@ -476,56 +578,48 @@ impl PrinterMachine {
         confirmed: bool,
         now: Timestamp,
     ) {
-        let Some(flight) = self.take_in_flight(job_id, copy) else {
+        let Some(mut flight) = self.take_in_flight(job_id, copy) else {
             return;
         };
         self.backoff_attempts = 0;
+        let len = flight.pages().len();
+        for page in flight.advance(len, len) {
+            self.record_printed(page, confirmed, now);
+        }
         let sending = self.state == PrinterState::Printing;
-        let Some(job) = self.jobs.get_mut(&job_id) else {
-            self.pump(now);
-            return;
-        };
-        job.confirmed = if job.copies_printed == 0 {
-            confirmed
-        } else {
-            job.confirmed && confirmed
-        };
-        job.copies_printed = job.copies_printed.saturating_add(1);
-        let progressed = JobProgressed {
-            job_id,
-            printer_id: self.printer_id,
-            batch_id: job.spec.batch_id,
-            copies_printed: job.copies_printed,
-            copies: job.spec.copies,
-            at: now,
-        };
-        let copies_left = job.copies_remaining();
-        let command = if copies_left == 0 {
-            Some(JobCommand::Complete)
-        } else if flight.cancel_requested {
-            Some(JobCommand::Cancel { copies_left })
-        } else if !sending {
-            Some(JobCommand::Requeue)
-        } else {
-            None
-        };
-        let change = command.map(|c| self.apply(job_id, c, now));
-        self.actions.push_back(Action::Persist(job_id));
-        self.actions
-            .push_back(Action::Emit(Event::JobProgressed(progressed)));
-        match change {
-            None => self.send(job_id, flight.copy.saturating_add(1)),
-            Some(Ok((from, to))) => {
-                self.emit_job_change(job_id, Some(from), to, now);
-                self.pump(now);
+        // Jobs still printing have copies beyond this chain.
+        let mut carry = None;
+        let mut requeue = Vec::new();
+        for id in flight.jobs() {
+            let Some(job) = self.jobs.get(&id) else {
+                continue;
+            };
+            if job.state != JobState::Printing {
+                continue;
             }
-            Some(Err(_)) => self.pump(now),
+            let copies_left = job.copies_remaining();
+            if flight.cancel_requested(id) {
+                self.end_job(id, JobCommand::Cancel { copies_left }, None, now);
+            } else if sending && carry.is_none() && requeue.is_empty() {
+                carry = Some(id);
+            } else {
+                requeue.push(id);
+            }
+        }
+        self.requeue_in_order(&requeue, now);
+        match carry {
+            Some(id) => self.start_chain(id, now),
+            None => self.pump(now),
         }
     }
 
-    /// The copy `copy` of `job_id` could not be written. See [`WriteFailure`]
-    /// for what each kind does. A report that does not match the copy in
-    /// flight is stale and ignored.
+    /// The chain whose first page is copy `copy` of `job_id` could not be
+    /// written to the end. Pages already reported printed
+    /// ([`handle_write_progress`](Self::handle_write_progress)) stay printed;
+    /// the first page not reported printed gets what [`WriteFailure`] says
+    /// for a copy; pages after it go back to the queue in order (a lost
+    /// connection interrupts those that may have reached the printer too).
+    /// A report that does not match the chain in flight is stale and ignored.
     pub fn handle_write_failed(
         &mut self,
         job_id: JobId,
@@ -536,31 +630,51 @@ impl PrinterMachine {
         let Some(flight) = self.take_in_flight(job_id, copy) else {
             return;
         };
-        let copies_left = self.jobs.get(&job_id).map_or(0, Job::copies_remaining);
         let sending = self.state == PrinterState::Printing;
-        match failure {
-            WriteFailure::Attention { reason_code } => {
-                self.end_or_requeue(job_id, flight, copies_left, now);
-                if sending {
-                    self.enter_stopped(reason_code, now);
+        let at = flight.printed();
+        let sent = flight.sent();
+        let mut requeue = Vec::new();
+        for id in flight.jobs() {
+            if self.jobs.get(&id).map(|j| j.state) != Some(JobState::Printing) {
+                continue;
+            }
+            let copies_left = self.jobs.get(&id).map_or(0, Job::copies_remaining);
+            let page = flight.first_unprinted(id);
+            let lost = matches!(failure, WriteFailure::Lost);
+            if page == Some(at) || (lost && page.is_some_and(|i| i < sent)) {
+                match &failure {
+                    WriteFailure::Rejected { code, message } => {
+                        let error = JobError::new(code.clone(), message.clone());
+                        self.end_job(id, JobCommand::Fail, Some(error), now);
+                    }
+                    WriteFailure::Lost => {
+                        let error = JobError::new(
+                            "connection_lost",
+                            "the connection dropped after the printer accepted data; whether the copy printed is unknown",
+                        );
+                        self.end_job(id, JobCommand::Interrupt, Some(error), now);
+                    }
+                    WriteFailure::Attention { .. } | WriteFailure::Unreachable => {
+                        if flight.cancel_requested(id) {
+                            self.end_job(id, JobCommand::Cancel { copies_left }, None, now);
+                        } else {
+                            requeue.push(id);
+                        }
+                    }
                 }
+            } else if flight.cancel_requested(id) {
+                // Not started: it never prints again.
+                self.end_job(id, JobCommand::Cancel { copies_left }, None, now);
+            } else {
+                requeue.push(id);
             }
-            WriteFailure::Unreachable => {
-                self.end_or_requeue(job_id, flight, copies_left, now);
-                if sending {
-                    self.go_offline(now);
-                }
-            }
-            WriteFailure::Rejected { code, message } => {
-                let error = JobError::new(code, message);
-                self.end_job(job_id, JobCommand::Fail, Some(error), now);
-            }
-            WriteFailure::Lost => {
-                let error = JobError::new(
-                    "connection_lost",
-                    "the connection dropped after the printer accepted data; whether the copy printed is unknown",
-                );
-                self.end_job(job_id, JobCommand::Interrupt, Some(error), now);
+        }
+        self.requeue_in_order(&requeue, now);
+        if sending {
+            match failure {
+                WriteFailure::Attention { reason_code } => self.enter_stopped(reason_code, now),
+                WriteFailure::Unreachable => self.go_offline(now),
+                WriteFailure::Rejected { .. } | WriteFailure::Lost => {}
             }
         }
         self.pump(now);
@@ -648,14 +762,14 @@ impl PrinterMachine {
         Ok(())
     }
 
-    /// Adds a new queued job at the end of the queue and announces it.
+    /// Adds a new queued job at the end of the queue and announces it (the
+    /// caller then pumps).
     fn admit(&mut self, job: Job, now: Timestamp) {
         let id = job.id;
         self.order.push(id);
         self.queue.push_back(id);
         self.jobs.insert(id, job);
         self.emit_job_change(id, None, JobState::Queued, now);
-        self.pump(now);
     }
 
     /// Puts a paused, stopped, offline or disabled printer back to work:
@@ -701,7 +815,6 @@ impl PrinterMachine {
             if self.transition_job(id, JobCommand::Start, now).is_none() {
                 return false;
             }
-            let copies_printed = self.jobs.get(&id).map_or(0, |j| j.copies_printed);
             if self
                 .jobs
                 .get(&id)
@@ -711,41 +824,89 @@ impl PrinterMachine {
                 continue;
             }
             self.set_state(PrinterState::Printing, now);
-            self.send(id, copies_printed.saturating_add(1));
+            self.start_chain(id, now);
             return true;
         }
         false
     }
 
-    fn send(&mut self, job_id: JobId, copy: u32) {
-        self.in_flight = Some(InFlight {
-            job_id,
-            copy,
-            cancel_requested: false,
-        });
-        self.actions.push_back(Action::Send { job_id, copy });
+    /// Sends the chain that starts with the next copy of `first` (already
+    /// printing): the other jobs it takes start printing (persisted and
+    /// announced) before the `Send`.
+    fn start_chain(&mut self, first: JobId, now: Timestamp) {
+        let Some(job) = self.jobs.get(&first) else {
+            return;
+        };
+        let pages = chain::compose(job, &self.queue, &self.jobs, self.config.max_chain_pages);
+        let head = ChainPage {
+            job_id: first,
+            copy: job.copies_printed.saturating_add(1),
+        };
+        let flight = InFlight::new(head, pages);
+        for id in flight.jobs() {
+            if id != first {
+                self.transition_job(id, JobCommand::Start, now);
+            }
+        }
+        let pages = flight.pages().to_vec();
+        self.in_flight = Some(flight);
+        self.actions.push_back(Action::Send { pages });
+    }
+
+    /// The chain in flight, if its first page is copy `copy` of `job_id`.
+    fn in_flight_mut(&mut self, job_id: JobId, copy: u32) -> Option<&mut InFlight> {
+        self.in_flight
+            .as_mut()
+            .filter(|f| f.first() == ChainPage { job_id, copy })
     }
 
     fn take_in_flight(&mut self, job_id: JobId, copy: u32) -> Option<InFlight> {
-        match self.in_flight {
-            Some(f) if f.job_id == job_id && f.copy == copy => self.in_flight.take(),
-            _ => None,
+        self.in_flight_mut(job_id, copy)?;
+        self.in_flight.take()
+    }
+
+    /// A page printed: the job's count goes up (persisted and announced), and
+    /// the job completes when it has no copies left.
+    fn record_printed(&mut self, page: ChainPage, confirmed: bool, now: Timestamp) {
+        let job_id = page.job_id;
+        let Some(job) = self.jobs.get_mut(&job_id) else {
+            return;
+        };
+        job.confirmed = if job.copies_printed == 0 {
+            confirmed
+        } else {
+            job.confirmed && confirmed
+        };
+        job.copies_printed = job.copies_printed.saturating_add(1);
+        let progressed = JobProgressed {
+            job_id,
+            printer_id: self.printer_id,
+            batch_id: job.spec.batch_id,
+            copies_printed: job.copies_printed,
+            copies: job.spec.copies,
+            at: now,
+        };
+        let change =
+            (job.copies_remaining() == 0).then(|| self.apply(job_id, JobCommand::Complete, now));
+        self.actions.push_back(Action::Persist(job_id));
+        self.actions
+            .push_back(Action::Emit(Event::JobProgressed(progressed)));
+        if let Some(Ok((from, to))) = change {
+            self.emit_job_change(job_id, Some(from), to, now);
         }
     }
 
-    /// After a copy did not print: a cancelled job ends, any other goes back
-    /// to the head of the queue.
-    fn end_or_requeue(
-        &mut self,
-        job_id: JobId,
-        flight: InFlight,
-        copies_left: u32,
-        now: Timestamp,
-    ) {
-        if flight.cancel_requested {
-            self.end_job(job_id, JobCommand::Cancel { copies_left }, None, now);
-        } else {
-            self.transition_job(job_id, JobCommand::Requeue, now);
+    /// Puts printing jobs back at the head of the queue, in the given order
+    /// (persisted and announced), copies printed kept.
+    fn requeue_in_order(&mut self, jobs: &[JobId], now: Timestamp) {
+        let mut position = 0;
+        for id in jobs {
+            if self.transition_job(*id, JobCommand::Requeue, now).is_some() {
+                // `apply` put it at the very front; move it behind the ones requeued before it.
+                self.queue.retain(|q| q != id);
+                self.queue.insert(position.min(self.queue.len()), *id);
+                position += 1;
+            }
         }
     }
 

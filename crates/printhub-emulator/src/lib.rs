@@ -82,7 +82,9 @@ mod tcp;
 
 pub use config::{ConfigError, EmulatorConfig, Speed};
 pub use fault::{Fault, FaultKind};
-pub use record::{JobError, PageMeta, RecordedError, RecordedPage};
+pub use record::{
+    JobError, PageMeta, PrintTime, RecordedConnection, RecordedError, RecordedPage, Utilisation,
+};
 
 use printhub_raster::{Media, Model, Status};
 use state::{Settings, Shared};
@@ -262,6 +264,44 @@ impl EmulatorHandle {
     /// Every refused input so far, in order.
     pub fn errors(&self) -> Vec<RecordedError> {
         self.shared.lock().errors.clone()
+    }
+
+    /// Every connection served so far (the open one included), in order:
+    /// when it was open, how many bytes came, and its commands.
+    pub fn connections(&self) -> Vec<RecordedConnection> {
+        self.shared.lock().connection_log.clone()
+    }
+
+    /// How busy the printer has been: the print time of every page recorded
+    /// so far against the wall time from the first byte of the connection
+    /// that printed the first of them to the end of the last. `None` before
+    /// the first page.
+    pub fn utilisation(&self) -> Option<Utilisation> {
+        let guard = self.shared.lock();
+        let first = guard.pages.first()?;
+        let start = guard
+            .connection_log
+            .iter()
+            .find(|c| c.number == first.meta.connection)
+            .and_then(|c| c.first_byte.or(Some(c.accepted)))
+            .or(first.print.map(|p| p.started))?;
+        let end = guard
+            .pages
+            .iter()
+            .filter_map(|p| p.print)
+            .map(|p| p.finished)
+            .max()?;
+        let printing = guard
+            .pages
+            .iter()
+            .filter_map(|p| p.print)
+            .map(|p| p.duration())
+            .sum();
+        Some(Utilisation {
+            pages: guard.pages.len(),
+            printing,
+            wall: end.saturating_duration_since(start),
+        })
     }
 
     /// Waits until at least `n` pages are recorded or `timeout` passes; returns whether they are.

@@ -1,14 +1,15 @@
-//! What the emulator remembers: printed pages (bitmaps, a PNG rendering and
-//! JSON metadata) and refused input (errors with their stable codes).
+//! What the emulator remembers: printed pages (bitmaps, a PNG rendering,
+//! JSON metadata and when they printed), refused input (errors with their
+//! stable codes) and connections (when they were open, what commands came).
 //!
 //! Records are plain values built by the session and appended to the shared
 //! state by the TCP thread; this module also writes them to the optional
 //! output folder. It owns no threads and holds no locks.
 
-use printhub_raster::{Bitmap, DecodeError, ErrorFlags, Page, PageEnd, Reason};
+use printhub_raster::{Bitmap, Command, DecodeError, ErrorFlags, Page, PageEnd, Reason};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 use thiserror::Error;
 
 /// A page the emulator printed.
@@ -22,6 +23,73 @@ pub struct RecordedPage {
     pub red: Option<Bitmap>,
     /// The page as the decoder produced it (whole head lines, print information, modes).
     pub page: Page,
+    /// When the printer printed it (set by the TCP side for every page it records).
+    pub print: Option<PrintTime>,
+}
+
+/// The interval a page spent printing: from the "printing" phase change to
+/// "printing completed" (zero long at instant speed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrintTime {
+    /// Printing started.
+    pub started: Instant,
+    /// Printing finished.
+    pub finished: Instant,
+}
+
+impl PrintTime {
+    /// How long the page took.
+    pub fn duration(&self) -> Duration {
+        self.finished.saturating_duration_since(self.started)
+    }
+}
+
+/// One TCP connection the printer served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedConnection {
+    /// Connection number, counted from 1 (as in [`PageMeta::connection`]).
+    pub number: u64,
+    /// When the printer accepted it (began serving it).
+    pub accepted: Instant,
+    /// When its first byte was read.
+    pub first_byte: Option<Instant>,
+    /// When it was closed.
+    pub closed: Option<Instant>,
+    /// Bytes read from it.
+    pub bytes: u64,
+    /// Every command decoded from it but raster lines (`G`, `g`, `w`, `Z`),
+    /// with its byte offset: job starts, print information, modes, page ends.
+    pub commands: Vec<(u64, Command)>,
+}
+
+impl RecordedConnection {
+    /// How many of its commands match `pred`.
+    pub fn count(&self, pred: impl Fn(&Command) -> bool) -> usize {
+        self.commands.iter().filter(|(_, c)| pred(c)).count()
+    }
+}
+
+/// How busy the printer was: time spent printing pages against the wall
+/// time from the first byte of the first connection that printed to the
+/// last page finished. See [`EmulatorHandle::utilisation`](crate::EmulatorHandle::utilisation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Utilisation {
+    /// Pages counted.
+    pub pages: usize,
+    /// Sum of their print times.
+    pub printing: Duration,
+    /// From the first byte to the end of the last page.
+    pub wall: Duration,
+}
+
+impl Utilisation {
+    /// `printing / wall`, between 0 and 1 (0 for an empty wall time).
+    pub fn busy(&self) -> f64 {
+        if self.wall.is_zero() {
+            return 0.0;
+        }
+        (self.printing.as_secs_f64() / self.wall.as_secs_f64()).min(1.0)
+    }
 }
 
 /// Metadata of a printed page.

@@ -40,6 +40,8 @@ pub(crate) enum Action {
     },
     /// Record a refused page or stream.
     Record(RecordedError),
+    /// Record a command of the connection (every command but raster lines).
+    Command(u64, Command),
 }
 
 /// The job a page belongs to.
@@ -126,6 +128,12 @@ impl Session {
     }
 
     fn handle_event(&mut self, event: Event, now: SystemTime, printer: &mut Printer) {
+        if let Event::Command { offset, command } = &event {
+            if !matches!(command, Command::Raster { .. } | Command::ZeroRaster) {
+                self.actions
+                    .push_back(Action::Command(*offset, command.clone()));
+            }
+        }
         match event {
             Event::Command { offset, command } => match command {
                 // Network QL models do not answer a standalone ESC i S on TCP (§5.3).
@@ -277,12 +285,20 @@ impl Session {
             black,
             red,
             page,
+            // The TCP side times the print.
+            print: None,
         }
     }
 
-    /// How long the page takes at the model's nominal speed (zero in instant mode).
+    /// How long the page takes at the model's nominal speed (zero in instant
+    /// mode, divided by the factor when faster).
     fn print_time(&self, page: &Page) -> Duration {
-        if self.speed == Speed::Instant || self.model.speed_mm_s == 0 {
+        let factor = match self.speed {
+            Speed::Instant => return Duration::ZERO,
+            Speed::Real => 1.0,
+            Speed::Faster(factor) => f64::from(factor.max(1)),
+        };
+        if self.model.speed_mm_s == 0 {
             return Duration::ZERO;
         }
         let dpi = if page.high_res() {
@@ -291,7 +307,7 @@ impl Session {
             self.model.dpi()
         };
         let length_mm = page.lines as f64 / f64::from(dpi) * 25.4;
-        Duration::from_secs_f64(length_mm / f64::from(self.model.speed_mm_s))
+        Duration::from_secs_f64(length_mm / f64::from(self.model.speed_mm_s) / factor)
     }
 
     /// Fails the page if the printer is in an error condition. Returns whether it did.

@@ -10,7 +10,7 @@
 
 use crate::config::Speed;
 use crate::fault::Faults;
-use crate::record::{RecordedError, RecordedPage};
+use crate::record::{RecordedConnection, RecordedError, RecordedPage};
 use printhub_raster::{ErrorFlags, Media, Model, Phase, Status, StatusType};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -51,6 +51,8 @@ pub(crate) struct Printer {
     pub next_job: u64,
     /// Connections accepted so far.
     pub connections: u64,
+    /// Every connection served, in order.
+    pub connection_log: Vec<RecordedConnection>,
     /// The open session's socket, so that a fault or shutdown can close it from outside.
     pub stream: Option<TcpStream>,
     /// The TCP listener is open (false while turned off).
@@ -118,6 +120,7 @@ impl Shared {
             errors: Vec::new(),
             next_job: 1,
             connections: 0,
+            connection_log: Vec::new(),
             stream: None,
             listening: true,
             stopping: false,

@@ -14,15 +14,21 @@
 //! it waits in `accept`, by connecting to the listener ([`wake`]). Transport faults live
 //! here: turned off (the listener is closed and reopened on the same
 //! address), dropped connection, hang, slow and garbled status blocks.
+//!
+//! Print time: a page starts when its last byte was read and the head is
+//! free (the end of the page before), and the thread waits until it ends —
+//! a printer takes data in while it prints, so the emulator's own decoding
+//! is not counted as the printer waiting for its client. Each page's
+//! interval is recorded (`RecordedPage::print`).
 
-use crate::record::RecordedPage;
+use crate::record::{PrintTime, RecordedConnection, RecordedPage};
 use crate::session::{Action, Session};
 use crate::state::Shared;
 use printhub_raster::Status;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Upper bound for writing one status block to a client that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -81,11 +87,27 @@ pub(crate) fn run(listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>) 
                     }
                     guard.connections += 1;
                     guard.stream = stream.try_clone().ok();
-                    guard.connections
+                    let number = guard.connections;
+                    guard.connection_log.push(RecordedConnection {
+                        number,
+                        accepted: Instant::now(),
+                        first_byte: None,
+                        closed: None,
+                        bytes: 0,
+                        commands: Vec::new(),
+                    });
+                    number
                 };
                 log::info!("{addr}: connection {connection} from {peer}");
                 serve(stream, connection, &shared);
-                shared.lock().stream = None;
+                {
+                    let mut guard = shared.lock();
+                    guard.stream = None;
+                    if let Some(record) = guard.connection_log.last_mut() {
+                        record.closed = Some(Instant::now());
+                    }
+                }
+                shared.notify();
                 log::info!("{addr}: connection {connection} closed");
             }
             Err(e) => {
@@ -126,6 +148,11 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
     if let Err(e) = stream.set_write_timeout(Some(WRITE_TIMEOUT)) {
         log::warn!("connection {connection}: cannot set a write timeout: {e}");
     }
+    // Status blocks go out as they happen, as a printer sends them: no Nagle delay
+    // holding "printing completed" back behind the "printing" block before it.
+    if let Err(e) = stream.set_nodelay(true) {
+        log::warn!("connection {connection}: cannot disable Nagle: {e}");
+    }
     let settings = &shared.settings;
     let mut session = Session::new(settings.model, settings.speed, connection);
     let mut out = Output {
@@ -133,11 +160,15 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
         open: true,
     };
     let mut buf = vec![0u8; READ_CHUNK];
+    // When the print head is free again (the end of the last page printed).
+    let mut head_free: Option<Instant> = None;
     loop {
         if !wait_until_reading(shared) {
             return;
         }
-        let n = match out.stream.read(&mut buf) {
+        let read = out.stream.read(&mut buf);
+        let received = Instant::now();
+        let n = match read {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
@@ -151,11 +182,15 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
         }
         if n == 0 {
             session.handle_eof(SystemTime::now(), &mut shared.lock());
-            perform(&mut session, &mut out, shared);
+            perform(&mut session, &mut out, shared, received, &mut head_free);
             return;
         }
         let (take, drop_now) = {
             let mut guard = shared.lock();
+            if let Some(record) = guard.connection_log.last_mut() {
+                record.first_byte.get_or_insert(received);
+                record.bytes += n as u64;
+            }
             match guard.faults.drop_after {
                 Some(left) if left <= n => {
                     guard.faults.drop_after = None;
@@ -176,7 +211,7 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
                 session.handle_drop(now);
             }
         }
-        perform(&mut session, &mut out, shared);
+        perform(&mut session, &mut out, shared, received, &mut head_free);
         if drop_now {
             log::info!("connection {connection}: dropped by the printer (fault)");
             let _ = out.stream.shutdown(Shutdown::Both);
@@ -202,23 +237,44 @@ struct Output<'a> {
     open: bool,
 }
 
-/// Performs the session's pending actions in order.
-fn perform(session: &mut Session, out: &mut Output<'_>, shared: &Shared) {
+/// Performs the session's pending actions in order. `received` is when the
+/// bytes that produced them were read, `head_free` when the last page ended.
+fn perform(
+    session: &mut Session,
+    out: &mut Output<'_>,
+    shared: &Shared,
+    received: Instant,
+    head_free: &mut Option<Instant>,
+) {
     while let Some(action) = session.poll_action() {
         match action {
             Action::Send(status) => send_status(out, status, shared),
             Action::StartPrinting => shared.lock().printing = true,
-            Action::Print { page, duration } => print(*page, duration, shared),
+            Action::Print { page, duration } => {
+                // A printer takes data in while it prints: a page starts when its bytes
+                // are in and the head is free, not after the emulator has decoded it.
+                let start = head_free.map_or(received, |free| free.max(received));
+                *head_free = Some(print(*page, start, duration, shared));
+            }
             Action::Record(error) => {
                 shared.lock().errors.push(error);
                 shared.notify();
+            }
+            Action::Command(offset, command) => {
+                if let Some(record) = shared.lock().connection_log.last_mut() {
+                    record.commands.push((offset, command));
+                }
             }
         }
     }
 }
 
-fn print(page: RecordedPage, duration: Duration, shared: &Shared) {
-    let completed = shared.pause(duration);
+/// Prints `page` from `started` for `duration` (waiting until it is done)
+/// and records it; returns when the head is free again.
+fn print(mut page: RecordedPage, started: Instant, duration: Duration, shared: &Shared) -> Instant {
+    let finished = started + duration;
+    let completed = shared.pause(finished.saturating_duration_since(Instant::now()));
+    page.print = Some(PrintTime { started, finished });
     if let Some(dir) = &shared.settings.out_dir {
         if let Err(e) = page.write_to(dir) {
             log::warn!(
@@ -243,6 +299,7 @@ fn print(page: RecordedPage, duration: Duration, shared: &Shared) {
         }
     }
     shared.notify();
+    finished
 }
 
 fn send_status(out: &mut Output<'_>, status: Status, shared: &Shared) {

@@ -3,7 +3,9 @@
 //! (128 × 709 dots at 180 dpi), compressed. Run with `make bench`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use printhub_raster::{Bitmap, Decoder, DecoderOptions, Encoder, JobOptions, Label, Media, Model};
+use printhub_raster::{
+    chain, Bitmap, Decoder, DecoderOptions, Encoder, JobOptions, Label, Media, Model,
+};
 use std::hint::black_box;
 
 /// A label that looks like a real one: a frame, a few text-like bands of
@@ -54,5 +56,33 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Joining a chain of 20 one-label copies (the engine's default chain size).
+fn bench_join(c: &mut Criterion) {
+    let cases = [
+        ("ql820nwb_dk62_20x696x300", "QL-820NWB", "dk-62", 300usize),
+        ("ptp750w_tze12_20x70x140", "PT-P750W", "tze-12", 140usize),
+    ];
+    for (name, model, media, lines) in cases {
+        let model = Model::by_name(model).expect("model");
+        let media = Media::by_id(media).expect("media");
+        let encoder = Encoder::new(model, media, JobOptions::default()).expect("options");
+        let width = encoder.geometry().printable() as usize;
+        let copies: Vec<Vec<u8>> = (0..20)
+            .map(|_| {
+                encoder
+                    .encode(&[Label::black(label(width, lines))])
+                    .expect("encode")
+            })
+            .collect();
+        let slices: Vec<&[u8]> = copies.iter().map(Vec::as_slice).collect();
+        c.bench_function(&format!("join/{name}"), |b| {
+            b.iter(|| {
+                let chain = chain::join(model, media, black_box(&slices)).expect("join");
+                black_box(chain.bytes.len())
+            })
+        });
+    }
+}
+
+criterion_group!(benches, bench, bench_join);
 criterion_main!(benches);

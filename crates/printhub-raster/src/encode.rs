@@ -390,35 +390,49 @@ impl Encoder {
         let lines: usize = labels.iter().map(|l| l.black.height()).sum();
         out.reserve(self.model.invalidate_len + 64 * labels.len() + lines * planes * (bpl + 4));
 
+        self.write_job_start(out);
+        for (i, label) in labels.iter().enumerate() {
+            self.write_label(i, i + 1 == labels.len(), label, out);
+        }
+        Ok(())
+    }
+
+    /// The job start, once per stream: invalidate, `ESC @`, `ESC i a 01`
+    /// (models with mode switching). Depends only on the model.
+    pub(crate) fn write_job_start(&self, out: &mut Vec<u8>) {
         out.resize(out.len() + self.model.invalidate_len, 0x00);
         out.extend_from_slice(&[ESC, b'@']);
         if self.model.mode_switch {
             out.extend_from_slice(&[ESC, b'i', b'a', 0x01]);
         }
-        let mut line = vec![0u8; bpl];
-        let mut red_line = vec![0u8; bpl];
-        for (i, label) in labels.iter().enumerate() {
-            let last = i + 1 == labels.len();
-            self.write_page_header(i, last, label.black.height(), out);
-            for y in 0..label.black.height() {
-                place(label.black.row(y), &self.geometry, &mut line);
-                if self.options.two_colour {
-                    match &label.red {
-                        Some(red) => place(red.row(y), &self.geometry, &mut red_line),
-                        None => red_line.fill(0),
-                    }
-                    self.write_line(Some(0x01), &line, out);
-                    self.write_line(Some(0x02), &red_line, out);
-                } else {
-                    self.write_line(None, &line, out);
-                }
-            }
-            out.push(if last { PRINT_FEED } else { PRINT });
-        }
-        Ok(())
     }
 
-    fn validate(&self, labels: &[Label]) -> Result<(), EncodeError> {
+    /// One page: its control codes, its raster lines and `0C` (`1A` when
+    /// `last`). `index` is the page's place in the stream. The label must
+    /// have passed [`Encoder::validate`].
+    pub(crate) fn write_label(&self, index: usize, last: bool, label: &Label, out: &mut Vec<u8>) {
+        let bpl = self.geometry.bytes_per_line;
+        let mut line = vec![0u8; bpl];
+        let mut red_line = vec![0u8; bpl];
+        self.write_page_header(index, last, label.black.height(), out);
+        for y in 0..label.black.height() {
+            place(label.black.row(y), &self.geometry, &mut line);
+            if self.options.two_colour {
+                match &label.red {
+                    Some(red) => place(red.row(y), &self.geometry, &mut red_line),
+                    None => red_line.fill(0),
+                }
+                self.write_line(Some(0x01), &line, out);
+                self.write_line(Some(0x02), &red_line, out);
+            } else {
+                self.write_line(None, &line, out);
+            }
+        }
+        out.push(if last { PRINT_FEED } else { PRINT });
+    }
+
+    /// Checks that `labels` fit this encoder's medium and options.
+    pub(crate) fn validate(&self, labels: &[Label]) -> Result<(), EncodeError> {
         if labels.is_empty() {
             return Err(EncodeError::NoLabels);
         }

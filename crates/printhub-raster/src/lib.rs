@@ -2,8 +2,8 @@
 //!
 //! The Brother PT (P-touch) and QL raster protocol, as pure data
 //! transformations: the model and media tables, PackBits, the job
-//! [`Encoder`], the streaming strict [`Decoder`] and the 32-byte [`Status`]
-//! block. Every other printhub crate that speaks to a printer goes through
+//! [`Encoder`], the streaming strict [`Decoder`], the 32-byte [`Status`]
+//! block, and [`chain::join`], which joins one-copy streams into one chain. Every other printhub crate that speaks to a printer goes through
 //! this one, so there is exactly one definition of the protocol.
 //!
 //! **Architecture Invariant:** no I/O, no clocks, no threads, no global
@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bitmap;
+pub mod chain;
 pub mod command;
 pub mod decode;
 pub mod encode;
@@ -39,6 +40,7 @@ pub mod packbits;
 pub mod status;
 
 pub use bitmap::Bitmap;
+pub use chain::{Chain, ChainError, CopySpan};
 pub use command::PrintInfo;
 pub use decode::{
     Command, DecodeError, DecodeErrorKind, Decoder, DecoderOptions, Event, Page, PageEnd,

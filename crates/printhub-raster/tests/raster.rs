@@ -2,6 +2,7 @@
 //! shared helpers in `support`, fixtures in `tests/data/`.
 
 mod raster {
+    pub mod chain;
     pub mod decode_errors;
     pub mod golden;
     pub mod roundtrip;

@@ -2,6 +2,7 @@
 //! against the emulator over real TCP on loopback. Timing is never asserted;
 //! waits have deadlines only as upper bounds.
 
+mod chain;
 mod emulator;
 mod link;
 mod memory;

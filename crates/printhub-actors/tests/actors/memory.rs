@@ -568,7 +568,12 @@ async fn a_job_is_printing_on_disk_before_its_first_byte_is_sent() {
     transport.close_gate();
     let job = hub.submit("pt", request(1)).await.expect("submitted");
     wait_for(&mut events, |e| matches!(e, Event::JobStateChanged(c) if c.job_id == job.id && c.to == JobState::Printing)).await;
-    hub.printer("pt").await.expect("printer");
+    // The stream is prepared off the actor's thread first: poll until the send starts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while transport.sent().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the send starts");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     assert_eq!(transport.sent().len(), 1, "the send has started");
     assert_eq!(
         store.load_job(job.id).expect("store").map(|j| j.state),

@@ -2,6 +2,7 @@
 //! shared helpers in `support`. No runtime, no clock: every instant is
 //! injected by the harness.
 
+mod chains;
 mod job_commands;
 mod printer_table;
 mod properties;

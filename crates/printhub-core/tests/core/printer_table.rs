@@ -4,7 +4,10 @@
 //! at t = 0; the row's step then runs at t = 100 (timeouts at t = 10 000):
 //! - j9 completed and j8 failed (history, for retry);
 //! - except in `idle`: j1 (2 copies; printing in `printing`, else queued at
-//!   the head), j2 queued, j3 held.
+//!   the head), j2 queued, j3 held;
+//! - in `chaining`: j1 (2 copies) and j4 opted in to chaining and are in the
+//!   chain in flight (j1's first copy reported printed); j2 (not opted in)
+//!   queued behind it, j3 held.
 
 use printhub_core::{reason, ObservedStatus};
 
@@ -43,6 +46,16 @@ fn given(state: &str) -> Harness {
             steps.push(Step::Failed(1, 1, printhub_core::WriteFailure::Unreachable));
             steps.extend(queue);
         }
+        "chaining" => {
+            steps.extend([
+                Step::Pause,
+                Step::SubmitChained(1, 2),
+                Step::SubmitChained(4, 1),
+            ]);
+            steps.extend(queue);
+            steps.push(Step::Resume);
+            steps.push(Step::Progress(1, 1, 3, 1));
+        }
         "disabled" => {
             steps.push(Step::Pause);
             steps.push(Step::Submit(1, 2));
@@ -57,7 +70,7 @@ fn given(state: &str) -> Harness {
     h
 }
 
-/// The step each command column runs.
+/// The step each command (or input) column runs.
 fn command(name: &str) -> Vec<Step> {
     match name {
         "submit" => vec![Step::Submit(5, 1)],
@@ -74,11 +87,14 @@ fn command(name: &str) -> Vec<Step> {
         "status cover open" => vec![Step::Status(ObservedStatus::attention(reason::COVER_OPEN))],
         "status unreachable" => vec![Step::Status(ObservedStatus::unreachable())],
         "timeout" => vec![Step::At(10_000), Step::Timeout],
+        // The write that starts with j1's first copy ends (stale where nothing is in flight).
+        "finished" => vec![Step::Finished(1, 1)],
+        "lost" => vec![Step::Failed(1, 1, printhub_core::WriteFailure::Lost)],
         other => panic!("no command {other}"),
     }
 }
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 16] = [
     "submit",
     "cancel",
     "hold",
@@ -93,6 +109,8 @@ const COLUMNS: [&str; 14] = [
     "status cover open",
     "status unreachable",
     "timeout",
+    "finished",
+    "lost",
 ];
 
 /// (printer state, command, expected lines, expected final state).
@@ -120,6 +138,8 @@ const TABLE: &[Row] = &[
     ("idle", "status cover open", &["printer idle->stopped(printer_cover_open)", "wake 5100"], "stopped(printer_cover_open)"),
     ("idle", "status unreachable", &["printer idle->offline", "wake 1100"], "offline"),
     ("idle", "timeout", &[], "idle"),
+    ("idle", "finished", &[], "idle"),
+    ("idle", "lost", &[], "idle"),
     // ---- printing: j1 copy 1 of 2 in flight ---------------------------------------------------
     ("printing", "submit", &["ok", "persist j5", "job j5 new->queued"], "printing"),
     ("printing", "cancel", &["ok", "persist j2", "job j2 queued->cancelled"], "printing"),
@@ -135,6 +155,8 @@ const TABLE: &[Row] = &[
     ("printing", "status cover open", &[], "printing"),
     ("printing", "status unreachable", &[], "printing"),
     ("printing", "timeout", &[], "printing"),
+    ("printing", "finished", &["persist j1", "progress j1 1/2", "send j1#2"], "printing"),
+    ("printing", "lost", &["persist j1", "job j1 printing->interrupted", "persist j2", "job j2 queued->printing", "send j2#1"], "printing"),
     // ---- paused: j1 queued, nothing in flight ------------------------------------------------------
     ("paused", "submit", &["ok", "persist j5", "job j5 new->queued"], "paused"),
     ("paused", "cancel", &["ok", "persist j2", "job j2 queued->cancelled"], "paused"),
@@ -150,6 +172,8 @@ const TABLE: &[Row] = &[
     ("paused", "status cover open", &[], "paused"),
     ("paused", "status unreachable", &[], "paused"),
     ("paused", "timeout", &[], "paused"),
+    ("paused", "finished", &[], "paused"),
+    ("paused", "lost", &[], "paused"),
     // ---- stopped (no media) at t = 0, polling every 5 s; j1 back at the head ------------------------
     ("stopped", "submit", &["ok", "persist j5", "job j5 new->queued"], "stopped(no_media)"),
     ("stopped", "cancel", &["ok", "persist j2", "job j2 queued->cancelled"], "stopped(no_media)"),
@@ -165,6 +189,8 @@ const TABLE: &[Row] = &[
     ("stopped", "status cover open", &["printer stopped(no_media)->stopped(printer_cover_open)"], "stopped(printer_cover_open)"),
     ("stopped", "status unreachable", &["printer stopped(no_media)->offline", "wake 1100"], "offline"),
     ("stopped", "timeout", &["query", "wake 15000"], "stopped(no_media)"),
+    ("stopped", "finished", &[], "stopped(no_media)"),
+    ("stopped", "lost", &[], "stopped(no_media)"),
     // ---- offline since t = 0, reconnect due at t = 1000; j1 back at the head ---------------------------
     ("offline", "submit", &["ok", "persist j5", "job j5 new->queued"], "offline"),
     ("offline", "cancel", &["ok", "persist j2", "job j2 queued->cancelled"], "offline"),
@@ -180,6 +206,8 @@ const TABLE: &[Row] = &[
     ("offline", "status cover open", &["printer offline->stopped(printer_cover_open)", "wake 5100"], "stopped(printer_cover_open)"),
     ("offline", "status unreachable", &[], "offline"),
     ("offline", "timeout", &["query", "persist j1", "job j1 queued->printing", "printer offline->printing", "send j1#1"], "printing"),
+    ("offline", "finished", &[], "offline"),
+    ("offline", "lost", &[], "offline"),
     // ---- disabled: j1 queued ---------------------------------------------------------------------------
     ("disabled", "submit", &["err printer_disabled"], "disabled"),
     ("disabled", "cancel", &["ok", "persist j2", "job j2 queued->cancelled"], "disabled"),
@@ -195,10 +223,29 @@ const TABLE: &[Row] = &[
     ("disabled", "status cover open", &[], "disabled"),
     ("disabled", "status unreachable", &[], "disabled"),
     ("disabled", "timeout", &[], "disabled"),
+    ("disabled", "finished", &[], "disabled"),
+    ("disabled", "lost", &[], "disabled"),
+    // ---- chaining: j1#1+j1#2+j4#1 in flight, j1#1 printed; j2 queued, j3 held ------------------
+    ("chaining", "submit", &["ok", "persist j5", "job j5 new->queued"], "printing"),
+    ("chaining", "cancel", &["ok", "persist j2", "job j2 queued->cancelled"], "printing"),
+    ("chaining", "hold", &["ok", "persist j2", "job j2 queued->held"], "printing"),
+    ("chaining", "release", &["ok", "persist j3", "job j3 held->queued"], "printing"),
+    ("chaining", "retry", &["ok", "persist j6", "job j6 new->queued"], "printing"),
+    ("chaining", "pause", &["ok", "printer printing->paused"], "paused"),
+    ("chaining", "resume", &["ok"], "printing"),
+    ("chaining", "clear", &["ok 2", "persist j2", "job j2 queued->cancelled", "persist j3", "job j3 held->cancelled"], "printing"),
+    ("chaining", "enable", &["ok"], "printing"),
+    ("chaining", "disable", &["ok", "printer printing->disabled"], "disabled"),
+    ("chaining", "status ready", &[], "printing"),
+    ("chaining", "status cover open", &[], "printing"),
+    ("chaining", "status unreachable", &[], "printing"),
+    ("chaining", "timeout", &[], "printing"),
+    ("chaining", "finished", &["persist j1", "progress j1 2/2", "persist j1", "job j1 printing->completed", "persist j4", "progress j4 1/1", "persist j4", "job j4 printing->completed", "persist j2", "job j2 queued->printing", "send j2#1"], "printing"),
+    ("chaining", "lost", &["persist j1", "job j1 printing->interrupted", "persist j4", "job j4 printing->interrupted", "persist j2", "job j2 queued->printing", "send j2#1"], "printing"),
 ];
 
-const STATES: [&str; 6] = [
-    "idle", "printing", "paused", "stopped", "offline", "disabled",
+const STATES: [&str; 7] = [
+    "idle", "printing", "paused", "stopped", "offline", "disabled", "chaining",
 ];
 
 #[test]
@@ -214,6 +261,7 @@ fn setups_reach_their_states() {
         ),
         ("offline", "offline", "j1:queued j2:queued j3:held"),
         ("disabled", "disabled", "j1:queued j2:queued j3:held"),
+        ("chaining", "printing", "j2:queued j3:held"),
     ];
     for (name, state, queue) in expected {
         let h = given(name);

@@ -5,6 +5,10 @@
 //! stream) and checks after every step:
 //! - a copy is sent only while it is the next unprinted copy, so each job
 //!   prints at most `copies` copies, and nothing is sent for a terminal job;
+//! - a chain holds consecutive copies, at most `max_chain_pages`, and joins
+//!   only jobs that opted in with the same model, medium and options;
+//! - a page that may have reached the printer without being confirmed (a
+//!   lost connection) is never sent again;
 //! - nothing is sent for a job after a cancel of it was accepted;
 //! - at most one `Send` is in flight;
 //! - first sends of never-held jobs follow submission order;
@@ -17,16 +21,25 @@
 use std::collections::{HashMap, HashSet};
 
 use printhub_core::{
-    reason, Action, Event, JobId, JobState, MachineConfig, ObservedStatus, PrinterMachine,
-    PrinterState, Timestamp, WriteFailure,
+    chain::chains_with, reason, Action, ChainPage, Event, JobId, JobState, MachineConfig,
+    ObservedStatus, PrinterMachine, PrinterState, Timestamp, WriteFailure,
 };
 use proptest::prelude::*;
 
-use crate::support::{spec, PRINTER};
+use crate::support::{chained, spec, PRINTER};
+
+/// Chains in the property test hold at most this many pages.
+const MAX_CHAIN: usize = 4;
 
 #[derive(Debug, Clone)]
 enum Op {
     Submit(u32),
+    /// Submit a job that opts in to chaining; `true`: on another medium.
+    SubmitChained(u32, bool),
+    /// Submit this many one-copy jobs that opt in to chaining, as one batch.
+    SubmitBatch(u8),
+    /// The printer reports this many more pages sent and printed.
+    Progress(usize, usize),
     Cancel(usize),
     Hold(usize),
     Release(usize),
@@ -45,7 +58,10 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (1u32..=3).prop_map(Op::Submit),
+        3 => (1u32..=3).prop_map(Op::Submit),
+        4 => ((1u32..=3), prop::bool::weighted(0.2)).prop_map(|(c, other)| Op::SubmitChained(c, other)),
+        3 => ((0usize..3), (0usize..3)).prop_map(|(s, p)| Op::Progress(s, p)),
+        1 => (1u8..5).prop_map(Op::SubmitBatch),
         2 => any::<usize>().prop_map(Op::Cancel),
         2 => any::<usize>().prop_map(Op::Hold),
         2 => any::<usize>().prop_map(Op::Release),
@@ -63,6 +79,21 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// The chain the caller is writing, and how far it got.
+#[derive(Debug, Clone)]
+struct Outstanding {
+    pages: Vec<ChainPage>,
+    /// Pages reported sent (`None`: not reported, so every page may have been).
+    sent: Option<usize>,
+    printed: usize,
+}
+
+impl Outstanding {
+    fn first(&self) -> (JobId, u32) {
+        (self.pages[0].job_id, self.pages[0].copy)
+    }
+}
+
 /// What the caller has seen.
 #[derive(Debug)]
 struct Model {
@@ -73,10 +104,14 @@ struct Model {
     submitted: Vec<JobId>,
     copies: HashMap<JobId, u32>,
     printed: HashMap<JobId, u32>,
-    outstanding: Option<(JobId, u32)>,
+    outstanding: Option<Outstanding>,
+    /// Pages that may have reached the printer without being confirmed.
+    maybe_printed: HashSet<ChainPage>,
     cancelled: HashSet<JobId>,
     ever_held: HashSet<JobId>,
     first_sends: Vec<JobId>,
+    /// The last copy count announced for each job.
+    progressed: HashMap<JobId, u32>,
     /// The last state announced for each job.
     announced: HashMap<JobId, JobState>,
 }
@@ -89,6 +124,7 @@ impl Model {
                 MachineConfig {
                     max_queue: 8,
                     max_history: 10_000,
+                    max_chain_pages: MAX_CHAIN,
                     ..MachineConfig::default()
                 },
             ),
@@ -98,9 +134,11 @@ impl Model {
             copies: HashMap::new(),
             printed: HashMap::new(),
             outstanding: None,
+            maybe_printed: HashSet::new(),
             cancelled: HashSet::new(),
             ever_held: HashSet::new(),
             first_sends: Vec::new(),
+            progressed: HashMap::new(),
             announced: HashMap::new(),
         }
     }
@@ -136,6 +174,45 @@ impl Model {
                 let n = id.as_uuid().as_u128();
                 if self.m.submit(id, spec(n, copies), now).is_ok() {
                     self.accept(id, copies);
+                }
+            }
+            Op::SubmitChained(copies, other_media) => {
+                let id = self.fresh_id();
+                let n = id.as_uuid().as_u128();
+                let mut spec = chained(n, copies);
+                if other_media {
+                    spec.media_id = "tze-24".into();
+                }
+                if self.m.submit(id, spec, now).is_ok() {
+                    self.accept(id, copies);
+                }
+            }
+            Op::SubmitBatch(count) => {
+                let batch: Vec<(JobId, _)> = (0..count)
+                    .map(|_| {
+                        let id = self.fresh_id();
+                        (id, chained(id.as_uuid().as_u128(), 1))
+                    })
+                    .collect();
+                let ids: Vec<JobId> = batch.iter().map(|(id, _)| *id).collect();
+                if self.m.submit_batch(batch, now).is_ok() {
+                    for id in ids {
+                        self.accept(id, 1);
+                    }
+                }
+            }
+            Op::Progress(more_sent, more_printed) => {
+                if let Some(out) = self.outstanding.as_mut() {
+                    let len = out.pages.len();
+                    let printed = (out.printed + more_printed).min(len);
+                    let sent = (out.sent.unwrap_or(0) + more_sent).max(printed).min(len);
+                    for page in &out.pages[out.printed..printed] {
+                        *self.printed.entry(page.job_id).or_default() += 1;
+                    }
+                    out.printed = printed;
+                    out.sent = Some(sent);
+                    let (id, copy) = out.first();
+                    self.m.handle_write_progress(id, copy, sent, printed, now);
                 }
             }
             Op::Cancel(i) => {
@@ -178,13 +255,25 @@ impl Model {
             Op::Enable => self.m.enable(now),
             Op::Disable => self.m.disable(now),
             Op::Finish(confirmed) => {
-                if let Some((id, copy)) = self.outstanding.take() {
-                    *self.printed.entry(id).or_default() += 1;
+                if let Some(out) = self.outstanding.take() {
+                    for page in &out.pages[out.printed..] {
+                        *self.printed.entry(page.job_id).or_default() += 1;
+                    }
+                    let (id, copy) = out.first();
                     self.m.handle_write_finished(id, copy, confirmed, now);
                 }
             }
             Op::Fail(kind) => {
-                if let Some((id, copy)) = self.outstanding.take() {
+                if let Some(out) = self.outstanding.take() {
+                    let (id, copy) = out.first();
+                    if kind >= 3 {
+                        // Lost: the page in flight, and what else was sent and not
+                        // confirmed, has an unknown outcome.
+                        let len = out.pages.len();
+                        let reached = out.sent.unwrap_or(len).max(out.printed + 1).min(len);
+                        self.maybe_printed
+                            .extend(out.pages[out.printed.min(reached)..reached].iter().copied());
+                    }
                     let failure = match kind {
                         0 => WriteFailure::Attention {
                             reason_code: reason::NO_MEDIA.into(),
@@ -200,8 +289,12 @@ impl Model {
                 }
             }
             Op::Stale => {
-                let (id, copy) = self.outstanding.unwrap_or((JobId::from_u128(0), 0));
+                let (id, copy) = self
+                    .outstanding
+                    .as_ref()
+                    .map_or((JobId::from_u128(0), 0), Outstanding::first);
                 self.m.handle_write_finished(id, copy + 7, true, now);
+                self.m.handle_write_progress(id, copy + 7, 1, 1, now);
                 self.m.handle_write_failed(
                     JobId::from_u128(u128::MAX),
                     copy,
@@ -266,28 +359,77 @@ impl Model {
                         persisted.contains(&e.job_id),
                         "{e:?} without a Persist before it"
                     );
-                    assert_eq!(Some(&e.copies_printed), self.printed.get(&e.job_id));
+                    // One event per page, counting up to what the caller reported.
+                    let last = self.progressed.insert(e.job_id, e.copies_printed);
+                    assert_eq!(e.copies_printed, last.unwrap_or(0) + 1, "{e:?}");
+                    assert!(Some(&e.copies_printed) <= self.printed.get(&e.job_id));
                 }
                 Action::Emit(Event::PrinterStateChanged(e)) => assert_ne!(e.from, e.to),
                 Action::Emit(e @ (Event::PrinterStatusChanged(_) | Event::MediaChanged(_))) => {
                     panic!("the machine never emits link events: {e:?}")
                 }
-                Action::Send { job_id, copy } => {
+                Action::Send { pages } => {
                     sent = true;
-                    assert_eq!(self.outstanding, None, "two Sends in flight");
-                    assert_eq!(
-                        self.announced.get(&job_id),
-                        Some(&JobState::Printing),
-                        "sent before printing was persisted and announced"
-                    );
-                    assert!(!self.cancelled.contains(&job_id), "sent after its cancel");
-                    let printed = self.printed.get(&job_id).copied().unwrap_or_default();
-                    assert_eq!(copy, printed + 1, "not the next unprinted copy");
-                    assert!(copy <= self.copies[&job_id], "more copies than asked for");
-                    if !self.first_sends.contains(&job_id) {
-                        self.first_sends.push(job_id);
+                    assert!(self.outstanding.is_none(), "two Sends in flight");
+                    assert!(!pages.is_empty() && pages.len() <= MAX_CHAIN, "{pages:?}");
+                    let mut next: HashMap<JobId, u32> = HashMap::new();
+                    for page in &pages {
+                        let job_id = page.job_id;
+                        assert_eq!(
+                            self.announced.get(&job_id),
+                            Some(&JobState::Printing),
+                            "sent before printing was persisted and announced"
+                        );
+                        assert!(!self.cancelled.contains(&job_id), "sent after its cancel");
+                        assert!(
+                            !self.maybe_printed.contains(page),
+                            "{page:?} may have printed already and was sent again"
+                        );
+                        let expected = *next.entry(job_id).or_insert_with(|| {
+                            self.printed.get(&job_id).copied().unwrap_or_default() + 1
+                        });
+                        assert_eq!(page.copy, expected, "not the next unprinted copy");
+                        next.insert(job_id, expected + 1);
+                        assert!(
+                            page.copy <= self.copies[&job_id],
+                            "more copies than asked for"
+                        );
+                        if !self.first_sends.contains(&job_id) {
+                            self.first_sends.push(job_id);
+                        }
                     }
-                    self.outstanding = Some((job_id, copy));
+                    // A chain of several jobs joins only jobs that may be chained together.
+                    let first = self.m.job(pages[0].job_id).expect("known job").spec.clone();
+                    for page in &pages[1..] {
+                        if page.job_id != pages[0].job_id {
+                            let other = &self.m.job(page.job_id).expect("known job").spec;
+                            assert!(
+                                chains_with(&first, other),
+                                "{first:?} chained with {other:?}"
+                            );
+                        }
+                    }
+                    if pages.len() > 1 {
+                        assert!(first.options.chain, "a job that did not opt in was chained");
+                    }
+                    // And it stops only at a boundary: the cap, a job's copies, or the
+                    // next waiting job not fitting.
+                    let last = pages[pages.len() - 1];
+                    let last_whole = last.copy == self.copies[&last.job_id];
+                    if first.options.chain && pages.len() < MAX_CHAIN && last_whole {
+                        if let Some(next) = self.m.queue().find(|j| j.state == JobState::Queued) {
+                            assert!(
+                                !chains_with(&first, &next.spec) || next.copies_remaining() == 0,
+                                "the chain {pages:?} stopped before {:?}",
+                                next.id
+                            );
+                        }
+                    }
+                    self.outstanding = Some(Outstanding {
+                        pages,
+                        sent: None,
+                        printed: 0,
+                    });
                 }
                 Action::QueryStatus | Action::WakeAt(_) => {}
             }
@@ -297,7 +439,14 @@ impl Model {
 
     fn check_state(&self) {
         let in_flight = self.m.in_flight();
-        assert_eq!(in_flight.map(|f| (f.job_id, f.copy)), self.outstanding);
+        assert_eq!(
+            in_flight.map(|f| f.pages().to_vec()),
+            self.outstanding.as_ref().map(|o| o.pages.clone())
+        );
+        assert_eq!(
+            in_flight.map(|f| f.printed()),
+            self.outstanding.as_ref().map(|o| o.printed)
+        );
         let queue: Vec<JobId> = self.m.queue().map(|j| j.id).collect();
         for id in &self.submitted {
             let job = self.m.job(*id).expect("no job is lost");
@@ -310,7 +459,7 @@ impl Model {
             assert!(job.copies_printed <= job.spec.copies);
             match job.state {
                 JobState::Queued | JobState::Held => assert!(queue.contains(id), "{id:?} lost"),
-                JobState::Printing => assert_eq!(in_flight.map(|f| f.job_id), Some(*id)),
+                JobState::Printing => assert!(in_flight.is_some_and(|f| f.contains(*id))),
                 _ => assert!(!queue.contains(id)),
             }
         }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use printhub_core::{
-    reason, Action, CommandError, InitialState, Job, JobCommand, JobError, JobState, MachineConfig,
-    ObservedStatus, PrinterId, PrinterMachine, Timestamp, WriteFailure,
+    reason, Action, ChainPage, CommandError, InitialState, Job, JobCommand, JobError, JobState,
+    MachineConfig, ObservedStatus, PrinterId, PrinterMachine, Timestamp, WriteFailure,
 };
 
 use crate::support::{
@@ -205,8 +205,10 @@ fn resume_works_for_every_printer_not_only_the_first() {
         m.resume(t).expect("resumes");
         let actions: Vec<Action> = std::iter::from_fn(|| m.poll_action()).collect();
         assert!(actions.contains(&Action::Send {
-            job_id: j(100 + n as u128),
-            copy: 1
+            pages: vec![ChainPage {
+                job_id: j(100 + n as u128),
+                copy: 1
+            }]
         }));
         assert_eq!(m.state().name(), "printing");
     }
@@ -409,10 +411,13 @@ fn media_mismatch_keeps_the_job_queued_until_the_right_tape_is_loaded() {
 fn cancel_during_a_multi_copy_job_stops_after_the_current_copy() {
     let mut h = Harness::default();
     h.run(&[Step::Submit(1, 3), Step::Submit(2, 1), Step::Finished(1, 1)]);
-    assert_eq!(h.m.in_flight().map(|f| (f.job_id, f.copy)), Some((j(1), 2)));
+    assert_eq!(
+        h.m.in_flight().map(|f| (f.first().job_id, f.first().copy)),
+        Some((j(1), 2))
+    );
     let lines = h.run(&[Step::Cancel(1)]);
     assert_eq!(lines, ["ok after_copy"]);
-    assert!(h.m.in_flight().is_some_and(|f| f.cancel_requested));
+    assert!(h.m.in_flight().is_some_and(|f| f.cancel_requested(j(1))));
     // Cancelling again is harmless.
     assert_eq!(h.run(&[Step::Cancel(1)]), ["ok after_copy"]);
     let lines = h.run(&[Step::Finished(1, 2)]);
@@ -552,20 +557,9 @@ fn restart_restore_turns_printing_into_interrupted_and_keeps_order() {
         .collect();
     assert_eq!(
         sends,
-        [
-            Action::Send {
-                job_id: j(4),
-                copy: 1
-            },
-            Action::Send {
-                job_id: j(4),
-                copy: 2
-            },
-            Action::Send {
-                job_id: j(5),
-                copy: 1
-            },
-        ]
+        [(4, 1), (4, 2), (5, 1)].map(|(n, copy)| Action::Send {
+            pages: vec![ChainPage { job_id: j(n), copy }]
+        })
     );
     assert_eq!(m.retry(j(2), j(9), t), Ok(j(9)));
 }
@@ -745,7 +739,10 @@ fn stale_write_reports_are_ignored() {
         Step::Failed(1, 3, WriteFailure::Lost),
     ]);
     assert_eq!(lines, Vec::<String>::new());
-    assert_eq!(h.m.in_flight().map(|f| (f.job_id, f.copy)), Some((j(1), 1)));
+    assert_eq!(
+        h.m.in_flight().map(|f| (f.first().job_id, f.first().copy)),
+        Some((j(1), 1))
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! line, and the `check` helper the tables use.
 //!
 //! Action lines:
-//! `send j1#2`, `query`, `persist j1`, `job j1 queued->printing`
+//! `send j1#2` (a chain: `send j1#1+j1#2+j2#1`), `query`, `persist j1`, `job j1 queued->printing`
 //! (`new->queued` for a created job), `progress j1 2/3`,
 //! `printer idle->printing`, `wake 1100`. Command results come first:
 //! `ok`, `ok 2` (clear), `ok after_copy` (cancel), `err queue_full`.
@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use printhub_core::{
-    Action, CancelOutcome, Event, JobId, JobSpec, MachineConfig, ObservedStatus, PrinterId,
-    PrinterMachine, PrinterState, Timestamp, WriteFailure,
+    Action, CancelOutcome, Event, JobId, JobSpec, MachineConfig, ObservedStatus, PrintOptions,
+    PrinterId, PrinterMachine, PrinterState, Timestamp, WriteFailure,
 };
 
 /// The printer every test drives.
@@ -33,11 +33,24 @@ pub fn spec(n: u128, copies: u32) -> JobSpec {
     JobSpec::new(PRINTER, "PT-P750W", "tze-12", raster(n)).with_copies(copies)
 }
 
+/// Like [`spec`], but the job opts in to chaining (cut after every label).
+pub fn chained(n: u128, copies: u32) -> JobSpec {
+    let mut spec = spec(n, copies);
+    spec.options = PrintOptions {
+        cut: true,
+        chain: true,
+        ..PrintOptions::default()
+    };
+    spec
+}
+
 /// One thing that happens to the machine.
 #[derive(Debug, Clone)]
 pub enum Step {
     /// Submit job `n` with that many copies.
     Submit(u128, u32),
+    /// Submit job `n` with that many copies, opted in to chaining.
+    SubmitChained(u128, u32),
     Cancel(u128),
     Hold(u128),
     Release(u128),
@@ -50,6 +63,8 @@ pub enum Step {
     Disable,
     /// The write of copy `c` of job `n` finished (confirmed).
     Finished(u128, u32),
+    /// The chain starting with copy `c` of job `n` has `sent` pages sent and `printed` printed.
+    Progress(u128, u32, usize, usize),
     /// The write of copy `c` of job `n` failed.
     Failed(u128, u32, WriteFailure),
     /// A status report.
@@ -121,6 +136,7 @@ impl Harness {
         let m = &mut self.m;
         let result = match step.clone() {
             Step::Submit(n, copies) => Some(unit(m.submit(j(n), spec(n, copies), now))),
+            Step::SubmitChained(n, copies) => Some(unit(m.submit(j(n), chained(n, copies), now))),
             Step::Cancel(n) => Some(match m.cancel(j(n), now) {
                 Ok(CancelOutcome::Cancelled) => "ok".to_owned(),
                 Ok(CancelOutcome::AfterCurrentCopy) => "ok after_copy".to_owned(),
@@ -142,6 +158,10 @@ impl Harness {
             }
             Step::Finished(n, copy) => {
                 m.handle_write_finished(j(n), copy, true, now);
+                None
+            }
+            Step::Progress(n, copy, sent, printed) => {
+                m.handle_write_progress(j(n), copy, sent, printed, now);
                 None
             }
             Step::Failed(n, copy, failure) => {
@@ -213,7 +233,14 @@ pub fn show_state(state: &PrinterState) -> String {
 /// One line per action.
 pub fn show_action(action: &Action) -> String {
     match action {
-        Action::Send { job_id, copy } => format!("send {}#{copy}", show_job(*job_id)),
+        Action::Send { pages } => format!(
+            "send {}",
+            pages
+                .iter()
+                .map(|p| format!("{}#{}", show_job(p.job_id), p.copy))
+                .collect::<Vec<_>>()
+                .join("+")
+        ),
         Action::QueryStatus => "query".to_owned(),
         Action::Persist(id) => format!("persist {}", show_job(*id)),
         Action::WakeAt(t) => format!("wake {}", t.as_millis()),

@@ -4,6 +4,7 @@
 //! printhub-raster, send over TCP or query over SNMP, read status blocks
 //! back) and then checks what the emulator recorded.
 
+mod chain;
 mod faults;
 mod held;
 mod round_trip;

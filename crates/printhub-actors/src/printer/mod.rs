@@ -8,25 +8,27 @@
 //! label prints. Timers (`WakeAt`) are `ctx.run_later`.
 //!
 //! Messages come first (the supervisor forwards them unchanged), then the
-//! actor, its `Actor` impl, one `Handler` per message, and helpers last.
+//! actor, its `Actor` impl, one `Handler` per message, and helpers last; the
+//! printer link side (sending a chain, probes, status, timers) is in `link`.
 
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
 use crate::handle::LinkConfig;
 use crate::store::{CommitFuture, HubStore, StoreError};
 use crate::supervisor::TransportFactory;
-use crate::transport::{SendOutcome, Transport, TransportError};
+use crate::transport::Transport;
 use crate::{HubError, PrinterConfig, PrinterInfo};
 use actix::prelude::*;
 use futures_util::future::{FutureExt, Shared};
 use printhub_core::{
-    Action, BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, MediaChanged,
-    ObservedStatus, PrinterId, PrinterMachine, PrinterStatus, PrinterStatusChanged, Timestamp,
-    WriteFailure,
+    Action, BatchId, Job, JobId, JobSpec, JobState, MachineConfig, PrinterId, PrinterMachine,
+    PrinterStatus, Timestamp, WriteFailure,
 };
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
+
+mod link;
 
 /// Queue new jobs (all or none) on a printer, in order.
 #[derive(Debug, Message)]
@@ -201,6 +203,12 @@ pub struct PrinterActor {
     draining: bool,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     removed: bool,
+    /// The stream built ahead for the chain expected next (pipelining).
+    prepared: Option<link::Prepared>,
+    /// The chain whose stream is being built ahead.
+    preparing: Option<Vec<printhub_core::ChainPage>>,
+    /// When the printer last confirmed a whole send, and on which medium.
+    confirmed: Option<(std::time::Instant, String)>,
 }
 
 impl std::fmt::Debug for PrinterActor {
@@ -262,6 +270,9 @@ impl PrinterActor {
             draining: false,
             drain_waiters: Vec::new(),
             removed: false,
+            prepared: None,
+            preparing: None,
+            confirmed: None,
         })
     }
 
@@ -277,7 +288,7 @@ impl PrinterActor {
             enabled: self.config.enabled,
             state: self.machine.state().clone(),
             queue_depth: self.machine.queue_len(),
-            printing: self.machine.in_flight().map(|f| f.job_id),
+            printing: self.machine.in_flight().map(|f| f.current().job_id),
             status: self.status.clone(),
         }
     }
@@ -331,17 +342,12 @@ impl Handler<SubmitJobs> for PrinterActor {
             }
         }
         let t = now();
-        let mut accepted = Vec::with_capacity(msg.jobs.len());
-        let mut refused = None;
-        for (job_id, spec) in msg.jobs {
-            match self.machine.submit(job_id, spec, t) {
-                Ok(()) => accepted.push(job_id),
-                Err(e) => {
-                    refused = Some(e);
-                    break;
-                }
-            }
-        }
+        let ids: Vec<JobId> = msg.jobs.iter().map(|(id, _)| *id).collect();
+        // All queued before the printer starts, so a batch that opted in is one chain.
+        let (accepted, refused) = match self.machine.submit_batch(msg.jobs, t) {
+            Ok(()) => (ids, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
         let wait = self.drive(ctx);
         Box::pin(
             wait_commit(wait)
@@ -658,7 +664,9 @@ impl PrinterActor {
                     let mut refused = Vec::new();
                     for action in effects {
                         match action {
-                            Action::Send { job_id, copy } => refused.push((job_id, copy)),
+                            Action::Send { pages } => {
+                                refused.extend(pages.first().map(|p| (p.job_id, p.copy)))
+                            }
                             other => kept.push(other),
                         }
                     }
@@ -700,7 +708,7 @@ impl PrinterActor {
         for action in effects {
             match action {
                 Action::Emit(event) => self.events.do_send(Published(event)),
-                Action::Send { job_id, copy } => self.start_send(job_id, copy, ctx),
+                Action::Send { pages } => self.start_send(pages, ctx),
                 Action::QueryStatus => self.start_probe(ctx),
                 Action::WakeAt(at) => self.schedule_wake(at, ctx),
                 Action::Persist(_) => {}
@@ -745,200 +753,5 @@ impl PrinterActor {
         spec.printer_id = self.id;
         self.machine.submit(msg.new_job_id, spec, t)?;
         Ok(msg.new_job_id)
-    }
-
-    /// Sends one copy after the preflight: the printer's status must be fresh
-    /// (read again if older than `preflight_max_age`), reachable, need no
-    /// person, and report the media the job was rendered for (when its
-    /// channel reports media at all).
-    fn start_send(&mut self, job_id: JobId, copy: u32, ctx: &mut Context<Self>) {
-        self.busy = true;
-        let fresh = self
-            .last_probe
-            .is_some_and(|t| t.elapsed() <= self.link.preflight_max_age);
-        if fresh {
-            self.preflight_and_send(job_id, copy, ctx);
-            return;
-        }
-        self.probing = true;
-        let fut = self.transport.probe();
-        ctx.spawn(fut.into_actor(self).map(move |status, act, ctx| {
-            act.probing = false;
-            // While a copy is "in flight" the machine ignores status; only record it.
-            act.record_status(status);
-            act.preflight_and_send(job_id, copy, ctx);
-        }));
-    }
-
-    fn preflight_and_send(&mut self, job_id: JobId, copy: u32, ctx: &mut Context<Self>) {
-        let Some(job) = self.machine.job(job_id) else {
-            log::error!(
-                "printer {}: asked to send unknown job {job_id}",
-                self.config.slug
-            );
-            self.busy = false;
-            return;
-        };
-        let expected = job.spec.media_id.clone();
-        let raster = job.spec.raster.clone();
-        let refusal = if !self.status.reachable {
-            Some(WriteFailure::Unreachable)
-        } else if let Some(reason) = self.status.reason.clone() {
-            Some(WriteFailure::Attention {
-                reason_code: reason,
-            })
-        } else {
-            match &self.status.media {
-                Some(loaded) if *loaded != expected => {
-                    let mut status = self.status.clone();
-                    status.ready = false;
-                    status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
-                    status.expected_media = Some(expected.clone());
-                    self.publish_status(status);
-                    Some(WriteFailure::Attention {
-                        reason_code: printhub_core::reason::MEDIA_MISMATCH.into(),
-                    })
-                }
-                _ => None,
-            }
-        };
-        if let Some(failure) = refusal {
-            log::info!(
-                "printer {}: job {job_id} held back by the preflight: {failure:?}",
-                self.config.slug
-            );
-            self.busy = false;
-            self.machine
-                .handle_write_failed(job_id, copy, failure, now());
-            self.drive(ctx);
-            self.notify_if_drained();
-            return;
-        }
-        let fut = self.transport.send(raster, 1);
-        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
-            act.busy = false;
-            let t = now();
-            match result {
-                Ok(outcome) => act.machine.handle_write_finished(
-                    job_id,
-                    copy,
-                    outcome == SendOutcome::Confirmed,
-                    t,
-                ),
-                Err(e) => {
-                    log::warn!("printer {}: job {job_id} copy {copy}: {e}", act.config.slug);
-                    if let TransportError::Attention { reason } = &e {
-                        // The printer refused: what it reported is its status now.
-                        let mut status = act.status.clone();
-                        status.ready = false;
-                        status.reason = Some(reason.to_string());
-                        if *reason == printhub_core::reason::MEDIA_MISMATCH {
-                            status.expected_media = Some(expected.clone());
-                        }
-                        act.publish_status(status);
-                    }
-                    act.machine.handle_write_failed(job_id, copy, failure(e), t)
-                }
-            }
-            act.drive(ctx);
-            act.notify_if_drained();
-        }));
-    }
-
-    /// Reads the printer's status and hands it to the machine.
-    fn start_probe(&mut self, ctx: &mut Context<Self>) {
-        if self.probing {
-            return;
-        }
-        self.probing = true;
-        let fut = self.transport.probe();
-        ctx.spawn(fut.into_actor(self).map(|status, act, ctx| {
-            act.probing = false;
-            act.record_status(status);
-            let observed = ObservedStatus {
-                reachable: act.status.reachable,
-                attention: act.status.reason.clone(),
-            };
-            act.machine.handle_status(observed, now());
-            act.drive(ctx);
-        }));
-    }
-
-    /// Keeps a fresh status read and publishes it if it changed.
-    fn record_status(&mut self, mut status: PrinterStatus) {
-        self.last_probe = Some(std::time::Instant::now());
-        status.last_seen = if status.reachable {
-            Some(now())
-        } else {
-            self.status.last_seen
-        };
-        self.publish_status(status);
-    }
-
-    /// Replaces the status; emits `PrinterStatusChanged` and `MediaChanged` only on change.
-    fn publish_status(&mut self, status: PrinterStatus) {
-        let t = now();
-        let same = |a: &PrinterStatus, b: &PrinterStatus| {
-            PrinterStatus {
-                last_seen: None,
-                ..a.clone()
-            } == PrinterStatus {
-                last_seen: None,
-                ..b.clone()
-            }
-        };
-        let changed = !same(&self.status, &status);
-        let media_changed = self.status.media != status.media;
-        let before = std::mem::replace(&mut self.status, status);
-        if media_changed {
-            self.events
-                .do_send(Published(Event::MediaChanged(MediaChanged {
-                    printer_id: self.id,
-                    from: before.media,
-                    to: self.status.media.clone(),
-                    at: t,
-                })));
-        }
-        if changed {
-            self.store.save_printer_status(self.id, &self.status);
-            self.events.do_send(Published(Event::PrinterStatusChanged(
-                PrinterStatusChanged {
-                    printer_id: self.id,
-                    status: self.status.clone(),
-                    at: t,
-                },
-            )));
-        }
-    }
-
-    fn schedule_wake(&mut self, at: Timestamp, ctx: &mut Context<Self>) {
-        if let Some(handle) = self.wake.take() {
-            ctx.cancel_future(handle);
-        }
-        if self.draining {
-            return;
-        }
-        let delay = at.as_millis().saturating_sub(now().as_millis()).max(0) as u64;
-        // Up to 10% jitter, so printers that went offline together do not retry in step.
-        let delay = delay + fastrand::u64(0..=delay / 10);
-        self.wake = Some(ctx.run_later(Duration::from_millis(delay), |act, ctx| {
-            act.wake = None;
-            act.machine.handle_timeout(now());
-            act.drive(ctx);
-        }));
-    }
-}
-
-fn failure(e: TransportError) -> WriteFailure {
-    match e {
-        TransportError::Unreachable(_) => WriteFailure::Unreachable,
-        TransportError::Attention { reason } => WriteFailure::Attention {
-            reason_code: reason.to_string(),
-        },
-        TransportError::Rejected { code, message } => WriteFailure::Rejected {
-            code: code.to_string(),
-            message,
-        },
-        TransportError::Lost(_) => WriteFailure::Lost,
     }
 }

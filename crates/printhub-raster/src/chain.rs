@@ -1,0 +1,271 @@
+//! Chaining: several one-copy job streams for the same model and medium
+//! joined into one stream, so consecutive labels print without a new job
+//! start (and its leader feed) between them.
+//!
+//! [`join`] decodes every copy with the strict [`Decoder`] and re-emits its
+//! pages with the [`Encoder`], so the result is always a stream the encoder
+//! would write (and the decoder accepts). The joined stream follows
+//! brother-raster.md §5.1 ("Multiple labels"):
+//!
+//! ```text
+//! 00 × invalidate | ESC @ | ESC i a 01             once, at the start (never ESC @ inside)
+//! label 1 (its control codes, lines) | 0C          n9 = 0
+//! label 2 …                          | 0C          n9 = 1
+//! last label                         | 1A          n9 = 1 (2 on the PT-P900 family)
+//! ```
+//!
+//! Each label keeps what its copy asked for between labels: auto cut
+//! (`ESC i M` bit 6, with `ESC i A n` "cut every n labels", §1, §5.1 step 5)
+//! where the copy cut, a half cut (`ESC i K` bit 2, §1.2) where it asked for
+//! one, no cut otherwise. The end of the chain is always fed and cut on a
+//! model with a cutter: `ESC i K` bit 3 ("no chain printing": feed and cut
+//! after the last label, §1.2) is set, so nothing is left in the printer when
+//! the chain ends — a copy encoded for printer-side chain printing (bit 3
+//! clear) loses that flag here. High resolution, margin, mirror,
+//! compression, print quality and two colours are kept per label.
+//!
+//! Pure: no I/O; the caller runs it off any latency-sensitive thread.
+
+use crate::command::PI_QUALITY;
+use crate::decode::{DecodeError, Decoder, DecoderOptions, Page};
+use crate::encode::{CutMode, EncodeError, Encoder, JobOptions, Label};
+use crate::media::{geometry, Media};
+use crate::model::Model;
+use thiserror::Error;
+
+/// A chained stream and where each copy ends in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    /// The stream to send.
+    pub bytes: Vec<u8>,
+    /// One entry per copy joined, in order.
+    pub copies: Vec<CopySpan>,
+}
+
+/// Where one copy lies in a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopySpan {
+    /// Offset just past the copy's last page terminator (`0C` or `1A`).
+    pub end: usize,
+    /// How many pages (labels) the copy holds; the printer reports each.
+    pub pages: usize,
+}
+
+/// Why copies cannot be chained. Every variant has a stable [`code`](ChainError::code).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// Nothing to join.
+    #[error("a chain needs at least one copy")]
+    NoCopies,
+    /// A copy is not a valid stream for the model.
+    #[error("copy {copy} is not a valid {model} stream: {source}")]
+    Decode {
+        /// Copy index (0-based).
+        copy: usize,
+        /// Model name.
+        model: &'static str,
+        /// The decoder's verdict.
+        source: DecodeError,
+    },
+    /// A copy holds no page.
+    #[error("copy {copy} holds no page")]
+    EmptyCopy {
+        /// Copy index (0-based).
+        copy: usize,
+    },
+    /// A page is for another medium than the chain's.
+    #[error("copy {copy} page {page} is for {found}, the chain is for {expected}")]
+    Media {
+        /// Copy index (0-based).
+        copy: usize,
+        /// Page index within the copy (0-based).
+        page: usize,
+        /// The chain's medium.
+        expected: &'static str,
+        /// What the page's print information names.
+        found: String,
+    },
+    /// A page's settings cannot be encoded for the chain.
+    #[error("copy {copy}: {source}")]
+    Encode {
+        /// Copy index (0-based).
+        copy: usize,
+        /// The encoder's verdict.
+        source: EncodeError,
+    },
+}
+
+impl ChainError {
+    /// The copy (0-based) at fault, if one is.
+    pub const fn copy(&self) -> Option<usize> {
+        match self {
+            ChainError::NoCopies => None,
+            ChainError::Decode { copy, .. }
+            | ChainError::EmptyCopy { copy }
+            | ChainError::Media { copy, .. }
+            | ChainError::Encode { copy, .. } => Some(*copy),
+        }
+    }
+
+    /// Stable machine code.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            ChainError::NoCopies => "no_labels",
+            ChainError::Decode { .. } => "invalid_copy",
+            ChainError::EmptyCopy { .. } => "invalid_copy",
+            ChainError::Media { .. } => "chain_media_mismatch",
+            ChainError::Encode { source, .. } => source.code(),
+        }
+    }
+}
+
+/// Joins one-copy streams for `model` on `media` into one chained stream
+/// (see the module documentation). On error nothing is returned.
+pub fn join(
+    model: &'static Model,
+    media: &'static Media,
+    copies: &[&[u8]],
+) -> Result<Chain, ChainError> {
+    if copies.is_empty() {
+        return Err(ChainError::NoCopies);
+    }
+    // The chain's medium fixes the print window (a black page on a black/red roll
+    // names the plain roll of the same size: same stock, same window).
+    let window = geometry(model, media)
+        .map_err(|e| ChainError::Encode {
+            copy: 0,
+            source: e.into(),
+        })?
+        .window;
+    // Decode everything first: labels, each with the options it keeps.
+    let mut labels: Vec<(usize, JobOptions, Label)> = Vec::new();
+    let mut counts = Vec::with_capacity(copies.len());
+    for (copy, stream) in copies.iter().enumerate() {
+        let options = DecoderOptions { model: Some(model) };
+        let (_, pages) =
+            Decoder::decode_all(options, stream).map_err(|source| ChainError::Decode {
+                copy,
+                model: model.name,
+                source,
+            })?;
+        if pages.is_empty() {
+            return Err(ChainError::EmptyCopy { copy });
+        }
+        counts.push(pages.len());
+        for (index, page) in pages.iter().enumerate() {
+            let named = page.media();
+            if !named.is_some_and(|m| same_stock(m, media)) {
+                return Err(ChainError::Media {
+                    copy,
+                    page: index,
+                    expected: media.id,
+                    found: named.map_or_else(
+                        || format!("an unknown medium ({} mm)", page.info.width_mm),
+                        |m| m.id.to_string(),
+                    ),
+                });
+            }
+            let label = Label {
+                black: page.bitmap(window),
+                red: page.red_bitmap(window),
+            };
+            labels.push((copy, label_options(model, page), label));
+        }
+    }
+    // One encoder per distinct set of options, each checked against the model and medium.
+    let mut encoders: Vec<(JobOptions, Encoder)> = Vec::new();
+    let mut chosen = Vec::with_capacity(labels.len());
+    for (copy, options, label) in &labels {
+        let at = match encoders.iter().position(|(o, _)| o == options) {
+            Some(at) => at,
+            None => {
+                let encoder = Encoder::new(model, media, options.clone()).map_err(|source| {
+                    ChainError::Encode {
+                        copy: *copy,
+                        source,
+                    }
+                })?;
+                encoders.push((options.clone(), encoder));
+                encoders.len() - 1
+            }
+        };
+        encoders[at]
+            .1
+            .validate(std::slice::from_ref(label))
+            .map_err(|source| ChainError::Encode {
+                copy: *copy,
+                source,
+            })?;
+        chosen.push(at);
+    }
+    let total: usize = copies.iter().map(|c| c.len()).sum();
+    let mut bytes = Vec::with_capacity(total);
+    encoders[chosen[0]].1.write_job_start(&mut bytes);
+    let mut spans = Vec::with_capacity(copies.len());
+    let last = labels.len() - 1;
+    for (i, ((copy, _, label), at)) in labels.iter().zip(&chosen).enumerate() {
+        encoders[*at].1.write_label(i, i == last, label, &mut bytes);
+        let copy_ends = labels.get(i + 1).is_none_or(|(next, _, _)| next != copy);
+        if copy_ends {
+            spans.push(CopySpan {
+                end: bytes.len(),
+                pages: counts[*copy],
+            });
+        }
+    }
+    Ok(Chain {
+        bytes,
+        copies: spans,
+    })
+}
+
+/// Where the one copy in `stream` lies: the whole stream, with as many
+/// pages as the decoder finds (one if it cannot decode it: the printer
+/// will judge the bytes).
+pub fn span(model: &'static Model, stream: &[u8]) -> CopySpan {
+    let options = DecoderOptions { model: Some(model) };
+    let pages = Decoder::decode_all(options, stream)
+        .map(|(_, pages)| pages.len())
+        .unwrap_or(1)
+        .max(1);
+    CopySpan {
+        end: stream.len(),
+        pages,
+    }
+}
+
+/// Whether two media are the same stock (kind and size; a black/red roll is
+/// the same stock as the plain roll of its size).
+fn same_stock(a: &Media, b: &Media) -> bool {
+    a.kind == b.kind && a.width_mm == b.width_mm && a.length_mm == b.length_mm
+}
+
+/// The encoder options that reproduce `page` as a label inside a chain.
+fn label_options(model: &Model, page: &Page) -> JobOptions {
+    let cut = if page.auto_cut() {
+        match model.cut_every {
+            Some(_) => CutMode::Every(page.cut_every.unwrap_or(1)),
+            None => CutMode::Every(1),
+        }
+    } else if model.auto_cut {
+        // No cut between labels; the end of the chain is still fed and cut.
+        CutMode::AtEnd
+    } else {
+        CutMode::None
+    };
+    let high_res = page.high_res();
+    let mut options = JobOptions::default()
+        .cut(cut)
+        .half_cut(page.half_cut())
+        .chain(false)
+        .high_res(high_res)
+        .mirror(page.mirror())
+        .compress(page.compressed)
+        .two_colour(page.two_colour())
+        .quality(page.info.flags & PI_QUALITY != 0);
+    if let Some(margin) = page.margin {
+        options = options.margin(if high_res { margin / 2 } else { margin });
+    }
+    options
+}
