@@ -29,6 +29,7 @@ pub mod error;
 mod extract;
 mod openapi;
 mod routes;
+pub mod ui;
 
 pub use error::{ApiError, ErrorCode};
 pub use extract::JsonBody;

@@ -90,6 +90,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
                 .app_data(actix_web::web::Data::new(hub.clone()))
                 .app_data(actix_web::web::Data::new(gateway.clone()))
                 .configure(printhub_gateway::configure)
+                .configure(printhub_gateway::ui::configure_ui)
         })
         .bind(config.listen)
         .with_context(|| format!("listen: cannot bind {}", config.listen))?
