@@ -86,7 +86,10 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
         let (bytes, etag) = catalogue();
         return respond(&req, "application/json", bytes, etag.clone());
     }
-    match ASSETS.iter().find(|a| a.path == path && a.path != "index.html") {
+    match ASSETS
+        .iter()
+        .find(|a| a.path == path && a.path != "index.html")
+    {
         Some(a) => respond(&req, a.content_type, a.bytes, etag_of(a.path, a.bytes)),
         None => not_found(),
     }
@@ -99,7 +102,12 @@ fn not_found() -> HttpResponse {
 }
 
 /// The asset, or `304` when the request's `If-None-Match` names its ETag.
-fn respond(req: &HttpRequest, content_type: &str, bytes: &'static [u8], etag: String) -> HttpResponse {
+fn respond(
+    req: &HttpRequest,
+    content_type: &str,
+    bytes: &'static [u8],
+    etag: String,
+) -> HttpResponse {
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -125,12 +133,7 @@ fn respond(req: &HttpRequest, content_type: &str, bytes: &'static [u8], etag: St
 /// A strong ETag for embedded bytes, computed once per asset.
 fn etag_of(path: &'static str, bytes: &[u8]) -> String {
     static TAGS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
-    let tags = TAGS.get_or_init(|| {
-        ASSETS
-            .iter()
-            .map(|a| (a.path, hash_tag(a.bytes)))
-            .collect()
-    });
+    let tags = TAGS.get_or_init(|| ASSETS.iter().map(|a| (a.path, hash_tag(a.bytes))).collect());
     tags.iter()
         .find(|(p, _)| *p == path)
         .map(|(_, t)| t.clone())
@@ -155,7 +158,9 @@ fn catalogue() -> &'static (&'static [u8], String) {
             .collect();
         let templates: Vec<_> = printhub_render::template::BUILTIN
             .iter()
-            .map(|(name, json)| serde_json::json!({ "name": name, "fields": template_fields(json) }))
+            .map(
+                |(name, json)| serde_json::json!({ "name": name, "fields": template_fields(json) }),
+            )
             .collect();
         let body = serde_json::json!({ "content_types": content_types, "templates": templates });
         let bytes: &'static [u8] = Vec::leak(serde_json::to_vec(&body).unwrap_or_default());
@@ -209,10 +214,159 @@ fn placeholders(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::{test as web_test, App};
+
+    async fn get(path: &str, etag: Option<&str>) -> (u16, Option<String>, Option<String>, Vec<u8>) {
+        let app = web_test::init_service(App::new().configure(configure_ui)).await;
+        let mut req = web_test::TestRequest::get().uri(path);
+        if let Some(tag) = etag {
+            req = req.insert_header((header::IF_NONE_MATCH, tag));
+        }
+        let resp = web_test::call_service(&app, req.to_request()).await;
+        let status = resp.status().as_u16();
+        let header_of = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (ty, tag) = (header_of(header::CONTENT_TYPE), header_of(header::ETAG));
+        let body = web_test::read_body(resp).await.to_vec();
+        (status, ty, tag, body)
+    }
+
+    #[actix_web::test]
+    async fn the_shell_is_html_with_a_strict_policy_and_revalidates_to_304() {
+        let app = web_test::init_service(App::new().configure(configure_ui)).await;
+        let resp = web_test::call_service(&app, web_test::TestRequest::get().uri("/").to_request()).await;
+        assert_eq!(resp.status(), 200);
+        let csp = resp
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .expect("csp");
+        assert!(csp.to_str().expect("ascii").contains("script-src 'self'"));
+        assert_eq!(
+            resp.headers().get(header::CACHE_CONTROL).expect("cc"),
+            "no-cache"
+        );
+        let tag = resp
+            .headers()
+            .get(header::ETAG)
+            .expect("etag")
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let (status, _, again, body) = get("/", Some(&tag)).await;
+        assert_eq!((status, again.as_deref()), (304, Some(tag.as_str())));
+        assert!(body.is_empty());
+        let (status, _, _, _) = get("/", Some("\"other\"")).await;
+        assert_eq!(status, 200, "a stale tag gets the page");
+    }
+
+    #[actix_web::test]
+    async fn every_asset_is_served_with_its_type_and_unknown_ones_are_404() {
+        for asset in ASSETS.iter().filter(|a| a.path != "index.html") {
+            let (status, ty, tag, body) = get(&format!("/ui/{}", asset.path), None).await;
+            assert_eq!(status, 200, "{}", asset.path);
+            assert_eq!(ty.as_deref(), Some(asset.content_type), "{}", asset.path);
+            assert!(tag.is_some());
+            assert_eq!(body, asset.bytes);
+        }
+        for missing in [
+            "/ui/nope.js",
+            "/ui/",
+            "/ui/js",
+            "/ui/index.html",
+            "/ui/../Cargo.toml",
+        ] {
+            let (status, ty, _, _) = get(missing, None).await;
+            assert_eq!(status, 404, "{missing}");
+            assert_eq!(ty.as_deref(), Some("text/plain; charset=utf-8"));
+        }
+    }
+
+    #[actix_web::test]
+    async fn the_catalogue_lists_every_content_type_and_builtin_template() {
+        let (status, ty, _, body) = get("/ui/catalogue.json", None).await;
+        assert_eq!((status, ty.as_deref()), (200, Some("application/json")));
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let names = |key: &str| -> Vec<String> {
+            doc[key]
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|x| x["name"].as_str().expect("name").to_string())
+                .collect()
+        };
+        let content_types: Vec<String> = printhub_render::ContentType::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect();
+        assert_eq!(names("content_types"), content_types);
+        let templates: Vec<String> = printhub_render::template::BUILTIN
+            .iter()
+            .map(|(n, _)| (*n).to_string())
+            .collect();
+        assert_eq!(names("templates"), templates);
+        let asset_tag = &doc["templates"][0];
+        assert_eq!(asset_tag["name"], "asset_tag");
+        assert_eq!(
+            asset_tag["fields"][0],
+            serde_json::json!({"name": "qr_payload", "required": true})
+        );
+    }
+
+    /// Every module a page imports and every file the shell links is embedded.
+    #[test]
+    fn every_referenced_file_is_embedded() {
+        let known = |p: &str| ASSETS.iter().any(|a| a.path == p);
+        for asset in ASSETS {
+            let text = std::str::from_utf8(asset.bytes).expect("utf-8");
+            let dir = asset.path.rsplit_once('/').map_or("", |(d, _)| d);
+            for quote in ['\'', '"'] {
+                for piece in text.split(quote).skip(1).step_by(2) {
+                    let target = if let Some(abs) = piece.strip_prefix("/ui/") {
+                        abs.to_string()
+                    } else if piece.starts_with("./") || piece.starts_with("../") {
+                        resolve(dir, piece)
+                    } else {
+                        continue;
+                    };
+                    if target.ends_with(".js")
+                        || target.ends_with(".css")
+                        || target.ends_with(".svg")
+                    {
+                        assert!(
+                            known(&target),
+                            "{} refers to {piece} ({target}), which is not embedded",
+                            asset.path
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn resolve(dir: &str, relative: &str) -> String {
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        for seg in relative.split('/') {
+            match seg {
+                "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                other => parts.push(other),
+            }
+        }
+        parts.join("/")
+    }
 
     #[test]
     fn placeholders_name_the_data_field() {
-        assert_eq!(placeholders("Due {secondary.1} / {title}"), ["secondary", "title"]);
+        assert_eq!(
+            placeholders("Due {secondary.1} / {title}"),
+            ["secondary", "title"]
+        );
         assert_eq!(placeholders("#{primary_id}"), ["primary_id"]);
         assert!(placeholders("no braces {").is_empty());
     }

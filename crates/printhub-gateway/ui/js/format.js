@@ -39,7 +39,7 @@ export function shortId(id) {
 
 /** What a job lays out: its content type or template. */
 export function layoutOf(job) {
-  return job.content_type || (job.template ? `template ${job.template}` : 'image');
+  return job.content_type || (job.template ? `template ${job.template}` : 'label');
 }
 
 /** The reason each job action is unavailable, or null when it is allowed. */

@@ -1,0 +1,388 @@
+//! The web UI in a real browser (issue #11): headless Chromium over WebDriver
+//! against the HTTP server `printhub serve` runs, with emulated printers.
+//! Each test does what a person would (types, clicks, confirms) and checks
+//! both the page and the engine or the emulator's printed pages. Screenshots
+//! of every page at phone and desktop width land in `ui-screenshots/` under
+//! the target directory, for review (they are not compared).
+
+mod support;
+
+use printhub_core::JobState;
+use printhub_raster::{Media, Model};
+use printhub_render::{render, ContentType, LabelData, RenderRequest};
+use serde_json::Value;
+use support::Session;
+
+/// Queues a `qr_one_line` label on `slug` straight through the engine.
+async fn queue_label(s: &Session, slug: &str, id: &str) -> printhub_core::JobId {
+    let info = s.hub().printer(slug).await.expect("printer");
+    let data = LabelData {
+        primary_id: Some(id.into()),
+        qr_payload: Some(format!("https://example.invalid/{id}")),
+        ..LabelData::default()
+    };
+    let label = render(
+        &RenderRequest::content_type(ContentType::QrOneLine, data),
+        Model::by_name(&info.model).expect("model"),
+        Media::by_id(&info.media).expect("media"),
+    )
+    .expect("renders");
+    s.hub()
+        .submit(slug, printhub_actors::PrintRequest::new(label))
+        .await
+        .expect("queued")
+        .id
+}
+
+/// Polls the engine until the job is in `state`.
+async fn job_reaches(s: &Session, id: printhub_core::JobId, state: JobState) {
+    let start = std::time::Instant::now();
+    loop {
+        let job = s.hub().job(id).await.expect("job");
+        if job.state == state {
+            return;
+        }
+        assert!(
+            start.elapsed() < support::DEADLINE,
+            "job {id} is {:?}, not {state:?}",
+            job.state
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+const STATE_OF_PT: &str =
+    "return document.querySelector('[data-printer=\"pt\"] [data-state]')?.dataset.state";
+
+#[actix_web::test]
+async fn a_label_printed_from_the_form_completes_and_prints_the_preview_bits() {
+    let Some(s) = support::start("print_from_form").await else {
+        return;
+    };
+    s.open("#/print?printer=pt").await;
+    s.select("select[name=layout]", "ct:qr_one_line").await;
+    s.type_into("input[name=primary_id]", "BOX-42").await;
+    s.type_into("input[name=qr_payload]", "https://example.invalid/box/42")
+        .await;
+    // The preview follows the typing (debounced): wait for the one made from both fields.
+    s.wait(
+        "the preview of the typed label",
+        "const img = document.getElementById('preview'); \
+         return document.querySelector('main').dataset.preview === 'ok' && img.complete && \
+           (img.dataset.request || '').includes('BOX-42') && (img.dataset.request || '').includes('box/42');",
+    )
+    .await;
+    let preview = s
+        .eval(
+            "const img = document.getElementById('preview'); \
+             const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight; \
+             const g = c.getContext('2d'); g.drawImage(img, 0, 0); \
+             const d = g.getImageData(0, 0, c.width, c.height).data; let bits = ''; \
+             for (let i = 0; i < d.length; i += 4) bits += d[i] < 128 ? '1' : '0'; \
+             return [c.width, c.height, bits];",
+        )
+        .await;
+    s.click("#print-submit").await;
+    let state = s
+        .wait(
+            "the job to complete",
+            "const p = document.querySelector('[data-job-state]'); \
+             return p && ['completed', 'failed', 'cancelled', 'interrupted'].includes(p.dataset.jobState) && p.dataset.jobState;",
+        )
+        .await;
+    assert_eq!(state, "completed");
+    let text = s
+        .eval("return document.getElementById('job-progress').innerText")
+        .await;
+    assert!(
+        text.as_str().unwrap_or_default().contains("1 of 1 printed"),
+        "{text}"
+    );
+
+    let pages = s.emulators[0].pages();
+    assert_eq!(pages.len(), 1, "one copy printed");
+    let page = &pages[0].black;
+    let (w, h) = (
+        preview[0].as_u64().expect("w") as usize,
+        preview[1].as_u64().expect("h") as usize,
+    );
+    assert_eq!(
+        (w, h),
+        (page.width(), page.height()),
+        "preview and page have one size"
+    );
+    let bits = preview[2].as_str().expect("bits").as_bytes();
+    let differing = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .filter(|&(x, y)| (bits[y * w + x] == b'1') != page.get(x, y))
+        .count();
+    assert_eq!(differing, 0, "the printed page is the preview, dot for dot");
+    assert!(page.count_set() > 0);
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn pausing_a_printer_shows_on_the_dashboard_live() {
+    let Some(s) = support::start("pause_live").await else {
+        return;
+    };
+    s.open("#/").await;
+    s.wait(STATE_OF_PT, STATE_OF_PT).await;
+    s.wait(
+        "the live event stream (GET /api/events)",
+        "return document.getElementById('live').dataset.live === 'live'",
+    )
+    .await;
+    // Someone else pauses it (another client, through the engine): the page follows without reload.
+    s.eval("window.__notReloaded = true; return true").await;
+    s.hub().pause_printer("pt").await.expect("paused");
+    s.wait(
+        "paused on the dashboard",
+        &format!("return {STATE_OF_PT:?} && ({})", "document.querySelector('[data-printer=\"pt\"] [data-state]').dataset.state === 'paused'"),
+    )
+    .await;
+    // Resume from the page, with its confirmation.
+    s.click("[data-printer=\"pt\"] [data-action=resume]").await;
+    s.confirm().await;
+    s.wait(
+        "idle again",
+        "return document.querySelector('[data-printer=\"pt\"] [data-state]')?.dataset.state === 'idle'",
+    )
+    .await;
+    assert_eq!(
+        s.eval("return window.__notReloaded === true").await,
+        Value::Bool(true)
+    );
+    let info = s.hub().printer("pt").await.expect("printer");
+    assert_eq!(info.state.name(), "idle");
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn cancelling_a_queued_job_from_the_queue_page() {
+    let Some(s) = support::start("cancel_queued").await else {
+        return;
+    };
+    s.hub().pause_printer("pt").await.expect("paused");
+    let keep = queue_label(&s, "pt", "KEEP-1").await;
+    let drop = queue_label(&s, "pt", "DROP-2").await;
+    s.open("#/jobs?state=queued").await;
+    let row = format!("[data-job=\"{drop}\"]");
+    // A queued job cannot be retried: the button says why.
+    let why = s
+        .wait(
+            "the reason retry is unavailable",
+            &format!("const b = document.querySelector('{row} [data-action=retry]'); return b && b.getAttribute('aria-disabled') === 'true' && b.title"),
+        )
+        .await;
+    assert!(why.as_str().unwrap_or_default().contains("queued"), "{why}");
+    s.click(&format!("{row} [data-action=cancel]")).await;
+    s.confirm().await;
+    s.wait(
+        "the row to show cancelled",
+        &format!("return document.querySelector('{row} [data-state]')?.dataset.state === 'cancelled' || !document.querySelector('{row}')"),
+    )
+    .await;
+    job_reaches(&s, drop, JobState::Cancelled).await;
+    assert_eq!(
+        s.hub().job(keep).await.expect("job").state,
+        JobState::Queued,
+        "only the chosen job is cancelled"
+    );
+    // The rest prints once resumed; the cancelled label never does.
+    s.hub().resume_printer("pt").await.expect("resumed");
+    job_reaches(&s, keep, JobState::Completed).await;
+    assert_eq!(s.emulators[0].pages().len(), 1);
+    assert_eq!(
+        s.hub().job(drop).await.expect("job").state,
+        JobState::Cancelled
+    );
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn a_media_fault_shows_the_stopped_reason_until_it_is_cleared() {
+    let Some(s) = support::start("media_fault").await else {
+        return;
+    };
+    s.open("#/").await;
+    s.wait("the printer card", STATE_OF_PT).await;
+    // Someone loads 24 mm tape into the printer set up for 12 mm, then a label is sent.
+    s.emulators[0]
+        .set_media(Some("tze-24"))
+        .expect("tape change");
+    let job = queue_label(&s, "pt", "FAULT-1").await;
+    let reason = s
+        .wait(
+            "the stopped state with its reason",
+            "const card = document.querySelector('[data-printer=\"pt\"]'); \
+             return card && card.querySelector('[data-state]').dataset.state === 'stopped' && \
+               card.querySelector('[data-reason]').dataset.reason;",
+        )
+        .await;
+    assert_eq!(reason, "media_mismatch");
+    // The status read after the refusal names the tape that is loaded.
+    s.wait(
+        "the loaded tape on the card",
+        "return document.querySelector('[data-printer=\"pt\"] [data-media]')?.dataset.media === 'tze-24'",
+    )
+    .await;
+    let text = s
+        .eval("return document.querySelector('[data-printer=\"pt\"]').innerText")
+        .await;
+    let text = text.as_str().unwrap_or_default();
+    assert!(text.contains("wrong media loaded"), "{text}");
+    assert!(text.contains("set up for tze-12"), "{text}");
+    s.screenshots("dashboard-stopped").await;
+    assert_eq!(
+        s.hub().job(job).await.expect("job").state,
+        JobState::Queued,
+        "nothing failed"
+    );
+    // The right tape goes back in: the printer carries on by itself and the page shows it.
+    s.emulators[0]
+        .set_media(Some("tze-12"))
+        .expect("tape change");
+    s.wait(
+        "the stop to clear",
+        "const card = document.querySelector('[data-printer=\"pt\"]'); \
+         const st = card && card.querySelector('[data-state]').dataset.state; \
+         return (st === 'idle' || st === 'printing') && card.querySelector('[data-reason]').dataset.reason === '';",
+    )
+    .await;
+    job_reaches(&s, job, JobState::Completed).await;
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn an_invalid_form_shows_the_field_errors_from_the_api() {
+    let Some(s) = support::start("invalid_form").await else {
+        return;
+    };
+    s.open("#/print?printer=pt").await;
+    s.select("select[name=layout]", "ct:qr_two_lines").await;
+    s.type_into("input[name=title]", "Only a title").await;
+    s.click("#print-submit").await;
+    for field in ["qr_payload", "primary_id"] {
+        let message = s
+            .wait(
+                &format!("the error next to {field}"),
+                &format!("return document.querySelector('[data-error-for={field}]')?.textContent"),
+            )
+            .await;
+        assert!(
+            message
+                .as_str()
+                .unwrap_or_default()
+                .contains("content_type_data_mismatch"),
+            "{field}: {message}"
+        );
+        assert_eq!(
+            s.eval(&format!(
+                "return document.querySelector('[name={field}]').getAttribute('aria-invalid')"
+            ))
+            .await,
+            "true"
+        );
+    }
+    assert_eq!(
+        s.eval("return document.querySelector('[data-error-for=title]').textContent")
+            .await,
+        "",
+        "a field that was filled has no error"
+    );
+    s.screenshots("print-errors").await;
+    // Every field filled but 0 copies: the API names the copies field.
+    s.type_into("input[name=primary_id]", "A-1").await;
+    s.type_into("input[name=qr_payload]", "https://example.invalid/a/1")
+        .await;
+    s.type_into("input[name=copies]", "0").await;
+    s.click("#print-submit").await;
+    let message = s
+        .wait(
+            "the error next to copies",
+            "return document.querySelector('[data-error-for=copies]')?.textContent",
+        )
+        .await;
+    assert!(
+        message
+            .as_str()
+            .unwrap_or_default()
+            .contains("invalid_request"),
+        "{message}"
+    );
+    assert_eq!(
+        s.eval("return document.querySelector('[data-error-for=qr_payload]').textContent")
+            .await,
+        "",
+        "errors from the earlier attempt are gone"
+    );
+    let jobs = s
+        .hub()
+        .list_jobs(printhub_actors::JobFilter::default())
+        .await
+        .expect("jobs");
+    assert!(jobs.is_empty(), "nothing was queued: {jobs:?}");
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn every_page_renders_at_phone_and_desktop_width() {
+    let Some(s) = support::start_with(
+        "screenshots",
+        &[("pt", "PT-P750W", "tze-12"), ("ql", "QL-820NWB", "dk-62")],
+    )
+    .await
+    else {
+        return;
+    };
+    let done = queue_label(&s, "ql", "SHELF-7").await;
+    job_reaches(&s, done, JobState::Completed).await;
+    s.hub().pause_printer("pt").await.expect("paused");
+    queue_label(&s, "pt", "WAIT-1").await;
+
+    let heading = "return document.querySelector('main h1')?.textContent";
+    for (route, page, expect) in [
+        ("#/", "dashboard", "Printers"),
+        ("#/print?printer=ql", "print", "Print a label"),
+        ("#/jobs", "jobs", "Queue & history"),
+        (&format!("#/jobs/{done}") as &str, "job", "Job "),
+        ("#/admin", "admin", "Admin"),
+        ("#/signin", "signin", "Sign in"),
+    ] {
+        s.open(route).await;
+        let h1 = s.wait(&format!("the {page} page"), heading).await;
+        assert!(
+            h1.as_str().unwrap_or_default().starts_with(expect),
+            "{page}: {h1}"
+        );
+        if page == "print" {
+            s.type_into("input[name=primary_id]", "SHELF-7").await;
+            s.type_into("input[name=qr_payload]", "https://example.invalid/shelf/7")
+                .await;
+            s.wait(
+                "a preview",
+                "return document.querySelector('main').dataset.preview === 'ok' && (document.getElementById('preview').dataset.request || '').includes('shelf/7')",
+            )
+            .await;
+        }
+        if page == "dashboard" {
+            s.wait(
+                "both printers",
+                "return document.querySelectorAll('[data-printer]').length === 2",
+            )
+            .await;
+        }
+        s.screenshots(page).await;
+    }
+    // The admin page lists both printers and offers the model picker.
+    s.open("#/admin").await;
+    let models = s
+        .wait(
+            "the model picker",
+            "return document.querySelectorAll('select[name=model] option').length",
+        )
+        .await;
+    assert!(models.as_u64().unwrap_or_default() > 5, "{models}");
+    s.finish().await;
+}
