@@ -117,6 +117,7 @@ routes! {
     POST "/api/jobs/{id}/cancel" => routes::cancel_job, 200, None, Some("JobView"), "jobs", "Cancel a job";
     POST "/api/jobs/{id}/hold" => routes::hold_job, 200, None, Some("JobView"), "jobs", "Hold a queued job";
     POST "/api/jobs/{id}/release" => routes::release_job, 200, None, Some("JobView"), "jobs", "Release a held job";
+    GET "/api/jobs/{id}/preview" => routes::job_preview, 200, None, Some("png"), "jobs", "PNG of the raster the job stored";
     POST "/api/jobs/{id}/retry" => routes::retry_job, 202, None, Some("JobView"), "jobs", "Reprint a failed, interrupted or cancelled job as a new job";
     POST "/api/render/preview" => routes::preview, 200, Some("PreviewRequest"), Some("png"), "rendering", "PNG of the exact raster";
     GET "/api/media" => routes::list_media, 200, None, Some("MediaList"), "rendering", "Media catalogue";
