@@ -366,6 +366,13 @@ async fn every_page_renders_at_phone_and_desktop_width() {
             )
             .await;
         }
+        if page == "job" {
+            s.wait(
+                "the stored label's preview",
+                "const img = document.querySelector('main .preview-frame img'); return img && img.complete && img.naturalWidth > 0",
+            )
+            .await;
+        }
         if page == "dashboard" {
             s.wait(
                 "both printers",

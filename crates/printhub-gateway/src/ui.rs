@@ -238,7 +238,8 @@ mod tests {
     #[actix_web::test]
     async fn the_shell_is_html_with_a_strict_policy_and_revalidates_to_304() {
         let app = web_test::init_service(App::new().configure(configure_ui)).await;
-        let resp = web_test::call_service(&app, web_test::TestRequest::get().uri("/").to_request()).await;
+        let resp =
+            web_test::call_service(&app, web_test::TestRequest::get().uri("/").to_request()).await;
         assert_eq!(resp.status(), 200);
         let csp = resp
             .headers()
