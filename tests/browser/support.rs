@@ -381,11 +381,8 @@ impl Drop for Session {
     fn drop(&mut self) {
         // A failed test still ends chromedriver and the browser it started
         // (their own process group, so nothing else is touched).
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{}", self.driver.id()))
-            .stderr(Stdio::null())
-            .status();
+        let group = rustix::process::Pid::from_child(&self.driver);
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
