@@ -345,6 +345,7 @@ async fn every_page_renders_at_phone_and_desktop_width() {
     for (route, page, expect) in [
         ("#/", "dashboard", "Printers"),
         ("#/print?printer=ql", "print", "Print a label"),
+        ("#/print?printer=pt", "print-tape", "Print a label"),
         ("#/jobs", "jobs", "Queue & history"),
         (&format!("#/jobs/{done}") as &str, "job", "Job "),
         ("#/admin", "admin", "Admin"),
@@ -356,7 +357,7 @@ async fn every_page_renders_at_phone_and_desktop_width() {
             h1.as_str().unwrap_or_default().starts_with(expect),
             "{page}: {h1}"
         );
-        if page == "print" {
+        if page.starts_with("print") {
             s.type_into("input[name=primary_id]", "SHELF-7").await;
             s.type_into("input[name=qr_payload]", "https://example.invalid/shelf/7")
                 .await;
@@ -391,5 +392,74 @@ async fn every_page_renders_at_phone_and_desktop_width() {
         )
         .await;
     assert!(models.as_u64().unwrap_or_default() > 5, "{models}");
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn a_printer_added_in_admin_is_tested_and_a_bad_one_is_refused_at_its_field() {
+    let Some(s) = support::start("admin_add_printer").await else {
+        return;
+    };
+    let ql = printhub_emulator::Emulator::start(
+        printhub_emulator::EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp(),
+    )
+    .expect("emulator");
+    s.open("#/admin").await;
+    s.wait(
+        "the add form",
+        "return document.querySelector('form.printer-form [name=slug]')",
+    )
+    .await;
+    // No media chosen: the API names the field and nothing is added.
+    s.type_into("form.printer-form [name=slug]", "ql2").await;
+    s.select("form.printer-form [name=model]", "QL-820NWB")
+        .await;
+    s.type_into(
+        "form.printer-form [name=address]",
+        &ql.tcp_addr().to_string(),
+    )
+    .await;
+    s.click("form.printer-form button[type=submit]").await;
+    let message = s
+        .wait(
+            "the error next to media",
+            "return document.querySelector('form.printer-form [data-error-for=media]')?.textContent",
+        )
+        .await;
+    assert!(
+        message
+            .as_str()
+            .unwrap_or_default()
+            .contains("invalid_request"),
+        "{message}"
+    );
+    assert_eq!(s.hub().list_printers().await.expect("printers").len(), 1);
+    // With its media it is added, and the connection test reaches the emulator.
+    s.select("form.printer-form [name=media]", "dk-62").await;
+    let snmp = ql.snmp_addr().expect("snmp").to_string();
+    s.type_into("form.printer-form [name=snmp]", &snmp).await;
+    s.click("form.printer-form button[type=submit]").await;
+    let result = s
+        .wait(
+            "the connection test",
+            "const t = document.querySelector('tr[data-printer=\"ql2\"] [role=status]')?.textContent || ''; \
+             return t.startsWith('Reachable') || t.startsWith('Not reachable') ? t : null",
+        )
+        .await;
+    assert!(
+        result.as_str().unwrap_or_default().starts_with("Reachable"),
+        "{result}"
+    );
+    let info = s.hub().printer("ql2").await.expect("added");
+    assert_eq!(
+        (info.model.as_str(), info.media.as_str()),
+        ("QL-820NWB", "dk-62")
+    );
+    // After adding, the form is empty again (the community is never kept in the page).
+    assert_eq!(
+        s.eval("return document.querySelector('form.printer-form [name=snmp_community]').value")
+            .await,
+        ""
+    );
     s.finish().await;
 }

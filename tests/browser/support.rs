@@ -17,13 +17,13 @@ use serde_json::{json, Value};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How long any one wait may take before the test fails (generous: the machine is shared).
 pub const DEADLINE: Duration = Duration::from_secs(45);
 
-static ONE_BROWSER_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// Held for a whole test (across runtimes, hence tokio's lock).
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A running hub with its HTTP server and a browser pointed at it.
 pub struct Session {
@@ -34,7 +34,7 @@ pub struct Session {
     server: actix_web::dev::ServerHandle,
     driver: Child,
     _dir: tempfile::TempDir,
-    _turn: MutexGuard<'static, ()>,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl std::fmt::Debug for Session {
@@ -94,9 +94,7 @@ pub async fn start(test: &str) -> Option<Session> {
 /// Printers `(slug, model, media)`, each on its own emulator with SNMP.
 pub async fn start_with(test: &str, printers: &[(&str, &str, &str)]) -> Option<Session> {
     let (chromium, chromedriver) = binaries_or_skip(test)?;
-    let turn = ONE_BROWSER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("tmp");
     let mut emulators = Vec::new();
     let mut entries = Vec::new();

@@ -112,3 +112,29 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+/**
+ * How a label preview is shown: raster lines run down the PNG, so a tape
+ * label (few dots across, many lines) is turned a quarter to read as printed.
+ * Returns a canvas (turned) or a copy of the image, scaled up at most 4×.
+ */
+export function labelView(img, alt) {
+  const w = img.naturalWidth;
+  const ht = img.naturalHeight;
+  const turn = ht > w * 1.2;
+  const view = document.createElement('canvas');
+  view.width = turn ? ht : w;
+  view.height = turn ? w : ht;
+  const g = view.getContext('2d');
+  if (turn) {
+    g.translate(0, w);
+    g.rotate(-Math.PI / 2);
+  }
+  g.drawImage(img, 0, 0);
+  view.className = 'label-view';
+  view.style.maxWidth = `${view.width * 4}px`;
+  view.setAttribute('role', 'img');
+  view.setAttribute('aria-label', alt);
+  view.dataset.turned = String(turn);
+  return view;
+}

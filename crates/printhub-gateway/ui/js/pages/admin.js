@@ -62,7 +62,12 @@ export async function mount(main, ctx) {
   async function testConnection(p, out) {
     out.textContent = 'Testing…';
     try {
-      const s = await get(`/api/printers/${p.id}/status`);
+      // A printer just added may not have been read yet: give its first status read a few seconds.
+      let s = await get(`/api/printers/${p.id}/status`);
+      for (let i = 0; i < 10 && !s.last_seen; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        s = await get(`/api/printers/${p.id}/status`);
+      }
       out.textContent = s.reachable
         ? `Reachable${s.media ? `, ${s.media} loaded` : ''}${s.ready ? ', ready' : `, not ready: ${reasonText(s.reason || s.state_reason) || s.state}`} (seen ${ago(s.last_seen)}).`
         : `Not reachable (last seen ${ago(s.last_seen)}).`;

@@ -3,7 +3,7 @@
 // events), and the cancel/hold/release/retry buttons shared with the queue.
 
 import { get, post, describe, authHeaders } from '../api.js';
-import { h, replace, toast, confirmAction } from '../dom.js';
+import { h, replace, toast, confirmAction, labelView } from '../dom.js';
 import { jobActionBlock, time, shortId, layoutOf, TERMINAL } from '../format.js';
 
 const ACTIONS = [
@@ -88,9 +88,10 @@ export async function mount(main, ctx) {
       const res = await fetch(`/api/jobs/${job.id}/preview`, { headers: authHeaders() });
       if (!res.ok) throw new Error(res.status === 404 ? 'this server does not keep job previews' : `HTTP ${res.status}`);
       const url = URL.createObjectURL(await res.blob());
-      const img = h('img', { src: url, alt: `The label as printed (job ${shortId(job.id)})` });
-      img.addEventListener('load', () => img.classList.toggle('rotated', img.naturalHeight > img.naturalWidth * 1.2));
-      replace(preview, img);
+      const img = h('img', { src: url, alt: `The label as printed (job ${shortId(job.id)})`, hidden: true });
+      await new Promise((resolve) => { img.onload = resolve; img.onerror = resolve; });
+      replace(preview, img, labelView(img, img.alt));
+      URL.revokeObjectURL(url);
     } catch (e) {
       replace(preview, h('p', { class: 'muted' }, `No preview: ${e.message}.`));
     }

@@ -5,7 +5,7 @@
 // progress shows until it completed or why it failed.
 
 import { get, post, optional, describe, fieldErrors, ApiError } from '../api.js';
-import { h, replace, field, showFieldErrors, clearFieldErrors, debounce, toast } from '../dom.js';
+import { h, replace, field, showFieldErrors, clearFieldErrors, debounce, toast, labelView } from '../dom.js';
 import { reasonText, shortId, TERMINAL } from '../format.js';
 
 const FIELDS = [
@@ -66,7 +66,9 @@ export async function mount(main, ctx) {
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'print-submit' }, 'Print')));
 
   // The preview and the job's progress.
+  // The PNG is the exact raster (kept, hidden, as the source); what shows is its view.
   const previewImg = h('img', { id: 'preview', alt: 'Label preview', hidden: true });
+  const previewFrame = h('div', { class: 'preview-frame' }, previewImg);
   const previewNote = h('p', { class: 'muted', id: 'preview-note', role: 'status' }, 'The preview appears here.');
   const progress = h('section', { id: 'job-progress', class: 'progress-box', 'aria-live': 'polite', hidden: true });
   replace(main,
@@ -75,7 +77,7 @@ export async function mount(main, ctx) {
       form,
       h('section', { class: 'preview-box', 'aria-label': 'Preview' },
         h('h2', {}, 'Preview'),
-        h('div', { class: 'preview-frame' }, previewImg),
+        previewFrame,
         previewNote,
         progress)));
 
@@ -143,13 +145,12 @@ export async function mount(main, ctx) {
       if (previewUrl) URL.revokeObjectURL(previewUrl);
       previewUrl = URL.createObjectURL(blob);
       await new Promise((resolve) => { previewImg.onload = resolve; previewImg.onerror = resolve; previewImg.src = previewUrl; });
-      previewImg.hidden = false;
       previewImg.dataset.request = JSON.stringify(body);
       const w = previewImg.naturalWidth;
       const hgt = previewImg.naturalHeight;
       previewImg.alt = `Preview of the label: ${w} dots across the media, ${hgt} raster lines long.`;
-      previewImg.classList.toggle('rotated', hgt > w * 1.2);
-      previewNote.textContent = `${w} × ${hgt} dots, exactly as it will print.`;
+      previewFrame.replaceChildren(previewImg, labelView(previewImg, previewImg.alt));
+      previewNote.textContent = `${w} dots across × ${hgt} raster lines, exactly as it will print.`;
       main.dataset.preview = 'ok';
     } catch (e) {
       if (e.name === 'AbortError') return;
