@@ -91,8 +91,25 @@ pub async fn start(test: &str) -> Option<Session> {
     start_with(test, &[("pt", "PT-P750W", "tze-12")]).await
 }
 
+/// Routes a test mounts in front of the gateway's (a scripted event stream).
+pub type ExtraRoutes = std::sync::Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
 /// Printers `(slug, model, media)`, each on its own emulator with SNMP.
 pub async fn start_with(test: &str, printers: &[(&str, &str, &str)]) -> Option<Session> {
+    start_full(
+        test,
+        printers,
+        std::sync::Arc::new(|_: &mut web::ServiceConfig| {}),
+    )
+    .await
+}
+
+/// As [`start_with`], with `extra` routes mounted before the gateway's.
+pub async fn start_full(
+    test: &str,
+    printers: &[(&str, &str, &str)],
+    extra: ExtraRoutes,
+) -> Option<Session> {
     let (chromium, chromedriver) = binaries_or_skip(test)?;
     let turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("tmp");
@@ -123,8 +140,10 @@ pub async fn start_with(test: &str, printers: &[(&str, &str, &str)]) -> Option<S
     let running = printhub::serve::build(&config).await.expect("build");
     let hub = running.hub.clone();
     let server = HttpServer::new(move || {
+        let extra = extra.clone();
         App::new()
             .app_data(web::Data::new(hub.clone()))
+            .configure(move |cfg| extra(cfg))
             .configure(printhub_gateway::configure)
             .configure(printhub_gateway::ui::configure_ui)
     })
