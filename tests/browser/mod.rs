@@ -608,3 +608,117 @@ async fn the_event_stream_reconnects_with_last_event_id_and_refetches_after_a_re
     drop(second);
     s.finish().await;
 }
+
+/// A scripted `GET /api/auth/whoami` that knows one key, as the contract describes it.
+fn whoami_routes(key: &'static str) -> support::ExtraRoutes {
+    std::sync::Arc::new(move |cfg: &mut actix_web::web::ServiceConfig| {
+        cfg.route(
+            "/api/auth/whoami",
+            actix_web::web::get().to(move |req: actix_web::HttpRequest| async move {
+                let bearer = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "));
+                if bearer == Some(key) {
+                    actix_web::HttpResponse::Ok().json(serde_json::json!({
+                        "anonymous": false, "key_id": "0123456789abcdef0123456789abcdef",
+                        "name": "front desk", "scope": "print",
+                    }))
+                } else {
+                    actix_web::HttpResponse::Unauthorized()
+                        .content_type("application/problem+json")
+                        .body(serde_json::json!({
+                            "type": "https://printhub.invalid/problems/unauthorized", "title": "Unauthorized",
+                            "status": 401, "detail": "a valid API key is required", "error_code": "unauthorized",
+                        }).to_string())
+                }
+            }),
+        );
+    })
+}
+
+#[actix_web::test]
+async fn signing_in_keeps_the_key_in_the_session_and_never_shows_it() {
+    const KEY: &str = "phk_0123456789abcdef0123456789abcdef_c2VjcmV0LXNlY3JldA";
+    let Some(s) = support::start_full(
+        "signin",
+        &[("pt", "PT-P750W", "tze-12")],
+        whoami_routes(KEY),
+    )
+    .await
+    else {
+        return;
+    };
+    // Without a key every page leads to the sign-in form.
+    s.open("#/jobs").await;
+    s.wait(
+        "the sign-in form",
+        "return document.querySelector('main h1')?.textContent === 'Sign in'",
+    )
+    .await;
+    s.type_into("input[name=key]", "phk_wrong_key").await;
+    s.click("main form button[type=submit]").await;
+    let message = s
+        .wait(
+            "the refusal next to the key",
+            "return document.querySelector('[data-error-for=key]')?.textContent",
+        )
+        .await;
+    assert!(
+        message
+            .as_str()
+            .unwrap_or_default()
+            .contains("unauthorized"),
+        "{message}"
+    );
+    assert_eq!(
+        s.eval("return sessionStorage.getItem('printhub.apiKey')")
+            .await,
+        Value::Null,
+        "a refused key is not kept"
+    );
+    s.type_into("input[name=key]", KEY).await;
+    s.click("main form button[type=submit]").await;
+    // Signed in: back to the page asked for, named by the key's name and scope, admin hidden.
+    s.wait(
+        "the jobs page after signing in",
+        "return document.querySelector('main h1')?.textContent === 'Queue & history'",
+    )
+    .await;
+    assert_eq!(
+        s.eval("return document.getElementById('identity').textContent")
+            .await,
+        "front desk (print)"
+    );
+    assert_eq!(
+        s.eval("return document.getElementById('nav-admin').hidden")
+            .await,
+        true
+    );
+    assert_eq!(
+        s.eval("return sessionStorage.getItem('printhub.apiKey')")
+            .await,
+        KEY
+    );
+    let everywhere = s
+        .eval("return document.documentElement.outerHTML + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+        .await;
+    assert!(
+        !everywhere.as_str().unwrap_or_default().contains("c2VjcmV0"),
+        "the secret is nowhere in the page"
+    );
+    // Signing out forgets the key.
+    s.click("#signout").await;
+    s.wait(
+        "the sign-in form again",
+        "return document.querySelector('main h1')?.textContent === 'Sign in'",
+    )
+    .await;
+    assert_eq!(
+        s.eval("return sessionStorage.getItem('printhub.apiKey')")
+            .await,
+        Value::Null
+    );
+    s.finish().await;
+}

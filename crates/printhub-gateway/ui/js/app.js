@@ -127,7 +127,7 @@ async function start() {
   document.getElementById('signout').addEventListener('click', async () => {
     session.key = null;
     await identify();
-    live.restart();
+    if (me) live.restart(); else live.stop();
     ctx.navigate(me ? '#/' : '#/signin');
   });
   try {
