@@ -138,3 +138,13 @@ export function labelView(img, alt) {
   view.dataset.turned = String(turn);
   return view;
 }
+
+/**
+ * Runs `redraw` and puts the keyboard focus back on the control that had it
+ * (matched by `data-focus-id`), so live updates never pull focus away.
+ */
+export function keepFocus(redraw) {
+  const id = document.activeElement?.dataset?.focusId;
+  redraw();
+  if (id) document.querySelector(`[data-focus-id="${CSS.escape(id)}"]`)?.focus();
+}

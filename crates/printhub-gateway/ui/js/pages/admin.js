@@ -4,7 +4,7 @@
 // Sections whose routes this server lacks say so instead of failing.
 
 import { get, post, api, optional, query, describe, fieldErrors, ApiError } from '../api.js';
-import { h, replace, field, showFieldErrors, clearFieldErrors, toast, confirmAction } from '../dom.js';
+import { h, replace, field, showFieldErrors, clearFieldErrors, toast, confirmAction, keepFocus } from '../dom.js';
 import { time, ago, reasonText } from '../format.js';
 
 export async function mount(main, ctx) {
@@ -31,13 +31,16 @@ export async function mount(main, ctx) {
   replace(printersBox, h('h2', { id: 'adm-printers', tabindex: -1 }, 'Printers'), printerTable, printerFormBox);
   async function loadPrinters() {
     printers = await get('/api/printers');
-    replace(printerTable, h('table', {},
+    keepFocus(() => replace(printerTable, h('table', {},
       h('thead', {}, h('tr', {}, ['Name', 'Model', 'Media', 'Address', 'State', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, printers.map(printerRow))));
+      h('tbody', {}, printers.map(printerRow)))));
   }
 
+  // Connection test results by printer id, kept across redraws of the table.
+  const tested = new Map();
+
   function printerRow(p) {
-    const testOut = h('span', { class: 'muted', role: 'status' });
+    const testOut = h('span', { class: 'muted', role: 'status', 'data-test-for': p.id }, tested.get(p.id) || '');
     return h('tr', { 'data-printer': p.slug },
       h('td', {}, p.name, h('br'), h('small', { class: 'mono' }, p.slug)),
       h('td', {}, p.model),
@@ -45,9 +48,9 @@ export async function mount(main, ctx) {
       h('td', { class: 'mono' }, p.address),
       h('td', {}, h('span', { class: `badge state-${p.state}` }, p.state), p.state_reason ? ` ${reasonText(p.state_reason)}` : ''),
       h('td', { class: 'actions' },
-        h('button', { type: 'button', class: 'secondary', onclick: () => testConnection(p, testOut) }, 'Test'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => editPrinter(p) }, 'Edit'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => act(`/api/printers/${p.id}/${p.enabled ? 'disable' : 'enable'}`, `${p.enabled ? 'Disabled' : 'Enabled'} ${p.name}.`) }, p.enabled ? 'Disable' : 'Enable'),
+        h('button', { type: 'button', class: 'secondary', 'data-focus-id': `test-${p.id}`, onclick: () => testConnection(p) }, 'Test'),
+        h('button', { type: 'button', class: 'secondary', 'data-focus-id': `edit-${p.id}`, onclick: () => editPrinter(p) }, 'Edit'),
+        h('button', { type: 'button', class: 'secondary', 'data-focus-id': `toggle-${p.id}`, onclick: () => act(`/api/printers/${p.id}/${p.enabled ? 'disable' : 'enable'}`, `${p.enabled ? 'Disabled' : 'Enabled'} ${p.name}.`) }, p.enabled ? 'Disable' : 'Enable'),
         h('button', { type: 'button', class: 'danger', onclick: async () => {
           if (!(await confirmAction(`Remove ${p.name}? Its queue must be empty; its history stays.`, 'Remove'))) return;
           try { await api('DELETE', `/api/printers/${p.id}`); toast(`Removed ${p.name}.`); loadPrinters(); } catch (e) { toast(`Remove failed: ${describe(e)}`, 'error'); }
@@ -59,8 +62,13 @@ export async function mount(main, ctx) {
     try { await post(path); toast(message); loadPrinters(); } catch (e) { toast(describe(e), 'error'); }
   }
 
-  async function testConnection(p, out) {
-    out.textContent = 'Testing…';
+  async function testConnection(p) {
+    const say = (text) => {
+      tested.set(p.id, text);
+      const out = printerTable.querySelector(`[data-test-for="${p.id}"]`);
+      if (out) out.textContent = text;
+    };
+    say('Testing…');
     try {
       // A printer just added may not have been read yet: give its first status read a few seconds.
       let s = await get(`/api/printers/${p.id}/status`);
@@ -68,11 +76,11 @@ export async function mount(main, ctx) {
         await new Promise((r) => setTimeout(r, 1000));
         s = await get(`/api/printers/${p.id}/status`);
       }
-      out.textContent = s.reachable
+      say(s.reachable
         ? `Reachable${s.media ? `, ${s.media} loaded` : ''}${s.ready ? ', ready' : `, not ready: ${reasonText(s.reason || s.state_reason) || s.state}`} (seen ${ago(s.last_seen)}).`
-        : `Not reachable (last seen ${ago(s.last_seen)}).`;
+        : `Not reachable (last seen ${ago(s.last_seen)}).`);
     } catch (e) {
-      out.textContent = describe(e);
+      say(describe(e));
     }
   }
 
@@ -136,8 +144,7 @@ export async function mount(main, ctx) {
           community.value = '';
           await loadPrinters();
           replace(printerFormBox, printerForm(null));
-          const out = printersBox.querySelector(`tr[data-printer="${CSS.escape(created.slug)}"] [role=status]`);
-          if (out) testConnection(created, out);
+          testConnection(created);
           toast(`Added ${created.name}; testing the connection.`);
         }
       } catch (e) {

@@ -4,7 +4,7 @@
 // clear with confirmation. Kept current by live events (no reload).
 
 import { get, post, describe } from '../api.js';
-import { h, replace, toast, confirmAction } from '../dom.js';
+import { h, replace, toast, confirmAction, keepFocus } from '../dom.js';
 import { reasonText, ago, shortId, layoutOf } from '../format.js';
 
 const QUEUED = new Set(['queued', 'held']);
@@ -31,20 +31,30 @@ export async function mount(main, ctx) {
       for (const p of list) printers.set(p.id, p);
       for (const j of jobs.jobs) printing.set(j.printer_id, j);
       status.textContent = list.length ? '' : 'No printers yet.';
-      replace(grid, ...list.map(card));
+      keepFocus(() => replace(grid, ...list.map(card)));
     } catch (e) {
       status.textContent = `Cannot load printers: ${describe(e)}`;
     }
+  }
+
+  const pending = new Map();
+  function refetch(id) {
+    clearTimeout(pending.get(id));
+    pending.set(id, setTimeout(async () => {
+      pending.delete(id);
+      try {
+        const fresh = await get(`/api/printers/${id}`);
+        printers.set(id, fresh);
+        update(id);
+      } catch { /* the next event or refresh corrects it */ }
+    }, 200));
   }
 
   function update(id) {
     const p = printers.get(id);
     if (!p) return;
     const old = grid.querySelector(`[data-printer-id="${id}"]`);
-    const focused = old?.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-    const fresh = card(p);
-    if (old) old.replaceWith(fresh); else grid.append(fresh);
-    if (focused) fresh.querySelector(`[data-action="${focused}"]`)?.focus();
+    keepFocus(() => { if (old) old.replaceWith(card(p)); else grid.append(card(p)); });
   }
 
   function card(p) {
@@ -98,7 +108,7 @@ export async function mount(main, ctx) {
     const reasonId = `why-${name}-${p.id}`;
     return h('span', { class: 'action' },
       h('button', {
-        type: 'button', 'data-action': name, 'aria-disabled': blocked ? 'true' : null,
+        type: 'button', 'data-action': name, 'data-focus-id': `${name}-${p.id}`, 'aria-disabled': blocked ? 'true' : null,
         'aria-describedby': blocked ? reasonId : null, title: blocked || null,
         onclick: async () => {
           if (blocked) { toast(blocked); return; }
@@ -137,10 +147,11 @@ export async function mount(main, ctx) {
       p.status = { ...p.status, media: data.to };
       update(p.id);
     } else if (type === 'job.state_changed' && p) {
-      p.queue_depth = Math.max(0, p.queue_depth + (QUEUED.has(data.to) ? 1 : 0) - (QUEUED.has(data.from) ? 1 : 0));
       if (data.to === 'printing') printing.set(p.id, data.job);
       else if (printing.get(p.id)?.id === data.job_id) printing.delete(p.id);
       update(p.id);
+      // Queue depth is the engine's count: a job entering or leaving the queue refetches it.
+      if (QUEUED.has(data.to) || QUEUED.has(data.from)) refetch(p.id);
     } else if (type === 'job.progressed' && p) {
       const job = printing.get(p.id);
       if (job && job.id === data.job_id) {
@@ -157,6 +168,7 @@ export async function mount(main, ctx) {
   ctx.live.addEventListener('refresh', onRefresh);
   await load();
   return () => {
+    for (const t of pending.values()) clearTimeout(t);
     ctx.live.removeEventListener('printhub-event', onEvent);
     ctx.live.removeEventListener('refresh', onRefresh);
   };

@@ -3,7 +3,7 @@
 // events), and the cancel/hold/release/retry buttons shared with the queue.
 
 import { get, post, describe, authHeaders } from '../api.js';
-import { h, replace, toast, confirmAction, labelView } from '../dom.js';
+import { h, replace, toast, confirmAction, labelView, keepFocus } from '../dom.js';
 import { jobActionBlock, time, shortId, layoutOf, TERMINAL } from '../format.js';
 
 const ACTIONS = [
@@ -20,7 +20,7 @@ export function jobActions(job, ctx, changed) {
     const reasonId = `why-${name}-${job.id}`;
     return h('span', { class: 'action' },
       h('button', {
-        type: 'button', class: name === 'cancel' ? 'danger' : 'secondary', 'data-action': name,
+        type: 'button', class: name === 'cancel' ? 'danger' : 'secondary', 'data-action': name, 'data-focus-id': `${name}-${job.id}`,
         'aria-disabled': blocked ? 'true' : null, 'aria-describedby': blocked ? reasonId : null, title: blocked || null,
         onclick: async () => {
           if (blocked) { toast(blocked); return; }
@@ -72,10 +72,10 @@ export async function mount(main, ctx) {
       job.submitted_by ? [h('dt', {}, 'Submitted by'), h('dd', {}, job.submitted_by)] : null,
       job.error_code ? [h('dt', {}, 'Error'), h('dd', { class: 'warn' }, `${job.error_code}: ${job.error_message || ''}`)] : null,
       h('dt', {}, 'Id'), h('dd', { class: 'mono' }, job.id));
-    replace(actionsBox, jobActions(job, ctx, (answer) => {
+    keepFocus(() => replace(actionsBox, jobActions(job, ctx, (answer) => {
       if (answer.id !== job.id) ctx.navigate(`#/jobs/${answer.id}`);
       else { job = answer; draw(); }
-    }));
+    })));
     const steps = [['Submitted', job.created_at], ['Started printing', job.started_at],
       [job.state === 'completed' ? 'Completed' : `Ended ${job.state}`, TERMINAL.has(job.state) ? job.finished_at : null]];
     replace(timeline,

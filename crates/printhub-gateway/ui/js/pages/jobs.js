@@ -4,7 +4,7 @@
 // unavailable. Rows change in place as events arrive.
 
 import { get, query, describe } from '../api.js';
-import { h, replace, field } from '../dom.js';
+import { h, replace, field, keepFocus } from '../dom.js';
 import { JOB_STATES, TERMINAL, time, shortId, layoutOf } from '../format.js';
 import { jobActions } from './job.js';
 
@@ -54,7 +54,7 @@ export async function mount(main, ctx) {
 
   function draw(more) {
     status.textContent = jobs.length ? `Jobs ${f.offset + 1}–${f.offset + jobs.length}, newest first.` : 'No jobs match.';
-    replace(list, jobs.map(row));
+    keepFocus(() => replace(list, jobs.map(row)));
     const prevBlock = f.offset === 0 ? 'This is the first page.' : null;
     const nextBlock = more ? null : 'There are no older jobs.';
     replace(pager,
@@ -83,10 +83,7 @@ export async function mount(main, ctx) {
     if (i < 0) return;
     jobs[i] = fresh;
     const old = list.querySelector(`[data-job="${fresh.id}"]`);
-    const focused = old?.contains(document.activeElement) ? document.activeElement.dataset.action : null;
-    const next = row(fresh);
-    old?.replaceWith(next);
-    if (focused) next.querySelector(`[data-action="${focused}"]`)?.focus();
+    keepFocus(() => old?.replaceWith(row(fresh)));
   }
 
   function matches(job) {
