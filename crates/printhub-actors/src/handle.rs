@@ -143,6 +143,8 @@ pub struct PrintRequest {
     pub template: Option<String>,
     /// Who submitted it (API key id, or "anonymous").
     pub submitted_by: Option<String>,
+    /// The client's address, if known.
+    pub source_address: Option<String>,
 }
 
 impl PrintRequest {
@@ -158,6 +160,7 @@ impl PrintRequest {
             content_type: None,
             template: None,
             submitted_by: None,
+            source_address: None,
         }
     }
 
@@ -448,5 +451,6 @@ async fn prepare(
     spec.content_type = request.content_type;
     spec.template = request.template;
     spec.submitted_by = request.submitted_by;
+    spec.source_address = request.source_address;
     Ok(spec)
 }

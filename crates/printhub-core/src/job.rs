@@ -85,6 +85,9 @@ pub struct JobSpec {
     /// Who submitted the job (an API key name, `grocy`, ...).
     #[serde(default)]
     pub submitted_by: Option<String>,
+    /// Where the submission came from (the client's IP address), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_address: Option<String>,
 }
 
 impl JobSpec {
@@ -106,6 +109,7 @@ impl JobSpec {
             content_type: None,
             template: None,
             submitted_by: None,
+            source_address: None,
         }
     }
 

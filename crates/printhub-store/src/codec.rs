@@ -338,6 +338,7 @@ mod tests {
             content_type: Some("qr_one_line".into()),
             template: Some("box".into()),
             submitted_by: Some("inventory".into()),
+            source_address: Some("192.0.2.7".into()),
         };
         let mut job = Job::new(JobId::from_u128(3), spec, Timestamp::from_millis(10));
         job.apply(JobCommand::Start, Timestamp::from_millis(20))

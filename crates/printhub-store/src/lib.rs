@@ -22,6 +22,7 @@
 //! - `codec` (private): `Job` ⇄ row (columns + spec JSON + compressed raster).
 //! - [`jobs`]: job SQL: upsert keeping `seq`, two-phase loads, listing, retention.
 //! - [`printers`]: printers, audit with redaction, printer status.
+//! - [`keys`]: API keys (hashes only) and the admin audit log.
 //! - [`config`]: [`StoreConfig`], [`Retention`], [`JobQuery`].
 //! - [`error`]: [`StoreError`] and its stable codes.
 //!
@@ -71,6 +72,7 @@ mod codec;
 pub mod config;
 pub mod error;
 pub mod jobs;
+pub mod keys;
 pub mod printers;
 mod read;
 mod schema;
@@ -80,6 +82,7 @@ pub mod writer;
 pub use config::{JobQuery, Retention, StoreConfig};
 pub use error::StoreError;
 pub use jobs::{CorruptRow, LoadedJobs};
+pub use keys::{ApiKeyRecord, AuditRecord};
 pub use printers::{
     AuditAction, AuditEntry, LoadedPrinters, PrinterRecord, PrinterStatusRecord, SaveOutcome,
     REDACTED,

@@ -126,11 +126,26 @@ CREATE TABLE printer_status (
 
 /// The schema steps, oldest first. Version N is the state after step N.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1).foreign_key_check()])
+    Migrations::new(vec![M::up(V1).foreign_key_check(), M::up(V2)])
 }
 
+/// Version 2: a per-key rate limit and the admin audit log (key and
+/// printer changes made through the API, with the actor who made them).
+const V2: &str = r#"
+ALTER TABLE api_keys ADD COLUMN rate_limit INTEGER;
+
+CREATE TABLE audit_log (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT
+) STRICT;
+"#;
+
 /// The schema version this build writes (the number of migration steps).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Where the database lives.
 #[derive(Debug, Clone)]

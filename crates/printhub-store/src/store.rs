@@ -23,6 +23,7 @@ use crate::codec::JobRow;
 use crate::config::{JobQuery, Retention, StoreConfig};
 use crate::error::StoreError;
 use crate::jobs::{self, LoadedJobs};
+use crate::keys::{self, ApiKeyRecord, AuditRecord};
 use crate::printers::{
     self, AuditEntry, LoadedPrinters, PrinterRecord, PrinterStatusRecord, SaveOutcome,
 };
@@ -173,6 +174,59 @@ impl Store {
         let actor = actor.to_owned();
         self.submit(Mode::Transaction, 0, move |conn| {
             printers::delete_printer(conn, id, &actor, now)
+        })
+        .wait()
+    }
+
+    /// Stores a new API key and audits it in the same transaction. Blocks
+    /// until committed.
+    pub fn insert_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let key = key.clone();
+        let audit = audit.clone();
+        self.submit(Mode::Transaction, 0, move |conn| {
+            keys::insert_key(conn, &key)?;
+            keys::append_audit(conn, &audit).map(|_| ())
+        })
+        .wait()
+    }
+
+    /// Revokes a key (keeping the first revocation time) and audits it.
+    /// `Ok(None)` when there is no such key (nothing is audited then).
+    /// Blocks until committed.
+    pub fn revoke_api_key(
+        &self,
+        id: &str,
+        audit: &AuditRecord,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let id = id.to_owned();
+        let audit = audit.clone();
+        self.submit(Mode::Transaction, 0, move |conn| {
+            let key = keys::revoke_key(conn, &id, audit.at)?;
+            if key.is_some() {
+                keys::append_audit(conn, &audit)?;
+            }
+            Ok(key)
+        })
+        .wait()
+    }
+
+    /// Records that a key was used at `now`. Returns at once.
+    pub fn touch_api_key(&self, id: &str, now: Timestamp) -> Commit {
+        let id = id.to_owned();
+        self.submit(Mode::Transaction, 0, move |conn| {
+            keys::touch_key(conn, &id, now)
+        })
+    }
+
+    /// Appends one admin action to the audit log. Blocks until committed.
+    pub fn append_audit(&self, record: &AuditRecord) -> Result<i64, StoreError> {
+        let record = record.clone();
+        self.submit(Mode::Transaction, 0, move |conn| {
+            keys::append_audit(conn, &record)
         })
         .wait()
     }
@@ -346,6 +400,21 @@ impl Store {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         self.readers
             .with(|conn| printers::load_audit(conn, printer, limit))
+    }
+
+    /// Every API key, oldest first.
+    pub fn load_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.readers.with(keys::load_keys)
+    }
+
+    /// The admin audit log, newest first, and its total length.
+    pub fn load_audit_log(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<AuditRecord>, u64), StoreError> {
+        self.readers
+            .with(|conn| keys::load_audit_log(conn, limit, offset))
     }
 
     /// The last status saved for `printer`.

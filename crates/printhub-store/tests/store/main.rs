@@ -7,6 +7,7 @@ mod corruption;
 mod durability;
 mod faults;
 mod group_commit;
+mod keys;
 mod listing;
 mod migration;
 mod printers;
