@@ -15,6 +15,10 @@ const PAGES = {
   signin: () => import('./pages/signin.js'),
 };
 
+const TITLES = {
+  dashboard: 'Printers', print: 'Print', jobs: 'Queue & history', job: 'Job', admin: 'Admin', signin: 'Sign in',
+};
+
 const RANK = { read: 1, print: 2, admin: 3 };
 
 /** Who is calling: `{anonymous, name, scope, key_id?, printers?, noAuth?}` or null (must sign in). */
@@ -92,6 +96,7 @@ async function render() {
     if (current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   replace(main, h('p', { class: 'muted' }, 'Loading…'));
+  document.title = `${TITLES[page]} · printhub`;
   try {
     const mod = await PAGES[page]();
     if (token !== renderToken) return;
