@@ -47,7 +47,7 @@ impl std::fmt::Debug for Session {
 fn browser_binaries() -> Result<(PathBuf, PathBuf), String> {
     let find = |env: &str, names: &[&str]| -> Option<PathBuf> {
         if let Some(p) = std::env::var_os(env) {
-            return Some(PathBuf::from(p));
+            return Some(PathBuf::from(p)).filter(|p| p.is_file());
         }
         let path = std::env::var_os("PATH")?;
         std::env::split_paths(&path)
@@ -76,10 +76,13 @@ fn binaries_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
     match browser_binaries() {
         Ok(found) => Some(found),
         Err(why) if std::env::var("PRINTHUB_SKIP_BROWSER").as_deref() == Ok("1") => {
-            eprintln!("\n************************************************************");
-            eprintln!("*** SKIPPED browser test {test}: PRINTHUB_SKIP_BROWSER=1");
-            eprintln!("*** {why}");
-            eprintln!("************************************************************\n");
+            // Straight to stderr, past the test harness's capture: a skip must be seen.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{bar}\n*** SKIPPED browser test {test}: PRINTHUB_SKIP_BROWSER=1\n*** {why}\n{bar}\n",
+                bar = "*".repeat(60)
+            );
             None
         }
         Err(why) => panic!("{why}"),
