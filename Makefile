@@ -8,8 +8,10 @@ CARGO ?= cargo
 run:
 	$(CARGO) run --release -p printhub -- serve
 
-## test: formatting, lints and every test in the workspace
-test: check
+## test: formatting, lints and every test in the workspace (installs Chromium for the browser tests if missing)
+test:
+	./scripts/ensure-browser.sh
+	$(MAKE) check
 
 check:
 	$(CARGO) fmt --all --check

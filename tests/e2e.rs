@@ -1,5 +1,6 @@
 //! End-to-end tests of the assembled engine (one binary, a module per feature).
 
+mod browser;
 mod crash;
 mod http;
 mod lookup;

@@ -35,6 +35,7 @@ mod extract;
 pub mod lookup;
 mod openapi;
 mod routes;
+pub mod ui;
 
 pub use admin::{AuditListView, AuditView, CreateKeyRequest, KeyCreatedView, KeyView, WhoAmIView};
 pub use auth::{Auth, AuthConfig, Caller, ProxyConfig, Scope};
@@ -141,6 +142,7 @@ routes! {
     GET "/api/batches/{id}" => routes::get_batch, read, 200, None, Some("BatchView"), "printing", "A batch's jobs and summary";
     GET "/api/jobs" => routes::list_jobs, read, 200, None, Some("JobListView"), "jobs", "Jobs, newest first (filters state, printer, batch; limit, offset)";
     GET "/api/jobs/{id}" => routes::get_job, read, 200, None, Some("JobView"), "jobs", "One job";
+    GET "/api/jobs/{id}/preview" => routes::job_preview, read, 200, None, Some("png"), "jobs", "PNG of the raster the job stored";
     POST "/api/jobs/{id}/cancel" => routes::cancel_job, print, 200, None, Some("JobView"), "jobs", "Cancel a job";
     POST "/api/jobs/{id}/hold" => routes::hold_job, print, 200, None, Some("JobView"), "jobs", "Hold a queued job";
     POST "/api/jobs/{id}/release" => routes::release_job, print, 200, None, Some("JobView"), "jobs", "Release a held job";
@@ -203,6 +205,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .to(routes::submit_image),
             )
             .configure(mount)
+            .configure(ui::configure_ui)
             .route("/api/{tail:.*}", web::route().to(routes::not_found)),
     );
 }

@@ -540,6 +540,37 @@ pub(crate) async fn retry_job(hub: Hub, caller: Caller, id: web::Path<String>) -
     accepted(JobView::from(hub.retry_job(id).await?))
 }
 
+/// `GET /api/jobs/{id}/preview`: the PNG of the raster the job stored (what
+/// it prints or printed), decoded with the same decoder the emulator uses.
+pub(crate) async fn job_preview(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
+    let job = hub.job(job_id(&id)?).await?;
+    caller.check_printer(job.spec.printer_id)?;
+    let png = web::block(move || stored_preview(&job)).await??;
+    Ok(HttpResponse::Ok().content_type("image/png").body(png))
+}
+
+fn stored_preview(job: &printhub_core::Job) -> Result<Vec<u8>, ApiError> {
+    let defect = |what: String| ApiError::new(ErrorCode::Internal, what);
+    let model = Model::by_name(&job.spec.model)
+        .ok_or_else(|| defect(format!("job model {} is unknown", job.spec.model)))?;
+    let media = Media::by_id(&job.spec.media_id)
+        .ok_or_else(|| defect(format!("job media {} is unknown", job.spec.media_id)))?;
+    let window = printhub_raster::geometry(model, media)
+        .map_err(|e| defect(e.to_string()))?
+        .window;
+    let options = printhub_raster::DecoderOptions { model: Some(model) };
+    let (_, pages) = printhub_raster::Decoder::decode_all(options, &job.spec.raster)
+        .map_err(|e| defect(format!("the stored raster does not decode: {e}")))?;
+    let page = pages
+        .first()
+        .ok_or_else(|| defect("the stored raster has no page".into()))?;
+    let label = Label {
+        black: page.bitmap(window),
+        red: page.red_bitmap(window),
+    };
+    Ok(printhub_render::preview_png(&label, 1)?)
+}
+
 // Rendering.
 
 pub(crate) async fn preview(

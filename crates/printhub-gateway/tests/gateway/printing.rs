@@ -248,3 +248,49 @@ async fn an_uploaded_image_prints_and_bad_uploads_queue_nothing() {
         "both copies of the uploaded image print"
     );
 }
+
+#[actix::test]
+async fn a_jobs_stored_raster_previews_as_the_render_preview_did() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let label = json!({
+        "content_type": "qr_one_line",
+        "data": { "qr_payload": "https://example.com/b/7", "primary_id": "BOX-7" },
+    });
+    let mut preview_req = label.clone();
+    preview_req["printer"] = json!("pt");
+    let resp = call_service(
+        &app,
+        TestRequest::post()
+            .uri("/api/render/preview")
+            .set_json(preview_req)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let rendered = actix_web::test::read_body(resp).await;
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/jobs")
+        .set_json(label)
+        .to_request();
+    let (status, _, job) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 202, "{job}");
+    let uri = format!("/api/jobs/{}/preview", job["id"].as_str().expect("id"));
+    let resp = call_service(&app, TestRequest::get().uri(&uri).to_request()).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    let stored = actix_web::test::read_body(resp).await;
+    assert_eq!(stored, rendered, "the stored raster is the previewed label");
+    let missing = format!("/api/jobs/{}/preview", uuid_like());
+    let got = parts(call_service(&app, TestRequest::get().uri(&missing).to_request()).await).await;
+    assert_problem(&got, 404, "job_not_found");
+}
+
+fn uuid_like() -> &'static str {
+    "00000000-0000-4000-8000-000000000000"
+}

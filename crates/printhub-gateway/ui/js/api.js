@@ -1,0 +1,109 @@
+// The HTTP API client: the signed-in key as a Bearer header on every call,
+// problem+json answers as ApiError (error_code, error_detail), and the field
+// errors a form shows next to its fields.
+
+const KEY = 'printhub.apiKey';
+
+export const session = {
+  get key() { return sessionStorage.getItem(KEY); },
+  set key(value) {
+    if (value) sessionStorage.setItem(KEY, value); else sessionStorage.removeItem(KEY);
+  },
+};
+
+export function authHeaders() {
+  const key = session.key;
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+/** A failed call: `status`, `code` (error_code), `detail` (text), `extra` (error_detail). */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = problem.error_code || `http_${status}`;
+    this.extra = problem.error_detail;
+    this.retryAfter = problem.retryAfter;
+  }
+}
+
+/** `api('POST', '/api/…', body)` → the JSON answer (null for 204); throws ApiError. */
+export async function api(method, path, body, { raw = false, signal } = {}) {
+  const headers = { Accept: 'application/json', ...authHeaders() };
+  const init = { method, headers, signal, cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, { error_code: 'network', detail: 'The hub cannot be reached.' });
+  }
+  if (!res.ok) {
+    let problem;
+    try { problem = await res.json(); } catch { problem = { detail: res.statusText }; }
+    problem.retryAfter = res.headers.get('Retry-After');
+    const err = new ApiError(res.status, problem);
+    if (res.status === 401) window.dispatchEvent(new CustomEvent('printhub:unauthorized'));
+    throw err;
+  }
+  if (raw) return res;
+  if (res.status === 204) return null;
+  return res.json();
+}
+
+export const get = (path, opts) => api('GET', path, undefined, opts);
+export const post = (path, body, opts) => api('POST', path, body, opts);
+
+/** Like `get`, but a 404 (a route this server does not have) is `null`. */
+export async function optional(path) {
+  try {
+    return await get(path);
+  } catch (e) {
+    if (e.status === 404 && e.code === 'not_found') return null;
+    throw e;
+  }
+}
+
+/** A query string from an object, skipping empty values. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * The field errors of a problem: `{field: message}`. The gateway names fields in
+ * `error_detail.field`, `.fields`, `.missing` (every missing label field) or, for a
+ * bad content type, `.content_type`; anything else is keyed `_form`.
+ */
+export function fieldErrors(err) {
+  const out = {};
+  const x = err.extra || {};
+  const text = err.message;
+  if (Array.isArray(x.missing)) {
+    for (const f of x.missing) out[f.split('|')[0] === 'content_type' ? 'layout' : f] = `Required (${err.code})`;
+  }
+  if (typeof x.field === 'string') out[x.field] = `${text} (${err.code})`;
+  if (Array.isArray(x.fields)) for (const f of x.fields) out[f] = `${text} (${err.code})`;
+  if (err.code === 'unknown_content_type' || err.code === 'unknown_template') out.layout = `${text} (${err.code})`;
+  if (err.code === 'does_not_fit' && x.what) out[fieldOf(x.what)] = `${text} (${err.code})`;
+  if (Object.keys(out).length === 0) out._form = `${text} (${err.code})`;
+  return out;
+}
+
+/** Which form field a renderer's `what` (such as `qr_payload` or `text "…"`) is about. */
+function fieldOf(what) {
+  for (const f of ['qr_payload', 'primary_id', 'title', 'secondary', 'items']) if (String(what).includes(f)) return f;
+  return '_form';
+}
+
+/** A one-line description of an error for a toast. */
+export function describe(err) {
+  if (err.status === 429 && err.retryAfter) return `${err.message} (${err.code}; retry in ${err.retryAfter} s)`;
+  return `${err.message} (${err.code})`;
+}

@@ -1,0 +1,278 @@
+// Admin (admin scope): printers (add with model and media pickers and a
+// connection test, edit, enable/disable, remove), API keys (create with a
+// scope and a printer allow-list, shown once, revoke) and the audit log.
+// Sections whose routes this server lacks say so instead of failing.
+
+import { get, post, api, optional, query, describe, fieldErrors, ApiError } from '../api.js';
+import { h, replace, field, showFieldErrors, clearFieldErrors, toast, confirmAction, keepFocus } from '../dom.js';
+import { time, ago, reasonText } from '../format.js';
+
+export async function mount(main, ctx) {
+  const [models, media] = await Promise.all([get('/api/models'), get('/api/media')]);
+  const mediaName = new Map(media.map((m) => [m.id, m.name]));
+  const printersBox = h('section', { 'aria-labelledby': 'adm-printers' });
+  const keysBox = h('section', { 'aria-labelledby': 'adm-keys' });
+  const auditBox = h('section', { 'aria-labelledby': 'adm-audit' });
+  replace(main, h('h1', {}, 'Admin'),
+    h('nav', { class: 'tabs', 'aria-label': 'Admin sections' },
+      h('a', { href: '#adm-printers-anchor', onclick: jump(printersBox) }, 'Printers'),
+      h('a', { href: '#adm-keys-anchor', onclick: jump(keysBox) }, 'API keys'),
+      h('a', { href: '#adm-audit-anchor', onclick: jump(auditBox) }, 'Audit log')),
+    printersBox, keysBox, auditBox);
+
+  function jump(box) {
+    return (ev) => { ev.preventDefault(); box.querySelector('h2')?.focus(); box.scrollIntoView(); };
+  }
+
+  // Printers.
+  let printers = [];
+  const printerTable = h('div', { class: 'table-wrap' });
+  const printerFormBox = h('div');
+  replace(printersBox, h('h2', { id: 'adm-printers', tabindex: -1 }, 'Printers'), printerTable, printerFormBox);
+  async function loadPrinters() {
+    printers = await get('/api/printers');
+    keepFocus(() => replace(printerTable, h('table', {},
+      h('thead', {}, h('tr', {}, ['Name', 'Model', 'Media', 'Address', 'State', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, printers.map(printerRow)))));
+  }
+
+  // Connection test results by printer id, kept across redraws of the table.
+  const tested = new Map();
+
+  function printerRow(p) {
+    const testOut = h('span', { class: 'muted', role: 'status', 'data-test-for': p.id }, tested.get(p.id) || '');
+    return h('tr', { 'data-printer': p.slug },
+      h('td', {}, p.name, h('br'), h('small', { class: 'mono' }, p.slug)),
+      h('td', {}, p.model),
+      h('td', {}, mediaName.get(p.media) || p.media || '—'),
+      h('td', { class: 'mono' }, p.address),
+      h('td', {}, h('span', { class: `badge state-${p.state}` }, p.state), p.state_reason ? ` ${reasonText(p.state_reason)}` : ''),
+      h('td', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', 'data-focus-id': `test-${p.id}`, onclick: () => testConnection(p) }, 'Test'),
+        h('button', { type: 'button', class: 'secondary', 'data-focus-id': `edit-${p.id}`, onclick: () => editPrinter(p) }, 'Edit'),
+        h('button', { type: 'button', class: 'secondary', 'data-focus-id': `toggle-${p.id}`, onclick: () => act(`/api/printers/${p.id}/${p.enabled ? 'disable' : 'enable'}`, `${p.enabled ? 'Disabled' : 'Enabled'} ${p.name}.`) }, p.enabled ? 'Disable' : 'Enable'),
+        h('button', { type: 'button', class: 'danger', onclick: async () => {
+          if (!(await confirmAction(`Remove ${p.name}? Its queue must be empty; its history stays.`, 'Remove'))) return;
+          try { await api('DELETE', `/api/printers/${p.id}`); toast(`Removed ${p.name}.`); loadPrinters(); } catch (e) { toast(`Remove failed: ${describe(e)}`, 'error'); }
+        } }, 'Remove'),
+        testOut));
+  }
+
+  async function act(path, message) {
+    try { await post(path); toast(message); loadPrinters(); } catch (e) { toast(describe(e), 'error'); }
+  }
+
+  async function testConnection(p) {
+    const say = (text) => {
+      tested.set(p.id, text);
+      const out = printerTable.querySelector(`[data-test-for="${p.id}"]`);
+      if (out) out.textContent = text;
+    };
+    say('Testing…');
+    try {
+      // A printer just added may not have been read yet: give its first status read a few seconds.
+      let s = await get(`/api/printers/${p.id}/status`);
+      for (let i = 0; i < 10 && !s.last_seen; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        s = await get(`/api/printers/${p.id}/status`);
+      }
+      say(s.reachable
+        ? `Reachable${s.media ? `, ${s.media} loaded` : ''}${s.ready ? ', ready' : `, not ready: ${reasonText(s.reason || s.state_reason) || s.state}`} (seen ${ago(s.last_seen)}).`
+        : `Not reachable (last seen ${ago(s.last_seen)}).`);
+    } catch (e) {
+      say(describe(e));
+    }
+  }
+
+  function editPrinter(p) {
+    const form = printerForm(p);
+    replace(printerFormBox, form);
+    form.querySelector('input:not([disabled]), select')?.focus();
+  }
+
+  function printerForm(p) {
+    const editing = Boolean(p);
+    const slug = h('input', { type: 'text', value: p?.slug || '', autocomplete: 'off', disabled: editing });
+    const name = h('input', { type: 'text', value: p?.name || '', autocomplete: 'off' });
+    const model = h('select', {}, h('option', { value: '' }, 'Choose a model'), models.map((m) => h('option', { value: m.name, selected: m.name === p?.model }, `${m.name} (${m.family})`)));
+    const mediaSel = h('select', {});
+    const address = h('input', { type: 'text', value: p?.address || '', placeholder: '192.0.2.10:9100', autocomplete: 'off' });
+    const snmp = h('input', { type: 'text', placeholder: 'host:161 (optional)', autocomplete: 'off' });
+    const community = h('input', { type: 'password', autocomplete: 'new-password', placeholder: 'write-only' });
+    const fillMedia = () => {
+      const m = models.find((x) => x.name === model.value);
+      replace(mediaSel, h('option', { value: '' }, m ? 'Choose the media' : 'Choose a model first'),
+        (m ? m.media : []).map((id) => h('option', { value: id, selected: id === p?.media }, `${mediaName.get(id) || id} (${id})`)));
+    };
+    model.addEventListener('change', fillMedia);
+    fillMedia();
+    const result = h('p', { class: 'muted', role: 'status' });
+    const form = h('form', { novalidate: true, class: 'printer-form card' },
+      h('h3', {}, editing ? `Edit ${p.name}` : 'Add a printer'),
+      field('Slug', slug, { name: 'slug', hint: editing ? 'The slug cannot change.' : 'Short name used in URLs, e.g. pt-office.' }),
+      field('Name', name, { name: 'name' }),
+      field('Model', model, { name: 'model' }),
+      field('Media', mediaSel, { name: 'media', hint: 'The tape or roll it is set up for; jobs are laid out for it.' }),
+      field('Address', address, { name: 'address', hint: 'host:port of its raw TCP port (9100).' }),
+      editing ? null : field('SNMP address', snmp, { name: 'snmp' }),
+      editing ? null : field('SNMP community', community, { name: 'snmp_community', hint: 'Stored, never shown again.' }),
+      h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit' }, editing ? 'Save' : 'Add and test'),
+        editing ? h('button', { type: 'button', class: 'secondary', onclick: () => replace(printerFormBox, printerForm(null)) }, 'Cancel') : null),
+      result);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearFieldErrors(form);
+      try {
+        if (editing) {
+          const body = {};
+          if (name.value.trim() !== p.name) body.name = name.value.trim();
+          if (model.value !== p.model) body.model = model.value;
+          if (mediaSel.value !== p.media) body.media = mediaSel.value;
+          if (address.value.trim() !== p.address) body.address = address.value.trim();
+          await api('PATCH', `/api/printers/${p.id}`, body);
+          toast(`Saved ${p.name}.`);
+          await loadPrinters();
+          replace(printerFormBox, printerForm(null));
+        } else {
+          const body = { slug: slug.value.trim(), model: model.value, media: mediaSel.value, address: address.value.trim() };
+          if (name.value.trim()) body.name = name.value.trim();
+          if (snmp.value.trim()) body.snmp = snmp.value.trim();
+          if (community.value) body.snmp_community = community.value;
+          const created = await post('/api/printers', body);
+          community.value = '';
+          await loadPrinters();
+          replace(printerFormBox, printerForm(null));
+          testConnection(created);
+          toast(`Added ${created.name}; testing the connection.`);
+        }
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        const unplaced = showFieldErrors(form, fieldErrors(e));
+        form.querySelector('[data-error-for="_form"]').textContent = unplaced.join(' ');
+      }
+    });
+    return form;
+  }
+
+  // API keys.
+  async function loadKeys() {
+    let keys;
+    try {
+      keys = await optional('/api/admin/keys');
+    } catch (e) {
+      replace(keysBox, h('h2', { id: 'adm-keys', tabindex: -1 }, 'API keys'), h('p', { class: 'notice error' }, describe(e)));
+      return;
+    }
+    if (keys === null) {
+      replace(keysBox, h('h2', { id: 'adm-keys', tabindex: -1 }, 'API keys'), h('p', { class: 'muted' }, 'This server has no API keys (authentication is not enabled).'));
+      return;
+    }
+    const reveal = h('div', { id: 'new-key', 'aria-live': 'polite' });
+    replace(keysBox,
+      h('h2', { id: 'adm-keys', tabindex: -1 }, 'API keys'),
+      h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Name', 'Key id', 'Scope', 'Printers', 'Created', 'Last used', 'Expires', ''].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, keys.map((k) => h('tr', { class: k.revoked_at ? 'revoked' : '' },
+          h('td', {}, k.name),
+          h('td', { class: 'mono' }, k.id),
+          h('td', {}, k.scope),
+          h('td', {}, k.printers?.length ? k.printers.join(', ') : 'all'),
+          h('td', {}, time(k.created_at)),
+          h('td', {}, k.last_used_at ? ago(k.last_used_at) : 'never'),
+          h('td', {}, k.revoked_at ? `revoked ${time(k.revoked_at)}` : (k.expires_at ? time(k.expires_at) : 'never')),
+          h('td', {}, k.revoked_at ? '' : h('button', { type: 'button', class: 'danger', onclick: async () => {
+            if (!(await confirmAction(`Revoke the key "${k.name}"? Anything using it stops working at once.`, 'Revoke'))) return;
+            try { await api('DELETE', `/api/admin/keys/${k.id}`); toast(`Revoked ${k.name}.`); loadKeys(); loadAudit(0); } catch (e) { toast(describe(e), 'error'); }
+          } }, 'Revoke'))))))),
+      keyForm(reveal), reveal);
+  }
+
+  function keyForm(reveal) {
+    const name = h('input', { type: 'text', autocomplete: 'off' });
+    const scope = h('select', {}, ['read', 'print', 'admin'].map((s) => h('option', { value: s, selected: s === 'print' }, s)));
+    const allow = h('fieldset', { class: 'allow' }, h('legend', {}, 'Printers (none ticked: all)'),
+      printers.map((p) => h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `allow-${p.id}`, value: p.slug }), h('label', { for: `allow-${p.id}` }, p.name))));
+    const expires = h('input', { type: 'datetime-local' });
+    const rate = h('input', { type: 'number', min: 1, inputmode: 'numeric', placeholder: 'default' });
+    const form = h('form', { novalidate: true, class: 'card' },
+      h('h3', {}, 'Create a key'),
+      field('Name', name, { name: 'name', hint: 'Who or what uses it, e.g. "grocy" or "front desk tablet".' }),
+      field('Scope', scope, { name: 'scope', hint: 'read: look; print: print and steer queues; admin: everything.' }),
+      allow, h('small', { class: 'error', 'data-error-for': 'printers' }),
+      field('Expires', expires, { name: 'expires_at', hint: 'Optional.' }),
+      field('Requests per minute', rate, { name: 'rate_limit_per_minute', hint: 'Optional.' }),
+      h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create key')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearFieldErrors(form);
+      const body = { name: name.value.trim(), scope: scope.value };
+      const ticked = [...allow.querySelectorAll('input:checked')].map((c) => c.value);
+      if (ticked.length) body.printers = ticked;
+      if (expires.value) body.expires_at = new Date(expires.value).toISOString();
+      if (rate.value) body.rate_limit_per_minute = Number(rate.value);
+      try {
+        const created = await post('/api/admin/keys', body);
+        await loadKeys();
+        showOnce(keysBox.querySelector('#new-key'), created);
+        loadAudit(0);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        const unplaced = showFieldErrors(form, fieldErrors(e));
+        form.querySelector('[data-error-for="_form"]').textContent = unplaced.join(' ');
+      }
+    });
+    return form;
+  }
+
+  /** The new key's secret, once: not stored anywhere, gone when dismissed or the page changes. */
+  function showOnce(box, created) {
+    const secret = h('input', { type: 'text', readonly: true, value: created.key, class: 'mono', 'aria-label': 'The new key' });
+    replace(box, h('div', { class: 'notice', role: 'alert' },
+      h('p', {}, h('strong', {}, `Key "${created.name}" created. Copy it now: it is shown only this once.`)),
+      secret,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: async () => {
+          try { await navigator.clipboard.writeText(secret.value); toast('Copied.'); } catch { secret.select(); toast('Select and copy the key.'); }
+        } }, 'Copy'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => replace(box) }, 'Done'))));
+    secret.focus();
+    secret.select();
+  }
+
+  // Audit log.
+  const AUDIT_PAGE = 25;
+  async function loadAudit(offset) {
+    let page;
+    try {
+      page = await optional(`/api/admin/audit${query({ limit: AUDIT_PAGE, offset })}`);
+    } catch (e) {
+      replace(auditBox, h('h2', { id: 'adm-audit', tabindex: -1 }, 'Audit log'), h('p', { class: 'notice error' }, describe(e)));
+      return;
+    }
+    if (page === null) {
+      replace(auditBox, h('h2', { id: 'adm-audit', tabindex: -1 }, 'Audit log'), h('p', { class: 'muted' }, 'This server keeps no audit log yet.'));
+      return;
+    }
+    replace(auditBox,
+      h('h2', { id: 'adm-audit', tabindex: -1 }, 'Audit log'),
+      h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Target', 'Detail'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, page.items.map((a) => h('tr', {},
+          h('td', {}, time(a.at)), h('td', {}, a.actor), h('td', {}, a.action), h('td', { class: 'mono' }, a.target || ''),
+          h('td', {}, typeof a.detail === 'string' ? a.detail : JSON.stringify(a.detail ?? ''))))))),
+      h('nav', { class: 'pager', 'aria-label': 'Audit pages' },
+        h('button', { type: 'button', class: 'secondary', disabled: offset === 0, onclick: () => loadAudit(Math.max(0, offset - AUDIT_PAGE)) }, '← Newer'),
+        h('span', {}, `${page.total ? offset + 1 : 0}–${offset + page.items.length} of ${page.total}`),
+        h('button', { type: 'button', class: 'secondary', disabled: offset + AUDIT_PAGE >= page.total, onclick: () => loadAudit(offset + AUDIT_PAGE) }, 'Older →')));
+  }
+
+  await loadPrinters();
+  replace(printerFormBox, printerForm(null));
+  await Promise.all([loadKeys(), loadAudit(0)]);
+  const onState = (e) => { if (e.detail.type === 'printer.state_changed') loadPrinters(); };
+  ctx.live.addEventListener('printhub-event', onState);
+  return () => ctx.live.removeEventListener('printhub-event', onState);
+}

@@ -1,0 +1,332 @@
+// Print: pick a printer (its media sets the geometry), a content type or a
+// template, fill the fields (or look an item up, typing or scanning its code),
+// copies and cut options. The preview is the exact raster from
+// POST /api/render/preview, refreshed as you type; after Print the job's
+// progress shows until it completed or why it failed.
+
+import { get, post, optional, describe, fieldErrors, ApiError } from '../api.js';
+import { h, replace, field, showFieldErrors, clearFieldErrors, debounce, toast, labelView } from '../dom.js';
+import { reasonText, shortId, TERMINAL } from '../format.js';
+
+const FIELDS = [
+  ['primary_id', 'Identifier', 'input', 'Asset tag, box number, SKU…'],
+  ['title', 'Title', 'input', 'Product or location name.'],
+  ['qr_payload', 'Code content', 'input', 'What the QR or DataMatrix code encodes (often a URL).'],
+  ['secondary', 'Further lines', 'textarea', 'One per line.'],
+  ['items', 'Items', 'textarea', 'One item per line.'],
+];
+const OPTIONS = [
+  ['cut', 'Cut after each label', (m) => m.auto_cut, true],
+  ['half_cut', 'Half cut (keeps labels on one backing)', (m) => m.half_cut, false],
+  ['chain', 'Chain (no feed before the next label)', (m) => m.chain, false],
+  ['high_res', 'High resolution', (m) => Boolean(m.high_res_dpi), false],
+];
+
+export async function mount(main, ctx) {
+  if (!ctx.can('print')) {
+    replace(main, h('h1', {}, 'Print'), h('p', { class: 'notice' }, ctx.needs('print')));
+    return null;
+  }
+  const [printers, models, media, catalogue, integrations] = await Promise.all([
+    get('/api/printers'), get('/api/models'), get('/api/media'), get('/ui/catalogue.json'),
+    optional('/api/integrations').catch(() => null),
+  ]);
+  const usable = printers.filter((p) => p.enabled);
+  if (usable.length === 0) {
+    replace(main, h('h1', {}, 'Print'), h('p', { class: 'notice' }, 'No enabled printer. ',
+      ctx.can('admin') ? h('a', { href: '#/admin' }, 'Add one in Admin.') : 'Ask an admin to add one.'));
+    return null;
+  }
+
+  // The form.
+  const printerSel = h('select', {}, usable.map((p) =>
+    h('option', { value: p.id, selected: p.slug === ctx.query.printer || p.id === ctx.query.printer }, `${p.name} (${p.media || 'no media'})`)));
+  const geometry = h('small', { class: 'hint', id: 'geometry' });
+  const layoutSel = h('select', {},
+    h('optgroup', { label: 'Content types' }, catalogue.content_types.map((c) => h('option', { value: `ct:${c.name}` }, c.name.replaceAll('_', ' ')))),
+    h('optgroup', { label: 'Templates' }, catalogue.templates.map((t) => h('option', { value: `tpl:${t.name}` }, `template: ${t.name.replaceAll('_', ' ')}`))));
+  layoutSel.value = ctx.query.layout ? ctx.query.layout : 'ct:qr_one_line';
+  const controls = {};
+  const fieldBoxes = {};
+  for (const [name, label, kind, hint] of FIELDS) {
+    controls[name] = kind === 'textarea' ? h('textarea', { rows: 3 }) : h('input', { type: 'text', autocomplete: 'off' });
+    fieldBoxes[name] = field(label, controls[name], { name, hint });
+  }
+  const copies = h('input', { type: 'number', min: 1, max: 999, value: '1', inputmode: 'numeric' });
+  const optionsBox = h('fieldset', { class: 'options' }, h('legend', {}, 'Cutting and quality'));
+  const optionControls = {};
+  const form = h('form', { novalidate: true, class: 'print-form', 'aria-labelledby': 'print-title' },
+    field('Printer', printerSel, { name: 'printer' }), geometry,
+    field('Layout', layoutSel, { name: 'layout', hint: 'A built-in content type or a template.' }),
+    lookupPanel(),
+    h('fieldset', { class: 'label-fields' }, h('legend', {}, 'What the label says'), Object.values(fieldBoxes)),
+    field('Copies', copies, { name: 'copies', hint: '1 to 999.' }),
+    optionsBox,
+    h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'print-submit' }, 'Print')));
+
+  // The preview and the job's progress.
+  // The PNG is the exact raster (kept, hidden, as the source); what shows is its view.
+  const previewImg = h('img', { id: 'preview', alt: 'Label preview', hidden: true });
+  const previewFrame = h('div', { class: 'preview-frame' }, previewImg);
+  const previewNote = h('p', { class: 'muted', id: 'preview-note', role: 'status' }, 'The preview appears here.');
+  const progress = h('section', { id: 'job-progress', class: 'progress-box', 'aria-live': 'polite', hidden: true });
+  replace(main,
+    h('h1', { id: 'print-title' }, 'Print a label'),
+    h('div', { class: 'print-layout' },
+      form,
+      h('section', { class: 'preview-box', 'aria-label': 'Preview' },
+        h('h2', {}, 'Preview'),
+        previewFrame,
+        previewNote,
+        progress)));
+
+  const currentPrinter = () => usable.find((p) => p.id === printerSel.value);
+  const currentModel = () => models.find((m) => m.name === currentPrinter()?.model);
+
+  function showGeometry() {
+    const p = currentPrinter();
+    const m = media.find((x) => x.id === p.media);
+    const loaded = p.status?.media;
+    geometry.textContent = `${p.model} · ${m ? m.name : p.media}` +
+      (loaded && loaded !== p.media ? ` · the printer reports ${loaded} loaded: it will stop until ${p.media} is loaded` : '') +
+      (p.state !== 'idle' && p.state !== 'printing' ? ` · printer ${p.state}${p.state_reason ? `: ${reasonText(p.state_reason)}` : ''}` : '');
+  }
+
+  function showOptions() {
+    const m = currentModel() || {};
+    const previous = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    replace(optionsBox, h('legend', {}, 'Cutting and quality'));
+    for (const key of Object.keys(optionControls)) delete optionControls[key];
+    for (const [name, label, supported, dflt] of OPTIONS) {
+      if (!supported(m)) continue;
+      const box = h('input', { type: 'checkbox', id: `opt-${name}`, name, checked: previous[name] ?? dflt });
+      optionControls[name] = box;
+      optionsBox.append(h('div', { class: 'check' }, box, h('label', { for: `opt-${name}` }, label)));
+    }
+    if (Object.keys(optionControls).length === 0) optionsBox.append(h('p', { class: 'muted' }, `${m.name || 'This model'} has no cut options.`));
+  }
+
+  function showFields() {
+    const [kind, name] = layoutSel.value.split(':');
+    const spec = kind === 'ct'
+      ? catalogue.content_types.find((c) => c.name === name)?.required.map((f) => ({ name: f, required: true })) || []
+      : catalogue.templates.find((t) => t.name === name)?.fields || [];
+    const used = new Map(spec.map((f) => [f.name, f.required]));
+    for (const [fname, label] of FIELDS) {
+      const box = fieldBoxes[fname];
+      box.hidden = !used.has(fname);
+      box.querySelector('label').textContent = used.get(fname) ? `${label} (required)` : label;
+      controls[fname].toggleAttribute('aria-required', Boolean(used.get(fname)));
+    }
+  }
+
+  function labelBody() {
+    const [kind, name] = layoutSel.value.split(':');
+    const lines = (s) => s.split('\n').map((x) => x.trim()).filter(Boolean);
+    const data = {};
+    for (const f of ['primary_id', 'title', 'qr_payload']) if (controls[f].value.trim() && !fieldBoxes[f].hidden) data[f] = controls[f].value.trim();
+    if (!fieldBoxes.secondary.hidden) data.secondary = lines(controls.secondary.value);
+    if (!fieldBoxes.items.hidden) data.items = lines(controls.items.value).map((item) => ({ item }));
+    return kind === 'ct' ? { content_type: name, data } : { template: name, data };
+  }
+
+  // Preview, debounced; a newer request aborts the older one.
+  let previewAbort = null;
+  let previewUrl = null;
+  async function refreshPreview() {
+    previewAbort?.abort();
+    previewAbort = new AbortController();
+    const body = { ...labelBody(), printer: printerSel.value };
+    previewNote.textContent = 'Updating preview…';
+    try {
+      const res = await post('/api/render/preview', body, { raw: true, signal: previewAbort.signal });
+      const blob = await res.blob();
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+      previewUrl = URL.createObjectURL(blob);
+      await new Promise((resolve) => { previewImg.onload = resolve; previewImg.onerror = resolve; previewImg.src = previewUrl; });
+      previewImg.dataset.request = JSON.stringify(body);
+      const w = previewImg.naturalWidth;
+      const hgt = previewImg.naturalHeight;
+      previewImg.alt = `Preview of the label: ${w} dots across the media, ${hgt} raster lines long.`;
+      previewFrame.replaceChildren(previewImg, labelView(previewImg, previewImg.alt));
+      previewNote.textContent = `${w} dots across × ${hgt} raster lines, exactly as it will print.`;
+      main.dataset.preview = 'ok';
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      main.dataset.preview = 'error';
+      const missing = e.extra?.missing;
+      previewNote.textContent = Array.isArray(missing) ? `Fill in: ${missing.join(', ')}.` : `No preview: ${describe(e)}`;
+    }
+  }
+  const schedulePreview = debounce(refreshPreview, 250);
+
+  // Submit, then follow the job.
+  let followed = null;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFieldErrors(form);
+    const submit = form.querySelector('#print-submit');
+    const body = labelBody();
+    body.copies = copies.value.trim() === '' ? undefined : Number(copies.value);
+    body.options = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    submit.disabled = true;
+    try {
+      const job = await post(`/api/printers/${printerSel.value}/jobs`, body);
+      followed = job;
+      showProgress();
+      toast(`Job ${shortId(job.id)} queued.`);
+      // Events for this job may have arrived before the answer did (a fast
+      // printer): read it once more so none of them is missed.
+      await refetchFollowed();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const unplaced = showFieldErrors(form, fieldErrors(e));
+      const formErr = form.querySelector('[data-error-for="_form"]');
+      formErr.textContent = unplaced.join(' ');
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  function showProgress() {
+    const job = followed;
+    if (!job) return;
+    const p = printers.find((x) => x.id === job.printer_id);
+    let text;
+    if (job.state === 'completed') text = `Completed: ${job.copies_printed} of ${job.copies} printed.`;
+    else if (job.state === 'failed' || job.state === 'interrupted') text = `${job.state === 'failed' ? 'Failed' : 'Interrupted'}: ${job.error_message || ''} (${job.error_code || job.state}).`;
+    else if (job.state === 'cancelled') text = `Cancelled after ${job.copies_printed} of ${job.copies}.`;
+    else if (job.state === 'printing') text = `Printing copy ${Math.min(job.copies_printed + 1, job.copies)} of ${job.copies}…`;
+    else {
+      text = `${job.state === 'held' ? 'Held' : 'Queued'} on ${p ? p.name : 'the printer'}.`;
+      if (p && ['stopped', 'offline', 'paused'].includes(p.state)) text += ` The printer is ${p.state}${p.state_reason ? ` (${reasonText(p.state_reason)})` : ''}: the job waits.`;
+    }
+    replace(progress,
+      h('h2', {}, 'Job ', h('a', { href: `#/jobs/${job.id}` }, shortId(job.id))),
+      h('p', { 'data-job-state': job.state, class: `job-state state-${job.state}` }, text),
+      h('progress', { max: job.copies, value: job.copies_printed, 'aria-label': 'Copies printed' }));
+    progress.hidden = false;
+  }
+
+  async function refetchFollowed() {
+    if (!followed || TERMINAL.has(followed.state)) return;
+    try {
+      followed = await get(`/api/jobs/${followed.id}`);
+      const fresh = await get(`/api/printers/${followed.printer_id}`);
+      const i = printers.findIndex((x) => x.id === fresh.id);
+      if (i >= 0) printers[i] = fresh;
+      showProgress();
+    } catch { /* shown on the next event */ }
+  }
+
+  function onEvent(e) {
+    const { type, data } = e.detail;
+    if (!followed) return;
+    if (type === 'job.state_changed' && data.job_id === followed.id) {
+      followed = data.job;
+      showProgress();
+    } else if (type === 'job.progressed' && data.job_id === followed.id) {
+      followed.copies_printed = data.copies_printed;
+      showProgress();
+    } else if (type === 'printer.state_changed' && data.printer?.id === followed.printer_id) {
+      const i = printers.findIndex((x) => x.id === data.printer.id);
+      if (i >= 0) printers[i] = data.printer;
+      showProgress();
+    }
+  }
+
+  // Lookup by id or by scanning a code.
+  function lookupPanel() {
+    const apps = (integrations || []).filter((i) => i.configured);
+    if (apps.length === 0) return null;
+    const appSel = h('select', {}, apps.map((a) => h('option', { value: a.app }, { grocy: 'Grocy', snipeit: 'Snipe-IT', spoolman: 'Spoolman' }[a.app] || a.app)));
+    const idInput = h('input', { type: 'text', autocomplete: 'off', placeholder: 'id, barcode, grcy:p:12, URL…' });
+    const found = h('p', { class: 'muted', role: 'status' });
+    const doLookup = async () => {
+      const id = idInput.value.trim();
+      if (!id) { showFieldErrors(panel, { lookup_id: 'Type or scan an id first.' }); return; }
+      clearFieldErrors(panel);
+      found.textContent = 'Looking up…';
+      try {
+        const view = await get(`/api/lookup/${encodeURIComponent(appSel.value)}/${encodeURIComponent(id)}`);
+        fill(view);
+        replace(found, `Found: ${view.title}`, view.url ? [' · ', h('a', { href: view.url, target: '_blank', rel: 'noopener noreferrer' }, 'open')] : '');
+      } catch (e) {
+        found.textContent = '';
+        showFieldErrors(panel, { lookup_id: `${e.message} (${e.code})` });
+      }
+    };
+    const scanSupported = 'BarcodeDetector' in window && navigator.mediaDevices?.getUserMedia;
+    const panel = h('fieldset', { class: 'lookup' }, h('legend', {}, 'Look up an item'),
+      field('Source', appSel, { name: 'lookup_app' }),
+      field('Item id or code', idInput, { name: 'lookup_id' }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', onclick: doLookup }, 'Look up'),
+        scanSupported ? h('button', { type: 'button', class: 'secondary', onclick: () => scan(idInput, doLookup) }, 'Scan code') : null),
+      found);
+    idInput.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); doLookup(); } });
+    return panel;
+  }
+
+  function fill(view) {
+    const d = view.data || {};
+    controls.primary_id.value = d.primary_id || '';
+    controls.title.value = d.title || '';
+    controls.qr_payload.value = d.qr_payload || '';
+    controls.secondary.value = (d.secondary || []).join('\n');
+    controls.items.value = (d.items || []).map((i) => i.item).join('\n');
+    if (view.template && catalogue.templates.some((t) => t.name === view.template)) layoutSel.value = `tpl:${view.template}`;
+    showFields();
+    schedulePreview();
+  }
+
+  for (const el of [printerSel]) el.addEventListener('change', () => { showGeometry(); showOptions(); schedulePreview(); });
+  layoutSel.addEventListener('change', () => { showFields(); schedulePreview(); });
+  form.addEventListener('input', (ev) => { if (!ev.target.closest('.lookup')) schedulePreview(); });
+  ctx.live.addEventListener('printhub-event', onEvent);
+  ctx.live.addEventListener('refresh', refetchFollowed);
+  showGeometry();
+  showOptions();
+  showFields();
+  refreshPreview();
+  return () => {
+    ctx.live.removeEventListener('printhub-event', onEvent);
+    ctx.live.removeEventListener('refresh', refetchFollowed);
+    previewAbort?.abort();
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+  };
+}
+
+/** Reads a code with the camera (BarcodeDetector), puts it in `input` and runs `then`. */
+async function scan(input, then) {
+  const video = h('video', { playsinline: true, muted: true, class: 'scan-video', 'aria-label': 'Camera view' });
+  const note = h('p', { role: 'status' }, 'Point the camera at the code.');
+  const dialog = h('dialog', { class: 'scan', 'aria-label': 'Scan a code' },
+    video, note, h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel')));
+  document.body.append(dialog);
+  let stream = null;
+  let done = false;
+  dialog.addEventListener('close', () => { done = true; stream?.getTracks().forEach((t) => t.stop()); dialog.remove(); });
+  dialog.showModal();
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+    video.srcObject = stream;
+    await video.play();
+    const formats = await window.BarcodeDetector.getSupportedFormats();
+    const detector = new window.BarcodeDetector({ formats });
+    while (!done) {
+      const codes = await detector.detect(video).catch(() => []);
+      if (codes.length) {
+        input.value = codes[0].rawValue;
+        dialog.close();
+        then();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (e) {
+    note.textContent = `The camera cannot be used: ${e.message}`;
+    toast(`Scanning unavailable: ${e.message}`, 'error');
+  }
+}

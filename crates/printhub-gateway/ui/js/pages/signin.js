@@ -1,0 +1,40 @@
+// Sign in with an API key. The key is kept in sessionStorage for this tab
+// only and sent as a Bearer header; the page never shows a key back.
+
+import { get, session, ApiError } from '../api.js';
+import { h, replace, field, showFieldErrors, clearFieldErrors } from '../dom.js';
+
+export async function mount(main, ctx) {
+  const input = h('input', { type: 'password', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off' });
+  const form = h('form', { novalidate: true, class: 'narrow', 'aria-labelledby': 'signin-title' },
+    field('API key', input, { name: 'key', hint: 'Starts with phk_. Kept in this browser tab only, until you sign out or close it.' }),
+    h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in')));
+  replace(main, h('h1', { id: 'signin-title' }, 'Sign in'),
+    ctx.me && ctx.me.anonymous ? h('p', { class: 'muted' }, ctx.me.noAuth ? 'This hub needs no key; a key changes nothing.' : `You are anonymous with the ${ctx.me.scope} scope; a key can give you more.`) : null,
+    form);
+  input.focus();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFieldErrors(form);
+    const key = input.value.trim();
+    if (!key) { showFieldErrors(form, { key: 'Paste your API key.' }); return; }
+    const previous = session.key;
+    session.key = key;
+    try {
+      const who = await get('/api/auth/whoami');
+      if (who.anonymous && !(ctx.me && ctx.me.noAuth)) throw new ApiError(401, { error_code: 'unauthorized', detail: 'The key was not accepted.' });
+      input.value = '';
+      await ctx.signedIn();
+    } catch (e) {
+      session.key = previous;
+      if (e instanceof ApiError && e.status === 404) {
+        input.value = '';
+        await ctx.signedIn();
+        return;
+      }
+      showFieldErrors(form, { key: e instanceof ApiError ? `${e.message} (${e.code})` : e.message });
+    }
+  });
+  return null;
+}
