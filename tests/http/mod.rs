@@ -309,3 +309,106 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
     assert!(emu.pages().is_empty());
     running.hub.shutdown().await.expect("shutdown");
 }
+
+/// The 1-bit preview PNG as rows of pixels (`true`: black).
+fn png_pixels(bytes: &[u8]) -> (usize, usize, Vec<Vec<bool>>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("png header");
+    let info = reader.info();
+    assert_eq!(
+        (info.color_type, info.bit_depth),
+        (png::ColorType::Grayscale, png::BitDepth::One),
+        "a black-only label previews as 1-bit greyscale"
+    );
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let frame = reader.next_frame(&mut buf).expect("png data");
+    let rows = (0..h)
+        .map(|y| {
+            let row = &buf[y * frame.line_size..(y + 1) * frame.line_size];
+            (0..w)
+                .map(|x| row[x / 8] & (0x80 >> (x % 8)) == 0)
+                .collect()
+        })
+        .collect();
+    (w, h, rows)
+}
+
+#[actix_web::test]
+async fn the_printed_page_has_the_bits_of_the_preview() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let config = one_printer(dir.path(), "pt", &emu);
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = app_for!(running, config);
+    let label = json!({"content_type": "qr_one_line", "data": {"qr_payload": "https://example.invalid/p/9", "primary_id": "PREVIEW-9"}});
+    // Scale 2: every dot is a 2×2 block of pixels, rows in raster-line order.
+    let scale = 2;
+    let mut preview = label.clone();
+    preview["printer"] = json!("pt");
+    preview["scale"] = json!(scale);
+    let req = web_test::TestRequest::post()
+        .uri("/api/render/preview")
+        .set_json(&preview)
+        .to_request();
+    let resp = web_test::call_service(&app, req).await;
+    assert_eq!(resp.status(), 200);
+    let png = web_test::read_body(resp).await;
+    let (w, h, pixels) = png_pixels(&png);
+
+    let (status, job) = call(&app, "POST", "/api/printers/pt/jobs", Some(label)).await;
+    assert_eq!(status, 202, "{job}");
+    let done = settle(&app, job["id"].as_str().expect("id")).await;
+    assert_eq!(done["state"], "completed", "{done}");
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 1);
+    let page = &pages[0].black;
+    assert_eq!(
+        (w, h),
+        (page.width() * scale, page.height() * scale),
+        "the preview is the raster, scaled"
+    );
+    let mut ink = 0;
+    for (y, row) in pixels.iter().enumerate() {
+        for (x, &black) in row.iter().enumerate() {
+            assert_eq!(
+                black,
+                page.get(x / scale, y / scale),
+                "pixel ({x}, {y}) of the preview differs from dot ({}, {}) printed",
+                x / scale,
+                y / scale
+            );
+            ink += usize::from(black);
+        }
+    }
+    assert!(ink > 0, "the label has ink");
+    // The comparison sees orientation: the label is not its own mirror image.
+    let mirrored = (0..page.height())
+        .all(|y| (0..page.width()).all(|x| page.get(x, y) == page.get(page.width() - 1 - x, y)));
+    assert!(!mirrored, "an asymmetric label");
+
+    // The composition root wires the ops endpoints: the store commits, and the
+    // completed print is in the print-duration histogram.
+    let (status, ready) = call(&app, "GET", "/readyz", None).await;
+    assert_eq!((status, &ready["store"]), (200, &json!("ok")), "{ready}");
+    let mut metrics = String::new();
+    for _ in 0..400 {
+        let req = web_test::TestRequest::get().uri("/metrics").to_request();
+        metrics = String::from_utf8(web_test::call_and_read_body(&app, req).await.to_vec())
+            .expect("utf-8");
+        if metrics.contains("printhub_print_duration_seconds_count{printer=\"pt\"} 1") {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        metrics.contains("printhub_print_duration_seconds_count{printer=\"pt\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("printhub_http_request_duration_seconds_count{method=\"POST\",route=\"/api/render/preview\",status=\"2xx\"} 1"),
+        "{metrics}"
+    );
+    running.hub.shutdown().await.expect("shutdown");
+}

@@ -14,7 +14,9 @@
 //!
 //! Code map: `routes` (one handler per route), [`dto`] (wire types and
 //! conversions), [`error`] (`ApiError`, `ErrorCode` and the status of every
-//! code), `extract` ([`JsonBody`]), `openapi` (the document).
+//! code), `extract` ([`JsonBody`]), `openapi` (the document), [`ops`]
+//! (`/readyz` with its [`StoreProbe`], `/metrics` with its [`Metrics`]
+//! histograms and the latency middleware).
 //!
 //! **Architecture Invariant:** handlers hold no state and no logic beyond
 //! conversion; every decision about jobs and printers is the engine's.
@@ -34,6 +36,7 @@ pub mod events;
 mod extract;
 pub mod lookup;
 mod openapi;
+pub mod ops;
 mod routes;
 pub mod ui;
 
@@ -44,6 +47,7 @@ pub use events::{EventConfig, EventLog};
 pub use extract::JsonBody;
 pub use lookup::{GenericWebhook, GrocyWebhook, WebhookConfig};
 pub use openapi::document as openapi_document;
+pub use ops::{Metrics, MetricsError, StoreProbe};
 
 use actix_web::http::Method;
 use actix_web::web;
@@ -158,8 +162,8 @@ routes! {
     GET "/api/admin/audit" => admin::audit_log, admin, 200, None, Some("AuditList"), "admin", "Admin actions, newest first (limit, offset)";
     GET "/api/openapi.json" => routes::openapi, public, 200, None, Some("object"), "ops", "This document";
     GET "/healthz" => routes::healthz, public, 200, None, Some("object"), "ops", "Liveness and version";
-    GET "/readyz" => routes::readyz, public, 200, None, Some("object"), "ops", "Readiness: the engine and each enabled printer reachable (503 if not)";
-    GET "/metrics" => routes::metrics, read, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer";
+    GET "/readyz" => ops::readyz, public, 200, None, Some("object"), "ops", "Readiness: the engine answers, the store commits a write, each enabled printer is reachable (503 with what failed, e.g. store: store_read_only)";
+    GET "/metrics" => ops::metrics, read, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer, print duration and HTTP latency histograms";
     // Lookups, webhooks and QR landing pages (issue #10, `lookup`).
     GET "/api/lookup/{app}/{id}" => lookup::lookup, read, 200, None, Some("LookupView"), "lookup", "An item from Grocy, Snipe-IT or Spoolman as label data";
     GET "/api/integrations" => lookup::integrations, read, 200, None, Some("IntegrationList"), "lookup", "Which lookups and webhooks this hub offers";
@@ -174,13 +178,16 @@ routes! {
 /// `web::Data<HubHandle>` and `web::Data<Auth>` (the policy; without it every
 /// non-public route answers 500); reads `web::Data<GatewayConfig>` and
 /// `web::Data<EventLog>` (for `/api/events`), `web::Data<printhub_lookup::Lookups>`
-/// and `web::Data<WebhookConfig>` when present. Unknown paths under `/api` answer
+/// and `web::Data<WebhookConfig>` when present, [`StoreProbe`] (for `/readyz`)
+/// and [`Metrics`] (histograms on `/metrics`, HTTP latency of every request). Unknown paths under `/api` answer
 /// 404 `not_found` as problem+json; a query string that does not parse is 400
 /// `invalid_request`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
             .wrap(actix_web::middleware::from_fn(auth::middleware::authorize))
+            // Outermost, so latency includes auth and refusals are counted.
+            .wrap(actix_web::middleware::from_fn(ops::observe))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _| {
                     ApiError::invalid(format!("invalid query: {err}")).into()

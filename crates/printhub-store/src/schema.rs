@@ -126,7 +126,7 @@ CREATE TABLE printer_status (
 
 /// The schema steps, oldest first. Version N is the state after step N.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1).foreign_key_check(), M::up(V2)])
+    Migrations::new(vec![M::up(V1).foreign_key_check(), M::up(V2), M::up(V3)])
 }
 
 /// Version 2: a per-key rate limit and the admin audit log (key and
@@ -144,8 +144,17 @@ CREATE TABLE audit_log (
 ) STRICT;
 "#;
 
+/// Version 3: a one-row heartbeat that readiness checks write (and commit)
+/// to prove the database still takes writes.
+const V3: &str = r#"
+CREATE TABLE heartbeat (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    beats INTEGER NOT NULL
+) STRICT;
+"#;
+
 /// The schema version this build writes (the number of migration steps).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Where the database lives.
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use printhub_core::{Job, JobId, PrinterId, Timestamp};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::codec::JobRow;
 use crate::config::{JobQuery, Retention, StoreConfig};
@@ -266,6 +266,24 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Proves the database still takes writes: bumps the one-row heartbeat
+    /// through the writer like any other write, so the returned [`Commit`]
+    /// resolves only once a real transaction (WAL write and fsync) has
+    /// committed, or fails with the error a job commit would get now
+    /// ([`StoreError::ReadOnly`], [`StoreError::Full`], ...). Concurrent
+    /// probes share a group commit with each other and with jobs, so polling
+    /// it costs at most one small row per commit. Returns at once.
+    pub fn probe_writable(&self) -> Commit {
+        self.submit(Mode::Transaction, 0, |conn: &Connection| {
+            conn.execute(
+                "INSERT INTO heartbeat (id, beats) VALUES (1, 1) \
+                 ON CONFLICT (id) DO UPDATE SET beats = beats + 1",
+                [],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Copies the WAL into the database file and truncates the WAL. SQLite
     /// also checkpoints on its own as the WAL grows (without truncating);
     /// this is for maintenance and shutdown. It waits for open reads, up to
@@ -429,6 +447,17 @@ impl Store {
     /// The last status of every printer that has one.
     pub fn load_all_printer_status(&self) -> Result<Vec<PrinterStatusRecord>, StoreError> {
         self.readers.with(printers::load_all_status)
+    }
+
+    /// How many writability probes have committed since the database was
+    /// created ([`Store::probe_writable`]).
+    pub fn heartbeats(&self) -> Result<u64, StoreError> {
+        self.readers.with(|conn| {
+            let beats: Option<i64> = conn
+                .query_row("SELECT beats FROM heartbeat WHERE id = 1", [], |r| r.get(0))
+                .optional()?;
+            Ok(beats.map_or(0, |b| u64::try_from(b).unwrap_or(0)))
+        })
     }
 
     /// The database's size in pages.

@@ -1,7 +1,7 @@
 //! `printhub serve`: the composition root. [`build`] assembles everything
 //! (embedded emulators, the SQLite store, the engine, the configured
-//! printers, the auth policy and key ring, the live event log, the lookups
-//! and webhooks) and is what tests reuse; [`serve`] adds the HTTP server with the gateway and runs
+//! printers, the auth policy and key ring, the live event log, the metrics
+//! registry, the lookups and webhooks) and is what tests reuse; [`serve`] adds the HTTP server with the gateway and runs
 //! until interrupted, then drains the engine.
 
 use crate::config::Config;
@@ -9,7 +9,7 @@ use actix_web::web;
 use anyhow::Context;
 use printhub_actors::{Hub, HubConfig, HubHandle, HubStore, PrinterConfig, Retention};
 use printhub_emulator::{Emulator, EmulatorHandle};
-use printhub_gateway::{Auth, EventConfig, EventLog};
+use printhub_gateway::{Auth, EventConfig, EventLog, Metrics, StoreProbe};
 use printhub_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +31,8 @@ pub struct Running {
     pub auth: Auth,
     /// The live event log behind `/api/events`.
     pub events: EventLog,
+    /// The histograms behind `/metrics` (print duration, HTTP latency).
+    pub metrics: Metrics,
     /// The admin key created on the first start (no keys yet), to show once.
     pub bootstrap_key: Option<String>,
 }
@@ -42,6 +44,8 @@ impl Running {
         let hub = web::Data::new(self.hub.clone());
         let auth = web::Data::new(self.auth.clone());
         let events = web::Data::new(self.events.clone());
+        let metrics = web::Data::new(self.metrics.clone());
+        let probe = web::Data::new(StoreProbe::new(Arc::clone(&self.store)));
         // Created once, shared by every worker (one HTTP connection pool).
         let lookups = web::Data::new(self.lookups.clone());
         let webhooks = web::Data::new(self.webhooks.clone());
@@ -52,6 +56,8 @@ impl Running {
             cfg.app_data(hub.clone())
                 .app_data(auth.clone())
                 .app_data(events.clone())
+                .app_data(metrics.clone())
+                .app_data(probe.clone())
                 .app_data(lookups.clone())
                 .app_data(webhooks.clone())
                 .app_data(gateway.clone());
@@ -128,6 +134,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
     }
     crate::integrations::spawn_spool_watcher(config, &lookups, &hub)?;
     let events = EventLog::start(hub.clone(), EventConfig::default());
+    let metrics = Metrics::start(hub.clone()).context("metrics")?;
     spawn_key_reloader(auth.clone());
     Ok(Running {
         hub,
@@ -137,6 +144,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         store,
         auth,
         events,
+        metrics,
         bootstrap_key,
     })
 }

@@ -13,4 +13,5 @@ mod events;
 mod jobs;
 mod lookup;
 mod openapi;
+mod ops;
 mod printing;

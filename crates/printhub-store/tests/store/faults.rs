@@ -84,3 +84,25 @@ fn a_read_only_database_refuses_writes_clearly_and_keeps_serving_reads() {
         .expect("writable again");
     assert_eq!(t.store.load_all_jobs().expect("reads").jobs.len(), 2);
 }
+
+#[test]
+fn the_writability_probe_commits_a_heartbeat_and_fails_like_a_job_would() {
+    let t = TempStore::new();
+    assert_eq!(t.store.heartbeats().expect("read"), 0);
+    t.store.probe_writable().wait().expect("writable");
+    t.store.probe_writable().wait().expect("writable");
+    assert_eq!(t.store.heartbeats().expect("read"), 2, "each probe commits");
+
+    t.store.simulate_read_only(true).expect("fault on");
+    let err = t.store.probe_writable().wait().expect_err("read-only");
+    assert!(matches!(err, StoreError::ReadOnly), "{err:?}");
+    assert_eq!(err.code(), "store_read_only");
+    assert_eq!(t.store.heartbeats().expect("reads"), 2, "nothing written");
+
+    t.store.simulate_read_only(false).expect("fault off");
+    t.store.probe_writable().wait().expect("writable again");
+    let t = t.reopen();
+    assert_eq!(t.store.heartbeats().expect("read"), 3, "durable");
+    // A probe leaves no job behind.
+    assert!(t.store.load_all_jobs().expect("reads").jobs.is_empty());
+}
