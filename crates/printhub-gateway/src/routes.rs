@@ -157,11 +157,36 @@ pub(crate) async fn delete_printer(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub(crate) async fn pause_printer(hub: Hub, auth: AuthData, caller: Caller, key: Key) -> ApiResult {
+/// The printer controls: check the caller may use the printer, act,
+/// audit the action, answer the printer.
+async fn steer<F, Fut>(
+    hub: Hub,
+    auth: AuthData,
+    caller: Caller,
+    key: Key,
+    action: &'static str,
+    act: F,
+) -> ApiResult
+where
+    F: FnOnce(Hub, String) -> Fut,
+    Fut: std::future::Future<Output = Result<PrinterInfo, printhub_actors::HubError>>,
+{
     let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
-    let info = hub.pause_printer(&id).await?;
-    record(auth.as_ref(), &caller, "printer.pause", id, None).await;
+    let info = act(hub, id.clone()).await?;
+    record(auth.as_ref(), &caller, action, id, None).await;
     ok(PrinterView::from(info))
+}
+
+pub(crate) async fn pause_printer(hub: Hub, auth: AuthData, caller: Caller, key: Key) -> ApiResult {
+    steer(
+        hub,
+        auth,
+        caller,
+        key,
+        "printer.pause",
+        |hub, id| async move { hub.pause_printer(&id).await },
+    )
+    .await
 }
 
 pub(crate) async fn resume_printer(
@@ -170,10 +195,15 @@ pub(crate) async fn resume_printer(
     caller: Caller,
     key: Key,
 ) -> ApiResult {
-    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
-    let info = hub.resume_printer(&id).await?;
-    record(auth.as_ref(), &caller, "printer.resume", id, None).await;
-    ok(PrinterView::from(info))
+    steer(
+        hub,
+        auth,
+        caller,
+        key,
+        "printer.resume",
+        |hub, id| async move { hub.resume_printer(&id).await },
+    )
+    .await
 }
 
 pub(crate) async fn enable_printer(
@@ -182,10 +212,15 @@ pub(crate) async fn enable_printer(
     caller: Caller,
     key: Key,
 ) -> ApiResult {
-    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
-    let info = hub.set_printer_enabled(&id, true).await?;
-    record(auth.as_ref(), &caller, "printer.enable", id, None).await;
-    ok(PrinterView::from(info))
+    steer(
+        hub,
+        auth,
+        caller,
+        key,
+        "printer.enable",
+        |hub, id| async move { hub.set_printer_enabled(&id, true).await },
+    )
+    .await
 }
 
 pub(crate) async fn disable_printer(
@@ -194,10 +229,15 @@ pub(crate) async fn disable_printer(
     caller: Caller,
     key: Key,
 ) -> ApiResult {
-    let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
-    let info = hub.set_printer_enabled(&id, false).await?;
-    record(auth.as_ref(), &caller, "printer.disable", id, None).await;
-    ok(PrinterView::from(info))
+    steer(
+        hub,
+        auth,
+        caller,
+        key,
+        "printer.disable",
+        |hub, id| async move { hub.set_printer_enabled(&id, false).await },
+    )
+    .await
 }
 
 pub(crate) async fn printer_status(hub: Hub, caller: Caller, key: Key) -> ApiResult {

@@ -5,7 +5,6 @@
 
 use crate::support::*;
 use actix_web::test::{call_service, TestRequest};
-use printhub_actors::PrinterConfig;
 use printhub_core::Timestamp;
 use printhub_gateway::auth::NewKey;
 use printhub_gateway::{Auth, AuthConfig, ProxyConfig, Scope};
@@ -30,25 +29,6 @@ fn new_key(auth: &Auth, scope: Scope) -> String {
 
 fn bearer(key: &str) -> (&'static str, String) {
     ("authorization", format!("Bearer {key}"))
-}
-
-async fn second_printer(hub: &printhub_actors::HubHandle) -> String {
-    let info = hub
-        .add_printer(PrinterConfig {
-            id: None,
-            slug: "pt2".into(),
-            name: "Second".into(),
-            model: "PT-P750W".into(),
-            media: "tze-12".into(),
-            address: "127.0.0.1:9".into(),
-            enabled: true,
-            snmp: None,
-            snmp_community: None,
-            paused: false,
-        })
-        .await
-        .expect("second printer");
-    info.id.to_string()
 }
 
 #[actix::test]

@@ -322,20 +322,7 @@ async fn a_limited_key_hears_only_its_printers() {
     let (hub, _) = hub().await;
     let auth = auth(None, 600);
     let app = app!(hub, auth);
-    hub.add_printer(printhub_actors::PrinterConfig {
-        id: None,
-        slug: "pt2".into(),
-        name: "Second".into(),
-        model: "PT-P750W".into(),
-        media: "tze-12".into(),
-        address: "127.0.0.1:9".into(),
-        enabled: true,
-        snmp: None,
-        snmp_community: None,
-        paused: false,
-    })
-    .await
-    .expect("pt2");
+    second_printer(&hub).await;
     let pt = hub.printer("pt").await.expect("pt").id;
     let (_, key) = auth
         .create_key(

@@ -167,3 +167,23 @@ pub async fn pause() {
 pub fn text_job(id: &str) -> Value {
     serde_json::json!({ "content_type": "text_one_line", "data": { "primary_id": id } })
 }
+
+/// Adds a second PT-P750W called `pt2`; returns its id.
+pub async fn second_printer(hub: &printhub_actors::HubHandle) -> String {
+    let info = hub
+        .add_printer(PrinterConfig {
+            id: None,
+            slug: "pt2".into(),
+            name: "Second".into(),
+            model: "PT-P750W".into(),
+            media: "tze-12".into(),
+            address: "127.0.0.1:9".into(),
+            enabled: true,
+            snmp: None,
+            snmp_community: None,
+            paused: false,
+        })
+        .await
+        .expect("second printer");
+    info.id.to_string()
+}
