@@ -48,6 +48,9 @@ pub struct JobView {
     pub retry_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_by: Option<String>,
+    /// The address the job was submitted from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_address: Option<String>,
 }
 
 impl From<Job> for JobView {
@@ -74,6 +77,7 @@ impl From<Job> for JobView {
             parent_job_id: job.parent_job_id,
             retry_count: job.retry_count,
             submitted_by: job.spec.submitted_by,
+            source_address: job.spec.source_address,
         }
     }
 }

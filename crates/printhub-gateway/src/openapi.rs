@@ -83,7 +83,7 @@ fn schemas() -> Value {
             "created_at": time(), "started_at": time(), "finished_at": time(),
             "error_code": string(), "error_message": string(), "error_detail": {},
             "parent_job_id": { "type": "string", "format": "uuid" },
-            "retry_count": { "type": "integer" }, "submitted_by": string(),
+            "retry_count": { "type": "integer" }, "submitted_by": string(), "source_address": string(),
         })),
         "JobList": array_of("JobView"),
         "JobListView": object(&["jobs", "limit", "offset"], json!({

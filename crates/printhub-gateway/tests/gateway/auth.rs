@@ -140,12 +140,14 @@ async fn the_legacy_header_works_and_jobs_record_who_sent_them() {
     let req = TestRequest::post()
         .uri("/api/printers/pt/jobs")
         .insert_header(("x-label-hub-key", key.clone()))
+        .peer_addr("192.0.2.9:50000".parse().expect("addr"))
         .set_json(text_job("L"))
         .to_request();
     let got = parts(call_service(&app, req).await).await;
     assert_eq!(got.0, 202, "{}", got.2);
     let id = key.split('_').nth(1).expect("key id");
     assert_eq!(got.2["submitted_by"], format!("key:{id}"));
+    assert_eq!(got.2["source_address"], "192.0.2.9");
     let req = TestRequest::get()
         .uri("/api/auth/whoami")
         .insert_header(bearer(&key))
