@@ -4,8 +4,11 @@
 //! lookup or sent by Grocy's webhook comes out of the emulator and its QR code
 //! or DataMatrix decodes to the item's payload.
 
+#[path = "../../crates/printhub-lookup/tests/fake/decode.rs"]
+mod decode;
 #[path = "../../crates/printhub-lookup/tests/fake/mod.rs"]
 mod fake;
+use decode::{decode_datamatrix, decode_qr};
 #[path = "../../crates/printhub-lookup/tests/fake/spoolman_ws.rs"]
 mod spoolman_ws;
 
@@ -15,7 +18,6 @@ use printhub::config::{
 use printhub::config::{SnipeitEntry, SpoolmanEntry, WebhookEntry};
 use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use printhub_lookup::Secret;
-use printhub_raster::Bitmap;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -135,42 +137,6 @@ async fn pages(emu: &EmulatorHandle, n: usize) -> Vec<printhub_emulator::Recorde
         );
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
-}
-
-fn decode_qr(bitmap: &Bitmap) -> Vec<String> {
-    let mut img =
-        rqrr::PreparedImage::prepare_from_greyscale(bitmap.width(), bitmap.height(), |x, y| {
-            if bitmap.get(x, y) {
-                0
-            } else {
-                255
-            }
-        });
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
-}
-
-fn decode_datamatrix(bitmap: &Bitmap) -> Option<String> {
-    let border = 16;
-    let (w, h) = (bitmap.width() + 2 * border, bitmap.height() + 2 * border);
-    let mut luma = vec![255u8; w * h];
-    for y in 0..bitmap.height() {
-        for x in 0..bitmap.width() {
-            if bitmap.get(x, y) {
-                luma[(y + border) * w + x + border] = 0;
-            }
-        }
-    }
-    rxing::helpers::detect_in_luma(
-        luma,
-        w as u32,
-        h as u32,
-        Some(rxing::BarcodeFormat::DATA_MATRIX),
-    )
-    .ok()
-    .map(|r| r.getText().to_string())
 }
 
 #[actix_web::test]

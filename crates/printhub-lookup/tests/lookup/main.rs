@@ -2,6 +2,8 @@
 //! APIs do (one module per app, one for every way an upstream misbehaves).
 //! The tests run on actix's runtime, as the gateway does.
 
+#[path = "../fake/decode.rs"]
+mod decode;
 #[path = "../fake/mod.rs"]
 mod fake;
 #[path = "../fake/spoolman_ws.rs"]

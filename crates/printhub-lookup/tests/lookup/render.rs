@@ -3,47 +3,12 @@
 //! QR code or DataMatrix decodes to the item's payload — or is refused with
 //! `does_not_fit`, never clipped and never another error.
 
+use crate::decode::{decode_datamatrix, decode_qr};
 use crate::fake;
 use crate::support::{found, lookups};
 use printhub_lookup::App;
-use printhub_raster::{geometry, Bitmap, Model, MEDIA};
+use printhub_raster::{geometry, Model, MEDIA};
 use printhub_render::{render, RenderRequest, TemplateRef};
-
-fn decode_qr(bitmap: &Bitmap) -> Vec<String> {
-    let mut img =
-        rqrr::PreparedImage::prepare_from_greyscale(bitmap.width(), bitmap.height(), |x, y| {
-            if bitmap.get(x, y) {
-                0
-            } else {
-                255
-            }
-        });
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
-}
-
-fn decode_datamatrix(bitmap: &Bitmap) -> Option<String> {
-    let border = 16;
-    let (w, h) = (bitmap.width() + 2 * border, bitmap.height() + 2 * border);
-    let mut luma = vec![255u8; w * h];
-    for y in 0..bitmap.height() {
-        for x in 0..bitmap.width() {
-            if bitmap.get(x, y) {
-                luma[(y + border) * w + x + border] = 0;
-            }
-        }
-    }
-    rxing::helpers::detect_in_luma(
-        luma,
-        w as u32,
-        h as u32,
-        Some(rxing::BarcodeFormat::DATA_MATRIX),
-    )
-    .ok()
-    .map(|r| r.getText().to_string())
-}
 
 #[actix_web::test]
 async fn every_looked_up_item_fits_or_refuses_on_every_medium() {
