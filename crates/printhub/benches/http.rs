@@ -20,7 +20,15 @@ fn main() {
         let store = printhub_store::Store::open(&dir.path().join("bench.db"), printhub_store::StoreConfig::default()).expect("store");
         let factory: TransportFactory = Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
         let machine = MachineConfig { max_queue: 1_000_000, ..MachineConfig::default() };
-        let hub = Hub::start_with(HubConfig { machine, ..HubConfig::default() }, Arc::new(store), factory);
+        let store = Arc::new(store);
+        // Anonymous admin on loopback, as `make run`: the auth layer runs on every request.
+        let auth = printhub_gateway::Auth::open(
+            printhub_gateway::AuthConfig { anonymous: Some(printhub_gateway::Scope::Admin), ..Default::default() },
+            store.clone(),
+        )
+        .expect("auth");
+        let hub_store: Arc<dyn printhub_actors::HubStore> = store;
+        let hub = Hub::start_with(HubConfig { machine, ..HubConfig::default() }, hub_store, factory);
         hub.add_printer(PrinterConfig {
             id: None,
             slug: "pt".into(),
@@ -39,6 +47,7 @@ fn main() {
         let server = actix_web::HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(actix_web::web::Data::new(server_hub.clone()))
+                .app_data(actix_web::web::Data::new(auth.clone()))
                 .configure(printhub_gateway::configure)
         })
         .workers(1)
