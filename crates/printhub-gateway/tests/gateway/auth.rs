@@ -578,3 +578,45 @@ async fn admin_actions_are_audited_and_no_read_returns_a_secret() {
         "invalid_request",
     );
 }
+
+#[actix::test]
+async fn anonymous_mutations_are_limited_per_client_address() {
+    let (hub, _) = hub().await;
+    let store = Store::open_in_memory(StoreConfig::default()).expect("store");
+    let auth = Auth::open(
+        AuthConfig {
+            anonymous: Some(Scope::Print),
+            anonymous_rate_limit_per_minute: Some(1),
+            ..AuthConfig::default()
+        },
+        Arc::new(store),
+    )
+    .expect("auth");
+    let app = app!(hub, auth);
+    let submit = |addr: &str| {
+        TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .peer_addr(addr.parse().expect("addr"))
+            .set_json(text_job("A"))
+            .to_request()
+    };
+    assert_eq!(
+        call_service(&app, submit("192.0.2.1:1000")).await.status(),
+        202
+    );
+    assert_problem(
+        &parts(call_service(&app, submit("192.0.2.1:1001")).await).await,
+        429,
+        "rate_limited",
+    );
+    assert_eq!(
+        call_service(&app, submit("192.0.2.2:1000")).await.status(),
+        202,
+        "another address has its own budget"
+    );
+    assert_eq!(
+        job_count(&hub).await,
+        2,
+        "the limited submit queued nothing"
+    );
+}

@@ -369,3 +369,31 @@ async fn a_limited_key_hears_only_its_printers() {
         "pt2's events were filtered out"
     );
 }
+
+#[actix::test]
+async fn a_batch_filter_hears_only_that_batchs_jobs() {
+    let (hub, transport) = hub().await;
+    let app = app!(hub);
+    transport.close_gate();
+    let req = TestRequest::post()
+        .uri("/api/print/pt/batch")
+        .set_json(serde_json::json!({ "items": [text_job("B1"), text_job("B2")] }))
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    let batch = got.2["batch_id"].as_str().expect("batch").to_string();
+    let mut reader =
+        Reader::new(call_service(&app, stream(&format!("/api/events?batch={batch}"))).await);
+    let single = submit(&app, "ALONE").await;
+    transport.open_gate();
+    wait_state!(app, single, "completed");
+    let mut completed = 0;
+    while completed < 2 {
+        let f = reader.event().await;
+        assert_eq!(f.data["batch_id"], batch.as_str(), "{f:?}");
+        assert_ne!(f.data["job_id"], single.as_str());
+        if f.data["to"] == "completed" {
+            completed += 1;
+        }
+    }
+}
