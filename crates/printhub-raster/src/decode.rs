@@ -533,11 +533,15 @@ impl Decoder {
                 continue;
             }
             self.flush_zeros();
+            let before = self.events.len();
             match self.step(pos, offset) {
                 Ok(Step::Done(len, command)) => {
                     pos += len;
+                    // A print command comes before the page it ends, so a consumer
+                    // that acts on the page (the emulator prints it) has already seen it.
                     if let Some(command) = command {
-                        self.events.push_back(Event::Command { offset, command });
+                        self.events
+                            .insert(before, Event::Command { offset, command });
                     }
                 }
                 Ok(Step::Incomplete(_)) => break Ok(()),

@@ -296,3 +296,40 @@ fn encoder_rejects_bad_labels_and_options() {
     assert!(e.write(&[], &mut out).is_err());
     assert_eq!(out, [1, 2, 3]);
 }
+
+/// The command that ends a page (0C / 1A) is reported before the page it ends, fed in one
+/// push or byte by byte: a consumer acting on the page (the emulator prints it and answers
+/// "printing completed") has recorded the command by then.
+#[test]
+fn the_print_command_comes_before_its_page() {
+    let model = Model::by_name("PT-P750W").expect("model");
+    let media = Media::by_id("tze-12").expect("media");
+    let encoder = Encoder::new(model, media, JobOptions::default()).expect("options");
+    let label = || Label::black(noise(70, 80, 7, 90));
+    let bytes = encoder.encode(&[label(), label()]).expect("encodes");
+    for chunk in [bytes.len(), 1] {
+        let mut decoder = Decoder::new(DecoderOptions::default());
+        let mut order = Vec::new();
+        for part in bytes.chunks(chunk) {
+            decoder.push(part).expect("valid");
+            while let Some(event) = decoder.next_event() {
+                match event {
+                    printhub_raster::Event::Command {
+                        command: c @ (Command::Print | Command::PrintFeed),
+                        ..
+                    } => order.push(format!("{c:?}")),
+                    printhub_raster::Event::Page(page) => {
+                        order.push(format!("page {:?}", page.end))
+                    }
+                    printhub_raster::Event::Command { .. } => {}
+                }
+            }
+        }
+        decoder.finish().expect("complete");
+        assert_eq!(
+            order,
+            ["Print", "page Print", "PrintFeed", "page PrintFeed"],
+            "chunk {chunk}"
+        );
+    }
+}
