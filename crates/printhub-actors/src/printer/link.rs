@@ -416,7 +416,11 @@ impl PrinterActor {
         }));
     }
 
-    /// Keeps a fresh status read and publishes it if it changed.
+    /// Keeps a fresh status read and publishes it if it changed. A ready
+    /// printer whose loaded media is not what the next job was rendered for is
+    /// recorded as `media_mismatch` (with the expected media), so that a re-check
+    /// finding the same wrong tape changes nothing rather than starting the job
+    /// only for the preflight to hold it back again.
     pub(super) fn record_status(&mut self, mut status: PrinterStatus) {
         self.last_probe = Some(std::time::Instant::now());
         status.last_seen = if status.reachable {
@@ -424,7 +428,25 @@ impl PrinterActor {
         } else {
             self.status.last_seen
         };
+        if status.reachable && status.reason.is_none() {
+            if let (Some(loaded), Some(expected)) = (&status.media, self.expected_media()) {
+                if *loaded != expected {
+                    status.ready = false;
+                    status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
+                    status.expected_media = Some(expected);
+                }
+            }
+        }
         self.publish_status(status);
+    }
+
+    /// The media of the job printing now, or else of the next one to print.
+    fn expected_media(&self) -> Option<String> {
+        let job = match self.machine.in_flight() {
+            Some(flight) => self.machine.job(flight.first().job_id),
+            None => self.machine.next_job(),
+        };
+        job.map(|j| j.spec.media_id.clone())
     }
 
     /// Replaces the status; emits `PrinterStatusChanged` and `MediaChanged` only on change.

@@ -8,6 +8,7 @@ use printhub_actors::{
 };
 use printhub_core::{Event, JobId, JobState, MachineConfig, PrinterState};
 use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Fault, FaultKind, Speed};
+use printhub_raster::Command;
 use printhub_raster::{Bitmap, Label};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,6 +82,27 @@ async fn preflight_catches_wrong_tape_and_the_queue_continues_when_it_is_changed
         emu.errors().is_empty(),
         "the preflight held the job back: the printer never saw it"
     );
+    // While nobody changes the tape, each re-check finds the same mismatch: the printer
+    // stays stopped and the job stays queued (no printing/queued flicker on every poll).
+    let status_requests = || {
+        emu.connections()
+            .iter()
+            .map(|c| c.count(|c| *c == Command::StatusRequest))
+            .sum::<usize>()
+    };
+    let checked = status_requests();
+    poll_until(|| status_requests() >= checked + 3).await;
+    hub.pause_printer("pt").await.expect("paused");
+    let quiet = events_until(
+        &mut events,
+        |e| matches!(e, Event::PrinterStateChanged(c) if c.to == PrinterState::Paused),
+    )
+    .await;
+    assert!(
+        quiet.is_empty(),
+        "re-checks that find the same wrong tape change nothing: {quiet:?}"
+    );
+    hub.resume_printer("pt").await.expect("resumed");
     // A person loads 24 mm tape: the printer is re-checked and continues by itself (no resume).
     emu.set_media(Some("tze-24")).expect("tape change");
     assert_eq!(

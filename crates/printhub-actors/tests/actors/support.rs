@@ -76,3 +76,31 @@ pub async fn submit_many(hub: &HubHandle, printer: &str, first: usize, n: usize)
     }
     ids
 }
+
+/// Polls `done` (a cheap check of emulator state) every few milliseconds until it holds;
+/// panics after a generous deadline. Never blocks the actix runtime.
+pub async fn poll_until(mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached before the deadline"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Every event before the first one matching `end` (which is consumed, not returned).
+pub async fn events_until(
+    events: &mut EventStream,
+    mut end: impl FnMut(&Event) -> bool,
+) -> Vec<Event> {
+    let mut seen = Vec::new();
+    loop {
+        let event = wait_for(events, |_| true).await;
+        if end(&event) {
+            return seen;
+        }
+        seen.push(event);
+    }
+}
