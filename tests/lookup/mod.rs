@@ -50,6 +50,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
                 api_key: Some(Secret::new(fake::GROCY_KEY)),
                 timeout_ms: 5000,
                 webhook_token: Some(Secret::new(GROCY_TOKEN)),
+                webhook_origins: None,
                 printer: Some("pt".into()),
                 template: None,
             }),
@@ -362,6 +363,17 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
         "[integrations.grocy]\nwebhook_token = \"s3cr3t-0123456789\"\ntemplate = \"nope\"",
         "integrations.grocy.template",
     );
+    for bad in [
+        "grocy.example.com",
+        "ftp://grocy.example.com",
+        "https://grocy.example.com/grocy",
+        "https://user@grocy.example.com",
+    ] {
+        check(
+            &format!("[integrations.grocy]\nwebhook_token = \"s3cr3t-0123456789\"\nwebhook_origins = [\"https://ok.example\", \"{bad}\"]"),
+            "integrations.grocy.webhook_origins[1]",
+        );
+    }
     check("[integrations.colour]\nx = 1", "colour");
     check(
         "[integrations.spoolman]\nbase_url = \"http://s\"\nnew_spool_template = \"nope\"",
@@ -402,6 +414,29 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
     }
     let debug = format!("{config:?} {lookups:?}");
     assert!(!debug.contains("s3cr3t"), "{debug}");
+
+    // Browser origins for Grocy's client-side webhook: by default the origin of Grocy's
+    // base URL (as a browser sends it: no path, default port dropped); listed ones replace it.
+    let origins = |env: &dyn Fn(&str) -> Option<String>| {
+        Config::demo(dir.path())
+            .with_env(env)
+            .and_then(|c| c.webhooks())
+            .expect("webhooks")
+            .grocy
+            .expect("grocy webhook")
+            .allowed_origins
+    };
+    let grocy = |k: &str, origins: Option<&str>| match k {
+        "PRINTHUB_GROCY_BASE_URL" => Some("HTTPS://Grocy.Example.com:443/grocy/".to_string()),
+        "PRINTHUB_GROCY_WEBHOOK_TOKEN" => Some("s3cr3t-0123456789".to_string()),
+        "PRINTHUB_GROCY_WEBHOOK_ORIGINS" => origins.map(str::to_string),
+        _ => None,
+    };
+    assert_eq!(origins(&|k| grocy(k, None)), ["https://grocy.example.com"]);
+    assert_eq!(
+        origins(&|k| grocy(k, Some("http://a.local:8080, https://b.example"))),
+        ["http://a.local:8080", "https://b.example"]
+    );
     let env = |k: &str| (k == "PRINTHUB_GROCY_TIMEOUT_MS").then(|| "soon".to_string());
     let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
     assert!(format!("{err:#}").contains("PRINTHUB_GROCY_TIMEOUT_MS"));

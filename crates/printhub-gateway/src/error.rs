@@ -85,6 +85,9 @@ pub enum ErrorCode {
     LookupNotConfigured,
     /// `lookup_failed`: the app is down, slow, erroring or answered garbage (502).
     LookupFailed,
+    /// `origin_not_allowed`: a browser's cross-origin preflight from an origin
+    /// the webhook does not accept (403).
+    OriginNotAllowed,
 }
 
 impl ErrorCode {
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::LookupAmbiguous => "lookup_ambiguous",
             ErrorCode::LookupNotConfigured => "lookup_not_configured",
             ErrorCode::LookupFailed => "lookup_failed",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
         }
     }
 
@@ -135,7 +139,9 @@ impl ErrorCode {
             | ErrorCode::KeyNotFound
             | ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::InsufficientScope | ErrorCode::PrinterNotAllowed => StatusCode::FORBIDDEN,
+            ErrorCode::InsufficientScope
+            | ErrorCode::PrinterNotAllowed
+            | ErrorCode::OriginNotAllowed => StatusCode::FORBIDDEN,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidJobState
             | ErrorCode::PrinterBusy

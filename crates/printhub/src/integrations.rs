@@ -14,6 +14,9 @@
 //! api_key = "…"
 //! timeout_ms = 5000
 //! webhook_token = "a-long-random-token"       # POST /api/webhooks/grocy/<token>
+//! # Browser origins allowed to call the webhook (Grocy's LABEL_PRINTER_RUN_SERVER = false);
+//! # default: the origin of base_url. [] allows none.
+//! webhook_origins = ["https://grocy.example.com"]
 //! printer = "ql"
 //! template = "product"
 //!
@@ -72,6 +75,9 @@ pub struct GrocyEntry {
     pub timeout_ms: u64,
     /// The token of `POST /api/webhooks/grocy/{token}`; without it there is no webhook.
     pub webhook_token: Option<Secret>,
+    /// Browser origins allowed to call the webhook cross-origin (Grocy's
+    /// client-side mode); `None`: the origin of `base_url`, if set.
+    pub webhook_origins: Option<Vec<String>>,
     /// The webhook's printer when Grocy's `LABEL_PRINTER_PARAMS` names none.
     pub printer: Option<String>,
     /// The webhook's template when the params name none (default `product`).
@@ -121,6 +127,24 @@ pub struct WebhookEntry {
     pub template: String,
 }
 
+/// `text` as a browser origin (`scheme://host[:port]`, http or https, nothing after
+/// the authority), serialised as browsers send it in `Origin`.
+fn origin_of(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{text:?}: an origin is http:// or https://"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{text:?}: an origin is scheme://host[:port] with no path"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{text:?}: an origin has no user or password"));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
 fn default_timeout_ms() -> u64 {
     printhub_lookup::DEFAULT_TIMEOUT.as_millis() as u64
 }
@@ -147,6 +171,7 @@ impl IntegrationsEntry {
             "PRINTHUB_GROCY_API_KEY",
             "PRINTHUB_GROCY_TIMEOUT_MS",
             "PRINTHUB_GROCY_WEBHOOK_TOKEN",
+            "PRINTHUB_GROCY_WEBHOOK_ORIGINS",
             "PRINTHUB_GROCY_PRINTER",
             "PRINTHUB_GROCY_TEMPLATE",
         ];
@@ -166,6 +191,15 @@ impl IntegrationsEntry {
             }
             if let Some(v) = var("PRINTHUB_GROCY_WEBHOOK_TOKEN") {
                 g.webhook_token = Some(Secret::new(v));
+            }
+            if let Some(v) = var("PRINTHUB_GROCY_WEBHOOK_ORIGINS") {
+                g.webhook_origins = Some(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(String::from)
+                        .collect(),
+                );
             }
             if let Some(v) = var("PRINTHUB_GROCY_PRINTER") {
                 g.printer = Some(v);
@@ -301,10 +335,32 @@ impl Config {
                     Some(token) => {
                         check_token(token, "integrations.grocy.webhook_token")?;
                         tokens.push((token, "integrations.grocy.webhook_token".into()));
+                        let allowed_origins = match &g.webhook_origins {
+                            Some(list) => list
+                                .iter()
+                                .enumerate()
+                                .map(|(i, o)| {
+                                    origin_of(o).map_err(|reason| {
+                                        anyhow!("integrations.grocy.webhook_origins[{i}]: {reason}")
+                                    })
+                                })
+                                .collect::<anyhow::Result<Vec<_>>>()?,
+                            // A bad base_url is reported by the lookups' own validation.
+                            None => g
+                                .base_url
+                                .as_deref()
+                                .and_then(|u| url::Url::parse(u).ok())
+                                .map(|u| u.origin())
+                                .filter(url::Origin::is_tuple)
+                                .map(|o| o.ascii_serialization())
+                                .into_iter()
+                                .collect(),
+                        };
                         Some(GrocyWebhook {
                             token: token.clone(),
                             printer: g.printer.clone(),
                             template: g.template.clone(),
+                            allowed_origins,
                         })
                     }
                     None => None,

@@ -12,6 +12,7 @@
 use crate::dto::JobView;
 use crate::error::{ApiError, ErrorCode};
 use crate::GatewayConfig;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use printhub_actors::{HubHandle, PrintRequest};
 use printhub_lookup::{grocy, Secret};
@@ -36,6 +37,10 @@ pub struct GrocyWebhook {
     pub printer: Option<String>,
     /// The template when the payload names none (default `product`).
     pub template: Option<String>,
+    /// Browser origins (`scheme://host[:port]`) allowed to call the webhook
+    /// cross-origin: Grocy with `LABEL_PRINTER_RUN_SERVER = false` posts from
+    /// the user's browser on Grocy's page, not from its server.
+    pub allowed_origins: Vec<String>,
 }
 
 /// One `[[webhook]]`.
@@ -55,7 +60,69 @@ fn unauthorized() -> ApiError {
     ApiError::new(ErrorCode::Unauthorized, "unknown webhook token")
 }
 
-/// `POST /api/webhooks/grocy/{token}`.
+fn grocy_hook<'a>(
+    webhooks: &'a Option<web::Data<WebhookConfig>>,
+    token: &str,
+) -> Result<&'a GrocyWebhook, ApiError> {
+    webhooks
+        .as_ref()
+        .and_then(|w| w.grocy.as_ref())
+        .filter(|g| g.token.matches(token))
+        .ok_or_else(unauthorized)
+}
+
+/// The request's `Origin` if the hook accepts it for cross-origin calls.
+fn allowed_origin(req: &HttpRequest, hook: &GrocyWebhook) -> Option<HeaderValue> {
+    let origin = req.headers().get(header::ORIGIN)?;
+    let text = origin.to_str().ok()?;
+    hook.allowed_origins
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(text))
+        .then(|| origin.clone())
+}
+
+/// `OPTIONS /api/webhooks/grocy/{token}`: the CORS preflight a browser sends
+/// before Grocy's client-side webhook call (JSON bodies are not a "simple"
+/// request). 204 with the CORS headers for an allowed origin; 403
+/// `origin_not_allowed` otherwise; a wrong token is 401 as for the POST.
+///
+/// Written here rather than with `actix-cors`: the allowed origins are runtime
+/// configuration ([`WebhookConfig`] app data) of this one route, which a
+/// middleware built at `configure` time cannot see.
+pub(crate) async fn grocy_webhook_preflight(
+    webhooks: Option<web::Data<WebhookConfig>>,
+    token: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let hook = grocy_hook(&webhooks, &token)?;
+    let origin = allowed_origin(&req, hook).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            "this origin may not call the webhook from a browser: add it to \
+             integrations.grocy.webhook_origins",
+        )
+    })?;
+    let method_ok = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+        .is_some_and(|m| m.as_bytes() == b"POST");
+    if !method_ok {
+        return Err(ApiError::invalid(
+            "a preflight for this webhook asks for POST (Access-Control-Request-Method)",
+        ));
+    }
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
+        .insert_header((header::VARY, "Origin"))
+        .finish())
+}
+
+/// `POST /api/webhooks/grocy/{token}`. From an allowed browser origin the
+/// answer (success or problem) carries `Access-Control-Allow-Origin`, so
+/// Grocy's page can read it.
 pub(crate) async fn grocy_webhook(
     hub: web::Data<HubHandle>,
     webhooks: Option<web::Data<WebhookConfig>>,
@@ -63,12 +130,27 @@ pub(crate) async fn grocy_webhook(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let hook = webhooks
-        .as_ref()
-        .and_then(|w| w.grocy.as_ref())
-        .filter(|g| g.token.matches(&token))
-        .ok_or_else(unauthorized)?;
-    let body = read_body(&req, payload).await?;
+    let hook = grocy_hook(&webhooks, &token)?;
+    let origin = allowed_origin(&req, hook);
+    let mut response = match grocy_print(&hub, hook, &req, payload).await {
+        Ok(response) => response,
+        Err(e) => actix_web::ResponseError::error_response(&e),
+    };
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    Ok(response)
+}
+
+async fn grocy_print(
+    hub: &HubHandle,
+    hook: &GrocyWebhook,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(req, payload).await?;
     let label = grocy::webhook_label(&body).map_err(|e| {
         ApiError::invalid(format!("not a Grocy label payload: {e}"))
             .with_detail(serde_json::json!({ "source": "grocy" }))
@@ -84,7 +166,7 @@ pub(crate) async fn grocy_webhook(
         .clone()
         .or_else(|| hook.template.clone())
         .unwrap_or_else(|| grocy::TEMPLATE.to_string());
-    let job = print_label(&hub, &printer, &template, label.data, "webhook:grocy").await?;
+    let job = print_label(hub, &printer, &template, label.data, "webhook:grocy").await?;
     log::info!(
         "grocy webhook: {:?} ({}) queued as job {} on {printer}",
         label.title,

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 const GROCY_TOKEN: &str = "grocy-token-0123456789";
 const HOOK_TOKEN: &str = "freezer-token-0123456789";
+/// The browser origin of the Grocy page allowed to call the webhook client-side.
+const GROCY_ORIGIN: &str = "https://grocy.example.com";
 
 /// Every app configured against `fake`.
 fn lookups(fake: &Fake) -> Lookups {
@@ -31,6 +33,7 @@ fn webhooks(grocy_printer: Option<&str>) -> WebhookConfig {
             token: Secret::new(GROCY_TOKEN),
             printer: grocy_printer.map(str::to_string),
             template: None,
+            allowed_origins: vec![GROCY_ORIGIN.into()],
         }),
         hooks: vec![GenericWebhook {
             name: "freezer".into(),
@@ -550,6 +553,107 @@ async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
     let bare = app!(hub);
     assert_problem(&post!(bare, &good, grocy_payload("a")), 401, "unauthorized");
     assert_eq!(job_count(&hub).await, 0);
+}
+
+/// Grocy with `LABEL_PRINTER_RUN_SERVER = false` posts from the user's browser on
+/// Grocy's page: a JSON body is preceded by a CORS preflight (Fetch standard), and the
+/// page reads the answer only if it names its origin.
+#[actix::test]
+async fn grocys_client_side_webhook_gets_cors_for_its_origin_only() {
+    let (hub, _) = hub().await;
+    let app = lookup_app!(
+        hub,
+        Lookups::new(&LookupsConfig::default()).expect("none"),
+        webhooks(Some("pt"))
+    );
+    let uri = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
+    let preflight = |uri: &str, origin: Option<&str>, method: &str| {
+        let mut req = TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(uri)
+            .insert_header(("access-control-request-method", method))
+            .insert_header(("access-control-request-headers", "content-type"));
+        if let Some(origin) = origin {
+            req = req.insert_header(("origin", origin));
+        }
+        req.to_request()
+    };
+    let res = call_service(&app, preflight(&uri, Some(GROCY_ORIGIN), "POST")).await;
+    assert_eq!(res.status(), 204);
+    let header = |res: &actix_web::dev::ServiceResponse, name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        header(&res, "access-control-allow-origin").as_deref(),
+        Some(GROCY_ORIGIN)
+    );
+    assert_eq!(
+        header(&res, "access-control-allow-methods").as_deref(),
+        Some("POST")
+    );
+    assert!(header(&res, "access-control-allow-headers")
+        .is_some_and(|h| h.to_ascii_lowercase().contains("content-type")));
+    assert_eq!(header(&res, "vary").as_deref(), Some("Origin"));
+
+    // Another origin, no origin, another method, a wrong token: refused, no CORS headers.
+    for (req, status, code) in [
+        (
+            preflight(&uri, Some("https://evil.example"), "POST"),
+            403,
+            "origin_not_allowed",
+        ),
+        (preflight(&uri, None, "POST"), 403, "origin_not_allowed"),
+        (
+            preflight(&uri, Some(GROCY_ORIGIN), "DELETE"),
+            400,
+            "invalid_request",
+        ),
+        (
+            preflight(
+                "/api/webhooks/grocy/wrong-token-0123456789",
+                Some(GROCY_ORIGIN),
+                "POST",
+            ),
+            401,
+            "unauthorized",
+        ),
+    ] {
+        let res = call_service(&app, req).await;
+        assert_eq!(header(&res, "access-control-allow-origin"), None);
+        assert_problem(&parts(res).await, status, code);
+    }
+    assert_eq!(job_count(&hub).await, 0, "a preflight never prints");
+
+    // The POST itself: the answer names the allowed origin, success or problem.
+    let post = |origin: &str, body: Value| {
+        TestRequest::post()
+            .uri(&uri)
+            .insert_header(("origin", origin))
+            .set_json(body)
+            .to_request()
+    };
+    let res = call_service(&app, post(GROCY_ORIGIN, grocy_payload("cors1"))).await;
+    assert_eq!(
+        header(&res, "access-control-allow-origin").as_deref(),
+        Some(GROCY_ORIGIN)
+    );
+    assert_eq!(parts(res).await.0, 202);
+    let res = call_service(&app, post(GROCY_ORIGIN, json!({"printer": "pt"}))).await;
+    assert_eq!(
+        header(&res, "access-control-allow-origin").as_deref(),
+        Some(GROCY_ORIGIN),
+        "the page can read why it failed"
+    );
+    assert_problem(&parts(res).await, 400, "invalid_request");
+    // From an origin not listed the token still prints (it is the credential), but the
+    // answer carries no CORS header, so that page cannot read it.
+    let res = call_service(&app, post("https://evil.example", grocy_payload("cors2"))).await;
+    assert_eq!(header(&res, "access-control-allow-origin"), None);
+    assert_eq!(parts(res).await.0, 202);
+    assert_eq!(job_count(&hub).await, 2);
 }
 
 #[actix::test]
