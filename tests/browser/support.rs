@@ -11,7 +11,7 @@
 use actix_web::{web, App, HttpServer};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
-use printhub::config::{Config, PrinterEntry, RetentionEntry};
+use printhub::config::{Config, PrinterEntry, PrintingEntry, RetentionEntry};
 use printhub_emulator::{EmulatorConfig, EmulatorHandle};
 use serde_json::{json, Value};
 use std::os::unix::process::CommandExt as _;
@@ -154,6 +154,7 @@ async fn start_server(
         printers: entries,
         emulators: Vec::new(),
         retention: RetentionEntry::default(),
+        printing: PrintingEntry::default(),
         auth: printhub::config::AuthEntry {
             anonymous: anonymous.into(),
             ..Default::default()

@@ -2,7 +2,7 @@
 //! `printhub::serve::build` exactly as `printhub serve` does.
 
 use actix_web::{test as web_test, App};
-use printhub::config::{AuthEntry, Config, PrinterEntry, RetentionEntry};
+use printhub::config::{AuthEntry, Config, PrinterEntry, PrintingEntry, RetentionEntry};
 use printhub_emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
@@ -28,6 +28,7 @@ fn one_printer(
         }],
         emulators: Vec::new(),
         retention: RetentionEntry::default(),
+        printing: PrintingEntry::default(),
         auth: AuthEntry {
             anonymous: "admin".into(),
             ..AuthEntry::default()
@@ -109,6 +110,29 @@ fn bad_configuration_names_the_field() {
         );
     };
     check("listen = \"not an address\"", "listen");
+    check("[printing]\nmax_queue = 0", "printing.max_queue");
+    check(
+        "[printing]\nmax_chain_pages = 0",
+        "printing.max_chain_pages",
+    );
+    check(
+        "[printing]\nmax_chain_pages = 501",
+        "printing.max_chain_pages",
+    );
+    check(
+        "[printing]\nprobe_interval_ms = 10",
+        "printing.probe_interval_ms",
+    );
+    check(
+        "[printing]\nstopped_poll_ms = 0",
+        "printing.stopped_poll_ms",
+    );
+    check(
+        "[printing]\nbackoff_max_ms = 99999999999",
+        "printing.backoff_max_ms",
+    );
+    check("[printing]\nmax_queue = -1", "max_queue");
+    check("[printing]\nchain = true", "chain");
     check("colour = 1", "colour");
     check(
         "[[printer]]\nslug = \"a\"\nmodel = \"PT-9\"\nmedia = \"tze-12\"\naddress = \"h\"",
@@ -121,6 +145,28 @@ fn bad_configuration_names_the_field() {
     let env = |k: &str| (k == "PRINTHUB_LISTEN").then(|| "nope".to_string());
     let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
     assert!(format!("{err:#}").contains("PRINTHUB_LISTEN"));
+
+    // PRINTHUB_AUTH_ANONYMOUS replaces the file's policy, under the same rules.
+    let anonymous = |listen: &str, value: &str| {
+        let (listen, value) = (listen.to_string(), value.to_string());
+        Config::demo(dir.path())
+            .with_env(move |k| match k {
+                "PRINTHUB_LISTEN" => Some(listen.clone()),
+                "PRINTHUB_AUTH_ANONYMOUS" => Some(value.clone()),
+                _ => None,
+            })
+            .and_then(|c| c.auth_config())
+            .map(|a| a.anonymous)
+    };
+    assert_eq!(
+        anonymous("127.0.0.1:8080", "read").expect("loopback"),
+        Some(printhub_gateway::Scope::Read)
+    );
+    assert_eq!(anonymous("127.0.0.1:8080", "off").expect("off"), None);
+    for (listen, value) in [("0.0.0.0:8080", "read"), ("127.0.0.1:8080", "everyone")] {
+        let err = anonymous(listen, value).expect_err("refused");
+        assert!(format!("{err:#}").contains("auth.anonymous"), "{err:#}");
+    }
 }
 
 /// One HTTP call: status and JSON body (`Value::Null` when the body is not JSON).
@@ -242,6 +288,51 @@ async fn every_control_route_changes_what_prints() {
         );
     }
     assert_eq!(emu.pages().len(), 2 + 5, "every copy of every batch item");
+    running.hub.shutdown().await.expect("shutdown");
+}
+
+/// `[printing]` reaches every printer: the queue limit answers 429 `queue_full` and keeps
+/// what was queued; `max_chain_pages = 1` sends chained jobs one stream each.
+#[actix_web::test]
+async fn printing_settings_reach_the_printers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let mut config = one_printer(dir.path(), "pt", &emu);
+    config.printing.max_queue = 3;
+    config.printing.max_chain_pages = 1;
+    config.validate().expect("valid");
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = app_for!(running, config);
+    assert_eq!(
+        call(&app, "POST", "/api/printers/pt/pause", None).await.0,
+        200
+    );
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut job = qr_job(n, 1);
+        job["options"] = json!({"chain": true});
+        let (s, view) = call(&app, "POST", "/api/printers/pt/jobs", Some(job)).await;
+        assert_eq!(s, 202, "{view}");
+        ids.push(view["id"].as_str().expect("id").to_string());
+    }
+    let (s, problem) = call(&app, "POST", "/api/printers/pt/jobs", Some(qr_job(9, 1))).await;
+    assert_eq!(
+        (s, problem["error_code"].as_str()),
+        (429, Some("queue_full"))
+    );
+    let (_, queue) = call(&app, "GET", "/api/printers/pt/queue", None).await;
+    assert_eq!(queue.as_array().map(Vec::len), Some(3), "{queue}");
+    assert_eq!(
+        call(&app, "POST", "/api/printers/pt/resume", None).await.0,
+        200
+    );
+    for id in &ids {
+        assert_eq!(settle(&app, id).await["state"], "completed");
+    }
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 3);
+    let streams: std::collections::BTreeSet<u64> = pages.iter().map(|p| p.meta.job).collect();
+    assert_eq!(streams.len(), 3, "chains of one label: a stream per job");
     running.hub.shutdown().await.expect("shutdown");
 }
 

@@ -13,7 +13,7 @@ use decode::{decode_datamatrix, decode_qr};
 mod spoolman_ws;
 
 use printhub::config::{
-    AuthEntry, Config, GrocyEntry, IntegrationsEntry, PrinterEntry, RetentionEntry,
+    AuthEntry, Config, GrocyEntry, IntegrationsEntry, PrinterEntry, PrintingEntry, RetentionEntry,
 };
 use printhub::config::{SnipeitEntry, SpoolmanEntry, WebhookEntry};
 use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
@@ -40,6 +40,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
         }],
         emulators: Vec::new(),
         retention: RetentionEntry::default(),
+        printing: PrintingEntry::default(),
         auth: AuthEntry {
             anonymous: "admin".into(),
             ..AuthEntry::default()

@@ -35,6 +35,9 @@ pub struct Config {
     /// Retention of finished jobs.
     #[serde(default)]
     pub retention: RetentionEntry,
+    /// Queue limits, chaining and how printers are watched.
+    #[serde(default)]
+    pub printing: PrintingEntry,
     /// Grocy, Snipe-IT and Spoolman (`[integrations.*]`).
     #[serde(default)]
     pub integrations: IntegrationsEntry,
@@ -166,6 +169,96 @@ impl Default for RetentionEntry {
     }
 }
 
+/// `[printing]`: the engine's limits and pace, the same for every printer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrintingEntry {
+    /// Queued plus held jobs a printer accepts; more is `429 queue_full`.
+    pub max_queue: usize,
+    /// Labels one chain (one stream, no feed or cut between them) holds at
+    /// most; 1 turns chaining off. A pause or cancel waits for at most this
+    /// many labels.
+    pub max_chain_pages: usize,
+    /// How often an idle printer's status is read, in milliseconds.
+    pub probe_interval_ms: u64,
+    /// How often a stopped printer (cover open, wrong tape…) is re-checked.
+    pub stopped_poll_ms: u64,
+    /// The longest wait between reconnect attempts to an offline printer.
+    pub backoff_max_ms: u64,
+}
+
+impl Default for PrintingEntry {
+    fn default() -> Self {
+        let machine = printhub_core::MachineConfig::default();
+        let link = printhub_actors::LinkConfig::default();
+        PrintingEntry {
+            max_queue: machine.max_queue,
+            max_chain_pages: machine.max_chain_pages,
+            probe_interval_ms: link.probe_interval.as_millis() as u64,
+            stopped_poll_ms: machine.stopped_poll_ms.unsigned_abs(),
+            backoff_max_ms: machine.backoff_max_ms.unsigned_abs(),
+        }
+    }
+}
+
+/// The most labels a chain may be configured to hold.
+pub const MAX_CHAIN_PAGES: usize = 500;
+
+/// A day, the longest interval `[printing]` takes.
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+impl PrintingEntry {
+    /// Checks the ranges; the error names the field.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=100_000).contains(&self.max_queue) {
+            bail!(
+                "printing.max_queue: {} is not between 1 and 100000",
+                self.max_queue
+            );
+        }
+        if !(1..=MAX_CHAIN_PAGES).contains(&self.max_chain_pages) {
+            bail!(
+                "printing.max_chain_pages: {} is not between 1 (no chaining) and {MAX_CHAIN_PAGES}",
+                self.max_chain_pages
+            );
+        }
+        for (field, ms, min) in [
+            ("probe_interval_ms", self.probe_interval_ms, 1000),
+            ("stopped_poll_ms", self.stopped_poll_ms, 100),
+            ("backoff_max_ms", self.backoff_max_ms, 100),
+        ] {
+            if !(min..=DAY_MS).contains(&ms) {
+                bail!("printing.{field}: {ms} is not between {min} and {DAY_MS} milliseconds");
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine configuration these settings describe (everything else default).
+    pub fn hub_config(&self) -> printhub_actors::HubConfig {
+        let defaults = printhub_actors::HubConfig::default();
+        let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        printhub_actors::HubConfig {
+            machine: printhub_core::MachineConfig {
+                max_queue: self.max_queue,
+                max_chain_pages: self.max_chain_pages,
+                stopped_poll_ms: ms(self.stopped_poll_ms),
+                backoff_max_ms: ms(self.backoff_max_ms),
+                backoff_initial_ms: defaults
+                    .machine
+                    .backoff_initial_ms
+                    .min(ms(self.backoff_max_ms)),
+                ..defaults.machine
+            },
+            link: printhub_actors::LinkConfig {
+                probe_interval: std::time::Duration::from_millis(self.probe_interval_ms),
+                ..defaults.link
+            },
+            ..defaults
+        }
+    }
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -220,6 +313,7 @@ impl Config {
                     .speed(Speed::Real),
             ],
             retention: RetentionEntry::default(),
+            printing: PrintingEntry::default(),
             auth: AuthEntry {
                 anonymous: "admin".into(),
                 ..AuthEntry::default()
@@ -315,6 +409,7 @@ impl Config {
         for (i, e) in self.emulators.iter().enumerate() {
             e.validate().with_context(|| format!("emulator[{i}]"))?;
         }
+        self.printing.validate()?;
         self.auth_config()?;
         let mut slugs: Vec<&str> = self.printers.iter().map(|p| p.slug.as_str()).collect();
         slugs.sort_unstable();

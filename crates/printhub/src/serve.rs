@@ -109,7 +109,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
     let hub = Hub::start(
         HubConfig {
             retention,
-            ..HubConfig::default()
+            ..config.printing.hub_config()
         },
         hub_store,
     );
