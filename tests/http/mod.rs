@@ -146,6 +146,55 @@ fn bad_configuration_names_the_field() {
     let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
     assert!(format!("{err:#}").contains("PRINTHUB_LISTEN"));
 
+    // Limits and retention from the environment; a bad number names its variable.
+    let env = |k: &str| {
+        match k {
+            "PRINTHUB_BODY_LIMIT" => Some("4096"),
+            "PRINTHUB_RETENTION_MAX_AGE_DAYS" => Some("7"),
+            "PRINTHUB_RETENTION_MAX_FINISHED" => Some("50"),
+            "PRINTHUB_MAX_QUEUE" => Some("12"),
+            "PRINTHUB_MAX_CHAIN_PAGES" => Some("1"),
+            "PRINTHUB_PROBE_INTERVAL_MS" => Some("2000"),
+            "PRINTHUB_STOPPED_POLL_MS" => Some("300"),
+            "PRINTHUB_BACKOFF_MAX_MS" => Some("9000"),
+            _ => None,
+        }
+        .map(str::to_string)
+    };
+    let config = Config::demo(dir.path()).with_env(env).expect("env");
+    config.validate().expect("valid");
+    assert_eq!(config.body_limit, 4096);
+    assert_eq!(
+        (config.retention.max_age_days, config.retention.max_finished),
+        (Some(7), Some(50))
+    );
+    let hub = config.printing.hub_config();
+    assert_eq!(
+        (
+            hub.machine.max_queue,
+            hub.machine.max_chain_pages,
+            hub.link.probe_interval,
+            hub.machine.stopped_poll_ms,
+            hub.machine.backoff_max_ms
+        ),
+        (12, 1, std::time::Duration::from_secs(2), 300, 9000)
+    );
+    for name in [
+        "PRINTHUB_BODY_LIMIT",
+        "PRINTHUB_MAX_QUEUE",
+        "PRINTHUB_STOPPED_POLL_MS",
+    ] {
+        let env = |k: &str| (k == name).then(|| "-3".to_string());
+        let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
+        assert!(format!("{err:#}").contains(name), "{err:#}");
+    }
+    let env = |k: &str| (k == "PRINTHUB_MAX_CHAIN_PAGES").then(|| "0".to_string());
+    let err = Config::demo(dir.path())
+        .with_env(env)
+        .and_then(|c| c.validate())
+        .expect_err("out of range");
+    assert!(format!("{err:#}").contains("printing.max_chain_pages"));
+
     // PRINTHUB_AUTH_ANONYMOUS replaces the file's policy, under the same rules.
     let anonymous = |listen: &str, value: &str| {
         let (listen, value) = (listen.to_string(), value.to_string());
@@ -333,6 +382,64 @@ async fn printing_settings_reach_the_printers() {
     assert_eq!(pages.len(), 3);
     let streams: std::collections::BTreeSet<u64> = pages.iter().map(|p| p.meta.job).collect();
     assert_eq!(streams.len(), 3, "chains of one label: a stream per job");
+    running.hub.shutdown().await.expect("shutdown");
+}
+
+/// A `[[printer]]` changed in the file after the first start: its address, model and SNMP
+/// settings follow the file on the next start; the media a person set through the API
+/// (a tape change) is kept, and the printer keeps its id.
+#[actix_web::test]
+async fn a_restart_applies_connection_settings_changed_in_the_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let first = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24")).expect("emulator");
+    let mut config = one_printer(dir.path(), "pt", &first);
+    config.printers[0].media = "tze-12".into();
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = app_for!(running, config);
+    let (s, before) = call(
+        &app,
+        "PATCH",
+        "/api/printers/pt",
+        Some(json!({"media": "tze-24"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{before}");
+    running.hub.shutdown().await.expect("shutdown");
+    drop(app);
+    drop(running);
+
+    let second = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24")).expect("emulator");
+    let mut config = one_printer(dir.path(), "pt", &second);
+    config.printers[0].media = "tze-12".into();
+    config.printers[0].snmp = None;
+    let running = printhub::serve::build(&config).await.expect("rebuild");
+    let info = running.hub.printer("pt").await.expect("printer");
+    assert_eq!(info.id.to_string(), before["id"].as_str().expect("id"));
+    assert_eq!(
+        info.address,
+        second.tcp_addr().to_string(),
+        "the file's address"
+    );
+    assert_eq!(info.media, "tze-24", "the media set through the API stays");
+    let app = app_for!(running, config);
+    let (s, job) = call(&app, "POST", "/api/printers/pt/jobs", Some(qr_job(1, 1))).await;
+    assert_eq!(s, 202, "{job}");
+    let job = settle(&app, job["id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!((first.pages().len(), second.pages().len()), (0, 1));
+    running.hub.shutdown().await.expect("shutdown");
+    drop(app);
+    drop(running);
+
+    // A new model brings the file's media along (the old one may not fit it).
+    let ql = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62")).expect("emulator");
+    let config = one_printer(dir.path(), "pt", &ql);
+    let running = printhub::serve::build(&config).await.expect("rebuild");
+    let info = running.hub.printer("pt").await.expect("printer");
+    assert_eq!(
+        (info.model.as_str(), info.media.as_str()),
+        ("QL-820NWB", "dk-62")
+    );
     running.hub.shutdown().await.expect("shutdown");
 }
 

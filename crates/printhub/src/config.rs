@@ -331,7 +331,11 @@ impl Config {
             .with_context(|| format!("{} is not a valid configuration", path.display()))
     }
 
-    /// Applies `PRINTHUB_LISTEN` and `PRINTHUB_DATA_DIR` from `env`.
+    /// Applies the `PRINTHUB_*` overrides from `env`: `LISTEN`, `DATA_DIR`,
+    /// `BODY_LIMIT`, `RETENTION_MAX_AGE_DAYS`, `RETENTION_MAX_FINISHED`, the
+    /// `[printing]` settings (`MAX_QUEUE`, `MAX_CHAIN_PAGES`, `PROBE_INTERVAL_MS`,
+    /// `STOPPED_POLL_MS`, `BACKOFF_MAX_MS`), `AUTH_ANONYMOUS`, `PROXY_SECRET` and
+    /// the integrations'. A value that does not parse names its variable.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         if let Some(listen) = env("PRINTHUB_LISTEN") {
             self.listen = listen.parse().with_context(|| {
@@ -340,6 +344,43 @@ impl Config {
         }
         if let Some(dir) = env("PRINTHUB_DATA_DIR") {
             self.data_dir = PathBuf::from(dir);
+        }
+        fn number<T: std::str::FromStr>(
+            env: &impl Fn(&str) -> Option<String>,
+            name: &str,
+        ) -> anyhow::Result<Option<T>> {
+            env(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<T>()
+                        .map_err(|_| anyhow::anyhow!("{name}: {v:?} is not a whole number"))
+                })
+                .transpose()
+        }
+        if let Some(v) = number(&env, "PRINTHUB_BODY_LIMIT")? {
+            self.body_limit = v;
+        }
+        if let Some(v) = number(&env, "PRINTHUB_RETENTION_MAX_AGE_DAYS")? {
+            self.retention.max_age_days = Some(v);
+        }
+        if let Some(v) = number(&env, "PRINTHUB_RETENTION_MAX_FINISHED")? {
+            self.retention.max_finished = Some(v);
+        }
+        let printing = &mut self.printing;
+        if let Some(v) = number(&env, "PRINTHUB_MAX_QUEUE")? {
+            printing.max_queue = v;
+        }
+        if let Some(v) = number(&env, "PRINTHUB_MAX_CHAIN_PAGES")? {
+            printing.max_chain_pages = v;
+        }
+        if let Some(v) = number(&env, "PRINTHUB_PROBE_INTERVAL_MS")? {
+            printing.probe_interval_ms = v;
+        }
+        if let Some(v) = number(&env, "PRINTHUB_STOPPED_POLL_MS")? {
+            printing.stopped_poll_ms = v;
+        }
+        if let Some(v) = number(&env, "PRINTHUB_BACKOFF_MAX_MS")? {
+            printing.backoff_max_ms = v;
         }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
             self.auth.anonymous = anonymous;

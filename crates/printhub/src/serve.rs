@@ -4,10 +4,12 @@
 //! registry, the lookups and webhooks) and is what tests reuse; [`serve`] adds the HTTP server with the gateway and runs
 //! until interrupted, then drains the engine.
 
-use crate::config::Config;
+use crate::config::{Config, PrinterEntry};
 use actix_web::web;
 use anyhow::Context;
-use printhub_actors::{Hub, HubConfig, HubHandle, HubStore, PrinterConfig, Retention};
+use printhub_actors::{
+    Hub, HubConfig, HubHandle, HubStore, PrinterConfig, PrinterPatch, Retention,
+};
 use printhub_emulator::{Emulator, EmulatorHandle};
 use printhub_gateway::{Auth, EventConfig, EventLog, Metrics, StoreProbe};
 use printhub_store::Store;
@@ -69,7 +71,9 @@ impl Running {
 const KEY_RELOAD: Duration = Duration::from_secs(5);
 
 /// Starts emulators, opens the store, starts the engine and registers the
-/// configured printers that are not registered yet. Call inside an actix system.
+/// configured printers that are not registered yet (and applies connection
+/// settings changed in the file to those that are, see [`file_changes`]). Call
+/// inside an actix system.
 pub async fn build(config: &Config) -> anyhow::Result<Running> {
     config.validate()?;
     let auth_config = config.auth_config()?;
@@ -113,8 +117,18 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         },
         hub_store,
     );
+    let registered = HubStore::load_printers(&*store).context("cannot read the printers")?;
     for (i, p) in config.printers.iter().enumerate() {
-        if hub.printer(&p.slug).await.is_ok() {
+        if let Some(known) = registered.iter().find(|r| r.slug == p.slug) {
+            if let Some(patch) = file_changes(p, known) {
+                log::info!(
+                    "printer[{i}] ({}): connection settings changed in the configuration file; applying them",
+                    p.slug
+                );
+                hub.update_printer(&p.slug, patch)
+                    .await
+                    .with_context(|| format!("printer[{i}] ({})", p.slug))?;
+            }
             continue;
         }
         hub.add_printer(PrinterConfig {
@@ -147,6 +161,32 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         metrics,
         bootstrap_key,
     })
+}
+
+/// What a `[[printer]]` entry changes in the printer registered under its slug.
+///
+/// The file owns how the printer is reached: model, address, SNMP agent and
+/// community. Media and name are where a printer starts: the loaded media
+/// follows the tape a person puts in (changed through the API or the web UI),
+/// so a restart must not undo it — unless the model changed, when the file's
+/// media comes along (the old one may not fit the new model).
+fn file_changes(entry: &PrinterEntry, known: &PrinterConfig) -> Option<PrinterPatch> {
+    let differs = |file: &Option<String>, stored: &Option<String>| {
+        let norm = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        norm(file) != norm(stored)
+    };
+    let model_changed = entry.model != known.model;
+    let patch = PrinterPatch {
+        model: model_changed.then(|| entry.model.clone()),
+        media: (model_changed && entry.media != known.media).then(|| entry.media.clone()),
+        address: (entry.address != known.address).then(|| entry.address.clone()),
+        // `Some("")` takes SNMP away.
+        snmp: differs(&entry.snmp, &known.snmp).then(|| entry.snmp.clone().unwrap_or_default()),
+        snmp_community: differs(&entry.snmp_community, &known.snmp_community)
+            .then(|| entry.snmp_community.clone().unwrap_or_default()),
+        ..PrinterPatch::default()
+    };
+    (patch != PrinterPatch::default()).then_some(patch)
 }
 
 /// Picks up keys created or revoked by another process every [`KEY_RELOAD`].
