@@ -67,6 +67,21 @@ impl Running {
     }
 }
 
+/// How long a stop waits for HTTP connections (open event streams included)
+/// before closing them; the engine's drain comes after.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Waits for SIGINT or SIGTERM; returns which.
+async fn stop_signal() -> std::io::Result<&'static str> {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
 /// How often keys changed by `printhub keys` (another process) are picked up.
 const KEY_RELOAD: Duration = Duration::from_secs(5);
 
@@ -223,8 +238,29 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         })
         .bind(config.listen)
         .with_context(|| format!("listen: cannot bind {}", config.listen))?
+        // Our own handler: SIGINT stops as gracefully as SIGTERM (actix would cut
+        // requests in flight on SIGINT: a submit stored but never answered).
+        .disable_signals()
+        // An open event stream never ends by itself: without a bound, a stop with the
+        // web UI open would wait actix's 30 s (longer than `docker stop` waits).
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
         log::info!("printhub listening on http://{}", config.listen);
+        let handle = server.handle();
+        let hub = running.hub.clone();
+        actix_web::rt::spawn(async move {
+            match stop_signal().await {
+                Ok(name) => log::info!(
+                    "{name} received: no new labels start; finishing the ones printing and the HTTP requests"
+                ),
+                Err(e) => log::error!("cannot listen for stop signals: {e}; stopping"),
+            }
+            // The engine stops starting jobs at once, while HTTP winds down.
+            let (drained, ()) = tokio::join!(hub.shutdown(), handle.stop(true));
+            if let Err(e) = drained {
+                log::warn!("draining the printers: {e}");
+            }
+        });
         server.await.context("HTTP server")?;
         log::info!("shutting down: letting labels in flight finish");
         running.hub.shutdown().await.context("drain")?;

@@ -606,3 +606,174 @@ fn serve_refuses_bad_integration_settings_naming_the_field_not_the_secret() {
         assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cr3t"));
     }
 }
+
+/// A free loopback port (bound then released; another process could take it in between,
+/// which this test accepts).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// One HTTP/1.1 request with `Connection: close`; the status and the body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    Ok((status, body))
+}
+
+/// Polls `done` every 20 ms until it holds or `limit` passes.
+fn eventually(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    done()
+}
+
+/// `printhub serve` with `config`, stderr kept for the failure message.
+fn spawn_serve(config: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_printhub"))
+        .args(["serve", "--config", s(config)])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn serve")
+}
+
+/// SIGTERM (and SIGINT) with the web UI's event stream open and a label printing: the
+/// process stops soon (not after actix's 30 s wait for the stream), the label in flight
+/// finishes whole, no other starts, and the jobs not printed stay queued on disk and
+/// print once after the restart.
+#[test]
+fn serve_stops_cleanly_on_a_signal_with_an_event_stream_open() {
+    use printhub_emulator::{Emulator, EmulatorConfig, Speed};
+    use std::io::Read;
+    use std::time::Duration;
+    for signal in ["-TERM", "-INT"] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12").speed(Speed::Real))
+            .expect("emulator");
+        let addr = format!("127.0.0.1:{}", free_port());
+        let config = config_file(
+            &dir,
+            &format!(
+                "listen = {addr:?}\n[auth]\nanonymous = \"admin\"\n[[printer]]\nslug = \"pt\"\nmodel = \"PT-P750W\"\nmedia = \"tze-12\"\naddress = {:?}\n",
+                emu.tcp_addr().to_string()
+            ),
+        );
+        let mut child = spawn_serve(&config);
+        assert!(
+            eventually(Duration::from_secs(60), || http(
+                &addr, "GET", "/healthz", None
+            )
+            .is_ok_and(|(s, _)| s == 200)),
+            "serve came up"
+        );
+        // The web UI's live stream, left open.
+        let mut events = std::net::TcpStream::connect(&addr).expect("events");
+        std::io::Write::write_all(
+            &mut events,
+            format!("GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+        )
+        .expect("request events");
+        // Three long labels: at real speed the first is still printing when the signal comes.
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let text = format!("label {n} {}", "=".repeat(12));
+            let body =
+                format!(r#"{{"content_type":"text_one_line","data":{{"primary_id":"{text}"}}}}"#);
+            let (status, job) =
+                http(&addr, "POST", "/api/printers/pt/jobs", Some(&body)).expect("submit");
+            assert_eq!(status, 202, "{job}");
+            ids.push(
+                job.split("\"id\":\"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .expect("id")
+                    .to_string(),
+            );
+        }
+        assert!(
+            eventually(Duration::from_secs(30), || emu
+                .connections()
+                .iter()
+                .any(|c| c.first_byte.is_some())),
+            "the first label reached the printer"
+        );
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let mut exited = None;
+        assert!(
+            eventually(Duration::from_secs(20), || {
+                exited = child.try_wait().expect("wait");
+                exited.is_some()
+            }),
+            "{signal}: still running 20 s after the signal (actix waits 30 s for open streams)"
+        );
+        assert!(exited.is_some_and(|e| e.success()), "{signal}: {exited:?}");
+        let mut rest = Vec::new();
+        events
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let _ = events.read_to_end(&mut rest);
+        assert!(
+            emu.errors().is_empty(),
+            "{signal}: no label cut short: {:?}",
+            emu.errors()
+        );
+        let printed = emu.pages().len();
+        assert!(
+            (1..3).contains(&printed),
+            "{signal}: the label in flight finished and the rest waited ({printed} printed)"
+        );
+
+        // After a restart the rest print, each once.
+        let mut child = spawn_serve(&config);
+        assert!(
+            eventually(Duration::from_secs(60), || emu.pages().len() >= 3),
+            "{signal}: the queued labels print after the restart"
+        );
+        for id in &ids {
+            let (status, job) = http(&addr, "GET", &format!("/api/jobs/{id}"), None).expect("job");
+            assert_eq!(status, 200, "{job}");
+            assert!(job.contains(r#""state":"completed""#), "{signal}: {job}");
+        }
+        assert_eq!(emu.pages().len(), 3, "{signal}: nothing printed twice");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+    }
+}
