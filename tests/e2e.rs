@@ -5,3 +5,4 @@ mod crash;
 mod http;
 mod lookup;
 mod render_to_print;
+mod support;

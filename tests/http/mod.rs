@@ -443,67 +443,151 @@ async fn a_restart_applies_connection_settings_changed_in_the_file() {
     running.hub.shutdown().await.expect("shutdown");
 }
 
+/// The bad-input matrix over real HTTP on loopback: each request gets its documented
+/// status and `error_code` as `application/problem+json`, and nothing is queued.
 #[actix_web::test]
 async fn bad_input_gets_problem_json_and_queues_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
-    let mut config = Config::demo(dir.path());
-    config.emulators.clear();
-    config.printers.truncate(1);
-    config.printers[0].address = emu.tcp_addr().to_string();
-    config.printers[0].snmp = None;
+    let mut config = one_printer(dir.path(), "pt", &emu);
     config.body_limit = 1 << 20;
     let running = printhub::serve::build(&config).await.expect("build");
-    let app = app_for!(running, config);
-    let raw = |body: Vec<u8>| {
-        web_test::TestRequest::post()
-            .uri("/api/printers/pt/jobs")
-            .insert_header(("content-type", "application/json"))
-            .set_payload(body)
-            .to_request()
+    let base = crate::support::listen(&running, &config);
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .finish();
+    let send = |method: awc::http::Method, path: &str, content_type: &str, body: Vec<u8>| {
+        let request = client
+            .request(method, format!("{base}{path}"))
+            .insert_header(("content-type", content_type));
+        async move {
+            let mut resp = request.send_body(body).await.expect("answered");
+            let status = resp.status().as_u16();
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let body = resp.body().limit(1 << 20).await.expect("body");
+            (
+                status,
+                ct,
+                serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+            )
+        }
     };
-    for (body, code) in [
-        (b"{not json".to_vec(), 400),
-        (vec![0xFF, 0xFE, 0x7B], 400),
+    let post = awc::http::Method::POST;
+    let json_ct = "application/json";
+    let jobs = "/api/printers/pt/jobs";
+    let cases: Vec<(&str, awc::http::Method, String, &str, Vec<u8>, u16, &str)> = vec![
+        ("malformed JSON", post.clone(), jobs.into(), json_ct, b"{not json".to_vec(), 400, "invalid_request"),
+        ("invalid UTF-8", post.clone(), jobs.into(), json_ct, vec![0xFF, 0xFE, 0x7B], 400, "invalid_request"),
         (
+            "wrong type",
+            post.clone(),
+            jobs.into(),
+            json_ct,
             br#"{"content_type":"qr_only","data":{"qr_payload":"x"},"copies":"two"}"#.to_vec(),
             400,
+            "invalid_request",
         ),
         (
+            "unknown field",
+            post.clone(),
+            jobs.into(),
+            json_ct,
             br#"{"content_type":"qr_only","data":{"qr_payload":"x"},"colour":"red"}"#.to_vec(),
             400,
+            "invalid_request",
         ),
-        (br#"{"content_type":"qr_only","data":{}}"#.to_vec(), 422),
-        (vec![b' '; 2 << 20], 413),
-    ] {
-        let resp = web_test::call_service(&app, raw(body)).await;
-        assert_eq!(resp.status().as_u16(), code);
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap_or("").to_string());
-        assert_eq!(ct.as_deref(), Some("application/problem+json"));
+        (
+            "missing content fields",
+            post.clone(),
+            jobs.into(),
+            json_ct,
+            br#"{"content_type":"qr_only","data":{}}"#.to_vec(),
+            422,
+            "content_type_data_mismatch",
+        ),
+        (
+            "unknown content type",
+            post.clone(),
+            jobs.into(),
+            json_ct,
+            br#"{"content_type":"poster","data":{}}"#.to_vec(),
+            422,
+            "unknown_content_type",
+        ),
+        ("huge body", post.clone(), jobs.into(), json_ct, vec![b' '; 2 << 20], 413, "payload_too_large"),
+        (
+            "not JSON at all",
+            post.clone(),
+            jobs.into(),
+            "text/plain",
+            b"print me".to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "zero copies",
+            post.clone(),
+            jobs.into(),
+            json_ct,
+            br#"{"content_type":"qr_only","data":{"qr_payload":"x"},"copies":0}"#.to_vec(),
+            400,
+            "invalid_request",
+        ),
+        (
+            "media the model cannot take",
+            post.clone(),
+            "/api/printers".into(),
+            json_ct,
+            br#"{"slug":"pt2","name":"x","model":"PT-P750W","media":"dk-62","address":"127.0.0.1:9"}"#.to_vec(),
+            422,
+            "unsupported_media",
+        ),
+        (
+            "wrong method",
+            awc::http::Method::PUT,
+            jobs.into(),
+            json_ct,
+            b"{}".to_vec(),
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    let good = serde_json::to_vec(&qr_job(1, 1)).expect("json");
+    let mut cases = cases;
+    for key in ["nope", "..%2F..%2Fetc%2Fpasswd", "pt%00", "%FF", "PT"] {
+        cases.push((
+            "unknown printer",
+            post.clone(),
+            format!("/api/printers/{key}/jobs"),
+            json_ct,
+            good.clone(),
+            404,
+            "printer_not_found",
+        ));
     }
-    for key in ["nope", "..%2F..%2Fetc%2Fpasswd", "pt%00"] {
-        let (s, problem) = call(
-            &app,
-            "POST",
-            &format!("/api/printers/{key}/jobs"),
-            Some(qr_job(1, 1)),
-        )
-        .await;
-        assert_eq!(s, 404, "{key}: {problem}");
-        assert_eq!(problem["error_code"], "printer_not_found");
+    for (what, method, path, ct, body, status, code) in cases {
+        let (s, content_type, problem) = send(method, &path, ct, body).await;
+        assert_eq!(
+            (s, problem["error_code"].as_str()),
+            (status, Some(code)),
+            "{what} ({path}): {problem}"
+        );
+        assert_eq!(content_type, "application/problem+json", "{what}");
+        assert_eq!(problem["status"], status, "{what}");
     }
-    let wrong_media = json!({"slug": "pt2", "name": "x", "model": "PT-P750W", "media": "dk-62", "address": "127.0.0.1:9"});
-    let (s, problem) = call(&app, "POST", "/api/printers", Some(wrong_media)).await;
-    assert!(s == 400 || s == 422, "{s} {problem}");
-    let (_, jobs) = call(&app, "GET", "/api/jobs", None).await;
+    let (_, _, jobs) = send(awc::http::Method::GET, "/api/jobs", json_ct, Vec::new()).await;
     assert_eq!(
         jobs["jobs"].as_array().map(Vec::len),
         Some(0),
-        "no bad request queued anything"
+        "no bad request queued anything: {jobs}"
     );
+    let (_, _, printers) = send(awc::http::Method::GET, "/api/printers", json_ct, Vec::new()).await;
+    assert_eq!(printers.as_array().map(Vec::len), Some(1), "{printers}");
     assert!(emu.pages().is_empty());
     running.hub.shutdown().await.expect("shutdown");
 }

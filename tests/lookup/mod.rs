@@ -8,6 +8,7 @@
 mod decode;
 #[path = "../../crates/printhub-lookup/tests/fake/mod.rs"]
 mod fake;
+use crate::support::listen;
 use decode::{decode_datamatrix, decode_qr};
 #[path = "../../crates/printhub-lookup/tests/fake/spoolman_ws.rs"]
 mod spoolman_ws;
@@ -76,25 +77,6 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             template: "asset_tag".into(),
         }],
     }
-}
-
-/// The hub behind a real HTTP listener on port 0, mounted as `printhub serve` does.
-fn listen(running: &printhub::serve::Running, config: &Config) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let data = running.app_data(config);
-    let server = actix_web::HttpServer::new(move || {
-        actix_web::App::new()
-            .configure(data.clone())
-            .configure(printhub_gateway::configure)
-    })
-    .workers(2)
-    .disable_signals()
-    .listen(listener)
-    .expect("listen")
-    .run();
-    actix_web::rt::spawn(server);
-    format!("http://{addr}")
 }
 
 fn client() -> awc::Client {

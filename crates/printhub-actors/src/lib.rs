@@ -147,6 +147,12 @@ pub enum HubError {
         /// Why.
         message: String,
     },
+    /// The model cannot take the media (DK on a PT, 36 mm tape on a 24 mm head…).
+    #[error("invalid printer media: {message}")]
+    UnsupportedMedia {
+        /// Why, from the raster crate's geometry check.
+        message: String,
+    },
     /// The state machine refused the command.
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -173,6 +179,7 @@ impl HubError {
             HubError::PrinterExists(_) => "printer_exists",
             HubError::PrinterBusy(_) => "printer_busy",
             HubError::InvalidPrinter { .. } => "invalid_request",
+            HubError::UnsupportedMedia { .. } => "unsupported_media",
             HubError::Command(e) => e.code(),
             HubError::Encode(e) => e.code(),
             HubError::Store(_) => "store_error",
@@ -224,7 +231,9 @@ mod config_check {
                 .ok_or_else(|| invalid("model", format!("unknown model {:?}", self.model)))?;
             let media = Media::by_id(&self.media)
                 .ok_or_else(|| invalid("media", format!("unknown media {:?}", self.media)))?;
-            geometry(model, media).map_err(|e| invalid("media", e.to_string()))?;
+            geometry(model, media).map_err(|e| HubError::UnsupportedMedia {
+                message: e.to_string(),
+            })?;
             if self.address.trim().is_empty() {
                 return Err(invalid(
                     "address",

@@ -317,6 +317,7 @@ impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         let detail = match &e {
             HubError::InvalidPrinter { field, .. } => Some(serde_json::json!({ "field": field })),
+            HubError::UnsupportedMedia { .. } => Some(serde_json::json!({ "field": "media" })),
             HubError::Command(printhub_core::CommandError::Invalid(v)) => {
                 Some(serde_json::json!({ "field": v.field() }))
             }

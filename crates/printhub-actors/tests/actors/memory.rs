@@ -272,7 +272,8 @@ async fn bad_requests_are_clear_errors_and_lose_nothing() {
     bad.media = "tze-36".into();
     assert_eq!(
         code(hub.add_printer(bad).await.expect_err("media")),
-        "invalid_request"
+        "unsupported_media",
+        "a 24 mm head cannot take 36 mm tape (design §3 names the code)"
     );
     assert_eq!(
         code(hub.printer("nope").await.expect_err("unknown")),
@@ -362,7 +363,7 @@ async fn printers_change_live() {
             .await
             .expect_err("dk on PT")
             .code(),
-        "invalid_request"
+        "unsupported_media"
     );
     assert_eq!(hub.printer("pt").await.expect("printer").media, "tze-24");
     assert_eq!(hub.list_printers().await.expect("list").len(), 1);
