@@ -480,7 +480,17 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
     let post = awc::http::Method::POST;
     let json_ct = "application/json";
     let jobs = "/api/printers/pt/jobs";
-    let cases: Vec<(&str, awc::http::Method, String, &str, Vec<u8>, u16, &str)> = vec![
+    /// What, method, path, content type, body, status, error code.
+    type Case = (
+        &'static str,
+        awc::http::Method,
+        String,
+        &'static str,
+        Vec<u8>,
+        u16,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         ("malformed JSON", post.clone(), jobs.into(), json_ct, b"{not json".to_vec(), 400, "invalid_request"),
         ("invalid UTF-8", post.clone(), jobs.into(), json_ct, vec![0xFF, 0xFE, 0x7B], 400, "invalid_request"),
         (
