@@ -56,7 +56,7 @@ pub struct EmulatorConfig {
     /// SNMP community; requests with another community get no reply.
     #[serde(default = "default_community")]
     pub community: String,
-    /// Folder that receives `<job>-<page>.png` and `<job>-<page>.json` for every printed page.
+    /// Folder that receives `<time>-<job>-<page>.png` and `.json` for every printed page.
     #[serde(default)]
     pub out_dir: Option<PathBuf>,
     /// Print speed.

@@ -19,7 +19,7 @@
 //!                     │   page (0C / 1A) ─► Send(printing) ─► Print ─► Send(completed) ─► Send(receiving)
 //!                     ▼
 //!                 tcp.rs performs actions: status blocks (faults: slow, garbled), print time,
-//!                     │                    record page / error, write <job>-<page>.png + .json
+//!                     │                    record page / error, write <time>-<job>-<page>.png + .json
 //!                     ▼
 //!                 state.rs: Mutex<Printer> + Condvar ◄── EmulatorHandle (media, faults, records, wait_for_*)
 //!                     ▲

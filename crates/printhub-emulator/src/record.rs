@@ -15,7 +15,7 @@ use thiserror::Error;
 /// A page the emulator printed.
 #[derive(Debug, Clone)]
 pub struct RecordedPage {
-    /// Metadata, as written to `<job>-<page>.json`.
+    /// Metadata, as written to `<time>-<job>-<page>.json`.
     pub meta: PageMeta,
     /// Black ink inside the print window; row = raster line.
     pub black: Bitmap,
@@ -138,9 +138,18 @@ pub struct PageMeta {
 }
 
 impl RecordedPage {
-    /// File stem of this page in the output folder: `<job>-<page>`.
+    /// File stem of this page in the output folder: `<time>-<job>-<page>`.
+    /// `<time>` is when the page was decoded (`20261128T101502.123Z`): job numbers
+    /// start again at 1 with every emulator run, and the time keeps the pages of an
+    /// earlier run (a restarted `make run`) from being overwritten, in print order.
     pub fn file_stem(&self) -> String {
-        format!("{}-{}", self.meta.job, self.meta.page)
+        let time: String = self
+            .meta
+            .timestamp
+            .chars()
+            .filter(|c| !matches!(c, '-' | ':'))
+            .collect();
+        format!("{time}-{}-{}", self.meta.job, self.meta.page)
     }
 
     /// The page as a PNG: white background, black ink black, red ink red;
@@ -150,7 +159,7 @@ impl RecordedPage {
         render_png(&self.black, self.red.as_ref())
     }
 
-    /// Writes `<job>-<page>.png` and `<job>-<page>.json` into `dir` and returns their paths.
+    /// Writes `<time>-<job>-<page>.png` and `.json` into `dir` and returns their paths.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         let mut written = Vec::new();
         let stem = self.file_stem();

@@ -163,7 +163,27 @@ fn pages_are_written_to_the_output_folder() {
     );
     expect_printed(&mut stream);
 
-    let json = std::fs::read(dir.path().join("1-0.json")).expect("metadata written");
+    let written = |suffix: &str| {
+        let names: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path())
+            .expect("out dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(suffix))
+            .collect();
+        assert_eq!(names.len(), 1, "one {suffix}: {names:?}");
+        names[0].clone()
+    };
+    let json_path = written("-1-0.json");
+    let stem = json_path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("stem")
+        .to_string();
+    // `<time>-<job>-<page>`: the decode time, compact, so a restarted run never overwrites.
+    assert!(
+        stem.len() == "20261128T101502.123Z-1-0".len() && stem.as_bytes()[8] == b'T',
+        "{stem}"
+    );
+    let json = std::fs::read(&json_path).expect("metadata written");
     let meta: serde_json::Value = serde_json::from_slice(&json).expect("json");
     assert_eq!(meta["model"], "QL-820NWB");
     assert_eq!(meta["media"], "dk-62-red");
@@ -175,7 +195,7 @@ fn pages_are_written_to_the_output_folder() {
     );
     assert!(meta["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
 
-    let png = std::fs::read(dir.path().join("1-0.png")).expect("png written");
+    let png = std::fs::read(written("-1-0.png")).expect("png written");
     let mut reader = png::Decoder::new(std::io::Cursor::new(png))
         .read_info()
         .expect("png header");
