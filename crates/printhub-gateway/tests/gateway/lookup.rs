@@ -65,6 +65,17 @@ macro_rules! lookup_app {
     };
 }
 
+/// The app with webhooks and no lookups (webhooks never call an upstream).
+macro_rules! webhook_app {
+    ($hub:expr, $grocy_printer:expr) => {
+        lookup_app!(
+            $hub,
+            Lookups::new(&LookupsConfig::default()).expect("none"),
+            webhooks($grocy_printer)
+        )
+    };
+}
+
 macro_rules! get {
     ($app:expr, $uri:expr) => {
         parts(call_service(&$app, TestRequest::get().uri($uri).to_request()).await).await
@@ -433,11 +444,7 @@ pub fn grocy_payload(stock_id: &str) -> Value {
 #[actix::test]
 async fn grocys_webhook_queues_a_label_in_both_encodings() {
     let (hub, _) = hub().await;
-    let app = lookup_app!(
-        hub,
-        Lookups::new(&LookupsConfig::default()).expect("none"),
-        webhooks(Some("pt"))
-    );
+    let app = webhook_app!(hub, Some("pt"));
     let uri = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
     let got = post!(app, &uri, grocy_payload("6630ab3c1f2e1"));
     assert_eq!(got.0, 202, "{}", got.2);
@@ -483,11 +490,7 @@ async fn grocys_webhook_queues_a_label_in_both_encodings() {
 #[actix::test]
 async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
     let (hub, _) = hub().await;
-    let app = lookup_app!(
-        hub,
-        Lookups::new(&LookupsConfig::default()).expect("none"),
-        webhooks(None)
-    );
+    let app = webhook_app!(hub, None);
     let good = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
     for uri in [
         "/api/webhooks/grocy/wrong-token-0123456789".to_string(),
@@ -561,11 +564,7 @@ async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
 #[actix::test]
 async fn grocys_client_side_webhook_gets_cors_for_its_origin_only() {
     let (hub, _) = hub().await;
-    let app = lookup_app!(
-        hub,
-        Lookups::new(&LookupsConfig::default()).expect("none"),
-        webhooks(Some("pt"))
-    );
+    let app = webhook_app!(hub, Some("pt"));
     let uri = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
     let preflight = |uri: &str, origin: Option<&str>, method: &str| {
         let mut req = TestRequest::default()
@@ -659,11 +658,7 @@ async fn grocys_client_side_webhook_gets_cors_for_its_origin_only() {
 #[actix::test]
 async fn a_generic_webhook_prints_its_template_with_the_posted_fields() {
     let (hub, _) = hub().await;
-    let app = lookup_app!(
-        hub,
-        Lookups::new(&LookupsConfig::default()).expect("none"),
-        webhooks(None)
-    );
+    let app = webhook_app!(hub, None);
     let uri = format!("/api/webhooks/{HOOK_TOKEN}");
     let got = post!(
         app,
