@@ -291,3 +291,98 @@ async fn a_ql_that_never_answers_esc_i_s_prints_with_status_from_snmp() {
     );
     assert_eq!(emu.pages().len(), 2);
 }
+
+/// A QL-820NWB printer configured for `media`, reading status over the emulator's SNMP agent.
+fn ql_printer(slug: &str, emu: &EmulatorHandle, media: &str) -> PrinterConfig {
+    let mut config = pt_printer(slug, &emu.tcp_addr().to_string());
+    config.model = "QL-820NWB".into();
+    config.media = media.into();
+    config.snmp = emu.snmp_addr().map(|a| a.to_string());
+    config
+}
+
+/// A 62 mm label with red ink (a two-colour job).
+fn red_and_black_label() -> Label {
+    Label {
+        black: Bitmap::from_fn(696, 150, |x, y| x == y),
+        red: Some(Bitmap::from_fn(696, 150, |x, _| x == 10)),
+    }
+}
+
+#[actix::test]
+async fn a_loaded_two_colour_roll_prints_red_and_black_jobs_and_plain_ones() {
+    // The status block has no two-colour field (brother-raster.md §7): a loaded
+    // DK-22251 reports as the plain 62 mm roll, which is no reason to hold a job back.
+    let emu = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62-red").with_snmp())
+        .expect("emulator");
+    let hub = hub();
+    hub.add_printer(ql_printer("red", &emu, "dk-62-red"))
+        .await
+        .expect("added");
+    hub.add_printer(ql_printer("plain", &emu, "dk-62"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let two = hub
+        .submit("red", PrintRequest::new(red_and_black_label()))
+        .await
+        .expect("submitted");
+    assert_eq!(
+        wait_terminal(&mut events, &[two.id]).await,
+        [(two.id, JobState::Completed)]
+    );
+    let info = hub.printer("red").await.expect("printer");
+    assert_eq!(info.status.source.as_deref(), Some("snmp"));
+    assert_eq!(
+        info.status.media.as_deref(),
+        Some("dk-62"),
+        "what SNMP can tell"
+    );
+    assert_eq!(info.status.reason, None);
+    assert!(hub.job(two.id).await.expect("job").confirmed);
+    // A black-only job for the plain roll prints on the red/black roll too.
+    let plain = hub
+        .submit(
+            "plain",
+            PrintRequest::new(Label::black(Bitmap::from_fn(696, 150, |x, _| x == 1))),
+        )
+        .await
+        .expect("submitted");
+    assert_eq!(
+        wait_terminal(&mut events, &[plain.id]).await,
+        [(plain.id, JobState::Completed)]
+    );
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 2, "each job exactly once");
+    assert!(pages[0].meta.two_colour && pages[0].red.is_some());
+    assert!(!pages[1].meta.two_colour);
+    assert!(emu.errors().is_empty(), "{:?}", emu.errors());
+}
+
+#[actix::test]
+async fn a_two_colour_job_on_a_plain_roll_waits_until_the_red_roll_is_loaded() {
+    // The hub cannot see the difference, the printer can: it refuses two-colour data
+    // on a plain roll (WRONG_MEDIA), the printer stops and the job waits, not failed.
+    let emu =
+        Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp()).expect("emulator");
+    let hub = hub();
+    hub.add_printer(ql_printer("red", &emu, "dk-62-red"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let job = hub
+        .submit("red", PrintRequest::new(red_and_black_label()))
+        .await
+        .expect("submitted");
+    stopped_with(&mut events, "media_mismatch").await;
+    assert_eq!(state_of(&hub, job.id).await, JobState::Queued);
+    assert!(emu.pages().is_empty());
+    emu.set_media(Some("dk-62-red")).expect("roll change");
+    assert_eq!(
+        wait_terminal(&mut events, &[job.id]).await,
+        [(job.id, JobState::Completed)]
+    );
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 1, "printed once");
+    assert!(pages[0].meta.two_colour);
+}
