@@ -243,22 +243,36 @@ impl TcpTransport {
     /// Reads the status over the channels this printer offers: the Brother
     /// status block over SNMP where configured, else `ESC i S` on TCP where
     /// the model answers it (PT, brother-raster.md §5.3), else whether it
-    /// accepts a connection at all.
+    /// accepts a connection at all. An SNMP read that fails (no answer: a
+    /// wrong community or a blocked port; or no status object) is not the
+    /// printer being away: the TCP channel decides, and the status lists
+    /// `snmp_failed`.
     async fn probe_inner(&self) -> PrinterStatus {
-        if let Some((addr, community)) = self.snmp.clone() {
-            let timeout = self.timeouts.connect;
-            let block = actix_rt::task::spawn_blocking(move || {
-                snmp_status_block(addr, &community, timeout)
-            })
-            .await;
-            return match block {
-                Ok(Some(block)) => status_from_block(self.model, &block, "snmp"),
-                _ => PrinterStatus {
-                    source: Some("snmp".into()),
-                    ..PrinterStatus::default()
-                },
-            };
+        let Some((addr, community)) = self.snmp.clone() else {
+            return self.probe_tcp().await;
+        };
+        let timeout = self.timeouts.connect;
+        let block =
+            actix_rt::task::spawn_blocking(move || snmp_status_block(addr, &community, timeout))
+                .await
+                .unwrap_or_else(|e| Err(format!("SNMP task failed: {e}")));
+        match block {
+            Ok(block) => status_from_block(self.model, &block, "snmp"),
+            Err(e) => {
+                log::warn!(
+                    "{} at {}: SNMP status read from {addr} failed ({e}); probing TCP",
+                    self.model.name,
+                    self.addr
+                );
+                let mut status = self.probe_tcp().await;
+                status.errors.push(SNMP_FAILED.into());
+                status
+            }
         }
+    }
+
+    /// The TCP side of a probe: connect, and `ESC i S` where the model answers it.
+    async fn probe_tcp(&self) -> PrinterStatus {
         let Ok(mut stream) = self.connect().await else {
             return PrinterStatus {
                 source: Some("connect".into()),
@@ -518,16 +532,26 @@ impl LinkProgress {
 /// Brother's status-block object (brother-raster.md §5.3).
 const BROTHER_STATUS_OID: [u64; 14] = [1, 3, 6, 1, 4, 1, 2435, 3, 3, 9, 1, 6, 1, 0];
 
-/// Reads the 32-byte status block over SNMP v2c (blocking; run off the actor threads).
-fn snmp_status_block(addr: SocketAddr, community: &str, timeout: Duration) -> Option<Vec<u8>> {
-    let oid = snmp2::Oid::from(&BROTHER_STATUS_OID[..]).ok()?;
-    let mut session =
-        snmp2::SyncSession::new_v2c(addr, community.as_bytes(), Some(timeout), 0).ok()?;
-    let response = session.get(&oid).ok()?;
+/// The error a probe lists when the SNMP status read failed and TCP decided.
+pub const SNMP_FAILED: &str = "snmp_failed";
+
+/// Reads the 32-byte status block over SNMP v2c (blocking; run off the actor
+/// threads), or says why not.
+fn snmp_status_block(
+    addr: SocketAddr,
+    community: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    let oid =
+        snmp2::Oid::from(&BROTHER_STATUS_OID[..]).map_err(|e| format!("bad status OID: {e:?}"))?;
+    let mut session = snmp2::SyncSession::new_v2c(addr, community.as_bytes(), Some(timeout), 0)
+        .map_err(|e| format!("no SNMP session: {e}"))?;
+    let response = session.get(&oid).map_err(|e| format!("no answer: {e}"))?;
     let mut bindings = response.varbinds;
-    match bindings.next()? {
-        (_, snmp2::Value::OctetString(bytes)) => Some(bytes.to_vec()),
-        _ => None,
+    match bindings.next() {
+        Some((_, snmp2::Value::OctetString(bytes))) => Ok(bytes.to_vec()),
+        Some((_, other)) => Err(format!("no status block: {other:?}")),
+        None => Err("empty response".into()),
     }
 }
 

@@ -386,3 +386,44 @@ async fn a_two_colour_job_on_a_plain_roll_waits_until_the_red_roll_is_loaded() {
     assert_eq!(pages.len(), 1, "printed once");
     assert!(pages[0].meta.two_colour);
 }
+
+#[actix::test]
+async fn a_failed_snmp_read_falls_back_to_tcp_and_the_printer_still_prints() {
+    // The agent answers only "public": the printer's configured community gets silence.
+    // Its port 9100 works, so it is reachable and prints; the status says SNMP failed.
+    for (model, media, label, source, reported) in [
+        (
+            "QL-820NWB",
+            "dk-62",
+            Label::black(Bitmap::from_fn(696, 150, |x, y| x == y)),
+            "connect",
+            None,
+        ),
+        ("PT-P750W", "tze-12", marked_label(3), "tcp", Some("tze-12")),
+    ] {
+        let emu = Emulator::start(EmulatorConfig::new(model, media).with_snmp()).expect("emulator");
+        let hub = hub();
+        let mut config = pt_printer("p", &emu.tcp_addr().to_string());
+        config.model = model.into();
+        config.media = media.into();
+        config.snmp = emu.snmp_addr().map(|a| a.to_string());
+        config.snmp_community = Some("not-the-community".into());
+        hub.add_printer(config).await.expect("added");
+        let mut events = hub.subscribe();
+        let job = hub
+            .submit("p", PrintRequest::new(label))
+            .await
+            .expect("submitted");
+        assert_eq!(
+            wait_terminal(&mut events, &[job.id]).await,
+            [(job.id, JobState::Completed)],
+            "{model}"
+        );
+        assert_eq!(emu.pages().len(), 1, "{model}: printed once");
+        let status = hub.printer("p").await.expect("printer").status;
+        assert!(status.reachable, "{model}: {status:?}");
+        assert_eq!(status.errors, ["snmp_failed"], "{model}");
+        assert_eq!(status.source.as_deref(), Some(source), "{model}");
+        assert_eq!(status.media.as_deref(), reported, "{model}");
+    }
+}
