@@ -427,3 +427,51 @@ async fn a_failed_snmp_read_falls_back_to_tcp_and_the_printer_still_prints() {
         assert_eq!(status.media.as_deref(), reported, "{model}");
     }
 }
+
+#[actix::test]
+async fn a_cutter_jam_stops_the_printer_and_the_queue_continues_once_it_is_cleared() {
+    let emu = pt(Speed::Instant);
+    // The cutter jams at the first page that asks for a cut (every job cuts by default).
+    emu.set_fault(Fault::CutterJam);
+    let hub = hub();
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let ids = submit_many(&hub, "pt", 0, 3).await;
+    stopped_with(&mut events, "cutter_jam").await;
+    for id in &ids {
+        assert_eq!(
+            state_of(&hub, *id).await,
+            JobState::Queued,
+            "a jam needs a person: jobs wait, none fails"
+        );
+    }
+    assert!(emu.pages().is_empty(), "the jammed page did not print");
+    let errors = emu.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0]
+        .flags
+        .contains(printhub_raster::ErrorFlags::CUTTER_JAM));
+    let status = hub.printer("pt").await.expect("printer").status;
+    assert_eq!(status.reason.as_deref(), Some("cutter_jam"));
+    // Re-checks find the jam until a person clears it; then the queue goes on by itself.
+    emu.clear_fault(FaultKind::CutterJam);
+    let done = wait_terminal(&mut events, &ids).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    let marks: Vec<usize> = emu
+        .pages()
+        .iter()
+        .map(|page| {
+            (0..70)
+                .find(|n| page.black == marked_label(*n).black)
+                .expect("a marked label")
+        })
+        .collect();
+    assert_eq!(marks, [0, 1, 2], "each label exactly once, in order");
+    let status = hub.printer("pt").await.expect("printer").status;
+    assert_eq!(status.reason, None);
+}
