@@ -71,6 +71,7 @@ impl Outgoing {
             copies: vec![CopySpan {
                 end,
                 pages: pages.max(1),
+                feed_mm: 0,
             }],
         }
     }
@@ -163,8 +164,27 @@ pub struct TcpTimeouts {
     /// The most a write may wait for the printer to accept more bytes (it
     /// applies back-pressure while it prints); no progress for this long is a hang.
     pub write: Duration,
-    /// Waiting for each status block after the data is written.
+    /// Waiting for each status block after the data is written, on top of
+    /// the expected print time of the copies in flight (see [`silence_limit`]).
     pub confirm: Duration,
+}
+
+/// How much longer than the datasheet speed (`Model::speed_mm_s`) a print
+/// may take before silence counts: nominal speeds are best cases, and
+/// printers slow down for dense labels, high resolution and heat.
+pub const PRINT_TIME_MARGIN: f64 = 2.0;
+
+/// How long a send may hear nothing (no status block, no byte accepted)
+/// while `in_flight_mm` of labels are written but not reported printed:
+/// the configured `base`, plus their print time at the model's nominal
+/// speed times [`PRINT_TIME_MARGIN`]. A PT at 30 mm/s prints a metre in
+/// about 33 s, so a fixed limit would call a long label lost while it prints.
+pub fn silence_limit(base: Duration, model: &Model, in_flight_mm: u32) -> Duration {
+    if model.speed_mm_s == 0 {
+        return base;
+    }
+    let print = f64::from(in_flight_mm) / f64::from(model.speed_mm_s) * PRINT_TIME_MARGIN;
+    base.saturating_add(Duration::from_secs_f64(print))
 }
 
 impl Default for TcpTimeouts {
@@ -351,6 +371,9 @@ impl TcpTransport {
             };
             if written < limit {
                 let end = limit.min(written + WRITE_CHUNK);
+                // The printer stops reading while its buffer is full of labels it prints.
+                let write_limit =
+                    silence_limit(self.timeouts.write, self.model, link.in_flight_mm(written));
                 tokio::select! {
                     biased;
                     read = reader.read(&mut block[filled..]) => match read {
@@ -366,7 +389,7 @@ impl TcpTransport {
                         }
                         Err(e) => return Err(broken(e.to_string(), written)),
                     },
-                    write = tokio::time::timeout(self.timeouts.write, writer.write(&bytes[written..end])) => match write {
+                    write = tokio::time::timeout(write_limit, writer.write(&bytes[written..end])) => match write {
                         Ok(Ok(0)) => return Err(broken("printer accepts no more data".into(), written)),
                         Ok(Ok(n)) => {
                             written += n;
@@ -375,8 +398,7 @@ impl TcpTransport {
                         Ok(Err(e)) => return Err(broken(e.to_string(), written)),
                         Err(_) => {
                             return Err(TransportError::Lost(format!(
-                                "printer accepted no data for {:?}",
-                                self.timeouts.write
+                                "printer accepted no data for {write_limit:?}"
                             )))
                         }
                     },
@@ -386,10 +408,14 @@ impl TcpTransport {
             if written == bytes.len() {
                 let _ = writer.flush().await;
             }
-            // Everything allowed is written: wait for the printer.
-            let read =
-                tokio::time::timeout(self.timeouts.confirm, reader.read(&mut block[filled..]))
-                    .await;
+            // Everything allowed is written: wait for the printer, as long as the
+            // labels it holds may take to print on top of the configured wait.
+            let confirm_limit = silence_limit(
+                self.timeouts.confirm,
+                self.model,
+                link.in_flight_mm(written),
+            );
+            let read = tokio::time::timeout(confirm_limit, reader.read(&mut block[filled..])).await;
             match read {
                 Ok(Ok(0)) | Err(_) => {
                     log::debug!(
@@ -436,6 +462,8 @@ struct LinkProgress {
     ends: Vec<usize>,
     /// Labels reported printed after which each copy is printed.
     labels_after: Vec<usize>,
+    /// How far each copy feeds the medium (mm; 0 unknown).
+    feeds_mm: Vec<u32>,
     labels_printed: usize,
     progress: SendProgress,
     saw_garbled: bool,
@@ -456,6 +484,7 @@ impl LinkProgress {
         LinkProgress {
             ends: out.copies.iter().map(|c| c.end).collect(),
             labels_after,
+            feeds_mm: out.copies.iter().map(|c| c.feed_mm).collect(),
             labels_printed: 0,
             progress: SendProgress::default(),
             saw_garbled: false,
@@ -474,6 +503,18 @@ impl LinkProgress {
             Some(last) => self.ends[last],
             None => 0,
         }
+    }
+
+    /// How far the copies the printer holds and has not reported printed
+    /// feed (mm): those not printed whose first byte is among the `written` ones.
+    fn in_flight_mm(&self, written: usize) -> u32 {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.feeds_mm)
+            .skip(self.progress.printed)
+            .take_while(|(start, _)| *start < written)
+            .map(|(_, feed)| *feed)
+            .sum()
     }
 
     fn written(&mut self, written: usize) {
@@ -784,6 +825,53 @@ mod tests {
 
     fn model(name: &str) -> &'static Model {
         Model::by_name(name).expect("model")
+    }
+
+    #[test]
+    fn the_silence_limit_grows_with_the_labels_in_flight() {
+        // A PT prints about 30 mm/s (Model::speed_mm_s): a metre of tape takes about 33 s,
+        // longer than the default 30 s wait, so the wait is the base plus twice that.
+        let pt = model("PT-P750W");
+        assert_eq!(pt.speed_mm_s, 30);
+        let base = TcpTimeouts::default().confirm;
+        assert_eq!(silence_limit(base, pt, 0), base, "nothing in flight");
+        let metre = silence_limit(base, pt, 1000);
+        assert!(
+            metre > base + Duration::from_secs(1000 / 30),
+            "longer than base + print time: {metre:?}"
+        );
+        assert_eq!(
+            metre,
+            base + Duration::from_secs_f64(1000.0 / 30.0 * PRINT_TIME_MARGIN)
+        );
+        // A faster QL needs less for the same length.
+        assert!(silence_limit(base, model("QL-820NWB"), 1000) < metre);
+    }
+
+    #[test]
+    fn the_copies_in_flight_are_those_started_and_not_reported_printed() {
+        let copies = [(100, 100), (250, 200), (400, 300)]
+            .map(|(end, feed_mm)| CopySpan {
+                end,
+                pages: 1,
+                feed_mm,
+            })
+            .to_vec();
+        let out = Outgoing {
+            bytes: Arc::new(vec![0; 400]),
+            copies,
+        };
+        let (sink, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut link = LinkProgress::new(&out, sink);
+        assert_eq!(link.in_flight_mm(0), 0, "nothing written");
+        assert_eq!(link.in_flight_mm(50), 100, "the first copy started");
+        assert_eq!(link.in_flight_mm(100), 100, "the first copy whole");
+        assert_eq!(link.in_flight_mm(101), 300, "the second started");
+        assert_eq!(link.in_flight_mm(400), 600, "all written");
+        link.progress.printed = 1;
+        assert_eq!(link.in_flight_mm(400), 500, "the first reported printed");
+        link.progress.printed = 3;
+        assert_eq!(link.in_flight_mm(400), 0, "all printed");
     }
 
     #[test]

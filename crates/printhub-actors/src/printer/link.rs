@@ -90,10 +90,13 @@ impl StreamPlan {
     /// stream before it (a single copy is then sent as it is: the printer judges it).
     fn build(self) -> BuiltStream {
         let single = |raster: &Arc<Vec<u8>>, model: Option<&'static Model>| BuiltStream {
-            outgoing: Outgoing::single(
-                raster.clone(),
-                model.map_or(1, |m| chain::span(m, raster).pages),
-            ),
+            outgoing: match model {
+                Some(m) => Outgoing {
+                    bytes: raster.clone(),
+                    copies: vec![chain::span(m, raster)],
+                },
+                None => Outgoing::single(raster.clone(), 1),
+            },
             refused: None,
         };
         let (Some(model), Some(media)) = (self.model, self.media) else {

@@ -475,3 +475,39 @@ async fn a_cutter_jam_stops_the_printer_and_the_queue_continues_once_it_is_clear
     let status = hub.printer("pt").await.expect("printer").status;
     assert_eq!(status.reason, None);
 }
+
+#[actix::test]
+async fn a_label_that_prints_longer_than_the_confirm_wait_is_confirmed_not_interrupted() {
+    // 2000 lines of 12 mm tape feed 287 mm: 9.6 s at the PT's 30 mm/s, 1.2 s at eight
+    // times that. The configured wait for a status block is far shorter; the link adds the
+    // expected print time of the label in flight, so the silence while it prints is no loss.
+    let emu = pt(Speed::Faster(8));
+    let config = HubConfig {
+        tcp: TcpTimeouts {
+            connect: Duration::from_secs(2),
+            write: Duration::from_secs(2),
+            confirm: Duration::from_millis(200),
+        },
+        link: LinkConfig {
+            probe_interval: Duration::from_secs(60),
+            preflight_max_age: Duration::ZERO,
+        },
+        ..HubConfig::default()
+    };
+    let hub = Hub::start(config, Arc::new(MemoryStore::default()));
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let long = Label::black(Bitmap::from_fn(70, 2000, |x, y| x == y % 70));
+    let job = hub
+        .submit("pt", PrintRequest::new(long))
+        .await
+        .expect("submitted");
+    assert_eq!(
+        wait_terminal(&mut events, &[job.id]).await,
+        [(job.id, JobState::Completed)]
+    );
+    assert!(hub.job(job.id).await.expect("job").confirmed);
+    assert_eq!(emu.pages().len(), 1);
+}
