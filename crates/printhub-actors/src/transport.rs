@@ -31,7 +31,7 @@
 
 use printhub_core::{ObservedStatus, PrinterStatus};
 use printhub_raster::{CopySpan, Media};
-use printhub_raster::{ErrorFlags, Model, Phase, Reason, Status, StatusType};
+use printhub_raster::{ErrorFlags, Model, Notification, Phase, Reason, Status, StatusType};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -173,6 +173,13 @@ pub struct TcpTimeouts {
 /// may take before silence counts: nominal speeds are best cases, and
 /// printers slow down for dense labels, high resolution and heat.
 pub const PRINT_TIME_MARGIN: f64 = 2.0;
+
+/// How much longer a send waits while the printer says it is cooling
+/// (between the notifications "cooling started" and "cooling finished",
+/// brother-raster.md §5.2 item 5: wait for "cooling finished"). No source
+/// gives how long a head takes to cool; the bound only keeps a printer that
+/// dies while cooling from holding the send forever.
+pub const COOLING_WAIT: Duration = Duration::from_secs(300);
 
 /// How long a send may hear nothing (no status block, no byte accepted)
 /// while `in_flight_mm` of labels are written but not reported printed:
@@ -372,8 +379,7 @@ impl TcpTransport {
             if written < limit {
                 let end = limit.min(written + WRITE_CHUNK);
                 // The printer stops reading while its buffer is full of labels it prints.
-                let write_limit =
-                    silence_limit(self.timeouts.write, self.model, link.in_flight_mm(written));
+                let write_limit = link.silence_limit(self.timeouts.write, self.model, written);
                 tokio::select! {
                     biased;
                     read = reader.read(&mut block[filled..]) => match read {
@@ -410,11 +416,7 @@ impl TcpTransport {
             }
             // Everything allowed is written: wait for the printer, as long as the
             // labels it holds may take to print on top of the configured wait.
-            let confirm_limit = silence_limit(
-                self.timeouts.confirm,
-                self.model,
-                link.in_flight_mm(written),
-            );
+            let confirm_limit = link.silence_limit(self.timeouts.confirm, self.model, written);
             let read = tokio::time::timeout(confirm_limit, reader.read(&mut block[filled..])).await;
             match read {
                 Ok(Ok(0)) | Err(_) => {
@@ -467,6 +469,8 @@ struct LinkProgress {
     labels_printed: usize,
     progress: SendProgress,
     saw_garbled: bool,
+    /// Between "cooling started" and "cooling finished": still printing, only slower.
+    cooling: bool,
     sink: ProgressSink,
 }
 
@@ -488,6 +492,7 @@ impl LinkProgress {
             labels_printed: 0,
             progress: SendProgress::default(),
             saw_garbled: false,
+            cooling: false,
             sink,
         }
     }
@@ -515,6 +520,17 @@ impl LinkProgress {
             .take_while(|(start, _)| *start < written)
             .map(|(_, feed)| *feed)
             .sum()
+    }
+
+    /// How long the send may hear nothing now: [`silence_limit`] for the
+    /// copies in flight, and [`COOLING_WAIT`] more while the printer cools.
+    fn silence_limit(&self, base: Duration, model: &Model, written: usize) -> Duration {
+        let limit = silence_limit(base, model, self.in_flight_mm(written));
+        if self.cooling {
+            limit.saturating_add(COOLING_WAIT)
+        } else {
+            limit
+        }
     }
 
     fn written(&mut self, written: usize) {
@@ -564,6 +580,17 @@ impl LinkProgress {
             }
             _ if status.errors.contains(ErrorFlags::TURNED_OFF) => {
                 Err(TransportError::Lost("printer turned off".into()))
+            }
+            StatusType::Notification => {
+                match status.notification {
+                    Notification::CoolingStarted => {
+                        log::info!("{}: cooling; waiting for it to finish", model.name);
+                        self.cooling = true;
+                    }
+                    Notification::CoolingFinished => self.cooling = false,
+                    _ => {}
+                }
+                Ok(None)
             }
             _ => Ok(None),
         }
@@ -872,6 +899,26 @@ mod tests {
         assert_eq!(link.in_flight_mm(400), 500, "the first reported printed");
         link.progress.printed = 3;
         assert_eq!(link.in_flight_mm(400), 0, "all printed");
+    }
+
+    #[test]
+    fn cooling_extends_the_silence_limit_until_it_finishes() {
+        // brother-raster.md §5.2 item 5: wait for "cooling finished" before going on.
+        let ql = model("QL-820NWB");
+        let out = Outgoing::single(Arc::new(vec![0; 10]), 1);
+        let (sink, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut link = LinkProgress::new(&out, sink);
+        let base = Duration::from_secs(1);
+        assert_eq!(link.silence_limit(base, ql, 10), base);
+        let mut block = Status::ready(ql, Media::by_id("dk-62"));
+        block.status_type = StatusType::Notification;
+        block.phase = Phase::Printing;
+        block.notification = Notification::CoolingStarted;
+        assert_eq!(link.status_block(&block.to_bytes(), ql, true), Ok(None));
+        assert_eq!(link.silence_limit(base, ql, 10), base + COOLING_WAIT);
+        block.notification = Notification::CoolingFinished;
+        assert_eq!(link.status_block(&block.to_bytes(), ql, true), Ok(None));
+        assert_eq!(link.silence_limit(base, ql, 10), base);
     }
 
     #[test]

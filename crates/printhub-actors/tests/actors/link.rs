@@ -511,3 +511,28 @@ async fn a_label_that_prints_longer_than_the_confirm_wait_is_confirmed_not_inter
     assert!(hub.job(job.id).await.expect("job").confirmed);
     assert_eq!(emu.pages().len(), 1);
 }
+
+#[actix::test]
+async fn a_printer_that_cools_mid_label_is_waited_for_not_interrupted() {
+    // §5.2 item 5: "cooling started" ... "cooling finished" is still printing. The emulator
+    // stays silent for 2 s in between, longer than this hub's wait for a 40-line label
+    // (800 ms + its print time); the link waits for "cooling finished".
+    let emu = pt(Speed::Instant);
+    emu.set_fault(Fault::Cooling(Duration::from_secs(2)));
+    let hub = hub();
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let ids = submit_many(&hub, "pt", 0, 2).await;
+    let done = wait_terminal(&mut events, &ids).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    for id in &ids {
+        assert!(hub.job(*id).await.expect("job").confirmed);
+    }
+    assert_eq!(emu.pages().len(), 2, "each once");
+    assert!(emu.faults().is_empty(), "the cooling happened");
+}
