@@ -268,10 +268,11 @@ fn classify(status: &Status) -> TransportError {
 
 impl TcpTransport {
     /// Reads the status over the channels this printer offers: the Brother
-    /// status block over SNMP where configured, else `ESC i S` on TCP where
+    /// status block over SNMP where configured (or, from an agent without
+    /// that object, the standard printer MIB), else `ESC i S` on TCP where
     /// the model answers it (PT, brother-raster.md §5.3), else whether it
     /// accepts a connection at all. An SNMP read that fails (no answer: a
-    /// wrong community or a blocked port; or no status object) is not the
+    /// wrong community or a blocked port; or neither object) is not the
     /// printer being away: the TCP channel decides, and the status lists
     /// `snmp_failed`.
     async fn probe_inner(&self) -> PrinterStatus {
@@ -279,12 +280,12 @@ impl TcpTransport {
             return self.probe_tcp().await;
         };
         let timeout = self.timeouts.connect;
-        let block =
-            actix_rt::task::spawn_blocking(move || snmp_status_block(addr, &community, timeout))
-                .await
-                .unwrap_or_else(|e| Err(format!("SNMP task failed: {e}")));
-        match block {
-            Ok(block) => status_from_block(self.model, &block, "snmp"),
+        let read = actix_rt::task::spawn_blocking(move || snmp_read(addr, &community, timeout))
+            .await
+            .unwrap_or_else(|e| Err(format!("SNMP task failed: {e}")));
+        match read {
+            Ok(SnmpReading::Block(block)) => status_from_block(self.model, &block, "snmp"),
+            Ok(SnmpReading::Mib(mib)) => status_from_mib(self.model, &mib),
             Err(e) => {
                 log::warn!(
                     "{} at {}: SNMP status read from {addr} failed ({e}); probing TCP",
@@ -603,24 +604,143 @@ const BROTHER_STATUS_OID: [u64; 14] = [1, 3, 6, 1, 4, 1, 2435, 3, 3, 9, 1, 6, 1,
 /// The error a probe lists when the SNMP status read failed and TCP decided.
 pub const SNMP_FAILED: &str = "snmp_failed";
 
-/// Reads the 32-byte status block over SNMP v2c (blocking; run off the actor
-/// threads), or says why not.
-fn snmp_status_block(
-    addr: SocketAddr,
-    community: &str,
-    timeout: Duration,
-) -> Result<Vec<u8>, String> {
-    let oid =
-        snmp2::Oid::from(&BROTHER_STATUS_OID[..]).map_err(|e| format!("bad status OID: {e:?}"))?;
+/// hrPrinterDetectedErrorState.1 (RFC 3805 / HOST-RESOURCES-MIB, brother-raster.md §5.3).
+const HR_PRINTER_ERROR_STATE_OID: [u64; 12] = [1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 2, 1];
+/// prtInputMediaType.1.1 (Printer MIB, brother-raster.md §5.3).
+const PRT_INPUT_MEDIA_TYPE_OID: [u64; 13] = [1, 3, 6, 1, 2, 1, 43, 8, 2, 1, 12, 1, 1];
+
+/// What an SNMP status read found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SnmpReading {
+    /// Brother's 32-byte status block.
+    Block(Vec<u8>),
+    /// The agent has no Brother status object; the standard printer MIB answered.
+    Mib(MibReading),
+}
+
+/// The standard printer-MIB objects the hub reads when Brother's is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct MibReading {
+    /// hrPrinterDetectedErrorState: a bit string, bit 0 = MSB of byte 0.
+    error_state: Option<Vec<u8>>,
+    /// prtInputMediaType: text like `12mm(0.47")`, `62mmx29mm(2.4"x1.1")`, `24mm(0.94")Dia`.
+    media_type: Option<String>,
+}
+
+/// Reads the status over SNMP v2c (blocking; run off the actor threads): the
+/// Brother status block, or where the agent has no such object the standard
+/// printer MIB; or says why neither.
+fn snmp_read(addr: SocketAddr, community: &str, timeout: Duration) -> Result<SnmpReading, String> {
+    let oid = |arcs: &'static [u64]| {
+        snmp2::Oid::from(arcs).map_err(|e| format!("bad OID {arcs:?}: {e:?}"))
+    };
+    let brother = oid(&BROTHER_STATUS_OID)?;
     let mut session = snmp2::SyncSession::new_v2c(addr, community.as_bytes(), Some(timeout), 0)
         .map_err(|e| format!("no SNMP session: {e}"))?;
-    let response = session.get(&oid).map_err(|e| format!("no answer: {e}"))?;
-    let mut bindings = response.varbinds;
-    match bindings.next() {
-        Some((_, snmp2::Value::OctetString(bytes))) => Ok(bytes.to_vec()),
-        Some((_, other)) => Err(format!("no status block: {other:?}")),
-        None => Err("empty response".into()),
+    let missing = {
+        let response = session
+            .get(&brother)
+            .map_err(|e| format!("no answer: {e}"))?;
+        let mut bindings = response.varbinds;
+        match bindings.next() {
+            Some((_, snmp2::Value::OctetString(bytes))) => {
+                return Ok(SnmpReading::Block(bytes.to_vec()))
+            }
+            Some((_, other)) => format!("{other:?}"),
+            None => "an empty response".to_string(),
+        }
+    };
+    let error_state = oid(&HR_PRINTER_ERROR_STATE_OID)?;
+    let media_type = oid(&PRT_INPUT_MEDIA_TYPE_OID)?;
+    let response = session
+        .get_many(&[&error_state, &media_type])
+        .map_err(|e| format!("no Brother status ({missing}), and no printer MIB: {e}"))?;
+    let mut mib = MibReading::default();
+    for (name, value) in response.varbinds {
+        let snmp2::Value::OctetString(bytes) = value else {
+            continue;
+        };
+        if name == error_state {
+            mib.error_state = Some(bytes.to_vec());
+        } else if name == media_type {
+            mib.media_type = Some(String::from_utf8_lossy(bytes).into_owned());
+        }
     }
+    if mib == MibReading::default() {
+        return Err(format!(
+            "no Brother status ({missing}) and no printer MIB objects"
+        ));
+    }
+    Ok(SnmpReading::Mib(mib))
+}
+
+/// hrPrinterDetectedErrorState bits of byte 0 (MSB first: lowPaper, noPaper,
+/// lowToner, noToner, doorOpen, jammed, offline, serviceRequested;
+/// brother-raster.md §5.3) that need a person, most urgent first, as the
+/// status block's reasons rank them. A jam cannot be told from a cutter jam here.
+const MIB_REASONS: [(u8, &str); 3] = [
+    (0x08, printhub_core::reason::COVER_OPEN),
+    (0x40, printhub_core::reason::NO_MEDIA),
+    (0x04, printhub_core::reason::MEDIA_JAM),
+];
+
+/// Turns the standard printer MIB into a [`PrinterStatus`] (source `snmp_mib`).
+fn status_from_mib(model: &Model, mib: &MibReading) -> PrinterStatus {
+    let byte = mib
+        .error_state
+        .as_ref()
+        .and_then(|bits| bits.first().copied())
+        .unwrap_or(0);
+    let errors: Vec<String> = MIB_REASONS
+        .iter()
+        .filter(|(bit, _)| byte & bit != 0)
+        .map(|(_, code)| code.to_string())
+        .collect();
+    let reason = errors.first().cloned();
+    let media = mib
+        .media_type
+        .as_deref()
+        .and_then(|text| media_from_mib_text(model, text))
+        .map(|m| m.id.to_string());
+    PrinterStatus {
+        reachable: true,
+        ready: reason.is_none(),
+        reason,
+        media,
+        errors,
+        last_seen: None,
+        source: Some("snmp_mib".into()),
+        expected_media: None,
+    }
+}
+
+/// The medium a prtInputMediaType text names for `model`: `12mm(…)` is tape
+/// (PT) or a continuous roll (QL), `62mmx29mm(…)` die-cut labels,
+/// `24mm(…)Dia` round ones; `None` for an empty or unknown text.
+fn media_from_mib_text(model: &Model, text: &str) -> Option<&'static Media> {
+    // The size comes before the inches in parentheses.
+    let size = text.split('(').next()?.trim();
+    let mm = |part: &str| part.trim().strip_suffix("mm")?.trim().parse::<u8>().ok();
+    let (width, length) = match size.split_once('x') {
+        Some((w, l)) => (mm(w)?, mm(l)?),
+        None => {
+            let w = mm(size)?;
+            (
+                w,
+                if text.trim_end().ends_with("Dia") {
+                    w
+                } else {
+                    0
+                },
+            )
+        }
+    };
+    let status_type = match (model.family.is_pt(), length) {
+        (true, _) => 0x01,
+        (false, 0) => 0x0A,
+        (false, _) => 0x0B,
+    };
+    Media::from_status(model.family, width, status_type, length)
 }
 
 /// Turns a status block into a [`PrinterStatus`]; an unreadable block is "reachable, state unknown".
@@ -919,6 +1039,51 @@ mod tests {
         block.notification = Notification::CoolingFinished;
         assert_eq!(link.status_block(&block.to_bytes(), ql, true), Ok(None));
         assert_eq!(link.silence_limit(base, ql, 10), base);
+    }
+
+    #[test]
+    fn the_printer_mib_gives_reasons_and_media() {
+        let ql = model("QL-820NWB");
+        let mib = |bits: u8, text: &str| MibReading {
+            error_state: Some(vec![bits, 0]),
+            media_type: Some(text.into()),
+        };
+        let ready = status_from_mib(ql, &mib(0, "62mm(2.4\")"));
+        assert!(ready.reachable && ready.ready);
+        assert_eq!(ready.media.as_deref(), Some("dk-62"));
+        assert_eq!(ready.source.as_deref(), Some("snmp_mib"));
+        // doorOpen (0x08) outranks noPaper (0x40); both are listed.
+        let both = status_from_mib(ql, &mib(0x48, ""));
+        assert_eq!(both.reason.as_deref(), Some("printer_cover_open"));
+        assert_eq!(both.errors, ["printer_cover_open", "no_media"]);
+        assert_eq!(both.media, None, "an empty text: no media");
+        let jam = status_from_mib(ql, &mib(0x04, "29mmx90mm(1.1\"x3.5\")"));
+        assert_eq!(jam.reason.as_deref(), Some("media_jam"));
+        assert_eq!(jam.media.as_deref(), Some("dk-29x90"));
+        // lowPaper (0x80) and offline (0x02) need nobody.
+        assert_eq!(status_from_mib(ql, &mib(0x82, "")).reason, None);
+    }
+
+    #[test]
+    fn prt_input_media_type_texts_name_catalogue_media() {
+        let named = |model_name: &str, text: &str| {
+            media_from_mib_text(model(model_name), text).map(|m| m.id)
+        };
+        // Label-Printer-Hub's example and the emulator's Brother-style names.
+        assert_eq!(named("PT-P750W", "12mm(0.47\")"), Some("tze-12"));
+        assert_eq!(named("QL-820NWB", "62mm(2.4\")"), Some("dk-62"));
+        assert_eq!(
+            named("QL-820NWB", "62mmx100mm(2.4\"x3.9\")"),
+            Some("dk-62x100")
+        );
+        assert_eq!(named("QL-820NWB", "24mm(0.94\")Dia"), Some("dk-d24"));
+        assert_eq!(named("QL-820NWB", ""), None);
+        assert_eq!(named("QL-820NWB", "A4"), None);
+        assert_eq!(
+            named("PT-P750W", "36mm(1.4\")"),
+            None,
+            "wider than the head"
+        );
     }
 
     #[test]

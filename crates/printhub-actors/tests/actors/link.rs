@@ -536,3 +536,61 @@ async fn a_printer_that_cools_mid_label_is_waited_for_not_interrupted() {
     assert_eq!(emu.pages().len(), 2, "each once");
     assert!(emu.faults().is_empty(), "the cooling happened");
 }
+
+#[actix::test]
+async fn an_agent_without_the_brother_status_object_is_read_through_the_printer_mib() {
+    // The standard printer MIB tells the loaded roll and what needs a person, so the
+    // preflight still holds a job for another roll back before the printer sees it.
+    let emu = Emulator::start(
+        EmulatorConfig::new("QL-820NWB", "dk-62")
+            .with_snmp()
+            .without_brother_status(),
+    )
+    .expect("emulator");
+    let hub = hub();
+    hub.add_printer(ql_printer("ql", &emu, "dk-29"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let job = hub
+        .submit(
+            "ql",
+            PrintRequest::new(Label::black(Bitmap::from_fn(306, 150, |x, y| x == y))),
+        )
+        .await
+        .expect("submitted");
+    stopped_with(&mut events, "media_mismatch").await;
+    let status = hub.printer("ql").await.expect("printer").status;
+    assert_eq!(status.source.as_deref(), Some("snmp_mib"));
+    assert_eq!(status.media.as_deref(), Some("dk-62"));
+    assert_eq!(status.expected_media.as_deref(), Some("dk-29"));
+    assert!(status.errors.is_empty(), "{:?}", status.errors);
+    assert_eq!(state_of(&hub, job.id).await, JobState::Queued);
+    assert!(
+        emu.errors().is_empty(),
+        "held back before the printer saw it"
+    );
+    // The right roll goes in: the MIB says so and the job prints.
+    emu.set_media(Some("dk-29")).expect("roll change");
+    assert_eq!(
+        wait_terminal(&mut events, &[job.id]).await,
+        [(job.id, JobState::Completed)]
+    );
+    // An open cover shows as such, and the next job waits for it.
+    emu.set_fault(Fault::CoverOpen);
+    let next = hub
+        .submit(
+            "ql",
+            PrintRequest::new(Label::black(Bitmap::from_fn(306, 150, |x, _| x == 1))),
+        )
+        .await
+        .expect("submitted");
+    stopped_with(&mut events, "printer_cover_open").await;
+    assert_eq!(state_of(&hub, next.id).await, JobState::Queued);
+    emu.clear_fault(FaultKind::CoverOpen);
+    assert_eq!(
+        wait_terminal(&mut events, &[next.id]).await,
+        [(next.id, JobState::Completed)]
+    );
+    assert_eq!(emu.pages().len(), 2);
+}
