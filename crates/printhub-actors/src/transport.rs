@@ -31,7 +31,7 @@
 
 use printhub_core::{ObservedStatus, PrinterStatus};
 use printhub_raster::{CopySpan, Media};
-use printhub_raster::{ErrorFlags, Model, Phase, Reason, Status, StatusType};
+use printhub_raster::{ErrorFlags, Model, Notification, Phase, Reason, Status, StatusType};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -71,6 +71,7 @@ impl Outgoing {
             copies: vec![CopySpan {
                 end,
                 pages: pages.max(1),
+                feed_mm: 0,
             }],
         }
     }
@@ -163,8 +164,34 @@ pub struct TcpTimeouts {
     /// The most a write may wait for the printer to accept more bytes (it
     /// applies back-pressure while it prints); no progress for this long is a hang.
     pub write: Duration,
-    /// Waiting for each status block after the data is written.
+    /// Waiting for each status block after the data is written, on top of
+    /// the expected print time of the copies in flight (see [`silence_limit`]).
     pub confirm: Duration,
+}
+
+/// How much longer than the datasheet speed (`Model::speed_mm_s`) a print
+/// may take before silence counts: nominal speeds are best cases, and
+/// printers slow down for dense labels, high resolution and heat.
+pub const PRINT_TIME_MARGIN: f64 = 2.0;
+
+/// How much longer a send waits while the printer says it is cooling
+/// (between the notifications "cooling started" and "cooling finished",
+/// brother-raster.md §5.2 item 5: wait for "cooling finished"). No source
+/// gives how long a head takes to cool; the bound only keeps a printer that
+/// dies while cooling from holding the send forever.
+pub const COOLING_WAIT: Duration = Duration::from_secs(300);
+
+/// How long a send may hear nothing (no status block, no byte accepted)
+/// while `in_flight_mm` of labels are written but not reported printed:
+/// the configured `base`, plus their print time at the model's nominal
+/// speed times [`PRINT_TIME_MARGIN`]. A PT at 30 mm/s prints a metre in
+/// about 33 s, so a fixed limit would call a long label lost while it prints.
+pub fn silence_limit(base: Duration, model: &Model, in_flight_mm: u32) -> Duration {
+    if model.speed_mm_s == 0 {
+        return base;
+    }
+    let print = f64::from(in_flight_mm) / f64::from(model.speed_mm_s) * PRINT_TIME_MARGIN;
+    base.saturating_add(Duration::from_secs_f64(print))
 }
 
 impl Default for TcpTimeouts {
@@ -241,24 +268,39 @@ fn classify(status: &Status) -> TransportError {
 
 impl TcpTransport {
     /// Reads the status over the channels this printer offers: the Brother
-    /// status block over SNMP where configured, else `ESC i S` on TCP where
+    /// status block over SNMP where configured (or, from an agent without
+    /// that object, the standard printer MIB), else `ESC i S` on TCP where
     /// the model answers it (PT, brother-raster.md §5.3), else whether it
-    /// accepts a connection at all.
+    /// accepts a connection at all. An SNMP read that fails (no answer: a
+    /// wrong community or a blocked port; or neither object) is not the
+    /// printer being away: the TCP channel decides, and the status lists
+    /// `snmp_failed`.
     async fn probe_inner(&self) -> PrinterStatus {
-        if let Some((addr, community)) = self.snmp.clone() {
-            let timeout = self.timeouts.connect;
-            let block = actix_rt::task::spawn_blocking(move || {
-                snmp_status_block(addr, &community, timeout)
-            })
-            .await;
-            return match block {
-                Ok(Some(block)) => status_from_block(self.model, &block, "snmp"),
-                _ => PrinterStatus {
-                    source: Some("snmp".into()),
-                    ..PrinterStatus::default()
-                },
-            };
+        let Some((addr, community)) = self.snmp.clone() else {
+            return self.probe_tcp().await;
+        };
+        let timeout = self.timeouts.connect;
+        let read = actix_rt::task::spawn_blocking(move || snmp_read(addr, &community, timeout))
+            .await
+            .unwrap_or_else(|e| Err(format!("SNMP task failed: {e}")));
+        match read {
+            Ok(SnmpReading::Block(block)) => status_from_block(self.model, &block, "snmp"),
+            Ok(SnmpReading::Mib(mib)) => status_from_mib(self.model, &mib),
+            Err(e) => {
+                log::warn!(
+                    "{} at {}: SNMP status read from {addr} failed ({e}); probing TCP",
+                    self.model.name,
+                    self.addr
+                );
+                let mut status = self.probe_tcp().await;
+                status.errors.push(SNMP_FAILED.into());
+                status
+            }
         }
+    }
+
+    /// The TCP side of a probe: connect, and `ESC i S` where the model answers it.
+    async fn probe_tcp(&self) -> PrinterStatus {
         let Ok(mut stream) = self.connect().await else {
             return PrinterStatus {
                 source: Some("connect".into()),
@@ -337,6 +379,8 @@ impl TcpTransport {
             };
             if written < limit {
                 let end = limit.min(written + WRITE_CHUNK);
+                // The printer stops reading while its buffer is full of labels it prints.
+                let write_limit = link.silence_limit(self.timeouts.write, self.model, written);
                 tokio::select! {
                     biased;
                     read = reader.read(&mut block[filled..]) => match read {
@@ -352,7 +396,7 @@ impl TcpTransport {
                         }
                         Err(e) => return Err(broken(e.to_string(), written)),
                     },
-                    write = tokio::time::timeout(self.timeouts.write, writer.write(&bytes[written..end])) => match write {
+                    write = tokio::time::timeout(write_limit, writer.write(&bytes[written..end])) => match write {
                         Ok(Ok(0)) => return Err(broken("printer accepts no more data".into(), written)),
                         Ok(Ok(n)) => {
                             written += n;
@@ -361,8 +405,7 @@ impl TcpTransport {
                         Ok(Err(e)) => return Err(broken(e.to_string(), written)),
                         Err(_) => {
                             return Err(TransportError::Lost(format!(
-                                "printer accepted no data for {:?}",
-                                self.timeouts.write
+                                "printer accepted no data for {write_limit:?}"
                             )))
                         }
                     },
@@ -372,10 +415,10 @@ impl TcpTransport {
             if written == bytes.len() {
                 let _ = writer.flush().await;
             }
-            // Everything allowed is written: wait for the printer.
-            let read =
-                tokio::time::timeout(self.timeouts.confirm, reader.read(&mut block[filled..]))
-                    .await;
+            // Everything allowed is written: wait for the printer, as long as the
+            // labels it holds may take to print on top of the configured wait.
+            let confirm_limit = link.silence_limit(self.timeouts.confirm, self.model, written);
+            let read = tokio::time::timeout(confirm_limit, reader.read(&mut block[filled..])).await;
             match read {
                 Ok(Ok(0)) | Err(_) => {
                     log::debug!(
@@ -422,9 +465,13 @@ struct LinkProgress {
     ends: Vec<usize>,
     /// Labels reported printed after which each copy is printed.
     labels_after: Vec<usize>,
+    /// How far each copy feeds the medium (mm; 0 unknown).
+    feeds_mm: Vec<u32>,
     labels_printed: usize,
     progress: SendProgress,
     saw_garbled: bool,
+    /// Between "cooling started" and "cooling finished": still printing, only slower.
+    cooling: bool,
     sink: ProgressSink,
 }
 
@@ -442,9 +489,11 @@ impl LinkProgress {
         LinkProgress {
             ends: out.copies.iter().map(|c| c.end).collect(),
             labels_after,
+            feeds_mm: out.copies.iter().map(|c| c.feed_mm).collect(),
             labels_printed: 0,
             progress: SendProgress::default(),
             saw_garbled: false,
+            cooling: false,
             sink,
         }
     }
@@ -459,6 +508,29 @@ impl LinkProgress {
         match copies.checked_sub(1) {
             Some(last) => self.ends[last],
             None => 0,
+        }
+    }
+
+    /// How far the copies the printer holds and has not reported printed
+    /// feed (mm): those not printed whose first byte is among the `written` ones.
+    fn in_flight_mm(&self, written: usize) -> u32 {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.feeds_mm)
+            .skip(self.progress.printed)
+            .take_while(|(start, _)| *start < written)
+            .map(|(_, feed)| *feed)
+            .sum()
+    }
+
+    /// How long the send may hear nothing now: [`silence_limit`] for the
+    /// copies in flight, and [`COOLING_WAIT`] more while the printer cools.
+    fn silence_limit(&self, base: Duration, model: &Model, written: usize) -> Duration {
+        let limit = silence_limit(base, model, self.in_flight_mm(written));
+        if self.cooling {
+            limit.saturating_add(COOLING_WAIT)
+        } else {
+            limit
         }
     }
 
@@ -510,6 +582,17 @@ impl LinkProgress {
             _ if status.errors.contains(ErrorFlags::TURNED_OFF) => {
                 Err(TransportError::Lost("printer turned off".into()))
             }
+            StatusType::Notification => {
+                match status.notification {
+                    Notification::CoolingStarted => {
+                        log::info!("{}: cooling; waiting for it to finish", model.name);
+                        self.cooling = true;
+                    }
+                    Notification::CoolingFinished => self.cooling = false,
+                    _ => {}
+                }
+                Ok(None)
+            }
             _ => Ok(None),
         }
     }
@@ -518,17 +601,146 @@ impl LinkProgress {
 /// Brother's status-block object (brother-raster.md §5.3).
 const BROTHER_STATUS_OID: [u64; 14] = [1, 3, 6, 1, 4, 1, 2435, 3, 3, 9, 1, 6, 1, 0];
 
-/// Reads the 32-byte status block over SNMP v2c (blocking; run off the actor threads).
-fn snmp_status_block(addr: SocketAddr, community: &str, timeout: Duration) -> Option<Vec<u8>> {
-    let oid = snmp2::Oid::from(&BROTHER_STATUS_OID[..]).ok()?;
-    let mut session =
-        snmp2::SyncSession::new_v2c(addr, community.as_bytes(), Some(timeout), 0).ok()?;
-    let response = session.get(&oid).ok()?;
-    let mut bindings = response.varbinds;
-    match bindings.next()? {
-        (_, snmp2::Value::OctetString(bytes)) => Some(bytes.to_vec()),
-        _ => None,
+/// The error a probe lists when the SNMP status read failed and TCP decided.
+pub const SNMP_FAILED: &str = "snmp_failed";
+
+/// hrPrinterDetectedErrorState.1 (RFC 3805 / HOST-RESOURCES-MIB, brother-raster.md §5.3).
+const HR_PRINTER_ERROR_STATE_OID: [u64; 12] = [1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 2, 1];
+/// prtInputMediaType.1.1 (Printer MIB, brother-raster.md §5.3).
+const PRT_INPUT_MEDIA_TYPE_OID: [u64; 13] = [1, 3, 6, 1, 2, 1, 43, 8, 2, 1, 12, 1, 1];
+
+/// What an SNMP status read found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SnmpReading {
+    /// Brother's 32-byte status block.
+    Block(Vec<u8>),
+    /// The agent has no Brother status object; the standard printer MIB answered.
+    Mib(MibReading),
+}
+
+/// The standard printer-MIB objects the hub reads when Brother's is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct MibReading {
+    /// hrPrinterDetectedErrorState: a bit string, bit 0 = MSB of byte 0.
+    error_state: Option<Vec<u8>>,
+    /// prtInputMediaType: text like `12mm(0.47")`, `62mmx29mm(2.4"x1.1")`, `24mm(0.94")Dia`.
+    media_type: Option<String>,
+}
+
+/// Reads the status over SNMP v2c (blocking; run off the actor threads): the
+/// Brother status block, or where the agent has no such object the standard
+/// printer MIB; or says why neither.
+fn snmp_read(addr: SocketAddr, community: &str, timeout: Duration) -> Result<SnmpReading, String> {
+    let oid = |arcs: &'static [u64]| {
+        snmp2::Oid::from(arcs).map_err(|e| format!("bad OID {arcs:?}: {e:?}"))
+    };
+    let brother = oid(&BROTHER_STATUS_OID)?;
+    let mut session = snmp2::SyncSession::new_v2c(addr, community.as_bytes(), Some(timeout), 0)
+        .map_err(|e| format!("no SNMP session: {e}"))?;
+    let missing = {
+        let response = session
+            .get(&brother)
+            .map_err(|e| format!("no answer: {e}"))?;
+        let mut bindings = response.varbinds;
+        match bindings.next() {
+            Some((_, snmp2::Value::OctetString(bytes))) => {
+                return Ok(SnmpReading::Block(bytes.to_vec()))
+            }
+            Some((_, other)) => format!("{other:?}"),
+            None => "an empty response".to_string(),
+        }
+    };
+    let error_state = oid(&HR_PRINTER_ERROR_STATE_OID)?;
+    let media_type = oid(&PRT_INPUT_MEDIA_TYPE_OID)?;
+    let response = session
+        .get_many(&[&error_state, &media_type])
+        .map_err(|e| format!("no Brother status ({missing}), and no printer MIB: {e}"))?;
+    let mut mib = MibReading::default();
+    for (name, value) in response.varbinds {
+        let snmp2::Value::OctetString(bytes) = value else {
+            continue;
+        };
+        if name == error_state {
+            mib.error_state = Some(bytes.to_vec());
+        } else if name == media_type {
+            mib.media_type = Some(String::from_utf8_lossy(bytes).into_owned());
+        }
     }
+    if mib == MibReading::default() {
+        return Err(format!(
+            "no Brother status ({missing}) and no printer MIB objects"
+        ));
+    }
+    Ok(SnmpReading::Mib(mib))
+}
+
+/// hrPrinterDetectedErrorState bits of byte 0 (MSB first: lowPaper, noPaper,
+/// lowToner, noToner, doorOpen, jammed, offline, serviceRequested;
+/// brother-raster.md §5.3) that need a person, most urgent first, as the
+/// status block's reasons rank them. A jam cannot be told from a cutter jam here.
+const MIB_REASONS: [(u8, &str); 3] = [
+    (0x08, printhub_core::reason::COVER_OPEN),
+    (0x40, printhub_core::reason::NO_MEDIA),
+    (0x04, printhub_core::reason::MEDIA_JAM),
+];
+
+/// Turns the standard printer MIB into a [`PrinterStatus`] (source `snmp_mib`).
+fn status_from_mib(model: &Model, mib: &MibReading) -> PrinterStatus {
+    let byte = mib
+        .error_state
+        .as_ref()
+        .and_then(|bits| bits.first().copied())
+        .unwrap_or(0);
+    let errors: Vec<String> = MIB_REASONS
+        .iter()
+        .filter(|(bit, _)| byte & bit != 0)
+        .map(|(_, code)| code.to_string())
+        .collect();
+    let reason = errors.first().cloned();
+    let media = mib
+        .media_type
+        .as_deref()
+        .and_then(|text| media_from_mib_text(model, text))
+        .map(|m| m.id.to_string());
+    PrinterStatus {
+        reachable: true,
+        ready: reason.is_none(),
+        reason,
+        media,
+        errors,
+        last_seen: None,
+        source: Some("snmp_mib".into()),
+        expected_media: None,
+    }
+}
+
+/// The medium a prtInputMediaType text names for `model`: `12mm(…)` is tape
+/// (PT) or a continuous roll (QL), `62mmx29mm(…)` die-cut labels,
+/// `24mm(…)Dia` round ones; `None` for an empty or unknown text.
+fn media_from_mib_text(model: &Model, text: &str) -> Option<&'static Media> {
+    // The size comes before the inches in parentheses.
+    let size = text.split('(').next()?.trim();
+    let mm = |part: &str| part.trim().strip_suffix("mm")?.trim().parse::<u8>().ok();
+    let (width, length) = match size.split_once('x') {
+        Some((w, l)) => (mm(w)?, mm(l)?),
+        None => {
+            let w = mm(size)?;
+            (
+                w,
+                if text.trim_end().ends_with("Dia") {
+                    w
+                } else {
+                    0
+                },
+            )
+        }
+    };
+    let status_type = match (model.family.is_pt(), length) {
+        (true, _) => 0x01,
+        (false, 0) => 0x0A,
+        (false, _) => 0x0B,
+    };
+    Media::from_status(model.family, width, status_type, length)
 }
 
 /// Turns a status block into a [`PrinterStatus`]; an unreadable block is "reachable, state unknown".
@@ -760,6 +972,118 @@ mod tests {
 
     fn model(name: &str) -> &'static Model {
         Model::by_name(name).expect("model")
+    }
+
+    #[test]
+    fn the_silence_limit_grows_with_the_labels_in_flight() {
+        // A PT prints about 30 mm/s (Model::speed_mm_s): a metre of tape takes about 33 s,
+        // longer than the default 30 s wait, so the wait is the base plus twice that.
+        let pt = model("PT-P750W");
+        assert_eq!(pt.speed_mm_s, 30);
+        let base = TcpTimeouts::default().confirm;
+        assert_eq!(silence_limit(base, pt, 0), base, "nothing in flight");
+        let metre = silence_limit(base, pt, 1000);
+        assert!(
+            metre > base + Duration::from_secs(1000 / 30),
+            "longer than base + print time: {metre:?}"
+        );
+        assert_eq!(
+            metre,
+            base + Duration::from_secs_f64(1000.0 / 30.0 * PRINT_TIME_MARGIN)
+        );
+        // A faster QL needs less for the same length.
+        assert!(silence_limit(base, model("QL-820NWB"), 1000) < metre);
+    }
+
+    #[test]
+    fn the_copies_in_flight_are_those_started_and_not_reported_printed() {
+        let copies = [(100, 100), (250, 200), (400, 300)]
+            .map(|(end, feed_mm)| CopySpan {
+                end,
+                pages: 1,
+                feed_mm,
+            })
+            .to_vec();
+        let out = Outgoing {
+            bytes: Arc::new(vec![0; 400]),
+            copies,
+        };
+        let (sink, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut link = LinkProgress::new(&out, sink);
+        assert_eq!(link.in_flight_mm(0), 0, "nothing written");
+        assert_eq!(link.in_flight_mm(50), 100, "the first copy started");
+        assert_eq!(link.in_flight_mm(100), 100, "the first copy whole");
+        assert_eq!(link.in_flight_mm(101), 300, "the second started");
+        assert_eq!(link.in_flight_mm(400), 600, "all written");
+        link.progress.printed = 1;
+        assert_eq!(link.in_flight_mm(400), 500, "the first reported printed");
+        link.progress.printed = 3;
+        assert_eq!(link.in_flight_mm(400), 0, "all printed");
+    }
+
+    #[test]
+    fn cooling_extends_the_silence_limit_until_it_finishes() {
+        // brother-raster.md §5.2 item 5: wait for "cooling finished" before going on.
+        let ql = model("QL-820NWB");
+        let out = Outgoing::single(Arc::new(vec![0; 10]), 1);
+        let (sink, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut link = LinkProgress::new(&out, sink);
+        let base = Duration::from_secs(1);
+        assert_eq!(link.silence_limit(base, ql, 10), base);
+        let mut block = Status::ready(ql, Media::by_id("dk-62"));
+        block.status_type = StatusType::Notification;
+        block.phase = Phase::Printing;
+        block.notification = Notification::CoolingStarted;
+        assert_eq!(link.status_block(&block.to_bytes(), ql, true), Ok(None));
+        assert_eq!(link.silence_limit(base, ql, 10), base + COOLING_WAIT);
+        block.notification = Notification::CoolingFinished;
+        assert_eq!(link.status_block(&block.to_bytes(), ql, true), Ok(None));
+        assert_eq!(link.silence_limit(base, ql, 10), base);
+    }
+
+    #[test]
+    fn the_printer_mib_gives_reasons_and_media() {
+        let ql = model("QL-820NWB");
+        let mib = |bits: u8, text: &str| MibReading {
+            error_state: Some(vec![bits, 0]),
+            media_type: Some(text.into()),
+        };
+        let ready = status_from_mib(ql, &mib(0, "62mm(2.4\")"));
+        assert!(ready.reachable && ready.ready);
+        assert_eq!(ready.media.as_deref(), Some("dk-62"));
+        assert_eq!(ready.source.as_deref(), Some("snmp_mib"));
+        // doorOpen (0x08) outranks noPaper (0x40); both are listed.
+        let both = status_from_mib(ql, &mib(0x48, ""));
+        assert_eq!(both.reason.as_deref(), Some("printer_cover_open"));
+        assert_eq!(both.errors, ["printer_cover_open", "no_media"]);
+        assert_eq!(both.media, None, "an empty text: no media");
+        let jam = status_from_mib(ql, &mib(0x04, "29mmx90mm(1.1\"x3.5\")"));
+        assert_eq!(jam.reason.as_deref(), Some("media_jam"));
+        assert_eq!(jam.media.as_deref(), Some("dk-29x90"));
+        // lowPaper (0x80) and offline (0x02) need nobody.
+        assert_eq!(status_from_mib(ql, &mib(0x82, "")).reason, None);
+    }
+
+    #[test]
+    fn prt_input_media_type_texts_name_catalogue_media() {
+        let named = |model_name: &str, text: &str| {
+            media_from_mib_text(model(model_name), text).map(|m| m.id)
+        };
+        // Label-Printer-Hub's example and the emulator's Brother-style names.
+        assert_eq!(named("PT-P750W", "12mm(0.47\")"), Some("tze-12"));
+        assert_eq!(named("QL-820NWB", "62mm(2.4\")"), Some("dk-62"));
+        assert_eq!(
+            named("QL-820NWB", "62mmx100mm(2.4\"x3.9\")"),
+            Some("dk-62x100")
+        );
+        assert_eq!(named("QL-820NWB", "24mm(0.94\")Dia"), Some("dk-d24"));
+        assert_eq!(named("QL-820NWB", ""), None);
+        assert_eq!(named("QL-820NWB", "A4"), None);
+        assert_eq!(
+            named("PT-P750W", "36mm(1.4\")"),
+            None,
+            "wider than the head"
+        );
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub struct EmulatorConfig {
     /// SNMP community; requests with another community get no reply.
     #[serde(default = "default_community")]
     pub community: String,
+    /// Whether the SNMP agent serves Brother's status-block object
+    /// (1.3.6.1.4.1.2435.3.3.9.1.6.1.0). `false` models an agent with only
+    /// the standard printer MIB: that object is `noSuchObject` and walks skip it.
+    #[serde(default = "default_true")]
+    pub snmp_brother_status: bool,
     /// Folder that receives `<time>-<job>-<page>.png` and `.json` for every printed page.
     #[serde(default)]
     pub out_dir: Option<PathBuf>,
@@ -66,6 +71,10 @@ pub struct EmulatorConfig {
 
 fn default_tcp_addr() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_community() -> String {
@@ -82,6 +91,7 @@ impl EmulatorConfig {
             tcp_addr: default_tcp_addr(),
             snmp_addr: None,
             community: default_community(),
+            snmp_brother_status: true,
             out_dir: None,
             speed: Speed::Instant,
         }
@@ -107,6 +117,12 @@ impl EmulatorConfig {
     /// Sets the SNMP community.
     pub fn community(mut self, community: &str) -> Self {
         self.community = community.to_string();
+        self
+    }
+
+    /// Serves only the standard printer MIB over SNMP, without Brother's status-block object.
+    pub fn without_brother_status(mut self) -> Self {
+        self.snmp_brother_status = false;
         self
     }
 
@@ -210,6 +226,7 @@ mod tests {
         assert_eq!(configs[0].community, "private");
         assert_eq!(configs[1].tcp_addr, default_tcp_addr());
         assert_eq!(configs[1].snmp_addr, None);
+        assert!(configs[1].snmp_brother_status, "served unless turned off");
         assert_eq!(configs[1].out_dir, Some(PathBuf::from("labels")));
         assert!(serde_json::from_str::<EmulatorConfig>(
             r#"{ "model": "x", "media": "y", "colour": 1 }"#

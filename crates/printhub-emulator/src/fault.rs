@@ -6,7 +6,8 @@
 //! (see `state.rs`). Some faults are conditions the printer reports until
 //! cleared (cover open, no media, a cutter jam or end of media once they
 //! have happened); some change the transport (turned off, dropped
-//! connection, hang, slow or garbled status blocks).
+//! connection, hang, slow or garbled status blocks); cooling stretches the
+//! next page's print and says so.
 
 use printhub_raster::ErrorFlags;
 use std::time::Duration;
@@ -43,6 +44,11 @@ pub enum Fault {
     /// The roll ends after this many more labels: the next page after them
     /// fails with `END_OF_MEDIA`, and status reports it until cleared.
     EndOfMediaAfter(u32),
+    /// The head overheats on the next page that prints: the printer sends
+    /// the notification "cooling started" (status type 05, notification 03,
+    /// brother-raster.md §5.2, §7), prints this much longer, then sends
+    /// "cooling finished" (04) before "printing completed". Fires once.
+    Cooling(Duration),
 }
 
 /// The kind of a [`Fault`], to clear it.
@@ -66,6 +72,8 @@ pub enum FaultKind {
     GarbledStatus,
     /// [`Fault::EndOfMediaAfter`].
     EndOfMedia,
+    /// [`Fault::Cooling`].
+    Cooling,
 }
 
 impl Fault {
@@ -81,6 +89,7 @@ impl Fault {
             Fault::SlowStatus(_) => FaultKind::SlowStatus,
             Fault::GarbledStatus => FaultKind::GarbledStatus,
             Fault::EndOfMediaAfter(_) => FaultKind::EndOfMedia,
+            Fault::Cooling(_) => FaultKind::Cooling,
         }
     }
 }
@@ -111,6 +120,8 @@ pub(crate) struct Faults {
     /// Labels left before the roll ends, while armed.
     pub labels_left: Option<u32>,
     pub end_of_media: Latch,
+    /// Extra print time of the next page, with cooling notifications around it.
+    pub cooling: Option<Duration>,
 }
 
 impl Faults {
@@ -129,6 +140,7 @@ impl Faults {
                 self.labels_left = Some(n);
                 self.end_of_media = Latch::Armed;
             }
+            Fault::Cooling(delay) => self.cooling = Some(delay),
         }
     }
 
@@ -147,6 +159,7 @@ impl Faults {
                 self.labels_left = None;
                 self.end_of_media = Latch::Off;
             }
+            FaultKind::Cooling => self.cooling = None,
         }
     }
 
@@ -180,6 +193,9 @@ impl Faults {
         }
         if self.end_of_media != Latch::Off {
             faults.push(Fault::EndOfMediaAfter(self.labels_left.unwrap_or(0)));
+        }
+        if let Some(delay) = self.cooling {
+            faults.push(Fault::Cooling(delay));
         }
         faults
     }
@@ -238,6 +254,7 @@ mod tests {
             Fault::SlowStatus(Duration::from_millis(5)),
             Fault::GarbledStatus,
             Fault::EndOfMediaAfter(4),
+            Fault::Cooling(Duration::from_millis(7)),
         ];
         let mut faults = Faults::default();
         for fault in all {

@@ -136,6 +136,7 @@ impl Emulator {
             speed: config.speed,
             out_dir: config.out_dir.clone(),
             community: config.community.clone(),
+            brother_status: config.snmp_brother_status,
         };
         let shared = Arc::new(Shared::new(settings, media));
         let mut handle = EmulatorHandle {

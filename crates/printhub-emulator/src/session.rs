@@ -5,7 +5,8 @@
 //! (PT models only on TCP, brother-raster.md §5.3), checks each page's print
 //! information against the loaded medium and the printer's conditions,
 //! and turns every finished page into "printing" → "printing completed" →
-//! "receiving" status blocks around the printed page. On any error it emits
+//! "receiving" status blocks around the printed page (with "cooling
+//! started"/"cooling finished" notifications inside when the head overheats). On any error it emits
 //! the error record and an error status block and then discards the rest of
 //! the connection (§5.2: the printer discards its buffer).
 //!
@@ -20,7 +21,7 @@ use crate::state::Printer;
 use printhub_raster::command::ADV_TWO_COLOUR;
 use printhub_raster::{
     Command, DecodeError, Decoder, DecoderOptions, ErrorFlags, Event, Media, MediaKind, Model,
-    Page, PageEnd, Phase, PrintInfo, Status, StatusType, Window,
+    Notification, Page, PageEnd, Phase, PrintInfo, Status, StatusType, Window,
 };
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
@@ -228,15 +229,28 @@ impl Session {
                 ..job
             });
         }
-        let duration = self.print_time(&recorded.page);
+        let mut duration = self.print_time(&recorded.page);
+        // An overheating head (the Cooling fault, once): notified, and the page takes longer.
+        let cooling = printer.faults.cooling.take();
         self.actions.push_back(Action::StartPrinting);
         self.actions.push_back(Action::Send(
             printer.status(StatusType::PhaseChange, Phase::Printing),
         ));
+        if let Some(delay) = cooling {
+            let mut started = printer.status(StatusType::Notification, Phase::Printing);
+            started.notification = Notification::CoolingStarted;
+            self.actions.push_back(Action::Send(started));
+            duration += delay;
+        }
         self.actions.push_back(Action::Print {
             page: Box::new(recorded),
             duration,
         });
+        if cooling.is_some() {
+            let mut finished = printer.status(StatusType::Notification, Phase::Printing);
+            finished.notification = Notification::CoolingFinished;
+            self.actions.push_back(Action::Send(finished));
+        }
         self.actions.push_back(Action::Send(
             printer.status(StatusType::PrintingCompleted, Phase::Printing),
         ));

@@ -17,7 +17,9 @@
 //! | 1.3.6.1.4.1.2435.2.3.9.1.1.7.0 | Brother device id | `MFG:Brother;CMD:PT-CBP;MDL:<model>;CLS:PRINTER;` (QL: `CMD:PJL`) |
 //! | 1.3.6.1.4.1.2435.3.3.9.1.6.1.0 | Brother status | the 32-byte status block (a reply to `ESC i S`) |
 //!
-//! GET answers `noSuchObject` for other OIDs; GETNEXT and GETBULK walk the
+//! An agent configured without the Brother status object
+//! (`EmulatorConfig::without_brother_status`) answers it `noSuchObject` and
+//! walks skip it. GET answers `noSuchObject` for other OIDs; GETNEXT and GETBULK walk the
 //! table above in OID order and end with `endOfMibView`; SET is refused
 //! with `notWritable`.
 
@@ -213,7 +215,8 @@ fn get(name: ObjectIdentifier, printer: &Printer) -> VarBind {
 
 fn get_next(name: &[u32], printer: &Printer) -> VarBind {
     // Slices of u32 order lexicographically, which is SNMP's OID order.
-    match OBJECTS.iter().find(|oid| **oid > name) {
+    let served = |oid: &&&[u32]| printer.brother_status || **oid != BROTHER_STATUS;
+    match OBJECTS.iter().filter(served).find(|oid| **oid > name) {
         Some(next) => get(
             ObjectIdentifier::new_unchecked(next.to_vec().into()),
             printer,
@@ -285,7 +288,7 @@ fn value(oid: &[u32], printer: &Printer) -> Option<ObjectSyntax> {
             "PJL"
         };
         string(format!("MFG:Brother;CMD:{cmd};MDL:{model};CLS:PRINTER;").into_bytes())
-    } else if oid == BROTHER_STATUS {
+    } else if oid == BROTHER_STATUS && printer.brother_status {
         let mut block = printer.reply().to_bytes();
         if printer.faults.garbled_status {
             block[..3].copy_from_slice(&[0xEE; 3]);

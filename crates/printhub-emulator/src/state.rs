@@ -24,6 +24,7 @@ pub(crate) struct Settings {
     pub speed: Speed,
     pub out_dir: Option<PathBuf>,
     pub community: String,
+    pub brother_status: bool,
 }
 
 /// State shared by the threads and the handle.
@@ -38,6 +39,8 @@ pub(crate) struct Shared {
 #[derive(Debug)]
 pub(crate) struct Printer {
     pub model: &'static Model,
+    /// The SNMP agent serves Brother's status-block object (a setting, kept here for the agent).
+    pub brother_status: bool,
     /// The medium in the printer (the `NoMedia` fault hides it without forgetting it).
     pub loaded: Option<&'static Media>,
     pub faults: Faults,
@@ -112,6 +115,7 @@ impl Shared {
     pub fn new(settings: Settings, media: &'static Media) -> Self {
         let printer = Printer {
             model: settings.model,
+            brother_status: settings.brother_status,
             loaded: Some(media),
             faults: Faults::default(),
             printing: false,

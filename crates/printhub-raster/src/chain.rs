@@ -49,6 +49,11 @@ pub struct CopySpan {
     pub end: usize,
     /// How many pages (labels) the copy holds; the printer reports each.
     pub pages: usize,
+    /// How far the copy feeds the medium, in mm, rounded up: its raster
+    /// lines and feed margins (`ESC i d`, counted at both ends) at the
+    /// resolution along the feed each page asks for; 0 when unknown. What a
+    /// sender needs to bound how long the printer may take to print it.
+    pub feed_mm: u32,
 }
 
 /// Why copies cannot be chained. Every variant has a stable [`code`](ChainError::code).
@@ -141,6 +146,7 @@ pub fn join(
     // Decode everything first: labels, each with the options it keeps.
     let mut labels: Vec<(usize, JobOptions, Label)> = Vec::new();
     let mut counts = Vec::with_capacity(copies.len());
+    let mut feeds = Vec::with_capacity(copies.len());
     for (copy, stream) in copies.iter().enumerate() {
         let options = DecoderOptions { model: Some(model) };
         let (_, pages) =
@@ -153,6 +159,7 @@ pub fn join(
             return Err(ChainError::EmptyCopy { copy });
         }
         counts.push(pages.len());
+        feeds.push(pages.iter().map(|p| feed_mm(model, p)).sum());
         for (index, page) in pages.iter().enumerate() {
             let named = page.media();
             if !named.is_some_and(|m| same_stock(m, media)) {
@@ -211,6 +218,7 @@ pub fn join(
             spans.push(CopySpan {
                 end: bytes.len(),
                 pages: counts[*copy],
+                feed_mm: feeds[*copy],
             });
         }
     }
@@ -225,14 +233,28 @@ pub fn join(
 /// will judge the bytes).
 pub fn span(model: &'static Model, stream: &[u8]) -> CopySpan {
     let options = DecoderOptions { model: Some(model) };
-    let pages = Decoder::decode_all(options, stream)
-        .map(|(_, pages)| pages.len())
-        .unwrap_or(1)
-        .max(1);
+    let (pages, feed_mm) = Decoder::decode_all(options, stream)
+        .map(|(_, pages)| (pages.len(), pages.iter().map(|p| feed_mm(model, p)).sum()))
+        .unwrap_or((1, 0));
     CopySpan {
         end: stream.len(),
-        pages,
+        pages: pages.max(1),
+        feed_mm,
     }
+}
+
+/// How far `page` feeds the medium on `model`, in mm, rounded up: raster
+/// lines plus the feed margin at both ends, at the page's resolution along
+/// the feed (brother-raster.md §4 dpi column, §1 `ESC i d`).
+fn feed_mm(model: &Model, page: &Page) -> u32 {
+    let dpi = if page.high_res() {
+        model.high_res_dpi.unwrap_or(model.dpi())
+    } else {
+        model.dpi()
+    };
+    let dots = page.lines as u64 + 2 * u64::from(page.margin.unwrap_or(0));
+    let tenths_mm = (dots * 254).div_ceil(u64::from(dpi.max(1)));
+    u32::try_from(tenths_mm.div_ceil(10)).unwrap_or(u32::MAX)
 }
 
 /// Whether two media are the same stock (kind and size; a black/red roll is

@@ -144,6 +144,31 @@ impl Media {
         }
     }
 
+    /// Whether a printer holding this medium may report `reported` — the
+    /// medium [`Media::from_status`] read from its status block — so that a
+    /// job rendered for this medium can go.
+    ///
+    /// The status block tells width (byte 10), kind (byte 11) and label
+    /// length (byte 17) only (brother-raster.md §7), and `from_status` names
+    /// the first catalogue entry with those. What the block cannot tell is not
+    /// a mismatch: a black/red DK-22251 roll reads as `dk-62` (no manual
+    /// defines a two-colour bit; a single field note of a QL-800 reporting
+    /// byte 25 = 0x81 is not enough to rely on), TZe laminated and
+    /// non-laminated tape are one kind, and round labels report die-cut
+    /// (0x0B). Kind, width and length must agree; the printer itself still
+    /// refuses two-colour data on a plain roll (`WRONG_MEDIA`, §7 byte 9).
+    pub fn status_matches(&self, reported: &Media) -> bool {
+        fn reportable(kind: MediaKind) -> MediaKind {
+            match kind {
+                MediaKind::Round => MediaKind::DieCut,
+                other => other,
+            }
+        }
+        reportable(self.kind) == reportable(reported.kind)
+            && self.width_mm == reported.width_mm
+            && self.length_mm == reported.length_mm
+    }
+
     /// Finds the medium a printer reports (status bytes 10, 11 and 17) for a head of `family`.
     pub fn from_status(
         family: Family,
@@ -780,5 +805,67 @@ mod tests {
             Some("hs-11.7")
         );
         assert_eq!(Media::from_status(Family::Pt128, 36, 0x01, 0), None);
+    }
+
+    #[test]
+    fn a_two_colour_roll_matches_the_plain_roll_it_reports_as() {
+        // brother-raster.md §7: the status block has width (10), kind (11) and length (17),
+        // and no two-colour field, so a loaded DK-22251 reads as the plain 62 mm roll.
+        let ql = Model::by_name("QL-820NWB").expect("model");
+        let red = Media::by_id("dk-62-red").expect("media");
+        let block = crate::Status::ready(ql, Some(red));
+        let reported = Media::from_status(
+            ql.family,
+            block.media_width_mm,
+            block.media_type,
+            block.media_length_mm,
+        )
+        .expect("a 62 mm continuous roll");
+        assert_eq!(reported.id, "dk-62");
+        assert!(red.status_matches(reported), "red/black is not observable");
+        let plain = Media::by_id("dk-62").expect("media");
+        assert!(plain.status_matches(reported));
+        assert!(red.status_matches(plain) && plain.status_matches(red));
+    }
+
+    #[test]
+    fn media_the_status_tells_apart_do_not_match() {
+        let id = |id: &str| Media::by_id(id).expect("media");
+        // Width (byte 10).
+        assert!(!id("dk-62-red").status_matches(id("dk-29")));
+        assert!(!id("tze-24").status_matches(id("tze-12")));
+        // Kind (byte 11): continuous vs die-cut, tape vs heat-shrink.
+        assert!(!id("dk-62-red").status_matches(id("dk-62x29")));
+        assert!(!id("tze-12").status_matches(id("hs-11.7")));
+        // Length (byte 17).
+        assert!(!id("dk-62x29").status_matches(id("dk-62x100")));
+        // Round labels report die-cut (0x0B) with their diameter as width and length.
+        assert!(id("dk-d24").status_matches(id("dk-d24")));
+        assert!(id("dk-62x29").status_matches(id("dk-62x29")));
+    }
+
+    #[test]
+    fn every_medium_matches_what_a_printer_holding_it_reports() {
+        for model in MODELS.iter().filter(|m| !m.status_codes.is_empty()) {
+            for media in MEDIA.iter().filter(|m| geometry(model, m).is_ok()) {
+                let block = crate::Status::ready(model, Some(media));
+                let reported = Media::from_status(
+                    model.family,
+                    block.media_width_mm,
+                    block.media_type,
+                    block.media_length_mm,
+                );
+                let Some(reported) = reported else {
+                    panic!("{} with {} reports nothing", model.name, media.id)
+                };
+                assert!(
+                    media.status_matches(reported),
+                    "{} with {} reports {}",
+                    model.name,
+                    media.id,
+                    reported.id
+                );
+            }
+        }
     }
 }

@@ -90,10 +90,13 @@ impl StreamPlan {
     /// stream before it (a single copy is then sent as it is: the printer judges it).
     fn build(self) -> BuiltStream {
         let single = |raster: &Arc<Vec<u8>>, model: Option<&'static Model>| BuiltStream {
-            outgoing: Outgoing::single(
-                raster.clone(),
-                model.map_or(1, |m| chain::span(m, raster).pages),
-            ),
+            outgoing: match model {
+                Some(m) => Outgoing {
+                    bytes: raster.clone(),
+                    copies: vec![chain::span(m, raster)],
+                },
+                None => Outgoing::single(raster.clone(), 1),
+            },
             refused: None,
         };
         let (Some(model), Some(media)) = (self.model, self.media) else {
@@ -212,7 +215,7 @@ impl PrinterActor {
             })
         } else {
             match &self.status.media {
-                Some(loaded) if *loaded != expected => {
+                Some(loaded) if !media_fits(&expected, loaded) => {
                     let mut status = self.status.clone();
                     status.ready = false;
                     status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
@@ -430,7 +433,7 @@ impl PrinterActor {
         };
         if status.reachable && status.reason.is_none() {
             if let (Some(loaded), Some(expected)) = (&status.media, self.expected_media()) {
-                if *loaded != expected {
+                if !media_fits(&expected, loaded) {
                     status.ready = false;
                     status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
                     status.expected_media = Some(expected);
@@ -500,6 +503,17 @@ impl PrinterActor {
             act.machine.handle_timeout(now());
             act.drive(ctx);
         }));
+    }
+}
+
+/// Whether a printer whose status reports `loaded` can print jobs rendered
+/// for `expected`: what the status block can tell (kind, width, length) must
+/// agree, what it cannot (a black/red roll reads as the plain one) is no
+/// mismatch ([`Media::status_matches`]). Ids outside the catalogue must be equal.
+fn media_fits(expected: &str, loaded: &str) -> bool {
+    match (Media::by_id(expected), Media::by_id(loaded)) {
+        (Some(expected), Some(loaded)) => expected.status_matches(loaded),
+        _ => expected == loaded,
     }
 }
 

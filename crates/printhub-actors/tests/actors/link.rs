@@ -291,3 +291,306 @@ async fn a_ql_that_never_answers_esc_i_s_prints_with_status_from_snmp() {
     );
     assert_eq!(emu.pages().len(), 2);
 }
+
+/// A QL-820NWB printer configured for `media`, reading status over the emulator's SNMP agent.
+fn ql_printer(slug: &str, emu: &EmulatorHandle, media: &str) -> PrinterConfig {
+    let mut config = pt_printer(slug, &emu.tcp_addr().to_string());
+    config.model = "QL-820NWB".into();
+    config.media = media.into();
+    config.snmp = emu.snmp_addr().map(|a| a.to_string());
+    config
+}
+
+/// A 62 mm label with red ink (a two-colour job).
+fn red_and_black_label() -> Label {
+    Label {
+        black: Bitmap::from_fn(696, 150, |x, y| x == y),
+        red: Some(Bitmap::from_fn(696, 150, |x, _| x == 10)),
+    }
+}
+
+#[actix::test]
+async fn a_loaded_two_colour_roll_prints_red_and_black_jobs_and_plain_ones() {
+    // The status block has no two-colour field (brother-raster.md §7): a loaded
+    // DK-22251 reports as the plain 62 mm roll, which is no reason to hold a job back.
+    let emu = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62-red").with_snmp())
+        .expect("emulator");
+    let hub = hub();
+    hub.add_printer(ql_printer("red", &emu, "dk-62-red"))
+        .await
+        .expect("added");
+    hub.add_printer(ql_printer("plain", &emu, "dk-62"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let two = hub
+        .submit("red", PrintRequest::new(red_and_black_label()))
+        .await
+        .expect("submitted");
+    assert_eq!(
+        wait_terminal(&mut events, &[two.id]).await,
+        [(two.id, JobState::Completed)]
+    );
+    let info = hub.printer("red").await.expect("printer");
+    assert_eq!(info.status.source.as_deref(), Some("snmp"));
+    assert_eq!(
+        info.status.media.as_deref(),
+        Some("dk-62"),
+        "what SNMP can tell"
+    );
+    assert_eq!(info.status.reason, None);
+    assert!(hub.job(two.id).await.expect("job").confirmed);
+    // A black-only job for the plain roll prints on the red/black roll too.
+    let plain = hub
+        .submit(
+            "plain",
+            PrintRequest::new(Label::black(Bitmap::from_fn(696, 150, |x, _| x == 1))),
+        )
+        .await
+        .expect("submitted");
+    assert_eq!(
+        wait_terminal(&mut events, &[plain.id]).await,
+        [(plain.id, JobState::Completed)]
+    );
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 2, "each job exactly once");
+    assert!(pages[0].meta.two_colour && pages[0].red.is_some());
+    assert!(!pages[1].meta.two_colour);
+    assert!(emu.errors().is_empty(), "{:?}", emu.errors());
+}
+
+#[actix::test]
+async fn a_two_colour_job_on_a_plain_roll_waits_until_the_red_roll_is_loaded() {
+    // The hub cannot see the difference, the printer can: it refuses two-colour data
+    // on a plain roll (WRONG_MEDIA), the printer stops and the job waits, not failed.
+    let emu =
+        Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp()).expect("emulator");
+    let hub = hub();
+    hub.add_printer(ql_printer("red", &emu, "dk-62-red"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let job = hub
+        .submit("red", PrintRequest::new(red_and_black_label()))
+        .await
+        .expect("submitted");
+    stopped_with(&mut events, "media_mismatch").await;
+    assert_eq!(state_of(&hub, job.id).await, JobState::Queued);
+    assert!(emu.pages().is_empty());
+    emu.set_media(Some("dk-62-red")).expect("roll change");
+    assert_eq!(
+        wait_terminal(&mut events, &[job.id]).await,
+        [(job.id, JobState::Completed)]
+    );
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 1, "printed once");
+    assert!(pages[0].meta.two_colour);
+}
+
+#[actix::test]
+async fn a_failed_snmp_read_falls_back_to_tcp_and_the_printer_still_prints() {
+    // The agent answers only "public": the printer's configured community gets silence.
+    // Its port 9100 works, so it is reachable and prints; the status says SNMP failed.
+    for (model, media, label, source, reported) in [
+        (
+            "QL-820NWB",
+            "dk-62",
+            Label::black(Bitmap::from_fn(696, 150, |x, y| x == y)),
+            "connect",
+            None,
+        ),
+        ("PT-P750W", "tze-12", marked_label(3), "tcp", Some("tze-12")),
+    ] {
+        let emu = Emulator::start(EmulatorConfig::new(model, media).with_snmp()).expect("emulator");
+        let hub = hub();
+        let mut config = pt_printer("p", &emu.tcp_addr().to_string());
+        config.model = model.into();
+        config.media = media.into();
+        config.snmp = emu.snmp_addr().map(|a| a.to_string());
+        config.snmp_community = Some("not-the-community".into());
+        hub.add_printer(config).await.expect("added");
+        let mut events = hub.subscribe();
+        let job = hub
+            .submit("p", PrintRequest::new(label))
+            .await
+            .expect("submitted");
+        assert_eq!(
+            wait_terminal(&mut events, &[job.id]).await,
+            [(job.id, JobState::Completed)],
+            "{model}"
+        );
+        assert_eq!(emu.pages().len(), 1, "{model}: printed once");
+        let status = hub.printer("p").await.expect("printer").status;
+        assert!(status.reachable, "{model}: {status:?}");
+        assert_eq!(status.errors, ["snmp_failed"], "{model}");
+        assert_eq!(status.source.as_deref(), Some(source), "{model}");
+        assert_eq!(status.media.as_deref(), reported, "{model}");
+    }
+}
+
+#[actix::test]
+async fn a_cutter_jam_stops_the_printer_and_the_queue_continues_once_it_is_cleared() {
+    let emu = pt(Speed::Instant);
+    // The cutter jams at the first page that asks for a cut (every job cuts by default).
+    emu.set_fault(Fault::CutterJam);
+    let hub = hub();
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let ids = submit_many(&hub, "pt", 0, 3).await;
+    stopped_with(&mut events, "cutter_jam").await;
+    for id in &ids {
+        assert_eq!(
+            state_of(&hub, *id).await,
+            JobState::Queued,
+            "a jam needs a person: jobs wait, none fails"
+        );
+    }
+    assert!(emu.pages().is_empty(), "the jammed page did not print");
+    let errors = emu.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0]
+        .flags
+        .contains(printhub_raster::ErrorFlags::CUTTER_JAM));
+    let status = hub.printer("pt").await.expect("printer").status;
+    assert_eq!(status.reason.as_deref(), Some("cutter_jam"));
+    // Re-checks find the jam until a person clears it; then the queue goes on by itself.
+    emu.clear_fault(FaultKind::CutterJam);
+    let done = wait_terminal(&mut events, &ids).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    let marks: Vec<usize> = emu
+        .pages()
+        .iter()
+        .map(|page| {
+            (0..70)
+                .find(|n| page.black == marked_label(*n).black)
+                .expect("a marked label")
+        })
+        .collect();
+    assert_eq!(marks, [0, 1, 2], "each label exactly once, in order");
+    let status = hub.printer("pt").await.expect("printer").status;
+    assert_eq!(status.reason, None);
+}
+
+#[actix::test]
+async fn a_label_that_prints_longer_than_the_confirm_wait_is_confirmed_not_interrupted() {
+    // 2000 lines of 12 mm tape feed 287 mm: 9.6 s at the PT's 30 mm/s, 1.2 s at eight
+    // times that. The configured wait for a status block is far shorter; the link adds the
+    // expected print time of the label in flight, so the silence while it prints is no loss.
+    let emu = pt(Speed::Faster(8));
+    let config = HubConfig {
+        tcp: TcpTimeouts {
+            connect: Duration::from_secs(2),
+            write: Duration::from_secs(2),
+            confirm: Duration::from_millis(200),
+        },
+        link: LinkConfig {
+            probe_interval: Duration::from_secs(60),
+            preflight_max_age: Duration::ZERO,
+        },
+        ..HubConfig::default()
+    };
+    let hub = Hub::start(config, Arc::new(MemoryStore::default()));
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let long = Label::black(Bitmap::from_fn(70, 2000, |x, y| x == y % 70));
+    let job = hub
+        .submit("pt", PrintRequest::new(long))
+        .await
+        .expect("submitted");
+    assert_eq!(
+        wait_terminal(&mut events, &[job.id]).await,
+        [(job.id, JobState::Completed)]
+    );
+    assert!(hub.job(job.id).await.expect("job").confirmed);
+    assert_eq!(emu.pages().len(), 1);
+}
+
+#[actix::test]
+async fn a_printer_that_cools_mid_label_is_waited_for_not_interrupted() {
+    // §5.2 item 5: "cooling started" ... "cooling finished" is still printing. The emulator
+    // stays silent for 2 s in between, longer than this hub's wait for a 40-line label
+    // (800 ms + its print time); the link waits for "cooling finished".
+    let emu = pt(Speed::Instant);
+    emu.set_fault(Fault::Cooling(Duration::from_secs(2)));
+    let hub = hub();
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let ids = submit_many(&hub, "pt", 0, 2).await;
+    let done = wait_terminal(&mut events, &ids).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    for id in &ids {
+        assert!(hub.job(*id).await.expect("job").confirmed);
+    }
+    assert_eq!(emu.pages().len(), 2, "each once");
+    assert!(emu.faults().is_empty(), "the cooling happened");
+}
+
+#[actix::test]
+async fn an_agent_without_the_brother_status_object_is_read_through_the_printer_mib() {
+    // The standard printer MIB tells the loaded roll and what needs a person, so the
+    // preflight still holds a job for another roll back before the printer sees it.
+    let emu = Emulator::start(
+        EmulatorConfig::new("QL-820NWB", "dk-62")
+            .with_snmp()
+            .without_brother_status(),
+    )
+    .expect("emulator");
+    let hub = hub();
+    hub.add_printer(ql_printer("ql", &emu, "dk-29"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let job = hub
+        .submit(
+            "ql",
+            PrintRequest::new(Label::black(Bitmap::from_fn(306, 150, |x, y| x == y))),
+        )
+        .await
+        .expect("submitted");
+    stopped_with(&mut events, "media_mismatch").await;
+    let status = hub.printer("ql").await.expect("printer").status;
+    assert_eq!(status.source.as_deref(), Some("snmp_mib"));
+    assert_eq!(status.media.as_deref(), Some("dk-62"));
+    assert_eq!(status.expected_media.as_deref(), Some("dk-29"));
+    assert!(status.errors.is_empty(), "{:?}", status.errors);
+    assert_eq!(state_of(&hub, job.id).await, JobState::Queued);
+    assert!(
+        emu.errors().is_empty(),
+        "held back before the printer saw it"
+    );
+    // The right roll goes in: the MIB says so and the job prints.
+    emu.set_media(Some("dk-29")).expect("roll change");
+    assert_eq!(
+        wait_terminal(&mut events, &[job.id]).await,
+        [(job.id, JobState::Completed)]
+    );
+    // An open cover shows as such, and the next job waits for it.
+    emu.set_fault(Fault::CoverOpen);
+    let next = hub
+        .submit(
+            "ql",
+            PrintRequest::new(Label::black(Bitmap::from_fn(306, 150, |x, _| x == 1))),
+        )
+        .await
+        .expect("submitted");
+    stopped_with(&mut events, "printer_cover_open").await;
+    assert_eq!(state_of(&hub, next.id).await, JobState::Queued);
+    emu.clear_fault(FaultKind::CoverOpen);
+    assert_eq!(
+        wait_terminal(&mut events, &[next.id]).await,
+        [(next.id, JobState::Completed)]
+    );
+    assert_eq!(emu.pages().len(), 2);
+}

@@ -5,7 +5,8 @@
 use crate::support::*;
 use printhub_emulator::{Emulator, EmulatorConfig, Fault, FaultKind, Speed};
 use printhub_raster::{
-    CutMode, Decoder, DecoderOptions, ErrorFlags, JobOptions, Model, Status, StatusType,
+    CutMode, Decoder, DecoderOptions, ErrorFlags, JobOptions, Model, Notification, Phase, Status,
+    StatusType,
 };
 use std::io::Write;
 use std::net::TcpStream;
@@ -262,4 +263,49 @@ fn real_speed_takes_the_page_length_over_the_model_speed() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn cooling_is_notified_around_the_next_page_only() {
+    let emulator = start("QL-820NWB", "dk-62");
+    emulator.set_fault(Fault::Cooling(Duration::from_millis(50)));
+    let mut stream = send(&emulator, &simple_job("QL-820NWB", "dk-62"));
+    // §5.2 item 5, §7 byte 22: cooling started (03) and finished (04) are type 05
+    // notifications; the page completes after them.
+    let seen: Vec<(StatusType, Notification, Phase)> = (0..5)
+        .map(|_| {
+            let s = read_status(&mut stream);
+            (s.status_type, s.notification, s.phase)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (StatusType::PhaseChange, Notification::None, Phase::Printing),
+            (
+                StatusType::Notification,
+                Notification::CoolingStarted,
+                Phase::Printing
+            ),
+            (
+                StatusType::Notification,
+                Notification::CoolingFinished,
+                Phase::Printing
+            ),
+            (
+                StatusType::PrintingCompleted,
+                Notification::None,
+                Phase::Printing
+            ),
+            (
+                StatusType::PhaseChange,
+                Notification::None,
+                Phase::Receiving
+            ),
+        ]
+    );
+    assert!(emulator.wait_for_pages(1, TIMEOUT));
+    assert!(emulator.faults().is_empty(), "it fires once");
+    drop(stream);
+    expect_job_prints(&emulator, "dk-62");
 }

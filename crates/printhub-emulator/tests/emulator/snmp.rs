@@ -204,3 +204,24 @@ fn a_wrong_community_gets_no_answer() {
         "Brother PT-P750W"
     );
 }
+
+#[test]
+fn an_agent_without_the_brother_status_object_serves_the_standard_mib() {
+    let config = EmulatorConfig::new("QL-820NWB", "dk-62x29")
+        .with_snmp()
+        .without_brother_status();
+    let emulator = Emulator::start(config).expect("starts");
+    let mut s = client(&emulator, b"public");
+    assert_eq!(get(&mut s, oid::BROTHER_STATUS), Got::NoSuchObject);
+    assert_eq!(get(&mut s, oid::HR_PRINTER_STATUS), Got::Int(3));
+    assert_eq!(
+        get(&mut s, oid::PRT_INPUT_MEDIA_TYPE).text(),
+        "62mmx29mm(2.4\"x1.1\")"
+    );
+    // A walk ends after the device id: the status object is not there.
+    let response = s
+        .getnext(&oid_of(oid::BROTHER_DEVICE_ID))
+        .expect("an answer");
+    let (_, value) = response.varbinds.clone().next().expect("a binding");
+    assert_eq!(owned(value), Got::EndOfMibView);
+}

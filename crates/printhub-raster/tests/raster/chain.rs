@@ -95,7 +95,9 @@ fn ten_labels_with_auto_cut_make_one_job_that_cuts_after_every_label() {
             *span,
             CopySpan {
                 end: page.end_offset as usize + 1,
-                pages: 1
+                pages: 1,
+                // 60 lines + 2 mm (14 dots) feed at each end, at 180 dpi: 12.4 mm.
+                feed_mm: 13,
             }
         );
     }
@@ -260,10 +262,50 @@ fn a_single_copy_span_counts_its_pages() {
         chain::span(pt, &two),
         CopySpan {
             end: two.len(),
-            pages: 2
+            pages: 2,
+            // Each page: 40 lines + 14 dots of feed at both ends = 68 dots at 180 dpi, 9.6 mm.
+            feed_mm: 20,
         }
     );
     assert_eq!(chain::span(pt, &[1, 2, 3]).pages, 1, "unreadable: one page");
+    assert_eq!(
+        chain::span(pt, &[1, 2, 3]).feed_mm,
+        0,
+        "unreadable: unknown"
+    );
+}
+
+#[test]
+fn a_span_knows_how_far_its_copy_feeds() {
+    // Lines and feed margins (§1 ESC i d) over the dpi along the feed (§4), rounded up.
+    let feed = |name: &str, media_id: &str, options: JobOptions, label: &Label| {
+        let m = model(name);
+        chain::span(m, &copy(name, media_id, options, label)).feed_mm
+    };
+    // QL 62 mm continuous: 150 lines + 35 dots at both ends at 300 dpi = 18.6 mm.
+    let ql = feed(
+        "QL-820NWB",
+        "dk-62",
+        JobOptions::default(),
+        &marked(696, 150, 1),
+    );
+    assert_eq!(ql, 19);
+    // A 2000-line PT label: (2000 + 28) / 180 dpi = 286.2 mm.
+    let long = feed(
+        "PT-P750W",
+        "tze-12",
+        JobOptions::default(),
+        &marked(70, 2000, 1),
+    );
+    assert_eq!(long, 287);
+    // High resolution doubles lines and margin at 360 dpi along the feed: the same length.
+    let high = feed(
+        "PT-P750W",
+        "tze-12",
+        JobOptions::default().high_res(true),
+        &marked(70, 4000, 1),
+    );
+    assert_eq!(high, 287);
 }
 
 proptest! {
