@@ -131,6 +131,22 @@ impl Caller {
         }
     }
 
+    /// `printer_not_allowed` (403) when the caller is limited to some
+    /// printers: what it would do (`what`, such as "manage API keys")
+    /// reaches beyond them. Adding printers, managing keys and reading the
+    /// audit log need a caller without an allow-list, whatever its scope —
+    /// otherwise a limited admin key could mint itself an unlimited one.
+    pub fn require_unlimited(&self, what: &str) -> Result<(), ApiError> {
+        if self.printers.is_none() {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::PrinterNotAllowed,
+                format!("a key limited to some printers cannot {what}"),
+            ))
+        }
+    }
+
     /// `insufficient_scope` (403) unless the caller has `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.scope >= scope {

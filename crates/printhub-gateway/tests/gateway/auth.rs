@@ -365,6 +365,85 @@ async fn an_allow_list_confines_a_key_to_its_printers_everywhere() {
 }
 
 #[actix::test]
+async fn a_limited_admin_key_cannot_manage_keys_or_read_the_audit_log() {
+    let (hub, _) = hub().await;
+    let auth = auth(None, 600);
+    let app = app!(hub, auth);
+    let pt = hub.printer("pt").await.expect("pt").id;
+    let admin = new_key(&auth, Scope::Admin);
+    let admin_id = admin.split('_').nth(1).expect("id").to_string();
+    let (_, limited) = auth
+        .create_key(
+            NewKey {
+                name: "pt admin".into(),
+                scope: Scope::Admin,
+                printers: Some(vec![pt]),
+                expires_at: None,
+                rate_limit_per_minute: None,
+            },
+            "test",
+        )
+        .expect("key");
+    let keys_before = auth.list_keys().len();
+    let with = |req: TestRequest, key: &str| req.insert_header(bearer(key)).to_request();
+    let refused = [
+        (
+            "list keys",
+            with(TestRequest::get().uri("/api/admin/keys"), &limited),
+        ),
+        (
+            "create a key",
+            with(
+                TestRequest::post()
+                    .uri("/api/admin/keys")
+                    .set_json(json!({ "name": "unlimited", "scope": "admin" })),
+                &limited,
+            ),
+        ),
+        (
+            "revoke a key",
+            with(
+                TestRequest::delete().uri(&format!("/api/admin/keys/{admin_id}")),
+                &limited,
+            ),
+        ),
+        (
+            "read the audit log",
+            with(TestRequest::get().uri("/api/admin/audit"), &limited),
+        ),
+    ];
+    for (what, req) in refused {
+        let got = parts(call_service(&app, req).await).await;
+        let body = assert_problem(&got, 403, "printer_not_allowed");
+        assert!(
+            !body.to_string().contains("phk_"),
+            "{what}: no key in the refusal: {body}"
+        );
+    }
+    assert_eq!(auth.list_keys().len(), keys_before, "no key was created");
+    assert!(
+        auth.list_keys()
+            .iter()
+            .all(|k| k.record.revoked_at.is_none()),
+        "no key was revoked"
+    );
+    // Its admin scope still reaches its own printer, and an unlimited admin
+    // still manages keys and reads the log.
+    let req = with(
+        TestRequest::patch()
+            .uri("/api/printers/pt")
+            .set_json(json!({ "name": "renamed by the pt admin" })),
+        &limited,
+    );
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    for uri in ["/api/admin/keys", "/api/admin/audit"] {
+        let got = parts(call_service(&app, with(TestRequest::get().uri(uri), &admin)).await).await;
+        assert_eq!(got.0, 200, "{uri}: {}", got.2);
+    }
+}
+
+#[actix::test]
 async fn mutations_are_rate_limited_per_key_and_reads_are_not() {
     let (hub, _) = hub().await;
     let auth = auth(None, 600);
