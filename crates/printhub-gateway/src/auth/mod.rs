@@ -233,6 +233,44 @@ impl Default for AuthConfig {
     }
 }
 
+/// Why a key that was accepted before is refused now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// Revoked (or gone from the store).
+    Revoked,
+    /// Past its `expires_at`.
+    Expired,
+}
+
+impl KeyRefusal {
+    /// The wire name (`revoked`, `expired`), as in an event stream's final
+    /// `stream.reset`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRefusal::Revoked => "revoked",
+            KeyRefusal::Expired => "expired",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            KeyRefusal::Revoked => "this API key was revoked",
+            KeyRefusal::Expired => "this API key has expired",
+        }
+    }
+
+    /// Why `record` is refused at `at`, if it is.
+    fn of(record: &ApiKeyRecord, at: Timestamp) -> Option<KeyRefusal> {
+        if record.revoked_at.is_some() {
+            Some(KeyRefusal::Revoked)
+        } else if record.expires_at.is_some_and(|x| x <= at) {
+            Some(KeyRefusal::Expired)
+        } else {
+            None
+        }
+    }
+}
+
 /// A key as the ring holds it.
 #[derive(Debug, Clone)]
 struct KeyEntry {
@@ -548,11 +586,8 @@ impl Auth {
             return Err(unauthorized("unknown API key".into()));
         }
         let at = now();
-        if entry.record.revoked_at.is_some() {
-            return Err(unauthorized("this API key was revoked".into()));
-        }
-        if entry.record.expires_at.is_some_and(|x| x <= at) {
-            return Err(unauthorized("this API key has expired".into()));
+        if let Some(why) = KeyRefusal::of(&entry.record, at) {
+            return Err(unauthorized(why.message().into()));
         }
         self.touch(id, at);
         Ok(Caller {
@@ -564,6 +599,16 @@ impl Auth {
             printers: entry.printers.clone(),
             source: peer,
         })
+    }
+
+    /// Why the key `id` would be refused now, or `None` while it works.
+    /// Reads only the in-memory ring (no store, no hashing), so a long-lived
+    /// request such as an event stream can ask on every frame.
+    pub fn key_refusal(&self, id: &str) -> Option<KeyRefusal> {
+        match self.read_ring().get(id) {
+            Some(entry) => KeyRefusal::of(&entry.record, now()),
+            None => Some(KeyRefusal::Revoked),
+        }
     }
 
     /// `rate_limited` (429, with the seconds to wait) when the caller has
