@@ -242,6 +242,10 @@ fn operation(route: &crate::RouteInfo) -> Value {
                     json!([{ "bearer": [] }, { "hubKey": [] }]),
                 );
                 m.insert("x-required-scope".into(), json!(scope.as_str()));
+                m.insert(
+                    "x-rate-limited".into(),
+                    json!(crate::auth::middleware::counted(route.method, route.path)),
+                );
             }
             None => {
                 m.insert("security".into(), json!([]));

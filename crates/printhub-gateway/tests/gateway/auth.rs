@@ -504,6 +504,58 @@ async fn mutations_are_rate_limited_per_key_and_reads_are_not() {
 }
 
 #[actix::test]
+async fn previews_create_nothing_and_are_not_counted_against_the_rate_limit() {
+    let (hub, _) = hub().await;
+    let auth = auth(None, 600);
+    let app = app!(hub, auth);
+    let (_, key) = auth
+        .create_key(
+            NewKey {
+                name: "designer".into(),
+                scope: Scope::Print,
+                printers: None,
+                expires_at: None,
+                rate_limit_per_minute: Some(2),
+            },
+            "test",
+        )
+        .expect("key");
+    let preview = || {
+        TestRequest::post()
+            .uri("/api/render/preview")
+            .insert_header(bearer(&key))
+            .set_json(json!({ "printer": "pt", "content_type": "text_one_line", "data": { "primary_id": "P" } }))
+            .to_request()
+    };
+    let submit = || {
+        TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .insert_header(bearer(&key))
+            .set_json(text_job("R"))
+            .to_request()
+    };
+    // Many previews, then the whole budget of submits, then previews again.
+    for n in 0..6 {
+        let resp = call_service(&app, preview()).await;
+        assert_eq!(resp.status(), 200, "preview {n}");
+    }
+    for _ in 0..2 {
+        assert_eq!(call_service(&app, submit()).await.status(), 202);
+    }
+    assert_problem(
+        &parts(call_service(&app, submit()).await).await,
+        429,
+        "rate_limited",
+    );
+    assert_eq!(
+        call_service(&app, preview()).await.status(),
+        200,
+        "after the limit"
+    );
+    assert_eq!(job_count(&hub).await, 2, "previews queued nothing");
+}
+
+#[actix::test]
 async fn proxy_headers_count_only_with_the_shared_secret() {
     let (hub, _) = hub().await;
     let store = Store::open_in_memory(StoreConfig::default()).expect("store");

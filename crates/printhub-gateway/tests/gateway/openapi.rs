@@ -47,6 +47,11 @@ async fn every_route_is_documented_and_mounted() {
         .map(|p| p.as_object().map_or(0, |m| m.len()))
         .sum();
     assert_eq!(documented, printhub_gateway::ROUTES.len());
+    // Which operations count against the rate limit is documented from the same rule.
+    let limited = |path: &str, method: &str| doc["paths"][path][method]["x-rate-limited"].clone();
+    assert_eq!(limited("/api/render/preview", "post"), false);
+    assert_eq!(limited("/api/printers/{key}/jobs", "post"), true);
+    assert_eq!(limited("/api/jobs", "get"), false);
 }
 
 #[actix::test]
