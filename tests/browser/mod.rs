@@ -201,6 +201,43 @@ async fn cancelling_a_queued_job_from_the_queue_page() {
 }
 
 #[actix_web::test]
+async fn a_job_the_printer_did_not_confirm_shows_as_sent_not_confirmed() {
+    let Some(s) = support::start("unconfirmed").await else {
+        return;
+    };
+    // Pages print, but no status block can be read: the hub sent the label
+    // and cannot know it came out.
+    s.emulators[0].set_fault(printhub_emulator::Fault::GarbledStatus);
+    let sent = queue_label(&s, "pt", "SENT-1").await;
+    job_reaches(&s, sent, JobState::Completed).await;
+    assert!(!s.hub().job(sent).await.expect("job").confirmed);
+    s.open(&format!("#/jobs/{sent}")).await;
+    s.wait(
+        "the job page to say sent, not confirmed",
+        "return document.querySelector('main [data-confirmed=\"false\"]')?.textContent.startsWith('Sent, not confirmed')",
+    )
+    .await;
+    // A confirmed job says nothing of the kind; the unconfirmed one does, in the queue too.
+    s.emulators[0].clear_fault(printhub_emulator::FaultKind::GarbledStatus);
+    let confirmed = queue_label(&s, "pt", "OK-2").await;
+    job_reaches(&s, confirmed, JobState::Completed).await;
+    assert!(s.hub().job(confirmed).await.expect("job").confirmed);
+    s.open("#/jobs").await;
+    let flags = s
+        .wait(
+            "both rows",
+            &format!(
+                "const flag = (id) => {{ const r = document.querySelector(`[data-job=\"${{id}}\"]`); \
+                   return r && (r.querySelector('[data-confirmed]')?.textContent || 'none'); }}; \
+                 const a = flag('{sent}'), b = flag('{confirmed}'); return a && b && [a, b]"
+            ),
+        )
+        .await;
+    assert_eq!(flags, serde_json::json!(["sent, not confirmed", "none"]));
+    s.finish().await;
+}
+
+#[actix_web::test]
 async fn a_media_fault_shows_the_stopped_reason_until_it_is_cleared() {
     let Some(s) = support::start("media_fault").await else {
         return;

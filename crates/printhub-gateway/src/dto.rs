@@ -32,6 +32,12 @@ pub struct JobView {
     pub template: Option<String>,
     pub copies: u32,
     pub copies_printed: u32,
+    /// Whether the printer confirmed every printed copy ("printing
+    /// completed" for each page). `false` on a `completed` job: sent, not
+    /// confirmed (a printer or link that does not report). Meaningful once
+    /// `copies_printed > 0`.
+    #[serde(default)]
+    pub confirmed: bool,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
@@ -68,6 +74,7 @@ impl From<Job> for JobView {
             template: job.spec.template,
             copies: job.spec.copies,
             copies_printed: job.copies_printed,
+            confirmed: job.confirmed,
             created_at: rfc3339(job.created_at),
             started_at: job.started_at.map(rfc3339),
             finished_at: job.finished_at.map(rfc3339),

@@ -73,13 +73,14 @@ fn schemas() -> Value {
             "detail": string(), "error_code": string(), "error_detail": {},
         })),
         "JobState": states,
-        "JobView": object(&["id", "printer_id", "state", "copies", "copies_printed", "created_at", "retry_count"], json!({
+        "JobView": object(&["id", "printer_id", "state", "copies", "copies_printed", "confirmed", "created_at", "retry_count"], json!({
             "id": { "type": "string", "format": "uuid" },
             "printer_id": { "type": "string", "format": "uuid" },
             "batch_id": { "type": "string", "format": "uuid" },
             "state": reference("JobState"),
             "content_type": string(), "template": string(),
             "copies": { "type": "integer" }, "copies_printed": { "type": "integer" },
+            "confirmed": { "type": "boolean", "description": "The printer confirmed every printed copy; false on a completed job: sent, not confirmed (meaningful once copies_printed > 0)" },
             "created_at": time(), "started_at": time(), "finished_at": time(),
             "error_code": string(), "error_message": string(), "error_detail": {},
             "parent_job_id": { "type": "string", "format": "uuid" },
