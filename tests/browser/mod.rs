@@ -238,6 +238,44 @@ async fn a_job_the_printer_did_not_confirm_shows_as_sent_not_confirmed() {
 }
 
 #[actix_web::test]
+async fn a_printer_turned_off_shows_since_when_it_is_offline() {
+    let Some(s) = support::start("offline_since").await else {
+        return;
+    };
+    s.open("#/").await;
+    s.wait("the printer card", STATE_OF_PT).await;
+    // The printer is switched off; the next label finds it gone.
+    s.emulators[0].set_fault(printhub_emulator::Fault::TurnedOff);
+    queue_label(&s, "pt", "OFF-1").await;
+    let shown = s
+        .wait(
+            "the offline state with its time",
+            "const card = document.querySelector('[data-printer=\"pt\"]'); \
+             return card && card.querySelector('[data-state]').dataset.state === 'offline' && \
+                    card.querySelector('[data-offline-since]')?.dataset.offlineSince",
+        )
+        .await;
+    let since = match s.hub().printer("pt").await.expect("pt").state {
+        printhub_core::PrinterState::Offline { since } => printhub_gateway::dto::rfc3339(since),
+        other => panic!("the engine says {other:?}"),
+    };
+    assert_eq!(
+        shown,
+        since.as_str(),
+        "the time it went offline, not last_seen"
+    );
+    let line = s
+        .eval("return document.querySelector('[data-printer=\"pt\"] .state-line').textContent")
+        .await;
+    assert!(
+        line.as_str()
+            .is_some_and(|l| l.starts_with("Offline since ") && !l.contains("unknown")),
+        "{line}"
+    );
+    s.finish().await;
+}
+
+#[actix_web::test]
 async fn a_media_fault_shows_the_stopped_reason_until_it_is_cleared() {
     let Some(s) = support::start("media_fault").await else {
         return;

@@ -4,7 +4,9 @@
 
 use crate::error::{ApiError, ErrorCode};
 use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch};
-use printhub_core::{BatchId, Job, JobId, PrintOptions, PrinterId, PrinterStatus, Timestamp};
+use printhub_core::{
+    BatchId, Job, JobId, PrintOptions, PrinterId, PrinterState, PrinterStatus, Timestamp,
+};
 use printhub_render::{ContentType, LabelData, Orientation, RenderRequest, TemplateRef};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
@@ -95,6 +97,9 @@ pub struct StatusView {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
+    /// When the printer went offline (only in the `offline` state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_since: Option<String>,
     pub reachable: bool,
     pub ready: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,6 +122,10 @@ impl StatusView {
         StatusView {
             state: info.state.name().to_string(),
             state_reason: info.state.reason().map(str::to_string),
+            offline_since: match info.state {
+                PrinterState::Offline { since } => Some(rfc3339(since)),
+                _ => None,
+            },
             reachable: s.reachable,
             ready: s.ready,
             reason: s.reason.clone(),
@@ -148,6 +157,10 @@ pub struct PrinterView {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
+    /// When the printer went offline (only in the `offline` state; not
+    /// `last_seen`, which is the last time it answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_since: Option<String>,
     pub queue_depth: usize,
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +180,7 @@ impl From<PrinterInfo> for PrinterView {
             media: (!info.media.is_empty()).then_some(info.media),
             state: status.state.clone(),
             state_reason: status.state_reason.clone(),
+            offline_since: status.offline_since.clone(),
             queue_depth: info.queue_depth,
             enabled: info.enabled,
             last_seen: status.last_seen.clone(),

@@ -91,7 +91,9 @@ fn schemas() -> Value {
             "jobs": array_of("JobView"), "limit": { "type": "integer" }, "offset": { "type": "integer" },
         })),
         "StatusView": object(&["state", "reachable", "ready", "errors"], json!({
-            "state": string(), "state_reason": string(), "reachable": { "type": "boolean" },
+            "state": string(), "state_reason": string(),
+            "offline_since": { "type": "string", "format": "date-time", "description": "When the printer went offline (offline state only)" },
+            "reachable": { "type": "boolean" },
             "ready": { "type": "boolean" }, "reason": string(), "media": string(),
             "expected_media": string(), "errors": { "type": "array", "items": string() },
             "last_seen": time(), "source": string(),
@@ -99,7 +101,9 @@ fn schemas() -> Value {
         "PrinterView": object(&["id", "slug", "name", "model", "address", "state", "queue_depth", "enabled", "status"], json!({
             "id": { "type": "string", "format": "uuid" }, "slug": string(), "name": string(),
             "model": string(), "address": string(), "media": string(), "state": string(),
-            "state_reason": string(), "queue_depth": { "type": "integer" },
+            "state_reason": string(),
+            "offline_since": { "type": "string", "format": "date-time", "description": "When the printer went offline (offline state only; last_seen is when it last answered)" },
+            "queue_depth": { "type": "integer" },
             "enabled": { "type": "boolean" }, "last_seen": time(), "status": reference("StatusView"),
         })),
         "PrinterList": array_of("PrinterView"),
