@@ -97,7 +97,7 @@ pub struct Caller {
     /// The printers they may touch (`None`: all).
     pub printers: Option<Arc<[PrinterId]>>,
     /// The client's address (from the proxy's `X-Forwarded-For` only when
-    /// the proxy proved the shared secret).
+    /// the proxy proved the shared secret; see [`Auth::source_address`]).
     pub source: Option<String>,
 }
 
@@ -532,41 +532,57 @@ impl Auth {
             .map_err(store_error)
     }
 
+    /// Whether `headers` carry the configured proxy's shared secret.
+    fn proxy_proven(&self, headers: &HeaderMap) -> Option<&ProxyConfig> {
+        self.inner.config.proxy.as_ref().filter(|proxy| {
+            header(headers, &proxy.secret_header)
+                .is_some_and(|s| keys::same_secret(s, &proxy.secret))
+        })
+    }
+
+    /// The client's address as jobs record it: the first `X-Forwarded-For`
+    /// entry when the request came through the trusted proxy (it proved the
+    /// shared secret), else `peer`. Does not block. Used for every caller
+    /// the middleware authenticates and for webhooks (whose token is checked
+    /// by their handler).
+    pub fn source_address(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<String> {
+        let forwarded = self
+            .proxy_proven(headers)
+            .and_then(|_| header(headers, "x-forwarded-for"))
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        forwarded.or_else(|| peer.map(|p| p.to_string()))
+    }
+
     /// Works out who sent `headers` from `peer`. Does not block.
     pub fn authenticate(
         &self,
         headers: &HeaderMap,
         peer: Option<IpAddr>,
     ) -> Result<Caller, ApiError> {
-        let peer = peer.map(|p| p.to_string());
+        let source = self.source_address(headers, peer);
         if let Some(key) = presented_key(headers)? {
-            return self.authenticate_key(&key, peer);
+            return self.authenticate_key(&key, source);
         }
-        if let Some(proxy) = &self.inner.config.proxy {
-            let proven = header(headers, &proxy.secret_header)
-                .is_some_and(|s| keys::same_secret(s, &proxy.secret));
-            if proven {
-                let user = header(headers, &proxy.user_header).ok_or_else(|| {
-                    unauthorized(format!("the proxy sent no {} header", proxy.user_header))
-                })?;
-                let source = header(headers, "x-forwarded-for")
-                    .and_then(|v| v.split(',').next())
-                    .map(|s| s.trim().to_owned())
-                    .or(peer);
-                return Ok(Caller {
-                    identity: Identity::Proxy { user: user.into() },
-                    scope: proxy.scope,
-                    printers: None,
-                    source,
-                });
-            }
+        if let Some(proxy) = self.proxy_proven(headers) {
+            let user = header(headers, &proxy.user_header).ok_or_else(|| {
+                unauthorized(format!("the proxy sent no {} header", proxy.user_header))
+            })?;
+            return Ok(Caller {
+                identity: Identity::Proxy { user: user.into() },
+                scope: proxy.scope,
+                printers: None,
+                source,
+            });
         }
         match self.inner.config.anonymous {
             Some(scope) => Ok(Caller {
                 identity: Identity::Anonymous,
                 scope,
                 printers: None,
-                source: peer,
+                source,
             }),
             None => Err(unauthorized(
                 "an API key is required (Authorization: Bearer <key>)".into(),
@@ -574,7 +590,7 @@ impl Auth {
         }
     }
 
-    fn authenticate_key(&self, key: &str, peer: Option<String>) -> Result<Caller, ApiError> {
+    fn authenticate_key(&self, key: &str, source: Option<String>) -> Result<Caller, ApiError> {
         let (id, secret) = keys::parse(key).map_err(|e| unauthorized(e.to_string()))?;
         let entry = self.read_ring().get(id).cloned();
         let Some(entry) = entry else {
@@ -597,7 +613,7 @@ impl Auth {
             },
             scope: entry.scope,
             printers: entry.printers.clone(),
-            source: peer,
+            source,
         })
     }
 

@@ -612,6 +612,71 @@ async fn proxy_headers_count_only_with_the_shared_secret() {
 }
 
 #[actix::test]
+async fn jobs_record_the_client_the_trusted_proxy_names_and_only_that_proxy() {
+    let (hub, _) = hub().await;
+    let store = Store::open_in_memory(StoreConfig::default()).expect("store");
+    let auth = Auth::open(
+        AuthConfig {
+            anonymous: None,
+            proxy: Some(ProxyConfig {
+                user_header: "X-Forwarded-User".into(),
+                secret_header: "X-Printhub-Proxy-Secret".into(),
+                secret: "proxy-secret".into(),
+                scope: Scope::Print,
+            }),
+            ..AuthConfig::default()
+        },
+        Arc::new(store),
+    )
+    .expect("auth");
+    let app = app!(hub, auth);
+    let key = new_key(&auth, Scope::Print);
+    let auth_header = format!("Bearer {key}");
+    let submit = |headers: Vec<(&'static str, String)>| {
+        let mut req = TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .peer_addr("192.0.2.7:40000".parse().expect("addr"))
+            .set_json(text_job("P"));
+        for h in headers {
+            req = req.insert_header(h);
+        }
+        req.to_request()
+    };
+    let via_proxy = |extra: Vec<(&'static str, String)>| {
+        let mut headers = vec![
+            ("X-Printhub-Proxy-Secret", "proxy-secret".to_string()),
+            ("X-Forwarded-For", "198.51.100.4, 10.0.0.1".to_string()),
+        ];
+        headers.extend(extra);
+        headers
+    };
+    for (what, headers, from) in [
+        (
+            "a user the proxy names",
+            via_proxy(vec![("X-Forwarded-User", "alice".into())]),
+            "198.51.100.4",
+        ),
+        (
+            "a key passed through the proxy",
+            via_proxy(vec![("authorization", auth_header.clone())]),
+            "198.51.100.4",
+        ),
+        (
+            "a key with a forwarded-for header but no proxy secret",
+            vec![
+                ("authorization", auth_header.clone()),
+                ("X-Forwarded-For", "198.51.100.66".into()),
+            ],
+            "192.0.2.7",
+        ),
+    ] {
+        let got = parts(call_service(&app, submit(headers)).await).await;
+        assert_eq!(got.0, 202, "{what}: {}", got.2);
+        assert_eq!(got.2["source_address"], from, "{what}: {}", got.2);
+    }
+}
+
+#[actix::test]
 async fn admin_actions_are_audited_and_no_read_returns_a_secret() {
     let (hub, _) = hub().await;
     let auth = auth(None, 600);
