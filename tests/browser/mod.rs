@@ -201,6 +201,81 @@ async fn cancelling_a_queued_job_from_the_queue_page() {
 }
 
 #[actix_web::test]
+async fn a_job_the_printer_did_not_confirm_shows_as_sent_not_confirmed() {
+    let Some(s) = support::start("unconfirmed").await else {
+        return;
+    };
+    // Pages print, but no status block can be read: the hub sent the label
+    // and cannot know it came out.
+    s.emulators[0].set_fault(printhub_emulator::Fault::GarbledStatus);
+    let sent = queue_label(&s, "pt", "SENT-1").await;
+    job_reaches(&s, sent, JobState::Completed).await;
+    assert!(!s.hub().job(sent).await.expect("job").confirmed);
+    s.open(&format!("#/jobs/{sent}")).await;
+    s.wait(
+        "the job page to say sent, not confirmed",
+        "return document.querySelector('main [data-confirmed=\"false\"]')?.textContent.startsWith('Sent, not confirmed')",
+    )
+    .await;
+    // A confirmed job says nothing of the kind; the unconfirmed one does, in the queue too.
+    s.emulators[0].clear_fault(printhub_emulator::FaultKind::GarbledStatus);
+    let confirmed = queue_label(&s, "pt", "OK-2").await;
+    job_reaches(&s, confirmed, JobState::Completed).await;
+    assert!(s.hub().job(confirmed).await.expect("job").confirmed);
+    s.open("#/jobs").await;
+    let flags = s
+        .wait(
+            "both rows",
+            &format!(
+                "const flag = (id) => {{ const r = document.querySelector(`[data-job=\"${{id}}\"]`); \
+                   return r && (r.querySelector('[data-confirmed]')?.textContent || 'none'); }}; \
+                 const a = flag('{sent}'), b = flag('{confirmed}'); return a && b && [a, b]"
+            ),
+        )
+        .await;
+    assert_eq!(flags, serde_json::json!(["sent, not confirmed", "none"]));
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn a_printer_turned_off_shows_since_when_it_is_offline() {
+    let Some(s) = support::start("offline_since").await else {
+        return;
+    };
+    s.open("#/").await;
+    s.wait("the printer card", STATE_OF_PT).await;
+    // The printer is switched off; the next label finds it gone.
+    s.emulators[0].set_fault(printhub_emulator::Fault::TurnedOff);
+    queue_label(&s, "pt", "OFF-1").await;
+    let shown = s
+        .wait(
+            "the offline state with its time",
+            "const card = document.querySelector('[data-printer=\"pt\"]'); \
+             return card && card.querySelector('[data-state]').dataset.state === 'offline' && \
+                    card.querySelector('[data-offline-since]')?.dataset.offlineSince",
+        )
+        .await;
+    let since = match s.hub().printer("pt").await.expect("pt").state {
+        printhub_core::PrinterState::Offline { since } => printhub_gateway::dto::rfc3339(since),
+        other => panic!("the engine says {other:?}"),
+    };
+    assert_eq!(
+        shown,
+        since.as_str(),
+        "the time it went offline, not last_seen"
+    );
+    let line = s
+        .eval("return document.querySelector('[data-printer=\"pt\"] .state-line').textContent")
+        .await;
+    assert!(
+        line.as_str()
+            .is_some_and(|l| l.starts_with("Offline since ") && !l.contains("unknown")),
+        "{line}"
+    );
+    s.finish().await;
+}
+
+#[actix_web::test]
 async fn a_media_fault_shows_the_stopped_reason_until_it_is_cleared() {
     let Some(s) = support::start("media_fault").await else {
         return;
@@ -463,22 +538,35 @@ async fn a_printer_added_in_admin_is_tested_and_a_bad_one_is_refused_at_its_fiel
 }
 
 /// A scripted `GET /api/events`: each connection takes the next script (a
-/// channel the test writes SSE text into; dropping it ends the stream) and
-/// records the `Last-Event-ID` it was opened with.
+/// channel the test writes SSE text into; dropping it ends the stream — or a
+/// 401 refusal) and records the `Last-Event-ID` it was opened with.
 #[derive(Clone, Default)]
 struct ScriptedEvents {
-    scripts: std::sync::Arc<
-        std::sync::Mutex<std::collections::VecDeque<tokio::sync::mpsc::UnboundedReceiver<String>>>,
-    >,
+    scripts: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Script>>>,
     opened_with: std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>,
+}
+
+/// What one connection gets.
+enum Script {
+    Stream(tokio::sync::mpsc::UnboundedReceiver<String>),
+    /// 401 `unauthorized`, as the gateway answers a revoked key.
+    Refuse,
 }
 
 impl ScriptedEvents {
     /// Queues the script for the next connection; returns its writer.
     fn next_connection(&self) -> tokio::sync::mpsc::UnboundedSender<String> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        self.scripts.lock().expect("lock").push_back(rx);
+        self.scripts
+            .lock()
+            .expect("lock")
+            .push_back(Script::Stream(rx));
         tx
+    }
+
+    /// The next connection is refused with 401.
+    fn refuse_next(&self) {
+        self.scripts.lock().expect("lock").push_back(Script::Refuse);
     }
 
     fn opened_with(&self) -> Vec<Option<String>> {
@@ -500,8 +588,18 @@ impl ScriptedEvents {
                             .and_then(|v| v.to_str().ok())
                             .map(str::to_string);
                         me.opened_with.lock().expect("lock").push(last);
-                        let Some(rx) = me.scripts.lock().expect("lock").pop_front() else {
-                            return actix_web::HttpResponse::ServiceUnavailable().finish();
+                        let script = me.scripts.lock().expect("lock").pop_front();
+                        let rx = match script {
+                            Some(Script::Stream(rx)) => rx,
+                            Some(Script::Refuse) => {
+                                return actix_web::ResponseError::error_response(
+                                    &printhub_gateway::ApiError::new(
+                                        printhub_gateway::ErrorCode::Unauthorized,
+                                        "this API key was revoked",
+                                    ),
+                                )
+                            }
+                            None => return actix_web::HttpResponse::ServiceUnavailable().finish(),
                         };
                         let body = futures_util::stream::unfold(rx, |mut rx| async move {
                             rx.recv().await.map(|text| {
@@ -604,6 +702,78 @@ async fn the_event_stream_reconnects_with_last_event_id_and_refetches_after_a_re
     )
     .await;
     drop(second);
+    s.finish().await;
+}
+
+#[actix_web::test]
+async fn a_revoked_key_ends_the_live_stream_and_asks_for_a_new_one() {
+    let events = ScriptedEvents::default();
+    let first = events.next_connection();
+    let Some(s) = support::start_keys_only_full(
+        "sse_revoked",
+        &[("pt", "PT-P750W", "tze-12")],
+        events.routes(),
+    )
+    .await
+    else {
+        return;
+    };
+    let (info, key) = s
+        .running
+        .auth
+        .create_key(
+            printhub_gateway::auth::NewKey {
+                name: "kiosk".into(),
+                scope: printhub_gateway::Scope::Read,
+                printers: None,
+                expires_at: None,
+                rate_limit_per_minute: None,
+            },
+            "test",
+        )
+        .expect("key");
+    s.open("#/").await;
+    s.wait(
+        "the sign-in form",
+        "return document.querySelector('main h1')?.textContent === 'Sign in'",
+    )
+    .await;
+    s.type_into("input[name=key]", &key).await;
+    s.click("main form button[type=submit]").await;
+    s.wait(
+        "the stream to be up",
+        "return document.getElementById('live').dataset.live === 'live'",
+    )
+    .await;
+    // The key is revoked: the server ends the stream with a reset saying so
+    // and refuses the reconnect.
+    s.running
+        .auth
+        .revoke_key(&info.record.id, "test")
+        .expect("revoked");
+    events.refuse_next();
+    let reset = serde_json::json!({"type": "stream.reset", "id": 0, "at": "2026-01-01T00:00:00Z",
+        "reason": "revoked", "last_event_id": null});
+    first
+        .send(format!("event: stream.reset\ndata: {reset}\n\n"))
+        .expect("send");
+    drop(first);
+    // The client stops instead of retrying forever, and the shell asks for a key.
+    s.wait(
+        "the stream to stop as unauthorized",
+        "return document.getElementById('live').dataset.live === 'unauthorized'",
+    )
+    .await;
+    s.wait(
+        "the sign-in form again",
+        "return document.querySelector('main h1')?.textContent === 'Sign in'",
+    )
+    .await;
+    assert_eq!(
+        events.opened_with().len(),
+        2,
+        "one connection, one refused reconnect, no retries"
+    );
     s.finish().await;
 }
 

@@ -122,6 +122,15 @@ pub async fn start_keys_only(test: &str, printers: &[(&str, &str, &str)]) -> Opt
     start_server(test, printers, none, "off").await
 }
 
+/// As [`start_keys_only`], with `extra` routes mounted before the gateway's.
+pub async fn start_keys_only_full(
+    test: &str,
+    printers: &[(&str, &str, &str)],
+    extra: ExtraRoutes,
+) -> Option<Session> {
+    start_server(test, printers, extra, "off").await
+}
+
 async fn start_server(
     test: &str,
     printers: &[(&str, &str, &str)],

@@ -1,5 +1,8 @@
 //! Auth and admin routes: `whoami`, API keys (create shows the secret once;
 //! list and revoke never do) and the audit log, with their wire types.
+//! Keys and the audit log span every printer, so they need an admin caller
+//! without a printer allow-list (403 `printer_not_allowed` otherwise, as for
+//! adding a printer).
 //! Key and audit changes go through [`Auth`] (which persists them through
 //! the store) in `web::block`, never on an HTTP worker's thread.
 
@@ -117,6 +120,9 @@ pub struct AuditQuery {
     pub offset: Option<usize>,
 }
 
+/// Key management needs an admin without a printer allow-list.
+const MANAGE_KEYS: &str = "manage API keys";
+
 fn auth_of(auth: Option<web::Data<Auth>>) -> Result<web::Data<Auth>, ApiError> {
     auth.ok_or_else(|| ApiError::new(ErrorCode::Internal, "no auth policy configured"))
 }
@@ -136,7 +142,8 @@ pub(crate) async fn whoami(caller: Caller) -> ApiResult {
     }))
 }
 
-pub(crate) async fn list_keys(auth: Option<web::Data<Auth>>) -> ApiResult {
+pub(crate) async fn list_keys(auth: Option<web::Data<Auth>>, caller: Caller) -> ApiResult {
+    caller.require_unlimited(MANAGE_KEYS)?;
     let auth = auth_of(auth)?;
     let keys: Vec<KeyView> = auth.list_keys().into_iter().map(KeyView::from).collect();
     Ok(HttpResponse::Ok().json(keys))
@@ -148,6 +155,7 @@ pub(crate) async fn create_key(
     caller: Caller,
     body: JsonBody<CreateKeyRequest>,
 ) -> ApiResult {
+    caller.require_unlimited(MANAGE_KEYS)?;
     let auth = auth_of(auth)?;
     let r = body.0;
     let name = r.name.trim().to_string();
@@ -210,6 +218,7 @@ pub(crate) async fn revoke_key(
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult {
+    caller.require_unlimited(MANAGE_KEYS)?;
     let auth = auth_of(auth)?;
     let id = id.into_inner();
     let actor = caller.actor();
@@ -219,8 +228,10 @@ pub(crate) async fn revoke_key(
 
 pub(crate) async fn audit_log(
     auth: Option<web::Data<Auth>>,
+    caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> ApiResult {
+    caller.require_unlimited("read the audit log")?;
     let auth = auth_of(auth)?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let offset = query.offset.unwrap_or(0);

@@ -4,7 +4,9 @@
 
 use crate::error::{ApiError, ErrorCode};
 use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch};
-use printhub_core::{BatchId, Job, JobId, PrintOptions, PrinterId, PrinterStatus, Timestamp};
+use printhub_core::{
+    BatchId, Job, JobId, PrintOptions, PrinterId, PrinterState, PrinterStatus, Timestamp,
+};
 use printhub_render::{ContentType, LabelData, Orientation, RenderRequest, TemplateRef};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
@@ -32,6 +34,12 @@ pub struct JobView {
     pub template: Option<String>,
     pub copies: u32,
     pub copies_printed: u32,
+    /// Whether the printer confirmed every printed copy ("printing
+    /// completed" for each page). `false` on a `completed` job: sent, not
+    /// confirmed (a printer or link that does not report). Meaningful once
+    /// `copies_printed > 0`.
+    #[serde(default)]
+    pub confirmed: bool,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
@@ -68,6 +76,7 @@ impl From<Job> for JobView {
             template: job.spec.template,
             copies: job.spec.copies,
             copies_printed: job.copies_printed,
+            confirmed: job.confirmed,
             created_at: rfc3339(job.created_at),
             started_at: job.started_at.map(rfc3339),
             finished_at: job.finished_at.map(rfc3339),
@@ -88,6 +97,9 @@ pub struct StatusView {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
+    /// When the printer went offline (only in the `offline` state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_since: Option<String>,
     pub reachable: bool,
     pub ready: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +122,10 @@ impl StatusView {
         StatusView {
             state: info.state.name().to_string(),
             state_reason: info.state.reason().map(str::to_string),
+            offline_since: match info.state {
+                PrinterState::Offline { since } => Some(rfc3339(since)),
+                _ => None,
+            },
             reachable: s.reachable,
             ready: s.ready,
             reason: s.reason.clone(),
@@ -141,6 +157,10 @@ pub struct PrinterView {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
+    /// When the printer went offline (only in the `offline` state; not
+    /// `last_seen`, which is the last time it answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_since: Option<String>,
     pub queue_depth: usize,
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,6 +180,7 @@ impl From<PrinterInfo> for PrinterView {
             media: (!info.media.is_empty()).then_some(info.media),
             state: status.state.clone(),
             state_reason: status.state_reason.clone(),
+            offline_since: status.offline_since.clone(),
             queue_depth: info.queue_depth,
             enabled: info.enabled,
             last_seen: status.last_seen.clone(),

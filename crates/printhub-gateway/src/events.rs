@@ -12,6 +12,12 @@
 //! events. The same reset ("lagged") tells a client it was too slow; its
 //! stream then ends and it reconnects with `Last-Event-ID`.
 //!
+//! A stream opened with an API key lives only as long as the key: on every
+//! heartbeat and before every event the key is looked up again in the
+//! in-memory key ring ([`Auth::key_refusal`]), and a revoked or expired key
+//! gets a last `stream.reset` (`revoked` / `expired`, with the id of the
+//! last event it was sent) before the stream ends.
+//!
 //! **Architecture Invariant:** nothing here can slow printing. The engine's
 //! broadcast and the fan-out never wait for a reader: a reader that falls
 //! behind loses events (and is told so), the printers never notice.
@@ -33,7 +39,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use crate::auth::Caller;
+use crate::auth::{Auth, Caller, Identity};
 use crate::dto::{rfc3339, JobView, PrinterView, StatusView};
 use crate::error::{ApiError, ErrorCode};
 
@@ -334,6 +340,12 @@ impl Drop for Slot {
     }
 }
 
+/// The key a stream was opened with, checked again while it runs.
+struct KeyGuard {
+    auth: Auth,
+    id: String,
+}
+
 struct Client {
     replay: VecDeque<Arc<WireEvent>>,
     rx: broadcast::Receiver<Arc<WireEvent>>,
@@ -341,7 +353,42 @@ struct Client {
     heartbeat: tokio::time::Interval,
     pending: VecDeque<Bytes>,
     done: bool,
+    /// `None` for callers without a key (anonymous, proxy): nothing to revoke.
+    key: Option<KeyGuard>,
+    /// The id of the last event sent.
+    last_sent: Option<u64>,
     _slot: Slot,
+}
+
+impl Client {
+    /// Whether the caller's key stopped working; if so the final reset is
+    /// queued and the stream ends after it.
+    fn key_refused(&mut self) -> bool {
+        let Some(key) = &self.key else {
+            return false;
+        };
+        let Some(why) = key.auth.key_refusal(&key.id) else {
+            return false;
+        };
+        log::info!(
+            "ending an event stream: its key {} was {}",
+            key.id,
+            why.as_str()
+        );
+        self.pending
+            .push_back(reset_frame(0, why.as_str(), self.last_sent));
+        self.done = true;
+        true
+    }
+
+    /// The event's frame, unless the key stopped working first.
+    fn frame_of(&mut self, e: &WireEvent) -> Option<Bytes> {
+        if self.key_refused() {
+            return None;
+        }
+        self.last_sent = Some(e.id);
+        Some(e.frame())
+    }
 }
 
 fn reset_frame(id: u64, reason: &str, last: Option<u64>) -> Bytes {
@@ -365,7 +412,9 @@ async fn next_frame(mut c: Client) -> Option<(Result<Bytes, actix_web::Error>, C
         }
         if let Some(e) = c.replay.pop_front() {
             if c.filter.admits(&e) {
-                return Some((Ok(e.frame()), c));
+                if let Some(frame) = c.frame_of(&e) {
+                    return Some((Ok(frame), c));
+                }
             }
             continue;
         }
@@ -373,7 +422,9 @@ async fn next_frame(mut c: Client) -> Option<(Result<Bytes, actix_web::Error>, C
             received = c.rx.recv() => match received {
                 Ok(e) => {
                     if c.filter.admits(&e) {
-                        return Some((Ok(e.frame()), c));
+                        if let Some(frame) = c.frame_of(&e) {
+                            return Some((Ok(frame), c));
+                        }
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -384,7 +435,9 @@ async fn next_frame(mut c: Client) -> Option<(Result<Bytes, actix_web::Error>, C
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
             _ = c.heartbeat.tick() => {
-                return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), c));
+                if !c.key_refused() {
+                    return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), c));
+                }
             }
         }
     }
@@ -406,6 +459,7 @@ pub(crate) async fn stream(
     req: HttpRequest,
     hub: web::Data<HubHandle>,
     events: Option<web::Data<EventLog>>,
+    auth: Option<web::Data<Auth>>,
     caller: Caller,
     query: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -484,6 +538,14 @@ pub(crate) async fn stream(
         heartbeat,
         pending,
         done: false,
+        key: match (&caller.identity, auth) {
+            (Identity::Key { id, .. }, Some(auth)) => Some(KeyGuard {
+                auth: auth.get_ref().clone(),
+                id: id.clone(),
+            }),
+            _ => None,
+        },
+        last_sent: None,
         _slot: slot,
     };
     Ok(HttpResponse::Ok()

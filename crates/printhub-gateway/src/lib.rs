@@ -175,6 +175,12 @@ routes! {
     GET "/spool/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Spoolman spool";
 }
 
+/// `POST` routes of [`ROUTES`] that create and change nothing (a preview
+/// renders a PNG and answers it): they are not counted against the caller's
+/// mutation rate limit. A test checks every entry is a `POST` route of the
+/// table, so a renamed route cannot silently start counting again.
+pub const CREATES_NOTHING: &[&str] = &["/api/render/preview"];
+
 /// Mounts every route of [`ROUTES`] behind the auth middleware. Needs
 /// `web::Data<HubHandle>` and `web::Data<Auth>` (the policy; without it every
 /// non-public route answers 500); reads `web::Data<GatewayConfig>` and

@@ -73,13 +73,14 @@ fn schemas() -> Value {
             "detail": string(), "error_code": string(), "error_detail": {},
         })),
         "JobState": states,
-        "JobView": object(&["id", "printer_id", "state", "copies", "copies_printed", "created_at", "retry_count"], json!({
+        "JobView": object(&["id", "printer_id", "state", "copies", "copies_printed", "confirmed", "created_at", "retry_count"], json!({
             "id": { "type": "string", "format": "uuid" },
             "printer_id": { "type": "string", "format": "uuid" },
             "batch_id": { "type": "string", "format": "uuid" },
             "state": reference("JobState"),
             "content_type": string(), "template": string(),
             "copies": { "type": "integer" }, "copies_printed": { "type": "integer" },
+            "confirmed": { "type": "boolean", "description": "The printer confirmed every printed copy; false on a completed job: sent, not confirmed (meaningful once copies_printed > 0)" },
             "created_at": time(), "started_at": time(), "finished_at": time(),
             "error_code": string(), "error_message": string(), "error_detail": {},
             "parent_job_id": { "type": "string", "format": "uuid" },
@@ -90,7 +91,9 @@ fn schemas() -> Value {
             "jobs": array_of("JobView"), "limit": { "type": "integer" }, "offset": { "type": "integer" },
         })),
         "StatusView": object(&["state", "reachable", "ready", "errors"], json!({
-            "state": string(), "state_reason": string(), "reachable": { "type": "boolean" },
+            "state": string(), "state_reason": string(),
+            "offline_since": { "type": "string", "format": "date-time", "description": "When the printer went offline (offline state only)" },
+            "reachable": { "type": "boolean" },
             "ready": { "type": "boolean" }, "reason": string(), "media": string(),
             "expected_media": string(), "errors": { "type": "array", "items": string() },
             "last_seen": time(), "source": string(),
@@ -98,7 +101,9 @@ fn schemas() -> Value {
         "PrinterView": object(&["id", "slug", "name", "model", "address", "state", "queue_depth", "enabled", "status"], json!({
             "id": { "type": "string", "format": "uuid" }, "slug": string(), "name": string(),
             "model": string(), "address": string(), "media": string(), "state": string(),
-            "state_reason": string(), "queue_depth": { "type": "integer" },
+            "state_reason": string(),
+            "offline_since": { "type": "string", "format": "date-time", "description": "When the printer went offline (offline state only; last_seen is when it last answered)" },
+            "queue_depth": { "type": "integer" },
             "enabled": { "type": "boolean" }, "last_seen": time(), "status": reference("StatusView"),
         })),
         "PrinterList": array_of("PrinterView"),
@@ -242,6 +247,10 @@ fn operation(route: &crate::RouteInfo) -> Value {
                     json!([{ "bearer": [] }, { "hubKey": [] }]),
                 );
                 m.insert("x-required-scope".into(), json!(scope.as_str()));
+                m.insert(
+                    "x-rate-limited".into(),
+                    json!(crate::auth::middleware::counted(route.method, route.path)),
+                );
             }
             None => {
                 m.insert("security".into(), json!([]));

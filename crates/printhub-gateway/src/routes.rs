@@ -88,12 +88,7 @@ pub(crate) async fn create_printer(
     caller: Caller,
     body: JsonBody<CreatePrinterRequest>,
 ) -> ApiResult {
-    if caller.printers.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::PrinterNotAllowed,
-            "a key limited to some printers cannot add printers",
-        ));
-    }
+    caller.require_unlimited("add printers")?;
     let info = hub.add_printer(body.0.into()).await?;
     let detail = printer_audit(&info);
     record(

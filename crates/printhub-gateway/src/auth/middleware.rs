@@ -3,7 +3,9 @@
 //! authenticates the request ([`Auth::authenticate`]), refuses a caller
 //! without that scope (403 `insufficient_scope`), counts mutations against
 //! the caller's rate limit (429 `rate_limited` with `Retry-After`) and
-//! leaves the [`Caller`] in the request's extensions for the handler.
+//! leaves the [`Caller`] in the request's extensions for the handler. A
+//! mutation is any method but `GET`, `HEAD` and `OPTIONS`, except the `POST`
+//! routes listed in [`CREATES_NOTHING`](crate::CREATES_NOTHING).
 //!
 //! Paths outside `/api` (the web UI, QR landing pages, `/healthz`,
 //! `/readyz`) and routes the table marks public pass without credentials;
@@ -18,7 +20,7 @@ use actix_web::{web, HttpMessage, ResponseError};
 
 use super::{Auth, Caller, Scope};
 use crate::error::{ApiError, ErrorCode};
-use crate::ROUTES;
+use crate::{CREATES_NOTHING, ROUTES};
 
 /// What a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +61,14 @@ fn matches(pattern: &str, path: &str) -> bool {
     }
 }
 
-fn mutating(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+/// Whether `method` on `path` counts against the caller's rate limit: it
+/// may change something.
+pub(crate) fn counted(method: &str, path: &str) -> bool {
+    match method {
+        "GET" | "HEAD" | "OPTIONS" => false,
+        "POST" => !CREATES_NOTHING.iter().any(|p| matches(p, path)),
+        _ => true,
+    }
 }
 
 /// The middleware function (see the module doc).
@@ -94,7 +102,7 @@ fn check(req: &ServiceRequest, scope: Scope) -> Result<Caller, ApiError> {
     })?;
     let caller = auth.authenticate(req.headers(), req.peer_addr().map(|a| a.ip()))?;
     caller.require(scope)?;
-    if mutating(req.method()) {
+    if counted(req.method().as_str(), req.path()) {
         auth.check_rate(&caller)?;
     }
     Ok(caller)
@@ -111,6 +119,25 @@ mod tests {
         assert!(!matches("/api/jobs/{id}", "/api/jobs/abc/cancel"));
         assert!(matches("/api/jobs/{id}/cancel", "/api/jobs/abc/cancel"));
         assert!(!matches("/api/jobs", "/api/jobsx"));
+    }
+
+    #[test]
+    fn routes_that_create_nothing_are_post_routes_of_the_table() {
+        for path in CREATES_NOTHING {
+            let route = ROUTES
+                .iter()
+                .find(|r| r.path == *path && r.method == "POST");
+            assert!(
+                route.is_some_and(|r| r.scope.is_some()),
+                "{path} is not a scoped POST route of ROUTES"
+            );
+            assert!(!counted("POST", path), "{path}");
+        }
+        assert!(counted("POST", "/api/printers/pt/jobs"));
+        assert!(counted("POST", "/api/render/preview/x"));
+        assert!(counted("DELETE", "/api/admin/keys/x"));
+        assert!(counted("PATCH", "/api/render/preview"));
+        assert!(!counted("GET", "/api/jobs"));
     }
 
     #[test]

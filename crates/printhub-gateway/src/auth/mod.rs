@@ -97,7 +97,7 @@ pub struct Caller {
     /// The printers they may touch (`None`: all).
     pub printers: Option<Arc<[PrinterId]>>,
     /// The client's address (from the proxy's `X-Forwarded-For` only when
-    /// the proxy proved the shared secret).
+    /// the proxy proved the shared secret; see [`Auth::source_address`]).
     pub source: Option<String>,
 }
 
@@ -127,6 +127,22 @@ impl Caller {
             Err(ApiError::new(
                 ErrorCode::PrinterNotAllowed,
                 format!("this key may not use printer {printer}"),
+            ))
+        }
+    }
+
+    /// `printer_not_allowed` (403) when the caller is limited to some
+    /// printers: what it would do (`what`, such as "manage API keys")
+    /// reaches beyond them. Adding printers, managing keys and reading the
+    /// audit log need a caller without an allow-list, whatever its scope —
+    /// otherwise a limited admin key could mint itself an unlimited one.
+    pub fn require_unlimited(&self, what: &str) -> Result<(), ApiError> {
+        if self.printers.is_none() {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::PrinterNotAllowed,
+                format!("a key limited to some printers cannot {what}"),
             ))
         }
     }
@@ -213,6 +229,44 @@ impl Default for AuthConfig {
             proxy: None,
             rate_limit_per_minute: 600,
             anonymous_rate_limit_per_minute: None,
+        }
+    }
+}
+
+/// Why a key that was accepted before is refused now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// Revoked (or gone from the store).
+    Revoked,
+    /// Past its `expires_at`.
+    Expired,
+}
+
+impl KeyRefusal {
+    /// The wire name (`revoked`, `expired`), as in an event stream's final
+    /// `stream.reset`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRefusal::Revoked => "revoked",
+            KeyRefusal::Expired => "expired",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            KeyRefusal::Revoked => "this API key was revoked",
+            KeyRefusal::Expired => "this API key has expired",
+        }
+    }
+
+    /// Why `record` is refused at `at`, if it is.
+    fn of(record: &ApiKeyRecord, at: Timestamp) -> Option<KeyRefusal> {
+        if record.revoked_at.is_some() {
+            Some(KeyRefusal::Revoked)
+        } else if record.expires_at.is_some_and(|x| x <= at) {
+            Some(KeyRefusal::Expired)
+        } else {
+            None
         }
     }
 }
@@ -478,41 +532,57 @@ impl Auth {
             .map_err(store_error)
     }
 
+    /// Whether `headers` carry the configured proxy's shared secret.
+    fn proxy_proven(&self, headers: &HeaderMap) -> Option<&ProxyConfig> {
+        self.inner.config.proxy.as_ref().filter(|proxy| {
+            header(headers, &proxy.secret_header)
+                .is_some_and(|s| keys::same_secret(s, &proxy.secret))
+        })
+    }
+
+    /// The client's address as jobs record it: the first `X-Forwarded-For`
+    /// entry when the request came through the trusted proxy (it proved the
+    /// shared secret), else `peer`. Does not block. Used for every caller
+    /// the middleware authenticates and for webhooks (whose token is checked
+    /// by their handler).
+    pub fn source_address(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<String> {
+        let forwarded = self
+            .proxy_proven(headers)
+            .and_then(|_| header(headers, "x-forwarded-for"))
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        forwarded.or_else(|| peer.map(|p| p.to_string()))
+    }
+
     /// Works out who sent `headers` from `peer`. Does not block.
     pub fn authenticate(
         &self,
         headers: &HeaderMap,
         peer: Option<IpAddr>,
     ) -> Result<Caller, ApiError> {
-        let peer = peer.map(|p| p.to_string());
+        let source = self.source_address(headers, peer);
         if let Some(key) = presented_key(headers)? {
-            return self.authenticate_key(&key, peer);
+            return self.authenticate_key(&key, source);
         }
-        if let Some(proxy) = &self.inner.config.proxy {
-            let proven = header(headers, &proxy.secret_header)
-                .is_some_and(|s| keys::same_secret(s, &proxy.secret));
-            if proven {
-                let user = header(headers, &proxy.user_header).ok_or_else(|| {
-                    unauthorized(format!("the proxy sent no {} header", proxy.user_header))
-                })?;
-                let source = header(headers, "x-forwarded-for")
-                    .and_then(|v| v.split(',').next())
-                    .map(|s| s.trim().to_owned())
-                    .or(peer);
-                return Ok(Caller {
-                    identity: Identity::Proxy { user: user.into() },
-                    scope: proxy.scope,
-                    printers: None,
-                    source,
-                });
-            }
+        if let Some(proxy) = self.proxy_proven(headers) {
+            let user = header(headers, &proxy.user_header).ok_or_else(|| {
+                unauthorized(format!("the proxy sent no {} header", proxy.user_header))
+            })?;
+            return Ok(Caller {
+                identity: Identity::Proxy { user: user.into() },
+                scope: proxy.scope,
+                printers: None,
+                source,
+            });
         }
         match self.inner.config.anonymous {
             Some(scope) => Ok(Caller {
                 identity: Identity::Anonymous,
                 scope,
                 printers: None,
-                source: peer,
+                source,
             }),
             None => Err(unauthorized(
                 "an API key is required (Authorization: Bearer <key>)".into(),
@@ -520,7 +590,7 @@ impl Auth {
         }
     }
 
-    fn authenticate_key(&self, key: &str, peer: Option<String>) -> Result<Caller, ApiError> {
+    fn authenticate_key(&self, key: &str, source: Option<String>) -> Result<Caller, ApiError> {
         let (id, secret) = keys::parse(key).map_err(|e| unauthorized(e.to_string()))?;
         let entry = self.read_ring().get(id).cloned();
         let Some(entry) = entry else {
@@ -532,11 +602,8 @@ impl Auth {
             return Err(unauthorized("unknown API key".into()));
         }
         let at = now();
-        if entry.record.revoked_at.is_some() {
-            return Err(unauthorized("this API key was revoked".into()));
-        }
-        if entry.record.expires_at.is_some_and(|x| x <= at) {
-            return Err(unauthorized("this API key has expired".into()));
+        if let Some(why) = KeyRefusal::of(&entry.record, at) {
+            return Err(unauthorized(why.message().into()));
         }
         self.touch(id, at);
         Ok(Caller {
@@ -546,8 +613,18 @@ impl Auth {
             },
             scope: entry.scope,
             printers: entry.printers.clone(),
-            source: peer,
+            source,
         })
+    }
+
+    /// Why the key `id` would be refused now, or `None` while it works.
+    /// Reads only the in-memory ring (no store, no hashing), so a long-lived
+    /// request such as an event stream can ask on every frame.
+    pub fn key_refusal(&self, id: &str) -> Option<KeyRefusal> {
+        match self.read_ring().get(id) {
+            Some(entry) => KeyRefusal::of(&entry.record, now()),
+            None => Some(KeyRefusal::Revoked),
+        }
     }
 
     /// `rate_limited` (429, with the seconds to wait) when the caller has

@@ -7,8 +7,12 @@
 //!
 //! Neither calls an upstream: the payload carries the data, so a webhook is
 //! render + durable enqueue and is answered well inside Grocy's 2 s timeout.
-//! Jobs record `submitted_by` = `webhook:grocy` or `webhook:<name>`.
+//! Jobs record `submitted_by` = `webhook:grocy` or `webhook:<name>`, and
+//! the caller's address as the middleware would for any other route
+//! ([`Auth::source_address`]: the trusted proxy's `X-Forwarded-For` when it
+//! proved its secret, else the peer).
 
+use crate::auth::Auth;
 use crate::dto::JobView;
 use crate::error::{ApiError, ErrorCode};
 use crate::GatewayConfig;
@@ -166,7 +170,11 @@ async fn grocy_print(
         .clone()
         .or_else(|| hook.template.clone())
         .unwrap_or_else(|| grocy::TEMPLATE.to_string());
-    let job = print_label(hub, &printer, &template, label.data, "webhook:grocy").await?;
+    let by = Submitter {
+        by: "webhook:grocy",
+        source: source_address(req),
+    };
+    let job = submit_label(hub, &printer, &template, label.data, by).await?;
     log::info!(
         "grocy webhook: {:?} ({}) queued as job {} on {printer}",
         label.title,
@@ -194,13 +202,18 @@ pub(crate) async fn generic_webhook(
     let hook = matched.ok_or_else(unauthorized)?;
     let body = read_body(&req, payload).await?;
     let data = label_data(body)?;
-    let by = format!("webhook:{}", hook.name);
-    let job = print_label(&hub, &hook.printer, &hook.template, data, &by).await?;
+    let name = format!("webhook:{}", hook.name);
+    let by = Submitter {
+        by: &name,
+        source: source_address(&req),
+    };
+    let job = submit_label(&hub, &hook.printer, &hook.template, data, by).await?;
     Ok(HttpResponse::Accepted().json(job))
 }
 
 /// Renders the built-in `template` with `data` for `printer` (id or slug)
-/// and queues it, recording `submitted_by` (webhooks, the Spoolman watcher).
+/// and queues it, recording `submitted_by` (the Spoolman watcher: no
+/// request, so no source address).
 pub async fn print_label(
     hub: &HubHandle,
     printer: &str,
@@ -208,13 +221,43 @@ pub async fn print_label(
     data: LabelData,
     submitted_by: &str,
 ) -> Result<JobView, ApiError> {
+    let by = Submitter {
+        by: submitted_by,
+        source: None,
+    };
+    submit_label(hub, printer, template, data, by).await
+}
+
+/// Who a label is printed for: `submitted_by` and the source address.
+struct Submitter<'a> {
+    by: &'a str,
+    source: Option<String>,
+}
+
+/// The address a webhook request came from (see the module doc).
+fn source_address(req: &HttpRequest) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    match req.app_data::<web::Data<Auth>>() {
+        Some(auth) => auth.source_address(req.headers(), peer),
+        None => peer.map(|p| p.to_string()),
+    }
+}
+
+async fn submit_label(
+    hub: &HubHandle,
+    printer: &str,
+    template: &str,
+    data: LabelData,
+    submitter: Submitter<'_>,
+) -> Result<JobView, ApiError> {
     let info = hub.printer(printer).await?;
     let (model, media) = crate::routes::printer_media(&info)?;
     let request = RenderRequest::template(TemplateRef::Name(template.to_string()), data);
     let label = web::block(move || render(&request, model, media)).await??;
     let mut print = PrintRequest::new(label);
     print.template = Some(template.to_string());
-    print.submitted_by = Some(submitted_by.to_string());
+    print.submitted_by = Some(submitter.by.to_string());
+    print.source_address = submitter.source;
     let job = hub.submit(&info.id.to_string(), print).await?;
     Ok(JobView::from(job))
 }

@@ -365,6 +365,85 @@ async fn an_allow_list_confines_a_key_to_its_printers_everywhere() {
 }
 
 #[actix::test]
+async fn a_limited_admin_key_cannot_manage_keys_or_read_the_audit_log() {
+    let (hub, _) = hub().await;
+    let auth = auth(None, 600);
+    let app = app!(hub, auth);
+    let pt = hub.printer("pt").await.expect("pt").id;
+    let admin = new_key(&auth, Scope::Admin);
+    let admin_id = admin.split('_').nth(1).expect("id").to_string();
+    let (_, limited) = auth
+        .create_key(
+            NewKey {
+                name: "pt admin".into(),
+                scope: Scope::Admin,
+                printers: Some(vec![pt]),
+                expires_at: None,
+                rate_limit_per_minute: None,
+            },
+            "test",
+        )
+        .expect("key");
+    let keys_before = auth.list_keys().len();
+    let with = |req: TestRequest, key: &str| req.insert_header(bearer(key)).to_request();
+    let refused = [
+        (
+            "list keys",
+            with(TestRequest::get().uri("/api/admin/keys"), &limited),
+        ),
+        (
+            "create a key",
+            with(
+                TestRequest::post()
+                    .uri("/api/admin/keys")
+                    .set_json(json!({ "name": "unlimited", "scope": "admin" })),
+                &limited,
+            ),
+        ),
+        (
+            "revoke a key",
+            with(
+                TestRequest::delete().uri(&format!("/api/admin/keys/{admin_id}")),
+                &limited,
+            ),
+        ),
+        (
+            "read the audit log",
+            with(TestRequest::get().uri("/api/admin/audit"), &limited),
+        ),
+    ];
+    for (what, req) in refused {
+        let got = parts(call_service(&app, req).await).await;
+        let body = assert_problem(&got, 403, "printer_not_allowed");
+        assert!(
+            !body.to_string().contains("phk_"),
+            "{what}: no key in the refusal: {body}"
+        );
+    }
+    assert_eq!(auth.list_keys().len(), keys_before, "no key was created");
+    assert!(
+        auth.list_keys()
+            .iter()
+            .all(|k| k.record.revoked_at.is_none()),
+        "no key was revoked"
+    );
+    // Its admin scope still reaches its own printer, and an unlimited admin
+    // still manages keys and reads the log.
+    let req = with(
+        TestRequest::patch()
+            .uri("/api/printers/pt")
+            .set_json(json!({ "name": "renamed by the pt admin" })),
+        &limited,
+    );
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    for uri in ["/api/admin/keys", "/api/admin/audit"] {
+        let got = parts(call_service(&app, with(TestRequest::get().uri(uri), &admin)).await).await;
+        assert_eq!(got.0, 200, "{uri}: {}", got.2);
+    }
+}
+
+#[actix::test]
 async fn mutations_are_rate_limited_per_key_and_reads_are_not() {
     let (hub, _) = hub().await;
     let auth = auth(None, 600);
@@ -425,6 +504,58 @@ async fn mutations_are_rate_limited_per_key_and_reads_are_not() {
 }
 
 #[actix::test]
+async fn previews_create_nothing_and_are_not_counted_against_the_rate_limit() {
+    let (hub, _) = hub().await;
+    let auth = auth(None, 600);
+    let app = app!(hub, auth);
+    let (_, key) = auth
+        .create_key(
+            NewKey {
+                name: "designer".into(),
+                scope: Scope::Print,
+                printers: None,
+                expires_at: None,
+                rate_limit_per_minute: Some(2),
+            },
+            "test",
+        )
+        .expect("key");
+    let preview = || {
+        TestRequest::post()
+            .uri("/api/render/preview")
+            .insert_header(bearer(&key))
+            .set_json(json!({ "printer": "pt", "content_type": "text_one_line", "data": { "primary_id": "P" } }))
+            .to_request()
+    };
+    let submit = || {
+        TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .insert_header(bearer(&key))
+            .set_json(text_job("R"))
+            .to_request()
+    };
+    // Many previews, then the whole budget of submits, then previews again.
+    for n in 0..6 {
+        let resp = call_service(&app, preview()).await;
+        assert_eq!(resp.status(), 200, "preview {n}");
+    }
+    for _ in 0..2 {
+        assert_eq!(call_service(&app, submit()).await.status(), 202);
+    }
+    assert_problem(
+        &parts(call_service(&app, submit()).await).await,
+        429,
+        "rate_limited",
+    );
+    assert_eq!(
+        call_service(&app, preview()).await.status(),
+        200,
+        "after the limit"
+    );
+    assert_eq!(job_count(&hub).await, 2, "previews queued nothing");
+}
+
+#[actix::test]
 async fn proxy_headers_count_only_with_the_shared_secret() {
     let (hub, _) = hub().await;
     let store = Store::open_in_memory(StoreConfig::default()).expect("store");
@@ -478,6 +609,71 @@ async fn proxy_headers_count_only_with_the_shared_secret() {
     assert_eq!(got.0, 200, "{}", got.2);
     assert_eq!(got.2["name"], "alice");
     assert_eq!(got.2["scope"], "print");
+}
+
+#[actix::test]
+async fn jobs_record_the_client_the_trusted_proxy_names_and_only_that_proxy() {
+    let (hub, _) = hub().await;
+    let store = Store::open_in_memory(StoreConfig::default()).expect("store");
+    let auth = Auth::open(
+        AuthConfig {
+            anonymous: None,
+            proxy: Some(ProxyConfig {
+                user_header: "X-Forwarded-User".into(),
+                secret_header: "X-Printhub-Proxy-Secret".into(),
+                secret: "proxy-secret".into(),
+                scope: Scope::Print,
+            }),
+            ..AuthConfig::default()
+        },
+        Arc::new(store),
+    )
+    .expect("auth");
+    let app = app!(hub, auth);
+    let key = new_key(&auth, Scope::Print);
+    let auth_header = format!("Bearer {key}");
+    let submit = |headers: Vec<(&'static str, String)>| {
+        let mut req = TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .peer_addr("192.0.2.7:40000".parse().expect("addr"))
+            .set_json(text_job("P"));
+        for h in headers {
+            req = req.insert_header(h);
+        }
+        req.to_request()
+    };
+    let via_proxy = |extra: Vec<(&'static str, String)>| {
+        let mut headers = vec![
+            ("X-Printhub-Proxy-Secret", "proxy-secret".to_string()),
+            ("X-Forwarded-For", "198.51.100.4, 10.0.0.1".to_string()),
+        ];
+        headers.extend(extra);
+        headers
+    };
+    for (what, headers, from) in [
+        (
+            "a user the proxy names",
+            via_proxy(vec![("X-Forwarded-User", "alice".into())]),
+            "198.51.100.4",
+        ),
+        (
+            "a key passed through the proxy",
+            via_proxy(vec![("authorization", auth_header.clone())]),
+            "198.51.100.4",
+        ),
+        (
+            "a key with a forwarded-for header but no proxy secret",
+            vec![
+                ("authorization", auth_header.clone()),
+                ("X-Forwarded-For", "198.51.100.66".into()),
+            ],
+            "192.0.2.7",
+        ),
+    ] {
+        let got = parts(call_service(&app, submit(headers)).await).await;
+        assert_eq!(got.0, 202, "{what}: {}", got.2);
+        assert_eq!(got.2["source_address"], from, "{what}: {}", got.2);
+    }
 }
 
 #[actix::test]

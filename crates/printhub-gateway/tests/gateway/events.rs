@@ -68,6 +68,20 @@ impl Reader {
         }
     }
 
+    /// Asserts the stream ends (within 10 s) without another frame.
+    async fn end(&mut self) {
+        assert_eq!(self.buffer, "", "a frame before the end");
+        let next = actix_rt::time::timeout(
+            Duration::from_secs(10),
+            std::future::poll_fn(|cx| Pin::new(&mut self.body).poll_next(cx)),
+        )
+        .await
+        .expect("the stream ends within 10 s");
+        if let Some(chunk) = next {
+            panic!("a frame after the last one: {chunk:?}");
+        }
+    }
+
     /// The next frame that is an event (skipping `retry:` and comments).
     async fn event(&mut self) -> Frame {
         loop {
@@ -396,4 +410,82 @@ async fn a_batch_filter_hears_only_that_batchs_jobs() {
             completed += 1;
         }
     }
+}
+
+#[actix::test]
+async fn a_stream_ends_with_a_reset_when_its_key_is_revoked() {
+    let (hub, _) = hub().await;
+    let auth = auth(None, 600);
+    let events = EventLog::start(
+        hub.clone(),
+        EventConfig {
+            heartbeat: Duration::from_millis(30),
+            ..EventConfig::default()
+        },
+    );
+    let app = app!(hub, auth, events);
+    let key = |scope: Scope| {
+        auth.create_key(
+            NewKey {
+                name: format!("{} key", scope.as_str()),
+                scope,
+                printers: None,
+                expires_at: None,
+                rate_limit_per_minute: None,
+            },
+            "test",
+        )
+        .expect("key")
+        .1
+    };
+    let (admin, doomed) = (key(Scope::Admin), key(Scope::Read));
+    let open = |key: &str| {
+        TestRequest::get()
+            .uri("/api/events")
+            .insert_header(("authorization", format!("Bearer {key}")))
+            .to_request()
+    };
+    let mut revoked = Reader::new(call_service(&app, open(&doomed)).await);
+    let mut kept = Reader::new(call_service(&app, open(&admin)).await);
+    // Both streams are up: each gets a heartbeat.
+    for reader in [&mut revoked, &mut kept] {
+        while reader.next().await.event != ":" {}
+    }
+    let id = doomed.split('_').nth(1).expect("key id");
+    let req = TestRequest::delete()
+        .uri(&format!("/api/admin/keys/{id}"))
+        .insert_header(("authorization", format!("Bearer {admin}")))
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    // The revoked key's stream says why in its last frame, then ends.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reset = loop {
+        let f = revoked.next().await;
+        if f.event == "stream.reset" {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "still streaming: {f:?}");
+    };
+    assert_eq!(reset.data["reason"], "revoked", "{:?}", reset.data);
+    revoked.end().await;
+    // The other key's stream carries on.
+    while kept.next().await.event != ":" {}
+    // The same check tells an expired key by its reason.
+    let (expired, _) = auth
+        .create_key(
+            NewKey {
+                name: "expired".into(),
+                scope: Scope::Read,
+                printers: None,
+                expires_at: Some(printhub_core::Timestamp::from_millis(1)),
+                rate_limit_per_minute: None,
+            },
+            "test",
+        )
+        .expect("key");
+    let refusal = |id: &str| auth.key_refusal(id).map(|r| r.as_str());
+    assert_eq!(refusal(&expired.record.id), Some("expired"));
+    assert_eq!(refusal(id), Some("revoked"));
+    assert_eq!(refusal(admin.split('_').nth(1).expect("id")), None);
 }

@@ -143,3 +143,50 @@ async fn a_known_path_with_another_method_is_405() {
         "not_found",
     );
 }
+
+#[actix::test]
+async fn a_job_says_whether_the_printer_confirmed_it() {
+    let (hub, transport) = hub().await;
+    let app = app!(hub);
+    // The first send is only written (a printer that never reports); the
+    // second is confirmed page by page.
+    transport.push_outcome(Ok(printhub_actors::SendOutcome::Sent));
+    let mut ids = Vec::new();
+    for n in ["SENT", "CONFIRMED"] {
+        let req = TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .set_json(text_job(n))
+            .to_request();
+        let (status, _, job) = parts(call_service(&app, req).await).await;
+        assert_eq!(status, 202, "{job}");
+        assert!(job["confirmed"].is_boolean(), "{job}");
+        ids.push(job["id"].as_str().expect("id").to_string());
+    }
+    let sent = wait_state!(app, ids[0], "completed");
+    let confirmed = wait_state!(app, ids[1], "completed");
+    assert_eq!(
+        (sent["confirmed"].clone(), sent["copies_printed"].clone()),
+        (false.into(), 1.into()),
+        "{sent}"
+    );
+    assert_eq!(confirmed["confirmed"], true, "{confirmed}");
+    // Listings carry it too.
+    let req = TestRequest::get().uri("/api/jobs").to_request();
+    let list = parts(call_service(&app, req).await).await.2;
+    let flags: Vec<(String, bool)> = list["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| {
+            (
+                j["id"].as_str().unwrap_or_default().to_string(),
+                j["confirmed"].as_bool().expect("confirmed is a boolean"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [(ids[1].clone(), true), (ids[0].clone(), false)],
+        "newest first"
+    );
+}

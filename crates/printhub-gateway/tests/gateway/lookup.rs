@@ -700,6 +700,93 @@ async fn a_generic_webhook_prints_its_template_with_the_posted_fields() {
 }
 
 #[actix::test]
+async fn webhook_jobs_record_the_address_they_came_from() {
+    let (hub, _) = hub().await;
+    let store = printhub_store::Store::open_in_memory(printhub_store::StoreConfig::default())
+        .expect("store");
+    let auth = printhub_gateway::Auth::open(
+        printhub_gateway::AuthConfig {
+            proxy: Some(printhub_gateway::ProxyConfig {
+                user_header: "X-Forwarded-User".into(),
+                secret_header: "X-Printhub-Proxy-Secret".into(),
+                secret: "proxy-secret".into(),
+                scope: printhub_gateway::Scope::Read,
+            }),
+            ..printhub_gateway::AuthConfig::default()
+        },
+        std::sync::Arc::new(store),
+    )
+    .expect("auth");
+    let app = actix_web::test::init_service(
+        actix_web::App::new()
+            .app_data(actix_web::web::Data::new(hub.clone()))
+            .app_data(actix_web::web::Data::new(webhooks(Some("pt"))))
+            .app_data(actix_web::web::Data::new(auth))
+            .configure(printhub_gateway::configure),
+    )
+    .await;
+    let hook = |uri: String, body: Value, headers: &[(&'static str, &'static str)]| {
+        let mut req = TestRequest::post()
+            .uri(&uri)
+            .peer_addr("192.0.2.7:40000".parse().expect("addr"))
+            .set_json(body);
+        for h in headers {
+            req = req.insert_header(*h);
+        }
+        req.to_request()
+    };
+    let generic = format!("/api/webhooks/{HOOK_TOKEN}");
+    let grocy = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
+    let fields = || json!({ "primary_id": "FREEZER 1" });
+    for (what, req, from) in [
+        (
+            "straight from the caller: its address",
+            hook(generic.clone(), fields(), &[]),
+            "192.0.2.7",
+        ),
+        (
+            "grocy's, the same",
+            hook(grocy.clone(), grocy_payload("6630ab3c1f2e9"), &[]),
+            "192.0.2.7",
+        ),
+        (
+            "through the proxy that proved its secret: the client it names",
+            hook(
+                generic.clone(),
+                fields(),
+                &[
+                    ("X-Forwarded-For", "198.51.100.4, 10.0.0.1"),
+                    ("X-Printhub-Proxy-Secret", "proxy-secret"),
+                ],
+            ),
+            "198.51.100.4",
+        ),
+        (
+            "a forwarded-for header without the secret is not believed",
+            hook(
+                grocy.clone(),
+                grocy_payload("6630ab3c1f2ea"),
+                &[
+                    ("X-Forwarded-For", "198.51.100.66"),
+                    ("X-Printhub-Proxy-Secret", "guess"),
+                ],
+            ),
+            "192.0.2.7",
+        ),
+    ] {
+        let got = parts(call_service(&app, req).await).await;
+        assert_eq!(got.0, 202, "{what}: {}", got.2);
+        assert_eq!(got.2["source_address"], from, "{what}: {}", got.2);
+        let id: printhub_core::JobId = got.2["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("job id");
+        let stored = hub.job(id).await.expect("job").spec.source_address;
+        assert_eq!(stored.as_deref(), Some(from), "{what}: stored");
+    }
+}
+
+#[actix::test]
 async fn landing_pages_are_self_contained_html_that_reflect_nothing() {
     let (hub, _) = hub().await;
     let app = app!(hub);

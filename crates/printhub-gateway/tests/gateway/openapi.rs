@@ -64,6 +64,11 @@ async fn every_route_is_documented_and_mounted() {
         let (status, _, body) = parts(call_service(&app, req).await).await;
         assert!(!mounted(status, &body), "{uri}: {status} {body}");
     }
+    // Which operations count against the rate limit is documented from the same rule.
+    let limited = |path: &str, method: &str| doc["paths"][path][method]["x-rate-limited"].clone();
+    assert_eq!(limited("/api/render/preview", "post"), false);
+    assert_eq!(limited("/api/printers/{key}/jobs", "post"), true);
+    assert_eq!(limited("/api/jobs", "get"), false);
 }
 
 #[actix::test]

@@ -159,6 +159,73 @@ async fn printers_are_listed_without_the_snmp_community() {
     assert_eq!(body["printers"][0]["slug"], "pt", "{body}");
 }
 
+#[actix::test]
+async fn an_offline_printer_says_since_when() {
+    let (hub, transport) = hub().await;
+    let app = app!(hub);
+    let view = |uri: &'static str| {
+        let app = &app;
+        async move {
+            let got =
+                parts(call_service(app, TestRequest::get().uri(uri).to_request()).await).await;
+            assert_eq!(got.0, 200, "{uri}: {}", got.2);
+            got.2
+        }
+    };
+    assert!(view("/api/printers/pt").await["offline_since"].is_null());
+    // The printer stops answering; a job sent to it takes it offline.
+    transport.set_probe(printhub_core::ObservedStatus::unreachable());
+    transport.push_outcome(Err(printhub_actors::TransportError::Unreachable(
+        "connection refused".into(),
+    )));
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/jobs")
+        .set_json(text_job("WAIT"))
+        .to_request();
+    assert_eq!(call_service(&app, req).await.status(), 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let printer = loop {
+        let p = view("/api/printers/pt").await;
+        if p["state"] == "offline" {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "never offline: {p}");
+        pause().await;
+    };
+    let since = match hub.printer("pt").await.expect("pt").state {
+        printhub_core::PrinterState::Offline { since } => printhub_gateway::dto::rfc3339(since),
+        other => panic!("the engine says {other:?}"),
+    };
+    assert!(since.ends_with('Z'), "{since}");
+    assert_eq!(printer["offline_since"], since.as_str(), "{printer}");
+    assert_eq!(
+        printer["status"]["offline_since"],
+        since.as_str(),
+        "{printer}"
+    );
+    let listed = view("/api/printers").await;
+    assert_eq!(listed[0]["offline_since"], since.as_str(), "{listed}");
+    let status = view("/api/printers/pt/status").await;
+    assert_eq!(status["offline_since"], since.as_str(), "{status}");
+    // Back: no longer offline, so no `offline_since`.
+    transport.set_probe(printhub_core::ObservedStatus::ready());
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/resume")
+        .to_request();
+    assert_eq!(call_service(&app, req).await.status(), 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let p = view("/api/printers/pt").await;
+        if p["state"] != "offline" {
+            assert!(p["offline_since"].is_null(), "{p}");
+            assert!(p["status"]["offline_since"].is_null(), "{p}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still offline: {p}");
+        pause().await;
+    }
+}
+
 /// A multipart/form-data body with the given (name, filename?, bytes) parts.
 fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "printhub-test-boundary";

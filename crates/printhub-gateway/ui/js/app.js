@@ -118,6 +118,7 @@ function showLive(mode) {
     connecting: 'Connecting…',
     reconnecting: 'Reconnecting…',
     polling: 'Refreshing every 3 s (no live events on this server)',
+    unauthorized: 'Not live: the key was not accepted',
   }[mode] || mode;
 }
 

@@ -37,6 +37,11 @@ export function shortId(id) {
   return id ? id.slice(0, 8) : '';
 }
 
+/** Whether a job completed without the printer confirming it (sent, not confirmed). */
+export function unconfirmed(job) {
+  return job.state === 'completed' && job.confirmed === false;
+}
+
 /** What a job lays out: its content type or template. */
 export function layoutOf(job) {
   return job.content_type || (job.template ? `template ${job.template}` : 'label');

@@ -3,7 +3,9 @@
 // page. On a drop it reconnects with backoff and sends Last-Event-ID, so the
 // server replays what was missed; a `stream.reset` (or a first connect) asks
 // the pages to refetch. A server without /api/events (404) degrades to a slow
-// refresh, shown as such in the header.
+// refresh, shown as such in the header. A 401 (the key was revoked or has
+// expired) is not retried: it raises `printhub:unauthorized`, as api.js does,
+// and the stream waits for `restart()` after a new sign-in.
 
 import { authHeaders } from './api.js';
 
@@ -64,6 +66,12 @@ export class Live extends EventTarget {
         this.timer = this.timer || setInterval(() => this.refresh(), FALLBACK_REFRESH_MS);
         break;
       }
+      if (outcome === 'unauthorized') {
+        // Retrying with the same key cannot help: the shell asks for a new one.
+        this.setMode('unauthorized');
+        window.dispatchEvent(new CustomEvent('printhub:unauthorized'));
+        break;
+      }
       if (this.stopped) break;
       if (outcome === 'connected') backoff = 1000;
       this.setMode('reconnecting');
@@ -73,7 +81,7 @@ export class Live extends EventTarget {
     this.running = false;
   }
 
-  /** One connection: resolves when it ends ('connected' if it was up, 'failed', 'unavailable'). */
+  /** One connection: resolves when it ends ('connected' if it was up, 'failed', 'unavailable', 'unauthorized'). */
   async connect() {
     this.controller = new AbortController();
     const headers = { Accept: 'text/event-stream', ...authHeaders() };
@@ -85,6 +93,7 @@ export class Live extends EventTarget {
       return 'failed';
     }
     if (res.status === 404) return 'unavailable';
+    if (res.status === 401) return 'unauthorized';
     if (!res.ok || !res.body) return 'failed';
     const replaying = this.lastId !== null;
     this.setMode('live');

@@ -1,11 +1,12 @@
 // Dashboard: every printer with its true state (stopped with the reason,
-// offline since when, disabled), the media it reports against the media it is
-// set up for, its queue depth and the job printing now; pause, resume and
-// clear with confirmation. Kept current by live events (no reload).
+// offline since when — `offline_since`, not when it last answered —,
+// disabled), the media it reports against the media it is set up for, its
+// queue depth and the job printing now; pause, resume and clear with
+// confirmation. Kept current by live events (no reload).
 
 import { get, post, describe } from '../api.js';
 import { h, replace, toast, confirmAction, keepFocus } from '../dom.js';
-import { reasonText, ago, shortId, layoutOf } from '../format.js';
+import { reasonText, ago, time, shortId, layoutOf } from '../format.js';
 
 const QUEUED = new Set(['queued', 'held']);
 
@@ -82,10 +83,10 @@ export async function mount(main, ctx) {
   function stateLine(p) {
     let text = '';
     if (p.state === 'stopped') text = `Stopped: ${reasonText(p.state_reason)}. Jobs wait; it resumes when the problem is fixed.`;
-    else if (p.state === 'offline') text = `Offline since ${p.last_seen ? ago(p.last_seen) : 'start'}: jobs wait until it answers.`;
+    else if (p.state === 'offline') text = `Offline since ${p.offline_since ? time(p.offline_since) : 'an unknown time'}: jobs wait until it answers.`;
     else if (p.state === 'paused') text = 'Paused: nothing prints until resumed.';
     else if (p.state === 'disabled') text = 'Disabled: it takes no jobs.';
-    return h('p', { class: 'state-line', 'data-reason': p.state_reason || '' }, text);
+    return h('p', { class: 'state-line', 'data-reason': p.state_reason || '', 'data-offline-since': p.state === 'offline' ? (p.offline_since || '') : null }, text);
   }
 
   function actions(p) {
@@ -141,6 +142,7 @@ export async function mount(main, ctx) {
       p.status = data.status;
       p.state = data.status.state;
       p.state_reason = data.status.state_reason;
+      p.offline_since = data.status.offline_since;
       p.last_seen = data.status.last_seen || p.last_seen;
       update(p.id);
     } else if (type === 'printer.media_changed' && p) {

@@ -1,10 +1,11 @@
-// One job: what it is, its preview (the stored raster, where the server
+// One job: what it is (a completed job the printer did not confirm says
+// "sent, not confirmed"), its preview (the stored raster, where the server
 // offers GET /api/jobs/{id}/preview), its timeline (timestamps, then live
 // events), and the cancel/hold/release/retry buttons shared with the queue.
 
 import { get, post, describe, authHeaders } from '../api.js';
 import { h, replace, toast, confirmAction, labelView, keepFocus } from '../dom.js';
-import { jobActionBlock, time, shortId, layoutOf, TERMINAL } from '../format.js';
+import { jobActionBlock, time, shortId, layoutOf, TERMINAL, unconfirmed } from '../format.js';
 
 const ACTIONS = [
   ['cancel', 'Cancel', 'Cancel this job?'],
@@ -67,6 +68,8 @@ export async function mount(main, ctx) {
       h('dt', {}, 'Printer'), h('dd', {}, printer ? `${printer.name} (${printer.model}, ${printer.media})` : job.printer_id),
       h('dt', {}, 'Layout'), h('dd', {}, layoutOf(job)),
       h('dt', {}, 'Copies'), h('dd', {}, `${job.copies_printed} of ${job.copies} printed`),
+      unconfirmed(job) ? [h('dt', {}, 'Confirmation'), h('dd', { class: 'warn', 'data-confirmed': 'false' },
+        'Sent, not confirmed: the hub sent the label, but the printer did not report printing it.')] : null,
       job.batch_id ? [h('dt', {}, 'Batch'), h('dd', {}, h('a', { href: `#/jobs?batch=${job.batch_id}` }, job.batch_id))] : null,
       job.parent_job_id ? [h('dt', {}, 'Retry of'), h('dd', {}, h('a', { href: `#/jobs/${job.parent_job_id}` }, shortId(job.parent_job_id)), ` (retry ${job.retry_count})`)] : null,
       job.submitted_by ? [h('dt', {}, 'Submitted by'), h('dd', {}, job.submitted_by)] : null,
@@ -77,7 +80,7 @@ export async function mount(main, ctx) {
       else { job = answer; draw(); }
     })));
     const steps = [['Submitted', job.created_at], ['Started printing', job.started_at],
-      [job.state === 'completed' ? 'Completed' : `Ended ${job.state}`, TERMINAL.has(job.state) ? job.finished_at : null]];
+      [job.state === 'completed' ? (unconfirmed(job) ? 'Completed (sent, not confirmed)' : 'Completed') : `Ended ${job.state}`, TERMINAL.has(job.state) ? job.finished_at : null]];
     replace(timeline,
       steps.filter(([, at]) => at).map(([what, at]) => h('li', {}, h('time', { datetime: at }, time(at)), ` ${what}`)),
       events.map(([at, what]) => h('li', { class: 'live-event' }, h('time', { datetime: at }, time(at)), ` ${what}`)));

@@ -1,11 +1,12 @@
 // Queue and history: jobs newest first, filtered by state, printer and batch
 // (kept in the address, so a filtered view can be bookmarked), a page at a
 // time; per job cancel, hold, release and retry, each saying why when it is
-// unavailable. Rows change in place as events arrive.
+// unavailable; a completed job the printer did not confirm says "sent, not
+// confirmed". Rows change in place as events arrive.
 
 import { get, query, describe } from '../api.js';
 import { h, replace, field, keepFocus } from '../dom.js';
-import { JOB_STATES, TERMINAL, time, shortId, layoutOf } from '../format.js';
+import { JOB_STATES, TERMINAL, time, shortId, layoutOf, unconfirmed } from '../format.js';
 import { jobActions } from './job.js';
 
 const PAGE = 20;
@@ -70,6 +71,7 @@ export async function mount(main, ctx) {
         h('span', { class: `badge state-${job.state}`, 'data-state': job.state }, job.state)),
       h('p', { class: 'meta' },
         `${p ? p.name : shortId(job.printer_id)} · ${time(job.created_at)} · ${job.copies_printed}/${job.copies} printed`,
+        unconfirmed(job) ? [' · ', h('span', { class: 'warn', 'data-confirmed': 'false', title: 'The printer did not report printing it.' }, 'sent, not confirmed')] : '',
         job.batch_id ? [' · ', h('a', { href: `#/jobs?batch=${job.batch_id}` }, `batch ${shortId(job.batch_id)}`)] : '',
         job.error_code ? [' · ', h('span', { class: 'warn' }, `${job.error_code}: ${job.error_message || ''}`)] : ''),
       jobActions(job, ctx, (fresh) => {
