@@ -43,9 +43,9 @@ impl Reader {
         }
     }
 
-    /// The next frame (comments included as event `:`), within 10 s.
+    /// The next frame (comments included as event `:`), within [`DEADLINE`].
     async fn next(&mut self) -> Frame {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + DEADLINE;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let raw: String = self.buffer.drain(..end + 2).collect();
@@ -60,7 +60,7 @@ impl Reader {
                 std::future::poll_fn(|cx| Pin::new(&mut self.body).poll_next(cx)),
             )
             .await
-            .expect("an event within 10 s")
+            .expect("an event before the deadline")
             .expect("the stream is open")
             .expect("a chunk");
             self.buffer
