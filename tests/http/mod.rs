@@ -69,20 +69,9 @@ async fn a_label_posted_over_http_prints_on_the_emulator() {
     let id = job["id"].as_str().expect("id").to_string();
     // Follow the job over HTTP until the printer confirmed the second copy (the emulator's
     // blocking waits would stall this single-threaded test runtime).
-    let mut state = String::new();
-    for _ in 0..200 {
-        let req = web_test::TestRequest::get()
-            .uri(&format!("/api/jobs/{id}"))
-            .to_request();
-        let view: Value = web_test::call_and_read_body_json(&app, req).await;
-        state = view["state"].as_str().unwrap_or_default().to_string();
-        if state == "completed" {
-            assert_eq!(view["copies_printed"], 2);
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert_eq!(state, "completed");
+    let view = settle(&app, &id).await;
+    assert_eq!(view["state"], "completed", "{view}");
+    assert_eq!(view["copies_printed"], 2);
     let pages = emu.pages();
     assert_eq!(pages.len(), 2, "both copies print");
     assert_eq!(pages[0].black, pages[1].black);
@@ -251,6 +240,11 @@ fn qr_job(n: usize, copies: u32) -> Value {
     json!({"content_type": "qr_one_line", "data": {"qr_payload": format!("https://example.invalid/{n}"), "primary_id": format!("N-{n}")}, "copies": copies})
 }
 
+/// How long a poll waits for what should happen: far above what it takes even on
+/// a loaded machine (each job is rendered, stored with an fsync per commit and
+/// printed); polls return as soon as it happened.
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Waits (bounded) until the job reaches a terminal state; returns it.
 async fn settle<S>(app: &S, id: &str) -> Value
 where
@@ -260,7 +254,8 @@ where
         Error = actix_web::Error,
     >,
 {
-    for _ in 0..400 {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
         let (_, view) = call(app, "GET", &format!("/api/jobs/{id}"), None).await;
         if matches!(
             view["state"].as_str(),
@@ -268,9 +263,12 @@ where
         ) {
             return view;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {id} did not finish: {view}"
+        );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    panic!("job {id} did not finish");
 }
 
 #[actix_web::test]
@@ -684,16 +682,18 @@ async fn the_printed_page_has_the_bits_of_the_preview() {
     // completed print is in the print-duration histogram.
     let (status, ready) = call(&app, "GET", "/readyz", None).await;
     assert_eq!((status, &ready["store"]), (200, &json!("ok")), "{ready}");
-    let mut metrics = String::new();
-    for _ in 0..400 {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let metrics = loop {
         let req = web_test::TestRequest::get().uri("/metrics").to_request();
-        metrics = String::from_utf8(web_test::call_and_read_body(&app, req).await.to_vec())
+        let metrics = String::from_utf8(web_test::call_and_read_body(&app, req).await.to_vec())
             .expect("utf-8");
-        if metrics.contains("printhub_print_duration_seconds_count{printer=\"pt\"} 1") {
-            break;
+        if metrics.contains("printhub_print_duration_seconds_count{printer=\"pt\"} 1")
+            || std::time::Instant::now() >= deadline
+        {
+            break metrics;
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    };
     assert!(
         metrics.contains("printhub_print_duration_seconds_count{printer=\"pt\"} 1"),
         "{metrics}"

@@ -22,6 +22,9 @@ use printhub_lookup::Secret;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
+/// The lookup timeout: far above what the fake's answer takes even on a loaded
+/// machine (the product's default, 5 s, is for real upstreams).
+const LOOKUP_TIMEOUT_MS: u64 = 20_000;
 const GROCY_TOKEN: &str = "grocy-e2e-token-0123456789";
 const HOOK_TOKEN: &str = "generic-e2e-token-0123456789";
 
@@ -50,7 +53,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             grocy: Some(GrocyEntry {
                 base_url: Some(fake.url("grocy")),
                 api_key: Some(Secret::new(fake::GROCY_KEY)),
-                timeout_ms: 5000,
+                timeout_ms: LOOKUP_TIMEOUT_MS,
                 webhook_token: Some(Secret::new(GROCY_TOKEN)),
                 webhook_origins: None,
                 printer: Some("pt".into()),
@@ -59,11 +62,11 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             snipeit: Some(SnipeitEntry {
                 base_url: fake.url("snipe"),
                 api_key: Some(Secret::new(fake::SNIPE_KEY)),
-                timeout_ms: 5000,
+                timeout_ms: LOOKUP_TIMEOUT_MS,
             }),
             spoolman: Some(SpoolmanEntry {
                 base_url: fake.url("spoolman"),
-                timeout_ms: 5000,
+                timeout_ms: LOOKUP_TIMEOUT_MS,
                 new_spool_printer: None,
                 new_spool_template: None,
             }),

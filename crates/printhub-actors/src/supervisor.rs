@@ -18,6 +18,7 @@ use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
 use actix::prelude::*;
 use futures_util::future::join_all;
 use printhub_core::{Event, Job, JobId, MachineConfig, PrinterId};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -183,10 +184,18 @@ impl Actor for Supervisor {
             }
             Err(e) => log::error!("cannot load the printer registry: {e}"),
         }
-        // Retention: prune finished jobs now and then, on the blocking pool.
+        // Retention: prune finished jobs now and then, on the blocking pool, one
+        // prune at a time: a tick that finds the last one still running (a large
+        // store, a busy machine) is skipped instead of queueing on the blocking
+        // pool ahead of the encoding that `submit` waits for.
         let retention = self.retention;
         if retention.max_age.is_some() || retention.max_finished.is_some() {
+            let pruning = Rc::new(Cell::new(false));
             ctx.run_interval(retention.every, move |act, _ctx| {
+                if pruning.replace(true) {
+                    return;
+                }
+                let pruning = Rc::clone(&pruning);
                 let store = act.store.clone();
                 let max_age = retention.max_age.map(|d| d.as_millis() as i64);
                 actix_rt::spawn(async move {
@@ -194,6 +203,7 @@ impl Actor for Supervisor {
                         store.prune(max_age, retention.max_finished, crate::printer::now())
                     })
                     .await;
+                    pruning.set(false);
                     match pruned {
                         Ok(Ok(0)) => {}
                         Ok(Ok(n)) => log::info!("pruned {n} finished job(s)"),

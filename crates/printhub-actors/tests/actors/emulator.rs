@@ -6,7 +6,6 @@ use printhub_core::{Event, JobState, PrinterState};
 use printhub_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Speed};
 use printhub_raster::{Bitmap, Label};
 use std::sync::Arc;
-use std::time::Duration;
 
 fn emulator(model: &str, media: &str, speed: Speed) -> EmulatorHandle {
     Emulator::start(EmulatorConfig::new(model, media).speed(speed)).expect("emulator")
@@ -58,31 +57,28 @@ async fn many_jobs_to_two_printers_arrive_in_order_exactly_once() {
 
 #[actix::test]
 async fn pause_and_list_are_answered_during_a_real_speed_print() {
-    // 400 lines on a PT-P750W at real speed: about 2 s of printing per copy.
+    // 1000 lines on a PT-P750W at real speed: about 4.7 s of printing per copy, far
+    // more than answering takes even on a loaded machine.
     let emu = emulator("PT-P750W", "tze-12", Speed::Real);
     let hub = hub();
     hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
         .await
         .expect("added");
     let mut events = hub.subscribe();
-    let label = Label::black(Bitmap::from_fn(70, 400, |x, y| (x + y) % 9 == 0));
+    let label = Label::black(Bitmap::from_fn(70, 1000, |x, y| (x + y) % 9 == 0));
     let job = hub
         .submit("pt", printhub_actors::PrintRequest::new(label).copies(3))
         .await
         .expect("submitted");
     wait_for(&mut events, |e| matches!(e, Event::JobStateChanged(c) if c.job_id == job.id && c.to == JobState::Printing)).await;
-    let started = std::time::Instant::now();
     assert!(!hub
         .list_jobs(Default::default())
         .await
         .expect("list")
         .is_empty());
     let paused = hub.pause_printer("pt").await.expect("pause while printing");
-    // Answered without waiting for the copy (about 2 s): generous bound, not a timing test.
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "answered while printing"
-    );
+    // Answered without waiting for the copy: the printer has not finished it yet.
+    assert!(emu.pages().is_empty(), "answered while printing");
     assert_eq!(
         paused.printing,
         Some(job.id),

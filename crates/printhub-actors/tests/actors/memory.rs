@@ -540,6 +540,142 @@ async fn finished_jobs_are_pruned_by_retention() {
     assert_eq!(kept, ids[3..], "the newest finished jobs are kept");
 }
 
+/// A memory store whose prune blocks until the test opens its gate, counting
+/// the prunes that run at once.
+#[derive(Debug, Default)]
+struct GatedPrune {
+    inner: MemoryStore,
+    open: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+    calls: std::sync::atomic::AtomicUsize,
+    running: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+impl GatedPrune {
+    fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn open_gate(&self) {
+        *self.open.lock().expect("gate") = true;
+        self.opened.notify_all();
+    }
+}
+
+impl HubStore for GatedPrune {
+    fn commit(&self, jobs: Vec<printhub_core::Job>) -> printhub_actors::store::CommitFuture {
+        self.inner.commit(jobs)
+    }
+    fn load_job(
+        &self,
+        id: printhub_core::JobId,
+    ) -> Result<Option<printhub_core::Job>, printhub_actors::StoreError> {
+        self.inner.load_job(id)
+    }
+    fn load_printer_jobs(
+        &self,
+        p: printhub_core::PrinterId,
+    ) -> Result<Vec<printhub_core::Job>, printhub_actors::StoreError> {
+        self.inner.load_printer_jobs(p)
+    }
+    fn load_all_jobs(&self) -> Result<Vec<printhub_core::Job>, printhub_actors::StoreError> {
+        self.inner.load_all_jobs()
+    }
+    fn save_printer(
+        &self,
+        c: &printhub_actors::PrinterConfig,
+        a: &str,
+    ) -> Result<(), printhub_actors::StoreError> {
+        self.inner.save_printer(c, a)
+    }
+    fn delete_printer(
+        &self,
+        id: printhub_core::PrinterId,
+        a: &str,
+    ) -> Result<(), printhub_actors::StoreError> {
+        self.inner.delete_printer(id, a)
+    }
+    fn load_printers(
+        &self,
+    ) -> Result<Vec<printhub_actors::PrinterConfig>, printhub_actors::StoreError> {
+        self.inner.load_printers()
+    }
+    fn save_printer_status(&self, id: printhub_core::PrinterId, s: &printhub_core::PrinterStatus) {
+        self.inner.save_printer_status(id, s)
+    }
+    fn load_printer_status(
+        &self,
+        id: printhub_core::PrinterId,
+    ) -> Option<printhub_core::PrinterStatus> {
+        self.inner.load_printer_status(id)
+    }
+    fn prune(
+        &self,
+        max_age: Option<i64>,
+        max_finished: Option<usize>,
+        now: printhub_core::Timestamp,
+    ) -> Result<usize, printhub_actors::StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.calls.fetch_add(1, SeqCst);
+        let running = self.running.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(running, SeqCst);
+        let mut open = self.open.lock().expect("gate");
+        while !*open {
+            open = self.opened.wait(open).expect("gate");
+        }
+        drop(open);
+        self.running.fetch_sub(1, SeqCst);
+        self.inner.prune(max_age, max_finished, now)
+    }
+}
+
+/// Opens the gate when dropped, so that a failing test leaves no prune blocked
+/// (the runtime waits for its blocking threads when it shuts down).
+struct OpenOnDrop(Arc<GatedPrune>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open_gate();
+    }
+}
+
+/// Polls `done` every few milliseconds until it holds (20 s at most).
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[actix::test]
+async fn a_slow_prune_never_runs_twice_at_once() {
+    let store = Arc::new(GatedPrune::default());
+    let _release = OpenOnDrop(Arc::clone(&store));
+    let transport = MemoryTransport::default();
+    let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(transport.clone())));
+    let config = HubConfig {
+        retention: printhub_actors::Retention {
+            max_age: None,
+            max_finished: Some(2),
+            every: std::time::Duration::from_millis(5),
+        },
+        ..HubConfig::default()
+    };
+    let hub = Hub::start_with(config, store.clone(), factory);
+    until("a first prune", || store.calls() >= 1).await;
+    // The interval goes on ticking while that prune is held (about ten ticks here, not a
+    // synchronisation: any number of them must find it running and skip).
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(store.calls(), 1, "no prune starts while one runs");
+    store.open_gate();
+    // Once it is done, the next tick prunes again.
+    until("a prune after the slow one", || store.calls() >= 2).await;
+    assert_eq!(store.most.load(std::sync::atomic::Ordering::SeqCst), 1);
+    hub.shutdown().await.expect("shutdown");
+}
+
 #[actix::test]
 async fn a_job_that_cannot_be_stored_is_refused_and_never_prints() {
     let transport = MemoryTransport::default();

@@ -2,6 +2,7 @@
 
 use printhub_actors::{EventItem, EventStream, HubHandle, PrintRequest, PrinterConfig};
 use printhub_core::{Event, JobId, JobState};
+use printhub_emulator::{EmulatorHandle, RecordedPage};
 use printhub_raster::{Bitmap, Label};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -65,6 +66,20 @@ pub async fn wait_for(events: &mut EventStream, mut pred: impl FnMut(&Event) -> 
                 return e;
             }
         }
+    }
+}
+
+/// Polls `emu` until it has printed at least `n` pages (30 s at most); returns them all.
+/// For pages nothing the hub saw vouches for (an unconfirmed send); never the
+/// emulator's blocking wait, which would stall this single-threaded runtime.
+pub async fn printed(emu: &EmulatorHandle, n: usize) -> Vec<RecordedPage> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let pages = emu.pages();
+        if pages.len() >= n || tokio::time::Instant::now() >= deadline {
+            return pages;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -71,7 +71,7 @@ async fn job_controls_answer_with_jobs_or_conflicts() {
     transport.open_gate();
     wait_state!(app, ids[0], "completed");
     let req = TestRequest::delete().uri("/api/printers/pt").to_request();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + DEADLINE;
     loop {
         let got = parts(
             call_service(

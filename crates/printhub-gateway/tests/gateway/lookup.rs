@@ -15,12 +15,27 @@ const HOOK_TOKEN: &str = "freezer-token-0123456789";
 /// The browser origin of the Grocy page allowed to call the webhook client-side.
 const GROCY_ORIGIN: &str = "https://grocy.example.com";
 
+/// The lookup timeout of an upstream that never answers.
+const SHORT: Duration = Duration::from_millis(300);
+/// The lookup timeout of every upstream that does answer, well-behaved or not:
+/// far above what an answer takes even on a loaded machine, so the answer and
+/// not the clock decides the outcome.
+const ANSWERS: Duration = Duration::from_secs(20);
+
 /// Every app configured against `fake`.
 fn lookups(fake: &Fake) -> Lookups {
     Lookups::new(&LookupsConfig {
-        grocy: Some(SourceConfig::new(fake.url("grocy")).api_key(fake::GROCY_KEY)),
-        snipeit: Some(SourceConfig::new(fake.url("snipe")).api_key(fake::SNIPE_KEY)),
-        spoolman: Some(SourceConfig::new(fake.url("spoolman"))),
+        grocy: Some(
+            SourceConfig::new(fake.url("grocy"))
+                .api_key(fake::GROCY_KEY)
+                .timeout(ANSWERS),
+        ),
+        snipeit: Some(
+            SourceConfig::new(fake.url("snipe"))
+                .api_key(fake::SNIPE_KEY)
+                .timeout(ANSWERS),
+        ),
+        spoolman: Some(SourceConfig::new(fake.url("spoolman")).timeout(ANSWERS)),
         ..LookupsConfig::default()
     })
     .expect("lookups")
@@ -194,26 +209,26 @@ async fn lookup_errors_map_to_their_status_and_never_to_500() {
     );
 
     // An upstream that is down, slow, erroring or answering garbage: 502 with the reason.
-    let broken = |prefix: &str| {
+    let broken = |prefix: &str, timeout: Duration| {
         Lookups::new(&LookupsConfig {
             grocy: Some(
                 SourceConfig::new(fake.url(prefix))
                     .api_key(fake::GROCY_KEY)
-                    .timeout(Duration::from_millis(300)),
+                    .timeout(timeout),
             ),
             snipeit: None,
-            spoolman: Some(SourceConfig::new(fake::closed_port_url())),
+            spoolman: Some(SourceConfig::new(fake::closed_port_url()).timeout(ANSWERS)),
             ..LookupsConfig::default()
         })
         .expect("lookups")
     };
-    for (prefix, reason) in [
-        ("slow", "no complete answer"),
-        ("5xx", "HTTP 503"),
-        ("garbage", "malformed JSON"),
-        ("huge", "larger than"),
+    for (prefix, timeout, reason) in [
+        ("slow", SHORT, "no complete answer"),
+        ("5xx", ANSWERS, "HTTP 503"),
+        ("garbage", ANSWERS, "malformed JSON"),
+        ("huge", ANSWERS, "larger than"),
     ] {
-        let app = lookup_app!(hub, broken(prefix), webhooks(None));
+        let app = lookup_app!(hub, broken(prefix, timeout), webhooks(None));
         let p = assert_problem(&get!(app, "/api/lookup/grocy/12"), 502, "lookup_failed");
         assert!(
             p["error_detail"]["reason"]
@@ -257,7 +272,7 @@ async fn integrations_tell_what_is_configured_and_no_secret() {
     let fake = fake::start();
     let (hub, _) = hub().await;
     let only_spoolman = Lookups::new(&LookupsConfig {
-        spoolman: Some(SourceConfig::new(fake.url("spoolman"))),
+        spoolman: Some(SourceConfig::new(fake.url("spoolman")).timeout(ANSWERS)),
         ..LookupsConfig::default()
     })
     .expect("lookups");
@@ -406,7 +421,7 @@ async fn a_failing_lookup_in_a_job_or_batch_queues_nothing() {
         snipeit: Some(
             SourceConfig::new(fake.url("slow"))
                 .api_key("k")
-                .timeout(Duration::from_millis(200)),
+                .timeout(SHORT),
         ),
         ..LookupsConfig::default()
     })

@@ -205,7 +205,7 @@ async fn metrics_show_print_duration_and_http_latency_per_route_pattern() {
         call_service(&app, req).await;
     }
     // The completion is recorded by a task following the engine's events: poll.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + DEADLINE;
     let (text, samples) = loop {
         let req = TestRequest::get().uri("/metrics").to_request();
         let resp = call_service(&app, req).await;

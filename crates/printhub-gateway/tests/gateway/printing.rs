@@ -48,7 +48,7 @@ async fn a_batch_is_accepted_and_summarised() {
     assert_eq!(status, 202, "{body}");
     let batch = body["batch_id"].as_str().expect("batch id").to_string();
     assert_eq!(body["job_ids"].as_array().map(Vec::len), Some(3));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + DEADLINE;
     let view = loop {
         let req = TestRequest::get()
             .uri(&format!("/api/batches/{batch}"))

@@ -16,6 +16,10 @@ use std::time::Duration;
 /// Body limit of the test app.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// How long a poll or a read waits for what should happen: far above what it
+/// takes even on a loaded machine; waits return as soon as it happened.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
 /// A hub with one PT-P750W on 12 mm tape called `pt`.
 pub async fn hub() -> (HubHandle, MemoryTransport) {
     let transport = MemoryTransport::default();
@@ -134,11 +138,11 @@ pub async fn job_count(hub: &HubHandle) -> usize {
         .len()
 }
 
-/// Polls `GET /api/jobs/{id}` until `state` (10 s at most).
+/// Polls `GET /api/jobs/{id}` until `state` ([`DEADLINE`] at most).
 #[macro_export]
 macro_rules! wait_state {
     ($app:expr, $id:expr, $state:expr) => {{
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + $crate::support::DEADLINE;
         loop {
             let req = actix_web::test::TestRequest::get()
                 .uri(&format!("/api/jobs/{}", $id))

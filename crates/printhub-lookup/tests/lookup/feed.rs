@@ -8,7 +8,7 @@ use std::time::Duration;
 
 fn lookups(base: &str) -> Lookups {
     Lookups::new(&LookupsConfig {
-        spoolman: Some(SourceConfig::new(base).timeout(Duration::from_secs(5))),
+        spoolman: Some(SourceConfig::new(base).timeout(crate::support::ANSWERS)),
         ..LookupsConfig::default()
     })
     .expect("lookups")

@@ -105,7 +105,11 @@ async fn unknown_ids_barcodes_and_stock_entries_are_not_found_with_grocys_messag
 async fn a_wrong_key_fails_and_says_so() {
     let fake = fake::start();
     let lookups = Lookups::new(&LookupsConfig {
-        grocy: Some(SourceConfig::new(fake.url("grocy")).api_key("wrong")),
+        grocy: Some(
+            SourceConfig::new(fake.url("grocy"))
+                .api_key("wrong")
+                .timeout(crate::support::ANSWERS),
+        ),
         ..LookupsConfig::default()
     })
     .expect("config");

@@ -12,9 +12,17 @@ pub fn lookups(fake: &Fake) -> Lookups {
 /// The configuration behind [`lookups`].
 pub fn config(fake: &Fake) -> LookupsConfig {
     LookupsConfig {
-        grocy: Some(SourceConfig::new(fake.url("grocy")).api_key(GROCY_KEY)),
-        snipeit: Some(SourceConfig::new(fake.url("snipe")).api_key(SNIPE_KEY)),
-        spoolman: Some(SourceConfig::new(fake.url("spoolman"))),
+        grocy: Some(
+            SourceConfig::new(fake.url("grocy"))
+                .api_key(GROCY_KEY)
+                .timeout(ANSWERS),
+        ),
+        snipeit: Some(
+            SourceConfig::new(fake.url("snipe"))
+                .api_key(SNIPE_KEY)
+                .timeout(ANSWERS),
+        ),
+        spoolman: Some(SourceConfig::new(fake.url("spoolman")).timeout(ANSWERS)),
         ..LookupsConfig::default()
     }
 }
@@ -37,5 +45,11 @@ pub async fn error(lookups: &Lookups, app: App, id: &str, code: &str) -> LookupE
     err
 }
 
-/// A short timeout for the misbehaving upstreams.
+/// A short timeout for the upstreams that never finish answering (`slow`, `trickle`).
 pub const SHORT: Duration = Duration::from_millis(300);
+
+/// The timeout of every upstream that does answer, well-behaved or not (an
+/// error status, garbage, a body over the cap, a redirect): far above what an
+/// answer takes even on a loaded machine, so the answer and not the clock
+/// decides the outcome.
+pub const ANSWERS: Duration = Duration::from_secs(20);
