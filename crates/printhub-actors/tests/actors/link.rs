@@ -287,22 +287,36 @@ async fn a_ql_that_never_answers_esc_i_s_prints_with_status_from_snmp() {
     assert_eq!(info.status.media.as_deref(), Some("dk-62"));
     assert!(hub.job(job.id).await.expect("job").confirmed);
     // The roll runs out: SNMP tells, the job waits, and printing resumes when it is back.
-    emu.set_fault(Fault::NoMedia);
+    let fault = (Fault::NoMedia, FaultKind::NoMedia, "no_media");
+    a_fault_holds_the_next_label(&hub, &mut events, &emu, fault, 696).await;
+    assert_eq!(emu.pages().len(), 2);
+}
+
+/// With `fault` set on the emulator, a label `width` dots wide submitted to `ql` stops
+/// the printer with the fault's reason and waits queued; once the fault is cleared it
+/// prints.
+async fn a_fault_holds_the_next_label(
+    hub: &HubHandle,
+    events: &mut printhub_actors::EventStream,
+    emu: &EmulatorHandle,
+    (fault, kind, reason): (Fault, FaultKind, &str),
+    width: usize,
+) {
+    emu.set_fault(fault);
     let next = hub
         .submit(
             "ql",
-            PrintRequest::new(Label::black(Bitmap::from_fn(696, 150, |x, _| x == 1))),
+            PrintRequest::new(Label::black(Bitmap::from_fn(width, 150, |x, _| x == 1))),
         )
         .await
         .expect("submitted");
-    stopped_with(&mut events, "no_media").await;
-    assert_eq!(state_of(&hub, next.id).await, JobState::Queued);
-    emu.clear_fault(FaultKind::NoMedia);
+    stopped_with(events, reason).await;
+    assert_eq!(state_of(hub, next.id).await, JobState::Queued, "{reason}");
+    emu.clear_fault(kind);
     assert_eq!(
-        wait_terminal(&mut events, &[next.id]).await,
+        wait_terminal(events, &[next.id]).await,
         [(next.id, JobState::Completed)]
     );
-    assert_eq!(emu.pages().len(), 2);
 }
 
 /// A QL-820NWB printer configured for `media`, reading status over the emulator's SNMP agent.
@@ -590,20 +604,7 @@ async fn an_agent_without_the_brother_status_object_is_read_through_the_printer_
         [(job.id, JobState::Completed)]
     );
     // An open cover shows as such, and the next job waits for it.
-    emu.set_fault(Fault::CoverOpen);
-    let next = hub
-        .submit(
-            "ql",
-            PrintRequest::new(Label::black(Bitmap::from_fn(306, 150, |x, _| x == 1))),
-        )
-        .await
-        .expect("submitted");
-    stopped_with(&mut events, "printer_cover_open").await;
-    assert_eq!(state_of(&hub, next.id).await, JobState::Queued);
-    emu.clear_fault(FaultKind::CoverOpen);
-    assert_eq!(
-        wait_terminal(&mut events, &[next.id]).await,
-        [(next.id, JobState::Completed)]
-    );
+    let fault = (Fault::CoverOpen, FaultKind::CoverOpen, "printer_cover_open");
+    a_fault_holds_the_next_label(&hub, &mut events, &emu, fault, 306).await;
     assert_eq!(emu.pages().len(), 2);
 }
