@@ -702,6 +702,16 @@ fn status_from_mib(model: &Model, mib: &MibReading) -> PrinterStatus {
         .as_deref()
         .and_then(|text| media_from_mib_text(model, text))
         .map(|m| m.id.to_string());
+    answered(reason, errors, media, "snmp_mib")
+}
+
+/// A status read that got an answer: ready unless it gave a reason to stop.
+fn answered(
+    reason: Option<String>,
+    errors: Vec<String>,
+    media: Option<String>,
+    source: &str,
+) -> PrinterStatus {
     PrinterStatus {
         reachable: true,
         ready: reason.is_none(),
@@ -709,7 +719,7 @@ fn status_from_mib(model: &Model, mib: &MibReading) -> PrinterStatus {
         media,
         errors,
         last_seen: None,
-        source: Some("snmp_mib".into()),
+        source: Some(source.into()),
         expected_media: None,
     }
 }
@@ -768,16 +778,7 @@ fn status_from_block(model: &Model, block: &[u8], source: &str) -> PrinterStatus
         })
         .flatten()
         .map(|m| m.id.to_string());
-    PrinterStatus {
-        reachable: true,
-        ready: reason.is_none(),
-        reason,
-        media,
-        errors,
-        last_seen: None,
-        source: Some(source.into()),
-        expected_media: None,
-    }
+    answered(reason, errors, media, source)
 }
 
 fn status_errors(status: &Status) -> Vec<String> {
