@@ -555,24 +555,30 @@ async fn previews_create_nothing_and_are_not_counted_against_the_rate_limit() {
     assert_eq!(job_count(&hub).await, 2, "previews queued nothing");
 }
 
-#[actix::test]
-async fn proxy_headers_count_only_with_the_shared_secret() {
-    let (hub, _) = hub().await;
+/// Keys only, plus a trusted proxy (`X-Forwarded-User`, proven by `secret` in
+/// `X-Printhub-Proxy-Secret`) whose users get `print`.
+fn proxied_auth(secret: &str) -> Auth {
     let store = Store::open_in_memory(StoreConfig::default()).expect("store");
-    let auth = Auth::open(
+    Auth::open(
         AuthConfig {
             anonymous: None,
             proxy: Some(ProxyConfig {
                 user_header: "X-Forwarded-User".into(),
                 secret_header: "X-Printhub-Proxy-Secret".into(),
-                secret: "correct horse battery staple".into(),
+                secret: secret.into(),
                 scope: Scope::Print,
             }),
             ..AuthConfig::default()
         },
         Arc::new(store),
     )
-    .expect("auth");
+    .expect("auth")
+}
+
+#[actix::test]
+async fn proxy_headers_count_only_with_the_shared_secret() {
+    let (hub, _) = hub().await;
+    let auth = proxied_auth("correct horse battery staple");
     let app = app!(hub, auth);
     let whoami = |headers: &[(&'static str, &'static str)]| {
         let mut req = TestRequest::get().uri("/api/auth/whoami");
@@ -614,21 +620,7 @@ async fn proxy_headers_count_only_with_the_shared_secret() {
 #[actix::test]
 async fn jobs_record_the_client_the_trusted_proxy_names_and_only_that_proxy() {
     let (hub, _) = hub().await;
-    let store = Store::open_in_memory(StoreConfig::default()).expect("store");
-    let auth = Auth::open(
-        AuthConfig {
-            anonymous: None,
-            proxy: Some(ProxyConfig {
-                user_header: "X-Forwarded-User".into(),
-                secret_header: "X-Printhub-Proxy-Secret".into(),
-                secret: "proxy-secret".into(),
-                scope: Scope::Print,
-            }),
-            ..AuthConfig::default()
-        },
-        Arc::new(store),
-    )
-    .expect("auth");
+    let auth = proxied_auth("proxy-secret");
     let app = app!(hub, auth);
     let key = new_key(&auth, Scope::Print);
     let auth_header = format!("Bearer {key}");
