@@ -12,21 +12,6 @@ use printhub_store::{Store, StoreConfig};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn new_key(auth: &Auth, scope: Scope) -> String {
-    auth.create_key(
-        NewKey {
-            name: format!("{} key", scope.as_str()),
-            scope,
-            printers: None,
-            expires_at: None,
-            rate_limit_per_minute: None,
-        },
-        "test",
-    )
-    .expect("key")
-    .1
-}
-
 fn bearer(key: &str) -> (&'static str, String) {
     ("authorization", format!("Bearer {key}"))
 }

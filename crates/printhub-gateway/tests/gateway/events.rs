@@ -433,21 +433,7 @@ async fn a_stream_ends_with_a_reset_when_its_key_is_revoked() {
         },
     );
     let app = app!(hub, auth, events);
-    let key = |scope: Scope| {
-        auth.create_key(
-            NewKey {
-                name: format!("{} key", scope.as_str()),
-                scope,
-                printers: None,
-                expires_at: None,
-                rate_limit_per_minute: None,
-            },
-            "test",
-        )
-        .expect("key")
-        .1
-    };
-    let (admin, doomed) = (key(Scope::Admin), key(Scope::Read));
+    let (admin, doomed) = (new_key(&auth, Scope::Admin), new_key(&auth, Scope::Read));
     let open = |key: &str| {
         TestRequest::get()
             .uri("/api/events")

@@ -191,3 +191,19 @@ pub async fn second_printer(hub: &printhub_actors::HubHandle) -> String {
         .expect("second printer");
     info.id.to_string()
 }
+
+/// A new key's secret: `scope`, every printer, no expiry, the default rate limit.
+pub fn new_key(auth: &Auth, scope: Scope) -> String {
+    auth.create_key(
+        printhub_gateway::auth::NewKey {
+            name: format!("{} key", scope.as_str()),
+            scope,
+            printers: None,
+            expires_at: None,
+            rate_limit_per_minute: None,
+        },
+        "test",
+    )
+    .expect("key")
+    .1
+}
