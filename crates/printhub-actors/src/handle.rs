@@ -86,7 +86,9 @@ impl Default for HubConfig {
         HubConfig {
             machine: MachineConfig::default(),
             request_timeout: Duration::from_secs(10),
-            event_capacity: 1024,
+            // Eight of the gateway's largest batches (500 labels): a subscriber busy
+            // for a moment (the HTTP event log looks each job up) keeps up with bursts.
+            event_capacity: 4096,
             tcp: TcpTimeouts::default(),
             drain_timeout: Duration::from_secs(30),
             retention: Retention::default(),

@@ -369,6 +369,36 @@ async fn printers_change_live() {
     assert_eq!(hub.list_printers().await.expect("list").len(), 1);
 }
 
+/// Three 500-label batches (the gateway's largest) land before a subscriber reads: with
+/// the default buffer it still gets every event, none missed.
+#[actix::test]
+async fn a_burst_of_large_batches_reaches_a_subscriber_that_reads_after_it() {
+    let (hub, _, _) = hub();
+    for slug in ["pt", "pt2"] {
+        hub.add_printer(pt_printer(slug, "127.0.0.1:9"))
+            .await
+            .expect("added");
+        hub.pause_printer(slug).await.expect("paused");
+    }
+    let mut events = hub.subscribe();
+    let batch = || {
+        (0..500)
+            .map(|n| PrintRequest::new(marked_label(n % 70)))
+            .collect()
+    };
+    for slug in ["pt", "pt", "pt2"] {
+        hub.submit_batch(slug, batch()).await.expect("queued");
+    }
+    let mut queued = 0;
+    while queued < 1500 {
+        match events.next().await.expect("running") {
+            EventItem::Missed(n) => panic!("{n} events missed after {queued} queued"),
+            EventItem::Event(Event::JobStateChanged(c)) if c.to == JobState::Queued => queued += 1,
+            EventItem::Event(_) => {}
+        }
+    }
+}
+
 #[actix::test]
 async fn a_slow_subscriber_loses_the_oldest_events_and_never_blocks_printing() {
     let (hub, _, _) = hub_with(HubConfig {
