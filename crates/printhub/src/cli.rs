@@ -30,6 +30,11 @@ pub enum Command {
     Emulate(EmulateArgs),
     /// Send a job file to a printer on raw TCP 9100 and print its status replies.
     Send(SendArgs),
+    /// Render a label (content type or template + data) to a preview PNG, and
+    /// optionally to the print job, without a printer.
+    Render(RenderArgs),
+    /// Render a label and print it straight to a printer on raw TCP 9100 (no server).
+    Print(PrintArgs),
     /// The `make run` demo: two emulated printers (PT-P750W on tze-12, QL-820NWB on dk-62).
     Run(RunArgs),
     /// Read a printer's status over the channels it offers (ESC i S on PT, SNMP on QL).
@@ -154,6 +159,66 @@ pub struct SendArgs {
     /// Printer address, host:port (port 9100 on real printers).
     #[arg(long)]
     pub to: String,
+    /// Seconds to wait for each status block.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// What to draw and for which printer: shared by `render` and `print`.
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// Printer model, e.g. PT-P750W or QL-820NWB.
+    #[arg(long)]
+    pub model: String,
+    /// Media id, e.g. tze-12 or dk-62 (see `printhub media list`).
+    #[arg(long)]
+    pub media: String,
+    /// A content type: qr_only, qr_one_line, qr_two_lines, text_one_line,
+    /// text_two_lines, barcode_code128, image_only (as the HTTP API).
+    #[arg(
+        long,
+        conflicts_with = "template",
+        required_unless_present = "template"
+    )]
+    pub content_type: Option<String>,
+    /// A built-in template name, or a template JSON file.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// The label's data as JSON (`{"primary_id":"BOX-7","qr_payload":"…"}`),
+    /// or `@file.json`.
+    #[arg(long, default_value = "{}")]
+    pub data: String,
+}
+
+/// `printhub render`
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The label.
+    #[command(flatten)]
+    pub label: LabelArgs,
+    /// Where to write the preview PNG (one pixel per dot, `--scale` to enlarge).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Pixels per dot in the preview (1-16).
+    #[arg(long, default_value_t = 1)]
+    pub scale: u32,
+    /// Also write the print job (what `printhub send` takes).
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+}
+
+/// `printhub print`
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    /// The label.
+    #[command(flatten)]
+    pub label: LabelArgs,
+    /// Printer address, host:port (port 9100 on real printers).
+    #[arg(long)]
+    pub to: String,
+    /// Copies (1-100).
+    #[arg(long, default_value_t = 1)]
+    pub copies: u32,
     /// Seconds to wait for each status block.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
@@ -303,6 +368,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Emulate(args) => crate::emulate_cmd::emulate(&args, &mut out),
         Command::Send(args) => crate::emulate_cmd::send(&args, &mut out),
+        Command::Render(args) => crate::label_cmd::render(&args, &mut out),
+        Command::Print(args) => crate::label_cmd::print(&args, &mut out),
         Command::Run(args) => crate::emulate_cmd::run_demo(&args, &mut out),
         Command::Status(args) => crate::status_cmd::status(&args, &mut out),
         Command::Keys(args) => crate::keys_cmd::keys(&args, &mut out),

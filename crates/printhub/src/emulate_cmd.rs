@@ -135,20 +135,33 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     // Count the pages first: a file that is not a valid job is not sent.
     let (_, pages) = Decoder::decode_all(DecoderOptions::default(), &bytes)
         .with_context(|| format!("{} is not a valid job", args.job.display()))?;
-    let addr = crate::status_cmd::resolve(&args.to, 9100)?;
-    let timeout = Duration::from_secs(args.timeout.max(1));
+    send_job(&bytes, pages.len(), &args.to, args.timeout, out)
+}
+
+/// Sends a complete job of `pages` pages to `to` (port 9100 by default) and
+/// follows the printer's status blocks until it is ready again, refuses the
+/// job (an error) or falls silent for `timeout_secs`.
+pub fn send_job(
+    bytes: &[u8],
+    pages: usize,
+    to: &str,
+    timeout_secs: u64,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let addr = crate::status_cmd::resolve(to, 9100)?;
+    let timeout = Duration::from_secs(timeout_secs.max(1));
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .with_context(|| format!("cannot connect to {addr}"))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     stream
-        .write_all(&bytes)
+        .write_all(bytes)
         .with_context(|| format!("cannot send to {addr}"))?;
     writeln!(
         out,
         "sent {} bytes ({} page(s)) to {addr}",
         bytes.len(),
-        pages.len()
+        pages
     )?;
     let mut completed = 0;
     let mut block = [0u8; 32];
@@ -157,7 +170,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "no further status from the printer ({e}); {completed}/{} page(s) confirmed",
-                pages.len()
+                pages
             )?;
             return Ok(());
         }
@@ -177,11 +190,9 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             ),
             StatusType::PrintingCompleted => {
                 completed += 1;
-                writeln!(out, "page {completed}/{} printed", pages.len())?;
+                writeln!(out, "page {completed}/{} printed", pages)?;
             }
-            StatusType::PhaseChange
-                if status.phase == Phase::Receiving && completed >= pages.len() =>
-            {
+            StatusType::PhaseChange if status.phase == Phase::Receiving && completed >= pages => {
                 writeln!(out, "done: the printer is ready again")?;
                 return Ok(());
             }

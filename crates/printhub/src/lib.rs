@@ -15,6 +15,7 @@ pub mod emulate_cmd;
 pub mod image_io;
 pub mod integrations;
 pub mod keys_cmd;
+pub mod label_cmd;
 pub mod raster_cmd;
 pub mod serve;
 pub mod status_cmd;

@@ -777,3 +777,162 @@ fn serve_stops_cleanly_on_a_signal_with_an_event_stream_open() {
         let _ = child.wait();
     }
 }
+
+/// `printhub render` writes the preview (one pixel per dot) and the job; `printhub print`
+/// sends that label to a printer, which prints exactly the preview's dots, each copy.
+#[test]
+fn render_previews_and_print_prints_the_same_dots() {
+    use printhub_emulator::{Emulator, EmulatorConfig};
+    let dir = tempfile::tempdir().expect("tmp");
+    let png = path(&dir, "label.png");
+    let job = path(&dir, "label.bin");
+    let data = r#"{"qr_payload":"https://example.invalid/box/7","primary_id":"BOX-7"}"#;
+    let label = [
+        "--model",
+        "QL-820NWB",
+        "--media",
+        "dk-62",
+        "--content-type",
+        "qr_one_line",
+        "--data",
+        data,
+    ];
+    let mut args = vec!["render"];
+    args.extend(label);
+    args.extend(["--out", s(&png), "--job", s(&job)]);
+    let out = printhub(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("696 dots"),
+        "62 mm DK prints 696 dots across: {said}"
+    );
+    let (w, h, preview) = read_png_gray(&png);
+    assert_eq!(w, 696);
+    assert!(preview.iter().any(|&p| p < 128), "the preview has ink");
+    let (_, pages) = printhub_raster::Decoder::decode_all(
+        printhub_raster::DecoderOptions::default(),
+        &std::fs::read(&job).expect("job"),
+    )
+    .expect("a valid job");
+    assert_eq!((pages.len(), pages[0].lines), (1, h as usize));
+
+    let emu = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62")).expect("emulator");
+    let to = emu.tcp_addr().to_string();
+    let mut args = vec!["print"];
+    args.extend(label);
+    args.extend(["--to", &to, "--copies", "2"]);
+    let out = printhub(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("page 2/2 printed"), "{said}");
+    let printed = emu.pages();
+    assert_eq!(printed.len(), 2, "both copies");
+    for page in &printed {
+        assert_eq!(
+            (page.black.width(), page.black.height()),
+            (w as usize, h as usize)
+        );
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                let dark = preview[y * w as usize + x] < 128;
+                assert_eq!(page.black.get(x, y), dark, "dot ({x}, {y})");
+            }
+        }
+    }
+}
+
+#[test]
+fn render_and_print_refuse_bad_input_in_one_line_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let png = path(&dir, "label.png");
+    let render = |extra: &[&str]| {
+        let mut args = vec!["render", "--out", s(&png)];
+        args.extend(extra);
+        printhub(&args)
+    };
+    let pt = ["--model", "PT-P750W", "--media", "tze-12"];
+    let with = |more: &[&'static str]| -> Vec<&'static str> {
+        let mut v = pt.to_vec();
+        v.extend(more);
+        v
+    };
+    fails_with(
+        &render(&with(&["--content-type", "poster"])),
+        "--content-type",
+    );
+    fails_with(
+        &render(&with(&["--content-type", "qr_only", "--data", "{not json"])),
+        "--data",
+    );
+    fails_with(
+        &render(&with(&["--content-type", "qr_one_line", "--data", "{}"])),
+        "qr_payload",
+    );
+    fails_with(
+        &render(&with(&["--template", "no_such_template", "--data", "{}"])),
+        "no_such_template",
+    );
+    fails_with(&render(&with(&[])), "--content-type");
+    fails_with(
+        &render(&[
+            "--model",
+            "PT-9",
+            "--media",
+            "tze-12",
+            "--content-type",
+            "qr_only",
+        ]),
+        "PT-9",
+    );
+    fails_with(
+        &render(&[
+            "--model",
+            "PT-P750W",
+            "--media",
+            "dk-62",
+            "--content-type",
+            "qr_only",
+            "--data",
+            r#"{"qr_payload":"x"}"#,
+        ]),
+        "dk-62",
+    );
+    assert!(!png.exists(), "nothing written");
+    // Printing: copies out of range, and a printer that is not there.
+    let print = |extra: &[&str]| {
+        let mut args = vec![
+            "print",
+            "--model",
+            "PT-P750W",
+            "--media",
+            "tze-12",
+            "--content-type",
+            "qr_only",
+            "--data",
+            r#"{"qr_payload":"x"}"#,
+        ];
+        args.extend(extra);
+        printhub(&args)
+    };
+    fails_with(
+        &print(&["--to", "127.0.0.1:9", "--copies", "0"]),
+        "--copies",
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .to_string();
+    fails_with(
+        &print(&["--to", &closed, "--timeout", "2"]),
+        "cannot connect",
+    );
+}
