@@ -172,67 +172,25 @@ where
     ok(PrinterView::from(info))
 }
 
-pub(crate) async fn pause_printer(hub: Hub, auth: AuthData, caller: Caller, key: Key) -> ApiResult {
-    steer(
-        hub,
-        auth,
-        caller,
-        key,
-        "printer.pause",
-        |hub, id| async move { hub.pause_printer(&id).await },
-    )
-    .await
+/// One handler per printer control, each through [`steer`].
+macro_rules! printer_controls {
+    ($($(#[$doc:meta])* $name:ident => $action:literal, |$hub:ident, $id:ident| $call:expr;)*) => {$(
+        $(#[$doc])*
+        pub(crate) async fn $name(hub: Hub, auth: AuthData, caller: Caller, key: Key) -> ApiResult {
+            steer(hub, auth, caller, key, $action, |$hub, $id| async move { $call }).await
+        }
+    )*};
 }
 
-pub(crate) async fn resume_printer(
-    hub: Hub,
-    auth: AuthData,
-    caller: Caller,
-    key: Key,
-) -> ApiResult {
-    steer(
-        hub,
-        auth,
-        caller,
-        key,
-        "printer.resume",
-        |hub, id| async move { hub.resume_printer(&id).await },
-    )
-    .await
-}
-
-pub(crate) async fn enable_printer(
-    hub: Hub,
-    auth: AuthData,
-    caller: Caller,
-    key: Key,
-) -> ApiResult {
-    steer(
-        hub,
-        auth,
-        caller,
-        key,
-        "printer.enable",
-        |hub, id| async move { hub.set_printer_enabled(&id, true).await },
-    )
-    .await
-}
-
-pub(crate) async fn disable_printer(
-    hub: Hub,
-    auth: AuthData,
-    caller: Caller,
-    key: Key,
-) -> ApiResult {
-    steer(
-        hub,
-        auth,
-        caller,
-        key,
-        "printer.disable",
-        |hub, id| async move { hub.set_printer_enabled(&id, false).await },
-    )
-    .await
+printer_controls! {
+    /// `POST /api/printers/{key}/pause`.
+    pause_printer => "printer.pause", |hub, id| hub.pause_printer(&id).await;
+    /// `POST /api/printers/{key}/resume`.
+    resume_printer => "printer.resume", |hub, id| hub.resume_printer(&id).await;
+    /// `POST /api/printers/{key}/enable`.
+    enable_printer => "printer.enable", |hub, id| hub.set_printer_enabled(&id, true).await;
+    /// `POST /api/printers/{key}/disable`.
+    disable_printer => "printer.disable", |hub, id| hub.set_printer_enabled(&id, false).await;
 }
 
 pub(crate) async fn printer_status(hub: Hub, caller: Caller, key: Key) -> ApiResult {
