@@ -22,3 +22,14 @@ pub fn listen(running: &printhub::serve::Running, config: &Config) -> String {
     actix_web::rt::spawn(server);
     format!("http://{addr}")
 }
+
+/// Writes `text` as `printhub.toml` in `dir` and returns why it is refused
+/// (parse or validation), the whole error chain on one line.
+pub fn config_error(dir: &std::path::Path, text: &str) -> String {
+    let path = dir.join("printhub.toml");
+    std::fs::write(&path, text).expect("write");
+    let err = Config::from_file(&path)
+        .and_then(|c| c.validate().map(|()| c))
+        .expect_err("invalid");
+    format!("{err:#}")
+}

@@ -86,13 +86,8 @@ async fn a_label_posted_over_http_prints_on_the_emulator() {
 #[test]
 fn bad_configuration_names_the_field() {
     let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("printhub.toml");
     let check = |text: &str, needle: &str| {
-        std::fs::write(&path, text).expect("write");
-        let err = Config::from_file(&path)
-            .and_then(|c| c.validate().map(|()| c))
-            .expect_err("invalid");
-        let message = format!("{err:#}");
+        let message = crate::support::config_error(dir.path(), text);
         assert!(
             message.contains(needle),
             "{message:?} should name {needle:?}"

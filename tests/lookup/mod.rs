@@ -316,13 +316,8 @@ async fn a_spool_added_in_spoolman_prints_its_label() {
 #[test]
 fn integration_settings_are_validated_and_secrets_stay_hidden() {
     let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("printhub.toml");
     let check = |text: &str, needle: &str| {
-        std::fs::write(&path, text).expect("write");
-        let err = Config::from_file(&path)
-            .and_then(|c| c.validate().map(|()| c))
-            .expect_err("invalid");
-        let message = format!("{err:#}");
+        let message = crate::support::config_error(dir.path(), text);
         assert!(
             message.contains(needle),
             "{message:?} should name {needle:?}"
