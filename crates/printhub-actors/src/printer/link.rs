@@ -214,18 +214,14 @@ impl PrinterActor {
                 reason_code: reason,
             })
         } else {
-            match &self.status.media {
-                Some(loaded) if !media_fits(&expected, loaded) => {
-                    let mut status = self.status.clone();
-                    status.ready = false;
-                    status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
-                    status.expected_media = Some(expected.clone());
-                    self.publish_status(status);
-                    Some(WriteFailure::Attention {
-                        reason_code: printhub_core::reason::MEDIA_MISMATCH.into(),
-                    })
-                }
-                _ => None,
+            let mut status = self.status.clone();
+            if mark_mismatch(&mut status, &expected) {
+                self.publish_status(status);
+                Some(WriteFailure::Attention {
+                    reason_code: printhub_core::reason::MEDIA_MISMATCH.into(),
+                })
+            } else {
+                None
             }
         };
         if let Some(failure) = refusal {
@@ -432,12 +428,8 @@ impl PrinterActor {
             self.status.last_seen
         };
         if status.reachable && status.reason.is_none() {
-            if let (Some(loaded), Some(expected)) = (&status.media, self.expected_media()) {
-                if !media_fits(&expected, loaded) {
-                    status.ready = false;
-                    status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
-                    status.expected_media = Some(expected);
-                }
+            if let Some(expected) = self.expected_media() {
+                mark_mismatch(&mut status, &expected);
             }
         }
         self.publish_status(status);
@@ -515,6 +507,22 @@ fn media_fits(expected: &str, loaded: &str) -> bool {
         (Some(expected), Some(loaded)) => expected.status_matches(loaded),
         _ => expected == loaded,
     }
+}
+
+/// Marks `status` as `media_mismatch` (not ready, the expected media named)
+/// if the media it reports cannot print jobs rendered for `expected`;
+/// returns whether it did. A status without media is left alone.
+fn mark_mismatch(status: &mut PrinterStatus, expected: &str) -> bool {
+    let wrong = status
+        .media
+        .as_deref()
+        .is_some_and(|loaded| !media_fits(expected, loaded));
+    if wrong {
+        status.ready = false;
+        status.reason = Some(printhub_core::reason::MEDIA_MISMATCH.into());
+        status.expected_media = Some(expected.to_string());
+    }
+    wrong
 }
 
 fn failure(e: TransportError) -> WriteFailure {
