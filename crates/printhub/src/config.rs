@@ -259,6 +259,21 @@ impl PrintingEntry {
     }
 }
 
+/// The whole number in the environment variable `name`, if set; an error
+/// naming the variable if it is not one.
+pub(crate) fn env_number<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> anyhow::Result<Option<T>> {
+    env(name)
+        .map(|v| {
+            v.trim()
+                .parse::<T>()
+                .map_err(|_| anyhow::anyhow!("{name}: {v:?} is not a whole number"))
+        })
+        .transpose()
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -345,41 +360,29 @@ impl Config {
         if let Some(dir) = env("PRINTHUB_DATA_DIR") {
             self.data_dir = PathBuf::from(dir);
         }
-        fn number<T: std::str::FromStr>(
-            env: &impl Fn(&str) -> Option<String>,
-            name: &str,
-        ) -> anyhow::Result<Option<T>> {
-            env(name)
-                .map(|v| {
-                    v.trim()
-                        .parse::<T>()
-                        .map_err(|_| anyhow::anyhow!("{name}: {v:?} is not a whole number"))
-                })
-                .transpose()
-        }
-        if let Some(v) = number(&env, "PRINTHUB_BODY_LIMIT")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_BODY_LIMIT")? {
             self.body_limit = v;
         }
-        if let Some(v) = number(&env, "PRINTHUB_RETENTION_MAX_AGE_DAYS")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_RETENTION_MAX_AGE_DAYS")? {
             self.retention.max_age_days = Some(v);
         }
-        if let Some(v) = number(&env, "PRINTHUB_RETENTION_MAX_FINISHED")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_RETENTION_MAX_FINISHED")? {
             self.retention.max_finished = Some(v);
         }
         let printing = &mut self.printing;
-        if let Some(v) = number(&env, "PRINTHUB_MAX_QUEUE")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_MAX_QUEUE")? {
             printing.max_queue = v;
         }
-        if let Some(v) = number(&env, "PRINTHUB_MAX_CHAIN_PAGES")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_MAX_CHAIN_PAGES")? {
             printing.max_chain_pages = v;
         }
-        if let Some(v) = number(&env, "PRINTHUB_PROBE_INTERVAL_MS")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_PROBE_INTERVAL_MS")? {
             printing.probe_interval_ms = v;
         }
-        if let Some(v) = number(&env, "PRINTHUB_STOPPED_POLL_MS")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_STOPPED_POLL_MS")? {
             printing.stopped_poll_ms = v;
         }
-        if let Some(v) = number(&env, "PRINTHUB_BACKOFF_MAX_MS")? {
+        if let Some(v) = env_number(&env, "PRINTHUB_BACKOFF_MAX_MS")? {
             printing.backoff_max_ms = v;
         }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {

@@ -153,15 +153,7 @@ impl IntegrationsEntry {
     /// Applies the `PRINTHUB_GROCY_*`, `PRINTHUB_SNIPEIT_*`, `PRINTHUB_SPOOLMAN_*`
     /// and `PRINTHUB_PUBLIC_URL` overrides (a section named by one is created).
     pub fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        let ms = |name: &str| -> anyhow::Result<Option<u64>> {
-            env(name)
-                .map(|v| {
-                    v.trim()
-                        .parse::<u64>()
-                        .with_context(|| format!("{name}: {v:?} is not a number of milliseconds"))
-                })
-                .transpose()
-        };
+        let ms = |name: &str| crate::config::env_number::<u64>(env, name);
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         if let Some(url) = var("PRINTHUB_PUBLIC_URL") {
             self.public_url = Some(url);
