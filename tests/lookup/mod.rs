@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 /// The lookup timeout: far above what the fake's answer takes even on a loaded
 /// machine (the product's default, 5 s, is for real upstreams).
 const LOOKUP_TIMEOUT_MS: u64 = 20_000;
-const GROCY_TOKEN: &str = "grocy-e2e-token-0123456789";
-const HOOK_TOKEN: &str = "generic-e2e-token-0123456789";
+const GROCY_TOKEN: &str = "grocy-e2e-Tk7qW2pX9vLm4Z";
+const HOOK_TOKEN: &str = "generic-e2e-Rz3Yh8sQ1nB6kV";
 
 fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Config {
     Config {
@@ -341,7 +341,7 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
         "integrations.grocy.webhook_token",
     );
     check(
-        "[integrations.grocy]\nwebhook_token = \"s3cr3t-0123456789\"\ntemplate = \"nope\"",
+        "[integrations.grocy]\nwebhook_token = \"Kp7-s3cr3t-Wq2xL9vZ\"\ntemplate = \"nope\"",
         "integrations.grocy.template",
     );
     for bad in [
@@ -351,7 +351,7 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
         "https://user@grocy.example.com",
     ] {
         check(
-            &format!("[integrations.grocy]\nwebhook_token = \"s3cr3t-0123456789\"\nwebhook_origins = [\"https://ok.example\", \"{bad}\"]"),
+            &format!("[integrations.grocy]\nwebhook_token = \"Kp7-s3cr3t-Wq2xL9vZ\"\nwebhook_origins = [\"https://ok.example\", \"{bad}\"]"),
             "integrations.grocy.webhook_origins[1]",
         );
     }
@@ -366,15 +366,15 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
     check(&hook("a", "s3cr3t", "shelf"), "webhook[0].token");
     check(&hook("a", "s3cr3t 0123456789", "shelf"), "webhook[0].token");
     check(
-        &hook("a", "s3cr3t-0123456789", "nope"),
+        &hook("a", "Kp7-s3cr3t-Wq2xL9vZ", "nope"),
         "webhook[0].template",
     );
     check(
-        &(hook("a", "s3cr3t-0123456789", "shelf") + &hook("a", "s3cr3t-9876543210", "shelf")),
+        &(hook("a", "Kp7-s3cr3t-Wq2xL9vZ", "shelf") + &hook("a", "s3cr3t-9876543210", "shelf")),
         "webhook[1].name",
     );
     check(
-        &(hook("a", "s3cr3t-0123456789", "shelf") + &hook("b", "s3cr3t-0123456789", "shelf")),
+        &(hook("a", "Kp7-s3cr3t-Wq2xL9vZ", "shelf") + &hook("b", "Kp7-s3cr3t-Wq2xL9vZ", "shelf")),
         "webhook[1].token",
     );
 
@@ -409,7 +409,7 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
     };
     let grocy = |k: &str, origins: Option<&str>| match k {
         "PRINTHUB_GROCY_BASE_URL" => Some("HTTPS://Grocy.Example.com:443/grocy/".to_string()),
-        "PRINTHUB_GROCY_WEBHOOK_TOKEN" => Some("s3cr3t-0123456789".to_string()),
+        "PRINTHUB_GROCY_WEBHOOK_TOKEN" => Some("Kp7-s3cr3t-Wq2xL9vZ".to_string()),
         "PRINTHUB_GROCY_WEBHOOK_ORIGINS" => origins.map(str::to_string),
         _ => None,
     };

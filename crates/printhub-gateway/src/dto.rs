@@ -61,6 +61,32 @@ pub struct JobView {
     pub source_address: Option<String>,
 }
 
+impl JobView {
+    /// `job` as `caller` may see it: who submitted it and from where
+    /// (`submitted_by`, `source_address`) only for admins and for the
+    /// submitter itself.
+    pub fn seen_by(job: Job, caller: &crate::auth::Caller) -> JobView {
+        let sees = caller.sees_submitter(&job);
+        let view = JobView::from(job);
+        if sees {
+            view
+        } else {
+            view.without_submitter()
+        }
+    }
+
+    /// The view without `submitted_by` and `source_address` (what every
+    /// event-stream subscriber may see; the job route shows them to those
+    /// allowed).
+    pub fn without_submitter(self) -> JobView {
+        JobView {
+            submitted_by: None,
+            source_address: None,
+            ..self
+        }
+    }
+}
+
 impl From<Job> for JobView {
     fn from(job: Job) -> Self {
         let (error_code, error_message, error_detail) = match job.error {

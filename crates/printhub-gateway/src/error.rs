@@ -46,6 +46,9 @@ pub enum ErrorCode {
     InsufficientScope,
     /// `printer_not_allowed`: the key's allow-list excludes the printer (403).
     PrinterNotAllowed,
+    /// `not_job_owner`: a key below `admin` may steer only the jobs it
+    /// submitted (CUPS's `@OWNER` policy) (403).
+    NotJobOwner,
     /// `key_not_found` (404).
     KeyNotFound,
     /// `invalid_request`: the request does not parse or is malformed (400).
@@ -110,6 +113,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::PrinterNotAllowed => "printer_not_allowed",
+            ErrorCode::NotJobOwner => "not_job_owner",
             ErrorCode::KeyNotFound => "key_not_found",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
@@ -141,6 +145,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::InsufficientScope
             | ErrorCode::PrinterNotAllowed
+            | ErrorCode::NotJobOwner
             | ErrorCode::OriginNotAllowed => StatusCode::FORBIDDEN,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidJobState

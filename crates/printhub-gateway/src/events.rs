@@ -240,7 +240,13 @@ fn batch_of(event: &Event) -> Option<BatchId> {
 async fn describe(hub: &HubHandle, event: &Event) -> (&'static str, Value) {
     match event {
         Event::JobStateChanged(e) => {
-            let job = hub.job(e.job_id).await.ok().map(JobView::from);
+            // Shared by every subscriber: without who submitted it (the job
+            // route shows that to admins and the submitter).
+            let job = hub
+                .job(e.job_id)
+                .await
+                .ok()
+                .map(|j| JobView::from(j).without_submitter());
             (
                 "job.state_changed",
                 json!({

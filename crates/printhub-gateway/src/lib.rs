@@ -118,8 +118,20 @@ macro_rules! routes {
             tag: $tag,
         }),*];
 
+        /// Mounts each row as its own resource: a method guard, the row's
+        /// [`auth::middleware::RoutePolicy`] and the handler.
         fn mount(cfg: &mut web::ServiceConfig) {
-            $( cfg.route($path, web::method(method(stringify!($method))).to($handler)); )*
+            $( {
+                let policy = auth::middleware::RoutePolicy::of(stringify!($method), $path, scope!($scope));
+                cfg.service(
+                    web::resource($path)
+                        .guard(actix_web::guard::Method(method(stringify!($method))))
+                        .wrap(actix_web::middleware::from_fn(move |req, next| {
+                            auth::middleware::authorize(req, next, policy)
+                        }))
+                        .route(web::route().to($handler)),
+                );
+            } )*
         }
     };
 }
@@ -190,11 +202,16 @@ pub const CREATES_NOTHING: &[&str] = &["/api/render/preview"];
 /// 404 `not_found` as problem+json; a query string that does not parse is 400
 /// `invalid_request`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let upload =
+        auth::middleware::RoutePolicy::of("POST", "/api/printers/{key}/jobs", Some(Scope::Print));
+    let fallback = auth::middleware::RoutePolicy::api_fallback();
     cfg.service(
         web::scope("")
-            .wrap(actix_web::middleware::from_fn(auth::middleware::authorize))
-            // Outermost, so latency includes auth and refusals are counted.
             .wrap(actix_web::middleware::from_fn(ops::observe))
+            // Outermost: every later step sees the path in its normal form.
+            .wrap(actix_web::middleware::from_fn(
+                auth::middleware::normalize_path,
+            ))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _| {
                     ApiError::invalid(format!("invalid query: {err}")).into()
@@ -206,9 +223,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 }),
             )
             // An image upload shares the job route; it is told apart by its multipart body.
-            .route(
-                "/api/printers/{key}/jobs",
-                web::post()
+            .service(
+                web::resource("/api/printers/{key}/jobs")
+                    .guard(actix_web::guard::Post())
                     .guard(actix_web::guard::fn_guard(|ctx| {
                         ctx.head()
                             .headers()
@@ -216,10 +233,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                             .and_then(|v| v.to_str().ok())
                             .is_some_and(|v| v.starts_with("multipart/form-data"))
                     }))
-                    .to(routes::submit_image),
+                    .wrap(actix_web::middleware::from_fn(move |req, next| {
+                        auth::middleware::authorize(req, next, upload)
+                    }))
+                    .route(web::route().to(routes::submit_image)),
             )
             .configure(mount)
             .configure(ui::configure_ui)
-            .route("/api/{tail:.*}", web::route().to(routes::not_found)),
+            .service(
+                web::resource("/api/{tail:.*}")
+                    .wrap(actix_web::middleware::from_fn(move |req, next| {
+                        auth::middleware::authorize(req, next, fallback)
+                    }))
+                    .route(web::route().to(routes::not_found)),
+            ),
     );
 }

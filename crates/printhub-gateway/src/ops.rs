@@ -270,8 +270,12 @@ pub(crate) async fn readyz(hub: Hub, probe: Option<web::Data<StoreProbe>>) -> Ht
 /// [`Metrics`] histograms when the app has them.
 pub(crate) async fn metrics(
     hub: Hub,
+    caller: crate::auth::Caller,
     registry: Option<web::Data<Metrics>>,
 ) -> Result<HttpResponse, ApiError> {
+    // Every series covers the whole hub (totals, every printer): a key
+    // limited to some printers would learn about the others.
+    caller.require_unlimited("read the metrics (they cover every printer)")?;
     use std::fmt::Write as _;
     let printers = hub.list_printers().await?;
     let jobs = hub.list_jobs(JobFilter::default()).await?;

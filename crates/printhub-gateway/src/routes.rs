@@ -52,10 +52,12 @@ async fn allowed_printer(
     Ok(info)
 }
 
-/// The job `raw` names, if the caller may use its printer.
-async fn allowed_job(hub: &HubHandle, caller: &Caller, raw: &str) -> Result<JobId, ApiError> {
+/// The job `raw` names, if the caller may use its printer and steer it
+/// (404, then 403 `printer_not_allowed`, then 403 `not_job_owner`).
+async fn steerable_job(hub: &HubHandle, caller: &Caller, raw: &str) -> Result<JobId, ApiError> {
     let job = hub.job(job_id(raw)?).await?;
     caller.check_printer(job.spec.printer_id)?;
+    caller.require_owner(&job)?;
     Ok(job.id)
 }
 
@@ -202,7 +204,10 @@ pub(crate) async fn printer_status(hub: Hub, caller: Caller, key: Key) -> ApiRes
 pub(crate) async fn printer_queue(hub: Hub, caller: Caller, key: Key) -> ApiResult {
     let id = allowed_printer(&hub, &caller, &key).await?.id.to_string();
     let jobs = hub.queue(&id).await?;
-    ok(jobs.into_iter().map(JobView::from).collect::<Vec<_>>())
+    ok(jobs
+        .into_iter()
+        .map(|j| JobView::seen_by(j, &caller))
+        .collect::<Vec<_>>())
 }
 
 pub(crate) async fn clear_queue(hub: Hub, auth: AuthData, caller: Caller, key: Key) -> ApiResult {
@@ -289,7 +294,7 @@ pub(crate) async fn submit_job(
             print_request(spec, label, copies, options, &caller),
         )
         .await?;
-    accepted(JobView::from(job))
+    accepted(JobView::seen_by(job, &caller))
 }
 
 /// `POST /api/printers/{key}/jobs` with `multipart/form-data`: a PNG or JPEG
@@ -357,7 +362,7 @@ pub(crate) async fn submit_image(
     print.submitted_by = Some(caller.actor());
     print.source_address = caller.source.clone();
     let job = hub.submit(&info.id.to_string(), print).await?;
-    accepted(JobView::from(job))
+    accepted(JobView::seen_by(job, &caller))
 }
 
 pub(crate) async fn submit_batch(
@@ -448,7 +453,10 @@ pub(crate) async fn get_batch(hub: Hub, caller: Caller, id: web::Path<String>) -
         batch_id: batch,
         total: jobs.len(),
         all_terminal: jobs.iter().all(|j| j.state.is_terminal()),
-        jobs: jobs.into_iter().map(JobView::from).collect(),
+        jobs: jobs
+            .into_iter()
+            .map(|j| JobView::seen_by(j, &caller))
+            .collect(),
         summary,
     })
 }
@@ -501,7 +509,10 @@ pub(crate) async fn list_jobs(hub: Hub, caller: Caller, query: web::Query<JobsQu
     let (limit, offset) = (filter.limit, filter.offset);
     let jobs = hub.list_jobs(filter).await?;
     ok(JobListView {
-        jobs: jobs.into_iter().map(JobView::from).collect(),
+        jobs: jobs
+            .into_iter()
+            .map(|j| JobView::seen_by(j, &caller))
+            .collect(),
         limit,
         offset,
     })
@@ -510,27 +521,27 @@ pub(crate) async fn list_jobs(hub: Hub, caller: Caller, query: web::Query<JobsQu
 pub(crate) async fn get_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
     let job = hub.job(job_id(&id)?).await?;
     caller.check_printer(job.spec.printer_id)?;
-    ok(JobView::from(job))
+    ok(JobView::seen_by(job, &caller))
 }
 
 pub(crate) async fn cancel_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
-    let id = allowed_job(&hub, &caller, &id).await?;
-    ok(JobView::from(hub.cancel_job(id).await?))
+    let id = steerable_job(&hub, &caller, &id).await?;
+    ok(JobView::seen_by(hub.cancel_job(id).await?, &caller))
 }
 
 pub(crate) async fn hold_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
-    let id = allowed_job(&hub, &caller, &id).await?;
-    ok(JobView::from(hub.hold_job(id).await?))
+    let id = steerable_job(&hub, &caller, &id).await?;
+    ok(JobView::seen_by(hub.hold_job(id).await?, &caller))
 }
 
 pub(crate) async fn release_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
-    let id = allowed_job(&hub, &caller, &id).await?;
-    ok(JobView::from(hub.release_job(id).await?))
+    let id = steerable_job(&hub, &caller, &id).await?;
+    ok(JobView::seen_by(hub.release_job(id).await?, &caller))
 }
 
 pub(crate) async fn retry_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
-    let id = allowed_job(&hub, &caller, &id).await?;
-    accepted(JobView::from(hub.retry_job(id).await?))
+    let id = steerable_job(&hub, &caller, &id).await?;
+    accepted(JobView::seen_by(hub.retry_job(id).await?, &caller))
 }
 
 /// `GET /api/jobs/{id}/preview`: the PNG of the raster the job stored (what
@@ -621,7 +632,8 @@ pub(crate) async fn openapi() -> ApiResult {
 /// Any path no route took: 405 when the path is a route for other methods
 /// (naming them), 404 otherwise.
 pub(crate) async fn not_found(req: actix_web::HttpRequest) -> ApiResult {
-    let path = req.path();
+    // The path as the router saw it (percent-decoded, normalised).
+    let path = req.match_info().as_str();
     let allowed: Vec<&str> = crate::ROUTES
         .iter()
         .filter(|r| pattern_matches(r.path, path))

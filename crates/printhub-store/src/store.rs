@@ -62,7 +62,21 @@ impl Store {
     /// by a newer printhub or a migration fails, [`StoreError::ReadOnly`]
     /// when the file cannot be written, and [`StoreError::Open`] when it is
     /// not a usable database.
+    ///
+    /// The database holds key digests, upstream settings and who printed
+    /// what: it is created (or tightened) to mode 0600 before SQLite opens
+    /// it, and SQLite gives its `-wal` and `-shm` files the mode of the
+    /// database file.
     pub fn open(path: &Path, config: StoreConfig) -> Result<Store, StoreError> {
+        private_file(path)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = std::path::PathBuf::from(side);
+            if side.exists() {
+                private_file(&side)?;
+            }
+        }
         let location = Location::File(path.to_path_buf());
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -545,4 +559,34 @@ mod tests {
         let err = store.commit(Vec::new()).wait().expect_err("closed");
         assert!(matches!(err, StoreError::Closed));
     }
+}
+
+/// Creates `path` with mode 0600 if it does not exist, or takes every right
+/// but the owner's read and write from an existing file.
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Only take rights away: a file made read-only stays so.
+            let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+            if mode & !0o600 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o600))?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Other systems keep their default permissions.
+#[cfg(not(unix))]
+fn private_file(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }

@@ -86,6 +86,9 @@ pub enum KeysCommand {
         /// The key id (the 32 hex digits after `phk_`).
         id: String,
     },
+    /// Print a new random secret (256 bits, URL-safe) for `[auth.proxy]
+    /// secret` or a webhook token; touches no database.
+    Secret,
 }
 
 /// `printhub serve`

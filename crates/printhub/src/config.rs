@@ -100,7 +100,8 @@ pub struct ProxyEntry {
     /// The header carrying the shared secret.
     #[serde(default = "default_secret_header")]
     pub secret_header: String,
-    /// The shared secret, 16 characters or more (`PRINTHUB_PROXY_SECRET`).
+    /// The shared secret (`PRINTHUB_PROXY_SECRET`): hard to guess, see
+    /// [`crate::secret_check`]; `printhub keys secret` makes one.
     pub secret: String,
     /// The scope proxied users get (`read`, `print` or `admin`).
     #[serde(default = "default_proxy_scope")]
@@ -420,9 +421,7 @@ impl Config {
         }
         let proxy = match &self.auth.proxy {
             Some(p) => {
-                if p.secret.chars().count() < 16 {
-                    bail!("auth.proxy.secret: use a shared secret of 16 characters or more");
-                }
+                crate::secret_check::check_secret(&p.secret, "auth.proxy.secret")?;
                 Some(ProxyConfig {
                     user_header: p.user_header.clone(),
                     secret_header: p.secret_header.clone(),

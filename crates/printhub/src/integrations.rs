@@ -13,7 +13,7 @@
 //! base_url = "https://grocy.example.com"
 //! api_key = "…"
 //! timeout_ms = 5000
-//! webhook_token = "a-long-random-token"       # POST /api/webhooks/grocy/<token>
+//! webhook_token = "<printhub keys secret>"     # POST /api/webhooks/grocy/<token>
 //! # Browser origins allowed to call the webhook (Grocy's LABEL_PRINTER_RUN_SERVER = false);
 //! # default: the origin of base_url. [] allows none.
 //! webhook_origins = ["https://grocy.example.com"]
@@ -30,7 +30,7 @@
 //!
 //! [[webhook]]
 //! name = "freezer"
-//! token = "another-long-random-token"          # POST /api/webhooks/<token>
+//! token = "<printhub keys secret>"             # POST /api/webhooks/<token>
 //! printer = "pt"
 //! template = "shelf"
 //! ```
@@ -287,7 +287,7 @@ fn check_token(token: &Secret, field: &str) -> anyhow::Result<()> {
     {
         bail!("{field}: use only letters, digits and - . _ ~ (it goes in a URL)");
     }
-    Ok(())
+    crate::secret_check::check_secret(token.expose(), field)
 }
 
 fn check_template(name: &str, field: &str) -> anyhow::Result<()> {

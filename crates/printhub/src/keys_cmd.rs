@@ -7,7 +7,7 @@
 use crate::cli::{KeysArgs, KeysCommand};
 use crate::config::Config;
 use anyhow::{bail, Context};
-use printhub_gateway::auth::{KeyInfo, NewKey};
+use printhub_gateway::auth::{KeyInfo, KeyRefusal, NewKey};
 use printhub_gateway::{Auth, AuthConfig, Scope};
 use printhub_store::{Store, StoreConfig};
 use std::io::Write;
@@ -15,6 +15,10 @@ use std::sync::Arc;
 
 /// Runs one `keys` command.
 pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    if let KeysCommand::Secret = args.command {
+        writeln!(out, "{}", crate::secret_check::new_secret()?)?;
+        return Ok(());
+    }
     let config = match &args.config {
         Some(path) => Config::from_file(path)?,
         None => Config::demo(std::path::Path::new("var")),
@@ -64,17 +68,17 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
                 }
                 None => None,
             };
+            let new = NewKey {
+                name: name.clone(),
+                scope,
+                printers,
+                expires_at,
+                rate_limit_per_minute: *rate_limit,
+            }
+            .checked()
+            .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
             let (info, key) = auth
-                .create_key(
-                    NewKey {
-                        name: name.clone(),
-                        scope,
-                        printers,
-                        expires_at,
-                        rate_limit_per_minute: *rate_limit,
-                    },
-                    "cli",
-                )
+                .create_key(new, "cli")
                 .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
             writeln!(
                 out,
@@ -95,6 +99,7 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
                 writeln!(out, "{}", line(&k))?;
             }
         }
+        KeysCommand::Secret => {}
         KeysCommand::Revoke { id } => {
             if !auth.list_keys().iter().any(|k| k.record.id == *id) {
                 bail!("no API key {id}");
@@ -110,11 +115,8 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
 
 fn line(k: &KeyInfo) -> String {
     let r = &k.record;
-    let state = if r.revoked_at.is_some() {
-        "revoked"
-    } else {
-        "active"
-    };
+    let state =
+        KeyRefusal::of(r, printhub_gateway::auth::now()).map_or("active", KeyRefusal::as_str);
     let printers = r
         .printers
         .as_ref()

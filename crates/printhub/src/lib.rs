@@ -17,5 +17,6 @@ pub mod integrations;
 pub mod keys_cmd;
 pub mod label_cmd;
 pub mod raster_cmd;
+pub mod secret_check;
 pub mod serve;
 pub mod status_cmd;

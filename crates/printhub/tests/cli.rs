@@ -557,6 +557,100 @@ fn keys_are_created_once_listed_without_secrets_and_revoked() {
 }
 
 #[test]
+fn keys_refuse_what_the_api_refuses_and_list_expired_keys_as_such() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = config_file(&dir, "");
+    let create = |name: &str, expires: Option<&str>| {
+        let mut args = vec!["keys", "--config", s(&config), "create", "--name", name];
+        if let Some(at) = expires {
+            args.extend(["--expires", at]);
+        }
+        printhub(&args)
+    };
+    fails_with(&create("", None), "name");
+    fails_with(&create("   ", None), "name");
+    fails_with(
+        &create("old", Some("2001-01-01T00:00:00Z")),
+        "expires_at is in the past",
+    );
+    let listed =
+        String::from_utf8_lossy(&printhub(&["keys", "--config", s(&config), "list"]).stdout)
+            .to_string();
+    assert!(
+        listed.contains("no API keys"),
+        "nothing was created: {listed}"
+    );
+    // A key that expires a moment from now is listed as expired once it has.
+    let soon = humantime::format_rfc3339_millis(
+        std::time::SystemTime::now() + std::time::Duration::from_millis(1500),
+    )
+    .to_string();
+    let out = create("short-lived", Some(&soon));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let listed =
+            String::from_utf8_lossy(&printhub(&["keys", "--config", s(&config), "list"]).stdout)
+                .to_string();
+        if listed.contains("expired") {
+            assert!(listed.contains("short-lived"), "{listed}");
+            break;
+        }
+        assert!(listed.contains("active"), "{listed}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never listed as expired: {listed}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn keys_secret_prints_a_fresh_secret_that_the_config_accepts() {
+    let a = printhub(&["keys", "secret"]);
+    let b = printhub(&["keys", "secret"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let (a, b) = (
+        String::from_utf8_lossy(&a.stdout).trim().to_string(),
+        String::from_utf8_lossy(&b.stdout).trim().to_string(),
+    );
+    assert_eq!(a.len(), 43, "{a}");
+    assert_ne!(a, b);
+    assert!(
+        a.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+        "{a}"
+    );
+    // The config takes it where it refuses weak ones.
+    let dir = tempfile::tempdir().expect("tmp");
+    for weak in [
+        "aaaaaaaaaaaaaaaaaaaa",
+        "a-long-random-token",
+        "passwordpassword123",
+    ] {
+        let config = config_file(
+            &dir,
+            &format!("[auth]\nanonymous = \"off\"\n[auth.proxy]\nsecret = \"{weak}\"\n"),
+        );
+        let out = printhub(&["serve", "--config", s(&config)]);
+        fails_with(&out, "auth.proxy.secret");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("printhub keys secret"));
+        let config = config_file(
+            &dir,
+            &format!("[integrations.grocy]\nwebhook_token = \"{weak}\"\n"),
+        );
+        fails_with(
+            &printhub(&["serve", "--config", s(&config)]),
+            "integrations.grocy.webhook_token",
+        );
+    }
+}
+
+#[test]
 fn serve_refuses_anonymous_access_off_loopback_and_weak_proxy_secrets() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = config_file(
@@ -596,7 +690,7 @@ fn serve_refuses_bad_integration_settings_naming_the_field_not_the_secret() {
             "integrations.grocy.webhook_token",
         ),
         (
-            "[[webhook]]\nname = \"a\"\ntoken = \"long-enough-s3cr3t\"\nprinter = \"pt\"\ntemplate = \"nope\"\n",
+            "[[webhook]]\nname = \"a\"\ntoken = \"Zq8-s3cr3t-Lm2vX7pW\"\nprinter = \"pt\"\ntemplate = \"nope\"\n",
             "webhook[0].template",
         ),
     ] {

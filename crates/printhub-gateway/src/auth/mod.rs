@@ -147,6 +147,37 @@ impl Caller {
         }
     }
 
+    /// Whether the caller submitted `job` (its `submitted_by` is the
+    /// caller's [`actor`](Self::actor)).
+    pub fn submitted(&self, job: &printhub_core::Job) -> bool {
+        job.spec.submitted_by.as_deref() == Some(self.actor().as_str())
+    }
+
+    /// `not_job_owner` (403) unless the caller may steer `job` (cancel,
+    /// hold, release, retry): admins steer every job, other callers only
+    /// the jobs they submitted — CUPS's `@OWNER` policy. Anonymous callers
+    /// (allowed on loopback only) are one identity, so they steer the
+    /// anonymous jobs.
+    pub fn require_owner(&self, job: &printhub_core::Job) -> Result<(), ApiError> {
+        if self.scope >= Scope::Admin || self.submitted(job) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::NotJobOwner,
+                format!(
+                    "job {} was submitted by another caller; only it or an admin may change it",
+                    job.id
+                ),
+            ))
+        }
+    }
+
+    /// Whether the caller may see who submitted `job` and from where
+    /// (admins and the submitter).
+    pub fn sees_submitter(&self, job: &printhub_core::Job) -> bool {
+        self.scope >= Scope::Admin || self.submitted(job)
+    }
+
     /// `insufficient_scope` (403) unless the caller has `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.scope >= scope {
@@ -174,9 +205,10 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(req.extensions().get::<Caller>().cloned().ok_or_else(|| {
+            // A route mounted without its guard: refuse, never run as nobody.
             ApiError::new(
-                ErrorCode::Internal,
-                "the auth layer did not run for this route",
+                ErrorCode::Unauthorized,
+                "this route needs credentials and none were checked",
             )
         }))
     }
@@ -260,7 +292,7 @@ impl KeyRefusal {
     }
 
     /// Why `record` is refused at `at`, if it is.
-    fn of(record: &ApiKeyRecord, at: Timestamp) -> Option<KeyRefusal> {
+    pub fn of(record: &ApiKeyRecord, at: Timestamp) -> Option<KeyRefusal> {
         if record.revoked_at.is_some() {
             Some(KeyRefusal::Revoked)
         } else if record.expires_at.is_some_and(|x| x <= at) {
@@ -303,6 +335,27 @@ pub struct NewKey {
     pub rate_limit_per_minute: Option<u32>,
 }
 
+impl NewKey {
+    /// The key as asked for by a person (the API or `printhub keys`), or 400
+    /// `invalid_request` naming the field: a name of 1..=100 characters
+    /// (trimmed) and an expiry in the future.
+    pub fn checked(self) -> Result<NewKey, ApiError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ApiError::invalid("name must be 1..=100 characters")
+                .with_detail(serde_json::json!({ "field": "name" })));
+        }
+        if self.expires_at.is_some_and(|at| at <= now()) {
+            return Err(ApiError::invalid("expires_at is in the past")
+                .with_detail(serde_json::json!({ "field": "expires_at" })));
+        }
+        Ok(NewKey {
+            name: name.to_owned(),
+            ..self
+        })
+    }
+}
+
 /// The auth state shared by every worker (cheap to clone).
 #[derive(Clone)]
 pub struct Auth {
@@ -329,7 +382,7 @@ struct Inner {
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 /// Now, as a core timestamp.
-pub(crate) fn now() -> Timestamp {
+pub fn now() -> Timestamp {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -535,21 +588,24 @@ impl Auth {
     /// Whether `headers` carry the configured proxy's shared secret.
     fn proxy_proven(&self, headers: &HeaderMap) -> Option<&ProxyConfig> {
         self.inner.config.proxy.as_ref().filter(|proxy| {
-            header(headers, &proxy.secret_header)
-                .is_some_and(|s| keys::same_secret(s, &proxy.secret))
+            headers.get_all(proxy.secret_header.as_str()).count() == 1
+                && header(headers, &proxy.secret_header)
+                    .is_some_and(|s| keys::same_secret(s, &proxy.secret))
         })
     }
 
-    /// The client's address as jobs record it: the first `X-Forwarded-For`
-    /// entry when the request came through the trusted proxy (it proved the
-    /// shared secret), else `peer`. Does not block. Used for every caller
-    /// the middleware authenticates and for webhooks (whose token is checked
-    /// by their handler).
+    /// The client's address as jobs record it: the right-most
+    /// `X-Forwarded-For` entry when the request came through the trusted
+    /// proxy (it proved the shared secret) — the one that proxy appended;
+    /// entries to its left are whatever the client sent — else `peer`.
+    /// Does not block. Used for every caller the middleware authenticates
+    /// and for webhooks (whose token is checked by their handler).
     pub fn source_address(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<String> {
         let forwarded = self
             .proxy_proven(headers)
-            .and_then(|_| header(headers, "x-forwarded-for"))
-            .and_then(|v| v.split(',').next())
+            .and_then(|_| headers.get_all("x-forwarded-for").last())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
@@ -566,16 +622,15 @@ impl Auth {
         if let Some(key) = presented_key(headers)? {
             return self.authenticate_key(&key, source);
         }
-        if let Some(proxy) = self.proxy_proven(headers) {
-            let user = header(headers, &proxy.user_header).ok_or_else(|| {
-                unauthorized(format!("the proxy sent no {} header", proxy.user_header))
-            })?;
-            return Ok(Caller {
-                identity: Identity::Proxy { user: user.into() },
-                scope: proxy.scope,
-                printers: None,
-                source,
-            });
+        if let Some(proxy) = &self.inner.config.proxy {
+            if let Some(user) = self.proxied_user(proxy, headers)? {
+                return Ok(Caller {
+                    identity: Identity::Proxy { user },
+                    scope: proxy.scope,
+                    printers: None,
+                    source,
+                });
+            }
         }
         match self.inner.config.anonymous {
             Some(scope) => Ok(Caller {
@@ -588,6 +643,39 @@ impl Auth {
                 "an API key is required (Authorization: Bearer <key>)".into(),
             )),
         }
+    }
+
+    /// The user the trusted proxy names, `None` when the request carries
+    /// neither of its headers. Anything half-way is 401, never a fall-back
+    /// to anonymous: a user header without the right secret, a secret
+    /// without a user, or either header twice (a client's copy beside the
+    /// proxy's).
+    fn proxied_user(
+        &self,
+        proxy: &ProxyConfig,
+        headers: &HeaderMap,
+    ) -> Result<Option<String>, ApiError> {
+        let users = headers.get_all(proxy.user_header.as_str()).count();
+        let secrets = headers.get_all(proxy.secret_header.as_str()).count();
+        if users == 0 && secrets == 0 {
+            return Ok(None);
+        }
+        if users > 1 || secrets > 1 {
+            return Err(unauthorized(format!(
+                "{} and {} may each come once",
+                proxy.user_header, proxy.secret_header
+            )));
+        }
+        if self.proxy_proven(headers).is_none() {
+            return Err(unauthorized(format!(
+                "{} needs the proxy's shared secret in {}",
+                proxy.user_header, proxy.secret_header
+            )));
+        }
+        let user = header(headers, &proxy.user_header).ok_or_else(|| {
+            unauthorized(format!("the proxy sent no {} header", proxy.user_header))
+        })?;
+        Ok(Some(user.to_owned()))
     }
 
     fn authenticate_key(&self, key: &str, source: Option<String>) -> Result<Caller, ApiError> {
@@ -731,7 +819,16 @@ fn presented_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         }
         return Ok(Some(token.trim().to_owned()));
     }
-    Ok(header(headers, "x-label-hub-key").map(str::to_owned))
+    match headers.get("x-label-hub-key") {
+        None => Ok(None),
+        // Present but empty is a broken client, as an empty Bearer is.
+        Some(v) => match v.to_str().map(str::trim) {
+            Ok(key) if !key.is_empty() => Ok(Some(key.to_owned())),
+            _ => Err(unauthorized(
+                "the X-Label-Hub-Key header is empty or not text".into(),
+            )),
+        },
+    }
 }
 
 fn unauthorized(detail: String) -> ApiError {

@@ -622,7 +622,7 @@ async fn jobs_record_the_client_the_trusted_proxy_names_and_only_that_proxy() {
     let via_proxy = |extra: Vec<(&'static str, String)>| {
         let mut headers = vec![
             ("X-Printhub-Proxy-Secret", "proxy-secret".to_string()),
-            ("X-Forwarded-For", "198.51.100.4, 10.0.0.1".to_string()),
+            ("X-Forwarded-For", "203.0.113.66, 198.51.100.4".to_string()),
         ];
         headers.extend(extra);
         headers

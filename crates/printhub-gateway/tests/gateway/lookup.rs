@@ -770,7 +770,7 @@ async fn webhook_jobs_record_the_address_they_came_from() {
                 generic.clone(),
                 fields(),
                 &[
-                    ("X-Forwarded-For", "198.51.100.4, 10.0.0.1"),
+                    ("X-Forwarded-For", "203.0.113.66, 198.51.100.4"),
                     ("X-Printhub-Proxy-Secret", "proxy-secret"),
                 ],
             ),

@@ -138,3 +138,38 @@ fn the_schema_has_no_column_for_a_secret() {
     assert!(columns.contains(&"hash".to_string()));
     assert!(!columns.iter().any(|c| c.contains("secret") || c == "key"));
 }
+
+/// The database holds key digests and who printed what: owner-only, and
+/// SQLite's WAL and shared-memory files follow the database file's mode.
+#[cfg(unix)]
+#[test]
+fn the_database_and_its_wal_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let t = TempStore::new();
+    t.store
+        .insert_api_key(&key("aa", "h1"), &audit("key.create", "aa", 1_000))
+        .unwrap();
+    let path = t.path.clone();
+    for file in [
+        path.clone(),
+        path.with_extension("db-wal"),
+        path.with_extension("db-shm"),
+    ] {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    // A database made readable by others before is tightened on open.
+    let TempStore { dir, store, .. } = t;
+    store.close().unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = printhub_store::Store::open(&path, printhub_store::StoreConfig::default()).unwrap();
+    assert_eq!(mode(&path), 0o600);
+    drop(store);
+    drop(dir);
+}
