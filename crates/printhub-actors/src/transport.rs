@@ -674,14 +674,19 @@ fn snmp_read(addr: SocketAddr, community: &str, timeout: Duration) -> Result<Snm
     Ok(SnmpReading::Mib(mib))
 }
 
-/// hrPrinterDetectedErrorState bits of byte 0 (MSB first: lowPaper, noPaper,
-/// lowToner, noToner, doorOpen, jammed, offline, serviceRequested;
-/// brother-raster.md §5.3) that need a person, most urgent first, as the
-/// status block's reasons rank them. A jam cannot be told from a cutter jam here.
-const MIB_REASONS: [(u8, &str); 3] = [
+/// hrPrinterDetectedErrorState bits of byte 0 (RFC 2790: bit 0 is the MSB;
+/// lowPaper, noPaper, lowToner, noToner, doorOpen, jammed, offline,
+/// serviceRequested; brother-raster.md §5.3) that stop the printer, most
+/// urgent first, as the status block's reasons rank them (its system error
+/// comes last). A jam cannot be told from a cutter jam here. An offline
+/// printer or one asking for service is sent no job, like one whose status
+/// block shows an error; lowPaper (and the toner bits) need nobody yet.
+const MIB_REASONS: [(u8, &str); 5] = [
     (0x08, printhub_core::reason::COVER_OPEN),
     (0x40, printhub_core::reason::NO_MEDIA),
     (0x04, printhub_core::reason::MEDIA_JAM),
+    (0x02, printhub_core::reason::PRINTER_OFFLINE),
+    (0x01, printhub_core::reason::SERVICE_REQUESTED),
 ];
 
 /// Turns the standard printer MIB into a [`PrinterStatus`] (source `snmp_mib`).
@@ -1061,8 +1066,26 @@ mod tests {
         let jam = status_from_mib(ql, &mib(0x04, "29mmx90mm(1.1\"x3.5\")"));
         assert_eq!(jam.reason.as_deref(), Some("media_jam"));
         assert_eq!(jam.media.as_deref(), Some("dk-29x90"));
-        // lowPaper (0x80) and offline (0x02) need nobody.
-        assert_eq!(status_from_mib(ql, &mib(0x82, "")).reason, None);
+        // RFC 2790 hrPrinterDetectedErrorState: "Bits are numbered starting with the most
+        // significant bit of the first byte being bit 0"; offline is bit 6 (0x02) and
+        // serviceRequested bit 7 (0x01). Either stops the printer, as a status block's
+        // error does; lowPaper (bit 0, 0x80) needs nobody yet.
+        let offline = status_from_mib(ql, &mib(0x82, "62mm(2.4\")"));
+        assert_eq!(offline.reason.as_deref(), Some("printer_offline"));
+        assert!(offline.reachable && !offline.ready);
+        assert_eq!(offline.media.as_deref(), Some("dk-62"));
+        let service = status_from_mib(ql, &mib(0x01, ""));
+        assert_eq!(service.reason.as_deref(), Some("service_requested"));
+        assert!(!service.ready);
+        let both = status_from_mib(ql, &mib(0x03, ""));
+        assert_eq!(both.errors, ["printer_offline", "service_requested"]);
+        // The second byte (inputTrayMissing … overduePreventMaint) stops nothing.
+        let second = MibReading {
+            error_state: Some(vec![0x00, 0xFF]),
+            media_type: None,
+        };
+        assert_eq!(status_from_mib(ql, &second).reason, None);
+        assert_eq!(status_from_mib(ql, &mib(0x80, "")).reason, None);
     }
 
     #[test]

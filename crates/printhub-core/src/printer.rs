@@ -24,6 +24,13 @@ pub mod reason {
     pub const MEDIA_MISMATCH: &str = "media_mismatch";
     /// The media jammed.
     pub const MEDIA_JAM: &str = "media_jam";
+    /// The printer says it is offline (taken offline at its panel; the
+    /// standard printer MIB's `offline` condition). It is reachable, but
+    /// takes no job until it is back online.
+    pub const PRINTER_OFFLINE: &str = "printer_offline";
+    /// The printer asks for service (the standard printer MIB's
+    /// `serviceRequested` condition).
+    pub const SERVICE_REQUESTED: &str = "service_requested";
 }
 
 /// The state of one printer, as the hub sees it (design §2).

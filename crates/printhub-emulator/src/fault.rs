@@ -4,8 +4,9 @@
 //! Faults are set and cleared through the handle at any time; the session
 //! and the agent read them under the shared lock at the moment they decide
 //! (see `state.rs`). Some faults are conditions the printer reports until
-//! cleared (cover open, no media, a cutter jam or end of media once they
-//! have happened); some change the transport (turned off, dropped
+//! cleared (cover open, no media, a system error, a cutter jam or end of
+//! media once they have happened; offline, which only the standard printer
+//! MIB can tell); some change the transport (turned off, dropped
 //! connection, hang, slow or garbled status blocks); cooling stretches the
 //! next page's print and says so.
 
@@ -49,6 +50,18 @@ pub enum Fault {
     /// brother-raster.md §5.2, §7), prints this much longer, then sends
     /// "cooling finished" (04) before "printing completed". Fires once.
     Cooling(Duration),
+    /// The printer is offline (taken offline at its panel): the standard
+    /// printer MIB reports `offline` (hrPrinterDetectedErrorState bit 6,
+    /// RFC 2790) and hrPrinterStatus `other`. Brother's status block has no
+    /// such field and is unchanged. Like [`Fault::Hang`], nothing is read
+    /// from the socket until the fault is cleared: an offline printer takes
+    /// no job.
+    Offline,
+    /// The printer needs service: status reports `SYSTEM` ("system error",
+    /// error information 2 bit 7, brother-raster.md §7) and every page fails
+    /// with it; the standard printer MIB reports `serviceRequested`
+    /// (hrPrinterDetectedErrorState bit 7, RFC 2790).
+    SystemError,
 }
 
 /// The kind of a [`Fault`], to clear it.
@@ -74,6 +87,10 @@ pub enum FaultKind {
     EndOfMedia,
     /// [`Fault::Cooling`].
     Cooling,
+    /// [`Fault::Offline`].
+    Offline,
+    /// [`Fault::SystemError`].
+    SystemError,
 }
 
 impl Fault {
@@ -90,6 +107,8 @@ impl Fault {
             Fault::GarbledStatus => FaultKind::GarbledStatus,
             Fault::EndOfMediaAfter(_) => FaultKind::EndOfMedia,
             Fault::Cooling(_) => FaultKind::Cooling,
+            Fault::Offline => FaultKind::Offline,
+            Fault::SystemError => FaultKind::SystemError,
         }
     }
 }
@@ -122,6 +141,8 @@ pub(crate) struct Faults {
     pub end_of_media: Latch,
     /// Extra print time of the next page, with cooling notifications around it.
     pub cooling: Option<Duration>,
+    pub offline: bool,
+    pub system_error: bool,
 }
 
 impl Faults {
@@ -141,6 +162,8 @@ impl Faults {
                 self.end_of_media = Latch::Armed;
             }
             Fault::Cooling(delay) => self.cooling = Some(delay),
+            Fault::Offline => self.offline = true,
+            Fault::SystemError => self.system_error = true,
         }
     }
 
@@ -160,6 +183,8 @@ impl Faults {
                 self.end_of_media = Latch::Off;
             }
             FaultKind::Cooling => self.cooling = None,
+            FaultKind::Offline => self.offline = false,
+            FaultKind::SystemError => self.system_error = false,
         }
     }
 
@@ -197,6 +222,12 @@ impl Faults {
         if let Some(delay) = self.cooling {
             faults.push(Fault::Cooling(delay));
         }
+        if self.offline {
+            faults.push(Fault::Offline);
+        }
+        if self.system_error {
+            faults.push(Fault::SystemError);
+        }
         faults
     }
 
@@ -215,6 +246,9 @@ impl Faults {
         }
         if self.end_of_media == Latch::Fired {
             flags |= ErrorFlags::END_OF_MEDIA;
+        }
+        if self.system_error {
+            flags |= ErrorFlags::SYSTEM;
         }
         flags
     }
@@ -255,6 +289,8 @@ mod tests {
             Fault::GarbledStatus,
             Fault::EndOfMediaAfter(4),
             Fault::Cooling(Duration::from_millis(7)),
+            Fault::Offline,
+            Fault::SystemError,
         ];
         let mut faults = Faults::default();
         for fault in all {

@@ -126,6 +126,10 @@ pub struct PageMeta {
     pub ink_outside: bool,
     /// How the page ended.
     pub end: PageEnd,
+    /// The page ended with `0C` and the connection ended with no `1A` after
+    /// it (ptouch's `print(label, feed=False)`): printed, then left in the
+    /// printer, not fed out and not cut. Set when the connection ends.
+    pub printed_without_feed: bool,
     /// Job number, counted from 1 over the emulator's life. A job starts at
     /// the first page of a connection or after a page ended with `1A`.
     pub job: u64,

@@ -6,7 +6,10 @@
 //! information against the loaded medium and the printer's conditions,
 //! and turns every finished page into "printing" → "printing completed" →
 //! "receiving" status blocks around the printed page (with "cooling
-//! started"/"cooling finished" notifications inside when the head overheats). On any error it emits
+//! started"/"cooling finished" notifications inside when the head overheats).
+//! A page prints on `0C` as on `1A`; when the connection then ends with no
+//! `1A` (ptouch's `print(label, feed=False)`), the page is recorded as
+//! printed without feed (not fed out, not cut) and the printer waits. On any error it emits
 //! the error record and an error status block and then discards the rest of
 //! the connection (§5.2: the printer discards its buffer).
 //!
@@ -43,6 +46,9 @@ pub(crate) enum Action {
     Record(RecordedError),
     /// Record a command of the connection (every command but raster lines).
     Command(u64, Command),
+    /// The connection ended after page `page` of job `job` ended with `0C`:
+    /// mark that recorded page as printed without feed.
+    EndedWithoutFeed { job: u64, page: usize },
 }
 
 /// The job a page belongs to.
@@ -101,12 +107,20 @@ impl Session {
     }
 
     /// Handles the client closing its side: an unfinished command or page is
-    /// a `truncated` error (answered in case the client only half-closed).
+    /// a `truncated` error (answered in case the client only half-closed); a
+    /// last page that ended with `0C` stays printed, without feed.
     pub fn handle_eof(&mut self, now: SystemTime, printer: &mut Printer) {
         if self.discarding {
             return;
         }
-        if let Err(error) = self.decoder.finish() {
+        let finished = self.decoder.finish();
+        while let Some(event) = self.decoder.next_event() {
+            self.handle_event(event, now, printer);
+            if self.discarding {
+                return;
+            }
+        }
+        if let Err(error) = finished {
             self.protocol_error(error, now, printer);
         }
     }
@@ -155,6 +169,15 @@ impl Session {
                 _ => {}
             },
             Event::Page(page) => self.handle_page(*page, now, printer),
+            // The job is over: its last page printed on `0C` and is not fed out or cut.
+            Event::EndWithoutFeed { .. } => {
+                if let Some(job) = self.job.take() {
+                    self.actions.push_back(Action::EndedWithoutFeed {
+                        job: job.number,
+                        page: job.next_page.saturating_sub(1),
+                    });
+                }
+            }
         }
     }
 
@@ -289,6 +312,8 @@ impl Session {
             margin: page.margin,
             ink_outside: page.ink_outside(window),
             end: page.end,
+            // Known only when the connection ends (`Action::EndedWithoutFeed`).
+            printed_without_feed: false,
             job: job.number,
             page: job.next_page,
             connection: self.connection,

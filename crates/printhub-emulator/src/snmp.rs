@@ -11,8 +11,8 @@
 //! |---|---|---|
 //! | 1.3.6.1.2.1.1.1.0 | sysDescr | `Brother <model> (printhub emulator)` |
 //! | 1.3.6.1.2.1.25.3.2.1.3.1 | hrDeviceDescr | `Brother <model>` |
-//! | 1.3.6.1.2.1.25.3.5.1.1.1 | hrPrinterStatus | 1 other (an error needs attention), 4 printing, 3 idle |
-//! | 1.3.6.1.2.1.25.3.5.1.2.1 | hrPrinterDetectedErrorState | 2 bytes: noPaper 0x40 (no media, end of media), doorOpen 0x08, jammed 0x04 |
+//! | 1.3.6.1.2.1.25.3.5.1.1.1 | hrPrinterStatus | 1 other (an error needs attention, or offline), 4 printing, 3 idle |
+//! | 1.3.6.1.2.1.25.3.5.1.2.1 | hrPrinterDetectedErrorState | 2 bytes: noPaper 0x40 (no media, end of media), doorOpen 0x08, jammed 0x04 (cutter jam), offline 0x02 (the `Offline` fault), serviceRequested 0x01 (system error) |
 //! | 1.3.6.1.2.1.43.8.2.1.12.1.1 | prtInputMediaType | `12mm(0.47")`, `62mm(2.4")`, `29mmx90mm(1.1"x3.5")`, `24mm(0.94")Dia`; empty without media |
 //! | 1.3.6.1.4.1.2435.2.3.9.1.1.7.0 | Brother device id | `MFG:Brother;CMD:PT-CBP;MDL:<model>;CLS:PRINTER;` (QL: `CMD:PJL`) |
 //! | 1.3.6.1.4.1.2435.3.3.9.1.6.1.0 | Brother status | the 32-byte status block (a reply to `ESC i S`) |
@@ -66,10 +66,14 @@ const PRINTER_OTHER: i64 = 1;
 const PRINTER_IDLE: i64 = 3;
 const PRINTER_PRINTING: i64 = 4;
 
-/// hrPrinterDetectedErrorState bits, byte 0 (MSB first).
+/// hrPrinterDetectedErrorState bits, byte 0: bit 0 is the MSB (RFC 2790,
+/// HOST-RESOURCES-MIB: lowPaper 0, noPaper 1, lowToner 2, noToner 3,
+/// doorOpen 4, jammed 5, offline 6, serviceRequested 7).
 const NO_PAPER: u8 = 0x40;
 const DOOR_OPEN: u8 = 0x08;
 const JAMMED: u8 = 0x04;
+const OFFLINE: u8 = 0x02;
+const SERVICE_REQUESTED: u8 = 0x01;
 
 /// SNMP v2c message version field.
 const VERSION_2C: i64 = 1;
@@ -263,7 +267,7 @@ fn value(oid: &[u32], printer: &Printer) -> Option<ObjectSyntax> {
     } else if oid == HR_DEVICE_DESCR {
         string(format!("Brother {model}").into_bytes())
     } else if oid == HR_PRINTER_STATUS {
-        let status = if !printer.condition_flags().is_empty() {
+        let status = if !printer.condition_flags().is_empty() || printer.faults.offline {
             PRINTER_OTHER
         } else if printer.printing {
             PRINTER_PRINTING
@@ -272,7 +276,7 @@ fn value(oid: &[u32], printer: &Printer) -> Option<ObjectSyntax> {
         };
         ObjectSyntax::Simple(SimpleSyntax::Integer(Integer::from(status)))
     } else if oid == HR_PRINTER_ERROR_STATE {
-        string(error_state(printer.condition_flags()).to_vec())
+        string(error_state(printer.condition_flags(), printer.faults.offline).to_vec())
     } else if oid == PRT_INPUT_MEDIA_TYPE {
         string(
             printer
@@ -305,8 +309,14 @@ fn string(bytes: Vec<u8>) -> ObjectSyntax {
 }
 
 /// hrPrinterDetectedErrorState: two bytes, bit 0 of the string = MSB of byte 0.
-fn error_state(flags: ErrorFlags) -> [u8; 2] {
+fn error_state(flags: ErrorFlags, offline: bool) -> [u8; 2] {
     let mut byte = 0;
+    if offline {
+        byte |= OFFLINE;
+    }
+    if flags.contains(ErrorFlags::SYSTEM) {
+        byte |= SERVICE_REQUESTED;
+    }
     if flags.intersects(ErrorFlags::NO_MEDIA | ErrorFlags::END_OF_MEDIA) {
         byte |= NO_PAPER;
     }
@@ -369,11 +379,16 @@ mod tests {
 
     #[test]
     fn error_state_bits() {
-        assert_eq!(error_state(ErrorFlags::empty()), [0, 0]);
-        assert_eq!(error_state(ErrorFlags::NO_MEDIA), [0x40, 0]);
+        // RFC 2790 hrPrinterDetectedErrorState: "Bits are numbered starting with the most
+        // significant bit of the first byte being bit 0"; noPaper 1, doorOpen 4, jammed 5,
+        // offline 6, serviceRequested 7.
+        assert_eq!(error_state(ErrorFlags::empty(), false), [0, 0]);
+        assert_eq!(error_state(ErrorFlags::NO_MEDIA, false), [0x40, 0]);
         assert_eq!(
-            error_state(ErrorFlags::COVER_OPEN | ErrorFlags::CUTTER_JAM),
+            error_state(ErrorFlags::COVER_OPEN | ErrorFlags::CUTTER_JAM, false),
             [0x0C, 0]
         );
+        assert_eq!(error_state(ErrorFlags::empty(), true), [0x02, 0]);
+        assert_eq!(error_state(ErrorFlags::SYSTEM, false), [0x01, 0]);
     }
 }

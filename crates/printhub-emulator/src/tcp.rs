@@ -13,7 +13,8 @@
 //! ([`Printer::close_stream`](crate::state::Printer::close_stream)) or, when
 //! it waits in `accept`, by connecting to the listener ([`wake`]). Transport faults live
 //! here: turned off (the listener is closed and reopened on the same
-//! address), dropped connection, hang, slow and garbled status blocks.
+//! address), dropped connection, hang (and offline, which holds the input
+//! the same way), slow and garbled status blocks.
 //!
 //! Print time: a page starts when its last byte was read and the head is
 //! free (the end of the page before), and the thread waits until it ends —
@@ -220,12 +221,12 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
     }
 }
 
-/// Waits while the `Hang` fault holds. Returns `false` if the connection
-/// must end (shutdown or turned off).
+/// Waits while the `Hang` or `Offline` fault holds. Returns `false` if the
+/// connection must end (shutdown or turned off).
 fn wait_until_reading(shared: &Shared) -> bool {
     let guard = shared.lock();
     let guard = shared.wait_while(guard, None, |p| {
-        p.faults.hang && !p.stopping && !p.faults.turned_off
+        (p.faults.hang || p.faults.offline) && !p.stopping && !p.faults.turned_off
     });
     !(guard.stopping || guard.faults.turned_off)
 }
@@ -265,6 +266,38 @@ fn perform(
                     record.commands.push((offset, command));
                 }
             }
+            Action::EndedWithoutFeed { job, page } => ended_without_feed(job, page, shared),
+        }
+    }
+}
+
+/// Marks page `page` of job `job` (already printed and recorded: actions
+/// run in order) as printed without feed, and rewrites its files.
+fn ended_without_feed(job: u64, page: usize, shared: &Shared) {
+    let updated = {
+        let mut guard = shared.lock();
+        let found = guard
+            .pages
+            .iter_mut()
+            .rev()
+            .find(|p| p.meta.job == job && p.meta.page == page);
+        found.map(|recorded| {
+            recorded.meta.printed_without_feed = true;
+            recorded.clone()
+        })
+    };
+    shared.notify();
+    let Some(recorded) = updated else {
+        return;
+    };
+    log::info!("job {job} ends after page {page} without 1A: printed without feed");
+    if let Some(dir) = &shared.settings.out_dir {
+        if let Err(e) = recorded.write_to(dir) {
+            log::warn!(
+                "cannot write page {} to {}: {e}",
+                recorded.file_stem(),
+                dir.display()
+            );
         }
     }
 }

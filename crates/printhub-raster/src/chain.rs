@@ -21,8 +21,11 @@
 //! model with a cutter: `ESC i K` bit 3 ("no chain printing": feed and cut
 //! after the last label, §1.2) is set, so nothing is left in the printer when
 //! the chain ends — a copy encoded for printer-side chain printing (bit 3
-//! clear) loses that flag here. High resolution, margin, mirror,
-//! compression, print quality and two colours are kept per label.
+//! clear) loses that flag here, and so does a copy that ends without feed
+//! (`0C` and no `1A`, [`Page::printed_without_feed`]). High resolution,
+//! margin, mirror, compression, print quality and two colours are kept per
+//! label; a continuous-media label shorter than the model's minimum is
+//! padded to it, as the encoder pads every label.
 //!
 //! Pure: no I/O; the caller runs it off any latency-sensitive thread.
 
@@ -244,15 +247,23 @@ pub fn span(model: &'static Model, stream: &[u8]) -> CopySpan {
 }
 
 /// How far `page` feeds the medium on `model`, in mm, rounded up: raster
-/// lines plus the feed margin at both ends, at the page's resolution along
-/// the feed (brother-raster.md §4 dpi column, §1 `ESC i d`).
+/// lines (at least the model's minimum on continuous media: the printer
+/// feeds that much whatever it is sent, §2 "Line count limits") plus the
+/// feed margin at both ends, at the page's resolution along the feed
+/// (brother-raster.md §4 dpi column, §1 `ESC i d`).
 fn feed_mm(model: &Model, page: &Page) -> u32 {
-    let dpi = if page.high_res() {
-        model.high_res_dpi.unwrap_or(model.dpi())
+    let (dpi, k) = if page.high_res() {
+        (model.high_res_dpi.unwrap_or(model.dpi()), 2)
     } else {
-        model.dpi()
+        (model.dpi(), 1)
     };
-    let dots = page.lines as u64 + 2 * u64::from(page.margin.unwrap_or(0));
+    let continuous = page.media().is_none_or(|m| !m.kind.is_die_cut());
+    let lines = if continuous {
+        page.lines.max(model.min_lines as usize * k)
+    } else {
+        page.lines
+    };
+    let dots = lines as u64 + 2 * u64::from(page.margin.unwrap_or(0));
     let tenths_mm = (dots * 254).div_ceil(u64::from(dpi.max(1)));
     u32::try_from(tenths_mm.div_ceil(10)).unwrap_or(u32::MAX)
 }

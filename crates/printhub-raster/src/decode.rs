@@ -13,13 +13,18 @@
 //! drivers' vectors show (shared vectors README): `1A` after every page,
 //! `n9` = 0 on every page, `ESC i a` before the invalidate, `ESC i S` inside a
 //! job, PackBits lines longer than the raw line, `n1` = 0x86 with media type
-//! 0x00. The decoder never panics on any input (see the fuzz target).
+//! 0x00; and a stream whose last page ends with `0C` and no `1A` (ptouch
+//! 1.1.0's `print(label, feed=False)`): a PT printer prints that page on `0C`
+//! and waits, so [`Decoder::finish`] accepts it and reports
+//! [`Event::EndWithoutFeed`] (the page was printed, not fed out, not cut).
+//! The decoder never panics on any input (see the fuzz target).
 //!
 //! ```text
 //! push(bytes) ──► parse complete commands ──► Event::Command(offset, cmd)
 //!                     │ raster lines                 │
 //!                     ▼                              ▼
 //!               page builder ──(0C / 1A)──► Event::Page(Page)
+//! finish() ── last page ended with 0C ──► Event::EndWithoutFeed
 //! ```
 
 use crate::bitmap::Bitmap;
@@ -147,6 +152,12 @@ pub struct Page {
     pub red: Option<Vec<u8>>,
     /// How the page ended.
     pub end: PageEnd,
+    /// The stream ended right after this page's `0C`, with no `1A`: the
+    /// printer printed the page and waits, without feeding it out or cutting
+    /// it (ptouch 1.1.0 `print(label, feed=False)`). Known only when the
+    /// stream ends: [`Decoder::decode_all`] sets it; a streaming consumer
+    /// gets [`Event::EndWithoutFeed`] after the page instead.
+    pub printed_without_feed: bool,
 }
 
 impl Page {
@@ -307,6 +318,15 @@ pub enum Event {
     },
     /// A finished page.
     Page(Box<Page>),
+    /// The stream ended after a page that ended with `0C` (no `1A` came):
+    /// that page was printed without feed and cut. Emitted by
+    /// [`Decoder::finish`], after every other event.
+    EndWithoutFeed {
+        /// Index of the page (its [`Page::index`]).
+        page: usize,
+        /// Byte offset of the `0C` that ended it.
+        offset: u64,
+    },
 }
 
 /// What went wrong, without the offset.
@@ -436,6 +456,8 @@ pub struct Decoder {
     zeros: Option<(u64, usize)>,
     state: JobState,
     pages: usize,
+    /// Offset of the command that ended the last page.
+    last_page_end: u64,
 }
 
 #[derive(Debug, Default)]
@@ -479,6 +501,7 @@ impl Decoder {
             zeros: None,
             state: JobState::default(),
             pages: 0,
+            last_page_end: 0,
         }
     }
 
@@ -502,7 +525,8 @@ impl Decoder {
         self.state.info.is_some() || self.state.lines > 0
     }
 
-    /// Whether the stream is inside a multi-page job (a page ended with `0C`).
+    /// Whether the stream is inside a multi-page job (a page ended with `0C`;
+    /// at the end of the stream that page was the last, printed without feed).
     pub fn in_job(&self) -> bool {
         self.state.mid_job
     }
@@ -557,7 +581,9 @@ impl Decoder {
         result
     }
 
-    /// Declares the end of the stream: an unfinished command or page is an error.
+    /// Declares the end of the stream: an unfinished command or page is an
+    /// error. A stream whose last page ended with `0C` is complete: that page
+    /// was printed without feed, and [`Event::EndWithoutFeed`] says so.
     pub fn finish(&mut self) -> Result<(), DecodeError> {
         if self.failed {
             return Err(DecodeError {
@@ -574,11 +600,16 @@ impl Decoder {
             Some(DecodeErrorKind::Truncated(what))
         } else if self.in_page() {
             Some(DecodeErrorKind::Truncated("a page (no 0C or 1A)"))
-        } else if self.state.mid_job {
-            Some(DecodeErrorKind::Truncated(
-                "a job (last page ended with 0C, no 1A)",
-            ))
         } else {
+            if self.state.mid_job {
+                // ptouch 1.1.0 `print(label, feed=False)` ends the job with `0C` to save
+                // tape: the printer printed the page on `0C` and waits (no feed, no cut).
+                self.state.mid_job = false;
+                self.events.push_back(Event::EndWithoutFeed {
+                    page: self.pages.saturating_sub(1),
+                    offset: self.last_page_end,
+                });
+            }
             None
         };
         match error {
@@ -604,11 +635,16 @@ impl Decoder {
         decoder.push(data)?;
         decoder.finish()?;
         let mut commands = Vec::new();
-        let mut pages = Vec::new();
+        let mut pages: Vec<Page> = Vec::new();
         while let Some(event) = decoder.next_event() {
             match event {
                 Event::Command { offset, command } => commands.push((offset, command)),
                 Event::Page(page) => pages.push(*page),
+                Event::EndWithoutFeed { page, .. } => {
+                    if let Some(page) = pages.iter_mut().find(|p| p.index == page) {
+                        page.printed_without_feed = true;
+                    }
+                }
             }
         }
         Ok((commands, pages))
@@ -968,8 +1004,10 @@ impl Decoder {
                 None
             },
             end,
+            printed_without_feed: false,
         };
         self.pages += 1;
+        self.last_page_end = offset;
         self.state.lines = 0;
         self.state.two_colour = false;
         self.state.mid_job = end == PageEnd::Print;

@@ -16,7 +16,14 @@
 //! No `ESC i S` inside the job, no `ESC @` between labels (so chains and
 //! half-cut strips stay intact), `n9` = 0 for the first label and 1 after
 //! (2 for the last label on the PT-P900 family, as its manual says), and
-//! PackBits with the overflow rule.
+//! PackBits with the overflow rule. Every job ends with `1A`.
+//!
+//! A label on continuous media (tape, rolls) shorter than the model's
+//! minimum length is padded with blank raster lines after its content up to
+//! that minimum ([`Encoder::padded_lines`]): the printer feeds at least that
+//! much anyway, and the content stays at the leading edge. Die-cut labels
+//! must have exactly their label's length, and nothing may exceed the
+//! model's maximum.
 
 use crate::bitmap::Bitmap;
 use crate::command::*;
@@ -212,14 +219,15 @@ pub enum EncodeError {
         /// The label's width.
         got: usize,
     },
-    /// A label's length is outside what the model feeds.
+    /// A label's length is outside what the encoder takes: no raster line at
+    /// all, or more than the model feeds (shorter labels are padded).
     #[error("label {label} has {got} raster lines; the model takes {min}..={max}")]
     Length {
         /// Label index (0-based).
         label: usize,
         /// The label's raster lines.
         got: usize,
-        /// Minimum lines.
+        /// Minimum lines the encoder takes (1: shorter continuous labels are padded).
         min: usize,
         /// Maximum lines.
         max: usize,
@@ -361,7 +369,9 @@ impl Encoder {
         self.compress
     }
 
-    /// Raster lines a label must have: `(min, max)`; equal for die-cut media.
+    /// Raster lines the printer feeds for one label: `(min, max)`, equal for
+    /// die-cut media. A shorter label on continuous media is padded up to
+    /// `min` ([`Encoder::padded_lines`]); a longer one is refused.
     pub fn line_range(&self) -> (usize, usize) {
         let k = if self.options.high_res { 2 } else { 1 };
         if self.geometry.label_lines > 0 {
@@ -373,6 +383,18 @@ impl Encoder {
                 self.model.max_lines as usize * k,
             )
         }
+    }
+
+    /// The raster lines a label of `lines` lines is sent with: the model's
+    /// minimum when a continuous-media label is shorter (blank lines follow
+    /// its content), otherwise `lines` itself. Brother's minimum lengths
+    /// (brother-raster.md §2, "Line count limits") are what the printer feeds
+    /// at least, whatever it is sent.
+    pub fn padded_lines(&self, lines: usize) -> usize {
+        if self.geometry.label_lines > 0 || lines == 0 {
+            return lines;
+        }
+        lines.max(self.line_range().0)
     }
 
     /// Encodes `labels` as one job.
@@ -387,7 +409,10 @@ impl Encoder {
         self.validate(labels)?;
         let bpl = self.geometry.bytes_per_line;
         let planes = if self.options.two_colour { 2 } else { 1 };
-        let lines: usize = labels.iter().map(|l| l.black.height()).sum();
+        let lines: usize = labels
+            .iter()
+            .map(|l| self.padded_lines(l.black.height()))
+            .sum();
         out.reserve(self.model.invalidate_len + 64 * labels.len() + lines * planes * (bpl + 4));
 
         self.write_job_start(out);
@@ -407,15 +432,18 @@ impl Encoder {
         }
     }
 
-    /// One page: its control codes, its raster lines and `0C` (`1A` when
+    /// One page: its control codes, its raster lines (padded with blank
+    /// lines to the model's minimum on continuous media) and `0C` (`1A` when
     /// `last`). `index` is the page's place in the stream. The label must
     /// have passed [`Encoder::validate`].
     pub(crate) fn write_label(&self, index: usize, last: bool, label: &Label, out: &mut Vec<u8>) {
         let bpl = self.geometry.bytes_per_line;
         let mut line = vec![0u8; bpl];
         let mut red_line = vec![0u8; bpl];
-        self.write_page_header(index, last, label.black.height(), out);
-        for y in 0..label.black.height() {
+        let height = label.black.height();
+        let padded = self.padded_lines(height);
+        self.write_page_header(index, last, padded, out);
+        for y in 0..height {
             place(label.black.row(y), &self.geometry, &mut line);
             if self.options.two_colour {
                 match &label.red {
@@ -424,6 +452,16 @@ impl Encoder {
                 }
                 self.write_line(Some(0x01), &line, out);
                 self.write_line(Some(0x02), &red_line, out);
+            } else {
+                self.write_line(None, &line, out);
+            }
+        }
+        // Padding after the content, so the content stays at the leading edge.
+        line.fill(0);
+        for _ in height..padded {
+            if self.options.two_colour {
+                self.write_line(Some(0x01), &line, out);
+                self.write_line(Some(0x02), &line, out);
             } else {
                 self.write_line(None, &line, out);
             }
@@ -457,11 +495,12 @@ impl Encoder {
                     got: lines,
                 });
             }
-            if lines < min || lines > max {
+            // Shorter continuous labels are padded up to `min` (die-cut ones were checked above).
+            if lines == 0 || lines > max {
                 return Err(EncodeError::Length {
                     label: i,
                     got: lines,
-                    min,
+                    min: 1,
                     max,
                 });
             }

@@ -573,6 +573,44 @@ mod tests {
     }
 
     #[test]
+    fn conflicting_model_codes_follow_the_status_tool() {
+        // brother-raster.md §10 "PT-E550W / P710BT model codes": the ptcbp status tool and
+        // brother_ql_next give PT-E550W 0x66 and PT-P750W 0x68; a PAPPL driver header claims
+        // 0x6E, 0x69 and (PT-P710BT) 0x71, which clash with the PT-P900W (0x69) and PT-P900
+        // (0x71 'q', §4). printhub follows ptcbp and gives the PT-P710BT no code.
+        let pt = |code| Model::from_status_code(0x30, code).map(|m| m.name);
+        assert_eq!(pt(0x66), Some("PT-E550W"));
+        assert_eq!(pt(0x6E), None);
+        assert_eq!(pt(0x68), Some("PT-P750W"));
+        assert_eq!(pt(0x71), Some("PT-P900"));
+        let p710 = Model::by_name("PT-P710BT").expect("model");
+        assert!(p710.status_codes.is_empty());
+    }
+
+    #[test]
+    fn the_pt_p750w_is_its_printer_mode_usb_id() {
+        // §10 "PT-P750W PID": 0x2062 (ptouch-print and others); ptouch 1.1.0's 0x2065 is the
+        // P-Lite (mass-storage) mode, in which it takes no raster.
+        let p750 = Model::by_name("PT-P750W").expect("model");
+        assert_eq!(p750.usb_pid, 0x2062);
+        assert!(MODELS.iter().all(|m| m.usb_pid != 0x2065));
+    }
+
+    #[test]
+    fn status_on_tcp_follows_the_hardware_tests() {
+        // §10 "Status on TCP 9100" (§5.3): Label-Printer-Hub's hardware tests saw a PT-P750W
+        // answer a standalone ESC i S on port 9100 and a QL-820NWB not answer it; lprint's
+        // notes claim the opposite for the PT-E550W/P750W. printhub follows the hardware.
+        let answers = |n: &str| Model::by_name(n).map(|m| m.answers_status_on_tcp);
+        assert_eq!(answers("PT-P750W"), Some(true));
+        assert_eq!(answers("QL-820NWB"), Some(false));
+        assert!(MODELS
+            .iter()
+            .filter(|m| !m.family.is_pt())
+            .all(|m| !m.answers_status_on_tcp));
+    }
+
+    #[test]
     fn device_id_names_the_model() {
         let id = "MFG:Brother;CMD:PT-CBP;MDL:PT-P750W;CLS:PRINTER;CID:Brother PT-P750W;";
         assert_eq!(Model::from_device_id(id).map(|m| m.name), Some("PT-P750W"));
@@ -600,5 +638,7 @@ mod tests {
         assert_eq!(len("PT-P900W"), Some(200));
         assert_eq!(len("QL-720NW"), Some(200));
         assert_eq!(len("QL-820NWB"), Some(400));
+        // §10 "Invalidate length": QL-11xx not in any manual checked; brother_ql_next sends 200.
+        assert_eq!(len("QL-1110NWB"), Some(200));
     }
 }

@@ -4,6 +4,7 @@
 mod raster {
     pub mod chain;
     pub mod decode_errors;
+    pub mod derived;
     pub mod golden;
     pub mod roundtrip;
     pub mod support;

@@ -304,6 +304,9 @@ pub struct EncodeArgs {
     /// Number of copies (labels in the job).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=999))]
     pub copies: u16,
+    /// Describe the job written as JSON (instead of the one-line summary).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `printhub raster decode`

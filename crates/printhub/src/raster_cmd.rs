@@ -1,5 +1,10 @@
 //! `printhub raster encode|decode|inspect`: conformance tools over
 //! printhub-raster, usable on any job file (ours or another driver's).
+//!
+//! `encode` pads an image shorter than the model's minimum length on
+//! continuous media (the encoder does, and says so: a note, `padded_to` in
+//! `--json`); `decode` and `inspect` accept a job whose last page ends with
+//! `0C` and say that page was printed without feed.
 
 use crate::cli::{DecodeArgs, EncodeArgs, InspectArgs, Rotate};
 use crate::image_io::{load_layers, page_png, write_atomic};
@@ -66,17 +71,60 @@ pub fn encode(args: &EncodeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let labels = vec![label; args.copies as usize];
     let job = encoder.encode(&labels)?;
     write_atomic(&args.output, &job)?;
+    let lines = labels[0].black.height();
+    let sent = encoder.padded_lines(lines);
+    let summary = EncodeJson {
+        output: args.output.display().to_string(),
+        model: model.name,
+        media: media.id,
+        labels: labels.len(),
+        lines,
+        width_dots: printable,
+        padded_to: (sent != lines).then_some(sent),
+        bytes: job.len(),
+    };
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &summary)?;
+        writeln!(out)?;
+        return Ok(());
+    }
     writeln!(
         out,
-        "wrote {}: {} label(s) of {} lines × {printable} dots, {} bytes ({} on {})",
-        args.output.display(),
-        labels.len(),
-        labels[0].black.height(),
-        job.len(),
-        model.name,
-        media.id
+        "wrote {}: {} label(s) of {lines} lines × {printable} dots, {} bytes ({} on {})",
+        summary.output, summary.labels, summary.bytes, model.name, media.id
     )?;
+    if let Some(padded) = summary.padded_to {
+        writeln!(
+            out,
+            "note: {lines} lines is shorter than the {} minimum of {padded} on {}: each label is padded with {} blank lines after its content (the printer feeds that much anyway)",
+            model.name,
+            media.id,
+            padded - lines
+        )?;
+    }
     Ok(())
+}
+
+/// What `raster encode --json` prints about the job it wrote.
+#[derive(Debug, Serialize)]
+pub struct EncodeJson {
+    /// The job file.
+    pub output: String,
+    /// Model name.
+    pub model: &'static str,
+    /// Media id.
+    pub media: &'static str,
+    /// Labels (copies) in the job.
+    pub labels: usize,
+    /// Raster lines of each label, as drawn.
+    pub lines: usize,
+    /// Dots across each label.
+    pub width_dots: usize,
+    /// Raster lines each label is sent with, when it was padded to the
+    /// model's minimum length (continuous media); `null` when not padded.
+    pub padded_to: Option<usize>,
+    /// Size of the job file.
+    pub bytes: usize,
 }
 
 fn decoder_options(model_name: Option<&str>) -> anyhow::Result<DecoderOptions> {
@@ -126,6 +174,9 @@ pub struct PageJson {
     pub two_colour: bool,
     /// `print` (0C) or `print_feed` (1A).
     pub end: PageEnd,
+    /// The job ended with this page's `0C` and no `1A`: the printer printed
+    /// it and did not feed it out or cut it (ptouch `print(feed=False)`).
+    pub printed_without_feed: bool,
     /// Whether any dot outside the print window was set (it would print off the medium).
     pub ink_outside_window: bool,
 }
@@ -152,6 +203,7 @@ impl PageJson {
             compressed: page.compressed,
             two_colour: page.two_colour(),
             end: page.end,
+            printed_without_feed: page.printed_without_feed,
             ink_outside_window: page.ink_outside(window),
         }
     }
@@ -186,11 +238,16 @@ pub fn decode(args: &DecodeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         let window = page.window();
         writeln!(
             out,
-            "page-{}.png: {} lines × {} dots ({})",
+            "page-{}.png: {} lines × {} dots ({}){}",
             page.index + 1,
             page.lines,
             window.printable,
-            page.media().map_or("unknown media", |m| m.id)
+            page.media().map_or("unknown media", |m| m.id),
+            if page.printed_without_feed {
+                ", printed without feed (the job ends with 0C, no 1A: not fed out, not cut)"
+            } else {
+                ""
+            }
         )?;
     }
     Ok(())
@@ -203,8 +260,21 @@ pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let bytes = read_job(&args.job)?;
     let mut decoder = Decoder::new(options);
     let result = decoder.push(&bytes).and_then(|()| decoder.finish());
-    while let Some(event) = decoder.next_event() {
+    let events: Vec<Event> = std::iter::from_fn(|| decoder.next_event()).collect();
+    // Whether a page was the last, ended without feed, is known only at the end of the stream.
+    let unfed = events.iter().find_map(|e| match e {
+        Event::EndWithoutFeed { page, offset } => Some((*page, *offset)),
+        _ => None,
+    });
+    for event in events {
         match event {
+            Event::Command {
+                offset,
+                command: Command::Print,
+            } if unfed.is_some_and(|(_, at)| at == offset) => writeln!(
+                out,
+                "{offset:>8}  0C  print (the job ends here, no 1A: printed without feed)"
+            )?,
             Event::Command { offset, command } => {
                 writeln!(out, "{offset:>8}  {}", describe(&command))?
             }
@@ -215,12 +285,15 @@ pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 page.index + 1,
                 page.lines,
                 page.media().map_or("unknown media", |m| m.id),
-                if page.end == PageEnd::Print {
+                if unfed.is_some_and(|(index, _)| index == page.index) {
+                    "last page, printed without feed (0C, no 1A: not fed out, not cut)"
+                } else if page.end == PageEnd::Print {
                     "more pages follow"
                 } else {
                     "last page"
                 }
             )?,
+            Event::EndWithoutFeed { .. } => {}
         }
     }
     result.with_context(|| format!("{} is not a valid job", args.job.display()))?;

@@ -17,6 +17,15 @@ fn vector(case: &str, file: &str) -> String {
     root.join(case).join(file).to_string_lossy().into_owned()
 }
 
+/// A derived vector of printhub-raster's tests (`tests/data/derived`, see its README).
+fn derived(case: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../printhub-raster/tests/data/derived");
+    root.join(case)
+        .join("output.bin")
+        .to_string_lossy()
+        .into_owned()
+}
+
 fn path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
@@ -181,6 +190,173 @@ fn inspect_prints_one_line_per_command() {
     assert!(text.contains("0C  print (more pages follow)"));
     assert!(text.contains("1A  print with feeding (last page)"));
     assert_eq!(text.matches("-- page").count(), 2);
+}
+
+fn page_json(dir: &Path, n: usize) -> serde_json::Value {
+    let bytes = std::fs::read(dir.join(format!("page-{n}.json"))).expect("page json");
+    serde_json::from_slice(&bytes).expect("parse")
+}
+
+#[test]
+fn a_job_whose_last_page_ends_with_0c_decodes_as_printed_without_feed() {
+    // ptouch 1.1.0 `print(label, feed=False)` (derived vectors README): the last label ends
+    // with 0C and no 1A; the printer prints it and does not feed it out or cut it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let pages = path(&dir, "pages");
+    let job = derived("ptp750w_12mm_strip2_nofeed");
+    let out = printhub(&["raster", "decode", &job, "--out-dir", s(&pages)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("printed without feed").count(), 1, "{text}");
+    assert!(text
+        .lines()
+        .nth(1)
+        .is_some_and(|l| l.starts_with("page-2.png") && l.contains("printed without feed")));
+    let (first, last) = (page_json(&pages, 1), page_json(&pages, 2));
+    assert_eq!(
+        (&first["end"], &first["printed_without_feed"]),
+        (&"print".into(), &false.into())
+    );
+    assert_eq!(
+        (&last["end"], &last["printed_without_feed"]),
+        (&"print".into(), &true.into())
+    );
+    // The same labels as ptouch's fed strip.
+    let fed = path(&dir, "fed");
+    let peer = vector("ptp750w_12mm_strip2_halfcut", "output.bin");
+    let out = printhub(&["raster", "decode", &peer, "--out-dir", s(&fed)]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("without feed"));
+    assert_eq!(page_json(&fed, 2)["printed_without_feed"], false);
+    for n in 1..=2 {
+        let name = format!("page-{n}.png");
+        assert_eq!(
+            read_png_gray(&pages.join(&name)),
+            read_png_gray(&fed.join(&name))
+        );
+    }
+
+    let out = printhub(&["raster", "inspect", &job]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0C  print (more pages follow)"), "{text}");
+    assert!(text.contains("0C  print (the job ends here, no 1A: printed without feed)"));
+    assert!(text.contains("-- page 2 done: 96 lines, tze-12, last page, printed without feed"));
+    assert!(!text.contains("1A  print with feeding"));
+}
+
+#[test]
+fn encode_pads_a_label_shorter_than_the_minimum_and_says_so() {
+    // brother_ql sends a 120-line label for the QL-1060N on 102 mm roll (derived vector);
+    // the model's minimum is 295 lines (brother-raster.md §2). Decoded to a PNG and encoded
+    // again, it is padded to 295 lines after its content, with a note.
+    let dir = tempfile::tempdir().expect("tmp");
+    let pages = path(&dir, "pages");
+    let out = printhub(&[
+        "raster",
+        "decode",
+        &derived("ql1060n_102_short_120"),
+        "--out-dir",
+        s(&pages),
+    ]);
+    assert!(out.status.success());
+    let png = pages.join("page-1.png");
+    assert_eq!(read_png_gray(&png).1, 120);
+    let job = path(&dir, "job.bin");
+    let encode = |extra: &[&str]| {
+        let mut args = vec![
+            "raster",
+            "encode",
+            "--model",
+            "QL-1060N",
+            "--media",
+            "dk-102",
+            "--input",
+            s(&png),
+            "--output",
+            s(&job),
+        ];
+        args.extend_from_slice(extra);
+        printhub(&args)
+    };
+    let out = encode(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 label(s) of 120 lines × 1164 dots"),
+        "{text}"
+    );
+    assert!(text.contains("note: 120 lines is shorter than the QL-1060N minimum of 295 on dk-102: each label is padded with 175 blank lines"), "{text}");
+    let out = encode(&["--json", "--copies", "2"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (&json["lines"], &json["padded_to"]),
+        (&120.into(), &295.into())
+    );
+    assert_eq!(json["labels"], 2);
+    assert_eq!(json["bytes"], std::fs::metadata(&job).expect("job").len());
+    // Decoded, each page is 295 lines: the picture first, blank after it.
+    let again = path(&dir, "again");
+    assert!(
+        printhub(&["raster", "decode", s(&job), "--out-dir", s(&again)])
+            .status
+            .success()
+    );
+    let (w, h, padded) = read_png_gray(&again.join("page-2.png"));
+    let (_, _, original) = read_png_gray(&png);
+    assert_eq!((w, h), (1164, 295));
+    assert_eq!(&padded[..original.len()], &original[..]);
+    assert!(padded[original.len()..].iter().all(|&p| p == 255));
+    assert_eq!(page_json(&again, 1)["lines"], 295);
+
+    // A label at or above the minimum is not padded.
+    let out = printhub(&[
+        "raster",
+        "encode",
+        "--model",
+        "QL-1060N",
+        "--media",
+        "dk-102",
+        "--input",
+        &vector("ql1060n_102_frames_l_comp", "input.png"),
+        "--output",
+        s(&job),
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (&json["lines"], &json["padded_to"]),
+        (&300.into(), &serde_json::Value::Null)
+    );
+
+    // Die-cut labels still need their exact length: what cannot be printed is refused.
+    let short = path(&dir, "short.png");
+    image::GrayImage::from_pixel(306, 100, image::Luma([255]))
+        .save(&short)
+        .expect("png");
+    let out = printhub(&[
+        "raster",
+        "encode",
+        "--model",
+        "QL-820NWB",
+        "--media",
+        "dk-29x90",
+        "--input",
+        s(&short),
+        "--output",
+        s(&path(&dir, "die.bin")),
+    ]);
+    fails_with(&out, "a dk-29x90 label has exactly 991");
+    assert!(!path(&dir, "die.bin").exists());
 }
 
 #[test]

@@ -608,3 +608,60 @@ async fn an_agent_without_the_brother_status_object_is_read_through_the_printer_
     a_fault_holds_the_next_label(&hub, &mut events, &emu, fault, 306).await;
     assert_eq!(emu.pages().len(), 2);
 }
+
+#[actix::test]
+async fn an_offline_printer_or_one_asking_for_service_is_sent_nothing_until_cleared() {
+    // The standard printer MIB's hrPrinterDetectedErrorState offline (bit 6) and
+    // serviceRequested (bit 7) (RFC 2790) stop the printer with a reason, as the status
+    // block's errors do: the job stays queued, the printer never sees it, and it prints
+    // once the condition clears.
+    let emu = Emulator::start(
+        EmulatorConfig::new("QL-820NWB", "dk-62")
+            .with_snmp()
+            .without_brother_status(),
+    )
+    .expect("emulator");
+    let hub = hub();
+    hub.add_printer(ql_printer("ql", &emu, "dk-62"))
+        .await
+        .expect("added");
+    let mut events = hub.subscribe();
+    let sends = || emu.connections().iter().filter(|c| c.bytes > 0).count();
+    for (fault, kind, reason) in [
+        (Fault::Offline, FaultKind::Offline, "printer_offline"),
+        (
+            Fault::SystemError,
+            FaultKind::SystemError,
+            "service_requested",
+        ),
+    ] {
+        let sent = sends();
+        emu.set_fault(fault);
+        let job = hub
+            .submit(
+                "ql",
+                PrintRequest::new(Label::black(Bitmap::from_fn(696, 150, |x, _| x == 1))),
+            )
+            .await
+            .expect("submitted");
+        stopped_with(&mut events, reason).await;
+        let status = hub.printer("ql").await.expect("printer").status;
+        assert_eq!(status.source.as_deref(), Some("snmp_mib"), "{reason}");
+        assert_eq!(status.reason.as_deref(), Some(reason));
+        assert!(status.reachable && !status.ready, "{reason}: {status:?}");
+        assert_eq!(state_of(&hub, job.id).await, JobState::Queued, "{reason}");
+        assert_eq!(
+            sends(),
+            sent,
+            "{reason}: nothing was sent while the printer said so"
+        );
+        emu.clear_fault(kind);
+        assert_eq!(
+            wait_terminal(&mut events, &[job.id]).await,
+            [(job.id, JobState::Completed)],
+            "{reason}"
+        );
+    }
+    assert_eq!(emu.pages().len(), 2, "each job exactly once");
+    assert!(emu.errors().is_empty(), "{:?}", emu.errors());
+}

@@ -183,6 +183,34 @@ fn hang_stops_reading_until_cleared() {
 }
 
 #[test]
+fn offline_takes_no_job_until_back_online() {
+    // Only the standard printer MIB can say "offline" (RFC 2790); Brother's block is unchanged.
+    let emulator = start("PT-P750W", "tze-12");
+    emulator.set_fault(Fault::Offline);
+    assert!(emulator.status().errors.is_empty());
+    let mut stream = send(&emulator, &simple_job("PT-P750W", "tze-12"));
+    expect_silence(&mut stream);
+    assert!(emulator.pages().is_empty());
+    assert!(emulator.errors().is_empty());
+    emulator.clear_fault(FaultKind::Offline);
+    expect_printed(&mut stream);
+    assert!(emulator.wait_for_pages(1, TIMEOUT));
+}
+
+#[test]
+fn a_system_error_refuses_every_page_until_cleared() {
+    // Error information 2 bit 7, "system error" (brother-raster.md §7): the printer needs
+    // service.
+    let emulator = start("QL-820NWB", "dk-62");
+    emulator.set_fault(Fault::SystemError);
+    assert_eq!(emulator.status().errors, ErrorFlags::SYSTEM);
+    expect_job_refused(&emulator, "dk-62", ErrorFlags::SYSTEM, "system_error");
+    emulator.clear_fault(FaultKind::SystemError);
+    assert!(emulator.status().errors.is_empty());
+    expect_job_prints(&emulator, "dk-62");
+}
+
+#[test]
 fn slow_status_delays_every_block() {
     let emulator = start("PT-P750W", "tze-12");
     let delay = Duration::from_millis(150);

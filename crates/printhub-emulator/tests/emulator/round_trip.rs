@@ -236,3 +236,56 @@ fn a_client_that_sends_and_closes_without_reading_still_prints() {
         .all(|(page, label)| page.black == label.black));
     assert!(emulator.errors().is_empty(), "{:?}", emulator.errors());
 }
+
+/// A derived vector of printhub-raster's tests (`tests/data/derived`, see its README).
+fn derived(case: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../printhub-raster/tests/data/derived/{case}/output.bin",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn a_job_whose_last_page_ends_with_0c_prints_without_feed() {
+    // ptouch 1.1.0 `print(label, feed=False)` ends the last label with 0C and no 1A (to
+    // save tape between jobs): a PT printer prints it on 0C and waits, not fed, not cut.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = EmulatorConfig::new("PT-P750W", "tze-12").out_dir(dir.path());
+    let emulator = Emulator::start(config).expect("starts");
+    let mut stream = send(&emulator, &derived("ptp750w_12mm_strip2_nofeed"));
+    expect_printed(&mut stream);
+    expect_printed(&mut stream);
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-close");
+    // Nothing more to say: no error block, the printer closes the connection.
+    expect_closed(&mut stream);
+    assert!(emulator.errors().is_empty(), "{:?}", emulator.errors());
+    let pages = emulator.pages();
+    assert_eq!(pages.len(), 2);
+    let meta = |i: usize| &pages[i].meta;
+    assert_eq!((meta(0).end, meta(1).end), (PageEnd::Print, PageEnd::Print));
+    assert!(!meta(0).printed_without_feed, "more pages followed it");
+    assert!(meta(1).printed_without_feed);
+    assert_eq!((meta(0).job, meta(1).job), (1, 1));
+    assert_eq!(pages[1].black.height(), 96);
+    // The page's JSON says so too.
+    let json = std::fs::read_dir(dir.path())
+        .expect("out dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.to_string_lossy().ends_with("-1-1.json"))
+        .expect("page 1 of job 1");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(json).expect("json")).expect("parses");
+    assert_eq!(meta["printed_without_feed"], true);
+    assert_eq!(meta["end"], "print");
+
+    // The next job, with its 1A, is fed as usual.
+    let mut stream = send(&emulator, &simple_job("PT-P750W", "tze-12"));
+    expect_printed(&mut stream);
+    assert!(emulator.wait_for_pages(3, TIMEOUT));
+    let next = &emulator.pages()[2].meta;
+    assert_eq!((next.job, next.end), (2, PageEnd::PrintFeed));
+    assert!(!next.printed_without_feed);
+}

@@ -2,7 +2,7 @@
 //! every object, GETNEXT, unknown objects, and silence for a wrong community.
 
 use crate::support::*;
-use printhub_emulator::{oid, Emulator, EmulatorConfig, EmulatorHandle, Fault, Speed};
+use printhub_emulator::{oid, Emulator, EmulatorConfig, EmulatorHandle, Fault, FaultKind, Speed};
 use printhub_raster::{ErrorFlags, JobOptions, Model, Status, StatusType};
 use snmp2::{Oid, SyncSession, Value};
 
@@ -128,6 +128,38 @@ fn errors_show_in_printer_status_and_error_state() {
     let errors = Status::parse(&block).expect("status").errors;
     assert_eq!(errors, ErrorFlags::NO_MEDIA | ErrorFlags::COVER_OPEN);
     emulator.clear_faults();
+    assert_eq!(get(&mut s, oid::HR_PRINTER_STATUS), Got::Int(3));
+}
+
+#[test]
+fn offline_and_service_requested_show_in_the_error_state() {
+    // RFC 2790 hrPrinterDetectedErrorState: bit 0 is the MSB of the first byte; offline is
+    // bit 6 (0x02), serviceRequested bit 7 (0x01). A system error (error information 2
+    // bit 7) is the printer asking for service.
+    let emulator = start_with_snmp("QL-820NWB", "dk-62");
+    let mut s = client(&emulator, b"public");
+    emulator.set_fault(Fault::Offline);
+    assert_eq!(get(&mut s, oid::HR_PRINTER_STATUS), Got::Int(1));
+    assert_eq!(
+        get(&mut s, oid::HR_PRINTER_ERROR_STATE),
+        Got::Bytes(vec![0x02, 0])
+    );
+    emulator.set_fault(Fault::SystemError);
+    assert_eq!(
+        get(&mut s, oid::HR_PRINTER_ERROR_STATE),
+        Got::Bytes(vec![0x03, 0])
+    );
+    emulator.clear_fault(FaultKind::Offline);
+    assert_eq!(
+        get(&mut s, oid::HR_PRINTER_ERROR_STATE),
+        Got::Bytes(vec![0x01, 0])
+    );
+    assert_eq!(get(&mut s, oid::HR_PRINTER_STATUS), Got::Int(1));
+    emulator.clear_faults();
+    assert_eq!(
+        get(&mut s, oid::HR_PRINTER_ERROR_STATE),
+        Got::Bytes(vec![0, 0])
+    );
     assert_eq!(get(&mut s, oid::HR_PRINTER_STATUS), Got::Int(3));
 }
 

@@ -197,6 +197,32 @@ fn initialize_inside_a_multi_page_job_is_an_error() {
 }
 
 #[test]
+fn a_stream_may_end_after_0c_but_not_inside_the_next_page() {
+    // ptouch 1.1.0 `print(label, feed=False)` ends a job with `0C` (derived vectors README):
+    // complete, the page printed without feed. Once the next page has started (its
+    // ESC i z, or a line), the end of the stream is still a truncated page.
+    let model = Model::by_name("PT-P750W").expect("model");
+    let media = Media::by_id("tze-12").expect("media");
+    let e = Encoder::new(model, media, JobOptions::default()).expect("ok");
+    let label = Label::black(Bitmap::from_fn(70, 31, |x, y| x == y));
+    let job = e.encode(&[label.clone(), label]).expect("encodes");
+    let (commands, _) = Decoder::decode_all(DecoderOptions::default(), &job).expect("valid");
+    let print = commands
+        .iter()
+        .find(|(_, c)| *c == printhub_raster::Command::Print)
+        .map(|(offset, _)| *offset as usize)
+        .expect("0C between pages");
+    let (_, pages) =
+        Decoder::decode_all(DecoderOptions::default(), &job[..=print]).expect("ends after 0C");
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].printed_without_feed);
+    // The next page's ESC i z (13 bytes) complete, then its first line cut short.
+    let next = print + 1;
+    check_after_pages(None, &job[..next + 13], "truncated", next as u64 + 13, 1);
+    check_after_pages(None, &job[..next + 5], "truncated", next as u64, 1);
+}
+
+#[test]
 fn wrong_line_types_are_errors() {
     // `g` on a PT head, `w` on a model without two colours, `w 02` before `w 01`.
     let header = [

@@ -233,8 +233,86 @@ fn pt_p750w_high_resolution_doubles_margin_and_count() {
             0x02, 0x5A, 0x5A
         ]
     );
+    // Below 2 × 31 lines the label is padded to 62 (PT-P750W minimum 31 at base resolution,
+    // brother_ql's table, brother-raster.md §2): the same job as a blank 62-line label.
     let short = e
         .encode(&[Label::black(Bitmap::new(70, 61))])
-        .expect_err("below 2 × 31 lines");
-    assert_eq!(short.code(), "label_length_out_of_range");
+        .expect("padded");
+    assert_eq!(short, job);
+}
+
+#[test]
+fn ql1060n_pads_a_short_continuous_label_to_the_minimum_after_its_content() {
+    // Minimum label length on the QL-1050/1060N: 295 raster lines (brother_ql and
+    // brother_ql_next model tables, brother-raster.md §2 "Line count limits"; §8 check 14).
+    // The printer feeds at least that much on continuous media whatever it is sent, so a
+    // 120-line (10 mm) label goes out as 295 lines: its 120 lines first (the leading edge),
+    // then 175 blank ones; the count in ESC i z is 295 (§8 check 2). Uncompressed lines are
+    // `67 00 A2` + 162 bytes (§8 check 4); a dot at label column 0 heats pin
+    // 56 + 1164 − 1 = 1219 (byte 152, 0x10; §2 wide QL offset 12 + 44).
+    let e = encoder("QL-1060N", "dk-102", JobOptions::default().compress(false));
+    let label = Bitmap::from_fn(1164, 120, |x, _| x == 0);
+    assert_eq!(e.padded_lines(120), 295);
+    let mut inked = vec![0x67, 0x00, 0xA2];
+    inked.extend_from_slice(&[0; 162]);
+    inked[3 + 152] = 0x10;
+    let mut blank = vec![0x67, 0x00, 0xA2];
+    blank.extend_from_slice(&[0; 162]);
+    let want = Expect::default()
+        .repeat(&[0x00], 200)
+        .bytes(&[0x1B, 0x40, 0x1B, 0x69, 0x61, 0x01])
+        .bytes(&[
+            0x1B, 0x69, 0x7A, 0x86, 0x0A, 0x66, 0x00, 0x27, 0x01, 0x00, 0x00, 0x00, 0x00,
+        ])
+        .bytes(&[
+            0x1B, 0x69, 0x4D, 0x40, 0x1B, 0x69, 0x41, 0x01, 0x1B, 0x69, 0x4B, 0x08,
+        ])
+        .bytes(&[0x1B, 0x69, 0x64, 0x23, 0x00, 0x4D, 0x00])
+        .repeat(&inked, 120)
+        .repeat(&blank, 175)
+        .bytes(&[0x1A]);
+    check(&e.encode(&[Label::black(label)]).expect("padded"), &want.0);
+    // Die-cut labels have exactly their length (§6.3), and nothing exceeds the maximum.
+    let die = encoder("QL-1060N", "dk-102x51", JobOptions::default());
+    let short = die.encode(&[Label::black(Bitmap::new(1164, 120))]);
+    assert_eq!(
+        short.expect_err("die-cut").code(),
+        "die_cut_length_mismatch"
+    );
+    assert_eq!(
+        die.padded_lines(120),
+        120,
+        "die-cut labels are never padded"
+    );
+    let long = e.encode(&[Label::black(Bitmap::new(1164, 35_434))]);
+    assert_eq!(
+        long.expect_err("too long").code(),
+        "label_length_out_of_range"
+    );
+}
+
+#[test]
+fn only_the_pt_p910bt_asks_for_status_notifications() {
+    // §10 "ESC i ! default": 0 (notify) per the PT-E550W-family manual, 1 (don't) per the
+    // PT-P900 manual, which says the PT-P910BT needs `ESC i ! 00` to notify (§1, §5.1
+    // step 2). printhub sends `1B 69 21 00` before each page's ESC i z on the PT-P910BT
+    // only, and relies on the default elsewhere.
+    let label = |w| Label::black(Bitmap::new(w, 57));
+    let p910 = encoder("PT-P910BT", "tze-24", JobOptions::default());
+    let job = p910.encode(&[label(320), label(320)]).expect("encodes");
+    let notify = [0x1B, 0x69, 0x21, 0x00, 0x1B, 0x69, 0x7A];
+    assert_eq!(job.windows(7).filter(|w| *w == notify).count(), 2);
+    for (model, media, width) in [
+        ("PT-P900W", "tze-24", 320),
+        ("PT-P750W", "tze-12", 70),
+        ("QL-820NWB", "dk-62", 696),
+    ] {
+        let job = encoder(model, media, JobOptions::default())
+            .encode(&[Label::black(Bitmap::new(width, 300))])
+            .expect("encodes");
+        assert!(
+            !job.windows(3).any(|w| w == [0x1B, 0x69, 0x21]),
+            "{model} sends no ESC i !"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Property tests: for every model × medium it takes and any valid option
-//! set, `decode(encode(labels))` gives back the labels bit for bit, and the
-//! stream passes the conformance checks of brother-raster.md §8.
+//! set, `decode(encode(labels))` gives back the labels bit for bit (a
+//! continuous-media label shorter than the model's minimum comes back padded
+//! with blank lines after its content), and the stream passes the
+//! conformance checks of brother-raster.md §8.
 
 use printhub_raster::command::{ADV_CUT_AT_END, ADV_HALF_CUT, ADV_HIGH_RES, ADV_TWO_COLOUR};
 use printhub_raster::{
@@ -17,6 +19,13 @@ fn noise(width: usize, height: usize, seed: u64, density: u8) -> Bitmap {
         s ^= s >> 7;
         s ^= s << 17;
         (s & 0xFF) < density as u64
+    })
+}
+
+/// `bitmap` with blank rows added after its last up to `height` rows.
+fn pad(bitmap: &Bitmap, height: usize) -> Bitmap {
+    Bitmap::from_fn(bitmap.width(), height, |x, y| {
+        y < bitmap.height() && bitmap.get(x, y)
     })
 }
 
@@ -79,10 +88,14 @@ fn check_round_trip(
     let (min, max) = encoder.line_range();
     let labels: Vec<Label> = (0..pages)
         .map(|i| {
+            // Half of the continuous labels are shorter than the model's minimum (padded).
             let lines = if min == max {
                 min
             } else {
-                min + (seed as usize + i * 7) % 24
+                match (seed as usize + i * 7) % 48 {
+                    n @ 0..24 => min + n,
+                    n => 1 + (n - 24) * (min - 1) / 24,
+                }
             };
             let black = noise(width, lines.min(max), seed.wrapping_add(i as u64), density);
             let red = opts
@@ -129,12 +142,22 @@ fn check_round_trip(
         };
         prop_assert_eq!(page.media().map(|m| m.id), Some(declared));
         prop_assert_eq!(page.window(), geometry.window);
-        prop_assert_eq!(page.bitmap(geometry.window), label.black.clone());
-        prop_assert_eq!(page.red_bitmap(geometry.window), label.red.clone());
+        // Short continuous labels are padded to the model's minimum after their content.
+        let padded = encoder.padded_lines(label.black.height());
+        prop_assert_eq!(
+            padded,
+            label.black.height().max(if min == max { 0 } else { min })
+        );
+        prop_assert_eq!(page.bitmap(geometry.window), pad(&label.black, padded));
+        prop_assert_eq!(
+            page.red_bitmap(geometry.window),
+            label.red.as_ref().map(|red| pad(red, padded))
+        );
         // §8 check 8: no bit outside the window is ever set.
         prop_assert!(!page.ink_outside(geometry.window));
         // §8 check 2 and 9: count matches, 0C between pages and 1A after the last, n9 per manual.
-        prop_assert_eq!(page.info.raster_count as usize, label.black.height());
+        prop_assert_eq!(page.info.raster_count as usize, padded);
+        prop_assert!(!page.printed_without_feed);
         prop_assert_eq!(
             page.end,
             if last {
@@ -239,8 +262,12 @@ fn encoder_rejects_bad_labels_and_options() {
         code(e.encode(&[Label::black(Bitmap::new(695, 200))])),
         "label_width_mismatch"
     );
+    // Shorter than the model's minimum (150 on QL-820NWB) is padded, not refused; an empty
+    // label has nothing to print.
+    assert_eq!(e.padded_lines(149), 150);
+    assert!(e.encode(&[Label::black(Bitmap::new(696, 149))]).is_ok());
     assert_eq!(
-        code(e.encode(&[Label::black(Bitmap::new(696, 149))])),
+        code(e.encode(&[Label::black(Bitmap::new(696, 0))])),
         "label_length_out_of_range"
     );
     assert_eq!(
@@ -321,7 +348,8 @@ fn the_print_command_comes_before_its_page() {
                     printhub_raster::Event::Page(page) => {
                         order.push(format!("page {:?}", page.end))
                     }
-                    printhub_raster::Event::Command { .. } => {}
+                    printhub_raster::Event::Command { .. }
+                    | printhub_raster::Event::EndWithoutFeed { .. } => {}
                 }
             }
         }

@@ -7,26 +7,26 @@
 use super::support::{data, read_png, Rgb};
 use printhub_raster::{Command, Decoder, DecoderOptions, Family, Model, Page, PageEnd};
 
-struct Case {
-    dir: &'static str,
-    model: &'static str,
+pub struct Case {
+    pub dir: &'static str,
+    pub model: &'static str,
     /// Lines per page.
-    lines: &'static [usize],
+    pub lines: &'static [usize],
     /// First and last set black bit per page (vectors README table).
-    spans: &'static [(usize, usize)],
+    pub spans: &'static [(usize, usize)],
     /// How input pixels map onto head bits.
-    mapping: Mapping,
+    pub mapping: Mapping,
 }
 
 #[derive(Clone, Copy)]
-enum Mapping {
+pub enum Mapping {
     /// brother_ql: row y → line y, column x → bit offset + W − 1 − x.
     BrotherQl { offset: usize },
     /// ptouch: column x → line x, row y → bit left_pins + y.
     Ptouch { left_pins: usize },
 }
 
-const CASES: &[Case] = &[
+pub const CASES: &[Case] = &[
     Case {
         dir: "ql820nwb_62_frames_l_comp",
         model: "QL-820NWB",
@@ -140,7 +140,7 @@ fn red(p: [u8; 3]) -> bool {
 }
 
 /// Checks every head bit of every line against the input picture.
-fn check_page_against_input(case: &Case, page: &Page, input: &Rgb) {
+pub fn check_page_against_input(case: &Case, page: &Page, input: &Rgb) {
     let pins = page.family.pins() as usize;
     for y in 0..page.lines {
         let line = page.line(y);
@@ -329,4 +329,23 @@ fn ql_family_is_inferred_from_line_length() {
         .expect("case");
     let (_, pages) = decode(case, DecoderOptions::default());
     assert_eq!(pages[0].family, Family::QlWide);
+}
+
+#[test]
+fn heat_shrink_ink_beyond_the_manual_window_is_reported_not_refused() {
+    // brother-raster.md §10 "HSe windows on 128 pins": the manual table (rust-ptouch) puts
+    // HSe 11.7 mm at pins 31…96; ptouch's tested values at 33…98. printhub's window is the
+    // manual's, and the ptouch stream still decodes: the two pins past the window are
+    // reported (`ink_outside_window`), not refused (docs/protocol-decisions.md).
+    let case = CASES
+        .iter()
+        .find(|c| c.dir == "ptp750w_hs11_7mm_noise")
+        .expect("case");
+    let (_, pages) = decode(case, DecoderOptions::default());
+    let page = &pages[0];
+    let window = page.window();
+    assert_eq!((window.offset, window.printable), (31, 66));
+    assert_eq!(page.set_bit_span(), Some((33, 98)));
+    assert!(page.ink_outside(window));
+    assert_eq!(page.bitmap(window).width(), 66);
 }
