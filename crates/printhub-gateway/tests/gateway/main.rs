@@ -15,3 +15,4 @@ mod lookup;
 mod openapi;
 mod ops;
 mod printing;
+mod registry;
