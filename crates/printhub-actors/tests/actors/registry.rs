@@ -50,6 +50,14 @@ async fn snapshot(hub: &HubHandle, store: &printhub_store::Store) -> Snapshot {
     }
 }
 
+/// A printer to add: its slug, how it is spoiled, the code and field expected.
+type Add = (
+    &'static str,
+    fn(&mut PrinterConfig),
+    &'static str,
+    Option<&'static str>,
+);
+
 fn patch(field: &str, value: &str) -> PrinterPatch {
     let v = Some(value.to_string());
     match field {
@@ -137,7 +145,7 @@ async fn a_refused_printer_change_leaves_nothing_behind_even_after_a_restart() {
                 assert_eq!(snapshot(&hub, &store).await, before, "{name}={value:?}");
             }
 
-            let adds: [(&str, fn(&mut PrinterConfig), &str, Option<&str>); 8] = [
+            let adds: [Add; 8] = [
                 (
                     "pt2",
                     |c| c.address = "::::::".into(),

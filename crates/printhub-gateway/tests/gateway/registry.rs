@@ -115,6 +115,9 @@ macro_rules! snapshot {
     }};
 }
 
+/// How a good printer body is spoiled, the status, code and field expected.
+type Post = (fn(&mut Value), u16, &'static str, Option<&'static str>);
+
 fn printer(slug: &str) -> Value {
     json!({ "slug": slug, "model": "PT-P750W", "media": "tze-12", "address": "127.0.0.1:9" })
 }
@@ -255,7 +258,7 @@ async fn a_refused_printer_request_leaves_nothing_behind_even_after_a_restart() 
         assert_eq!(snapshot!(app, store), before, "PATCH {body}");
     }
 
-    let posts: [(fn(&mut Value), u16, &str, Option<&str>); 10] = [
+    let posts: [Post; 10] = [
         (
             |p| p["address"] = json!("::::::"),
             400,
