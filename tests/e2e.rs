@@ -4,5 +4,6 @@ mod browser;
 mod crash;
 mod http;
 mod lookup;
+mod registry;
 mod render_to_print;
 mod support;

@@ -126,6 +126,14 @@ fn bad_configuration_names_the_field() {
         "[[printer]]\nslug = \"a\"\nmodel = \"PT-P750W\"\nmedia = \"dk-62\"\naddress = \"h\"",
         "printer[0].media",
     );
+    check(
+        "[[printer]]\nslug = \"a\"\nmodel = \"PT-P750W\"\nmedia = \"tze-12\"\naddress = \"::::::\"",
+        "printer[0].address",
+    );
+    check(
+        "[[printer]]\nslug = \"a\"\nmodel = \"PT-P750W\"\nmedia = \"tze-12\"\naddress = \"h\"\nsnmp = \"h:0\"",
+        "printer[0].snmp",
+    );
     let env = |k: &str| (k == "PRINTHUB_LISTEN").then(|| "nope".to_string());
     let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
     assert!(format!("{err:#}").contains("PRINTHUB_LISTEN"));

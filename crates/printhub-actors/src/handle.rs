@@ -6,7 +6,14 @@
 //! Submitting a label encodes it with printhub-raster in `spawn_blocking`
 //! (CPU work never runs on an actor thread), then hands the prepared job to
 //! the printer actor, which stores it before the call returns.
+//!
+//! Adding or changing a printer looks its host names up here, before the
+//! supervisor is asked ([`NameCheck`]): a lookup never runs on an actor
+//! thread, and one that fails or takes too long refuses the change before
+//! anything is stored.
 
+use crate::address::{Endpoint, RAW_PORT, RESOLVE_TIMEOUT, SNMP_PORT};
+use crate::config_check::PrinterConfigFields;
 use crate::events::EventStream;
 use crate::printer::*;
 use crate::store::HubStore;
@@ -95,6 +102,21 @@ impl Default for HubConfig {
             link: LinkConfig::default(),
         }
     }
+}
+
+/// When the host names of a printer being added or changed are looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCheck {
+    /// Now, and a name that does not resolve refuses the change
+    /// (`address_unresolvable`, naming the field): for changes a person makes,
+    /// who should see a typo at once.
+    Now,
+    /// Only when connecting, on every attempt: a name that does not resolve
+    /// leaves the printer offline with the reason `address_unresolvable`,
+    /// retrying with its backoff. For printers from the configuration file at
+    /// start-up, when DNS may be down: the hub starts anyway. The syntax is
+    /// checked either way.
+    OnConnect,
 }
 
 /// Starts the engine.
@@ -218,17 +240,53 @@ impl HubHandle {
             .map_err(HubError::from)
     }
 
-    /// Registers a printer and starts printing from its stored queue.
+    /// Registers a printer and starts printing from its stored queue. Its host
+    /// names must resolve now ([`NameCheck::Now`]). A refused printer leaves
+    /// nothing behind: no stored row, no audit entry.
     pub async fn add_printer(&self, config: PrinterConfig) -> Result<PrinterInfo, HubError> {
+        self.add_printer_with(config, NameCheck::Now).await
+    }
+
+    /// As [`HubHandle::add_printer`], looking host names up as `names` says.
+    pub async fn add_printer_with(
+        &self,
+        config: PrinterConfig,
+        names: NameCheck,
+    ) -> Result<PrinterInfo, HubError> {
+        if names == NameCheck::Now {
+            // What can be refused without the network is refused first.
+            config.validate()?;
+            resolve_field("address", Some(&config.address), RAW_PORT).await?;
+            resolve_field("snmp", config.snmp.as_deref(), SNMP_PORT).await?;
+        }
         self.call(AddPrinter { config }).await?
     }
 
-    /// Changes a printer's name, model, media or address, live.
+    /// Changes a printer's name, model, media or addresses, live. New host
+    /// names must resolve now ([`NameCheck::Now`]). A refused change leaves the
+    /// printer as it was, stored and running, with no audit entry.
     pub async fn update_printer(
         &self,
         printer: &str,
         patch: PrinterPatch,
     ) -> Result<PrinterInfo, HubError> {
+        self.update_printer_with(printer, patch, NameCheck::Now)
+            .await
+    }
+
+    /// As [`HubHandle::update_printer`], looking host names up as `names` says.
+    pub async fn update_printer_with(
+        &self,
+        printer: &str,
+        patch: PrinterPatch,
+        names: NameCheck,
+    ) -> Result<PrinterInfo, HubError> {
+        if names == NameCheck::Now {
+            resolve_field("address", patch.address.as_deref(), RAW_PORT).await?;
+            // `Some("")` takes SNMP away: nothing to look up.
+            let snmp = patch.snmp.as_deref().filter(|s| !s.trim().is_empty());
+            resolve_field("snmp", snmp, SNMP_PORT).await?;
+        }
         self.call(UpdatePrinter {
             printer: printer.into(),
             patch,
@@ -424,6 +482,25 @@ impl HubHandle {
             .await
             .map_err(HubError::from)
     }
+}
+
+/// Checks that printer field `field` (if given) is `host[:port]` and resolves
+/// now, within [`RESOLVE_TIMEOUT`].
+async fn resolve_field(
+    field: &'static str,
+    address: Option<&str>,
+    default_port: u16,
+) -> Result<(), HubError> {
+    let Some(address) = address else {
+        return Ok(());
+    };
+    let endpoint =
+        Endpoint::parse(address, default_port).map_err(|e| HubError::address(field, e))?;
+    endpoint
+        .resolve(RESOLVE_TIMEOUT)
+        .await
+        .map_err(|e| HubError::address(field, e))?;
+    Ok(())
 }
 
 /// Encodes a request for a printer, off the actor threads.

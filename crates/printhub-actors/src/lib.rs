@@ -32,6 +32,7 @@
 //! actor thread.
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod events;
 pub mod handle;
 pub mod printer;
@@ -39,10 +40,13 @@ pub mod store;
 pub mod supervisor;
 pub mod transport;
 
+pub use address::{AddressError, Endpoint, Host};
 pub use events::{EventItem, EventStream, Published};
-pub use handle::{Hub, HubConfig, HubHandle, JobFilter, LinkConfig, PrintRequest, Retention};
+pub use handle::{
+    Hub, HubConfig, HubHandle, JobFilter, LinkConfig, NameCheck, PrintRequest, Retention,
+};
 pub use printer::PrinterActor;
-pub use store::{HubStore, MemoryStore, StoreError};
+pub use store::{HubStore, MemoryStore, SavePrinterError, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};
 pub use transport::{
     resolve_address, MemoryTransport, Outgoing, ProgressSink, SendOutcome, SendProgress,
@@ -65,11 +69,12 @@ pub struct PrinterConfig {
     pub model: String,
     /// Loaded media id (`tze-12`).
     pub media: String,
-    /// `host:port` of the printer's raw TCP port (port defaults to 9100).
+    /// `host[:port]` of the printer's raw TCP port (port defaults to 9100): an IP
+    /// literal or a DNS name, looked up again on every connection ([`Endpoint`]).
     pub address: String,
     /// Whether the printer prints.
     pub enabled: bool,
-    /// `host:port` of the printer's SNMP v2c agent (port 161 on real printers), if status
+    /// `host[:port]` of the printer's SNMP v2c agent (port defaults to 161), if status
     /// should be read over SNMP (the only status channel of network QL models).
     pub snmp: Option<String>,
     /// SNMP community (default `public`). A secret: never shown back.
@@ -147,6 +152,16 @@ pub enum HubError {
         /// Why.
         message: String,
     },
+    /// A well-formed host name of the printer (`address` or `snmp`) does not
+    /// resolve now; refused when a person adds or changes a printer, so a typo
+    /// shows at once ([`NameCheck::Now`]).
+    #[error("printer {field}: {message}")]
+    AddressUnresolvable {
+        /// The offending field.
+        field: &'static str,
+        /// The name and what the resolver said.
+        message: String,
+    },
     /// The model cannot take the media (DK on a PT, 36 mm tape on a 24 mm head…).
     #[error("invalid printer media: {message}")]
     UnsupportedMedia {
@@ -179,12 +194,38 @@ impl HubError {
             HubError::PrinterExists(_) => "printer_exists",
             HubError::PrinterBusy(_) => "printer_busy",
             HubError::InvalidPrinter { .. } => "invalid_request",
+            HubError::AddressUnresolvable { .. } => "address_unresolvable",
             HubError::UnsupportedMedia { .. } => "unsupported_media",
             HubError::Command(e) => e.code(),
             HubError::Encode(e) => e.code(),
             HubError::Store(_) => "store_error",
             HubError::Unavailable(_) => "unavailable",
             HubError::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
+impl HubError {
+    /// The error for printer field `field` whose address `e` refused.
+    pub fn address(field: &'static str, e: AddressError) -> Self {
+        match e {
+            AddressError::Invalid { .. } => HubError::InvalidPrinter {
+                field,
+                message: e.to_string(),
+            },
+            AddressError::Unresolvable { .. } => HubError::AddressUnresolvable {
+                field,
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+impl From<SavePrinterError> for HubError {
+    fn from(e: SavePrinterError) -> Self {
+        match e {
+            SavePrinterError::SlugTaken(slug) => HubError::PrinterExists(slug),
+            SavePrinterError::Store(e) => HubError::Store(e),
         }
     }
 }
@@ -196,14 +237,19 @@ impl From<actix::MailboxError> for HubError {
 }
 
 mod config_check {
-    //! Validation of printer configuration fields.
+    //! Validation of printer configuration fields: syntax and the catalogue,
+    //! never the network (names are resolved by the caller that needs it).
     use super::{HubError, PrinterConfig};
+    use crate::address::{Endpoint, RAW_PORT, SNMP_PORT};
     use printhub_raster::{geometry, Media, Model};
 
     /// Checks and resolves the fields of a printer configuration.
     pub(crate) trait PrinterConfigFields {
-        /// The model and media, validated against each other, and the slug's syntax.
+        /// The model and media, validated against each other, the slug's syntax
+        /// and the syntax of both addresses.
         fn validate(&self) -> Result<(&'static Model, &'static Media), HubError>;
+        /// The raw TCP endpoint and the SNMP one (if any), parsed, not resolved.
+        fn endpoints(&self) -> Result<(Endpoint, Option<Endpoint>), HubError>;
     }
 
     impl PrinterConfigFields for PrinterConfig {
@@ -234,13 +280,19 @@ mod config_check {
             geometry(model, media).map_err(|e| HubError::UnsupportedMedia {
                 message: e.to_string(),
             })?;
-            if self.address.trim().is_empty() {
-                return Err(invalid(
-                    "address",
-                    "the printer needs a host:port address".into(),
-                ));
-            }
+            self.endpoints()?;
             Ok((model, media))
+        }
+
+        fn endpoints(&self) -> Result<(Endpoint, Option<Endpoint>), HubError> {
+            let raw = Endpoint::parse(&self.address, RAW_PORT)
+                .map_err(|e| HubError::address("address", e))?;
+            let snmp = self
+                .snmp
+                .as_deref()
+                .map(|s| Endpoint::parse(s, SNMP_PORT).map_err(|e| HubError::address("snmp", e)))
+                .transpose()?;
+            Ok((raw, snmp))
         }
     }
 }

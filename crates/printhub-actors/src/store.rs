@@ -27,6 +27,17 @@ pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Se
 #[error("store error: {0}")]
 pub struct StoreError(pub String);
 
+/// Why a printer's registration was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SavePrinterError {
+    /// Another stored printer has this slug (it may be one the engine does not run).
+    #[error("a printer with slug {0:?} is stored already")]
+    SlugTaken(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Where job snapshots are kept.
 pub trait HubStore: Send + Sync + 'static {
     /// Stores (inserts or replaces) job snapshots in one durable commit.
@@ -39,7 +50,9 @@ pub trait HubStore: Send + Sync + 'static {
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError>;
     /// Stores a printer's registration (insert or update), recording `actor` in the audit trail.
     /// Printer changes are rare administrative acts: this call may wait for a commit.
-    fn save_printer(&self, config: &PrinterConfig, actor: &str) -> Result<(), StoreError>;
+    /// A slug another stored printer holds is [`SavePrinterError::SlugTaken`], and
+    /// nothing is written.
+    fn save_printer(&self, config: &PrinterConfig, actor: &str) -> Result<(), SavePrinterError>;
     /// Removes a printer's registration (its jobs' history stays).
     fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError>;
     /// Every registered printer, in registration order.
@@ -130,11 +143,17 @@ impl HubStore for MemoryStore {
         Ok(self.lock()?.values().cloned().collect())
     }
 
-    fn save_printer(&self, config: &PrinterConfig, _actor: &str) -> Result<(), StoreError> {
+    fn save_printer(&self, config: &PrinterConfig, _actor: &str) -> Result<(), SavePrinterError> {
         let mut printers = self
             .printers
             .lock()
             .map_err(|_| StoreError("memory store poisoned".into()))?;
+        if printers
+            .iter()
+            .any(|p| p.slug == config.slug && p.id != config.id)
+        {
+            return Err(SavePrinterError::SlugTaken(config.slug.clone()));
+        }
         match printers.iter_mut().find(|p| p.id == config.id) {
             Some(p) => *p = config.clone(),
             None => printers.push(config.clone()),
@@ -237,7 +256,7 @@ impl HubStore for printhub_store::Store {
         Ok(loaded.jobs)
     }
 
-    fn save_printer(&self, config: &PrinterConfig, actor: &str) -> Result<(), StoreError> {
+    fn save_printer(&self, config: &PrinterConfig, actor: &str) -> Result<(), SavePrinterError> {
         let id = config
             .id
             .ok_or_else(|| StoreError("a printer is saved with its id".into()))?;
@@ -252,8 +271,13 @@ impl HubStore for printhub_store::Store {
         record.enabled = config.enabled;
         record.snmp_community = config.snmp_community.clone();
         record.defaults = serde_json::json!({ "snmp": config.snmp, "paused": config.paused });
-        printhub_store::Store::save_printer(self, &record, actor, now()).map_err(store_error)?;
-        Ok(())
+        match printhub_store::Store::save_printer(self, &record, actor, now()) {
+            Ok(_) => Ok(()),
+            Err(printhub_store::StoreError::SlugTaken { slug, .. }) => {
+                Err(SavePrinterError::SlugTaken(slug))
+            }
+            Err(e) => Err(store_error(e).into()),
+        }
     }
 
     fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError> {

@@ -7,6 +7,14 @@
 //! printers' replies and by every published event). Commands are forwarded
 //! unchanged with a `ResponseFuture` that awaits the child; the supervisor's
 //! own state is never touched after such an await.
+//!
+//! A registry change is checked completely before the store is touched: the
+//! configuration is validated, the printer's transport is built (which does
+//! no I/O) and, for an addition, its actor is built from the store; only then
+//! is the change stored (one audited commit) and applied. A refused change
+//! leaves no row, no audit entry and no actor. At start-up every stored
+//! printer comes back with its queue, even one whose configuration can no
+//! longer reach a printer: it is offline with the reason until it is fixed.
 
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
@@ -74,34 +82,23 @@ pub struct Shutdown;
 /// edge will pass the API key's identity once it exists).
 const AUDIT_ACTOR: &str = "hub";
 
-/// Builds the transport for a printer's configuration.
+/// Builds the transport for a printer's configuration. It must do no I/O (no
+/// connection, no name lookup): the supervisor calls it to check a
+/// configuration before storing it, and an error refuses the change.
 pub type TransportFactory = Rc<dyn Fn(&PrinterConfig) -> Result<Box<dyn Transport>, HubError>>;
 
-/// The default factory: raw TCP to the configured `host:port` (port 9100 if omitted).
+/// The default factory: raw TCP to the configured `host[:port]` (port 9100 if
+/// omitted). Addresses are parsed here and looked up on every connection.
 pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
     Rc::new(move |config: &PrinterConfig| {
         let (model, _) = config.validate()?;
-        let addr = resolve("address", &config.address, 9100)?;
-        let mut transport = TcpTransport::new(addr, model, timeouts);
-        if let Some(snmp) = &config.snmp {
+        let (raw, snmp) = config.endpoints()?;
+        let mut transport = TcpTransport::new(raw, model, timeouts);
+        if let Some(snmp) = snmp {
             let community = config.snmp_community.as_deref().unwrap_or("public");
-            transport = transport.with_snmp(resolve("snmp", snmp, 161)?, community);
+            transport = transport.with_snmp(snmp, community);
         }
         Ok(Box::new(transport) as Box<dyn Transport>)
-    })
-}
-
-/// Resolves `host[:port]` (the port defaults to `default_port`) for the printer field `field`.
-fn resolve(
-    field: &'static str,
-    address: &str,
-    default_port: u16,
-) -> Result<std::net::SocketAddr, HubError> {
-    crate::transport::resolve_address(address, default_port).ok_or_else(|| {
-        HubError::InvalidPrinter {
-            field,
-            message: format!("cannot resolve {address:?}"),
-        }
     })
 }
 
@@ -171,13 +168,14 @@ impl Actor for Supervisor {
             }
             Err(e) => log::error!("cannot index stored jobs: {e}"),
         }
-        // Every registered printer comes back with its queue; one that cannot start is
-        // logged and skipped, never stopping the others.
+        // Every registered printer comes back with its queue, even one whose address
+        // does not resolve now or cannot work (offline with the reason); one whose
+        // queue cannot be read is logged and skipped, never stopping the others.
         match self.store.load_printers() {
             Ok(printers) => {
                 for config in printers {
                     let slug = config.slug.clone();
-                    if let Err(e) = self.register(config, ctx) {
+                    if let Err(e) = self.restore(config, ctx) {
                         log::error!("printer {slug} not started: {e}");
                     }
                 }
@@ -234,8 +232,10 @@ impl Handler<AddPrinter> for Supervisor {
         if self.printers.contains_key(&id) {
             return Err(HubError::PrinterExists(id.to_string()));
         }
+        // Everything that can refuse the printer runs before the store is touched.
+        let actor = self.build_printer(config.clone(), id, ctx, Fallback::Refuse)?;
         self.store.save_printer(&config, AUDIT_ACTOR)?;
-        self.register(config, ctx)
+        Ok(self.start_printer(config, id, actor))
     }
 }
 
@@ -244,6 +244,7 @@ impl Handler<UpdatePrinter> for Supervisor {
 
     fn handle(&mut self, msg: UpdatePrinter, _ctx: &mut Self::Context) -> Self::Result {
         let patch = msg.patch;
+        let factory = self.factory.clone();
         let result = self.change_printer(&msg.printer, |config| {
             if let Some(v) = patch.name {
                 config.name = v;
@@ -258,11 +259,15 @@ impl Handler<UpdatePrinter> for Supervisor {
                 config.address = v;
             }
             if let Some(v) = patch.snmp {
-                config.snmp = (!v.is_empty()).then_some(v);
+                config.snmp = (!v.trim().is_empty()).then_some(v);
             }
             if let Some(v) = patch.snmp_community {
                 config.snmp_community = Some(v);
             }
+            // The whole new configuration must work before it is stored: valid
+            // fields, and a transport the printer actor can build from it.
+            config.validate()?;
+            factory(config).map(drop)
         });
         Box::pin(async move {
             let (addr, config) = result?;
@@ -386,7 +391,7 @@ impl Handler<PrinterStopped> for Supervisor {
             "printer {} stopped; restarting it from the store",
             config.slug
         );
-        match self.build_printer(config, msg.printer_id, ctx) {
+        match self.build_printer(config, msg.printer_id, ctx, Fallback::Unusable) {
             Ok(actor) => {
                 let addr = actor.start();
                 if let Some(entry) = self.printers.get_mut(&msg.printer_id) {
@@ -451,7 +456,10 @@ macro_rules! forward_and_remember_pause {
                         .into_actor(self)
                         .map(move |result, act, _ctx| {
                             let info = result?;
-                            act.change_printer(&key, |c| c.paused = $paused)?;
+                            act.change_printer(&key, |c| {
+                                c.paused = $paused;
+                                Ok(())
+                            })?;
                             Ok(info)
                         }),
                 )
@@ -467,7 +475,10 @@ impl Handler<SetPrinterEnabled> for Supervisor {
 
     fn handle(&mut self, msg: SetPrinterEnabled, _ctx: &mut Self::Context) -> Self::Result {
         let enabled = msg.enabled;
-        let result = self.change_printer(&msg.printer, |config| config.enabled = enabled);
+        let result = self.change_printer(&msg.printer, |config| {
+            config.enabled = enabled;
+            Ok(())
+        });
         Box::pin(async move { result?.0.send(msg).await? })
     }
 }
@@ -562,12 +573,14 @@ impl Supervisor {
             .ok_or(HubError::JobNotFound(job_id))
     }
 
-    /// Applies `change` to a printer's configuration, validates and stores it, and
-    /// keeps it in the registry; answers the printer's address and the new configuration.
+    /// Applies `change` to a copy of a printer's configuration; if it accepts the
+    /// result, stores it and keeps it in the registry. A refusal (by `change` or
+    /// the store) changes nothing. Answers the printer's address and the new
+    /// configuration.
     fn change_printer(
         &mut self,
         key: &str,
-        change: impl FnOnce(&mut PrinterConfig),
+        change: impl FnOnce(&mut PrinterConfig) -> Result<(), HubError>,
     ) -> Result<(Addr<PrinterActor>, PrinterConfig), HubError> {
         let id = self.resolve(key)?;
         let entry = self
@@ -575,25 +588,32 @@ impl Supervisor {
             .get_mut(&id)
             .ok_or_else(|| HubError::PrinterNotFound(key.to_string()))?;
         let mut config = entry.config.clone();
-        change(&mut config);
-        config.validate()?;
+        change(&mut config)?;
         self.store.save_printer(&config, AUDIT_ACTOR)?;
         entry.config = config.clone();
         Ok((entry.addr.clone(), config))
     }
 
-    /// Starts a printer actor for a configuration with an id.
-    fn register(
-        &mut self,
-        config: PrinterConfig,
-        ctx: &mut Context<Self>,
-    ) -> Result<PrinterInfo, HubError> {
-        config.validate()?;
+    /// Starts a stored printer (start-up). Only a printer without an id or
+    /// whose queue cannot be loaded is refused: one whose configuration cannot
+    /// reach a printer starts offline with the reason, its queue listed.
+    fn restore(&mut self, config: PrinterConfig, ctx: &mut Context<Self>) -> Result<(), HubError> {
         let id = config.id.ok_or(HubError::InvalidPrinter {
             field: "id",
             message: "a registered printer has an id".into(),
         })?;
-        let actor = self.build_printer(config.clone(), id, ctx)?;
+        let actor = self.build_printer(config.clone(), id, ctx, Fallback::Unusable)?;
+        self.start_printer(config, id, actor);
+        Ok(())
+    }
+
+    /// Starts a built printer actor and indexes it.
+    fn start_printer(
+        &mut self,
+        config: PrinterConfig,
+        id: PrinterId,
+        actor: PrinterActor,
+    ) -> PrinterInfo {
         let info = actor.info();
         let addr = actor.start();
         self.slugs.insert(config.slug.clone(), id);
@@ -605,14 +625,16 @@ impl Supervisor {
                 restarts: 0,
             },
         );
-        Ok(info)
+        info
     }
 
+    /// Builds (does not start) a printer actor: its transport, and its queue from the store.
     fn build_printer(
         &self,
         config: PrinterConfig,
         id: PrinterId,
         ctx: &mut Context<Self>,
+        fallback: Fallback,
     ) -> Result<PrinterActor, HubError> {
         PrinterActor::new(PrinterParts {
             config,
@@ -623,6 +645,7 @@ impl Supervisor {
             events: ctx.address().recipient(),
             stopped: ctx.address().recipient(),
             link: self.link,
+            fallback,
         })
     }
 }

@@ -29,6 +29,7 @@
 //! for the hub) may have reached the printer unconfirmed; the copies behind
 //! them were never sent and go back to the queue.
 
+use crate::address::Endpoint;
 use printhub_core::{ObservedStatus, PrinterStatus};
 use printhub_raster::{CopySpan, Media};
 use printhub_raster::{ErrorFlags, Model, Notification, Phase, Reason, Status, StatusType};
@@ -144,16 +145,15 @@ pub trait Transport: 'static {
 }
 
 /// Resolves `host[:port]`, with `default_port` when none is given (9100 for
-/// raw TCP, 161 for SNMP). `None` when the name does not resolve.
+/// raw TCP, 161 for SNMP), blocking. `None` when the address is malformed or
+/// the name does not resolve ([`Endpoint`] tells which).
 pub fn resolve_address(address: &str, default_port: u16) -> Option<SocketAddr> {
-    use std::net::ToSocketAddrs;
-    let address = address.trim();
-    let with_port = if address.contains(':') {
-        address.to_string()
-    } else {
-        format!("{address}:{default_port}")
-    };
-    with_port.to_socket_addrs().ok()?.next()
+    Endpoint::parse(address, default_port)
+        .ok()?
+        .resolve_blocking()
+        .ok()?
+        .into_iter()
+        .next()
 }
 
 /// Timeouts of a [`TcpTransport`].
@@ -205,19 +205,26 @@ impl Default for TcpTimeouts {
 }
 
 /// Raw TCP port 9100: one connection per copy, as the manuals' network flow.
+///
+/// A host name is looked up again on every connection and every SNMP read
+/// (never cached here), so a printer that moved to another address, or whose
+/// name did not resolve when the hub started, is found as soon as DNS says
+/// so; until then a probe reports it unreachable with the reason
+/// `address_unresolvable`.
 #[derive(Debug, Clone)]
 pub struct TcpTransport {
-    addr: SocketAddr,
+    addr: Endpoint,
     model: &'static Model,
     timeouts: TcpTimeouts,
-    snmp: Option<(SocketAddr, String)>,
+    snmp: Option<(Endpoint, String)>,
 }
 
 impl TcpTransport {
-    /// A transport to `addr` for a printer of `model`.
-    pub fn new(addr: SocketAddr, model: &'static Model, timeouts: TcpTimeouts) -> Self {
+    /// A transport to `addr` (a socket address or an unresolved [`Endpoint`]) for
+    /// a printer of `model`.
+    pub fn new(addr: impl Into<Endpoint>, model: &'static Model, timeouts: TcpTimeouts) -> Self {
         TcpTransport {
-            addr,
+            addr: addr.into(),
             model,
             timeouts,
             snmp: None,
@@ -226,9 +233,26 @@ impl TcpTransport {
 
     /// Also reads status over SNMP v2c from `addr` with `community` (the only
     /// status channel of network QL models, which do not answer `ESC i S` on TCP).
-    pub fn with_snmp(mut self, addr: SocketAddr, community: &str) -> Self {
-        self.snmp = Some((addr, community.to_string()));
+    pub fn with_snmp(mut self, addr: impl Into<Endpoint>, community: &str) -> Self {
+        self.snmp = Some((addr.into(), community.to_string()));
         self
+    }
+}
+
+/// Why a connection was not made.
+#[derive(Debug)]
+enum NoConnection {
+    /// The host name does not resolve now.
+    Unresolvable(String),
+    /// Refused, timed out, unreachable.
+    Failed(String),
+}
+
+impl std::fmt::Display for NoConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoConnection::Unresolvable(e) | NoConnection::Failed(e) => f.write_str(e),
+        }
     }
 }
 
@@ -280,9 +304,16 @@ impl TcpTransport {
             return self.probe_tcp().await;
         };
         let timeout = self.timeouts.connect;
-        let read = actix_rt::task::spawn_blocking(move || snmp_read(addr, &community, timeout))
-            .await
-            .unwrap_or_else(|e| Err(format!("SNMP task failed: {e}")));
+        let read = match addr.resolve(timeout).await {
+            Ok(found) => {
+                // One agent: the first address the name has.
+                let agent = found[0];
+                actix_rt::task::spawn_blocking(move || snmp_read(agent, &community, timeout))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("SNMP task failed: {e}")))
+            }
+            Err(e) => Err(e.to_string()),
+        };
         match read {
             Ok(SnmpReading::Block(block)) => status_from_block(self.model, &block, "snmp"),
             Ok(SnmpReading::Mib(mib)) => status_from_mib(self.model, &mib),
@@ -301,11 +332,22 @@ impl TcpTransport {
 
     /// The TCP side of a probe: connect, and `ESC i S` where the model answers it.
     async fn probe_tcp(&self) -> PrinterStatus {
-        let Ok(mut stream) = self.connect().await else {
-            return PrinterStatus {
-                source: Some("connect".into()),
-                ..PrinterStatus::default()
-            };
+        let mut stream = match self.connect().await {
+            Ok(stream) => stream,
+            Err(NoConnection::Unresolvable(e)) => {
+                log::warn!("{} at {}: {e}", self.model.name, self.addr);
+                return PrinterStatus {
+                    reason: Some(printhub_core::reason::ADDRESS_UNRESOLVABLE.into()),
+                    source: Some("resolve".into()),
+                    ..PrinterStatus::default()
+                };
+            }
+            Err(NoConnection::Failed(_)) => {
+                return PrinterStatus {
+                    source: Some("connect".into()),
+                    ..PrinterStatus::default()
+                }
+            }
         };
         if self.model.answers_status_on_tcp && stream.write_all(&[0x1B, 0x69, 0x53]).await.is_ok() {
             let mut block = [0u8; 32];
@@ -324,31 +366,37 @@ impl TcpTransport {
         }
     }
 
-    /// Connects, retrying once after a short pause: a printer waking from
-    /// sleep may refuse the first contact (Label-Printer-Hub field notes).
-    async fn connect(&self) -> Result<tokio::net::TcpStream, String> {
+    /// Resolves the address (again, every time), then connects to the first
+    /// of its addresses that answers, retrying once after a short pause: a
+    /// printer waking from sleep may refuse the first contact
+    /// (Label-Printer-Hub field notes).
+    async fn connect(&self) -> Result<tokio::net::TcpStream, NoConnection> {
+        let found = self
+            .addr
+            .resolve(self.timeouts.connect)
+            .await
+            .map_err(|e| NoConnection::Unresolvable(e.to_string()))?;
         let mut last = String::new();
         for attempt in 0..2 {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
-            match tokio::time::timeout(
-                self.timeouts.connect,
-                tokio::net::TcpStream::connect(self.addr),
-            )
-            .await
-            {
-                Ok(Ok(s)) => return Ok(s),
-                Ok(Err(e)) => last = e.to_string(),
-                Err(_) => {
-                    last = format!(
-                        "no connection to {} within {:?}",
-                        self.addr, self.timeouts.connect
-                    )
+            for addr in &found {
+                match tokio::time::timeout(
+                    self.timeouts.connect,
+                    tokio::net::TcpStream::connect(addr),
+                )
+                .await
+                {
+                    Ok(Ok(s)) => return Ok(s),
+                    Ok(Err(e)) => last = format!("{addr}: {e}"),
+                    Err(_) => {
+                        last = format!("no connection to {addr} within {:?}", self.timeouts.connect)
+                    }
                 }
             }
         }
-        Err(last)
+        Err(NoConnection::Failed(last))
     }
 
     async fn send_inner(
@@ -356,7 +404,10 @@ impl TcpTransport {
         out: &Outgoing,
         link: &mut LinkProgress,
     ) -> Result<SendOutcome, TransportError> {
-        let mut stream = self.connect().await.map_err(TransportError::Unreachable)?;
+        let mut stream = self
+            .connect()
+            .await
+            .map_err(|e| TransportError::Unreachable(e.to_string()))?;
         let _ = stream.set_nodelay(true);
         let (mut reader, mut writer) = stream.split();
         let bytes = out.bytes.as_slice();
@@ -801,6 +852,42 @@ fn status_errors(status: &Status) -> Vec<String> {
         }
     }
     codes
+}
+
+/// The transport of a stored printer whose configuration cannot reach any
+/// printer (a malformed address saved by an older version, a model this
+/// version does not know). It sends nothing and reports the printer
+/// unreachable with `reason`, so the printer is offline with its queue kept
+/// and listed until its configuration is changed.
+#[derive(Debug, Clone)]
+pub(crate) struct UnusableTransport {
+    reason: &'static str,
+    message: String,
+}
+
+impl UnusableTransport {
+    /// Reports `reason` (a `printhub_core::reason` code) and refuses sends with `message`.
+    pub(crate) fn new(reason: &'static str, message: String) -> Self {
+        UnusableTransport { reason, message }
+    }
+}
+
+impl Transport for UnusableTransport {
+    fn send(&self, _outgoing: Outgoing, _progress: ProgressSink) -> SendFuture {
+        let result = Err(TransportError::Unreachable(self.message.clone()));
+        Box::pin(std::future::ready(SendReport {
+            progress: SendProgress::default(),
+            result,
+        }))
+    }
+
+    fn probe(&self) -> ProbeFuture {
+        Box::pin(std::future::ready(PrinterStatus {
+            reason: Some(self.reason.into()),
+            source: Some("config".into()),
+            ..PrinterStatus::default()
+        }))
+    }
 }
 
 /// One send a [`MemoryTransport`] recorded.

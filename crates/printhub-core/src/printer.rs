@@ -24,6 +24,7 @@ pub mod reason {
     pub const MEDIA_MISMATCH: &str = "media_mismatch";
     /// The media jammed.
     pub const MEDIA_JAM: &str = "media_jam";
+<<<<<<< HEAD
     /// The printer says it is offline (taken offline at its panel; the
     /// standard printer MIB's `offline` condition). It is reachable, but
     /// takes no job until it is back online.
@@ -31,6 +32,17 @@ pub mod reason {
     /// The printer asks for service (the standard printer MIB's
     /// `serviceRequested` condition).
     pub const SERVICE_REQUESTED: &str = "service_requested";
+=======
+    /// Unreachable because the printer's host name does not resolve now (DNS
+    /// down, the printer renamed); looked up again on every attempt.
+    pub const ADDRESS_UNRESOLVABLE: &str = "address_unresolvable";
+    /// Unreachable because the stored address is not `host[:port]` (saved by
+    /// an older version); nothing is tried until the address is changed.
+    pub const INVALID_ADDRESS: &str = "invalid_address";
+    /// Unreachable because the stored configuration cannot drive a printer (a
+    /// model this version does not know); nothing is tried until it is changed.
+    pub const INVALID_CONFIG: &str = "invalid_config";
+>>>>>>> reg
 }
 
 /// The state of one printer, as the hub sees it (design §2).
@@ -200,7 +212,9 @@ pub struct PrinterStatus {
     pub reachable: bool,
     /// Reachable and nothing needs a person.
     pub ready: bool,
-    /// Why a person is needed (`no_media`, `printer_cover_open`, …), if so.
+    /// Why a person is needed (`no_media`, `printer_cover_open`, …), if so; on an
+    /// unreachable printer, why it cannot be reached when the hub knows
+    /// (`address_unresolvable`, `invalid_address`, `invalid_config`).
     pub reason: Option<String>,
     /// The media id it reports loaded (`None`: none, or the channel does not tell).
     pub media: Option<String>,

@@ -249,7 +249,8 @@ impl From<CreatePrinterRequest> for PrinterConfig {
             media: r.media,
             address: r.address,
             enabled: r.enabled,
-            snmp: r.snmp,
+            // As in a PATCH, an empty SNMP address means no SNMP.
+            snmp: r.snmp.filter(|s| !s.trim().is_empty()),
             snmp_community: r.snmp_community,
             paused: false,
         }

@@ -91,6 +91,10 @@ pub enum ErrorCode {
     /// `origin_not_allowed`: a browser's cross-origin preflight from an origin
     /// the webhook does not accept (403).
     OriginNotAllowed,
+    // The printer registry (issue #15).
+    /// `address_unresolvable`: a printer's well-formed host name does not
+    /// resolve now; `error_detail.field` names `address` or `snmp` (422).
+    AddressUnresolvable,
 }
 
 impl ErrorCode {
@@ -131,6 +135,7 @@ impl ErrorCode {
             ErrorCode::LookupNotConfigured => "lookup_not_configured",
             ErrorCode::LookupFailed => "lookup_failed",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::AddressUnresolvable => "address_unresolvable",
         }
     }
 
@@ -169,6 +174,7 @@ impl ErrorCode {
             ErrorCode::LookupNotFound => StatusCode::NOT_FOUND,
             ErrorCode::LookupAmbiguous | ErrorCode::LookupNotConfigured => StatusCode::CONFLICT,
             ErrorCode::LookupFailed => StatusCode::BAD_GATEWAY,
+            ErrorCode::AddressUnresolvable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -212,6 +218,7 @@ impl ErrorCode {
             "unavailable" => ErrorCode::Unavailable,
             "shutting_down" => ErrorCode::ShuttingDown,
             "store_error" => ErrorCode::StoreError,
+            "address_unresolvable" => ErrorCode::AddressUnresolvable,
             other => {
                 if let Some(c) = UNPRINTABLE.iter().find(|c| **c == other) {
                     ErrorCode::Unprintable(c)
@@ -321,7 +328,10 @@ impl ResponseError for ApiError {
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         let detail = match &e {
-            HubError::InvalidPrinter { field, .. } => Some(serde_json::json!({ "field": field })),
+            HubError::InvalidPrinter { field, .. }
+            | HubError::AddressUnresolvable { field, .. } => {
+                Some(serde_json::json!({ "field": field }))
+            }
             HubError::UnsupportedMedia { .. } => Some(serde_json::json!({ "field": "media" })),
             HubError::Command(printhub_core::CommandError::Invalid(v)) => {
                 Some(serde_json::json!({ "field": v.field() }))

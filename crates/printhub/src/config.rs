@@ -145,7 +145,7 @@ pub struct PrinterEntry {
     pub media: String,
     /// `host[:port]` of raw TCP (9100).
     pub address: String,
-    /// `host[:port]` of SNMP (161).
+    /// `host[:port]` of SNMP (161); empty or absent: no SNMP.
     pub snmp: Option<String>,
     /// SNMP community.
     pub snmp_community: Option<String>,
@@ -448,6 +448,13 @@ impl Config {
                 .with_context(|| format!("printer[{i}].media: unknown media {:?}", p.media))?;
             printhub_raster::geometry(model, media)
                 .with_context(|| format!("printer[{i}].media"))?;
+            // The syntax only: a name that does not resolve now is no reason not to start.
+            printhub_actors::Endpoint::parse(&p.address, printhub_actors::address::RAW_PORT)
+                .with_context(|| format!("printer[{i}].address"))?;
+            if let Some(snmp) = p.snmp.as_deref().filter(|s| !s.trim().is_empty()) {
+                printhub_actors::Endpoint::parse(snmp, printhub_actors::address::SNMP_PORT)
+                    .with_context(|| format!("printer[{i}].snmp"))?;
+            }
         }
         for (i, e) in self.emulators.iter().enumerate() {
             e.validate().with_context(|| format!("emulator[{i}]"))?;

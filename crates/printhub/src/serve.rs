@@ -8,7 +8,7 @@ use crate::config::{Config, PrinterEntry};
 use actix_web::web;
 use anyhow::Context;
 use printhub_actors::{
-    Hub, HubConfig, HubHandle, HubStore, PrinterConfig, PrinterPatch, Retention,
+    Hub, HubConfig, HubHandle, HubStore, NameCheck, PrinterConfig, PrinterPatch, Retention,
 };
 use printhub_emulator::{Emulator, EmulatorHandle};
 use printhub_gateway::{Auth, EventConfig, EventLog, Metrics, StoreProbe};
@@ -89,6 +89,12 @@ const KEY_RELOAD: Duration = Duration::from_secs(5);
 /// configured printers that are not registered yet (and applies connection
 /// settings changed in the file to those that are, see [`file_changes`]). Call
 /// inside an actix system.
+///
+/// A printer's host name that does not resolve now (DNS down, the printer
+/// renamed) never stops the hub: the printer starts offline with the reason
+/// `address_unresolvable` and resolves again on every attempt
+/// ([`NameCheck::OnConnect`]); so does every printer stored before, whatever
+/// its address says now.
 pub async fn build(config: &Config) -> anyhow::Result<Running> {
     config.validate()?;
     let auth_config = config.auth_config()?;
@@ -140,24 +146,27 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
                     "printer[{i}] ({}): connection settings changed in the configuration file; applying them",
                     p.slug
                 );
-                hub.update_printer(&p.slug, patch)
+                hub.update_printer_with(&p.slug, patch, NameCheck::OnConnect)
                     .await
                     .with_context(|| format!("printer[{i}] ({})", p.slug))?;
             }
             continue;
         }
-        hub.add_printer(PrinterConfig {
-            id: None,
-            slug: p.slug.clone(),
-            name: p.name.clone().unwrap_or_else(|| p.slug.clone()),
-            model: p.model.clone(),
-            media: p.media.clone(),
-            address: p.address.clone(),
-            enabled: true,
-            snmp: p.snmp.clone(),
-            snmp_community: p.snmp_community.clone(),
-            paused: false,
-        })
+        hub.add_printer_with(
+            PrinterConfig {
+                id: None,
+                slug: p.slug.clone(),
+                name: p.name.clone().unwrap_or_else(|| p.slug.clone()),
+                model: p.model.clone(),
+                media: p.media.clone(),
+                address: p.address.clone(),
+                enabled: true,
+                snmp: p.snmp.clone().filter(|s| !s.trim().is_empty()),
+                snmp_community: p.snmp_community.clone(),
+                paused: false,
+            },
+            NameCheck::OnConnect,
+        )
         .await
         .with_context(|| format!("printer[{i}] ({})", p.slug))?;
     }

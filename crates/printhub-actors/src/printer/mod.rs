@@ -16,7 +16,7 @@ use crate::events::Published;
 use crate::handle::LinkConfig;
 use crate::store::{CommitFuture, HubStore, StoreError};
 use crate::supervisor::TransportFactory;
-use crate::transport::Transport;
+use crate::transport::{Transport, UnusableTransport};
 use crate::{HubError, PrinterConfig, PrinterInfo};
 use actix::prelude::*;
 use futures_util::future::{FutureExt, Shared};
@@ -221,6 +221,16 @@ impl std::fmt::Debug for PrinterActor {
     }
 }
 
+/// What a printer actor does when its transport cannot be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fallback {
+    /// Refuse: the configuration is new and its author is told.
+    Refuse,
+    /// Start with a transport that reaches nothing and reports why: the
+    /// configuration was stored (start-up, restarts), its queue must stay visible.
+    Unusable,
+}
+
 /// Everything a printer actor is built from.
 pub(crate) struct PrinterParts {
     pub config: PrinterConfig,
@@ -231,12 +241,30 @@ pub(crate) struct PrinterParts {
     pub events: Recipient<Published>,
     pub stopped: Recipient<PrinterStopped>,
     pub link: LinkConfig,
+    pub fallback: Fallback,
 }
 
 impl PrinterActor {
     /// Builds the actor, restoring its queue from the store.
     pub(crate) fn new(parts: PrinterParts) -> Result<Self, HubError> {
-        let transport = (parts.factory)(&parts.config)?;
+        let transport = match (parts.factory)(&parts.config) {
+            Ok(transport) => transport,
+            Err(e) if parts.fallback == Fallback::Unusable => {
+                log::error!(
+                    "printer {}: {e}; it stays offline, its queue kept, until its configuration is changed",
+                    parts.config.slug
+                );
+                let reason = match &e {
+                    HubError::InvalidPrinter {
+                        field: "address" | "snmp",
+                        ..
+                    } => printhub_core::reason::INVALID_ADDRESS,
+                    _ => printhub_core::reason::INVALID_CONFIG,
+                };
+                Box::new(UnusableTransport::new(reason, e.to_string()))
+            }
+            Err(e) => return Err(e),
+        };
         let jobs = parts.store.load_printer_jobs(parts.id)?;
         let mut machine_config = parts.machine_config;
         if !parts.config.enabled {
@@ -514,15 +542,25 @@ impl Handler<GetPrinter> for PrinterActor {
 impl Handler<ReconfigurePrinter> for PrinterActor {
     type Result = Result<PrinterInfo, HubError>;
 
-    fn handle(&mut self, msg: ReconfigurePrinter, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: ReconfigurePrinter, ctx: &mut Self::Context) -> Self::Result {
         msg.config.validate()?;
         // A send in flight keeps the old transport (its future owns it); the next uses the new one.
         self.transport = (self.factory)(&msg.config)?;
+        let moved = (&msg.config.model, &msg.config.address, &msg.config.snmp)
+            != (&self.config.model, &self.config.address, &self.config.snmp);
         self.config = PrinterConfig {
             id: Some(self.id),
             enabled: self.config.enabled,
             ..msg.config
         };
+        if moved {
+            // Another printer, or the same one elsewhere: what the old link said is stale.
+            self.last_probe = None;
+            self.confirmed = None;
+            if !self.busy {
+                self.start_probe(ctx);
+            }
+        }
         Ok(self.info())
     }
 }

@@ -6,5 +6,6 @@ mod chain;
 mod emulator;
 mod link;
 mod memory;
+mod registry;
 mod sqlite;
 mod support;

@@ -493,7 +493,7 @@ impl HubStore for FailingStore {
         &self,
         _c: &printhub_actors::PrinterConfig,
         _a: &str,
-    ) -> Result<(), printhub_actors::StoreError> {
+    ) -> Result<(), printhub_actors::SavePrinterError> {
         Ok(())
     }
     fn delete_printer(
@@ -616,7 +616,7 @@ impl HubStore for GatedPrune {
         &self,
         c: &printhub_actors::PrinterConfig,
         a: &str,
-    ) -> Result<(), printhub_actors::StoreError> {
+    ) -> Result<(), printhub_actors::SavePrinterError> {
         self.inner.save_printer(c, a)
     }
     fn delete_printer(

@@ -15,4 +15,5 @@ mod lookup;
 mod openapi;
 mod ops;
 mod printing;
+mod registry;
 mod security;
