@@ -24,7 +24,6 @@ pub mod reason {
     pub const MEDIA_MISMATCH: &str = "media_mismatch";
     /// The media jammed.
     pub const MEDIA_JAM: &str = "media_jam";
-<<<<<<< HEAD
     /// The printer says it is offline (taken offline at its panel; the
     /// standard printer MIB's `offline` condition). It is reachable, but
     /// takes no job until it is back online.
@@ -32,7 +31,6 @@ pub mod reason {
     /// The printer asks for service (the standard printer MIB's
     /// `serviceRequested` condition).
     pub const SERVICE_REQUESTED: &str = "service_requested";
-=======
     /// Unreachable because the printer's host name does not resolve now (DNS
     /// down, the printer renamed); looked up again on every attempt.
     pub const ADDRESS_UNRESOLVABLE: &str = "address_unresolvable";
@@ -42,7 +40,6 @@ pub mod reason {
     /// Unreachable because the stored configuration cannot drive a printer (a
     /// model this version does not know); nothing is tried until it is changed.
     pub const INVALID_CONFIG: &str = "invalid_config";
->>>>>>> reg
 }
 
 /// The state of one printer, as the hub sees it (design §2).
