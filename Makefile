@@ -11,6 +11,7 @@ run:
 ## test: formatting, lints and every test in the workspace (installs Chromium for the browser tests if missing)
 test:
 	./scripts/ensure-browser.sh
+	./scripts/ensure-promtool.sh
 	$(MAKE) check
 
 check:

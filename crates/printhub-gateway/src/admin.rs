@@ -160,15 +160,10 @@ pub(crate) async fn create_key(
     let r = body.0;
     let expires_at = match r.expires_at.as_deref() {
         Some(text) => {
-            let at = humantime::parse_rfc3339_weak(text)
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .and_then(|d| i64::try_from(d.as_millis()).ok())
-                .map(printhub_core::Timestamp::from_millis)
-                .ok_or_else(|| {
-                    ApiError::invalid(format!("expires_at is not an RFC 3339 time: {text:?}"))
-                        .with_detail(serde_json::json!({ "field": "expires_at" }))
-                })?;
+            let at = crate::dto::parse_rfc3339(text).ok_or_else(|| {
+                ApiError::invalid(format!("expires_at is not an RFC 3339 time: {text:?}"))
+                    .with_detail(serde_json::json!({ "field": "expires_at" }))
+            })?;
             Some(at)
         }
         None => None,

@@ -20,6 +20,20 @@ pub fn rfc3339(ts: Timestamp) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
+/// An RFC 3339 date-time with any offset (`Z`, `+01:00`, `-05:30`), also
+/// before 1970, as a timestamp; `None` when `text` is not one.
+///
+/// A space where the offset's `+` belongs is read as `+`: a `+` left
+/// unescaped in a query string arrives as a space.
+pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    let at: jiff::Timestamp = text.parse().ok().or_else(|| {
+        let (head, offset) = text.rsplit_once(' ')?;
+        format!("{head}+{offset}").parse().ok()
+    })?;
+    Some(Timestamp::from_millis(at.as_millisecond()))
+}
+
 /// A job (design §3 `JobView`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct JobView {

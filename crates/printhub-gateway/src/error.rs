@@ -95,6 +95,9 @@ pub enum ErrorCode {
     /// `address_unresolvable`: a printer's well-formed host name does not
     /// resolve now; `error_detail.field` names `address` or `snmp` (422).
     AddressUnresolvable,
+    /// `unsupported_media_type`: a body route got a `Content-Type` it does
+    /// not take (JSON routes take `application/json` and `*/*+json`) (415).
+    UnsupportedMediaType,
 }
 
 impl ErrorCode {
@@ -136,6 +139,7 @@ impl ErrorCode {
             ErrorCode::LookupFailed => "lookup_failed",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::AddressUnresolvable => "address_unresolvable",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
         }
     }
 
@@ -175,31 +179,12 @@ impl ErrorCode {
             ErrorCode::LookupAmbiguous | ErrorCode::LookupNotConfigured => StatusCode::CONFLICT,
             ErrorCode::LookupFailed => StatusCode::BAD_GATEWAY,
             ErrorCode::AddressUnresolvable => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
     /// Maps a stable code from the engine, render or raster crates.
     pub fn from_code(code: &str) -> ErrorCode {
-        const UNPRINTABLE: [&str; 7] = [
-            "label_width_mismatch",
-            "label_length_out_of_range",
-            "die_cut_length_mismatch",
-            "invalid_red_layer",
-            "unsupported_option",
-            "invalid_cut_every",
-            "no_labels",
-        ];
-        const UNRENDERABLE: [&str; 9] = [
-            "missing_glyphs",
-            "template_parse",
-            "unknown_template",
-            "unknown_field",
-            "qr_too_large",
-            "barcode_charset",
-            "image_decode",
-            "image_too_large",
-            "red_unsupported",
-        ];
         match code {
             "printer_not_found" => ErrorCode::PrinterNotFound,
             "job_not_found" => ErrorCode::JobNotFound,
@@ -220,9 +205,9 @@ impl ErrorCode {
             "store_error" => ErrorCode::StoreError,
             "address_unresolvable" => ErrorCode::AddressUnresolvable,
             other => {
-                if let Some(c) = UNPRINTABLE.iter().find(|c| **c == other) {
+                if let Some(c) = UNPRINTABLE_CODES.iter().find(|c| **c == other) {
                     ErrorCode::Unprintable(c)
-                } else if let Some(c) = UNRENDERABLE.iter().find(|c| **c == other) {
+                } else if let Some(c) = UNRENDERABLE_CODES.iter().find(|c| **c == other) {
                     ErrorCode::Unrenderable(c)
                 } else {
                     log::error!("unmapped error code {other:?}");
@@ -230,6 +215,150 @@ impl ErrorCode {
                 }
             }
         }
+    }
+}
+
+/// The codes of labels the printer cannot take ([`ErrorCode::Unprintable`]).
+pub const UNPRINTABLE_CODES: [&str; 7] = [
+    "label_width_mismatch",
+    "label_length_out_of_range",
+    "die_cut_length_mismatch",
+    "invalid_red_layer",
+    "unsupported_option",
+    "invalid_cut_every",
+    "no_labels",
+];
+
+/// The codes of labels that cannot be drawn ([`ErrorCode::Unrenderable`]).
+pub const UNRENDERABLE_CODES: [&str; 9] = [
+    "missing_glyphs",
+    "template_parse",
+    "unknown_template",
+    "unknown_field",
+    "qr_too_large",
+    "barcode_charset",
+    "image_decode",
+    "image_too_large",
+    "red_unsupported",
+];
+
+/// Every code without a sub-code, in the order of the enum.
+const SIMPLE: [ErrorCode; 35] = [
+    ErrorCode::PrinterNotFound,
+    ErrorCode::JobNotFound,
+    ErrorCode::BatchNotFound,
+    ErrorCode::NotFound,
+    ErrorCode::MethodNotAllowed,
+    ErrorCode::InvalidJobState,
+    ErrorCode::PrinterBusy,
+    ErrorCode::PrinterExists,
+    ErrorCode::PrinterDisabled,
+    ErrorCode::DuplicateJob,
+    ErrorCode::QueueFull,
+    ErrorCode::RateLimited,
+    ErrorCode::TooManySubscribers,
+    ErrorCode::Unauthorized,
+    ErrorCode::InsufficientScope,
+    ErrorCode::PrinterNotAllowed,
+    ErrorCode::NotJobOwner,
+    ErrorCode::KeyNotFound,
+    ErrorCode::InvalidRequest,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::ContentTypeDataMismatch,
+    ErrorCode::UnknownContentType,
+    ErrorCode::DoesNotFit,
+    ErrorCode::UnsupportedMedia,
+    ErrorCode::Unavailable,
+    ErrorCode::ShuttingDown,
+    ErrorCode::StoreError,
+    ErrorCode::Internal,
+    ErrorCode::LookupNotFound,
+    ErrorCode::LookupAmbiguous,
+    ErrorCode::LookupNotConfigured,
+    ErrorCode::LookupFailed,
+    ErrorCode::OriginNotAllowed,
+    ErrorCode::AddressUnresolvable,
+    ErrorCode::UnsupportedMediaType,
+];
+
+impl ErrorCode {
+    /// Every code the gateway can answer with (each sub-code of
+    /// `Unprintable` and `Unrenderable` once).
+    pub fn all() -> Vec<ErrorCode> {
+        let mut all: Vec<ErrorCode> = SIMPLE.to_vec();
+        all.extend(UNPRINTABLE_CODES.iter().map(|c| ErrorCode::Unprintable(c)));
+        all.extend(
+            UNRENDERABLE_CODES
+                .iter()
+                .map(|c| ErrorCode::Unrenderable(c)),
+        );
+        all
+    }
+
+    /// The code named `code`, if the gateway has it (for `/problems/{code}`).
+    pub fn named(code: &str) -> Option<ErrorCode> {
+        ErrorCode::all().into_iter().find(|c| c.as_str() == code)
+    }
+
+    /// The problem's `title`: RFC 9110's name of the status (§15), which
+    /// is newer than some reason phrases (`Content Too Large`,
+    /// `Unprocessable Content`).
+    pub fn title(self) -> &'static str {
+        status_title(self.status())
+    }
+
+    /// What the code means and what to do about it (served at
+    /// `/problems/{code}`).
+    pub fn explanation(self) -> &'static str {
+        match self {
+            ErrorCode::PrinterNotFound => "No printer has that id or slug. List them with GET /api/printers.",
+            ErrorCode::JobNotFound => "No job has that id (it may have been pruned by retention).",
+            ErrorCode::BatchNotFound => "No batch has that id, or none of its jobs is on a printer the caller may see.",
+            ErrorCode::NotFound => "No route has that path. The API is described at /api/openapi.json.",
+            ErrorCode::MethodNotAllowed => "The route exists, but not for this method; the Allow header lists the methods it takes.",
+            ErrorCode::InvalidJobState => "The job is not in a state that allows this (for example cancelling a completed job).",
+            ErrorCode::PrinterBusy => "The printer has work that prevents this (for example removing a printer with queued jobs).",
+            ErrorCode::PrinterExists => "Another printer already has that slug or id.",
+            ErrorCode::PrinterDisabled => "The printer is disabled; enable it to print.",
+            ErrorCode::DuplicateJob => "A job with that id exists already.",
+            ErrorCode::QueueFull => "The printer's queue holds as many jobs as it may; wait for some to print (Retry-After).",
+            ErrorCode::RateLimited => "The caller has made too many changes for now; wait as long as Retry-After says.",
+            ErrorCode::TooManySubscribers => "As many event streams are open as the server or this key allows; close one or retry later.",
+            ErrorCode::Unauthorized => "Credentials are missing, malformed, unknown, revoked or expired. Send Authorization: Bearer <key>.",
+            ErrorCode::InsufficientScope => "The key's scope is below what this route needs (read < print < admin).",
+            ErrorCode::PrinterNotAllowed => "The key is limited to other printers, or to some printers where this reaches all of them.",
+            ErrorCode::NotJobOwner => "Below admin, a caller may cancel, hold, release and retry only the jobs it submitted.",
+            ErrorCode::KeyNotFound => "No API key has that id.",
+            ErrorCode::InvalidRequest => "The request does not parse or breaks a rule of its schema; detail says which field.",
+            ErrorCode::PayloadTooLarge => "The body, or a field in it, is larger than the server takes; detail names the limit.",
+            ErrorCode::ContentTypeDataMismatch => "The content type needs fields the data lacks; error_detail lists every missing one.",
+            ErrorCode::UnknownContentType => "The content type is not one of the seven the renderer knows.",
+            ErrorCode::DoesNotFit => "The label does not fit the loaded media; shorten the text or data, or use wider media.",
+            ErrorCode::UnsupportedMedia => "The printer model cannot take that tape or roll.",
+            ErrorCode::Unprintable(_) => "The raster does not suit the printer (width, length, cut or colour options); detail says how.",
+            ErrorCode::Unrenderable(_) => "The label cannot be drawn as asked (template, glyphs, QR or barcode data, image); detail says why.",
+            ErrorCode::Unavailable => "A part of the hub this needs is not running; retry later.",
+            ErrorCode::ShuttingDown => "The hub is stopping and takes no new work.",
+            ErrorCode::StoreError => "The database refused the change (full, read-only or failing); nothing was changed.",
+            ErrorCode::Internal => "A defect in printhub; the log has the details. Please report it.",
+            ErrorCode::LookupNotFound => "The app (Grocy, Snipe-IT, Spoolman) has no item with that identifier.",
+            ErrorCode::LookupAmbiguous => "The identifier names several items in the app; use a more precise one.",
+            ErrorCode::LookupNotConfigured => "That app is not configured on this hub.",
+            ErrorCode::LookupFailed => "The app did not answer usefully (down, slow, an error or garbage).",
+            ErrorCode::OriginNotAllowed => "A browser on that origin may not call this webhook.",
+            ErrorCode::AddressUnresolvable => "The printer's host name does not resolve now; check the name (error_detail.field).",
+            ErrorCode::UnsupportedMediaType => "The body's Content-Type is not one the route takes; JSON routes take application/json.",
+        }
+    }
+}
+
+/// RFC 9110 §15's name for `status` (the reason phrases of the `http`
+/// crate predate some of them).
+pub fn status_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.canonical_reason().unwrap_or("Error"),
     }
 }
 
@@ -244,6 +373,8 @@ pub struct ApiError {
     pub error_detail: Option<serde_json::Value>,
     /// Seconds for a `Retry-After` header (429s).
     pub retry_after: Option<u64>,
+    /// Further response headers (`Allow` on a 405, the `RateLimit-*` trio).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -254,7 +385,14 @@ impl ApiError {
             detail: detail.into(),
             error_detail: None,
             retry_after: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// The same error with one more response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// `invalid_request` (400).
@@ -303,8 +441,10 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let code = self.code.as_str();
         let body = Problem {
-            kind: format!("https://printhub.invalid/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("Error"),
+            // A relative reference (RFC 9457 §3.1.1): resolved against the
+            // request, it is this hub's own explanation page.
+            kind: format!("/problems/{code}"),
+            title: self.code.title(),
             status: status.as_u16(),
             detail: &self.detail,
             error_code: code,
@@ -312,6 +452,9 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
+        for (name, value) in &self.headers {
+            response.insert_header((*name, value.as_str()));
+        }
         if let Some(seconds) = self.retry_after {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
         }
@@ -343,6 +486,7 @@ impl From<HubError> for ApiError {
             detail: e.to_string(),
             error_detail: detail,
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -368,6 +512,7 @@ impl From<RenderError> for ApiError {
             detail: e.to_string(),
             error_detail: detail,
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -375,5 +520,90 @@ impl From<RenderError> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         ApiError::new(ErrorCode::Unavailable, format!("render task failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A distinct number per variant: the match has no wildcard, so a new
+    /// variant does not compile until it is numbered here, and then the
+    /// test below fails until it is in [`SIMPLE`].
+    fn ordinal(code: ErrorCode) -> usize {
+        match code {
+            ErrorCode::PrinterNotFound => 0,
+            ErrorCode::JobNotFound => 1,
+            ErrorCode::BatchNotFound => 2,
+            ErrorCode::NotFound => 3,
+            ErrorCode::MethodNotAllowed => 4,
+            ErrorCode::InvalidJobState => 5,
+            ErrorCode::PrinterBusy => 6,
+            ErrorCode::PrinterExists => 7,
+            ErrorCode::PrinterDisabled => 8,
+            ErrorCode::DuplicateJob => 9,
+            ErrorCode::QueueFull => 10,
+            ErrorCode::RateLimited => 11,
+            ErrorCode::TooManySubscribers => 12,
+            ErrorCode::Unauthorized => 13,
+            ErrorCode::InsufficientScope => 14,
+            ErrorCode::PrinterNotAllowed => 15,
+            ErrorCode::NotJobOwner => 16,
+            ErrorCode::KeyNotFound => 17,
+            ErrorCode::InvalidRequest => 18,
+            ErrorCode::PayloadTooLarge => 19,
+            ErrorCode::ContentTypeDataMismatch => 20,
+            ErrorCode::UnknownContentType => 21,
+            ErrorCode::DoesNotFit => 22,
+            ErrorCode::UnsupportedMedia => 23,
+            ErrorCode::Unprintable(_) => 24,
+            ErrorCode::Unrenderable(_) => 25,
+            ErrorCode::Unavailable => 26,
+            ErrorCode::ShuttingDown => 27,
+            ErrorCode::StoreError => 28,
+            ErrorCode::Internal => 29,
+            ErrorCode::LookupNotFound => 30,
+            ErrorCode::LookupAmbiguous => 31,
+            ErrorCode::LookupNotConfigured => 32,
+            ErrorCode::LookupFailed => 33,
+            ErrorCode::OriginNotAllowed => 34,
+            ErrorCode::AddressUnresolvable => 35,
+            ErrorCode::UnsupportedMediaType => 36,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_code_once_and_each_maps_back() {
+        let all = ErrorCode::all();
+        let mut seen: Vec<usize> = all.iter().map(|c| ordinal(*c)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..=36).collect::<Vec<_>>(),
+            "a variant is missing from SIMPLE"
+        );
+        let mut names: Vec<&str> = all.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before, "a code is listed twice");
+        for code in all {
+            assert_eq!(ErrorCode::named(code.as_str()), Some(code));
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+            assert!(!code.explanation().is_empty());
+        }
+    }
+
+    #[test]
+    fn titles_are_rfc_9110_names() {
+        // RFC 9110 §15.5.14 and §15.5.21 renamed 413 and 422.
+        assert_eq!(ErrorCode::PayloadTooLarge.title(), "Content Too Large");
+        assert_eq!(ErrorCode::DoesNotFit.title(), "Unprocessable Content");
+        assert_eq!(ErrorCode::NotFound.title(), "Not Found");
+        assert_eq!(
+            ErrorCode::UnsupportedMediaType.title(),
+            "Unsupported Media Type"
+        );
     }
 }

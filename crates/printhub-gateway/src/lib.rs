@@ -37,6 +37,7 @@ mod extract;
 pub mod lookup;
 mod openapi;
 pub mod ops;
+mod problems;
 mod routes;
 pub mod ui;
 
@@ -125,7 +126,7 @@ macro_rules! routes {
                 let policy = auth::middleware::RoutePolicy::of(stringify!($method), $path, scope!($scope));
                 cfg.service(
                     web::resource($path)
-                        .guard(actix_web::guard::Method(method(stringify!($method))))
+                        .guard(method_guard(stringify!($method)))
                         .wrap(actix_web::middleware::from_fn(move |req, next| {
                             auth::middleware::authorize(req, next, policy)
                         }))
@@ -138,6 +139,34 @@ macro_rules! routes {
 
 fn method(name: &str) -> Method {
     Method::from_bytes(name.as_bytes()).unwrap_or(Method::GET)
+}
+
+/// The method guard of a route: `HEAD` is served wherever `GET` is (RFC
+/// 9110 §9.3.2; actix-web sends the head of the GET answer, no body).
+fn method_guard(name: &str) -> actix_web::guard::AnyGuard {
+    let guard = actix_web::guard::Any(actix_web::guard::Method(method(name)));
+    if name == "GET" {
+        guard.or(actix_web::guard::Head())
+    } else {
+        guard
+    }
+}
+
+/// The methods `path` (as routed: decoded, normalised) is served for:
+/// those of every route whose pattern it fits, `HEAD` beside `GET`.
+pub(crate) fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let mut allowed: Vec<&'static str> = ROUTES
+        .iter()
+        .filter(|r| routes::pattern_matches(r.path, path))
+        .map(|r| r.method)
+        .collect();
+    if path == "/" || path.starts_with("/ui/") {
+        allowed.push("GET");
+    }
+    if allowed.contains(&"GET") {
+        allowed.push("HEAD");
+    }
+    allowed
 }
 
 routes! {
@@ -175,6 +204,8 @@ routes! {
     GET "/api/openapi.json" => routes::openapi, public, 200, None, Some("object"), "ops", "This document";
     GET "/healthz" => routes::healthz, public, 200, None, Some("object"), "ops", "Liveness and version";
     GET "/readyz" => ops::readyz, public, 200, None, Some("object"), "ops", "Readiness: the engine answers, the store commits a write, each enabled printer is reachable (503 with what failed, e.g. store: store_read_only)";
+    GET "/problems" => problems::index, public, 200, None, Some("html"), "ops", "Every error code with its status and title (HTML, or JSON with Accept: application/json)";
+    GET "/problems/{code}" => problems::explain, public, 200, None, Some("html"), "ops", "What an error code means: the `type` of every problem resolves here";
     GET "/metrics" => ops::metrics, read, 200, None, Some("text"), "ops", "Prometheus metrics: jobs by state, queue depth and state per printer, print duration and HTTP latency histograms";
     // Lookups, webhooks and QR landing pages (issue #10, `lookup`).
     GET "/api/lookup/{app}/{id}" => lookup::lookup, read, 200, None, Some("LookupView"), "lookup", "An item from Grocy, Snipe-IT or Spoolman as label data";
@@ -246,6 +277,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         auth::middleware::authorize(req, next, fallback)
                     }))
                     .route(web::route().to(routes::not_found)),
-            ),
+            )
+            // Outside /api: 404 or 405 (with Allow) as problem+json too.
+            .default_service(web::to(routes::not_found)),
     );
 }

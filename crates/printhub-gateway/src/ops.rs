@@ -23,7 +23,9 @@ use actix_web::{web, HttpResponse};
 use printhub_actors::{EventItem, HubHandle, JobFilter};
 use printhub_core::{Event, JobState};
 use printhub_store::Store;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -84,8 +86,20 @@ pub struct Metrics {
 struct Inner {
     registry: Registry,
     http: HistogramVec,
+    http_total: IntCounterVec,
     print: HistogramVec,
+    /// Jobs that ended, by printer: one counter per [`FINISHED_STATES`].
+    finished: [IntCounterVec; 4],
+    labels: IntCounterVec,
 }
+
+/// The final states with a `printhub_jobs_<state>_total` counter.
+const FINISHED_STATES: [JobState; 4] = [
+    JobState::Completed,
+    JobState::Failed,
+    JobState::Cancelled,
+    JobState::Interrupted,
+];
 
 /// Print durations: a label takes seconds, a long batch job minutes.
 const PRINT_BUCKETS: &[f64] = &[
@@ -111,13 +125,59 @@ impl Metrics {
             .buckets(PRINT_BUCKETS.to_vec()),
             &["printer"],
         )?;
+        let http_total = IntCounterVec::new(
+            Opts::new(
+                "printhub_http_requests_total",
+                "HTTP requests answered, by method, route pattern and status class.",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let finished = FINISHED_STATES.map(|state| {
+            IntCounterVec::new(
+                Opts::new(
+                    format!("printhub_jobs_{}_total", state.as_str()),
+                    format!(
+                        "Jobs that ended {} since the hub started, by printer.",
+                        state.as_str()
+                    ),
+                ),
+                &["printer"],
+            )
+        });
+        let [a, b, c, d] = finished;
+        let finished = [a?, b?, c?, d?];
+        let labels = IntCounterVec::new(
+            Opts::new(
+                "printhub_labels_printed_total",
+                "Labels (copies) printed since the hub started, by printer, counted when their job ends.",
+            ),
+            &["printer"],
+        )?;
+        let build = IntGauge::with_opts(
+            Opts::new("printhub_build_info", "printhub's version; always 1.")
+                .const_label("version", env!("CARGO_PKG_VERSION")),
+        )?;
+        build.set(1);
         registry.register(Box::new(http.clone()))?;
+        registry.register(Box::new(http_total.clone()))?;
         registry.register(Box::new(print.clone()))?;
+        for counter in &finished {
+            registry.register(Box::new(counter.clone()))?;
+        }
+        registry.register(Box::new(labels.clone()))?;
+        registry.register(Box::new(build))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         Ok(Metrics {
             inner: Arc::new(Inner {
                 registry,
                 http,
+                http_total,
                 print,
+                finished,
+                labels,
             }),
         })
     }
@@ -131,10 +191,8 @@ impl Metrics {
         actix_web::rt::spawn(async move {
             while let Some(item) = events.next().await {
                 match item {
-                    EventItem::Event(Event::JobStateChanged(change))
-                        if change.to == JobState::Completed =>
-                    {
-                        recorder.record_completion(&hub, change.job_id).await;
+                    EventItem::Event(Event::JobStateChanged(change)) if change.to.is_terminal() => {
+                        recorder.record_end(&hub, change.job_id, change.to).await;
                     }
                     EventItem::Event(_) => {}
                     EventItem::Missed(n) => {
@@ -146,17 +204,31 @@ impl Metrics {
         Ok(metrics)
     }
 
-    async fn record_completion(&self, hub: &HubHandle, job_id: printhub_core::JobId) {
+    /// Counts a job that ended in `state` (and its printed labels), and
+    /// the print duration of a completed one.
+    async fn record_end(&self, hub: &HubHandle, job_id: printhub_core::JobId, state: JobState) {
         let Ok(job) = hub.job(job_id).await else {
-            return; // Pruned already: nothing to measure.
-        };
-        let (Some(started), Some(finished)) = (job.started_at, job.finished_at) else {
-            return;
+            return; // Pruned already: nothing to count.
         };
         let printer = hub
             .printer(&job.spec.printer_id.to_string())
             .await
             .map_or_else(|_| job.spec.printer_id.to_string(), |p| p.slug);
+        if let Some(i) = FINISHED_STATES.iter().position(|s| *s == state) {
+            self.inner.finished[i]
+                .with_label_values(&[printer.as_str()])
+                .inc();
+        }
+        self.inner
+            .labels
+            .with_label_values(&[printer.as_str()])
+            .inc_by(u64::from(job.copies_printed));
+        if state != JobState::Completed {
+            return;
+        }
+        let (Some(started), Some(finished)) = (job.started_at, job.finished_at) else {
+            return;
+        };
         let seconds = finished.millis_since(started).max(0) as f64 / 1000.0;
         self.inner
             .print
@@ -172,10 +244,9 @@ impl Metrics {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        self.inner
-            .http
-            .with_label_values(&[method_label(method), route, class])
-            .observe(seconds);
+        let labels = [method_label(method), route, class];
+        self.inner.http.with_label_values(&labels).observe(seconds);
+        self.inner.http_total.with_label_values(&labels).inc();
     }
 
     /// The registry in Prometheus text format.
@@ -226,6 +297,11 @@ pub(crate) async fn observe(
 }
 
 type Hub = web::Data<HubHandle>;
+
+/// Every printer state (design §2), so each printer has one series per state.
+const PRINTER_STATES: [&str; 6] = [
+    "idle", "printing", "paused", "stopped", "offline", "disabled",
+];
 
 /// `/readyz`: 200 when the engine answers, the store commits and every
 /// enabled printer is reachable; 503 (with what failed) otherwise.
@@ -303,16 +379,18 @@ pub(crate) async fn metrics(
     }
     let _ = writeln!(
         out,
-        "# HELP printhub_printer_state 1 for the state each printer is in."
+        "# HELP printhub_printer_state 1 for the state each printer is in, 0 for the others (one series per state, for alerts)."
     );
     let _ = writeln!(out, "# TYPE printhub_printer_state gauge");
     for p in &printers {
-        let _ = writeln!(
-            out,
-            "printhub_printer_state{{printer=\"{}\",state=\"{}\"}} 1",
-            p.slug,
-            p.state.name()
-        );
+        for state in PRINTER_STATES {
+            let _ = writeln!(
+                out,
+                "printhub_printer_state{{printer=\"{}\",state=\"{state}\"}} {}",
+                p.slug,
+                u8::from(p.state.name() == state)
+            );
+        }
     }
     let _ = writeln!(
         out,

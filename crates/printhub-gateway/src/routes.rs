@@ -482,13 +482,9 @@ impl TryFrom<JobsQuery> for JobFilter {
         let since = q
             .since
             .map(|s| {
-                humantime::parse_rfc3339_weak(&s)
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| printhub_core::Timestamp::from_millis(d.as_millis() as i64))
-                    .ok_or_else(|| {
-                        ApiError::invalid(format!("since: {s:?} is not an RFC 3339 time"))
-                    })
+                parse_rfc3339(&s).ok_or_else(|| {
+                    ApiError::invalid(format!("since: {s:?} is not an RFC 3339 time"))
+                })
             })
             .transpose()?;
         Ok(JobFilter {
@@ -634,26 +630,20 @@ pub(crate) async fn openapi() -> ApiResult {
 pub(crate) async fn not_found(req: actix_web::HttpRequest) -> ApiResult {
     // The path as the router saw it (percent-decoded, normalised).
     let path = req.match_info().as_str();
-    let allowed: Vec<&str> = crate::ROUTES
-        .iter()
-        .filter(|r| pattern_matches(r.path, path))
-        .map(|r| r.method)
-        .collect();
+    let allowed = crate::allowed_methods(path);
     if allowed.is_empty() {
         return Err(ApiError::new(ErrorCode::NotFound, "no such route"));
     }
+    let allow = allowed.join(", ");
     Err(ApiError::new(
         ErrorCode::MethodNotAllowed,
-        format!(
-            "{} {path} is not a route; allowed: {}",
-            req.method(),
-            allowed.join(", ")
-        ),
-    ))
+        format!("{} {path} is not a route; allowed: {allow}", req.method()),
+    )
+    .with_header("allow", allow))
 }
 
 /// Whether `path` fits a route pattern whose `{name}` segments match any one segment.
-fn pattern_matches(pattern: &str, path: &str) -> bool {
+pub(crate) fn pattern_matches(pattern: &str, path: &str) -> bool {
     let (p, q): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
     p.len() == q.len()
         && p.iter()

@@ -19,8 +19,12 @@ use std::sync::OnceLock;
 
 /// Mounts `GET /` and `GET /ui/{path}`. An unknown asset is a plain 404.
 pub fn configure_ui(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/ui/{path:.*}", web::get().to(asset));
+    let get_or_head = || {
+        web::route()
+            .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+    };
+    cfg.route("/", get_or_head().to(index))
+        .route("/ui/{path:.*}", get_or_head().to(asset));
 }
 
 /// One embedded file.

@@ -59,12 +59,9 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
             };
             let expires_at = match expires {
                 Some(text) => {
-                    let at = humantime::parse_rfc3339_weak(text)
-                        .ok()
-                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                        .and_then(|d| i64::try_from(d.as_millis()).ok())
+                    let at = printhub_gateway::dto::parse_rfc3339(text)
                         .with_context(|| format!("--expires: {text:?} is not an RFC 3339 time"))?;
-                    Some(printhub_core::Timestamp::from_millis(at))
+                    Some(at)
                 }
                 None => None,
             };

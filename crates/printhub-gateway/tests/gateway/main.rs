@@ -8,6 +8,7 @@ mod auth;
 #[path = "../../../printhub-lookup/tests/fake/mod.rs"]
 mod fake;
 
+mod conventions;
 mod errors;
 mod events;
 mod jobs;

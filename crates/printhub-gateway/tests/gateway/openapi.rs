@@ -34,6 +34,7 @@ async fn every_route_is_documented_and_mounted() {
             .replace("{key}", "nope")
             .replace("{app}", "grocy")
             .replace("{token}", "nope")
+            .replace("{code}", "not_found")
             .replace("{id}", "00000000-0000-0000-0000-000000000000");
         let method = actix_web::http::Method::from_bytes(route.method.as_bytes()).expect("method");
         let req = TestRequest::default().method(method).uri(&uri).to_request();
