@@ -1,0 +1,1 @@
+//! MQTT against a real broker (placeholder until the modules land).
