@@ -119,7 +119,14 @@ pub fn parse_print(payload: &[u8]) -> Result<PrintCommand, Problem> {
             format!("a print command is at most {MAX_COMMAND_BYTES} bytes"),
         ));
     }
-    let wire: Wire = serde_json::from_slice(payload)
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|e| Problem::invalid(format!("not a print command: {e}")))?;
+    if !value.is_object() {
+        return Err(Problem::invalid(
+            "not a print command: it must be a JSON object",
+        ));
+    }
+    let wire: Wire = serde_json::from_value(value)
         .map_err(|e| Problem::invalid(format!("not a print command: {e}")))?;
     let request_id = wire.request_id.as_ref().map(request_id).transpose()?;
     let copies = wire.copies.unwrap_or(1);
@@ -323,23 +330,22 @@ mod tests {
     }
 
     #[test]
-    fn an_inline_template_parses() {
+    fn an_inline_template_parses_and_a_broken_one_is_refused() {
         let cmd = parse_print(
-            br#"{"template":{"name":"mine","elements":[{"type":"text","text":"{title}"}]},"fields":{"title":"Hi"}}"#,
-        );
-        // Whatever the inline template's exact schema, a malformed one is
-        // refused naming `template`, and a valid one keeps its name.
-        match cmd {
-            Ok(cmd) => assert_eq!(cmd.template.as_deref(), Some("mine")),
-            Err(p) => assert!(p.detail.starts_with("template"), "{p:?}"),
-        }
+            br#"{"template":{"name":"mine","aspect":4.0,"elements":[{"type":"text","x":0,"y":0,"w":"100%","h":"100%","text":"{title}"}]},"fields":{"title":"Hi"}}"#,
+        )
+        .expect("valid inline template");
+        assert_eq!(cmd.template.as_deref(), Some("mine"));
+        let p = refused(r#"{"template":{"elements":[{"type":"hologram"}]}}"#);
+        assert_eq!(p.code, "invalid_request");
+        assert!(p.detail.starts_with("template"), "{p:?}");
     }
 
     #[test]
     fn malformed_commands_name_the_problem() {
         let cases: &[(&str, &str, &str)] = &[
             ("not json", "invalid_request", "not a print command"),
-            ("[1,2]", "invalid_request", "not a print command"),
+            ("[1,2]", "invalid_request", "a JSON object"),
             (r#"{"template":"shelf","colour":"red"}"#, "invalid_request", "colour"),
             (r#"{"fields":{"title":"x"}}"#, "invalid_request", "give one of them"),
             (
