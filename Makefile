@@ -8,9 +8,10 @@ CARGO ?= cargo
 run:
 	$(CARGO) run --release -p printhub -- serve
 
-## test: formatting, lints and every test in the workspace (installs Chromium for the browser tests if missing)
+## test: formatting, lints and every test in the workspace (installs Chromium for the browser tests and Mosquitto for the MQTT tests if missing)
 test:
 	./scripts/ensure-browser.sh
+	./scripts/ensure-mosquitto.sh
 	$(MAKE) check
 
 check:

@@ -11,6 +11,9 @@ set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 
+if [ -n "${PRINTHUB_MOSQUITTO:-}" ] && [ -x "${PRINTHUB_MOSQUITTO}" ]; then
+  exit 0
+fi
 if have mosquitto; then
   exit 0
 fi

@@ -4,5 +4,6 @@ mod browser;
 mod crash;
 mod http;
 mod lookup;
+mod mqtt;
 mod render_to_print;
 mod support;
