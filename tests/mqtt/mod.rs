@@ -165,7 +165,11 @@ async fn a_print_command_over_mqtt_prints_on_the_emulator() {
         serde_json::from_str(&last("printhub/ql/print/result").unwrap_or_default()).expect("json");
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(answer["request_id"], "e2e-1");
-    let id: printhub_core::JobId = answer["job_id"].as_str().unwrap_or_default().parse().expect("id");
+    let id: printhub_core::JobId = answer["job_id"]
+        .as_str()
+        .unwrap_or_default()
+        .parse()
+        .expect("id");
     loop {
         let job = running.hub.job(id).await.expect("job");
         if job.state.is_terminal() {
@@ -186,7 +190,9 @@ async fn a_print_command_over_mqtt_prints_on_the_emulator() {
             .configure(printhub_gateway::configure),
     )
     .await;
-    let req = actix_web::test::TestRequest::get().uri("/metrics").to_request();
+    let req = actix_web::test::TestRequest::get()
+        .uri("/metrics")
+        .to_request();
     let body = actix_web::test::call_and_read_body(&app, req).await;
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("printhub_mqtt_connected 1"), "{text}");
@@ -203,11 +209,20 @@ fn bad_mqtt_and_notify_settings_name_the_field() {
     let dir = tempfile::tempdir().expect("tmp");
     let check = |text: &str, needle: &str| {
         let message = crate::support::config_error(dir.path(), text);
-        assert!(message.contains(needle), "{message:?} should name {needle:?}");
+        assert!(
+            message.contains(needle),
+            "{message:?} should name {needle:?}"
+        );
     };
     check("[mqtt]\nurl = \"http://broker\"", "mqtt.url");
-    check("[mqtt]\nurl = \"mqtt://b\"\nscope = \"admin\"", "mqtt.scope");
-    check("[mqtt]\nurl = \"mqtt://b\"\nbase_topic = \"a/#\"", "mqtt.base_topic");
+    check(
+        "[mqtt]\nurl = \"mqtt://b\"\nscope = \"admin\"",
+        "mqtt.scope",
+    );
+    check(
+        "[mqtt]\nurl = \"mqtt://b\"\nbase_topic = \"a/#\"",
+        "mqtt.base_topic",
+    );
     check("[mqtt]\nurl = \"mqtt://b\"\ncolour = 1", "colour");
     check(
         "[[notify]]\nurl = \"https://x.example\"\nsecret = \"short\"",
@@ -230,14 +245,25 @@ fn bad_mqtt_and_notify_settings_name_the_field() {
         .map(str::to_string)
     };
     let config = Config::demo(dir.path()).with_env(env).expect("env");
-    let mqtt = config.mqtt_config().expect("valid").expect("a [mqtt] section");
+    let mqtt = config
+        .mqtt_config()
+        .expect("valid")
+        .expect("a [mqtt] section");
     assert!(mqtt.broker.tls);
     assert_eq!(mqtt.broker.port, 8883);
     assert_eq!(mqtt.username.as_deref(), Some("hub"));
-    assert_eq!(mqtt.printers, Some(vec!["pt".to_string(), "ql".to_string()]));
+    assert_eq!(
+        mqtt.printers,
+        Some(vec!["pt".to_string(), "ql".to_string()])
+    );
     assert_eq!(mqtt.scope, printhub_mqtt::Scope::Read);
-    assert!(!format!("{config:?}").contains("pw-from-env"), "the password is redacted");
+    assert!(
+        !format!("{config:?}").contains("pw-from-env"),
+        "the password is redacted"
+    );
     let env = |k: &str| (k == "PRINTHUB_MQTT_SCOPE").then(|| "read".to_string());
-    let err = Config::demo(dir.path()).with_env(env).expect_err("no section");
+    let err = Config::demo(dir.path())
+        .with_env(env)
+        .expect_err("no section");
     assert!(format!("{err:#}").contains("PRINTHUB_MQTT_URL"), "{err:#}");
 }

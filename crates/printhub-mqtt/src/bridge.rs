@@ -138,7 +138,10 @@ impl MqttHandle {
             let _ = (&mut self.bridge).await;
             let _ = (&mut self.connection).await;
         };
-        if tokio::time::timeout(Duration::from_secs(3), wait).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(3), wait)
+            .await
+            .is_err()
+        {
             log::warn!("mqtt: the broker did not take the goodbye in time");
         }
         self.bridge.abort();
@@ -200,12 +203,11 @@ fn tls_config(config: &MqttConfig) -> Result<Arc<rustls::ClientConfig>, MqttErro
                 MqttError::Tls(format!("cannot read ca_file {}: {e}", path.display()))
             })?;
             for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|e| {
-                    MqttError::Tls(format!("ca_file {}: {e}", path.display()))
-                })?;
-                roots.add(cert).map_err(|e| {
-                    MqttError::Tls(format!("ca_file {}: {e}", path.display()))
-                })?;
+                let cert =
+                    cert.map_err(|e| MqttError::Tls(format!("ca_file {}: {e}", path.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| MqttError::Tls(format!("ca_file {}: {e}", path.display())))?;
             }
             if roots.is_empty() {
                 return Err(MqttError::Tls(format!(
@@ -363,7 +365,8 @@ impl Bridge {
     /// The jobs created today and each printer's newest job, before events count.
     async fn seed(&mut self) {
         let now = now();
-        let midnight = Timestamp::from_millis(now.as_millis() - now.as_millis().rem_euclid(86_400_000));
+        let midnight =
+            Timestamp::from_millis(now.as_millis() - now.as_millis().rem_euclid(86_400_000));
         match self
             .ctx
             .hub
@@ -424,13 +427,12 @@ impl Bridge {
         answers: &mpsc::Sender<(String, String)>,
     ) -> bool {
         match self.ctx.topics.parse(topic) {
-            Some(Incoming::HaStatus) => {
-                if payload == b"online" {
-                    log::info!("mqtt: Home Assistant started; publishing discovery again");
-                    self.model.handle_connected();
-                    return true;
-                }
+            Some(Incoming::HaStatus) if payload == b"online" => {
+                log::info!("mqtt: Home Assistant started; publishing discovery again");
+                self.model.handle_connected();
+                return true;
             }
+            Some(Incoming::HaStatus) => {}
             Some(Incoming::Print(slug)) => {
                 let ctx = Arc::clone(&self.ctx);
                 let answers = answers.clone();
@@ -570,11 +572,7 @@ async fn print(ctx: &Ctx, slug: &str, payload: &[u8]) -> Answer {
     }
 }
 
-async fn print_inner(
-    ctx: &Ctx,
-    slug: &str,
-    payload: &[u8],
-) -> Result<printhub_core::Job, Problem> {
+async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_core::Job, Problem> {
     let info = commandable(ctx, slug).await?;
     let cmd = command::parse_print(payload)?;
     let model = PrinterModel::by_name(&info.model)

@@ -346,25 +346,53 @@ mod tests {
         let cases: &[(&str, &str, &str)] = &[
             ("not json", "invalid_request", "not a print command"),
             ("[1,2]", "invalid_request", "a JSON object"),
-            (r#"{"template":"shelf","colour":"red"}"#, "invalid_request", "colour"),
-            (r#"{"fields":{"title":"x"}}"#, "invalid_request", "give one of them"),
+            (
+                r#"{"template":"shelf","colour":"red"}"#,
+                "invalid_request",
+                "colour",
+            ),
+            (
+                r#"{"fields":{"title":"x"}}"#,
+                "invalid_request",
+                "give one of them",
+            ),
             (
                 r#"{"template":"shelf","content_type":"qr_only"}"#,
                 "invalid_request",
                 "not both",
             ),
-            (r#"{"content_type":"hologram"}"#, "invalid_request", "content_type: unknown"),
+            (
+                r#"{"content_type":"hologram"}"#,
+                "invalid_request",
+                "content_type: unknown",
+            ),
             (r#"{"template":"nope"}"#, "unknown_template", "template"),
             (r#"{"template":5}"#, "invalid_request", "template"),
-            (r#"{"template":"shelf","copies":0}"#, "invalid_request", "copies"),
-            (r#"{"template":"shelf","copies":1000}"#, "invalid_request", "copies"),
-            (r#"{"template":"shelf","copies":-1}"#, "invalid_request", "not a print command"),
+            (
+                r#"{"template":"shelf","copies":0}"#,
+                "invalid_request",
+                "copies",
+            ),
+            (
+                r#"{"template":"shelf","copies":1000}"#,
+                "invalid_request",
+                "copies",
+            ),
+            (
+                r#"{"template":"shelf","copies":-1}"#,
+                "invalid_request",
+                "not a print command",
+            ),
             (
                 r#"{"template":"shelf","fields":{"title":{"a":1}}}"#,
                 "invalid_request",
                 "fields.title",
             ),
-            (r#"{"template":"shelf","request_id":[1]}"#, "invalid_request", "request_id"),
+            (
+                r#"{"template":"shelf","request_id":[1]}"#,
+                "invalid_request",
+                "request_id",
+            ),
             (
                 r#"{"content_type":"qr_one_line","data":{"primary_id":"x"}}"#,
                 "content_type_data_mismatch",
@@ -374,12 +402,21 @@ mod tests {
         for (payload, code, needle) in cases {
             let p = refused(payload);
             assert_eq!(&p.code, code, "{payload}: {p:?}");
-            assert!(p.detail.contains(needle), "{payload}: {p:?} should say {needle:?}");
+            assert!(
+                p.detail.contains(needle),
+                "{payload}: {p:?} should say {needle:?}"
+            );
         }
-        let long = format!(r#"{{"template":"shelf","request_id":"{}"}}"#, "x".repeat(129));
+        let long = format!(
+            r#"{{"template":"shelf","request_id":"{}"}}"#,
+            "x".repeat(129)
+        );
         assert!(refused(&long).detail.contains("request_id"));
         let huge = vec![b' '; MAX_COMMAND_BYTES + 1];
-        assert_eq!(parse_print(&huge).expect_err("huge").code, "payload_too_large");
+        assert_eq!(
+            parse_print(&huge).expect_err("huge").code,
+            "payload_too_large"
+        );
     }
 
     #[test]

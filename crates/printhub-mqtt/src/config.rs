@@ -54,7 +54,10 @@ impl Broker {
             .filter(|h| !h.is_empty())
             .ok_or_else(|| invalid(format!("{text:?} names no host")))?;
         // `[::1]` in a URL is `::1` to a socket.
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         Ok(Broker {
             host,
             port: url.port().unwrap_or(default_port),

@@ -152,7 +152,10 @@ pub fn printer_configs(ctx: &Context<'_>, p: &PrinterDevice) -> Vec<(String, Val
                 Button::Resume => ("Resume", "mdi:play"),
             };
             let mut config = ctx.base(name, format!("printhub_{id}_{key}"), &device);
-            config.insert("command_topic".into(), json!(topics.button(&p.slug, button)));
+            config.insert(
+                "command_topic".into(),
+                json!(topics.button(&p.slug, button)),
+            );
             config.insert("payload_press".into(), json!("PRESS"));
             config.insert("icon".into(), json!(icon));
             out.push((
@@ -236,9 +239,13 @@ mod tests {
         if std::env::var_os("UPDATE_EXPECT").is_some() {
             std::fs::write(&path, &text).expect("write golden");
         }
-        let golden = std::fs::read_to_string(&path).expect("golden file (UPDATE_EXPECT=1 makes it)");
+        let golden =
+            std::fs::read_to_string(&path).expect("golden file (UPDATE_EXPECT=1 makes it)");
         let expected: Value = serde_json::from_str(&golden).expect("golden parses");
-        assert_eq!(actual, &expected, "{name} differs; UPDATE_EXPECT=1 rewrites it");
+        assert_eq!(
+            actual, &expected,
+            "{name} differs; UPDATE_EXPECT=1 rewrites it"
+        );
     }
 
     #[test]

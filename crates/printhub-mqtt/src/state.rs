@@ -379,7 +379,13 @@ mod tests {
         assert!(!m.needs_refresh());
         let first = m.poll_publish(NOW);
         assert!(first.iter().all(|p| p.retain));
-        assert_eq!(first.iter().filter(|p| p.topic.ends_with("/config")).count(), 3 + 8);
+        assert_eq!(
+            first
+                .iter()
+                .filter(|p| p.topic.ends_with("/config"))
+                .count(),
+            3 + 8
+        );
         let v = values(&first);
         let expected: BTreeMap<String, String> = [
             ("printhub/status", "online"),
@@ -403,7 +409,13 @@ mod tests {
         // A stop with a reason, a new job queued.
         m.handle_event(&job_event(1, None, JobState::Queued, NOW));
         assert!(m.needs_refresh());
-        let mut stopped = info("pt", 1, PrinterState::Stopped { reason: "no_media".into() });
+        let mut stopped = info(
+            "pt",
+            1,
+            PrinterState::Stopped {
+                reason: "no_media".into(),
+            },
+        );
         stopped.queue_depth = 1;
         stopped.status.media = None;
         m.handle_printers(&[stopped]);
@@ -434,7 +446,10 @@ mod tests {
     #[test]
     fn a_vanished_printer_is_cleared_from_the_broker() {
         let mut m = model(None);
-        m.handle_printers(&[info("pt", 1, PrinterState::Idle), info("ql", 2, PrinterState::Idle)]);
+        m.handle_printers(&[
+            info("pt", 1, PrinterState::Idle),
+            info("ql", 2, PrinterState::Idle),
+        ]);
         m.poll_publish(NOW);
         m.handle_printers(&[info("pt", 1, PrinterState::Idle)]);
         let out = m.poll_publish(NOW);
@@ -446,13 +461,19 @@ mod tests {
         assert_eq!(cleared.len(), 8 + 6, "{cleared:?}");
         assert!(cleared.iter().all(|t| t.contains("/ql")), "{cleared:?}");
         let changed = values(&out);
-        assert_eq!(changed.get("printhub/_hub/printers").map(String::as_str), Some("1"));
+        assert_eq!(
+            changed.get("printhub/_hub/printers").map(String::as_str),
+            Some("1")
+        );
     }
 
     #[test]
     fn the_allow_list_hides_other_printers() {
         let mut m = model(Some(vec!["ql".into()]));
-        m.handle_printers(&[info("pt", 1, PrinterState::Idle), info("ql", 2, PrinterState::Idle)]);
+        m.handle_printers(&[
+            info("pt", 1, PrinterState::Idle),
+            info("ql", 2, PrinterState::Idle),
+        ]);
         let out = m.poll_publish(NOW);
         assert!(out.iter().all(|p| !p.topic.contains("/pt")));
         assert!(out.iter().any(|p| p.topic == "printhub/ql/state"));
@@ -500,7 +521,12 @@ mod tests {
         m.seed_last_job(PrinterId::from_u128(1), JobState::Completed);
         let v = values(&m.poll_publish(NOW));
         assert_eq!(v["printhub/pt/last_job"], "completed");
-        m.handle_event(&job_event(1, Some(JobState::Printing), JobState::Failed, NOW));
+        m.handle_event(&job_event(
+            1,
+            Some(JobState::Printing),
+            JobState::Failed,
+            NOW,
+        ));
         m.seed_last_job(PrinterId::from_u128(1), JobState::Completed);
         let v = values(&m.poll_publish(NOW));
         assert_eq!(v["printhub/pt/last_job"], "failed");

@@ -68,7 +68,11 @@ pub enum HubEntity {
 
 impl HubEntity {
     /// Every hub value.
-    pub const ALL: [HubEntity; 3] = [HubEntity::Version, HubEntity::Printers, HubEntity::JobsToday];
+    pub const ALL: [HubEntity; 3] = [
+        HubEntity::Version,
+        HubEntity::Printers,
+        HubEntity::JobsToday,
+    ];
 
     /// The topic level (and the discovery object suffix).
     pub const fn key(self) -> &'static str {
@@ -242,10 +246,7 @@ mod tests {
             t.printer("pt", PrinterEntity::QueueDepth),
             "home/printhub/pt/queue_depth"
         );
-        assert_eq!(
-            t.hub(HubEntity::JobsToday),
-            "home/printhub/_hub/jobs_today"
-        );
+        assert_eq!(t.hub(HubEntity::JobsToday), "home/printhub/_hub/jobs_today");
         assert_eq!(t.print("pt"), "home/printhub/pt/print");
         assert_eq!(t.print_result("pt"), "home/printhub/pt/print/result");
         assert_eq!(t.button("pt", Button::Resume), "home/printhub/pt/resume");

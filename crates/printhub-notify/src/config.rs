@@ -246,15 +246,69 @@ mod tests {
     #[test]
     fn bad_targets_name_their_field() {
         let cases: Vec<(TargetSettings, &str)> = vec![
-            (TargetSettings { url: "ftp://x".into(), ..ok() }, "notify[0].url"),
-            (TargetSettings { url: "nope".into(), ..ok() }, "notify[0].url"),
-            (TargetSettings { secret: Secret::new("short"), ..ok() }, "notify[0].secret"),
-            (TargetSettings { events: Some(vec!["job_exploded".into()]), ..ok() }, "notify[0].events"),
-            (TargetSettings { events: Some(vec![]), ..ok() }, "notify[0].events"),
-            (TargetSettings { printers: Some(vec!["".into()]), ..ok() }, "notify[0].printers"),
-            (TargetSettings { name: Some("Has Space".into()), ..ok() }, "notify[0].name"),
-            (TargetSettings { offline_after_s: Some(10_000_000), ..ok() }, "notify[0].offline_after_s"),
-            (TargetSettings { timeout_s: Some(0), ..ok() }, "notify[0].timeout_s"),
+            (
+                TargetSettings {
+                    url: "ftp://x".into(),
+                    ..ok()
+                },
+                "notify[0].url",
+            ),
+            (
+                TargetSettings {
+                    url: "nope".into(),
+                    ..ok()
+                },
+                "notify[0].url",
+            ),
+            (
+                TargetSettings {
+                    secret: Secret::new("short"),
+                    ..ok()
+                },
+                "notify[0].secret",
+            ),
+            (
+                TargetSettings {
+                    events: Some(vec!["job_exploded".into()]),
+                    ..ok()
+                },
+                "notify[0].events",
+            ),
+            (
+                TargetSettings {
+                    events: Some(vec![]),
+                    ..ok()
+                },
+                "notify[0].events",
+            ),
+            (
+                TargetSettings {
+                    printers: Some(vec!["".into()]),
+                    ..ok()
+                },
+                "notify[0].printers",
+            ),
+            (
+                TargetSettings {
+                    name: Some("Has Space".into()),
+                    ..ok()
+                },
+                "notify[0].name",
+            ),
+            (
+                TargetSettings {
+                    offline_after_s: Some(10_000_000),
+                    ..ok()
+                },
+                "notify[0].offline_after_s",
+            ),
+            (
+                TargetSettings {
+                    timeout_s: Some(0),
+                    ..ok()
+                },
+                "notify[0].timeout_s",
+            ),
         ];
         for (s, field) in cases {
             match Target::parse(0, &s) {
@@ -263,10 +317,18 @@ mod tests {
             }
         }
         let twice = parse_targets(&[
-            TargetSettings { name: Some("a".into()), ..ok() },
-            TargetSettings { name: Some("a".into()), ..ok() },
+            TargetSettings {
+                name: Some("a".into()),
+                ..ok()
+            },
+            TargetSettings {
+                name: Some("a".into()),
+                ..ok()
+            },
         ]);
-        assert!(matches!(twice, Err(NotifyError::InvalidConfig { field, .. }) if field == "notify[1].name"));
+        assert!(
+            matches!(twice, Err(NotifyError::InvalidConfig { field, .. }) if field == "notify[1].name")
+        );
     }
 
     #[test]

@@ -211,9 +211,9 @@ async fn input(
         return None;
     }
     let printer_id = event.printer_id();
-    if !slugs.contains_key(&printer_id) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = slugs.entry(printer_id) {
         if let Ok(info) = hub.printer(&printer_id.to_string()).await {
-            slugs.insert(printer_id, info.slug);
+            slot.insert(info.slug);
         }
     }
     let printer = slugs
@@ -276,7 +276,9 @@ async fn deliver(
             woken.await;
             continue;
         };
-        if now().millis_since(entry.created) > i64::try_from(GIVE_UP_AFTER.as_millis()).unwrap_or(i64::MAX) {
+        if now().millis_since(entry.created)
+            > i64::try_from(GIVE_UP_AFTER.as_millis()).unwrap_or(i64::MAX)
+        {
             log::error!(
                 "notify {}: giving up on a notification undelivered for a day: {}",
                 target.name,
@@ -327,7 +329,10 @@ async fn send(client: &reqwest::Client, target: &Target, entry: &Entry) -> Resul
         .post(target.url.clone())
         .timeout(target.timeout)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(SIGNATURE_HEADER, sign(target.secret.expose().as_bytes(), entry.body.as_bytes()))
+        .header(
+            SIGNATURE_HEADER,
+            sign(target.secret.expose().as_bytes(), entry.body.as_bytes()),
+        )
         .header(EVENT_HEADER, event)
         .body(entry.body.clone())
         .send()

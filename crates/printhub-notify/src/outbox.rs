@@ -185,9 +185,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let outbox = Outbox::open(dir.path(), 10).expect("open");
         assert!(outbox.oldest().expect("read").is_none());
-        outbox.push("first", Timestamp::from_millis(5)).expect("push");
-        outbox.push("second", Timestamp::from_millis(5)).expect("push");
-        outbox.push("third", Timestamp::from_millis(6)).expect("push");
+        outbox
+            .push("first", Timestamp::from_millis(5))
+            .expect("push");
+        outbox
+            .push("second", Timestamp::from_millis(5))
+            .expect("push");
+        outbox
+            .push("third", Timestamp::from_millis(6))
+            .expect("push");
         // A write that was interrupted before its rename is not a notification.
         fs::write(dir.path().join("0000000000000001-00000000.tmp"), "torn").expect("tmp");
         drop(outbox);
@@ -207,7 +213,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let outbox = Outbox::open(dir.path(), 1).expect("open");
         outbox.push("a", Timestamp::from_millis(1)).expect("push");
-        let err = outbox.push("b", Timestamp::from_millis(2)).expect_err("full");
+        let err = outbox
+            .push("b", Timestamp::from_millis(2))
+            .expect_err("full");
         assert_eq!(err.code(), "outbox_full");
     }
 }

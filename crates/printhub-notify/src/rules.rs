@@ -177,7 +177,10 @@ impl Rules {
         self.offline
             .iter()
             .filter(|(_, off)| !off.reported)
-            .map(|((i, _), off)| off.since.plus_millis(millis(self.targets[*i].offline_after)))
+            .map(|((i, _), off)| {
+                off.since
+                    .plus_millis(millis(self.targets[*i].offline_after))
+            })
             .min()
     }
 
@@ -316,7 +319,10 @@ mod tests {
                 job("pt2", JobState::Completed, None, 3),
                 job("ql", JobState::Completed, None, 3),
             ],
-            &[("job_completed", "pt2", None), ("job_completed", "ql", None)],
+            &[
+                ("job_completed", "pt2", None),
+                ("job_completed", "ql", None),
+            ],
         );
     }
 
@@ -340,12 +346,20 @@ mod tests {
 
     #[test]
     fn offline_is_reported_after_the_wait_and_online_only_after_that() {
-        let mut rules = Rules::new(vec![target(&["printer_offline", "printer_online"], None, 60)]);
+        let mut rules = Rules::new(vec![target(
+            &["printer_offline", "printer_online"],
+            None,
+            60,
+        )]);
         // A blip: offline for 30 s of the 60 s. Nothing.
-        assert!(rules.handle(&printer("pt", PrinterState::Idle, offline(0), 0)).is_empty());
+        assert!(rules
+            .handle(&printer("pt", PrinterState::Idle, offline(0), 0))
+            .is_empty());
         assert_eq!(rules.poll_timeout(), Some(t(60)));
         assert!(rules.handle_timeout(t(30)).is_empty());
-        assert!(rules.handle(&printer("pt", offline(0), PrinterState::Idle, 30)).is_empty());
+        assert!(rules
+            .handle(&printer("pt", offline(0), PrinterState::Idle, 30))
+            .is_empty());
         assert_eq!(rules.poll_timeout(), None);
         // A real outage: reported at 100 + 60, once.
         rules.handle(&printer("pt", PrinterState::Idle, offline(100), 100));

@@ -3,10 +3,10 @@
 //! assembles. Without a file, [`Config::demo`] is the `make run` setup: two
 //! emulated printers on loopback and the API on 127.0.0.1:8080.
 
-pub use crate::outbound::{MqttEntry, NotifyEntry};
 pub use crate::integrations::{
     GrocyEntry, IntegrationsEntry, SnipeitEntry, SpoolmanEntry, WebhookEntry,
 };
+pub use crate::outbound::{MqttEntry, NotifyEntry};
 use anyhow::{bail, Context};
 use printhub_emulator::{EmulatorConfig, Speed};
 use printhub_gateway::{AuthConfig, ProxyConfig, Scope};

@@ -114,7 +114,10 @@ pub const OUTBOX_DIR: &str = "notify-outbox";
 
 impl Config {
     /// Applies `PRINTHUB_MQTT_*` (a `[mqtt]` section is created by `PRINTHUB_MQTT_URL`).
-    pub fn apply_outbound_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    pub fn apply_outbound_env(
+        &mut self,
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<()> {
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         if let Some(url) = var("PRINTHUB_MQTT_URL") {
             self.mqtt.get_or_insert_with(MqttEntry::default).url = url;

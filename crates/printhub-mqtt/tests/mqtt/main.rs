@@ -78,8 +78,9 @@ async fn home_assistant_discovers_every_printer_and_the_hub() {
             .await;
         }
     }
-    let pt: Value = serde_json::from_str(&ha.latest()["homeassistant/sensor/printhub/pt_state/config"])
-        .expect("json");
+    let pt: Value =
+        serde_json::from_str(&ha.latest()["homeassistant/sensor/printhub/pt_state/config"])
+            .expect("json");
     assert_eq!(pt["device"]["model"], "PT-P750W");
     assert_eq!(pt["device"]["name"], "Label maker pt");
     assert_eq!(
@@ -94,7 +95,11 @@ async fn home_assistant_discovers_every_printer_and_the_hub() {
     // A retained message is what a Home Assistant that starts later gets.
     let late = Observer::start(broker.port(), "late-ha");
     late.wait_until("retained discovery for a late subscriber", |o| {
-        o.log().iter().filter(|s| s.retain && s.topic.ends_with("/config")).count() == 19
+        o.log()
+            .iter()
+            .filter(|s| s.retain && s.topic.ends_with("/config"))
+            .count()
+            == 19
     })
     .await;
     mqtt.shutdown().await;
@@ -121,7 +126,10 @@ async fn state_topics_follow_the_printers_and_buttons_act_on_them() {
     // Paused by HA's button.
     ha.publish("printhub/pt2/pause", "PRESS").await;
     ha.wait_for("printhub/pt2/state", "paused").await;
-    assert_eq!(hub.printer("pt2").await.expect("pt2").state.name(), "paused");
+    assert_eq!(
+        hub.printer("pt2").await.expect("pt2").state.name(),
+        "paused"
+    );
     // Queue depth follows a job waiting on the paused printer.
     let label = printhub_raster::Label::black(printhub_raster::Bitmap::new(70, 40));
     hub.submit("pt2", printhub_actors::PrintRequest::new(label))
@@ -163,14 +171,20 @@ async fn a_print_command_queues_a_job_that_prints() {
         if job.state.is_terminal() {
             break job;
         }
-        assert!(start.elapsed() < DEADLINE, "the job never finished: {job:?}");
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the job never finished: {job:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     assert_eq!(job.state, JobState::Completed);
     assert_eq!(job.copies_printed, 2);
     assert_eq!(job.spec.submitted_by.as_deref(), Some("mqtt:hub-test"));
     assert_eq!(job.spec.template.as_deref(), Some("shelf"));
-    assert!(!transport.sent().is_empty(), "the printer received the label");
+    assert!(
+        !transport.sent().is_empty(),
+        "the printer received the label"
+    );
     ha.wait_for("printhub/pt/last_job", "completed").await;
     ha.wait_for("printhub/_hub/jobs_today", "1").await;
 
@@ -201,7 +215,12 @@ async fn refused_commands_say_why_and_queue_nothing() {
     assert!(!ha.latest().keys().any(|t| t.contains("pt2")));
 
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("printhub/pt/print", "{not json", "invalid_request", "not a print command"),
+        (
+            "printhub/pt/print",
+            "{not json",
+            "invalid_request",
+            "not a print command",
+        ),
         (
             "printhub/pt/print",
             r#"{"template":"shelf","colour":"red","request_id":"r1"}"#,
@@ -240,7 +259,10 @@ async fn refused_commands_say_why_and_queue_nothing() {
         assert_eq!(result["ok"], false, "{payload}: {result}");
         assert_eq!(result["error_code"], *code, "{payload}: {result}");
         let detail = result["detail"].as_str().expect("detail");
-        assert!(detail.contains(needle), "{payload}: {detail:?} should name {needle:?}");
+        assert!(
+            detail.contains(needle),
+            "{payload}: {detail:?} should name {needle:?}"
+        );
         if let Some(id) = command_request_id(payload) {
             assert_eq!(result["request_id"], id.as_str());
         }
@@ -283,7 +305,11 @@ async fn scope_read_publishes_state_but_takes_no_commands() {
     hub.pause_printer("pt2").await.expect("pause");
     ha.wait_for("printhub/pt2/state", "paused").await;
     assert_eq!(hub.printer("pt").await.expect("pt").state.name(), "idle");
-    assert!(hub.list_jobs(JobFilter::default()).await.expect("jobs").is_empty());
+    assert!(hub
+        .list_jobs(JobFilter::default())
+        .await
+        .expect("jobs")
+        .is_empty());
     assert!(!ha.latest().contains_key("printhub/pt/print/result"));
     mqtt.shutdown().await;
 }

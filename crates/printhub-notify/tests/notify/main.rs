@@ -22,7 +22,11 @@ async fn hub() -> (HubHandle, MemoryTransport) {
     let transport = MemoryTransport::default();
     let t = transport.clone();
     let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(t.clone())));
-    let hub = Hub::start_with(HubConfig::default(), Arc::new(MemoryStore::default()), factory);
+    let hub = Hub::start_with(
+        HubConfig::default(),
+        Arc::new(MemoryStore::default()),
+        factory,
+    );
     hub.add_printer(PrinterConfig {
         id: None,
         slug: "pt".into(),
@@ -56,7 +60,9 @@ fn target(url: &str, events: &[&str], timeout_s: u64) -> Target {
 }
 
 fn label() -> PrintRequest {
-    PrintRequest::new(printhub_raster::Label::black(printhub_raster::Bitmap::new(70, 40)))
+    PrintRequest::new(printhub_raster::Label::black(printhub_raster::Bitmap::new(
+        70, 40,
+    )))
 }
 
 async fn wait_until(what: &str, check: impl Fn() -> bool) {
@@ -70,8 +76,15 @@ async fn wait_until(what: &str, check: impl Fn() -> bool) {
 /// The body of a received request, after checking its signature.
 fn verified(r: &receiver::Received) -> Value {
     let signature = r.header("x-printhub-signature").expect("signed");
-    assert_eq!(signature, sign(SECRET.as_bytes(), r.body.as_bytes()), "signature");
-    assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        signature,
+        sign(SECRET.as_bytes(), r.body.as_bytes()),
+        "signature"
+    );
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/json")
+    );
     serde_json::from_str(&r.body).expect("JSON body")
 }
 
@@ -91,7 +104,10 @@ async fn a_completed_job_is_notified_with_a_valid_signature() {
     let job = hub.submit("pt", label()).await.expect("submit");
     wait_until("one notification", || receiver.received().len() == 1).await;
     let r = &receiver.received()[0];
-    assert_eq!(r.header("x-printhub-event").as_deref(), Some("job_completed"));
+    assert_eq!(
+        r.header("x-printhub-event").as_deref(),
+        Some("job_completed")
+    );
     let body = verified(r);
     assert_eq!(body["event"], "job_completed");
     assert_eq!(body["printer"], "pt");
@@ -124,7 +140,10 @@ async fn a_failed_delivery_is_retried_with_the_same_signed_body() {
     hub.submit("pt", label()).await.expect("submit");
     wait_until("the retry", || receiver.received().len() == 2).await;
     let got = receiver.received();
-    assert_eq!(got[0].body, got[1].body, "the same notification, byte for byte");
+    assert_eq!(
+        got[0].body, got[1].body,
+        "the same notification, byte for byte"
+    );
     verified(&got[1]);
     wait_until("sent after one failure", || metrics.sent_count("ha") == 1).await;
     assert_eq!(metrics.failed_count("ha"), 1);
@@ -167,7 +186,9 @@ async fn undelivered_notifications_are_delivered_after_a_restart() {
     let body = verified(&receiver.received()[0]);
     assert_eq!(body["event"], "job_completed");
     wait_until("the outbox is empty", || metrics.sent_count("ha") == 1).await;
-    let left = std::fs::read_dir(dir.path().join("ha")).expect("outbox").count();
+    let left = std::fs::read_dir(dir.path().join("ha"))
+        .expect("outbox")
+        .count();
     assert_eq!(left, 0, "delivered notifications leave the outbox");
     notifier.shutdown().await;
 }
@@ -218,7 +239,11 @@ async fn stops_and_failures_carry_their_reason() {
     let dir = tempfile::tempdir().expect("tmp");
     let metrics = NotifyMetrics::new().expect("metrics");
     let notifier = Notifier::start(
-        vec![target(&receiver.url(), &["job_failed", "printer_stopped"], 5)],
+        vec![target(
+            &receiver.url(),
+            &["job_failed", "printer_stopped"],
+            5,
+        )],
         dir.path(),
         hub.clone(),
         metrics,

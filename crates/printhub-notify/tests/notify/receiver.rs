@@ -64,7 +64,10 @@ impl Receiver {
 
     /// Listens on `port`.
     pub fn start_on(port: u16, script: Vec<Behaviour>) -> Receiver {
-        Receiver::listen(TcpListener::bind(("127.0.0.1", port)).expect("bind"), script)
+        Receiver::listen(
+            TcpListener::bind(("127.0.0.1", port)).expect("bind"),
+            script,
+        )
     }
 
     fn listen(listener: TcpListener, script: Vec<Behaviour>) -> Receiver {
@@ -95,7 +98,9 @@ impl Receiver {
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>) {
-    let Ok(writer) = stream.try_clone() else { return };
+    let Ok(writer) = stream.try_clone() else {
+        return;
+    };
     let mut writer = writer;
     let mut reader = BufReader::new(stream);
     loop {
