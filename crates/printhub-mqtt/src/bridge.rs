@@ -353,8 +353,8 @@ impl Bridge {
                         changed = true;
                     }
                     if changed && self.connected {
-                        self.flush();
-                        changed = false;
+                        // A publish that could not be queued is tried again next tick.
+                        changed = !self.flush();
                     }
                 }
             }
@@ -490,7 +490,9 @@ impl Bridge {
         }
     }
 
-    fn flush(&mut self) {
+    /// Publishes what changed; false when rumqttc's channel was full (the
+    /// model then sends everything again next time).
+    fn flush(&mut self) -> bool {
         for Publish {
             topic,
             payload,
@@ -499,9 +501,10 @@ impl Bridge {
         {
             if !self.send(&topic, payload, retain) {
                 self.model.handle_send_failed();
-                break;
+                return false;
             }
         }
+        true
     }
 
     /// Queues one publish (QoS 1); false when rumqttc's channel is full.

@@ -383,3 +383,57 @@ async fn home_assistant_restarting_gets_discovery_again() {
     .await;
     mqtt.shutdown().await;
 }
+
+#[actix_rt::test]
+async fn mqtts_with_a_private_ca_works() {
+    let Some(broker) = Broker::start_tls() else {
+        return;
+    };
+    let (hub, _transport) = hub().await;
+    let metrics = MqttMetrics::new().expect("metrics");
+    let tls_port = broker.tls_port().expect("tls listener");
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls/ca.pem");
+    let cfg = config(&broker, |s| {
+        s.url = format!("mqtts://127.0.0.1:{tls_port}");
+        s.ca_file = Some(ca);
+    });
+    assert!(cfg.broker.tls);
+    let mqtt = Mqtt::start(cfg, hub.clone(), metrics.clone()).expect("start");
+    // The observer listens on the broker's plain listener.
+    let ha = Observer::start(broker.port(), "ha");
+    wait_for_discovery(&ha, 19).await;
+    ha.wait_for("printhub/pt/state", "idle").await;
+    let from = ha.log().len();
+    ha.publish(
+        "printhub/pt/print",
+        r#"{"template":"shelf","fields":{"title":"TLS","primary_id":"T-1"},"request_id":"tls"}"#,
+    )
+    .await;
+    let result = answer(&ha, "printhub/pt/print/result", from).await;
+    assert_eq!(result["ok"], true, "{result}");
+    assert!(metrics.is_connected());
+    mqtt.shutdown().await;
+}
+
+#[actix_rt::test]
+async fn an_unusable_ca_file_is_a_clear_error() {
+    let (hub, _transport) = hub().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "no certificates here\n").expect("write");
+    for (file, needle) in [
+        (dir.path().join("missing.pem"), "cannot read"),
+        (empty, "no PEM certificate"),
+    ] {
+        let cfg = MqttConfig::parse(&MqttSettings {
+            url: "mqtts://127.0.0.1:1".into(),
+            ca_file: Some(file),
+            ..MqttSettings::default()
+        })
+        .expect("valid settings");
+        let err = Mqtt::start(cfg, hub.clone(), MqttMetrics::new().expect("metrics"))
+            .expect_err("refused");
+        assert_eq!(err.code(), "mqtt_tls");
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+}

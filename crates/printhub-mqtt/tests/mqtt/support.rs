@@ -50,25 +50,43 @@ pub struct Broker {
     bin: PathBuf,
     dir: tempfile::TempDir,
     port: u16,
+    /// A second listener with TLS (tests/data/tls), if asked for.
+    tls_port: Option<u16>,
     child: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
 }
 
 impl Broker {
     /// Starts a broker on a free port; `None` when skipping (see [`mosquitto`]).
     pub fn start() -> Option<Broker> {
+        Broker::start_with(false)
+    }
+
+    /// Also listens with TLS (the test CA's server certificate) on [`Broker::tls_port`].
+    pub fn start_tls() -> Option<Broker> {
+        Broker::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Option<Broker> {
         let bin = mosquitto()?;
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-            l.local_addr().expect("addr").port()
-        };
         let mut broker = Broker {
             bin,
             dir: tempfile::tempdir().expect("tmp"),
-            port,
+            port: free_port(),
+            tls_port: tls.then(free_port),
             child: None,
         };
         broker.restart();
         Some(broker)
+    }
+
+    /// The TLS listener's port.
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
     }
 
     /// `mqtt://127.0.0.1:<port>`.
@@ -93,14 +111,30 @@ impl Broker {
     pub fn restart(&mut self) {
         self.kill();
         let conf = self.dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "listener {} 127.0.0.1\nallow_anonymous true\npersistence false\n",
-                self.port
-            ),
-        )
-        .expect("write config");
+        let mut text = format!(
+            "allow_anonymous true\npersistence false\nlistener {} 127.0.0.1\n",
+            self.port
+        );
+        if let Some(tls) = self.tls_port {
+            let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls");
+            // Copied next to the config and made readable by all: a broker
+            // started as root reads them after dropping to its own user.
+            use std::os::unix::fs::PermissionsExt;
+            let readable = |p: &std::path::Path, mode| {
+                std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod")
+            };
+            readable(self.dir.path(), 0o755);
+            for f in ["ca.pem", "server.pem", "server.key"] {
+                let to = self.dir.path().join(f);
+                std::fs::copy(data.join(f), &to).expect("tls file");
+                readable(&to, 0o644);
+            }
+            let d = self.dir.path().display();
+            text.push_str(&format!(
+                "listener {tls} 127.0.0.1\ncafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n"
+            ));
+        }
+        std::fs::write(&conf, text).expect("write config");
         let log = std::fs::File::create(self.dir.path().join("mosquitto.log")).expect("log");
         let child = Command::new(&self.bin)
             .arg("-c")
@@ -111,7 +145,7 @@ impl Broker {
             .spawn()
             .expect("start mosquitto");
         self.child = Some(child);
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.tls_port.unwrap_or(self.port)));
         let start = Instant::now();
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if let Some(status) = self
