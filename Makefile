@@ -8,10 +8,11 @@ CARGO ?= cargo
 run:
 	$(CARGO) run --release -p printhub -- serve
 
-## test: formatting, lints and every test in the workspace (installs Chromium for the browser tests if missing)
+## test: formatting, lints and every test in the workspace (installs Chromium, promtool and Mosquitto for their tests if missing)
 test:
 	./scripts/ensure-browser.sh
 	./scripts/ensure-promtool.sh
+	./scripts/ensure-mosquitto.sh
 	$(MAKE) check
 
 check:

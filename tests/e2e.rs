@@ -4,6 +4,7 @@ mod browser;
 mod crash;
 mod http;
 mod lookup;
+mod mqtt;
 mod registry;
 mod render_to_print;
 mod support;

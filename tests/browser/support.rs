@@ -170,6 +170,8 @@ async fn start_server(
         },
         integrations: Default::default(),
         webhooks: Vec::new(),
+        mqtt: None,
+        notify: Vec::new(),
     };
     let running = printhub::serve::build(&config).await.expect("build");
     let data = running.app_data(&config);

@@ -35,6 +35,8 @@ fn one_printer(
         },
         integrations: Default::default(),
         webhooks: Vec::new(),
+        mqtt: None,
+        notify: Vec::new(),
     }
 }
 

@@ -79,6 +79,8 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             printer: "pt".into(),
             template: "asset_tag".into(),
         }],
+        mqtt: None,
+        notify: Vec::new(),
     }
 }
 

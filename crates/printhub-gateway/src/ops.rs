@@ -182,6 +182,15 @@ impl Metrics {
         })
     }
 
+    /// Adds another crate's series (MQTT, notifications) to this registry,
+    /// so `/metrics` shows them with the rest.
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), MetricsError> {
+        Ok(self.inner.registry.register(collector)?)
+    }
+
     /// [`Metrics::new`], following `hub`'s events on the current actix/tokio
     /// runtime to record the print duration of every job that completes.
     pub fn start(hub: HubHandle) -> Result<Metrics, MetricsError> {

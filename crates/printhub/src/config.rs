@@ -6,6 +6,7 @@
 pub use crate::integrations::{
     GrocyEntry, IntegrationsEntry, SnipeitEntry, SpoolmanEntry, WebhookEntry,
 };
+pub use crate::outbound::{MqttEntry, NotifyEntry};
 use anyhow::{bail, Context};
 use printhub_emulator::{EmulatorConfig, Speed};
 use printhub_gateway::{AuthConfig, ProxyConfig, Scope};
@@ -47,6 +48,12 @@ pub struct Config {
     /// Who may call the API.
     #[serde(default)]
     pub auth: AuthEntry,
+    /// MQTT and Home Assistant (`[mqtt]`, `PRINTHUB_MQTT_*`).
+    #[serde(default)]
+    pub mqtt: Option<MqttEntry>,
+    /// Outbound notifications (`[[notify]]`).
+    #[serde(default, rename = "notify")]
+    pub notify: Vec<NotifyEntry>,
 }
 
 /// `[auth]`.
@@ -336,6 +343,8 @@ impl Config {
             },
             integrations: IntegrationsEntry::default(),
             webhooks: Vec::new(),
+            mqtt: None,
+            notify: Vec::new(),
         }
     }
 
@@ -351,7 +360,7 @@ impl Config {
     /// `BODY_LIMIT`, `RETENTION_MAX_AGE_DAYS`, `RETENTION_MAX_FINISHED`, the
     /// `[printing]` settings (`MAX_QUEUE`, `MAX_CHAIN_PAGES`, `PROBE_INTERVAL_MS`,
     /// `STOPPED_POLL_MS`, `BACKOFF_MAX_MS`), `AUTH_ANONYMOUS`, `PROXY_SECRET` and
-    /// the integrations'. A value that does not parse names its variable.
+    /// the integrations' and `[mqtt]`'s (`MQTT_URL`, ...). A value that does not parse names its variable.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         if let Some(listen) = env("PRINTHUB_LISTEN") {
             self.listen = listen.parse().with_context(|| {
@@ -398,6 +407,7 @@ impl Config {
             }
         }
         self.integrations.apply_env(&env)?;
+        self.apply_outbound_env(&env)?;
         Ok(self)
     }
 
@@ -468,6 +478,8 @@ impl Config {
         }
         self.lookups()?;
         self.webhooks()?;
+        self.mqtt_config()?;
+        self.notify_targets()?;
         Ok(())
     }
 }

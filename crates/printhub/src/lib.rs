@@ -16,6 +16,7 @@ pub mod image_io;
 pub mod integrations;
 pub mod keys_cmd;
 pub mod label_cmd;
+pub mod outbound;
 pub mod raster_cmd;
 pub mod secret_check;
 pub mod serve;

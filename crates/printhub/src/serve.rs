@@ -1,7 +1,7 @@
 //! `printhub serve`: the composition root. [`build`] assembles everything
 //! (embedded emulators, the SQLite store, the engine, the configured
 //! printers, the auth policy and key ring, the live event log, the metrics
-//! registry, the lookups and webhooks) and is what tests reuse; [`serve`] adds the HTTP server with the gateway and runs
+//! registry, the lookups and webhooks, MQTT and notifications) and is what tests reuse; [`serve`] adds the HTTP server with the gateway and runs
 //! until interrupted, then drains the engine.
 
 use crate::config::{Config, PrinterEntry};
@@ -37,6 +37,8 @@ pub struct Running {
     pub metrics: Metrics,
     /// The admin key created on the first start (no keys yet), to show once.
     pub bootstrap_key: Option<String>,
+    /// MQTT / Home Assistant and notifications (`[mqtt]`, `[[notify]]`).
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl Running {
@@ -173,6 +175,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
     crate::integrations::spawn_spool_watcher(config, &lookups, &hub)?;
     let events = EventLog::start(hub.clone(), EventConfig::default());
     let metrics = Metrics::start(hub.clone()).context("metrics")?;
+    let outbound = crate::outbound::start(config, &hub, &metrics)?;
     spawn_key_reloader(auth.clone());
     Ok(Running {
         hub,
@@ -184,6 +187,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         events,
         metrics,
         bootstrap_key,
+        outbound,
     })
 }
 
@@ -273,6 +277,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         server.await.context("HTTP server")?;
         log::info!("shutting down: letting labels in flight finish");
         running.hub.shutdown().await.context("drain")?;
+        running.outbound.shutdown().await;
         Ok(())
     })
 }
