@@ -506,6 +506,36 @@ impl Drop for Store {
     }
 }
 
+/// Creates `path` with mode 0600 if it does not exist, or takes every right
+/// but the owner's read and write from an existing file.
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Only take rights away: a file made read-only stays so.
+            let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+            if mode & !0o600 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o600))?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Other systems keep their default permissions.
+#[cfg(not(unix))]
+fn private_file(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,34 +589,4 @@ mod tests {
         let err = store.commit(Vec::new()).wait().expect_err("closed");
         assert!(matches!(err, StoreError::Closed));
     }
-}
-
-/// Creates `path` with mode 0600 if it does not exist, or takes every right
-/// but the owner's read and write from an existing file.
-#[cfg(unix)]
-fn private_file(path: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // Only take rights away: a file made read-only stays so.
-            let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
-            if mode & !0o600 != 0 {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o600))?;
-            }
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Other systems keep their default permissions.
-#[cfg(not(unix))]
-fn private_file(_path: &Path) -> Result<(), StoreError> {
-    Ok(())
 }

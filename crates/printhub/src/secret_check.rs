@@ -88,11 +88,11 @@ mod tests {
     #[test]
     fn random_secrets_pass() {
         for _ in 0..50 {
-            let secret = new_secret().unwrap();
+            let secret = new_secret().expect("secret");
             assert_eq!(secret.len(), 43);
-            check_secret(&secret, "x").unwrap();
+            check_secret(&secret, "x").expect("strong");
         }
-        check_secret("pK3v9-Qz7LmW2xR8", "x").unwrap();
-        assert_ne!(new_secret().unwrap(), new_secret().unwrap());
+        check_secret("pK3v9-Qz7LmW2xR8", "x").expect("strong");
+        assert_ne!(new_secret().expect("secret"), new_secret().expect("secret"));
     }
 }

@@ -155,7 +155,7 @@ fn the_database_and_its_wal_files_are_owner_only() {
     let t = TempStore::new();
     t.store
         .insert_api_key(&key("aa", "h1"), &audit("key.create", "aa", 1_000))
-        .unwrap();
+        .expect("ok");
     let path = t.path.clone();
     for file in [
         path.clone(),
@@ -166,9 +166,10 @@ fn the_database_and_its_wal_files_are_owner_only() {
     }
     // A database made readable by others before is tightened on open.
     let TempStore { dir, store, .. } = t;
-    store.close().unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let store = printhub_store::Store::open(&path, printhub_store::StoreConfig::default()).unwrap();
+    store.close().expect("ok");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("ok");
+    let store =
+        printhub_store::Store::open(&path, printhub_store::StoreConfig::default()).expect("ok");
     assert_eq!(mode(&path), 0o600);
     drop(store);
     drop(dir);
