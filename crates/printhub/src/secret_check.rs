@@ -3,10 +3,10 @@
 //! enough to guess, and a way to make one that is (`printhub keys secret`).
 //!
 //! A secret is refused when it is shorter than [`MIN_SECRET_LEN`], blank,
-//! one character repeated, or when `zxcvbn` (the password-strength
-//! estimator the ecosystem trusts: dictionaries, keyboard walks, sequences,
-//! repeats, dates, l33t) puts fewer than 10^[`MIN_GUESSES_LOG10`] guesses
-//! on it. Random secrets pass by a wide margin: zxcvbn counts a random
+//! one character repeated, mostly made of what `zxcvbn` (the
+//! password-strength estimator the ecosystem trusts) recognises —
+//! dictionary words, keyboard walks, sequences, repeats, dates, l33t — or
+//! when zxcvbn puts fewer than 10^[`MIN_GUESSES_LOG10`] guesses on it. Random secrets pass by a wide margin: zxcvbn counts a random
 //! character as 10 guesses, so 16 random characters score 10^16.
 
 use anyhow::bail;
@@ -39,6 +39,24 @@ pub fn check_secret(secret: &str, field: &str) -> anyhow::Result<()> {
         bail!("{field}: the secret is one character repeated; {HOW}");
     }
     let estimate = zxcvbn::zxcvbn(secret, &[]);
+    // zxcvbn prices a string of words generously (four dictionary words
+    // score like 16 random characters), so a secret must also be mostly
+    // patternless: words, sequences, repeats, keyboard walks and dates may
+    // make up at most half of it.
+    let patterned: usize = estimate
+        .sequence()
+        .iter()
+        .filter(|m| {
+            !matches!(
+                m.pattern,
+                zxcvbn::matching::patterns::MatchPattern::BruteForce
+            )
+        })
+        .map(|m| m.token.chars().count())
+        .sum();
+    if patterned * 2 > chars.len() {
+        bail!("{field}: the secret is mostly words or patterns; {HOW}");
+    }
     let log10 = estimate.guesses_log10();
     if log10 < MIN_GUESSES_LOG10 {
         let why = estimate
@@ -73,7 +91,9 @@ mod tests {
             "0123456789abcdefghij",
             "abcdefghijklmnopqrstuvwxyz",
             "passwordpassword",
+            "monkeymonkeymonkey1",
             "correcthorsebatterystaple",
+            "another-long-random-token",
             "qwertyuiopasdfghjkl",
             "a-long-random-token",
             "1234567812345678",
@@ -87,7 +107,7 @@ mod tests {
 
     #[test]
     fn random_secrets_pass() {
-        for _ in 0..50 {
+        for _ in 0..200 {
             let secret = new_secret().expect("secret");
             assert_eq!(secret.len(), 43);
             check_secret(&secret, "x").expect("strong");
