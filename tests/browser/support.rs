@@ -170,6 +170,7 @@ async fn start_server(
         },
         integrations: Default::default(),
         webhooks: Vec::new(),
+        limits: Default::default(),
     };
     let running = printhub::serve::build(&config).await.expect("build");
     let data = running.app_data(&config);

@@ -35,6 +35,7 @@ fn one_printer(
         },
         integrations: Default::default(),
         webhooks: Vec::new(),
+        limits: Default::default(),
     }
 }
 

@@ -327,7 +327,9 @@ pub struct LabelSpec {
 /// Checks "exactly one of `{content_type, data}` or `{template, data}`" (a
 /// `lookup` was turned into `data` and a template before, by
 /// `crate::lookup::resolve`) and
-/// that a content type's data has every required field (all missing listed).
+/// that a content type's data has every required field (all missing listed),
+/// and that the data and an inline template are within the size limits of
+/// [`printhub_render::limits`] (413 `payload_too_large` naming the field).
 pub fn label_spec(
     content_type: Option<String>,
     template: Option<TemplateRef>,
@@ -379,10 +381,13 @@ pub fn label_spec(
             )
         }
     };
+    // The size limits, before anything is drawn (a huge value costs a count).
+    spec.render.check_limits()?;
     Ok(match orientation {
         Some(o) => LabelSpec {
-            render: spec.render.clone().with_orientation(o),
-            ..spec
+            render: spec.render.with_orientation(o),
+            content_type: spec.content_type,
+            template: spec.template,
         },
         None => spec,
     })

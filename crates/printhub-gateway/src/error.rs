@@ -88,6 +88,14 @@ pub enum ErrorCode {
     /// `origin_not_allowed`: a browser's cross-origin preflight from an origin
     /// the webhook does not accept (403).
     OriginNotAllowed,
+    // What one caller may cost (issue #15).
+    /// `request_timeout`: the request body did not arrive in time (408).
+    RequestTimeout,
+    /// `overloaded`: too much image work is waiting already (503, with `Retry-After`).
+    Overloaded,
+    /// `out_of_range`: a number outside the range it takes, such as a
+    /// preview's `scale` (422, the range in the detail).
+    OutOfRange,
 }
 
 impl ErrorCode {
@@ -127,6 +135,9 @@ impl ErrorCode {
             ErrorCode::LookupNotConfigured => "lookup_not_configured",
             ErrorCode::LookupFailed => "lookup_failed",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::OutOfRange => "out_of_range",
         }
     }
 
@@ -158,8 +169,12 @@ impl ErrorCode {
             | ErrorCode::DoesNotFit
             | ErrorCode::UnsupportedMedia
             | ErrorCode::Unprintable(_)
-            | ErrorCode::Unrenderable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::Unavailable | ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            | ErrorCode::Unrenderable(_)
+            | ErrorCode::OutOfRange => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Unavailable | ErrorCode::ShuttingDown | ErrorCode::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::StoreError | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::LookupNotFound => StatusCode::NOT_FOUND,
             ErrorCode::LookupAmbiguous | ErrorCode::LookupNotConfigured => StatusCode::CONFLICT,
@@ -207,6 +222,7 @@ impl ErrorCode {
             "unavailable" => ErrorCode::Unavailable,
             "shutting_down" => ErrorCode::ShuttingDown,
             "store_error" => ErrorCode::StoreError,
+            "out_of_range" => ErrorCode::OutOfRange,
             other => {
                 if let Some(c) = UNPRINTABLE.iter().find(|c| **c == other) {
                     ErrorCode::Unprintable(c)
@@ -342,6 +358,29 @@ impl From<RenderError> for ApiError {
             RenderError::DoesNotFit { what, detail } => {
                 Some(serde_json::json!({ "what": what, "detail": detail }))
             }
+            RenderError::ImageTooLarge {
+                width,
+                height,
+                limit,
+            } => Some(serde_json::json!({
+                "width": width, "height": height, "limit": limit,
+            })),
+            RenderError::TooLarge {
+                field,
+                unit,
+                limit,
+                actual,
+            } => Some(serde_json::json!({
+                "field": field, "unit": unit, "limit": limit, "actual": actual,
+            })),
+            RenderError::OutOfRange {
+                field,
+                min,
+                max,
+                actual,
+            } => Some(serde_json::json!({
+                "field": field, "min": min, "max": max, "actual": actual,
+            })),
             _ => None,
         };
         let code = match &e {

@@ -49,12 +49,14 @@ fn webhooks(grocy_printer: Option<&str>) -> WebhookConfig {
             printer: grocy_printer.map(str::to_string),
             template: None,
             allowed_origins: vec![GROCY_ORIGIN.into()],
+            rate_limit_per_minute: None,
         }),
         hooks: vec![GenericWebhook {
             name: "freezer".into(),
             token: Secret::new(HOOK_TOKEN),
             printer: "pt".into(),
             template: "shelf".into(),
+            rate_limit_per_minute: None,
         }],
     }
 }
@@ -70,6 +72,9 @@ macro_rules! lookup_app {
                 }))
                 .app_data(actix_web::web::Data::new($lookups))
                 .app_data(actix_web::web::Data::new($webhooks))
+                .app_data(actix_web::web::Data::new(
+                    printhub_gateway::Limits::default(),
+                ))
                 .app_data(actix_web::web::Data::new($crate::support::auth(
                     Some(printhub_gateway::Scope::Admin),
                     600,
