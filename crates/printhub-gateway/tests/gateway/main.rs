@@ -11,6 +11,7 @@ mod fake;
 mod errors;
 mod events;
 mod jobs;
+mod limits;
 mod lookup;
 mod openapi;
 mod ops;
