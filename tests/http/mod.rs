@@ -656,6 +656,15 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
         ("preview scale 0", post.clone(), preview.clone(), json_ct, scaled(0), 422, "out_of_range"),
         ("preview scale 100000", post.clone(), preview.clone(), json_ct, scaled(100_000), 422, "out_of_range"),
         ("two file fields over the body limit together", post.clone(), jobs.to_string(), two_files_ct, two_files, 413, "payload_too_large"),
+        (
+            "a printer name of 101 characters",
+            post.clone(),
+            "/api/printers".into(),
+            json_ct,
+            body(json!({"slug": "pt3", "name": "N".repeat(101), "model": "PT-P750W", "media": "tze-12", "address": "127.0.0.1:9"})),
+            400,
+            "invalid_request",
+        ),
     ]);
     for key in ["nope", "..%2F..%2Fetc%2Fpasswd", "pt%00", "%FF", "PT"] {
         cases.push((

@@ -189,6 +189,20 @@ impl From<PrinterInfo> for PrinterView {
     }
 }
 
+/// The longest printer name, in characters (longer: 400 naming the limit).
+pub const MAX_PRINTER_NAME_CHARS: usize = 100;
+
+/// A printer `name` of at most [`MAX_PRINTER_NAME_CHARS`] characters.
+fn printer_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    match name.as_deref().map(|n| n.chars().count()) {
+        Some(n) if n > MAX_PRINTER_NAME_CHARS => Err(serde::de::Error::custom(format!(
+            "name has {n} characters; at most {MAX_PRINTER_NAME_CHARS} are allowed"
+        ))),
+        _ => Ok(name),
+    }
+}
+
 /// `POST /api/printers`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -196,7 +210,7 @@ pub struct CreatePrinterRequest {
     #[serde(default)]
     pub id: Option<PrinterId>,
     pub slug: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "printer_name")]
     pub name: Option<String>,
     pub model: String,
     pub media: String,
@@ -234,7 +248,7 @@ impl From<CreatePrinterRequest> for PrinterConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePrinterRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "printer_name")]
     pub name: Option<String>,
     #[serde(default)]
     pub model: Option<String>,

@@ -572,3 +572,41 @@ async fn one_key_cannot_take_every_event_stream() {
     drop((second, third, again));
     assert_eq!(events.open_streams(), 0);
 }
+
+#[actix::test]
+async fn a_printer_name_is_at_most_100_characters() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let printer = |name: String| json!({ "slug": "ql", "name": name, "model": "QL-820NWB", "media": "dk-62", "address": "127.0.0.1:9" });
+    let long = "N".repeat(101);
+    let got = parts(call_service(&app, post("/api/printers", &printer(long.clone()))).await).await;
+    let p = assert_problem(&got, 400, "invalid_request");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("name has 101 characters; at most 100")),
+        "{p}"
+    );
+    let req = TestRequest::patch()
+        .uri("/api/printers/pt")
+        .set_json(json!({ "name": long }))
+        .to_request();
+    assert_problem(
+        &parts(call_service(&app, req).await).await,
+        400,
+        "invalid_request",
+    );
+    assert_eq!(
+        hub.list_printers().await.expect("list").len(),
+        1,
+        "nothing added"
+    );
+    assert_eq!(
+        hub.printer("pt").await.expect("pt").name,
+        "Test pt",
+        "nothing changed"
+    );
+    let got =
+        parts(call_service(&app, post("/api/printers", &printer("é".repeat(100)))).await).await;
+    assert_eq!(got.0, 201, "exactly the limit: {}", got.2);
+}
