@@ -15,6 +15,8 @@ pub fn listen(running: &printhub::serve::Running, config: &Config) -> String {
             .configure(printhub_gateway::configure)
     })
     .workers(2)
+    // As `printhub serve`: a client that closes its end is gone.
+    .h1_allow_half_closed(false)
     .disable_signals()
     .listen(listener)
     .expect("listen")

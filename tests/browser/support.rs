@@ -172,6 +172,7 @@ async fn start_server(
         webhooks: Vec::new(),
         mqtt: None,
         notify: Vec::new(),
+        limits: Default::default(),
     };
     let running = printhub::serve::build(&config).await.expect("build");
     let data = running.app_data(&config);

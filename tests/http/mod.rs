@@ -37,6 +37,7 @@ fn one_printer(
         webhooks: Vec::new(),
         mqtt: None,
         notify: Vec::new(),
+        limits: Default::default(),
     }
 }
 
@@ -179,6 +180,60 @@ fn bad_configuration_names_the_field() {
         "PRINTHUB_STOPPED_POLL_MS",
     ] {
         let env = |k: &str| (k == name).then(|| "-3".to_string());
+        let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
+        assert!(format!("{err:#}").contains(name), "{err:#}");
+    }
+    // [limits]: ranges name the field, every key has its variable.
+    check(
+        "[limits]\nbody_timeout_secs = 0",
+        "limits.body_timeout_secs",
+    );
+    check("[limits]\nimage_decodes = 0", "limits.image_decodes");
+    check("[limits]\nimage_memory_mb = 8", "limits.image_memory_mb");
+    check(
+        "[limits]\nevent_streams = 4\nevent_streams_per_key = 5",
+        "limits.event_streams_per_key",
+    );
+    check("[limits]\nbody_timeout = 3", "body_timeout");
+    let env = |k: &str| {
+        match k {
+            "PRINTHUB_BODY_TIMEOUT_SECS" => Some("7"),
+            "PRINTHUB_IMAGE_DECODES" => Some("3"),
+            "PRINTHUB_IMAGE_MEMORY_MB" => Some("128"),
+            "PRINTHUB_IMAGE_QUEUE" => Some("0"),
+            "PRINTHUB_PREVIEW_RATE_LIMIT" => Some("30"),
+            "PRINTHUB_WEBHOOK_RATE_LIMIT" => Some("20"),
+            "PRINTHUB_EVENT_STREAMS" => Some("10"),
+            "PRINTHUB_EVENT_STREAMS_PER_KEY" => Some("2"),
+            _ => None,
+        }
+        .map(str::to_string)
+    };
+    let config = Config::demo(dir.path()).with_env(env).expect("env");
+    config.validate().expect("valid");
+    let limits = config.limits.gateway(config.auth.rate_limit_per_minute);
+    assert_eq!(
+        (
+            limits.body_timeout,
+            limits.image_decodes,
+            limits.image_memory,
+            limits.image_queue,
+            limits.preview_rate_limit_per_minute,
+            limits.webhook_rate_limit_per_minute,
+        ),
+        (std::time::Duration::from_secs(7), 3, 128 << 20, 0, 30, 20)
+    );
+    let events = config.limits.events();
+    assert_eq!((events.max_subscribers, events.max_per_caller), (10, 2));
+    // Webhooks default to the keys' rate limit.
+    let mut config = Config::demo(dir.path());
+    config.auth.rate_limit_per_minute = 42;
+    assert_eq!(config.limits.gateway(42).webhook_rate_limit_per_minute, 42);
+    for name in [
+        "PRINTHUB_BODY_TIMEOUT_SECS",
+        "PRINTHUB_EVENT_STREAMS_PER_KEY",
+    ] {
+        let env = |k: &str| (k == name).then(|| "soon".to_string());
         let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
         assert!(format!("{err:#}").contains(name), "{err:#}");
     }
@@ -452,8 +507,11 @@ async fn a_restart_applies_connection_settings_changed_in_the_file() {
 async fn bad_input_gets_problem_json_and_queues_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    // `printhub serve`'s default body limit (8 MiB): an 8 MB field gets through
+    // it to its own limit.
     let mut config = one_printer(dir.path(), "pt", &emu);
-    config.body_limit = 1 << 20;
+    config.body_limit = Config::demo(dir.path()).body_limit;
+    assert_eq!(config.body_limit, 8 << 20);
     let running = printhub::serve::build(&config).await.expect("build");
     let base = crate::support::listen(&running, &config);
     let client = awc::Client::builder()
@@ -532,7 +590,7 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
             422,
             "unknown_content_type",
         ),
-        ("huge body", post.clone(), jobs.into(), json_ct, vec![b' '; 2 << 20], 413, "payload_too_large"),
+        ("huge body", post.clone(), jobs.into(), json_ct, vec![b' '; 9 << 20], 413, "payload_too_large"),
         (
             "not JSON at all",
             post.clone(),
@@ -572,6 +630,52 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
     ];
     let good = serde_json::to_vec(&qr_job(1, 1)).expect("json");
     let mut cases = cases;
+    // What one caller may cost (issue #15).
+    let body = |v: Value| serde_json::to_vec(&v).expect("json");
+    let text =
+        |id: String| body(json!({"content_type": "text_one_line", "data": {"primary_id": id}}));
+    let preview = "/api/render/preview".to_string();
+    let scaled = |scale: u32| {
+        body(
+            json!({"printer": "pt", "content_type": "qr_only", "data": {"qr_payload": "x"}, "scale": scale}),
+        )
+    };
+    let elements = vec![json!({"type": "text", "text": "{title}"}); 65];
+    let (two_files_ct, two_files) = multipart(&[("file", 5 << 20), ("file", 5 << 20)]);
+    cases.extend([
+        (
+            "unknown field in data",
+            post.clone(),
+            jobs.to_string(),
+            json_ct,
+            body(json!({"content_type": "text_one_line", "data": {"primary_id": "A", "primary_idd": "B"}})),
+            400,
+            "invalid_request",
+        ),
+        ("a 1001-character field", post.clone(), jobs.to_string(), json_ct, text("x".repeat(1001)), 413, "payload_too_large"),
+        ("an 8 MB primary_id", post.clone(), jobs.to_string(), json_ct, text("8".repeat(8_000_000)), 413, "payload_too_large"),
+        (
+            "65 template elements",
+            post.clone(),
+            jobs.to_string(),
+            json_ct,
+            body(json!({"template": {"elements": elements}, "data": {"title": "T"}})),
+            413,
+            "payload_too_large",
+        ),
+        ("preview scale 0", post.clone(), preview.clone(), json_ct, scaled(0), 422, "out_of_range"),
+        ("preview scale 100000", post.clone(), preview.clone(), json_ct, scaled(100_000), 422, "out_of_range"),
+        ("two file fields over the body limit together", post.clone(), jobs.to_string(), two_files_ct, two_files, 413, "payload_too_large"),
+        (
+            "a printer name of 101 characters",
+            post.clone(),
+            "/api/printers".into(),
+            json_ct,
+            body(json!({"slug": "pt3", "name": "N".repeat(101), "model": "PT-P750W", "media": "tze-12", "address": "127.0.0.1:9"})),
+            400,
+            "invalid_request",
+        ),
+    ]);
     for key in ["nope", "..%2F..%2Fetc%2Fpasswd", "pt%00", "%FF", "PT"] {
         cases.push((
             "unknown printer",
@@ -593,6 +697,16 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
         assert_eq!(content_type, "application/problem+json", "{what}");
         assert_eq!(problem["status"], status, "{what}");
     }
+    // The 8 MB field is refused by its own limit, not the body's.
+    let (_, _, problem) = send(post.clone(), jobs, json_ct, text("8".repeat(8_000_000))).await;
+    assert_eq!(
+        (
+            &problem["error_detail"]["field"],
+            &problem["error_detail"]["limit"]
+        ),
+        (&json!("data.primary_id"), &json!(1000)),
+        "{problem}"
+    );
     let (_, _, jobs) = send(awc::http::Method::GET, "/api/jobs", json_ct, Vec::new()).await;
     assert_eq!(
         jobs["jobs"].as_array().map(Vec::len),
@@ -602,6 +716,169 @@ async fn bad_input_gets_problem_json_and_queues_nothing() {
     let (_, _, printers) = send(awc::http::Method::GET, "/api/printers", json_ct, Vec::new()).await;
     assert_eq!(printers.as_array().map(Vec::len), Some(1), "{printers}");
     assert!(emu.pages().is_empty());
+    running.hub.shutdown().await.expect("shutdown");
+}
+
+/// A `multipart/form-data` body with `(name, size)` fields of zero bytes.
+fn multipart(fields: &[(&str, usize)]) -> (&'static str, Vec<u8>) {
+    let mut body = Vec::new();
+    for (name, size) in fields {
+        body.extend_from_slice(
+            format!(
+                "--b\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"f\"\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.resize(body.len() + size, 0);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--b--\r\n");
+    ("multipart/form-data; boundary=b", body)
+}
+
+/// Sends `head` then `first` to `base`'s listener and reads what the server
+/// answers until it closes or [`DEADLINE`] passes: blocking, so run it off
+/// the test's runtime.
+fn raw_exchange(base: &str, head: String, first: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    socket.write_all(head.as_bytes()).expect("head");
+    socket.write_all(first).expect("first bytes");
+    // ... and nothing more: the body stalls.
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match socket.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&answer);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head.lines().find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                    });
+                    if length.is_some_and(|n| body.len() >= n) {
+                        break;
+                    }
+                }
+            }
+            Err(e) => return format!("no answer within the deadline: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A body that trickles in (a few bytes, then nothing) is cut off after the
+/// configured deadline with 408 problem+json, over real HTTP, and nothing is queued.
+#[actix_web::test]
+async fn a_body_that_stalls_is_cut_off_after_the_deadline() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let mut config = one_printer(dir.path(), "pt", &emu);
+    config.limits.body_timeout_secs = 1;
+    let running = printhub::serve::build(&config).await.expect("build");
+    let base = crate::support::listen(&running, &config);
+    let head = "POST /api/printers/pt/jobs HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 120\r\n\r\n".to_string();
+    let url = base.clone();
+    let answer = actix_web::web::block(move || raw_exchange(&url, head, b"{\"c"))
+        .await
+        .expect("client");
+    let (status, rest) = answer.split_once("\r\n").expect("a status line");
+    assert!(status.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        rest.to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    let body = rest
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    let problem: Value = serde_json::from_str(body).expect("problem json");
+    assert_eq!(problem["error_code"], "request_timeout", "{problem}");
+    assert_eq!(problem["error_detail"]["timeout_ms"], 1000, "{problem}");
+    let (_, jobs) = call_json(&base, "/api/jobs").await;
+    assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "{jobs}");
+    running.hub.shutdown().await.expect("shutdown");
+}
+
+async fn call_json(base: &str, path: &str) -> (u16, Value) {
+    let mut resp = awc::Client::new()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .expect("answered");
+    let body = resp.body().await.expect("body");
+    (
+        resp.status().as_u16(),
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+/// An event stream's slot is freed as soon as its client goes, not at the
+/// next heartbeat (here an hour away); one caller may hold only its share.
+#[actix_web::test]
+async fn an_event_stream_slot_is_freed_as_soon_as_its_client_goes() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let config = one_printer(dir.path(), "pt", &emu);
+    let mut running = printhub::serve::build(&config).await.expect("build");
+    running.events = printhub_gateway::EventLog::start(
+        running.hub.clone(),
+        printhub_gateway::EventConfig {
+            heartbeat: std::time::Duration::from_secs(3600),
+            max_per_caller: 1,
+            ..printhub_gateway::EventConfig::default()
+        },
+    );
+    let base = crate::support::listen(&running, &config);
+    let addr = base.trim_start_matches("http://").to_string();
+    let socket = actix_web::web::block(move || {
+        let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+        socket.set_read_timeout(Some(DEADLINE)).expect("timeout");
+        socket
+            .write_all(b"GET /api/events HTTP/1.1\r\nHost: hub\r\n\r\n")
+            .expect("request");
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains("retry: 2000") {
+            let n = socket.read(&mut chunk).expect("the stream starts");
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&chunk[..n]);
+        }
+        socket
+    })
+    .await
+    .expect("client");
+    assert_eq!(running.events.open_streams(), 1);
+    // The same caller (this address, anonymous) may not open a second one.
+    let (status, problem) = call_json(&base, "/api/events").await;
+    assert_eq!(
+        (status, problem["error_code"].as_str()),
+        (429, Some("too_many_subscribers")),
+        "{problem}"
+    );
+    drop(socket);
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while running.events.open_streams() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slot of a client that left was never freed"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let again = awc::Client::new()
+        .get(format!("{base}/api/events"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(again.status().as_u16(), 200, "the slot is free again");
+    drop(again);
     running.hub.shutdown().await.expect("shutdown");
 }
 

@@ -58,6 +58,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
                 webhook_origins: None,
                 printer: Some("pt".into()),
                 template: None,
+                webhook_rate_limit_per_minute: None,
             }),
             snipeit: Some(SnipeitEntry {
                 base_url: fake.url("snipe"),
@@ -78,9 +79,11 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             token: Secret::new(HOOK_TOKEN),
             printer: "pt".into(),
             template: "asset_tag".into(),
+            rate_limit_per_minute: None,
         }],
         mqtt: None,
         notify: Vec::new(),
+        limits: Default::default(),
     }
 }
 

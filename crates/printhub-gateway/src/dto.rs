@@ -229,6 +229,20 @@ impl From<PrinterInfo> for PrinterView {
     }
 }
 
+/// The longest printer name, in characters (longer: 400 naming the limit).
+pub const MAX_PRINTER_NAME_CHARS: usize = 100;
+
+/// A printer `name` of at most [`MAX_PRINTER_NAME_CHARS`] characters.
+fn printer_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    match name.as_deref().map(|n| n.chars().count()) {
+        Some(n) if n > MAX_PRINTER_NAME_CHARS => Err(serde::de::Error::custom(format!(
+            "name has {n} characters; at most {MAX_PRINTER_NAME_CHARS} are allowed"
+        ))),
+        _ => Ok(name),
+    }
+}
+
 /// `POST /api/printers`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,7 +250,7 @@ pub struct CreatePrinterRequest {
     #[serde(default)]
     pub id: Option<PrinterId>,
     pub slug: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "printer_name")]
     pub name: Option<String>,
     pub model: String,
     pub media: String,
@@ -275,7 +289,7 @@ impl From<CreatePrinterRequest> for PrinterConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePrinterRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "printer_name")]
     pub name: Option<String>,
     #[serde(default)]
     pub model: Option<String>,
@@ -368,7 +382,9 @@ pub struct LabelSpec {
 /// Checks "exactly one of `{content_type, data}` or `{template, data}`" (a
 /// `lookup` was turned into `data` and a template before, by
 /// `crate::lookup::resolve`) and
-/// that a content type's data has every required field (all missing listed).
+/// that a content type's data has every required field (all missing listed),
+/// and that the data and an inline template are within the size limits of
+/// [`printhub_render::limits`] (413 `payload_too_large` naming the field).
 pub fn label_spec(
     content_type: Option<String>,
     template: Option<TemplateRef>,
@@ -420,10 +436,13 @@ pub fn label_spec(
             )
         }
     };
+    // The size limits, before anything is drawn (a huge value costs a count).
+    spec.render.check_limits()?;
     Ok(match orientation {
         Some(o) => LabelSpec {
-            render: spec.render.clone().with_orientation(o),
-            ..spec
+            render: spec.render.with_orientation(o),
+            content_type: spec.content_type,
+            template: spec.template,
         },
         None => spec,
     })

@@ -98,6 +98,14 @@ pub enum ErrorCode {
     /// `unsupported_media_type`: a body route got a `Content-Type` it does
     /// not take (JSON routes take `application/json` and `*/*+json`) (415).
     UnsupportedMediaType,
+    // What one caller may cost (issue #15).
+    /// `request_timeout`: the request body did not arrive in time (408).
+    RequestTimeout,
+    /// `overloaded`: too much image work is waiting already (503, with `Retry-After`).
+    Overloaded,
+    /// `out_of_range`: a number outside the range it takes, such as a
+    /// preview's `scale` (422, the range in the detail).
+    OutOfRange,
 }
 
 impl ErrorCode {
@@ -140,6 +148,9 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::AddressUnresolvable => "address_unresolvable",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::OutOfRange => "out_of_range",
         }
     }
 
@@ -172,8 +183,12 @@ impl ErrorCode {
             | ErrorCode::DoesNotFit
             | ErrorCode::UnsupportedMedia
             | ErrorCode::Unprintable(_)
-            | ErrorCode::Unrenderable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::Unavailable | ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            | ErrorCode::Unrenderable(_)
+            | ErrorCode::OutOfRange => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Unavailable | ErrorCode::ShuttingDown | ErrorCode::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::StoreError | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::LookupNotFound => StatusCode::NOT_FOUND,
             ErrorCode::LookupAmbiguous | ErrorCode::LookupNotConfigured => StatusCode::CONFLICT,
@@ -204,6 +219,7 @@ impl ErrorCode {
             "shutting_down" => ErrorCode::ShuttingDown,
             "store_error" => ErrorCode::StoreError,
             "address_unresolvable" => ErrorCode::AddressUnresolvable,
+            "out_of_range" => ErrorCode::OutOfRange,
             other => {
                 if let Some(c) = UNPRINTABLE_CODES.iter().find(|c| **c == other) {
                     ErrorCode::Unprintable(c)
@@ -243,7 +259,7 @@ pub const UNRENDERABLE_CODES: [&str; 9] = [
 ];
 
 /// Every code without a sub-code, in the order of the enum.
-const SIMPLE: [ErrorCode; 35] = [
+const SIMPLE: [ErrorCode; 38] = [
     ErrorCode::PrinterNotFound,
     ErrorCode::JobNotFound,
     ErrorCode::BatchNotFound,
@@ -279,6 +295,9 @@ const SIMPLE: [ErrorCode; 35] = [
     ErrorCode::OriginNotAllowed,
     ErrorCode::AddressUnresolvable,
     ErrorCode::UnsupportedMediaType,
+    ErrorCode::RequestTimeout,
+    ErrorCode::Overloaded,
+    ErrorCode::OutOfRange,
 ];
 
 impl ErrorCode {
@@ -348,6 +367,9 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => "A browser on that origin may not call this webhook.",
             ErrorCode::AddressUnresolvable => "The printer's host name does not resolve now; check the name (error_detail.field).",
             ErrorCode::UnsupportedMediaType => "The body's Content-Type is not one the route takes; JSON routes take application/json.",
+            ErrorCode::RequestTimeout => "The request body did not arrive within the server's body deadline.",
+            ErrorCode::Overloaded => "Too much image work is waiting already; retry after Retry-After seconds.",
+            ErrorCode::OutOfRange => "A number is outside the range it takes; detail names the range.",
         }
     }
 }
@@ -501,6 +523,29 @@ impl From<RenderError> for ApiError {
             RenderError::DoesNotFit { what, detail } => {
                 Some(serde_json::json!({ "what": what, "detail": detail }))
             }
+            RenderError::ImageTooLarge {
+                width,
+                height,
+                limit,
+            } => Some(serde_json::json!({
+                "width": width, "height": height, "limit": limit,
+            })),
+            RenderError::TooLarge {
+                field,
+                unit,
+                limit,
+                actual,
+            } => Some(serde_json::json!({
+                "field": field, "unit": unit, "limit": limit, "actual": actual,
+            })),
+            RenderError::OutOfRange {
+                field,
+                min,
+                max,
+                actual,
+            } => Some(serde_json::json!({
+                "field": field, "min": min, "max": max, "actual": actual,
+            })),
             _ => None,
         };
         let code = match &e {
@@ -569,6 +614,9 @@ mod tests {
             ErrorCode::OriginNotAllowed => 34,
             ErrorCode::AddressUnresolvable => 35,
             ErrorCode::UnsupportedMediaType => 36,
+            ErrorCode::RequestTimeout => 37,
+            ErrorCode::Overloaded => 38,
+            ErrorCode::OutOfRange => 39,
         }
     }
 

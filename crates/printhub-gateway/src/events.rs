@@ -18,6 +18,13 @@
 //! gets a last `stream.reset` (`revoked` / `expired`, with the id of the
 //! last event it was sent) before the stream ends.
 //!
+//! Streams are capped twice: [`EventConfig::max_subscribers`] in all, and
+//! [`EventConfig::max_per_caller`] per caller (a key, a proxy user, an
+//! anonymous address), so one key cannot take every slot. A slot is freed
+//! the moment its stream is dropped; `printhub serve` refuses half-closed
+//! HTTP/1 connections, so a client that goes away is noticed at once, not at
+//! the next heartbeat.
+//!
 //! **Architecture Invariant:** nothing here can slow printing. The engine's
 //! broadcast and the fan-out never wait for a reader: a reader that falls
 //! behind loses events (and is told so), the printers never notice.
@@ -25,7 +32,7 @@
 //! read after the change, so it may already show a later state; `to` is
 //! the state the event is about.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,17 +59,22 @@ pub struct EventConfig {
     pub client_backlog: usize,
     /// Concurrent SSE clients at most (more: 429 `too_many_subscribers`).
     pub max_subscribers: usize,
+    /// Concurrent SSE clients of one caller (key, proxy user or anonymous
+    /// address) at most (more: 429 `too_many_subscribers`).
+    pub max_per_caller: usize,
     /// A comment line this often keeps proxies from closing idle streams.
     pub heartbeat: Duration,
 }
 
 impl Default for EventConfig {
-    /// 1024 buffered, 256 backlog per client, 64 clients, heartbeat 15 s.
+    /// 1024 buffered, 256 backlog per client, 64 clients, 8 per caller,
+    /// heartbeat 15 s.
     fn default() -> Self {
         EventConfig {
             buffer: 1024,
             client_backlog: 256,
             max_subscribers: 64,
+            max_per_caller: 8,
             heartbeat: Duration::from_secs(15),
         }
     }
@@ -101,6 +113,8 @@ struct Shared {
     log: Mutex<Log>,
     live: broadcast::Sender<Arc<WireEvent>>,
     subscribers: AtomicUsize,
+    /// Open streams per caller.
+    per_caller: Mutex<HashMap<String, usize>>,
 }
 
 /// The event log and fan-out (cheap to clone; share it across workers).
@@ -153,6 +167,7 @@ impl EventLog {
                 config,
                 live,
                 subscribers: AtomicUsize::new(0),
+                per_caller: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -198,6 +213,11 @@ impl EventLog {
     /// The id the next event will get.
     pub fn next_id(&self) -> u64 {
         self.lock().next_id
+    }
+
+    /// Event streams open now.
+    pub fn open_streams(&self) -> usize {
+        self.shared.subscribers.load(Ordering::Acquire)
     }
 
     /// Subscribes after `last_event_id`: the buffered events to replay (or
@@ -337,12 +357,68 @@ impl Filter {
     }
 }
 
-/// Holds one subscriber slot; frees it when the stream is dropped.
-struct Slot(Arc<Shared>);
+/// Holds one subscriber slot, and one of its caller's; frees both when the
+/// stream is dropped.
+struct Slot {
+    shared: Arc<Shared>,
+    caller: Option<String>,
+}
+
+impl Slot {
+    fn per_caller(shared: &Shared) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        shared.per_caller.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A slot for `caller`, or why there is none (429 `too_many_subscribers`).
+    fn take(shared: &Arc<Shared>, caller: String) -> Result<Slot, ApiError> {
+        let taken = shared.subscribers.fetch_add(1, Ordering::AcqRel);
+        let mut slot = Slot {
+            shared: Arc::clone(shared),
+            caller: None,
+        };
+        let config = &shared.config;
+        if taken >= config.max_subscribers {
+            return Err(ApiError::new(
+                ErrorCode::TooManySubscribers,
+                format!(
+                    "{} event streams are open, the most this server allows",
+                    config.max_subscribers
+                ),
+            )
+            .with_detail(json!({ "limit": config.max_subscribers }))
+            .retry_after(5));
+        }
+        let mut per_caller = Slot::per_caller(shared);
+        let mine = per_caller.entry(caller.clone()).or_insert(0);
+        if *mine >= config.max_per_caller {
+            return Err(ApiError::new(
+                ErrorCode::TooManySubscribers,
+                format!(
+                    "this caller has {} event streams open, the most one caller may have",
+                    config.max_per_caller
+                ),
+            )
+            .with_detail(json!({ "per_caller": config.max_per_caller }))
+            .retry_after(5));
+        }
+        *mine += 1;
+        slot.caller = Some(caller);
+        Ok(slot)
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.subscribers.fetch_sub(1, Ordering::AcqRel);
+        if let Some(caller) = &self.caller {
+            let mut per_caller = Slot::per_caller(&self.shared);
+            if let Some(n) = per_caller.get_mut(caller) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    per_caller.remove(caller);
+                }
+            }
+        }
+        self.shared.subscribers.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -506,19 +582,11 @@ pub(crate) async fn stream(
         None => None,
     };
     let shared = Arc::clone(&events.shared);
-    let taken = shared.subscribers.fetch_add(1, Ordering::AcqRel);
-    let slot = Slot(Arc::clone(&shared));
-    if taken >= shared.config.max_subscribers {
-        drop(slot);
-        return Err(ApiError::new(
-            ErrorCode::TooManySubscribers,
-            format!(
-                "{} event streams are open, the most this server allows",
-                shared.config.max_subscribers
-            ),
-        )
-        .retry_after(5));
-    }
+    let who = match &caller.identity {
+        Identity::Anonymous => format!("anonymous:{}", caller.source.as_deref().unwrap_or("?")),
+        _ => caller.actor(),
+    };
+    let slot = Slot::take(&shared, who)?;
     let (replay, rx) = events.subscribe(last);
     let mut pending = VecDeque::new();
     pending.push_back(Bytes::from_static(b"retry: 2000\n\n"));

@@ -16,7 +16,8 @@
 //! conversions), [`error`] (`ApiError`, `ErrorCode` and the status of every
 //! code), `extract` ([`JsonBody`]), `openapi` (the document), [`ops`]
 //! (`/readyz` with its [`StoreProbe`], `/metrics` with its [`Metrics`]
-//! histograms and the latency middleware).
+//! histograms and the latency middleware), [`limits`] (what one caller may
+//! cost: the image gate, preview and webhook rate limits, the body deadline).
 //!
 //! **Architecture Invariant:** handlers hold no state and no logic beyond
 //! conversion; every decision about jobs and printers is the engine's.
@@ -24,6 +25,9 @@
 //! HTTP worker thread. **Architecture Invariant:** a request that fails
 //! validation or rendering never reaches `HubHandle::submit*`, so no job is
 //! created for it. **Architecture Invariant:** the SNMP community is write-only.
+//! **Architecture Invariant:** every render goes through [`Limits::render`]
+//! (size limits, then the image gate for renders that decode images), and
+//! every request body is read within the body limit and deadline.
 #![forbid(unsafe_code)]
 // The OpenAPI schemas are one large `json!` literal.
 #![recursion_limit = "256"]
@@ -34,6 +38,7 @@ pub mod dto;
 pub mod error;
 pub mod events;
 mod extract;
+pub mod limits;
 pub mod lookup;
 mod openapi;
 pub mod ops;
@@ -46,6 +51,7 @@ pub use auth::{Auth, AuthConfig, Caller, ProxyConfig, Scope};
 pub use error::{ApiError, ErrorCode};
 pub use events::{EventConfig, EventLog};
 pub use extract::JsonBody;
+pub use limits::{DecodePermit, Limits, LimitsConfig};
 pub use lookup::{GenericWebhook, GrocyWebhook, WebhookConfig};
 pub use openapi::document as openapi_document;
 pub use ops::{Metrics, MetricsError, StoreProbe};
@@ -228,7 +234,8 @@ pub const CREATES_NOTHING: &[&str] = &["/api/render/preview"];
 /// `web::Data<HubHandle>` and `web::Data<Auth>` (the policy; without it every
 /// non-public route answers 500); reads `web::Data<GatewayConfig>` and
 /// `web::Data<EventLog>` (for `/api/events`), `web::Data<printhub_lookup::Lookups>`
-/// and `web::Data<WebhookConfig>` when present, [`StoreProbe`] (for `/readyz`)
+/// and `web::Data<WebhookConfig>` when present, `web::Data<Limits>` (the
+/// process-wide default when absent), [`StoreProbe`] (for `/readyz`)
 /// and [`Metrics`] (histograms on `/metrics`, HTTP latency of every request). Unknown paths under `/api` answer
 /// 404 `not_found` as problem+json; a query string that does not parse is 400
 /// `invalid_request`.

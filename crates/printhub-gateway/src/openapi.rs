@@ -4,10 +4,21 @@
 //! every mounted route is in it.
 
 use crate::ROUTES;
+use printhub_render::limits;
 use serde_json::{json, Map, Value};
 
 fn string() -> Value {
     json!({ "type": "string" })
+}
+
+/// A text field of a label ([`limits::MAX_TEXT_CHARS`]).
+fn text() -> Value {
+    json!({ "type": "string", "maxLength": limits::MAX_TEXT_CHARS })
+}
+
+/// A symbol payload ([`limits::MAX_PAYLOAD_CHARS`]).
+fn payload() -> Value {
+    json!({ "type": "string", "maxLength": limits::MAX_PAYLOAD_CHARS })
 }
 
 fn opt_string() -> Value {
@@ -54,7 +65,7 @@ fn schemas() -> Value {
         m.insert("media".into(), string());
         m.insert(
             "scale".into(),
-            json!({ "type": "integer", "minimum": 1, "maximum": 16, "default": 1 }),
+            json!({ "type": "integer", "minimum": 1, "maximum": printhub_render::MAX_SCALE, "default": 1, "description": "Pixels a dot; outside the range: 422 out_of_range" }),
         );
     }
     let scope = json!({ "type": "string", "enum": ["read", "print", "admin"] });
@@ -120,12 +131,24 @@ fn schemas() -> Value {
             "cut": { "type": "boolean", "default": true }, "half_cut": { "type": "boolean" },
             "chain": { "type": "boolean" }, "high_res": { "type": "boolean" },
         })),
-        "LabelData": object(&[], json!({
-            "title": string(), "primary_id": string(), "qr_payload": string(),
-            "secondary": { "type": "array", "items": string() },
-            "items": { "type": "array", "items": object(&["item"], json!({ "item": string(), "qr_payload": string() })) },
-            "fields": { "type": "object", "additionalProperties": string() },
-        })),
+        "LabelData": {
+            "type": "object",
+            "additionalProperties": false,
+            "description": "Unknown keys are 400; values over their maxLength or maxItems are 413 payload_too_large naming the field",
+            "properties": {
+                "title": text(), "primary_id": text(), "qr_payload": payload(),
+                "secondary": { "type": "array", "maxItems": limits::MAX_LINES, "items": text() },
+                "items": { "type": "array", "maxItems": limits::MAX_LINES, "items": {
+                    "type": "object", "additionalProperties": false, "required": ["item"],
+                    "properties": { "item": text(), "qr_payload": payload() },
+                } },
+                "fields": {
+                    "type": "object", "maxProperties": limits::MAX_FIELDS,
+                    "propertyNames": { "maxLength": limits::MAX_NAME_CHARS },
+                    "additionalProperties": text(),
+                },
+            },
+        },
         "SubmitJobRequest": object(&[], submit),
         "BatchRequest": object(&["items"], json!({
             "items": { "type": "array", "minItems": 1, "maxItems": crate::dto::MAX_BATCH, "items": reference("SubmitJobRequest") },

@@ -7,11 +7,12 @@ use crate::auth::{Auth, Caller};
 use crate::dto::*;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::JsonBody;
+use crate::limits::{body_timed_out, Limits};
 use actix_web::{web, HttpResponse};
 use printhub_actors::{HubHandle, JobFilter, PrintRequest, PrinterInfo};
 use printhub_core::{BatchId, JobId, JobState};
 use printhub_raster::{Label, Media, Model};
-use printhub_render::render;
+use printhub_render::RenderError;
 use std::collections::BTreeMap;
 
 type Hub = web::Data<HubHandle>;
@@ -281,13 +282,13 @@ pub(crate) async fn submit_job(
     key: Key,
     body: JsonBody<SubmitJobRequest>,
     lookups: Lookups,
+    limits: Limits,
 ) -> ApiResult {
     let info = allowed_printer(&hub, &caller, &key).await?;
     let request = crate::lookup::resolve(crate::lookup::get(&lookups), body.0).await?;
     let (spec, copies, options) = job_parts(request)?;
     let (model, media) = printer_media(&info)?;
-    let render_req = spec.render.clone();
-    let label = web::block(move || render(&render_req, model, media)).await??;
+    let label = limits.render(spec.render.clone(), model, media).await?;
     let job = hub
         .submit(
             &info.id.to_string(),
@@ -299,30 +300,58 @@ pub(crate) async fn submit_job(
 
 /// `POST /api/printers/{key}/jobs` with `multipart/form-data`: a PNG or JPEG
 /// in the `file` field, optional `copies` and `dither` (`threshold` or
-/// `floyd_steinberg`). The image is scaled to the printable width.
+/// `floyd_steinberg`). The image is scaled to the printable width. The whole
+/// form counts against the body limit and must arrive within the body
+/// deadline; the decode goes through the image gate ([`Limits::render`]).
 pub(crate) async fn submit_image(
     hub: Hub,
     caller: Caller,
     key: Key,
     config: Option<web::Data<crate::GatewayConfig>>,
-    mut form: actix_multipart::Multipart,
+    limits: Limits,
+    form: actix_multipart::Multipart,
 ) -> ApiResult {
-    use futures_util::StreamExt as _;
     let limit = config.map_or(crate::GatewayConfig::default().body_limit, |c| c.body_limit);
+    let deadline = limits.body_timeout();
+    let (file, copies, dither) = tokio::time::timeout(deadline, image_form(form, limit))
+        .await
+        .map_err(|_| body_timed_out(deadline))??;
+    let info = allowed_printer(&hub, &caller, &key).await?;
+    let (model, media) = printer_media(&info)?;
+    let request = printhub_render::RenderRequest::image(file, dither);
+    let label = limits.render(request, model, media).await?;
+    let mut print = PrintRequest::new(label).copies(copies);
+    print.content_type = Some("image".into());
+    print.submitted_by = Some(caller.actor());
+    print.source_address = caller.source.clone();
+    let job = hub.submit(&info.id.to_string(), print).await?;
+    accepted(JobView::seen_by(job, &caller))
+}
+
+/// The fields of an image upload: the file, copies and dithering. At most
+/// `limit` bytes in all, whatever the number of fields.
+async fn image_form(
+    mut form: actix_multipart::Multipart,
+    limit: usize,
+) -> Result<(Vec<u8>, u32, printhub_render::Dither), ApiError> {
+    use futures_util::StreamExt as _;
     let mut file: Option<Vec<u8>> = None;
     let mut copies = 1u32;
     let mut dither = printhub_render::Dither::FloydSteinberg;
+    let mut total = 0usize;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| ApiError::invalid(format!("multipart: {e}")))?;
         let name = field.name().unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| ApiError::invalid(format!("multipart: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
+            total += chunk.len();
+            if total > limit {
                 return Err(ApiError::new(
                     ErrorCode::PayloadTooLarge,
                     format!("the upload is larger than {limit} bytes"),
-                ));
+                )
+                .with_detail(serde_json::json!({ "limit": limit })));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -353,16 +382,7 @@ pub(crate) async fn submit_image(
         }
     }
     let file = file.ok_or_else(|| ApiError::invalid("the form has no `file` field"))?;
-    let info = allowed_printer(&hub, &caller, &key).await?;
-    let (model, media) = printer_media(&info)?;
-    let request = printhub_render::RenderRequest::image(file, dither);
-    let label = web::block(move || render(&request, model, media)).await??;
-    let mut print = PrintRequest::new(label).copies(copies);
-    print.content_type = Some("image".into());
-    print.submitted_by = Some(caller.actor());
-    print.source_address = caller.source.clone();
-    let job = hub.submit(&info.id.to_string(), print).await?;
-    accepted(JobView::seen_by(job, &caller))
+    Ok((file, copies, dither))
 }
 
 pub(crate) async fn submit_batch(
@@ -371,6 +391,7 @@ pub(crate) async fn submit_batch(
     key: Key,
     body: JsonBody<BatchRequest>,
     lookups: Lookups,
+    limits: Limits,
 ) -> ApiResult {
     let items = body.0.items;
     if items.is_empty() || items.len() > MAX_BATCH {
@@ -389,18 +410,21 @@ pub(crate) async fn submit_batch(
         .map(|(i, item)| job_parts(item).map_err(|e| at_item(e, i)))
         .collect::<Result<Vec<_>, _>>()?;
     let (model, media) = printer_media(&info)?;
-    let requests = web::block(move || {
-        parts
-            .into_iter()
-            .enumerate()
-            .map(|(i, (spec, copies, options))| {
-                render(&spec.render, model, media)
-                    .map(|label| print_request(spec, label, copies, options, &caller))
-                    .map_err(|e| at_item(e.into(), i))
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
-    })
-    .await??;
+    let renders = parts.iter().map(|(spec, ..)| spec.render.clone()).collect();
+    let labels = limits
+        .render_batch(renders, model, media)
+        .await
+        .map_err(|(i, e)| match i {
+            Some(i) => at_item(e, i),
+            None => e,
+        })?;
+    let requests = parts
+        .into_iter()
+        .zip(labels)
+        .map(|((spec, copies, options), label)| {
+            print_request(spec, label, copies, options, &caller)
+        })
+        .collect();
     let (batch_id, jobs) = hub.submit_batch(&info.id.to_string(), requests).await?;
     accepted(BatchSubmittedView {
         batch_id,
@@ -573,14 +597,29 @@ fn stored_preview(job: &printhub_core::Job) -> Result<Vec<u8>, ApiError> {
 
 // Rendering.
 
+/// `POST /api/render/preview`: counted against the caller's preview rate
+/// limit (not its mutations); `scale` outside `1..=16` is 422
+/// `out_of_range`; the label's size limits and the image gate apply as for
+/// printing.
 pub(crate) async fn preview(
     hub: Hub,
     caller: Caller,
     body: JsonBody<PreviewRequest>,
     lookups: Lookups,
+    limits: Limits,
 ) -> ApiResult {
+    limits.check_preview(&caller)?;
+    let scale = body.0.scale.unwrap_or(1);
+    if !(1..=printhub_render::MAX_SCALE).contains(&scale) {
+        return Err(RenderError::OutOfRange {
+            field: "scale",
+            min: 1,
+            max: u64::from(printhub_render::MAX_SCALE),
+            actual: u64::from(scale),
+        }
+        .into());
+    }
     let r = crate::lookup::resolve_preview(crate::lookup::get(&lookups), body.0).await?;
-    let scale = r.scale.unwrap_or(1);
     let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
     let (model, media) = match (r.printer, r.model, r.media) {
         (Some(key), None, None) => printer_media(&allowed_printer(&hub, &caller, &key).await?)?,
@@ -596,11 +635,8 @@ pub(crate) async fn preview(
         ),
         _ => return Err(ApiError::invalid("give either printer, or model and media")),
     };
-    let png = web::block(move || {
-        render(&spec.render, model, media)
-            .and_then(|label| printhub_render::preview_png(&label, scale))
-    })
-    .await??;
+    let label = limits.render(spec.render, model, media).await?;
+    let png = web::block(move || printhub_render::preview_png(&label, scale)).await??;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))
 }
 

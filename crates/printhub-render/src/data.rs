@@ -22,7 +22,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The data a label is made from (design §3), as clients and lookups send it.
+///
+/// Unknown keys are refused (a typo such as `primary_idd` must not print a
+/// label without the field); extra values for templates go in `fields`.
+/// Sizes are bounded by [`crate::limits`] ([`LabelData::check_limits`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LabelData {
     /// A title (product name, location name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +51,7 @@ pub struct LabelData {
 
 /// One listed item.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Item {
     /// The item's text.
     pub item: String,
@@ -204,6 +210,17 @@ mod tests {
             r#"{"qr_payload":"x","primary_id":"p","items":[{"item":"a"}]}"#,
             &[],
         );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_and_name_the_key() {
+        let err = serde_json::from_str::<LabelData>(r#"{"primary_idd":"A"}"#).expect_err("a typo");
+        assert!(err.to_string().contains("primary_idd"), "{err}");
+        let err = serde_json::from_str::<LabelData>(r#"{"items":[{"item":"a","qty":2}]}"#)
+            .expect_err("inside an item");
+        assert!(err.to_string().contains("qty"), "{err}");
+        serde_json::from_str::<LabelData>(r#"{"primary_id":"A","fields":{"anything":"goes"}}"#)
+            .expect("template values go in fields");
     }
 
     #[test]

@@ -84,6 +84,31 @@ pub enum RenderError {
         /// The limit (pixels in total).
         limit: u64,
     },
+    /// A field, list or template is larger than printhub takes (see
+    /// [`crate::limits`]); checked before anything is drawn.
+    #[error("{field} has {actual} {unit}; at most {limit} are allowed")]
+    TooLarge {
+        /// What is too large (`data.primary_id`, `template.elements`).
+        field: String,
+        /// What was counted (`characters`, `elements`, `images`, ...).
+        unit: &'static str,
+        /// The most allowed.
+        limit: usize,
+        /// How many there are.
+        actual: usize,
+    },
+    /// A number outside the range it takes (a preview's `scale`).
+    #[error("{field} must be {min}..={max}, got {actual}")]
+    OutOfRange {
+        /// The parameter.
+        field: &'static str,
+        /// The smallest allowed.
+        min: u64,
+        /// The largest allowed.
+        max: u64,
+        /// What was asked for.
+        actual: u64,
+    },
     /// Red ink asked for on media or a model that prints black only.
     #[error("red ink needs a two-colour roll on a two-colour model ({media} on {model})")]
     RedUnsupported {
@@ -122,6 +147,8 @@ impl RenderError {
             RenderError::ImageDecode { .. } => "image_decode",
             RenderError::ImageTooLarge { .. } => "image_too_large",
             RenderError::RedUnsupported { .. } => "red_unsupported",
+            RenderError::TooLarge { .. } => "payload_too_large",
+            RenderError::OutOfRange { .. } => "out_of_range",
             RenderError::Font { .. } => "font_load",
             RenderError::Preview { .. } => "preview_encode",
         }

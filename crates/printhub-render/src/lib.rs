@@ -19,7 +19,9 @@
 //! fitting, wrapping), [`symbol`] (QR, DataMatrix, Code128, EAN-13, Code39
 //! via maintained crates), `content` (the seven layouts), [`template`]
 //! (declarative JSON templates and the built-in ones), `image` (PNG/JPEG
-//! uploads, threshold or Floyd–Steinberg) and [`preview_png`].
+//! uploads, threshold or Floyd–Steinberg; [`probe`] reads what a decode
+//! will cost from the header), [`limits`] (the most text, lines, fields,
+//! elements and images a label may ask for) and [`preview_png`].
 //!
 //! **Architecture Invariant:** pure. No I/O, no clocks, no threads, no files
 //! or system fonts: fonts are embedded bytes parsed once per process into a
@@ -51,6 +53,7 @@ pub mod data;
 mod error;
 mod frame;
 mod image;
+pub mod limits;
 mod preview;
 pub mod symbol;
 pub mod template;
@@ -60,8 +63,8 @@ pub use canvas::Ink;
 pub use data::{ContentType, Item, LabelData};
 pub use error::RenderError;
 pub use frame::default_orientation;
-pub use image::{Dither, MAX_IMAGE_PIXELS};
-pub use preview::preview_png;
+pub use image::{probe, Dither, ImageFormat, ImageInfo, MAX_IMAGE_PIXELS};
+pub use preview::{preview_png, MAX_PREVIEW_PIXELS, MAX_SCALE};
 pub use template::{Template, TemplateRef};
 
 use printhub_raster::{Label, Media, Model};
@@ -142,6 +145,109 @@ impl RenderRequest {
         self.orientation = Some(orientation);
         self
     }
+
+    /// Whether rendering decodes images: an upload, or an inline template
+    /// with `image` elements (built-in templates have none).
+    pub fn has_images(&self) -> bool {
+        match &self.content {
+            Content::Image { .. } => true,
+            Content::Template {
+                template: TemplateRef::Inline(t),
+                ..
+            } => t
+                .elements
+                .iter()
+                .any(|e| matches!(e, template::Element::Image { .. })),
+            _ => false,
+        }
+    }
+
+    /// What decoding this request's images costs, from their headers alone
+    /// (embedded ones are base64-decoded, no pixel is). More than
+    /// [`limits::MAX_IMAGES`] images is `payload_too_large`; one image over
+    /// [`MAX_IMAGE_PIXELS`] is `image_too_large`; a file that is not a PNG or
+    /// JPEG is `image_decode`.
+    pub fn image_cost(&self) -> Result<ImageCost, RenderError> {
+        let mut cost = ImageCost::default();
+        let mut add = |bytes: &[u8]| -> Result<(), RenderError> {
+            let info = probe(bytes)?;
+            if info.pixels() > MAX_IMAGE_PIXELS {
+                return Err(RenderError::ImageTooLarge {
+                    width: info.width,
+                    height: info.height,
+                    limit: MAX_IMAGE_PIXELS,
+                });
+            }
+            cost = cost.and(ImageCost {
+                images: 1,
+                pixels: info.pixels(),
+                bytes: info.decode_bytes(),
+            });
+            Ok(())
+        };
+        match &self.content {
+            Content::Image { bytes, .. } => add(bytes)?,
+            Content::Template {
+                template: TemplateRef::Inline(t),
+                ..
+            } => {
+                for e in &t.elements {
+                    if let template::Element::Image { data_base64, .. } = e {
+                        add(&template::decode_base64(data_base64)?)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if cost.images > limits::MAX_IMAGES {
+            return Err(RenderError::TooLarge {
+                field: "template images".into(),
+                unit: "images",
+                limit: limits::MAX_IMAGES,
+                actual: cost.images,
+            });
+        }
+        Ok(cost)
+    }
+}
+
+/// What decoding images costs ([`RenderRequest::image_cost`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImageCost {
+    /// Images decoded.
+    pub images: usize,
+    /// Their pixels, added up.
+    pub pixels: u64,
+    /// The most memory one of the decodes holds, in bytes
+    /// ([`ImageInfo::decode_bytes`]): images are decoded one after another.
+    pub bytes: u64,
+}
+
+impl ImageCost {
+    /// This cost and `other`'s, for work done one after the other (a
+    /// template's images, a batch's labels): images and pixels add up, the
+    /// memory held at once is the larger.
+    pub fn and(self, other: ImageCost) -> ImageCost {
+        ImageCost {
+            images: self.images + other.images,
+            pixels: self.pixels + other.pixels,
+            bytes: self.bytes.max(other.bytes),
+        }
+    }
+
+    /// `payload_too_large` when the pixels add up to more than
+    /// [`MAX_IMAGE_PIXELS`]: one request decodes at most that many.
+    pub fn check_total(&self) -> Result<(), RenderError> {
+        if self.pixels > MAX_IMAGE_PIXELS {
+            return Err(RenderError::TooLarge {
+                field: "images".into(),
+                unit: "pixels",
+                limit: usize::try_from(MAX_IMAGE_PIXELS).unwrap_or(usize::MAX),
+                actual: usize::try_from(self.pixels).unwrap_or(usize::MAX),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Renders `request` for `media` loaded in `model`.
@@ -150,11 +256,15 @@ impl RenderRequest {
 /// red) bitmap is exactly `geometry(model, media).printable()` dots wide; its
 /// length is the die-cut `label_lines`, or within the model's
 /// `min_lines..=max_lines` on continuous media (base resolution).
+///
+/// A request over a size limit ([`RenderRequest::check_limits`]) is refused
+/// first, before anything is laid out.
 pub fn render(
     request: &RenderRequest,
     model: &'static Model,
     media: &'static Media,
 ) -> Result<Label, RenderError> {
+    request.check_limits()?;
     match &request.content {
         Content::ContentType { content_type, data } => {
             let frame = frame::Frame::new(model, media, request.orientation)?;

@@ -697,11 +697,7 @@ fn draw_element(
             ink,
         } => {
             let r = ctx.rect(area, "image")?;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(data_base64.trim())
-                .map_err(|e| RenderError::ImageDecode {
-                    detail: format!("base64: {e}"),
-                })?;
+            let bytes = decode_base64(data_base64)?;
             let grey = img::decode(&bytes)?;
             let (w, h) = img::fit_size(
                 grey.width(),
@@ -800,6 +796,15 @@ fn draw_2d(
         ink,
         what,
     )
+}
+
+/// The file an `image` element embeds.
+pub(crate) fn decode_base64(data: &str) -> Result<Vec<u8>, RenderError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| RenderError::ImageDecode {
+            detail: format!("base64: {e}"),
+        })
 }
 
 /// Lays out a text element in `r`: at `size_mm`, or the largest size that fits.

@@ -54,6 +54,112 @@ pub struct Config {
     /// Outbound notifications (`[[notify]]`).
     #[serde(default, rename = "notify")]
     pub notify: Vec<NotifyEntry>,
+    /// What one caller may cost: body deadline, image decodes, previews,
+    /// webhooks, event streams.
+    #[serde(default)]
+    pub limits: LimitsEntry,
+}
+
+/// `[limits]`: what one caller may cost (issue #15). Every key has a
+/// `PRINTHUB_*` override (see [`Config::with_env`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsEntry {
+    /// Seconds a request body may take to arrive; slower is 408
+    /// `request_timeout` (`PRINTHUB_BODY_TIMEOUT_SECS`).
+    pub body_timeout_secs: u64,
+    /// Image decodes (uploads, template images, their previews) running at
+    /// once, process-wide (`PRINTHUB_IMAGE_DECODES`).
+    pub image_decodes: usize,
+    /// Memory those decodes may hold together, in MiB; one image that needs
+    /// more is 422 `image_too_large` (`PRINTHUB_IMAGE_MEMORY_MB`).
+    pub image_memory_mb: u64,
+    /// Requests that may wait for a decode; more are 503 `overloaded`
+    /// (`PRINTHUB_IMAGE_QUEUE`).
+    pub image_queue: usize,
+    /// Previews a minute per caller (`PRINTHUB_PREVIEW_RATE_LIMIT`).
+    pub preview_rate_limit_per_minute: u32,
+    /// Calls a minute per webhook token without its own limit (absent:
+    /// `[auth] rate_limit_per_minute`, as for keys) (`PRINTHUB_WEBHOOK_RATE_LIMIT`).
+    pub webhook_rate_limit_per_minute: Option<u32>,
+    /// Event streams open at once (`PRINTHUB_EVENT_STREAMS`).
+    pub event_streams: usize,
+    /// Event streams one caller (key, proxy user, anonymous address) may
+    /// hold open (`PRINTHUB_EVENT_STREAMS_PER_KEY`).
+    pub event_streams_per_key: usize,
+}
+
+impl Default for LimitsEntry {
+    fn default() -> Self {
+        let gateway = printhub_gateway::LimitsConfig::default();
+        let events = printhub_gateway::EventConfig::default();
+        LimitsEntry {
+            body_timeout_secs: gateway.body_timeout.as_secs(),
+            image_decodes: gateway.image_decodes,
+            image_memory_mb: gateway.image_memory >> 20,
+            image_queue: gateway.image_queue,
+            preview_rate_limit_per_minute: gateway.preview_rate_limit_per_minute,
+            webhook_rate_limit_per_minute: None,
+            event_streams: events.max_subscribers,
+            event_streams_per_key: events.max_per_caller,
+        }
+    }
+}
+
+/// The least image memory `[limits] image_memory_mb` takes: a decode of the
+/// largest PNG printhub accepts fits (a large JPEG may need more).
+pub const MIN_IMAGE_MEMORY_MB: u64 = 64;
+
+impl LimitsEntry {
+    /// Checks the ranges; the error names the field.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let ranges: [(&str, u64, u64, u64); 6] = [
+            ("body_timeout_secs", self.body_timeout_secs, 1, 3600),
+            ("image_decodes", self.image_decodes as u64, 1, 256),
+            (
+                "image_memory_mb",
+                self.image_memory_mb,
+                MIN_IMAGE_MEMORY_MB,
+                1 << 20,
+            ),
+            ("image_queue", self.image_queue as u64, 0, 100_000),
+            ("event_streams", self.event_streams as u64, 1, 100_000),
+            (
+                "event_streams_per_key",
+                self.event_streams_per_key as u64,
+                1,
+                self.event_streams as u64,
+            ),
+        ];
+        for (field, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                bail!("limits.{field}: {value} is not between {min} and {max}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The gateway's limits; webhooks without a limit of their own default
+    /// to `key_rate` (`[auth] rate_limit_per_minute`).
+    pub fn gateway(&self, key_rate: u32) -> printhub_gateway::LimitsConfig {
+        printhub_gateway::LimitsConfig {
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_secs),
+            image_decodes: self.image_decodes,
+            image_memory: self.image_memory_mb << 20,
+            image_queue: self.image_queue,
+            preview_rate_limit_per_minute: self.preview_rate_limit_per_minute,
+            webhook_rate_limit_per_minute: self.webhook_rate_limit_per_minute.unwrap_or(key_rate),
+        }
+    }
+
+    /// The event log's settings.
+    pub fn events(&self) -> printhub_gateway::EventConfig {
+        printhub_gateway::EventConfig {
+            max_subscribers: self.event_streams,
+            max_per_caller: self.event_streams_per_key,
+            ..printhub_gateway::EventConfig::default()
+        }
+    }
 }
 
 /// `[auth]`.
@@ -345,6 +451,7 @@ impl Config {
             webhooks: Vec::new(),
             mqtt: None,
             notify: Vec::new(),
+            limits: LimitsEntry::default(),
         }
     }
 
@@ -361,6 +468,11 @@ impl Config {
     /// `[printing]` settings (`MAX_QUEUE`, `MAX_CHAIN_PAGES`, `PROBE_INTERVAL_MS`,
     /// `STOPPED_POLL_MS`, `BACKOFF_MAX_MS`), `AUTH_ANONYMOUS`, `PROXY_SECRET` and
     /// the integrations' and `[mqtt]`'s (`MQTT_URL`, ...). A value that does not parse names its variable.
+    /// `STOPPED_POLL_MS`, `BACKOFF_MAX_MS`), the `[limits]` settings
+    /// (`BODY_TIMEOUT_SECS`, `IMAGE_DECODES`, `IMAGE_MEMORY_MB`, `IMAGE_QUEUE`,
+    /// `PREVIEW_RATE_LIMIT`, `WEBHOOK_RATE_LIMIT`, `EVENT_STREAMS`,
+    /// `EVENT_STREAMS_PER_KEY`), `AUTH_ANONYMOUS`, `PROXY_SECRET` and the
+    /// integrations'. A value that does not parse names its variable.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         if let Some(listen) = env("PRINTHUB_LISTEN") {
             self.listen = listen.parse().with_context(|| {
@@ -394,6 +506,31 @@ impl Config {
         }
         if let Some(v) = env_number(&env, "PRINTHUB_BACKOFF_MAX_MS")? {
             printing.backoff_max_ms = v;
+        }
+        let limits = &mut self.limits;
+        if let Some(v) = env_number(&env, "PRINTHUB_BODY_TIMEOUT_SECS")? {
+            limits.body_timeout_secs = v;
+        }
+        if let Some(v) = env_number(&env, "PRINTHUB_IMAGE_DECODES")? {
+            limits.image_decodes = v;
+        }
+        if let Some(v) = env_number(&env, "PRINTHUB_IMAGE_MEMORY_MB")? {
+            limits.image_memory_mb = v;
+        }
+        if let Some(v) = env_number(&env, "PRINTHUB_IMAGE_QUEUE")? {
+            limits.image_queue = v;
+        }
+        if let Some(v) = env_number(&env, "PRINTHUB_PREVIEW_RATE_LIMIT")? {
+            limits.preview_rate_limit_per_minute = v;
+        }
+        if let Some(v) = env_number(&env, "PRINTHUB_WEBHOOK_RATE_LIMIT")? {
+            limits.webhook_rate_limit_per_minute = Some(v);
+        }
+        if let Some(v) = env_number(&env, "PRINTHUB_EVENT_STREAMS")? {
+            limits.event_streams = v;
+        }
+        if let Some(v) = env_number(&env, "PRINTHUB_EVENT_STREAMS_PER_KEY")? {
+            limits.event_streams_per_key = v;
         }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
             self.auth.anonymous = anonymous;
@@ -470,6 +607,7 @@ impl Config {
             e.validate().with_context(|| format!("emulator[{i}]"))?;
         }
         self.printing.validate()?;
+        self.limits.validate()?;
         self.auth_config()?;
         let mut slugs: Vec<&str> = self.printers.iter().map(|p| p.slug.as_str()).collect();
         slugs.sort_unstable();

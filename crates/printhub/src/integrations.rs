@@ -19,6 +19,7 @@
 //! webhook_origins = ["https://grocy.example.com"]
 //! printer = "ql"
 //! template = "product"
+//! webhook_rate_limit_per_minute = 600         # default: [limits] webhook_rate_limit_per_minute
 //!
 //! [integrations.snipeit]
 //! base_url = "https://snipe.example.com"
@@ -33,6 +34,7 @@
 //! token = "<printhub keys secret>"             # POST /api/webhooks/<token>
 //! printer = "pt"
 //! template = "shelf"
+//! rate_limit_per_minute = 60                   # default: [limits] webhook_rate_limit_per_minute
 //! ```
 
 use crate::config::Config;
@@ -82,6 +84,9 @@ pub struct GrocyEntry {
     pub printer: Option<String>,
     /// The webhook's template when the params name none (default `product`).
     pub template: Option<String>,
+    /// Webhook calls a minute (absent: `[limits] webhook_rate_limit_per_minute`).
+    #[serde(default)]
+    pub webhook_rate_limit_per_minute: Option<u32>,
 }
 
 /// `[integrations.snipeit]`.
@@ -125,6 +130,9 @@ pub struct WebhookEntry {
     pub printer: String,
     /// A built-in template.
     pub template: String,
+    /// Calls a minute (absent: `[limits] webhook_rate_limit_per_minute`).
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// `text` as a browser origin (`scheme://host[:port]`, http or https, nothing after
@@ -353,6 +361,7 @@ impl Config {
                             printer: g.printer.clone(),
                             template: g.template.clone(),
                             allowed_origins,
+                            rate_limit_per_minute: g.webhook_rate_limit_per_minute,
                         })
                     }
                     None => None,
@@ -394,6 +403,7 @@ impl Config {
                 token: w.token.clone(),
                 printer: w.printer.clone(),
                 template: w.template.clone(),
+                rate_limit_per_minute: w.rate_limit_per_minute,
             });
         }
         Ok(WebhookConfig { grocy, hooks })

@@ -11,7 +11,7 @@ use printhub_actors::{
     Hub, HubConfig, HubHandle, HubStore, NameCheck, PrinterConfig, PrinterPatch, Retention,
 };
 use printhub_emulator::{Emulator, EmulatorHandle};
-use printhub_gateway::{Auth, EventConfig, EventLog, Metrics, StoreProbe};
+use printhub_gateway::{Auth, EventLog, Limits, Metrics, StoreProbe};
 use printhub_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,9 @@ pub struct Running {
     pub events: EventLog,
     /// The histograms behind `/metrics` (print duration, HTTP latency).
     pub metrics: Metrics,
+    /// What one caller may cost (`[limits]`): the image gate, preview and
+    /// webhook rate limits, the body deadline; one for every worker.
+    pub limits: Limits,
     /// The admin key created on the first start (no keys yet), to show once.
     pub bootstrap_key: Option<String>,
     /// MQTT / Home Assistant and notifications (`[mqtt]`, `[[notify]]`).
@@ -56,6 +59,7 @@ impl Running {
         let gateway = web::Data::new(printhub_gateway::GatewayConfig {
             body_limit: config.body_limit,
         });
+        let limits = web::Data::new(self.limits.clone());
         move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(hub.clone())
                 .app_data(auth.clone())
@@ -64,7 +68,8 @@ impl Running {
                 .app_data(probe.clone())
                 .app_data(lookups.clone())
                 .app_data(webhooks.clone())
-                .app_data(gateway.clone());
+                .app_data(gateway.clone())
+                .app_data(limits.clone());
         }
     }
 }
@@ -173,7 +178,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         .with_context(|| format!("printer[{i}] ({})", p.slug))?;
     }
     crate::integrations::spawn_spool_watcher(config, &lookups, &hub)?;
-    let events = EventLog::start(hub.clone(), EventConfig::default());
+    let events = EventLog::start(hub.clone(), config.limits.events());
+    let limits = Limits::new(config.limits.gateway(config.auth.rate_limit_per_minute));
     let metrics = Metrics::start(hub.clone()).context("metrics")?;
     let outbound = crate::outbound::start(config, &hub, &metrics)?;
     spawn_key_reloader(auth.clone());
@@ -186,6 +192,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         auth,
         events,
         metrics,
+        limits,
         bootstrap_key,
         outbound,
     })
@@ -249,6 +256,9 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
                 .configure(data.clone())
                 .configure(printhub_gateway::configure)
         })
+        // A client that closes its end is gone: end its request (an event
+        // stream's slot is freed at once, not at the next heartbeat).
+        .h1_allow_half_closed(false)
         .bind(config.listen)
         .with_context(|| format!("listen: cannot bind {}", config.listen))?
         // Our own handler: SIGINT stops as gracefully as SIGTERM (actix would cut

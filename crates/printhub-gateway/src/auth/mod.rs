@@ -17,7 +17,7 @@
 //! drop to the anonymous scope.
 
 pub mod keys;
-mod limit;
+pub(crate) mod limit;
 pub mod middleware;
 
 use std::collections::HashMap;

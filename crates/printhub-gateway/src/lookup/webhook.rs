@@ -7,6 +7,10 @@
 //!
 //! Neither calls an upstream: the payload carries the data, so a webhook is
 //! render + durable enqueue and is answered well inside Grocy's 2 s timeout.
+//! Each token has its own rate limit ([`Limits::check_webhook`]: the hook's
+//! `rate_limit_per_minute`, else the configured default), checked after the
+//! token and before the body is read; the body has the gateway's size limit
+//! and deadline, and the label its size limits ([`crate::limits`]).
 //! Jobs record `submitted_by` = `webhook:grocy` or `webhook:<name>`, and
 //! the caller's address as the middleware would for any other route
 //! ([`Auth::source_address`]: the trusted proxy's `X-Forwarded-For` when it
@@ -15,12 +19,12 @@
 use crate::auth::Auth;
 use crate::dto::JobView;
 use crate::error::{ApiError, ErrorCode};
-use crate::GatewayConfig;
+use crate::limits::Limits;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use printhub_actors::{HubHandle, PrintRequest};
 use printhub_lookup::{grocy, Secret};
-use printhub_render::{render, Item, LabelData, RenderRequest, TemplateRef};
+use printhub_render::{Item, LabelData, RenderRequest, TemplateRef};
 use serde_json::{Map, Value};
 
 /// The webhooks this hub accepts.
@@ -45,6 +49,8 @@ pub struct GrocyWebhook {
     /// cross-origin: Grocy with `LABEL_PRINTER_RUN_SERVER = false` posts from
     /// the user's browser on Grocy's page, not from its server.
     pub allowed_origins: Vec<String>,
+    /// Calls a minute (`None`: [`crate::LimitsConfig::webhook_rate_limit_per_minute`]).
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// One `[[webhook]]`.
@@ -58,6 +64,8 @@ pub struct GenericWebhook {
     pub printer: String,
     /// The built-in template it prints.
     pub template: String,
+    /// Calls a minute (`None`: [`crate::LimitsConfig::webhook_rate_limit_per_minute`]).
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 fn unauthorized() -> ApiError {
@@ -154,6 +162,8 @@ async fn grocy_print(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let limits = Limits::of(req);
+    limits.check_webhook("grocy", hook.rate_limit_per_minute)?;
     let body = read_body(req, payload).await?;
     let label = grocy::webhook_label(&body).map_err(|e| {
         ApiError::invalid(format!("not a Grocy label payload: {e}"))
@@ -174,7 +184,7 @@ async fn grocy_print(
         by: "webhook:grocy",
         source: source_address(req),
     };
-    let job = submit_label(hub, &printer, &template, label.data, by).await?;
+    let job = submit_label(hub, &limits, &printer, &template, label.data, by).await?;
     log::info!(
         "grocy webhook: {:?} ({}) queued as job {} on {printer}",
         label.title,
@@ -200,6 +210,8 @@ pub(crate) async fn generic_webhook(
         }
     }
     let hook = matched.ok_or_else(unauthorized)?;
+    let limits = Limits::of(&req);
+    limits.check_webhook(&hook.name, hook.rate_limit_per_minute)?;
     let body = read_body(&req, payload).await?;
     let data = label_data(body)?;
     let name = format!("webhook:{}", hook.name);
@@ -207,7 +219,7 @@ pub(crate) async fn generic_webhook(
         by: &name,
         source: source_address(&req),
     };
-    let job = submit_label(&hub, &hook.printer, &hook.template, data, by).await?;
+    let job = submit_label(&hub, &limits, &hook.printer, &hook.template, data, by).await?;
     Ok(HttpResponse::Accepted().json(job))
 }
 
@@ -225,7 +237,7 @@ pub async fn print_label(
         by: submitted_by,
         source: None,
     };
-    submit_label(hub, printer, template, data, by).await
+    submit_label(hub, &Limits::process_default(), printer, template, data, by).await
 }
 
 /// Who a label is printed for: `submitted_by` and the source address.
@@ -245,15 +257,17 @@ fn source_address(req: &HttpRequest) -> Option<String> {
 
 async fn submit_label(
     hub: &HubHandle,
+    limits: &Limits,
     printer: &str,
     template: &str,
     data: LabelData,
     submitter: Submitter<'_>,
 ) -> Result<JobView, ApiError> {
+    let request = RenderRequest::template(TemplateRef::Name(template.to_string()), data);
+    request.check_limits()?;
     let info = hub.printer(printer).await?;
     let (model, media) = crate::routes::printer_media(&info)?;
-    let request = RenderRequest::template(TemplateRef::Name(template.to_string()), data);
-    let label = web::block(move || render(&request, model, media)).await??;
+    let label = limits.render(request, model, media).await?;
     let mut print = PrintRequest::new(label);
     print.template = Some(template.to_string());
     print.submitted_by = Some(submitter.by.to_string());
@@ -264,27 +278,8 @@ async fn submit_label(
 
 /// The body as JSON: parsed as JSON when sent as JSON, else as form fields
 /// (PHP bracket notation nested, as Grocy sends them).
-async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Value, ApiError> {
-    use futures_util::StreamExt as _;
-    let limit = req
-        .app_data::<web::Data<GatewayConfig>>()
-        .map_or(GatewayConfig::default().body_limit, |c| c.body_limit);
-    let too_large = || {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the request body is larger than {limit} bytes"),
-        )
-        .with_detail(serde_json::json!({ "limit": limit }))
-    };
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::invalid(format!("cannot read the request body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Value, ApiError> {
+    let body = crate::extract::read_body(req, payload.into_inner()).await?;
     let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)

@@ -49,12 +49,14 @@ fn webhooks(grocy_printer: Option<&str>) -> WebhookConfig {
             printer: grocy_printer.map(str::to_string),
             template: None,
             allowed_origins: vec![GROCY_ORIGIN.into()],
+            rate_limit_per_minute: None,
         }),
         hooks: vec![GenericWebhook {
             name: "freezer".into(),
             token: Secret::new(HOOK_TOKEN),
             printer: "pt".into(),
             template: "shelf".into(),
+            rate_limit_per_minute: None,
         }],
     }
 }
@@ -62,6 +64,14 @@ fn webhooks(grocy_printer: Option<&str>) -> WebhookConfig {
 /// The app with lookups and webhooks.
 macro_rules! lookup_app {
     ($hub:expr, $lookups:expr, $webhooks:expr) => {
+        lookup_app!(
+            $hub,
+            $lookups,
+            $webhooks,
+            printhub_gateway::Limits::default()
+        )
+    };
+    ($hub:expr, $lookups:expr, $webhooks:expr, $limits:expr) => {
         actix_web::test::init_service(
             actix_web::App::new()
                 .app_data(actix_web::web::Data::new($hub.clone()))
@@ -70,6 +80,7 @@ macro_rules! lookup_app {
                 }))
                 .app_data(actix_web::web::Data::new($lookups))
                 .app_data(actix_web::web::Data::new($webhooks))
+                .app_data(actix_web::web::Data::new($limits))
                 .app_data(actix_web::web::Data::new($crate::support::auth(
                     Some(printhub_gateway::Scope::Admin),
                     600,
@@ -712,6 +723,119 @@ async fn a_generic_webhook_prints_its_template_with_the_posted_fields() {
         "unauthorized",
     );
     assert_eq!(job_count(&hub).await, 3);
+}
+
+#[actix::test]
+async fn each_webhook_token_has_its_own_rate_limit() {
+    let (hub, _) = hub().await;
+    let limits = printhub_gateway::Limits::new(printhub_gateway::LimitsConfig {
+        webhook_rate_limit_per_minute: 2,
+        ..printhub_gateway::LimitsConfig::default()
+    });
+    let mut config = webhooks(Some("pt"));
+    config.hooks.push(GenericWebhook {
+        name: "slow".into(),
+        token: Secret::new("slow-token-0123456789"),
+        printer: "pt".into(),
+        template: "shelf".into(),
+        rate_limit_per_minute: Some(1),
+    });
+    let none = Lookups::new(&LookupsConfig::default()).expect("none");
+    let app = lookup_app!(hub, none, config, limits);
+    let freezer = format!("/api/webhooks/{HOOK_TOKEN}");
+    let grocy = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
+    for n in 0..2 {
+        let got = post!(app, &freezer, json!({"primary_id": format!("F{n}")}));
+        assert_eq!(got.0, 202, "{}", got.2);
+    }
+    let resp = call_service(
+        &app,
+        TestRequest::post()
+            .uri(&freezer)
+            .set_json(json!({"primary_id": "F2"}))
+            .to_request(),
+    )
+    .await;
+    assert!(resp.headers().contains_key("retry-after"));
+    let p = assert_problem(&parts(resp).await, 429, "rate_limited");
+    assert_eq!(p["error_detail"]["limit_per_minute"], 2, "{p}");
+    // A wrong token is still 401: the token is checked before the limit.
+    assert_problem(
+        &post!(app, "/api/webhooks/wrong-token-0123456789", json!({})),
+        401,
+        "unauthorized",
+    );
+    // Grocy's token has a bucket of its own; a hook with its own limit keeps to it.
+    for n in 0..2 {
+        let got = post!(app, &grocy, grocy_payload(&format!("g{n}")));
+        assert_eq!(got.0, 202, "{}", got.2);
+    }
+    assert_problem(
+        &post!(app, &grocy, grocy_payload("g2")),
+        429,
+        "rate_limited",
+    );
+    let slow = "/api/webhooks/slow-token-0123456789";
+    assert_eq!(post!(app, slow, json!({"primary_id": "S0"})).0, 202);
+    let p = assert_problem(
+        &post!(app, slow, json!({"primary_id": "S1"})),
+        429,
+        "rate_limited",
+    );
+    assert_eq!(p["error_detail"]["limit_per_minute"], 1, "{p}");
+    assert_eq!(job_count(&hub).await, 5);
+}
+
+#[actix::test]
+async fn a_webhooks_oversized_fields_or_stalled_body_queue_nothing() {
+    let (hub, _) = hub().await;
+    let limits = printhub_gateway::Limits::new(printhub_gateway::LimitsConfig {
+        body_timeout: Duration::from_millis(50),
+        ..printhub_gateway::LimitsConfig::default()
+    });
+    let none = Lookups::new(&LookupsConfig::default()).expect("none");
+    let app = lookup_app!(hub, none, webhooks(Some("pt")), limits);
+    let freezer = format!("/api/webhooks/{HOOK_TOKEN}");
+    let long = "x".repeat(1001);
+    for (body, field) in [
+        (json!({"primary_id": long}), "data.primary_id"),
+        (json!({"primary_id": "A", "note": long}), "data.fields.note"),
+    ] {
+        let p = assert_problem(&post!(app, &freezer, body), 413, "payload_too_large");
+        assert_eq!(p["error_detail"]["field"], field, "{p}");
+    }
+    let mut grocy = grocy_payload("big");
+    grocy["product"] = json!(long);
+    let p = assert_problem(
+        &post!(app, &format!("/api/webhooks/grocy/{GROCY_TOKEN}"), grocy),
+        413,
+        "payload_too_large",
+    );
+    assert_eq!(p["error_detail"]["limit"], 1000, "{p}");
+    for uri in [
+        freezer.clone(),
+        format!("/api/webhooks/grocy/{GROCY_TOKEN}"),
+    ] {
+        use futures_util::StreamExt as _;
+        let chunks = futures_util::stream::once(async {
+            Ok::<_, actix_http::error::PayloadError>(actix_web::web::Bytes::from_static(b"{\"pri"))
+        })
+        .chain(futures_util::stream::pending());
+        let stream: actix_http::BoxedPayloadStream = Box::pin(chunks);
+        let req = TestRequest::post()
+            .uri(&uri)
+            .insert_header(("content-type", "application/json"))
+            .to_request()
+            .replace_payload(actix_http::Payload::from(stream))
+            .0;
+        let p = assert_problem(
+            &parts(call_service(&app, req).await).await,
+            408,
+            "request_timeout",
+        );
+        assert_eq!(p["error_detail"]["timeout_ms"], 50, "{uri}: {p}");
+    }
+    assert_eq!(job_count(&hub).await, 0);
 }
 
 #[actix::test]

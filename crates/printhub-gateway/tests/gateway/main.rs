@@ -12,6 +12,7 @@ mod conventions;
 mod errors;
 mod events;
 mod jobs;
+mod limits;
 mod lookup;
 mod openapi;
 mod ops;

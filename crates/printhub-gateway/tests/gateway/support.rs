@@ -91,6 +91,9 @@ macro_rules! app {
                 .app_data(actix_web::web::Data::new(printhub_gateway::GatewayConfig {
                     body_limit: $crate::support::BODY_LIMIT,
                 }))
+                .app_data(actix_web::web::Data::new(
+                    printhub_gateway::Limits::default(),
+                ))
                 .configure(printhub_gateway::configure),
         )
         .await

@@ -108,8 +108,8 @@ fn continuous_labels_follow_the_content_and_die_cut_labels_do_not() {
     data.primary_id = Some("A much longer identifier".into());
     let long = render_ct(ContentType::TextOneLine, data.clone(), model, tape).expect("long");
     assert!(long.black.height() > short.black.height());
-    // Far too long for the model's maximum length.
-    data.primary_id = Some("W".repeat(3000));
+    // Far too long for the model's maximum length (and as long as a text field may be).
+    data.primary_id = Some("W".repeat(printhub_render::limits::MAX_TEXT_CHARS));
     let err =
         render_ct(ContentType::TextOneLine, data.clone(), model, tape).expect_err("max lines");
     assert_eq!(err.code(), "does_not_fit");
