@@ -98,6 +98,64 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, once, with every code that [`ErrorCode::Unprintable`] and
+    /// [`ErrorCode::Unrenderable`] carry (the OpenAPI document lists them; a
+    /// test keeps this exhaustive).
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::PrinterNotFound,
+        ErrorCode::JobNotFound,
+        ErrorCode::BatchNotFound,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::InvalidJobState,
+        ErrorCode::PrinterBusy,
+        ErrorCode::PrinterExists,
+        ErrorCode::PrinterDisabled,
+        ErrorCode::DuplicateJob,
+        ErrorCode::QueueFull,
+        ErrorCode::RateLimited,
+        ErrorCode::TooManySubscribers,
+        ErrorCode::Unauthorized,
+        ErrorCode::InsufficientScope,
+        ErrorCode::PrinterNotAllowed,
+        ErrorCode::NotJobOwner,
+        ErrorCode::KeyNotFound,
+        ErrorCode::InvalidRequest,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::ContentTypeDataMismatch,
+        ErrorCode::UnknownContentType,
+        ErrorCode::DoesNotFit,
+        ErrorCode::UnsupportedMedia,
+        ErrorCode::Unprintable("label_width_mismatch"),
+        ErrorCode::Unprintable("label_length_out_of_range"),
+        ErrorCode::Unprintable("die_cut_length_mismatch"),
+        ErrorCode::Unprintable("invalid_red_layer"),
+        ErrorCode::Unprintable("unsupported_option"),
+        ErrorCode::Unprintable("invalid_cut_every"),
+        ErrorCode::Unprintable("no_labels"),
+        ErrorCode::Unrenderable("missing_glyphs"),
+        ErrorCode::Unrenderable("template_parse"),
+        ErrorCode::Unrenderable("unknown_template"),
+        ErrorCode::Unrenderable("unknown_field"),
+        ErrorCode::Unrenderable("qr_too_large"),
+        ErrorCode::Unrenderable("barcode_charset"),
+        ErrorCode::Unrenderable("image_decode"),
+        ErrorCode::Unrenderable("image_too_large"),
+        ErrorCode::Unrenderable("red_unsupported"),
+        ErrorCode::Unavailable,
+        ErrorCode::ShuttingDown,
+        ErrorCode::StoreError,
+        ErrorCode::Internal,
+        ErrorCode::LookupNotFound,
+        ErrorCode::LookupAmbiguous,
+        ErrorCode::LookupNotConfigured,
+        ErrorCode::LookupFailed,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::AddressUnresolvable,
+    ];
+}
+
+impl ErrorCode {
     /// The wire code.
     pub fn as_str(self) -> &'static str {
         match self {

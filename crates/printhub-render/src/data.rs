@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 /// The data a label is made from (design §3), as clients and lookups send it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct LabelData {
     /// A title (product name, location name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +47,7 @@ pub struct LabelData {
 
 /// One listed item.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Item {
     /// The item's text.
     pub item: String,
@@ -56,6 +58,7 @@ pub struct Item {
 
 /// The seven semantic content types of design §3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContentType {
     /// A QR code alone.

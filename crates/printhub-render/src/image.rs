@@ -19,6 +19,7 @@ pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
 
 /// How grey levels become ink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Dither {
     /// Darker than 50 % grey is ink (logos, line art, text).
