@@ -1152,16 +1152,6 @@ mod tests {
     use printhub_core::PrinterState;
 
     #[test]
-    #[ignore]
-    fn dump() {
-        std::fs::write(
-            "/tmp/oas/doc.json",
-            serde_json::to_string_pretty(&document()).unwrap_or_default(),
-        )
-        .ok();
-    }
-
-    #[test]
     fn the_printer_states_are_every_name_the_engine_gives() {
         // The match fails to compile when a state is added; the list then needs it.
         fn name_listed(state: &PrinterState) -> bool {
