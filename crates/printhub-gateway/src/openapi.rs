@@ -56,8 +56,12 @@ fn reference(name: &str) -> Value {
 
 // Marker types: strings with a rule, named by the DTOs in `#[schemars(with = ...)]`.
 
-/// An RFC 3339 time (the server answers UTC with `Z` and milliseconds).
+/// An RFC 3339 time in UTC, 1970 or later: what the server answers (with
+/// milliseconds) and what it reads (`humantime`: `Z` or `+00:00` only; an
+/// earlier or another offset's time is 400 `invalid_request`).
 pub(crate) struct DateTime;
+
+const DATE_TIME_PATTERN: &str = "^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\\.[0-9]+)?(Z|\\+00:00)$";
 
 impl JsonSchema for DateTime {
     fn schema_name() -> Cow<'static, str> {
@@ -69,7 +73,7 @@ impl JsonSchema for DateTime {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        schema(json!({ "type": "string", "format": "date-time" }))
+        schema(json!({ "type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN }))
     }
 }
 
@@ -824,9 +828,8 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         add(&["store_error"]);
     }
     match (method, path) {
-        ("GET", "/api/printers") | ("GET", "/api/jobs") | ("GET", "/metrics") => {
-            add(&["unavailable"])
-        }
+        ("GET", "/api/printers") | ("GET", "/metrics") => add(&["unavailable"]),
+        ("GET", "/api/jobs") => add(&["printer_not_found", "unavailable"]),
         ("POST", "/api/printers") => add(&[
             "printer_not_allowed",
             "printer_exists",
