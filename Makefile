@@ -2,7 +2,7 @@
 # Rust toolchain installed; see README.md.
 CARGO ?= cargo
 
-.PHONY: run test check fmt clippy bench emulate doc
+.PHONY: run test check fmt clippy bench emulate doc api-check
 
 ## run: the hub with two embedded emulated printers, HTTP API on http://127.0.0.1:8080
 run:
@@ -26,6 +26,10 @@ fmt:
 ## bench: criterion benchmarks (medians in target/criterion) and the engine load generator
 bench:
 	$(CARGO) bench -p printhub-raster -p printhub-actors -p printhub-store -p printhub-render -p printhub
+
+## api-check: schemathesis (every check) against a running hub's /api/openapi.json; not part of `make test` (needs python3, installs into ~/.cache/printhub-venv)
+api-check:
+	./scripts/api-check.sh
 
 doc:
 	$(CARGO) doc --workspace --no-deps

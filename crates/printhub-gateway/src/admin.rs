@@ -19,7 +19,7 @@ use crate::extract::JsonBody;
 type ApiResult = Result<HttpResponse, ApiError>;
 
 /// Who the caller is (`GET /api/auth/whoami`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct WhoAmIView {
     pub anonymous: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,23 +27,36 @@ pub struct WhoAmIView {
     pub name: String,
     pub scope: Scope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        with = "Option<Vec<uuid::Uuid>>",
+        description = "The printers the key may use (absent: all)"
+    )]
     pub printers: Option<Vec<PrinterId>>,
 }
 
 /// An API key without its secret.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct KeyView {
+    #[schemars(with = "crate::openapi::KeyId")]
     pub id: String,
     pub name: String,
     pub scope: Scope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        with = "Option<Vec<uuid::Uuid>>",
+        description = "The printers the key may use (absent: all)"
+    )]
     pub printers: Option<Vec<String>>,
+    #[schemars(with = "crate::openapi::DateTime")]
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub revoked_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub last_used_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_per_minute: Option<u32>,
@@ -67,32 +80,47 @@ impl From<KeyInfo> for KeyView {
 }
 
 /// A new key: the view plus the key itself, shown this once.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct KeyCreatedView {
     #[serde(flatten)]
     pub view: KeyView,
+    #[schemars(description = "The API key, `phk_<id>_<secret>`: shown only in this answer")]
     pub key: String,
 }
 
 /// `POST /api/admin/keys`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
+    #[schemars(
+        length(min = 1, max = 100),
+        description = "1..=100 characters once trimmed (blank: 400 invalid_request)"
+    )]
     pub name: String,
     pub scope: Scope,
     #[serde(default)]
+    #[schemars(
+        with = "Option<Vec<crate::openapi::PrinterKey>>",
+        description = "Printers (ids or slugs) the key may use; absent: all. An unknown one is 404 printer_not_found"
+    )]
     pub printers: Option<Vec<String>>,
     /// RFC 3339; must be in the future.
     #[serde(default)]
+    #[schemars(
+        with = "Option<crate::openapi::DateTime>",
+        description = "RFC 3339, in the future (a past time: 400 invalid_request)"
+    )]
     pub expires_at: Option<String>,
     #[serde(default)]
+    #[schemars(description = "Mutations a minute this key may make (absent: unlimited)")]
     pub rate_limit_per_minute: Option<u32>,
 }
 
 /// One audit row.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct AuditView {
     pub id: i64,
+    #[schemars(with = "crate::openapi::DateTime")]
     pub at: String,
     pub actor: String,
     pub action: String,
@@ -102,7 +130,7 @@ pub struct AuditView {
 }
 
 /// A page of the audit log.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct AuditListView {
     pub items: Vec<AuditView>,
     pub total: u64,
@@ -111,12 +139,14 @@ pub struct AuditListView {
 }
 
 /// `?limit&offset` of the audit log.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     #[serde(default)]
+    #[schemars(description = "Page size (default 50; clamped to 1..=500)")]
     pub limit: Option<usize>,
     #[serde(default)]
+    #[schemars(description = "Rows to skip")]
     pub offset: Option<usize>,
 }
 

@@ -35,16 +35,24 @@ pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
 }
 
 /// A job (design §3 `JobView`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct JobView {
+    #[schemars(with = "uuid::Uuid")]
     pub id: JobId,
+    #[schemars(with = "uuid::Uuid")]
     pub printer_id: PrinterId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub batch_id: Option<BatchId>,
+    #[schemars(with = "crate::openapi::JobStateName")]
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(description = "The content type it was drawn with (or `image` for an upload)")]
     pub content_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        description = "The template it was drawn with (`inline` for an unnamed inline template)"
+    )]
     pub template: Option<String>,
     pub copies: u32,
     pub copies_printed: u32,
@@ -54,10 +62,13 @@ pub struct JobView {
     /// `copies_printed > 0`.
     #[serde(default)]
     pub confirmed: bool,
+    #[schemars(with = "crate::openapi::DateTime")]
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub finished_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
@@ -66,6 +77,7 @@ pub struct JobView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub parent_job_id: Option<JobId>,
     pub retry_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,13 +144,15 @@ impl From<Job> for JobView {
 }
 
 /// What a printer last reported (live status).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct StatusView {
+    #[schemars(with = "crate::openapi::PrinterStateName")]
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
     /// When the printer went offline (only in the `offline` state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub offline_since: Option<String>,
     pub reachable: bool,
     pub ready: bool,
@@ -151,6 +165,7 @@ pub struct StatusView {
     pub expected_media: Option<String>,
     pub errors: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub last_seen: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -185,25 +200,30 @@ impl From<&PrinterInfo> for StatusView {
 }
 
 /// A printer (design §3 `PrinterView`, plus its live `status`). Never holds the SNMP community.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct PrinterView {
+    #[schemars(with = "uuid::Uuid")]
     pub id: PrinterId,
+    #[schemars(with = "crate::openapi::Slug")]
     pub slug: String,
     pub name: String,
     pub model: String,
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<String>,
+    #[schemars(with = "crate::openapi::PrinterStateName")]
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
     /// When the printer went offline (only in the `offline` state; not
     /// `last_seen`, which is the last time it answered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub offline_since: Option<String>,
     pub queue_depth: usize,
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub last_seen: Option<String>,
     pub status: StatusView,
 }
@@ -244,22 +264,33 @@ fn printer_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
 }
 
 /// `POST /api/printers`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePrinterRequest {
     #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub id: Option<PrinterId>,
+    #[schemars(with = "crate::openapi::Slug")]
     pub slug: String,
     #[serde(default, deserialize_with = "printer_name")]
     pub name: Option<String>,
+    #[schemars(with = "crate::openapi::ModelName")]
     pub model: String,
+    #[schemars(with = "crate::openapi::MediaId")]
     pub media: String,
+    #[schemars(
+        description = "The printer's raw TCP address, `host[:port]` (port 9100 by default)"
+    )]
     pub address: String,
     #[serde(default = "yes")]
     pub enabled: bool,
     #[serde(default)]
+    #[schemars(
+        description = "SNMP agent `host[:port]` (port 161 by default); absent or empty: no SNMP"
+    )]
     pub snmp: Option<String>,
     #[serde(default)]
+    #[schemars(extend("writeOnly" = true), description = "SNMP community (write-only: never answered)")]
     pub snmp_community: Option<String>,
 }
 
@@ -286,22 +317,28 @@ impl From<CreatePrinterRequest> for PrinterConfig {
 }
 
 /// `PATCH /api/printers/{key}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePrinterRequest {
     #[serde(default, deserialize_with = "printer_name")]
     pub name: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::ModelName>")]
     pub model: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::MediaId>")]
     pub media: Option<String>,
     #[serde(default)]
+    #[schemars(
+        description = "The printer's raw TCP address, `host[:port]` (port 9100 by default)"
+    )]
     pub address: Option<String>,
     /// SNMP agent `host[:port]`; an empty string turns SNMP off.
     #[serde(default)]
     pub snmp: Option<String>,
     /// SNMP community (write-only: never answered).
     #[serde(default)]
+    #[schemars(extend("writeOnly" = true))]
     pub snmp_community: Option<String>,
 }
 
@@ -319,7 +356,7 @@ impl From<UpdatePrinterRequest> for PrinterPatch {
 }
 
 /// Cut options; absent fields take the printer defaults (cut on, the rest off).
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionsRequest {
     #[serde(default)]
@@ -344,12 +381,15 @@ impl From<OptionsRequest> for PrintOptions {
 }
 
 /// `POST /api/printers/{key}/jobs` and each batch item.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = crate::openapi::label_rules)]
 pub struct SubmitJobRequest {
     #[serde(default)]
+    #[schemars(with = "Option<printhub_render::ContentType>")]
     pub content_type: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::TemplateRefSchema>")]
     pub template: Option<TemplateRef>,
     #[serde(default)]
     pub data: Option<LabelData>,
@@ -359,6 +399,7 @@ pub struct SubmitJobRequest {
     #[serde(default)]
     pub orientation: Option<Orientation>,
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = printhub_core::MAX_COPIES), description = "Copies, 1..=999; a whole number written without a fraction (`998.0` is refused: 400 invalid_request)")]
     pub copies: u32,
     #[serde(default)]
     pub options: OptionsRequest,
@@ -449,50 +490,69 @@ pub fn label_spec(
 }
 
 /// `POST /api/print/{key}/batch`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
+    #[schemars(length(min = 1, max = MAX_BATCH))]
     pub items: Vec<SubmitJobRequest>,
 }
 
 /// The answer to a batch submission.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct BatchSubmittedView {
+    #[schemars(with = "uuid::Uuid")]
     pub batch_id: BatchId,
+    #[schemars(with = "Vec<uuid::Uuid>")]
     pub job_ids: Vec<JobId>,
 }
 
 /// A batch with its jobs and a count per state.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct BatchView {
+    #[schemars(with = "uuid::Uuid")]
     pub batch_id: BatchId,
     pub jobs: Vec<JobView>,
+    #[schemars(
+        description = "How many of the batch's jobs are in each state (every state, zeros included)"
+    )]
     pub summary: std::collections::BTreeMap<String, usize>,
     pub total: usize,
     pub all_terminal: bool,
 }
 
 /// `GET /api/jobs` query.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobsQuery {
     #[serde(default)]
+    #[schemars(
+        with = "Option<crate::openapi::JobStateName>",
+        description = "Only jobs in this state"
+    )]
     pub state: Option<String>,
     #[serde(default)]
+    #[schemars(
+        with = "Option<crate::openapi::PrinterKey>",
+        description = "Only this printer (id or slug)"
+    )]
     pub printer: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>", description = "Only this batch")]
     pub batch: Option<String>,
     #[serde(default)]
+    #[schemars(description = "Page size (default 50; clamped to 1..=500)")]
     pub limit: Option<usize>,
     #[serde(default)]
+    #[schemars(description = "Jobs to skip")]
     pub offset: Option<usize>,
     /// Only jobs created at or after this RFC 3339 time.
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub since: Option<String>,
 }
 
 /// A page of jobs, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct JobListView {
     pub jobs: Vec<JobView>,
     pub limit: usize,
@@ -500,12 +560,15 @@ pub struct JobListView {
 }
 
 /// `POST /api/render/preview`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = crate::openapi::preview_rules)]
 pub struct PreviewRequest {
     #[serde(default)]
+    #[schemars(with = "Option<printhub_render::ContentType>")]
     pub content_type: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::TemplateRefSchema>")]
     pub template: Option<TemplateRef>,
     #[serde(default)]
     pub data: Option<LabelData>,
@@ -515,23 +578,33 @@ pub struct PreviewRequest {
     #[serde(default)]
     pub orientation: Option<Orientation>,
     #[serde(default)]
+    #[schemars(
+        with = "Option<crate::openapi::PrinterKey>",
+        description = "Render for this printer's model and media (id or slug); or give model and media"
+    )]
     pub printer: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::ModelName>")]
     pub model: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::MediaId>")]
     pub media: Option<String>,
     #[serde(default)]
+    #[schemars(
+        range(min = 1, max = 16),
+        description = "Pixels per dot, 1..=16 (default 1)"
+    )]
     pub scale: Option<u32>,
 }
 
 /// The queue clear answer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct ClearedView {
     pub cancelled: usize,
 }
 
 /// A model of the catalogue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ModelView {
     pub name: &'static str,
     pub family: printhub_raster::Family,

@@ -319,17 +319,20 @@ async fn describe(hub: &HubHandle, event: &Event) -> (&'static str, Value) {
 }
 
 /// `GET /api/events` query.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only this printer (id or slug).
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::PrinterKey>")]
     pub printer: Option<String>,
     /// Only this job.
     #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub job: Option<String>,
     /// Only this batch.
     #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
     pub batch: Option<String>,
     /// Replay after this id (for clients that cannot set `Last-Event-ID`).
     #[serde(default)]

@@ -46,6 +46,7 @@ use std::time::Duration;
 
 /// The apps printhub looks items up in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum App {
     /// Grocy (groceries and household).

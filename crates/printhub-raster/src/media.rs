@@ -22,6 +22,7 @@ use thiserror::Error;
 
 /// What kind of medium a roll or cassette holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum MediaKind {
     /// TZe laminated tape (continuous).
@@ -65,6 +66,7 @@ pub struct Window {
 
 /// One medium in the catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Media {
     /// Stable lowercase id (`tze-12`, `dk-29x90`).
     pub id: &'static str,

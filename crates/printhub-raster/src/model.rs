@@ -18,6 +18,7 @@ use serde::Serialize;
 /// The print-head family. Geometry (pins, bytes per line, margin tables)
 /// depends only on the family; everything else is per model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     /// PT-E550W / P750W / P710BT: 128 pins at 180 dpi, 16 bytes a line, `G` transfer.

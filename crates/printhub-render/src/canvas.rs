@@ -17,6 +17,7 @@ use printhub_raster::{Bitmap, Label};
 
 /// Which ink a drawing uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Ink {
     /// Black (every medium).

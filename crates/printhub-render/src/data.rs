@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 /// Sizes are bounded by [`crate::limits`] ([`LabelData::check_limits`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct LabelData {
     /// A title (product name, location name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +53,7 @@ pub struct LabelData {
 /// One listed item.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Item {
     /// The item's text.
     pub item: String,
@@ -62,6 +64,7 @@ pub struct Item {
 
 /// The seven semantic content types of design §3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContentType {
     /// A QR code alone.

@@ -34,6 +34,7 @@ const DECODE_OVERHEAD: u64 = 8 << 20;
 
 /// How grey levels become ink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Dither {
     /// Darker than 50 % grey is ink (logos, line art, text).

@@ -72,6 +72,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the layout sits on the medium.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Orientation {
     /// Text runs along the feed (the usual way on tape and narrow rolls).

@@ -17,6 +17,7 @@ pub const MIN_MODULE: usize = 2;
 
 /// QR error-correction level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum EcLevel {
     /// ~7 % recovery.
     L,
@@ -41,6 +42,7 @@ impl EcLevel {
 
 /// A linear symbology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Linear {
     /// Code 128 (printable ASCII; all-digit data of even length uses set C).

@@ -69,6 +69,7 @@ pub enum TemplateRef {
 
 /// A declarative template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     /// Name (for errors).
@@ -89,6 +90,7 @@ pub struct Template {
 
 /// A length: mm, a share of the canvas, or dots (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Length {
     /// Millimetres.
@@ -99,6 +101,7 @@ pub enum Length {
 
 /// The box an element occupies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Area {
     /// Left edge.
     #[serde(default = "zero")]
@@ -129,6 +132,7 @@ fn default_thickness() -> f32 {
 
 /// Horizontal alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Align {
     /// Left.
@@ -142,6 +146,7 @@ pub enum Align {
 
 /// Vertical alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VAlign {
     /// Top.
@@ -155,6 +160,7 @@ pub enum VAlign {
 
 /// One template element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Element {
     /// Text.

@@ -36,7 +36,19 @@ use crate::error::{ApiError, ErrorCode};
 use limit::Limiters;
 
 /// What a caller may do; ordered (`Read < Print < Admin`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Every read: printers, jobs, batches, status, media, events.

@@ -25,17 +25,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// `lookup: {app, id}` in a job, batch item or preview request.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupRequest {
     /// `grocy`, `snipeit` or `spoolman`.
+    #[schemars(with = "printhub_lookup::App")]
     pub app: String,
     /// What a person typed or scanned.
     pub id: String,
 }
 
 /// An item found (`GET /api/lookup/{app}/{id}`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct LookupView {
     pub app: App,
     /// An identifier that finds the same item again.
@@ -46,6 +47,7 @@ pub struct LookupView {
     pub template: String,
     /// The item's page in its app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(url)]
     pub url: Option<String>,
 }
 
@@ -63,7 +65,7 @@ impl From<Found> for LookupView {
 }
 
 /// One entry of `GET /api/integrations`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct IntegrationView {
     pub app: App,
     /// Whether lookups in it work on this hub.
