@@ -557,7 +557,7 @@ fn problem() -> Value {
         "required": ["type", "title", "status", "detail", "error_code"],
         "additionalProperties": false,
         "properties": {
-            "type": { "type": "string", "format": "uri", "description": "https://printhub.invalid/problems/<error_code>" },
+            "type": { "type": "string", "format": "uri-reference", "description": "/problems/<error_code>: resolved against the hub, it explains the code" },
             "title": { "type": "string", "description": "The status's reason phrase" },
             "status": { "type": "integer", "minimum": 400, "maximum": 599 },
             "detail": { "type": "string" },
@@ -801,7 +801,11 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
             "invalid_request",
             "payload_too_large",
             "unsupported_media_type",
+            "request_timeout",
         ]);
+    }
+    if webhook && method == "POST" {
+        add(&["request_timeout", "rate_limited"]);
     }
     if !query_params(method, path).is_empty() {
         add(&["invalid_request"]);
@@ -840,11 +844,13 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         ("PATCH", "/api/printers/{key}") => add(&["unsupported_media", "address_unresolvable"]),
         ("DELETE", "/api/printers/{key}") => add(&["printer_busy"]),
         ("POST", "/api/printers/{key}/jobs") | ("POST", "/api/print/{key}/batch") => {
+            add(&["overloaded"]);
             add(&SUBMIT_CODES);
             add(&render_codes());
             add(&LOOKUP_CODES);
         }
         ("POST", "/api/render/preview") => {
+            add(&["out_of_range", "overloaded", "rate_limited"]);
             add(&render_codes());
             add(&LOOKUP_CODES);
             add(&["printer_not_found", "printer_not_allowed", "unavailable"]);
