@@ -346,6 +346,11 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
         "[integrations.grocy]\nwebhook_token = \"Kp7-s3cr3t-Wq2xL9vZ\"\ntemplate = \"nope\"",
         "integrations.grocy.template",
     );
+    // A built-in template Grocy's fields are not mapped onto: refused with the reason.
+    check(
+        "[integrations.grocy]\nwebhook_token = \"Kp7-s3cr3t-Wq2xL9vZ\"\ntemplate = \"filament_spool\"",
+        "integrations.grocy.template: filament_spool is laid out for Spoolman spools",
+    );
     for bad in [
         "grocy.example.com",
         "ftp://grocy.example.com",

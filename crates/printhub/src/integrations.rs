@@ -322,6 +322,8 @@ impl Config {
             Some(g) => {
                 if let Some(t) = &g.template {
                     check_template(t, "integrations.grocy.template")?;
+                    printhub_lookup::grocy::template_fits(t)
+                        .map_err(|reason| anyhow!("integrations.grocy.template: {reason}"))?;
                 }
                 match &g.webhook_token {
                     Some(token) => {

@@ -503,7 +503,7 @@ async fn grocys_webhook_queues_a_label_in_both_encodings() {
 }
 
 #[actix::test]
-async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
+async fn a_wrong_token_is_401_and_payloads_that_never_print_are_4xx_and_nothing_is_queued() {
     let (hub, _) = hub().await;
     let app = webhook_app!(hub, None);
     let good = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
@@ -516,16 +516,12 @@ async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
     ] {
         assert_problem(&post!(app, &uri, grocy_payload("a")), 401, "unauthorized");
     }
-    // No printer in the config nor in the params.
-    let p = assert_problem(
-        &post!(app, &good, grocy_payload("a")),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(p["error_detail"]["field"], "printer");
+    // A template that cannot take Grocy's fields can never print: 422.
     let mut payload = grocy_payload("a");
-    payload["printer"] = json!("nope");
-    assert_problem(&post!(app, &good, payload), 404, "printer_not_found");
+    payload["printer"] = json!("pt");
+    payload["template"] = json!("filament_spool");
+    let p = assert_problem(&post!(app, &good, payload), 422, "content_type_data_mismatch");
+    assert_eq!(p["error_detail"]["field"], "template");
     let p = assert_problem(
         &post!(app, &good, json!({"hello": "world", "printer": "pt"})),
         400,
@@ -844,4 +840,40 @@ async fn landing_pages_are_self_contained_html_that_reflect_nothing() {
         assert!(body.contains("sessionStorage.getItem(\"printhub.apiKey\")"));
         assert!(body.contains("\"../api/\""), "relative API calls");
     }
+}
+
+/// Grocy's `WebhookRunner` lets any 4xx/5xx surface in Grocy's own API call
+/// (a purchase with one label per unit stops half way), so what a person can
+/// fix on the hub later answers 200 `{"status": "rejected", …}`: no printer
+/// configured, an unknown printer, a disabled printer. A paused printer
+/// queues as usual (202).
+#[actix::test]
+async fn grocys_webhook_answers_200_for_what_a_person_can_fix_later() {
+    let (hub, _) = hub().await;
+    let app = webhook_app!(hub, None);
+    let uri = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
+    let rejected = |got: &(u16, _, Value), code: &str| {
+        assert_eq!(got.0, 200, "{}", got.2);
+        assert_eq!(got.2["status"], "rejected", "{}", got.2);
+        assert_eq!(got.2["code"], code, "{}", got.2);
+    };
+    let got = post!(app, &uri, grocy_payload("6630ab3c1f2a1"));
+    rejected(&got, "invalid_request");
+    assert_eq!(got.2["error_detail"]["field"], "printer");
+    let mut payload = grocy_payload("6630ab3c1f2b1");
+    payload["printer"] = json!("nope");
+    rejected(&post!(app, &uri, payload), "printer_not_found");
+
+    let app = webhook_app!(hub, Some("pt"));
+    hub.pause_printer("pt").await.expect("pause");
+    let got = post!(app, &uri, grocy_payload("6630ab3c1f2c1"));
+    assert_eq!(got.0, 202, "a paused printer queues: {}", got.2);
+    assert_eq!(job_count(&hub).await, 1);
+    hub.set_printer_enabled("pt", false)
+        .await
+        .expect("disable");
+    let got = post!(app, &uri, grocy_payload("6630ab3c1f2d1"));
+    rejected(&got, "printer_disabled");
+    assert_eq!(got.2["grocycode"], "grcy:p:12:6630ab3c1f2d1");
+    assert_eq!(job_count(&hub).await, 1, "nothing queued on a disabled printer");
 }
