@@ -157,7 +157,7 @@ async fn a_label_printed_by_lookup_carries_the_items_code() {
         decode_datamatrix(&printed[1].black).as_deref(),
         Some("grcy:p:12:6630ab3c1f2e1")
     );
-    assert_eq!(decode_qr(&printed[2].black), ["web+spoolman:s-3"]);
+    assert_eq!(decode_qr(&printed[2].black), ["WEB+SPOOLMAN:S-3"]);
 
     // A lookup that fails prints nothing.
     let (status, problem) =
@@ -304,7 +304,7 @@ async fn a_spool_added_in_spoolman_prints_its_label() {
     let running = printhub::serve::build(&config).await.expect("build");
     let base = listen(&running, &config);
     let printed = pages(&emu, 1).await;
-    assert_eq!(decode_qr(&printed[0].black), ["web+spoolman:s-3"]);
+    assert_eq!(decode_qr(&printed[0].black), ["WEB+SPOOLMAN:S-3"]);
     let (_, jobs) = get_json(&format!("{base}/api/jobs")).await;
     assert_eq!(jobs["jobs"][0]["submitted_by"], "watcher:spoolman");
     assert_eq!(

@@ -5,13 +5,13 @@
 //! `{"message": "..."}`; weights are grams as numbers (absent when the
 //! filament's weight is unknown); `extra` values are JSON-encoded strings
 //! (`"nfc": "\"04A2…\""`, `"dried": "true"`). Identifiers: Spoolman's QR
-//! payload `web+spoolman:s-<id>`, a spool page URL or path (`/spool/show/<id>`)
-//! and a bare id.
+//! payload `WEB+SPOOLMAN:S-<id>` in any case (`web+spoolman:s-<id>` too), a
+//! spool page URL or path (`/spool/show/<id>`) and a bare id.
 //!
 //! Maps to the `filament_spool` template: vendor and material, colour,
 //! remaining weight, the spool id and a QR code with Spoolman's own payload
-//! `web+spoolman:s-<id>` (what Spoolman prints and its scanner opens, and
-//! short enough for 12 mm tape), or printhub's landing page when
+//! `WEB+SPOOLMAN:S-<id>` (what Spoolman prints and its scanner opens; upper
+//! case is QR alphanumeric mode, small enough for 12 mm tape), or printhub's landing page when
 //! `public_url` is set.
 //!
 //! [`SpoolFeed`] follows Spoolman's change feed, the WebSocket at
@@ -32,9 +32,17 @@ pub const TEMPLATE: &str = "filament_spool";
 /// The spool id in Spoolman's QR payload, a spool URL or path, or a bare id.
 pub fn parse_id(s: &str) -> Result<u64, String> {
     let s = s.trim();
-    let id = if let Some(rest) = s.strip_prefix("web+spoolman:") {
-        rest.strip_prefix("s-")
-            .ok_or_else(|| format!("{s:?} is not a spool (web+spoolman:s-<id>)"))?
+    // Spoolman prints `WEB+SPOOLMAN:S-<id>` and its scanner reads any case.
+    let scheme = "web+spoolman:";
+    let id = if s
+        .get(..scheme.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+    {
+        let rest = &s[scheme.len()..];
+        rest.get(..2)
+            .filter(|p| p.eq_ignore_ascii_case("s-"))
+            .map(|_| &rest[2..])
+            .ok_or_else(|| format!("{s:?} is not a spool (WEB+SPOOLMAN:S-<id>)"))?
     } else if let Some(i) = s.find("/spool/show/") {
         s[i + "/spool/show/".len()..]
             .split(['/', '?', '#'])
@@ -159,10 +167,12 @@ fn found(ctx: &Ctx<'_>, id: u64, spool: &Value) -> Found {
     let data = LabelData {
         title: Some(title.clone()),
         primary_id: Some(id.to_string()),
-        // Spoolman's own QR payload: short enough for 12 mm tape, and what its scanner opens.
+        // Spoolman's own QR payload, upper case as Spoolman prints it: all
+        // QR alphanumeric characters (a smaller code, fine on 12 mm tape),
+        // and what its scanner opens.
         qr_payload: Some(match ctx.public {
             Some(_) => ctx.qr_target("spool", &id.to_string(), &page),
-            None => format!("web+spoolman:s-{id}"),
+            None => format!("WEB+SPOOLMAN:S-{id}"),
         }),
         secondary: std::iter::once(colour).chain(remaining).collect(),
         items: Vec::new(),
@@ -314,6 +324,10 @@ mod tests {
     #[test]
     fn identifiers() {
         assert_eq!(parse_id("web+spoolman:s-3"), Ok(3));
+        assert_eq!(parse_id("WEB+SPOOLMAN:S-3"), Ok(3));
+        assert_eq!(parse_id("Web+Spoolman:s-12"), Ok(12));
+        assert!(parse_id("WEB+SPOOLMAN:F-3").is_err());
+        assert!(parse_id("WEB+SPOOLMAN:").is_err());
         assert_eq!(
             parse_id("https://spoolman.local:7912/spool/show/17"),
             Ok(17)

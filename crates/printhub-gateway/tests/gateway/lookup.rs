@@ -165,14 +165,22 @@ async fn a_lookup_answers_the_item_with_its_template() {
     );
     assert_eq!(got.2["data"]["secondary"], json!(["2026-05-01"]));
 
-    // Spoolman's QR payload, percent-encoded in the path.
-    let got = get!(app, "/api/lookup/spoolman/web%2Bspoolman%3As-3");
-    assert_eq!(
-        (got.0, got.2["title"].as_str()),
-        (200, Some("Prusament PLA")),
-        "{}",
-        got.2
-    );
+    // Spoolman's QR payload, percent-encoded in the path, in the case Spoolman
+    // prints it (upper) and any other; printhub's QR is the upper-case form.
+    for uri in [
+        "/api/lookup/spoolman/web%2Bspoolman%3As-3",
+        "/api/lookup/spoolman/WEB%2BSPOOLMAN%3AS-3",
+        "/api/lookup/spoolman/Web%2BSpoolman%3As-3",
+    ] {
+        let got = get!(app, uri);
+        assert_eq!(
+            (got.0, got.2["title"].as_str()),
+            (200, Some("Prusament PLA")),
+            "{uri}: {}",
+            got.2
+        );
+        assert_eq!(got.2["data"]["qr_payload"], "WEB+SPOOLMAN:S-3", "{uri}");
+    }
 }
 
 #[actix::test]

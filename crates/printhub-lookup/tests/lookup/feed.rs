@@ -46,7 +46,7 @@ async fn spools_added_come_through_and_the_feed_reconnects() {
     );
     let first = bounded(spools.next()).await.expect("spool 3");
     assert_eq!((first.app, first.id.as_str()), (App::Spoolman, "3"));
-    assert_eq!(first.data.qr_payload.as_deref(), Some("web+spoolman:s-3"));
+    assert_eq!(first.data.qr_payload.as_deref(), Some("WEB+SPOOLMAN:S-3"));
     assert_eq!(first.data.secondary, ["Galaxy Black", "742 g"]);
     let closed = bounded(spools.next()).await.expect_err("closed");
     assert_eq!(closed.code(), "failed");
