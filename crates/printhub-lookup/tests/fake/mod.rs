@@ -88,7 +88,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(grocy_recipe),
     )
     .route(
-        "/snipe/api/v1/hardware/bytag/{tag}",
+        "/snipe/api/v1/hardware/bytag/{tag:.*}",
         web::get().to(snipe_bytag),
     )
     .route("/snipe/api/v1/hardware/{id}", web::get().to(snipe_by_id))
@@ -279,11 +279,21 @@ pub fn asset(id: u64, tag: &str, name: &str) -> Value {
     asset
 }
 
+/// Snipe-IT's route is `bytag/{any}` with `where('any', '.*')`: slashes in a
+/// tag arrive as they are. Its official images run Apache without
+/// `AllowEncodedSlashes`, which answers an encoded slash (`%2F`) with its own
+/// 404 page before Laravel sees the request.
 async fn snipe_bytag(req: HttpRequest, tag: web::Path<String>) -> HttpResponse {
+    if req.uri().path().to_ascii_lowercase().contains("%2f") {
+        return HttpResponse::NotFound()
+            .content_type("text/html; charset=iso-8859-1")
+            .body("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n");
+    }
     if let Some(denied) = snipe_denied(&req) {
         return denied;
     }
     match tag.as_str() {
+        "IT/0042" => HttpResponse::Ok().json(asset(43, "IT/0042", "Docking station")),
         "A-0042" => {
             HttpResponse::Ok().json(asset(42, "A-0042", "Dell &amp; Sons &quot;XPS&quot; 13"))
         }
