@@ -508,6 +508,20 @@ async fn grocys_webhook_queues_a_label_in_both_encodings() {
         got.2
     );
     assert_eq!(job_count(&hub).await, 3);
+
+    // Every template Grocy's fields map onto prints (it was 422 for four of them).
+    for template in ["asset_tag", "shelf", "storage_box", "plain_text"] {
+        let mut payload = grocy_payload("6630ab3c1f2e3");
+        payload["template"] = json!(template);
+        let got = post!(app, &uri, payload);
+        assert_eq!(
+            (got.0, got.2["template"].as_str()),
+            (202, Some(template)),
+            "{}",
+            got.2
+        );
+    }
+    assert_eq!(job_count(&hub).await, 7);
 }
 
 #[actix::test]

@@ -117,6 +117,12 @@ fn grocy_error(message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "error_message": message }))
 }
 
+/// `GenericEntityApiController::GetObject` on a missing row: 404 (400 in
+/// Grocy before 3.x, which the client takes too).
+fn grocy_no_object() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({ "error_message": "Object not found" }))
+}
+
 /// Grocy products, numbers as strings as older Grocy versions send them.
 pub fn grocy_product_json(id: &str) -> Option<Value> {
     let name = match id {
@@ -142,7 +148,7 @@ async fn grocy_product(req: HttpRequest, id: web::Path<String>) -> HttpResponse 
     }
     match grocy_product_json(&id) {
         Some(p) => HttpResponse::Ok().json(p),
-        None => grocy_error("Object not found"),
+        None => grocy_no_object(),
     }
 }
 
@@ -171,7 +177,8 @@ async fn grocy_entries(req: HttpRequest, id: web::Path<String>) -> HttpResponse 
             "2999-12-31",
             "1"
         )])),
-        _ => grocy_error("Product does not exist"),
+        // `StockService::GetProductStockEntries` does not check the product: an empty list.
+        _ => HttpResponse::Ok().json(json!([])),
     }
 }
 
@@ -228,7 +235,7 @@ async fn grocy_recipe(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
         return denied;
     }
     if id.as_str() != "5" {
-        return grocy_error("Object not found");
+        return grocy_no_object();
     }
     HttpResponse::Ok().json(json!({"id": "5", "name": "Tomato soup", "description": "", "base_servings": "4", "type": "normal"}))
 }
