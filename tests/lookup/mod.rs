@@ -346,7 +346,11 @@ async fn the_spool_watcher_resumes_after_a_restart_without_missing_or_repeating(
     let state = dir.path().join(printhub::integrations::SPOOL_FEED_STATE);
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::fs::read_to_string(&state).ok().as_deref() != Some(r#"{"last_spool_id":5}"#) {
-        assert!(Instant::now() < deadline, "{:?}", std::fs::read_to_string(&state));
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            std::fs::read_to_string(&state)
+        );
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
     running.hub.shutdown().await.expect("shutdown");
@@ -358,7 +362,11 @@ async fn the_spool_watcher_resumes_after_a_restart_without_missing_or_repeating(
     let printed = pages(&emu, 2).await;
     assert_eq!(decode_qr(&printed[1].black), ["WEB+SPOOLMAN:S-6"]);
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(emu.pages().len(), 2, "spool 5 is not printed twice, spool 4 never");
+    assert_eq!(
+        emu.pages().len(),
+        2,
+        "spool 5 is not printed twice, spool 4 never"
+    );
     running.hub.shutdown().await.expect("shutdown");
 }
 

@@ -717,7 +717,11 @@ mod tests {
         );
         // Frozen: "never overdue" wins over the entry's old date too.
         let frozen = webhook_label(&payload(Some("DD: 2999-12-31"))).expect("never");
-        assert!(frozen.data.secondary.is_empty(), "{:?}", frozen.data.secondary);
+        assert!(
+            frozen.data.secondary.is_empty(),
+            "{:?}",
+            frozen.data.secondary
+        );
         assert!(!frozen.data.fields.contains_key("due_date"));
         // Due-date tracking off: no due_date key, the entry's date.
         let untracked = webhook_label(&payload(None)).expect("untracked");
@@ -743,7 +747,11 @@ mod tests {
             match label.data_for(name) {
                 Ok(data) => {
                     assert_eq!(data.title.as_deref(), Some("Milk"), "{name}");
-                    assert_eq!(data.qr_payload.as_deref(), Some("grcy:p:12:6630ab"), "{name}");
+                    assert_eq!(
+                        data.qr_payload.as_deref(),
+                        Some("grcy:p:12:6630ab"),
+                        "{name}"
+                    );
                 }
                 Err(reason) => {
                     assert_eq!(*name, "filament_spool", "{reason}");

@@ -97,7 +97,10 @@ async fn by_tag(ctx: &Ctx<'_>, typed: &str, tag: &str) -> Result<Value, LookupEr
     // Snipe-IT's route is `bytag/{any}` with `.*`, and its images' Apache
     // answers 404 to an encoded slash: a tag's slashes go as they are.
     let parts: Vec<&str> = tag.split('/').collect();
-    if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
         return Err(LookupError::not_found(
             APP,
             typed,

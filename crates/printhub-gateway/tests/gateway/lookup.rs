@@ -542,7 +542,11 @@ async fn a_wrong_token_is_401_and_payloads_that_never_print_are_4xx_and_nothing_
     let mut payload = grocy_payload("a");
     payload["printer"] = json!("pt");
     payload["template"] = json!("filament_spool");
-    let p = assert_problem(&post!(app, &good, payload), 422, "content_type_data_mismatch");
+    let p = assert_problem(
+        &post!(app, &good, payload),
+        422,
+        "content_type_data_mismatch",
+    );
     assert_eq!(p["error_detail"]["field"], "template");
     let p = assert_problem(
         &post!(app, &good, json!({"hello": "world", "printer": "pt"})),
@@ -891,11 +895,13 @@ async fn grocys_webhook_answers_200_for_what_a_person_can_fix_later() {
     let got = post!(app, &uri, grocy_payload("6630ab3c1f2c1"));
     assert_eq!(got.0, 202, "a paused printer queues: {}", got.2);
     assert_eq!(job_count(&hub).await, 1);
-    hub.set_printer_enabled("pt", false)
-        .await
-        .expect("disable");
+    hub.set_printer_enabled("pt", false).await.expect("disable");
     let got = post!(app, &uri, grocy_payload("6630ab3c1f2d1"));
     rejected(&got, "printer_disabled");
     assert_eq!(got.2["grocycode"], "grcy:p:12:6630ab3c1f2d1");
-    assert_eq!(job_count(&hub).await, 1, "nothing queued on a disabled printer");
+    assert_eq!(
+        job_count(&hub).await,
+        1,
+        "nothing queued on a disabled printer"
+    );
 }

@@ -81,16 +81,24 @@ async fn answer_http(
     let (status, body, total) = if path == "/api/v1/spool" {
         let mut list = spools.lock().expect("spools").clone();
         list.sort_by_key(|s| s["id"].as_u64().unwrap_or_default());
-        if param("sort").as_deref() == Some("id%3Adesc") || param("sort").as_deref() == Some("id:desc") {
+        if param("sort").as_deref() == Some("id%3Adesc")
+            || param("sort").as_deref() == Some("id:desc")
+        {
             list.reverse();
         }
         let total = list.len();
         let offset: usize = param("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
-        let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX);
+        let limit: usize = param("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(usize::MAX);
         let page: Vec<Value> = list.into_iter().skip(offset).take(limit).collect();
         ("200 OK", Value::from(page).to_string(), total)
     } else {
-        ("404 Not Found", json!({"detail": "Not Found"}).to_string(), 0)
+        (
+            "404 Not Found",
+            json!({"detail": "Not Found"}).to_string(),
+            0,
+        )
     };
     let reply = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-total-count: {total}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -163,7 +171,10 @@ pub async fn start(sessions: Vec<Vec<Step>>) -> FakeFeed {
                         Step::Send(text) => {
                             if let Ok(event) = serde_json::from_str::<Value>(&text) {
                                 if event["type"] == "added" && event["resource"] == "spool" {
-                                    registered.lock().expect("spools").push(event["payload"].clone());
+                                    registered
+                                        .lock()
+                                        .expect("spools")
+                                        .push(event["payload"].clone());
                                 }
                             }
                             if socket.send(Message::text(text)).await.is_err() {

@@ -52,7 +52,10 @@ async fn spools_added_come_through_and_the_feed_reconnects() {
     assert_eq!(first.data.secondary, ["Galaxy Black", "742 g"]);
     let closed = bounded(spools.next()).await.expect_err("closed");
     assert_eq!(closed.code(), "feed_failed");
-    assert!(closed.to_string().starts_with("Spoolman feed: "), "{closed}");
+    assert!(
+        closed.to_string().starts_with("Spoolman feed: "),
+        "{closed}"
+    );
     assert!(closed.to_string().contains("closed the feed"), "{closed}");
     let second = bounded(spools.next())
         .await
@@ -114,7 +117,9 @@ async fn every_connection_catches_up_on_spools_added_while_nothing_listened() {
     let queries = feed.queries();
     assert_eq!(queries.len(), 2, "one list per connection: {queries:?}");
     assert!(
-        queries.iter().all(|q| q.starts_with("/api/v1/spool?sort=id%3Adesc&limit=")),
+        queries
+            .iter()
+            .all(|q| q.starts_with("/api/v1/spool?sort=id%3Adesc&limit=")),
         "{queries:?}"
     );
 }

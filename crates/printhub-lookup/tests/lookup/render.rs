@@ -114,5 +114,9 @@ fn grocy_labels_print_with_every_template_they_are_mapped_onto() {
             }
         }
     }
-    assert_eq!(mapped, payloads.len() * 6, "six templates take Grocy labels");
+    assert_eq!(
+        mapped,
+        payloads.len() * 6,
+        "six templates take Grocy labels"
+    );
 }
