@@ -155,6 +155,15 @@ async fn a_lookup_answers_the_item_with_its_template() {
     assert_eq!(got.2["template"], "asset_tag");
     assert_eq!(got.2["data"]["primary_id"], "A-0042");
     assert_eq!(got.2["url"], format!("{}hardware/42", fake.url("snipe")));
+    // A tag with a slash, percent-encoded in printhub's path, reaches
+    // Snipe-IT with the slash as is (an encoded one is Apache's 404 there).
+    let got = get!(app, "/api/lookup/snipeit/IT%2F0042");
+    assert_eq!(
+        (got.0, got.2["id"].as_str()),
+        (200, Some("IT/0042")),
+        "{}",
+        got.2
+    );
 
     let got = get!(app, "/api/lookup/grocy/grcy:p:12:6630ab3c1f2e1");
     assert_eq!(
