@@ -160,7 +160,7 @@ async fn a_label_printed_by_lookup_carries_the_items_code() {
         decode_datamatrix(&printed[1].black).as_deref(),
         Some("grcy:p:12:6630ab3c1f2e1")
     );
-    assert_eq!(decode_qr(&printed[2].black), ["web+spoolman:s-3"]);
+    assert_eq!(decode_qr(&printed[2].black), ["WEB+SPOOLMAN:S-3"]);
 
     // A lookup that fails prints nothing.
     let (status, problem) =
@@ -307,13 +307,68 @@ async fn a_spool_added_in_spoolman_prints_its_label() {
     let running = printhub::serve::build(&config).await.expect("build");
     let base = listen(&running, &config);
     let printed = pages(&emu, 1).await;
-    assert_eq!(decode_qr(&printed[0].black), ["web+spoolman:s-3"]);
+    assert_eq!(decode_qr(&printed[0].black), ["WEB+SPOOLMAN:S-3"]);
     let (_, jobs) = get_json(&format!("{base}/api/jobs")).await;
     assert_eq!(jobs["jobs"][0]["submitted_by"], "watcher:spoolman");
     assert_eq!(
         jobs["jobs"].as_array().map(Vec::len),
         Some(1),
         "the update printed nothing"
+    );
+    running.hub.shutdown().await.expect("shutdown");
+}
+
+/// The watcher remembers the last spool it handled under `data_dir`: after
+/// a restart it prints the spool added while printhub was stopped, and
+/// neither the one it printed before nor one that was there at first start.
+#[actix_web::test]
+async fn the_spool_watcher_resumes_after_a_restart_without_missing_or_repeating() {
+    use spoolman_ws::{event, Step};
+    let spool = |id: u64| {
+        let mut s = fake::spool_json("4").expect("4");
+        s["id"] = serde_json::json!(id);
+        s
+    };
+    let fake = fake::start();
+    let feed = spoolman_ws::start(vec![
+        vec![event("added", "spool", spool(5))],
+        vec![Step::Close],
+    ])
+    .await;
+    feed.register(spool(4));
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24")).expect("emulator");
+    let mut config = config(dir.path(), &emu, &fake);
+    if let Some(s) = config.integrations.spoolman.as_mut() {
+        s.base_url = feed.base.clone();
+        s.new_spool_printer = Some("pt".into());
+    }
+    let running = printhub::serve::build(&config).await.expect("build");
+    let printed = pages(&emu, 1).await;
+    assert_eq!(decode_qr(&printed[0].black), ["WEB+SPOOLMAN:S-5"]);
+    let state = dir.path().join(printhub::integrations::SPOOL_FEED_STATE);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&state).ok().as_deref() != Some(r#"{"last_spool_id":5}"#) {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            std::fs::read_to_string(&state)
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    running.hub.shutdown().await.expect("shutdown");
+    drop(running);
+
+    // Added while printhub was stopped: no event will ever tell.
+    feed.register(spool(6));
+    let running = printhub::serve::build(&config).await.expect("restart");
+    let printed = pages(&emu, 2).await;
+    assert_eq!(decode_qr(&printed[1].black), ["WEB+SPOOLMAN:S-6"]);
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        emu.pages().len(),
+        2,
+        "spool 5 is not printed twice, spool 4 never"
     );
     running.hub.shutdown().await.expect("shutdown");
 }
@@ -348,6 +403,11 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
     check(
         "[integrations.grocy]\nwebhook_token = \"Kp7-s3cr3t-Wq2xL9vZ\"\ntemplate = \"nope\"",
         "integrations.grocy.template",
+    );
+    // A built-in template Grocy's fields are not mapped onto: refused with the reason.
+    check(
+        "[integrations.grocy]\nwebhook_token = \"Kp7-s3cr3t-Wq2xL9vZ\"\ntemplate = \"filament_spool\"",
+        "integrations.grocy.template: filament_spool is laid out for Spoolman spools",
     );
     for bad in [
         "grocy.example.com",

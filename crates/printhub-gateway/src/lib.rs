@@ -216,7 +216,7 @@ routes! {
     // Lookups, webhooks and QR landing pages (issue #10, `lookup`).
     GET "/api/lookup/{app}/{id}" => lookup::lookup, read, 200, None, Some("LookupView"), "lookup", "An item from Grocy, Snipe-IT or Spoolman as label data";
     GET "/api/integrations" => lookup::integrations, read, 200, None, Some("IntegrationList"), "lookup", "Which lookups and webhooks this hub offers";
-    POST "/api/webhooks/grocy/{token}" => lookup::webhook::grocy_webhook, public, 202, Some("GrocyWebhookPayload"), Some("JobView"), "webhooks", "Grocy's label-printer webhook (JSON or form); the token authenticates";
+    POST "/api/webhooks/grocy/{token}" => lookup::webhook::grocy_webhook, public, 202, Some("GrocyWebhookPayload"), Some("JobView"), "webhooks", "Grocy's label-printer webhook (JSON or form); the token authenticates; 202 queued, 200 {\"status\": \"rejected\"} for what a person can fix on the hub (printer missing, disabled, queue full, tape), 4xx only for a wrong token or a payload that can never print";
     OPTIONS "/api/webhooks/grocy/{token}" => lookup::webhook::grocy_webhook_preflight, public, 204, None, None, "webhooks", "CORS preflight for Grocy's client-side webhook call (allowed origins only)";
     POST "/api/webhooks/{token}" => lookup::webhook::generic_webhook, public, 202, Some("WebhookFields"), Some("JobView"), "webhooks", "Print the token's template with the posted fields";
     GET "/asset/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Snipe-IT asset";

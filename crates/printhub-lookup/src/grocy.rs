@@ -324,8 +324,12 @@ pub struct WebhookLabel {
     pub title: String,
     /// Its grocycode.
     pub grocycode: String,
-    /// The label data (as a lookup maps it).
+    /// The label data for the `product` template (as a lookup maps it); see
+    /// [`WebhookLabel::data_for`] for the other built-in templates.
     pub data: LabelData,
+    /// The lines other templates print under the name: `Due <date>`, the
+    /// stock entry's amount (with the product's stock unit) and its location.
+    pub lines: Vec<String>,
     /// The `printer` extra parameter (`LABEL_PRINTER_PARAMS`), if given.
     pub printer: Option<String>,
     /// The `template` extra parameter, if given.
@@ -333,8 +337,9 @@ pub struct WebhookLabel {
 }
 
 /// Keys of the payload that are not extra parameters.
-const PAYLOAD_KEYS: [&str; 10] = [
+const PAYLOAD_KEYS: [&str; 12] = [
     "product",
+    "product_display_name",
     "battery",
     "chore",
     "recipe",
@@ -342,22 +347,42 @@ const PAYLOAD_KEYS: [&str; 10] = [
     "details",
     "stock_entry",
     "due_date",
+    "duedate",
     "printer",
     "template",
 ];
 
+/// Dates in `details` that stay available as template fields (never printed
+/// unless a template names them: they describe some other stock entry, or
+/// the next charge or execution, and go stale on a permanent label).
+const DETAIL_DATES: [&str; 4] = [
+    "next_due_date",
+    "next_estimated_charge_time",
+    "next_estimated_execution_time",
+    "last_charged",
+];
+
 /// Reads the payload Grocy POSTs to `LABEL_PRINTER_WEBHOOK`: the item's name
 /// under `product`, `battery`, `chore` or `recipe`, its `grocycode`, its
-/// `details`, for a stock entry `stock_entry` and `due_date` (localized text
-/// such as `"DD: 2026-05-01"`), and every `LABEL_PRINTER_PARAMS` entry as a
-/// top-level key (`printer` and `template` choose where and how it prints;
-/// the others become template fields). Form-encoded payloads are first turned
-/// into the same JSON by [`form_to_json`].
+/// `details`, for a stock entry `stock_entry` and `due_date` (`duedate` in
+/// Grocy before 4.0), and every `LABEL_PRINTER_PARAMS` entry as a top-level
+/// key (`printer` and `template` choose where and how it prints; the others
+/// become template fields). Form-encoded payloads are first turned into the
+/// same JSON by [`form_to_json`].
+///
+/// The due date is Grocy's `due_date` whenever the key is present: localized
+/// text, `__t('DD') . ': ' . <date>` (`"DD: 2026-12-06"`, `"MHD: …"`), and
+/// the *new* date when Grocy reprints after opening, freezing or thawing
+/// (its `stock_entry` is then the entry as it was before). `2999-12-31`
+/// ("never overdue") prints none. Without `due_date` (Grocy's due-date
+/// tracking off) the stock entry's `best_before_date` is used. Product,
+/// battery, chore and recipe labels carry no due date: `details` dates are
+/// template fields only (`next_due_date`, `next_estimated_charge_time`, …).
 pub fn webhook_label(payload: &Value) -> Result<WebhookLabel, String> {
     let obj = payload.as_object().ok_or("the payload is not an object")?;
-    let (kind, title) = ["product", "battery", "chore", "recipe"]
+    let title = ["product", "battery", "chore", "recipe"]
         .iter()
-        .find_map(|k| text(obj.get(*k)).map(|t| (*k, t)))
+        .find_map(|k| text(obj.get(*k)))
         .ok_or("the payload names no product, battery, chore or recipe")?;
     let grocycode = text(obj.get("grocycode")).ok_or("the payload has no grocycode")?;
     let parsed = parse_id(&grocycode)?;
@@ -365,18 +390,12 @@ pub fn webhook_label(payload: &Value) -> Result<WebhookLabel, String> {
         return Err(format!("{grocycode:?} is not a grocycode"));
     }
     let details = obj.get("details");
-    let stock_entry = obj.get("stock_entry");
-    let due_date = text(stock_entry.and_then(|e| e.get("best_before_date")))
-        .and_then(|d| due(&d))
-        .or_else(|| text(obj.get("due_date")).and_then(|d| find_date(&d)))
-        .or_else(|| {
-            let key = match kind {
-                "battery" => "next_estimated_charge_time",
-                "chore" => "next_estimated_execution_time",
-                _ => "next_due_date",
-            };
-            text(details.and_then(|d| d.get(key))).and_then(|d| due(&d))
-        });
+    let stock_entry = obj.get("stock_entry").filter(|e| e.is_object());
+    let due_text = obj.get("due_date").or_else(|| obj.get("duedate"));
+    let due_date = match due_text {
+        Some(d) => text(Some(d)).and_then(|d| find_date(&d)),
+        None => text(stock_entry.and_then(|e| e.get("best_before_date"))).and_then(|d| due(&d)),
+    };
     let mut fields = BTreeMap::new();
     for (key, value) in obj {
         if PAYLOAD_KEYS.contains(&key.as_str()) {
@@ -389,8 +408,31 @@ pub fn webhook_label(payload: &Value) -> Result<WebhookLabel, String> {
             }
         }
     }
+    for key in DETAIL_DATES {
+        if let Some(d) = text(details.and_then(|d| d.get(key))).and_then(|d| due(&d)) {
+            fields.insert(key.to_string(), d);
+        }
+    }
     if let Some(entry) = stock_entry {
         entry_fields(entry, &mut fields);
+    }
+    let unit = text(
+        details
+            .and_then(|d| d.get("quantity_unit_stock"))
+            .and_then(|u| u.get("name")),
+    );
+    // The product's default location; a stock entry may be elsewhere.
+    let location = details.and_then(|d| d.get("location")).filter(|l| {
+        stock_entry.is_none_or(|e| {
+            let at = int(e.get("location_id"));
+            at.is_none() || at == int(l.get("id"))
+        })
+    });
+    if let Some(name) = text(location.and_then(|l| l.get("name"))) {
+        fields.insert("location".into(), name);
+    }
+    if let Some(u) = &unit {
+        fields.insert("unit".into(), u.clone());
     }
     if let GrocyId::Product { id, .. } = &parsed {
         fields.insert("product_id".into(), id.to_string());
@@ -399,18 +441,88 @@ pub fn webhook_label(payload: &Value) -> Result<WebhookLabel, String> {
     if let Some(d) = &due_date {
         fields.insert("due_date".into(), d.clone());
     }
+    let mut lines = Vec::new();
+    if let Some(d) = &due_date {
+        lines.push(format!("Due {d}"));
+    }
+    if let Some(amount) = fields.get("amount").filter(|_| stock_entry.is_some()) {
+        lines.push(match &unit {
+            Some(u) => format!("{amount} {u}"),
+            None => amount.clone(),
+        });
+    }
+    if let Some(l) = fields.get("location") {
+        lines.push(l.clone());
+    }
     Ok(WebhookLabel {
         data: label(title.clone(), grocycode.clone(), due_date, fields),
         title,
         grocycode,
+        lines,
         printer: text(obj.get("printer")),
         template: text(obj.get("template")),
     })
 }
 
+/// Whether a Grocy label can print with the built-in `template`: `Err` with
+/// the reason for the templates laid out for something else.
+pub fn template_fits(template: &str) -> Result<(), String> {
+    match template {
+        "product" | "asset_tag" | "shelf" | "storage_box" | "plain_text" | "qr_only" => Ok(()),
+        "filament_spool" => Err(
+            "filament_spool is laid out for Spoolman spools (colour, weight, spool id); \
+             Grocy labels print with product, asset_tag, shelf, storage_box, plain_text or qr_only"
+                .into(),
+        ),
+        other => Err(format!(
+            "{other:?} is not a built-in template Grocy's fields are mapped onto"
+        )),
+    }
+}
+
+impl WebhookLabel {
+    /// The label data for the built-in `template`, Grocy's fields mapped onto
+    /// its placeholders: the grocycode is the code (`qr_payload`, and
+    /// `primary_id` where a template prints an id: `asset_tag`, `shelf`), the
+    /// name the title (`storage_box`'s header), due date, amount and location
+    /// the lines (`secondary`, `storage_box`'s items). `product` prints the
+    /// name, `Due <date>` and the grocycode as a DataMatrix. `Err`: see
+    /// [`template_fits`].
+    pub fn data_for(&self, template: &str) -> Result<LabelData, String> {
+        template_fits(template)?;
+        let mut data = self.data.clone();
+        match template {
+            "product" => {}
+            "storage_box" => {
+                data.primary_id = Some(self.title.clone());
+                let lines = if self.lines.is_empty() {
+                    vec![self.grocycode.clone()]
+                } else {
+                    self.lines.clone()
+                };
+                data.items = lines
+                    .into_iter()
+                    .map(|item| printhub_render::Item {
+                        item,
+                        qr_payload: None,
+                    })
+                    .collect();
+                data.secondary = self.lines.clone();
+            }
+            _ => {
+                data.primary_id = Some(self.grocycode.clone());
+                data.secondary = self.lines.clone();
+            }
+        }
+        Ok(data)
+    }
+}
+
 /// The first `YYYY-MM-DD` in `s` (`"DD: 2026-05-01"` → `2026-05-01`), "never" excluded.
 fn find_date(s: &str) -> Option<String> {
-    s.char_indices().find_map(|(i, _)| due(&s[i..]))
+    s.char_indices()
+        .find_map(|(i, _)| date(&s[i..]))
+        .filter(|d| d != NEVER)
 }
 
 /// Turns form fields in PHP's bracket notation (what Grocy sends without
@@ -545,11 +657,15 @@ mod tests {
         )
         .expect("never");
         assert!(label.data.secondary.is_empty());
+        // A battery label carries no due date: the next charge stays a field.
         let label = webhook_label(&json!({"battery": "Smoke alarm", "grocycode": "grcy:b:2", "details": {"next_estimated_charge_time": "2026-09-01 10:00:00"}}))
             .expect("battery");
+        assert_eq!(label.title, "Smoke alarm");
+        assert!(label.data.secondary.is_empty());
+        assert!(!label.data.fields.contains_key("due_date"));
         assert_eq!(
-            (label.title.as_str(), label.data.secondary.as_slice()),
-            ("Smoke alarm", &["2026-09-01".to_string()][..])
+            label.data.fields["next_estimated_charge_time"],
+            "2026-09-01"
         );
         assert!(webhook_label(&json!({"chore": "Descale", "grocycode": "grcy:c:1"})).is_ok());
         assert!(webhook_label(&json!({"recipe": "Soup", "grocycode": "grcy:r:1"})).is_ok());
@@ -566,5 +682,93 @@ mod tests {
             let err = webhook_label(&bad).expect_err(why);
             assert!(err.contains(why), "{err}");
         }
+    }
+
+    /// What Grocy sends when a product is opened (`StockService::OpenProduct`
+    /// reprints): the entry as it was, and `due_date` with the new date.
+    #[test]
+    fn due_date_wins_over_the_old_stock_entry() {
+        let payload = |due: Option<&str>| {
+            let mut p = json!({
+                "product": "Milk",
+                "grocycode": "grcy:p:12:6630ab",
+                "details": {"next_due_date": "2026-04-28", "location": {"id": "2", "name": "Fridge"},
+                            "quantity_unit_stock": {"id": "3", "name": "Pack"}},
+                "stock_entry": {"stock_id": "6630ab", "amount": "1.0", "location_id": "2",
+                                "best_before_date": "2026-12-20", "open": "0"},
+            });
+            if let Some(d) = due {
+                p["due_date"] = json!(d);
+            }
+            p
+        };
+        let opened = webhook_label(&payload(Some("DD: 2026-12-06"))).expect("opened");
+        assert_eq!(opened.data.secondary, ["2026-12-06"]);
+        assert_eq!(opened.data.fields["due_date"], "2026-12-06");
+        assert_eq!(opened.lines, ["Due 2026-12-06", "1.0 Pack", "Fridge"]);
+        // The product's next due date belongs to another entry: a field, never printed.
+        assert_eq!(opened.data.fields["next_due_date"], "2026-04-28");
+        // German Grocy ("MHD") and Grocy before 4.0 (`duedate`).
+        let mut old = payload(None);
+        old["duedate"] = json!("MHD: 2026-12-07");
+        assert_eq!(
+            webhook_label(&old).expect("duedate").data.secondary,
+            ["2026-12-07"]
+        );
+        // Frozen: "never overdue" wins over the entry's old date too.
+        let frozen = webhook_label(&payload(Some("DD: 2999-12-31"))).expect("never");
+        assert!(
+            frozen.data.secondary.is_empty(),
+            "{:?}",
+            frozen.data.secondary
+        );
+        assert!(!frozen.data.fields.contains_key("due_date"));
+        // Due-date tracking off: no due_date key, the entry's date.
+        let untracked = webhook_label(&payload(None)).expect("untracked");
+        assert_eq!(untracked.data.secondary, ["2026-12-20"]);
+        // A product label (no stock entry, no due_date) prints no date.
+        let product = webhook_label(&json!({
+            "product": "Milk", "grocycode": "grcy:p:12",
+            "details": {"next_due_date": "2026-04-28"},
+        }))
+        .expect("product label");
+        assert!(product.data.secondary.is_empty());
+        assert!(product.lines.is_empty());
+    }
+
+    #[test]
+    fn every_built_in_template_gets_grocys_fields_or_a_reason() {
+        let label = webhook_label(&json!({
+            "product": "Milk", "grocycode": "grcy:p:12:6630ab",
+            "stock_entry": {"amount": "2", "best_before_date": "2026-05-01"},
+        }))
+        .expect("label");
+        for (name, _) in printhub_render::template::BUILTIN {
+            match label.data_for(name) {
+                Ok(data) => {
+                    assert_eq!(data.title.as_deref(), Some("Milk"), "{name}");
+                    assert_eq!(
+                        data.qr_payload.as_deref(),
+                        Some("grcy:p:12:6630ab"),
+                        "{name}"
+                    );
+                }
+                Err(reason) => {
+                    assert_eq!(*name, "filament_spool", "{reason}");
+                    assert!(reason.contains("Spoolman"), "{reason}");
+                }
+            }
+        }
+        let shelf = label.data_for("shelf").expect("shelf");
+        assert_eq!(shelf.primary_id.as_deref(), Some("grcy:p:12:6630ab"));
+        assert_eq!(shelf.secondary, ["Due 2026-05-01", "2"]);
+        let boxed = label.data_for("storage_box").expect("storage_box");
+        assert_eq!(boxed.primary_id.as_deref(), Some("Milk"));
+        assert_eq!(boxed.items.len(), 2);
+        assert_eq!(
+            label.data_for("product").expect("product").secondary,
+            ["2026-05-01"]
+        );
+        assert!(template_fits("nope").is_err());
     }
 }

@@ -145,8 +145,21 @@ impl Fetcher {
 
     /// `GET` the source's `segments`, within its timeout, the body at most the cap.
     pub async fn get(&self, source: &Source, segments: &[&str]) -> Result<Reply, LookupError> {
+        self.get_query(source, segments, &[]).await
+    }
+
+    /// [`Fetcher::get`] with a query string (`sort=id:desc&limit=50`).
+    pub async fn get_query(
+        &self,
+        source: &Source,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Reply, LookupError> {
         let app = source.app;
-        let url = source.url(segments);
+        let mut url = source.url(segments);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         let mut request = self
             .client
             .get(url)

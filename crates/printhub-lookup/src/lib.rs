@@ -154,7 +154,7 @@ pub struct LookupsConfig {
     pub spoolman: Option<SourceConfig>,
     /// printhub's own public URL: when set, asset and spool QR codes open its
     /// landing pages (`/asset/{tag}`, `/spool/{id}`) instead of the asset's
-    /// Snipe-IT page and Spoolman's `web+spoolman:s-<id>`.
+    /// Snipe-IT page and Spoolman's `WEB+SPOOLMAN:S-<id>`.
     pub public_url: Option<String>,
     /// The largest upstream answer read, in bytes (larger: `failed`).
     pub max_body: usize,

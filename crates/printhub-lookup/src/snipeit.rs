@@ -5,9 +5,11 @@
 //! `{"status":"error","messages":"Asset does not exist.","payload":null}`;
 //! `bytag` answers one asset object, or `{"total": n, "rows": [...]}` when
 //! several assets carry the tag; every string is HTML-escaped (`&amp;`,
-//! `&#039;`). Identifiers: a Snipe-IT asset URL (`…/hardware/42`) is an id;
-//! anything else is a tag, and a tag of digits that matches no asset is tried
-//! as an id.
+//! `&#039;`); the `bytag/{any}` route takes a tag's slashes as they are
+//! (`bytag/IT/0042`; Apache without `AllowEncodedSlashes` answers 404 to
+//! `%2F`). Identifiers: a Snipe-IT asset URL (`…/hardware/42`) and `id:42`
+//! are ids; anything else is a tag — a tag of digits that matches no asset
+//! is not found (with a hint to `id:`), never silently read as an id.
 //!
 //! Maps to the `asset_tag` template: the tag, the name and a QR code to the
 //! asset's page.
@@ -33,9 +35,19 @@ pub enum AssetId {
     Tag(String),
 }
 
-/// Parses a Snipe-IT asset URL (`https://snipe.example/hardware/42`) or an asset tag.
+/// Parses `id:<n>` (an asset id, said explicitly), a Snipe-IT asset URL
+/// (`https://snipe.example/hardware/42`) or else an asset tag — digits too:
+/// a numeric tag that matches no asset is not found, never read as an id
+/// (a mistyped tag must not print another asset).
 pub fn parse_id(s: &str) -> AssetId {
     let s = s.trim();
+    if let Some(id) = s
+        .get(..3)
+        .filter(|p| p.eq_ignore_ascii_case("id:"))
+        .and_then(|_| s[3..].trim().parse().ok())
+    {
+        return AssetId::Id(id);
+    }
     if s.starts_with("http://") || s.starts_with("https://") {
         let path = s.split(['?', '#']).next().unwrap_or_default();
         let mut segments = path.trim_end_matches('/').rsplit('/');
@@ -52,11 +64,16 @@ pub(crate) async fn lookup(ctx: &Ctx<'_>, typed: &str) -> Result<Found, LookupEr
     let asset = match parse_id(typed) {
         AssetId::Id(id) => by_id(ctx, typed, id).await?,
         AssetId::Tag(tag) => match by_tag(ctx, typed, &tag).await {
-            Err(LookupError::NotFound { .. }) if tag.bytes().all(|b| b.is_ascii_digit()) => {
-                let id = tag
-                    .parse()
-                    .map_err(|_| LookupError::not_found(APP, typed, "no asset with this tag"))?;
-                by_id(ctx, typed, id).await?
+            Err(LookupError::NotFound { app, id, reason })
+                if !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                return Err(LookupError::NotFound {
+                    app,
+                    id,
+                    reason: format!(
+                        "{reason} (no asset has the tag {tag:?}; for the asset with id {tag} look up id:{tag})"
+                    ),
+                })
             }
             other => other?,
         },
@@ -77,10 +94,22 @@ async fn by_id(ctx: &Ctx<'_>, typed: &str, id: u64) -> Result<Value, LookupError
 }
 
 async fn by_tag(ctx: &Ctx<'_>, typed: &str, tag: &str) -> Result<Value, LookupError> {
-    let reply = ctx
-        .fetcher
-        .get(ctx.source, &["api", "v1", "hardware", "bytag", tag])
-        .await?;
+    // Snipe-IT's route is `bytag/{any}` with `.*`, and its images' Apache
+    // answers 404 to an encoded slash: a tag's slashes go as they are.
+    let parts: Vec<&str> = tag.split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
+        return Err(LookupError::not_found(
+            APP,
+            typed,
+            "an asset tag with an empty, `.` or `..` part between slashes cannot be looked up",
+        ));
+    }
+    let mut segments = vec!["api", "v1", "hardware", "bytag"];
+    segments.extend(parts);
+    let reply = ctx.fetcher.get(ctx.source, &segments).await?;
     let answer = answer(reply, typed)?;
     let Some(rows) = answer.get("rows") else {
         return check_asset(answer, typed);
@@ -223,5 +252,9 @@ mod tests {
         );
         assert_eq!(parse_id(" A-0042 "), AssetId::Tag("A-0042".into()));
         assert_eq!(parse_id("00042"), AssetId::Tag("00042".into()));
+        assert_eq!(parse_id("id:42"), AssetId::Id(42));
+        assert_eq!(parse_id(" ID: 42"), AssetId::Id(42));
+        assert_eq!(parse_id("id:x"), AssetId::Tag("id:x".into()));
+        assert_eq!(parse_id("IT/0042"), AssetId::Tag("IT/0042".into()));
     }
 }

@@ -330,6 +330,8 @@ impl Config {
             Some(g) => {
                 if let Some(t) = &g.template {
                     check_template(t, "integrations.grocy.template")?;
+                    printhub_lookup::grocy::template_fits(t)
+                        .map_err(|reason| anyhow!("integrations.grocy.template: {reason}"))?;
                 }
                 match &g.webhook_token {
                     Some(token) => {
@@ -410,10 +412,49 @@ impl Config {
     }
 }
 
+/// The file under `data_dir` where the Spoolman watcher remembers the last
+/// spool it handled: `{"last_spool_id": 6}`.
+pub const SPOOL_FEED_STATE: &str = "spoolman-feed.json";
+
+/// The last spool id the watcher handled, from `path`; `None` when there is
+/// no such file yet (a first start) or it cannot be read (logged).
+fn read_last_spool(path: &std::path::Path) -> Option<u64> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            log::warn!("spoolman feed: cannot read {}: {e}", path.display());
+            return None;
+        }
+    };
+    let id = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("last_spool_id").and_then(serde_json::Value::as_u64));
+    if id.is_none() {
+        log::warn!(
+            "spoolman feed: {} holds no last_spool_id; starting after Spoolman's newest spool",
+            path.display()
+        );
+    }
+    id
+}
+
+/// Writes the last spool id handled to `path` (a temporary file renamed over
+/// it, so a crash leaves the old or the new value, never half of one).
+fn write_last_spool(path: &std::path::Path, id: u64) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::json!({ "last_spool_id": id }).to_string())?;
+    std::fs::rename(&tmp, path)
+}
+
 /// The Spoolman watcher: when `[integrations.spoolman] new_spool_printer` is
 /// set, a task on the current actix system that prints a label for every
-/// spool added in Spoolman (submitted by `watcher:spoolman`). Feed and print
-/// failures are logged; the feed reconnects by itself.
+/// spool added in Spoolman (submitted by `watcher:spoolman`). The feed
+/// reconnects by itself and, on every connection, catches up on the spools
+/// added while it did not listen; the last spool handled is kept in
+/// [`SPOOL_FEED_STATE`] under `data_dir`, so a restart resumes after it
+/// (neither missing nor repeating one). Feed errors are logged as feed
+/// errors, print failures with the spool's id.
 pub fn spawn_spool_watcher(
     config: &Config,
     lookups: &Lookups,
@@ -432,10 +473,16 @@ pub fn spawn_spool_watcher(
     let mut feed = lookups
         .spool_feed()
         .context("integrations.spoolman.new_spool_printer")?;
+    let state = config.data_dir.join(SPOOL_FEED_STATE);
+    let resumed = read_last_spool(&state);
+    if let Some(id) = resumed {
+        feed.resume_after(id);
+    }
     let hub = hub.clone();
     log::info!(
-        "printing a label for every new spool in Spoolman ({}) on {printer}",
-        feed.url()
+        "printing a label for every new spool in Spoolman ({}) on {printer}{}",
+        feed.url(),
+        resumed.map_or(String::new(), |id| format!(", resuming after spool {id}"))
     );
     actix_web::rt::spawn(async move {
         loop {
@@ -452,6 +499,11 @@ pub fn spawn_spool_watcher(
                     match label {
                         Ok(job) => log::info!("new spool {}: job {}", spool.id, job.id),
                         Err(e) => log::warn!("new spool {}: not printed: {e}", spool.id),
+                    }
+                    if let Some(id) = feed.cursor() {
+                        if let Err(e) = write_last_spool(&state, id) {
+                            log::warn!("spoolman feed: cannot write {}: {e}", state.display());
+                        }
                     }
                 }
                 Err(e) => log::warn!("{e}"),

@@ -5,6 +5,15 @@
 //! (Grocy cannot send headers): compared in constant time, a wrong one is 401
 //! `unauthorized` before the body is read, and nothing is queued.
 //!
+//! Grocy's answers: Grocy's `WebhookRunner` lets any 4xx/5xx or timeout
+//! surface in Grocy's own API call (a "one label per unit" purchase stops
+//! half way), so the Grocy webhook answers 202 with the job when the label is
+//! queued, 200 `{"status": "rejected", "code", "detail"}` (logged as a
+//! warning) when it is refused for a reason a person can fix on the hub later
+//! (no printer configured, an unknown or disabled printer, a full queue, tape
+//! it does not fit on), and 4xx only for a wrong token or a payload that can
+//! never print (not a Grocy label, a template Grocy's fields do not map onto).
+//!
 //! Neither calls an upstream: the payload carries the data, so a webhook is
 //! render + durable enqueue and is answered well inside Grocy's 2 s timeout.
 //! Each token has its own rate limit ([`Limits::check_webhook`]: the hook's
@@ -169,22 +178,34 @@ async fn grocy_print(
         ApiError::invalid(format!("not a Grocy label payload: {e}"))
             .with_detail(serde_json::json!({ "source": "grocy" }))
     })?;
-    let printer = label.printer.clone().or_else(|| hook.printer.clone()).ok_or_else(|| {
-        ApiError::invalid(
-            "no printer: set integrations.grocy.printer or a `printer` in Grocy's LABEL_PRINTER_PARAMS",
-        )
-        .with_detail(serde_json::json!({ "field": "printer" }))
-    })?;
     let template = label
         .template
         .clone()
         .or_else(|| hook.template.clone())
         .unwrap_or_else(|| grocy::TEMPLATE.to_string());
+    // A template that cannot take Grocy's fields never prints: 422.
+    let data = label.data_for(&template).map_err(|reason| {
+        ApiError::new(ErrorCode::ContentTypeDataMismatch, reason)
+            .with_detail(serde_json::json!({ "field": "template", "template": template }))
+    })?;
+    let Some(printer) = label.printer.clone().or_else(|| hook.printer.clone()) else {
+        return Ok(grocy_rejected(
+            &label,
+            ApiError::invalid(
+                "no printer: set integrations.grocy.printer or a `printer` in Grocy's LABEL_PRINTER_PARAMS",
+            )
+            .with_detail(serde_json::json!({ "field": "printer" })),
+        ));
+    };
     let by = Submitter {
         by: "webhook:grocy",
         source: source_address(req),
     };
-    let job = submit_label(hub, &limits, &printer, &template, label.data, by).await?;
+    let job = match submit_label(hub, &limits, &printer, &template, data, by).await {
+        Ok(job) => job,
+        Err(e) if fixable_later(e.code) => return Ok(grocy_rejected(&label, e)),
+        Err(e) => return Err(e),
+    };
     log::info!(
         "grocy webhook: {:?} ({}) queued as job {} on {printer}",
         label.title,
@@ -192,6 +213,40 @@ async fn grocy_print(
         job.id
     );
     Ok(HttpResponse::Accepted().json(job))
+}
+
+/// Whether a Grocy label refused with `code` could print once a person fixes
+/// the hub (a printer configured, enabled, its queue drained, other tape
+/// loaded): Grocy stops a "one label per unit" purchase half way on any
+/// 4xx/5xx, so these answer 200 `{"status": "rejected", …}` instead.
+fn fixable_later(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::PrinterNotFound
+            | ErrorCode::PrinterDisabled
+            | ErrorCode::QueueFull
+            | ErrorCode::UnsupportedMedia
+            | ErrorCode::DoesNotFit
+    )
+}
+
+/// 200 for a Grocy label not queued for a reason a person can fix later:
+/// the problem's code and detail, logged as a warning.
+fn grocy_rejected(label: &grocy::WebhookLabel, e: ApiError) -> HttpResponse {
+    log::warn!(
+        "grocy webhook: {:?} ({}) not printed: {} ({})",
+        label.title,
+        label.grocycode,
+        e.detail,
+        e.code.as_str()
+    );
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": "rejected",
+        "code": e.code.as_str(),
+        "detail": e.detail,
+        "error_detail": e.error_detail,
+        "grocycode": label.grocycode,
+    }))
 }
 
 /// `POST /api/webhooks/{token}`.

@@ -166,6 +166,15 @@ async fn a_lookup_answers_the_item_with_its_template() {
     assert_eq!(got.2["template"], "asset_tag");
     assert_eq!(got.2["data"]["primary_id"], "A-0042");
     assert_eq!(got.2["url"], format!("{}hardware/42", fake.url("snipe")));
+    // A tag with a slash, percent-encoded in printhub's path, reaches
+    // Snipe-IT with the slash as is (an encoded one is Apache's 404 there).
+    let got = get!(app, "/api/lookup/snipeit/IT%2F0042");
+    assert_eq!(
+        (got.0, got.2["id"].as_str()),
+        (200, Some("IT/0042")),
+        "{}",
+        got.2
+    );
 
     let got = get!(app, "/api/lookup/grocy/grcy:p:12:6630ab3c1f2e1");
     assert_eq!(
@@ -176,14 +185,22 @@ async fn a_lookup_answers_the_item_with_its_template() {
     );
     assert_eq!(got.2["data"]["secondary"], json!(["2026-05-01"]));
 
-    // Spoolman's QR payload, percent-encoded in the path.
-    let got = get!(app, "/api/lookup/spoolman/web%2Bspoolman%3As-3");
-    assert_eq!(
-        (got.0, got.2["title"].as_str()),
-        (200, Some("Prusament PLA")),
-        "{}",
-        got.2
-    );
+    // Spoolman's QR payload, percent-encoded in the path, in the case Spoolman
+    // prints it (upper) and any other; printhub's QR is the upper-case form.
+    for uri in [
+        "/api/lookup/spoolman/web%2Bspoolman%3As-3",
+        "/api/lookup/spoolman/WEB%2BSPOOLMAN%3AS-3",
+        "/api/lookup/spoolman/Web%2BSpoolman%3As-3",
+    ] {
+        let got = get!(app, uri);
+        assert_eq!(
+            (got.0, got.2["title"].as_str()),
+            (200, Some("Prusament PLA")),
+            "{uri}: {}",
+            got.2
+        );
+        assert_eq!(got.2["data"]["qr_payload"], "WEB+SPOOLMAN:S-3", "{uri}");
+    }
 }
 
 #[actix::test]
@@ -511,10 +528,24 @@ async fn grocys_webhook_queues_a_label_in_both_encodings() {
         got.2
     );
     assert_eq!(job_count(&hub).await, 3);
+
+    // Every template Grocy's fields map onto prints (it was 422 for four of them).
+    for template in ["asset_tag", "shelf", "storage_box", "plain_text"] {
+        let mut payload = grocy_payload("6630ab3c1f2e3");
+        payload["template"] = json!(template);
+        let got = post!(app, &uri, payload);
+        assert_eq!(
+            (got.0, got.2["template"].as_str()),
+            (202, Some(template)),
+            "{}",
+            got.2
+        );
+    }
+    assert_eq!(job_count(&hub).await, 7);
 }
 
 #[actix::test]
-async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
+async fn a_wrong_token_is_401_and_payloads_that_never_print_are_4xx_and_nothing_is_queued() {
     let (hub, _) = hub().await;
     let app = webhook_app!(hub, None);
     let good = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
@@ -527,16 +558,16 @@ async fn a_wrong_token_is_401_and_bad_payloads_are_400_and_nothing_is_queued() {
     ] {
         assert_problem(&post!(app, &uri, grocy_payload("a")), 401, "unauthorized");
     }
-    // No printer in the config nor in the params.
-    let p = assert_problem(
-        &post!(app, &good, grocy_payload("a")),
-        400,
-        "invalid_request",
-    );
-    assert_eq!(p["error_detail"]["field"], "printer");
+    // A template that cannot take Grocy's fields can never print: 422.
     let mut payload = grocy_payload("a");
-    payload["printer"] = json!("nope");
-    assert_problem(&post!(app, &good, payload), 404, "printer_not_found");
+    payload["printer"] = json!("pt");
+    payload["template"] = json!("filament_spool");
+    let p = assert_problem(
+        &post!(app, &good, payload),
+        422,
+        "content_type_data_mismatch",
+    );
+    assert_eq!(p["error_detail"]["field"], "template");
     let p = assert_problem(
         &post!(app, &good, json!({"hello": "world", "printer": "pt"})),
         400,
@@ -968,4 +999,42 @@ async fn landing_pages_are_self_contained_html_that_reflect_nothing() {
         assert!(body.contains("sessionStorage.getItem(\"printhub.apiKey\")"));
         assert!(body.contains("\"../api/\""), "relative API calls");
     }
+}
+
+/// Grocy's `WebhookRunner` lets any 4xx/5xx surface in Grocy's own API call
+/// (a purchase with one label per unit stops half way), so what a person can
+/// fix on the hub later answers 200 `{"status": "rejected", …}`: no printer
+/// configured, an unknown printer, a disabled printer. A paused printer
+/// queues as usual (202).
+#[actix::test]
+async fn grocys_webhook_answers_200_for_what_a_person_can_fix_later() {
+    let (hub, _) = hub().await;
+    let app = webhook_app!(hub, None);
+    let uri = format!("/api/webhooks/grocy/{GROCY_TOKEN}");
+    let rejected = |got: &(u16, _, Value), code: &str| {
+        assert_eq!(got.0, 200, "{}", got.2);
+        assert_eq!(got.2["status"], "rejected", "{}", got.2);
+        assert_eq!(got.2["code"], code, "{}", got.2);
+    };
+    let got = post!(app, &uri, grocy_payload("6630ab3c1f2a1"));
+    rejected(&got, "invalid_request");
+    assert_eq!(got.2["error_detail"]["field"], "printer");
+    let mut payload = grocy_payload("6630ab3c1f2b1");
+    payload["printer"] = json!("nope");
+    rejected(&post!(app, &uri, payload), "printer_not_found");
+
+    let app = webhook_app!(hub, Some("pt"));
+    hub.pause_printer("pt").await.expect("pause");
+    let got = post!(app, &uri, grocy_payload("6630ab3c1f2c1"));
+    assert_eq!(got.0, 202, "a paused printer queues: {}", got.2);
+    assert_eq!(job_count(&hub).await, 1);
+    hub.set_printer_enabled("pt", false).await.expect("disable");
+    let got = post!(app, &uri, grocy_payload("6630ab3c1f2d1"));
+    rejected(&got, "printer_disabled");
+    assert_eq!(got.2["grocycode"], "grcy:p:12:6630ab3c1f2d1");
+    assert_eq!(
+        job_count(&hub).await,
+        1,
+        "nothing queued on a disabled printer"
+    );
 }

@@ -88,7 +88,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(grocy_recipe),
     )
     .route(
-        "/snipe/api/v1/hardware/bytag/{tag}",
+        "/snipe/api/v1/hardware/bytag/{tag:.*}",
         web::get().to(snipe_bytag),
     )
     .route("/snipe/api/v1/hardware/{id}", web::get().to(snipe_by_id))
@@ -117,6 +117,12 @@ fn grocy_error(message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "error_message": message }))
 }
 
+/// `GenericEntityApiController::GetObject` on a missing row: 404 (400 in
+/// Grocy before 3.x, which the client takes too).
+fn grocy_no_object() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({ "error_message": "Object not found" }))
+}
+
 /// Grocy products, numbers as strings as older Grocy versions send them.
 pub fn grocy_product_json(id: &str) -> Option<Value> {
     let name = match id {
@@ -142,7 +148,7 @@ async fn grocy_product(req: HttpRequest, id: web::Path<String>) -> HttpResponse 
     }
     match grocy_product_json(&id) {
         Some(p) => HttpResponse::Ok().json(p),
-        None => grocy_error("Object not found"),
+        None => grocy_no_object(),
     }
 }
 
@@ -171,7 +177,8 @@ async fn grocy_entries(req: HttpRequest, id: web::Path<String>) -> HttpResponse 
             "2999-12-31",
             "1"
         )])),
-        _ => grocy_error("Product does not exist"),
+        // `StockService::GetProductStockEntries` does not check the product: an empty list.
+        _ => HttpResponse::Ok().json(json!([])),
     }
 }
 
@@ -228,7 +235,7 @@ async fn grocy_recipe(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
         return denied;
     }
     if id.as_str() != "5" {
-        return grocy_error("Object not found");
+        return grocy_no_object();
     }
     HttpResponse::Ok().json(json!({"id": "5", "name": "Tomato soup", "description": "", "base_servings": "4", "type": "normal"}))
 }
@@ -279,11 +286,21 @@ pub fn asset(id: u64, tag: &str, name: &str) -> Value {
     asset
 }
 
+/// Snipe-IT's route is `bytag/{any}` with `where('any', '.*')`: slashes in a
+/// tag arrive as they are. Its official images run Apache without
+/// `AllowEncodedSlashes`, which answers an encoded slash (`%2F`) with its own
+/// 404 page before Laravel sees the request.
 async fn snipe_bytag(req: HttpRequest, tag: web::Path<String>) -> HttpResponse {
+    if req.uri().path().to_ascii_lowercase().contains("%2f") {
+        return HttpResponse::NotFound()
+            .content_type("text/html; charset=iso-8859-1")
+            .body("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n");
+    }
     if let Some(denied) = snipe_denied(&req) {
         return denied;
     }
     match tag.as_str() {
+        "IT/0042" => HttpResponse::Ok().json(asset(43, "IT/0042", "Docking station")),
         "A-0042" => {
             HttpResponse::Ok().json(asset(42, "A-0042", "Dell &amp; Sons &quot;XPS&quot; 13"))
         }

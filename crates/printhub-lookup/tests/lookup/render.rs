@@ -69,3 +69,54 @@ async fn every_looked_up_item_fits_or_refuses_on_every_medium() {
         "{printed} labels printed"
     );
 }
+
+/// Grocy's webhook labels — a purchase (stock entry, due date, amount), a
+/// product label (name and grocycode only) and a battery — print with every
+/// built-in template Grocy's fields are mapped onto, on the usual media,
+/// never with `content_type_data_mismatch`.
+#[test]
+fn grocy_labels_print_with_every_template_they_are_mapped_onto() {
+    use printhub_lookup::grocy::{template_fits, webhook_label};
+    let payloads = [
+        serde_json::json!({
+            "product": "Whole Milk", "grocycode": "grcy:p:12:6630ab3c1f2e1",
+            "details": {"location": {"id": "2", "name": "Fridge"},
+                        "quantity_unit_stock": {"id": "3", "name": "Pack"}},
+            "stock_entry": {"amount": "1", "location_id": "2", "best_before_date": "2026-05-01"},
+            "due_date": "DD: 2026-05-03",
+        }),
+        serde_json::json!({"product": "Sea Salt", "grocycode": "grcy:p:13"}),
+        serde_json::json!({"battery": "Smoke alarm", "grocycode": "grcy:b:2"}),
+    ];
+    let mut mapped = 0;
+    for payload in &payloads {
+        let label = webhook_label(payload).expect("payload");
+        for (template, _) in printhub_render::template::BUILTIN {
+            let Ok(data) = label.data_for(template) else {
+                assert!(template_fits(template).is_err(), "{template}");
+                continue;
+            };
+            mapped += 1;
+            for (model, media) in [
+                ("PT-P750W", "tze-24"),
+                ("QL-820NWB", "dk-62"),
+                ("QL-820NWB", "dk-29x90"),
+            ] {
+                let m = Model::by_name(model).expect("model");
+                let md = MEDIA.iter().find(|x| x.id == media).expect("media");
+                let request =
+                    RenderRequest::template(TemplateRef::Name(template.to_string()), data.clone());
+                let what = format!("{} with {template} on {model} {media}", label.grocycode);
+                match render(&request, m, md) {
+                    Ok(_) => {}
+                    Err(e) => assert_eq!(e.code(), "does_not_fit", "{what}: {e}"),
+                }
+            }
+        }
+    }
+    assert_eq!(
+        mapped,
+        payloads.len() * 6,
+        "six templates take Grocy labels"
+    );
+}

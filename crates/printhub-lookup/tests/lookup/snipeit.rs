@@ -37,12 +37,31 @@ async fn an_asset_url_or_a_numeric_tag_that_is_no_tag_finds_by_id() {
     )
     .await;
     assert_eq!(by_url.id, "A-0042");
-    // "77" is no asset tag: it is tried as an id.
-    let by_id = found(&lookups, App::Snipeit, "77").await;
+    // An id said explicitly.
+    let by_id = found(&lookups, App::Snipeit, "id:77").await;
     assert_eq!(
         (by_id.id.as_str(), by_id.title.as_str()),
         ("B-77", "Label printer")
     );
+    // "77" is no asset tag, and a mistyped tag must not print asset 77: not found.
+    let err = error(&lookups, App::Snipeit, "77", "not_found").await;
+    assert!(err.to_string().contains("look up id:77"), "{err}");
+}
+
+#[actix_web::test]
+async fn a_tag_with_a_slash_is_sent_with_the_slash_as_is() {
+    let fake = fake::start();
+    let lookups = lookups(&fake);
+    // The fake answers `bytag/IT%2F0042` with Apache's 404 page, as Snipe-IT's images do.
+    let item = found(&lookups, App::Snipeit, "IT/0042").await;
+    assert_eq!(
+        (item.id.as_str(), item.title.as_str()),
+        ("IT/0042", "Docking station")
+    );
+    for bad in ["IT//0042", "IT/../42", "/IT"] {
+        let err = error(&lookups, App::Snipeit, bad, "not_found").await;
+        assert!(err.to_string().contains("between slashes"), "{bad}: {err}");
+    }
 }
 
 #[actix_web::test]

@@ -9,7 +9,13 @@ async fn every_spool_identifier_finds_the_spool() {
     let fake = fake::start();
     let lookups = lookups(&fake);
     let page = format!("{}spool/show/3", fake.url("spoolman"));
-    for id in ["3", "web+spoolman:s-3", "/spool/show/3", page.as_str()] {
+    for id in [
+        "3",
+        "web+spoolman:s-3",
+        "WEB+SPOOLMAN:S-3",
+        "/spool/show/3",
+        page.as_str(),
+    ] {
         let item = found(&lookups, App::Spoolman, id).await;
         assert_eq!(item.id, "3", "{id}");
         assert_eq!(item.url.as_deref(), Some(page.as_str()));
@@ -26,7 +32,7 @@ async fn a_spool_maps_vendor_material_colour_weight_and_extras() {
     assert_eq!(item.data.secondary, ["Galaxy Black", "742 g"]);
     assert_eq!(
         item.data.qr_payload.as_deref(),
-        Some("web+spoolman:s-3"),
+        Some("WEB+SPOOLMAN:S-3"),
         "Spoolman's own QR"
     );
     let f = &item.data.fields;
