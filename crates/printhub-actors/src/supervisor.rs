@@ -21,6 +21,8 @@ use crate::events::Published;
 use crate::handle::{LinkConfig, Retention};
 use crate::printer::*;
 use crate::store::HubStore;
+use crate::address::Target;
+use crate::device::DeviceTransport;
 use crate::transport::{TcpTimeouts, TcpTransport, Transport};
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
 use actix::prelude::*;
@@ -88,11 +90,17 @@ const AUDIT_ACTOR: &str = "hub";
 pub type TransportFactory = Rc<dyn Fn(&PrinterConfig) -> Result<Box<dyn Transport>, HubError>>;
 
 /// The default factory: raw TCP to the configured `host[:port]` (port 9100 if
-/// omitted). Addresses are parsed here and looked up on every connection.
+/// omitted), or the device at an absolute path ([`DeviceTransport`]).
+/// Addresses are parsed here and looked up on every connection.
 pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
     Rc::new(move |config: &PrinterConfig| {
         let (model, _) = config.validate()?;
-        let (raw, snmp) = config.endpoints()?;
+        let (raw, snmp) = match config.endpoints()? {
+            (Target::Device(path), _) => {
+                return Ok(Box::new(DeviceTransport::new(path, model, timeouts)) as Box<dyn Transport>)
+            }
+            (Target::Network(raw), snmp) => (raw, snmp),
+        };
         let mut transport = TcpTransport::new(raw, model, timeouts);
         if let Some(snmp) = snmp {
             let community = config.snmp_community.as_deref().unwrap_or("public");
