@@ -60,6 +60,8 @@ pub(crate) struct Printer {
     pub stream: Option<TcpStream>,
     /// The TCP listener is open (false while turned off).
     pub listening: bool,
+    /// The USB pseudo-device and its link exist (false without one, or unplugged).
+    pub device_present: bool,
     pub stopping: bool,
 }
 
@@ -127,6 +129,7 @@ impl Shared {
             connection_log: Vec::new(),
             stream: None,
             listening: true,
+            device_present: false,
             stopping: false,
         };
         Shared {
