@@ -182,6 +182,16 @@ impl Shared {
         guard
     }
 
+    /// Lets a page's print time pass, cut short by shutdown or by the printer
+    /// being turned off (unplugged). Returns `false` if it was cut short.
+    pub fn pause_printing(&self, duration: Duration) -> bool {
+        let deadline = Instant::now() + duration;
+        let guard = self.wait_while(self.lock(), Some(deadline), |p| {
+            !p.stopping && !p.faults.turned_off
+        });
+        !(guard.stopping || guard.faults.turned_off)
+    }
+
     /// Lets `duration` pass (print time, a slow status), cut short by
     /// shutdown. Returns `false` if the emulator is stopping.
     pub fn pause(&self, duration: Duration) -> bool {

@@ -313,7 +313,8 @@ fn ended_without_feed(job: u64, page: usize, shared: &Shared) {
 /// and records it; returns when the head is free again.
 fn print(mut page: RecordedPage, started: Instant, duration: Duration, shared: &Shared) -> Instant {
     let finished = started + duration;
-    let completed = shared.pause(finished.saturating_duration_since(Instant::now()));
+    // A printer turned off (or unplugged) mid-page does not finish it.
+    let completed = shared.pause_printing(finished.saturating_duration_since(Instant::now()));
     page.print = Some(PrintTime { started, finished });
     if let Some(dir) = &shared.settings.out_dir {
         if let Err(e) = page.write_to(dir) {
@@ -346,10 +347,19 @@ fn send_status<W: Write>(out: &mut Output<'_, W>, status: Status, shared: &Share
     if !out.open {
         return;
     }
-    let (delay, garbled) = {
+    let (delay, garbled, off) = {
         let guard = shared.lock();
-        (guard.faults.slow_status, guard.faults.garbled_status)
+        (
+            guard.faults.slow_status,
+            guard.faults.garbled_status,
+            guard.faults.turned_off,
+        )
     };
+    // A printer turned off sends nothing more.
+    if off {
+        out.open = false;
+        return;
+    }
     if let Some(delay) = delay {
         if !shared.pause(delay) {
             return;
