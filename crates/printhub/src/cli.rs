@@ -139,8 +139,12 @@ pub struct EmulateArgs {
     /// Print speed: `instant`, or `real` (the model's nominal mm/s).
     #[arg(long, value_enum, default_value = "real")]
     pub speed: SpeedArg,
+    /// Also be a USB printer: link this path to a raw-mode pseudo-terminal that the hub
+    /// opens like /dev/usb/lp0 (`device = "PATH"` in its `[[printer]]`).
+    #[arg(long)]
+    pub device_link: Option<PathBuf>,
     /// A TOML file with several printers: `[[printer]]` tables with model, media, tcp_addr,
-    /// snmp_addr, community, out_dir, speed.
+    /// snmp_addr, community, out_dir, speed, device_link.
     #[arg(long)]
     pub config: Option<PathBuf>,
 }

@@ -1206,3 +1206,67 @@ fn render_and_print_refuse_bad_input_in_one_line_and_write_nothing() {
         "cannot connect",
     );
 }
+
+/// A `[[printer]]` with `device` instead of `address` is a USB printer: serve prints to
+/// it through the emulator's pseudo-device (a raw pty linked where /dev/usb/lp0 would be).
+#[test]
+fn serve_prints_to_a_usb_printer_through_its_device() {
+    use printhub_emulator::{Emulator, EmulatorConfig};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tmp");
+    let link = dir.path().join("usb-lp0");
+    let emu = Emulator::start(EmulatorConfig::new("QL-700", "dk-62").device_link(&link))
+        .expect("emulator");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let config = config_file(
+        &dir,
+        &format!(
+            "listen = {addr:?}\n[auth]\nanonymous = \"admin\"\n[[printer]]\nslug = \"usb\"\nmodel = \"QL-700\"\nmedia = \"dk-62\"\ndevice = {:?}\n",
+            link.to_str().expect("utf-8")
+        ),
+    );
+    let mut child = spawn_serve(&config);
+    assert!(
+        eventually(Duration::from_secs(60), || http(
+            &addr, "GET", "/healthz", None
+        )
+        .is_ok_and(|(s, _)| s == 200)),
+        "serve came up"
+    );
+    let body = r#"{"content_type":"text_one_line","data":{"primary_id":"USB"}}"#;
+    let (status, job) = http(&addr, "POST", "/api/printers/usb/jobs", Some(body)).expect("submit");
+    assert_eq!(status, 202, "{job}");
+    assert!(
+        eventually(Duration::from_secs(60), || emu.pages().len() == 1),
+        "the label printed through the device"
+    );
+    let (status, printer) = http(&addr, "GET", "/api/printers/usb", None).expect("printer");
+    assert_eq!(status, 200, "{printer}");
+    assert!(printer.contains("usb-lp0"), "{printer}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_printer_has_an_address_or_a_device_not_both() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (entry, needle) in [
+        ("address = \"127.0.0.1\"\ndevice = \"/dev/usb/lp0\"\n", "exclude each other"),
+        ("", "either `address`"),
+        ("device = \"usb/lp0\"\n", "absolute path"),
+    ] {
+        let config = config_file(
+            &dir,
+            &format!("[[printer]]\nslug = \"p\"\nmodel = \"QL-700\"\nmedia = \"dk-62\"\n{entry}"),
+        );
+        let text = std::fs::read_to_string(&config).expect("read");
+        let parsed: printhub::config::Config = toml::from_str(&text).expect("parses");
+        let err = parsed.validate().expect_err("refused");
+        assert!(
+            format!("{err:#}").contains(needle),
+            "{err:#} should mention {needle}"
+        );
+    }
+}
