@@ -278,9 +278,97 @@ pub fn is_device_path(address: &str) -> bool {
     address.trim_start().starts_with('/')
 }
 
+/// The model an IEEE 1284 device id names (its `MDL:` or `MODEL:` field):
+/// `MFG:Brother;CMD:PT-CBP;MDL:QL-700;CLS:PRINTER;` names `QL-700`.
+pub fn model_from_ieee1284(id: &str) -> Option<&str> {
+    id.split(';').find_map(|field| {
+        let (key, value) = field.split_once(':')?;
+        let key = key.trim();
+        (key.eq_ignore_ascii_case("MDL") || key.eq_ignore_ascii_case("MODEL"))
+            .then(|| value.trim())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// A printer device found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundDevice {
+    /// The device node (`/dev/usb/lp0`).
+    pub path: PathBuf,
+    /// The IEEE 1284 device id the printer gave, if the kernel has it.
+    pub ieee1284_id: Option<String>,
+}
+
+impl FoundDevice {
+    /// The model its device id names.
+    pub fn model(&self) -> Option<&str> {
+        self.ieee1284_id.as_deref().and_then(model_from_ieee1284)
+    }
+}
+
+/// The `lp*` devices under `dev` (`/dev/usb`), each with the device id the
+/// kernel read from it (`sysfs/lpN/device/ieee1284_id`, sysfs being
+/// `/sys/class/usbmisc`), sorted by path.
+pub fn find_devices(dev: &Path, sysfs: &Path) -> Vec<FoundDevice> {
+    let Ok(entries) = std::fs::read_dir(dev) else {
+        return Vec::new();
+    };
+    let mut found: Vec<FoundDevice> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_string();
+            name.strip_prefix("lp")?.parse::<u32>().ok()?;
+            let id = std::fs::read_to_string(sysfs.join(&name).join("device/ieee1284_id"))
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty());
+            Some(FoundDevice {
+                path: entry.path(),
+                ieee1284_id: id,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_comes_from_the_mdl_field() {
+        let ql = "MFG:Brother;CMD:PT-CBP;MDL:QL-700;CLS:PRINTER;";
+        assert_eq!(model_from_ieee1284(ql), Some("QL-700"));
+        assert_eq!(
+            model_from_ieee1284("MANUFACTURER:Brother;COMMAND SET:PT-CBP;MODEL:PT-P700;"),
+            Some("PT-P700")
+        );
+        assert_eq!(model_from_ieee1284("MFG:Brother;CMD:PT-CBP;"), None);
+        assert_eq!(model_from_ieee1284("MDL:;"), None);
+        assert_eq!(model_from_ieee1284(""), None);
+    }
+
+    #[test]
+    fn devices_are_found_with_their_ids() {
+        let dev = tempfile::tempdir().expect("dev");
+        let sys = tempfile::tempdir().expect("sys");
+        for name in ["lp1", "lp0", "hiddev0", "lpx"] {
+            std::fs::write(dev.path().join(name), b"").expect("node");
+        }
+        std::fs::create_dir_all(sys.path().join("lp0/device")).expect("sysfs");
+        std::fs::write(
+            sys.path().join("lp0/device/ieee1284_id"),
+            "MFG:Brother;CMD:PT-CBP;MDL:QL-570;CLS:PRINTER;\n",
+        )
+        .expect("id");
+        let found = find_devices(dev.path(), sys.path());
+        let names: Vec<_> = found.iter().map(|f| f.path.file_name()).collect();
+        assert_eq!(names, [Some("lp0".as_ref()), Some("lp1".as_ref())]);
+        assert_eq!(found[0].model(), Some("QL-570"));
+        assert_eq!(found[1].ieee1284_id, None);
+        assert!(find_devices(&dev.path().join("none"), sys.path()).is_empty());
+    }
 
     #[test]
     fn open_errors_have_stable_codes_and_say_what_to_do() {

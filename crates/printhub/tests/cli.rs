@@ -1270,3 +1270,38 @@ fn a_printer_has_an_address_or_a_device_not_both() {
         );
     }
 }
+
+#[test]
+fn devices_lists_usb_printers_with_their_models() {
+    let dev = tempfile::tempdir().expect("dev");
+    let sys = tempfile::tempdir().expect("sys");
+    std::fs::write(dev.path().join("lp0"), b"").expect("node");
+    std::fs::create_dir_all(sys.path().join("lp0/device")).expect("sysfs");
+    std::fs::write(
+        sys.path().join("lp0/device/ieee1284_id"),
+        "MFG:Brother;CMD:PT-CBP;MDL:QL-700;CLS:PRINTER;",
+    )
+    .expect("id");
+    let out = printhub(&["devices", "--dev", s(dev.path()), "--sysfs", s(sys.path())]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("lp0  QL-700"), "{text}");
+    let empty = printhub(&["devices", "--dev", s(&sys.path().join("none")), "--sysfs", s(sys.path())]);
+    assert!(String::from_utf8_lossy(&empty.stdout).contains("no USB printer devices"));
+}
+
+#[test]
+fn status_reads_a_usb_printer_through_its_device() {
+    use printhub_emulator::{Emulator, EmulatorConfig};
+    let dir = tempfile::tempdir().expect("tmp");
+    let link = dir.path().join("lp0");
+    let _emu = Emulator::start(EmulatorConfig::new("QL-700", "dk-62").device_link(&link))
+        .expect("emulator");
+    let out = printhub(&["status", s(&link), "--model", "QL-700"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("ready"), "{text}");
+    assert!(text.contains("dk-62"), "{text}");
+    let gone = printhub(&["status", s(&dir.path().join("lp9")), "--model", "QL-700"]);
+    assert!(String::from_utf8_lossy(&gone.stdout).contains("unreachable: device_missing"));
+}
