@@ -28,8 +28,8 @@
 //! probe never mistakes a stale block for the answer.
 
 use crate::transport::{
-    drive, status_from_block, Link, LinkProgress, Outgoing, ProbeFuture, ProgressSink,
-    SendFuture, SendReport, TcpTimeouts, Transport, TransportError,
+    drive, status_from_block, Link, LinkProgress, Outgoing, ProbeFuture, ProgressSink, SendFuture,
+    SendReport, TcpTimeouts, Transport, TransportError,
 };
 use printhub_core::PrinterStatus;
 use printhub_raster::Model;

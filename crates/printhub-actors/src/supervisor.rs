@@ -16,13 +16,13 @@
 //! printer comes back with its queue, even one whose configuration can no
 //! longer reach a printer: it is offline with the reason until it is fixed.
 
+use crate::address::Target;
 use crate::config_check::PrinterConfigFields;
+use crate::device::DeviceTransport;
 use crate::events::Published;
 use crate::handle::{LinkConfig, Retention};
 use crate::printer::*;
 use crate::store::HubStore;
-use crate::address::Target;
-use crate::device::DeviceTransport;
 use crate::transport::{TcpTimeouts, TcpTransport, Transport};
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
 use actix::prelude::*;
@@ -97,7 +97,9 @@ pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
         let (model, _) = config.validate()?;
         let (raw, snmp) = match config.endpoints()? {
             (Target::Device(path), _) => {
-                return Ok(Box::new(DeviceTransport::new(path, model, timeouts)) as Box<dyn Transport>)
+                return Ok(
+                    Box::new(DeviceTransport::new(path, model, timeouts)) as Box<dyn Transport>
+                )
             }
             (Target::Network(raw), snmp) => (raw, snmp),
         };

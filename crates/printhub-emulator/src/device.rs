@@ -44,7 +44,8 @@ pub(crate) struct Pty {
 /// Makes a raw-mode pty and links `link` to its slave, replacing an old
 /// link (never a file that is not a link).
 pub(crate) fn plug(link: &Path) -> io::Result<(std::fs::File, OwnedFd, PathBuf)> {
-    let master = rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+    let master =
+        rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
     rustix::pty::grantpt(&master)?;
     rustix::pty::unlockpt(&master)?;
     let name = rustix::pty::ptsname(&master, Vec::new())?;
@@ -222,7 +223,9 @@ fn serve(mut pty: Pty, link: &Path, wake: &OwnedFd, shared: &Shared) -> Option<P
         }
         let n = match std::io::Read::read(&mut pty.master, &mut buf) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                continue
+            }
             Err(e) => {
                 log::debug!("{}: read failed: {e}", link.display());
                 0
@@ -244,14 +247,35 @@ fn serve(mut pty: Pty, link: &Path, wake: &OwnedFd, shared: &Shared) -> Option<P
                 Start::At(at) => at,
                 Start::Before => 0,
             };
-            feed(&mut session, &data[from..at], &mut pty.master, shared, received, &mut head_free);
+            feed(
+                &mut session,
+                &data[from..at],
+                &mut pty.master,
+                shared,
+                received,
+                &mut head_free,
+            );
             session = new_session(shared);
             if start == Start::Before {
-                feed(&mut session, &[0x1B], &mut pty.master, shared, received, &mut head_free);
+                feed(
+                    &mut session,
+                    &[0x1B],
+                    &mut pty.master,
+                    shared,
+                    received,
+                    &mut head_free,
+                );
             }
             from = at;
         }
-        feed(&mut session, &data[from..], &mut pty.master, shared, received, &mut head_free);
+        feed(
+            &mut session,
+            &data[from..],
+            &mut pty.master,
+            shared,
+            received,
+            &mut head_free,
+        );
     }
 }
 

@@ -19,21 +19,20 @@ pub fn resolve(address: &str, default_port: u16) -> anyhow::Result<SocketAddr> {
 /// `printhub status`.
 pub fn status(args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let model = model(&args.model)?;
-    let transport: Box<dyn Transport> =
-        if printhub_actors::device::is_device_path(&args.address) {
-            Box::new(DeviceTransport::new(
-                args.address.trim(),
-                model,
-                TcpTimeouts::default(),
-            ))
-        } else {
-            let mut transport =
-                TcpTransport::new(resolve(&args.address, 9100)?, model, TcpTimeouts::default());
-            if let Some(snmp) = &args.snmp {
-                transport = transport.with_snmp(resolve(snmp, 161)?, &args.community);
-            }
-            Box::new(transport)
-        };
+    let transport: Box<dyn Transport> = if printhub_actors::device::is_device_path(&args.address) {
+        Box::new(DeviceTransport::new(
+            args.address.trim(),
+            model,
+            TcpTimeouts::default(),
+        ))
+    } else {
+        let mut transport =
+            TcpTransport::new(resolve(&args.address, 9100)?, model, TcpTimeouts::default());
+        if let Some(snmp) = &args.snmp {
+            transport = transport.with_snmp(resolve(snmp, 161)?, &args.community);
+        }
+        Box::new(transport)
+    };
     let status = actix_rt::System::new().block_on(transport.probe());
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &status)?;

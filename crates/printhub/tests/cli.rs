@@ -1253,7 +1253,10 @@ fn serve_prints_to_a_usb_printer_through_its_device() {
 fn a_printer_has_an_address_or_a_device_not_both() {
     let dir = tempfile::tempdir().expect("tmp");
     for (entry, needle) in [
-        ("address = \"127.0.0.1\"\ndevice = \"/dev/usb/lp0\"\n", "exclude each other"),
+        (
+            "address = \"127.0.0.1\"\ndevice = \"/dev/usb/lp0\"\n",
+            "exclude each other",
+        ),
         ("", "either `address`"),
         ("device = \"usb/lp0\"\n", "absolute path"),
     ] {
@@ -1286,7 +1289,13 @@ fn devices_lists_usb_printers_with_their_models() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("lp0  QL-700"), "{text}");
-    let empty = printhub(&["devices", "--dev", s(&sys.path().join("none")), "--sysfs", s(sys.path())]);
+    let empty = printhub(&[
+        "devices",
+        "--dev",
+        s(&sys.path().join("none")),
+        "--sysfs",
+        s(sys.path()),
+    ]);
     assert!(String::from_utf8_lossy(&empty.stdout).contains("no USB printer devices"));
 }
 

@@ -68,7 +68,9 @@ async fn a_usb_printer_prints_through_its_device_with_confirmation() {
     let emu = ql700(dir.path(), Speed::Instant);
     let device = emu.device_link().expect("linked").to_path_buf();
     let hub = hub();
-    hub.add_printer(ql700_printer(&device)).await.expect("added");
+    hub.add_printer(ql700_printer(&device))
+        .await
+        .expect("added");
     let mut events = hub.subscribe();
     let job = hub.submit("ql", label(150)).await.expect("submitted");
     assert_eq!(
@@ -93,7 +95,9 @@ async fn wrong_media_in_a_usb_printer_stops_it_until_the_roll_is_changed() {
     emu.set_media(Some("dk-29")).expect("a 29 mm roll");
     let device = emu.device_link().expect("linked").to_path_buf();
     let hub = hub();
-    hub.add_printer(ql700_printer(&device)).await.expect("added");
+    hub.add_printer(ql700_printer(&device))
+        .await
+        .expect("added");
     let mut events = hub.subscribe();
     let job = hub.submit("ql", label(100)).await.expect("submitted");
     wait_for(
@@ -119,7 +123,9 @@ async fn unplugged_mid_job_is_interrupted_and_queued_jobs_print_when_plugged_bac
     let emu = ql700(dir.path(), Speed::Real);
     let device = emu.device_link().expect("linked").to_path_buf();
     let hub = hub();
-    hub.add_printer(ql700_printer(&device)).await.expect("added");
+    hub.add_printer(ql700_printer(&device))
+        .await
+        .expect("added");
     let mut events = hub.subscribe();
     let long = hub.submit("ql", label(3000)).await.expect("submitted");
     // The job reached the printer: the emulator has its bytes.
@@ -145,7 +151,11 @@ async fn unplugged_mid_job_is_interrupted_and_queued_jobs_print_when_plugged_bac
         wait_terminal(&mut events, &[queued.id]).await,
         [(queued.id, JobState::Completed)]
     );
-    assert_eq!(emu.pages().len(), 1, "only the label after the replug printed");
+    assert_eq!(
+        emu.pages().len(),
+        1,
+        "only the label after the replug printed"
+    );
 }
 
 #[actix::test]
@@ -166,7 +176,9 @@ async fn a_device_the_hub_may_not_open_is_offline_with_the_reason() {
         .expect("drop to nobody");
     }
     let hub = hub();
-    hub.add_printer(ql700_printer(&device)).await.expect("added");
+    hub.add_printer(ql700_printer(&device))
+        .await
+        .expect("added");
     let mut events = hub.subscribe();
     let job = hub.submit("ql", label(50)).await.expect("submitted");
     wait_for(&mut events, is_offline).await;
@@ -177,7 +189,7 @@ async fn a_device_the_hub_may_not_open_is_offline_with_the_reason() {
             Some(rustix::process::Uid::ROOT),
             None::<rustix::process::Uid>,
         )
-            .expect("back to root");
+        .expect("back to root");
     }
     assert!(matches!(info.state, PrinterState::Offline { .. }));
     assert_eq!(
