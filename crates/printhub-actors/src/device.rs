@@ -22,6 +22,11 @@
 //! a reason (`device_missing`, `device_permission_denied`), never a panic:
 //! the printer is offline, its queue kept, until the device is there.
 //!
+//! **Invariant:** job bytes go only to a printer's character device (`usblp`,
+//! major 180; a parallel port, 6; a pty slave, the emulator's). A path that
+//! names anything else (a regular file, a disk) is opened without truncating,
+//! checked, and closed unwritten: `device_not_a_printer`.
+//!
 //! Status on USB: `ESC i S` after an invalidate and `ESC @` (every model
 //! answers it on USB, network QL models included), read with the confirm
 //! timeout. Bytes left unread by an earlier send are drained first, so a
@@ -35,7 +40,7 @@ use printhub_core::PrinterStatus;
 use printhub_raster::Model;
 use std::io::{ErrorKind, Read};
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use thiserror::Error;
@@ -52,6 +57,17 @@ pub const DEVICE_PERMISSION_DENIED: &str = "device_permission_denied";
 /// The reason a probe gives when the device exists but cannot be opened for
 /// another reason (busy with another program, an I/O error).
 pub const DEVICE_UNAVAILABLE: &str = "device_unavailable";
+
+/// The reason a probe gives when the path is not a printer device (a
+/// regular file, a disk, a terminal the hub must not write jobs to).
+pub const DEVICE_NOT_A_PRINTER: &str = "device_not_a_printer";
+
+/// Character-device majors a job may be written to: USB devices (`usblp`'s
+/// `/dev/usb/lpN` is 180), parallel-port printers (6), and pseudo-terminal
+/// slaves (136–143: the emulator's pseudo-device).
+fn printer_major(major: u32) -> bool {
+    matches!(major, 180 | 6 | 136..=143)
+}
 
 /// `ESC i S`: status information request.
 const STATUS_REQUEST: [u8; 3] = [0x1B, 0x69, 0x53];
@@ -73,6 +89,12 @@ pub enum DeviceError {
         /// The configured path.
         path: String,
     },
+    /// Not a character device of a printer: nothing is written to it.
+    #[error("{path}: not a printer device (a /dev/usb/lp* character device)")]
+    NotAPrinter {
+        /// The configured path.
+        path: String,
+    },
     /// Anything else (busy, I/O error, not registrable for readiness).
     #[error("{path}: {source}")]
     Unavailable {
@@ -89,6 +111,7 @@ impl DeviceError {
         match self {
             DeviceError::Missing { .. } => DEVICE_MISSING,
             DeviceError::PermissionDenied { .. } => DEVICE_PERMISSION_DENIED,
+            DeviceError::NotAPrinter { .. } => DEVICE_NOT_A_PRINTER,
             DeviceError::Unavailable { .. } => DEVICE_UNAVAILABLE,
         }
     }
@@ -151,6 +174,16 @@ impl DeviceTransport {
             path: self.path.display().to_string(),
             source,
         };
+        // Only a printer's character device is written to: an address edited to
+        // name a file or a disk must not get job bytes (opening changed nothing).
+        let meta = file.metadata().map_err(unavailable)?;
+        let printer = meta.file_type().is_char_device()
+            && printer_major(rustix::fs::major(meta.rdev()));
+        if !printer {
+            return Err(DeviceError::NotAPrinter {
+                path: self.path.display().to_string(),
+            });
+        }
         drain(&file);
         let fd: OwnedFd = file.into();
         let write_fd = fd.try_clone().map_err(unavailable)?;
@@ -383,6 +416,24 @@ mod tests {
         assert_eq!(missing.code(), "device_missing");
         let busy = DeviceError::from_io(path, std::io::Error::from_raw_os_error(16));
         assert_eq!(busy.code(), "device_unavailable");
+    }
+
+    #[test]
+    fn only_printer_devices_are_written_to() {
+        assert!(printer_major(180), "usblp");
+        assert!(printer_major(136), "a pty slave");
+        assert!(!printer_major(1), "/dev/mem, /dev/null");
+        assert!(!printer_major(4), "a virtual console");
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("db.sqlite");
+        std::fs::write(&file, b"precious").expect("write");
+        let model = Model::by_name("QL-700").expect("model");
+        let transport = DeviceTransport::new(&file, model, TcpTimeouts::default());
+        assert!(matches!(
+            transport.open().map(|_| ()),
+            Err(DeviceError::NotAPrinter { .. })
+        ));
+        assert_eq!(std::fs::read(&file).expect("read"), b"precious");
     }
 
     #[test]
