@@ -198,3 +198,34 @@ async fn a_device_the_hub_may_not_open_is_offline_with_the_reason() {
     );
     assert_eq!(hub.job(job.id).await.expect("job").state, JobState::Queued);
 }
+
+/// A job the printer refuses mid-stream is discarded, and the next job on the same
+/// device (no connection in between) is decoded from its own start.
+#[actix::test]
+async fn after_a_refused_job_the_next_one_on_the_device_prints() {
+    let dir = tempfile::tempdir().expect("dir");
+    let emu = ql700(dir.path(), Speed::Instant);
+    emu.set_fault(Fault::EndOfMediaAfter(1));
+    let device = emu.device_link().expect("linked").to_path_buf();
+    let hub = hub();
+    hub.add_printer(ql700_printer(&device)).await.expect("added");
+    let mut events = hub.subscribe();
+    let mut ids = Vec::new();
+    for lines in [100, 110, 120] {
+        ids.push(hub.submit("ql", label(lines)).await.expect("submitted").id);
+    }
+    wait_for(
+        &mut events,
+        |e| matches!(e, Event::PrinterStateChanged(c) if c.to.reason() == Some("end_of_media")),
+    )
+    .await;
+    assert_eq!(emu.pages().len(), 1);
+    assert!(!emu.errors().is_empty(), "the second job was refused");
+    emu.clear_fault(FaultKind::EndOfMedia);
+    let done = wait_terminal(&mut events, &ids[1..]).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    assert_eq!(emu.pages().len(), 3, "no job lost, none twice");
+}
