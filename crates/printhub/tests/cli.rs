@@ -1314,3 +1314,39 @@ fn status_reads_a_usb_printer_through_its_device() {
     let gone = printhub(&["status", s(&dir.path().join("lp9")), "--model", "QL-700"]);
     assert!(String::from_utf8_lossy(&gone.stdout).contains("unreachable: device_missing"));
 }
+
+/// `printhub emulate --device-link` is a USB printer the hub's transport reads like
+/// /dev/usb/lp0; stopping it removes the link.
+#[test]
+fn emulate_links_a_usb_pseudo_device() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tmp");
+    let link = dir.path().join("ql700");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_printhub"))
+        .args([
+            "emulate",
+            "--model",
+            "QL-700",
+            "--media",
+            "dk-62",
+            "--listen",
+            "127.0.0.1:0",
+            "--device-link",
+            s(&link),
+        ])
+        .env("RUST_LOG", "off")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("emulate");
+    assert!(
+        eventually(Duration::from_secs(30), || link.exists()),
+        "the link appears"
+    );
+    let out = printhub(&["status", s(&link), "--model", "QL-700", "--json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(r#""media": "dk-62""#), "{text}");
+    assert!(text.contains(r#""source": "device""#), "{text}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
