@@ -12,6 +12,10 @@
 //! stops resolving is offline with the reason and comes back by itself.
 //! Names under `.invalid` never resolve (RFC 6761 §6.4: resolvers answer them
 //! negatively at once), so they are refused without a lookup.
+//!
+//! A printer on USB has a device path instead (`/dev/usb/lp0`, or a stable
+//! symlink to it): an address that starts with `/` is a [`Target::Device`],
+//! never looked up, opened by the device transport on every use.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -55,6 +59,32 @@ impl AddressError {
             AddressError::Invalid { .. } => "invalid_address",
             AddressError::Unresolvable { .. } => "address_unresolvable",
         }
+    }
+}
+
+/// Where a printer's `address` points: the network or a local device.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `host[:port]`: raw TCP.
+    Network(Endpoint),
+    /// An absolute path of a character device (`/dev/usb/lp0`) or a link to one.
+    Device(std::path::PathBuf),
+}
+
+impl Target {
+    /// A device path when `text` starts with `/`, else [`Endpoint::parse`].
+    pub fn parse(text: &str, default_port: u16) -> Result<Target, AddressError> {
+        let trimmed = text.trim();
+        if trimmed.starts_with('/') {
+            if trimmed.len() < 2 || trimmed.contains('\0') {
+                return Err(AddressError::Invalid {
+                    address: text.to_string(),
+                    why: "a device path names a file, like /dev/usb/lp0".into(),
+                });
+            }
+            return Ok(Target::Device(trimmed.into()));
+        }
+        Endpoint::parse(text, default_port).map(Target::Network)
     }
 }
 

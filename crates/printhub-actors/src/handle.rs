@@ -12,7 +12,7 @@
 //! thread, and one that fails or takes too long refuses the change before
 //! anything is stored.
 
-use crate::address::{Endpoint, RAW_PORT, RESOLVE_TIMEOUT, SNMP_PORT};
+use crate::address::{Target, RAW_PORT, RESOLVE_TIMEOUT, SNMP_PORT};
 use crate::config_check::PrinterConfigFields;
 use crate::events::EventStream;
 use crate::printer::*;
@@ -494,8 +494,12 @@ async fn resolve_field(
     let Some(address) = address else {
         return Ok(());
     };
-    let endpoint =
-        Endpoint::parse(address, default_port).map_err(|e| HubError::address(field, e))?;
+    let endpoint = match Target::parse(address, default_port) {
+        // A device is opened when it is used: unplugged now is not a wrong address.
+        Ok(Target::Device(_)) => return Ok(()),
+        Ok(Target::Network(endpoint)) => endpoint,
+        Err(e) => return Err(HubError::address(field, e)),
+    };
     endpoint
         .resolve(RESOLVE_TIMEOUT)
         .await

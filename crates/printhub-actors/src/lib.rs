@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod device;
 pub mod events;
 pub mod handle;
 pub mod printer;
@@ -40,7 +41,8 @@ pub mod store;
 pub mod supervisor;
 pub mod transport;
 
-pub use address::{AddressError, Endpoint, Host};
+pub use address::{AddressError, Endpoint, Host, Target};
+pub use device::DeviceTransport;
 pub use events::{EventItem, EventStream, Published};
 pub use handle::{
     Hub, HubConfig, HubHandle, JobFilter, LinkConfig, NameCheck, PrintRequest, Retention,
@@ -70,7 +72,9 @@ pub struct PrinterConfig {
     /// Loaded media id (`tze-12`).
     pub media: String,
     /// `host[:port]` of the printer's raw TCP port (port defaults to 9100): an IP
-    /// literal or a DNS name, looked up again on every connection ([`Endpoint`]).
+    /// literal or a DNS name, looked up again on every connection ([`Endpoint`]);
+    /// or, for a USB printer, the absolute path of its device (`/dev/usb/lp0`,
+    /// [`Target::Device`]).
     pub address: String,
     /// Whether the printer prints.
     pub enabled: bool,
@@ -240,7 +244,7 @@ mod config_check {
     //! Validation of printer configuration fields: syntax and the catalogue,
     //! never the network (names are resolved by the caller that needs it).
     use super::{HubError, PrinterConfig};
-    use crate::address::{Endpoint, RAW_PORT, SNMP_PORT};
+    use crate::address::{Endpoint, Target, RAW_PORT, SNMP_PORT};
     use printhub_raster::{geometry, Media, Model};
 
     /// Checks and resolves the fields of a printer configuration.
@@ -248,8 +252,9 @@ mod config_check {
         /// The model and media, validated against each other, the slug's syntax
         /// and the syntax of both addresses.
         fn validate(&self) -> Result<(&'static Model, &'static Media), HubError>;
-        /// The raw TCP endpoint and the SNMP one (if any), parsed, not resolved.
-        fn endpoints(&self) -> Result<(Endpoint, Option<Endpoint>), HubError>;
+        /// The printer's target (raw TCP endpoint or device) and the SNMP
+        /// endpoint (if any), parsed, not resolved.
+        fn endpoints(&self) -> Result<(Target, Option<Endpoint>), HubError>;
     }
 
     impl PrinterConfigFields for PrinterConfig {
@@ -284,8 +289,8 @@ mod config_check {
             Ok((model, media))
         }
 
-        fn endpoints(&self) -> Result<(Endpoint, Option<Endpoint>), HubError> {
-            let raw = Endpoint::parse(&self.address, RAW_PORT)
+        fn endpoints(&self) -> Result<(Target, Option<Endpoint>), HubError> {
+            let raw = Target::parse(&self.address, RAW_PORT)
                 .map_err(|e| HubError::address("address", e))?;
             let snmp = self
                 .snmp

@@ -16,7 +16,9 @@
 //! printer comes back with its queue, even one whose configuration can no
 //! longer reach a printer: it is offline with the reason until it is fixed.
 
+use crate::address::Target;
 use crate::config_check::PrinterConfigFields;
+use crate::device::DeviceTransport;
 use crate::events::Published;
 use crate::handle::{LinkConfig, Retention};
 use crate::printer::*;
@@ -88,11 +90,19 @@ const AUDIT_ACTOR: &str = "hub";
 pub type TransportFactory = Rc<dyn Fn(&PrinterConfig) -> Result<Box<dyn Transport>, HubError>>;
 
 /// The default factory: raw TCP to the configured `host[:port]` (port 9100 if
-/// omitted). Addresses are parsed here and looked up on every connection.
+/// omitted), or the device at an absolute path ([`DeviceTransport`]).
+/// Addresses are parsed here and looked up on every connection.
 pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
     Rc::new(move |config: &PrinterConfig| {
         let (model, _) = config.validate()?;
-        let (raw, snmp) = config.endpoints()?;
+        let (raw, snmp) = match config.endpoints()? {
+            (Target::Device(path), _) => {
+                return Ok(
+                    Box::new(DeviceTransport::new(path, model, timeouts)) as Box<dyn Transport>
+                )
+            }
+            (Target::Network(raw), snmp) => (raw, snmp),
+        };
         let mut transport = TcpTransport::new(raw, model, timeouts);
         if let Some(snmp) = snmp {
             let community = config.snmp_community.as_deref().unwrap_or("public");

@@ -410,97 +410,134 @@ impl TcpTransport {
             .map_err(|e| TransportError::Unreachable(e.to_string()))?;
         let _ = stream.set_nodelay(true);
         let (mut reader, mut writer) = stream.split();
-        let bytes = out.bytes.as_slice();
-        let mut written = 0usize;
-        let mut block = [0u8; 32];
-        let mut filled = 0usize;
-        let broken = |message: String, written: usize| {
-            if written == 0 {
-                TransportError::Unreachable(message)
-            } else {
-                TransportError::Lost(message)
-            }
+        let link_to = Link {
+            model: self.model,
+            timeouts: self.timeouts,
+            reports: self.model.network,
+            name: self.addr.to_string(),
         };
-        loop {
-            // Pace on models that report each page, while their reports are readable.
-            let limit = if self.model.network && !link.saw_garbled {
-                link.write_limit(PACING_COPIES).min(bytes.len())
-            } else {
-                bytes.len()
-            };
-            if written < limit {
-                let end = limit.min(written + WRITE_CHUNK);
-                // The printer stops reading while its buffer is full of labels it prints.
-                let write_limit = link.silence_limit(self.timeouts.write, self.model, written);
-                tokio::select! {
-                    biased;
-                    read = reader.read(&mut block[filled..]) => match read {
-                        Ok(0) => return Err(broken("printer closed the connection".into(), written)),
-                        Ok(n) => {
-                            filled += n;
-                            if filled == block.len() {
-                                filled = 0;
-                                if let Some(done) = link.status_block(&block, self.model, written == bytes.len())? {
-                                    return Ok(done);
-                                }
+        drive(&mut reader, &mut writer, out, link, &link_to).await
+    }
+}
+
+/// What [`drive`] needs to know about the link a stream is sent over.
+pub(crate) struct Link {
+    /// The printer's model.
+    pub model: &'static Model,
+    /// Write and confirmation limits.
+    pub timeouts: TcpTimeouts,
+    /// The printer reports every page on this link (network models over TCP,
+    /// every model over USB): writes are paced, and silence is `Lost`.
+    pub reports: bool,
+    /// The address or device path, for logs.
+    pub name: String,
+}
+
+/// Writes `out` to `writer` while reading 32-byte status blocks from
+/// `reader`, pacing and classifying as the module documentation describes.
+/// Shared by the TCP and the device transport: only how the two halves are
+/// obtained differs.
+pub(crate) async fn drive<R, W>(
+    reader: &mut R,
+    writer: &mut W,
+    out: &Outgoing,
+    link: &mut LinkProgress,
+    to: &Link,
+) -> Result<SendOutcome, TransportError>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let model = to.model;
+    let bytes = out.bytes.as_slice();
+    let mut written = 0usize;
+    let mut block = [0u8; 32];
+    let mut filled = 0usize;
+    let broken = |message: String, written: usize| {
+        if written == 0 {
+            TransportError::Unreachable(message)
+        } else {
+            TransportError::Lost(message)
+        }
+    };
+    loop {
+        // Pace on links that report each page, while their reports are readable.
+        let limit = if to.reports && !link.saw_garbled {
+            link.write_limit(PACING_COPIES).min(bytes.len())
+        } else {
+            bytes.len()
+        };
+        if written < limit {
+            let end = limit.min(written + WRITE_CHUNK);
+            // The printer stops reading while its buffer is full of labels it prints.
+            let write_limit = link.silence_limit(to.timeouts.write, model, written);
+            tokio::select! {
+                biased;
+                read = reader.read(&mut block[filled..]) => match read {
+                    Ok(0) => return Err(broken("printer closed the connection".into(), written)),
+                    Ok(n) => {
+                        filled += n;
+                        if filled == block.len() {
+                            filled = 0;
+                            if let Some(done) = link.status_block(&block, model, written == bytes.len())? {
+                                return Ok(done);
                             }
                         }
-                        Err(e) => return Err(broken(e.to_string(), written)),
-                    },
-                    write = tokio::time::timeout(write_limit, writer.write(&bytes[written..end])) => match write {
-                        Ok(Ok(0)) => return Err(broken("printer accepts no more data".into(), written)),
-                        Ok(Ok(n)) => {
-                            written += n;
-                            link.written(written);
-                        }
-                        Ok(Err(e)) => return Err(broken(e.to_string(), written)),
-                        Err(_) => {
-                            return Err(TransportError::Lost(format!(
-                                "printer accepted no data for {write_limit:?}"
-                            )))
-                        }
-                    },
-                }
-                continue;
+                    }
+                    Err(e) => return Err(broken(e.to_string(), written)),
+                },
+                write = tokio::time::timeout(write_limit, writer.write(&bytes[written..end])) => match write {
+                    Ok(Ok(0)) => return Err(broken("printer accepts no more data".into(), written)),
+                    Ok(Ok(n)) => {
+                        written += n;
+                        link.written(written);
+                    }
+                    Ok(Err(e)) => return Err(broken(e.to_string(), written)),
+                    Err(_) => {
+                        return Err(TransportError::Lost(format!(
+                            "printer accepted no data for {write_limit:?}"
+                        )))
+                    }
+                },
             }
-            if written == bytes.len() {
-                let _ = writer.flush().await;
-            }
-            // Everything allowed is written: wait for the printer, as long as the
-            // labels it holds may take to print on top of the configured wait.
-            let confirm_limit = link.silence_limit(self.timeouts.confirm, self.model, written);
-            let read = tokio::time::timeout(confirm_limit, reader.read(&mut block[filled..])).await;
-            match read {
-                Ok(Ok(0)) | Err(_) => {
-                    log::debug!(
-                        "{} at {}: {}/{} copies confirmed before silence",
-                        self.model.name,
-                        self.addr,
-                        link.progress.printed,
-                        out.copies.len()
-                    );
-                    // Network PT and QL models push status blocks during a print (§5.3):
-                    // silence from one of them means nobody knows whether it printed.
-                    // Blocks we could not read still show it was printing: sent, unconfirmed.
-                    if (self.model.network && !link.saw_garbled) || written < bytes.len() {
-                        return Err(TransportError::Lost(
-                            "the printer went silent after data was sent".into(),
-                        ));
-                    }
-                    return Ok(SendOutcome::Sent);
+            continue;
+        }
+        if written == bytes.len() {
+            let _ = writer.flush().await;
+        }
+        // Everything allowed is written: wait for the printer, as long as the
+        // labels it holds may take to print on top of the configured wait.
+        let confirm_limit = link.silence_limit(to.timeouts.confirm, model, written);
+        let read = tokio::time::timeout(confirm_limit, reader.read(&mut block[filled..])).await;
+        match read {
+            Ok(Ok(0)) | Err(_) => {
+                log::debug!(
+                    "{} at {}: {}/{} copies confirmed before silence",
+                    model.name,
+                    to.name,
+                    link.progress.printed,
+                    out.copies.len()
+                );
+                // Network PT and QL models push status blocks during a print (§5.3),
+                // as every model does over USB: silence from one of them means nobody
+                // knows whether it printed. Blocks we could not read still show it
+                // was printing: sent, unconfirmed.
+                if (to.reports && !link.saw_garbled) || written < bytes.len() {
+                    return Err(TransportError::Lost(
+                        "the printer went silent after data was sent".into(),
+                    ));
                 }
-                Ok(Err(e)) => return Err(TransportError::Lost(e.to_string())),
-                Ok(Ok(n)) => {
-                    filled += n;
-                    if filled < block.len() {
-                        continue;
-                    }
-                    filled = 0;
-                    if let Some(done) =
-                        link.status_block(&block, self.model, written == bytes.len())?
-                    {
-                        return Ok(done);
-                    }
+                return Ok(SendOutcome::Sent);
+            }
+            Ok(Err(e)) => return Err(TransportError::Lost(e.to_string())),
+            Ok(Ok(n)) => {
+                filled += n;
+                if filled < block.len() {
+                    continue;
+                }
+                filled = 0;
+                if let Some(done) = link.status_block(&block, model, written == bytes.len())? {
+                    return Ok(done);
                 }
             }
         }
@@ -511,7 +548,7 @@ impl TcpTransport {
 const WRITE_CHUNK: usize = 16 * 1024;
 
 /// What a TCP send has seen so far, and where progress reports go.
-struct LinkProgress {
+pub(crate) struct LinkProgress {
     /// Byte offset just past each copy.
     ends: Vec<usize>,
     /// Labels reported printed after which each copy is printed.
@@ -519,7 +556,7 @@ struct LinkProgress {
     /// How far each copy feeds the medium (mm; 0 unknown).
     feeds_mm: Vec<u32>,
     labels_printed: usize,
-    progress: SendProgress,
+    pub(crate) progress: SendProgress,
     saw_garbled: bool,
     /// Between "cooling started" and "cooling finished": still printing, only slower.
     cooling: bool,
@@ -527,7 +564,7 @@ struct LinkProgress {
 }
 
 impl LinkProgress {
-    fn new(out: &Outgoing, sink: ProgressSink) -> Self {
+    pub(crate) fn new(out: &Outgoing, sink: ProgressSink) -> Self {
         let mut total = 0;
         let labels_after = out
             .copies
@@ -810,7 +847,7 @@ fn media_from_mib_text(model: &Model, text: &str) -> Option<&'static Media> {
 }
 
 /// Turns a status block into a [`PrinterStatus`]; an unreadable block is "reachable, state unknown".
-fn status_from_block(model: &Model, block: &[u8], source: &str) -> PrinterStatus {
+pub(crate) fn status_from_block(model: &Model, block: &[u8], source: &str) -> PrinterStatus {
     let Ok(status) = Status::parse(block) else {
         // It answered, but not in a form we can read: reachable, state unknown, not a stop.
         return PrinterStatus {

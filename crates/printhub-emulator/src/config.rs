@@ -67,6 +67,10 @@ pub struct EmulatorConfig {
     /// Print speed.
     #[serde(default)]
     pub speed: Speed,
+    /// Also be a USB printer: a raw-mode pseudo-terminal whose slave this
+    /// path is made a symlink to, opened by the hub like `/dev/usb/lp0`.
+    #[serde(default)]
+    pub device_link: Option<PathBuf>,
 }
 
 fn default_tcp_addr() -> SocketAddr {
@@ -94,7 +98,14 @@ impl EmulatorConfig {
             snmp_brother_status: true,
             out_dir: None,
             speed: Speed::Instant,
+            device_link: None,
         }
+    }
+
+    /// Also serves a USB pseudo-device linked at `path` (see [`EmulatorConfig::device_link`]).
+    pub fn device_link(mut self, path: impl Into<PathBuf>) -> Self {
+        self.device_link = Some(path.into());
+        self
     }
 
     /// Sets the TCP listen address.

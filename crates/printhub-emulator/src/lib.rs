@@ -73,6 +73,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod device;
 mod fault;
 pub mod record;
 mod session;
@@ -143,8 +144,25 @@ impl Emulator {
             shared: Arc::clone(&shared),
             tcp_addr,
             snmp_addr,
+            device: None,
             threads: Vec::new(),
         };
+        if let Some(link) = &config.device_link {
+            let pty = device::start(link)?;
+            shared.lock().device_present = true;
+            let (wake_read, wake_write) = rustix::pipe::pipe()?;
+            let device_shared = Arc::clone(&shared);
+            let thread_link = link.clone();
+            handle.device = Some(Device {
+                link: link.clone(),
+                wake: wake_write,
+            });
+            handle.threads.push(
+                std::thread::Builder::new()
+                    .name("emulator-device".into())
+                    .spawn(move || device::run(thread_link, Some(pty), wake_read, device_shared))?,
+            );
+        }
         let tcp_shared = Arc::clone(&shared);
         handle.threads.push(
             std::thread::Builder::new()
@@ -175,13 +193,31 @@ pub struct EmulatorHandle {
     shared: Arc<Shared>,
     tcp_addr: SocketAddr,
     snmp_addr: Option<SocketAddr>,
+    device: Option<Device>,
     threads: Vec<JoinHandle<()>>,
+}
+
+/// The USB pseudo-device's link and the pipe that wakes its thread.
+#[derive(Debug)]
+struct Device {
+    link: std::path::PathBuf,
+    wake: std::os::fd::OwnedFd,
 }
 
 impl EmulatorHandle {
     /// The address the TCP listener is bound to.
     pub fn tcp_addr(&self) -> SocketAddr {
         self.tcp_addr
+    }
+
+    /// The path linked to the USB pseudo-device, if there is one.
+    pub fn device_link(&self) -> Option<&std::path::Path> {
+        self.device.as_ref().map(|d| d.link.as_path())
+    }
+
+    /// Whether the USB pseudo-device is plugged in (its link exists).
+    pub fn device_present(&self) -> bool {
+        self.shared.lock().device_present
     }
 
     /// The address the SNMP agent is bound to, if it runs.
@@ -223,9 +259,11 @@ impl EmulatorHandle {
             }
         }
         self.shared.notify();
+        self.wake_device();
         if fault == Fault::TurnedOff {
             tcp::wake(self.tcp_addr);
             self.wait_listening(false);
+            self.wait_device(false);
         }
     }
 
@@ -240,8 +278,10 @@ impl EmulatorHandle {
             was_off && !guard.faults.turned_off
         };
         self.shared.notify();
+        self.wake_device();
         if was_off {
             self.wait_listening(true);
+            self.wait_device(true);
         }
     }
 
@@ -350,6 +390,31 @@ impl EmulatorHandle {
         }
     }
 
+    fn wake_device(&self) {
+        if let Some(device) = &self.device {
+            device::wake(&device.wake);
+        }
+    }
+
+    /// Waits until the pseudo-device is `present` (or not), when there is one.
+    fn wait_device(&self, present: bool) {
+        if self.device.is_none() {
+            return;
+        }
+        let deadline = Instant::now() + LISTENER_CHANGE_TIMEOUT;
+        let guard = self
+            .shared
+            .wait_while(self.shared.lock(), Some(deadline), |p| {
+                p.device_present != present && !p.stopping
+            });
+        if guard.device_present != present {
+            log::warn!(
+                "the device was not {} in time",
+                if present { "plugged in" } else { "unplugged" }
+            );
+        }
+    }
+
     fn stop(&mut self) {
         if self.threads.is_empty() {
             return;
@@ -360,6 +425,7 @@ impl EmulatorHandle {
             guard.close_stream();
         }
         self.shared.notify();
+        self.wake_device();
         tcp::wake(self.tcp_addr);
         if let Some(addr) = self.snmp_addr {
             snmp::wake(addr);

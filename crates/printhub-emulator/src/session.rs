@@ -1,8 +1,8 @@
-//! One TCP connection's printer logic, sans-io: bytes in, actions out.
+//! One TCP connection's (or one USB job's) printer logic, sans-io: bytes in, actions out.
 //!
 //! The session feeds the stream to printhub-raster's strict [`Decoder`] and
 //! acts on its events the way a Brother printer does: it answers `ESC i S`
-//! (PT models only on TCP, brother-raster.md §5.3), checks each page's print
+//! (PT models only on TCP, brother-raster.md §5.3; every model over USB), checks each page's print
 //! information against the loaded medium and the printer's conditions,
 //! and turns every finished page into "printing" → "printing completed" →
 //! "receiving" status blocks around the printed page (with "cooling
@@ -70,6 +70,8 @@ pub(crate) struct Session {
     received: u64,
     job: Option<Job>,
     discarding: bool,
+    /// Answers `ESC i S`: PT models on TCP, every model over USB.
+    answers_status: bool,
     actions: VecDeque<Action>,
 }
 
@@ -83,8 +85,15 @@ impl Session {
             received: 0,
             job: None,
             discarding: false,
+            answers_status: model.answers_status_on_tcp,
             actions: VecDeque::new(),
         }
+    }
+
+    /// The session of a USB link: every model answers `ESC i S` there.
+    pub fn over_usb(mut self) -> Self {
+        self.answers_status = true;
+        self
     }
 
     /// Handles bytes received from the client.
@@ -151,8 +160,9 @@ impl Session {
         }
         match event {
             Event::Command { offset, command } => match command {
-                // Network QL models do not answer a standalone ESC i S on TCP (§5.3).
-                Command::StatusRequest if self.model.answers_status_on_tcp => {
+                // Network QL models do not answer a standalone ESC i S on TCP (§5.3);
+                // every model answers it over USB.
+                Command::StatusRequest if self.answers_status => {
                     self.actions.push_back(Action::Send(printer.reply()));
                 }
                 Command::VariousMode { value } => printer.mode = value,

@@ -60,6 +60,8 @@ pub(crate) struct Printer {
     pub stream: Option<TcpStream>,
     /// The TCP listener is open (false while turned off).
     pub listening: bool,
+    /// The USB pseudo-device and its link exist (false without one, or unplugged).
+    pub device_present: bool,
     pub stopping: bool,
 }
 
@@ -127,6 +129,7 @@ impl Shared {
             connection_log: Vec::new(),
             stream: None,
             listening: true,
+            device_present: false,
             stopping: false,
         };
         Shared {
@@ -177,6 +180,16 @@ impl Shared {
             }
         }
         guard
+    }
+
+    /// Lets a page's print time pass, cut short by shutdown or by the printer
+    /// being turned off (unplugged). Returns `false` if it was cut short.
+    pub fn pause_printing(&self, duration: Duration) -> bool {
+        let deadline = Instant::now() + duration;
+        let guard = self.wait_while(self.lock(), Some(deadline), |p| {
+            !p.stopping && !p.faults.turned_off
+        });
+        !(guard.stopping || guard.faults.turned_off)
     }
 
     /// Lets `duration` pass (print time, a slow status), cut short by

@@ -223,7 +223,7 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
 
 /// Waits while the `Hang` or `Offline` fault holds. Returns `false` if the
 /// connection must end (shutdown or turned off).
-fn wait_until_reading(shared: &Shared) -> bool {
+pub(crate) fn wait_until_reading(shared: &Shared) -> bool {
     let guard = shared.lock();
     let guard = shared.wait_while(guard, None, |p| {
         (p.faults.hang || p.faults.offline) && !p.stopping && !p.faults.turned_off
@@ -231,18 +231,25 @@ fn wait_until_reading(shared: &Shared) -> bool {
     !(guard.stopping || guard.faults.turned_off)
 }
 
-/// The write side of a session.
-struct Output<'a> {
-    stream: &'a mut TcpStream,
+/// The write side of a session (a socket, or the device's pty master).
+pub(crate) struct Output<'a, W: Write> {
+    stream: &'a mut W,
     /// Cleared after a failed write: the client is gone, later blocks are not attempted.
     open: bool,
 }
 
+impl<'a, W: Write> Output<'a, W> {
+    /// Status blocks go to `stream`.
+    pub(crate) fn new(stream: &'a mut W) -> Self {
+        Output { stream, open: true }
+    }
+}
+
 /// Performs the session's pending actions in order. `received` is when the
 /// bytes that produced them were read, `head_free` when the last page ended.
-fn perform(
+pub(crate) fn perform<W: Write>(
     session: &mut Session,
-    out: &mut Output<'_>,
+    out: &mut Output<'_, W>,
     shared: &Shared,
     received: Instant,
     head_free: &mut Option<Instant>,
@@ -306,7 +313,8 @@ fn ended_without_feed(job: u64, page: usize, shared: &Shared) {
 /// and records it; returns when the head is free again.
 fn print(mut page: RecordedPage, started: Instant, duration: Duration, shared: &Shared) -> Instant {
     let finished = started + duration;
-    let completed = shared.pause(finished.saturating_duration_since(Instant::now()));
+    // A printer turned off (or unplugged) mid-page does not finish it.
+    let completed = shared.pause_printing(finished.saturating_duration_since(Instant::now()));
     page.print = Some(PrintTime { started, finished });
     if let Some(dir) = &shared.settings.out_dir {
         if let Err(e) = page.write_to(dir) {
@@ -335,14 +343,23 @@ fn print(mut page: RecordedPage, started: Instant, duration: Duration, shared: &
     finished
 }
 
-fn send_status(out: &mut Output<'_>, status: Status, shared: &Shared) {
+fn send_status<W: Write>(out: &mut Output<'_, W>, status: Status, shared: &Shared) {
     if !out.open {
         return;
     }
-    let (delay, garbled) = {
+    let (delay, garbled, off) = {
         let guard = shared.lock();
-        (guard.faults.slow_status, guard.faults.garbled_status)
+        (
+            guard.faults.slow_status,
+            guard.faults.garbled_status,
+            guard.faults.turned_off,
+        )
     };
+    // A printer turned off sends nothing more.
+    if off {
+        out.open = false;
+        return;
+    }
     if let Some(delay) = delay {
         if !shared.pause(delay) {
             return;

@@ -39,6 +39,8 @@ pub enum Command {
     Run(RunArgs),
     /// Read a printer's status over the channels it offers (ESC i S on PT, SNMP on QL).
     Status(StatusArgs),
+    /// List the USB printer devices (/dev/usb/lp*) and the model each reports.
+    Devices(DevicesArgs),
     /// Run the hub: engine, SQLite spool and HTTP API (without --config: the `make run` demo
     /// with two emulated printers and the API on 127.0.0.1:8080).
     Serve(ServeArgs),
@@ -102,7 +104,8 @@ pub struct ServeArgs {
 /// `printhub status`
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Printer address, host[:port] (port 9100 if omitted).
+    /// Printer address, host[:port] (port 9100 if omitted), or a USB printer's device
+    /// (/dev/usb/lp0).
     pub address: String,
     /// The printer's model (decides which channels it answers on).
     #[arg(long)]
@@ -116,6 +119,17 @@ pub struct StatusArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `printhub devices`
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Where the kernel's printer devices are.
+    #[arg(long, default_value = "/dev/usb")]
+    pub dev: PathBuf,
+    /// Where their sysfs entries (with `device/ieee1284_id`) are.
+    #[arg(long, default_value = "/sys/class/usbmisc")]
+    pub sysfs: PathBuf,
 }
 
 /// `printhub emulate`
@@ -139,8 +153,12 @@ pub struct EmulateArgs {
     /// Print speed: `instant`, or `real` (the model's nominal mm/s).
     #[arg(long, value_enum, default_value = "real")]
     pub speed: SpeedArg,
+    /// Also be a USB printer: link this path to a raw-mode pseudo-terminal that the hub
+    /// opens like /dev/usb/lp0 (`device = "PATH"` in its `[[printer]]`).
+    #[arg(long)]
+    pub device_link: Option<PathBuf>,
     /// A TOML file with several printers: `[[printer]]` tables with model, media, tcp_addr,
-    /// snmp_addr, community, out_dir, speed.
+    /// snmp_addr, community, out_dir, speed, device_link.
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
@@ -378,6 +396,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Print(args) => crate::label_cmd::print(&args, &mut out),
         Command::Run(args) => crate::emulate_cmd::run_demo(&args, &mut out),
         Command::Status(args) => crate::status_cmd::status(&args, &mut out),
+        Command::Devices(args) => crate::status_cmd::devices(&args, &mut out),
         Command::Keys(args) => crate::keys_cmd::keys(&args, &mut out),
         Command::Serve(args) => {
             let config = match &args.config {

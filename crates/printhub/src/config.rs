@@ -256,12 +256,29 @@ pub struct PrinterEntry {
     pub model: String,
     /// Loaded media id.
     pub media: String,
-    /// `host[:port]` of raw TCP (9100).
-    pub address: String,
+    /// `host[:port]` of raw TCP (9100); a network printer has this, a USB one `device`.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The character device of a USB printer (`/dev/usb/lp0`, or a stable symlink
+    /// to it), instead of `address`.
+    #[serde(default)]
+    pub device: Option<String>,
     /// `host[:port]` of SNMP (161); empty or absent: no SNMP.
     pub snmp: Option<String>,
     /// SNMP community.
     pub snmp_community: Option<String>,
+}
+
+impl PrinterEntry {
+    /// How the printer is reached, as the engine stores it: the device path of
+    /// a USB printer, else the network address (`validate` makes sure there is
+    /// exactly one).
+    pub fn target(&self) -> &str {
+        self.device
+            .as_deref()
+            .or(self.address.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 /// `[retention]`.
@@ -415,7 +432,8 @@ impl Config {
                     name: Some("PT-P750W (emulated)".into()),
                     model: "PT-P750W".into(),
                     media: "tze-12".into(),
-                    address: "127.0.0.1:9100".into(),
+                    address: Some("127.0.0.1:9100".into()),
+                    device: None,
                     snmp: Some("127.0.0.1:1161".into()),
                     snmp_community: None,
                 },
@@ -424,7 +442,8 @@ impl Config {
                     name: Some("QL-820NWB (emulated)".into()),
                     model: "QL-820NWB".into(),
                     media: "dk-62".into(),
-                    address: "127.0.0.1:9101".into(),
+                    address: Some("127.0.0.1:9101".into()),
+                    device: None,
                     snmp: Some("127.0.0.1:1162".into()),
                     snmp_community: None,
                 },
@@ -595,9 +614,24 @@ impl Config {
                 .with_context(|| format!("printer[{i}].media: unknown media {:?}", p.media))?;
             printhub_raster::geometry(model, media)
                 .with_context(|| format!("printer[{i}].media"))?;
-            // The syntax only: a name that does not resolve now is no reason not to start.
-            printhub_actors::Endpoint::parse(&p.address, printhub_actors::address::RAW_PORT)
-                .with_context(|| format!("printer[{i}].address"))?;
+            match (&p.address, &p.device) {
+                (Some(_), Some(_)) => bail!(
+                    "printer[{i}]: `address` (network) and `device` (USB) exclude each other"
+                ),
+                (None, None) => bail!(
+                    "printer[{i}]: either `address` (host[:port]) or `device` (/dev/usb/lp0) is needed"
+                ),
+                (None, Some(device)) => {
+                    if !printhub_actors::device::is_device_path(device) {
+                        bail!("printer[{i}].device: {device:?} is not an absolute path like /dev/usb/lp0");
+                    }
+                }
+                // The syntax only: a name that does not resolve now is no reason not to start.
+                (Some(address), None) => {
+                    printhub_actors::Endpoint::parse(address, printhub_actors::address::RAW_PORT)
+                        .with_context(|| format!("printer[{i}].address"))?;
+                }
+            }
             if let Some(snmp) = p.snmp.as_deref().filter(|s| !s.trim().is_empty()) {
                 printhub_actors::Endpoint::parse(snmp, printhub_actors::address::SNMP_PORT)
                     .with_context(|| format!("printer[{i}].snmp"))?;

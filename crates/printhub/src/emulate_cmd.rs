@@ -1,5 +1,6 @@
 //! `printhub emulate`, `printhub send` and `printhub run` (the `make run`
-//! demo): emulated printers on loopback and a minimal raw-TCP sender.
+//! demo): emulated printers on loopback (and USB pseudo-devices) and a
+//! minimal raw-TCP sender.
 
 use crate::cli::{EmulateArgs, RunArgs, SendArgs, SpeedArg};
 use anyhow::{bail, Context};
@@ -50,9 +51,13 @@ fn start_all(
             .snmp_addr()
             .map(|a| format!(", SNMP on udp://{a}"))
             .unwrap_or_default();
+        let usb = handle
+            .device_link()
+            .map(|p| format!(", USB device at {}", p.display()))
+            .unwrap_or_default();
         writeln!(
             out,
-            "emulated {model} with {media} listening on tcp://{}{snmp}",
+            "emulated {model} with {media} listening on tcp://{}{snmp}{usb}",
             handle.tcp_addr()
         )?;
         handles.push(handle);
@@ -89,6 +94,9 @@ pub fn emulate(args: &EmulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             }
             if let Some(dir) = &args.out_dir {
                 config = config.out_dir(dir);
+            }
+            if let Some(link) = &args.device_link {
+                config = config.device_link(link);
             }
             vec![config]
         }

@@ -166,7 +166,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
                 name: p.name.clone().unwrap_or_else(|| p.slug.clone()),
                 model: p.model.clone(),
                 media: p.media.clone(),
-                address: p.address.clone(),
+                address: p.target().to_string(),
                 enabled: true,
                 snmp: p.snmp.clone().filter(|s| !s.trim().is_empty()),
                 snmp_community: p.snmp_community.clone(),
@@ -214,7 +214,7 @@ fn file_changes(entry: &PrinterEntry, known: &PrinterConfig) -> Option<PrinterPa
     let patch = PrinterPatch {
         model: model_changed.then(|| entry.model.clone()),
         media: (model_changed && entry.media != known.media).then(|| entry.media.clone()),
-        address: (entry.address != known.address).then(|| entry.address.clone()),
+        address: (entry.target() != known.address).then(|| entry.target().to_string()),
         // `Some("")` takes SNMP away.
         snmp: differs(&entry.snmp, &known.snmp).then(|| entry.snmp.clone().unwrap_or_default()),
         snmp_community: differs(&entry.snmp_community, &known.snmp_community)

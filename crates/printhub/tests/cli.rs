@@ -1206,3 +1206,147 @@ fn render_and_print_refuse_bad_input_in_one_line_and_write_nothing() {
         "cannot connect",
     );
 }
+
+/// A `[[printer]]` with `device` instead of `address` is a USB printer: serve prints to
+/// it through the emulator's pseudo-device (a raw pty linked where /dev/usb/lp0 would be).
+#[test]
+fn serve_prints_to_a_usb_printer_through_its_device() {
+    use printhub_emulator::{Emulator, EmulatorConfig};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tmp");
+    let link = dir.path().join("usb-lp0");
+    let emu = Emulator::start(EmulatorConfig::new("QL-700", "dk-62").device_link(&link))
+        .expect("emulator");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let config = config_file(
+        &dir,
+        &format!(
+            "listen = {addr:?}\n[auth]\nanonymous = \"admin\"\n[[printer]]\nslug = \"usb\"\nmodel = \"QL-700\"\nmedia = \"dk-62\"\ndevice = {:?}\n",
+            link.to_str().expect("utf-8")
+        ),
+    );
+    let mut child = spawn_serve(&config);
+    assert!(
+        eventually(Duration::from_secs(60), || http(
+            &addr, "GET", "/healthz", None
+        )
+        .is_ok_and(|(s, _)| s == 200)),
+        "serve came up"
+    );
+    let body = r#"{"content_type":"text_one_line","data":{"primary_id":"USB"}}"#;
+    let (status, job) = http(&addr, "POST", "/api/printers/usb/jobs", Some(body)).expect("submit");
+    assert_eq!(status, 202, "{job}");
+    assert!(
+        eventually(Duration::from_secs(60), || emu.pages().len() == 1),
+        "the label printed through the device"
+    );
+    let (status, printer) = http(&addr, "GET", "/api/printers/usb", None).expect("printer");
+    assert_eq!(status, 200, "{printer}");
+    assert!(printer.contains("usb-lp0"), "{printer}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_printer_has_an_address_or_a_device_not_both() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (entry, needle) in [
+        (
+            "address = \"127.0.0.1\"\ndevice = \"/dev/usb/lp0\"\n",
+            "exclude each other",
+        ),
+        ("", "either `address`"),
+        ("device = \"usb/lp0\"\n", "absolute path"),
+    ] {
+        let config = config_file(
+            &dir,
+            &format!("[[printer]]\nslug = \"p\"\nmodel = \"QL-700\"\nmedia = \"dk-62\"\n{entry}"),
+        );
+        let text = std::fs::read_to_string(&config).expect("read");
+        let parsed: printhub::config::Config = toml::from_str(&text).expect("parses");
+        let err = parsed.validate().expect_err("refused");
+        assert!(
+            format!("{err:#}").contains(needle),
+            "{err:#} should mention {needle}"
+        );
+    }
+}
+
+#[test]
+fn devices_lists_usb_printers_with_their_models() {
+    let dev = tempfile::tempdir().expect("dev");
+    let sys = tempfile::tempdir().expect("sys");
+    std::fs::write(dev.path().join("lp0"), b"").expect("node");
+    std::fs::create_dir_all(sys.path().join("lp0/device")).expect("sysfs");
+    std::fs::write(
+        sys.path().join("lp0/device/ieee1284_id"),
+        "MFG:Brother;CMD:PT-CBP;MDL:QL-700;CLS:PRINTER;",
+    )
+    .expect("id");
+    let out = printhub(&["devices", "--dev", s(dev.path()), "--sysfs", s(sys.path())]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("lp0  QL-700"), "{text}");
+    let empty = printhub(&[
+        "devices",
+        "--dev",
+        s(&sys.path().join("none")),
+        "--sysfs",
+        s(sys.path()),
+    ]);
+    assert!(String::from_utf8_lossy(&empty.stdout).contains("no USB printer devices"));
+}
+
+#[test]
+fn status_reads_a_usb_printer_through_its_device() {
+    use printhub_emulator::{Emulator, EmulatorConfig};
+    let dir = tempfile::tempdir().expect("tmp");
+    let link = dir.path().join("lp0");
+    let _emu = Emulator::start(EmulatorConfig::new("QL-700", "dk-62").device_link(&link))
+        .expect("emulator");
+    let out = printhub(&["status", s(&link), "--model", "QL-700"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("ready"), "{text}");
+    assert!(text.contains("dk-62"), "{text}");
+    let gone = printhub(&["status", s(&dir.path().join("lp9")), "--model", "QL-700"]);
+    assert!(String::from_utf8_lossy(&gone.stdout).contains("unreachable: device_missing"));
+}
+
+/// `printhub emulate --device-link` is a USB printer the hub's transport reads like
+/// /dev/usb/lp0; stopping it removes the link.
+#[test]
+fn emulate_links_a_usb_pseudo_device() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tmp");
+    let link = dir.path().join("ql700");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_printhub"))
+        .args([
+            "emulate",
+            "--model",
+            "QL-700",
+            "--media",
+            "dk-62",
+            "--listen",
+            "127.0.0.1:0",
+            "--device-link",
+            s(&link),
+        ])
+        .env("RUST_LOG", "off")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("emulate");
+    assert!(
+        eventually(Duration::from_secs(30), || link.exists()),
+        "the link appears"
+    );
+    let out = printhub(&["status", s(&link), "--model", "QL-700", "--json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(r#""media": "dk-62""#), "{text}");
+    assert!(text.contains(r#""source": "device""#), "{text}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

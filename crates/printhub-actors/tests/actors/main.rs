@@ -3,6 +3,7 @@
 //! waits have deadlines only as upper bounds.
 
 mod chain;
+mod device;
 mod emulator;
 mod link;
 mod memory;
