@@ -150,7 +150,8 @@ async fn start_server(
             name: Some(format!("{model} {slug}")),
             model: (*model).into(),
             media: (*media).into(),
-            address: emu.tcp_addr().to_string(),
+            address: Some(emu.tcp_addr().to_string()),
+            device: None,
             snmp: emu.snmp_addr().map(|a| a.to_string()),
             snmp_community: None,
         });

@@ -435,6 +435,24 @@ impl ApiError {
         ApiError::new(ErrorCode::InvalidRequest, detail)
     }
 
+    /// The same error as the fault of a batch's `item` (0-based): the
+    /// message says so and `error_detail.item` names it.
+    pub fn at_item(mut self, item: usize) -> Self {
+        let mut detail = match self.error_detail.take() {
+            Some(serde_json::Value::Object(map)) => map,
+            Some(other) => {
+                let mut map = serde_json::Map::new();
+                map.insert("detail".into(), other);
+                map
+            }
+            None => serde_json::Map::new(),
+        };
+        detail.insert("item".into(), item.into());
+        self.detail = format!("item {item}: {}", self.detail);
+        self.error_detail = Some(serde_json::Value::Object(detail));
+        self
+    }
+
     /// The same error with a `Retry-After` of `seconds`.
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);

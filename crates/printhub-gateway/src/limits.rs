@@ -339,10 +339,9 @@ impl Limits {
         requests: Vec<RenderRequest>,
         model: &'static Model,
         media: &'static Media,
-    ) -> Result<Vec<Label>, (Option<usize>, ApiError)> {
-        let whole = |e: ApiError| (None, e);
+    ) -> Result<Vec<Label>, ApiError> {
         for (i, r) in requests.iter().enumerate() {
-            r.check_limits().map_err(|e| (Some(i), e.into()))?;
+            r.check_limits().map_err(|e| ApiError::from(e).at_item(i))?;
         }
         let (requests, cost) = if requests.iter().any(RenderRequest::has_images) {
             let (requests, cost) = web::block(move || {
@@ -353,28 +352,26 @@ impl Limits {
                         .try_fold(ImageCost::default(), |sum, (i, r)| {
                             r.image_cost()
                                 .map(|c| sum.and(c))
-                                .map_err(|e| (Some(i), ApiError::from(e)))
+                                .map_err(|e| ApiError::from(e).at_item(i))
                         });
                 (requests, cost)
             })
-            .await
-            .map_err(|e| whole(e.into()))?;
+            .await?;
             (requests, cost?)
         } else {
             (requests, ImageCost::default())
         };
-        let permit = self.reserve_images(cost).await.map_err(whole)?;
+        let permit = self.reserve_images(cost).await?;
         web::block(move || {
             let labels = requests
                 .iter()
                 .enumerate()
-                .map(|(i, r)| render(r, model, media).map_err(|e| (Some(i), ApiError::from(e))))
+                .map(|(i, r)| render(r, model, media).map_err(|e| ApiError::from(e).at_item(i)))
                 .collect::<Result<Vec<_>, _>>();
             drop(permit);
             labels
         })
-        .await
-        .map_err(|e| whole(e.into()))?
+        .await?
     }
 
     /// 429 `rate_limited` when `caller` has used up its previews for now.
@@ -401,14 +398,19 @@ impl Limits {
         self.inner
             .limiters
             .check(bucket, per_minute)
-            .map_err(|wait| {
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                ApiError::new(
-                    ErrorCode::RateLimited,
-                    format!("too many {what}: {per_minute} a minute allowed; retry in {secs} s"),
+            .map(drop)
+            .map_err(|state| {
+                let secs = state.reset;
+                state.onto(
+                    ApiError::new(
+                        ErrorCode::RateLimited,
+                        format!(
+                            "too many {what}: {per_minute} a minute allowed; retry in {secs} s"
+                        ),
+                    )
+                    .with_detail(serde_json::json!({ "limit_per_minute": per_minute }))
+                    .retry_after(secs.max(1)),
                 )
-                .with_detail(serde_json::json!({ "limit_per_minute": per_minute }))
-                .retry_after(secs.max(1))
             })
     }
 

@@ -918,7 +918,12 @@ fn error_responses(route: &RouteInfo) -> Map<String, Value> {
                     response["headers"] = json!({ "WWW-Authenticate": { "schema": { "type": "string" }, "description": "Bearer realm=\"printhub\" (credentials) " } })
                 }
                 429 => {
-                    response["headers"] = json!({ "Retry-After": { "schema": { "type": "integer", "minimum": 0 }, "description": "Seconds to wait (rate_limited, too_many_subscribers)" } })
+                    response["headers"] = json!({
+                        "Retry-After": { "schema": { "type": "integer", "minimum": 0 }, "description": "Seconds to wait (rate_limited, too_many_subscribers)" },
+                        "RateLimit-Limit": { "schema": { "type": "integer", "minimum": 0 }, "description": "rate_limited: mutations allowed a minute (draft-ietf-httpapi-ratelimit-headers)" },
+                        "RateLimit-Remaining": { "schema": { "type": "integer", "minimum": 0 }, "description": "rate_limited: 0" },
+                        "RateLimit-Reset": { "schema": { "type": "integer", "minimum": 0 }, "description": "rate_limited: seconds until the next mutation is allowed (as Retry-After)" },
+                    })
                 }
                 _ => {}
             }
@@ -1099,10 +1104,17 @@ fn operation(s: &mut Schemas, route: &RouteInfo) -> Value {
     }
     match route.scope {
         Some(scope) => {
+            let counted = crate::auth::middleware::counted(route.method, route.path);
             op["security"] = json!([{ "bearer": [] }, { "hubKey": [] }]);
             op["x-required-scope"] = json!(scope.as_str());
-            op["x-rate-limited"] =
-                json!(crate::auth::middleware::counted(route.method, route.path));
+            op["x-rate-limited"] = json!(counted);
+            if counted {
+                op["responses"][route.status.to_string()]["headers"] = json!({
+                    "RateLimit-Limit": { "schema": { "type": "integer", "minimum": 0 }, "description": "Mutations the caller may make a minute (absent when it has no limit)" },
+                    "RateLimit-Remaining": { "schema": { "type": "integer", "minimum": 0 }, "description": "Mutations the caller may still make at once" },
+                    "RateLimit-Reset": { "schema": { "type": "integer", "minimum": 0 }, "description": "Seconds until the caller's whole burst is available again" },
+                });
+            }
         }
         None => op["security"] = json!([]),
     }

@@ -403,21 +403,15 @@ pub(crate) async fn submit_batch(
     let info = allowed_printer(&hub, &caller, &key).await?;
     let items = crate::lookup::resolve_batch(crate::lookup::get(&lookups), items)
         .await
-        .map_err(|(i, e)| at_item(e, i))?;
+        .map_err(|(i, e): (usize, ApiError)| e.at_item(i))?;
     let parts = items
         .into_iter()
         .enumerate()
-        .map(|(i, item)| job_parts(item).map_err(|e| at_item(e, i)))
+        .map(|(i, item)| job_parts(item).map_err(|e| e.at_item(i)))
         .collect::<Result<Vec<_>, _>>()?;
     let (model, media) = printer_media(&info)?;
     let renders = parts.iter().map(|(spec, ..)| spec.render.clone()).collect();
-    let labels = limits
-        .render_batch(renders, model, media)
-        .await
-        .map_err(|(i, e)| match i {
-            Some(i) => at_item(e, i),
-            None => e,
-        })?;
+    let labels = limits.render_batch(renders, model, media).await?;
     let requests = parts
         .into_iter()
         .zip(labels)
@@ -433,22 +427,6 @@ pub(crate) async fn submit_batch(
 }
 
 /// Adds the failing item's index to an error's detail.
-fn at_item(mut e: ApiError, item: usize) -> ApiError {
-    let mut detail = match e.error_detail.take() {
-        Some(serde_json::Value::Object(map)) => map,
-        Some(other) => {
-            let mut map = serde_json::Map::new();
-            map.insert("detail".into(), other);
-            map
-        }
-        None => serde_json::Map::new(),
-    };
-    detail.insert("item".into(), item.into());
-    e.detail = format!("item {item}: {}", e.detail);
-    e.error_detail = Some(serde_json::Value::Object(detail));
-    e
-}
-
 pub(crate) async fn get_batch(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
     let batch = batch_id(&id)?;
     let filter = JobFilter {

@@ -2,7 +2,8 @@
 //! route: it authenticates the request ([`Auth::authenticate`]), refuses a
 //! caller without the route's scope (403 `insufficient_scope`), counts
 //! mutations against the caller's rate limit (429 `rate_limited` with
-//! `Retry-After`) and leaves the [`Caller`] in the request's extensions for
+//! `Retry-After`; every counted answer carries the `RateLimit-*` fields of
+//! [`RateState`]) and leaves the [`Caller`] in the request's extensions for
 //! the handler.
 //!
 //! **Architecture Invariant:** the scope is decided by the route the router
@@ -21,10 +22,11 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 
-use super::{Auth, Caller, Scope};
+use super::{Auth, Caller, RateState, Scope};
 use crate::error::{ApiError, ErrorCode};
 use crate::CREATES_NOTHING;
 
@@ -82,10 +84,12 @@ pub(crate) async fn authorize(
     next: Next<impl MessageBody>,
     policy: RoutePolicy,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let mut rate = None;
     if let Access::Scoped(scope) = policy.access {
         match check(&req, scope, policy.counted) {
-            Ok(caller) => {
+            Ok((caller, state)) => {
                 req.extensions_mut().insert(caller);
+                rate = state;
             }
             // Answered here, as problem+json, without reaching the handler.
             Err(e) => {
@@ -94,12 +98,23 @@ pub(crate) async fn authorize(
             }
         }
     }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+    let mut response = next.call(req).await?;
+    if let Some(state) = rate {
+        let headers = response.headers_mut();
+        for (name, value) in state.headers() {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+    }
+    Ok(response.map_into_left_body())
 }
 
-fn check(req: &ServiceRequest, scope: Scope, counted: bool) -> Result<Caller, ApiError> {
+fn check(
+    req: &ServiceRequest,
+    scope: Scope,
+    counted: bool,
+) -> Result<(Caller, Option<RateState>), ApiError> {
     let auth = req.app_data::<web::Data<Auth>>().ok_or_else(|| {
         ApiError::new(
             ErrorCode::Internal,
@@ -108,10 +123,12 @@ fn check(req: &ServiceRequest, scope: Scope, counted: bool) -> Result<Caller, Ap
     })?;
     let caller = auth.authenticate(req.headers(), req.peer_addr().map(|a| a.ip()))?;
     caller.require(scope)?;
-    if counted {
-        auth.check_rate(&caller)?;
-    }
-    Ok(caller)
+    let state = if counted {
+        auth.check_rate(&caller)?
+    } else {
+        None
+    };
+    Ok((caller, state))
 }
 
 /// Wraps the whole gateway: rewrites the request's path to its normal form

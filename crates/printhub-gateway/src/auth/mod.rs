@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
 use limit::Limiters;
+pub use limit::RateState;
 
 /// What a caller may do; ordered (`Read < Print < Admin`).
 #[derive(
@@ -727,9 +728,10 @@ impl Auth {
         }
     }
 
-    /// `rate_limited` (429, with the seconds to wait) when the caller has
-    /// used up its mutations for now.
-    pub fn check_rate(&self, caller: &Caller) -> Result<(), ApiError> {
+    /// Counts one mutation of `caller`: where it stands now (`None` when it
+    /// has no limit), or `rate_limited` (429, with the seconds to wait and
+    /// the `RateLimit-*` fields) when it has used up its mutations for now.
+    pub fn check_rate(&self, caller: &Caller) -> Result<Option<RateState>, ApiError> {
         let (bucket, per_minute) = match &caller.identity {
             Identity::Key { id, .. } => {
                 let own = self
@@ -751,19 +753,21 @@ impl Auth {
             ),
         };
         let Some(per_minute) = per_minute else {
-            return Ok(());
+            return Ok(None);
         };
-        self.inner
-            .limiters
-            .check(&bucket, per_minute)
-            .map_err(|wait| {
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        match self.inner.limiters.check(&bucket, per_minute) {
+            Ok(state) => Ok(Some(state)),
+            Err(state) => Err(state.onto(
                 ApiError::new(
                     ErrorCode::RateLimited,
-                    format!("too many changes: {per_minute} a minute allowed; retry in {secs} s"),
+                    format!(
+                        "too many changes: {per_minute} a minute allowed; retry in {} s",
+                        state.reset
+                    ),
                 )
-                .retry_after(secs.max(1))
-            })
+                .retry_after(state.reset),
+            )),
+        }
     }
 
     fn touch(&self, id: &str, at: Timestamp) {

@@ -453,17 +453,30 @@ async fn mutations_are_rate_limited_per_key_and_reads_are_not() {
             .set_json(text_job("R"))
             .to_request()
     };
-    for _ in 0..2 {
-        assert_eq!(call_service(&app, submit(&key)).await.status(), 202);
+    // Each counted answer says where the caller stands (issue #23 item 11:
+    // the RateLimit-* fields of draft-ietf-httpapi-ratelimit-headers).
+    let number = |resp: &actix_web::dev::ServiceResponse, name: &str| -> u64 {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing or not a number"))
+    };
+    for remaining in [1, 0] {
+        let resp = call_service(&app, submit(&key)).await;
+        assert_eq!(resp.status(), 202);
+        assert_eq!(number(&resp, "ratelimit-limit"), 2);
+        assert_eq!(number(&resp, "ratelimit-remaining"), remaining);
+        // 2 a minute: one mutation back every 30 s, all of them within 60 s.
+        let reset = number(&resp, "ratelimit-reset");
+        assert!((1..=60).contains(&reset), "{reset}");
     }
     let resp = call_service(&app, submit(&key)).await;
-    let retry_after: u64 = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry_after = number(&resp, "retry-after");
     assert!((1..=30).contains(&retry_after), "{retry_after}");
+    assert_eq!(number(&resp, "ratelimit-limit"), 2);
+    assert_eq!(number(&resp, "ratelimit-remaining"), 0);
+    assert_eq!(number(&resp, "ratelimit-reset"), retry_after);
     assert_problem(&parts(resp).await, 429, "rate_limited");
     assert_eq!(
         job_count(&hub).await,
@@ -475,10 +488,11 @@ async fn mutations_are_rate_limited_per_key_and_reads_are_not() {
             .uri("/api/jobs")
             .insert_header(bearer(&key))
             .to_request();
-        assert_eq!(
-            call_service(&app, req).await.status(),
-            200,
-            "reads are not counted"
+        let resp = call_service(&app, req).await;
+        assert_eq!(resp.status(), 200, "reads are not counted");
+        assert!(
+            resp.headers().get("ratelimit-remaining").is_none(),
+            "nor do they carry the count"
         );
     }
     assert_eq!(

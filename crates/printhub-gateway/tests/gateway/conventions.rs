@@ -1,7 +1,8 @@
 //! Issue #23: the HTTP API as generic clients expect it — `Allow` on every
 //! 405, `HEAD` wherever `GET` is served, problem+json outside `/api` too,
-//! RFC 9110 titles and `type`s that resolve, any RFC 3339 `since`, and
-//! Prometheus conventions on `/metrics`.
+//! RFC 9110 titles and `type`s that resolve, any RFC 3339 `since`, JSON
+//! bodies only as JSON (415 otherwise) and only as objects (no positional
+//! structs), and Prometheus conventions on `/metrics`.
 
 use crate::support::*;
 use actix_web::http::Method;
@@ -65,6 +66,99 @@ async fn head_is_served_wherever_get_is() {
     // HEAD is no mutation: a POST-only route answers 405 to it.
     let resp = call_service(&app, request(Method::HEAD, "/api/printers/pt/pause")).await;
     assert_eq!(resp.status().as_u16(), 405);
+}
+
+fn post_typed(uri: &str, content_type: Option<&str>, body: &str) -> actix_http::Request {
+    let mut req = TestRequest::post().uri(uri);
+    if let Some(ct) = content_type {
+        req = req.insert_header(("content-type", ct));
+    }
+    req.set_payload(body.to_owned()).to_request()
+}
+
+/// Item 4: a JSON route takes `application/json` (or `+json`) only; anything
+/// else, or no type, is 415 naming what is accepted, before the body is
+/// looked at, and queues nothing.
+#[actix::test]
+async fn json_routes_refuse_other_media_types_with_415() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let job = text_job("R").to_string();
+    let preview = serde_json::json!({"printer": "pt", "content_type": "text_one_line", "data": {"primary_id": "R"}}).to_string();
+    for (uri, body) in [
+        ("/api/printers/pt/jobs", job.as_str()),
+        ("/api/render/preview", preview.as_str()),
+        (
+            "/api/printers",
+            r#"{"id":"x","model":"PT-P750W","media":"tze-12","address":"127.0.0.1:9"}"#,
+        ),
+        ("/api/admin/keys", r#"{"name":"k","scope":"read"}"#),
+    ] {
+        for ct in [
+            Some("text/plain"),
+            Some("application/xml"),
+            Some("application/x-www-form-urlencoded"),
+            None,
+        ] {
+            let got = parts(call_service(&app, post_typed(uri, ct, body)).await).await;
+            let problem = assert_problem(&got, 415, "unsupported_media_type");
+            assert_eq!(
+                problem["error_detail"]["accepted"],
+                serde_json::json!(["application/json", "application/*+json"]),
+                "{uri} {ct:?}"
+            );
+        }
+    }
+    assert_eq!(job_count(&hub).await, 0, "nothing refused was queued");
+    for ct in [
+        "application/json; charset=utf-8",
+        "application/vnd.printhub+json",
+    ] {
+        let resp = call_service(&app, post_typed("/api/printers/pt/jobs", Some(ct), &job)).await;
+        assert_eq!(resp.status().as_u16(), 202, "{ct}");
+    }
+    assert_eq!(job_count(&hub).await, 2);
+}
+
+/// Item 5: serde would take `["k", "read"]` for `{"name": "k", "scope":
+/// "read"}`; a request body and every object in it must be an object.
+#[actix::test]
+async fn structs_in_positional_form_are_400() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    for (uri, body, pointer) in [
+        ("/api/admin/keys", r#"["k", "read"]"#, "/"),
+        (
+            "/api/printers/pt/jobs",
+            r#"["text_one_line", null, {"primary_id": "R"}]"#,
+            "/",
+        ),
+        (
+            "/api/printers/pt/jobs",
+            r#"{"content_type": "text_one_line", "data": {"primary_id": "R"}, "options": [true]}"#,
+            "/options",
+        ),
+        (
+            "/api/print/pt/batch",
+            r#"{"items": [{"content_type": "text_one_line", "data": {"primary_id": "R"}}, ["text_one_line"]]}"#,
+            "/items/1",
+        ),
+    ] {
+        let got =
+            parts(call_service(&app, post_typed(uri, Some("application/json"), body)).await).await;
+        let problem = assert_problem(&got, 400, "invalid_request");
+        assert_eq!(problem["error_detail"]["pointer"], pointer, "{uri} {body}");
+    }
+    assert_eq!(job_count(&hub).await, 0, "nothing was queued");
+    // Real arrays stay arrays: a batch of two labels is queued.
+    let batch = r#"{"items": [{"content_type": "text_one_line", "data": {"primary_id": "A"}}, {"content_type": "text_one_line", "data": {"primary_id": "B"}}]}"#;
+    let resp = call_service(
+        &app,
+        post_typed("/api/print/pt/batch", Some("application/json"), batch),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 202);
+    assert_eq!(job_count(&hub).await, 2);
 }
 
 #[actix::test]
