@@ -443,7 +443,23 @@ impl Encoder {
         let height = label.black.height();
         let padded = self.padded_lines(height);
         self.write_page_header(index, last, padded, out);
+        // A row equal to the one before it (blank bands, the inside of text
+        // strokes and frames) encodes to the same bytes: copy them instead of
+        // placing and packing the row again.
+        let mut previous: Option<(usize, std::ops::Range<usize>)> = None;
         for y in 0..height {
+            let same = previous.as_ref().filter(|(row, _)| {
+                label.black.row(*row) == label.black.row(y)
+                    && label
+                        .red
+                        .as_ref()
+                        .is_none_or(|red| red.row(*row) == red.row(y))
+            });
+            if let Some((_, bytes)) = same {
+                out.extend_from_within(bytes.clone());
+                continue;
+            }
+            let start = out.len();
             place(label.black.row(y), &self.geometry, &mut line);
             if self.options.two_colour {
                 match &label.red {
@@ -455,15 +471,21 @@ impl Encoder {
             } else {
                 self.write_line(None, &line, out);
             }
+            previous = Some((y, start..out.len()));
         }
         // Padding after the content, so the content stays at the leading edge.
-        line.fill(0);
-        for _ in height..padded {
+        if height < padded {
+            let start = out.len();
+            line.fill(0);
             if self.options.two_colour {
                 self.write_line(Some(0x01), &line, out);
                 self.write_line(Some(0x02), &line, out);
             } else {
                 self.write_line(None, &line, out);
+            }
+            let blank = start..out.len();
+            for _ in height + 1..padded {
+                out.extend_from_within(blank.clone());
             }
         }
         out.push(if last { PRINT_FEED } else { PRINT });

@@ -127,10 +127,7 @@ fn encode_runs(line: &[u8], out: &mut Vec<u8>) {
     let mut literal_start: Option<usize> = None;
     while i < line.len() {
         let byte = line[i];
-        let mut run = 1;
-        while i + run < line.len() && line[i + run] == byte && run < MAX_RUN {
-            run += 1;
-        }
+        let run = run_at(line, i);
         let ends_line = i + run == line.len();
         let is_repeat = run >= 3 || (run == 2 && (literal_start.is_none() || ends_line));
         if is_repeat {
@@ -150,6 +147,20 @@ fn encode_runs(line: &[u8], out: &mut Vec<u8>) {
     if let Some(start) = literal_start {
         write_literals(&line[start..], out);
     }
+}
+
+/// How many bytes from `line[i]` on equal it (at least 1, at most
+/// [`MAX_RUN`]), compared eight at a time where they can be.
+fn run_at(line: &[u8], i: usize) -> usize {
+    let byte = line[i];
+    let rest = &line[i..line.len().min(i + MAX_RUN)];
+    let word = [byte; 8];
+    let whole = rest
+        .chunks_exact(8)
+        .take_while(|chunk| *chunk == word)
+        .count()
+        * 8;
+    whole + rest[whole..].iter().take_while(|&&b| b == byte).count()
 }
 
 #[cfg(test)]
@@ -253,7 +264,52 @@ mod tests {
         )
     }
 
+    /// The greedy split byte at a time, as it was written before runs were
+    /// compared eight bytes at a time: the output must not change.
+    fn reference_runs(line: &[u8], out: &mut Vec<u8>) {
+        let mut i = 0;
+        let mut literal_start: Option<usize> = None;
+        while i < line.len() {
+            let byte = line[i];
+            let mut run = 1;
+            while i + run < line.len() && line[i + run] == byte && run < MAX_RUN {
+                run += 1;
+            }
+            let ends_line = i + run == line.len();
+            if run >= 3 || (run == 2 && (literal_start.is_none() || ends_line)) {
+                if let Some(start) = literal_start.take() {
+                    write_literals(&line[start..i], out);
+                }
+                out.push((1i16 - run as i16) as i8 as u8);
+                out.push(byte);
+            } else if literal_start.is_none() {
+                literal_start = Some(i);
+            }
+            i += run;
+        }
+        if let Some(start) = literal_start {
+            write_literals(&line[start..], out);
+        }
+    }
+
     proptest! {
+        #[test]
+        fn word_at_a_time_runs_split_as_byte_at_a_time(
+            line in prop_oneof![
+                line_strategy(),
+                // Runs of every length (to past 128) between literals.
+                proptest::collection::vec((any::<u8>(), 1usize..140), 1..8).prop_map(|segments| {
+                    segments.into_iter().flat_map(|(b, n)| std::iter::repeat_n(b, n)).collect()
+                }),
+            ]
+        ) {
+            let mut fast = Vec::new();
+            encode_runs(&line, &mut fast);
+            let mut slow = Vec::new();
+            reference_runs(&line, &mut slow);
+            prop_assert_eq!(fast, slow);
+        }
+
         #[test]
         fn round_trip_and_bounded(line in line_strategy()) {
             let packed = encode(&line);

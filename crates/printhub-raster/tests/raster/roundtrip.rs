@@ -22,6 +22,13 @@ fn noise(width: usize, height: usize, seed: u64, density: u8) -> Bitmap {
     })
 }
 
+/// `bitmap` with each row shown `k` times (the first `height` rows of it), as
+/// text strokes and frames repeat rows: the encoder copies a repeated row's
+/// bytes instead of packing it again, and must not mix up the layers.
+fn band(bitmap: &Bitmap, k: usize) -> Bitmap {
+    Bitmap::from_fn(bitmap.width(), bitmap.height(), |x, y| bitmap.get(x, y / k))
+}
+
 /// `bitmap` with blank rows added after its last up to `height` rows.
 fn pad(bitmap: &Bitmap, height: usize) -> Bitmap {
     Bitmap::from_fn(bitmap.width(), height, |x, y| {
@@ -97,10 +104,17 @@ fn check_round_trip(
                     n => 1 + (n - 24) * (min - 1) / 24,
                 }
             };
-            let black = noise(width, lines.min(max), seed.wrapping_add(i as u64), density);
-            let red = opts
-                .is_two_colour()
-                .then(|| noise(width, lines.min(max), seed ^ 0xABCD, density / 2));
+            // Rows repeat in bands of 1..=3 (black) and 1..=2 (red), independently.
+            let black = band(
+                &noise(width, lines.min(max), seed.wrapping_add(i as u64), density),
+                1 + (seed as usize + i) % 3,
+            );
+            let red = opts.is_two_colour().then(|| {
+                band(
+                    &noise(width, lines.min(max), seed ^ 0xABCD, density / 2),
+                    1 + (seed as usize / 3) % 2,
+                )
+            });
             Label { black, red }
         })
         .collect();
