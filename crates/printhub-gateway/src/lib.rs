@@ -34,6 +34,7 @@
 
 mod admin;
 pub mod auth;
+pub mod devices;
 pub mod dto;
 pub mod error;
 pub mod events;
@@ -201,6 +202,7 @@ routes! {
     POST "/api/render/preview" => routes::preview, print, 200, Some("PreviewRequest"), Some("png"), "rendering", "PNG of the exact raster";
     GET "/api/media" => routes::list_media, read, 200, None, Some("MediaList"), "rendering", "Media catalogue";
     GET "/api/models" => routes::list_models, read, 200, None, Some("ModelList"), "rendering", "Model catalogue";
+    GET "/api/devices" => devices::list_devices, admin, 200, None, Some("DeviceList"), "printers", "USB printer devices on this machine (/dev/usb/lp*) with the model each reports: a path goes in a printer's address";
     GET "/api/events" => events::stream, read, 200, None, Some("text/event-stream"), "events", "Live events (SSE) with Last-Event-ID replay";
     GET "/api/auth/whoami" => admin::whoami, read, 200, None, Some("WhoAmIView"), "auth", "Who the caller is: key, scope, printers";
     GET "/api/admin/keys" => admin::list_keys, admin, 200, None, Some("KeyList"), "admin", "Every API key (never a secret)";

@@ -402,6 +402,7 @@ impl Schemas {
             "BatchView" => g.subschema_for::<crate::dto::BatchView>(),
             "MediaList" => g.subschema_for::<Vec<printhub_raster::Media>>(),
             "ModelList" => g.subschema_for::<Vec<crate::dto::ModelView>>(),
+            "DeviceList" => g.subschema_for::<Vec<crate::devices::DeviceView>>(),
             "WhoAmIView" => g.subschema_for::<crate::admin::WhoAmIView>(),
             "KeyList" => g.subschema_for::<Vec<crate::admin::KeyView>>(),
             "KeyView" => g.subschema_for::<crate::admin::KeyView>(),

@@ -377,6 +377,7 @@ async fn real_answers_and_problems_validate_against_their_schemas() {
     checked!(app, doc, get format!("/api/batches/{batch}"), "/api/batches/{id}");
     checked!(app, doc, get "/api/media", "/api/media");
     checked!(app, doc, get "/api/models", "/api/models");
+    checked!(app, doc, get "/api/devices", "/api/devices");
     checked!(app, doc, get "/api/auth/whoami", "/api/auth/whoami");
     checked!(app, doc, get "/api/integrations", "/api/integrations");
     checked!(app, doc, get "/healthz", "/healthz");

@@ -377,3 +377,67 @@ async fn a_refused_printer_request_leaves_nothing_behind_even_after_a_restart() 
     assert_ne!(changed.admin_audit, before.admin_audit);
     hub.shutdown().await.expect("shutdown");
 }
+
+/// Issue #26: where printers are added, the USB printer devices of the
+/// machine are listed with the model each reports (admin only).
+#[actix::test]
+async fn usb_devices_are_listed_with_their_models() {
+    let (hub, _) = hub().await;
+    let dev = tempfile::tempdir().expect("dev");
+    let sys = tempfile::tempdir().expect("sys");
+    for name in ["lp0", "lp1", "lp2", "hiddev0"] {
+        std::fs::write(dev.path().join(name), b"").expect("node");
+    }
+    for (name, id) in [
+        ("lp0", "MFG:Brother;CMD:PT-CBP;MDL:QL-700;CLS:PRINTER;"),
+        ("lp1", "MFG:Brother;CMD:PT-CBP;MDL:QL-9999;CLS:PRINTER;"),
+    ] {
+        std::fs::create_dir_all(sys.path().join(name).join("device")).expect("sysfs");
+        std::fs::write(
+            sys.path().join(name).join("device/ieee1284_id"),
+            format!("{id}\n"),
+        )
+        .expect("id");
+    }
+    let auth = auth(None, 600);
+    let app = actix_web::test::init_service(
+        actix_web::App::new()
+            .app_data(actix_web::web::Data::new(hub.clone()))
+            .app_data(actix_web::web::Data::new(auth.clone()))
+            .app_data(actix_web::web::Data::new(
+                printhub_gateway::devices::DeviceDirs {
+                    dev: dev.path().to_path_buf(),
+                    sysfs: sys.path().to_path_buf(),
+                },
+            ))
+            .configure(printhub_gateway::configure),
+    )
+    .await;
+    let admin = new_key(&auth, Scope::Admin);
+    let get = |key: &str| {
+        TestRequest::get()
+            .uri("/api/devices")
+            .insert_header(("authorization", format!("Bearer {key}")))
+            .to_request()
+    };
+    let got = parts(call_service(&app, get(&admin)).await).await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    let dir = dev.path().display();
+    assert_eq!(
+        got.2,
+        json!([
+            {"path": format!("{dir}/lp0"), "model": "QL-700", "known_model": true,
+             "ieee1284_id": "MFG:Brother;CMD:PT-CBP;MDL:QL-700;CLS:PRINTER;"},
+            {"path": format!("{dir}/lp1"), "model": "QL-9999", "known_model": false,
+             "ieee1284_id": "MFG:Brother;CMD:PT-CBP;MDL:QL-9999;CLS:PRINTER;"},
+            {"path": format!("{dir}/lp2"), "model": null, "known_model": false, "ieee1284_id": null},
+        ])
+    );
+    // Device paths say what hardware the host has: not for print keys.
+    let print = new_key(&auth, Scope::Print);
+    assert_problem(
+        &parts(call_service(&app, get(&print)).await).await,
+        403,
+        "insufficient_scope",
+    );
+}

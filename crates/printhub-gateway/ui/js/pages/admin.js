@@ -96,7 +96,22 @@ export async function mount(main, ctx) {
     const name = h('input', { type: 'text', value: p?.name || '', autocomplete: 'off' });
     const model = h('select', {}, h('option', { value: '' }, 'Choose a model'), models.map((m) => h('option', { value: m.name, selected: m.name === p?.model }, `${m.name} (${m.family})`)));
     const mediaSel = h('select', {});
-    const address = h('input', { type: 'text', value: p?.address || '', placeholder: '192.0.2.10:9100', autocomplete: 'off' });
+    const address = h('input', { type: 'text', value: p?.address || '', placeholder: '192.0.2.10:9100 or /dev/usb/lp0', autocomplete: 'off', list: 'usb-devices' });
+    // USB printers plugged into the hub's machine, offered for the address;
+    // picking one with a known model fills in the model.
+    const devices = h('datalist', { id: 'usb-devices' });
+    let found = [];
+    get('/api/devices').then((list) => {
+      found = list;
+      replace(devices, list.map((d) => h('option', { value: d.path }, d.model ? `${d.model} (USB)` : 'USB printer, model unknown')));
+    }).catch(() => {});
+    address.addEventListener('change', () => {
+      const d = found.find((x) => x.path === address.value.trim());
+      if (d?.known_model && !model.value) {
+        model.value = d.model;
+        model.dispatchEvent(new Event('change'));
+      }
+    });
     const snmp = h('input', { type: 'text', placeholder: 'host:161 (optional)', autocomplete: 'off' });
     const community = h('input', { type: 'password', autocomplete: 'new-password', placeholder: 'write-only' });
     const fillMedia = () => {
@@ -113,7 +128,8 @@ export async function mount(main, ctx) {
       field('Name', name, { name: 'name' }),
       field('Model', model, { name: 'model' }),
       field('Media', mediaSel, { name: 'media', hint: 'The tape or roll it is set up for; jobs are laid out for it.' }),
-      field('Address', address, { name: 'address', hint: 'host:port of its raw TCP port (9100).' }),
+      field('Address', address, { name: 'address', hint: 'host:port of its raw TCP port (9100), or the device of a USB printer (/dev/usb/lp0).' }),
+      devices,
       editing ? null : field('SNMP address', snmp, { name: 'snmp' }),
       editing ? null : field('SNMP community', community, { name: 'snmp_community', hint: 'Stored, never shown again.' }),
       h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
