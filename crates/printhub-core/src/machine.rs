@@ -15,6 +15,7 @@
 //!   [`handle_write_progress`](PrinterMachine::handle_write_progress),
 //!   [`handle_write_finished`](PrinterMachine::handle_write_finished),
 //!   [`handle_write_failed`](PrinterMachine::handle_write_failed),
+//!   [`handle_preflight_refused`](PrinterMachine::handle_preflight_refused),
 //!   [`handle_status`](PrinterMachine::handle_status),
 //!   [`handle_timeout`](PrinterMachine::handle_timeout);
 //! - outputs (`poll_*`): [`poll_action`](PrinterMachine::poll_action) and
@@ -98,7 +99,7 @@ use crate::error::{CommandError, TransitionError};
 use crate::event::{Event, JobProgressed, JobStateChanged, PrinterStateChanged};
 use crate::id::{JobId, PrinterId, Timestamp};
 use crate::job::{Job, JobCommand, JobError, JobSpec, JobState};
-use crate::printer::{ObservedStatus, PrinterState, WriteFailure};
+use crate::printer::{ObservedStatus, PreflightRefusal, PrinterState, WriteFailure};
 
 /// Something the caller must do, in order. See the module docs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +108,9 @@ pub enum Action {
     /// that copy's `spec.raster` as it is; several are the rasters joined into
     /// one chained stream. Report how far it got with `handle_write_progress`
     /// and how it ended with `handle_write_finished` or `handle_write_failed`,
-    /// naming its first page.
+    /// naming its first page — or, if the preflight held it back before a
+    /// byte was written, `handle_preflight_refused`. ([`crate::Link`] does
+    /// all of this for a caller that drives one.)
     Send {
         /// The pages (one copy of one job each), in print order; never empty.
         pages: Vec<ChainPage>,
@@ -350,6 +353,12 @@ impl PrinterMachine {
             self.prune_history();
         }
         action
+    }
+
+    /// Whether `poll_action` has something: a caller that fed the machine
+    /// can skip a drain that would find nothing.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
     }
 
     /// When `handle_timeout` should next be called, if at all.
@@ -630,6 +639,38 @@ impl PrinterMachine {
         let Some(flight) = self.take_in_flight(job_id, copy) else {
             return;
         };
+        self.fail_flight(flight, failure, now);
+    }
+
+    /// The preflight held back the chain whose first page is copy `copy` of
+    /// `job_id` before any byte of it was written: the printer's fresh status
+    /// showed it unreachable or needing a person (see [`PreflightRefusal`]).
+    /// Nothing printed and nothing fails: the chain's jobs go back to the
+    /// head of the queue in order (a job whose cancel was requested is
+    /// cancelled), and the printer goes offline or stops with the reason,
+    /// as it would for a write that found the same. A report that does not
+    /// match the chain in flight is stale and ignored.
+    pub fn handle_preflight_refused(
+        &mut self,
+        job_id: JobId,
+        copy: u32,
+        refusal: PreflightRefusal,
+        now: Timestamp,
+    ) {
+        let Some(flight) = self.take_in_flight(job_id, copy) else {
+            return;
+        };
+        let failure = match refusal {
+            PreflightRefusal::Unreachable => WriteFailure::Unreachable,
+            PreflightRefusal::Attention { reason_code } => WriteFailure::Attention { reason_code },
+        };
+        // Nothing of the chain was sent or printed, so its pages fare as under
+        // a write that failed at its first byte for the same cause.
+        self.fail_flight(flight, failure, now);
+    }
+
+    /// The chain `flight` (taken off the machine) ended with `failure`.
+    fn fail_flight(&mut self, flight: InFlight, failure: WriteFailure, now: Timestamp) {
         let sending = self.state == PrinterState::Printing;
         let at = flight.printed();
         let sent = flight.sent();
