@@ -33,8 +33,8 @@
 //! probe never mistakes a stale block for the answer.
 
 use crate::transport::{
-    drive, status_from_block, Link, LinkProgress, Outgoing, ProbeFuture, ProgressSink, SendFuture,
-    SendReport, TcpTimeouts, Transport, TransportError,
+    drive, status_from_block, Channel, LinkProgress, Outgoing, ProbeFuture, ProgressSink,
+    SendFuture, SendReport, TcpTimeouts, Transport, TransportError,
 };
 use printhub_core::PrinterStatus;
 use printhub_raster::Model;
@@ -177,8 +177,8 @@ impl DeviceTransport {
         // Only a printer's character device is written to: an address edited to
         // name a file or a disk must not get job bytes (opening changed nothing).
         let meta = file.metadata().map_err(unavailable)?;
-        let printer = meta.file_type().is_char_device()
-            && printer_major(rustix::fs::major(meta.rdev()));
+        let printer =
+            meta.file_type().is_char_device() && printer_major(rustix::fs::major(meta.rdev()));
         if !printer {
             return Err(DeviceError::NotAPrinter {
                 path: self.path.display().to_string(),
@@ -204,7 +204,7 @@ impl DeviceTransport {
         } = self
             .open()
             .map_err(|e| TransportError::Unreachable(e.to_string()))?;
-        let to = Link {
+        let to = Channel {
             model: self.model,
             timeouts: self.timeouts,
             reports: true,
