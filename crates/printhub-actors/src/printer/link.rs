@@ -11,7 +11,8 @@
 //! awaits I/O.
 
 use super::stream::{BuiltStream, StreamPlan};
-use super::{now, PrinterActor};
+use super::PrinterActor;
+use crate::clock::now;
 use crate::events::Published;
 use crate::handle::LinkConfig;
 use crate::transport::{SendOutcome, SendProgress, SendReport, TransportError};

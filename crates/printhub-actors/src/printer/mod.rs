@@ -17,6 +17,7 @@
 //! Messages come first (the supervisor forwards them unchanged), then the
 //! actor, its `Actor` impl, one `Handler` per message, and helpers last.
 
+use crate::clock::now;
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
 use crate::handle::LinkConfig;
@@ -31,7 +32,6 @@ use printhub_core::{
     Timestamp, WriteFailure,
 };
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
 mod link;
@@ -615,15 +615,6 @@ async fn wait_commit(
         }),
         None => Ok(()),
     }
-}
-
-/// Milliseconds since the Unix epoch: the actors' clock, passed into the machine.
-pub(crate) fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    Timestamp::from_millis(ms)
 }
 
 impl PrinterActor {
