@@ -174,8 +174,13 @@ pub fn resolve_address(address: &str, default_port: u16) -> Option<SocketAddr> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A model of the catalogue, by name (the transport modules' tests share it).
+    pub(crate) fn model(name: &str) -> &'static printhub_raster::Model {
+        printhub_raster::Model::by_name(name).expect("model")
+    }
 
     #[test]
     fn addresses_take_a_default_port() {

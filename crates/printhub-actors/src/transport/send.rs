@@ -320,12 +320,9 @@ impl LinkProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::tests::model;
     use printhub_raster::{CopySpan, Media};
     use std::sync::Arc;
-
-    fn model(name: &str) -> &'static Model {
-        Model::by_name(name).expect("model")
-    }
 
     #[test]
     fn the_silence_limit_grows_with_the_labels_in_flight() {

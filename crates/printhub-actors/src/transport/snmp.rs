@@ -156,10 +156,7 @@ fn media_from_mib_text(model: &Model, text: &str) -> Option<&'static Media> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn model(name: &str) -> &'static Model {
-        Model::by_name(name).expect("model")
-    }
+    use crate::transport::tests::model;
 
     #[test]
     fn the_printer_mib_gives_reasons_and_media() {

@@ -72,11 +72,8 @@ fn status_errors(status: &Status) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::tests::model;
     use printhub_raster::ErrorFlags;
-
-    fn model(name: &str) -> &'static Model {
-        Model::by_name(name).expect("model")
-    }
 
     #[test]
     fn a_ready_block_reports_the_loaded_media() {
