@@ -57,7 +57,7 @@ fn show_pages(pages: &[ChainPage]) -> String {
 impl PrinterActor {
     /// Performs the link's actions, then the machine's (the link may have
     /// fed it), and tells a waiting drain if everything is done.
-    pub(super) fn settle(&mut self, ctx: &mut Context<Self>) {
+    fn settle(&mut self, ctx: &mut Context<Self>) {
         self.perform_link(ctx);
         self.drive(ctx);
         self.notify_if_drained();

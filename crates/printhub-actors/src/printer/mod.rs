@@ -547,7 +547,7 @@ impl Handler<ReconfigurePrinter> for PrinterActor {
         if moved {
             // Another printer, or the same one elsewhere: what the old link said is stale.
             self.link.forget();
-            self.settle(ctx);
+            self.perform_link(ctx);
         }
         Ok(self.info())
     }
