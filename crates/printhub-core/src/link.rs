@@ -59,6 +59,8 @@
 //!   or a drain begun skips its probe.
 //! - Only a confirmed send counts as a fresh read: after any other verdict
 //!   the next chain probes first.
+//! - When the printer moves ([`Link::forget`]), a read already running
+//!   describes the old one: its answer is dropped and the status read again.
 
 use std::collections::VecDeque;
 
@@ -177,6 +179,9 @@ pub struct Link<S> {
     confirmed: Option<(Timestamp, String)>,
     /// A status read is running.
     probing: bool,
+    /// The running read was started before the printer moved: its answer
+    /// is about the old printer and is dropped.
+    probe_outdated: bool,
     /// The chain being sent, if any.
     sending: Option<Sending>,
     /// Chains whose streams are being built.
@@ -207,6 +212,7 @@ impl<S> Link<S> {
             last_read: None,
             confirmed: None,
             probing: false,
+            probe_outdated: false,
             sending: None,
             building: Vec::new(),
             prepared: None,
@@ -279,11 +285,13 @@ impl<S> Link<S> {
     }
 
     /// The printer moved (another model, address or status channel): what
-    /// the link knew about its freshness is stale. Reads the status again
-    /// unless a chain is being sent.
+    /// the link knew about its freshness is stale, and so is the answer of a
+    /// read already running (it is dropped, and the status read again).
+    /// Reads the status again unless a chain is being sent.
     pub fn forget(&mut self) {
         self.last_read = None;
         self.confirmed = None;
+        self.probe_outdated = self.probing;
         if self.sending.is_none() {
             self.request_probe();
         }
@@ -344,6 +352,11 @@ impl<S> Link<S> {
         status: PrinterStatus,
     ) {
         self.probing = false;
+        if std::mem::take(&mut self.probe_outdated) {
+            // About the printer before it moved: read the one there is now.
+            self.request_probe();
+            return;
+        }
         self.record(now, machine, status);
         if self
             .sending

@@ -672,6 +672,29 @@ fn a_printer_that_moved_is_read_again_and_its_old_reads_count_for_nothing() {
 }
 
 #[test]
+fn a_read_running_when_the_printer_moved_counts_for_nothing() {
+    let (mut h, _) = Harness::new();
+    // The first probe is running when the printer's address changes.
+    let lines = h.run(&[Step::Forget, Step::Submit(1, 1, "tze-12")]);
+    assert!(
+        !lines.iter().any(|l| l == "probe" || l.starts_with("build")),
+        "{lines:?}"
+    );
+    let lines = h.run(&[Step::Status(ready("tze-24"))]);
+    assert_eq!(lines, ["probe"], "the old printer's answer is dropped");
+    let lines = h.run(&[Step::Status(ready("tze-12"))]);
+    assert_eq!(
+        lines,
+        [
+            "media none->tze-12",
+            "save",
+            "status ready media=tze-12",
+            "build j1#1",
+        ]
+    );
+}
+
+#[test]
 fn a_draining_link_stops_its_cadence_but_finishes_the_chain() {
     let mut h = Harness::ready_with("tze-12");
     h.run(&[Step::Submit(1, 1, "tze-12"), Step::Built]);

@@ -53,6 +53,8 @@ enum Op {
     Cancel(usize),
     Pause,
     Resume,
+    /// The printer's configuration moved it (another address).
+    Moved,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -69,6 +71,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Cancel),
         1 => Just(Op::Pause),
         1 => Just(Op::Resume),
+        1 => Just(Op::Moved),
     ]
 }
 
@@ -108,6 +111,8 @@ struct Sim {
     next_id: u128,
     jobs: Vec<u128>,
     probing: bool,
+    /// The running probe was started before the printer moved.
+    probe_outdated: bool,
     builds: Vec<Vec<ChainPage>>,
     writing: Option<Writing>,
     machine_wake: Option<Timestamp>,
@@ -159,6 +164,7 @@ impl Sim {
             next_id: 1,
             jobs: Vec::new(),
             probing: false,
+            probe_outdated: false,
             builds: Vec::new(),
             writing: None,
             machine_wake: None,
@@ -206,8 +212,10 @@ impl Sim {
                 if self.probing {
                     self.probing = false;
                     let status = self.world.status();
-                    self.last_read = Some(now);
-                    self.heard = status.clone();
+                    if !std::mem::take(&mut self.probe_outdated) {
+                        self.last_read = Some(now);
+                        self.heard = status.clone();
+                    }
                     self.link.handle_status(now, &mut self.m, status);
                 }
             }
@@ -306,6 +314,12 @@ impl Sim {
             }
             Op::Resume => {
                 let _ = self.m.resume(now);
+            }
+            Op::Moved => {
+                self.last_read = None;
+                self.confirmed = None;
+                self.probe_outdated = self.probing;
+                self.link.forget();
             }
         }
         self.drain();
