@@ -33,6 +33,47 @@
 //! with printhub-raster); the link only keeps track of which chain a stream
 //! belongs to and hands it back in `Write`.
 //!
+//! ```
+//! use printhub_core::{
+//!     Action, JobId, JobSpec, Link, LinkAction, LinkPolicy, MachineConfig, PrinterId,
+//!     PrinterMachine, PrinterStatus, Timestamp, WriteOutcome, WriteReport,
+//! };
+//!
+//! let printer = PrinterId::from_u128(1);
+//! let t0 = Timestamp::from_millis(0);
+//! let mut machine = PrinterMachine::new(printer, MachineConfig::default());
+//! let mut link: Link<&str> = Link::new(printer, LinkPolicy::default(), PrinterStatus::default(), t0);
+//! assert_eq!(link.poll_action(), Some(LinkAction::Probe));
+//! assert_eq!(link.poll_action(), Some(LinkAction::WakeAt(Timestamp::from_millis(30_000))));
+//!
+//! // The probe answers: ready, 12 mm tape.
+//! let status = PrinterStatus {
+//!     reachable: true,
+//!     ready: true,
+//!     media: Some("tze-12".into()),
+//!     ..PrinterStatus::default()
+//! };
+//! link.handle_status(t0, &mut machine, status);
+//! while link.poll_action().is_some() {} // the status events
+//!
+//! // A job for that tape: the machine asks for a send, the link takes it.
+//! let spec = JobSpec::new(printer, "PT-P750W", "tze-12", vec![0x1b, 0x40]);
+//! machine.submit(JobId::from_u128(10), spec, t0).expect("accepted");
+//! while let Some(action) = machine.poll_action() {
+//!     if let Action::Send { pages } = action {
+//!         assert!(link.handle_send(t0, &mut machine, pages));
+//!     }
+//! }
+//! // Fresh and fitting: build the stream, then write it.
+//! let Some(LinkAction::Build { pages }) = link.poll_action() else { panic!("a build") };
+//! link.handle_built(t0, &mut machine, pages, "the bytes");
+//! assert!(matches!(link.poll_action(), Some(LinkAction::Write { stream: "the bytes", .. })));
+//! let done = WriteReport { sent: 1, printed: 1, outcome: WriteOutcome::Confirmed };
+//! link.handle_write_done(t0, &mut machine, done);
+//! assert_eq!(machine.job(JobId::from_u128(10)).map(|j| j.copies_printed), Some(1));
+//! assert!(!link.is_busy());
+//! ```
+//!
 //! **Architecture Invariant:** a chain is written only after a preflight on
 //! a fresh status: a read that answered less than
 //! [`LinkPolicy::preflight_max_age_ms`] ago, or a send the printer confirmed
