@@ -33,8 +33,8 @@
 //! probe never mistakes a stale block for the answer.
 
 use crate::transport::{
-    drive, status_from_block, Link, LinkProgress, Outgoing, ProbeFuture, ProgressSink, SendFuture,
-    SendReport, TcpTimeouts, Transport, TransportError,
+    drive, status_from_block, Channel, LinkProgress, Outgoing, ProbeFuture, ProgressSink,
+    SendFuture, SendReport, TcpTimeouts, Transport, TransportError,
 };
 use printhub_core::PrinterStatus;
 use printhub_raster::Model;
@@ -204,7 +204,7 @@ impl DeviceTransport {
         } = self
             .open()
             .map_err(|e| TransportError::Unreachable(e.to_string()))?;
-        let to = Link {
+        let to = Channel {
             model: self.model,
             timeouts: self.timeouts,
             reports: true,

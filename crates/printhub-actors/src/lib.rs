@@ -1,8 +1,9 @@
 //! # printhub-actors
 //!
 //! The print engine on actix. Each printer is a [`PrinterActor`] that owns
-//! one `printhub_core::PrinterMachine` (its queue and job state machine) and
-//! one [`Transport`]; the [`Supervisor`] owns the registry, routes every
+//! one `printhub_core::PrinterMachine` (its queue and job state machine), one
+//! `printhub_core::Link` (the policy of its link: preflight, probes, the
+//! stream built ahead, its status) and one [`Transport`]; the [`Supervisor`] owns the registry, routes every
 //! command to the right printer, restarts a printer actor that stopped and
 //! fans events out; callers use the typed [`HubHandle`], whose async methods
 //! return domain `Result`s and never expose actix types.
@@ -11,10 +12,12 @@
 //!  HubHandle ──send──► Supervisor ──forward the same message──► PrinterActor ──► PrinterMachine (core, sans-io)
 //!   (encode in            │ registry, slug/job index,                 │  actions: Persist ─► HubStore
 //!    spawn_blocking)      │ restarts, Published ─► broadcast          │           Emit ─► Recipient<Published>
-//!                         ▼                                           │           Send{pages} ─► stream (one copy, or the
-//!                   EventStream × N  ◄────────────────────────────────┘             copies joined, spawn_blocking) ─► ctx.spawn(transport.send)
-//!                                                                     │           WakeAt ─► ctx.run_later            │
-//!                                          handle_write_progress/finished/failed ◄──────────────────────────────────┘
+//!                         ▼                                           │           WakeAt ─► ctx.run_later
+//!                   EventStream × N  ◄────────────────────────────────┘           Send{pages}, QueryStatus ─► Link (core, sans-io)
+//!                                                                       link actions: Probe ─► ctx.spawn(transport.probe)
+//!                                                                                     Build ─► spawn_blocking(join the copies)
+//!                                                                                     Write ─► ctx.spawn(transport.send)
+//!                                         handle_status/built/write_progress/write_done ◄─┘ (the Link feeds the machine)
 //! ```
 //!
 //! **Architecture Invariant:** this is the only crate that depends on
@@ -33,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+mod clock;
 pub mod device;
 pub mod events;
 pub mod handle;
@@ -108,7 +112,7 @@ pub struct PrinterPatch {
 /// A printer as callers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrinterInfo {
-    /// Its configuration (with its id).
+    /// Its id.
     pub id: PrinterId,
     /// Unique short name.
     pub slug: String,

@@ -350,7 +350,7 @@ fn store_error(e: printhub_store::StoreError) -> StoreError {
 }
 
 fn now() -> Timestamp {
-    crate::printer::now()
+    crate::clock::now()
 }
 
 fn report_corrupt(rows: &[printhub_store::CorruptRow]) {

@@ -80,8 +80,9 @@ pub struct ListAllJobs {
 #[rtype(result = "()")]
 pub struct Shutdown;
 
-/// Who the audit trail names for changes made through the engine (the HTTP
-/// edge will pass the API key's identity once it exists).
+/// Who the printer audit trail names for changes made through the engine:
+/// `HubHandle` calls carry no caller identity, so always the hub (the
+/// gateway's own audit log records which API key asked).
 const AUDIT_ACTOR: &str = "hub";
 
 /// Builds the transport for a printer's configuration. It must do no I/O (no
@@ -208,7 +209,7 @@ impl Actor for Supervisor {
                 let max_age = retention.max_age.map(|d| d.as_millis() as i64);
                 actix_rt::spawn(async move {
                     let pruned = actix_rt::task::spawn_blocking(move || {
-                        store.prune(max_age, retention.max_finished, crate::printer::now())
+                        store.prune(max_age, retention.max_finished, crate::clock::now())
                     })
                     .await;
                     pruning.set(false);

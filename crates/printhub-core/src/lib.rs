@@ -4,7 +4,7 @@
 //! ([`JobId`], [`PrinterId`], [`BatchId`], [`Timestamp`]), what to print
 //! ([`JobSpec`]), the persisted [`Job`] record and its state machine
 //! ([`JobState::transition`]), one printer's queue and state
-//! ([`PrinterMachine`]), the [`event`]s it publishes and the error values
+//! ([`PrinterMachine`]), the policy of its link ([`Link`]), the [`event`]s it publishes and the error values
 //! with stable codes ([`TransitionError`], [`CommandError`], [`ValidationError`]).
 //!
 //! Code map:
@@ -12,6 +12,8 @@
 //! - [`job`]: `JobSpec`, `Job`, `JobState`, `JobCommand` — design §2's job vocabulary.
 //! - [`printer`]: `PrinterState`, and the I/O outcomes fed back in (`WriteFailure`, `ObservedStatus`).
 //! - [`machine`]: `PrinterMachine`, the per-printer queue, with its `Action` outputs.
+//! - [`link`]: `Link`, the printer link's policy (preflight freshness and media,
+//!   probe cadence, the stream built ahead), with its `LinkAction` outputs.
 //! - [`chain`]: which queued jobs go to the printer together as one chained stream.
 //! - [`event`]: the published, past-tense events.
 //! - [`error`]: every error value and its `code()`.
@@ -61,6 +63,7 @@ pub mod error;
 pub mod event;
 pub mod id;
 pub mod job;
+pub mod link;
 pub mod machine;
 pub mod printer;
 
@@ -73,5 +76,8 @@ pub use id::{BatchId, JobId, PrinterId, Timestamp};
 pub use job::{
     Job, JobCommand, JobError, JobSpec, JobState, PrintOptions, UnknownJobState, MAX_COPIES,
 };
+pub use link::{Link, LinkAction, LinkPolicy, WriteOutcome, WriteReport};
 pub use machine::{Action, CancelOutcome, InitialState, MachineConfig, PrinterMachine};
-pub use printer::{reason, ObservedStatus, PrinterState, PrinterStatus, WriteFailure};
+pub use printer::{
+    reason, ObservedStatus, PreflightRefusal, PrinterState, PrinterStatus, WriteFailure,
+};

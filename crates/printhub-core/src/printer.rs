@@ -132,6 +132,22 @@ pub enum WriteFailure {
     Lost,
 }
 
+/// Why the preflight held a chain back before any byte of it was written:
+/// the printer's fresh status said it could not print it. Unlike a
+/// [`WriteFailure`], nothing reached the printer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PreflightRefusal {
+    /// The printer did not answer the status read.
+    Unreachable,
+    /// The printer needs a person, or holds media the chain was not
+    /// rendered for (`media_mismatch`).
+    Attention {
+        /// A snake_case reason code (see [`reason`]).
+        reason_code: String,
+    },
+}
+
 /// What a status query (or a status block the printer sent by itself) saw.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ObservedStatus {

@@ -7,10 +7,17 @@
 //! closure; no handler awaits I/O, so the mailbox keeps answering while a
 //! label prints. Timers (`WakeAt`) are `ctx.run_later`.
 //!
+//! The printer link's policy (preflight freshness and media, probe cadence,
+//! the stream built ahead, the printer's status) is `printhub_core::Link`,
+//! a sans-io state machine beside the `PrinterMachine`; `link` drives it
+//! (probes, builds, writes, timers) and `stream` turns a chain's rasters
+//! into one byte stream. The actor keeps only what is its own: the store
+//! commits' order and the replies waiting for them.
+//!
 //! Messages come first (the supervisor forwards them unchanged), then the
-//! actor, its `Actor` impl, one `Handler` per message, and helpers last; the
-//! printer link side (sending a chain, probes, status, timers) is in `link`.
+//! actor, its `Actor` impl, one `Handler` per message, and helpers last.
 
+use crate::clock::now;
 use crate::config_check::PrinterConfigFields;
 use crate::events::Published;
 use crate::handle::LinkConfig;
@@ -22,13 +29,13 @@ use actix::prelude::*;
 use futures_util::future::{FutureExt, Shared};
 use printhub_core::{
     Action, BatchId, Job, JobId, JobSpec, JobState, MachineConfig, PrinterId, PrinterMachine,
-    PrinterStatus, Timestamp, WriteFailure,
+    Timestamp, WriteFailure,
 };
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
 mod link;
+mod stream;
 
 /// Queue new jobs (all or none) on a printer, in order.
 #[derive(Debug, Message)]
@@ -192,23 +199,18 @@ pub struct PrinterActor {
     store: Arc<dyn HubStore>,
     events: Recipient<Published>,
     stopped: Recipient<PrinterStopped>,
+    /// The machine's timer.
     wake: Option<SpawnHandle>,
-    busy: bool,
+    /// The printer link's policy and the printer's status.
+    link: link::PrinterLink,
+    /// The link's timer.
+    link_wake: Option<SpawnHandle>,
+    /// Store commits started and not finished.
     commits_in_flight: usize,
-    status: PrinterStatus,
-    probing: bool,
-    last_probe: Option<std::time::Instant>,
-    link: LinkConfig,
+    /// The last of them: effects of a batch with nothing to store wait for it.
     last_commit: Option<Shared<CommitFuture>>,
-    draining: bool,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     removed: bool,
-    /// The stream built ahead for the chain expected next (pipelining).
-    prepared: Option<link::Prepared>,
-    /// The chain whose stream is being built ahead.
-    preparing: Option<Vec<printhub_core::ChainPage>>,
-    /// When the printer last confirmed a whole send, and on which medium.
-    confirmed: Option<(std::time::Instant, String)>,
 }
 
 impl std::fmt::Debug for PrinterActor {
@@ -273,10 +275,12 @@ impl PrinterActor {
             machine_config.initial_state = printhub_core::InitialState::Paused;
         }
         let machine = PrinterMachine::restore(parts.id, machine_config, jobs, now());
+        // The last known status until the first probe answers.
         let store_status = parts
             .store
             .load_printer_status(parts.id)
             .unwrap_or_default();
+        let link = link::PrinterLink::new(parts.id, link::policy(&parts.link), store_status, now());
         Ok(PrinterActor {
             config: parts.config,
             id: parts.id,
@@ -287,20 +291,12 @@ impl PrinterActor {
             events: parts.events,
             stopped: parts.stopped,
             wake: None,
-            busy: false,
+            link,
+            link_wake: None,
             commits_in_flight: 0,
-            // The last known status until the first probe answers.
-            status: store_status,
-            probing: false,
-            last_probe: None,
-            link: parts.link,
             last_commit: None,
-            draining: false,
             drain_waiters: Vec::new(),
             removed: false,
-            prepared: None,
-            preparing: None,
-            confirmed: None,
         })
     }
 
@@ -317,7 +313,7 @@ impl PrinterActor {
             state: self.machine.state().clone(),
             queue_depth: self.machine.queue_len(),
             printing: self.machine.in_flight().map(|f| f.current().job_id),
-            status: self.status.clone(),
+            status: self.link.status().clone(),
         }
     }
 }
@@ -326,16 +322,11 @@ impl Actor for PrinterActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Restoring may have produced actions (interrupted jobs, the next send).
+        // The link's first probe and its idle cadence (a stopped or offline
+        // printer is re-read sooner, on the machine's timers), then what
+        // restoring produced (interrupted jobs, the next send).
+        self.perform_link(ctx);
         self.drive(ctx);
-        // The background prober: an idle printer's status is read now and then
-        // (a stopped or offline printer is re-read sooner, on the machine's timers).
-        self.start_probe(ctx);
-        ctx.run_interval(self.link.probe_interval, |act, ctx| {
-            if !act.busy && !act.draining {
-                act.start_probe(ctx);
-            }
-        });
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
@@ -350,7 +341,7 @@ impl Handler<SubmitJobs> for PrinterActor {
     type Result = ResponseActFuture<Self, Result<Vec<Job>, HubError>>;
 
     fn handle(&mut self, msg: SubmitJobs, ctx: &mut Self::Context) -> Self::Result {
-        if self.draining {
+        if self.link.is_draining() {
             return ready_reply(Err(HubError::ShuttingDown));
         }
         let room = self
@@ -439,7 +430,7 @@ impl Handler<RetryJob> for PrinterActor {
     type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: RetryJob, ctx: &mut Self::Context) -> Self::Result {
-        if self.draining {
+        if self.link.is_draining() {
             return ready_reply(Err(HubError::ShuttingDown));
         }
         let t = now();
@@ -499,7 +490,7 @@ impl Handler<ResumePrinter> for PrinterActor {
     type Result = ResponseActFuture<Self, Result<PrinterInfo, HubError>>;
 
     fn handle(&mut self, _msg: ResumePrinter, ctx: &mut Self::Context) -> Self::Result {
-        if self.draining {
+        if self.link.is_draining() {
             return ready_reply(Err(HubError::ShuttingDown));
         }
         let result = self.machine.resume(now());
@@ -555,11 +546,8 @@ impl Handler<ReconfigurePrinter> for PrinterActor {
         };
         if moved {
             // Another printer, or the same one elsewhere: what the old link said is stale.
-            self.last_probe = None;
-            self.confirmed = None;
-            if !self.busy {
-                self.start_probe(ctx);
-            }
+            self.link.forget();
+            self.perform_link(ctx);
         }
         Ok(self.info())
     }
@@ -569,8 +557,11 @@ impl Handler<DrainPrinter> for PrinterActor {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, _msg: DrainPrinter, ctx: &mut Self::Context) -> Self::Result {
-        self.draining = true;
-        if let Some(handle) = self.wake.take() {
+        self.link.drain();
+        for handle in [self.wake.take(), self.link_wake.take()]
+            .into_iter()
+            .flatten()
+        {
             ctx.cancel_future(handle);
         }
         // Pausing lets the copy in flight finish and sends nothing more; the rest stays queued.
@@ -624,15 +615,6 @@ async fn wait_commit(
         }),
         None => Ok(()),
     }
-}
-
-/// Milliseconds since the Unix epoch: the actors' clock, passed into the machine.
-pub(crate) fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    Timestamp::from_millis(ms)
 }
 
 impl PrinterActor {
@@ -731,7 +713,7 @@ impl PrinterActor {
 
     /// Nothing is being written to the store or to the printer.
     fn idle(&self) -> bool {
-        !self.busy && self.commits_in_flight == 0
+        !self.link.is_busy() && self.commits_in_flight == 0
     }
 
     fn notify_if_drained(&mut self) {
@@ -742,15 +724,32 @@ impl PrinterActor {
         }
     }
 
+    /// Performs the machine's effects in order; sends and status queries go
+    /// to the link, and what the link fed back to the machine is driven after.
     fn perform(&mut self, effects: Vec<Action>, ctx: &mut Context<Self>) {
+        let mut linked = false;
         for action in effects {
             match action {
                 Action::Emit(event) => self.events.do_send(Published(event)),
-                Action::Send { pages } => self.start_send(pages, ctx),
-                Action::QueryStatus => self.start_probe(ctx),
+                Action::Send { pages } => {
+                    self.send_chain(pages, ctx);
+                    linked = true;
+                }
+                Action::QueryStatus => {
+                    self.link.request_probe();
+                    self.perform_link(ctx);
+                    linked = true;
+                }
                 Action::WakeAt(at) => self.schedule_wake(at, ctx),
                 Action::Persist(_) => {}
             }
+        }
+        if linked {
+            if self.machine.has_actions() {
+                // A preflight held the chain back: the machine has moved on.
+                self.drive(ctx);
+            }
+            self.notify_if_drained();
         }
     }
 

@@ -4,6 +4,8 @@
 
 mod chains;
 mod job_commands;
+mod link;
+mod link_properties;
 mod printer_table;
 mod properties;
 mod scenarios;

@@ -15,6 +15,7 @@
 //!   [`handle_write_progress`](PrinterMachine::handle_write_progress),
 //!   [`handle_write_finished`](PrinterMachine::handle_write_finished),
 //!   [`handle_write_failed`](PrinterMachine::handle_write_failed),
+//!   [`handle_preflight_refused`](PrinterMachine::handle_preflight_refused),
 //!   [`handle_status`](PrinterMachine::handle_status),
 //!   [`handle_timeout`](PrinterMachine::handle_timeout);
 //! - outputs (`poll_*`): [`poll_action`](PrinterMachine::poll_action) and
@@ -41,6 +42,9 @@
 //! flight. Every change to a job is announced by `Persist(job)` before any
 //! `Emit` about it and before its `Send`. Time is only ever the `now`
 //! argument; the machine holds no clock, thread, socket or randomness.
+//!
+//! Code: commands and getters here, the inputs in `inputs`, the private
+//! moves they share in `internals`.
 //!
 //! Decisions (the design left them open):
 //! - Submitting (or retrying) to a disabled printer is refused with
@@ -93,12 +97,15 @@
 
 use std::collections::{HashMap, VecDeque};
 
+mod inputs;
+mod internals;
+
 use crate::chain::{self, ChainPage, InFlight};
-use crate::error::{CommandError, TransitionError};
-use crate::event::{Event, JobProgressed, JobStateChanged, PrinterStateChanged};
+use crate::error::CommandError;
+use crate::event::Event;
 use crate::id::{JobId, PrinterId, Timestamp};
 use crate::job::{Job, JobCommand, JobError, JobSpec, JobState};
-use crate::printer::{ObservedStatus, PrinterState, WriteFailure};
+use crate::printer::PrinterState;
 
 /// Something the caller must do, in order. See the module docs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +114,9 @@ pub enum Action {
     /// that copy's `spec.raster` as it is; several are the rasters joined into
     /// one chained stream. Report how far it got with `handle_write_progress`
     /// and how it ended with `handle_write_finished` or `handle_write_failed`,
-    /// naming its first page.
+    /// naming its first page — or, if the preflight held it back before a
+    /// byte was written, `handle_preflight_refused`. ([`crate::Link`] does
+    /// all of this for a caller that drives one.)
     Send {
         /// The pages (one copy of one job each), in print order; never empty.
         pages: Vec<ChainPage>,
@@ -352,6 +361,12 @@ impl PrinterMachine {
         action
     }
 
+    /// Whether `poll_action` has something: a caller that fed the machine
+    /// can skip a drain that would find nothing.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
     /// When `handle_timeout` should next be called, if at all.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         self.wake_at
@@ -536,540 +551,5 @@ impl PrinterMachine {
         if self.state != PrinterState::Disabled {
             self.set_state(PrinterState::Disabled, now);
         }
-    }
-
-    // ---- inputs -------------------------------------------------------------
-
-    /// How far the chain whose first page is copy `copy` of `job_id` has got:
-    /// `printed` pages (from its first) the printer reported printed, `sent`
-    /// pages whose bytes were handed to the printer. Newly printed pages
-    /// count at once (a job whose last copy printed completes while the chain
-    /// goes on). Counts never go back; a report that does not match the chain
-    /// in flight is stale and ignored.
-    pub fn handle_write_progress(
-        &mut self,
-        job_id: JobId,
-        copy: u32,
-        sent: usize,
-        printed: usize,
-        now: Timestamp,
-    ) {
-        let Some(flight) = self.in_flight_mut(job_id, copy) else {
-            return;
-        };
-        let newly = flight.advance(sent, printed);
-        if !newly.is_empty() {
-            self.backoff_attempts = 0;
-        }
-        for page in newly {
-            self.record_printed(page, true, now);
-        }
-    }
-
-    /// The chain whose first page is copy `copy` of `job_id` was written and
-    /// every page of it printed (`confirmed`: the printer confirmed the pages
-    /// not already reported, rather than only accepting the bytes). Sends the
-    /// next chain. A report that does not match the chain in flight is stale
-    /// and ignored.
-    pub fn handle_write_finished(
-        &mut self,
-        job_id: JobId,
-        copy: u32,
-        confirmed: bool,
-        now: Timestamp,
-    ) {
-        let Some(mut flight) = self.take_in_flight(job_id, copy) else {
-            return;
-        };
-        self.backoff_attempts = 0;
-        let len = flight.pages().len();
-        for page in flight.advance(len, len) {
-            self.record_printed(page, confirmed, now);
-        }
-        let sending = self.state == PrinterState::Printing;
-        // Jobs still printing have copies beyond this chain.
-        let mut carry = None;
-        let mut requeue = Vec::new();
-        for id in flight.jobs() {
-            let Some(job) = self.jobs.get(&id) else {
-                continue;
-            };
-            if job.state != JobState::Printing {
-                continue;
-            }
-            let copies_left = job.copies_remaining();
-            if flight.cancel_requested(id) {
-                self.end_job(id, JobCommand::Cancel { copies_left }, None, now);
-            } else if sending && carry.is_none() && requeue.is_empty() {
-                carry = Some(id);
-            } else {
-                requeue.push(id);
-            }
-        }
-        self.requeue_in_order(&requeue, now);
-        match carry {
-            Some(id) => self.start_chain(id, now),
-            None => self.pump(now),
-        }
-    }
-
-    /// The chain whose first page is copy `copy` of `job_id` could not be
-    /// written to the end. Pages already reported printed
-    /// ([`handle_write_progress`](Self::handle_write_progress)) stay printed;
-    /// the first page not reported printed gets what [`WriteFailure`] says
-    /// for a copy; pages after it go back to the queue in order (a lost
-    /// connection interrupts those that may have reached the printer too).
-    /// A report that does not match the chain in flight is stale and ignored.
-    pub fn handle_write_failed(
-        &mut self,
-        job_id: JobId,
-        copy: u32,
-        failure: WriteFailure,
-        now: Timestamp,
-    ) {
-        let Some(flight) = self.take_in_flight(job_id, copy) else {
-            return;
-        };
-        let sending = self.state == PrinterState::Printing;
-        let at = flight.printed();
-        let sent = flight.sent();
-        let mut requeue = Vec::new();
-        for id in flight.jobs() {
-            if self.jobs.get(&id).map(|j| j.state) != Some(JobState::Printing) {
-                continue;
-            }
-            let copies_left = self.jobs.get(&id).map_or(0, Job::copies_remaining);
-            let page = flight.first_unprinted(id);
-            let lost = matches!(failure, WriteFailure::Lost);
-            if page == Some(at) || (lost && page.is_some_and(|i| i < sent)) {
-                match &failure {
-                    WriteFailure::Rejected { code, message } => {
-                        let error = JobError::new(code.clone(), message.clone());
-                        self.end_job(id, JobCommand::Fail, Some(error), now);
-                    }
-                    WriteFailure::Lost => {
-                        let error = JobError::new(
-                            "connection_lost",
-                            "the connection dropped after the printer accepted data; whether the copy printed is unknown",
-                        );
-                        self.end_job(id, JobCommand::Interrupt, Some(error), now);
-                    }
-                    WriteFailure::Attention { .. } | WriteFailure::Unreachable => {
-                        if flight.cancel_requested(id) {
-                            self.end_job(id, JobCommand::Cancel { copies_left }, None, now);
-                        } else {
-                            requeue.push(id);
-                        }
-                    }
-                }
-            } else if flight.cancel_requested(id) {
-                // Not started: it never prints again.
-                self.end_job(id, JobCommand::Cancel { copies_left }, None, now);
-            } else {
-                requeue.push(id);
-            }
-        }
-        self.requeue_in_order(&requeue, now);
-        if sending {
-            match failure {
-                WriteFailure::Attention { reason_code } => self.enter_stopped(reason_code, now),
-                WriteFailure::Unreachable => self.go_offline(now),
-                WriteFailure::Rejected { .. } | WriteFailure::Lost => {}
-            }
-        }
-        self.pump(now);
-    }
-
-    /// A status report: from a `QueryStatus`, or one the printer sent on its own.
-    /// Ignored while a copy is in flight, paused or disabled. Otherwise a
-    /// problem stops the printer, an unreachable printer goes offline, and a
-    /// stopped or offline printer whose problem is gone resumes by itself.
-    pub fn handle_status(&mut self, observed: ObservedStatus, now: Timestamp) {
-        if self.in_flight.is_some() {
-            return;
-        }
-        let ObservedStatus {
-            reachable,
-            attention,
-        } = observed;
-        match (&self.state, reachable, attention) {
-            (PrinterState::Paused | PrinterState::Disabled | PrinterState::Printing, _, _) => {}
-            (PrinterState::Offline { .. }, false, _) => {
-                if self.wake_at.is_none() {
-                    self.schedule_reconnect(now);
-                }
-            }
-            (_, false, _) => self.go_offline(now),
-            (PrinterState::Stopped { reason }, true, Some(new_reason)) => {
-                if *reason != new_reason {
-                    self.set_state(PrinterState::Stopped { reason: new_reason }, now);
-                }
-            }
-            (_, true, Some(reason)) => self.enter_stopped(reason, now),
-            (PrinterState::Stopped { .. } | PrinterState::Offline { .. }, true, None) => {
-                self.backoff_attempts = 0;
-                self.run(now);
-            }
-            (PrinterState::Idle, true, None) => {}
-        }
-    }
-
-    /// A `WakeAt` fired. Early or unexpected calls are ignored. A stopped
-    /// printer queries its status again; an offline one queries its status
-    /// and, if a job is waiting, tries to send it (the next backoff step is
-    /// scheduled if there is nothing to try).
-    pub fn handle_timeout(&mut self, now: Timestamp) {
-        match self.wake_at {
-            Some(at) if at <= now => self.wake_at = None,
-            _ => return,
-        }
-        match self.state {
-            PrinterState::Stopped { .. } => {
-                self.actions.push_back(Action::QueryStatus);
-                self.schedule(now.plus_millis(self.config.stopped_poll_ms.max(1)));
-            }
-            PrinterState::Offline { .. } => {
-                self.actions.push_back(Action::QueryStatus);
-                if !self.try_start(now) {
-                    self.schedule_reconnect(now);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    // ---- private helpers ----------------------------------------------------
-
-    fn disabled(&self) -> CommandError {
-        CommandError::PrinterDisabled {
-            printer_id: self.printer_id,
-        }
-    }
-
-    /// Checks that a new job `job_id` may join the queue.
-    fn check_admission(&self, job_id: JobId) -> Result<(), CommandError> {
-        if self.state == PrinterState::Disabled {
-            return Err(self.disabled());
-        }
-        if self.jobs.contains_key(&job_id) {
-            return Err(CommandError::DuplicateJob { job_id });
-        }
-        if self.queue.len() >= self.config.max_queue {
-            return Err(CommandError::QueueFull {
-                limit: self.config.max_queue,
-            });
-        }
-        Ok(())
-    }
-
-    /// Adds a new queued job at the end of the queue and announces it (the
-    /// caller then pumps).
-    fn admit(&mut self, job: Job, now: Timestamp) {
-        let id = job.id;
-        self.order.push(id);
-        self.queue.push_back(id);
-        self.jobs.insert(id, job);
-        self.emit_job_change(id, None, JobState::Queued, now);
-    }
-
-    /// Puts a paused, stopped, offline or disabled printer back to work:
-    /// printing (the copy in flight, or the next job) or idle.
-    fn run(&mut self, now: Timestamp) {
-        if self.in_flight.is_some() {
-            self.set_state(PrinterState::Printing, now);
-        } else if !self.try_start(now) {
-            self.set_state(PrinterState::Idle, now);
-        }
-    }
-
-    /// Starts the next job if the printer may send, or goes idle when it has
-    /// nothing left to print.
-    fn pump(&mut self, now: Timestamp) {
-        if self.in_flight.is_some() {
-            return;
-        }
-        let printing = match self.state {
-            PrinterState::Idle => false,
-            PrinterState::Printing => true,
-            _ => return,
-        };
-        if !self.try_start(now) && printing {
-            self.set_state(PrinterState::Idle, now);
-        }
-    }
-
-    fn next_ready(&self) -> Option<JobId> {
-        self.queue.iter().copied().find(|id| {
-            self.jobs
-                .get(id)
-                .is_some_and(|j| j.state == JobState::Queued)
-        })
-    }
-
-    /// Starts the first queued job, if any: printing, persisted, announced, sent.
-    ///
-    /// A queued job with no copies left (only possible with restored data
-    /// written by hand or by another version) is completed, not printed again.
-    fn try_start(&mut self, now: Timestamp) -> bool {
-        while let Some(id) = self.next_ready() {
-            if self.transition_job(id, JobCommand::Start, now).is_none() {
-                return false;
-            }
-            if self
-                .jobs
-                .get(&id)
-                .is_some_and(|j| j.copies_remaining() == 0)
-            {
-                self.end_job(id, JobCommand::Complete, None, now);
-                continue;
-            }
-            self.set_state(PrinterState::Printing, now);
-            self.start_chain(id, now);
-            return true;
-        }
-        false
-    }
-
-    /// Sends the chain that starts with the next copy of `first` (already
-    /// printing): the other jobs it takes start printing (persisted and
-    /// announced) before the `Send`.
-    fn start_chain(&mut self, first: JobId, now: Timestamp) {
-        let Some(job) = self.jobs.get(&first) else {
-            return;
-        };
-        let pages = chain::compose(job, &self.queue, &self.jobs, self.config.max_chain_pages);
-        let head = ChainPage {
-            job_id: first,
-            copy: job.copies_printed.saturating_add(1),
-        };
-        let flight = InFlight::new(head, pages);
-        for id in flight.jobs() {
-            if id != first {
-                self.transition_job(id, JobCommand::Start, now);
-            }
-        }
-        let pages = flight.pages().to_vec();
-        self.in_flight = Some(flight);
-        self.actions.push_back(Action::Send { pages });
-    }
-
-    /// The chain in flight, if its first page is copy `copy` of `job_id`.
-    fn in_flight_mut(&mut self, job_id: JobId, copy: u32) -> Option<&mut InFlight> {
-        self.in_flight
-            .as_mut()
-            .filter(|f| f.first() == ChainPage { job_id, copy })
-    }
-
-    fn take_in_flight(&mut self, job_id: JobId, copy: u32) -> Option<InFlight> {
-        self.in_flight_mut(job_id, copy)?;
-        self.in_flight.take()
-    }
-
-    /// A page printed: the job's count goes up (persisted and announced), and
-    /// the job completes when it has no copies left.
-    fn record_printed(&mut self, page: ChainPage, confirmed: bool, now: Timestamp) {
-        let job_id = page.job_id;
-        let Some(job) = self.jobs.get_mut(&job_id) else {
-            return;
-        };
-        job.confirmed = if job.copies_printed == 0 {
-            confirmed
-        } else {
-            job.confirmed && confirmed
-        };
-        job.copies_printed = job.copies_printed.saturating_add(1);
-        let progressed = JobProgressed {
-            job_id,
-            printer_id: self.printer_id,
-            batch_id: job.spec.batch_id,
-            copies_printed: job.copies_printed,
-            copies: job.spec.copies,
-            at: now,
-        };
-        let change =
-            (job.copies_remaining() == 0).then(|| self.apply(job_id, JobCommand::Complete, now));
-        self.actions.push_back(Action::Persist(job_id));
-        self.actions
-            .push_back(Action::Emit(Event::JobProgressed(progressed)));
-        if let Some(Ok((from, to))) = change {
-            self.emit_job_change(job_id, Some(from), to, now);
-        }
-    }
-
-    /// Puts printing jobs back at the head of the queue, in the given order
-    /// (persisted and announced), copies printed kept.
-    fn requeue_in_order(&mut self, jobs: &[JobId], now: Timestamp) {
-        let mut position = 0;
-        for id in jobs {
-            if self.transition_job(*id, JobCommand::Requeue, now).is_some() {
-                // `apply` put it at the very front; move it behind the ones requeued before it.
-                self.queue.retain(|q| q != id);
-                self.queue.insert(position.min(self.queue.len()), *id);
-                position += 1;
-            }
-        }
-    }
-
-    /// Moves a printing job to a terminal state, recording `error`.
-    fn end_job(
-        &mut self,
-        job_id: JobId,
-        command: JobCommand,
-        error: Option<JobError>,
-        now: Timestamp,
-    ) {
-        if let Ok((from, to)) = self.apply(job_id, command, now) {
-            if let (Some(job), Some(error)) = (self.jobs.get_mut(&job_id), error) {
-                job.error = Some(error);
-            }
-            self.emit_job_change(job_id, Some(from), to, now);
-        }
-    }
-
-    /// A user command on a job: applied, persisted and announced, or refused.
-    fn try_transition(
-        &mut self,
-        job_id: JobId,
-        command: JobCommand,
-        now: Timestamp,
-    ) -> Result<(), CommandError> {
-        if !self.jobs.contains_key(&job_id) {
-            return Err(CommandError::JobNotFound { job_id });
-        }
-        let (from, to) = self
-            .apply(job_id, command, now)
-            .map_err(|e| CommandError::from_transition(job_id, e))?;
-        self.emit_job_change(job_id, Some(from), to, now);
-        Ok(())
-    }
-
-    /// An internal move that the machine has already checked: applied,
-    /// persisted and announced.
-    fn transition_job(
-        &mut self,
-        job_id: JobId,
-        command: JobCommand,
-        now: Timestamp,
-    ) -> Option<(JobState, JobState)> {
-        let (from, to) = self.apply(job_id, command, now).ok()?;
-        self.emit_job_change(job_id, Some(from), to, now);
-        Some((from, to))
-    }
-
-    /// Applies a move to a job and keeps the queue and history in step. No actions.
-    fn apply(
-        &mut self,
-        job_id: JobId,
-        command: JobCommand,
-        now: Timestamp,
-    ) -> Result<(JobState, JobState), TransitionError> {
-        let Some(job) = self.jobs.get_mut(&job_id) else {
-            // Unknown ids are reported by the callers; this is unreachable in practice.
-            return Err(TransitionError {
-                from: JobState::Queued,
-                command,
-            });
-        };
-        let from = job.apply(command, now)?;
-        let to = job.state;
-        match (from, to) {
-            (JobState::Queued, JobState::Printing) => self.queue.retain(|id| *id != job_id),
-            (JobState::Printing, JobState::Queued) => self.queue.push_front(job_id),
-            _ => {}
-        }
-        if to.is_terminal() && !from.is_terminal() {
-            self.queue.retain(|id| *id != job_id);
-            self.history.push_back(job_id);
-        }
-        Ok((from, to))
-    }
-
-    /// `Persist` then `Emit(JobStateChanged)`.
-    fn emit_job_change(
-        &mut self,
-        job_id: JobId,
-        from: Option<JobState>,
-        to: JobState,
-        now: Timestamp,
-    ) {
-        let batch_id = self.jobs.get(&job_id).and_then(|j| j.spec.batch_id);
-        self.actions.push_back(Action::Persist(job_id));
-        self.actions
-            .push_back(Action::Emit(Event::JobStateChanged(JobStateChanged {
-                job_id,
-                printer_id: self.printer_id,
-                batch_id,
-                from,
-                to,
-                at: now,
-            })));
-    }
-
-    fn set_state(&mut self, to: PrinterState, now: Timestamp) {
-        if self.state == to {
-            return;
-        }
-        let from = std::mem::replace(&mut self.state, to.clone());
-        if !matches!(
-            to,
-            PrinterState::Stopped { .. } | PrinterState::Offline { .. }
-        ) {
-            // Timers only drive stopped and offline printers.
-            self.wake_at = None;
-        }
-        self.actions
-            .push_back(Action::Emit(Event::PrinterStateChanged(
-                PrinterStateChanged {
-                    printer_id: self.printer_id,
-                    from,
-                    to,
-                    at: now,
-                },
-            )));
-    }
-
-    fn enter_stopped(&mut self, reason: String, now: Timestamp) {
-        self.backoff_attempts = 0;
-        self.set_state(PrinterState::Stopped { reason }, now);
-        self.schedule(now.plus_millis(self.config.stopped_poll_ms.max(1)));
-    }
-
-    fn go_offline(&mut self, now: Timestamp) {
-        if !matches!(self.state, PrinterState::Offline { .. }) {
-            self.set_state(PrinterState::Offline { since: now }, now);
-        }
-        self.schedule_reconnect(now);
-    }
-
-    /// Schedules the next reconnect attempt: `initial * 2^(n-1)`, capped.
-    fn schedule_reconnect(&mut self, now: Timestamp) {
-        self.backoff_attempts = self.backoff_attempts.saturating_add(1);
-        let doublings = self.backoff_attempts.saturating_sub(1).min(32);
-        let delay = self
-            .config
-            .backoff_initial_ms
-            .max(1)
-            .saturating_mul(1_i64 << doublings)
-            .min(self.config.backoff_max_ms.max(1));
-        self.schedule(now.plus_millis(delay));
-    }
-
-    fn schedule(&mut self, at: Timestamp) {
-        self.wake_at = Some(at);
-        self.actions.push_back(Action::WakeAt(at));
-    }
-
-    /// Forgets the oldest terminal jobs beyond `max_history`.
-    fn prune_history(&mut self) {
-        if self.history.len() <= self.config.max_history {
-            return;
-        }
-        while self.history.len() > self.config.max_history {
-            if let Some(id) = self.history.pop_front() {
-                self.jobs.remove(&id);
-            }
-        }
-        let jobs = &self.jobs;
-        self.order.retain(|id| jobs.contains_key(id));
     }
 }
