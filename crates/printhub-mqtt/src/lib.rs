@@ -39,6 +39,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bridge;
+mod client;
 pub mod command;
 pub mod config;
 pub mod discovery;
@@ -47,7 +48,7 @@ pub mod state;
 pub mod topics;
 
 pub use bridge::{Mqtt, MqttHandle};
-pub use config::{Broker, MqttConfig, MqttSettings, Scope};
+pub use config::{Broker, MqttConfig, MqttSettings, Protocol, Scope};
 pub use metrics::MqttMetrics;
 
 use thiserror::Error;
