@@ -55,7 +55,7 @@ pub(crate) enum Client {
 
 /// The connection to the broker, polled by the connection task.
 pub(crate) enum EventLoop {
-    V311(rumqttc::EventLoop),
+    V311(Box<rumqttc::EventLoop>),
     V5(Box<rumqttc::v5::EventLoop>),
 }
 
@@ -136,7 +136,7 @@ pub(crate) fn connect(
                 options.set_transport(t);
             }
             let (client, eventloop) = rumqttc::AsyncClient::new(options, capacity);
-            (Client::V311(client), EventLoop::V311(eventloop))
+            (Client::V311(client), EventLoop::V311(Box::new(eventloop)))
         }
         Protocol::V5 => {
             let mut options = rumqttc::v5::MqttOptions::new(

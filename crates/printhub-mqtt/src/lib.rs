@@ -48,6 +48,7 @@ pub mod state;
 pub mod topics;
 
 pub use bridge::{Mqtt, MqttHandle};
+pub use client::ANSWER_EXPIRY_S;
 pub use config::{Broker, MqttConfig, MqttSettings, Protocol, Scope};
 pub use metrics::MqttMetrics;
 
