@@ -21,6 +21,7 @@
 //! disconnected wait (at most [`MAX_PENDING_ANSWERS`]) for the next connection.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -104,8 +105,10 @@ impl Mqtt {
         let (client, eventloop) =
             client::connect(&config, &topics.availability(), tls, REQUEST_CAPACITY);
         let (links_tx, links_rx) = mpsc::channel(256);
+        let closing = Arc::new(AtomicBool::new(false));
         let connection = tokio::spawn(connection_task(
             eventloop,
+            Arc::clone(&closing),
             links_tx,
             config.reconnect_max,
             format!("{}:{}", config.broker.host, config.broker.port),
@@ -129,6 +132,7 @@ impl Mqtt {
             client,
             connected: false,
             pending_answers: VecDeque::new(),
+            closing,
         };
         let bridge = tokio::spawn(bridge.run(links_rx, stop_rx));
         Ok(MqttHandle {
@@ -209,6 +213,7 @@ fn tls_config(config: &MqttConfig) -> Result<Arc<rustls::ClientConfig>, MqttErro
 /// Polls the event loop for ever, reconnecting with backoff after failures.
 async fn connection_task(
     mut eventloop: EventLoop,
+    closing: Arc<AtomicBool>,
     links: mpsc::Sender<Link>,
     max: Duration,
     broker: String,
@@ -229,9 +234,15 @@ async fn connection_task(
                 payload,
                 reply,
             }),
-            Ok(Polled::Closed) => {
+            Ok(Polled::Closed) if closing.load(Ordering::Acquire) => {
                 let _ = links.send(Link::Closed).await;
                 return;
+            }
+            // rumqttc said goodbye by itself (an MQTT 5 protocol error):
+            // the broker closes the connection and the next poll reconnects.
+            Ok(Polled::Closed) => {
+                log::warn!("mqtt: the client closed the connection to {broker}; reconnecting");
+                None
             }
             Ok(Polled::Other) => None,
             Err(PollError { text, refused }) => {
@@ -271,6 +282,8 @@ struct Bridge {
     client: Client,
     connected: bool,
     pending_answers: VecDeque<AnswerMessage>,
+    /// Set before the goodbye: the connection task ends when it went out.
+    closing: Arc<AtomicBool>,
 }
 
 fn now() -> Timestamp {
@@ -525,6 +538,7 @@ impl Bridge {
         if self.connected {
             self.send(&self.ctx.topics.availability(), "offline".into(), true);
         }
+        self.closing.store(true, Ordering::Release);
         if let Err(e) = self.client.try_disconnect() {
             log::debug!("mqtt: disconnect: {e}");
         }
@@ -563,11 +577,11 @@ async fn commandable(ctx: &Ctx, slug: &str) -> Result<PrinterInfo, Problem> {
 /// command before anything else is looked at.
 async fn print(ctx: &Ctx, slug: &str, payload: &[u8], reply: &ReplyTo) -> (String, Answer) {
     let request_id = command::request_id_of(payload);
-    let outcome = match command::answer_topic(&ctx.topics, slug, reply) {
+    let (topic, outcome) = match command::answer_topic(&ctx.topics, slug, reply) {
         Ok(topic) => (topic, print_inner(ctx, slug, payload).await),
         Err(problem) => (ctx.topics.print_result(slug), Err(problem)),
     };
-    let answer = match outcome.1 {
+    let answer = match outcome {
         Ok(job) => Answer::Queued {
             request_id,
             job_id: job.id,
@@ -578,7 +592,7 @@ async fn print(ctx: &Ctx, slug: &str, payload: &[u8], reply: &ReplyTo) -> (Strin
             problem,
         },
     };
-    (outcome.0, answer)
+    (topic, answer)
 }
 
 async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_core::Job, Problem> {
