@@ -9,8 +9,8 @@
 //! limit), the MQTT 5 properties of answers, and reading a command's
 //! response topic and correlation data.
 //!
-//! The choices for MQTT 5, the same behaviour as with 3.1.1 wherever 5
-//! offers a choice:
+//! The choices for MQTT 5 (settings 3.1.1 does not have; where one has a
+//! 3.1.1 counterpart, printhub behaves as with 3.1.1):
 //! - **Session:** clean start with a session expiry of 0 (the broker keeps
 //!   nothing once the connection is gone, as 3.1.1's clean session). The
 //!   bridge subscribes and republishes everything at every connection, and
@@ -39,8 +39,9 @@ pub const ANSWER_EXPIRY_S: u32 = 600;
 
 /// The largest packet accepted from the broker: a command at its largest
 /// with room for the topic and, with MQTT 5, a response topic and
-/// correlation data of any size. A larger packet is refused by the broker
-/// (MQTT 5) or ends the connection (3.1.1).
+/// correlation data of any size. With MQTT 5 the broker is told and does
+/// not deliver a larger one to the hub (the sender gets no answer); with
+/// 3.1.1 one ends the connection, which is then made again.
 const MAX_INCOMING: usize = command::MAX_COMMAND_BYTES + 3 * 65_536;
 
 /// The largest packet sent (3.1.1; with MQTT 5 the broker's limit applies).
