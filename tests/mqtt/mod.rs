@@ -225,6 +225,24 @@ fn bad_mqtt_and_notify_settings_name_the_field() {
         "mqtt.base_topic",
     );
     check("[mqtt]\nurl = \"mqtt://b\"\ncolour = 1", "colour");
+    check("[mqtt]\nurl = \"mqtt://b\"\nprotocol = 4", "mqtt.protocol");
+    check(
+        "[mqtt]\nurl = \"mqtt://b\"\nprotocol = \"3.1\"",
+        "mqtt.protocol",
+    );
+    // Both spellings of each version are read from the file.
+    for (text, protocol) in [
+        ("protocol = 5", printhub_mqtt::Protocol::V5),
+        ("protocol = \"5\"", printhub_mqtt::Protocol::V5),
+        ("protocol = \"3.1.1\"", printhub_mqtt::Protocol::V311),
+        ("", printhub_mqtt::Protocol::V311),
+    ] {
+        let path = dir.path().join("protocol.toml");
+        std::fs::write(&path, format!("[mqtt]\nurl = \"mqtt://b\"\n{text}\n")).expect("write");
+        let config = Config::from_file(&path).expect(text);
+        let mqtt = config.mqtt_config().expect(text).expect("[mqtt]");
+        assert_eq!(mqtt.protocol, protocol, "{text}");
+    }
     check(
         "[[notify]]\nurl = \"https://x.example\"\nsecret = \"short\"",
         "notify[0].secret",
@@ -241,6 +259,7 @@ fn bad_mqtt_and_notify_settings_name_the_field() {
             "PRINTHUB_MQTT_PASSWORD" => Some("pw-from-env"),
             "PRINTHUB_MQTT_PRINTERS" => Some("pt, ql"),
             "PRINTHUB_MQTT_SCOPE" => Some("read"),
+            "PRINTHUB_MQTT_PROTOCOL" => Some("5"),
             _ => None,
         }
         .map(str::to_string)
@@ -258,6 +277,7 @@ fn bad_mqtt_and_notify_settings_name_the_field() {
         Some(vec!["pt".to_string(), "ql".to_string()])
     );
     assert_eq!(mqtt.scope, printhub_mqtt::Scope::Read);
+    assert_eq!(mqtt.protocol, printhub_mqtt::Protocol::V5);
     assert!(
         !format!("{config:?}").contains("pw-from-env"),
         "the password is redacted"

@@ -1,7 +1,8 @@
 //! The I/O of the MQTT edge: [`Mqtt::start`] spawns two tasks on the
 //! current tokio runtime (an actix system is one).
 //!
-//! - The **connection task** owns rumqttc's `EventLoop`: it polls it,
+//! - The **connection task** owns the event loop (rumqttc's, for MQTT 3.1.1
+//!   or 5: see `client`): it polls it,
 //!   forwards connections, disconnections and received messages to the
 //!   bridge, and after a failure waits (exponential backoff from 250 ms to
 //!   `reconnect_max`) before polling again, which reconnects.
@@ -11,7 +12,8 @@
 //!   to the command topics at every connection, and hands each command to
 //!   a short-lived task (at most [`MAX_COMMANDS_AT_ONCE`] run at once) that
 //!   parses, checks, renders (in `spawn_blocking`) and submits, then sends
-//!   its answer back to be published.
+//!   its answer back to be published (to the command's MQTT 5 response
+//!   topic when it has one, with its correlation data).
 //!
 //! Publishing uses `try_publish` on rumqttc's bounded request channel:
 //! nothing here ever waits for the broker. A publish that cannot be queued
@@ -19,19 +21,18 @@
 //! disconnected wait (at most [`MAX_PENDING_ANSWERS`]) for the next connection.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use printhub_actors::{EventItem, HubError, HubHandle, JobFilter, PrintRequest, PrinterInfo};
 use printhub_core::Timestamp;
 use printhub_raster::{Media, Model as PrinterModel};
-use rumqttc::{
-    AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, TlsConfiguration, Transport,
-};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::command::{self, Answer, Problem};
+use crate::client::{self, AnswerMessage, Client, EventLoop, PollError, Polled};
+use crate::command::{self, Answer, Problem, ReplyTo};
 use crate::config::{MqttConfig, Scope};
 use crate::metrics::MqttMetrics;
 use crate::state::{Model, ModelConfig, Publish};
@@ -74,8 +75,15 @@ pub struct MqttHandle {
 #[derive(Debug)]
 enum Link {
     Connected,
-    Disconnected(String),
-    Message { topic: String, payload: Vec<u8> },
+    Disconnected {
+        why: String,
+        refused: bool,
+    },
+    Message {
+        topic: String,
+        payload: Vec<u8>,
+        reply: ReplyTo,
+    },
     Closed,
 }
 
@@ -89,11 +97,18 @@ impl Mqtt {
         metrics: MqttMetrics,
     ) -> Result<MqttHandle, MqttError> {
         let topics = Topics::new(&config.base_topic, &config.discovery_prefix);
-        let options = options(&config, &topics)?;
-        let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+        let tls = if config.broker.tls {
+            Some(tls_config(&config)?)
+        } else {
+            None
+        };
+        let (client, eventloop) =
+            client::connect(&config, &topics.availability(), tls, REQUEST_CAPACITY);
         let (links_tx, links_rx) = mpsc::channel(256);
+        let closing = Arc::new(AtomicBool::new(false));
         let connection = tokio::spawn(connection_task(
             eventloop,
+            Arc::clone(&closing),
             links_tx,
             config.reconnect_max,
             format!("{}:{}", config.broker.host, config.broker.port),
@@ -117,6 +132,7 @@ impl Mqtt {
             client,
             connected: false,
             pending_answers: VecDeque::new(),
+            closing,
         };
         let bridge = tokio::spawn(bridge.run(links_rx, stop_rx));
         Ok(MqttHandle {
@@ -158,39 +174,6 @@ impl Drop for MqttHandle {
     }
 }
 
-/// rumqttc's options: identity, credentials, last will, TLS.
-fn options(config: &MqttConfig, topics: &Topics) -> Result<MqttOptions, MqttError> {
-    let mut options = MqttOptions::new(
-        config.client_id.clone(),
-        config.broker.host.clone(),
-        config.broker.port,
-    );
-    options
-        .set_keep_alive(config.keep_alive)
-        .set_clean_session(true)
-        .set_max_packet_size(command::MAX_COMMAND_BYTES + 4096, 1024 * 1024)
-        .set_last_will(LastWill::new(
-            topics.availability(),
-            "offline",
-            QoS::AtLeastOnce,
-            true,
-        ));
-    if let Some(user) = &config.username {
-        let password = config
-            .password
-            .as_ref()
-            .map(|p| p.expose().to_string())
-            .unwrap_or_default();
-        options.set_credentials(user.clone(), password);
-    }
-    if config.broker.tls {
-        options.set_transport(Transport::Tls(TlsConfiguration::Rustls(tls_config(
-            config,
-        )?)));
-    }
-    Ok(options)
-}
-
 /// rustls with the ring provider (the workspace's), trusting the CA file's
 /// certificates or else the webpki roots.
 fn tls_config(config: &MqttConfig) -> Result<Arc<rustls::ClientConfig>, MqttError> {
@@ -229,7 +212,8 @@ fn tls_config(config: &MqttConfig) -> Result<Arc<rustls::ClientConfig>, MqttErro
 
 /// Polls the event loop for ever, reconnecting with backoff after failures.
 async fn connection_task(
-    mut eventloop: rumqttc::EventLoop,
+    mut eventloop: EventLoop,
+    closing: Arc<AtomicBool>,
     links: mpsc::Sender<Link>,
     max: Duration,
     broker: String,
@@ -237,25 +221,36 @@ async fn connection_task(
     let mut wait = BACKOFF_INITIAL.min(max);
     loop {
         let link = match eventloop.poll().await {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+            Ok(Polled::Connected) => {
                 wait = BACKOFF_INITIAL.min(max);
                 Some(Link::Connected)
             }
-            Ok(Event::Incoming(Packet::Publish(p))) => Some(Link::Message {
-                topic: p.topic,
-                payload: p.payload.to_vec(),
+            Ok(Polled::Message {
+                topic,
+                payload,
+                reply,
+            }) => Some(Link::Message {
+                topic,
+                payload,
+                reply,
             }),
-            Ok(Event::Outgoing(Outgoing::Disconnect)) => {
+            Ok(Polled::Closed) if closing.load(Ordering::Acquire) => {
                 let _ = links.send(Link::Closed).await;
                 return;
             }
-            Ok(_) => None,
-            Err(e) => {
-                if links
-                    .send(Link::Disconnected(format!("{broker}: {e}")))
-                    .await
-                    .is_err()
-                {
+            // rumqttc said goodbye by itself (an MQTT 5 protocol error):
+            // the broker closes the connection and the next poll reconnects.
+            Ok(Polled::Closed) => {
+                log::warn!("mqtt: the client closed the connection to {broker}; reconnecting");
+                None
+            }
+            Ok(Polled::Other) => None,
+            Err(PollError { text, refused }) => {
+                let link = Link::Disconnected {
+                    why: format!("{broker}: {text}"),
+                    refused,
+                };
+                if links.send(link).await.is_err() {
                     return;
                 }
                 tokio::time::sleep(wait).await;
@@ -284,9 +279,11 @@ struct Ctx {
 struct Bridge {
     model: Model,
     ctx: Arc<Ctx>,
-    client: AsyncClient,
+    client: Client,
     connected: bool,
-    pending_answers: VecDeque<(String, String)>,
+    pending_answers: VecDeque<AnswerMessage>,
+    /// Set before the goodbye: the connection task ends when it went out.
+    closing: Arc<AtomicBool>,
 }
 
 fn now() -> Timestamp {
@@ -300,7 +297,7 @@ impl Bridge {
     async fn run(mut self, mut links: mpsc::Receiver<Link>, mut stop: oneshot::Receiver<()>) {
         let mut events = self.ctx.hub.subscribe();
         self.seed().await;
-        let (answers_tx, mut answers) = mpsc::channel::<(String, String)>(64);
+        let (answers_tx, mut answers) = mpsc::channel::<AnswerMessage>(64);
         let mut tick = tokio::time::interval(REFRESH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_full = tokio::time::Instant::now();
@@ -313,17 +310,22 @@ impl Bridge {
                         self.on_connected();
                         changed = true;
                     }
-                    Some(Link::Disconnected(why)) => {
+                    Some(Link::Disconnected { why, refused }) => {
                         if self.connected {
                             log::warn!("mqtt: disconnected from {why}; reconnecting");
+                        } else if refused {
+                            log::warn!(
+                                "mqtt: {why} (MQTT {}); trying again",
+                                self.ctx.config.protocol.as_str()
+                            );
                         } else {
                             log::debug!("mqtt: cannot connect to {why}");
                         }
                         self.connected = false;
                         self.ctx.metrics.set_connected(false);
                     }
-                    Some(Link::Message { topic, payload }) => {
-                        if self.on_message(&topic, payload, &answers_tx) {
+                    Some(Link::Message { topic, payload, reply }) => {
+                        if self.on_message(&topic, payload, reply, &answers_tx) {
                             changed = true;
                         }
                     }
@@ -337,7 +339,7 @@ impl Bridge {
                     }
                     None => break,
                 },
-                Some((topic, payload)) = answers.recv() => self.answer(topic, payload),
+                Some(answer) = answers.recv() => self.answer(answer),
                 _ = tick.tick() => {
                     if self.model.needs_refresh() {
                         match self.ctx.hub.list_printers().await {
@@ -400,22 +402,23 @@ impl Bridge {
 
     fn on_connected(&mut self) {
         log::info!(
-            "mqtt: connected to {}:{} as {}",
+            "mqtt: connected to {}:{} as {} (MQTT {})",
             self.ctx.config.broker.host,
             self.ctx.config.broker.port,
-            self.ctx.config.client_id
+            self.ctx.config.client_id,
+            self.ctx.config.protocol.as_str()
         );
         self.connected = true;
         self.ctx.metrics.set_connected(true);
         let commands = self.ctx.config.scope == Scope::Print;
         for filter in self.ctx.topics.subscriptions(commands) {
-            if let Err(e) = self.client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+            if let Err(e) = self.client.try_subscribe(&filter) {
                 log::warn!("mqtt: cannot subscribe to {filter}: {e}");
             }
         }
         self.model.handle_connected();
-        while let Some((topic, payload)) = self.pending_answers.pop_front() {
-            self.send(&topic, payload, false);
+        while let Some(answer) = self.pending_answers.pop_front() {
+            self.send_answer(&answer);
         }
     }
 
@@ -424,7 +427,8 @@ impl Bridge {
         &mut self,
         topic: &str,
         payload: Vec<u8>,
-        answers: &mpsc::Sender<(String, String)>,
+        reply: ReplyTo,
+        answers: &mpsc::Sender<AnswerMessage>,
     ) -> bool {
         match self.ctx.topics.parse(topic) {
             Some(Incoming::HaStatus) if payload == b"online" => {
@@ -437,9 +441,9 @@ impl Bridge {
                 let ctx = Arc::clone(&self.ctx);
                 let answers = answers.clone();
                 tokio::spawn(async move {
-                    let answer = {
+                    let (answer_topic, answer) = {
                         let _permit = ctx.permits.acquire().await;
-                        print(&ctx, &slug, &payload).await
+                        print(&ctx, &slug, &payload, &reply).await
                     };
                     let ok = matches!(answer, Answer::Queued { .. });
                     ctx.metrics.command("print", ok);
@@ -454,7 +458,11 @@ impl Bridge {
                         ),
                     }
                     let _ = answers
-                        .send((ctx.topics.print_result(&slug), answer.to_json()))
+                        .send(AnswerMessage {
+                            topic: answer_topic,
+                            payload: answer.to_json(),
+                            correlation_data: reply.correlation_data,
+                        })
                         .await;
                 });
             }
@@ -479,14 +487,21 @@ impl Bridge {
         false
     }
 
-    fn answer(&mut self, topic: String, payload: String) {
+    fn answer(&mut self, answer: AnswerMessage) {
         if self.connected {
-            self.send(&topic, payload, false);
+            self.send_answer(&answer);
         } else {
             if self.pending_answers.len() >= MAX_PENDING_ANSWERS {
                 self.pending_answers.pop_front();
             }
-            self.pending_answers.push_back((topic, payload));
+            self.pending_answers.push_back(answer);
+        }
+    }
+
+    /// Queues an answer (QoS 1, not retained).
+    fn send_answer(&self, answer: &AnswerMessage) {
+        if let Err(e) = self.client.try_publish_answer(answer) {
+            log::warn!("mqtt: cannot queue the answer on {}: {e}", answer.topic);
         }
     }
 
@@ -509,10 +524,7 @@ impl Bridge {
 
     /// Queues one publish (QoS 1); false when rumqttc's channel is full.
     fn send(&self, topic: &str, payload: String, retain: bool) -> bool {
-        match self
-            .client
-            .try_publish(topic, QoS::AtLeastOnce, retain, payload.into_bytes())
-        {
+        match self.client.try_publish(topic, payload, retain) {
             Ok(()) => true,
             Err(e) => {
                 log::warn!("mqtt: cannot queue a publish to {topic}: {e}");
@@ -526,6 +538,7 @@ impl Bridge {
         if self.connected {
             self.send(&self.ctx.topics.availability(), "offline".into(), true);
         }
+        self.closing.store(true, Ordering::Release);
         if let Err(e) = self.client.try_disconnect() {
             log::debug!("mqtt: disconnect: {e}");
         }
@@ -559,10 +572,16 @@ async fn commandable(ctx: &Ctx, slug: &str) -> Result<PrinterInfo, Problem> {
     Ok(info)
 }
 
-/// Parses, checks, renders and submits one print command.
-async fn print(ctx: &Ctx, slug: &str, payload: &[u8]) -> Answer {
+/// Parses, checks, renders and submits one print command; where its answer
+/// goes, and the answer. A response topic that is refused refuses the
+/// command before anything else is looked at.
+async fn print(ctx: &Ctx, slug: &str, payload: &[u8], reply: &ReplyTo) -> (String, Answer) {
     let request_id = command::request_id_of(payload);
-    match print_inner(ctx, slug, payload).await {
+    let (topic, outcome) = match command::answer_topic(&ctx.topics, slug, reply) {
+        Ok(topic) => (topic, print_inner(ctx, slug, payload).await),
+        Err(problem) => (ctx.topics.print_result(slug), Err(problem)),
+    };
+    let answer = match outcome {
         Ok(job) => Answer::Queued {
             request_id,
             job_id: job.id,
@@ -572,7 +591,8 @@ async fn print(ctx: &Ctx, slug: &str, payload: &[u8]) -> Answer {
             request_id,
             problem,
         },
-    }
+    };
+    (topic, answer)
 }
 
 async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_core::Job, Problem> {

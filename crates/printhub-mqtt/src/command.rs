@@ -18,11 +18,19 @@
 //! template `{placeholder}`); `copies` 1–999 (default 1); `options` (`cut`,
 //! `half_cut`, `chain`, `high_res`); `request_id` (a string of up to 128
 //! characters, or a number) is echoed in the answer.
+//!
+//! With MQTT 5 a command may also carry the request/response properties
+//! ([`ReplyTo`]): the answer goes to its response topic (checked by
+//! [`Topics::check_response_topic`](crate::topics::Topics::check_response_topic);
+//! a refused one refuses the command) and carries its correlation data back.
+//! [`answer_topic`] decides where an answer goes.
 
 use printhub_core::{JobId, PrintOptions, MAX_COPIES};
 use printhub_render::{ContentType, Item, LabelData, RenderRequest, TemplateRef};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+
+use crate::topics::Topics;
 
 /// The largest command payload accepted (inline templates may embed images).
 pub const MAX_COMMAND_BYTES: usize = 256 * 1024;
@@ -67,6 +75,30 @@ impl Problem {
 
     fn invalid(detail: impl Into<String>) -> Problem {
         Problem::new("invalid_request", detail)
+    }
+}
+
+/// MQTT 5's request/response properties of a command: where to answer and
+/// what to answer with. Both empty with MQTT 3.1.1.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// The command's Response Topic.
+    pub response_topic: Option<String>,
+    /// The command's Correlation Data, returned unchanged with the answer.
+    pub correlation_data: Option<Vec<u8>>,
+}
+
+/// Where the answer to a command for `slug` goes: its response topic when it
+/// has an acceptable one, else `<base>/<slug>/print/result`. A response
+/// topic that is refused is an error: the command is refused (its answer
+/// goes to `.../print/result`).
+pub fn answer_topic(topics: &Topics, slug: &str, reply: &ReplyTo) -> Result<String, Problem> {
+    match &reply.response_topic {
+        None => Ok(topics.print_result(slug)),
+        Some(topic) => match topics.check_response_topic(topic) {
+            Ok(()) => Ok(topic.clone()),
+            Err(detail) => Err(Problem::invalid(detail)),
+        },
     }
 }
 
@@ -426,6 +458,36 @@ mod tests {
             Some("r-9")
         );
         assert_eq!(request_id_of(b"garbage"), None);
+    }
+
+    #[test]
+    fn answers_go_to_the_response_topic_when_there_is_an_acceptable_one() {
+        let t = Topics::new("printhub", "homeassistant");
+        let none = ReplyTo::default();
+        assert_eq!(
+            answer_topic(&t, "pt", &none).as_deref(),
+            Ok("printhub/pt/print/result")
+        );
+        let correlation_only = ReplyTo {
+            response_topic: None,
+            correlation_data: Some(vec![1, 2]),
+        };
+        assert_eq!(
+            answer_topic(&t, "pt", &correlation_only).as_deref(),
+            Ok("printhub/pt/print/result")
+        );
+        let mine = ReplyTo {
+            response_topic: Some("ha/replies/7".into()),
+            correlation_data: None,
+        };
+        assert_eq!(answer_topic(&t, "pt", &mine).as_deref(), Ok("ha/replies/7"));
+        let loop_back = ReplyTo {
+            response_topic: Some("printhub/pt/print".into()),
+            correlation_data: None,
+        };
+        let p = answer_topic(&t, "pt", &loop_back).expect_err("refused");
+        assert_eq!(p.code, "invalid_request");
+        assert!(p.detail.starts_with("response_topic"), "{p:?}");
     }
 
     #[test]

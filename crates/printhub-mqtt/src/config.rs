@@ -1,6 +1,6 @@
 //! What the MQTT edge is told: [`MqttConfig`], validated from the plain
-//! values of `[mqtt]` by [`MqttConfig::parse`] (broker URL, topic roots,
-//! client id, scope, printer allow-list). Pure: no file is read and no
+//! values of `[mqtt]` by [`MqttConfig::parse`] (broker URL, protocol
+//! version, topic roots, client id, scope, printer allow-list). Pure: no file is read and no
 //! socket opened here; every refusal is an [`MqttError::InvalidConfig`]
 //! naming its field.
 
@@ -66,6 +66,38 @@ impl Broker {
     }
 }
 
+/// The MQTT protocol version spoken to the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Protocol {
+    /// MQTT 3.1.1 (protocol level 4), the default: every broker speaks it.
+    #[default]
+    V311,
+    /// MQTT 5: print commands may carry a response topic and correlation data.
+    V5,
+}
+
+impl Protocol {
+    /// Parses `3.1.1` or `5` (also `5.0`; a TOML integer `5` arrives as `5`).
+    pub fn parse(text: &str) -> Result<Protocol, MqttError> {
+        match text.trim() {
+            "3.1.1" => Ok(Protocol::V311),
+            "5" | "5.0" => Ok(Protocol::V5),
+            other => Err(MqttError::invalid(
+                "protocol",
+                format!("{other:?} is not an MQTT version printhub speaks: use \"3.1.1\" or 5"),
+            )),
+        }
+    }
+
+    /// The version as written in the configuration (`3.1.1` or `5`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::V311 => "3.1.1",
+            Protocol::V5 => "5",
+        }
+    }
+}
+
 /// What MQTT clients may ask of the hub, as the API key scopes say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -107,6 +139,8 @@ impl Scope {
 pub struct MqttSettings {
     /// `mqtt://host[:port]` or `mqtts://host[:port]`.
     pub url: String,
+    /// `3.1.1` or `5` (default `3.1.1`).
+    pub protocol: Option<String>,
     /// Broker user.
     pub username: Option<String>,
     /// Broker password.
@@ -136,6 +170,8 @@ pub struct MqttSettings {
 pub struct MqttConfig {
     /// The broker.
     pub broker: Broker,
+    /// The MQTT version spoken.
+    pub protocol: Protocol,
     /// Broker user.
     pub username: Option<String>,
     /// Broker password (redacted in `Debug`).
@@ -173,6 +209,10 @@ impl MqttConfig {
     /// Validates `settings`; the error names the field (`url`, `base_topic`, ...).
     pub fn parse(settings: &MqttSettings) -> Result<MqttConfig, MqttError> {
         let broker = Broker::parse(&settings.url)?;
+        let protocol = settings
+            .protocol
+            .as_deref()
+            .map_or(Ok(Protocol::default()), Protocol::parse)?;
         let client_id = settings
             .client_id
             .clone()
@@ -253,6 +293,7 @@ impl MqttConfig {
         }
         Ok(MqttConfig {
             broker,
+            protocol,
             username: settings.username.clone(),
             password: settings.password.clone(),
             client_id,
@@ -423,6 +464,27 @@ mod tests {
             ),
             (
                 MqttSettings {
+                    protocol: Some("3".into()),
+                    ..settings("mqtt://b")
+                },
+                "protocol",
+            ),
+            (
+                MqttSettings {
+                    protocol: Some("4".into()),
+                    ..settings("mqtt://b")
+                },
+                "protocol",
+            ),
+            (
+                MqttSettings {
+                    protocol: Some("v6".into()),
+                    ..settings("mqtt://b")
+                },
+                "protocol",
+            ),
+            (
+                MqttSettings {
                     reconnect_max_ms: Some(0),
                     ..settings("mqtt://b")
                 },
@@ -446,6 +508,7 @@ mod tests {
         assert_eq!(c.base_topic, "printhub");
         assert_eq!(c.discovery_prefix, "homeassistant");
         assert_eq!(c.scope, Scope::Print);
+        assert_eq!(c.protocol, Protocol::V311);
         assert!(c.allows("anything", "id"));
         assert_eq!(c.submitted_by(), "mqtt:printhub");
         let c = MqttConfig::parse(&MqttSettings {
@@ -458,6 +521,27 @@ mod tests {
         assert!(c.allows("other", "0000-id"));
         assert!(!c.allows("ql", "x"));
         assert_eq!(c.public_url.as_deref(), Some("https://labels.example.com"));
+    }
+
+    #[test]
+    fn both_protocol_versions_parse() {
+        for (text, expected) in [
+            ("3.1.1", Protocol::V311),
+            ("5", Protocol::V5),
+            ("5.0", Protocol::V5),
+            (" 5 ", Protocol::V5),
+        ] {
+            let c = MqttConfig::parse(&MqttSettings {
+                protocol: Some(text.into()),
+                ..settings("mqtt://b")
+            })
+            .expect(text);
+            assert_eq!(c.protocol, expected, "{text}");
+            assert_eq!(
+                Protocol::parse(expected.as_str()).expect("round trip"),
+                expected
+            );
+        }
     }
 
     #[test]

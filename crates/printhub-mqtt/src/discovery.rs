@@ -6,7 +6,7 @@
 //!
 //! Every entity names its device (identifiers from the printer's id, so a
 //! config survives renames), the availability topic `<base>/status` with
-//! `online`/`offline`, and `has_entity_name`, so HA shows "<printer> State".
+//! `online`/`offline`, and `has_entity_name`, so HA shows "`<printer> State`".
 //! A printer's device links to its page in the web UI when a public URL is
 //! configured, and sits `via_device` under the hub.
 

@@ -18,8 +18,11 @@
 //! topic name, and parsing the ones listened to), [`discovery`] (HA config
 //! payloads), [`state`] (the [`Model`](state::Model): what the broker should
 //! hold, diffed against what it was sent), [`command`] (print command
-//! parsing and answers), [`bridge`] (the I/O: connection, event following,
-//! command execution), [`metrics`].
+//! parsing and answers, and where an answer goes), `client` (rumqttc's MQTT
+//! 3.1.1 and MQTT 5 clients behind one narrow face, chosen by
+//! `[mqtt] protocol`; every difference between the versions is there),
+//! [`bridge`] (the I/O: connection, event following, command execution),
+//! [`metrics`].
 //!
 //! **Architecture Invariant:** the mapping modules (`config`, `topics`,
 //! `discovery`, `state`, `command`) do no I/O and read no clock; the bridge
@@ -33,12 +36,16 @@
 //! With the broker down nothing queues up: the retained state is rebuilt
 //! from the engine's view at the next connection.
 //!
+//! **Architecture Invariant:** one bridge for both MQTT versions: only
+//! `client` names rumqttc's types.
+//!
 //! **Architecture Invariant:** a refused command queues nothing: it is
-//! parsed, allowed (scope, printer allow-list) and rendered before
-//! `submit`, and the answer names the problem.
+//! parsed, allowed (scope, printer allow-list, MQTT 5 response topic) and
+//! rendered before `submit`, and the answer names the problem.
 #![forbid(unsafe_code)]
 
 pub mod bridge;
+mod client;
 pub mod command;
 pub mod config;
 pub mod discovery;
@@ -47,7 +54,8 @@ pub mod state;
 pub mod topics;
 
 pub use bridge::{Mqtt, MqttHandle};
-pub use config::{Broker, MqttConfig, MqttSettings, Scope};
+pub use client::ANSWER_EXPIRY_S;
+pub use config::{Broker, MqttConfig, MqttSettings, Protocol, Scope};
 pub use metrics::MqttMetrics;
 
 use thiserror::Error;

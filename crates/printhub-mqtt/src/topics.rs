@@ -210,6 +210,57 @@ impl Topics {
         filters
     }
 
+    /// Checks an MQTT 5 response topic a print command asks its answer on.
+    /// Refused: anything that is not a plain topic name (empty, wildcards,
+    /// NUL, `$`-topics), and topics printhub owns or Home Assistant reads as
+    /// configuration: everything under the discovery prefix, and everything
+    /// under the base topic except `<base>/<slug>/print/result` and below
+    /// (the answer would land on a state topic, or come back as a command).
+    pub fn check_response_topic(&self, topic: &str) -> Result<(), String> {
+        if topic.is_empty() {
+            return Err("response_topic: must not be empty".into());
+        }
+        if topic.contains(['+', '#', '\0']) {
+            return Err(format!(
+                "response_topic: {topic:?} is a filter, not a topic (no + or #)"
+            ));
+        }
+        if topic.starts_with('$') {
+            return Err(format!(
+                "response_topic: {topic:?}: topics starting with $ are the broker's"
+            ));
+        }
+        let under = |root: &str| {
+            topic == root
+                || topic
+                    .strip_prefix(root)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        if under(&self.discovery) {
+            return Err(format!(
+                "response_topic: {topic:?} is under Home Assistant's discovery prefix {:?}",
+                self.discovery
+            ));
+        }
+        if under(&self.base) {
+            let answer_topic = topic
+                .strip_prefix(&self.base)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(slug, rest)| {
+                    !slug.is_empty()
+                        && (rest == "print/result" || rest.starts_with("print/result/"))
+                });
+            if !answer_topic {
+                return Err(format!(
+                    "response_topic: {topic:?} is one of printhub's own topics; under {:?} only {}/<printer>/print/result[/...] may be used",
+                    self.base, self.base
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// What a received message is, by its topic; `None` for anything else.
     pub fn parse(&self, topic: &str) -> Option<Incoming> {
         if topic == self.ha_status() {
@@ -292,6 +343,43 @@ mod tests {
         for (topic, expected) in cases {
             assert_eq!(&t.parse(topic), expected, "{topic}");
         }
+    }
+
+    #[test]
+    fn response_topics_are_checked() {
+        let t = Topics::new("home/printhub", "homeassistant");
+        for ok in [
+            "ha/answers",
+            "ha/answers/42",
+            "home/printhub/pt/print/result",
+            "home/printhub/pt/print/result/ha-42",
+            "home/printhubx/anything",
+            "homeassistantx/y",
+            "x",
+        ] {
+            assert_eq!(t.check_response_topic(ok), Ok(()), "{ok}");
+        }
+        for (bad, needle) in [
+            ("", "empty"),
+            ("ha/+/x", "filter"),
+            ("ha/#", "filter"),
+            ("$SYS/x", "broker"),
+            ("homeassistant/sensor/x/y/config", "discovery prefix"),
+            ("homeassistant", "discovery prefix"),
+            ("home/printhub/pt/print", "own topics"),
+            ("home/printhub/pt/pause", "own topics"),
+            ("home/printhub/pt/state", "own topics"),
+            ("home/printhub/status", "own topics"),
+            ("home/printhub", "own topics"),
+            ("home/printhub//print/result", "own topics"),
+            ("home/printhub/pt/print/resultx", "own topics"),
+        ] {
+            let err = t.check_response_topic(bad).expect_err(bad);
+            assert!(err.starts_with("response_topic"), "{bad}: {err}");
+            assert!(err.contains(needle), "{bad}: {err} should say {needle}");
+        }
+        // An allowed topic is never one the hub listens on.
+        assert_eq!(t.parse("home/printhub/pt/print/result/ha-42"), None);
     }
 
     #[test]

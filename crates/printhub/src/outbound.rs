@@ -7,6 +7,7 @@
 //! ```toml
 //! [mqtt]
 //! url = "mqtt://homeassistant.local:1883"     # mqtts:// for TLS
+//! protocol = 5                                 # or "3.1.1" (the default)
 //! username = "printhub"
 //! password = "…"
 //! client_id = "printhub"                       # jobs are submitted by mqtt:<client_id>
@@ -42,6 +43,8 @@ use std::path::PathBuf;
 pub struct MqttEntry {
     /// `mqtt://host[:port]` or `mqtts://host[:port]` (`PRINTHUB_MQTT_URL`).
     pub url: String,
+    /// `"3.1.1"` (default) or `5` (`PRINTHUB_MQTT_PROTOCOL`).
+    pub protocol: Option<MqttProtocol>,
     /// Broker user (`PRINTHUB_MQTT_USERNAME`).
     pub username: Option<String>,
     /// Broker password (`PRINTHUB_MQTT_PASSWORD`).
@@ -64,6 +67,26 @@ pub struct MqttEntry {
     pub keep_alive_s: Option<u64>,
     /// Longest wait between reconnects, in ms (default 30000).
     pub reconnect_max_ms: Option<u64>,
+}
+
+/// `mqtt.protocol` as written: `5` (a TOML integer) or a string (`"3.1.1"`,
+/// `"5"`); [`MqttConfig::parse`] decides what it means.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum MqttProtocol {
+    /// `protocol = 5`.
+    Number(i64),
+    /// `protocol = "3.1.1"`.
+    Text(String),
+}
+
+impl MqttProtocol {
+    fn text(&self) -> String {
+        match self {
+            MqttProtocol::Number(n) => n.to_string(),
+            MqttProtocol::Text(t) => t.clone(),
+        }
+    }
 }
 
 /// One `[[notify]]`.
@@ -123,6 +146,7 @@ impl Config {
             self.mqtt.get_or_insert_with(MqttEntry::default).url = url;
         }
         let others = [
+            "PRINTHUB_MQTT_PROTOCOL",
             "PRINTHUB_MQTT_USERNAME",
             "PRINTHUB_MQTT_PASSWORD",
             "PRINTHUB_MQTT_CLIENT_ID",
@@ -135,6 +159,9 @@ impl Config {
             let m = self.mqtt.as_mut().context(
                 "PRINTHUB_MQTT_*: there is no [mqtt] section; set PRINTHUB_MQTT_URL too",
             )?;
+            if let Some(v) = var("PRINTHUB_MQTT_PROTOCOL") {
+                m.protocol = Some(MqttProtocol::Text(v));
+            }
             if let Some(v) = var("PRINTHUB_MQTT_USERNAME") {
                 m.username = Some(v);
             }
@@ -173,6 +200,7 @@ impl Config {
         };
         let settings = MqttSettings {
             url: m.url.clone(),
+            protocol: m.protocol.as_ref().map(MqttProtocol::text),
             username: m.username.clone(),
             password: m.password.clone(),
             client_id: m.client_id.clone(),
@@ -221,7 +249,8 @@ pub fn start(config: &Config, hub: &HubHandle, metrics: &Metrics) -> anyhow::Res
             metrics.register(c).context("mqtt metrics")?;
         }
         log::info!(
-            "MQTT: {}:{} (tls {}), topics under {}, Home Assistant discovery under {}",
+            "MQTT {}: {}:{} (tls {}), topics under {}, Home Assistant discovery under {}",
+            mqtt.protocol.as_str(),
             mqtt.broker.host,
             mqtt.broker.port,
             mqtt.broker.tls,

@@ -3,6 +3,7 @@
 //! broker that dies and comes back.
 
 mod support;
+mod v5;
 
 use printhub_actors::JobFilter;
 use printhub_core::JobState;
@@ -316,10 +317,20 @@ async fn scope_read_publishes_state_but_takes_no_commands() {
 
 #[actix_rt::test]
 async fn a_broker_restart_loses_nothing() {
+    broker_restart_loses_nothing("3.1.1").await;
+}
+
+#[actix_rt::test]
+async fn a_broker_restart_loses_nothing_over_mqtt_5() {
+    broker_restart_loses_nothing("5").await;
+}
+
+async fn broker_restart_loses_nothing(protocol: &str) {
     let mut broker = broker_or_skip!();
     let (hub, _transport) = hub().await;
     let metrics = MqttMetrics::new().expect("metrics");
-    let mqtt = Mqtt::start(config(&broker, |_| {}), hub.clone(), metrics.clone()).expect("start");
+    let cfg = config(&broker, |s| s.protocol = Some(protocol.into()));
+    let mqtt = Mqtt::start(cfg, hub.clone(), metrics.clone()).expect("start");
     let ha = Observer::start(broker.port(), "ha");
     wait_for_discovery(&ha, 19).await;
     ha.wait_for("printhub/pt/state", "idle").await;

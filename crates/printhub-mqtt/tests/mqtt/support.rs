@@ -1,6 +1,7 @@
 //! A real Mosquitto broker per test (its own config file, a free loopback
 //! port, persistence off, never the system service), an observer that
-//! subscribes as Home Assistant would, and a hub on a `MemoryTransport`.
+//! subscribes as Home Assistant would (over MQTT 3.1.1 or 5), and a hub on
+//! a `MemoryTransport`.
 
 use printhub_actors::{Hub, HubConfig, HubHandle, MemoryStore, MemoryTransport, PrinterConfig};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -178,6 +179,12 @@ pub struct Seen {
     pub payload: String,
     /// Whether it came as retained (from before the subscription).
     pub retain: bool,
+    /// MQTT 5: the correlation data it carried.
+    pub correlation_data: Option<Vec<u8>>,
+    /// MQTT 5: its message expiry interval (what is left of it), in seconds.
+    pub message_expiry: Option<u32>,
+    /// MQTT 5: its content type.
+    pub content_type: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -190,8 +197,21 @@ struct Seen2 {
 /// discovery prefix and the state topics.
 #[derive(Debug, Clone)]
 pub struct Observer {
-    client: AsyncClient,
+    client: ObserverClient,
     seen: Arc<Mutex<Seen2>>,
+}
+
+#[derive(Debug, Clone)]
+enum ObserverClient {
+    V311(AsyncClient),
+    V5(rumqttc::v5::AsyncClient),
+}
+
+impl Seen2 {
+    fn push(&mut self, seen: Seen) {
+        self.latest.insert(seen.topic.clone(), seen.payload.clone());
+        self.log.push(seen);
+    }
 }
 
 impl Observer {
@@ -210,13 +230,13 @@ impl Observer {
                         let _ = sub.subscribe("#", QoS::AtLeastOnce).await;
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let payload = String::from_utf8_lossy(&p.payload).into_owned();
-                        let mut s = sink.lock().expect("lock");
-                        s.latest.insert(p.topic.clone(), payload.clone());
-                        s.log.push(Seen {
+                        sink.lock().expect("lock").push(Seen {
+                            payload: String::from_utf8_lossy(&p.payload).into_owned(),
                             topic: p.topic,
-                            payload,
                             retain: p.retain,
+                            correlation_data: None,
+                            message_expiry: None,
+                            content_type: None,
                         });
                     }
                     Ok(_) => {}
@@ -224,15 +244,89 @@ impl Observer {
                 }
             }
         });
-        Observer { client, seen }
+        Observer {
+            client: ObserverClient::V311(client),
+            seen,
+        }
+    }
+
+    /// Connects to `port` with MQTT 5 and subscribes to `#`; what it sees
+    /// includes the MQTT 5 properties of each message.
+    pub fn start_v5(port: u16, id: &str) -> Observer {
+        use rumqttc::v5::mqttbytes::v5::Packet as P5;
+        use rumqttc::v5::mqttbytes::QoS as Q5;
+        use rumqttc::v5::Event as E5;
+        let mut options = rumqttc::v5::MqttOptions::new(id, "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(5));
+        let (client, mut eventloop) = rumqttc::v5::AsyncClient::new(options, 64);
+        let seen = Arc::new(Mutex::new(Seen2::default()));
+        let sink = Arc::clone(&seen);
+        let sub = client.clone();
+        tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(E5::Incoming(P5::ConnAck(_))) => {
+                        let _ = sub.subscribe("#", Q5::AtLeastOnce).await;
+                    }
+                    Ok(E5::Incoming(P5::Publish(p))) => {
+                        let props = p.properties.unwrap_or_default();
+                        sink.lock().expect("lock").push(Seen {
+                            topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                            payload: String::from_utf8_lossy(&p.payload).into_owned(),
+                            retain: p.retain,
+                            correlation_data: props.correlation_data.map(|d| d.to_vec()),
+                            message_expiry: props.message_expiry_interval,
+                            content_type: props.content_type,
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        });
+        Observer {
+            client: ObserverClient::V5(client),
+            seen,
+        }
     }
 
     /// Publishes `payload` on `topic` (QoS 1, not retained).
     pub async fn publish(&self, topic: &str, payload: &str) {
-        self.client
-            .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
-            .await
-            .expect("publish");
+        match &self.client {
+            ObserverClient::V311(c) => c
+                .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
+                .await
+                .expect("publish"),
+            ObserverClient::V5(_) => self.request(topic, payload, None, None).await,
+        }
+    }
+
+    /// Publishes a request with MQTT 5's response topic and correlation data
+    /// (QoS 1, not retained). Only for an observer started with [`Observer::start_v5`].
+    pub async fn request(
+        &self,
+        topic: &str,
+        payload: &str,
+        response_topic: Option<&str>,
+        correlation_data: Option<&[u8]>,
+    ) {
+        let ObserverClient::V5(c) = &self.client else {
+            panic!("MQTT 5 properties need an observer started with start_v5");
+        };
+        let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
+            response_topic: response_topic.map(str::to_string),
+            correlation_data: correlation_data.map(|d| d.to_vec().into()),
+            ..Default::default()
+        };
+        c.publish_with_properties(
+            topic,
+            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+            false,
+            payload.as_bytes().to_vec(),
+            properties,
+        )
+        .await
+        .expect("publish");
     }
 
     /// The last payload of every topic.
@@ -275,16 +369,16 @@ impl Observer {
 
     /// Waits for the next message on `topic` after `from` messages were seen.
     pub async fn next_on(&self, topic: &str, from: usize) -> String {
-        let find = |o: &Observer| {
-            o.log()
-                .into_iter()
-                .skip(from)
-                .find(|s| s.topic == topic)
-                .map(|s| s.payload)
-        };
+        self.next_message_on(topic, from).await.payload
+    }
+
+    /// Waits for the next message on `topic` after `from` messages were
+    /// seen, with its properties.
+    pub async fn next_message_on(&self, topic: &str, from: usize) -> Seen {
+        let find = |o: &Observer| o.log().into_iter().skip(from).find(|s| s.topic == topic);
         self.wait_until(&format!("a message on {topic}"), |o| find(o).is_some())
             .await;
-        find(self).unwrap_or_default()
+        find(self).expect("found above")
     }
 }
 
