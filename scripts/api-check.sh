@@ -33,10 +33,9 @@
 # Model and media names are read ignoring case while the schemas list the
 # catalogue's spelling, and unknown query parameters are refused (400):
 # schemathesis may flag either.
-#
-# ST204 "Wrong response to undeclared method" (TRACE answered 405 without
-# an `Allow` header, or 404 outside /api) goes away with the router's
-# 405 + Allow and default service.
+# Request bodies must be sent as application/json (415 otherwise) and be
+# objects at every level (400 for serde's positional arrays); both are in
+# the document (415 responses, `type: object`).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
