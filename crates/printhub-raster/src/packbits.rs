@@ -153,6 +153,10 @@ fn encode_runs(line: &[u8], out: &mut Vec<u8>) {
 /// [`MAX_RUN`]), compared eight at a time where they can be.
 fn run_at(line: &[u8], i: usize) -> usize {
     let byte = line[i];
+    // Most bytes of a busy line start no run: say so before setting up words.
+    if line.get(i + 1) != Some(&byte) {
+        return 1;
+    }
     let rest = &line[i..line.len().min(i + MAX_RUN)];
     let word = [byte; 8];
     let whole = rest
