@@ -58,6 +58,23 @@ pub struct Config {
     /// webhooks, event streams.
     #[serde(default)]
     pub limits: LimitsEntry,
+    /// The QR landing pages (`[landing]`).
+    #[serde(default)]
+    pub landing: LandingEntry,
+}
+
+/// `[landing]`: what a QR landing page (`/asset|product|spool|loc/{id}`)
+/// shows a visitor without a key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandingEntry {
+    /// The item's name and the printers' states without a key
+    /// (`PRINTHUB_LANDING_PUBLIC`). Absent: on when the hub listens on
+    /// loopback or sits behind `[auth.proxy]` (the network in front decides
+    /// who reaches it), off otherwise. Anyone who can reach the hub can then
+    /// read an item's name by guessing its id; the item's other fields and
+    /// the reprint still need a key.
+    pub public: Option<bool>,
 }
 
 /// `[limits]`: what one caller may cost (issue #15). Every key has a
@@ -471,6 +488,7 @@ impl Config {
             mqtt: None,
             notify: Vec::new(),
             limits: LimitsEntry::default(),
+            landing: LandingEntry::default(),
         }
     }
 
@@ -551,6 +569,13 @@ impl Config {
         if let Some(v) = env_number(&env, "PRINTHUB_EVENT_STREAMS_PER_KEY")? {
             limits.event_streams_per_key = v;
         }
+        if let Some(v) = env("PRINTHUB_LANDING_PUBLIC") {
+            self.landing.public = Some(match v.trim() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                other => bail!("PRINTHUB_LANDING_PUBLIC: {other:?} is not true or false"),
+            });
+        }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
             self.auth.anonymous = anonymous;
         }
@@ -603,6 +628,17 @@ impl Config {
             rate_limit_per_minute: self.auth.rate_limit_per_minute,
             anonymous_rate_limit_per_minute: self.auth.anonymous_rate_limit_per_minute,
         })
+    }
+
+    /// The landing pages' policy: `[landing] public`, or by default public
+    /// on a loopback listen address or behind the trusted proxy.
+    pub fn landing_config(&self) -> printhub_gateway::LandingConfig {
+        printhub_gateway::LandingConfig {
+            public: self
+                .landing
+                .public
+                .unwrap_or(self.listen.ip().is_loopback() || self.auth.proxy.is_some()),
+        }
     }
 
     /// Checks what serde cannot: printers and emulators name real models and media.

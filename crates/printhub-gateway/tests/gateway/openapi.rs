@@ -107,11 +107,10 @@ fn every_route_is_documented_with_its_scope() {
                 // Previews are not counted as mutations but have a rate
                 // limit of their own.
                 let own_limit = route.path == "/api/render/preview";
-                assert_eq!(
-                    codes.contains("rate_limited"),
-                    op["x-rate-limited"] == true || own_limit,
-                    "{what}"
-                );
+                // Label Printer Hub's old paths name it in its vocabulary.
+                let limited =
+                    codes.contains("rate_limited") || codes.contains("rate_limit_exceeded");
+                assert_eq!(limited, op["x-rate-limited"] == true || own_limit, "{what}");
             }
             None => {
                 assert_eq!(op["security"], json!([]), "{what}");
@@ -176,13 +175,14 @@ fn variant(code: ErrorCode) -> usize {
         ErrorCode::RequestTimeout => 37,
         ErrorCode::Overloaded => 38,
         ErrorCode::OutOfRange => 39,
+        ErrorCode::PrinterSlugMismatch => 40,
     }
 }
 
 #[test]
 fn error_code_all_lists_every_code_once() {
     let variants: BTreeSet<usize> = ErrorCode::ALL.iter().map(|c| variant(*c)).collect();
-    assert_eq!(variants, (0..=39).collect::<BTreeSet<_>>());
+    assert_eq!(variants, (0..=40).collect::<BTreeSet<_>>());
     let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), ErrorCode::ALL.len(), "a code is listed twice");
     // The codes the engine's label errors carry are the ones the gateway maps.
@@ -405,6 +405,46 @@ async fn real_answers_and_problems_validate_against_their_schemas() {
     ];
     let statuses: Vec<u16> = problems.iter().map(|(s, _)| *s).collect();
     assert_eq!(statuses, [404, 400, 422, 400, 409, 404]);
+
+    // Label Printer Hub's names and paths (issue #19), answers and problems.
+    checked!(app, doc, get "/api/printers?slug=pt", "/api/printers");
+    let (status, _) = checked!(app, doc, get "/api/printers?slug=nope", "/api/printers");
+    assert_eq!(status, 404);
+    let old_batch = json!({
+        "printer_slug": "pt", "half_cut_override": true,
+        "items": [{ "content_type": "text_one_line", "data": { "primary_id": "H-1" },
+                    "options": { "copies": 2, "auto_cut": true, "high_resolution": false, "last_page": true } }],
+    });
+    let (status, batch) =
+        checked!(app, doc, post "/api/print/pt/batch", "/api/print/{key}/batch", &old_batch);
+    assert_eq!(status, 202, "{batch}");
+    let batch = batch["batch_id"].as_str().expect("batch").to_string();
+    checked!(app, doc, get format!("/api/batches/{batch}"), "/api/batches/{id}");
+    let (status, _) = checked!(app, doc, post "/api/print/pt/batch", "/api/print/{key}/batch",
+        &json!({ "printer_slug": "ql", "items": [text_job("X")] }));
+    assert_eq!(status, 400);
+    let (status, queued) = checked!(app, doc, post "/print", "/print", &json!({
+        "content_type": "text_one_line", "data": { "primary_id": "P-1" }, "options": { "copies": 1 },
+    }));
+    assert_eq!(status, 202, "{queued}");
+    let old_job = queued["job_id"].as_str().expect("job id").to_string();
+    checked!(app, doc, get format!("/jobs/{old_job}"), "/jobs/{id}");
+    let (status, _) = checked!(app, doc, get "/jobs/nope", "/jobs/{id}");
+    assert_eq!(status, 404);
+    let (status, _) =
+        checked!(app, doc, post format!("/jobs/{old_job}/resume"), "/jobs/{id}/resume");
+    assert_eq!(status, 409);
+    let (status, _) = checked!(app, doc, post "/printer/resume", "/printer/resume");
+    assert_eq!(status, 409);
+    checked!(app, doc, post "/api/printers/pt/pause", "/api/printers/{key}/pause");
+    let (status, _) = checked!(app, doc, post "/printer/resume", "/printer/resume");
+    assert_eq!(status, 200);
+    checked!(app, doc, get "/readiness", "/readiness");
+    let (status, _) =
+        checked!(app, doc, post "/print", "/print", &json!({ "content_type": "qr_only" }));
+    assert_eq!(status, 422);
+    let (status, _) = checked!(app, doc, get "/api/landing/grocy/1", "/api/landing/{app}/{id}");
+    assert_eq!(status, 401);
 }
 
 #[actix::test]
