@@ -402,7 +402,7 @@ where
 
 /// The one value of an option given under its name or its alias, or 400
 /// naming both when it is given under both.
-fn one_of<T>(
+pub(crate) fn one_of<T>(
     name: &str,
     value: Option<T>,
     alias: &str,
@@ -704,6 +704,10 @@ pub struct JobsQuery {
     #[serde(default)]
     #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub since: Option<String>,
+    /// Label Printer Hub's name for `printer` (not both).
+    #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
+    pub printer_id: Option<String>,
 }
 
 /// A page of jobs, newest first.

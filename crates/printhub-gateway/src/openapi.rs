@@ -1048,8 +1048,16 @@ fn query_schema(s: &mut Schemas, method: &str, path: &str) -> Option<Value> {
 /// The names of the query parameters a route reads (for [`error_codes`]).
 fn query_params(method: &str, path: &str) -> &'static [&'static str] {
     match (method, path) {
-        ("GET", "/api/jobs") => &["state", "printer", "batch", "since", "limit", "offset"],
-        ("GET", "/api/events") => &["printer", "job", "batch", "last_event_id"],
+        ("GET", "/api/jobs") => &[
+            "state",
+            "printer",
+            "printer_id",
+            "batch",
+            "since",
+            "limit",
+            "offset",
+        ],
+        ("GET", "/api/events") => &["printer", "printer_id", "job", "batch", "last_event_id"],
         ("GET", "/api/admin/audit") => &["limit", "offset"],
         _ => &[],
     }

@@ -563,7 +563,7 @@ impl TryFrom<JobsQuery> for JobFilter {
             })
             .transpose()?;
         Ok(JobFilter {
-            printer: q.printer,
+            printer: crate::dto::one_of("printer", q.printer, "printer_id", q.printer_id)?,
             printers: None,
             state,
             since,

@@ -439,3 +439,56 @@ async fn a_lookup_with_the_old_identifier_prints_the_item() {
     let job = wait_state!(app, id, "completed");
     assert_eq!(job["content_type"], "qr_one_line");
 }
+
+#[actix::test]
+async fn printer_id_is_an_alias_of_printer_in_the_job_list_and_the_event_stream() {
+    let (hub, _) = hub().await;
+    let pt2 = second_printer(&hub).await;
+    hub.pause_printer("pt").await.expect("paused");
+    hub.pause_printer("pt2").await.expect("paused");
+    let app = app!(hub);
+    for printer in ["pt", "pt2", "pt2"] {
+        let req = TestRequest::post()
+            .uri(&format!("/api/printers/{printer}/jobs"))
+            .set_json(text_job("J"))
+            .to_request();
+        assert_eq!(call_service(&app, req).await.status(), 202);
+    }
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::get()
+                .uri(&format!("/api/jobs?printer_id={pt2}"))
+                .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    let printers: Vec<&str> = got.2["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["printer_id"].as_str())
+        .collect();
+    assert_eq!(printers, [pt2.as_str(), pt2.as_str()]);
+    for uri in [
+        format!("/api/jobs?printer=pt&printer_id={pt2}"),
+        format!("/api/events?printer=pt&printer_id={pt2}"),
+    ] {
+        let got = parts(call_service(&app, TestRequest::get().uri(&uri).to_request()).await).await;
+        assert_problem(&got, 400, "invalid_request");
+    }
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::get()
+                .uri(&format!("/api/events?printer_id={unknown}"))
+                .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_problem(&got, 404, "printer_not_found");
+}
