@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod deploy;
 mod legacy;
 
 fn printhub(args: &[&str]) -> Output {
