@@ -492,3 +492,325 @@ async fn printer_id_is_an_alias_of_printer_in_the_job_list_and_the_event_stream(
     .await;
     assert_problem(&got, 404, "printer_not_found");
 }
+
+/// A request with a printhub key in `Authorization`.
+fn keyed(method: &str, uri: &str, key: &str, body: Option<Value>) -> actix_http::Request {
+    let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+    let req = TestRequest::default()
+        .method(method)
+        .uri(uri)
+        .insert_header(("authorization", format!("Bearer {key}")));
+    match body {
+        Some(body) => req.set_json(body).to_request(),
+        None => req.to_request(),
+    }
+}
+
+#[actix::test]
+async fn the_old_curl_paths_print_and_report_as_they_did() {
+    let (hub, transport) = hub().await;
+    let app = app!(hub);
+    // POST /print: the first enabled printer, the old answer.
+    let body = json!({ "content_type": "qr_one_line",
+        "data": { "qr_payload": "https://example.com/7", "primary_id": "BOX-7" },
+        "options": { "copies": 2, "auto_cut": true, "high_resolution": false, "half_cut": false, "last_page": true } });
+    let req = TestRequest::post()
+        .uri("/print")
+        .set_json(&body)
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    assert_eq!(got.2["status"], "queued");
+    let id = got.2["job_id"].as_str().expect("job_id").to_string();
+    assert!(is_uuid(&got.2["job_id"]));
+    let done = wait_state!(app, id, "completed");
+    assert_eq!(done["copies_printed"], 2);
+    assert_eq!(transport.sent().len(), 2);
+    // GET /jobs/{id}: the old fields, nulls included.
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::get().uri(&format!("/jobs/{id}")).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    assert_eq!(got.2["job_id"], id.as_str());
+    assert_eq!(got.2["status"], "completed");
+    for field in ["error_code", "error_message", "error_detail"] {
+        assert!(
+            got.2[field].is_null() && got.2.get(field).is_some(),
+            "{field}: {}",
+            got.2
+        );
+    }
+    for field in ["created_at", "started_at", "finished_at"] {
+        assert!(is_utc(&got.2[field]), "{field}: {}", got.2);
+    }
+    // Not a UUID, or no such job: 404 as it was.
+    for uri in ["/jobs/nope", "/jobs/00000000-0000-4000-8000-000000000000"] {
+        let got = parts(call_service(&app, TestRequest::get().uri(uri).to_request()).await).await;
+        let problem = assert_problem(&got, 404, "job_not_found");
+        assert_eq!(problem["error_message"], problem["detail"], "{uri}");
+    }
+    // A label missing fields queues nothing and names them the old way too.
+    let before = job_count(&hub).await;
+    let req = TestRequest::post()
+        .uri("/print")
+        .set_json(json!({ "content_type": "qr_two_lines", "data": { "primary_id": "X" } }))
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    let problem = assert_problem(&got, 422, "content_type_data_mismatch");
+    let missing = problem["error_detail"]["missing_fields"]
+        .as_array()
+        .expect("missing_fields");
+    assert!(missing.contains(&json!("qr_payload")), "{problem}");
+    assert!(problem["error_message"].is_string());
+    assert_eq!(job_count(&hub).await, before, "nothing queued");
+}
+
+#[actix::test]
+async fn resume_releases_a_paused_job_and_a_stopped_printer_and_says_when_there_is_nothing() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    // Nothing to resume.
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::post().uri("/printer/resume").to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_problem(&got, 409, "already_active");
+    // A paused printer resumes and answers the old body.
+    let info = hub.pause_printer("pt").await.expect("paused");
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::post().uri("/printer/resume").to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    assert_eq!(
+        got.2,
+        json!({ "printer_id": info.id.to_string(), "state": "active" })
+    );
+    // A held job ("paused" there) is released by /jobs/{id}/resume.
+    hub.pause_printer("pt").await.expect("paused");
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/jobs")
+        .set_json(text_job("R"))
+        .to_request();
+    let job = parts(call_service(&app, req).await).await.2;
+    let id = job["id"].as_str().expect("id").to_string();
+    hub.hold_job(id.parse().expect("id")).await.expect("held");
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::get().uri(&format!("/jobs/{id}")).to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(got.2["status"], "paused", "{}", got.2);
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::post()
+                .uri(&format!("/jobs/{id}/resume"))
+                .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (got.0, got.2["status"].as_str()),
+        (200, Some("queued")),
+        "{}",
+        got.2
+    );
+    // Queued on a paused printer: resuming the job resumes its printer.
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::post()
+                .uri(&format!("/jobs/{id}/resume"))
+                .to_request(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    wait_state!(app, id, "completed");
+    // A finished job cannot be resumed: the old code.
+    let got = parts(
+        call_service(
+            &app,
+            TestRequest::post()
+                .uri(&format!("/jobs/{id}/resume"))
+                .to_request(),
+        )
+        .await,
+    )
+    .await;
+    let problem = assert_problem(&got, 409, "invalid_state");
+    assert!(
+        problem["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("completed")),
+        "{problem}"
+    );
+}
+
+#[actix::test]
+async fn the_old_error_vocabulary_reaches_old_clients() {
+    let (hub, _) = hub().await;
+    let auth = auth(None, 600);
+    let app = app!(hub, auth);
+    // A key allowed one change a minute: the second is the old code.
+    let key = auth
+        .create_key(
+            printhub_gateway::auth::NewKey {
+                name: "curl".into(),
+                scope: Scope::Print,
+                printers: None,
+                expires_at: None,
+                rate_limit_per_minute: Some(1),
+            },
+            "test",
+        )
+        .expect("key")
+        .1;
+    let body = || Some(json!({ "content_type": "text_one_line", "data": { "primary_id": "L" } }));
+    let first = parts(call_service(&app, keyed("POST", "/print", &key, body())).await).await;
+    assert_eq!(first.0, 202, "{}", first.2);
+    let resp = call_service(&app, keyed("POST", "/print", &key, body())).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    let got = parts(resp).await;
+    let problem = assert_problem(&got, 429, "rate_limit_exceeded");
+    assert!(problem["error_message"].is_string());
+    // printhub's own paths keep printhub's code.
+    let got = parts(
+        call_service(
+            &app,
+            keyed("POST", "/api/printers/pt/jobs", &key, Some(text_job("M"))),
+        )
+        .await,
+    )
+    .await;
+    assert_problem(&got, 429, "rate_limited");
+    assert_eq!(job_count(&hub).await, 1, "only the first was queued");
+
+    // Every printer disabled: the old special body beside the problem.
+    hub.set_printer_enabled("pt", false)
+        .await
+        .expect("disabled");
+    let admin = new_key(&auth, Scope::Admin);
+    let got = parts(call_service(&app, keyed("POST", "/print", &admin, body())).await).await;
+    let problem = assert_problem(&got, 409, "printer_disabled");
+    assert_eq!(
+        (problem["error"].as_str(), problem["slug"].as_str()),
+        (Some("printer_disabled"), Some("pt"))
+    );
+    assert_eq!(job_count(&hub).await, 1, "nothing queued");
+    // And readiness says degraded, with the checks.
+    let got = parts(call_service(&app, keyed("GET", "/readiness", &admin, None)).await).await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    assert_eq!(got.2["status"], "degraded");
+    assert_eq!(got.2["checks"]["printer_runtime"]["status"], "fail");
+    assert_eq!(got.2["checks"]["engine"]["status"], "ok");
+    assert!(got.2["version"].is_string());
+}
+
+#[actix::test]
+async fn a_printed_code_shows_its_item_without_a_key_only_when_landing_pages_are_public() {
+    let fake = fake::start();
+    let (hub, _) = hub().await;
+    let lookups = || {
+        Lookups::new(&LookupsConfig {
+            snipeit: Some(
+                SourceConfig::new(fake.url("snipe"))
+                    .api_key(fake::SNIPE_KEY)
+                    .timeout(Duration::from_secs(20)),
+            ),
+            ..LookupsConfig::default()
+        })
+        .expect("lookups")
+    };
+    for public in [true, false] {
+        let app = actix_web::test::init_service(
+            actix_web::App::new()
+                .app_data(actix_web::web::Data::new(hub.clone()))
+                .app_data(actix_web::web::Data::new(lookups()))
+                .app_data(actix_web::web::Data::new(printhub_gateway::LandingConfig {
+                    public,
+                }))
+                .app_data(actix_web::web::Data::new(auth(None, 600)))
+                .configure(printhub_gateway::configure),
+        )
+        .await;
+        // The old /loc code is a landing page again (a Snipe-IT tag).
+        let resp = call_service(&app, TestRequest::get().uri("/loc/A-0042").to_request()).await;
+        assert_eq!(resp.status(), 200);
+        let page =
+            String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).expect("utf-8");
+        assert!(page.contains("data-app=\"snipeit\""));
+        assert!(
+            page.contains("\"landing/\""),
+            "the page asks for the public summary"
+        );
+        let got = parts(
+            call_service(
+                &app,
+                TestRequest::get()
+                    .uri("/api/landing/snipeit/A-0042")
+                    .to_request(),
+            )
+            .await,
+        )
+        .await;
+        if public {
+            assert_eq!(got.0, 200, "{}", got.2);
+            assert_eq!(got.2["title"], "Dell & Sons \"XPS\" 13");
+            assert_eq!(
+                got.2["printers"],
+                json!([{ "name": "Test pt", "state": "idle" }])
+            );
+            // Nothing more than the name and the printers' states.
+            let mut keys: Vec<&str> = got
+                .2
+                .as_object()
+                .expect("object")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            assert_eq!(keys, ["app", "id", "printers", "title"]);
+        } else {
+            assert_problem(&got, 401, "unauthorized");
+        }
+        // The item's data and the reprint still need a key.
+        let got = parts(
+            call_service(
+                &app,
+                TestRequest::get()
+                    .uri("/api/lookup/snipeit/A-0042")
+                    .to_request(),
+            )
+            .await,
+        )
+        .await;
+        assert_problem(&got, 401, "unauthorized");
+        let req = TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .set_json(json!({ "lookup": { "app": "snipeit", "id": "A-0042" } }))
+            .to_request();
+        let got = parts(call_service(&app, req).await).await;
+        assert_problem(&got, 401, "unauthorized");
+    }
+    assert_eq!(job_count(&hub).await, 0);
+}
