@@ -429,3 +429,98 @@ fn a_database_at_another_schema_version_is_refused_and_nothing_is_written() {
     std::fs::write(&not_a_db, "hello").expect("write");
     fails_with(&import(&config, &not_a_db, false), "notes.txt");
 }
+
+/// One HTTP/1.1 request with `X-Label-Hub-Key`, as Hangar sends it.
+fn hangar(addr: &str, method: &str, path: &str, key: &str, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nX-Label-Hub-Key: {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn an_imported_key_drives_hangars_requests_against_the_served_hub() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let addr = format!("127.0.0.1:{}", super::free_port());
+    let config = super::config_file(&dir, &format!("listen = {addr:?}\n"));
+    let db = path(&dir, "printer-hub.db");
+    legacy_db(&db, "42fbd015698d");
+    stdout(&import(&config, &db, false));
+    let mut child = super::spawn_serve(&config);
+    let up = super::eventually(std::time::Duration::from_secs(60), || {
+        super::http(&addr, "GET", "/healthz", None).is_ok_and(|(s, _)| s == 200)
+    });
+    let found = up.then(|| {
+        hangar(
+            &addr,
+            "GET",
+            "/api/printers?slug=werkstatt-pt",
+            HANGAR_KEY,
+            None,
+        )
+    });
+    let other = up.then(|| {
+        hangar(
+            &addr,
+            "GET",
+            "/api/printers?slug=versand-ql",
+            HANGAR_KEY,
+            None,
+        )
+    });
+    let disabled = up.then(|| hangar(&addr, "GET", "/api/printers", DISABLED_KEY, None));
+    let batch = up.then(|| {
+        hangar(
+            &addr,
+            "POST",
+            &format!("/api/print/{}/batch", uuid_form(PT)),
+            HANGAR_KEY,
+            Some(
+                r#"{"printer_slug": "werkstatt-pt", "items": [{"content_type": "text_one_line",
+                    "data": {"primary_id": "BOX-9"}, "options": {"copies": 2, "auto_cut": true}}]}"#,
+            ),
+        )
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "serve came up");
+    let (status, body) = found.expect("answer");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"slug\":\"werkstatt-pt\"") && body.contains(&uuid_form(PT)),
+        "{body}"
+    );
+    // The key is limited to the PT printer, as it was there.
+    let (status, body) = other.expect("answer");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("printer_not_found"), "{body}");
+    let (status, body) = disabled.expect("answer");
+    assert_eq!(status, 401, "a key disabled there is revoked here: {body}");
+    let (status, body) = batch.expect("answer");
+    assert_eq!(status, 202, "{body}");
+    assert!(
+        body.contains("\"job_ids\":[") && body.contains("\"queued_at\":"),
+        "{body}"
+    );
+}
