@@ -1,13 +1,21 @@
 //! Label Printer Hub compatibility (issue #19): what the reference system's
-//! clients send and key on, mapped onto printhub's own types. On the paths
-//! printhub shares with it (`/api/print/{key}/batch`, `/api/batches/{id}`,
-//! `/api/printers`), the DTOs read its field names as aliases and answer a
-//! superset of both shapes; this module holds the checks and mappings those
-//! handlers share: `printer_slug` against the printer, and its name for the
-//! missing fields of a `content_type_data_mismatch`.
+//! clients send and key on, mapped onto printhub's own types and engine.
+//!
+//! - On the paths printhub shares with it (`/api/print/{key}/batch`,
+//!   `/api/batches/{id}`, `/api/printers`, `/api/jobs`, `/api/events`), the
+//!   DTOs read its field names as aliases and answer a superset of both
+//!   shapes; this module holds what those handlers share: `printer_slug`
+//!   checked against the printer, and its name for the missing fields of a
+//!   `content_type_data_mismatch`.
+//! - Its old-only paths (`POST /print`, `GET /jobs/{id}`, `POST
+//!   /jobs/{id}/resume`, `POST /printer/resume`, `GET /readiness`) are
+//!   handlers here, mounted as rows of the one route table (scope, OpenAPI,
+//!   security matrix), answering its shapes; [`legacy_errors`] gives their
+//!   problems its error vocabulary.
 //!
 //! **Architecture Invariant:** nothing here keeps state or decides about jobs;
-//! every request ends in the same `HubHandle` calls as printhub's own routes.
+//! every request ends in the same `HubHandle` calls as printhub's own routes,
+//! behind the same auth guard. Threading: plain handlers on the HTTP workers.
 
 use crate::auth::Caller;
 use crate::dto::{rfc3339, OptionsRequest, SubmitJobRequest};

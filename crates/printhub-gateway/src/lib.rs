@@ -17,7 +17,8 @@
 //! code), `extract` ([`JsonBody`]), `openapi` (the document), [`ops`]
 //! (`/readyz` with its [`StoreProbe`], `/metrics` with its [`Metrics`]
 //! histograms and the latency middleware), [`limits`] (what one caller may
-//! cost: the image gate, preview and webhook rate limits, the body deadline).
+//! cost: the image gate, preview and webhook rate limits, the body deadline),
+//! `compat` (Label Printer Hub's old paths and error vocabulary, issue #19).
 //!
 //! **Architecture Invariant:** handlers hold no state and no logic beyond
 //! conversion; every decision about jobs and printers is the engine's.
