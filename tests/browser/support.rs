@@ -150,7 +150,8 @@ async fn start_server(
             name: Some(format!("{model} {slug}")),
             model: (*model).into(),
             media: (*media).into(),
-            address: emu.tcp_addr().to_string(),
+            address: Some(emu.tcp_addr().to_string()),
+            device: None,
             snmp: emu.snmp_addr().map(|a| a.to_string()),
             snmp_community: None,
         });
@@ -173,6 +174,7 @@ async fn start_server(
         mqtt: None,
         notify: Vec::new(),
         limits: Default::default(),
+        landing: Default::default(),
     };
     let running = printhub::serve::build(&config).await.expect("build");
     let data = running.app_data(&config);

@@ -22,7 +22,8 @@ fn one_printer(
             name: None,
             model: emu.model().name.into(),
             media: emu.media().map(|m| m.id).unwrap_or_default().into(),
-            address: emu.tcp_addr().to_string(),
+            address: Some(emu.tcp_addr().to_string()),
+            device: None,
             snmp: emu.snmp_addr().map(|a| a.to_string()),
             snmp_community: None,
         }],
@@ -38,6 +39,7 @@ fn one_printer(
         mqtt: None,
         notify: Vec::new(),
         limits: Default::default(),
+        landing: Default::default(),
     }
 }
 

@@ -38,7 +38,8 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             name: None,
             model: emu.model().name.into(),
             media: emu.media().map(|m| m.id).unwrap_or_default().into(),
-            address: emu.tcp_addr().to_string(),
+            address: Some(emu.tcp_addr().to_string()),
+            device: None,
             snmp: None,
             snmp_community: None,
         }],
@@ -84,6 +85,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
         mqtt: None,
         notify: Vec::new(),
         limits: Default::default(),
+        landing: Default::default(),
     }
 }
 

@@ -89,7 +89,8 @@ fn config(dir: &std::path::Path, emu: &printhub_emulator::EmulatorHandle, port: 
         name: Some("Kitchen QL".into()),
         model: emu.model().name.into(),
         media: emu.media().map(|m| m.id).unwrap_or_default().into(),
-        address: emu.tcp_addr().to_string(),
+        address: Some(emu.tcp_addr().to_string()),
+        device: None,
         snmp: emu.snmp_addr().map(|a| a.to_string()),
         snmp_community: None,
     }];

@@ -14,7 +14,7 @@ fn one_printer(dir: &std::path::Path, address: &str) -> Config {
     let mut config = Config::demo(dir);
     config.emulators.clear();
     config.printers.truncate(1);
-    config.printers[0].address = address.into();
+    config.printers[0].address = Some(address.into());
     config.printers[0].snmp = None;
     config
 }
