@@ -532,6 +532,124 @@ async fn the_request_schemas_say_what_the_server_refuses() {
     }
 }
 
+#[actix::test]
+async fn label_printer_hubs_names_are_documented_and_the_schemas_refuse_what_the_server_refuses() {
+    let (hub, _) = hub().await;
+    hub.pause_printer("pt").await.expect("paused");
+    let app = app!(hub);
+    let doc = printhub_gateway::openapi_document();
+    // Every alias is in the document.
+    let params: Vec<&str> = doc["paths"]["/api/printers"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(params.contains(&"slug"), "{params:?}");
+    for (path, name) in [("/api/jobs", "printer_id"), ("/api/events", "printer_id")] {
+        let names: Vec<&str> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(names.contains(&name), "{path}: {names:?}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("BatchRequest", "printer_slug"),
+        ("BatchRequest", "half_cut_override"),
+        ("OptionsRequest", "copies"),
+        ("OptionsRequest", "auto_cut"),
+        ("OptionsRequest", "high_resolution"),
+        ("OptionsRequest", "last_page"),
+        ("LookupRequest", "identifier"),
+        ("LegacyPrintRequest", "options"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][field].is_object(),
+            "{schema}.{field}"
+        );
+    }
+    let summary = &schemas["BatchSummary"]["properties"];
+    for field in [
+        "done",
+        "total",
+        "all_terminal",
+        "queued",
+        "printing",
+        "failed",
+        "cancelled",
+    ] {
+        assert!(summary[field].is_object(), "summary.{field}");
+    }
+    // The schema and the server agree on the old names.
+    let batch = json!({ "$ref": "#/components/schemas/BatchRequest" });
+    let item = |extra: Value| {
+        let mut item = json!({ "content_type": "text_one_line", "data": { "primary_id": "X" } });
+        if let (Some(i), Some(e)) = (item.as_object_mut(), extra.as_object()) {
+            i.extend(e.clone());
+        }
+        item
+    };
+    let cases = [
+        (
+            json!({ "printer_slug": "pt", "half_cut_override": true,
+                 "items": [item(json!({ "options": { "copies": 3, "auto_cut": true, "high_resolution": false, "half_cut": false, "last_page": true } }))] }),
+            202,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "cut": true, "auto_cut": true } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "high_res": true, "high_resolution": true } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "chain": true, "last_page": false } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "copies": 2, "options": { "copies": 2 } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "copies": 0 } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "copies": null } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [{ "content_type": "qr_only", "lookup": { "app": "grocy", "id": "1", "identifier": "1" } }] }),
+            400,
+        ),
+        (
+            json!({ "items": [{ "content_type": "qr_only", "lookup": { "app": "grocy" } }] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({})) ], "printer_slugs": "pt" }),
+            400,
+        ),
+    ];
+    for (body, status) in cases {
+        let req = TestRequest::post()
+            .uri("/api/print/pt/batch")
+            .set_json(&body)
+            .to_request();
+        let (got, _, answer) = parts(call_service(&app, req).await).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        assert_eq!(
+            is_valid(&doc, &batch, &body),
+            status == 202,
+            "the schema and the server disagree on {body}"
+        );
+    }
+}
+
 /// The SSE frames of a streaming answer: `(event, data)`.
 struct Frames {
     body: actix_web::body::BoxBody,
