@@ -2,7 +2,7 @@
 # Rust toolchain installed; see README.md.
 CARGO ?= cargo
 
-.PHONY: run test check fmt clippy bench emulate doc api-check
+.PHONY: run test check fmt clippy bench emulate doc api-check static image
 
 ## run: the hub with two embedded emulated printers, HTTP API on http://127.0.0.1:8080
 run:
@@ -33,3 +33,12 @@ api-check:
 
 doc:
 	$(CARGO) doc --workspace --no-deps
+
+## static: a statically linked release binary (glibc, +crt-static) for the FROM scratch image
+static:
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release -p printhub --target x86_64-unknown-linux-gnu
+
+## image: the container image from deploy/Containerfile (podman; CONTAINER=docker for docker)
+CONTAINER ?= podman
+image: static
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--format docker) -f deploy/Containerfile -t printhub .

@@ -174,6 +174,7 @@ async fn start_server(
         mqtt: None,
         notify: Vec::new(),
         limits: Default::default(),
+        landing: Default::default(),
     };
     let running = printhub::serve::build(&config).await.expect("build");
     let data = running.app_data(&config);

@@ -39,6 +39,7 @@ fn one_printer(
         mqtt: None,
         notify: Vec::new(),
         limits: Default::default(),
+        landing: Default::default(),
     }
 }
 

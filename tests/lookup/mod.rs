@@ -85,6 +85,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
         mqtt: None,
         notify: Vec::new(),
         limits: Default::default(),
+        landing: Default::default(),
     }
 }
 

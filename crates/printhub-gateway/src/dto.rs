@@ -5,7 +5,7 @@
 use crate::error::{ApiError, ErrorCode};
 use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch};
 use printhub_core::{
-    BatchId, Job, JobId, PrintOptions, PrinterId, PrinterState, PrinterStatus, Timestamp,
+    BatchId, Job, JobId, JobState, PrintOptions, PrinterId, PrinterState, PrinterStatus, Timestamp,
 };
 use printhub_render::{ContentType, LabelData, Orientation, RenderRequest, TemplateRef};
 use serde::{Deserialize, Serialize};
@@ -356,8 +356,15 @@ impl From<UpdatePrinterRequest> for PrinterPatch {
 }
 
 /// Cut options; absent fields take the printer defaults (cut on, the rest off).
+///
+/// Label Printer Hub's names are read too (issue #19): `auto_cut` for `cut`,
+/// `high_resolution` for `high_res`, `last_page: false` for `chain: true`
+/// (no feed after the label, so the next one follows it) and `copies` for the
+/// request's own `copies`. A request gives one name of each pair: both is
+/// 400 `invalid_request` naming the two fields.
 #[derive(Debug, Clone, Copy, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = crate::openapi::options_rules)]
 pub struct OptionsRequest {
     #[serde(default)]
     pub cut: Option<bool>,
@@ -367,16 +374,72 @@ pub struct OptionsRequest {
     pub chain: Option<bool>,
     #[serde(default)]
     pub high_res: Option<bool>,
+    /// Label Printer Hub's name for `cut`.
+    #[serde(default)]
+    pub auto_cut: Option<bool>,
+    /// Label Printer Hub's name for `high_res`.
+    #[serde(default)]
+    pub high_resolution: Option<bool>,
+    /// Label Printer Hub's option: `false` chains the label to the next one
+    /// (`chain: true`); `true` (its default) changes nothing.
+    #[serde(default)]
+    pub last_page: Option<bool>,
+    /// Label Printer Hub's place for the request's `copies`.
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "u32", range(min = 1, max = printhub_core::MAX_COPIES), description = "Label Printer Hub's place for `copies` (1..=999; not both)")]
+    pub copies: Option<u32>,
 }
 
-impl From<OptionsRequest> for PrintOptions {
-    fn from(o: OptionsRequest) -> Self {
-        PrintOptions {
-            cut: o.cut.unwrap_or(true),
-            half_cut: o.half_cut.unwrap_or(false),
-            chain: o.chain.unwrap_or(false),
-            high_res: o.high_res.unwrap_or(false),
-        }
+/// A value that is present and not `null` (a field that may be absent but,
+/// when given, must hold a value).
+fn some<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The one value of an option given under its name or its alias, or 400
+/// naming both when it is given under both.
+pub(crate) fn one_of<T>(
+    name: &str,
+    value: Option<T>,
+    alias: &str,
+    aliased: Option<T>,
+) -> Result<Option<T>, ApiError> {
+    match (value, aliased) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(format!(
+            "{name} and {alias} are the same option; give one"
+        ))
+        .with_detail(serde_json::json!({ "fields": [name, alias] }))),
+        (v, a) => Ok(v.or(a)),
+    }
+}
+
+impl OptionsRequest {
+    /// The print options, with the aliases resolved (400 when an option is
+    /// given under both its names).
+    pub fn checked(self) -> Result<PrintOptions, ApiError> {
+        let cut = one_of("options.cut", self.cut, "options.auto_cut", self.auto_cut)?;
+        let high_res = one_of(
+            "options.high_res",
+            self.high_res,
+            "options.high_resolution",
+            self.high_resolution,
+        )?;
+        let chain = one_of(
+            "options.chain",
+            self.chain,
+            "options.last_page",
+            self.last_page.map(|last| !last),
+        )?;
+        Ok(PrintOptions {
+            cut: cut.unwrap_or(true),
+            half_cut: self.half_cut.unwrap_or(false),
+            chain: chain.unwrap_or(false),
+            high_res: high_res.unwrap_or(false),
+        })
     }
 }
 
@@ -398,15 +461,19 @@ pub struct SubmitJobRequest {
     pub lookup: Option<crate::lookup::LookupRequest>,
     #[serde(default)]
     pub orientation: Option<Orientation>,
-    #[serde(default = "one")]
-    #[schemars(range(min = 1, max = printhub_core::MAX_COPIES), description = "Copies, 1..=999; a whole number written without a fraction (`998.0` is refused: 400 invalid_request)")]
-    pub copies: u32,
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "u32", range(min = 1, max = printhub_core::MAX_COPIES), description = "Copies, 1..=999 (default 1); a whole number written without a fraction (`998.0` is refused: 400 invalid_request). Or `options.copies` (not both).")]
+    pub copies: Option<u32>,
     #[serde(default)]
     pub options: OptionsRequest,
 }
 
-fn one() -> u32 {
-    1
+impl SubmitJobRequest {
+    /// The copies asked for, under `copies` or `options.copies` (default
+    /// 1; both is 400 `invalid_request`). The range is checked by the caller.
+    pub fn copies(&self) -> Result<u32, ApiError> {
+        Ok(one_of("copies", self.copies, "options.copies", self.options.copies)?.unwrap_or(1))
+    }
 }
 
 /// What to draw, validated: exactly one content source.
@@ -495,6 +562,17 @@ pub fn label_spec(
 pub struct BatchRequest {
     #[schemars(length(min = 1, max = MAX_BATCH))]
     pub items: Vec<SubmitJobRequest>,
+    /// The printer's slug, as Label Printer Hub's clients send it: when
+    /// given it must be the slug of the printer in the path (else 400
+    /// `printer_slug_mismatch`, nothing queued).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub printer_slug: Option<String>,
+    /// Label Printer Hub's batch-wide half cut: when given, every item's
+    /// `options.half_cut` is this value where the model can half-cut (and
+    /// off where it cannot).
+    #[serde(default)]
+    pub half_cut_override: Option<bool>,
 }
 
 /// The answer to a batch submission.
@@ -502,22 +580,99 @@ pub struct BatchRequest {
 pub struct BatchSubmittedView {
     #[schemars(with = "uuid::Uuid")]
     pub batch_id: BatchId,
+    /// The printer the batch is queued on.
+    #[schemars(with = "uuid::Uuid")]
+    pub printer_id: PrinterId,
+    /// When the batch was committed to the queue.
+    #[schemars(with = "crate::openapi::DateTime")]
+    pub queued_at: String,
+    /// One job per item, in item order.
     #[schemars(with = "Vec<uuid::Uuid>")]
     pub job_ids: Vec<JobId>,
 }
 
-/// A batch with its jobs and a count per state.
+/// How many of a batch's jobs are in each state: every printhub state
+/// (zeros included), and Label Printer Hub's summary beside them (`done`
+/// counts completed jobs; `total`; `all_terminal`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct BatchSummary {
+    pub queued: usize,
+    pub held: usize,
+    pub printing: usize,
+    pub completed: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    pub interrupted: usize,
+    /// Completed jobs (Label Printer Hub's name for `completed`).
+    pub done: usize,
+    /// The batch's jobs.
+    pub total: usize,
+    /// Whether every job is in a terminal state (completed, failed, cancelled, interrupted).
+    pub all_terminal: bool,
+}
+
+impl BatchSummary {
+    /// The summary of `states`.
+    pub fn of<'a>(states: impl IntoIterator<Item = &'a JobState>) -> BatchSummary {
+        let mut s = BatchSummary {
+            all_terminal: true,
+            ..BatchSummary::default()
+        };
+        for state in states {
+            let count = match state {
+                JobState::Queued => &mut s.queued,
+                JobState::Held => &mut s.held,
+                JobState::Printing => &mut s.printing,
+                JobState::Completed => &mut s.completed,
+                JobState::Failed => &mut s.failed,
+                JobState::Cancelled => &mut s.cancelled,
+                JobState::Interrupted => &mut s.interrupted,
+            };
+            *count += 1;
+            s.total += 1;
+            s.all_terminal &= state.is_terminal();
+        }
+        s.done = s.completed;
+        s
+    }
+}
+
+/// A batch with its jobs and a count per state. Carries both printhub's
+/// names (`batch_id`, `total` and `all_terminal` at the top) and Label
+/// Printer Hub's (`id`, `printer_id`, `created_by`, `created_at`, `summary`
+/// with `done`, `total` and `all_terminal`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct BatchView {
     #[schemars(with = "uuid::Uuid")]
     pub batch_id: BatchId,
+    /// The batch id again (Label Printer Hub's name).
+    #[schemars(with = "uuid::Uuid")]
+    pub id: BatchId,
+    /// The printer the batch was queued on.
+    #[schemars(with = "uuid::Uuid")]
+    pub printer_id: PrinterId,
+    /// Who submitted it (shown to admins and the submitter, as on jobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// When its first job was queued.
+    #[schemars(with = "crate::openapi::DateTime")]
+    pub created_at: String,
+    /// Its jobs, oldest first.
     pub jobs: Vec<JobView>,
-    #[schemars(
-        description = "How many of the batch's jobs are in each state (every state, zeros included)"
-    )]
-    pub summary: std::collections::BTreeMap<String, usize>,
+    pub summary: BatchSummary,
     pub total: usize,
     pub all_terminal: bool,
+}
+
+/// `GET /api/printers` query. Not closed: the route read no query before,
+/// and a parameter it does not know is still ignored.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+pub struct PrintersQuery {
+    /// Only the printer with this slug, disabled or not (Label Printer Hub's
+    /// filter; no such printer the caller may see: 404 printer_not_found).
+    #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::Slug>")]
+    pub slug: Option<String>,
 }
 
 /// `GET /api/jobs` query.
@@ -549,6 +704,10 @@ pub struct JobsQuery {
     #[serde(default)]
     #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub since: Option<String>,
+    /// Label Printer Hub's name for `printer` (not both).
+    #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
+    pub printer_id: Option<String>,
 }
 
 /// A page of jobs, newest first.

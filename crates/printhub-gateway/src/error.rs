@@ -106,6 +106,10 @@ pub enum ErrorCode {
     /// `out_of_range`: a number outside the range it takes, such as a
     /// preview's `scale` (422, the range in the detail).
     OutOfRange,
+    // Label Printer Hub's vocabulary (issue #19).
+    /// `printer_slug_mismatch`: a batch's `printer_slug` is not the slug of
+    /// the printer in its path (400).
+    PrinterSlugMismatch,
 }
 
 impl ErrorCode {
@@ -167,6 +171,7 @@ impl ErrorCode {
         ErrorCode::RequestTimeout,
         ErrorCode::Overloaded,
         ErrorCode::OutOfRange,
+        ErrorCode::PrinterSlugMismatch,
     ];
 }
 
@@ -213,6 +218,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::OutOfRange => "out_of_range",
+            ErrorCode::PrinterSlugMismatch => "printer_slug_mismatch",
         }
     }
 
@@ -238,7 +244,7 @@ impl ErrorCode {
             ErrorCode::QueueFull | ErrorCode::RateLimited | ErrorCode::TooManySubscribers => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest | ErrorCode::PrinterSlugMismatch => StatusCode::BAD_REQUEST,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::ContentTypeDataMismatch
             | ErrorCode::UnknownContentType
@@ -383,6 +389,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "The request body did not arrive within the server's body deadline.",
             ErrorCode::Overloaded => "Too much image work is waiting already; retry after Retry-After seconds.",
             ErrorCode::OutOfRange => "A number is outside the range it takes; detail names the range.",
+            ErrorCode::PrinterSlugMismatch => "The batch's printer_slug is not the slug of the printer in its path; error_detail has both. Nothing was queued.",
         }
     }
 }

@@ -337,6 +337,10 @@ pub struct EventsQuery {
     /// Replay after this id (for clients that cannot set `Last-Event-ID`).
     #[serde(default)]
     pub last_event_id: Option<u64>,
+    /// Label Printer Hub's name for `printer` (not both).
+    #[serde(default)]
+    #[schemars(with = "Option<uuid::Uuid>")]
+    pub printer_id: Option<String>,
 }
 
 /// Which events a client gets.
@@ -556,7 +560,12 @@ pub(crate) async fn stream(
     })?;
     let query = query.into_inner();
     let last = last_event_id(&req, &query)?;
-    let printer = match &query.printer {
+    let printer = match crate::dto::one_of(
+        "printer",
+        query.printer.as_ref(),
+        "printer_id",
+        query.printer_id.as_ref(),
+    )? {
         Some(key) => {
             let info = hub.printer(key).await?;
             caller.check_printer(info.id)?;

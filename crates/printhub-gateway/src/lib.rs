@@ -17,7 +17,8 @@
 //! code), `extract` ([`JsonBody`]), `openapi` (the document), [`ops`]
 //! (`/readyz` with its [`StoreProbe`], `/metrics` with its [`Metrics`]
 //! histograms and the latency middleware), [`limits`] (what one caller may
-//! cost: the image gate, preview and webhook rate limits, the body deadline).
+//! cost: the image gate, preview and webhook rate limits, the body deadline),
+//! `compat` (Label Printer Hub's old paths and error vocabulary, issue #19).
 //!
 //! **Architecture Invariant:** handlers hold no state and no logic beyond
 //! conversion; every decision about jobs and printers is the engine's.
@@ -34,6 +35,7 @@
 
 mod admin;
 pub mod auth;
+mod compat;
 pub mod devices;
 pub mod dto;
 pub mod error;
@@ -53,6 +55,7 @@ pub use error::{ApiError, ErrorCode};
 pub use events::{EventConfig, EventLog};
 pub use extract::JsonBody;
 pub use limits::{DecodePermit, Limits, LimitsConfig};
+pub use lookup::landing::LandingConfig;
 pub use lookup::{GenericWebhook, GrocyWebhook, WebhookConfig};
 pub use openapi::document as openapi_document;
 pub use ops::{Metrics, MetricsError, StoreProbe};
@@ -224,6 +227,14 @@ routes! {
     GET "/asset/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Snipe-IT asset";
     GET "/product/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Grocy product";
     GET "/spool/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a Spoolman spool";
+    // Label Printer Hub's old-only paths on the same engine (issue #19, `compat`).
+    GET "/api/landing/{app}/{id}" => lookup::landing::summary, public, 200, None, Some("LandingView"), "pages", "What a QR landing page shows without a key: the item's name and the enabled printers' states (only with [landing] public = true; else 401)";
+    GET "/loc/{id}" => lookup::landing::landing, public, 200, None, Some("html"), "pages", "QR landing page of a location code printed by Label Printer Hub (looked up as a Snipe-IT asset tag, as it did)";
+    POST "/print" => compat::print, print, 202, Some("LegacyPrintRequest"), Some("LegacyQueuedView"), "compat", "Label Printer Hub's print: one label on the first enabled printer (by slug) the caller may use";
+    GET "/jobs/{id}" => compat::get_job, read, 200, None, Some("LegacyJobView"), "compat", "Label Printer Hub's job status";
+    POST "/jobs/{id}/resume" => compat::resume_job, print, 200, None, Some("LegacyJobView"), "compat", "Label Printer Hub's job resume: release a held job, or resume its stopped or paused printer";
+    POST "/printer/resume" => compat::resume_printer, print, 200, None, Some("LegacyResumedView"), "compat", "Label Printer Hub's printer resume, on the first enabled printer (by slug) the caller may use";
+    GET "/readiness" => compat::readiness, read, 200, None, Some("LegacyReadiness"), "compat", "Label Printer Hub's readiness: ready, degraded (a printer is missing or unreachable) or not-ready (503: the store or the engine fails)";
 }
 
 /// `POST` routes of [`ROUTES`] that create and change nothing (a preview
@@ -247,6 +258,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let fallback = auth::middleware::RoutePolicy::api_fallback();
     cfg.service(
         web::scope("")
+            // Label Printer Hub's vocabulary in the errors of its old paths.
+            .wrap(actix_web::middleware::from_fn(compat::legacy_errors))
             .wrap(actix_web::middleware::from_fn(ops::observe))
             // Outermost: every later step sees the path in its normal form.
             .wrap(actix_web::middleware::from_fn(

@@ -278,6 +278,16 @@ pub(crate) fn label_rules(schema: &mut Schema) {
         json!({ "anyOf": [present("content_type"), present("template"), present("lookup")] }),
         json!({ "not": { "allOf": [present("lookup"), present("data")] } }),
     ];
+    if schema
+        .get("properties")
+        .and_then(|p| p.get("copies"))
+        .is_some()
+    {
+        rules.push(json!({ "not": { "allOf": [
+            present("copies"),
+            { "required": ["options"], "properties": { "options": present("copies") } },
+        ] } }));
+    }
     for ct in printhub_render::ContentType::ALL {
         let fields = ct.required();
         let props: Map<String, Value> = fields.iter().map(|f| (f.to_string(), filled(f))).collect();
@@ -295,6 +305,38 @@ pub(crate) fn label_rules(schema: &mut Schema) {
         "Exactly one of `content_type` and `template`, or neither with `lookup` (the item's template); \
          `lookup` excludes `data` (400 invalid_request otherwise). A content type needs its data fields \
          (422 content_type_data_mismatch lists the missing ones).",
+    );
+}
+
+/// `a` and `b` are not both given (Label Printer Hub's name of an option
+/// beside printhub's: 400 `invalid_request`).
+fn not_both(a: &str, b: &str) -> Value {
+    json!({ "not": { "allOf": [present(a), present(b)] } })
+}
+
+/// The options' aliases: one name of each pair.
+pub(crate) fn options_rules(schema: &mut Schema) {
+    let rules = vec![
+        not_both("cut", "auto_cut"),
+        not_both("high_res", "high_resolution"),
+        not_both("chain", "last_page"),
+    ];
+    push_rules(
+        schema,
+        rules,
+        "Label Printer Hub's names are read too: `auto_cut` (= `cut`), `high_resolution` (= `high_res`), \
+         `last_page: false` (= `chain: true`), `copies` (= the request's `copies`); one name of each pair \
+         (400 invalid_request otherwise).",
+    );
+}
+
+/// `lookup`: `id`, or Label Printer Hub's `identifier`, exactly one.
+pub(crate) fn lookup_rules(schema: &mut Schema) {
+    let rules = vec![json!({ "oneOf": [present("id"), present("identifier")] })];
+    push_rules(
+        schema,
+        rules,
+        "Exactly one of `id` and `identifier` (Label Printer Hub's name; 400 invalid_request otherwise).",
     );
 }
 
@@ -379,6 +421,7 @@ impl Schemas {
             "SubmitJobRequest" => g.subschema_for::<crate::dto::SubmitJobRequest>(),
             "BatchRequest" => g.subschema_for::<crate::dto::BatchRequest>(),
             "PreviewRequest" => g.subschema_for::<crate::dto::PreviewRequest>(),
+            "LegacyPrintRequest" => g.subschema_for::<crate::compat::LegacyPrintRequest>(),
             "CreateKeyRequest" => g.subschema_for::<crate::admin::CreateKeyRequest>(),
             "GrocyWebhookPayload" => return self.own(name, grocy_payload()),
             "WebhookFields" => return self.own(name, webhook_fields()),
@@ -409,7 +452,12 @@ impl Schemas {
             "KeyCreatedView" => g.subschema_for::<crate::admin::KeyCreatedView>(),
             "AuditList" => g.subschema_for::<crate::admin::AuditListView>(),
             "LookupView" => g.subschema_for::<crate::lookup::LookupView>(),
+            "LandingView" => g.subschema_for::<crate::lookup::landing::LandingView>(),
             "IntegrationList" => g.subschema_for::<Vec<crate::lookup::IntegrationView>>(),
+            "LegacyQueuedView" => g.subschema_for::<crate::compat::LegacyQueuedView>(),
+            "LegacyJobView" => g.subschema_for::<crate::compat::LegacyJobView>(),
+            "LegacyResumedView" => g.subschema_for::<crate::compat::LegacyResumedView>(),
+            "LegacyReadiness" => g.subschema_for::<crate::compat::LegacyReadinessView>(),
             "Health" => return self.own(name, health()),
             "Readiness" => return self.own(name, readiness()),
             other => return self.own(other, json!({ "description": "Undocumented" })),
@@ -564,6 +612,9 @@ fn problem() -> Value {
             "detail": { "type": "string" },
             "error_code": { "type": "string", "enum": all_codes().keys().collect::<Vec<_>>() },
             "error_detail": { "description": "Structured detail: the offending field, the missing fields, a batch item's index…" },
+            "error_message": { "type": "string", "description": "`detail` again, on Label Printer Hub's old paths only (its flat error shape)" },
+            "error": { "const": "printer_disabled", "description": "On Label Printer Hub's old paths only, with `slug`: its body for a disabled printer" },
+            "slug": { "type": "string", "description": "The disabled printer (with `error`)" },
         },
     })
 }
@@ -748,6 +799,7 @@ pub(crate) fn all_codes() -> BTreeMap<&'static str, u16> {
         .iter()
         .map(|c| (c.as_str(), c.status().as_u16()))
         .chain(PENDING_CODES.iter().copied())
+        .chain(crate::compat::LEGACY_CODES.iter().copied())
         .collect()
 }
 
@@ -833,7 +885,8 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         add(&["store_error"]);
     }
     match (method, path) {
-        ("GET", "/api/printers") | ("GET", "/metrics") => add(&["unavailable"]),
+        ("GET", "/api/printers") => add(&["printer_not_found", "unavailable"]),
+        ("GET", "/metrics") => add(&["unavailable"]),
         ("GET", "/api/jobs") => add(&["printer_not_found", "unavailable"]),
         ("POST", "/api/printers") => add(&[
             "printer_not_allowed",
@@ -845,6 +898,9 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         ("PATCH", "/api/printers/{key}") => add(&["unsupported_media", "address_unresolvable"]),
         ("DELETE", "/api/printers/{key}") => add(&["printer_busy"]),
         ("POST", "/api/printers/{key}/jobs") | ("POST", "/api/print/{key}/batch") => {
+            if path == "/api/print/{key}/batch" {
+                add(&["printer_slug_mismatch"]);
+            }
             add(&["overloaded"]);
             add(&SUBMIT_CODES);
             add(&render_codes());
@@ -872,6 +928,10 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         }
         ("DELETE", "/api/admin/keys/{id}") => add(&["printer_not_allowed", "key_not_found"]),
         ("GET", "/api/lookup/{app}/{id}") => add(&LOOKUP_CODES),
+        ("GET", "/api/landing/{app}/{id}") => {
+            add(&["unauthorized", "unavailable"]);
+            add(&LOOKUP_CODES);
+        }
         ("POST", "/api/webhooks/grocy/{token}") | ("POST", "/api/webhooks/{token}") => {
             add(&[
                 "unauthorized",
@@ -886,7 +946,33 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         ("OPTIONS", "/api/webhooks/grocy/{token}") => {
             add(&["unauthorized", "origin_not_allowed", "invalid_request"])
         }
+        ("POST", "/print") => {
+            add(&["printer_not_found", "printer_disabled", "overloaded"]);
+            add(&SUBMIT_CODES);
+            add(&render_codes());
+            add(&LOOKUP_CODES);
+        }
+        ("GET", "/jobs/{id}") => add(&["job_not_found", "printer_not_allowed", "unavailable"]),
+        ("POST", "/jobs/{id}/resume") => add(&[
+            "job_not_found",
+            "printer_not_allowed",
+            "not_job_owner",
+            "invalid_state",
+            "invalid_job_state",
+            "printer_not_found",
+            "unavailable",
+        ]),
+        ("POST", "/printer/resume") => add(&[
+            "printer_not_found",
+            "printer_disabled",
+            "already_active",
+            "unavailable",
+        ]),
         _ => {}
+    }
+    // Label Printer Hub's old paths answer in its vocabulary.
+    if crate::compat::is_legacy(path) {
+        codes = codes.into_iter().map(crate::compat::legacy_code).collect();
     }
     codes
 }
@@ -944,7 +1030,7 @@ fn path_param(path: &str, name: &str) -> Value {
             json!({ "type": "string", "format": "uuid", "pattern": UUID_PATTERN })
         }
         ("id", "/api/admin/keys/{id}") => reference("KeyId"),
-        ("id", "/api/lookup/{app}/{id}") => {
+        ("id", "/api/lookup/{app}/{id}") | ("id", "/api/landing/{app}/{id}") => {
             json!({ "type": "string", "description": "As typed or scanned: id, asset tag, barcode, grocycode, web+spoolman:s-<id>, the item's URL" })
         }
         ("token", _) => {
@@ -957,6 +1043,7 @@ fn path_param(path: &str, name: &str) -> Value {
 /// The query string a route reads, as its DTO's schema.
 fn query_schema(s: &mut Schemas, method: &str, path: &str) -> Option<Value> {
     match (method, path) {
+        ("GET", "/api/printers") => Some(s.query::<crate::dto::PrintersQuery>()),
         ("GET", "/api/jobs") => Some(s.query::<crate::dto::JobsQuery>()),
         ("GET", "/api/events") => Some(s.query::<crate::events::EventsQuery>()),
         ("GET", "/api/admin/audit") => Some(s.query::<crate::admin::AuditQuery>()),
@@ -967,8 +1054,16 @@ fn query_schema(s: &mut Schemas, method: &str, path: &str) -> Option<Value> {
 /// The names of the query parameters a route reads (for [`error_codes`]).
 fn query_params(method: &str, path: &str) -> &'static [&'static str] {
     match (method, path) {
-        ("GET", "/api/jobs") => &["state", "printer", "batch", "since", "limit", "offset"],
-        ("GET", "/api/events") => &["printer", "job", "batch", "last_event_id"],
+        ("GET", "/api/jobs") => &[
+            "state",
+            "printer",
+            "printer_id",
+            "batch",
+            "since",
+            "limit",
+            "offset",
+        ],
+        ("GET", "/api/events") => &["printer", "printer_id", "job", "batch", "last_event_id"],
         ("GET", "/api/admin/audit") => &["limit", "offset"],
         _ => &[],
     }
@@ -1074,6 +1169,12 @@ fn operation(s: &mut Schemas, route: &RouteInfo) -> Value {
         responses.insert(
             "503".into(),
             json!({ "description": "Not ready: what failed", "content": { "application/json": { "schema": reference("Readiness") } } }),
+        );
+    }
+    if route.path == "/readiness" {
+        responses.insert(
+            "503".into(),
+            json!({ "description": "not-ready: the store or the engine fails", "content": { "application/json": { "schema": reference("LegacyReadinessView") } } }),
         );
     }
     let mut op = json!({

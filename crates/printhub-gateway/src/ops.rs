@@ -54,7 +54,7 @@ impl StoreProbe {
     }
 
     /// `"ok"`, the store error's stable code, or `"timeout"`.
-    async fn check(&self) -> &'static str {
+    pub(crate) async fn check(&self) -> &'static str {
         match actix_web::rt::time::timeout(self.timeout, self.store.probe_writable()).await {
             Ok(Ok(())) => "ok",
             Ok(Err(e)) => e.code(),

@@ -13,7 +13,6 @@ use printhub_actors::{HubHandle, JobFilter, PrintRequest, PrinterInfo};
 use printhub_core::{BatchId, JobId, JobState};
 use printhub_raster::{Label, Media, Model};
 use printhub_render::RenderError;
-use std::collections::BTreeMap;
 
 type Hub = web::Data<HubHandle>;
 type Key = web::Path<String>;
@@ -30,7 +29,7 @@ fn accepted<T: serde::Serialize>(body: T) -> ApiResult {
     Ok(HttpResponse::Accepted().json(body))
 }
 
-fn job_id(raw: &str) -> Result<JobId, ApiError> {
+pub(crate) fn job_id(raw: &str) -> Result<JobId, ApiError> {
     raw.parse::<uuid::Uuid>()
         .map(JobId::from_uuid)
         .map_err(|e| ApiError::invalid(format!("invalid job id {raw:?}: {e}")))
@@ -43,7 +42,7 @@ fn batch_id(raw: &str) -> Result<BatchId, ApiError> {
 }
 
 /// The printer `key` names, if the caller may use it (404, then 403).
-async fn allowed_printer(
+pub(crate) async fn allowed_printer(
     hub: &HubHandle,
     caller: &Caller,
     key: &str,
@@ -55,7 +54,11 @@ async fn allowed_printer(
 
 /// The job `raw` names, if the caller may use its printer and steer it
 /// (404, then 403 `printer_not_allowed`, then 403 `not_job_owner`).
-async fn steerable_job(hub: &HubHandle, caller: &Caller, raw: &str) -> Result<JobId, ApiError> {
+pub(crate) async fn steerable_job(
+    hub: &HubHandle,
+    caller: &Caller,
+    raw: &str,
+) -> Result<JobId, ApiError> {
     let job = hub.job(job_id(raw)?).await?;
     caller.check_printer(job.spec.printer_id)?;
     caller.require_owner(&job)?;
@@ -76,13 +79,30 @@ fn printer_audit(info: &PrinterInfo) -> serde_json::Value {
 
 // Printers.
 
-pub(crate) async fn list_printers(hub: Hub, caller: Caller) -> ApiResult {
+/// `GET /api/printers`, and `?slug=` (Label Printer Hub's way to find a
+/// printer): the list holds that printer alone, or the answer is 404
+/// `printer_not_found`, as it was there.
+pub(crate) async fn list_printers(
+    hub: Hub,
+    caller: Caller,
+    query: web::Query<PrintersQuery>,
+) -> ApiResult {
     let printers = hub.list_printers().await?;
-    ok(printers
+    let slug = query.into_inner().slug;
+    let views: Vec<PrinterView> = printers
         .into_iter()
         .filter(|p| caller.may_use(p.id))
+        .filter(|p| slug.as_ref().is_none_or(|s| *s == p.slug))
         .map(PrinterView::from)
-        .collect::<Vec<_>>())
+        .collect();
+    match slug {
+        Some(slug) if views.is_empty() => Err(ApiError::new(
+            ErrorCode::PrinterNotFound,
+            format!("no printer has the slug {slug:?}"),
+        )
+        .with_detail(serde_json::json!({ "slug": slug }))),
+        _ => ok(views),
+    }
 }
 
 pub(crate) async fn create_printer(
@@ -245,22 +265,28 @@ pub(crate) fn printer_media(
 }
 
 /// Checks a job request and turns it into what to render plus the print settings.
-fn job_parts(
+pub(crate) fn job_parts(
     r: SubmitJobRequest,
 ) -> Result<(LabelSpec, u32, printhub_core::PrintOptions), ApiError> {
-    if !(1..=printhub_core::job::MAX_COPIES).contains(&r.copies) {
+    let copies = r.copies()?;
+    if !(1..=printhub_core::job::MAX_COPIES).contains(&copies) {
+        let field = if r.copies.is_some() {
+            "copies"
+        } else {
+            "options.copies"
+        };
         return Err(ApiError::invalid(format!(
-            "copies must be 1..={}, got {}",
+            "{field} must be 1..={}, got {copies}",
             printhub_core::job::MAX_COPIES,
-            r.copies
         ))
-        .with_detail(serde_json::json!({ "field": "copies" })));
+        .with_detail(serde_json::json!({ "field": field })));
     }
+    let options = r.options.checked()?;
     let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
-    Ok((spec, r.copies, r.options.into()))
+    Ok((spec, copies, options))
 }
 
-fn print_request(
+pub(crate) fn print_request(
     spec: LabelSpec,
     label: Label,
     copies: u32,
@@ -393,7 +419,11 @@ pub(crate) async fn submit_batch(
     lookups: Lookups,
     limits: Limits,
 ) -> ApiResult {
-    let items = body.0.items;
+    let BatchRequest {
+        items,
+        printer_slug,
+        half_cut_override,
+    } = body.0;
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(ApiError::invalid(format!(
             "a batch holds 1..={MAX_BATCH} items, got {}",
@@ -401,15 +431,25 @@ pub(crate) async fn submit_batch(
         )));
     }
     let info = allowed_printer(&hub, &caller, &key).await?;
+    crate::compat::check_slug(&info, printer_slug.as_deref())?;
     let items = crate::lookup::resolve_batch(crate::lookup::get(&lookups), items)
         .await
-        .map_err(|(i, e): (usize, ApiError)| e.at_item(i))?;
+        .map_err(|(i, e)| crate::compat::with_missing_fields(e).at_item(i))?;
+    let (model, media) = printer_media(&info)?;
     let parts = items
         .into_iter()
         .enumerate()
-        .map(|(i, item)| job_parts(item).map_err(|e| e.at_item(i)))
+        .map(|(i, item)| {
+            job_parts(item)
+                .map(|(spec, copies, mut options)| {
+                    if let Some(half_cut) = half_cut_override {
+                        options.half_cut = half_cut && model.half_cut;
+                    }
+                    (spec, copies, options)
+                })
+                .map_err(|e| crate::compat::with_missing_fields(e).at_item(i))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let (model, media) = printer_media(&info)?;
     let renders = parts.iter().map(|(spec, ..)| spec.render.clone()).collect();
     let labels = limits.render_batch(renders, model, media).await?;
     let requests = parts
@@ -420,8 +460,15 @@ pub(crate) async fn submit_batch(
         })
         .collect();
     let (batch_id, jobs) = hub.submit_batch(&info.id.to_string(), requests).await?;
+    let queued_at = jobs
+        .iter()
+        .map(|j| j.created_at)
+        .min()
+        .unwrap_or_else(crate::auth::now);
     accepted(BatchSubmittedView {
         batch_id,
+        printer_id: info.id,
+        queued_at: rfc3339(queued_at),
         job_ids: jobs.into_iter().map(|j| j.id).collect(),
     })
 }
@@ -435,31 +482,35 @@ pub(crate) async fn get_batch(hub: Hub, caller: Caller, id: web::Path<String>) -
         ..JobFilter::default()
     };
     let mut jobs = hub.list_jobs(filter).await?;
-    if jobs.is_empty() {
+    // Oldest first: the order the batch was submitted in (as far as creation times tell).
+    jobs.reverse();
+    jobs.sort_by_key(|j| j.created_at);
+    let Some(first) = jobs.first() else {
         return Err(ApiError::new(
             ErrorCode::BatchNotFound,
             format!("no batch {batch}"),
         ));
-    }
-    // Oldest first: the order the batch was submitted in (as far as creation times tell).
-    jobs.reverse();
-    jobs.sort_by_key(|j| j.created_at);
-    let mut summary: BTreeMap<String, usize> = JobState::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), 0))
-        .collect();
-    for job in &jobs {
-        *summary.entry(job.state.as_str().to_string()).or_default() += 1;
-    }
+    };
+    let printer_id = first.spec.printer_id;
+    let created_at = rfc3339(first.created_at);
+    let created_by = caller
+        .sees_submitter(first)
+        .then(|| first.spec.submitted_by.clone())
+        .flatten();
+    let summary = BatchSummary::of(jobs.iter().map(|j| &j.state));
     ok(BatchView {
         batch_id: batch,
-        total: jobs.len(),
-        all_terminal: jobs.iter().all(|j| j.state.is_terminal()),
+        id: batch,
+        printer_id,
+        created_by,
+        created_at,
+        total: summary.total,
+        all_terminal: summary.all_terminal,
+        summary,
         jobs: jobs
             .into_iter()
             .map(|j| JobView::seen_by(j, &caller))
             .collect(),
-        summary,
     })
 }
 
@@ -490,7 +541,7 @@ impl TryFrom<JobsQuery> for JobFilter {
             })
             .transpose()?;
         Ok(JobFilter {
-            printer: q.printer,
+            printer: crate::dto::one_of("printer", q.printer, "printer_id", q.printer_id)?,
             printers: None,
             state,
             since,

@@ -77,6 +77,10 @@ pub enum StoreError {
     /// An operating-system call failed (starting the writer thread).
     #[error("i/o error: {0}")]
     Io(#[source] Arc<std::io::Error>),
+    /// A database to import is not one printhub reads (not Label Printer
+    /// Hub's, or at another schema version): what was found.
+    #[error("{0}")]
+    Legacy(String),
 }
 
 impl StoreError {
@@ -93,6 +97,7 @@ impl StoreError {
             StoreError::Encode { .. } => "store_encode_failed",
             StoreError::SlugTaken { .. } => "printer_exists",
             StoreError::Io(_) => "store_io",
+            StoreError::Legacy(_) => "legacy_schema",
         }
     }
 

@@ -23,6 +23,7 @@
 //! - [`jobs`]: job SQL: upsert keeping `seq`, two-phase loads, listing, retention.
 //! - [`printers`]: printers, audit with redaction, printer status.
 //! - [`keys`]: API keys (hashes only) and the admin audit log.
+//! - [`legacy`]: reading Label Printer Hub's database for `printhub import`.
 //! - [`config`]: [`StoreConfig`], [`Retention`], [`JobQuery`].
 //! - [`error`]: [`StoreError`] and its stable codes.
 //!
@@ -73,6 +74,7 @@ pub mod config;
 pub mod error;
 pub mod jobs;
 pub mod keys;
+pub mod legacy;
 pub mod printers;
 mod read;
 mod schema;

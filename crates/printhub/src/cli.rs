@@ -46,6 +46,50 @@ pub enum Command {
     Serve(ServeArgs),
     /// API keys: create (shown once), list, revoke — straight in the database.
     Keys(KeysArgs),
+    /// Import another hub's printers, API keys and job history into the database.
+    Import(ImportArgs),
+    /// Exit 0 if the running hub's /healthz answers 200 (a container's HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
+}
+
+/// `printhub healthcheck`
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The `printhub serve` configuration whose `listen` to check (and
+    /// `PRINTHUB_LISTEN`); without it: 127.0.0.1:8080.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Check this host:port instead.
+    #[arg(long)]
+    pub address: Option<String>,
+}
+
+/// `printhub import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The `printhub serve` configuration whose data_dir holds the database
+    /// (without it: ./var, as `make run`).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// What to import.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// `printhub import …`
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// Label Printer Hub v0.11's SQLite database (its /data/printer-hub.db):
+    /// printers (same ids and slugs), API keys (lh_pat_ keys keep working),
+    /// job history. Idempotent; stop both hubs first.
+    #[command(name = "label-printer-hub")]
+    LabelPrinterHub {
+        /// The database file.
+        path: PathBuf,
+        /// Print what would be imported and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `printhub keys`
@@ -398,6 +442,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => crate::status_cmd::status(&args, &mut out),
         Command::Devices(args) => crate::status_cmd::devices(&args, &mut out),
         Command::Keys(args) => crate::keys_cmd::keys(&args, &mut out),
+        Command::Import(args) => crate::import_cmd::import(&args, &mut out),
+        Command::Healthcheck(args) => crate::healthcheck_cmd::healthcheck(&args, &mut out),
         Command::Serve(args) => {
             let config = match &args.config {
                 Some(path) => crate::config::Config::from_file(path)?,

@@ -58,6 +58,23 @@ pub struct Config {
     /// webhooks, event streams.
     #[serde(default)]
     pub limits: LimitsEntry,
+    /// The QR landing pages (`[landing]`).
+    #[serde(default)]
+    pub landing: LandingEntry,
+}
+
+/// `[landing]`: what a QR landing page (`/asset|product|spool|loc/{id}`)
+/// shows a visitor without a key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandingEntry {
+    /// The item's name and the printers' states without a key
+    /// (`PRINTHUB_LANDING_PUBLIC`). Absent: on when the hub listens on
+    /// loopback or sits behind `[auth.proxy]` (the network in front decides
+    /// who reaches it), off otherwise. Anyone who can reach the hub can then
+    /// read an item's name by guessing its id; the item's other fields and
+    /// the reprint still need a key.
+    pub public: Option<bool>,
 }
 
 /// `[limits]`: what one caller may cost (issue #15). Every key has a
@@ -390,6 +407,67 @@ impl PrintingEntry {
     }
 }
 
+/// Label Printer Hub's environment variables that have a clear printhub
+/// equivalent (issue #19): `(printhub's name, the old name, the old value is
+/// seconds and printhub's milliseconds)`. printhub's own name wins when both
+/// are set. The README's migration table lists them.
+pub const LEGACY_ENV: &[(&str, &str, bool)] = &[
+    (
+        "PRINTHUB_SNIPEIT_BASE_URL",
+        "PRINTER_HUB_SNIPEIT_URL",
+        false,
+    ),
+    (
+        "PRINTHUB_SNIPEIT_API_KEY",
+        "PRINTER_HUB_SNIPEIT_API_KEY",
+        false,
+    ),
+    (
+        "PRINTHUB_SNIPEIT_TIMEOUT_MS",
+        "PRINTER_HUB_SNIPEIT_TIMEOUT",
+        true,
+    ),
+    ("PRINTHUB_GROCY_BASE_URL", "PRINTER_HUB_GROCY_URL", false),
+    ("PRINTHUB_GROCY_API_KEY", "PRINTER_HUB_GROCY_API_KEY", false),
+    (
+        "PRINTHUB_GROCY_TIMEOUT_MS",
+        "PRINTER_HUB_GROCY_TIMEOUT",
+        true,
+    ),
+    (
+        "PRINTHUB_SPOOLMAN_BASE_URL",
+        "PRINTER_HUB_SPOOLMAN_URL",
+        false,
+    ),
+    (
+        "PRINTHUB_SPOOLMAN_TIMEOUT_MS",
+        "PRINTER_HUB_SPOOLMAN_TIMEOUT",
+        true,
+    ),
+    (
+        "PRINTHUB_RETENTION_MAX_AGE_DAYS",
+        "PRINTER_HUB_JOB_RETENTION_DAYS",
+        false,
+    ),
+];
+
+/// The value of printhub's variable `name` under its Label Printer Hub name
+/// ([`LEGACY_ENV`]), seconds turned into milliseconds where printhub counts
+/// those (a value that is not a number is passed on as it is, to be refused
+/// with the variable's name).
+fn legacy_env(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    let (_, old, seconds) = LEGACY_ENV.iter().find(|(ours, ..)| *ours == name)?;
+    // Its compose file sets them all, empty when unused.
+    let value = env(old).filter(|v| !v.trim().is_empty())?;
+    if !seconds {
+        return Some(value);
+    }
+    Some(match value.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => format!("{}", (s * 1000.0).round() as u64),
+        _ => value,
+    })
+}
+
 /// The whole number in the environment variable `name`, if set; an error
 /// naming the variable if it is not one.
 pub(crate) fn env_number<T: std::str::FromStr>(
@@ -471,6 +549,7 @@ impl Config {
             mqtt: None,
             notify: Vec::new(),
             limits: LimitsEntry::default(),
+            landing: LandingEntry::default(),
         }
     }
 
@@ -493,6 +572,8 @@ impl Config {
     /// `EVENT_STREAMS_PER_KEY`), `AUTH_ANONYMOUS`, `PROXY_SECRET` and the
     /// integrations'. A value that does not parse names its variable.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        // Label Printer Hub's names, where printhub's own is not set.
+        let env = |name: &str| env(name).or_else(|| legacy_env(&env, name));
         if let Some(listen) = env("PRINTHUB_LISTEN") {
             self.listen = listen.parse().with_context(|| {
                 format!("PRINTHUB_LISTEN: {listen:?} is not an address like 127.0.0.1:8080")
@@ -551,6 +632,13 @@ impl Config {
         if let Some(v) = env_number(&env, "PRINTHUB_EVENT_STREAMS_PER_KEY")? {
             limits.event_streams_per_key = v;
         }
+        if let Some(v) = env("PRINTHUB_LANDING_PUBLIC") {
+            self.landing.public = Some(match v.trim() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                other => bail!("PRINTHUB_LANDING_PUBLIC: {other:?} is not true or false"),
+            });
+        }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
             self.auth.anonymous = anonymous;
         }
@@ -605,6 +693,17 @@ impl Config {
         })
     }
 
+    /// The landing pages' policy: `[landing] public`, or by default public
+    /// on a loopback listen address or behind the trusted proxy.
+    pub fn landing_config(&self) -> printhub_gateway::LandingConfig {
+        printhub_gateway::LandingConfig {
+            public: self
+                .landing
+                .public
+                .unwrap_or(self.listen.ip().is_loopback() || self.auth.proxy.is_some()),
+        }
+    }
+
     /// Checks what serde cannot: printers and emulators name real models and media.
     pub fn validate(&self) -> anyhow::Result<()> {
         for (i, p) in self.printers.iter().enumerate() {
@@ -653,5 +752,43 @@ impl Config {
         self.mqtt_config()?;
         self.notify_targets()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_printer_hubs_variables_are_read_where_printhubs_are_not_set() {
+        let vars = [
+            ("PRINTER_HUB_SNIPEIT_URL", "https://snipe.example.com/"),
+            ("PRINTER_HUB_SNIPEIT_API_KEY", "snipe-token"),
+            ("PRINTER_HUB_SNIPEIT_TIMEOUT", "2.5"),
+            ("PRINTER_HUB_GROCY_URL", ""),
+            ("PRINTER_HUB_SPOOLMAN_URL", "http://old.example.com"),
+            ("PRINTHUB_SPOOLMAN_BASE_URL", "http://new.example.com"),
+            ("PRINTER_HUB_JOB_RETENTION_DAYS", "7"),
+        ];
+        let env = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        let config = Config::demo(Path::new("var")).with_env(env).expect("env");
+        assert_eq!(config.retention.max_age_days, Some(7));
+        let snipe = config.integrations.snipeit.as_ref().expect("snipeit");
+        assert_eq!(snipe.base_url, "https://snipe.example.com/");
+        assert_eq!(snipe.timeout_ms, 2500);
+        assert!(snipe.api_key.is_some());
+        assert!(
+            config.integrations.grocy.is_none(),
+            "an empty old value is unset"
+        );
+        let spoolman = config.integrations.spoolman.as_ref().expect("spoolman");
+        assert_eq!(
+            spoolman.base_url, "http://new.example.com",
+            "printhub's name wins"
+        );
     }
 }

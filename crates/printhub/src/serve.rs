@@ -60,6 +60,7 @@ impl Running {
             body_limit: config.body_limit,
         });
         let limits = web::Data::new(self.limits.clone());
+        let landing = web::Data::new(config.landing_config());
         move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(hub.clone())
                 .app_data(auth.clone())
@@ -69,7 +70,8 @@ impl Running {
                 .app_data(lookups.clone())
                 .app_data(webhooks.clone())
                 .app_data(gateway.clone())
-                .app_data(limits.clone());
+                .app_data(limits.clone())
+                .app_data(landing.clone());
         }
     }
 }

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod deploy;
+mod legacy;
+
 fn printhub(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_printhub"))
         .args(args)

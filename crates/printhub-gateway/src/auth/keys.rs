@@ -5,6 +5,13 @@
 //! secret has 256 bits of entropy, so a fast digest is the right tool (a
 //! password hash would only slow every request) — and a presented secret is
 //! compared with the stored digest in constant time (`subtle`).
+//!
+//! Keys imported from Label Printer Hub (`lh_pat_…`, issue #19) keep
+//! working: their record's hash is [`LegacyHash`] — the key's public
+//! prefix and its bcrypt hash, written by `printhub import` — and a
+//! presented `lh_` key is checked with the `bcrypt` crate. bcrypt is slow
+//! on purpose (cost 12: a quarter of a second), so a verified key is
+//! remembered in a [`BcryptCache`] and later requests cost one SHA-256.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -13,6 +20,91 @@ use subtle::ConstantTimeEq;
 
 /// The prefix every printhub key starts with.
 pub const KEY_PREFIX: &str = "phk_";
+
+/// What every Label Printer Hub key starts with (`lh_pat_` since its v0.9,
+/// `lh_` for the bootstrap key its migration made).
+pub const LEGACY_KEY_PREFIX: &str = "lh_";
+
+/// How the hash of an imported Label Printer Hub key is stored:
+/// `bcrypt:<prefix>:<bcrypt hash>` (the prefix names the key's first
+/// characters, as that hub looked keys up by them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyHash {
+    /// The key's first characters (`lh_pat_` and nine more).
+    pub prefix: String,
+    /// Its bcrypt hash (`$2b$12$…`).
+    pub bcrypt: String,
+}
+
+impl LegacyHash {
+    /// The stored form.
+    pub fn encode(&self) -> String {
+        format!("bcrypt:{}:{}", self.prefix, self.bcrypt)
+    }
+
+    /// The parts of a stored hash, if it is one of these.
+    pub fn parse(stored: &str) -> Option<LegacyHash> {
+        let rest = stored.strip_prefix("bcrypt:")?;
+        let (prefix, bcrypt) = rest.split_once(':')?;
+        (!prefix.is_empty() && bcrypt.starts_with('$')).then(|| LegacyHash {
+            prefix: prefix.to_owned(),
+            bcrypt: bcrypt.to_owned(),
+        })
+    }
+
+    /// Whether `key` is the key this hash was made from: its prefix, then
+    /// bcrypt (slow; see [`BcryptCache`]).
+    pub fn verify(&self, key: &str) -> bool {
+        key.starts_with(&self.prefix) && bcrypt::verify(key, &self.bcrypt).unwrap_or(false)
+    }
+}
+
+/// The imported keys verified lately, as SHA-256 of key and hash, so a key
+/// costs one bcrypt check per [`BcryptCache::TTL`] and not one per request
+/// (as Label Printer Hub did: 300 s, 512 entries). Only successes are
+/// kept; a revoked key is refused before its hash is looked at.
+#[derive(Debug, Default)]
+pub struct BcryptCache {
+    verified: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::time::Instant>>,
+}
+
+impl BcryptCache {
+    /// How long a verification counts.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(300);
+    /// The most verifications kept.
+    pub const CAPACITY: usize = 512;
+
+    /// Whether `key` matches `hash`, from the cache or by bcrypt.
+    pub fn verify(&self, key: &str, hash: &LegacyHash) -> bool {
+        let mut digest = Sha256::new();
+        digest.update(key.as_bytes());
+        digest.update([0]);
+        digest.update(hash.bcrypt.as_bytes());
+        let id: [u8; 32] = digest.finalize().into();
+        let now = std::time::Instant::now();
+        {
+            let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            if verified
+                .get(&id)
+                .is_some_and(|at| now.duration_since(*at) < Self::TTL)
+            {
+                return true;
+            }
+        }
+        if !hash.verify(key) {
+            return false;
+        }
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        verified.retain(|_, at| now.duration_since(*at) < Self::TTL);
+        if verified.len() >= Self::CAPACITY {
+            if let Some(oldest) = verified.iter().min_by_key(|(_, at)| **at).map(|(k, _)| *k) {
+                verified.remove(&oldest);
+            }
+        }
+        verified.insert(id, now);
+        true
+    }
+}
 
 /// A freshly minted key: its public id, the full key to hand out once, and
 /// the digest to store.
@@ -134,6 +226,35 @@ mod tests {
             digest_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn a_legacy_hash_round_trips_and_verifies_with_bcrypt() {
+        let key = "lh_pat_AbCdEfGhIjklmnopqrstuvwxyz0123456789-_ABCDEFG";
+        // Cost 4: the lowest bcrypt takes, to keep the test fast.
+        let hash = LegacyHash {
+            prefix: key[..16].to_owned(),
+            bcrypt: bcrypt::hash(key, 4).expect("hash"),
+        };
+        let stored = hash.encode();
+        assert!(stored.starts_with("bcrypt:lh_pat_AbCdEfGhI:$2"), "{stored}");
+        assert_eq!(LegacyHash::parse(&stored), Some(hash.clone()));
+        assert!(hash.verify(key));
+        assert!(!hash.verify(&format!("{key}x")));
+        assert!(!hash.verify("lh_pat_AbCdEfGhIwrong"));
+        let cache = BcryptCache::default();
+        assert!(cache.verify(key, &hash));
+        assert!(cache.verify(key, &hash), "from the cache");
+        assert!(!cache.verify("lh_pat_AbCdEfGhI-other", &hash));
+        for bad in [
+            "",
+            "bcrypt:",
+            "bcrypt::$2b$",
+            "bcrypt:lh_pat_x:nohash",
+            "0123abcd",
+        ] {
+            assert_eq!(LegacyHash::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

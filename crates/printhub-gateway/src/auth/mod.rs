@@ -322,6 +322,8 @@ struct KeyEntry {
     record: ApiKeyRecord,
     scope: Scope,
     printers: Option<Arc<[PrinterId]>>,
+    /// The bcrypt hash of a key imported from Label Printer Hub.
+    legacy: Option<keys::LegacyHash>,
 }
 
 /// A key's public description (never its secret).
@@ -389,6 +391,7 @@ struct Inner {
     ring: RwLock<HashMap<String, KeyEntry>>,
     limiters: Limiters,
     touched: Mutex<HashMap<String, Instant>>,
+    bcrypt: keys::BcryptCache,
 }
 
 /// How often a key's `last_used_at` is written at most.
@@ -427,6 +430,7 @@ impl Auth {
                 store,
                 ring: RwLock::new(ring),
                 touched: Mutex::new(HashMap::new()),
+                bcrypt: keys::BcryptCache::default(),
             }),
         })
     }
@@ -692,16 +696,22 @@ impl Auth {
     }
 
     fn authenticate_key(&self, key: &str, source: Option<String>) -> Result<Caller, ApiError> {
-        let (id, secret) = keys::parse(key).map_err(|e| unauthorized(e.to_string()))?;
-        let entry = self.read_ring().get(id).cloned();
-        let Some(entry) = entry else {
-            // Spend the same work as for a known key.
-            let _ = keys::verify(secret, "");
-            return Err(unauthorized("unknown API key".into()));
+        let entry = if key.starts_with(keys::LEGACY_KEY_PREFIX) {
+            self.legacy_entry(key)?
+        } else {
+            let (id, secret) = keys::parse(key).map_err(|e| unauthorized(e.to_string()))?;
+            let entry = self.read_ring().get(id).cloned();
+            let Some(entry) = entry else {
+                // Spend the same work as for a known key.
+                let _ = keys::verify(secret, "");
+                return Err(unauthorized("unknown API key".into()));
+            };
+            if !keys::verify(secret, &entry.record.hash) {
+                return Err(unauthorized("unknown API key".into()));
+            }
+            entry
         };
-        if !keys::verify(secret, &entry.record.hash) {
-            return Err(unauthorized("unknown API key".into()));
-        }
+        let id = entry.record.id.as_str();
         let at = now();
         if let Some(why) = KeyRefusal::of(&entry.record, at) {
             return Err(unauthorized(why.message().into()));
@@ -716,6 +726,44 @@ impl Auth {
             printers: entry.printers.clone(),
             source,
         })
+    }
+
+    /// The imported Label Printer Hub key `key` is (issue #19): the keys
+    /// whose stored prefix it starts with, checked with bcrypt through the
+    /// cache. A revoked or expired key is refused with that reason once
+    /// bcrypt says the key is that one, as printhub's own keys are.
+    fn legacy_entry(&self, key: &str) -> Result<KeyEntry, ApiError> {
+        let candidates: Vec<KeyEntry> = self
+            .read_ring()
+            .values()
+            .filter(|e| {
+                e.legacy
+                    .as_ref()
+                    .is_some_and(|h| key.starts_with(&h.prefix))
+            })
+            .cloned()
+            .collect();
+        let at = now();
+        for entry in candidates {
+            if let Some(why) = KeyRefusal::of(&entry.record, at) {
+                if entry
+                    .legacy
+                    .as_ref()
+                    .is_some_and(|h| self.inner.bcrypt.verify(key, h))
+                {
+                    return Err(unauthorized(why.message().into()));
+                }
+                continue;
+            }
+            if entry
+                .legacy
+                .as_ref()
+                .is_some_and(|h| self.inner.bcrypt.verify(key, h))
+            {
+                return Ok(entry);
+            }
+        }
+        Err(unauthorized("unknown API key".into()))
     }
 
     /// Why the key `id` would be refused now, or `None` while it works.
@@ -806,10 +854,12 @@ fn entry(record: ApiKeyRecord) -> Result<KeyEntry, String> {
         ),
         None => None,
     };
+    let legacy = keys::LegacyHash::parse(&record.hash);
     Ok(KeyEntry {
         record,
         scope,
         printers,
+        legacy,
     })
 }
 

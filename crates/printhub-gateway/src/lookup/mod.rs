@@ -10,7 +10,7 @@
 //! `lookup_ambiguous`, `not_configured` → 409 `lookup_not_configured`,
 //! `failed` → 502 `lookup_failed`.
 
-pub(crate) mod landing;
+pub mod landing;
 pub mod webhook;
 
 pub use webhook::{print_label, GenericWebhook, GrocyWebhook, WebhookConfig};
@@ -24,15 +24,44 @@ use printhub_render::{LabelData, TemplateRef};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// `lookup: {app, id}` in a job, batch item or preview request.
+/// `lookup: {app, id}` in a job, batch item or preview request (parsed
+/// from [`LookupWire`], which also takes Label Printer Hub's `identifier`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "LookupWire")]
 pub struct LookupRequest {
+    /// `grocy`, `snipeit` or `spoolman`.
+    pub app: String,
+    /// What a person typed or scanned.
+    pub id: String,
+}
+
+/// `lookup` as it comes: `id`, or Label Printer Hub's name for it,
+/// `identifier` (exactly one of them).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = crate::openapi::lookup_rules)]
+pub struct LookupWire {
     /// `grocy`, `snipeit` or `spoolman`.
     #[schemars(with = "printhub_lookup::App")]
     pub app: String,
     /// What a person typed or scanned.
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Label Printer Hub's name for `id`.
+    #[serde(default)]
+    pub identifier: Option<String>,
+}
+
+impl TryFrom<LookupWire> for LookupRequest {
+    type Error = String;
+
+    fn try_from(w: LookupWire) -> Result<Self, String> {
+        match (w.id, w.identifier) {
+            (Some(id), None) | (None, Some(id)) => Ok(LookupRequest { app: w.app, id }),
+            (Some(_), Some(_)) => Err("lookup: give id or identifier, not both".into()),
+            (None, None) => Err("lookup: missing field `id`".into()),
+        }
+    }
 }
 
 /// An item found (`GET /api/lookup/{app}/{id}`).

@@ -8,6 +8,7 @@ mod auth;
 #[path = "../../../printhub-lookup/tests/fake/mod.rs"]
 mod fake;
 
+mod compat;
 mod conventions;
 mod errors;
 mod events;

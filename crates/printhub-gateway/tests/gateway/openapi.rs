@@ -107,11 +107,10 @@ fn every_route_is_documented_with_its_scope() {
                 // Previews are not counted as mutations but have a rate
                 // limit of their own.
                 let own_limit = route.path == "/api/render/preview";
-                assert_eq!(
-                    codes.contains("rate_limited"),
-                    op["x-rate-limited"] == true || own_limit,
-                    "{what}"
-                );
+                // Label Printer Hub's old paths name it in its vocabulary.
+                let limited =
+                    codes.contains("rate_limited") || codes.contains("rate_limit_exceeded");
+                assert_eq!(limited, op["x-rate-limited"] == true || own_limit, "{what}");
             }
             None => {
                 assert_eq!(op["security"], json!([]), "{what}");
@@ -176,13 +175,14 @@ fn variant(code: ErrorCode) -> usize {
         ErrorCode::RequestTimeout => 37,
         ErrorCode::Overloaded => 38,
         ErrorCode::OutOfRange => 39,
+        ErrorCode::PrinterSlugMismatch => 40,
     }
 }
 
 #[test]
 fn error_code_all_lists_every_code_once() {
     let variants: BTreeSet<usize> = ErrorCode::ALL.iter().map(|c| variant(*c)).collect();
-    assert_eq!(variants, (0..=39).collect::<BTreeSet<_>>());
+    assert_eq!(variants, (0..=40).collect::<BTreeSet<_>>());
     let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), ErrorCode::ALL.len(), "a code is listed twice");
     // The codes the engine's label errors carry are the ones the gateway maps.
@@ -406,6 +406,46 @@ async fn real_answers_and_problems_validate_against_their_schemas() {
     ];
     let statuses: Vec<u16> = problems.iter().map(|(s, _)| *s).collect();
     assert_eq!(statuses, [404, 400, 422, 400, 409, 404]);
+
+    // Label Printer Hub's names and paths (issue #19), answers and problems.
+    checked!(app, doc, get "/api/printers?slug=pt", "/api/printers");
+    let (status, _) = checked!(app, doc, get "/api/printers?slug=nope", "/api/printers");
+    assert_eq!(status, 404);
+    let old_batch = json!({
+        "printer_slug": "pt", "half_cut_override": true,
+        "items": [{ "content_type": "text_one_line", "data": { "primary_id": "H-1" },
+                    "options": { "copies": 2, "auto_cut": true, "high_resolution": false, "last_page": true } }],
+    });
+    let (status, batch) =
+        checked!(app, doc, post "/api/print/pt/batch", "/api/print/{key}/batch", &old_batch);
+    assert_eq!(status, 202, "{batch}");
+    let batch = batch["batch_id"].as_str().expect("batch").to_string();
+    checked!(app, doc, get format!("/api/batches/{batch}"), "/api/batches/{id}");
+    let (status, _) = checked!(app, doc, post "/api/print/pt/batch", "/api/print/{key}/batch",
+        &json!({ "printer_slug": "ql", "items": [text_job("X")] }));
+    assert_eq!(status, 400);
+    let (status, queued) = checked!(app, doc, post "/print", "/print", &json!({
+        "content_type": "text_one_line", "data": { "primary_id": "P-1" }, "options": { "copies": 1 },
+    }));
+    assert_eq!(status, 202, "{queued}");
+    let old_job = queued["job_id"].as_str().expect("job id").to_string();
+    checked!(app, doc, get format!("/jobs/{old_job}"), "/jobs/{id}");
+    let (status, _) = checked!(app, doc, get "/jobs/nope", "/jobs/{id}");
+    assert_eq!(status, 404);
+    let (status, _) =
+        checked!(app, doc, post format!("/jobs/{old_job}/resume"), "/jobs/{id}/resume");
+    assert_eq!(status, 409);
+    let (status, _) = checked!(app, doc, post "/printer/resume", "/printer/resume");
+    assert_eq!(status, 409);
+    checked!(app, doc, post "/api/printers/pt/pause", "/api/printers/{key}/pause");
+    let (status, _) = checked!(app, doc, post "/printer/resume", "/printer/resume");
+    assert_eq!(status, 200);
+    checked!(app, doc, get "/readiness", "/readiness");
+    let (status, _) =
+        checked!(app, doc, post "/print", "/print", &json!({ "content_type": "qr_only" }));
+    assert_eq!(status, 422);
+    let (status, _) = checked!(app, doc, get "/api/landing/grocy/1", "/api/landing/{app}/{id}");
+    assert_eq!(status, 401);
 }
 
 #[actix::test]
@@ -489,6 +529,124 @@ async fn the_request_schemas_say_what_the_server_refuses() {
             is_valid(&doc, &slug, &json!(candidate)),
             got == 201,
             "{candidate:?}: {got} {answer}"
+        );
+    }
+}
+
+#[actix::test]
+async fn label_printer_hubs_names_are_documented_and_the_schemas_refuse_what_the_server_refuses() {
+    let (hub, _) = hub().await;
+    hub.pause_printer("pt").await.expect("paused");
+    let app = app!(hub);
+    let doc = printhub_gateway::openapi_document();
+    // Every alias is in the document.
+    let params: Vec<&str> = doc["paths"]["/api/printers"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(params.contains(&"slug"), "{params:?}");
+    for (path, name) in [("/api/jobs", "printer_id"), ("/api/events", "printer_id")] {
+        let names: Vec<&str> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(names.contains(&name), "{path}: {names:?}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("BatchRequest", "printer_slug"),
+        ("BatchRequest", "half_cut_override"),
+        ("OptionsRequest", "copies"),
+        ("OptionsRequest", "auto_cut"),
+        ("OptionsRequest", "high_resolution"),
+        ("OptionsRequest", "last_page"),
+        ("LookupRequest", "identifier"),
+        ("LegacyPrintRequest", "options"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][field].is_object(),
+            "{schema}.{field}"
+        );
+    }
+    let summary = &schemas["BatchSummary"]["properties"];
+    for field in [
+        "done",
+        "total",
+        "all_terminal",
+        "queued",
+        "printing",
+        "failed",
+        "cancelled",
+    ] {
+        assert!(summary[field].is_object(), "summary.{field}");
+    }
+    // The schema and the server agree on the old names.
+    let batch = json!({ "$ref": "#/components/schemas/BatchRequest" });
+    let item = |extra: Value| {
+        let mut item = json!({ "content_type": "text_one_line", "data": { "primary_id": "X" } });
+        if let (Some(i), Some(e)) = (item.as_object_mut(), extra.as_object()) {
+            i.extend(e.clone());
+        }
+        item
+    };
+    let cases = [
+        (
+            json!({ "printer_slug": "pt", "half_cut_override": true,
+                 "items": [item(json!({ "options": { "copies": 3, "auto_cut": true, "high_resolution": false, "half_cut": false, "last_page": true } }))] }),
+            202,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "cut": true, "auto_cut": true } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "high_res": true, "high_resolution": true } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "chain": true, "last_page": false } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "copies": 2, "options": { "copies": 2 } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "copies": 0 } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({ "options": { "copies": null } }))] }),
+            400,
+        ),
+        (
+            json!({ "items": [{ "content_type": "qr_only", "lookup": { "app": "grocy", "id": "1", "identifier": "1" } }] }),
+            400,
+        ),
+        (
+            json!({ "items": [{ "content_type": "qr_only", "lookup": { "app": "grocy" } }] }),
+            400,
+        ),
+        (
+            json!({ "items": [item(json!({})) ], "printer_slugs": "pt" }),
+            400,
+        ),
+    ];
+    for (body, status) in cases {
+        let req = TestRequest::post()
+            .uri("/api/print/pt/batch")
+            .set_json(&body)
+            .to_request();
+        let (got, _, answer) = parts(call_service(&app, req).await).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        assert_eq!(
+            is_valid(&doc, &batch, &body),
+            status == 202,
+            "the schema and the server disagree on {body}"
         );
     }
 }
