@@ -177,8 +177,8 @@ impl DeviceTransport {
         // Only a printer's character device is written to: an address edited to
         // name a file or a disk must not get job bytes (opening changed nothing).
         let meta = file.metadata().map_err(unavailable)?;
-        let printer = meta.file_type().is_char_device()
-            && printer_major(rustix::fs::major(meta.rdev()));
+        let printer =
+            meta.file_type().is_char_device() && printer_major(rustix::fs::major(meta.rdev()));
         if !printer {
             return Err(DeviceError::NotAPrinter {
                 path: self.path.display().to_string(),

@@ -208,7 +208,9 @@ async fn after_a_refused_job_the_next_one_on_the_device_prints() {
     emu.set_fault(Fault::EndOfMediaAfter(1));
     let device = emu.device_link().expect("linked").to_path_buf();
     let hub = hub();
-    hub.add_printer(ql700_printer(&device)).await.expect("added");
+    hub.add_printer(ql700_printer(&device))
+        .await
+        .expect("added");
     let mut events = hub.subscribe();
     let mut ids = Vec::new();
     for lines in [100, 110, 120] {

@@ -11,6 +11,7 @@ mod fake;
 mod conventions;
 mod errors;
 mod events;
+mod history;
 mod jobs;
 mod limits;
 mod lookup;
