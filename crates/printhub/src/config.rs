@@ -3,6 +3,7 @@
 //! assembles. Without a file, [`Config::demo`] is the `make run` setup: two
 //! emulated printers on loopback and the API on 127.0.0.1:8080.
 
+use crate::env_vars::env_number;
 pub use crate::integrations::{
     GrocyEntry, IntegrationsEntry, SnipeitEntry, SpoolmanEntry, WebhookEntry,
 };
@@ -390,21 +391,6 @@ impl PrintingEntry {
     }
 }
 
-/// The whole number in the environment variable `name`, if set; an error
-/// naming the variable if it is not one.
-pub(crate) fn env_number<T: std::str::FromStr>(
-    env: &impl Fn(&str) -> Option<String>,
-    name: &str,
-) -> anyhow::Result<Option<T>> {
-    env(name)
-        .map(|v| {
-            v.trim()
-                .parse::<T>()
-                .map_err(|_| anyhow::anyhow!("{name}: {v:?} is not a whole number"))
-        })
-        .transpose()
-}
-
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -415,6 +401,18 @@ fn default_data_dir() -> PathBuf {
 
 fn default_body_limit() -> usize {
     8 * 1024 * 1024
+}
+
+impl Config {
+    /// The lookups `[integrations.*]` describes; errors name the field.
+    pub fn lookups(&self) -> anyhow::Result<printhub_lookup::Lookups> {
+        self.integrations.lookups()
+    }
+
+    /// The webhooks `[integrations.grocy]` and `[[webhook]]` describe; errors name the field.
+    pub fn webhooks(&self) -> anyhow::Result<printhub_gateway::WebhookConfig> {
+        self.integrations.webhooks(&self.webhooks)
+    }
 }
 
 impl Config {
