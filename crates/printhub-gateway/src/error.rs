@@ -631,6 +631,25 @@ impl From<LookupCode> for ErrorCode {
     }
 }
 
+impl From<crate::auth::KeyError> for ApiError {
+    fn from(e: crate::auth::KeyError) -> Self {
+        use crate::auth::KeyError;
+        match &e {
+            KeyError::Invalid { field, message } => ApiError::invalid(message.clone())
+                .with_detail(serde_json::json!({ "field": field })),
+            KeyError::NotFound(_) => ApiError::new(ErrorCode::KeyNotFound, e.to_string()),
+            KeyError::Store(store) => ApiError::new(ErrorCode::from(store.kind()), e.to_string()),
+            KeyError::Internal(_) => ApiError::new(ErrorCode::Internal, e.to_string()),
+        }
+    }
+}
+
+impl From<printhub_store::StoreError> for ApiError {
+    fn from(e: printhub_store::StoreError) -> Self {
+        ApiError::new(ErrorCode::from(e.kind()), e.to_string())
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         ApiError::new(ErrorCode::Unavailable, format!("render task failed: {e}"))
