@@ -296,12 +296,6 @@ impl HubCode {
     }
 }
 
-impl std::fmt::Display for HubCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 impl HubError {
     /// The error for printer field `field` whose address `e` refused.
     pub fn address(field: &'static str, e: AddressError) -> Self {

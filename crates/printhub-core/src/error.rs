@@ -200,12 +200,6 @@ impl CommandCode {
     }
 }
 
-impl std::fmt::Display for CommandCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 /// A string that is not a valid id.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("invalid {kind} id: {source}")]

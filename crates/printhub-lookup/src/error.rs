@@ -136,9 +136,3 @@ impl LookupCode {
         }
     }
 }
-
-impl std::fmt::Display for LookupCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}

@@ -328,12 +328,6 @@ impl EncodeCode {
     }
 }
 
-impl std::fmt::Display for EncodeCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 /// An encoder bound to one (model, medium, options) triple.
 #[derive(Debug, Clone)]
 pub struct Encoder {

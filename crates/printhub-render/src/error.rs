@@ -253,12 +253,6 @@ impl RenderCode {
     }
 }
 
-impl std::fmt::Display for RenderCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::RenderCode;

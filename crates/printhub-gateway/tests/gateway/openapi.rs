@@ -188,10 +188,10 @@ fn error_code_all_lists_every_code_once() {
     // Every code the encoder and the renderer can fail with is answered
     // with a code the document lists.
     for code in printhub_raster::EncodeCode::ALL {
-        assert!(ErrorCode::ALL.contains(&ErrorCode::from(code)), "{code}");
+        assert!(ErrorCode::ALL.contains(&ErrorCode::from(code)), "{code:?}");
     }
     for code in printhub_render::RenderCode::ALL {
-        assert!(ErrorCode::ALL.contains(&ErrorCode::from(code)), "{code}");
+        assert!(ErrorCode::ALL.contains(&ErrorCode::from(code)), "{code:?}");
     }
 }
 
