@@ -27,7 +27,7 @@ pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Se
 
 /// A store failure: the store's typed code and what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("store error: {message} ({code})")]
+#[error("store error: {message} ({})", code.code())]
 pub struct StoreError {
     /// What kind of failure (`store_full`, `store_read_only`, ...).
     pub code: StoreCode,
