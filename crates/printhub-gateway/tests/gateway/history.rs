@@ -7,7 +7,7 @@ use actix_http::Request;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{call_service, TestRequest};
 use printhub_store::{Store, StoreConfig};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Jobs submitted: three times what a printer remembers.
@@ -50,12 +50,7 @@ async fn three_thousand_jobs_page_through_from_the_store() {
         let items: Vec<Value> = (0..BATCH)
             .map(|i| text_job(&format!("H-{}", b * BATCH + i)))
             .collect();
-        let req = TestRequest::post()
-            .uri("/api/print/pt/batch")
-            .set_json(json!({ "items": items }))
-            .to_request();
-        let (status, _, body) = parts(call_service(&app, req).await).await;
-        assert_eq!(status, 202, "{body}");
+        let body = post_batch(&app, "pt", items).await;
         let batch = body["batch_id"].as_str().expect("batch id").to_string();
         submitted.extend(
             body["job_ids"]

@@ -171,6 +171,25 @@ pub async fn pause() {
     actix_rt::time::sleep(Duration::from_millis(20)).await;
 }
 
+/// Posts a batch of `items` to `printer`, asserts the 202, and returns the
+/// answer (`batch_id`, `job_ids`).
+pub async fn post_batch<S>(app: &S, printer: &str, items: Vec<Value>) -> Value
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    let req = test::TestRequest::post()
+        .uri(&format!("/api/print/{printer}/batch"))
+        .set_json(serde_json::json!({ "items": items }))
+        .to_request();
+    let (status, _, body) = parts(test::call_service(app, req).await).await;
+    assert_eq!(status, 202, "{body}");
+    body
+}
+
 /// A `text_one_line` job body.
 pub fn text_job(id: &str) -> Value {
     serde_json::json!({ "content_type": "text_one_line", "data": { "primary_id": id } })
