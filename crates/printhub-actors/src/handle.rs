@@ -16,7 +16,7 @@ use crate::address::{Target, RAW_PORT, RESOLVE_TIMEOUT, SNMP_PORT};
 use crate::config_check::PrinterConfigFields;
 use crate::events::EventStream;
 use crate::printer::*;
-use crate::store::HubStore;
+use crate::store::{HubStore, JobPage, JobQuery, StoreError};
 use crate::supervisor::*;
 use crate::transport::TcpTimeouts;
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
@@ -138,7 +138,7 @@ impl Hub {
     ) -> HubHandle {
         let (events, _) = broadcast::channel(config.event_capacity.max(1));
         let supervisor = actix::Actor::start(Supervisor::new(
-            store,
+            store.clone(),
             factory,
             config.machine.clone(),
             events.clone(),
@@ -147,6 +147,7 @@ impl Hub {
         ));
         HubHandle {
             supervisor,
+            store,
             events,
             timeout: config.request_timeout,
             drain_timeout: config.drain_timeout,
@@ -198,7 +199,7 @@ impl PrintRequest {
     }
 }
 
-/// Which jobs to list.
+/// Which jobs to list ([`HubHandle::page_jobs`]: from the store, newest first).
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
     /// Only this printer (id or slug).
@@ -218,12 +219,28 @@ pub struct JobFilter {
 }
 
 /// The typed handle to a running engine. Cheap to clone; `Send`.
-#[derive(Debug, Clone)]
+///
+/// What is live (queues, the job printing, a printer's state) is asked of
+/// the actors; job history (listings, a job the printers no longer hold) is
+/// read from the store on a blocking-task thread, so no actor and no HTTP
+/// worker waits for SQLite.
+#[derive(Clone)]
 pub struct HubHandle {
     supervisor: Addr<Supervisor>,
+    store: Arc<dyn HubStore>,
     events: broadcast::Sender<Event>,
     timeout: Duration,
     drain_timeout: Duration,
+}
+
+impl std::fmt::Debug for HubHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubHandle")
+            .field("supervisor", &self.supervisor)
+            .field("timeout", &self.timeout)
+            .field("drain_timeout", &self.drain_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HubHandle {
@@ -414,38 +431,74 @@ impl HubHandle {
         .await?
     }
 
-    /// One job.
+    /// One job: from its printer while the printer holds it (queued,
+    /// printing, recent history), else from the store, read off the actor
+    /// threads (however old, until retention prunes it).
     pub async fn job(&self, job_id: JobId) -> Result<Job, HubError> {
-        self.call(GetJob { job_id }).await?
+        match self.call(GetJob { job_id }).await? {
+            Err(HubError::JobNotFound(_)) => self
+                .read_store(move |store| store.load_job(job_id))
+                .await?
+                .ok_or(HubError::JobNotFound(job_id)),
+            other => other,
+        }
     }
 
-    /// Jobs matching `filter`, newest first.
+    /// Jobs matching `filter`, newest first, from the store (every job it
+    /// keeps, not only what the printers hold in memory).
     pub async fn list_jobs(&self, filter: JobFilter) -> Result<Vec<Job>, HubError> {
-        let mut jobs = self
-            .call(ListAllJobs {
-                printer: filter.printer.clone(),
-                filter: ListJobs {
-                    state: filter.state,
-                    batch: filter.batch,
-                },
-            })
-            .await??;
-        // Each printer answers in submission order; newest first, and among jobs created in
-        // the same millisecond the later-submitted first (a stable sort of the reversed list).
-        jobs.reverse();
-        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
-        if let Some(since) = filter.since {
-            jobs.retain(|j| j.created_at >= since);
-        }
-        if let Some(allowed) = &filter.printers {
-            jobs.retain(|j| allowed.contains(&j.spec.printer_id));
-        }
-        let jobs = jobs.into_iter().skip(filter.offset);
-        Ok(if filter.limit == 0 {
-            jobs.collect()
-        } else {
-            jobs.take(filter.limit).collect()
+        Ok(self.page_jobs(filter).await?.jobs)
+    }
+
+    /// One page of the jobs matching `filter`, newest first (the most
+    /// recently submitted first), with how many match in all: read from
+    /// the store in one read transaction, off the actor threads. A `printer`
+    /// key must name a printer the engine runs (`PrinterNotFound`).
+    pub async fn page_jobs(&self, filter: JobFilter) -> Result<JobPage, HubError> {
+        let printer = match &filter.printer {
+            Some(key) => Some(self.printer(key).await?.id),
+            None => None,
+        };
+        let query = JobQuery {
+            printer,
+            printers: filter.printers,
+            state: filter.state,
+            batch: filter.batch,
+            since: filter.since,
+            limit: (filter.limit > 0).then_some(filter.limit),
+            offset: filter.offset,
+        };
+        self.read_store(move |store| store.list_jobs(&query)).await
+    }
+
+    /// Every job the printers hold in memory (their queues, what prints,
+    /// and each machine's recent history), in no particular order: what
+    /// the engine is working with now, without reading the store.
+    pub async fn live_jobs(&self) -> Result<Vec<Job>, HubError> {
+        self.call(ListAllJobs {
+            printer: None,
+            filter: ListJobs {
+                state: None,
+                batch: None,
+            },
         })
+        .await?
+    }
+
+    /// Runs a store read on a blocking-task thread.
+    async fn read_store<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&dyn HubStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, HubError> {
+        let store = self.store.clone();
+        let read = actix_rt::task::spawn_blocking(move || read(store.as_ref()));
+        match tokio::time::timeout(self.timeout, read).await {
+            Ok(Ok(result)) => Ok(result?),
+            Ok(Err(e)) => Err(HubError::Unavailable(format!("store read failed: {e}"))),
+            Err(_) => Err(HubError::Unavailable(
+                "the store did not answer in time".into(),
+            )),
+        }
     }
 
     /// Cancels a job (a printing job stops after its current copy).

@@ -52,14 +52,16 @@ pub use handle::{
     Hub, HubConfig, HubHandle, JobFilter, LinkConfig, NameCheck, PrintRequest, Retention,
 };
 pub use printer::PrinterActor;
-pub use store::{HubStore, MemoryStore, SavePrinterError, StoreError};
+pub use store::{HubStore, JobPage, JobQuery, MemoryStore, SavePrinterError, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};
 pub use transport::{
     resolve_address, MemoryTransport, Outgoing, ProgressSink, SendOutcome, SendProgress,
     SendReport, TcpTimeouts, TcpTransport, Transport, TransportError,
 };
 
-use printhub_core::{CommandError, JobId, PrinterId, PrinterState};
+use printhub_core::{CommandCode, CommandError, JobId, PrinterId, PrinterState};
+use printhub_raster::EncodeCode;
+use printhub_store::StoreCode;
 use thiserror::Error;
 
 /// What a printer is: the registry entry callers create and edit.
@@ -136,7 +138,8 @@ pub struct PrinterInfo {
     pub status: printhub_core::PrinterStatus,
 }
 
-/// Every way an engine call can fail. [`HubError::code`] is stable.
+/// Every way an engine call can fail. [`HubError::code`] is stable, and
+/// [`HubError::kind`] is the same code typed ([`HubCode`]).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum HubError {
@@ -194,22 +197,106 @@ pub enum HubError {
 }
 
 impl HubError {
-    /// Stable machine code (design §3 where one exists).
-    pub fn code(&self) -> &'static str {
+    /// The typed code, carrying the code of the crate that failed (the
+    /// store's, the encoder's, the state machine's): what the HTTP gateway
+    /// maps to a status with an exhaustive `match`.
+    pub fn kind(&self) -> HubCode {
         match self {
-            HubError::PrinterNotFound(_) => "printer_not_found",
-            HubError::JobNotFound(_) => "job_not_found",
-            HubError::PrinterExists(_) => "printer_exists",
-            HubError::PrinterBusy(_) => "printer_busy",
-            HubError::InvalidPrinter { .. } => "invalid_request",
-            HubError::AddressUnresolvable { .. } => "address_unresolvable",
-            HubError::UnsupportedMedia { .. } => "unsupported_media",
-            HubError::Command(e) => e.code(),
-            HubError::Encode(e) => e.code(),
-            HubError::Store(_) => "store_error",
-            HubError::Unavailable(_) => "unavailable",
-            HubError::ShuttingDown => "shutting_down",
+            HubError::PrinterNotFound(_) => HubCode::PrinterNotFound,
+            HubError::JobNotFound(_) => HubCode::JobNotFound,
+            HubError::PrinterExists(_) => HubCode::PrinterExists,
+            HubError::PrinterBusy(_) => HubCode::PrinterBusy,
+            HubError::InvalidPrinter { .. } => HubCode::InvalidPrinter,
+            HubError::AddressUnresolvable { .. } => HubCode::AddressUnresolvable,
+            HubError::UnsupportedMedia { .. } => HubCode::UnsupportedMedia,
+            HubError::Command(e) => HubCode::Command(e.kind()),
+            HubError::Encode(e) => HubCode::Encode(e.kind()),
+            HubError::Store(e) => HubCode::Store(e.code),
+            HubError::Unavailable(_) => HubCode::Unavailable,
+            HubError::ShuttingDown => HubCode::ShuttingDown,
         }
+    }
+
+    /// Stable machine code (design §3 where one exists): `self.kind().code()`.
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+}
+
+/// The stable code of a [`HubError`]. Failures of the crates below keep
+/// their own typed code ([`CommandCode`], [`EncodeCode`], [`StoreCode`]), so
+/// nothing on the way to the HTTP edge turns a code into text and back.
+///
+/// Deliberately not `#[non_exhaustive]`: a caller that maps codes (the HTTP
+/// gateway chooses a status per code) matches every variant, so a new code
+/// fails its build until it has been given an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HubCode {
+    /// `printer_not_found`.
+    PrinterNotFound,
+    /// `job_not_found`.
+    JobNotFound,
+    /// `printer_exists`.
+    PrinterExists,
+    /// `printer_busy`.
+    PrinterBusy,
+    /// `invalid_request`: a printer configuration field is invalid.
+    InvalidPrinter,
+    /// `address_unresolvable`.
+    AddressUnresolvable,
+    /// `unsupported_media`: the model cannot take the media.
+    UnsupportedMedia,
+    /// The state machine refused the command: its code.
+    Command(CommandCode),
+    /// The label cannot be encoded: the encoder's code.
+    Encode(EncodeCode),
+    /// The store failed: the store's code. The engine's string for every
+    /// one of them is `store_error` ([`HubCode::code`]).
+    Store(StoreCode),
+    /// `unavailable`.
+    Unavailable,
+    /// `shutting_down`.
+    ShuttingDown,
+}
+
+impl HubCode {
+    /// The stable snake_case string. Every store failure is `store_error`
+    /// (the store's own code is in [`HubCode::Store`]); command and encoder
+    /// failures are their crate's code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            HubCode::PrinterNotFound => "printer_not_found",
+            HubCode::JobNotFound => "job_not_found",
+            HubCode::PrinterExists => "printer_exists",
+            HubCode::PrinterBusy => "printer_busy",
+            HubCode::InvalidPrinter => "invalid_request",
+            HubCode::AddressUnresolvable => "address_unresolvable",
+            HubCode::UnsupportedMedia => "unsupported_media",
+            HubCode::Command(c) => c.code(),
+            HubCode::Encode(c) => c.code(),
+            HubCode::Store(_) => "store_error",
+            HubCode::Unavailable => "unavailable",
+            HubCode::ShuttingDown => "shutting_down",
+        }
+    }
+
+    /// Every code, once, with every code of the crates it carries.
+    pub fn all() -> Vec<HubCode> {
+        let mut all = vec![
+            HubCode::PrinterNotFound,
+            HubCode::JobNotFound,
+            HubCode::PrinterExists,
+            HubCode::PrinterBusy,
+            HubCode::InvalidPrinter,
+            HubCode::AddressUnresolvable,
+            HubCode::UnsupportedMedia,
+            HubCode::Unavailable,
+            HubCode::ShuttingDown,
+        ];
+        all.extend(CommandCode::ALL.map(HubCode::Command));
+        all.extend(EncodeCode::ALL.map(HubCode::Encode));
+        all.extend(StoreCode::ALL.map(HubCode::Store));
+        all
     }
 }
 

@@ -8,11 +8,14 @@
 //! (events, sends, replies to the caller) before that future resolves, so a
 //! job a caller or subscriber was told about is in the store, and a job is
 //! marked `printing` on disk before its first byte goes to the printer.
-//! Commits resolve in the order they were made. Loads are synchronous and
-//! used at start-up and for pruned history.
+//! Commits resolve in the order they were made. Loads are synchronous: used
+//! at start-up, and for job listings and old jobs through `HubHandle`, which
+//! runs them in `spawn_blocking` (never on an actor or HTTP worker thread).
 
 use crate::PrinterConfig;
 use printhub_core::{Job, JobId, PrinterId, PrinterStatus, Timestamp};
+pub use printhub_store::JobQuery;
+use printhub_store::StoreCode;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -22,10 +25,36 @@ use thiserror::Error;
 /// Resolves once a commit is durable.
 pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
 
-/// A store failure.
+/// A store failure: the store's typed code and what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("store error: {0}")]
-pub struct StoreError(pub String);
+#[error("store error: {message} ({})", code.code())]
+pub struct StoreError {
+    /// What kind of failure (`store_full`, `store_read_only`, ...).
+    pub code: StoreCode,
+    /// What happened, for a person.
+    pub message: String,
+}
+
+impl StoreError {
+    /// A failure of kind `code`.
+    pub fn new(code: StoreCode, message: impl Into<String>) -> Self {
+        StoreError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A failure no more specific code describes (`store_error`).
+    pub fn other(message: impl Into<String>) -> Self {
+        StoreError::new(StoreCode::Error, message)
+    }
+}
+
+impl From<printhub_store::StoreError> for StoreError {
+    fn from(e: printhub_store::StoreError) -> Self {
+        StoreError::new(e.kind(), e.to_string())
+    }
+}
 
 /// Why a printer's registration was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -48,6 +77,25 @@ pub trait HubStore: Send + Sync + 'static {
     fn load_printer_jobs(&self, printer: PrinterId) -> Result<Vec<Job>, StoreError>;
     /// Loads every job, in no particular order.
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError>;
+    /// One page of the jobs matching `query`, newest first (the most
+    /// recently submitted first), with how many match in all. Blocks the
+    /// calling thread: `HubHandle` calls it in `spawn_blocking`.
+    ///
+    /// The default filters [`HubStore::load_all_jobs`] in memory (which must
+    /// then answer in submission order, as [`MemoryStore`] does); a store
+    /// with an index answers from it.
+    fn list_jobs(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
+        let mut jobs = self.load_all_jobs()?;
+        jobs.reverse();
+        jobs.retain(|j| matches_query(j, query));
+        let total = jobs.len() as u64;
+        let page = jobs.into_iter().skip(query.offset);
+        let jobs = match query.limit {
+            Some(limit) => page.take(limit).collect(),
+            None => page.collect(),
+        };
+        Ok(JobPage { jobs, total })
+    }
     /// Stores a printer's registration (insert or update), recording `actor` in the audit trail.
     /// Printer changes are rare administrative acts: this call may wait for a commit.
     /// A slug another stored printer holds is [`SavePrinterError::SlugTaken`], and
@@ -70,6 +118,28 @@ pub trait HubStore: Send + Sync + 'static {
         max_terminal: Option<usize>,
         now: Timestamp,
     ) -> Result<usize, StoreError>;
+}
+
+/// One page of a job listing and the size of the whole listing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobPage {
+    /// The jobs of the page, newest first.
+    pub jobs: Vec<Job>,
+    /// How many jobs match the query (every page together).
+    pub total: u64,
+}
+
+/// Whether `job` matches every filter of `query` (its `limit` and `offset` aside).
+pub fn matches_query(job: &Job, query: &JobQuery) -> bool {
+    let printer = job.spec.printer_id;
+    query.printer.is_none_or(|p| p == printer)
+        && query
+            .printers
+            .as_ref()
+            .is_none_or(|ps| ps.contains(&printer))
+        && query.state.is_none_or(|s| s == job.state)
+        && query.batch.is_none_or(|b| job.spec.batch_id == Some(b))
+        && query.since.is_none_or(|t| job.created_at >= t)
 }
 
 /// Job snapshots in memory: the contract of [`HubStore`] without a disk.
@@ -112,7 +182,7 @@ impl MemoryStore {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Jobs>, StoreError> {
         self.jobs
             .lock()
-            .map_err(|_| StoreError("memory store poisoned".into()))
+            .map_err(|_| StoreError::other("memory store poisoned"))
     }
 }
 
@@ -147,7 +217,7 @@ impl HubStore for MemoryStore {
         let mut printers = self
             .printers
             .lock()
-            .map_err(|_| StoreError("memory store poisoned".into()))?;
+            .map_err(|_| StoreError::other("memory store poisoned"))?;
         if printers
             .iter()
             .any(|p| p.slug == config.slug && p.id != config.id)
@@ -165,7 +235,7 @@ impl HubStore for MemoryStore {
         let mut printers = self
             .printers
             .lock()
-            .map_err(|_| StoreError("memory store poisoned".into()))?;
+            .map_err(|_| StoreError::other("memory store poisoned"))?;
         printers.retain(|p| p.id != Some(id));
         Ok(())
     }
@@ -174,7 +244,7 @@ impl HubStore for MemoryStore {
         let printers = self
             .printers
             .lock()
-            .map_err(|_| StoreError("memory store poisoned".into()))?;
+            .map_err(|_| StoreError::other("memory store poisoned"))?;
         Ok(printers.clone())
     }
 
@@ -231,35 +301,41 @@ impl HubStore for MemoryStore {
 impl HubStore for printhub_store::Store {
     fn commit(&self, jobs: Vec<Job>) -> CommitFuture {
         let commit = printhub_store::Store::commit(self, jobs);
-        Box::pin(async move {
-            commit
-                .await
-                .map_err(|e| StoreError(format!("{} ({})", e, e.code())))
-        })
+        Box::pin(async move { commit.await.map_err(StoreError::from) })
     }
 
     fn load_job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
-        printhub_store::Store::load_job(self, id).map_err(|e| StoreError(e.to_string()))
+        Ok(printhub_store::Store::load_job(self, id)?)
     }
 
     fn load_printer_jobs(&self, printer: PrinterId) -> Result<Vec<Job>, StoreError> {
-        let loaded = printhub_store::Store::load_printer_jobs(self, printer)
-            .map_err(|e| StoreError(e.to_string()))?;
+        let loaded = printhub_store::Store::load_printer_jobs(self, printer)?;
         report_corrupt(&loaded.corrupt);
         Ok(loaded.jobs)
     }
 
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError> {
-        let loaded =
-            printhub_store::Store::load_all_jobs(self).map_err(|e| StoreError(e.to_string()))?;
+        let loaded = printhub_store::Store::load_all_jobs(self)?;
         report_corrupt(&loaded.corrupt);
         Ok(loaded.jobs)
+    }
+
+    /// From the index, one read transaction for the page and its total. A
+    /// row that cannot be decoded is logged and left out of the page (the
+    /// total still counts it).
+    fn list_jobs(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
+        let (loaded, total) = printhub_store::Store::page_jobs(self, query)?;
+        report_corrupt(&loaded.corrupt);
+        Ok(JobPage {
+            jobs: loaded.jobs,
+            total,
+        })
     }
 
     fn save_printer(&self, config: &PrinterConfig, actor: &str) -> Result<(), SavePrinterError> {
         let id = config
             .id
-            .ok_or_else(|| StoreError("a printer is saved with its id".into()))?;
+            .ok_or_else(|| StoreError::other("a printer is saved with its id"))?;
         let mut record = printhub_store::PrinterRecord::new(
             id,
             &config.slug,
@@ -276,12 +352,12 @@ impl HubStore for printhub_store::Store {
             Err(printhub_store::StoreError::SlugTaken { slug, .. }) => {
                 Err(SavePrinterError::SlugTaken(slug))
             }
-            Err(e) => Err(store_error(e).into()),
+            Err(e) => Err(StoreError::from(e).into()),
         }
     }
 
     fn delete_printer(&self, id: PrinterId, actor: &str) -> Result<(), StoreError> {
-        printhub_store::Store::delete_printer(self, id, actor, now()).map_err(store_error)?;
+        printhub_store::Store::delete_printer(self, id, actor, now())?;
         Ok(())
     }
 
@@ -313,11 +389,11 @@ impl HubStore for printhub_store::Store {
             max_age_ms,
             max_terminal,
         };
-        printhub_store::Store::prune(self, policy, now).map_err(store_error)
+        Ok(printhub_store::Store::prune(self, policy, now)?)
     }
 
     fn load_printers(&self) -> Result<Vec<PrinterConfig>, StoreError> {
-        let loaded = printhub_store::Store::load_printers(self).map_err(store_error)?;
+        let loaded = printhub_store::Store::load_printers(self)?;
         Ok(loaded
             .printers
             .into_iter()
@@ -343,10 +419,6 @@ impl HubStore for printhub_store::Store {
             })
             .collect())
     }
-}
-
-fn store_error(e: printhub_store::StoreError) -> StoreError {
-    StoreError(format!("{e} ({})", e.code()))
 }
 
 fn now() -> Timestamp {

@@ -3,8 +3,9 @@
 //! Nothing in this crate panics on bad input: an illegal job transition is a
 //! [`TransitionError`], a rejected control command is a [`CommandError`], an
 //! unusable job description is a [`ValidationError`]. Every one exposes
-//! `code()`, a stable snake_case string that the gateway maps to an HTTP
-//! status (it never matches on message text). Where design §3 already names
+//! `code()`, a stable snake_case string; [`CommandError::kind`] gives it
+//! typed ([`CommandCode`]), and the gateway maps that to an HTTP status with
+//! an exhaustive `match` (it never matches on strings). Where design §3 already names
 //! a code (`job_not_found`, `invalid_job_state`, `queue_full`,
 //! `invalid_request`) that code is used.
 
@@ -126,17 +127,23 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    /// The typed code: what callers match on (exhaustively) instead of text.
+    pub fn kind(&self) -> CommandCode {
         match self {
-            CommandError::JobNotFound { .. } => "job_not_found",
-            CommandError::InvalidJobState { .. } => "invalid_job_state",
-            CommandError::QueueFull { .. } => "queue_full",
-            CommandError::PrinterDisabled { .. } => "printer_disabled",
-            CommandError::DuplicateJob { .. } => "duplicate_job",
-            CommandError::WrongPrinter { .. } => "invalid_request",
-            CommandError::Invalid(e) => e.code(),
+            CommandError::JobNotFound { .. } => CommandCode::JobNotFound,
+            CommandError::InvalidJobState { .. } => CommandCode::InvalidJobState,
+            CommandError::QueueFull { .. } => CommandCode::QueueFull,
+            CommandError::PrinterDisabled { .. } => CommandCode::PrinterDisabled,
+            CommandError::DuplicateJob { .. } => CommandCode::DuplicateJob,
+            CommandError::WrongPrinter { .. } | CommandError::Invalid(_) => {
+                CommandCode::InvalidRequest
+            }
         }
+    }
+
+    /// The stable machine code (`self.kind().code()`).
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     pub(crate) fn from_transition(job_id: JobId, e: TransitionError) -> Self {
@@ -144,6 +151,51 @@ impl CommandError {
             job_id,
             from: e.from,
             command: e.command,
+        }
+    }
+}
+
+/// The stable code of a [`CommandError`].
+///
+/// Deliberately not `#[non_exhaustive]`: a caller that maps codes (the HTTP
+/// gateway chooses a status per code) matches every variant, so a new code
+/// fails its build until it has been given an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CommandCode {
+    /// `job_not_found`.
+    JobNotFound,
+    /// `invalid_job_state`.
+    InvalidJobState,
+    /// `queue_full`.
+    QueueFull,
+    /// `printer_disabled`.
+    PrinterDisabled,
+    /// `duplicate_job`.
+    DuplicateJob,
+    /// `invalid_request`: the job spec is invalid or names another printer.
+    InvalidRequest,
+}
+
+impl CommandCode {
+    /// Every code, once.
+    pub const ALL: [CommandCode; 6] = [
+        CommandCode::JobNotFound,
+        CommandCode::InvalidJobState,
+        CommandCode::QueueFull,
+        CommandCode::PrinterDisabled,
+        CommandCode::DuplicateJob,
+        CommandCode::InvalidRequest,
+    ];
+
+    /// The stable snake_case string.
+    pub const fn code(self) -> &'static str {
+        match self {
+            CommandCode::JobNotFound => "job_not_found",
+            CommandCode::InvalidJobState => "invalid_job_state",
+            CommandCode::QueueFull => "queue_full",
+            CommandCode::PrinterDisabled => "printer_disabled",
+            CommandCode::DuplicateJob => "duplicate_job",
+            CommandCode::InvalidRequest => "invalid_request",
         }
     }
 }

@@ -68,7 +68,7 @@ pub mod machine;
 pub mod printer;
 
 pub use chain::{ChainPage, InFlight};
-pub use error::{CommandError, ParseIdError, TransitionError, ValidationError};
+pub use error::{CommandCode, CommandError, ParseIdError, TransitionError, ValidationError};
 pub use event::{
     Event, JobProgressed, JobStateChanged, MediaChanged, PrinterStateChanged, PrinterStatusChanged,
 };

@@ -710,12 +710,15 @@ pub struct JobsQuery {
     pub printer_id: Option<String>,
 }
 
-/// A page of jobs, newest first.
+/// A page of jobs, newest first, read from the store (every job it keeps,
+/// not only the printers' recent history).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct JobListView {
     pub jobs: Vec<JobView>,
     pub limit: usize,
     pub offset: usize,
+    /// How many jobs match the filters, on every page together.
+    pub total: u64,
 }
 
 /// `POST /api/render/preview`.

@@ -1,13 +1,20 @@
 //! [`ApiError`], the one `ResponseError` of the gateway. Every failure leaves
 //! as `application/problem+json` `{type, title, status, detail, error_code,
 //! error_detail?}` (design §3). The status comes from an exhaustive `match`
-//! over [`ErrorCode`]; engine and render errors are mapped by their stable
-//! `code()`, never by message text.
+//! over [`ErrorCode`]. Errors of the crates below arrive with their typed
+//! codes ([`HubCode`], [`RenderCode`], [`EncodeCode`], [`CommandCode`],
+//! [`StoreCode`], [`LookupCode`]) and become an [`ErrorCode`] through `From`
+//! impls that `match` every variant: no string is parsed on the way, and a
+//! new code in any crate fails this crate's build until it has an answer.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use printhub_actors::HubError;
-use printhub_render::RenderError;
+use printhub_actors::{HubCode, HubError};
+use printhub_core::CommandCode;
+use printhub_lookup::LookupCode;
+use printhub_raster::EncodeCode;
+use printhub_render::{RenderCode, RenderError};
+use printhub_store::StoreCode;
 use serde::Serialize;
 use std::fmt;
 
@@ -65,12 +72,15 @@ pub enum ErrorCode {
     UnsupportedMedia,
     /// A label the printer cannot take (`label_width_mismatch`,
     /// `label_length_out_of_range`, `die_cut_length_mismatch`, `invalid_red_layer`,
-    /// `unsupported_option`, `invalid_cut_every`, `no_labels`) (422).
-    Unprintable(&'static str),
+    /// `unsupported_option`, `invalid_cut_every`, `no_labels`) (422): the
+    /// encoder's code. `From<EncodeCode>` never makes it with
+    /// `unsupported_media`, which is [`ErrorCode::UnsupportedMedia`].
+    Unprintable(EncodeCode),
     /// A label that cannot be drawn (`missing_glyphs`, `template_parse`,
     /// `unknown_template`, `unknown_field`, `qr_too_large`, `barcode_charset`,
-    /// `image_decode`, `image_too_large`, `red_unsupported`) (422).
-    Unrenderable(&'static str),
+    /// `image_decode`, `image_too_large`, `red_unsupported`) (422): the
+    /// renderer's code. `From<RenderCode>` makes it with these only.
+    Unrenderable(RenderCode),
     /// `unavailable` (503).
     Unavailable,
     /// `shutting_down` (503).
@@ -141,22 +151,22 @@ impl ErrorCode {
         ErrorCode::UnknownContentType,
         ErrorCode::DoesNotFit,
         ErrorCode::UnsupportedMedia,
-        ErrorCode::Unprintable("label_width_mismatch"),
-        ErrorCode::Unprintable("label_length_out_of_range"),
-        ErrorCode::Unprintable("die_cut_length_mismatch"),
-        ErrorCode::Unprintable("invalid_red_layer"),
-        ErrorCode::Unprintable("unsupported_option"),
-        ErrorCode::Unprintable("invalid_cut_every"),
-        ErrorCode::Unprintable("no_labels"),
-        ErrorCode::Unrenderable("missing_glyphs"),
-        ErrorCode::Unrenderable("template_parse"),
-        ErrorCode::Unrenderable("unknown_template"),
-        ErrorCode::Unrenderable("unknown_field"),
-        ErrorCode::Unrenderable("qr_too_large"),
-        ErrorCode::Unrenderable("barcode_charset"),
-        ErrorCode::Unrenderable("image_decode"),
-        ErrorCode::Unrenderable("image_too_large"),
-        ErrorCode::Unrenderable("red_unsupported"),
+        ErrorCode::Unprintable(EncodeCode::LabelWidthMismatch),
+        ErrorCode::Unprintable(EncodeCode::LabelLengthOutOfRange),
+        ErrorCode::Unprintable(EncodeCode::DieCutLengthMismatch),
+        ErrorCode::Unprintable(EncodeCode::InvalidRedLayer),
+        ErrorCode::Unprintable(EncodeCode::UnsupportedOption),
+        ErrorCode::Unprintable(EncodeCode::InvalidCutEvery),
+        ErrorCode::Unprintable(EncodeCode::NoLabels),
+        ErrorCode::Unrenderable(RenderCode::MissingGlyphs),
+        ErrorCode::Unrenderable(RenderCode::TemplateParse),
+        ErrorCode::Unrenderable(RenderCode::UnknownTemplate),
+        ErrorCode::Unrenderable(RenderCode::UnknownField),
+        ErrorCode::Unrenderable(RenderCode::QrTooLarge),
+        ErrorCode::Unrenderable(RenderCode::BarcodeCharset),
+        ErrorCode::Unrenderable(RenderCode::ImageDecode),
+        ErrorCode::Unrenderable(RenderCode::ImageTooLarge),
+        ErrorCode::Unrenderable(RenderCode::RedUnsupported),
         ErrorCode::Unavailable,
         ErrorCode::ShuttingDown,
         ErrorCode::StoreError,
@@ -203,7 +213,8 @@ impl ErrorCode {
             ErrorCode::UnknownContentType => "unknown_content_type",
             ErrorCode::DoesNotFit => "does_not_fit",
             ErrorCode::UnsupportedMedia => "unsupported_media",
-            ErrorCode::Unprintable(code) | ErrorCode::Unrenderable(code) => code,
+            ErrorCode::Unprintable(code) => code.code(),
+            ErrorCode::Unrenderable(code) => code.code(),
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::StoreError => "store_error",
@@ -265,66 +276,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
-
-    /// Maps a stable code from the engine, render or raster crates.
-    pub fn from_code(code: &str) -> ErrorCode {
-        match code {
-            "printer_not_found" => ErrorCode::PrinterNotFound,
-            "job_not_found" => ErrorCode::JobNotFound,
-            "invalid_job_state" => ErrorCode::InvalidJobState,
-            "printer_busy" => ErrorCode::PrinterBusy,
-            "printer_exists" => ErrorCode::PrinterExists,
-            "printer_disabled" => ErrorCode::PrinterDisabled,
-            "duplicate_job" => ErrorCode::DuplicateJob,
-            "queue_full" => ErrorCode::QueueFull,
-            "rate_limited" => ErrorCode::RateLimited,
-            "invalid_request" => ErrorCode::InvalidRequest,
-            "payload_too_large" => ErrorCode::PayloadTooLarge,
-            "content_type_data_mismatch" => ErrorCode::ContentTypeDataMismatch,
-            "does_not_fit" => ErrorCode::DoesNotFit,
-            "unsupported_media" => ErrorCode::UnsupportedMedia,
-            "unavailable" => ErrorCode::Unavailable,
-            "shutting_down" => ErrorCode::ShuttingDown,
-            "store_error" => ErrorCode::StoreError,
-            "address_unresolvable" => ErrorCode::AddressUnresolvable,
-            "out_of_range" => ErrorCode::OutOfRange,
-            other => {
-                if let Some(c) = UNPRINTABLE_CODES.iter().find(|c| **c == other) {
-                    ErrorCode::Unprintable(c)
-                } else if let Some(c) = UNRENDERABLE_CODES.iter().find(|c| **c == other) {
-                    ErrorCode::Unrenderable(c)
-                } else {
-                    log::error!("unmapped error code {other:?}");
-                    ErrorCode::Internal
-                }
-            }
-        }
-    }
 }
-
-/// The codes of labels the printer cannot take ([`ErrorCode::Unprintable`]).
-pub const UNPRINTABLE_CODES: [&str; 7] = [
-    "label_width_mismatch",
-    "label_length_out_of_range",
-    "die_cut_length_mismatch",
-    "invalid_red_layer",
-    "unsupported_option",
-    "invalid_cut_every",
-    "no_labels",
-];
-
-/// The codes of labels that cannot be drawn ([`ErrorCode::Unrenderable`]).
-pub const UNRENDERABLE_CODES: [&str; 9] = [
-    "missing_glyphs",
-    "template_parse",
-    "unknown_template",
-    "unknown_field",
-    "qr_too_large",
-    "barcode_charset",
-    "image_decode",
-    "image_too_large",
-    "red_unsupported",
-];
 
 impl ErrorCode {
     /// Every code the gateway can answer with (each sub-code of
@@ -542,7 +494,7 @@ impl From<HubError> for ApiError {
             _ => None,
         };
         ApiError {
-            code: ErrorCode::from_code(e.code()),
+            code: ErrorCode::from(e.kind()),
             detail: e.to_string(),
             error_detail: detail,
             retry_after: None,
@@ -586,17 +538,141 @@ impl From<RenderError> for ApiError {
             })),
             _ => None,
         };
-        let code = match &e {
-            RenderError::Font { .. } | RenderError::Preview { .. } => ErrorCode::Internal,
-            other => ErrorCode::from_code(other.code()),
-        };
         ApiError {
-            code,
+            code: ErrorCode::from(e.kind()),
             detail: e.to_string(),
             error_detail: detail,
             retry_after: None,
             headers: Vec::new(),
         }
+    }
+}
+
+// From each crate's typed code to the answer. Every `match` names every
+// variant (no `_` arm): a code added below fails this build until it has one.
+
+impl From<HubCode> for ErrorCode {
+    fn from(code: HubCode) -> Self {
+        match code {
+            HubCode::PrinterNotFound => ErrorCode::PrinterNotFound,
+            HubCode::JobNotFound => ErrorCode::JobNotFound,
+            HubCode::PrinterExists => ErrorCode::PrinterExists,
+            HubCode::PrinterBusy => ErrorCode::PrinterBusy,
+            HubCode::InvalidPrinter => ErrorCode::InvalidRequest,
+            HubCode::AddressUnresolvable => ErrorCode::AddressUnresolvable,
+            HubCode::UnsupportedMedia => ErrorCode::UnsupportedMedia,
+            HubCode::Command(code) => code.into(),
+            HubCode::Encode(code) => code.into(),
+            HubCode::Store(code) => code.into(),
+            HubCode::Unavailable => ErrorCode::Unavailable,
+            HubCode::ShuttingDown => ErrorCode::ShuttingDown,
+        }
+    }
+}
+
+impl From<CommandCode> for ErrorCode {
+    fn from(code: CommandCode) -> Self {
+        match code {
+            CommandCode::JobNotFound => ErrorCode::JobNotFound,
+            CommandCode::InvalidJobState => ErrorCode::InvalidJobState,
+            CommandCode::QueueFull => ErrorCode::QueueFull,
+            CommandCode::PrinterDisabled => ErrorCode::PrinterDisabled,
+            CommandCode::DuplicateJob => ErrorCode::DuplicateJob,
+            CommandCode::InvalidRequest => ErrorCode::InvalidRequest,
+        }
+    }
+}
+
+impl From<EncodeCode> for ErrorCode {
+    fn from(code: EncodeCode) -> Self {
+        match code {
+            EncodeCode::UnsupportedMedia => ErrorCode::UnsupportedMedia,
+            EncodeCode::UnsupportedOption
+            | EncodeCode::InvalidCutEvery
+            | EncodeCode::NoLabels
+            | EncodeCode::LabelWidthMismatch
+            | EncodeCode::LabelLengthOutOfRange
+            | EncodeCode::DieCutLengthMismatch
+            | EncodeCode::InvalidRedLayer => ErrorCode::Unprintable(code),
+        }
+    }
+}
+
+impl From<RenderCode> for ErrorCode {
+    fn from(code: RenderCode) -> Self {
+        match code {
+            RenderCode::UnsupportedMedia => ErrorCode::UnsupportedMedia,
+            RenderCode::ContentTypeDataMismatch => ErrorCode::ContentTypeDataMismatch,
+            RenderCode::DoesNotFit => ErrorCode::DoesNotFit,
+            RenderCode::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            RenderCode::OutOfRange => ErrorCode::OutOfRange,
+            RenderCode::MissingGlyphs
+            | RenderCode::TemplateParse
+            | RenderCode::UnknownTemplate
+            | RenderCode::UnknownField
+            | RenderCode::QrTooLarge
+            | RenderCode::BarcodeCharset
+            | RenderCode::ImageDecode
+            | RenderCode::ImageTooLarge
+            | RenderCode::RedUnsupported => ErrorCode::Unrenderable(code),
+            // A font that does not parse or a preview that does not encode
+            // is a defect of printhub, not of the request.
+            RenderCode::FontLoad | RenderCode::PreviewEncode => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<StoreCode> for ErrorCode {
+    /// The store's failures all answer `store_error` (500): a client can do
+    /// nothing different for a full disk than for a read-only one, and the
+    /// detail names which it was. A taken slug is the registry's
+    /// `printer_exists`.
+    fn from(code: StoreCode) -> Self {
+        match code {
+            StoreCode::PrinterExists => ErrorCode::PrinterExists,
+            StoreCode::Error
+            | StoreCode::OpenFailed
+            | StoreCode::MigrationFailed
+            | StoreCode::Corrupt
+            | StoreCode::Full
+            | StoreCode::ReadOnly
+            | StoreCode::Closed
+            | StoreCode::EncodeFailed
+            | StoreCode::Io
+            | StoreCode::LegacySchema => ErrorCode::StoreError,
+        }
+    }
+}
+
+impl From<LookupCode> for ErrorCode {
+    fn from(code: LookupCode) -> Self {
+        match code {
+            LookupCode::NotFound => ErrorCode::LookupNotFound,
+            LookupCode::Ambiguous => ErrorCode::LookupAmbiguous,
+            LookupCode::NotConfigured => ErrorCode::LookupNotConfigured,
+            LookupCode::Failed => ErrorCode::LookupFailed,
+            // The configuration was checked at start-up; a bad one here is a defect.
+            LookupCode::InvalidConfig => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<crate::auth::KeyError> for ApiError {
+    fn from(e: crate::auth::KeyError) -> Self {
+        use crate::auth::KeyError;
+        match &e {
+            KeyError::Invalid { field, message } => ApiError::invalid(message.clone())
+                .with_detail(serde_json::json!({ "field": field })),
+            KeyError::NotFound(_) => ApiError::new(ErrorCode::KeyNotFound, e.to_string()),
+            KeyError::Store(store) => ApiError::new(ErrorCode::from(store.kind()), e.to_string()),
+            KeyError::Internal(_) => ApiError::new(ErrorCode::Internal, e.to_string()),
+        }
+    }
+}
+
+impl From<printhub_store::StoreError> for ApiError {
+    fn from(e: printhub_store::StoreError) -> Self {
+        ApiError::new(ErrorCode::from(e.kind()), e.to_string())
     }
 }
 
@@ -620,6 +696,221 @@ mod tests {
             assert!(code.status().is_client_error() || code.status().is_server_error());
             assert!(!code.explanation().is_empty());
         }
+    }
+
+    /// Every code the gateway answers with and its status, spelled out: a
+    /// change to either shows here first.
+    #[test]
+    fn every_code_and_its_status() {
+        let expected: &[(&str, u16)] = &[
+            ("printer_not_found", 404),
+            ("job_not_found", 404),
+            ("batch_not_found", 404),
+            ("not_found", 404),
+            ("method_not_allowed", 405),
+            ("invalid_job_state", 409),
+            ("printer_busy", 409),
+            ("printer_exists", 409),
+            ("printer_disabled", 409),
+            ("duplicate_job", 409),
+            ("queue_full", 429),
+            ("rate_limited", 429),
+            ("too_many_subscribers", 429),
+            ("unauthorized", 401),
+            ("insufficient_scope", 403),
+            ("printer_not_allowed", 403),
+            ("not_job_owner", 403),
+            ("key_not_found", 404),
+            ("invalid_request", 400),
+            ("payload_too_large", 413),
+            ("content_type_data_mismatch", 422),
+            ("unknown_content_type", 422),
+            ("does_not_fit", 422),
+            ("unsupported_media", 422),
+            ("label_width_mismatch", 422),
+            ("label_length_out_of_range", 422),
+            ("die_cut_length_mismatch", 422),
+            ("invalid_red_layer", 422),
+            ("unsupported_option", 422),
+            ("invalid_cut_every", 422),
+            ("no_labels", 422),
+            ("missing_glyphs", 422),
+            ("template_parse", 422),
+            ("unknown_template", 422),
+            ("unknown_field", 422),
+            ("qr_too_large", 422),
+            ("barcode_charset", 422),
+            ("image_decode", 422),
+            ("image_too_large", 422),
+            ("red_unsupported", 422),
+            ("unavailable", 503),
+            ("shutting_down", 503),
+            ("store_error", 500),
+            ("internal_error", 500),
+            ("lookup_not_found", 404),
+            ("lookup_ambiguous", 409),
+            ("lookup_not_configured", 409),
+            ("lookup_failed", 502),
+            ("origin_not_allowed", 403),
+            ("address_unresolvable", 422),
+            ("unsupported_media_type", 415),
+            ("request_timeout", 408),
+            ("overloaded", 503),
+            ("out_of_range", 422),
+        ];
+        let got: Vec<(&str, u16)> = ErrorCode::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.status().as_u16()))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    /// Every typed code of the crates below, with the `error_code` and status
+    /// it is answered with.
+    #[test]
+    fn every_engine_render_and_lookup_code_has_its_answer() {
+        fn answer(code: impl Into<ErrorCode>) -> (&'static str, u16) {
+            let code: ErrorCode = code.into();
+            assert!(
+                ErrorCode::ALL.contains(&code),
+                "{} is answered but not listed in ErrorCode::ALL",
+                code.as_str()
+            );
+            (code.as_str(), code.status().as_u16())
+        }
+        let hub: Vec<(HubCode, (&str, u16))> =
+            HubCode::all().into_iter().map(|c| (c, answer(c))).collect();
+        let expected_hub = vec![
+            (HubCode::PrinterNotFound, ("printer_not_found", 404)),
+            (HubCode::JobNotFound, ("job_not_found", 404)),
+            (HubCode::PrinterExists, ("printer_exists", 409)),
+            (HubCode::PrinterBusy, ("printer_busy", 409)),
+            (HubCode::InvalidPrinter, ("invalid_request", 400)),
+            (HubCode::AddressUnresolvable, ("address_unresolvable", 422)),
+            (HubCode::UnsupportedMedia, ("unsupported_media", 422)),
+            (HubCode::Unavailable, ("unavailable", 503)),
+            (HubCode::ShuttingDown, ("shutting_down", 503)),
+            (
+                HubCode::Command(CommandCode::JobNotFound),
+                ("job_not_found", 404),
+            ),
+            (
+                HubCode::Command(CommandCode::InvalidJobState),
+                ("invalid_job_state", 409),
+            ),
+            (
+                HubCode::Command(CommandCode::QueueFull),
+                ("queue_full", 429),
+            ),
+            (
+                HubCode::Command(CommandCode::PrinterDisabled),
+                ("printer_disabled", 409),
+            ),
+            (
+                HubCode::Command(CommandCode::DuplicateJob),
+                ("duplicate_job", 409),
+            ),
+            (
+                HubCode::Command(CommandCode::InvalidRequest),
+                ("invalid_request", 400),
+            ),
+            (
+                HubCode::Encode(EncodeCode::UnsupportedMedia),
+                ("unsupported_media", 422),
+            ),
+            (
+                HubCode::Encode(EncodeCode::UnsupportedOption),
+                ("unsupported_option", 422),
+            ),
+            (
+                HubCode::Encode(EncodeCode::InvalidCutEvery),
+                ("invalid_cut_every", 422),
+            ),
+            (HubCode::Encode(EncodeCode::NoLabels), ("no_labels", 422)),
+            (
+                HubCode::Encode(EncodeCode::LabelWidthMismatch),
+                ("label_width_mismatch", 422),
+            ),
+            (
+                HubCode::Encode(EncodeCode::LabelLengthOutOfRange),
+                ("label_length_out_of_range", 422),
+            ),
+            (
+                HubCode::Encode(EncodeCode::DieCutLengthMismatch),
+                ("die_cut_length_mismatch", 422),
+            ),
+            (
+                HubCode::Encode(EncodeCode::InvalidRedLayer),
+                ("invalid_red_layer", 422),
+            ),
+            (HubCode::Store(StoreCode::Error), ("store_error", 500)),
+            (HubCode::Store(StoreCode::OpenFailed), ("store_error", 500)),
+            (
+                HubCode::Store(StoreCode::MigrationFailed),
+                ("store_error", 500),
+            ),
+            (HubCode::Store(StoreCode::Corrupt), ("store_error", 500)),
+            (HubCode::Store(StoreCode::Full), ("store_error", 500)),
+            (HubCode::Store(StoreCode::ReadOnly), ("store_error", 500)),
+            (HubCode::Store(StoreCode::Closed), ("store_error", 500)),
+            (
+                HubCode::Store(StoreCode::EncodeFailed),
+                ("store_error", 500),
+            ),
+            (
+                HubCode::Store(StoreCode::PrinterExists),
+                ("printer_exists", 409),
+            ),
+            (HubCode::Store(StoreCode::Io), ("store_error", 500)),
+            (
+                HubCode::Store(StoreCode::LegacySchema),
+                ("store_error", 500),
+            ),
+        ];
+        assert_eq!(hub, expected_hub);
+        // The engine's own string and the answer agree wherever the engine
+        // names a code the gateway has (all but the store's, which it groups).
+        for (code, (wire, _)) in &hub {
+            if !matches!(code, HubCode::Store(_)) {
+                assert_eq!(code.code(), *wire, "{code:?}");
+            }
+        }
+
+        let render: Vec<(RenderCode, (&str, u16))> =
+            RenderCode::ALL.iter().map(|c| (*c, answer(*c))).collect();
+        let expected_render = vec![
+            (RenderCode::UnsupportedMedia, ("unsupported_media", 422)),
+            (
+                RenderCode::ContentTypeDataMismatch,
+                ("content_type_data_mismatch", 422),
+            ),
+            (RenderCode::DoesNotFit, ("does_not_fit", 422)),
+            (RenderCode::MissingGlyphs, ("missing_glyphs", 422)),
+            (RenderCode::TemplateParse, ("template_parse", 422)),
+            (RenderCode::UnknownTemplate, ("unknown_template", 422)),
+            (RenderCode::UnknownField, ("unknown_field", 422)),
+            (RenderCode::QrTooLarge, ("qr_too_large", 422)),
+            (RenderCode::BarcodeCharset, ("barcode_charset", 422)),
+            (RenderCode::ImageDecode, ("image_decode", 422)),
+            (RenderCode::ImageTooLarge, ("image_too_large", 422)),
+            (RenderCode::RedUnsupported, ("red_unsupported", 422)),
+            (RenderCode::PayloadTooLarge, ("payload_too_large", 413)),
+            (RenderCode::OutOfRange, ("out_of_range", 422)),
+            (RenderCode::FontLoad, ("internal_error", 500)),
+            (RenderCode::PreviewEncode, ("internal_error", 500)),
+        ];
+        assert_eq!(render, expected_render);
+
+        let lookup: Vec<(LookupCode, (&str, u16))> =
+            LookupCode::ALL.iter().map(|c| (*c, answer(*c))).collect();
+        let expected_lookup = vec![
+            (LookupCode::NotFound, ("lookup_not_found", 404)),
+            (LookupCode::Ambiguous, ("lookup_ambiguous", 409)),
+            (LookupCode::NotConfigured, ("lookup_not_configured", 409)),
+            (LookupCode::Failed, ("lookup_failed", 502)),
+            (LookupCode::InvalidConfig, ("internal_error", 500)),
+        ];
+        assert_eq!(lookup, expected_lookup);
     }
 
     #[test]

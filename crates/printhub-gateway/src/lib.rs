@@ -195,7 +195,7 @@ routes! {
     POST "/api/printers/{key}/jobs" => routes::submit_job, print, 202, Some("SubmitJobRequest"), Some("JobView"), "printing", "Print one label";
     POST "/api/print/{key}/batch" => routes::submit_batch, print, 202, Some("BatchRequest"), Some("BatchSubmittedView"), "printing", "Print 1..500 labels as one batch";
     GET "/api/batches/{id}" => routes::get_batch, read, 200, None, Some("BatchView"), "printing", "A batch's jobs and summary";
-    GET "/api/jobs" => routes::list_jobs, read, 200, None, Some("JobListView"), "jobs", "Jobs, newest first (filters state, printer, batch; limit, offset)";
+    GET "/api/jobs" => routes::list_jobs, read, 200, None, Some("JobListView"), "jobs", "Jobs from the store, newest first, with their total (filters state, printer, batch, since; limit, offset)";
     GET "/api/jobs/{id}" => routes::get_job, read, 200, None, Some("JobView"), "jobs", "One job";
     GET "/api/jobs/{id}/preview" => routes::job_preview, read, 200, None, Some("png"), "jobs", "PNG of the raster the job stored";
     POST "/api/jobs/{id}/cancel" => routes::cancel_job, print, 200, None, Some("JobView"), "jobs", "Cancel a job";

@@ -214,7 +214,7 @@ impl Limits {
         if units > u64::from(inner.memory_units) {
             let mib = |b: u64| b.div_ceil(1 << 20);
             return Err(ApiError::new(
-                ErrorCode::Unrenderable("image_too_large"),
+                ErrorCode::Unrenderable(printhub_render::RenderCode::ImageTooLarge),
                 format!(
                     "decoding this image takes about {} MiB; the hub decodes images within {} MiB (limits.image_memory_mb)",
                     mib(bytes),

@@ -812,7 +812,7 @@ fn render_codes() -> Vec<&'static str> {
         "unsupported_media",
     ];
     codes.extend(ErrorCode::ALL.iter().filter_map(|c| match c {
-        ErrorCode::Unprintable(code) | ErrorCode::Unrenderable(code) => Some(*code),
+        ErrorCode::Unprintable(_) | ErrorCode::Unrenderable(_) => Some(c.as_str()),
         _ => None,
     }));
     codes

@@ -20,7 +20,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use printhub_actors::{EventItem, HubHandle, JobFilter};
+use printhub_actors::{EventItem, HubHandle};
 use printhub_core::{Event, JobState};
 use printhub_store::Store;
 use prometheus::{
@@ -363,7 +363,9 @@ pub(crate) async fn metrics(
     caller.require_unlimited("read the metrics (they cover every printer)")?;
     use std::fmt::Write as _;
     let printers = hub.list_printers().await?;
-    let jobs = hub.list_jobs(JobFilter::default()).await?;
+    // What the engine holds in memory: the gauge counts live work and
+    // recent history, not the store's whole history.
+    let jobs = hub.live_jobs().await?;
     let mut out = String::new();
     let _ = writeln!(
         out,

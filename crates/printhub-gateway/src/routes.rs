@@ -516,7 +516,7 @@ pub(crate) async fn get_batch(hub: Hub, caller: Caller, id: web::Path<String>) -
 
 // Jobs.
 
-/// Default and largest page size of `GET /api/jobs`.
+/// Page size of `GET /api/jobs` when the query names none.
 pub const DEFAULT_LIMIT: usize = 50;
 /// Largest page size of `GET /api/jobs`.
 pub const MAX_LIMIT: usize = 500;
@@ -556,14 +556,16 @@ pub(crate) async fn list_jobs(hub: Hub, caller: Caller, query: web::Query<JobsQu
     let mut filter = JobFilter::try_from(query.into_inner())?;
     filter.printers = caller.printers.as_ref().map(|p| p.to_vec());
     let (limit, offset) = (filter.limit, filter.offset);
-    let jobs = hub.list_jobs(filter).await?;
+    let page = hub.page_jobs(filter).await?;
     ok(JobListView {
-        jobs: jobs
+        jobs: page
+            .jobs
             .into_iter()
             .map(|j| JobView::seen_by(j, &caller))
             .collect(),
         limit,
         offset,
+        total: page.total,
     })
 }
 

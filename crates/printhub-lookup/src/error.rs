@@ -1,5 +1,6 @@
 //! [`LookupError`]: every way a lookup can fail, each with a stable `code()`
-//! the gateway maps to an HTTP status (never by message text).
+//! (typed: [`LookupCode`]) the gateway maps to an HTTP status (never by
+//! message text).
 
 use crate::App;
 
@@ -52,15 +53,20 @@ pub enum LookupError {
 }
 
 impl LookupError {
-    /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    /// The typed code: what callers match on (exhaustively) instead of text.
+    pub fn kind(&self) -> LookupCode {
         match self {
-            LookupError::NotFound { .. } => "not_found",
-            LookupError::Ambiguous { .. } => "ambiguous",
-            LookupError::NotConfigured { .. } => "not_configured",
-            LookupError::Failed { .. } => "failed",
-            LookupError::InvalidConfig { .. } => "invalid_config",
+            LookupError::NotFound { .. } => LookupCode::NotFound,
+            LookupError::Ambiguous { .. } => LookupCode::Ambiguous,
+            LookupError::NotConfigured { .. } => LookupCode::NotConfigured,
+            LookupError::Failed { .. } => LookupCode::Failed,
+            LookupError::InvalidConfig { .. } => LookupCode::InvalidConfig,
         }
+    }
+
+    /// The stable machine code (`self.kind().code()`).
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     /// The app concerned, if any.
@@ -86,6 +92,47 @@ impl LookupError {
         LookupError::Failed {
             app,
             reason: reason.into(),
+        }
+    }
+}
+
+/// The stable code of a [`LookupError`].
+///
+/// Deliberately not `#[non_exhaustive]`: a caller that maps codes (the HTTP
+/// gateway chooses a status per code) matches every variant, so a new code
+/// fails its build until it has been given an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LookupCode {
+    /// `not_found`: the app has no such item.
+    NotFound,
+    /// `ambiguous`: the identifier names several items.
+    Ambiguous,
+    /// `not_configured`: the app is not configured on this hub.
+    NotConfigured,
+    /// `failed`: the app could not be asked or answered unusably.
+    Failed,
+    /// `invalid_config`: the lookup configuration is invalid.
+    InvalidConfig,
+}
+
+impl LookupCode {
+    /// Every code, once.
+    pub const ALL: [LookupCode; 5] = [
+        LookupCode::NotFound,
+        LookupCode::Ambiguous,
+        LookupCode::NotConfigured,
+        LookupCode::Failed,
+        LookupCode::InvalidConfig,
+    ];
+
+    /// The stable snake_case string.
+    pub const fn code(self) -> &'static str {
+        match self {
+            LookupCode::NotFound => "not_found",
+            LookupCode::Ambiguous => "ambiguous",
+            LookupCode::NotConfigured => "not_configured",
+            LookupCode::Failed => "failed",
+            LookupCode::InvalidConfig => "invalid_config",
         }
     }
 }

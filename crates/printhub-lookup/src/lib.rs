@@ -37,7 +37,7 @@ pub mod snipeit;
 pub mod spoolman;
 mod value;
 
-pub use error::LookupError;
+pub use error::{LookupCode, LookupError};
 pub use secret::Secret;
 
 use printhub_render::LabelData;

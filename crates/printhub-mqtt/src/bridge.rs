@@ -372,13 +372,15 @@ impl Bridge {
         match self
             .ctx
             .hub
-            .list_jobs(JobFilter {
+            .page_jobs(JobFilter {
                 since: Some(midnight),
+                // Only the count is wanted: the store answers it with the page.
+                limit: 1,
                 ..JobFilter::default()
             })
             .await
         {
-            Ok(jobs) => self.model.seed_jobs_today(jobs.len() as u64, now),
+            Ok(page) => self.model.seed_jobs_today(page.total, now),
             Err(e) => log::warn!("mqtt: cannot count today's jobs: {e}"),
         }
         if let Ok(printers) = self.ctx.hub.list_printers().await {

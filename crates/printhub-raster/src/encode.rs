@@ -255,17 +255,75 @@ pub enum EncodeError {
 }
 
 impl EncodeError {
-    /// Stable machine code.
-    pub const fn code(&self) -> &'static str {
+    /// The typed code: what callers match on (exhaustively) instead of text.
+    pub const fn kind(&self) -> EncodeCode {
         match self {
-            EncodeError::Media(e) => e.code(),
-            EncodeError::Unsupported { .. } => "unsupported_option",
-            EncodeError::CutEvery { .. } => "invalid_cut_every",
-            EncodeError::NoLabels => "no_labels",
-            EncodeError::Width { .. } => "label_width_mismatch",
-            EncodeError::Length { .. } => "label_length_out_of_range",
-            EncodeError::DieCutLength { .. } => "die_cut_length_mismatch",
-            EncodeError::RedLayer { .. } => "invalid_red_layer",
+            EncodeError::Media(MediaError::Unsupported { .. }) => EncodeCode::UnsupportedMedia,
+            EncodeError::Unsupported { .. } => EncodeCode::UnsupportedOption,
+            EncodeError::CutEvery { .. } => EncodeCode::InvalidCutEvery,
+            EncodeError::NoLabels => EncodeCode::NoLabels,
+            EncodeError::Width { .. } => EncodeCode::LabelWidthMismatch,
+            EncodeError::Length { .. } => EncodeCode::LabelLengthOutOfRange,
+            EncodeError::DieCutLength { .. } => EncodeCode::DieCutLengthMismatch,
+            EncodeError::RedLayer { .. } => EncodeCode::InvalidRedLayer,
+        }
+    }
+
+    /// Stable machine code (`self.kind().code()`).
+    pub const fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+}
+
+/// The stable code of an [`EncodeError`], one per kind of refusal.
+///
+/// Deliberately not `#[non_exhaustive]`: a caller that maps codes (the HTTP
+/// gateway chooses a status per code) matches every variant, so a new code
+/// fails its build until it has been given an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EncodeCode {
+    /// `unsupported_media`: the model cannot take the medium.
+    UnsupportedMedia,
+    /// `unsupported_option`: an option the model does not have.
+    UnsupportedOption,
+    /// `invalid_cut_every`: `cut every n` outside the model's range.
+    InvalidCutEvery,
+    /// `no_labels`: the job has no labels.
+    NoLabels,
+    /// `label_width_mismatch`: a label is not the printable width of the medium.
+    LabelWidthMismatch,
+    /// `label_length_out_of_range`: a label is longer (or shorter) than the model takes.
+    LabelLengthOutOfRange,
+    /// `die_cut_length_mismatch`: a die-cut label of the wrong length.
+    DieCutLengthMismatch,
+    /// `invalid_red_layer`: a red layer the job cannot have.
+    InvalidRedLayer,
+}
+
+impl EncodeCode {
+    /// Every code, once.
+    pub const ALL: [EncodeCode; 8] = [
+        EncodeCode::UnsupportedMedia,
+        EncodeCode::UnsupportedOption,
+        EncodeCode::InvalidCutEvery,
+        EncodeCode::NoLabels,
+        EncodeCode::LabelWidthMismatch,
+        EncodeCode::LabelLengthOutOfRange,
+        EncodeCode::DieCutLengthMismatch,
+        EncodeCode::InvalidRedLayer,
+    ];
+
+    /// The stable snake_case string.
+    pub const fn code(self) -> &'static str {
+        match self {
+            EncodeCode::UnsupportedMedia => "unsupported_media",
+            EncodeCode::UnsupportedOption => "unsupported_option",
+            EncodeCode::InvalidCutEvery => "invalid_cut_every",
+            EncodeCode::NoLabels => "no_labels",
+            EncodeCode::LabelWidthMismatch => "label_width_mismatch",
+            EncodeCode::LabelLengthOutOfRange => "label_length_out_of_range",
+            EncodeCode::DieCutLengthMismatch => "die_cut_length_mismatch",
+            EncodeCode::InvalidRedLayer => "invalid_red_layer",
         }
     }
 }
@@ -687,5 +745,21 @@ pub(crate) fn extract(line: &[u8], offset: usize, printable: usize, row: &mut Bi
         if line.get(p / 8).is_some_and(|b| b & (0x80 >> (p % 8)) != 0) {
             row.set(x, y, true);
         }
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::EncodeCode;
+
+    #[test]
+    fn every_encode_code_is_distinct_snake_case() {
+        let mut names: Vec<&str> = EncodeCode::ALL.iter().map(|c| c.code()).collect();
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EncodeCode::ALL.len());
     }
 }

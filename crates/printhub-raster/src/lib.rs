@@ -45,7 +45,7 @@ pub use command::PrintInfo;
 pub use decode::{
     Command, DecodeError, DecodeErrorKind, Decoder, DecoderOptions, Event, Page, PageEnd,
 };
-pub use encode::{CutMode, EncodeError, Encoder, JobOptions, Label};
+pub use encode::{CutMode, EncodeCode, EncodeError, Encoder, JobOptions, Label};
 pub use media::{geometry, Geometry, Media, MediaError, MediaKind, Window, MEDIA};
 pub use model::{CompressionSupport, Family, Model, MODELS};
 pub use status::{

@@ -1,5 +1,5 @@
 //! The one error type of the crate, [`RenderError`], with a stable machine
-//! [`code`](RenderError::code) per variant. The gateway maps codes, never
+//! [`code`](RenderError::code) per variant, typed as [`RenderCode`]. The gateway maps codes, never
 //! message strings, to HTTP statuses.
 
 use printhub_raster::MediaError;
@@ -132,26 +132,32 @@ pub enum RenderError {
 }
 
 impl RenderError {
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+    /// The typed code: what callers match on (exhaustively) instead of text.
+    pub fn kind(&self) -> RenderCode {
         match self {
-            RenderError::Media(e) => e.code(),
-            RenderError::ContentTypeDataMismatch { .. } => "content_type_data_mismatch",
-            RenderError::DoesNotFit { .. } => "does_not_fit",
-            RenderError::MissingGlyphs { .. } => "missing_glyphs",
-            RenderError::TemplateParse { .. } => "template_parse",
-            RenderError::UnknownTemplate { .. } => "unknown_template",
-            RenderError::UnknownField { .. } => "unknown_field",
-            RenderError::QrTooLarge { .. } => "qr_too_large",
-            RenderError::BarcodeCharset { .. } => "barcode_charset",
-            RenderError::ImageDecode { .. } => "image_decode",
-            RenderError::ImageTooLarge { .. } => "image_too_large",
-            RenderError::RedUnsupported { .. } => "red_unsupported",
-            RenderError::TooLarge { .. } => "payload_too_large",
-            RenderError::OutOfRange { .. } => "out_of_range",
-            RenderError::Font { .. } => "font_load",
-            RenderError::Preview { .. } => "preview_encode",
+            // `MediaError` has the one kind (`unsupported_media`).
+            RenderError::Media(_) => RenderCode::UnsupportedMedia,
+            RenderError::ContentTypeDataMismatch { .. } => RenderCode::ContentTypeDataMismatch,
+            RenderError::DoesNotFit { .. } => RenderCode::DoesNotFit,
+            RenderError::MissingGlyphs { .. } => RenderCode::MissingGlyphs,
+            RenderError::TemplateParse { .. } => RenderCode::TemplateParse,
+            RenderError::UnknownTemplate { .. } => RenderCode::UnknownTemplate,
+            RenderError::UnknownField { .. } => RenderCode::UnknownField,
+            RenderError::QrTooLarge { .. } => RenderCode::QrTooLarge,
+            RenderError::BarcodeCharset { .. } => RenderCode::BarcodeCharset,
+            RenderError::ImageDecode { .. } => RenderCode::ImageDecode,
+            RenderError::ImageTooLarge { .. } => RenderCode::ImageTooLarge,
+            RenderError::RedUnsupported { .. } => RenderCode::RedUnsupported,
+            RenderError::TooLarge { .. } => RenderCode::PayloadTooLarge,
+            RenderError::OutOfRange { .. } => RenderCode::OutOfRange,
+            RenderError::Font { .. } => RenderCode::FontLoad,
+            RenderError::Preview { .. } => RenderCode::PreviewEncode,
         }
+    }
+
+    /// Stable machine code (`self.kind().code()`).
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     pub(crate) fn does_not_fit(what: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -159,5 +165,103 @@ impl RenderError {
             what: what.into(),
             detail: detail.into(),
         }
+    }
+}
+
+/// The stable code of a [`RenderError`], one per kind of failure.
+///
+/// Deliberately not `#[non_exhaustive]`: a caller that maps codes (the HTTP
+/// gateway chooses a status per code) matches every variant, so a new code
+/// fails its build until it has been given an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RenderCode {
+    /// `unsupported_media`: the model cannot take the medium.
+    UnsupportedMedia,
+    /// `content_type_data_mismatch`: the data lacks required fields.
+    ContentTypeDataMismatch,
+    /// `does_not_fit`: the content does not fit the printable area.
+    DoesNotFit,
+    /// `missing_glyphs`: no embedded font has some characters.
+    MissingGlyphs,
+    /// `template_parse`: the template is not a valid template.
+    TemplateParse,
+    /// `unknown_template`: no built-in template has that name.
+    UnknownTemplate,
+    /// `unknown_field`: a placeholder names no label data field.
+    UnknownField,
+    /// `qr_too_large`: the QR payload is longer than a QR code holds.
+    QrTooLarge,
+    /// `barcode_charset`: the symbology cannot encode the data.
+    BarcodeCharset,
+    /// `image_decode`: an image cannot be decoded.
+    ImageDecode,
+    /// `image_too_large`: an image has more pixels than allowed.
+    ImageTooLarge,
+    /// `red_unsupported`: red ink on black-only media or model.
+    RedUnsupported,
+    /// `payload_too_large`: a field, list or template over its limit.
+    PayloadTooLarge,
+    /// `out_of_range`: a number outside its range.
+    OutOfRange,
+    /// `font_load`: an embedded font failed to parse (a build defect).
+    FontLoad,
+    /// `preview_encode`: the PNG preview could not be encoded (a defect).
+    PreviewEncode,
+}
+
+impl RenderCode {
+    /// Every code, once.
+    pub const ALL: [RenderCode; 16] = [
+        RenderCode::UnsupportedMedia,
+        RenderCode::ContentTypeDataMismatch,
+        RenderCode::DoesNotFit,
+        RenderCode::MissingGlyphs,
+        RenderCode::TemplateParse,
+        RenderCode::UnknownTemplate,
+        RenderCode::UnknownField,
+        RenderCode::QrTooLarge,
+        RenderCode::BarcodeCharset,
+        RenderCode::ImageDecode,
+        RenderCode::ImageTooLarge,
+        RenderCode::RedUnsupported,
+        RenderCode::PayloadTooLarge,
+        RenderCode::OutOfRange,
+        RenderCode::FontLoad,
+        RenderCode::PreviewEncode,
+    ];
+
+    /// The stable snake_case string.
+    pub const fn code(self) -> &'static str {
+        match self {
+            RenderCode::UnsupportedMedia => "unsupported_media",
+            RenderCode::ContentTypeDataMismatch => "content_type_data_mismatch",
+            RenderCode::DoesNotFit => "does_not_fit",
+            RenderCode::MissingGlyphs => "missing_glyphs",
+            RenderCode::TemplateParse => "template_parse",
+            RenderCode::UnknownTemplate => "unknown_template",
+            RenderCode::UnknownField => "unknown_field",
+            RenderCode::QrTooLarge => "qr_too_large",
+            RenderCode::BarcodeCharset => "barcode_charset",
+            RenderCode::ImageDecode => "image_decode",
+            RenderCode::ImageTooLarge => "image_too_large",
+            RenderCode::RedUnsupported => "red_unsupported",
+            RenderCode::PayloadTooLarge => "payload_too_large",
+            RenderCode::OutOfRange => "out_of_range",
+            RenderCode::FontLoad => "font_load",
+            RenderCode::PreviewEncode => "preview_encode",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RenderCode;
+
+    #[test]
+    fn every_render_code_is_distinct() {
+        let mut names: Vec<&str> = RenderCode::ALL.iter().map(|c| c.code()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), RenderCode::ALL.len());
     }
 }

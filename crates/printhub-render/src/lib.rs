@@ -61,7 +61,7 @@ mod text;
 
 pub use canvas::Ink;
 pub use data::{ContentType, Item, LabelData};
-pub use error::RenderError;
+pub use error::{RenderCode, RenderError};
 pub use frame::default_orientation;
 pub use image::{probe, Dither, ImageFormat, ImageInfo, MAX_IMAGE_PIXELS};
 pub use preview::{preview_png, MAX_PREVIEW_PIXELS, MAX_SCALE};

@@ -61,10 +61,13 @@ pub struct Retention {
 /// A filter for [`Store::list_jobs`](crate::Store::list_jobs) and
 /// [`Store::count_jobs`](crate::Store::count_jobs). Every set field must
 /// match; results are newest first (highest `seq` first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JobQuery {
     /// Only jobs for this printer.
     pub printer: Option<PrinterId>,
+    /// Only jobs for one of these printers (an API key's allow-list;
+    /// `Some` of an empty list matches nothing).
+    pub printers: Option<Vec<PrinterId>>,
     /// Only jobs in this state.
     pub state: Option<JobState>,
     /// Only jobs of this batch.

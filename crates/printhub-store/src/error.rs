@@ -1,5 +1,6 @@
 //! [`StoreError`]: every way the store can fail, each with a stable machine
-//! code ([`StoreError::code`]) that the gateway maps to an HTTP status.
+//! code ([`StoreError::code`], typed as [`StoreCode`] by
+//! [`StoreError::kind`]) that the gateway maps to an HTTP status.
 //!
 //! The error is `Clone`: one failed transaction answers every
 //! [`Commit`](crate::Commit) that was in it, so the SQLite error is shared
@@ -84,21 +85,26 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The stable snake_case machine code.
-    pub fn code(&self) -> &'static str {
+    /// The typed code: what callers match on (exhaustively) instead of text.
+    pub fn kind(&self) -> StoreCode {
         match self {
-            StoreError::Sqlite(_) => "store_error",
-            StoreError::Open { .. } => "store_open_failed",
-            StoreError::Migration(_) => "store_migration_failed",
-            StoreError::Corrupt { .. } => "store_corrupt",
-            StoreError::Full => "store_full",
-            StoreError::ReadOnly => "store_read_only",
-            StoreError::Closed => "store_closed",
-            StoreError::Encode { .. } => "store_encode_failed",
-            StoreError::SlugTaken { .. } => "printer_exists",
-            StoreError::Io(_) => "store_io",
-            StoreError::Legacy(_) => "legacy_schema",
+            StoreError::Sqlite(_) => StoreCode::Error,
+            StoreError::Open { .. } => StoreCode::OpenFailed,
+            StoreError::Migration(_) => StoreCode::MigrationFailed,
+            StoreError::Corrupt { .. } => StoreCode::Corrupt,
+            StoreError::Full => StoreCode::Full,
+            StoreError::ReadOnly => StoreCode::ReadOnly,
+            StoreError::Closed => StoreCode::Closed,
+            StoreError::Encode { .. } => StoreCode::EncodeFailed,
+            StoreError::SlugTaken { .. } => StoreCode::PrinterExists,
+            StoreError::Io(_) => StoreCode::Io,
+            StoreError::Legacy(_) => StoreCode::LegacySchema,
         }
+    }
+
+    /// The stable snake_case machine code (`self.kind().code()`).
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     /// The error for opening `path`, keeping `Full`/`ReadOnly` classification.
@@ -117,6 +123,72 @@ impl StoreError {
         StoreError::Corrupt {
             id: id.into(),
             reason: reason.into(),
+        }
+    }
+}
+
+/// The stable code of a [`StoreError`], one per kind of failure.
+///
+/// Deliberately not `#[non_exhaustive]`: a caller that maps codes (the HTTP
+/// gateway chooses a status per code) matches every variant, so a new code
+/// fails its build until it has been given an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StoreCode {
+    /// `store_error`: an SQLite failure no other code describes.
+    Error,
+    /// `store_open_failed`: the file is not a printhub database.
+    OpenFailed,
+    /// `store_migration_failed`: the schema could not be brought up to date.
+    MigrationFailed,
+    /// `store_corrupt`: a stored row cannot be decoded.
+    Corrupt,
+    /// `store_full`: the disk or the size cap is full.
+    Full,
+    /// `store_read_only`: the database cannot be written.
+    ReadOnly,
+    /// `store_closed`: the writer has stopped.
+    Closed,
+    /// `store_encode_failed`: a value could not be encoded for storage.
+    EncodeFailed,
+    /// `printer_exists`: another printer has the slug.
+    PrinterExists,
+    /// `store_io`: an operating-system call failed.
+    Io,
+    /// `legacy_schema`: a Label Printer Hub database printhub cannot import
+    /// (another schema version, or rows it cannot read).
+    LegacySchema,
+}
+
+impl StoreCode {
+    /// Every code, once.
+    pub const ALL: [StoreCode; 11] = [
+        StoreCode::Error,
+        StoreCode::OpenFailed,
+        StoreCode::MigrationFailed,
+        StoreCode::Corrupt,
+        StoreCode::Full,
+        StoreCode::ReadOnly,
+        StoreCode::Closed,
+        StoreCode::EncodeFailed,
+        StoreCode::PrinterExists,
+        StoreCode::Io,
+        StoreCode::LegacySchema,
+    ];
+
+    /// The stable snake_case string.
+    pub const fn code(self) -> &'static str {
+        match self {
+            StoreCode::Error => "store_error",
+            StoreCode::OpenFailed => "store_open_failed",
+            StoreCode::MigrationFailed => "store_migration_failed",
+            StoreCode::Corrupt => "store_corrupt",
+            StoreCode::Full => "store_full",
+            StoreCode::ReadOnly => "store_read_only",
+            StoreCode::Closed => "store_closed",
+            StoreCode::EncodeFailed => "store_encode_failed",
+            StoreCode::PrinterExists => "printer_exists",
+            StoreCode::Io => "store_io",
+            StoreCode::LegacySchema => "legacy_schema",
         }
     }
 }
@@ -190,5 +262,13 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), errors.len());
+        // Every typed code is some variant's, and its string is that variant's code.
+        let mut kinds: Vec<StoreCode> = errors.iter().map(StoreError::kind).collect();
+        kinds.sort_unstable();
+        assert_eq!(kinds, {
+            let mut all = StoreCode::ALL.to_vec();
+            all.sort_unstable();
+            all
+        });
     }
 }

@@ -177,10 +177,31 @@ impl Filter {
             .push_str(&format!(" AND {condition} ?{}", self.params.len()));
     }
 
+    /// `column IN (values)`; no values match nothing.
+    fn any_of(&mut self, column: &str, values: impl Iterator<Item = Value>) {
+        let mut placeholders = Vec::new();
+        for value in values {
+            self.params.push(value);
+            placeholders.push(format!("?{}", self.params.len()));
+        }
+        if placeholders.is_empty() {
+            self.clause.push_str(" AND 0");
+        } else {
+            self.clause
+                .push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
+        }
+    }
+
     fn from_query(query: &JobQuery) -> Self {
         let mut filter = Filter::new();
         if let Some(printer) = query.printer {
             filter.and("j.printer_id =", Value::Text(printer.to_string()));
+        }
+        if let Some(printers) = &query.printers {
+            filter.any_of(
+                "j.printer_id",
+                printers.iter().map(|p| Value::Text(p.to_string())),
+            );
         }
         if let Some(state) = query.state {
             filter.and("j.state =", Value::Text(state.as_str().into()));

@@ -82,7 +82,7 @@ pub mod store;
 pub mod writer;
 
 pub use config::{JobQuery, Retention, StoreConfig};
-pub use error::StoreError;
+pub use error::{StoreCode, StoreError};
 pub use jobs::{CorruptRow, LoadedJobs};
 pub use keys::{ApiKeyRecord, AuditRecord};
 pub use printers::{

@@ -414,6 +414,17 @@ impl Store {
         self.readers.with(|conn| jobs::count_jobs(conn, query))
     }
 
+    /// One page of [`Store::list_jobs`] and how many jobs match in all
+    /// ([`Store::count_jobs`]), read in one read transaction so the two
+    /// agree.
+    pub fn page_jobs(&self, query: &JobQuery) -> Result<(LoadedJobs, u64), StoreError> {
+        self.readers.snapshot(|conn| {
+            let page = jobs::list_jobs(conn, query)?;
+            let total = jobs::count_jobs(conn, query)?;
+            Ok((page, total))
+        })
+    }
+
     /// One registered printer.
     pub fn load_printer(&self, id: PrinterId) -> Result<Option<PrinterRecord>, StoreError> {
         self.readers.with(|conn| printers::load_printer(conn, id))

@@ -3,6 +3,7 @@
 //! assembles. Without a file, [`Config::demo`] is the `make run` setup: two
 //! emulated printers on loopback and the API on 127.0.0.1:8080.
 
+use crate::env_vars::env_number;
 pub use crate::integrations::{
     GrocyEntry, IntegrationsEntry, SnipeitEntry, SpoolmanEntry, WebhookEntry,
 };
@@ -468,21 +469,6 @@ fn legacy_env(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<Strin
     })
 }
 
-/// The whole number in the environment variable `name`, if set; an error
-/// naming the variable if it is not one.
-pub(crate) fn env_number<T: std::str::FromStr>(
-    env: &impl Fn(&str) -> Option<String>,
-    name: &str,
-) -> anyhow::Result<Option<T>> {
-    env(name)
-        .map(|v| {
-            v.trim()
-                .parse::<T>()
-                .map_err(|_| anyhow::anyhow!("{name}: {v:?} is not a whole number"))
-        })
-        .transpose()
-}
-
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -493,6 +479,18 @@ fn default_data_dir() -> PathBuf {
 
 fn default_body_limit() -> usize {
     8 * 1024 * 1024
+}
+
+impl Config {
+    /// The lookups `[integrations.*]` describes; errors name the field.
+    pub fn lookups(&self) -> anyhow::Result<printhub_lookup::Lookups> {
+        self.integrations.lookups()
+    }
+
+    /// The webhooks `[integrations.grocy]` and `[[webhook]]` describe; errors name the field.
+    pub fn webhooks(&self) -> anyhow::Result<printhub_gateway::WebhookConfig> {
+        self.integrations.webhooks(&self.webhooks)
+    }
 }
 
 impl Config {
@@ -564,13 +562,13 @@ impl Config {
     /// Applies the `PRINTHUB_*` overrides from `env`: `LISTEN`, `DATA_DIR`,
     /// `BODY_LIMIT`, `RETENTION_MAX_AGE_DAYS`, `RETENTION_MAX_FINISHED`, the
     /// `[printing]` settings (`MAX_QUEUE`, `MAX_CHAIN_PAGES`, `PROBE_INTERVAL_MS`,
-    /// `STOPPED_POLL_MS`, `BACKOFF_MAX_MS`), `AUTH_ANONYMOUS`, `PROXY_SECRET` and
-    /// the integrations' and `[mqtt]`'s (`MQTT_URL`, ...). A value that does not parse names its variable.
     /// `STOPPED_POLL_MS`, `BACKOFF_MAX_MS`), the `[limits]` settings
     /// (`BODY_TIMEOUT_SECS`, `IMAGE_DECODES`, `IMAGE_MEMORY_MB`, `IMAGE_QUEUE`,
     /// `PREVIEW_RATE_LIMIT`, `WEBHOOK_RATE_LIMIT`, `EVENT_STREAMS`,
-    /// `EVENT_STREAMS_PER_KEY`), `AUTH_ANONYMOUS`, `PROXY_SECRET` and the
-    /// integrations'. A value that does not parse names its variable.
+    /// `EVENT_STREAMS_PER_KEY`), `AUTH_ANONYMOUS`, `PROXY_SECRET`, the
+    /// integrations' and `[mqtt]`'s (`MQTT_URL`, ...), and Label Printer
+    /// Hub's names of some ([`LEGACY_ENV`]). A value that does not parse
+    /// names its variable.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         // Label Printer Hub's names, where printhub's own is not set.
         let env = |name: &str| env(name).or_else(|| legacy_env(&env, name));

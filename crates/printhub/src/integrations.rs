@@ -37,7 +37,7 @@
 //! rate_limit_per_minute = 60                   # default: [limits] webhook_rate_limit_per_minute
 //! ```
 
-use crate::config::Config;
+use crate::env_vars::env_number;
 use anyhow::{anyhow, bail, Context};
 use printhub_gateway::{GenericWebhook, GrocyWebhook, WebhookConfig};
 use printhub_lookup::{Lookups, LookupsConfig, Secret, SourceConfig};
@@ -161,7 +161,7 @@ impl IntegrationsEntry {
     /// Applies the `PRINTHUB_GROCY_*`, `PRINTHUB_SNIPEIT_*`, `PRINTHUB_SPOOLMAN_*`
     /// and `PRINTHUB_PUBLIC_URL` overrides (a section named by one is created).
     pub fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        let ms = |name: &str| crate::config::env_number::<u64>(env, name);
+        let ms = |name: &str| env_number::<u64>(env, name);
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         if let Some(url) = var("PRINTHUB_PUBLIC_URL") {
             self.public_url = Some(url);
@@ -312,10 +312,10 @@ fn check_template(name: &str, field: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl Config {
+impl IntegrationsEntry {
     /// The lookups `[integrations.*]` describes; errors name the field.
     pub fn lookups(&self) -> anyhow::Result<Lookups> {
-        Lookups::new(&self.integrations.lookups_config()).map_err(|e| match e {
+        Lookups::new(&self.lookups_config()).map_err(|e| match e {
             printhub_lookup::LookupError::InvalidConfig { field, reason } => {
                 anyhow!("integrations.{field}: {reason}")
             }
@@ -323,10 +323,11 @@ impl Config {
         })
     }
 
-    /// The webhooks `[integrations.grocy]` and `[[webhook]]` describe; errors name the field.
-    pub fn webhooks(&self) -> anyhow::Result<WebhookConfig> {
+    /// The webhooks `[integrations.grocy]` and the `[[webhook]]` entries
+    /// `webhooks` describe; errors name the field.
+    pub fn webhooks(&self, webhooks: &[WebhookEntry]) -> anyhow::Result<WebhookConfig> {
         let mut tokens: Vec<(&Secret, String)> = Vec::new();
-        let grocy = match &self.integrations.grocy {
+        let grocy = match &self.grocy {
             Some(g) => {
                 if let Some(t) = &g.template {
                     check_template(t, "integrations.grocy.template")?;
@@ -371,7 +372,7 @@ impl Config {
             }
             None => None,
         };
-        if let Some(s) = &self.integrations.spoolman {
+        if let Some(s) = &self.spoolman {
             if let Some(t) = &s.new_spool_template {
                 check_template(t, "integrations.spoolman.new_spool_template")?;
             }
@@ -383,12 +384,12 @@ impl Config {
             }
         }
         let mut hooks = Vec::new();
-        for (i, w) in self.webhooks.iter().enumerate() {
+        for (i, w) in webhooks.iter().enumerate() {
             let field = |name: &str| format!("webhook[{i}].{name}");
             if w.name.trim().is_empty() {
                 bail!("{}: must not be empty", field("name"));
             }
-            if self.webhooks[..i].iter().any(|o| o.name == w.name) {
+            if webhooks[..i].iter().any(|o| o.name == w.name) {
                 bail!("{}: {:?} is used twice", field("name"), w.name);
             }
             check_token(&w.token, &field("token"))?;
@@ -456,11 +457,12 @@ fn write_last_spool(path: &std::path::Path, id: u64) -> std::io::Result<()> {
 /// (neither missing nor repeating one). Feed errors are logged as feed
 /// errors, print failures with the spool's id.
 pub fn spawn_spool_watcher(
-    config: &Config,
+    integrations: &IntegrationsEntry,
+    data_dir: &std::path::Path,
     lookups: &Lookups,
     hub: &printhub_actors::HubHandle,
 ) -> anyhow::Result<bool> {
-    let Some(spoolman) = &config.integrations.spoolman else {
+    let Some(spoolman) = &integrations.spoolman else {
         return Ok(false);
     };
     let Some(printer) = spoolman.new_spool_printer.clone() else {
@@ -473,7 +475,7 @@ pub fn spawn_spool_watcher(
     let mut feed = lookups
         .spool_feed()
         .context("integrations.spoolman.new_spool_printer")?;
-    let state = config.data_dir.join(SPOOL_FEED_STATE);
+    let state = data_dir.join(SPOOL_FEED_STATE);
     let resumed = read_last_spool(&state);
     if let Some(id) = resumed {
         feed.resume_after(id);

@@ -2,13 +2,14 @@
 //! database under the configured `data_dir`, for the first admin key on a
 //! headless box or for scripts. A running `printhub serve` picks the change
 //! up within seconds (it reloads its key ring). The new key is printed
-//! once; nothing else ever shows a secret.
+//! once; nothing else ever shows a secret. It works on the gateway's
+//! [`KeyRing`] alone, whose errors are not HTTP errors.
 
 use crate::cli::{KeysArgs, KeysCommand};
 use crate::config::Config;
 use anyhow::{bail, Context};
-use printhub_gateway::auth::{KeyInfo, KeyRefusal, NewKey};
-use printhub_gateway::{Auth, AuthConfig, Scope};
+use printhub_gateway::auth::{now, KeyInfo, KeyRefusal, KeyRing, NewKey};
+use printhub_gateway::Scope;
 use printhub_store::{Store, StoreConfig};
 use std::io::Write;
 use std::sync::Arc;
@@ -31,8 +32,7 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
         Store::open(&db, StoreConfig::default())
             .with_context(|| format!("cannot open the database {}", db.display()))?,
     );
-    let auth = Auth::open(AuthConfig::default(), Arc::clone(&store))
-        .context("cannot load the API keys")?;
+    let ring = KeyRing::open(Arc::clone(&store)).context("cannot load the API keys")?;
     match &args.command {
         KeysCommand::Create {
             name,
@@ -72,11 +72,8 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
                 expires_at,
                 rate_limit_per_minute: *rate_limit,
             }
-            .checked()
-            .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
-            let (info, key) = auth
-                .create_key(new, "cli")
-                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            .checked()?;
+            let (info, key) = ring.create_key(new, "cli")?;
             writeln!(
                 out,
                 "created key {} ({}, scope {})",
@@ -88,7 +85,7 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
             writeln!(out, "{key}")?;
         }
         KeysCommand::List => {
-            let keys = auth.list_keys();
+            let keys = ring.list_keys();
             if keys.is_empty() {
                 writeln!(out, "no API keys")?;
             }
@@ -98,12 +95,10 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
         }
         KeysCommand::Secret => {}
         KeysCommand::Revoke { id } => {
-            if !auth.list_keys().iter().any(|k| k.record.id == *id) {
+            if !ring.list_keys().iter().any(|k| k.record.id == *id) {
                 bail!("no API key {id}");
             }
-            let info = auth
-                .revoke_key(id, "cli")
-                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            let info = ring.revoke_key(id, "cli")?;
             writeln!(out, "revoked {}", line(&info))?;
         }
     }
@@ -112,8 +107,7 @@ pub fn keys(args: &KeysArgs, out: &mut impl Write) -> anyhow::Result<()> {
 
 fn line(k: &KeyInfo) -> String {
     let r = &k.record;
-    let state =
-        KeyRefusal::of(r, printhub_gateway::auth::now()).map_or("active", KeyRefusal::as_str);
+    let state = KeyRefusal::of(r, now()).map_or("active", KeyRefusal::as_str);
     let printers = r
         .printers
         .as_ref()

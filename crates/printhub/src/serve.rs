@@ -179,7 +179,12 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("printer[{i}] ({})", p.slug))?;
     }
-    crate::integrations::spawn_spool_watcher(config, &lookups, &hub)?;
+    crate::integrations::spawn_spool_watcher(
+        &config.integrations,
+        &config.data_dir,
+        &lookups,
+        &hub,
+    )?;
     let events = EventLog::start(hub.clone(), config.limits.events());
     let limits = Limits::new(config.limits.gateway(config.auth.rate_limit_per_minute));
     let metrics = Metrics::start(hub.clone()).context("metrics")?;

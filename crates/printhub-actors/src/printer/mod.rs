@@ -81,7 +81,8 @@ pub struct RetryJob {
     pub new_job_id: JobId,
 }
 
-/// One job's current snapshot.
+/// One job's current snapshot, if the printer's machine holds it (queued,
+/// printing, or in its recent history); `JobNotFound` otherwise.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Job, HubError>")]
 pub struct GetJob {
@@ -609,8 +610,8 @@ async fn wait_commit(
 ) -> Result<(), StoreError> {
     match wait {
         Some(rx) => rx.await.unwrap_or_else(|_| {
-            Err(StoreError(
-                "the printer stopped before the commit finished".into(),
+            Err(StoreError::other(
+                "the printer stopped before the commit finished",
             ))
         }),
         None => Ok(()),
@@ -618,14 +619,13 @@ async fn wait_commit(
 }
 
 impl PrinterActor {
+    /// A job the machine holds. Older jobs are read from the store by
+    /// `HubHandle::job`, off the actor thread.
     fn snapshot(&self, job_id: JobId) -> Result<Job, HubError> {
-        match self.machine.job(job_id) {
-            Some(job) => Ok(job.clone()),
-            None => self
-                .store
-                .load_job(job_id)?
-                .ok_or(HubError::JobNotFound(job_id)),
-        }
+        self.machine
+            .job(job_id)
+            .cloned()
+            .ok_or(HubError::JobNotFound(job_id))
     }
 
     /// Drains the machine's actions. The `Persist` snapshots of this batch go

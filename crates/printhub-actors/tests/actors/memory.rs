@@ -469,8 +469,9 @@ struct FailingStore;
 
 impl HubStore for FailingStore {
     fn commit(&self, _jobs: Vec<printhub_core::Job>) -> printhub_actors::store::CommitFuture {
-        Box::pin(std::future::ready(Err(printhub_actors::StoreError(
-            "disk full".into(),
+        Box::pin(std::future::ready(Err(printhub_actors::StoreError::new(
+            printhub_store::StoreCode::Full,
+            "disk full",
         ))))
     }
     fn load_job(
@@ -717,6 +718,11 @@ async fn a_job_that_cannot_be_stored_is_refused_and_never_prints() {
         .expect("added");
     let err = hub.submit("pt", request(1)).await.expect_err("not durable");
     assert_eq!(err.code(), "store_error");
+    // The store's own code travels with it, typed.
+    assert_eq!(
+        err.kind(),
+        printhub_actors::HubCode::Store(printhub_store::StoreCode::Full)
+    );
     // Give the printer every chance to (wrongly) send: a round trip through its mailbox.
     hub.printer("pt").await.expect("printer");
     assert!(

@@ -1,6 +1,7 @@
-//! Who is calling and what they may do (issue #9). [`Auth`] owns the key
-//! ring (every API key, loaded from the store at start and kept in step by
-//! the admin routes), the anonymous and reverse-proxy policies and the
+//! Who is calling and what they may do (issue #9). [`Auth`] holds the key
+//! ring ([`ring`]: every API key, loaded from the store at start and kept in
+//! step by the admin routes; no HTTP in it, its errors are [`KeyError`]s),
+//! the audit log ([`audit`]), the anonymous and reverse-proxy policies and the
 //! per-caller rate limiters; [`middleware`](crate::auth::middleware) turns
 //! each request into a [`Caller`] before any handler runs, and handlers
 //! check a caller's printer allow-list with [`Caller::check_printer`].
@@ -16,70 +17,29 @@
 //! where anonymous access is allowed: a broken client must not silently
 //! drop to the anonymous scope.
 
+pub mod audit;
 pub mod keys;
 pub(crate) mod limit;
 pub mod middleware;
+pub mod ring;
+mod scope;
 
-use std::collections::HashMap;
+pub use audit::AuditLog;
+pub use ring::{now, KeyError, KeyInfo, KeyRefusal, KeyRing, NewKey};
+pub use scope::Scope;
+
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::HeaderMap;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use printhub_core::{PrinterId, Timestamp};
-use printhub_store::{ApiKeyRecord, AuditRecord, Store};
-use serde::{Deserialize, Serialize};
+use printhub_core::PrinterId;
+use printhub_store::{AuditRecord, Store};
 
 use crate::error::{ApiError, ErrorCode};
 use limit::Limiters;
 pub use limit::RateState;
-
-/// What a caller may do; ordered (`Read < Print < Admin`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// Every read: printers, jobs, batches, status, media, events.
-    Read,
-    /// Reads plus printing and steering jobs and queues.
-    Print,
-    /// Everything: printers' settings, keys, audit.
-    Admin,
-}
-
-impl Scope {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Print => "print",
-            Scope::Admin => "admin",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(text: &str) -> Option<Scope> {
-        match text {
-            "read" => Some(Scope::Read),
-            "print" => Some(Scope::Print),
-            "admin" => Some(Scope::Admin),
-            _ => None,
-        }
-    }
-}
 
 /// Who a caller is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,99 +238,6 @@ impl Default for AuthConfig {
     }
 }
 
-/// Why a key that was accepted before is refused now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyRefusal {
-    /// Revoked (or gone from the store).
-    Revoked,
-    /// Past its `expires_at`.
-    Expired,
-}
-
-impl KeyRefusal {
-    /// The wire name (`revoked`, `expired`), as in an event stream's final
-    /// `stream.reset`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyRefusal::Revoked => "revoked",
-            KeyRefusal::Expired => "expired",
-        }
-    }
-
-    fn message(self) -> &'static str {
-        match self {
-            KeyRefusal::Revoked => "this API key was revoked",
-            KeyRefusal::Expired => "this API key has expired",
-        }
-    }
-
-    /// Why `record` is refused at `at`, if it is.
-    pub fn of(record: &ApiKeyRecord, at: Timestamp) -> Option<KeyRefusal> {
-        if record.revoked_at.is_some() {
-            Some(KeyRefusal::Revoked)
-        } else if record.expires_at.is_some_and(|x| x <= at) {
-            Some(KeyRefusal::Expired)
-        } else {
-            None
-        }
-    }
-}
-
-/// A key as the ring holds it.
-#[derive(Debug, Clone)]
-struct KeyEntry {
-    record: ApiKeyRecord,
-    scope: Scope,
-    printers: Option<Arc<[PrinterId]>>,
-    /// The bcrypt hash of a key imported from Label Printer Hub.
-    legacy: Option<keys::LegacyHash>,
-}
-
-/// A key's public description (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyInfo {
-    /// The stored record (holds the digest, not the secret).
-    pub record: ApiKeyRecord,
-    /// Its scope.
-    pub scope: Scope,
-}
-
-/// What a new key should be.
-#[derive(Debug, Clone)]
-pub struct NewKey {
-    /// A name for people.
-    pub name: String,
-    /// Its scope.
-    pub scope: Scope,
-    /// The printers it may touch (`None`: all).
-    pub printers: Option<Vec<PrinterId>>,
-    /// When it stops working.
-    pub expires_at: Option<Timestamp>,
-    /// Mutations per minute (`None`: the server's default).
-    pub rate_limit_per_minute: Option<u32>,
-}
-
-impl NewKey {
-    /// The key as asked for by a person (the API or `printhub keys`), or 400
-    /// `invalid_request` naming the field: a name of 1..=100 characters
-    /// (trimmed) and an expiry in the future.
-    pub fn checked(self) -> Result<NewKey, ApiError> {
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ApiError::invalid("name must be 1..=100 characters")
-                .with_detail(serde_json::json!({ "field": "name" })));
-        }
-        if self.expires_at.is_some_and(|at| at <= now()) {
-            return Err(ApiError::invalid("expires_at is in the past")
-                .with_detail(serde_json::json!({ "field": "expires_at" })));
-        }
-        Ok(NewKey {
-            name: name.to_owned(),
-            ..self
-        })
-    }
-}
-
 /// The auth state shared by every worker (cheap to clone).
 #[derive(Clone)]
 pub struct Auth {
@@ -387,26 +254,10 @@ impl std::fmt::Debug for Auth {
 
 struct Inner {
     config: AuthConfig,
-    store: Arc<Store>,
-    ring: RwLock<HashMap<String, KeyEntry>>,
+    ring: KeyRing,
+    audit: AuditLog,
     limiters: Limiters,
-    touched: Mutex<HashMap<String, Instant>>,
     bcrypt: keys::BcryptCache,
-}
-
-/// How often a key's `last_used_at` is written at most.
-const TOUCH_EVERY: Duration = Duration::from_secs(60);
-
-/// Now, as a core timestamp.
-pub fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    Timestamp::from_millis(i64::try_from(ms).unwrap_or(i64::MAX))
-}
-
-fn store_error(e: printhub_store::StoreError) -> ApiError {
-    ApiError::new(ErrorCode::StoreError, e.to_string())
 }
 
 impl Auth {
@@ -414,23 +265,13 @@ impl Auth {
     /// `web::block`). A stored key whose scope or printers do not decode is
     /// skipped with a warning, never trusted.
     pub fn open(config: AuthConfig, store: Arc<Store>) -> Result<Auth, printhub_store::StoreError> {
-        let mut ring = HashMap::new();
-        for record in store.load_api_keys()? {
-            match entry(record) {
-                Ok(e) => {
-                    ring.insert(e.record.id.clone(), e);
-                }
-                Err(why) => log::warn!("ignoring a stored API key: {why}"),
-            }
-        }
         Ok(Auth {
             inner: Arc::new(Inner {
                 limiters: Limiters::default(),
-                config,
-                store,
-                ring: RwLock::new(ring),
-                touched: Mutex::new(HashMap::new()),
                 bcrypt: keys::BcryptCache::default(),
+                config,
+                ring: KeyRing::open(Arc::clone(&store))?,
+                audit: AuditLog::new(store),
             }),
         })
     }
@@ -438,14 +279,7 @@ impl Auth {
     /// Reloads every key from the store, so keys created or revoked by the
     /// `printhub keys` command (another process) take effect. Blocks.
     pub fn reload(&self) -> Result<(), printhub_store::StoreError> {
-        let mut ring = HashMap::new();
-        for record in self.inner.store.load_api_keys()? {
-            if let Ok(e) = entry(record) {
-                ring.insert(e.record.id.clone(), e);
-            }
-        }
-        *self.write_ring() = ring;
-        Ok(())
+        self.inner.ring.reload()
     }
 
     /// The policy.
@@ -453,18 +287,20 @@ impl Auth {
         &self.inner.config
     }
 
+    /// The key ring.
+    pub fn ring(&self) -> &KeyRing {
+        &self.inner.ring
+    }
+
     /// Whether any key that still works exists.
     pub fn has_usable_keys(&self) -> bool {
-        let at = now();
-        self.read_ring()
-            .values()
-            .any(|e| e.record.revoked_at.is_none() && e.record.expires_at.is_none_or(|x| x > at))
+        self.inner.ring.has_usable_keys()
     }
 
     /// On a first start (no key at all): creates an admin key named
     /// `bootstrap` and returns it, to be printed once. Blocks.
-    pub fn bootstrap(&self) -> Result<Option<String>, ApiError> {
-        if !self.read_ring().is_empty() {
+    pub fn bootstrap(&self) -> Result<Option<String>, KeyError> {
+        if !self.inner.ring.is_empty() {
             return Ok(None);
         }
         let new = NewKey {
@@ -478,93 +314,22 @@ impl Auth {
         Ok(Some(key))
     }
 
-    /// Creates a key, stores its digest with an audit row, and returns it
-    /// with the secret (the only time it exists outside the caller). Blocks.
-    pub fn create_key(&self, new: NewKey, actor: &str) -> Result<(KeyInfo, String), ApiError> {
-        let minted = keys::mint().map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-        let at = now();
-        let record = ApiKeyRecord {
-            id: minted.id.clone(),
-            name: new.name.clone(),
-            hash: minted.hash,
-            scope: new.scope.as_str().into(),
-            printers: new
-                .printers
-                .as_ref()
-                .map(|p| p.iter().map(ToString::to_string).collect()),
-            created_at: at,
-            expires_at: new.expires_at,
-            revoked_at: None,
-            last_used_at: None,
-            rate_limit_per_minute: new.rate_limit_per_minute,
-        };
-        let audit = AuditRecord {
-            id: 0,
-            at,
-            actor: actor.into(),
-            action: "key.create".into(),
-            target: minted.id.clone(),
-            detail: Some(serde_json::json!({
-                "name": new.name,
-                "scope": new.scope.as_str(),
-                "printers": record.printers,
-                "expires_at": new.expires_at.map(crate::dto::rfc3339),
-                "rate_limit_per_minute": new.rate_limit_per_minute,
-            })),
-        };
-        self.inner
-            .store
-            .insert_api_key(&record, &audit)
-            .map_err(store_error)?;
-        let e = entry(record).map_err(|why| ApiError::new(ErrorCode::Internal, why))?;
-        let info = KeyInfo {
-            record: e.record.clone(),
-            scope: e.scope,
-        };
-        self.write_ring().insert(minted.id, e);
-        Ok((info, minted.key))
+    /// Creates a key (see [`KeyRing::create_key`]). Blocks.
+    pub fn create_key(&self, new: NewKey, actor: &str) -> Result<(KeyInfo, String), KeyError> {
+        self.inner.ring.create_key(new, actor)
     }
 
-    /// Revokes a key at once (its next request is 401) and audits it. Blocks.
-    pub fn revoke_key(&self, id: &str, actor: &str) -> Result<KeyInfo, ApiError> {
-        let audit = AuditRecord {
-            id: 0,
-            at: now(),
-            actor: actor.into(),
-            action: "key.revoke".into(),
-            target: id.into(),
-            detail: None,
-        };
-        let record = self
-            .inner
-            .store
-            .revoke_api_key(id, &audit)
-            .map_err(store_error)?
-            .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound, format!("no API key {id}")))?;
-        let e = entry(record).map_err(|why| ApiError::new(ErrorCode::Internal, why))?;
-        let info = KeyInfo {
-            record: e.record.clone(),
-            scope: e.scope,
-        };
-        self.write_ring().insert(id.to_owned(), e);
+    /// Revokes a key at once (its next request is 401), audits it and
+    /// forgets its rate limiter. Blocks.
+    pub fn revoke_key(&self, id: &str, actor: &str) -> Result<KeyInfo, KeyError> {
+        let info = self.inner.ring.revoke_key(id, actor)?;
         self.inner.limiters.forget(id);
         Ok(info)
     }
 
     /// Every key, oldest first (digests only).
     pub fn list_keys(&self) -> Vec<KeyInfo> {
-        let mut keys: Vec<KeyInfo> = self
-            .read_ring()
-            .values()
-            .map(|e| KeyInfo {
-                record: e.record.clone(),
-                scope: e.scope,
-            })
-            .collect();
-        keys.sort_by(|a, b| {
-            (a.record.created_at, &a.record.id).cmp(&(b.record.created_at, &b.record.id))
-        });
-        keys
+        self.inner.ring.list_keys()
     }
 
     /// Appends one admin action to the audit log. Blocks.
@@ -574,20 +339,8 @@ impl Auth {
         action: &str,
         target: &str,
         detail: Option<serde_json::Value>,
-    ) -> Result<(), ApiError> {
-        let record = AuditRecord {
-            id: 0,
-            at: now(),
-            actor: actor.into(),
-            action: action.into(),
-            target: target.into(),
-            detail,
-        };
-        self.inner
-            .store
-            .append_audit(&record)
-            .map(|_| ())
-            .map_err(store_error)
+    ) -> Result<(), printhub_store::StoreError> {
+        self.inner.audit.append(actor, action, target, detail)
     }
 
     /// The audit log, newest first, and its length. Blocks.
@@ -595,11 +348,8 @@ impl Auth {
         &self,
         limit: usize,
         offset: usize,
-    ) -> Result<(Vec<AuditRecord>, u64), ApiError> {
-        self.inner
-            .store
-            .load_audit_log(limit, offset)
-            .map_err(store_error)
+    ) -> Result<(Vec<AuditRecord>, u64), printhub_store::StoreError> {
+        self.inner.audit.page(limit, offset)
     }
 
     /// Whether `headers` carry the configured proxy's shared secret.
@@ -700,7 +450,7 @@ impl Auth {
             self.legacy_entry(key)?
         } else {
             let (id, secret) = keys::parse(key).map_err(|e| unauthorized(e.to_string()))?;
-            let entry = self.read_ring().get(id).cloned();
+            let entry = self.inner.ring.get(id);
             let Some(entry) = entry else {
                 // Spend the same work as for a known key.
                 let _ = keys::verify(secret, "");
@@ -716,7 +466,7 @@ impl Auth {
         if let Some(why) = KeyRefusal::of(&entry.record, at) {
             return Err(unauthorized(why.message().into()));
         }
-        self.touch(id, at);
+        self.inner.ring.touch(id, at);
         Ok(Caller {
             identity: Identity::Key {
                 id: entry.record.id.clone(),
@@ -732,36 +482,20 @@ impl Auth {
     /// whose stored prefix it starts with, checked with bcrypt through the
     /// cache. A revoked or expired key is refused with that reason once
     /// bcrypt says the key is that one, as printhub's own keys are.
-    fn legacy_entry(&self, key: &str) -> Result<KeyEntry, ApiError> {
-        let candidates: Vec<KeyEntry> = self
-            .read_ring()
-            .values()
-            .filter(|e| {
-                e.legacy
-                    .as_ref()
-                    .is_some_and(|h| key.starts_with(&h.prefix))
-            })
-            .cloned()
-            .collect();
+    fn legacy_entry(&self, key: &str) -> Result<ring::KeyEntry, ApiError> {
         let at = now();
-        for entry in candidates {
-            if let Some(why) = KeyRefusal::of(&entry.record, at) {
-                if entry
-                    .legacy
-                    .as_ref()
-                    .is_some_and(|h| self.inner.bcrypt.verify(key, h))
-                {
-                    return Err(unauthorized(why.message().into()));
-                }
-                continue;
-            }
-            if entry
+        for entry in self.inner.ring.legacy_candidates(key) {
+            let is_it = entry
                 .legacy
                 .as_ref()
-                .is_some_and(|h| self.inner.bcrypt.verify(key, h))
-            {
-                return Ok(entry);
+                .is_some_and(|h| self.inner.bcrypt.verify(key, h));
+            if !is_it {
+                continue;
             }
+            if let Some(why) = KeyRefusal::of(&entry.record, at) {
+                return Err(unauthorized(why.message().into()));
+            }
+            return Ok(entry);
         }
         Err(unauthorized("unknown API key".into()))
     }
@@ -770,10 +504,7 @@ impl Auth {
     /// Reads only the in-memory ring (no store, no hashing), so a long-lived
     /// request such as an event stream can ask on every frame.
     pub fn key_refusal(&self, id: &str) -> Option<KeyRefusal> {
-        match self.read_ring().get(id) {
-            Some(entry) => KeyRefusal::of(&entry.record, now()),
-            None => Some(KeyRefusal::Revoked),
-        }
+        self.inner.ring.refusal(id)
     }
 
     /// Counts one mutation of `caller`: where it stands now (`None` when it
@@ -783,7 +514,8 @@ impl Auth {
         let (bucket, per_minute) = match &caller.identity {
             Identity::Key { id, .. } => {
                 let own = self
-                    .read_ring()
+                    .inner
+                    .ring
                     .get(id)
                     .and_then(|e| e.record.rate_limit_per_minute);
                 (
@@ -817,50 +549,6 @@ impl Auth {
             )),
         }
     }
-
-    fn touch(&self, id: &str, at: Timestamp) {
-        let mut touched = self.inner.touched.lock().unwrap_or_else(|e| e.into_inner());
-        let due = touched
-            .get(id)
-            .is_none_or(|last| last.elapsed() >= TOUCH_EVERY);
-        if due {
-            touched.insert(id.to_owned(), Instant::now());
-            // Fire and forget: the write is queued; a lost touch costs nothing.
-            drop(self.inner.store.touch_api_key(id, at));
-        }
-    }
-
-    fn read_ring(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, KeyEntry>> {
-        self.inner.ring.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write_ring(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, KeyEntry>> {
-        self.inner.ring.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-fn entry(record: ApiKeyRecord) -> Result<KeyEntry, String> {
-    let scope = Scope::parse(&record.scope)
-        .ok_or_else(|| format!("key {}: unknown scope {:?}", record.id, record.scope))?;
-    let printers = match &record.printers {
-        Some(list) => Some(
-            list.iter()
-                .map(|p| {
-                    p.parse::<PrinterId>()
-                        .map_err(|e| format!("key {}: printer {p:?}: {e}", record.id))
-                })
-                .collect::<Result<Vec<_>, _>>()?
-                .into(),
-        ),
-        None => None,
-    };
-    let legacy = keys::LegacyHash::parse(&record.hash);
-    Ok(KeyEntry {
-        record,
-        scope,
-        printers,
-        legacy,
-    })
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -106,14 +106,7 @@ pub struct IntegrationView {
 
 impl From<LookupError> for ApiError {
     fn from(e: LookupError) -> Self {
-        let code = match &e {
-            LookupError::NotFound { .. } => ErrorCode::LookupNotFound,
-            LookupError::Ambiguous { .. } => ErrorCode::LookupAmbiguous,
-            LookupError::NotConfigured { .. } => ErrorCode::LookupNotConfigured,
-            LookupError::Failed { .. } => ErrorCode::LookupFailed,
-            // Lookups are validated at start-up; one that is not is a defect.
-            LookupError::InvalidConfig { .. } => ErrorCode::Internal,
-        };
+        let code = ErrorCode::from(e.kind());
         let detail = match &e {
             LookupError::NotFound { app, id, reason } => {
                 serde_json::json!({ "app": app, "id": id, "reason": reason })

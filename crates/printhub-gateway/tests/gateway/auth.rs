@@ -345,6 +345,12 @@ async fn an_allow_list_confines_a_key_to_its_printers_everywhere() {
         !printers.is_empty() && printers.iter().all(|p| *p == pt),
         "{jobs}"
     );
+    // The total counts only what the key may see, too.
+    assert_eq!(
+        jobs["total"].as_u64(),
+        Some(printers.len() as u64),
+        "{jobs}"
+    );
     let batch = other["batch_id"].clone();
     assert!(batch.is_null(), "a single job has no batch");
 }

@@ -12,6 +12,7 @@ mod compat;
 mod conventions;
 mod errors;
 mod events;
+mod history;
 mod jobs;
 mod limits;
 mod lookup;

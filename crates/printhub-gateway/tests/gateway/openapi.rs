@@ -185,11 +185,13 @@ fn error_code_all_lists_every_code_once() {
     assert_eq!(variants, (0..=40).collect::<BTreeSet<_>>());
     let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), ErrorCode::ALL.len(), "a code is listed twice");
-    // The codes the engine's label errors carry are the ones the gateway maps.
-    for code in ErrorCode::ALL {
-        if let ErrorCode::Unprintable(name) | ErrorCode::Unrenderable(name) = code {
-            assert_eq!(ErrorCode::from_code(name), *code);
-        }
+    // Every code the encoder and the renderer can fail with is answered
+    // with a code the document lists.
+    for code in printhub_raster::EncodeCode::ALL {
+        assert!(ErrorCode::ALL.contains(&ErrorCode::from(code)), "{code:?}");
+    }
+    for code in printhub_render::RenderCode::ALL {
+        assert!(ErrorCode::ALL.contains(&ErrorCode::from(code)), "{code:?}");
     }
 }
 

@@ -40,12 +40,7 @@ async fn a_batch_is_accepted_and_summarised() {
     let (hub, _) = hub().await;
     let app = app!(hub);
     let items: Vec<_> = (0..3).map(|i| text_job(&format!("B-{i}"))).collect();
-    let req = TestRequest::post()
-        .uri("/api/print/pt/batch")
-        .set_json(json!({ "items": items }))
-        .to_request();
-    let (status, _, body) = parts(call_service(&app, req).await).await;
-    assert_eq!(status, 202, "{body}");
+    let body = post_batch(&app, "pt", items).await;
     let batch = body["batch_id"].as_str().expect("batch id").to_string();
     assert_eq!(body["job_ids"].as_array().map(Vec::len), Some(3));
     let deadline = std::time::Instant::now() + DEADLINE;

@@ -495,7 +495,7 @@ fn keys_need_a_name_and_a_future_expiry_whoever_asks() {
         (&"n".repeat(101)[..], None, "name"),
         ("x", Some(past), "expires_at"),
     ] {
-        let err = NewKey {
+        let refused = NewKey {
             name: name.into(),
             scope: Scope::Read,
             printers: None,
@@ -504,6 +504,9 @@ fn keys_need_a_name_and_a_future_expiry_whoever_asks() {
         }
         .checked()
         .expect_err("refused");
+        assert_eq!(refused.code(), "invalid_request");
+        // As the API answers it.
+        let err = printhub_gateway::ApiError::from(refused);
         assert_eq!(err.code.as_str(), "invalid_request");
         assert_eq!(
             err.error_detail.as_ref().map(|d| d["field"].clone()),

@@ -3,7 +3,7 @@
 use actix_web::dev::ServiceResponse;
 use actix_web::test;
 use printhub_actors::{
-    Hub, HubConfig, HubHandle, JobFilter, MemoryStore, MemoryTransport, PrinterConfig,
+    Hub, HubConfig, HubHandle, HubStore, JobFilter, MemoryStore, MemoryTransport, PrinterConfig,
     TransportFactory,
 };
 use printhub_gateway::{Auth, AuthConfig, Scope};
@@ -22,14 +22,15 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A hub with one PT-P750W on 12 mm tape called `pt`.
 pub async fn hub() -> (HubHandle, MemoryTransport) {
+    hub_on(Arc::new(MemoryStore::default())).await
+}
+
+/// [`hub`] on the given store.
+pub async fn hub_on(store: Arc<dyn HubStore>) -> (HubHandle, MemoryTransport) {
     let transport = MemoryTransport::default();
     let t = transport.clone();
     let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(t.clone())));
-    let hub = Hub::start_with(
-        HubConfig::default(),
-        Arc::new(MemoryStore::default()),
-        factory,
-    );
+    let hub = Hub::start_with(HubConfig::default(), store, factory);
     hub.add_printer(PrinterConfig {
         id: None,
         slug: "pt".into(),
@@ -168,6 +169,25 @@ macro_rules! wait_state {
 /// A short sleep between polls.
 pub async fn pause() {
     actix_rt::time::sleep(Duration::from_millis(20)).await;
+}
+
+/// Posts a batch of `items` to `printer`, asserts the 202, and returns the
+/// answer (`batch_id`, `job_ids`).
+pub async fn post_batch<S>(app: &S, printer: &str, items: Vec<Value>) -> Value
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    let req = test::TestRequest::post()
+        .uri(&format!("/api/print/{printer}/batch"))
+        .set_json(serde_json::json!({ "items": items }))
+        .to_request();
+    let (status, _, body) = parts(test::call_service(app, req).await).await;
+    assert_eq!(status, 202, "{body}");
+    body
 }
 
 /// A `text_one_line` job body.

@@ -39,12 +39,12 @@ fn filters_combine_and_results_are_newest_first() {
         printer: Some(printer(1)),
         ..JobQuery::default()
     };
-    assert_eq!(listed(&t, p1), vec![6, 4, 2, 1]);
+    assert_eq!(listed(&t, p1.clone()), vec![6, 4, 2, 1]);
     let queued_p1 = JobQuery {
         state: Some(JobState::Queued),
         ..p1
     };
-    assert_eq!(listed(&t, queued_p1), vec![6, 4, 1]);
+    assert_eq!(listed(&t, queued_p1.clone()), vec![6, 4, 1]);
     let in_batch = JobQuery {
         batch: Some(batch),
         ..JobQuery::default()
@@ -63,6 +63,44 @@ fn filters_combine_and_results_are_newest_first() {
 
     assert_eq!(t.store.count_jobs(&JobQuery::default()).expect("count"), 6);
     assert_eq!(t.store.count_jobs(&queued_p1).expect("count"), 3);
+
+    // An allow-list of printers: any of them, and an empty one matches nothing.
+    let allowed = |printers: Vec<_>| JobQuery {
+        printers: Some(printers),
+        ..JobQuery::default()
+    };
+    assert_eq!(listed(&t, allowed(vec![printer(2)])), vec![5, 3]);
+    assert_eq!(
+        listed(&t, allowed(vec![printer(1), printer(2)])),
+        vec![6, 5, 4, 3, 2, 1]
+    );
+    assert_eq!(listed(&t, allowed(vec![])), Vec::<u128>::new());
+    assert_eq!(t.store.count_jobs(&allowed(vec![])).expect("count"), 0);
+    let both = JobQuery {
+        batch: Some(batch),
+        ..allowed(vec![printer(2)])
+    };
+    assert_eq!(listed(&t, both.clone()), vec![5]);
+    assert_eq!(t.store.count_jobs(&both).expect("count"), 1);
+}
+
+#[test]
+fn a_page_comes_with_the_total_of_its_query() {
+    let t = TempStore::new();
+    let jobs: Vec<_> = (1..=12).map(|n| job(n, printer(2 - n % 2))).collect();
+    t.store.commit(jobs).wait().expect("commit");
+    let query = JobQuery {
+        printer: Some(printer(1)),
+        limit: Some(4),
+        offset: 4,
+        ..JobQuery::default()
+    };
+    let (page, total) = t.store.page_jobs(&query).expect("page");
+    assert!(page.corrupt.is_empty());
+    let ids: Vec<u128> = page.jobs.iter().map(|j| j.id.as_uuid().as_u128()).collect();
+    // Printer 1 has the odd jobs: 11, 9, 7, 5 | 3, 1.
+    assert_eq!(ids, vec![3, 1]);
+    assert_eq!(total, 6);
 }
 
 #[test]

@@ -42,11 +42,13 @@ export async function mount(main, ctx) {
   }
 
   let jobs = [];
+  let total = 0;
   async function load() {
     try {
       const answer = await get(`/api/jobs${query({ state: f.state, printer: f.printer, batch: f.batch, limit: PAGE, offset: f.offset })}`);
       jobs = answer.jobs;
-      draw(answer.jobs.length === PAGE);
+      total = answer.total;
+      draw(f.offset + answer.jobs.length < total);
     } catch (e) {
       status.textContent = `Cannot load jobs: ${describe(e)}`;
       replace(list);
@@ -54,7 +56,7 @@ export async function mount(main, ctx) {
   }
 
   function draw(more) {
-    status.textContent = jobs.length ? `Jobs ${f.offset + 1}–${f.offset + jobs.length}, newest first.` : 'No jobs match.';
+    status.textContent = jobs.length ? `Jobs ${f.offset + 1}–${f.offset + jobs.length} of ${total}, newest first.` : 'No jobs match.';
     keepFocus(() => replace(list, jobs.map(row)));
     const prevBlock = f.offset === 0 ? 'This is the first page.' : null;
     const nextBlock = more ? null : 'There are no older jobs.';
