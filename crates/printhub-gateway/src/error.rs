@@ -757,6 +757,7 @@ mod tests {
             ("request_timeout", 408),
             ("overloaded", 503),
             ("out_of_range", 422),
+            ("printer_slug_mismatch", 400),
         ];
         let got: Vec<(&str, u16)> = ErrorCode::ALL
             .iter()

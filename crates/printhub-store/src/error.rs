@@ -257,6 +257,7 @@ mod tests {
                 existing: "e".into(),
             },
             StoreError::from(std::io::Error::other("x")),
+            StoreError::Legacy("schema 0000".into()),
         ];
         let mut codes: Vec<_> = errors.iter().map(StoreError::code).collect();
         codes.sort_unstable();
