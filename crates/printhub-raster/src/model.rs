@@ -140,6 +140,14 @@ pub struct Model {
 }
 
 impl Model {
+    /// Whether the printer answers each page it prints with a status block
+    /// on a TCP 9100 connection: what a network model does (a USB link
+    /// reports every page whatever the model). Senders pace their writes by
+    /// these reports and read silence as a lost link.
+    pub const fn reports_each_page_over_tcp(&self) -> bool {
+        self.network
+    }
+
     /// Bytes in one uncompressed raster line.
     pub const fn bytes_per_line(&self) -> usize {
         self.family.bytes_per_line()

@@ -232,7 +232,7 @@ impl TcpTransport {
         let link_to = Channel {
             model: self.model,
             timeouts: self.timeouts,
-            reports: self.model.network,
+            reports: self.model.reports_each_page_over_tcp(),
             name: self.addr.to_string(),
         };
         drive(&mut reader, &mut writer, out, link, &link_to).await
