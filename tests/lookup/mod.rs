@@ -86,6 +86,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
         notify: Vec::new(),
         limits: Default::default(),
         landing: Default::default(),
+        compat: Default::default(),
     }
 }
 
