@@ -52,11 +52,11 @@ pub mod ui;
 
 pub use admin::{AuditListView, AuditView, CreateKeyRequest, KeyCreatedView, KeyView, WhoAmIView};
 pub use auth::{Auth, AuthConfig, Caller, ProxyConfig, Scope};
+pub use compat::webhook::{LegacyWebhookConfig, WebhookKeyError, MIN_WEBHOOK_KEY_LEN};
 pub use error::{ApiError, ErrorCode};
 pub use events::{EventConfig, EventLog};
 pub use extract::JsonBody;
 pub use limits::{DecodePermit, Limits, LimitsConfig};
-pub use compat::webhook::{LegacyWebhookConfig, WebhookKeyError, MIN_WEBHOOK_KEY_LEN};
 pub use lookup::landing::LandingConfig;
 pub use lookup::{GenericWebhook, GrocyWebhook, WebhookConfig};
 pub use openapi::document as openapi_document;

@@ -219,15 +219,16 @@ async fn accept<T: HookBody>(
         Ok(body) => body,
         // What does not parse is a validation error there (FastAPI's 422).
         Err(e) if e.code == ErrorCode::InvalidRequest => {
-            return Ok(Err(validation_error(e.detail, None, "json_invalid")))
+            return Ok(Err(Invalid::new(e.detail, None, "json_invalid").response()))
         }
         Err(e) => return Err(e),
     };
-    if let Err(refusal) = check_fields(&body, T::ID) {
-        return Ok(Err(refusal));
+    if let Err(invalid) = check_fields(&body, T::ID) {
+        return Ok(Err(invalid.response()));
     }
-    Ok(serde_json::from_value::<T>(body)
-        .map_err(|e| validation_error(format!("invalid webhook body: {e}"), None, "value_error")))
+    Ok(serde_json::from_value::<T>(body).map_err(|e| {
+        Invalid::new(format!("invalid webhook body: {e}"), None, "value_error").response()
+    }))
 }
 
 /// A webhook body: the name of its id field.
@@ -244,14 +245,57 @@ impl HookBody for GrocyHookRequest {
     const ID: &'static str = "product_id";
 }
 
+/// A body the reference's strict schema refuses: what was wrong, the field
+/// (if one), and pydantic's name for the error.
+#[derive(Debug)]
+struct Invalid {
+    message: String,
+    field: Option<String>,
+    kind: &'static str,
+}
+
+impl Invalid {
+    fn new(message: String, field: Option<&str>, kind: &'static str) -> Invalid {
+        Invalid {
+            message,
+            field: field.map(str::to_owned),
+            kind,
+        }
+    }
+
+    /// 422 `validation_error`, Label Printer Hub's answer (FastAPI's
+    /// `{detail: [{loc, msg, type}]}` is under `error_detail.errors`).
+    fn response(self) -> HttpResponse {
+        let loc = match &self.field {
+            Some(f) => serde_json::json!(["body", f]),
+            None => serde_json::json!(["body"]),
+        };
+        let body = serde_json::json!({
+            "type": "/problems",
+            "title": crate::error::status_title(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY),
+            "status": 422,
+            "detail": self.message,
+            "error_code": VALIDATION_ERROR,
+            "error_message": self.message,
+            "error_detail": {
+                "field": self.field,
+                "errors": [{ "loc": loc, "msg": self.message, "type": self.kind }],
+            },
+        });
+        HttpResponse::UnprocessableEntity()
+            .content_type("application/problem+json")
+            .body(body.to_string())
+    }
+}
+
 /// The body's fields checked as the reference's strict schema did, so a
 /// refusal names its field and what was wrong (pydantic's error types):
 /// the id and `type` are required strings, `quantity` an optional number;
 /// other fields are ignored.
-fn check_fields(body: &serde_json::Value, id: &str) -> Result<(), HttpResponse> {
+fn check_fields(body: &serde_json::Value, id: &str) -> Result<(), Invalid> {
     use serde_json::Value;
     let Value::Object(fields) = body else {
-        return Err(validation_error(
+        return Err(Invalid::new(
             "the body must be a JSON object".into(),
             None,
             "model_attributes_type",
@@ -260,7 +304,7 @@ fn check_fields(body: &serde_json::Value, id: &str) -> Result<(), HttpResponse> 
     for name in [id, "type"] {
         match fields.get(name) {
             None => {
-                return Err(validation_error(
+                return Err(Invalid::new(
                     format!("{name}: field required"),
                     Some(name),
                     "missing",
@@ -268,7 +312,7 @@ fn check_fields(body: &serde_json::Value, id: &str) -> Result<(), HttpResponse> 
             }
             Some(Value::String(_)) => {}
             Some(other) => {
-                return Err(validation_error(
+                return Err(Invalid::new(
                     format!("{name}: a string is required, got {other}"),
                     Some(name),
                     "string_type",
@@ -278,37 +322,12 @@ fn check_fields(body: &serde_json::Value, id: &str) -> Result<(), HttpResponse> 
     }
     match fields.get("quantity") {
         None | Some(Value::Null) | Some(Value::Number(_)) => Ok(()),
-        Some(other) => Err(validation_error(
+        Some(other) => Err(Invalid::new(
             format!("quantity: a number is required, got {other}"),
             Some("quantity"),
             "float_type",
         )),
     }
-}
-
-/// 422 `validation_error`, Label Printer Hub's answer to a body its schema
-/// refuses (FastAPI's `{detail: [{loc, msg, type}]}` is under
-/// `error_detail.errors`).
-fn validation_error(message: String, field: Option<&str>, kind: &str) -> HttpResponse {
-    let loc = match field {
-        Some(f) => serde_json::json!(["body", f]),
-        None => serde_json::json!(["body"]),
-    };
-    let body = serde_json::json!({
-        "type": "/problems",
-        "title": crate::error::status_title(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY),
-        "status": 422,
-        "detail": message,
-        "error_code": VALIDATION_ERROR,
-        "error_message": message,
-        "error_detail": {
-            "field": field,
-            "errors": [{ "loc": loc, "msg": message, "type": kind }],
-        },
-    });
-    HttpResponse::UnprocessableEntity()
-        .content_type("application/problem+json")
-        .body(body.to_string())
 }
 
 /// The code of a body the webhooks refuse (one of [`super::LEGACY_CODES`]).
@@ -429,27 +448,28 @@ mod tests {
         }
         // The checks name the field and what was wrong with it.
         let refused = |body: serde_json::Value| {
-            let resp = check_fields(&body, GrocyHookRequest::ID).expect_err("refused");
-            assert_eq!(resp.status(), 422);
-            match resp.into_body().try_into_bytes() {
-                Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes).expect("json"),
-                Err(_) => panic!("a streamed body"),
-            }
+            let invalid = check_fields(&body, GrocyHookRequest::ID).expect_err("refused");
+            (invalid.field.clone(), invalid.kind)
         };
-        let p = refused(serde_json::json!({"type": "x"}));
-        assert_eq!(p["error_code"], "validation_error");
-        assert_eq!(p["error_detail"]["field"], "product_id");
+        let field = |f: &str| Some(f.to_string());
         assert_eq!(
-            p["error_detail"]["errors"][0]["loc"],
-            serde_json::json!(["body", "product_id"])
+            refused(serde_json::json!({"type": "x"})),
+            (field("product_id"), "missing")
         );
-        assert_eq!(p["error_detail"]["errors"][0]["type"], "missing");
-        let p = refused(serde_json::json!({"product_id": 12, "type": "x"}));
-        assert_eq!(p["error_detail"]["errors"][0]["type"], "string_type");
-        let p = refused(serde_json::json!({"product_id": "12", "type": "x", "quantity": "1"}));
-        assert_eq!(p["error_detail"]["field"], "quantity");
-        let p = refused(serde_json::json!(["12"]));
-        assert_eq!(p["error_detail"]["field"], serde_json::Value::Null);
+        assert_eq!(
+            refused(serde_json::json!({"product_id": 12, "type": "x"})),
+            (field("product_id"), "string_type")
+        );
+        assert_eq!(
+            refused(serde_json::json!({"product_id": "12", "type": "x", "quantity": "1"})),
+            (field("quantity"), "float_type")
+        );
+        assert_eq!(
+            refused(serde_json::json!(["12"])),
+            (None, "model_attributes_type")
+        );
+        let resp = Invalid::new("x".into(), None, "missing").response();
+        assert_eq!(resp.status(), 422);
         assert!(check_fields(
             &serde_json::json!({"product_id": "12", "type": "x", "quantity": null, "more": {}}),
             GrocyHookRequest::ID
