@@ -169,11 +169,7 @@ pub(crate) async fn spoolman(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = accept::<SpoolmanHookRequest>(&config, &req, payload).await?;
-    match body {
-        Ok(call) => print(&hub, &lookups, &req, call.into()).await,
-        Err(refusal) => Ok(refusal),
-    }
+    handle::<SpoolmanHookRequest>(&hub, &config, &lookups, &req, payload).await
 }
 
 /// `POST /api/webhook/grocy`.
@@ -184,10 +180,20 @@ pub(crate) async fn grocy(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = accept::<GrocyHookRequest>(&config, &req, payload).await?;
-    match body {
-        Ok(call) => print(&hub, &lookups, &req, call.into()).await,
-        Err(refusal) => Ok(refusal),
+    handle::<GrocyHookRequest>(&hub, &config, &lookups, &req, payload).await
+}
+
+/// Either webhook: [`accept`], then [`print`].
+async fn handle<T: HookBody + Into<Call>>(
+    hub: &HubHandle,
+    config: &Config,
+    lookups: &Lookups,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    match accept::<T>(config, req, payload).await? {
+        Ok(call) => print(hub, lookups, req, call.into()).await,
+        Err(invalid) => Ok(invalid),
     }
 }
 
