@@ -175,6 +175,7 @@ async fn start_server(
         notify: Vec::new(),
         limits: Default::default(),
         landing: Default::default(),
+        compat: Default::default(),
     };
     let running = printhub::serve::build(&config).await.expect("build");
     let data = running.app_data(&config);

@@ -40,6 +40,7 @@ fn one_printer(
         notify: Vec::new(),
         limits: Default::default(),
         landing: Default::default(),
+        compat: Default::default(),
     }
 }
 

@@ -86,6 +86,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
         notify: Vec::new(),
         limits: Default::default(),
         landing: Default::default(),
+        compat: Default::default(),
     }
 }
 
@@ -488,4 +489,44 @@ fn integration_settings_are_validated_and_secrets_stay_hidden() {
     let env = |k: &str| (k == "PRINTHUB_GROCY_TIMEOUT_MS").then(|| "soon".to_string());
     let err = Config::demo(dir.path()).with_env(env).expect_err("bad env");
     assert!(format!("{err:#}").contains("PRINTHUB_GROCY_TIMEOUT_MS"));
+}
+
+/// Label Printer Hub's Spoolman webhook, wired by `printhub::serve` from
+/// `[compat] webhook_key`: the spool's label comes out of the printer; a
+/// wrong key prints nothing.
+#[actix_web::test]
+async fn label_printer_hubs_spoolman_webhook_prints_the_spools_label() {
+    const KEY: &str = "lph-e2e-webhook-key-Vb7Nq3Wz8Kd2Lx5R";
+    let fake = fake::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24")).expect("emulator");
+    let mut cfg = config(dir.path(), &emu, &fake);
+    cfg.compat.webhook_key = Some(Secret::new(KEY));
+    let running = printhub::serve::build(&cfg).await.expect("build");
+    let base = listen(&running, &cfg);
+    let hook = format!("{base}/api/webhook/spoolman");
+    let body = json!({ "spool_id": "3", "type": "updated", "quantity": 12.5 });
+    let send = |key: &'static str| {
+        client()
+            .post(&hook)
+            .insert_header(("X-API-Key", key))
+            .send_json(&body)
+    };
+    let mut resp = send(KEY).await.expect("POST");
+    let answer: Value = resp.json().await.expect("json");
+    assert_eq!(resp.status().as_u16(), 202, "{answer}");
+    assert!(answer["job_id"].is_string(), "{answer}");
+    let resp = send("lph-e2e-webhook-key-Vb7Nq3Wz8Kd2Lx5r")
+        .await
+        .expect("POST");
+    assert_eq!(resp.status().as_u16(), 401);
+    let printed = pages(&emu, 1).await;
+    assert_eq!(decode_qr(&printed[0].black), ["WEB+SPOOLMAN:S-3"]);
+    let (_, jobs) = get_json(&format!("{base}/api/jobs")).await;
+    assert_eq!(
+        jobs["jobs"].as_array().map(Vec::len),
+        Some(1),
+        "the wrong key queued nothing"
+    );
+    running.hub.shutdown().await.expect("shutdown");
 }

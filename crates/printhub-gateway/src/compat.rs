@@ -12,6 +12,8 @@
 //!   handlers here, mounted as rows of the one route table (scope, OpenAPI,
 //!   security matrix), answering its shapes; [`legacy_errors`] gives their
 //!   problems its error vocabulary.
+//! - Its webhooks (`POST /api/webhook/spoolman`, `POST /api/webhook/grocy`,
+//!   authenticated by `X-API-Key`) are in [`webhook`].
 //!
 //! **Architecture Invariant:** nothing here keeps state or decides about jobs;
 //! every request ends in the same `HubHandle` calls as printhub's own routes,
@@ -33,6 +35,8 @@ use printhub_actors::PrinterInfo;
 use printhub_core::{Job, JobState, PrinterState};
 use printhub_render::LabelData;
 use serde::{Deserialize, Serialize};
+
+pub(crate) mod webhook;
 
 /// 400 `printer_slug_mismatch` when a batch names a `printer_slug` that is
 /// not the slug of the printer its path resolved to.
@@ -70,7 +74,7 @@ pub(crate) fn with_missing_fields(mut e: ApiError) -> ApiError {
 
 // The old-only paths: `POST /print`, `GET /jobs/{id}`, `POST /jobs/{id}/resume`,
 // `POST /printer/resume`, `GET /readiness` (the landing page `/loc/{id}` is
-// in `lookup::landing`).
+// in `lookup::landing`, the webhooks in `webhook`).
 
 /// The old-only paths, as mounted: their error answers carry Label Printer
 /// Hub's vocabulary ([`legacy_errors`]).
@@ -80,6 +84,8 @@ pub(crate) const LEGACY_PATHS: &[&str] = &[
     "/jobs/{id}/resume",
     "/printer/resume",
     "/readiness",
+    "/api/webhook/spoolman",
+    "/api/webhook/grocy",
 ];
 
 /// Label Printer Hub's error codes that printhub's own routes do not use,
@@ -90,6 +96,7 @@ pub(crate) const LEGACY_CODES: &[(&str, u16)] = &[
     ("invalid_state", 409),
     ("already_active", 409),
     ("integration_lookup_failed", 502),
+    (webhook::VALIDATION_ERROR, 422),
 ];
 
 /// printhub's code → Label Printer Hub's, on the old-only paths.

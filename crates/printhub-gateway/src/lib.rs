@@ -18,7 +18,8 @@
 //! (`/readyz` with its [`StoreProbe`], `/metrics` with its [`Metrics`]
 //! histograms and the latency middleware), [`limits`] (what one caller may
 //! cost: the image gate, preview and webhook rate limits, the body deadline),
-//! `compat` (Label Printer Hub's old paths and error vocabulary, issue #19).
+//! `compat` (Label Printer Hub's old paths, webhooks and error vocabulary,
+//! issue #19).
 //!
 //! **Architecture Invariant:** handlers hold no state and no logic beyond
 //! conversion; every decision about jobs and printers is the engine's.
@@ -51,6 +52,7 @@ pub mod ui;
 
 pub use admin::{AuditListView, AuditView, CreateKeyRequest, KeyCreatedView, KeyView, WhoAmIView};
 pub use auth::{Auth, AuthConfig, Caller, ProxyConfig, Scope};
+pub use compat::webhook::{LegacyWebhookConfig, WebhookKeyError, MIN_WEBHOOK_KEY_LEN};
 pub use error::{ApiError, ErrorCode};
 pub use events::{EventConfig, EventLog};
 pub use extract::JsonBody;
@@ -234,6 +236,8 @@ routes! {
     GET "/jobs/{id}" => compat::get_job, read, 200, None, Some("LegacyJobView"), "compat", "Label Printer Hub's job status";
     POST "/jobs/{id}/resume" => compat::resume_job, print, 200, None, Some("LegacyJobView"), "compat", "Label Printer Hub's job resume: release a held job, or resume its stopped or paused printer";
     POST "/printer/resume" => compat::resume_printer, print, 200, None, Some("LegacyResumedView"), "compat", "Label Printer Hub's printer resume, on the first enabled printer (by slug) the caller may use";
+    POST "/api/webhook/spoolman" => compat::webhook::spoolman, public, 202, Some("SpoolmanHookRequest"), Some("LegacyQueuedView"), "compat", "Label Printer Hub's Spoolman webhook: print the spool's label on the first enabled printer; X-API-Key is the configured webhook key (401 wrong or missing, 503 none configured or no enabled printer, 422 a body its strict schema refuses, 404 no such spool)";
+    POST "/api/webhook/grocy" => compat::webhook::grocy, public, 202, Some("GrocyHookRequest"), Some("LegacyQueuedView"), "compat", "Label Printer Hub's Grocy webhook: print the product's label on the first enabled printer; X-API-Key is the configured webhook key (401 wrong or missing, 503 none configured or no enabled printer, 422 a body its strict schema refuses, 404 no such product)";
     GET "/readiness" => compat::readiness, read, 200, None, Some("LegacyReadiness"), "compat", "Label Printer Hub's readiness: ready, degraded (a printer is missing or unreachable) or not-ready (503: the store or the engine fails)";
 }
 
@@ -247,7 +251,7 @@ pub const CREATES_NOTHING: &[&str] = &["/api/render/preview"];
 /// `web::Data<HubHandle>` and `web::Data<Auth>` (the policy; without it every
 /// non-public route answers 500); reads `web::Data<GatewayConfig>` and
 /// `web::Data<EventLog>` (for `/api/events`), `web::Data<printhub_lookup::Lookups>`
-/// and `web::Data<WebhookConfig>` when present, `web::Data<Limits>` (the
+/// `web::Data<WebhookConfig>` and `web::Data<LegacyWebhookConfig>` when present, `web::Data<Limits>` (the
 /// process-wide default when absent), [`StoreProbe`] (for `/readyz`)
 /// and [`Metrics`] (histograms on `/metrics`, HTTP latency of every request). Unknown paths under `/api` answer
 /// 404 `not_found` as problem+json; a query string that does not parse is 400

@@ -422,6 +422,10 @@ impl Schemas {
             "BatchRequest" => g.subschema_for::<crate::dto::BatchRequest>(),
             "PreviewRequest" => g.subschema_for::<crate::dto::PreviewRequest>(),
             "LegacyPrintRequest" => g.subschema_for::<crate::compat::LegacyPrintRequest>(),
+            "SpoolmanHookRequest" => {
+                g.subschema_for::<crate::compat::webhook::SpoolmanHookRequest>()
+            }
+            "GrocyHookRequest" => g.subschema_for::<crate::compat::webhook::GrocyHookRequest>(),
             "CreateKeyRequest" => g.subschema_for::<crate::admin::CreateKeyRequest>(),
             "GrocyWebhookPayload" => return self.own(name, grocy_payload()),
             "WebhookFields" => return self.own(name, webhook_fields()),
@@ -848,7 +852,8 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
             add(&["rate_limited"]);
         }
     }
-    let webhook = route.tag == "webhooks";
+    // Label Printer Hub's webhooks read their body as printhub's own do.
+    let webhook = route.tag == "webhooks" || path.starts_with("/api/webhook/");
     if route.body.is_some() && !webhook {
         add(&[
             "invalid_request",
@@ -911,6 +916,23 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
             add(&render_codes());
             add(&LOOKUP_CODES);
             add(&["printer_not_found", "printer_not_allowed", "unavailable"]);
+        }
+        ("POST", "/api/webhook/spoolman") | ("POST", "/api/webhook/grocy") => {
+            add(&[
+                "unauthorized",
+                crate::compat::webhook::VALIDATION_ERROR,
+                "payload_too_large",
+                "overloaded",
+                "printer_not_found",
+            ]);
+            add(&SUBMIT_CODES);
+            add(&render_codes());
+            add(&[
+                "lookup_not_found",
+                "lookup_ambiguous",
+                "lookup_not_configured",
+                "lookup_failed",
+            ]);
         }
         ("GET", "/api/batches/{id}") => add(&["invalid_request", "batch_not_found", "unavailable"]),
         ("GET", "/api/events") => add(&[
@@ -1121,6 +1143,13 @@ fn parameters(s: &mut Schemas, route: &RouteInfo) -> Vec<Value> {
                 params.push(json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description }));
             }
         }
+    }
+    if route.path.starts_with("/api/webhook/") {
+        params.push(json!({
+            "name": crate::compat::webhook::API_KEY_HEADER, "in": "header", "required": true,
+            "schema": { "type": "string" },
+            "description": "The webhook key ([compat] webhook_key, PRINTER_HUB_WEBHOOK_API_KEY); wrong or missing: 401",
+        }));
     }
     if route.path == "/api/events" {
         params.push(json!({

@@ -62,6 +62,21 @@ pub struct Config {
     /// The QR landing pages (`[landing]`).
     #[serde(default)]
     pub landing: LandingEntry,
+    /// Label Printer Hub compatibility (`[compat]`): its webhooks' key.
+    #[serde(default)]
+    pub compat: CompatEntry,
+}
+
+/// `[compat]`: what Label Printer Hub's clients need beyond its routes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatEntry {
+    /// The key its webhooks (`POST /api/webhook/spoolman`, `/grocy`) take
+    /// in `X-API-Key` (`PRINTHUB_COMPAT_WEBHOOK_KEY`, or its own name
+    /// `PRINTER_HUB_WEBHOOK_API_KEY`): at least 32 non-whitespace
+    /// characters, trimmed, as it required. Absent or empty: the webhooks
+    /// answer 503. Redacted wherever the configuration is shown.
+    pub webhook_key: Option<printhub_lookup::Secret>,
 }
 
 /// `[landing]`: what a QR landing page (`/asset|product|spool|loc/{id}`)
@@ -450,6 +465,11 @@ pub const LEGACY_ENV: &[(&str, &str, bool)] = &[
         "PRINTER_HUB_JOB_RETENTION_DAYS",
         false,
     ),
+    (
+        "PRINTHUB_COMPAT_WEBHOOK_KEY",
+        "PRINTER_HUB_WEBHOOK_API_KEY",
+        false,
+    ),
 ];
 
 /// The value of printhub's variable `name` under its Label Printer Hub name
@@ -548,6 +568,7 @@ impl Config {
             notify: Vec::new(),
             limits: LimitsEntry::default(),
             landing: LandingEntry::default(),
+            compat: CompatEntry::default(),
         }
     }
 
@@ -565,7 +586,8 @@ impl Config {
     /// `STOPPED_POLL_MS`, `BACKOFF_MAX_MS`), the `[limits]` settings
     /// (`BODY_TIMEOUT_SECS`, `IMAGE_DECODES`, `IMAGE_MEMORY_MB`, `IMAGE_QUEUE`,
     /// `PREVIEW_RATE_LIMIT`, `WEBHOOK_RATE_LIMIT`, `EVENT_STREAMS`,
-    /// `EVENT_STREAMS_PER_KEY`), `AUTH_ANONYMOUS`, `PROXY_SECRET`, the
+    /// `EVENT_STREAMS_PER_KEY`), `LANDING_PUBLIC`, `COMPAT_WEBHOOK_KEY`,
+    /// `AUTH_ANONYMOUS`, `PROXY_SECRET`, the
     /// integrations' and `[mqtt]`'s (`MQTT_URL`, ...), and Label Printer
     /// Hub's names of some ([`LEGACY_ENV`]). A value that does not parse
     /// names its variable.
@@ -637,6 +659,9 @@ impl Config {
                 other => bail!("PRINTHUB_LANDING_PUBLIC: {other:?} is not true or false"),
             });
         }
+        if let Some(key) = env("PRINTHUB_COMPAT_WEBHOOK_KEY") {
+            self.compat.webhook_key = Some(printhub_lookup::Secret::new(key));
+        }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
             self.auth.anonymous = anonymous;
         }
@@ -702,6 +727,17 @@ impl Config {
         }
     }
 
+    /// Label Printer Hub's webhooks (`[compat] webhook_key`): a key shorter
+    /// than it allowed is refused, naming the field and never the key.
+    pub fn legacy_webhooks(&self) -> anyhow::Result<printhub_gateway::LegacyWebhookConfig> {
+        let key = self.compat.webhook_key.as_ref().map(|k| k.expose());
+        printhub_gateway::LegacyWebhookConfig::with_key(key).map_err(|e| {
+            anyhow::anyhow!(
+                "compat.webhook_key (PRINTHUB_COMPAT_WEBHOOK_KEY, PRINTER_HUB_WEBHOOK_API_KEY): {e}"
+            )
+        })
+    }
+
     /// Checks what serde cannot: printers and emulators name real models and media.
     pub fn validate(&self) -> anyhow::Result<()> {
         for (i, p) in self.printers.iter().enumerate() {
@@ -747,6 +783,7 @@ impl Config {
         }
         self.lookups()?;
         self.webhooks()?;
+        self.legacy_webhooks()?;
         self.mqtt_config()?;
         self.notify_targets()?;
         Ok(())
@@ -788,5 +825,46 @@ mod tests {
             spoolman.base_url, "http://new.example.com",
             "printhub's name wins"
         );
+    }
+
+    fn with_vars(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let env = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        Config::demo(Path::new("var")).with_env(env)
+    }
+
+    #[test]
+    fn the_old_webhook_key_is_read_checked_and_never_shown() {
+        let key = "Zq8vW3nT5yR1pL7kD2hF9sJ4xC6bM0aE";
+        // Its old name, as its compose file sets it.
+        let config = with_vars(&[("PRINTER_HUB_WEBHOOK_API_KEY", key)]).expect("env");
+        let webhooks = config.legacy_webhooks().expect("a long key");
+        assert!(webhooks.api_key.as_ref().is_some_and(|k| k.matches(key)));
+        assert!(!format!("{config:?}").contains(key), "redacted in Debug");
+        assert!(!format!("{webhooks:?}").contains(key), "redacted in Debug");
+        // printhub's own name wins; its empty value turns the webhooks off.
+        let config = with_vars(&[
+            ("PRINTER_HUB_WEBHOOK_API_KEY", key),
+            ("PRINTHUB_COMPAT_WEBHOOK_KEY", " "),
+        ])
+        .expect("env");
+        assert!(config.legacy_webhooks().expect("off").api_key.is_none());
+        // The file's key, and none at all (the webhooks answer 503).
+        let config: Config =
+            toml::from_str(&format!("[compat]\nwebhook_key = \"{key}\"\n")).expect("toml");
+        assert!(config.legacy_webhooks().expect("file").api_key.is_some());
+        let none = Config::demo(Path::new("var"));
+        assert!(none.legacy_webhooks().expect("none").api_key.is_none());
+        none.validate().expect("no key is valid");
+        // A short key stops the start, naming the field and not the key.
+        let short = "short-but-not-32-characters";
+        let config = with_vars(&[("PRINTER_HUB_WEBHOOK_API_KEY", short)]).expect("env");
+        let err = format!("{:#}", config.validate().expect_err("short"));
+        assert!(err.contains("compat.webhook_key"), "{err}");
+        assert!(err.contains("32"), "{err}");
+        assert!(!err.contains(short), "{err}");
     }
 }

@@ -25,6 +25,8 @@ pub struct Running {
     pub lookups: printhub_lookup::Lookups,
     /// The webhooks (`[integrations.grocy]`, `[[webhook]]`).
     pub webhooks: printhub_gateway::WebhookConfig,
+    /// Label Printer Hub's webhooks (`[compat] webhook_key`).
+    pub legacy_webhooks: printhub_gateway::LegacyWebhookConfig,
     /// Emulated printers started with it (they stop when dropped).
     pub emulators: Vec<EmulatorHandle>,
     /// The database (jobs, printers, keys, audit).
@@ -61,6 +63,7 @@ impl Running {
         });
         let limits = web::Data::new(self.limits.clone());
         let landing = web::Data::new(config.landing_config());
+        let legacy_webhooks = web::Data::new(self.legacy_webhooks.clone());
         move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(hub.clone())
                 .app_data(auth.clone())
@@ -71,7 +74,8 @@ impl Running {
                 .app_data(webhooks.clone())
                 .app_data(gateway.clone())
                 .app_data(limits.clone())
-                .app_data(landing.clone());
+                .app_data(landing.clone())
+                .app_data(legacy_webhooks.clone());
         }
     }
 }
@@ -109,6 +113,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
     let auth_config = config.auth_config()?;
     let lookups = config.lookups()?;
     let webhooks = config.webhooks()?;
+    let legacy_webhooks = config.legacy_webhooks()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
     let mut emulators = Vec::new();
@@ -194,6 +199,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
         hub,
         lookups,
         webhooks,
+        legacy_webhooks,
         emulators,
         store,
         auth,

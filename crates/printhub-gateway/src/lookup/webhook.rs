@@ -302,7 +302,7 @@ struct Submitter<'a> {
 }
 
 /// The address a webhook request came from (see the module doc).
-fn source_address(req: &HttpRequest) -> Option<String> {
+pub(crate) fn source_address(req: &HttpRequest) -> Option<String> {
     let peer = req.peer_addr().map(|a| a.ip());
     match req.app_data::<web::Data<Auth>>() {
         Some(auth) => auth.source_address(req.headers(), peer),
@@ -333,7 +333,7 @@ async fn submit_label(
 
 /// The body as JSON: parsed as JSON when sent as JSON, else as form fields
 /// (PHP bracket notation nested, as Grocy sends them).
-async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Value, ApiError> {
+pub(crate) async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Value, ApiError> {
     let body = crate::extract::read_body(req, payload.into_inner()).await?;
     let content_type = req
         .headers()

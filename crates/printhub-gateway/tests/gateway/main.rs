@@ -14,6 +14,7 @@ mod errors;
 mod events;
 mod history;
 mod jobs;
+mod legacy_webhooks;
 mod limits;
 mod lookup;
 mod openapi;

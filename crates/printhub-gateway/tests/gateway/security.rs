@@ -154,7 +154,15 @@ async fn every_spelling_of_every_route_gets_the_plain_spellings_answer() {
         let plain = concrete(route.path);
         for (who, key) in &identities {
             let want = answer(&app, route.method, &plain, key.as_deref()).await;
-            assert!(want.0 < 500, "{who} {} {plain}: {want:?}", route.method);
+            // Label Printer Hub's webhooks are off (503) while no webhook
+            // key is configured, as they were there; nothing else may fail.
+            let off = route.path.starts_with("/api/webhook/")
+                && want == (503, Some("unavailable".to_string()));
+            assert!(
+                want.0 < 500 || off,
+                "{who} {} {plain}: {want:?}",
+                route.method
+            );
             for spelling in equivalent_spellings(&plain) {
                 let got = answer(&app, route.method, &spelling, key.as_deref()).await;
                 assert_eq!(
