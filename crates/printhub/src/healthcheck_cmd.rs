@@ -58,10 +58,12 @@ fn probe(addr: SocketAddr) -> anyhow::Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT).context("cannot connect")?;
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
-    write!(
-        stream,
+    // One write: a request sent in pieces may meet a server that answers and
+    // closes after the first, and the unread rest turns the close into a reset.
+    let request = format!(
         "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: printhub-healthcheck\r\n\r\n"
-    )?;
+    );
+    stream.write_all(request.as_bytes())?;
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     // The status line is all that is needed.
@@ -93,8 +95,16 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         std::thread::spawn(move || {
             if let Ok((mut conn, _)) = listener.accept() {
+                // Read the whole request first: closing with unread bytes
+                // would reset the connection under the client's read.
+                let mut request = Vec::new();
                 let mut buf = [0u8; 512];
-                let _ = conn.read(&mut buf);
+                while !request.ends_with(b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
                 let _ = conn.write_all(answer.as_bytes());
             }
         });
