@@ -5,7 +5,7 @@
 //!
 //! - Every crate's folder is its package name.
 //! - A crate depends only on printhub crates of a lower layer (no arrow runs
-//!   back up): core, raster < render, store, emulator < lookup, actors <
+//!   back up): core, raster < render, store, emulator, ipp < lookup, actors <
 //!   gateway, mqtt, notify < printhub.
 //! - The pure crates (core, raster, render) do no I/O: their dependencies
 //!   are an allow-list of crates that do none (no runtime, sockets, files,
@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("printhub-render", 1),
     ("printhub-store", 1),
     ("printhub-emulator", 1),
+    ("printhub-ipp", 1),
     ("printhub-lookup", 2),
     ("printhub-actors", 2),
     ("printhub-gateway", 3),

@@ -1,0 +1,8 @@
+//! printhub-ipp's tests: the codec (every malformed-message class, round
+//! trips, never a panic), and the answers (request checks,
+//! Get-Printer-Attributes, Validate-Job), with the shared builders in
+//! `support`.
+
+mod codec;
+mod service;
+mod support;
