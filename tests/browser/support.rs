@@ -176,6 +176,7 @@ async fn start_server(
         limits: Default::default(),
         landing: Default::default(),
         compat: Default::default(),
+        ipp: None,
     };
     let running = printhub::serve::build(&config).await.expect("build");
     let data = running.app_data(&config);

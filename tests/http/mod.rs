@@ -41,6 +41,7 @@ fn one_printer(
         limits: Default::default(),
         landing: Default::default(),
         compat: Default::default(),
+        ipp: None,
     }
 }
 

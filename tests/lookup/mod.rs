@@ -87,6 +87,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
         limits: Default::default(),
         landing: Default::default(),
         compat: Default::default(),
+        ipp: None,
     }
 }
 

@@ -18,6 +18,8 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod document;
+pub mod job;
 pub mod media;
 pub mod printer;
 pub mod service;

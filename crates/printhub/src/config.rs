@@ -65,6 +65,22 @@ pub struct Config {
     /// Label Printer Hub compatibility (`[compat]`): its webhooks' key.
     #[serde(default)]
     pub compat: CompatEntry,
+    /// IPP Everywhere (`[ipp]`, `PRINTHUB_IPP_LISTEN`): every printer is
+    /// also an IPP printer. Off when absent.
+    #[serde(default)]
+    pub ipp: Option<IppEntry>,
+}
+
+/// `[ipp]`: the IPP Everywhere listener, a second HTTP listener beside the
+/// API whose printers are `ipp://HOST:PORT/ipp/print/{slug}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IppEntry {
+    /// Where it listens (`PRINTHUB_IPP_LISTEN`), e.g. `127.0.0.1:8631`. On
+    /// loopback, callers without credentials follow `[auth] anonymous`;
+    /// elsewhere every request needs HTTP Basic with an API key as the
+    /// password.
+    pub listen: SocketAddr,
 }
 
 /// `[compat]`: what Label Printer Hub's clients need beyond its routes.
@@ -569,6 +585,9 @@ impl Config {
             limits: LimitsEntry::default(),
             landing: LandingEntry::default(),
             compat: CompatEntry::default(),
+            ipp: Some(IppEntry {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8631)),
+            }),
         }
     }
 
@@ -587,7 +606,7 @@ impl Config {
     /// (`BODY_TIMEOUT_SECS`, `IMAGE_DECODES`, `IMAGE_MEMORY_MB`, `IMAGE_QUEUE`,
     /// `PREVIEW_RATE_LIMIT`, `WEBHOOK_RATE_LIMIT`, `EVENT_STREAMS`,
     /// `EVENT_STREAMS_PER_KEY`), `LANDING_PUBLIC`, `COMPAT_WEBHOOK_KEY`,
-    /// `AUTH_ANONYMOUS`, `PROXY_SECRET`, the
+    /// `AUTH_ANONYMOUS`, `PROXY_SECRET`, `IPP_LISTEN`, the
     /// integrations' and `[mqtt]`'s (`MQTT_URL`, ...), and Label Printer
     /// Hub's names of some ([`LEGACY_ENV`]). A value that does not parse
     /// names its variable.
@@ -661,6 +680,12 @@ impl Config {
         }
         if let Some(key) = env("PRINTHUB_COMPAT_WEBHOOK_KEY") {
             self.compat.webhook_key = Some(printhub_lookup::Secret::new(key));
+        }
+        if let Some(listen) = env("PRINTHUB_IPP_LISTEN") {
+            let listen = listen.parse().with_context(|| {
+                format!("PRINTHUB_IPP_LISTEN: {listen:?} is not an address like 127.0.0.1:8631")
+            })?;
+            self.ipp = Some(IppEntry { listen });
         }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
             self.auth.anonymous = anonymous;
