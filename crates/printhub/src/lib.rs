@@ -17,6 +17,7 @@ pub mod healthcheck_cmd;
 pub mod image_io;
 pub mod import_cmd;
 pub mod integrations;
+pub mod ipp_listener;
 pub mod keys_cmd;
 pub mod label_cmd;
 pub mod outbound;

@@ -283,6 +283,11 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         .run();
         log::info!("printhub listening on http://{}", config.listen);
         let handle = server.handle();
+        let ipp = match &config.ipp {
+            Some(entry) => Some(start_ipp(&running, &config, entry.listen).await?),
+            None => None,
+        };
+        let ipp_handle = ipp.as_ref().map(|server| server.handle());
         let hub = running.hub.clone();
         actix_web::rt::spawn(async move {
             match stop_signal().await {
@@ -292,15 +297,51 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
                 Err(e) => log::error!("cannot listen for stop signals: {e}; stopping"),
             }
             // The engine stops starting jobs at once, while HTTP winds down.
-            let (drained, ()) = tokio::join!(hub.shutdown(), handle.stop(true));
+            let ipp_stop = async {
+                if let Some(ipp) = ipp_handle {
+                    ipp.stop(true).await;
+                }
+            };
+            let (drained, (), ()) = tokio::join!(hub.shutdown(), handle.stop(true), ipp_stop);
             if let Err(e) = drained {
                 log::warn!("draining the printers: {e}");
             }
         });
-        server.await.context("HTTP server")?;
+        match ipp {
+            Some(ipp) => {
+                let (api, ipp) = tokio::join!(server, ipp);
+                api.context("HTTP server")?;
+                ipp.context("IPP server")?;
+            }
+            None => server.await.context("HTTP server")?,
+        }
         log::info!("shutting down: letting labels in flight finish");
         running.hub.shutdown().await.context("drain")?;
         running.outbound.shutdown().await;
         Ok(())
     })
+}
+
+/// Starts the IPP Everywhere listener on `listen` (`[ipp]`) and prints each
+/// printer's IPP URI.
+async fn start_ipp(
+    running: &Running,
+    config: &Config,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let service =
+        crate::ipp_listener::IppService::new(running, listen, config.listen, config.body_limit);
+    let routes = service.configure();
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().configure(routes.clone()))
+            .bind(listen)
+            .with_context(|| format!("ipp.listen: cannot bind {listen}"))?
+            .disable_signals()
+            .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+            .run();
+    log::info!("IPP Everywhere listening on ipp://{listen}");
+    for uri in crate::ipp_listener::printer_uris(&running.hub, listen).await {
+        eprintln!("printhub: IPP printer {uri}");
+    }
+    Ok(server)
 }

@@ -1,0 +1,668 @@
+//! The IPP Everywhere listener (`[ipp] listen`): a second HTTP listener
+//! whose one route, `POST /ipp/print/{slug}`, takes `application/ipp`
+//! messages for the hub printer `slug`. Parsing, checking and the attribute
+//! model are `printhub-ipp`'s; this module only authenticates, reads the
+//! hub (`HubHandle`), and puts jobs into the same durable queue through the
+//! gateway's image path (`Limits::render`, then `HubHandle::submit`), so an
+//! IPP job is a hub job like any other.
+//!
+//! Flow of one request:
+//!
+//! ```text
+//! HTTP body ──► authenticate ──► printhub_ipp::parse ──► check ──► operation
+//!   (limit)      (Basic: key)      (400 if malformed)     (IPP status)   │
+//!                                                                        ▼
+//!            GPA / Validate-Job / Get-Job* : printhub_ipp answers from HubHandle reads
+//!            Print-Job : decompress ─► sniff ─► Limits::render ─► HubHandle::submit
+//!            Cancel-Job : HubHandle::cancel_job
+//! ```
+//!
+//! Auth: on a loopback listener a request without credentials follows
+//! `[auth] anonymous`; elsewhere every request needs HTTP Basic whose
+//! password is an API key (the user name is the IPP user). Reads need scope
+//! `read`, jobs `print`; a key's printer allow-list is honoured.
+
+use std::net::SocketAddr;
+
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use printhub_actors::{HubError, HubHandle, JobFilter, PrintRequest};
+use printhub_gateway::{Auth, Caller, Limits, Scope};
+use printhub_ipp::codec::{Group, Response};
+use printhub_ipp::document::{decompress, sniff};
+use printhub_ipp::job::{ipp_job_id, is_active, job_attributes};
+use printhub_ipp::service::{self, error, DocumentFormat, Halftone, JobTicket};
+use printhub_ipp::status::code;
+use printhub_ipp::{Attribute, Authentication, IppValue, Operation, PrinterInfo, Request};
+use printhub_raster::media::Media;
+use printhub_raster::model::Model;
+
+/// The operations this listener answers (`operations-supported`).
+pub const OPERATIONS: [Operation; 7] = [
+    Operation::PrintJob,
+    Operation::ValidateJob,
+    Operation::CancelJob,
+    Operation::GetJobAttributes,
+    Operation::GetJobs,
+    Operation::GetPrinterAttributes,
+    Operation::CancelMyJobs,
+];
+
+/// What every IPP request needs: the engine, the key ring, the image gate.
+#[derive(Clone)]
+pub struct IppService {
+    hub: HubHandle,
+    auth: Auth,
+    limits: Limits,
+    /// Whether the IPP listener is on loopback (anonymous allowed at all).
+    loopback: bool,
+    /// The web UI's base URL (`printer-more-info`).
+    web: String,
+    /// The largest request body (attributes and document), in bytes.
+    body_limit: usize,
+}
+
+impl std::fmt::Debug for IppService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IppService")
+            .field("loopback", &self.loopback)
+            .field("web", &self.web)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IppService {
+    /// The service for a built hub listening for IPP on `listen`, with the
+    /// web UI at `web_listen`.
+    pub fn new(
+        running: &crate::serve::Running,
+        listen: SocketAddr,
+        web_listen: SocketAddr,
+        body_limit: usize,
+    ) -> Self {
+        IppService {
+            hub: running.hub.clone(),
+            auth: running.auth.clone(),
+            limits: running.limits.clone(),
+            loopback: listen.ip().is_loopback(),
+            web: format!("http://{web_listen}"),
+            body_limit,
+        }
+    }
+
+    /// Mounts the IPP route on an app.
+    pub fn configure(self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
+        let data = web::Data::new(self);
+        move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(data.clone())
+                .route("/ipp/print/{slug}", web::post().to(handle))
+                .default_service(web::to(|| async {
+                    HttpResponse::NotFound()
+                        .content_type("text/plain")
+                        .body("IPP printers are at /ipp/print/{slug}\n")
+                }));
+        }
+    }
+}
+
+/// The IPP URI of each registered printer on `listen`, for the start banner.
+pub async fn printer_uris(hub: &HubHandle, listen: SocketAddr) -> Vec<String> {
+    match hub.list_printers().await {
+        Ok(printers) => printers
+            .iter()
+            .map(|p| format!("ipp://{listen}/ipp/print/{}", p.slug))
+            .collect(),
+        Err(e) => {
+            log::warn!("cannot list printers for their IPP URIs: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// An IPP answer (HTTP 200, `application/ipp`).
+fn ipp(response: &Response) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/ipp")
+        .body(response.to_bytes())
+}
+
+/// A plain HTTP refusal (the message is not IPP at all).
+fn plain(status: actix_web::http::StatusCode, text: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/plain")
+        .body(text)
+}
+
+fn unauthorized(why: &str) -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"printhub\""))
+        .content_type("text/plain")
+        .body(format!("{why}\n"))
+}
+
+/// Who sent `req`: HTTP Basic (password = API key) as a key; no
+/// credentials as anonymous on loopback when `[auth] anonymous` allows.
+fn authenticate(svc: &IppService, req: &HttpRequest) -> Result<(Caller, Option<String>), String> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        if !svc.loopback {
+            return Err("an API key is required (HTTP Basic, the key as password)".into());
+        }
+        let caller = svc
+            .auth
+            .authenticate(&HeaderMap::new(), peer)
+            .map_err(|e| e.detail)?;
+        return Ok((caller, None));
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| "the Authorization header is not text".to_string())?;
+    let (scheme, token) = text.trim().split_once(' ').unwrap_or((text, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err("use HTTP Basic with an API key as the password".into());
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .map_err(|_| "the Basic credentials are not base64".to_string())?;
+    let decoded = String::from_utf8(decoded)
+        .map_err(|_| "the Basic credentials are not UTF-8".to_string())?;
+    let (user, key) = decoded
+        .split_once(':')
+        .ok_or_else(|| "the Basic credentials have no password".to_string())?;
+    let mut headers = HeaderMap::new();
+    let bearer = HeaderValue::from_str(&format!("Bearer {key}"))
+        .map_err(|_| "the API key is not a header value".to_string())?;
+    headers.insert(header::AUTHORIZATION, bearer);
+    let caller = svc
+        .auth
+        .authenticate(&headers, peer)
+        .map_err(|e| e.detail)?;
+    Ok((caller, Some(user.to_string()).filter(|u| !u.is_empty())))
+}
+
+async fn handle(
+    req: HttpRequest,
+    payload: web::Payload,
+    slug: web::Path<String>,
+    svc: web::Data<IppService>,
+) -> HttpResponse {
+    let is_ipp = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/ipp"));
+    if !is_ipp {
+        return plain(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "ipp_not_ipp: the body must be application/ipp\n".into(),
+        );
+    }
+    let (caller, basic_user) = match authenticate(&svc, &req) {
+        Ok(found) => found,
+        Err(why) => return unauthorized(&why),
+    };
+    let body = match payload.to_bytes_limited(svc.body_limit).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => {
+            return plain(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                format!("ipp_body: {e}\n"),
+            )
+        }
+        Err(_) => {
+            // Too large: answered in IPP, with the request id when the header came.
+            let response = Response::new((2, 0), code::REQUEST_ENTITY_TOO_LARGE, 0).with_message(
+                &format!("The request is larger than {} bytes.", svc.body_limit),
+            );
+            return ipp(&response);
+        }
+    };
+    let request = match printhub_ipp::parse(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return plain(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                format!("{}: {e}\n", e.code()),
+            )
+        }
+    };
+    let operation = match service::check(&request) {
+        Ok(op) if OPERATIONS.contains(&op) => op,
+        Ok(_) => {
+            return ipp(&error(
+                &request,
+                code::OPERATION_NOT_SUPPORTED,
+                "This printer does not support that operation.",
+            ))
+        }
+        Err(answer) => return ipp(&answer),
+    };
+    let host = req.connection_info().host().to_string();
+    ipp(&answer(&svc, &request, operation, &slug, &host, &caller, basic_user).await)
+}
+
+/// The hub's printer `slug` as IPP sees it.
+async fn printer_info(
+    svc: &IppService,
+    slug: &str,
+    host: &str,
+) -> Result<(printhub_actors::PrinterInfo, PrinterInfo), HubError> {
+    let info = svc.hub.printer(slug).await?;
+    let model = Model::by_name(&info.model)
+        .ok_or_else(|| HubError::Unavailable(format!("unknown model {}", info.model)))?;
+    let no_media = matches!(
+        &info.state,
+        printhub_core::PrinterState::Stopped { reason } if reason == printhub_core::printer::reason::NO_MEDIA
+    );
+    let media = if no_media {
+        None
+    } else {
+        Media::by_id(&info.media)
+    };
+    let now = printhub_gateway::auth::now();
+    let ipp = PrinterInfo {
+        uri: format!("ipp://{host}/ipp/print/{}", info.slug),
+        name: info.slug.clone(),
+        info: info.name.clone(),
+        location: String::new(),
+        uuid: *info.id.as_uuid(),
+        model,
+        media,
+        state: info.state.clone(),
+        accepting: info.enabled,
+        queued_job_count: u32::try_from(info.queue_depth + usize::from(info.printing.is_some()))
+            .unwrap_or(u32::MAX),
+        more_info: format!("{}/", svc.web),
+        up_time: i32::try_from(now.as_millis() / 1000).unwrap_or(i32::MAX),
+        authentication: if svc.loopback && svc.auth.config().anonymous.is_some() {
+            Authentication::None
+        } else {
+            Authentication::Basic
+        },
+    };
+    Ok((info, ipp))
+}
+
+async fn answer(
+    svc: &IppService,
+    request: &Request<'_>,
+    operation: Operation,
+    slug: &str,
+    host: &str,
+    caller: &Caller,
+    basic_user: Option<String>,
+) -> Response {
+    let (hub_printer, printer) = match printer_info(svc, slug, host).await {
+        Ok(found) => found,
+        Err(HubError::PrinterNotFound(_)) => {
+            return error(request, code::NOT_FOUND, "There is no such printer.")
+        }
+        Err(e) => return error(request, code::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    if !caller.may_use(hub_printer.id) {
+        return error(
+            request,
+            code::FORBIDDEN,
+            "This API key may not use this printer.",
+        );
+    }
+    let needs = match operation {
+        Operation::GetPrinterAttributes | Operation::GetJobAttributes | Operation::GetJobs => {
+            Scope::Read
+        }
+        _ => Scope::Print,
+    };
+    if caller.require(needs).is_err() {
+        return error(
+            request,
+            code::FORBIDDEN,
+            &format!("This needs an API key with scope {}.", needs.as_str()),
+        );
+    }
+    match operation {
+        Operation::GetPrinterAttributes => {
+            service::get_printer_attributes(request, &printer, &OPERATIONS)
+        }
+        Operation::ValidateJob => service::validate_job(request, &printer),
+        Operation::PrintJob => print_job(svc, request, &printer, caller, basic_user).await,
+        Operation::GetJobAttributes => get_job(svc, request, &printer).await,
+        Operation::GetJobs => get_jobs(svc, request, &printer).await,
+        Operation::CancelJob => cancel_job(svc, request, &printer, caller).await,
+        Operation::CancelMyJobs => cancel_my_jobs(svc, request, &printer, caller).await,
+        _ => error(
+            request,
+            code::OPERATION_NOT_SUPPORTED,
+            "This printer does not support that operation.",
+        ),
+    }
+}
+
+/// The user a job is recorded for: the key's actor when a key was used,
+/// else `ipp:<requesting-user-name>` (or the Basic user), else anonymous.
+fn submitter(caller: &Caller, basic_user: Option<String>, ticket: &JobTicket) -> String {
+    match &caller.identity {
+        printhub_gateway::auth::Identity::Anonymous => ticket
+            .user
+            .clone()
+            .or(basic_user)
+            .map_or_else(|| "anonymous".into(), |u| format!("ipp:{u}")),
+        _ => caller.actor(),
+    }
+}
+
+/// Print-Job: the ticket, the document decompressed and sniffed, rendered
+/// through the gateway's image path and submitted; the answer names the
+/// new job.
+async fn print_job(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    caller: &Caller,
+    basic_user: Option<String>,
+) -> Response {
+    let ticket = match JobTicket::read(request, printer) {
+        Ok(ticket) => ticket,
+        Err(answer) => return answer,
+    };
+    let Some(media) = printer.media else {
+        return error(
+            request,
+            code::NOT_POSSIBLE,
+            "The printer has no medium loaded; load one and print again.",
+        );
+    };
+    let document = match decompress(request.document, ticket.compression, svc.body_limit) {
+        Ok(bytes) => bytes,
+        Err(e) => return error(request, e.status(), &e.to_string()),
+    };
+    let format = match sniff(ticket.format, &document) {
+        Ok(format) => format,
+        Err(e) => return error(request, e.status(), &e.to_string()),
+    };
+    let image = match format {
+        DocumentFormat::Jpeg | DocumentFormat::Png => document,
+        DocumentFormat::PwgRaster | DocumentFormat::Urf | DocumentFormat::Auto => {
+            return error(
+                request,
+                code::DOCUMENT_FORMAT_NOT_SUPPORTED,
+                "PWG raster and URF documents are not printed yet; send JPEG or PNG.",
+            )
+        }
+    };
+    let dither = match ticket.halftone {
+        Halftone::Dither => printhub_render::Dither::FloydSteinberg,
+        Halftone::Threshold => printhub_render::Dither::Threshold,
+    };
+    let mut render = printhub_render::RenderRequest::image(image, dither);
+    if ticket.landscape {
+        render = render.with_orientation(printhub_render::Orientation::Landscape);
+    }
+    let label = match svc.limits.render(render, printer.model, media).await {
+        Ok(label) => label,
+        Err(e) => return error(request, render_status(e.code.as_str()), &e.detail),
+    };
+    let mut print = PrintRequest::new(label).copies(ticket.copies);
+    print.content_type = Some("ipp".into());
+    print.submitted_by = Some(submitter(caller, basic_user, &ticket));
+    print.source_address = caller.source.clone();
+    let job = match svc.hub.submit(&printer.name, print).await {
+        Ok(job) => job,
+        Err(e) => return error(request, hub_status(&e), &e.to_string()),
+    };
+    let mut response = service::ok_with_ignored(request, &ticket);
+    let attributes = job_attributes(&job, &printer.uri, printer.up_time);
+    response.push_group(Group {
+        tag: 0x02,
+        attributes: printhub_ipp::job::select(attributes, None, false)
+            .into_iter()
+            .filter(|a| {
+                matches!(
+                    a.name.as_str(),
+                    "job-id" | "job-uri" | "job-state" | "job-state-reasons"
+                )
+            })
+            .collect(),
+    });
+    response
+}
+
+/// The IPP status for a renderer refusal (its stable code).
+fn render_status(code_name: &str) -> u16 {
+    match code_name {
+        "unrenderable" | "image_decode" => code::DOCUMENT_FORMAT_ERROR,
+        "image_too_large" | "payload_too_large" => code::REQUEST_ENTITY_TOO_LARGE,
+        "does_not_fit" | "unsupported_media" | "unprintable" => code::DOCUMENT_UNPRINTABLE,
+        "rate_limited" | "queue_full" | "busy" => code::BUSY,
+        _ => code::INTERNAL_ERROR,
+    }
+}
+
+/// The IPP status for an engine refusal.
+fn hub_status(e: &HubError) -> u16 {
+    match e.code() {
+        "printer_not_found" => code::NOT_FOUND,
+        "queue_full" => code::BUSY,
+        "printer_disabled" => code::NOT_ACCEPTING_JOBS,
+        "unavailable" => code::SERVICE_UNAVAILABLE,
+        "job_not_found" => code::NOT_FOUND,
+        "invalid_job_state" => code::NOT_POSSIBLE,
+        _ => code::INTERNAL_ERROR,
+    }
+}
+
+/// The printer's jobs, newest first, from the store.
+async fn jobs_of(
+    svc: &IppService,
+    printer: &PrinterInfo,
+) -> Result<Vec<printhub_core::Job>, HubError> {
+    svc.hub
+        .list_jobs(JobFilter {
+            printer: Some(printer.name.clone()),
+            ..JobFilter::default()
+        })
+        .await
+}
+
+/// The hub job the request's `job-id` (or `job-uri`) names.
+async fn find_job(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+) -> Result<printhub_core::Job, Response> {
+    let id = match request
+        .operation_attribute("job-id")
+        .and_then(Attribute::first)
+    {
+        Some(IppValue::Integer(id)) => Some(*id),
+        _ => match request
+            .operation_attribute("job-uri")
+            .and_then(Attribute::first)
+        {
+            Some(IppValue::Uri(uri)) => uri.rsplit('/').next().and_then(|s| s.parse().ok()),
+            _ => None,
+        },
+    };
+    let Some(id) = id else {
+        return Err(error(
+            request,
+            code::BAD_REQUEST,
+            "The request names no job-id.",
+        ));
+    };
+    let jobs = jobs_of(svc, printer)
+        .await
+        .map_err(|e| error(request, hub_status(&e), &e.to_string()))?;
+    jobs.into_iter()
+        .find(|job| ipp_job_id(job.id.as_uuid()) == id)
+        .ok_or_else(|| error(request, code::NOT_FOUND, "There is no such job."))
+}
+
+async fn get_job(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo) -> Response {
+    let job = match find_job(svc, request, printer).await {
+        Ok(job) => job,
+        Err(answer) => return answer,
+    };
+    let mut response = Response::new(
+        service::answer_version(request),
+        code::OK,
+        request.request_id,
+    );
+    response.push_group(Group {
+        tag: 0x02,
+        attributes: printhub_ipp::job::select(
+            job_attributes(&job, &printer.uri, printer.up_time),
+            request.operation_attribute("requested-attributes"),
+            false,
+        ),
+    });
+    response
+}
+
+async fn get_jobs(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo) -> Response {
+    let which = match request
+        .operation_attribute("which-jobs")
+        .and_then(Attribute::first)
+    {
+        None => "not-completed".to_string(),
+        Some(IppValue::Keyword(k))
+            if ["completed", "not-completed", "all"].contains(&k.as_str()) =>
+        {
+            k.clone()
+        }
+        Some(_) => {
+            return error(
+                request,
+                code::ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
+                "which-jobs must be completed, not-completed or all.",
+            )
+        }
+    };
+    let limit = match request
+        .operation_attribute("limit")
+        .and_then(Attribute::first)
+    {
+        Some(IppValue::Integer(n)) if *n > 0 => usize::try_from(*n).unwrap_or(usize::MAX),
+        _ => usize::MAX,
+    };
+    let jobs = match jobs_of(svc, printer).await {
+        Ok(jobs) => jobs,
+        Err(e) => return error(request, hub_status(&e), &e.to_string()),
+    };
+    let mut response = Response::new(
+        service::answer_version(request),
+        code::OK,
+        request.request_id,
+    );
+    for job in jobs
+        .iter()
+        .filter(|job| match which.as_str() {
+            "completed" => !is_active(job.state),
+            "not-completed" => is_active(job.state),
+            _ => true,
+        })
+        .take(limit)
+    {
+        response.push_group(Group {
+            tag: 0x02,
+            attributes: printhub_ipp::job::select(
+                job_attributes(job, &printer.uri, printer.up_time),
+                request.operation_attribute("requested-attributes"),
+                true,
+            ),
+        });
+    }
+    response
+}
+
+/// Whether `caller` may cancel `job` (CUPS's `@OWNER` policy, as the API's
+/// job routes apply it): a key with scope admin cancels any job, a key the
+/// jobs it submitted; anonymous callers are one identity and cancel the
+/// anonymous jobs, those submitted over IPP without a key included; with
+/// `user` (the IPP `requesting-user-name`) only that user's.
+fn may_cancel(caller: &Caller, job: &printhub_core::Job, user: Option<&str>) -> bool {
+    if caller.require(Scope::Admin).is_ok() && user.is_none() {
+        return true;
+    }
+    let by = job.spec.submitted_by.as_deref().unwrap_or("anonymous");
+    match (&caller.identity, user) {
+        (printhub_gateway::auth::Identity::Anonymous, Some(user)) => {
+            by.strip_prefix("ipp:") == Some(user)
+        }
+        (printhub_gateway::auth::Identity::Anonymous, None) => {
+            by == "anonymous" || by.starts_with("ipp:")
+        }
+        _ => caller.submitted(job),
+    }
+}
+
+/// The request's `requesting-user-name`, if any.
+fn requesting_user(request: &Request<'_>) -> Option<String> {
+    match request
+        .operation_attribute("requesting-user-name")
+        .and_then(Attribute::first)
+    {
+        Some(IppValue::NameWithoutLanguage(s)) => Some(s.clone()),
+        Some(IppValue::NameWithLanguage { name, .. }) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+async fn cancel_job(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    caller: &Caller,
+) -> Response {
+    let job = match find_job(svc, request, printer).await {
+        Ok(job) => job,
+        Err(answer) => return answer,
+    };
+    if !may_cancel(caller, &job, None) {
+        return error(
+            request,
+            code::FORBIDDEN,
+            "Only who submitted the job may cancel it.",
+        );
+    }
+    if !is_active(job.state) {
+        return error(request, code::NOT_POSSIBLE, "The job has already ended.");
+    }
+    match svc.hub.cancel_job(job.id).await {
+        Ok(_) => Response::new(
+            service::answer_version(request),
+            code::OK,
+            request.request_id,
+        ),
+        Err(e) => error(request, hub_status(&e), &e.to_string()),
+    }
+}
+
+async fn cancel_my_jobs(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    caller: &Caller,
+) -> Response {
+    let user = requesting_user(request);
+    let jobs = match jobs_of(svc, printer).await {
+        Ok(jobs) => jobs,
+        Err(e) => return error(request, hub_status(&e), &e.to_string()),
+    };
+    for job in jobs
+        .iter()
+        .filter(|j| is_active(j.state) && may_cancel(caller, j, user.as_deref()))
+    {
+        // A job printing a copy ends after it (design §2); one that already
+        // ended meanwhile is fine.
+        if let Err(e) = svc.hub.cancel_job(job.id).await {
+            log::info!("IPP Cancel-My-Jobs: job {}: {e}", job.id);
+        }
+    }
+    Response::new(
+        service::answer_version(request),
+        code::OK,
+        request.request_id,
+    )
+}
