@@ -8,11 +8,12 @@ CARGO ?= cargo
 run:
 	$(CARGO) run --release -p printhub -- serve
 
-## test: formatting, lints and every test in the workspace (installs Chromium, promtool and Mosquitto for their tests if missing)
+## test: formatting, lints and every test in the workspace (installs Chromium, promtool, Mosquitto and CUPS's tools for their tests if missing)
 test:
 	./scripts/ensure-browser.sh
 	./scripts/ensure-promtool.sh
 	./scripts/ensure-mosquitto.sh
+	./scripts/ensure-cups.sh
 	$(MAKE) check
 
 check:
