@@ -22,6 +22,7 @@ pub mod document;
 pub mod job;
 pub mod media;
 pub mod printer;
+pub mod raster;
 pub mod service;
 pub mod status;
 

@@ -32,6 +32,7 @@ use printhub_gateway::{Auth, Caller, Limits, Scope};
 use printhub_ipp::codec::{Group, Response};
 use printhub_ipp::document::{decompress, sniff};
 use printhub_ipp::job::{ipp_job_id, is_active, job_attributes};
+use printhub_ipp::raster::{decode_pwg, decode_urf, GrayPage, RasterError};
 use printhub_ipp::service::{self, error, DocumentFormat, Halftone, JobTicket};
 use printhub_ipp::status::code;
 use printhub_ipp::{Attribute, Authentication, IppValue, Operation, PrinterInfo, Request};
@@ -381,33 +382,73 @@ async fn print_job(
         Ok(format) => format,
         Err(e) => return error(request, e.status(), &e.to_string()),
     };
-    let image = match format {
-        DocumentFormat::Jpeg | DocumentFormat::Png => document,
-        DocumentFormat::PwgRaster | DocumentFormat::Urf | DocumentFormat::Auto => {
-            return error(
-                request,
-                code::DOCUMENT_FORMAT_NOT_SUPPORTED,
-                "PWG raster and URF documents are not printed yet; send JPEG or PNG.",
-            )
+    // Every page as an image file the gateway's image path takes: JPEG and
+    // PNG as they came, PWG raster and URF pages as greyscale PNGs.
+    let max_pixels = printhub_render::MAX_IMAGE_PIXELS;
+    let images = match format {
+        DocumentFormat::Jpeg | DocumentFormat::Png | DocumentFormat::Auto => Ok(Ok(vec![document])),
+        DocumentFormat::PwgRaster => decode_pwg(&document, max_pixels).map(gray_pngs),
+        DocumentFormat::Urf => decode_urf(&document, max_pixels).map(gray_pngs),
+    };
+    let images = match images {
+        Ok(Ok(images)) => images,
+        Ok(Err(why)) => return error(request, code::INTERNAL_ERROR, &why),
+        Err(e) => {
+            let status = match e {
+                RasterError::TooLarge { .. } => code::REQUEST_ENTITY_TOO_LARGE,
+                RasterError::Unsupported { .. } => code::DOCUMENT_FORMAT_NOT_SUPPORTED,
+                _ => code::DOCUMENT_FORMAT_ERROR,
+            };
+            return error(request, status, &format!("{}: {e}", e.code()));
         }
     };
     let dither = match ticket.halftone {
         Halftone::Dither => printhub_render::Dither::FloydSteinberg,
         Halftone::Threshold => printhub_render::Dither::Threshold,
     };
-    let mut render = printhub_render::RenderRequest::image(image, dither);
-    if ticket.landscape {
-        render = render.with_orientation(printhub_render::Orientation::Landscape);
+    // One label a page, all rendered before anything is queued: a page that
+    // cannot print refuses the whole document.
+    let mut labels = Vec::with_capacity(images.len());
+    for image in images {
+        let mut render = printhub_render::RenderRequest::image(image, dither);
+        if ticket.landscape {
+            render = render.with_orientation(printhub_render::Orientation::Landscape);
+        }
+        match svc.limits.render(render, printer.model, media).await {
+            Ok(label) => labels.push(label),
+            Err(e) => return error(request, render_status(e.code.as_str()), &e.detail),
+        }
     }
-    let label = match svc.limits.render(render, printer.model, media).await {
-        Ok(label) => label,
-        Err(e) => return error(request, render_status(e.code.as_str()), &e.detail),
+    let submitted_by = submitter(caller, basic_user, &ticket);
+    let requests: Vec<PrintRequest> = labels
+        .into_iter()
+        .map(|label| {
+            let mut print = PrintRequest::new(label).copies(ticket.copies);
+            print.content_type = Some("ipp".into());
+            print.submitted_by = Some(submitted_by.clone());
+            print.source_address = caller.source.clone();
+            print
+        })
+        .collect();
+    // One page: one hub job. Several: consecutive hub jobs of one batch,
+    // all or none; the IPP job is the first.
+    let submitted = if requests.len() == 1 {
+        let mut requests = requests;
+        match requests.pop() {
+            Some(print) => svc.hub.submit(&printer.name, print).await,
+            None => Err(HubError::Unavailable("no page".into())),
+        }
+    } else {
+        svc.hub
+            .submit_batch(&printer.name, requests)
+            .await
+            .and_then(|(_, jobs)| {
+                jobs.into_iter()
+                    .next()
+                    .ok_or_else(|| HubError::Unavailable("no job returned".into()))
+            })
     };
-    let mut print = PrintRequest::new(label).copies(ticket.copies);
-    print.content_type = Some("ipp".into());
-    print.submitted_by = Some(submitter(caller, basic_user, &ticket));
-    print.source_address = caller.source.clone();
-    let job = match svc.hub.submit(&printer.name, print).await {
+    let job = match submitted {
         Ok(job) => job,
         Err(e) => return error(request, hub_status(&e), &e.to_string()),
     };
@@ -426,6 +467,26 @@ async fn print_job(
             .collect(),
     });
     response
+}
+
+/// Raster pages as greyscale PNG files.
+fn gray_pngs(pages: Vec<GrayPage>) -> Result<Vec<Vec<u8>>, String> {
+    use image::ImageEncoder as _;
+    pages
+        .into_iter()
+        .map(|page| {
+            let mut out = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut out)
+                .write_image(
+                    &page.pixels,
+                    page.width,
+                    page.height,
+                    image::ExtendedColorType::L8,
+                )
+                .map_err(|e| format!("cannot re-encode a raster page: {e}"))?;
+            Ok(out)
+        })
+        .collect()
 }
 
 /// The IPP status for a renderer refusal (its stable code).

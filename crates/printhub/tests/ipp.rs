@@ -588,3 +588,84 @@ async fn off_loopback_every_request_needs_an_api_key_over_basic() {
         .as_deref()
         .is_some_and(|s| s.starts_with("key:")));
 }
+
+#[actix_web::test]
+async fn pwg_raster_and_urf_pages_become_consecutive_labels_of_one_batch() {
+    use printhub_ipp::raster::{encode_pwg_gray, encode_urf_gray, GrayPage};
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62")).expect("emulator");
+    let config = config(dir.path(), &emu);
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = ipp_app!(running, config, "127.0.0.1:8631", 4 << 20);
+    // 62 mm at 300 dpi is 732 pixels across; a 300-line page with a black
+    // bar across its first 30 lines.
+    let gray = |bar: u32| GrayPage {
+        width: 732,
+        height: 300,
+        dpi: (300, 300),
+        pixels: (0..300u32)
+            .flat_map(|y| (0..732u32).map(move |_| if y < bar { 0 } else { 255 }))
+            .collect(),
+    };
+    let pwg = encode_pwg_gray(&[gray(30), gray(60)]);
+    let mime = |m: &str| Attribute::new("document-format", IppValue::MimeMediaType(m.into()));
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0002, vec![mime("image/pwg-raster")], vec![], &pwg),
+        None,
+    )
+    .await;
+    assert_eq!(answer(&body).operation, code::OK);
+    let urf = encode_urf_gray(&[gray(90)]);
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0002, vec![mime("image/urf")], vec![], &urf),
+        None,
+    )
+    .await;
+    assert_eq!(answer(&body).operation, code::OK);
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while emu.pages().len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "three labels print");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let jobs = running
+        .hub
+        .list_jobs(printhub_actors::JobFilter::default())
+        .await
+        .expect("jobs");
+    assert_eq!(jobs.len(), 3);
+    let batches: std::collections::HashSet<_> =
+        jobs.iter().filter_map(|j| j.spec.batch_id).collect();
+    assert_eq!(batches.len(), 1, "the two PWG pages are one batch");
+    // Each label carries its page's bar: ink lines grow 30, 60, 90 (scaled
+    // by 696/732 to the printable width).
+    let inked = |p: &printhub_emulator::RecordedPage| {
+        (0..p.black.height())
+            .filter(|&y| p.black.get(348, y))
+            .count()
+    };
+    let mut bars: Vec<usize> = emu.pages().iter().map(inked).collect();
+    bars.sort_unstable();
+    assert!(bars[0] > 20 && bars[0] < 40, "{bars:?}");
+    assert!(bars[1] > 50 && bars[1] < 65, "{bars:?}");
+    assert!(bars[2] > 80 && bars[2] < 95, "{bars:?}");
+
+    // A raster document with a colour space the printer does not take.
+    let mut cmyk = b"UNIRAST\0\0\0\0\x01".to_vec();
+    let mut header = [0u8; 32];
+    header[0] = 32;
+    header[1] = 6;
+    cmyk.extend(header);
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0002, vec![mime("image/urf")], vec![], &cmyk),
+        None,
+    )
+    .await;
+    assert_eq!(answer(&body).operation, code::DOCUMENT_FORMAT_NOT_SUPPORTED);
+    assert_eq!(job_count(&running).await, 3, "nothing more was queued");
+}

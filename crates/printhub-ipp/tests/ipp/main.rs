@@ -4,5 +4,6 @@
 //! `support`.
 
 mod codec;
+mod raster;
 mod service;
 mod support;
