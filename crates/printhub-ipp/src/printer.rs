@@ -68,8 +68,14 @@ pub struct PrinterInfo {
     pub queued_job_count: u32,
     /// `printer-more-info`: the printer's web page.
     pub more_info: String,
-    /// Seconds since the hub started (`printer-up-time`).
+    /// Now, in seconds since the Unix epoch: `printer-up-time` and every
+    /// `time-at-*` use this one clock.
     pub up_time: i32,
+    /// When the hub started, on the same clock (`printer-config-change-time`,
+    /// `printer-state-change-time`: the hub keeps no older history).
+    pub started: i32,
+    /// `printer-icons`: the URI of the printer's icon (PNG).
+    pub icon: String,
     /// How clients authenticate.
     pub authentication: Authentication,
 }
@@ -172,6 +178,51 @@ pub fn urf_supported(model: &Model) -> Vec<IppValue> {
     ])
 }
 
+/// Labels a minute: 100 mm labels at the model's feed speed.
+pub fn pages_per_minute(model: &Model) -> i32 {
+    (i32::from(model.speed_mm_s) * 60 / 100).max(1)
+}
+
+/// `printer-supply` (PWG 5100.13 §6.6.4, the printer MIB's supply table as
+/// text): the loaded tape or roll, its level unknown but present (-3), or
+/// empty (0) when nothing is loaded.
+pub fn supply(media: Option<&Media>) -> IppValue {
+    let level = if media.is_some() { -3 } else { 0 };
+    IppValue::OctetString(format!(
+        "index=1;class=supplyThatIsConsumed;type=other;unit=other;maxcapacity=-2;level={level};colorantname=black;"
+    ))
+}
+
+/// An RFC 2579 DateAndTime (RFC 8010 §3.9 `dateTime`) in UTC for `secs`
+/// since the Unix epoch.
+pub fn date_time(secs: i32) -> IppValue {
+    let secs = i64::from(secs.max(0));
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Days to civil date (proleptic Gregorian), H. Hinnant's algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    IppValue::DateTime {
+        year: u16::try_from(year).unwrap_or(u16::MAX),
+        month: month as u8,
+        day: day as u8,
+        hour: (rem / 3600) as u8,
+        minutes: (rem / 60 % 60) as u8,
+        seconds: (rem % 60) as u8,
+        deci_seconds: 0,
+        utc_dir: '+',
+        utc_hours: 0,
+        utc_mins: 0,
+    }
+}
+
 /// Attributes that belong to the "job-template" group of
 /// `requested-attributes` (RFC 8011 §5.2: the `-default`, `-supported` and
 /// `-ready` attributes of job template attributes).
@@ -209,6 +260,57 @@ pub fn printer_attributes(printer: &PrinterInfo, operations: &[Operation]) -> Ve
 
     let mut a = vec![
         Attribute::new("charset-configured", IppValue::Charset("utf-8".into())),
+        Attribute::new("color-supported", IppValue::Boolean(false)),
+        Attribute::set("overrides-supported", kws(&["document-number", "pages"])),
+        Attribute::new(
+            "pages-per-minute",
+            IppValue::Integer(pages_per_minute(model)),
+        ),
+        Attribute::new("preferred-attributes-supported", IppValue::Boolean(false)),
+        Attribute::new("print-rendering-intent-default", kw("auto")),
+        Attribute::new("print-rendering-intent-supported", kw("auto")),
+        Attribute::new(
+            "printer-config-change-date-time",
+            date_time(printer.started),
+        ),
+        Attribute::new(
+            "printer-config-change-time",
+            IppValue::Integer(printer.started),
+        ),
+        Attribute::new("printer-current-time", date_time(printer.up_time)),
+        Attribute::new(
+            "printer-device-id",
+            text(&format!(
+                "MFG:Brother;MDL:{};CMD:PWGRaster,URF,JPEG,PNG;",
+                model.name
+            )),
+        ),
+        // RFC 8010 §3.5.2 out-of-band "unknown" (0x12): no location is configured.
+        Attribute::new(
+            "printer-geo-location",
+            IppValue::Other {
+                tag: 0x12,
+                data: Default::default(),
+            },
+        ),
+        Attribute::new("printer-get-attributes-supported", kw("document-format")),
+        Attribute::new("printer-icons", IppValue::Uri(printer.icon.clone())),
+        Attribute::new("printer-organization", text("")),
+        Attribute::new("printer-organizational-unit", text("")),
+        Attribute::new("printer-state-change-date-time", date_time(printer.started)),
+        Attribute::new(
+            "printer-state-change-time",
+            IppValue::Integer(printer.started),
+        ),
+        Attribute::new("printer-supply", supply(printer.media)),
+        Attribute::new(
+            "printer-supply-description",
+            text(printer.media.map_or("No medium loaded", |m| m.name)),
+        ),
+        Attribute::new(
+            "printer-supply-info-uri",
+            IppValue::Uri(printer.more_info.clone()),
+        ),
         Attribute::set(
             "charset-supported",
             vec![
@@ -485,4 +587,41 @@ pub fn select(all: Vec<Attribute>, requested: Option<&Attribute>) -> Vec<Attribu
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_time_is_utc_civil_time() {
+        // (seconds since the epoch, year, month, day, hour, minute, second)
+        let table = [
+            (0, 1970, 1, 1, 0, 0, 0),
+            (951_782_400, 2000, 2, 29, 0, 0, 0),
+            (1_700_000_000, 2023, 11, 14, 22, 13, 20),
+            (i32::MAX, 2038, 1, 19, 3, 14, 7),
+        ];
+        for (secs, year, month, day, hour, minutes, seconds) in table {
+            let IppValue::DateTime {
+                year: y,
+                month: mo,
+                day: d,
+                hour: h,
+                minutes: mi,
+                seconds: s,
+                utc_dir,
+                ..
+            } = date_time(secs)
+            else {
+                panic!("dateTime")
+            };
+            assert_eq!(
+                (y, mo, d, h, mi, s),
+                (year, month, day, hour, minutes, seconds),
+                "{secs}"
+            );
+            assert_eq!(utc_dir, '+');
+        }
+    }
 }

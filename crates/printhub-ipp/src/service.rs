@@ -223,56 +223,8 @@ impl JobTicket {
         let job = |name: &str| request.job_attribute(name).and_then(|a| a.first());
         let fidelity = matches!(op("ipp-attribute-fidelity"), Some(IppValue::Boolean(true)));
 
-        let format = match op("document-format") {
-            None => DocumentFormat::Auto,
-            Some(IppValue::MimeMediaType(mime)) => match DocumentFormat::from_mime(mime) {
-                Some(format) => format,
-                None => {
-                    return Err(unsupported(
-                        request,
-                        code::DOCUMENT_FORMAT_NOT_SUPPORTED,
-                        &format!(
-                            "Document format {mime} is not supported (supported: {}).",
-                            DOCUMENT_FORMATS.join(", ")
-                        ),
-                        request.operation_attribute("document-format"),
-                    ))
-                }
-            },
-            Some(_) => {
-                return Err(error(
-                    request,
-                    code::BAD_REQUEST,
-                    "document-format is not a MIME type.",
-                ))
-            }
-        };
-        let compression = match op("compression") {
-            None => Compression::None,
-            Some(IppValue::Keyword(k)) => match k.as_str() {
-                "none" => Compression::None,
-                "deflate" => Compression::Deflate,
-                "gzip" => Compression::Gzip,
-                other => {
-                    return Err(unsupported(
-                        request,
-                        code::COMPRESSION_NOT_SUPPORTED,
-                        &format!(
-                            "Compression {other} is not supported (supported: {}).",
-                            COMPRESSIONS.join(", ")
-                        ),
-                        request.operation_attribute("compression"),
-                    ))
-                }
-            },
-            Some(_) => {
-                return Err(error(
-                    request,
-                    code::BAD_REQUEST,
-                    "compression is not a keyword.",
-                ))
-            }
-        };
+        let format = read_format(request)?.unwrap_or(DocumentFormat::Auto);
+        let compression = read_compression(request)?.unwrap_or(Compression::None);
 
         let mut ignored = Vec::new();
         let mut refuse = |name: &str| -> Result<(), Response> {
@@ -380,6 +332,81 @@ impl JobTicket {
             user: text(op("requesting-user-name")),
             ignored,
         })
+    }
+}
+
+/// The request's `document-format`, if given (Print-Job, Validate-Job,
+/// Send-Document).
+fn read_format(request: &Request) -> Result<Option<DocumentFormat>, Response> {
+    let op = |name: &str| request.operation_attribute(name).and_then(|a| a.first());
+    Ok(Some(match op("document-format") {
+        None => return Ok(None),
+        Some(IppValue::MimeMediaType(mime)) => match DocumentFormat::from_mime(mime) {
+            Some(format) => format,
+            None => {
+                return Err(unsupported(
+                    request,
+                    code::DOCUMENT_FORMAT_NOT_SUPPORTED,
+                    &format!(
+                        "Document format {mime} is not supported (supported: {}).",
+                        DOCUMENT_FORMATS.join(", ")
+                    ),
+                    request.operation_attribute("document-format"),
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(error(
+                request,
+                code::BAD_REQUEST,
+                "document-format is not a MIME type.",
+            ))
+        }
+    }))
+}
+
+/// The request's `compression`, if given.
+fn read_compression(request: &Request) -> Result<Option<Compression>, Response> {
+    let op = |name: &str| request.operation_attribute(name).and_then(|a| a.first());
+    Ok(Some(match op("compression") {
+        None => return Ok(None),
+        Some(IppValue::Keyword(k)) => match k.as_str() {
+            "none" => Compression::None,
+            "deflate" => Compression::Deflate,
+            "gzip" => Compression::Gzip,
+            other => {
+                return Err(unsupported(
+                    request,
+                    code::COMPRESSION_NOT_SUPPORTED,
+                    &format!(
+                        "Compression {other} is not supported (supported: {}).",
+                        COMPRESSIONS.join(", ")
+                    ),
+                    request.operation_attribute("compression"),
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(error(
+                request,
+                code::BAD_REQUEST,
+                "compression is not a keyword.",
+            ))
+        }
+    }))
+}
+
+impl JobTicket {
+    /// The ticket with a Send-Document's own `document-format` and
+    /// `compression` (RFC 8011 §4.3.1: they describe that document).
+    pub fn with_document(mut self, request: &Request) -> Result<JobTicket, Response> {
+        if let Some(format) = read_format(request)? {
+            self.format = format;
+        }
+        if let Some(compression) = read_compression(request)? {
+            self.compression = compression;
+        }
+        Ok(self)
     }
 }
 

@@ -116,4 +116,6 @@ pub mod code {
     pub const NOT_ACCEPTING_JOBS: u16 = 0x0506;
     /// server-error-busy.
     pub const BUSY: u16 = 0x0507;
+    /// server-error-multiple-document-jobs-not-supported.
+    pub const MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED: u16 = 0x0509;
 }

@@ -22,12 +22,15 @@
 //! password is an API key (the user name is the IPP user). Reads need scope
 //! `read`, jobs `print`; a key's printer allow-list is honoured.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine as _;
 use printhub_actors::{HubError, HubHandle, JobFilter, PrintRequest};
+use printhub_core::JobId;
 use printhub_gateway::{Auth, Caller, Limits, Scope};
 use printhub_ipp::codec::{Group, Response};
 use printhub_ipp::document::{decompress, sniff};
@@ -40,9 +43,13 @@ use printhub_raster::media::Media;
 use printhub_raster::model::Model;
 
 /// The operations this listener answers (`operations-supported`).
-pub const OPERATIONS: [Operation; 7] = [
+pub const OPERATIONS: [Operation; 11] = [
     Operation::PrintJob,
     Operation::ValidateJob,
+    Operation::CreateJob,
+    Operation::SendDocument,
+    Operation::CloseJob,
+    Operation::IdentifyPrinter,
     Operation::CancelJob,
     Operation::GetJobAttributes,
     Operation::GetJobs,
@@ -62,7 +69,28 @@ pub struct IppService {
     web: String,
     /// The largest request body (attributes and document), in bytes.
     body_limit: usize,
+    /// When the listener started (seconds since the epoch).
+    started: i32,
+    /// Jobs made by Create-Job and waiting for their document, and the
+    /// hub job each created id became (in memory: see [`Created`]).
+    created: Arc<Mutex<Created>>,
 }
+
+/// Create-Job's jobs. A created job has no label yet, so nothing is
+/// queued (or stored) until Send-Document brings its document; then it is a
+/// hub job like any other, and its created id is an alias of that hub job
+/// (kept in memory: after a restart the client's created id is not found,
+/// while the hub job and its own IPP id stay).
+#[derive(Debug, Default)]
+struct Created {
+    /// Waiting for a document: id → (printer slug, ticket, submitter, when).
+    waiting: HashMap<i32, (String, JobTicket, String, i32)>,
+    /// Created ids whose document came: id → hub job.
+    aliases: HashMap<i32, JobId>,
+}
+
+/// How long a created job waits for its document (`multiple-operation-time-out`).
+const CREATED_TIMEOUT_SECS: i32 = 60;
 
 impl std::fmt::Debug for IppService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,6 +118,8 @@ impl IppService {
             loopback: listen.ip().is_loopback(),
             web: format!("http://{web_listen}"),
             body_limit,
+            started: now_secs(),
+            created: Arc::default(),
         }
     }
 
@@ -99,12 +129,47 @@ impl IppService {
         move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(data.clone())
                 .route("/ipp/print/{slug}", web::post().to(handle))
+                .route("/ipp/icons/{slug}.png", web::get().to(icon))
                 .default_service(web::to(|| async {
                     HttpResponse::NotFound()
                         .content_type("text/plain")
                         .body("IPP printers are at /ipp/print/{slug}\n")
                 }));
         }
+    }
+}
+
+/// Seconds since the Unix epoch, as IPP's `printer-up-time` clock.
+fn now_secs() -> i32 {
+    i32::try_from(printhub_gateway::auth::now().as_millis() / 1000).unwrap_or(i32::MAX)
+}
+
+/// `printer-icons`: a 128 × 128 PNG of a label on its roll, the same for
+/// every printer.
+async fn icon() -> HttpResponse {
+    use image::ImageEncoder as _;
+    let size = 128u32;
+    let pixels: Vec<u8> = (0..size * size)
+        .map(|i| {
+            let (x, y) = (i % size, i / size);
+            let border = x < 8 || y < 24 || x >= size - 8 || y >= size - 24;
+            let line = (44..52).contains(&y) || (64..72).contains(&y) || (84..92).contains(&y);
+            if border || (line && (24..104).contains(&x)) {
+                0
+            } else {
+                255
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    match image::codecs::png::PngEncoder::new(&mut out).write_image(
+        &pixels,
+        size,
+        size,
+        image::ExtendedColorType::L8,
+    ) {
+        Ok(()) => HttpResponse::Ok().content_type("image/png").body(out),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
     }
 }
 
@@ -262,7 +327,6 @@ async fn printer_info(
     } else {
         Media::by_id(&info.media)
     };
-    let now = printhub_gateway::auth::now();
     let ipp = PrinterInfo {
         uri: format!("ipp://{host}/ipp/print/{}", info.slug),
         name: info.slug.clone(),
@@ -276,7 +340,9 @@ async fn printer_info(
         queued_job_count: u32::try_from(info.queue_depth + usize::from(info.printing.is_some()))
             .unwrap_or(u32::MAX),
         more_info: format!("{}/", svc.web),
-        up_time: i32::try_from(now.as_millis() / 1000).unwrap_or(i32::MAX),
+        up_time: now_secs(),
+        started: svc.started,
+        icon: format!("http://{host}/ipp/icons/{}.png", info.slug),
         authentication: if svc.loopback && svc.auth.config().anonymous.is_some() {
             Authentication::None
         } else {
@@ -332,11 +398,21 @@ async fn answer(
         Operation::GetJobs => get_jobs(svc, request, &printer).await,
         Operation::CancelJob => cancel_job(svc, request, &printer, caller).await,
         Operation::CancelMyJobs => cancel_my_jobs(svc, request, &printer, caller).await,
-        _ => error(
-            request,
-            code::OPERATION_NOT_SUPPORTED,
-            "This printer does not support that operation.",
-        ),
+        Operation::CreateJob => create_job(svc, request, &printer, caller, basic_user),
+        Operation::SendDocument => send_document(svc, request, &printer, caller).await,
+        Operation::CloseJob => close_job(svc, request, &printer),
+        Operation::IdentifyPrinter => {
+            // A Brother label printer has no display, light or sound to
+            // drive: the hub records the request (IPP Everywhere requires
+            // the operation; `identify-actions-supported` says `display`,
+            // the hub's log and web page being the display).
+            log::info!("IPP Identify-Printer for {}", printer.name);
+            Response::new(
+                service::answer_version(request),
+                code::OK,
+                request.request_id,
+            )
+        }
     }
 }
 
@@ -367,20 +443,79 @@ async fn print_job(
         Ok(ticket) => ticket,
         Err(answer) => return answer,
     };
+    let submitted_by = submitter(caller, basic_user, &ticket);
+    match print_document(svc, request, printer, &ticket, &submitted_by, caller).await {
+        Ok(job) => job_answer(request, printer, &ticket, &job, None),
+        Err(answer) => answer,
+    }
+}
+
+/// The answer to a job-creating operation: status (with what was
+/// ignored), and the job's id, URI, state and reasons (under `id` when the
+/// client knows the job by a created id).
+fn job_answer(
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    ticket: &JobTicket,
+    job: &printhub_core::Job,
+    id: Option<i32>,
+) -> Response {
+    let mut response = service::ok_with_ignored(request, ticket);
+    let mut attributes: Vec<Attribute> = job_attributes(job, &printer.uri, printer.up_time)
+        .into_iter()
+        .filter(|a| {
+            matches!(
+                a.name.as_str(),
+                "job-id" | "job-uri" | "job-state" | "job-state-reasons"
+            )
+        })
+        .collect();
+    if let Some(id) = id {
+        rename_job(&mut attributes, id, &printer.uri);
+    }
+    response.push_group(Group {
+        tag: 0x02,
+        attributes,
+    });
+    response
+}
+
+/// Makes a job's attributes name it by the created id `id`.
+fn rename_job(attributes: &mut [Attribute], id: i32, printer_uri: &str) {
+    for a in attributes.iter_mut() {
+        match a.name.as_str() {
+            "job-id" => a.values = vec![IppValue::Integer(id)],
+            "job-uri" => a.values = vec![IppValue::Uri(format!("{printer_uri}/{id}"))],
+            _ => {}
+        }
+    }
+}
+
+/// The document of `request` printed with `ticket`: decompressed, decoded,
+/// rendered (all pages before anything is queued) and submitted as
+/// `submitted_by`. The hub job (the first, for several pages).
+async fn print_document(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    ticket: &JobTicket,
+    submitted_by: &str,
+    caller: &Caller,
+) -> Result<printhub_core::Job, Response> {
     let Some(media) = printer.media else {
-        return error(
+        return Err(error(
             request,
             code::NOT_POSSIBLE,
             "The printer has no medium loaded; load one and print again.",
-        );
+        ));
     };
     let document = match decompress(request.document, ticket.compression, svc.body_limit) {
         Ok(bytes) => bytes,
-        Err(e) => return error(request, e.status(), &e.to_string()),
+        Err(e) => return Err(error(request, e.status(), &e.to_string())),
     };
     let format = match sniff(ticket.format, &document) {
         Ok(format) => format,
-        Err(e) => return error(request, e.status(), &e.to_string()),
+        Err(e) => return Err(error(request, e.status(), &e.to_string())),
     };
     // Every page as an image file the gateway's image path takes: JPEG and
     // PNG as they came, PWG raster and URF pages as greyscale PNGs.
@@ -392,14 +527,14 @@ async fn print_job(
     };
     let images = match images {
         Ok(Ok(images)) => images,
-        Ok(Err(why)) => return error(request, code::INTERNAL_ERROR, &why),
+        Ok(Err(why)) => return Err(error(request, code::INTERNAL_ERROR, &why)),
         Err(e) => {
             let status = match e {
                 RasterError::TooLarge { .. } => code::REQUEST_ENTITY_TOO_LARGE,
                 RasterError::Unsupported { .. } => code::DOCUMENT_FORMAT_NOT_SUPPORTED,
                 _ => code::DOCUMENT_FORMAT_ERROR,
             };
-            return error(request, status, &format!("{}: {e}", e.code()));
+            return Err(error(request, status, &format!("{}: {e}", e.code())));
         }
     };
     let dither = match ticket.halftone {
@@ -416,16 +551,15 @@ async fn print_job(
         }
         match svc.limits.render(render, printer.model, media).await {
             Ok(label) => labels.push(label),
-            Err(e) => return error(request, render_status(e.code.as_str()), &e.detail),
+            Err(e) => return Err(error(request, render_status(e.code.as_str()), &e.detail)),
         }
     }
-    let submitted_by = submitter(caller, basic_user, &ticket);
     let requests: Vec<PrintRequest> = labels
         .into_iter()
         .map(|label| {
             let mut print = PrintRequest::new(label).copies(ticket.copies);
             print.content_type = Some("ipp".into());
-            print.submitted_by = Some(submitted_by.clone());
+            print.submitted_by = Some(submitted_by.to_string());
             print.source_address = caller.source.clone();
             print
         })
@@ -448,25 +582,175 @@ async fn print_job(
                     .ok_or_else(|| HubError::Unavailable("no job returned".into()))
             })
     };
-    let job = match submitted {
-        Ok(job) => job,
-        Err(e) => return error(request, hub_status(&e), &e.to_string()),
+    submitted.map_err(|e| error(request, hub_status(&e), &e.to_string()))
+}
+
+/// The `job-id` (or the last segment of `job-uri`) a request names.
+fn requested_job_id(request: &Request<'_>) -> Option<i32> {
+    match request
+        .operation_attribute("job-id")
+        .and_then(Attribute::first)
+    {
+        Some(IppValue::Integer(id)) => Some(*id),
+        _ => match request
+            .operation_attribute("job-uri")
+            .and_then(Attribute::first)
+        {
+            Some(IppValue::Uri(uri)) => uri.rsplit('/').next().and_then(|s| s.parse().ok()),
+            _ => None,
+        },
+    }
+}
+
+/// Create-Job (RFC 8011 §4.2.4): checks the ticket and keeps it until the
+/// document comes; nothing is queued yet.
+fn create_job(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    caller: &Caller,
+    basic_user: Option<String>,
+) -> Response {
+    let ticket = match JobTicket::read(request, printer) {
+        Ok(ticket) => ticket,
+        Err(answer) => return answer,
     };
+    let submitted_by = submitter(caller, basic_user, &ticket);
+    let now = now_secs();
+    let id = ipp_job_id(&uuid::Uuid::new_v4());
+    let Ok(mut created) = svc.created.lock() else {
+        return error(request, code::INTERNAL_ERROR, "The job table is poisoned.");
+    };
+    created
+        .waiting
+        .retain(|_, (_, _, _, at)| now - *at < CREATED_TIMEOUT_SECS);
+    created.waiting.insert(
+        id,
+        (printer.name.clone(), ticket.clone(), submitted_by, now),
+    );
+    drop(created);
     let mut response = service::ok_with_ignored(request, &ticket);
-    let attributes = job_attributes(&job, &printer.uri, printer.up_time);
     response.push_group(Group {
         tag: 0x02,
-        attributes: printhub_ipp::job::select(attributes, None, false)
-            .into_iter()
-            .filter(|a| {
-                matches!(
-                    a.name.as_str(),
-                    "job-id" | "job-uri" | "job-state" | "job-state-reasons"
-                )
-            })
-            .collect(),
+        attributes: waiting_job_attributes(id, printer, now),
     });
     response
+}
+
+/// The attributes of a created job still waiting for its document.
+fn waiting_job_attributes(id: i32, printer: &PrinterInfo, created: i32) -> Vec<Attribute> {
+    vec![
+        Attribute::new("job-id", IppValue::Integer(id)),
+        Attribute::new("job-printer-uri", IppValue::Uri(printer.uri.clone())),
+        Attribute::new("job-state", IppValue::Enum(3)),
+        Attribute::new(
+            "job-state-reasons",
+            IppValue::Keyword("job-incoming".into()),
+        ),
+        Attribute::new("job-uri", IppValue::Uri(format!("{}/{id}", printer.uri))),
+        Attribute::new("time-at-creation", IppValue::Integer(created)),
+    ]
+}
+
+/// Send-Document (RFC 8011 §4.3.1): the created job's one document
+/// (`multiple-document-jobs-supported` is false), printed with the job's
+/// ticket and the document's own format and compression.
+async fn send_document(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    caller: &Caller,
+) -> Response {
+    let Some(id) = requested_job_id(request) else {
+        return error(request, code::BAD_REQUEST, "The request names no job-id.");
+    };
+    // RFC 8011 §4.3.1.1: last-document is required.
+    if !matches!(
+        request
+            .operation_attribute("last-document")
+            .map(|a| a.values.as_slice()),
+        Some([IppValue::Boolean(_)])
+    ) {
+        return error(
+            request,
+            code::BAD_REQUEST,
+            "Send-Document needs last-document.",
+        );
+    }
+    let waiting = match svc.created.lock() {
+        Ok(created) => {
+            if created.aliases.contains_key(&id) {
+                return error(
+                    request,
+                    code::MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED,
+                    "This job already has its document.",
+                );
+            }
+            created.waiting.get(&id).cloned()
+        }
+        Err(_) => return error(request, code::INTERNAL_ERROR, "The job table is poisoned."),
+    };
+    let Some((slug, ticket, submitted_by, _)) = waiting.filter(|(slug, ..)| *slug == printer.name)
+    else {
+        return error(
+            request,
+            code::NOT_FOUND,
+            "There is no such job waiting for a document.",
+        );
+    };
+    let _ = slug;
+    let ticket = match ticket.with_document(request) {
+        Ok(ticket) => ticket,
+        Err(answer) => return answer,
+    };
+    if request.document.is_empty() {
+        // No data: with last-document the job has nothing to print.
+        return error(
+            request,
+            code::BAD_REQUEST,
+            "Send-Document carried no document.",
+        );
+    }
+    match print_document(svc, request, printer, &ticket, &submitted_by, caller).await {
+        Ok(job) => {
+            if let Ok(mut created) = svc.created.lock() {
+                created.waiting.remove(&id);
+                created.aliases.insert(id, job.id);
+            }
+            job_answer(request, printer, &ticket, &job, Some(id))
+        }
+        Err(answer) => answer,
+    }
+}
+
+/// Close-Job (PWG 5100.11 §5.3): the created job gets no more documents;
+/// one that never got any ends there (nothing was queued).
+fn close_job(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo) -> Response {
+    let Some(id) = requested_job_id(request) else {
+        return error(request, code::BAD_REQUEST, "The request names no job-id.");
+    };
+    let Ok(mut created) = svc.created.lock() else {
+        return error(request, code::INTERNAL_ERROR, "The job table is poisoned.");
+    };
+    if created.aliases.contains_key(&id) {
+        return Response::new(
+            service::answer_version(request),
+            code::OK,
+            request.request_id,
+        );
+    }
+    match created.waiting.remove(&id) {
+        Some((slug, ..)) if slug == printer.name => Response::new(
+            service::answer_version(request),
+            code::OK,
+            request.request_id,
+        ),
+        Some(entry) => {
+            created.waiting.insert(id, entry);
+            error(request, code::NOT_FOUND, "There is no such job.")
+        }
+        None => error(request, code::NOT_FOUND, "There is no such job."),
+    }
 }
 
 /// Raster pages as greyscale PNG files.
@@ -526,41 +810,65 @@ async fn jobs_of(
         .await
 }
 
-/// The hub job the request's `job-id` (or `job-uri`) names.
+/// The hub job the request's `job-id` (or `job-uri`) names: a created id's
+/// hub job, or the printer's job with that IPP id.
 async fn find_job(
     svc: &IppService,
     request: &Request<'_>,
     printer: &PrinterInfo,
 ) -> Result<printhub_core::Job, Response> {
-    let id = match request
-        .operation_attribute("job-id")
-        .and_then(Attribute::first)
-    {
-        Some(IppValue::Integer(id)) => Some(*id),
-        _ => match request
-            .operation_attribute("job-uri")
-            .and_then(Attribute::first)
-        {
-            Some(IppValue::Uri(uri)) => uri.rsplit('/').next().and_then(|s| s.parse().ok()),
-            _ => None,
-        },
-    };
-    let Some(id) = id else {
+    let Some(id) = requested_job_id(request) else {
         return Err(error(
             request,
             code::BAD_REQUEST,
             "The request names no job-id.",
         ));
     };
+    let alias = svc
+        .created
+        .lock()
+        .ok()
+        .and_then(|created| created.aliases.get(&id).copied());
     let jobs = jobs_of(svc, printer)
         .await
         .map_err(|e| error(request, hub_status(&e), &e.to_string()))?;
     jobs.into_iter()
-        .find(|job| ipp_job_id(job.id.as_uuid()) == id)
+        .find(|job| Some(job.id) == alias || ipp_job_id(job.id.as_uuid()) == id)
         .ok_or_else(|| error(request, code::NOT_FOUND, "There is no such job."))
 }
 
+/// A created job still waiting for its document, if `request` names one.
+fn waiting_job(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+) -> Option<(i32, i32)> {
+    let id = requested_job_id(request)?;
+    let created = svc.created.lock().ok()?;
+    created
+        .waiting
+        .get(&id)
+        .filter(|(slug, ..)| *slug == printer.name)
+        .map(|(.., at)| (id, *at))
+}
+
 async fn get_job(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo) -> Response {
+    if let Some((id, at)) = waiting_job(svc, request, printer) {
+        let mut response = Response::new(
+            service::answer_version(request),
+            code::OK,
+            request.request_id,
+        );
+        response.push_group(Group {
+            tag: 0x02,
+            attributes: printhub_ipp::job::select(
+                waiting_job_attributes(id, printer, at),
+                request.operation_attribute("requested-attributes"),
+                false,
+            ),
+        });
+        return response;
+    }
     let job = match find_job(svc, request, printer).await {
         Ok(job) => job,
         Err(answer) => return answer,
@@ -570,10 +878,14 @@ async fn get_job(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo)
         code::OK,
         request.request_id,
     );
+    let mut attributes = job_attributes(&job, &printer.uri, printer.up_time);
+    if let Some(id) = requested_job_id(request).filter(|id| *id != ipp_job_id(job.id.as_uuid())) {
+        rename_job(&mut attributes, id, &printer.uri);
+    }
     response.push_group(Group {
         tag: 0x02,
         attributes: printhub_ipp::job::select(
-            job_attributes(&job, &printer.uri, printer.up_time),
+            attributes,
             request.operation_attribute("requested-attributes"),
             false,
         ),
@@ -676,6 +988,16 @@ async fn cancel_job(
     printer: &PrinterInfo,
     caller: &Caller,
 ) -> Response {
+    if let Some((id, _)) = waiting_job(svc, request, printer) {
+        if let Ok(mut created) = svc.created.lock() {
+            created.waiting.remove(&id);
+        }
+        return Response::new(
+            service::answer_version(request),
+            code::OK,
+            request.request_id,
+        );
+    }
     let job = match find_job(svc, request, printer).await {
         Ok(job) => job,
         Err(answer) => return answer,

@@ -277,9 +277,22 @@ async fn bad_messages_are_refused_and_queue_nothing() {
             code::DOCUMENT_FORMAT_ERROR,
         ),
         (
-            "Create-Job, not offered",
-            message(0x0005, vec![], vec![], b""),
+            "Print-URI, not offered",
+            message(0x0003, vec![], vec![], b""),
             code::OPERATION_NOT_SUPPORTED,
+        ),
+        (
+            "Send-Document for no job",
+            message(
+                0x0006,
+                vec![
+                    Attribute::new("job-id", IppValue::Integer(12345)),
+                    Attribute::new("last-document", IppValue::Boolean(true)),
+                ],
+                vec![],
+                &label,
+            ),
+            code::NOT_FOUND,
         ),
     ];
     for (what, bytes, expected) in cases {
@@ -668,4 +681,120 @@ async fn pwg_raster_and_urf_pages_become_consecutive_labels_of_one_batch() {
     .await;
     assert_eq!(answer(&body).operation, code::DOCUMENT_FORMAT_NOT_SUPPORTED);
     assert_eq!(job_count(&running).await, 3, "nothing more was queued");
+}
+
+#[actix_web::test]
+async fn create_job_then_send_document_prints_one_job_under_the_created_id() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62")).expect("emulator");
+    let config = config(dir.path(), &emu);
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = ipp_app!(running, config, "127.0.0.1:8631", 1 << 20);
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(
+            0x0005,
+            vec![],
+            vec![Attribute::new("copies", IppValue::Integer(2))],
+            b"",
+        ),
+        None,
+    )
+    .await;
+    let reply = answer(&body);
+    assert_eq!(reply.operation, code::OK);
+    let Some(IppValue::Integer(id)) = attribute(&reply, "job-id").cloned() else {
+        panic!("job-id")
+    };
+    let job_id = |extra: Vec<Attribute>| {
+        let mut all = vec![Attribute::new("job-id", IppValue::Integer(id))];
+        all.extend(extra);
+        all
+    };
+    // Waiting for its document: pending, job-incoming, nothing queued.
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0009, job_id(vec![]), vec![], b""),
+        None,
+    )
+    .await;
+    let reply = answer(&body);
+    assert_eq!(attribute(&reply, "job-state"), Some(&IppValue::Enum(3)));
+    assert_eq!(
+        attribute(&reply, "job-state-reasons"),
+        Some(&IppValue::Keyword("job-incoming".into()))
+    );
+    assert_eq!(job_count(&running).await, 0);
+    // last-document is required.
+    let page = png(50, 50, |x, _| x < 25);
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0006, job_id(vec![]), vec![], &page),
+        None,
+    )
+    .await;
+    assert_eq!(answer(&body).operation, code::BAD_REQUEST);
+    assert_eq!(job_count(&running).await, 0);
+    let last = || Attribute::new("last-document", IppValue::Boolean(true));
+    let png_format = || {
+        Attribute::new(
+            "document-format",
+            IppValue::MimeMediaType("image/png".into()),
+        )
+    };
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0006, job_id(vec![last(), png_format()]), vec![], &page),
+        None,
+    )
+    .await;
+    let reply = answer(&body);
+    assert_eq!(reply.operation, code::OK, "{reply:?}");
+    assert_eq!(attribute(&reply, "job-id"), Some(&IppValue::Integer(id)));
+    // One document a job.
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0006, job_id(vec![last(), png_format()]), vec![], &page),
+        None,
+    )
+    .await;
+    assert_eq!(
+        answer(&body).operation,
+        code::MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED
+    );
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x003b, job_id(vec![]), vec![], b""),
+        None,
+    )
+    .await;
+    assert_eq!(answer(&body).operation, code::OK);
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let (_, body) = post(
+            &app,
+            "/ipp/print/ql",
+            message(0x0009, job_id(vec![]), vec![], b""),
+            None,
+        )
+        .await;
+        let reply = answer(&body);
+        assert_eq!(attribute(&reply, "job-id"), Some(&IppValue::Integer(id)));
+        if attribute(&reply, "job-state") == Some(&IppValue::Enum(9)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job did not complete: {reply:?}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(emu.pages().len(), 2, "two copies");
+    assert_eq!(job_count(&running).await, 1);
 }

@@ -46,7 +46,9 @@ pub fn ql_printer() -> PrinterInfo {
         accepting: true,
         queued_job_count: 2,
         more_info: "http://127.0.0.1:8080/printers/ql".into(),
-        up_time: 42,
+        up_time: 1_700_000_042,
+        started: 1_700_000_000,
+        icon: "http://127.0.0.1:8631/ipp/icons/ql.png".into(),
         authentication: Authentication::None,
     }
 }
