@@ -395,7 +395,7 @@ async fn answer(
         Operation::ValidateJob => service::validate_job(request, &printer),
         Operation::PrintJob => print_job(svc, request, &printer, caller, basic_user).await,
         Operation::GetJobAttributes => get_job(svc, request, &printer).await,
-        Operation::GetJobs => get_jobs(svc, request, &printer).await,
+        Operation::GetJobs => get_jobs(svc, request, &printer, caller).await,
         Operation::CancelJob => cancel_job(svc, request, &printer, caller).await,
         Operation::CancelMyJobs => cancel_my_jobs(svc, request, &printer, caller).await,
         Operation::CreateJob => create_job(svc, request, &printer, caller, basic_user),
@@ -893,7 +893,20 @@ async fn get_job(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo)
     response
 }
 
-async fn get_jobs(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo) -> Response {
+async fn get_jobs(
+    svc: &IppService,
+    request: &Request<'_>,
+    printer: &PrinterInfo,
+    caller: &Caller,
+) -> Response {
+    // my-jobs (RFC 8011 §4.2.6.1): only the requesting user's jobs.
+    let my_jobs = matches!(
+        request
+            .operation_attribute("my-jobs")
+            .and_then(Attribute::first),
+        Some(IppValue::Boolean(true))
+    );
+    let user = requesting_user(request);
     let which = match request
         .operation_attribute("which-jobs")
         .and_then(Attribute::first)
@@ -935,6 +948,7 @@ async fn get_jobs(svc: &IppService, request: &Request<'_>, printer: &PrinterInfo
             "not-completed" => is_active(job.state),
             _ => true,
         })
+        .filter(|job| !my_jobs || is_mine(caller, job, user.as_deref()))
         .take(limit)
     {
         response.push_group(Group {
@@ -966,6 +980,20 @@ fn may_cancel(caller: &Caller, job: &printhub_core::Job, user: Option<&str>) -> 
         (printhub_gateway::auth::Identity::Anonymous, None) => {
             by == "anonymous" || by.starts_with("ipp:")
         }
+        _ => caller.submitted(job),
+    }
+}
+
+/// Whether `job` is the caller's own: a key's jobs are those it submitted;
+/// anonymous callers' are those of the IPP user they name (or the
+/// anonymous jobs when they name none).
+fn is_mine(caller: &Caller, job: &printhub_core::Job, user: Option<&str>) -> bool {
+    let by = job.spec.submitted_by.as_deref().unwrap_or("anonymous");
+    match (&caller.identity, user) {
+        (printhub_gateway::auth::Identity::Anonymous, Some(user)) => {
+            by.strip_prefix("ipp:") == Some(user)
+        }
+        (printhub_gateway::auth::Identity::Anonymous, None) => by == "anonymous",
         _ => caller.submitted(job),
     }
 }

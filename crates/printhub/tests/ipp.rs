@@ -798,3 +798,69 @@ async fn create_job_then_send_document_prints_one_job_under_the_created_id() {
     assert_eq!(emu.pages().len(), 2, "two copies");
     assert_eq!(job_count(&running).await, 1);
 }
+
+#[actix_web::test]
+async fn get_jobs_with_my_jobs_lists_only_the_requesting_users_jobs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62")).expect("emulator");
+    let config = config(dir.path(), &emu);
+    let running = printhub::serve::build(&config).await.expect("build");
+    running.hub.pause_printer("ql").await.expect("pause");
+    let app = ipp_app!(running, config, "127.0.0.1:8631", 1 << 20);
+    let user = |name: &str| {
+        Attribute::new(
+            "requesting-user-name",
+            IppValue::NameWithoutLanguage(name.into()),
+        )
+    };
+    let page = png(20, 20, |x, y| x == y);
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x0002, vec![user("ann")], vec![], &page),
+        None,
+    )
+    .await;
+    assert_eq!(answer(&body).operation, code::OK);
+    let mine = |name: &str| {
+        message(
+            0x000a,
+            vec![
+                user(name),
+                Attribute::new("my-jobs", IppValue::Boolean(true)),
+            ],
+            vec![],
+            b"",
+        )
+    };
+    let (_, body) = post(&app, "/ipp/print/ql", mine("ann"), None).await;
+    assert!(
+        attribute(&answer(&body), "job-id").is_some(),
+        "ann sees her job"
+    );
+    let (_, body) = post(&app, "/ipp/print/ql", mine("bob"), None).await;
+    assert_eq!(attribute(&answer(&body), "job-id"), None, "bob sees none");
+    // Bob's Cancel-My-Jobs leaves Ann's job alone; Ann's cancels it.
+    let cancel_mine = |name: &str| message(0x0039, vec![user(name)], vec![], b"");
+    post(&app, "/ipp/print/ql", cancel_mine("bob"), None).await;
+    assert_eq!(
+        running
+            .hub
+            .list_jobs(printhub_actors::JobFilter::default())
+            .await
+            .expect("jobs")[0]
+            .state,
+        printhub_core::JobState::Queued
+    );
+    let (_, body) = post(&app, "/ipp/print/ql", cancel_mine("ann"), None).await;
+    assert_eq!(answer(&body).operation, code::OK);
+    assert_eq!(
+        running
+            .hub
+            .list_jobs(printhub_actors::JobFilter::default())
+            .await
+            .expect("jobs")[0]
+            .state,
+        printhub_core::JobState::Cancelled
+    );
+}
