@@ -49,6 +49,8 @@ const PURE_ALLOWED: &[&str] = &[
     "image",
     "png",
     "qrcode",
+    // A bounded map in memory (the glyph cache): no I/O.
+    "lru",
 ];
 
 const PURE: &[&str] = &["printhub-core", "printhub-raster", "printhub-render"];

@@ -52,6 +52,7 @@ mod content;
 pub mod data;
 mod error;
 mod frame;
+mod glyphs;
 mod image;
 pub mod limits;
 mod preview;
