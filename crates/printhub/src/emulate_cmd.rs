@@ -85,6 +85,7 @@ pub fn emulate(args: &EmulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             };
             let mut config = EmulatorConfig::new(model, media)
                 .tcp_addr(args.listen)
+                .keep_pages(args.keep_pages)
                 .speed(match args.speed {
                     SpeedArg::Instant => Speed::Instant,
                     SpeedArg::Real => Speed::Real,
