@@ -10,7 +10,8 @@
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
-/// One criterion benchmark: its id, what it stands for, the target (ns) and
+/// One criterion benchmark: its id (criterion's directory name: a `/` in a
+/// benchmark's name becomes `_`), what it stands for, the target (ns) and
 /// the reference system's figure (ns) when known.
 struct Timed {
     id: &'static str,
@@ -33,13 +34,13 @@ const TIMED: &[Timed] = &[
         reference: Some(("its layout engine", 4_660_000.0)),
     },
     Timed {
-        id: "encode/ql820nwb_dk62_696x1181",
+        id: "encode_ql820nwb_dk62_696x1181",
         figure: "encode 62x100 mm, compressed",
         target_ns: 60_000.0,
         reference: Some(("brother_ql", 27_200_000.0)),
     },
     Timed {
-        id: "join/ql820nwb_dk62_20x696x300",
+        id: "join_ql820nwb_dk62_20x696x300",
         figure: "join a 20-label chain, 62 mm",
         target_ns: 1_000_000.0,
         reference: None,
