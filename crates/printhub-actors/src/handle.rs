@@ -568,7 +568,11 @@ async fn prepare(
 ) -> Result<JobSpec, HubError> {
     let invalid = |field, message: String| HubError::InvalidPrinter { field, message };
     let model = Model::by_name(&info.model).ok_or_else(|| invalid("model", info.model.clone()))?;
-    let media = Media::by_id(&info.media).ok_or_else(|| invalid("media", info.media.clone()))?;
+    let layout = info
+        .layout_media
+        .as_deref()
+        .ok_or_else(|| HubError::MediaUnknown(info.slug.clone()))?;
+    let media = Media::by_id(layout).ok_or_else(|| invalid("media", layout.to_string()))?;
     let o = request.options;
     let mut options = JobOptions::default()
         .cut(if o.cut && model.auto_cut {

@@ -209,8 +209,14 @@ pub struct PrinterView {
     pub name: String,
     pub model: String,
     pub address: String,
+    /// The media setting: a media id (pinned) or `auto` (what the printer reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<String>,
+    /// The medium labels are laid out for now: the pinned one, or with `auto`
+    /// the one the printer reports (the last one reported while the tape is
+    /// out; absent until it has reported one, when printing is 409 `media_unknown`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout_media: Option<String>,
     #[schemars(with = "crate::openapi::PrinterStateName")]
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +244,7 @@ impl From<PrinterInfo> for PrinterView {
             model: info.model,
             address: info.address,
             media: (!info.media.is_empty()).then_some(info.media),
+            layout_media: info.layout_media,
             state: status.state.clone(),
             state_reason: status.state_reason.clone(),
             offline_since: status.offline_since.clone(),
@@ -276,7 +283,7 @@ pub struct CreatePrinterRequest {
     pub name: Option<String>,
     #[schemars(with = "crate::openapi::ModelName")]
     pub model: String,
-    #[schemars(with = "crate::openapi::MediaId")]
+    #[schemars(with = "crate::openapi::PrinterMediaSetting")]
     pub media: String,
     #[schemars(
         description = "The printer's raw TCP address, `host[:port]` (port 9100 by default)"
@@ -326,7 +333,7 @@ pub struct UpdatePrinterRequest {
     #[schemars(with = "Option<crate::openapi::ModelName>")]
     pub model: Option<String>,
     #[serde(default)]
-    #[schemars(with = "Option<crate::openapi::MediaId>")]
+    #[schemars(with = "Option<crate::openapi::PrinterMediaSetting>")]
     pub media: Option<String>,
     #[serde(default)]
     #[schemars(

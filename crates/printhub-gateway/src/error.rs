@@ -120,6 +120,13 @@ pub enum ErrorCode {
     /// `printer_slug_mismatch`: a batch's `printer_slug` is not the slug of
     /// the printer in its path (400).
     PrinterSlugMismatch,
+    // Media that follows the tape (issue #20).
+    /// `media_not_reported`: `media = "auto"` on a printer that does not
+    /// report its medium (422).
+    MediaNotReported,
+    /// `media_unknown`: a label for an `auto` printer that has not reported
+    /// any medium yet (409).
+    MediaUnknown,
 }
 
 impl ErrorCode {
@@ -182,6 +189,8 @@ impl ErrorCode {
         ErrorCode::Overloaded,
         ErrorCode::OutOfRange,
         ErrorCode::PrinterSlugMismatch,
+        ErrorCode::MediaNotReported,
+        ErrorCode::MediaUnknown,
     ];
 }
 
@@ -230,6 +239,8 @@ impl ErrorCode {
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::OutOfRange => "out_of_range",
             ErrorCode::PrinterSlugMismatch => "printer_slug_mismatch",
+            ErrorCode::MediaNotReported => "media_not_reported",
+            ErrorCode::MediaUnknown => "media_unknown",
         }
     }
 
@@ -274,6 +285,8 @@ impl ErrorCode {
             ErrorCode::LookupFailed => StatusCode::BAD_GATEWAY,
             ErrorCode::AddressUnresolvable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::MediaNotReported => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::MediaUnknown => StatusCode::CONFLICT,
         }
     }
 }
@@ -342,6 +355,8 @@ impl ErrorCode {
             ErrorCode::Overloaded => "Too much image work is waiting already; retry after Retry-After seconds.",
             ErrorCode::OutOfRange => "A number is outside the range it takes; detail names the range.",
             ErrorCode::PrinterSlugMismatch => "The batch's printer_slug is not the slug of the printer in its path; error_detail has both. Nothing was queued.",
+            ErrorCode::MediaNotReported => "media \"auto\" needs a printer that reports its medium (a PT over TCP, any model over USB or with an snmp agent); set a media id instead, or add the snmp agent.",
+            ErrorCode::MediaUnknown => "The printer's media is \"auto\" and it has not reported a medium yet: check that it is on and loaded, or set its media. Nothing was queued.",
         }
     }
 }
@@ -487,7 +502,9 @@ impl From<HubError> for ApiError {
             | HubError::AddressUnresolvable { field, .. } => {
                 Some(serde_json::json!({ "field": field }))
             }
-            HubError::UnsupportedMedia { .. } => Some(serde_json::json!({ "field": "media" })),
+            HubError::UnsupportedMedia { .. } | HubError::MediaNotReported { .. } => {
+                Some(serde_json::json!({ "field": "media" }))
+            }
             HubError::Command(printhub_core::CommandError::Invalid(v)) => {
                 Some(serde_json::json!({ "field": v.field() }))
             }
@@ -561,6 +578,8 @@ impl From<HubCode> for ErrorCode {
             HubCode::InvalidPrinter => ErrorCode::InvalidRequest,
             HubCode::AddressUnresolvable => ErrorCode::AddressUnresolvable,
             HubCode::UnsupportedMedia => ErrorCode::UnsupportedMedia,
+            HubCode::MediaNotReported => ErrorCode::MediaNotReported,
+            HubCode::MediaUnknown => ErrorCode::MediaUnknown,
             HubCode::Command(code) => code.into(),
             HubCode::Encode(code) => code.into(),
             HubCode::Store(code) => code.into(),
@@ -758,6 +777,8 @@ mod tests {
             ("overloaded", 503),
             ("out_of_range", 422),
             ("printer_slug_mismatch", 400),
+            ("media_not_reported", 422),
+            ("media_unknown", 409),
         ];
         let got: Vec<(&str, u16)> = ErrorCode::ALL
             .iter()
@@ -789,6 +810,8 @@ mod tests {
             (HubCode::InvalidPrinter, ("invalid_request", 400)),
             (HubCode::AddressUnresolvable, ("address_unresolvable", 422)),
             (HubCode::UnsupportedMedia, ("unsupported_media", 422)),
+            (HubCode::MediaNotReported, ("media_not_reported", 422)),
+            (HubCode::MediaUnknown, ("media_unknown", 409)),
             (HubCode::Unavailable, ("unavailable", 503)),
             (HubCode::ShuttingDown, ("shutting_down", 503)),
             (

@@ -248,17 +248,21 @@ pub(crate) async fn clear_queue(hub: Hub, auth: AuthData, caller: Caller, key: K
 
 // Printing.
 
-/// The model and media a printer is set up with.
+/// The model of a printer and the medium its labels are laid out for now.
 pub(crate) fn printer_media(
     info: &PrinterInfo,
 ) -> Result<(&'static Model, &'static Media), ApiError> {
     let model = Model::by_name(&info.model).ok_or_else(|| {
         ApiError::new(ErrorCode::Internal, format!("unknown model {}", info.model))
     })?;
-    let media = Media::by_id(&info.media).ok_or_else(|| {
+    let layout = info
+        .layout_media
+        .as_deref()
+        .ok_or_else(|| ApiError::from(printhub_actors::HubError::MediaUnknown(info.slug.clone())))?;
+    let media = Media::by_id(layout).ok_or_else(|| {
         ApiError::new(
             ErrorCode::UnsupportedMedia,
-            format!("unknown media {}", info.media),
+            format!("unknown media {layout}"),
         )
     })?;
     Ok((model, media))

@@ -70,7 +70,12 @@ impl PrinterActor {
                 LinkAction::Probe => self.start_probe(ctx),
                 LinkAction::Build { pages } => self.start_build(pages, ctx),
                 LinkAction::Write { pages, stream } => self.start_write(pages, stream, ctx),
-                LinkAction::SaveStatus(status) => self.store.save_printer_status(self.id, &status),
+                LinkAction::SaveStatus(status) => {
+                    if status.media.is_some() {
+                        self.last_media.clone_from(&status.media);
+                    }
+                    self.store.save_printer_status(self.id, &status)
+                }
                 LinkAction::Emit(event) => self.events.do_send(Published(event)),
                 LinkAction::WakeAt(at) => self.schedule_link_wake(at, ctx),
             }

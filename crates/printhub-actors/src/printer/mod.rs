@@ -206,6 +206,9 @@ pub struct PrinterActor {
     link: link::PrinterLink,
     /// The link's timer.
     link_wake: Option<SpawnHandle>,
+    /// The last medium the printer reported (restored with its status): what
+    /// labels are laid out for when its media is `auto` and the tape is out.
+    last_media: Option<String>,
     /// Store commits started and not finished.
     commits_in_flight: usize,
     /// The last of them: effects of a batch with nothing to store wait for it.
@@ -281,6 +284,7 @@ impl PrinterActor {
             .store
             .load_printer_status(parts.id)
             .unwrap_or_default();
+        let last_media = store_status.media.clone();
         let link = link::PrinterLink::new(parts.id, link::policy(&parts.link), store_status, now());
         Ok(PrinterActor {
             config: parts.config,
@@ -294,6 +298,7 @@ impl PrinterActor {
             wake: None,
             link,
             link_wake: None,
+            last_media,
             commits_in_flight: 0,
             last_commit: None,
             drain_waiters: Vec::new(),
@@ -309,6 +314,7 @@ impl PrinterActor {
             name: self.config.name.clone(),
             model: self.config.model.clone(),
             media: self.config.media.clone(),
+            layout_media: self.layout_media(),
             address: self.config.address.clone(),
             enabled: self.config.enabled,
             state: self.machine.state().clone(),
@@ -316,6 +322,21 @@ impl PrinterActor {
             printing: self.machine.in_flight().map(|f| f.current().job_id),
             status: self.link.status().clone(),
         }
+    }
+}
+
+impl PrinterActor {
+    /// The medium new labels are laid out for: the pinned one, or with `auto`
+    /// the one loaded now, else the last one the printer reported.
+    fn layout_media(&self) -> Option<String> {
+        if !self.config.media_is_auto() {
+            return Some(self.config.media.clone());
+        }
+        self.link
+            .status()
+            .media
+            .clone()
+            .or_else(|| self.last_media.clone())
     }
 }
 

@@ -226,6 +226,7 @@ fn fixable_later(code: ErrorCode) -> bool {
             | ErrorCode::PrinterDisabled
             | ErrorCode::QueueFull
             | ErrorCode::UnsupportedMedia
+            | ErrorCode::MediaUnknown
             | ErrorCode::DoesNotFit
     )
 }

@@ -1,0 +1,170 @@
+//! `media = "auto"` (issue #20): a printer's medium is what it reports, and
+//! labels are laid out for it; a printer that reports nothing cannot be
+//! `auto`, and nothing is queued for an `auto` printer that has not said
+//! what it holds.
+
+use super::support::*;
+use printhub_actors::{
+    Hub, HubConfig, HubHandle, LinkConfig, MemoryStore, PrintRequest, PrinterConfig, AUTO_MEDIA,
+};
+use printhub_core::JobState;
+use printhub_emulator::{Emulator, EmulatorConfig, Speed};
+use printhub_raster::{geometry, Bitmap, Label, Media, Model};
+use std::sync::Arc;
+
+/// An engine on a memory store that reads idle printers' status often, so
+/// a tape swap is seen soon (the deadlines below are only upper bounds).
+fn hub() -> HubHandle {
+    let config = HubConfig {
+        link: LinkConfig {
+            probe_interval: std::time::Duration::from_millis(100),
+            ..LinkConfig::default()
+        },
+        ..HubConfig::default()
+    };
+    Hub::start(config, Arc::new(MemoryStore::default()))
+}
+
+/// A label exactly as wide as `media` prints on `model`, marked in column `n`.
+fn label_for(model: &str, media: &str, n: usize) -> Label {
+    let model = Model::by_name(model).expect("model");
+    let media = Media::by_id(media).expect("media");
+    let width = usize::from(geometry(model, media).expect("fits").printable());
+    Label::black(Bitmap::from_fn(width, 40, |x, _| x == n % width))
+}
+
+/// Waits until `slug` lays labels out for `media`.
+async fn laid_out_for(hub: &HubHandle, slug: &str, media: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let info = hub.printer(slug).await.expect("printer");
+        if info.layout_media.as_deref() == Some(media) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{slug} never laid out for {media}: {info:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[actix::test]
+async fn an_auto_printer_prints_on_the_tape_it_reports_and_follows_a_swap() {
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24").speed(Speed::Instant))
+        .expect("emulator");
+    let hub = hub();
+    let mut config = pt_printer("pt", &emu.tcp_addr().to_string());
+    config.media = AUTO_MEDIA.into();
+    let added = hub.add_printer(config).await.expect("added");
+    assert_eq!(added.media, "auto", "the setting is kept as given");
+    laid_out_for(&hub, "pt", "tze-24").await;
+    let mut events = hub.subscribe();
+    let wide = hub
+        .submit(
+            "pt",
+            PrintRequest::new(label_for("PT-P750W", "tze-24", 5)),
+        )
+        .await
+        .expect("a 24 mm label for the 24 mm tape");
+    assert_eq!(wide.spec.media_id, "tze-24");
+    let done = wait_terminal(&mut events, &[wide.id]).await;
+    assert_eq!(done, vec![(wide.id, JobState::Completed)]);
+
+    // Somebody puts 12 mm tape in: the next label is laid out for it.
+    emu.set_media(Some("tze-12")).expect("swap");
+    laid_out_for(&hub, "pt", "tze-12").await;
+    let narrow = hub
+        .submit(
+            "pt",
+            PrintRequest::new(label_for("PT-P750W", "tze-12", 7)),
+        )
+        .await
+        .expect("a 12 mm label for the 12 mm tape");
+    assert_eq!(narrow.spec.media_id, "tze-12");
+    let done = wait_terminal(&mut events, &[narrow.id]).await;
+    assert_eq!(done, vec![(narrow.id, JobState::Completed)]);
+    let pages = emu.pages();
+    let media: Vec<_> = pages.iter().map(|p| p.meta.media).collect();
+    assert_eq!(media, vec![Some("tze-24"), Some("tze-12")]);
+    assert!(emu.errors().is_empty(), "{:?}", emu.errors());
+
+    // A label laid out for the old tape is refused, not queued.
+    let before = hub.list_jobs(Default::default()).await.expect("list").len();
+    let stale = hub
+        .submit(
+            "pt",
+            PrintRequest::new(label_for("PT-P750W", "tze-24", 9)),
+        )
+        .await
+        .expect_err("a 24 mm label on 12 mm tape");
+    assert_eq!(stale.code(), "label_width_mismatch");
+    let after = hub.list_jobs(Default::default()).await.expect("list").len();
+    assert_eq!(before, after, "nothing queued");
+    hub.shutdown().await.expect("shutdown");
+}
+
+#[actix::test]
+async fn auto_media_needs_a_printer_that_reports_its_medium() {
+    let hub = hub();
+    let ql = |slug: &str, snmp: Option<&str>| PrinterConfig {
+        model: "QL-820NWB".into(),
+        media: AUTO_MEDIA.into(),
+        snmp: snmp.map(str::to_string),
+        ..pt_printer(slug, "127.0.0.1:9")
+    };
+    // A network QL answers no `ESC i S` on TCP (brother-raster.md §5.3): it
+    // reports only over SNMP.
+    let err = hub
+        .add_printer(ql("ql", None))
+        .await
+        .expect_err("no status channel");
+    assert_eq!(err.code(), "media_not_reported");
+    assert!(err.to_string().contains("QL-820NWB"), "{err}");
+    assert!(hub.list_printers().await.expect("list").is_empty());
+    hub.add_printer(ql("ql", Some("127.0.0.1:9")))
+        .await
+        .expect("with SNMP it reports");
+
+    // Changing a PT (which answers on TCP) to a QL without SNMP is refused as a whole.
+    let mut pt = pt_printer("pt", "127.0.0.1:9");
+    pt.media = "AUTO".into();
+    hub.add_printer(pt).await.expect("auto, read ignoring case");
+    let err = hub
+        .update_printer(
+            "pt",
+            printhub_actors::PrinterPatch {
+                model: Some("QL-820NWB".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_err("the QL cannot report over TCP");
+    assert_eq!(err.code(), "media_not_reported");
+    assert_eq!(hub.printer("pt").await.expect("pt").model, "PT-P750W");
+
+    // A pinned medium the model cannot take stays `unsupported_media`.
+    let mut pinned = pt_printer("pt2", "127.0.0.1:9");
+    pinned.media = "dk-62".into();
+    let err = hub.add_printer(pinned).await.expect_err("DK on a PT");
+    assert_eq!(err.code(), "unsupported_media");
+    hub.shutdown().await.expect("shutdown");
+}
+
+#[actix::test]
+async fn nothing_is_queued_for_an_auto_printer_that_has_not_reported_a_medium() {
+    let hub = hub();
+    // Nothing listens on port 9: the printer never reports.
+    let mut config = pt_printer("pt", "127.0.0.1:9");
+    config.media = AUTO_MEDIA.into();
+    let info = hub.add_printer(config).await.expect("added");
+    assert_eq!(info.layout_media, None);
+    let err = hub
+        .submit("pt", request(1))
+        .await
+        .expect_err("nothing to lay out for");
+    assert_eq!(err.code(), "media_unknown");
+    assert!(hub.list_jobs(Default::default()).await.expect("list").is_empty());
+    assert_eq!(hub.printer("pt").await.expect("pt").queue_depth, 0);
+    hub.shutdown().await.expect("shutdown");
+}
