@@ -151,6 +151,9 @@ pub struct PrinterInfo {
     pub queue_depth: usize,
     /// The job being printed, if any.
     pub printing: Option<JobId>,
+    /// The job that would be sent next (the first queued one not waiting
+    /// for its layout), if any: what a stopped printer waits to print.
+    pub next_job: Option<JobId>,
     /// What the printer last reported about itself.
     pub status: printhub_core::PrinterStatus,
 }
@@ -207,6 +210,15 @@ pub enum HubError {
     /// medium yet: there is nothing to lay it out for.
     #[error("printer {0:?} has not reported the medium it holds yet; check that it is on and loaded, or set its media")]
     MediaUnknown(String),
+    /// A finished job's stored request no longer lays out, so it cannot be
+    /// printed again from it (issue #20).
+    #[error("the job cannot be printed again: {message} ({reason})")]
+    ReprintInvalid {
+        /// The renderer's or encoder's code (`unknown_template`, `does_not_fit`, ...).
+        reason: String,
+        /// What it said.
+        message: String,
+    },
     /// The state machine refused the command.
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -239,6 +251,7 @@ impl HubError {
             HubError::UnsupportedMedia { .. } => HubCode::UnsupportedMedia,
             HubError::MediaNotReported { .. } => HubCode::MediaNotReported,
             HubError::MediaUnknown(_) => HubCode::MediaUnknown,
+            HubError::ReprintInvalid { .. } => HubCode::ReprintInvalid,
             HubError::Command(e) => HubCode::Command(e.kind()),
             HubError::Encode(e) => HubCode::Encode(e.kind()),
             HubError::Store(e) => HubCode::Store(e.code),
@@ -280,6 +293,8 @@ pub enum HubCode {
     MediaNotReported,
     /// `media_unknown`: an `auto` printer has not reported its medium yet.
     MediaUnknown,
+    /// `reprint_invalid`: a finished job's stored request no longer lays out.
+    ReprintInvalid,
     /// The state machine refused the command: its code.
     Command(CommandCode),
     /// The label cannot be encoded: the encoder's code.
@@ -308,6 +323,7 @@ impl HubCode {
             HubCode::UnsupportedMedia => "unsupported_media",
             HubCode::MediaNotReported => "media_not_reported",
             HubCode::MediaUnknown => "media_unknown",
+            HubCode::ReprintInvalid => "reprint_invalid",
             HubCode::Command(c) => c.code(),
             HubCode::Encode(c) => c.code(),
             HubCode::Store(_) => "store_error",
@@ -328,6 +344,7 @@ impl HubCode {
             HubCode::UnsupportedMedia,
             HubCode::MediaNotReported,
             HubCode::MediaUnknown,
+            HubCode::ReprintInvalid,
             HubCode::Unavailable,
             HubCode::ShuttingDown,
         ];

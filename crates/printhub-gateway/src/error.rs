@@ -127,6 +127,9 @@ pub enum ErrorCode {
     /// `media_unknown`: a label for an `auto` printer that has not reported
     /// any medium yet (409).
     MediaUnknown,
+    /// `reprint_invalid`: a finished job's stored request no longer lays
+    /// out; `error_detail.reason` has the renderer's code (409).
+    ReprintInvalid,
 }
 
 impl ErrorCode {
@@ -191,6 +194,7 @@ impl ErrorCode {
         ErrorCode::PrinterSlugMismatch,
         ErrorCode::MediaNotReported,
         ErrorCode::MediaUnknown,
+        ErrorCode::ReprintInvalid,
     ];
 }
 
@@ -241,6 +245,7 @@ impl ErrorCode {
             ErrorCode::PrinterSlugMismatch => "printer_slug_mismatch",
             ErrorCode::MediaNotReported => "media_not_reported",
             ErrorCode::MediaUnknown => "media_unknown",
+            ErrorCode::ReprintInvalid => "reprint_invalid",
         }
     }
 
@@ -286,7 +291,7 @@ impl ErrorCode {
             ErrorCode::AddressUnresolvable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::MediaNotReported => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::MediaUnknown => StatusCode::CONFLICT,
+            ErrorCode::MediaUnknown | ErrorCode::ReprintInvalid => StatusCode::CONFLICT,
         }
     }
 }
@@ -356,6 +361,7 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "A number is outside the range it takes; detail names the range.",
             ErrorCode::PrinterSlugMismatch => "The batch's printer_slug is not the slug of the printer in its path; error_detail has both. Nothing was queued.",
             ErrorCode::MediaNotReported => "media \"auto\" needs a printer that reports its medium (a PT over TCP, any model over USB or with an snmp agent); set a media id instead, or add the snmp agent.",
+            ErrorCode::ReprintInvalid => "The job's stored label request no longer lays out (its template or data is refused, or the label does not fit the medium now); error_detail.reason has the renderer's code. Nothing was queued.",
             ErrorCode::MediaUnknown => "The printer's media is \"auto\" and it has not reported a medium yet: check that it is on and loaded, or set its media. Nothing was queued.",
         }
     }
@@ -505,6 +511,9 @@ impl From<HubError> for ApiError {
             HubError::UnsupportedMedia { .. } | HubError::MediaNotReported { .. } => {
                 Some(serde_json::json!({ "field": "media" }))
             }
+            HubError::ReprintInvalid { reason, .. } => {
+                Some(serde_json::json!({ "reason": reason }))
+            }
             HubError::Command(printhub_core::CommandError::Invalid(v)) => {
                 Some(serde_json::json!({ "field": v.field() }))
             }
@@ -580,6 +589,7 @@ impl From<HubCode> for ErrorCode {
             HubCode::UnsupportedMedia => ErrorCode::UnsupportedMedia,
             HubCode::MediaNotReported => ErrorCode::MediaNotReported,
             HubCode::MediaUnknown => ErrorCode::MediaUnknown,
+            HubCode::ReprintInvalid => ErrorCode::ReprintInvalid,
             HubCode::Command(code) => code.into(),
             HubCode::Encode(code) => code.into(),
             HubCode::Store(code) => code.into(),
@@ -779,6 +789,7 @@ mod tests {
             ("printer_slug_mismatch", 400),
             ("media_not_reported", 422),
             ("media_unknown", 409),
+            ("reprint_invalid", 409),
         ];
         let got: Vec<(&str, u16)> = ErrorCode::ALL
             .iter()
@@ -812,6 +823,7 @@ mod tests {
             (HubCode::UnsupportedMedia, ("unsupported_media", 422)),
             (HubCode::MediaNotReported, ("media_not_reported", 422)),
             (HubCode::MediaUnknown, ("media_unknown", 409)),
+            (HubCode::ReprintInvalid, ("reprint_invalid", 409)),
             (HubCode::Unavailable, ("unavailable", 503)),
             (HubCode::ShuttingDown, ("shutting_down", 503)),
             (

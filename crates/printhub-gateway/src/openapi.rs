@@ -906,6 +906,10 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         if path.ends_with("/retry") {
             add(&SUBMIT_CODES);
         }
+        if path.ends_with("/reprint") {
+            add(&SUBMIT_CODES);
+            add(&["reprint_invalid", "media_unknown", "printer_not_found"]);
+        }
     }
     if route.scope.is_some() && method != "GET" {
         // Every change is stored (and audited).

@@ -605,7 +605,10 @@ async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_c
     let layout = info.layout_media.as_deref().ok_or_else(|| {
         Problem::new(
             "media_unknown",
-            format!("printer {:?} has not reported the medium it holds yet", info.slug),
+            format!(
+                "printer {:?} has not reported the medium it holds yet",
+                info.slug
+            ),
         )
     })?;
     let media = Media::by_id(layout)
@@ -619,6 +622,7 @@ async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_c
     request.options = cmd.options;
     request.content_type = cmd.content_type;
     request.template = cmd.template;
+    request.source = Some(cmd.render);
     request.submitted_by = Some(ctx.config.submitted_by());
     ctx.hub
         .submit(&info.id.to_string(), request)

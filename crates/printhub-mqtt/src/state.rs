@@ -336,6 +336,7 @@ mod tests {
             state,
             queue_depth: 0,
             printing: None,
+            next_job: None,
             status: PrinterStatus {
                 reachable: true,
                 ready: true,

@@ -57,7 +57,7 @@ fn show_pages(pages: &[ChainPage]) -> String {
 impl PrinterActor {
     /// Performs the link's actions, then the machine's (the link may have
     /// fed it), and tells a waiting drain if everything is done.
-    fn settle(&mut self, ctx: &mut Context<Self>) {
+    pub(super) fn settle(&mut self, ctx: &mut Context<Self>) {
         self.perform_link(ctx);
         self.drive(ctx);
         self.notify_if_drained();
@@ -108,6 +108,12 @@ impl PrinterActor {
     fn start_probe(&mut self, ctx: &mut Context<Self>) {
         let fut = self.transport.probe();
         ctx.spawn(fut.into_actor(self).map(|status, act, ctx| {
+            if act.config.media_is_auto() && status.media.is_some() {
+                // The queue follows the tape before the link judges the next
+                // job against it, so a swap never stops the printer.
+                act.machine
+                    .set_media(status.media.clone(), media_fits, now());
+            }
             act.link.handle_status(now(), &mut act.machine, status);
             act.settle(ctx);
         }));
@@ -263,7 +269,7 @@ impl PrinterActor {
 /// for `expected`: what the status block can tell (kind, width, length) must
 /// agree, what it cannot (a black/red roll reads as the plain one) is no
 /// mismatch ([`Media::status_matches`]). Ids outside the catalogue must be equal.
-fn media_fits(expected: &str, loaded: &str) -> bool {
+pub(super) fn media_fits(expected: &str, loaded: &str) -> bool {
     match (Media::by_id(expected), Media::by_id(loaded)) {
         (Some(expected), Some(loaded)) => expected.status_matches(loaded),
         _ => expected == loaded,

@@ -35,6 +35,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 mod link;
+pub(crate) mod relayout;
 mod stream;
 
 /// Queue new jobs (all or none) on a printer, in order.
@@ -285,6 +286,14 @@ impl PrinterActor {
             .load_printer_status(parts.id)
             .unwrap_or_default();
         let last_media = store_status.media.clone();
+        let mut machine = machine;
+        // Waiting jobs are for the medium labels are laid out for now.
+        let target = if parts.config.media_is_auto() {
+            last_media.clone()
+        } else {
+            Some(parts.config.media.clone())
+        };
+        machine.set_media(target, link::media_fits, now());
         let link = link::PrinterLink::new(parts.id, link::policy(&parts.link), store_status, now());
         Ok(PrinterActor {
             config: parts.config,
@@ -320,6 +329,7 @@ impl PrinterActor {
             state: self.machine.state().clone(),
             queue_depth: self.machine.queue_len(),
             printing: self.machine.in_flight().map(|f| f.current().job_id),
+            next_job: self.machine.next_job().map(|j| j.id),
             status: self.link.status().clone(),
         }
     }
@@ -569,8 +579,15 @@ impl Handler<ReconfigurePrinter> for PrinterActor {
         if moved {
             // Another printer, or the same one elsewhere: what the old link said is stale.
             self.link.forget();
+            self.last_media = None;
             self.perform_link(ctx);
         }
+        // A medium set by hand (or `auto` again) re-sorts the waiting jobs:
+        // the ones for another medium are laid out again or held, and a
+        // printer stopped for them goes on by itself.
+        self.machine
+            .set_media(self.layout_media(), link::media_fits, now());
+        self.drive(ctx);
         Ok(self.info())
     }
 }
@@ -762,6 +779,7 @@ impl PrinterActor {
                     linked = true;
                 }
                 Action::WakeAt(at) => self.schedule_wake(at, ctx),
+                Action::Relayout { job_id, media } => self.start_relayout(job_id, media, ctx),
                 Action::Persist(_) => {}
             }
         }

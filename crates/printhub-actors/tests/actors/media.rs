@@ -61,10 +61,7 @@ async fn an_auto_printer_prints_on_the_tape_it_reports_and_follows_a_swap() {
     laid_out_for(&hub, "pt", "tze-24").await;
     let mut events = hub.subscribe();
     let wide = hub
-        .submit(
-            "pt",
-            PrintRequest::new(label_for("PT-P750W", "tze-24", 5)),
-        )
+        .submit("pt", PrintRequest::new(label_for("PT-P750W", "tze-24", 5)))
         .await
         .expect("a 24 mm label for the 24 mm tape");
     assert_eq!(wide.spec.media_id, "tze-24");
@@ -75,10 +72,7 @@ async fn an_auto_printer_prints_on_the_tape_it_reports_and_follows_a_swap() {
     emu.set_media(Some("tze-12")).expect("swap");
     laid_out_for(&hub, "pt", "tze-12").await;
     let narrow = hub
-        .submit(
-            "pt",
-            PrintRequest::new(label_for("PT-P750W", "tze-12", 7)),
-        )
+        .submit("pt", PrintRequest::new(label_for("PT-P750W", "tze-12", 7)))
         .await
         .expect("a 12 mm label for the 12 mm tape");
     assert_eq!(narrow.spec.media_id, "tze-12");
@@ -92,10 +86,7 @@ async fn an_auto_printer_prints_on_the_tape_it_reports_and_follows_a_swap() {
     // A label laid out for the old tape is refused, not queued.
     let before = hub.list_jobs(Default::default()).await.expect("list").len();
     let stale = hub
-        .submit(
-            "pt",
-            PrintRequest::new(label_for("PT-P750W", "tze-24", 9)),
-        )
+        .submit("pt", PrintRequest::new(label_for("PT-P750W", "tze-24", 9)))
         .await
         .expect_err("a 24 mm label on 12 mm tape");
     assert_eq!(stale.code(), "label_width_mismatch");
@@ -164,7 +155,187 @@ async fn nothing_is_queued_for_an_auto_printer_that_has_not_reported_a_medium() 
         .await
         .expect_err("nothing to lay out for");
     assert_eq!(err.code(), "media_unknown");
-    assert!(hub.list_jobs(Default::default()).await.expect("list").is_empty());
+    assert!(hub
+        .list_jobs(Default::default())
+        .await
+        .expect("list")
+        .is_empty());
     assert_eq!(hub.printer("pt").await.expect("pt").queue_depth, 0);
+    hub.shutdown().await.expect("shutdown");
+}
+
+/// A text label laid out for `media` on a PT-P750W, keeping what it was made from.
+fn text_request(media: &str, id: &str) -> PrintRequest {
+    let source = printhub_render::RenderRequest::content_type(
+        printhub_render::ContentType::TextOneLine,
+        printhub_render::LabelData {
+            primary_id: Some(id.into()),
+            ..Default::default()
+        },
+    );
+    let model = Model::by_name("PT-P750W").expect("model");
+    let medium = Media::by_id(media).expect("media");
+    let label = printhub_render::render(&source, model, medium).expect("renders");
+    let mut request = PrintRequest::new(label);
+    request.source = Some(source);
+    request
+}
+
+/// Waits until `job` satisfies `done`; returns it.
+async fn job_until(
+    hub: &HubHandle,
+    job: printhub_core::JobId,
+    mut done: impl FnMut(&printhub_core::Job) -> bool,
+) -> printhub_core::Job {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let got = hub.job(job).await.expect("job");
+        if done(&got) {
+            return got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "job never got there: {:?} {:?} {}",
+            got.state,
+            got.error,
+            got.spec.media_id
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[actix::test]
+async fn a_tape_swap_lays_waiting_labels_out_again_holds_images_and_prints_the_rest() {
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12").speed(Speed::Instant))
+        .expect("emulator");
+    let hub = hub();
+    let mut config = pt_printer("pt", &emu.tcp_addr().to_string());
+    config.media = AUTO_MEDIA.into();
+    hub.add_printer(config).await.expect("added");
+    laid_out_for(&hub, "pt", "tze-12").await;
+    hub.pause_printer("pt")
+        .await
+        .expect("paused: the jobs wait");
+    let first = hub
+        .submit("pt", text_request("tze-12", "A-1"))
+        .await
+        .expect("a");
+    let image = hub
+        .submit("pt", PrintRequest::new(label_for("PT-P750W", "tze-12", 3)))
+        .await
+        .expect("image");
+    let last = hub
+        .submit("pt", text_request("tze-12", "C-3"))
+        .await
+        .expect("c");
+    assert!(first.spec.request.is_some(), "label data is kept");
+    assert!(
+        image.spec.request.is_none(),
+        "an image has nothing to lay out again"
+    );
+
+    // 24 mm tape goes in while they wait.
+    emu.set_media(Some("tze-24")).expect("swap");
+    for id in [first.id, last.id] {
+        let job = job_until(&hub, id, |j| j.spec.media_id == "tze-24").await;
+        assert_eq!(job.state, JobState::Queued, "laid out again, still waiting");
+    }
+    let held = job_until(&hub, image.id, |j| j.state == JobState::Held).await;
+    let error = held.error.expect("why it is held");
+    assert_eq!(error.code, "media_mismatch");
+    let detail = error.detail.expect("detail");
+    assert_eq!(detail["needed_media"], "tze-12");
+    assert_eq!(detail["loaded_media"], "tze-24");
+
+    // The image waits; the labels behind it print on the new tape.
+    let mut events = hub.subscribe();
+    hub.resume_printer("pt").await.expect("resumed");
+    let done = wait_terminal(&mut events, &[first.id, last.id]).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    let wide = usize::from(
+        geometry(
+            Model::by_name("PT-P750W").expect("model"),
+            Media::by_id("tze-24").expect("media"),
+        )
+        .expect("fits")
+        .printable(),
+    );
+    for page in &pages {
+        assert_eq!(page.meta.media, Some("tze-24"));
+        assert_eq!(page.black.width(), wide, "laid out for 24 mm");
+    }
+    assert_eq!(
+        hub.job(image.id).await.expect("image").state,
+        JobState::Held,
+        "nothing printed it on the wrong tape"
+    );
+
+    // The 12 mm tape back: the image is released by itself and prints.
+    emu.set_media(Some("tze-12")).expect("swap back");
+    let done = wait_terminal(&mut events, &[image.id]).await;
+    assert_eq!(done, vec![(image.id, JobState::Completed)]);
+    let job = hub.job(image.id).await.expect("image");
+    assert_eq!(job.error, None, "the hold's reason went with it");
+    assert_eq!(emu.pages().len(), 3);
+    assert!(emu.errors().is_empty(), "{:?}", emu.errors());
+    hub.shutdown().await.expect("shutdown");
+}
+
+#[actix::test]
+async fn a_printer_stuck_on_a_job_for_other_tape_goes_on_once_its_medium_is_set() {
+    // The case: a pinned 12 mm printer holding 24 mm tape stops with
+    // `media_mismatch`; setting its media to the tape it holds lays the
+    // waiting label out again and the printer goes on by itself.
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24").speed(Speed::Instant))
+        .expect("emulator");
+    let hub = hub();
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added, pinned to 12 mm");
+    let mut events = hub.subscribe();
+    let job = hub
+        .submit("pt", text_request("tze-12", "B-7"))
+        .await
+        .expect("job");
+    let image = hub
+        .submit("pt", PrintRequest::new(label_for("PT-P750W", "tze-12", 1)))
+        .await
+        .expect("image");
+    wait_for(&mut events, |e| {
+        matches!(e, printhub_core::Event::PrinterStateChanged(c)
+            if c.to.reason() == Some("media_mismatch"))
+    })
+    .await;
+    assert_eq!(hub.job(job.id).await.expect("job").state, JobState::Queued);
+
+    hub.update_printer(
+        "pt",
+        printhub_actors::PrinterPatch {
+            media: Some("tze-24".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("media set to the tape loaded");
+    let done = wait_terminal(&mut events, &[job.id]).await;
+    assert_eq!(done, vec![(job.id, JobState::Completed)]);
+    let image = job_until(&hub, image.id, |j| j.state == JobState::Held).await;
+    assert_eq!(
+        image.error.map(|e| e.code).as_deref(),
+        Some("media_mismatch")
+    );
+    let printer = hub.printer("pt").await.expect("printer");
+    assert!(
+        !matches!(printer.state, printhub_core::PrinterState::Stopped { .. }),
+        "{:?}",
+        printer.state
+    );
+    assert_eq!(emu.pages().len(), 1);
+    assert_eq!(emu.pages()[0].meta.media, Some("tze-24"));
     hub.shutdown().await.expect("shutdown");
 }
