@@ -118,14 +118,9 @@ impl PrinterMachine {
             };
             let fits = (target.fits)(&job.spec.media_id, &target.id);
             match job.state {
+                // The medium it needs is back.
                 JobState::Held if fits && held_for_media(job.error.as_ref()) => {
-                    // The medium it needs is back.
-                    if self.apply(id, JobCommand::Release, now).is_ok() {
-                        if let Some(job) = self.jobs.get_mut(&id) {
-                            job.error = None;
-                        }
-                        self.emit_job_change(id, Some(JobState::Held), JobState::Queued, now);
-                    }
+                    self.release_for_media(id, now);
                 }
                 JobState::Queued if !fits && !in_flight.contains(&id) => {
                     if self.relaying.contains(&id) {
@@ -156,6 +151,18 @@ impl PrinterMachine {
                 _ => {}
             }
         }
+    }
+
+    /// Releases a job the machine held for its medium, its reason cleared
+    /// (persisted, announced).
+    fn release_for_media(&mut self, job_id: JobId, now: Timestamp) {
+        if self.apply(job_id, JobCommand::Release, now).is_err() {
+            return;
+        }
+        if let Some(job) = self.jobs.get_mut(&job_id) {
+            job.error = None;
+        }
+        self.emit_job_change(job_id, Some(JobState::Held), JobState::Queued, now);
     }
 
     /// Holds a waiting job with `error` as the reason (persisted, announced).
