@@ -32,7 +32,10 @@ async fn a_finished_job_prints_again_laid_out_for_the_medium_now() {
     let second = got.2["id"].as_str().expect("id").to_string();
     assert_ne!(second, first);
     let state = got.2["state"].as_str().unwrap_or_default();
-    assert!(["queued", "printing"].contains(&state), "a new job: {state}");
+    assert!(
+        ["queued", "printing"].contains(&state),
+        "a new job: {state}"
+    );
     assert_eq!(got.2["content_type"], "text_one_line");
     wait_state!(app, second, "completed");
     let old = hub.job(first.parse().expect("id")).await.expect("old");
