@@ -339,3 +339,66 @@ async fn a_printer_stuck_on_a_job_for_other_tape_goes_on_once_its_medium_is_set(
     assert_eq!(emu.pages()[0].meta.media, Some("tze-24"));
     hub.shutdown().await.expect("shutdown");
 }
+
+#[actix::test]
+async fn a_stored_request_survives_a_restart_and_is_laid_out_for_the_tape_found_then() {
+    // The re-layout itself is in memory only: a hub that stops before (or
+    // while) laying a job out finds it queued with its old raster, and lays
+    // it out again for the medium it finds; nothing is lost or printed twice.
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("hub.db");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12").speed(Speed::Instant))
+        .expect("emulator");
+    /// The engine of [`hub`] on the SQLite file `db`.
+    fn config(db: &std::path::Path) -> HubHandle {
+        let store =
+            printhub_store::Store::open(db, printhub_store::StoreConfig::default()).expect("store");
+        let config = HubConfig {
+            link: LinkConfig {
+                probe_interval: std::time::Duration::from_millis(100),
+                ..LinkConfig::default()
+            },
+            ..HubConfig::default()
+        };
+        Hub::start(config, Arc::new(store))
+    }
+    let (db1, addr) = (db.clone(), emu.tcp_addr().to_string());
+    let (job, request) = std::thread::spawn(move || {
+        actix::System::new().block_on(async move {
+            let hub = config(&db1);
+            let mut printer = pt_printer("pt", &addr);
+            printer.media = AUTO_MEDIA.into();
+            hub.add_printer(printer).await.expect("added");
+            laid_out_for(&hub, "pt", "tze-12").await;
+            hub.pause_printer("pt").await.expect("paused");
+            let job = hub
+                .submit("pt", text_request("tze-12", "KEEP-1"))
+                .await
+                .expect("job");
+            hub.shutdown().await.expect("shutdown");
+            (job.id, job.spec.request)
+        })
+    })
+    .join()
+    .expect("run 1");
+    assert!(request.is_some());
+
+    // The tape changes while the hub is down.
+    emu.set_media(Some("tze-24")).expect("swap");
+    let hub = config(&db);
+    let stored = hub.job(job).await.expect("job");
+    assert_eq!(
+        stored.spec.request, request,
+        "the request is stored with the job"
+    );
+    let laid_out = job_until(&hub, job, |j| j.spec.media_id == "tze-24").await;
+    assert_eq!(laid_out.state, JobState::Queued);
+    let mut events = hub.subscribe();
+    hub.resume_printer("pt").await.expect("resumed");
+    let done = wait_terminal(&mut events, &[job]).await;
+    assert_eq!(done, vec![(job, JobState::Completed)]);
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 1, "printed once");
+    assert_eq!(pages[0].meta.media, Some("tze-24"));
+    hub.shutdown().await.expect("shutdown");
+}
