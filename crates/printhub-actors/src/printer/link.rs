@@ -23,6 +23,7 @@ use printhub_core::{
     WriteReport,
 };
 use printhub_raster::Media;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The link of a printer actor: its streams are printhub-raster byte streams.
@@ -132,8 +133,22 @@ impl PrinterActor {
                 .handle_built(now(), &mut self.machine, pages, stream);
             return;
         };
+        // The rasters it is built from: a job laid out again meanwhile
+        // (issue #20) makes the stream stale, and it is built again.
+        let rasters: Vec<Option<Arc<Vec<u8>>>> = pages
+            .iter()
+            .map(|p| self.machine.job(p.job_id).map(|j| j.spec.raster.clone()))
+            .collect();
         let build = actix_rt::task::spawn_blocking(move || plan.build());
         ctx.spawn(build.into_actor(self).map(move |built, act, ctx| {
+            let stale = pages.iter().zip(&rasters).any(|(p, used)| {
+                let now = act.machine.job(p.job_id).map(|j| &j.spec.raster);
+                matches!((now, used), (Some(now), Some(used)) if !Arc::ptr_eq(now, used))
+            });
+            if stale {
+                act.start_build(pages, ctx);
+                return;
+            }
             let stream = built.unwrap_or_else(|e| {
                 BuiltStream::refused("encoder_failed", format!("stream task failed: {e}"))
             });

@@ -42,6 +42,8 @@ impl PrinterActor {
                 ),
             }
             act.machine.handle_relaid_out(job_id, &media, result, now());
+            // A stream built ahead may hold the job's old raster.
+            act.link.drop_prepared();
             act.settle(ctx);
         }));
     }
