@@ -379,6 +379,7 @@ mod tests {
             template: Some("box".into()),
             submitted_by: Some("inventory".into()),
             source_address: Some("192.0.2.7".into()),
+            request: Some(serde_json::json!({ "content_type": "qr_one_line" })),
         };
         let mut job = Job::new(JobId::from_u128(3), spec, Timestamp::from_millis(10));
         job.apply(JobCommand::Start, Timestamp::from_millis(20))

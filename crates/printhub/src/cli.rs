@@ -208,6 +208,10 @@ pub struct EmulateArgs {
     /// snmp_addr, community, out_dir, keep_pages, speed, device_link.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Listen on this loopback address for control lines: `media [<n>] <id|none>`
+    /// swaps the loaded tape or roll of a running emulator, `show` lists them.
+    #[arg(long)]
+    pub control: Option<std::net::SocketAddr>,
 }
 
 /// Emulated print speed.
