@@ -52,6 +52,7 @@ mod content;
 pub mod data;
 mod error;
 mod frame;
+mod glyphs;
 mod image;
 pub mod limits;
 mod preview;
@@ -82,7 +83,12 @@ pub enum Orientation {
 }
 
 /// What to draw.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Label data serializes (a job keeps it, to be laid out again for another
+/// medium, issue #20); an image does not: serializing one is an error, so
+/// a job made from an image keeps only its raster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Content {
     /// One of the seven semantic content types.
     ContentType {
@@ -99,6 +105,7 @@ pub enum Content {
         data: LabelData,
     },
     /// An uploaded PNG or JPEG, scaled to the printable width.
+    #[serde(skip)]
     Image {
         /// The file's bytes.
         bytes: Vec<u8>,
@@ -108,7 +115,7 @@ pub enum Content {
 }
 
 /// A render request: what to draw, and optionally which way round.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderRequest {
     /// What to draw.
     pub content: Content,
