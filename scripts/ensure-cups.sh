@@ -2,8 +2,7 @@
 # Makes sure CUPS's tools are installed for the IPP Everywhere tests:
 # `ipptool` (Debian's cups-ipp-utils, with its ipp-everywhere.test), and the
 # scheduler `cupsd` with `lpadmin`/`lp` and the filters that turn a PDF into
-# PWG raster or Apple raster (cups-daemon, cups-client, cups-filters, and
-# cups-core-drivers for `rastertopwg` and the driverless mime conversions). The tests start their
+# PWG raster (cups-daemon, cups-client, cups-filters). The tests start their
 # own cupsd on a free loopback port with their own configuration folder,
 # never the system service. Does nothing when ipptool and cupsd are there;
 # otherwise installs them with apt-get (through sudo when not root) and
@@ -15,11 +14,7 @@ set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 
-have_all() {
-  have ipptool && have cupsd && have lpadmin && have lp && [ -x /usr/lib/cups/filter/rastertopwg ]
-}
-
-if have_all; then
+if have ipptool && have cupsd && have lpadmin && have lp; then
   exit 0
 fi
 
@@ -37,7 +32,7 @@ if command -v apt-get >/dev/null 2>&1; then
     echo "ensure-cups: need root or sudo to apt-get install the CUPS packages" >&2
     exit 1
   fi
-  echo "ensure-cups: installing cups-ipp-utils cups-daemon cups-client cups-filters cups-core-drivers with apt-get" >&2
+  echo "ensure-cups: installing cups-ipp-utils cups-daemon cups-client cups-filters with apt-get" >&2
   policy=/usr/sbin/policy-rc.d
   created_policy=""
   if [ ! -e "$policy" ]; then
@@ -47,16 +42,16 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    cups-ipp-utils cups-daemon cups-client cups-filters cups-core-drivers >/dev/null
+    cups-ipp-utils cups-daemon cups-client cups-filters >/dev/null
   if [ -n "$created_policy" ]; then
     $SUDO rm -f "$policy"
   fi
 fi
 
-if have_all; then
+if have ipptool && have cupsd && have lpadmin && have lp; then
   exit 0
 fi
 echo "ensure-cups: the IPP tests need ipptool, cupsd, lpadmin and lp." >&2
-echo "  Debian/Ubuntu: apt-get install cups-ipp-utils cups-daemon cups-client cups-filters cups-core-drivers" >&2
+echo "  Debian/Ubuntu: apt-get install cups-ipp-utils cups-daemon cups-client cups-filters" >&2
 echo "  Or set PRINTHUB_SKIP_CUPS=1 to skip them." >&2
 exit 1
