@@ -774,6 +774,9 @@ pub struct ModelView {
     pub half_cut: bool,
     pub chain: bool,
     pub two_colour: bool,
+    /// Dots per inch across and along the media (a preview's raster lines
+    /// over this is the label's length).
+    pub dpi: u16,
     pub high_res_dpi: Option<u16>,
     pub network: bool,
     pub max_media_mm: u8,
@@ -790,6 +793,7 @@ impl From<&'static printhub_raster::Model> for ModelView {
             half_cut: m.half_cut,
             chain: m.chain,
             two_colour: m.two_colour,
+            dpi: m.dpi(),
             high_res_dpi: m.high_res_dpi,
             network: m.network,
             max_media_mm: m.max_media_mm,

@@ -5,6 +5,7 @@
 // progress shows until it completed or why it failed.
 
 import { get, post, optional, describe, fieldErrors, ApiError } from '../api.js';
+import { labelOf } from '../messages.js';
 import { h, replace, field, showFieldErrors, clearFieldErrors, debounce, toast, labelView } from '../dom.js';
 import { reasonText, shortId, TERMINAL } from '../format.js';
 
@@ -15,6 +16,9 @@ const FIELDS = [
   ['secondary', 'Further lines', 'textarea', 'One per line.'],
   ['items', 'Items', 'textarea', 'One item per line.'],
 ];
+/** Labels longer than this (in mm) get a warning under the preview: most likely not what was meant. */
+const LONG_LABEL_MM = 150;
+
 const OPTIONS = [
   ['cut', 'Cut after each label', (m) => m.auto_cut, true],
   ['half_cut', 'Half cut (keeps labels on one backing)', (m) => m.half_cut, false],
@@ -40,7 +44,7 @@ export async function mount(main, ctx) {
 
   // The form.
   const printerSel = h('select', {}, usable.map((p) =>
-    h('option', { value: p.id, selected: p.slug === ctx.query.printer || p.id === ctx.query.printer }, `${p.name} (${p.media || 'no media'})`)));
+    h('option', { value: p.id, selected: p.slug === ctx.query.printer || p.id === ctx.query.printer }, `${p.name} (${media.find((x) => x.id === p.media)?.name || p.media || 'no media'})`)));
   const geometry = h('small', { class: 'hint', id: 'geometry' });
   const layoutSel = h('select', {},
     h('optgroup', { label: 'Content types' }, catalogue.content_types.map((c) => h('option', { value: `ct:${c.name}` }, c.name.replaceAll('_', ' ')))),
@@ -52,6 +56,8 @@ export async function mount(main, ctx) {
     controls[name] = kind === 'textarea' ? h('textarea', { rows: 3 }) : h('input', { type: 'text', autocomplete: 'off' });
     fieldBoxes[name] = field(label, controls[name], { name, hint });
   }
+  const linesNote = h('small', { id: 'lines-note', class: 'hint', role: 'status' });
+  fieldBoxes.secondary.append(linesNote);
   const copies = h('input', { type: 'number', min: 1, max: 999, value: '1', inputmode: 'numeric' });
   const optionsBox = h('fieldset', { class: 'options' }, h('legend', {}, 'Cutting and quality'));
   const optionControls = {};
@@ -70,6 +76,7 @@ export async function mount(main, ctx) {
   const previewImg = h('img', { id: 'preview', alt: 'Label preview', hidden: true });
   const previewFrame = h('div', { class: 'preview-frame' }, previewImg);
   const previewNote = h('p', { class: 'muted', id: 'preview-note', role: 'status' }, 'The preview appears here.');
+  const lengthNote = h('p', { id: 'label-length', role: 'status' });
   const progress = h('section', { id: 'job-progress', class: 'progress-box', 'aria-live': 'polite', hidden: true });
   replace(main,
     h('h1', { id: 'print-title' }, 'Print a label'),
@@ -79,9 +86,18 @@ export async function mount(main, ctx) {
         h('h2', {}, 'Preview'),
         previewFrame,
         previewNote,
+        lengthNote,
         progress)));
 
   const currentPrinter = () => usable.find((p) => p.id === printerSel.value);
+  const labels = Object.fromEntries(FIELDS.map(([name, label]) => [name, label]));
+  const nameOf = (name) => labelOf(name, labels);
+  /** "12 mm tape (TZe)": the medium the label is laid out for, in the catalogue's words. */
+  const mediaWords = () => {
+    const m = media.find((x) => x.id === currentPrinter()?.media);
+    return m ? m.name : 'this media';
+  };
+  const context = () => ({ labels, media: mediaWords() });
   const currentModel = () => models.find((m) => m.name === currentPrinter()?.model);
 
   function showGeometry() {
@@ -89,8 +105,12 @@ export async function mount(main, ctx) {
     const m = media.find((x) => x.id === p.media);
     const loaded = p.status?.media;
     geometry.textContent = `${p.model} · ${m ? m.name : p.media}` +
-      (loaded && loaded !== p.media ? ` · the printer reports ${loaded} loaded: it will stop until ${p.media} is loaded` : '') +
+      (loaded && loaded !== p.media ? ` · the printer reports ${mediaName(loaded)} loaded: it will stop until ${mediaName(p.media)} is loaded` : '') +
       (p.state !== 'idle' && p.state !== 'printing' ? ` · printer ${p.state}${p.state_reason ? `: ${reasonText(p.state_reason)}` : ''}` : '');
+  }
+
+  function mediaName(id) {
+    return media.find((x) => x.id === id)?.name || id;
   }
 
   function showOptions() {
@@ -118,6 +138,27 @@ export async function mount(main, ctx) {
       box.hidden = !used.has(fname);
       box.querySelector('label').textContent = used.get(fname) ? `${label} (required)` : label;
       controls[fname].toggleAttribute('aria-required', Boolean(used.get(fname)));
+    }
+    showLines();
+  }
+
+  /** How many further lines the layout prints, and a warning when more are typed. */
+  function showLines() {
+    const [kind, name] = layoutSel.value.split(':');
+    const entry = kind === 'ct' ? catalogue.content_types.find((c) => c.name === name) : catalogue.templates.find((t) => t.name === name);
+    const takes = entry?.secondary_lines ?? 0;
+    const typed = controls.secondary.value.split('\n').map((x) => x.trim()).filter(Boolean).length;
+    linesNote.dataset.takes = String(takes);
+    linesNote.dataset.typed = String(typed);
+    const words = `This layout prints ${takes === 1 ? 'one further line' : `${takes} further lines`}`;
+    if (typed > takes) {
+      linesNote.className = 'warn';
+      linesNote.dataset.warning = 'true';
+      linesNote.textContent = `${words}: ${typed - takes === 1 ? 'the last line you typed is' : `the last ${typed - takes} lines you typed are`} not printed.`;
+    } else {
+      linesNote.className = 'hint';
+      delete linesNote.dataset.warning;
+      linesNote.textContent = `${words}.`;
     }
   }
 
@@ -151,15 +192,40 @@ export async function mount(main, ctx) {
       previewImg.alt = `Preview of the label: ${w} dots across the media, ${hgt} raster lines long.`;
       previewFrame.replaceChildren(previewImg, labelView(previewImg, previewImg.alt));
       previewNote.textContent = `${w} dots across × ${hgt} raster lines, exactly as it will print.`;
+      previewNote.removeAttribute('title');
+      showLength(hgt);
       main.dataset.preview = 'ok';
     } catch (e) {
       if (e.name === 'AbortError') return;
       main.dataset.preview = 'error';
       const missing = e.extra?.missing;
-      previewNote.textContent = Array.isArray(missing) ? `Fill in: ${missing.join(', ')}.` : `No preview: ${describe(e)}`;
+      previewNote.textContent = Array.isArray(missing)
+        ? `Fill in ${missing.map((f) => nameOf(f.split('|')[0])).join(', ')} to see the preview.`
+        : `No preview: ${describe(e, context())}`;
+      previewNote.title = e.code ? `Error code: ${e.code}` : '';
+      previewNote.dataset.code = e.code || '';
+      lengthNote.textContent = '';
     }
   }
   const schedulePreview = debounce(refreshPreview, 250);
+
+  /** The label's length along the media (raster lines over the model's dpi), with a warning past LONG_LABEL_MM. */
+  function showLength(lines) {
+    const dpi = currentModel()?.dpi;
+    if (!dpi) { lengthNote.textContent = ''; return; }
+    const mm = (lines * 25.4) / dpi;
+    const words = mm >= 100 ? `${(mm / 10).toFixed(1)} cm` : `${Math.round(mm)} mm`;
+    lengthNote.dataset.mm = mm.toFixed(1);
+    if (mm > LONG_LABEL_MM) {
+      lengthNote.className = 'warn';
+      lengthNote.dataset.warning = 'true';
+      lengthNote.textContent = `Label length: ${words}. That is a long label: check the text, or use a shorter one or wider media.`;
+    } else {
+      lengthNote.className = 'muted';
+      delete lengthNote.dataset.warning;
+      lengthNote.textContent = `Label length: ${words}.`;
+    }
+  }
 
   // Submit, then follow the job.
   let followed = null;
@@ -175,15 +241,14 @@ export async function mount(main, ctx) {
       const job = await post(`/api/printers/${printerSel.value}/jobs`, body);
       followed = job;
       showProgress();
+      progress.scrollIntoView({ block: 'nearest' });
       toast(`Job ${shortId(job.id)} queued.`);
       // Events for this job may have arrived before the answer did (a fast
       // printer): read it once more so none of them is missed.
       await refetchFollowed();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const unplaced = showFieldErrors(form, fieldErrors(e));
-      const formErr = form.querySelector('[data-error-for="_form"]');
-      formErr.textContent = unplaced.join(' ');
+      showFieldErrors(form, fieldErrors(e, context()), e.code, nameOf);
     } finally {
       submit.disabled = false;
     }
@@ -254,7 +319,7 @@ export async function mount(main, ctx) {
         replace(found, `Found: ${view.title}`, view.url ? [' · ', h('a', { href: view.url, target: '_blank', rel: 'noopener noreferrer' }, 'open')] : '');
       } catch (e) {
         found.textContent = '';
-        showFieldErrors(panel, { lookup_id: `${e.message} (${e.code})` });
+        showFieldErrors(panel, { lookup_id: describe(e) }, e.code);
       }
     };
     const scanSupported = 'BarcodeDetector' in window && navigator.mediaDevices?.getUserMedia;
@@ -283,7 +348,10 @@ export async function mount(main, ctx) {
 
   for (const el of [printerSel]) el.addEventListener('change', () => { showGeometry(); showOptions(); schedulePreview(); });
   layoutSel.addEventListener('change', () => { showFields(); schedulePreview(); });
-  form.addEventListener('input', (ev) => { if (!ev.target.closest('.lookup')) schedulePreview(); });
+  form.addEventListener('input', (ev) => {
+    if (ev.target === controls.secondary) showLines();
+    if (!ev.target.closest('.lookup')) schedulePreview();
+  });
   ctx.live.addEventListener('printhub-event', onEvent);
   ctx.live.addEventListener('refresh', refetchFollowed);
   showGeometry();
