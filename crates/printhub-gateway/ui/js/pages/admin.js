@@ -171,6 +171,7 @@ export async function mount(main, ctx) {
           replace(printerFormBox, printerForm(null));
           testConnection(created);
           toast(`Added ${created.name}; testing the connection.`);
+          loadAudit(0);
         }
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
