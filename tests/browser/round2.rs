@@ -670,3 +670,95 @@ async fn axe_finds_nothing_serious_on_any_page_in_light_or_dark_mode() {
     assert!(found.is_empty(), "{}", found.join("\n"));
     s.finish().await;
 }
+
+/// A grey ramp with a black frame, `w` × `h`, as a PNG file in `dir`.
+fn ramp_png(dir: &std::path::Path, w: u32, h: u32) -> std::path::PathBuf {
+    let path = dir.join("ramp.png");
+    let file = std::fs::File::create(&path).expect("png file");
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("png header");
+    let pixels: Vec<u8> = (0..h)
+        .flat_map(|y| {
+            (0..w).map(move |x| {
+                if x < 3 || y < 3 || x >= w - 3 || y >= h - 3 {
+                    0
+                } else {
+                    (x * 255 / w) as u8
+                }
+            })
+        })
+        .collect();
+    writer.write_image_data(&pixels).expect("png data");
+    writer.finish().expect("png end");
+    path
+}
+
+#[actix_web::test]
+async fn an_uploaded_image_previews_and_prints_dot_for_dot_with_either_dithering() {
+    let Some(s) = support::start("image_upload").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let png = ramp_png(dir.path(), 70, 160);
+    for ((w, h), dither) in WIDTHS.into_iter().zip(["threshold", "floyd_steinberg"]) {
+        print_page(&s, w, h).await;
+        s.select("select[name=layout]", "img:upload").await;
+        // Print without a file: said at the file field, nothing queued.
+        s.click("#print-submit").await;
+        let missing = text_of(&s, "the missing file", "[data-error-for=file]").await;
+        assert_eq!(missing, "Choose an image file (PNG or JPEG) to print.");
+        assert_eq!(focused(&s).await, "file");
+        s.select("select[name=dither]", dither).await;
+        s.client
+            .find(fantoccini::Locator::Css("input[name=file]"))
+            .await
+            .expect("file input")
+            .send_keys(&png.display().to_string())
+            .await
+            .expect("choose the file");
+        s.wait(
+            "the preview of the upload",
+            &format!("const img = document.getElementById('preview'); return document.querySelector('main').dataset.preview === 'ok' && img.complete && (img.dataset.request || '').includes('\"dither\":\"{dither}\"')"),
+        )
+        .await;
+        let preview = s
+            .eval(
+                "const img = document.getElementById('preview'); \
+                 const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight; \
+                 const g = c.getContext('2d'); g.drawImage(img, 0, 0); \
+                 const d = g.getImageData(0, 0, c.width, c.height).data; let bits = ''; \
+                 for (let i = 0; i < d.length; i += 4) bits += d[i] < 128 ? '1' : '0'; \
+                 return [c.width, c.height, bits];",
+            )
+            .await;
+        let before = s.emulators[0].pages().len();
+        s.click("#print-submit").await;
+        let state = s
+            .wait(
+                "the upload to complete",
+                "const p = document.querySelector('[data-job-state]'); \
+                 return p && ['completed', 'failed', 'cancelled', 'interrupted'].includes(p.dataset.jobState) && p.dataset.jobState;",
+            )
+            .await;
+        assert_eq!(state, "completed");
+        let pages = s.emulators[0].pages();
+        assert_eq!(pages.len(), before + 1, "one copy printed");
+        let page = &pages[before].black;
+        let (pw, ph) = (
+            preview[0].as_u64().expect("w") as usize,
+            preview[1].as_u64().expect("h") as usize,
+        );
+        assert_eq!((pw, ph), (page.width(), page.height()), "{dither}");
+        let bits = preview[2].as_str().expect("bits").as_bytes();
+        let differing = (0..ph)
+            .flat_map(|y| (0..pw).map(move |x| (x, y)))
+            .filter(|&(x, y)| (bits[y * pw + x] == b'1') != page.get(x, y))
+            .count();
+        assert_eq!(differing, 0, "{dither}: the printed page is the preview");
+        assert!(page.count_set() > 0);
+        s.screenshots(&format!("print-image-{dither}")).await;
+    }
+    s.finish().await;
+}

@@ -33,7 +33,10 @@ export class ApiError extends Error {
 export async function api(method, path, body, { raw = false, signal } = {}) {
   const headers = { Accept: 'application/json', ...authHeaders() };
   const init = { method, headers, signal, cache: 'no-store' };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    // multipart/form-data (an image upload): the browser sets the boundary.
+    init.body = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }

@@ -48,7 +48,8 @@ export async function mount(main, ctx) {
   const geometry = h('small', { class: 'hint', id: 'geometry' });
   const layoutSel = h('select', {},
     h('optgroup', { label: 'Content types' }, catalogue.content_types.map((c) => h('option', { value: `ct:${c.name}` }, c.name.replaceAll('_', ' ')))),
-    h('optgroup', { label: 'Templates' }, catalogue.templates.map((t) => h('option', { value: `tpl:${t.name}` }, `template: ${t.name.replaceAll('_', ' ')}`))));
+    h('optgroup', { label: 'Templates' }, catalogue.templates.map((t) => h('option', { value: `tpl:${t.name}` }, `template: ${t.name.replaceAll('_', ' ')}`))),
+    h('optgroup', { label: 'Picture' }, h('option', { value: 'img:upload' }, 'image (PNG or JPEG)')));
   layoutSel.value = ctx.query.layout ? ctx.query.layout : 'ct:qr_one_line';
   const controls = {};
   const fieldBoxes = {};
@@ -58,6 +59,14 @@ export async function mount(main, ctx) {
   }
   const linesNote = h('small', { id: 'lines-note', class: 'hint', role: 'status' });
   fieldBoxes.secondary.append(linesNote);
+  // An uploaded picture: printed as the API's multipart upload prints it.
+  const fileInput = h('input', { type: 'file', accept: 'image/png,image/jpeg' });
+  const ditherSel = h('select', {},
+    h('option', { value: 'floyd_steinberg' }, 'Dithered: shades as dot patterns (photos)'),
+    h('option', { value: 'threshold' }, 'Threshold: each dot black or white (line art, logos)'));
+  const imageBox = h('fieldset', { class: 'image-fields', hidden: true }, h('legend', {}, 'Picture'),
+    field('Image file', fileInput, { name: 'file', hint: 'PNG or JPEG; scaled to the width the media prints.' }),
+    field('Black and white', ditherSel, { name: 'dither' }));
   const copies = h('input', { type: 'number', min: 1, max: 999, value: '1', inputmode: 'numeric' });
   const optionsBox = h('fieldset', { class: 'options' }, h('legend', {}, 'Cutting and quality'));
   const optionControls = {};
@@ -66,6 +75,7 @@ export async function mount(main, ctx) {
     field('Layout', layoutSel, { name: 'layout', hint: 'A built-in content type or a template.' }),
     lookupPanel(),
     h('fieldset', { class: 'label-fields' }, h('legend', {}, 'What the label says'), Object.values(fieldBoxes)),
+    imageBox,
     field('Copies', copies, { name: 'copies', hint: '1 to 999.' }),
     optionsBox,
     h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
@@ -127,8 +137,13 @@ export async function mount(main, ctx) {
     if (Object.keys(optionControls).length === 0) optionsBox.append(h('p', { class: 'muted' }, `${m.name || 'This model'} has no cut options.`));
   }
 
+  const isImage = () => layoutSel.value === 'img:upload';
+
   function showFields() {
     const [kind, name] = layoutSel.value.split(':');
+    imageBox.hidden = !isImage();
+    form.querySelector('.label-fields').hidden = isImage();
+    optionsBox.hidden = isImage();
     const spec = kind === 'ct'
       ? catalogue.content_types.find((c) => c.name === name)?.required.map((f) => ({ name: f, required: true })) || []
       : catalogue.templates.find((t) => t.name === name)?.fields || [];
@@ -162,6 +177,15 @@ export async function mount(main, ctx) {
     }
   }
 
+  /** The multipart form of the chosen picture, with `extra` fields (`printer` for a preview, `copies` for a job). */
+  function imageForm(extra) {
+    const fd = new FormData();
+    fd.append('file', fileInput.files[0]);
+    fd.append('dither', ditherSel.value);
+    for (const [k, v] of Object.entries(extra)) fd.append(k, v);
+    return fd;
+  }
+
   function labelBody() {
     const [kind, name] = layoutSel.value.split(':');
     const lines = (s) => s.split('\n').map((x) => x.trim()).filter(Boolean);
@@ -178,7 +202,14 @@ export async function mount(main, ctx) {
   async function refreshPreview() {
     previewAbort?.abort();
     previewAbort = new AbortController();
-    const body = { ...labelBody(), printer: printerSel.value };
+    if (isImage() && !fileInput.files?.length) {
+      main.dataset.preview = 'none';
+      previewNote.textContent = 'Choose an image file to see the preview.';
+      previewFrame.replaceChildren(previewImg);
+      lengthNote.textContent = '';
+      return;
+    }
+    const body = isImage() ? imageForm({ printer: printerSel.value }) : { ...labelBody(), printer: printerSel.value };
     previewNote.textContent = 'Updating preview…';
     try {
       const res = await post('/api/render/preview', body, { raw: true, signal: previewAbort.signal });
@@ -186,7 +217,9 @@ export async function mount(main, ctx) {
       if (previewUrl) URL.revokeObjectURL(previewUrl);
       previewUrl = URL.createObjectURL(blob);
       await new Promise((resolve) => { previewImg.onload = resolve; previewImg.onerror = resolve; previewImg.src = previewUrl; });
-      previewImg.dataset.request = JSON.stringify(body);
+      previewImg.dataset.request = body instanceof FormData
+        ? JSON.stringify({ file: fileInput.files[0].name, dither: ditherSel.value, printer: printerSel.value })
+        : JSON.stringify(body);
       const w = previewImg.naturalWidth;
       const hgt = previewImg.naturalHeight;
       previewImg.alt = `Preview of the label: ${w} dots across the media, ${hgt} raster lines long.`;
@@ -233,9 +266,18 @@ export async function mount(main, ctx) {
     ev.preventDefault();
     clearFieldErrors(form);
     const submit = form.querySelector('#print-submit');
-    const body = labelBody();
-    body.copies = copies.value.trim() === '' ? undefined : Number(copies.value);
-    body.options = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    let body;
+    if (isImage()) {
+      if (!fileInput.files?.length) {
+        showFieldErrors(form, { file: 'Choose an image file (PNG or JPEG) to print.' }, null, nameOf);
+        return;
+      }
+      body = imageForm({ copies: copies.value.trim() || '1' });
+    } else {
+      body = labelBody();
+      body.copies = copies.value.trim() === '' ? undefined : Number(copies.value);
+      body.options = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    }
     submit.disabled = true;
     try {
       const job = await post(`/api/printers/${printerSel.value}/jobs`, body);
@@ -348,6 +390,8 @@ export async function mount(main, ctx) {
 
   for (const el of [printerSel]) el.addEventListener('change', () => { showGeometry(); showOptions(); schedulePreview(); });
   layoutSel.addEventListener('change', () => { showFields(); schedulePreview(); });
+  fileInput.addEventListener('change', () => refreshPreview());
+  ditherSel.addEventListener('change', () => refreshPreview());
   form.addEventListener('input', (ev) => {
     if (ev.target === controls.secondary) showLines();
     if (!ev.target.closest('.lookup')) schedulePreview();
