@@ -723,42 +723,95 @@ async fn an_uploaded_image_previews_and_prints_dot_for_dot_with_either_dithering
             &format!("const img = document.getElementById('preview'); return document.querySelector('main').dataset.preview === 'ok' && img.complete && (img.dataset.request || '').includes('\"dither\":\"{dither}\"')"),
         )
         .await;
-        let preview = s
-            .eval(
-                "const img = document.getElementById('preview'); \
-                 const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight; \
-                 const g = c.getContext('2d'); g.drawImage(img, 0, 0); \
-                 const d = g.getImageData(0, 0, c.width, c.height).data; let bits = ''; \
-                 for (let i = 0; i < d.length; i += 4) bits += d[i] < 128 ? '1' : '0'; \
-                 return [c.width, c.height, bits];",
-            )
-            .await;
-        let before = s.emulators[0].pages().len();
-        s.click("#print-submit").await;
-        let state = s
-            .wait(
-                "the upload to complete",
-                "const p = document.querySelector('[data-job-state]'); \
-                 return p && ['completed', 'failed', 'cancelled', 'interrupted'].includes(p.dataset.jobState) && p.dataset.jobState;",
-            )
-            .await;
-        assert_eq!(state, "completed");
-        let pages = s.emulators[0].pages();
-        assert_eq!(pages.len(), before + 1, "one copy printed");
-        let page = &pages[before].black;
-        let (pw, ph) = (
-            preview[0].as_u64().expect("w") as usize,
-            preview[1].as_u64().expect("h") as usize,
-        );
-        assert_eq!((pw, ph), (page.width(), page.height()), "{dither}");
-        let bits = preview[2].as_str().expect("bits").as_bytes();
-        let differing = (0..ph)
-            .flat_map(|y| (0..pw).map(move |x| (x, y)))
-            .filter(|&(x, y)| (bits[y * pw + x] == b'1') != page.get(x, y))
-            .count();
-        assert_eq!(differing, 0, "{dither}: the printed page is the preview");
-        assert!(page.count_set() > 0);
+        let preview = preview_bits(&s).await;
+        print_and_compare(&s, &preview, dither).await;
         s.screenshots(&format!("print-image-{dither}")).await;
     }
     s.finish().await;
+}
+
+/// The preview image's dots, as `[width, height, "0101…"]`.
+async fn preview_bits(s: &Session) -> Value {
+    s.eval(
+        "const img = document.getElementById('preview'); \
+         const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight; \
+         const g = c.getContext('2d'); g.drawImage(img, 0, 0); \
+         const d = g.getImageData(0, 0, c.width, c.height).data; let bits = ''; \
+         for (let i = 0; i < d.length; i += 4) bits += d[i] < 128 ? '1' : '0'; \
+         return [c.width, c.height, bits];",
+    )
+    .await
+}
+
+/// Presses Print, waits for the job to complete, and checks the emulator's
+/// new page is `preview` dot for dot.
+async fn print_and_compare(s: &Session, preview: &Value, what: &str) {
+    let before = s.emulators[0].pages().len();
+    s.click("#print-submit").await;
+    let state = s
+        .wait(
+            "the job to complete",
+            "const p = document.querySelector('[data-job-state]'); \
+             return p && ['completed', 'failed', 'cancelled', 'interrupted'].includes(p.dataset.jobState) && p.dataset.jobState;",
+        )
+        .await;
+    assert_eq!(state, "completed", "{what}");
+    let pages = s.emulators[0].pages();
+    assert_eq!(pages.len(), before + 1, "{what}: one copy printed");
+    let page = &pages[before].black;
+    let (pw, ph) = (
+        preview[0].as_u64().expect("w") as usize,
+        preview[1].as_u64().expect("h") as usize,
+    );
+    assert_eq!((pw, ph), (page.width(), page.height()), "{what}");
+    let bits = preview[2].as_str().expect("bits").as_bytes();
+    let differing = (0..ph)
+        .flat_map(|y| (0..pw).map(move |x| (x, y)))
+        .filter(|&(x, y)| (bits[y * pw + x] == b'1') != page.get(x, y))
+        .count();
+    assert_eq!(differing, 0, "{what}: the printed page is the preview");
+    assert!(page.count_set() > 0);
+}
+
+#[actix_web::test]
+async fn free_text_previews_and_prints_dot_for_dot_and_a_size_too_big_is_said_at_size() {
+    let Some(s) = support::start("free_text").await else {
+        return;
+    };
+    for (w, h) in WIDTHS {
+        print_page(&s, w, h).await;
+        s.select("select[name=layout]", "text:free").await;
+        s.type_into("textarea[name=lines]", "Kitchen\nspices").await;
+        s.select("select[name=size_pt]", "24").await;
+        let queued = job_count(&s).await;
+        s.click("#print-submit").await;
+        let message = text_of(&s, "the size error", "[data-error-for=size_pt]").await;
+        assert_eq!(
+            message,
+            "The text does not fit on TZe 12 mm tape at this size: choose a smaller size or Auto-fit."
+        );
+        assert_eq!(focused(&s).await, "size_pt");
+        assert_eq!(job_count(&s).await, queued, "nothing queued");
+        s.select("select[name=size_pt]", "").await;
+        s.select("select[name=align]", "center").await;
+        s.click("#text-bold").await;
+        s.wait(
+            "the preview of the free text",
+            "const img = document.getElementById('preview'); const r = img.dataset.request || ''; \
+             return document.querySelector('main').dataset.preview === 'ok' && img.complete && r.includes('\"bold\":true') && r.includes('center') && !r.includes('size_pt')",
+        )
+        .await;
+        let preview = preview_bits(&s).await;
+        print_and_compare(&s, &preview, "free text").await;
+        s.screenshots(&format!("print-free-text-{w}")).await;
+    }
+    s.finish().await;
+}
+
+async fn job_count(s: &Session) -> usize {
+    s.hub()
+        .list_jobs(printhub_actors::JobFilter::default())
+        .await
+        .expect("jobs")
+        .len()
 }

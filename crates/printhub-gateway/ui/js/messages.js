@@ -27,6 +27,10 @@ export const FIELD_LABELS = {
   expires_at: 'Expires',
   rate_limit_per_minute: 'Requests per minute',
   image: 'Image',
+  file: 'Image file',
+  lines: 'Text',
+  size_pt: 'Size',
+  text: 'Text',
   key: 'API key',
 };
 
@@ -38,6 +42,7 @@ export function labelOf(name, labels = {}) {
 /** Which form field a renderer's `what` is about (`qr_payload`, `items`, `text "…"`). */
 export function fieldOf(what) {
   const w = String(what || '');
+  if (w === 'size_pt' || w === 'lines') return w;
   for (const f of ['qr_payload', 'primary_id', 'title', 'secondary', 'items']) if (w === f || w.includes(f)) return f;
   if (w === 'qr') return 'qr_payload';
   if (w === 'listing') return 'items';
@@ -68,6 +73,10 @@ export function explain(err, context = {}) {
       if (name === 'qr_payload') {
         add(name, `Too much data for a QR code on ${media}: ` +
           (Number.isInteger(x.fits_chars) ? `shorten it to about ${x.fits_chars} characters or use wider tape.` : 'shorten it or use wider tape.'));
+      } else if (name === 'size_pt') {
+        add(name, `The text does not fit on ${media} at this size: choose a smaller size or Auto-fit.`);
+      } else if (name === 'lines') {
+        add(name, `Too many lines for ${media}: remove some lines or use wider media.`);
       } else if (name === 'items') {
         add(name, `The items do not fit on ${media}: list fewer items or use wider media.`);
       } else if (name !== '_form') {
@@ -125,7 +134,7 @@ export function explain(err, context = {}) {
     // Errors naming a field (`field`, `fields`): the server's own words, next to it.
     const sentence = err.message ? `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}` : 'Something went wrong.';
     const text = /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
-    const norm = (f) => String(f).replace(/^data\./, '');
+    const norm = (f) => String(f).replace(/^(data|text)\./, '').replace(/\[\d+\]$/, '');
     if (typeof x.field === 'string') add(norm(x.field), text);
     if (Array.isArray(x.fields)) for (const f of x.fields) add(norm(f), text);
     if (Object.keys(out).length === 0) {

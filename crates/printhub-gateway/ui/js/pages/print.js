@@ -49,6 +49,7 @@ export async function mount(main, ctx) {
   const layoutSel = h('select', {},
     h('optgroup', { label: 'Content types' }, catalogue.content_types.map((c) => h('option', { value: `ct:${c.name}` }, c.name.replaceAll('_', ' ')))),
     h('optgroup', { label: 'Templates' }, catalogue.templates.map((t) => h('option', { value: `tpl:${t.name}` }, `template: ${t.name.replaceAll('_', ' ')}`))),
+    h('optgroup', { label: 'Free text' }, h('option', { value: 'text:free' }, 'free text (lines, size, bold, alignment)')),
     h('optgroup', { label: 'Picture' }, h('option', { value: 'img:upload' }, 'image (PNG or JPEG)')));
   layoutSel.value = ctx.query.layout ? ctx.query.layout : 'ct:qr_one_line';
   const controls = {};
@@ -67,6 +68,17 @@ export async function mount(main, ctx) {
   const imageBox = h('fieldset', { class: 'image-fields', hidden: true }, h('legend', {}, 'Picture'),
     field('Image file', fileInput, { name: 'file', hint: 'PNG or JPEG; scaled to the width the media prints.' }),
     field('Black and white', ditherSel, { name: 'dither' }));
+  // Free text: lines as typed, a size (or auto-fit), bold, alignment.
+  const textLines = h('textarea', { rows: 3 });
+  const sizeSel = h('select', {}, h('option', { value: '' }, 'Auto-fit: as large as fits'),
+    [6, 8, 10, 12, 14, 18, 24, 32, 48, 72].map((pt) => h('option', { value: String(pt) }, `${pt} pt`)));
+  const boldBox = h('input', { type: 'checkbox', id: 'text-bold', name: 'bold' });
+  const alignSel = h('select', {}, h('option', { value: 'left' }, 'Left'), h('option', { value: 'center' }, 'Centre'), h('option', { value: 'right' }, 'Right'));
+  const textBox = h('fieldset', { class: 'text-fields', hidden: true }, h('legend', {}, 'Free text'),
+    field('Text', textLines, { name: 'lines', hint: 'One line of the label per line.' }),
+    field('Size', sizeSel, { name: 'size_pt' }),
+    h('div', { class: 'check' }, boldBox, h('label', { for: 'text-bold' }, 'Bold')),
+    field('Alignment', alignSel, { name: 'align' }));
   const copies = h('input', { type: 'number', min: 1, max: 999, value: '1', inputmode: 'numeric' });
   const optionsBox = h('fieldset', { class: 'options' }, h('legend', {}, 'Cutting and quality'));
   const optionControls = {};
@@ -76,6 +88,7 @@ export async function mount(main, ctx) {
     lookupPanel(),
     h('fieldset', { class: 'label-fields' }, h('legend', {}, 'What the label says'), Object.values(fieldBoxes)),
     imageBox,
+    textBox,
     field('Copies', copies, { name: 'copies', hint: '1 to 999.' }),
     optionsBox,
     h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
@@ -138,11 +151,13 @@ export async function mount(main, ctx) {
   }
 
   const isImage = () => layoutSel.value === 'img:upload';
+  const isText = () => layoutSel.value === 'text:free';
 
   function showFields() {
     const [kind, name] = layoutSel.value.split(':');
     imageBox.hidden = !isImage();
-    form.querySelector('.label-fields').hidden = isImage();
+    textBox.hidden = !isText();
+    form.querySelector('.label-fields').hidden = isImage() || isText();
     optionsBox.hidden = isImage();
     const spec = kind === 'ct'
       ? catalogue.content_types.find((c) => c.name === name)?.required.map((f) => ({ name: f, required: true })) || []
@@ -186,7 +201,15 @@ export async function mount(main, ctx) {
     return fd;
   }
 
+  /** The free text request: every typed line (blank ones are spacers), size, weight and alignment. */
+  function freeText() {
+    const text = { lines: textLines.value.replace(/\s+$/, '').split('\n'), bold: boldBox.checked, align: alignSel.value };
+    if (sizeSel.value) text.size_pt = Number(sizeSel.value);
+    return { text };
+  }
+
   function labelBody() {
+    if (isText()) return freeText();
     const [kind, name] = layoutSel.value.split(':');
     const lines = (s) => s.split('\n').map((x) => x.trim()).filter(Boolean);
     const data = {};
