@@ -23,9 +23,10 @@ check:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: criterion benchmarks (medians in target/criterion) and the engine load generator
+## bench: criterion benchmarks (medians in target/criterion), the engine load generator, then issue 17's figures against their targets
 bench:
 	$(CARGO) bench -p printhub-raster -p printhub-actors -p printhub-store -p printhub-render -p printhub
+	$(CARGO) run --release --quiet --bin bench-report
 
 ## api-check: schemathesis (every check) against a running hub's /api/openapi.json; not part of `make test` (needs python3, installs into ~/.cache/printhub-venv)
 api-check:

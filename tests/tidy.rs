@@ -48,7 +48,9 @@ const PURE_ALLOWED: &[&str] = &[
     "dejavu",
     "image",
     "png",
-    "qrcode",
+    "fast_qr",
+    // A bounded map in memory (the glyph cache): no I/O.
+    "lru",
 ];
 
 const PURE: &[&str] = &["printhub-core", "printhub-raster", "printhub-render"];

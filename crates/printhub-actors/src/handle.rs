@@ -173,6 +173,11 @@ pub struct PrintRequest {
     pub submitted_by: Option<String>,
     /// The client's address, if known.
     pub source_address: Option<String>,
+    /// What the label was rendered from, when it was made from label data:
+    /// kept with the job, so it is laid out again if the printer's medium
+    /// changes while it waits (issue #20). `None` (an image, a raw raster):
+    /// the job then holds with `media_mismatch` on a medium change.
+    pub source: Option<printhub_render::RenderRequest>,
 }
 
 impl PrintRequest {
@@ -189,6 +194,7 @@ impl PrintRequest {
             template: None,
             submitted_by: None,
             source_address: None,
+            source: None,
         }
     }
 
@@ -516,6 +522,52 @@ impl HubHandle {
         self.call(ReleaseJob { job_id }).await?
     }
 
+    /// Prints a finished job again (completed included) as a new job, queued
+    /// at the end (issue #20): laid out again from its stored request for the
+    /// medium the printer's labels are laid out for now, or with its raster
+    /// as it was (the printer holds it if that is for other media). The old
+    /// job does not change. A stored request that no longer lays out (its
+    /// template or data refused, the label too big for the medium now) is
+    /// `reprint_invalid` with the renderer's reason; nothing is queued.
+    pub async fn reprint_job(&self, job_id: JobId) -> Result<Job, HubError> {
+        let old = self.job(job_id).await?;
+        old.state
+            .transition(printhub_core::JobCommand::Reprint)
+            .map_err(|e| printhub_core::CommandError::InvalidJobState {
+                job_id,
+                from: e.from,
+                command: e.command,
+            })?;
+        let info = self.printer(&old.spec.printer_id.to_string()).await?;
+        let mut spec = old.spec;
+        spec.batch_id = None;
+        if spec.request.is_some() {
+            let media = info
+                .layout_media
+                .clone()
+                .ok_or_else(|| HubError::MediaUnknown(info.slug.clone()))?;
+            spec.model = info.model.clone();
+            let (from, target) = (spec.clone(), media.clone());
+            let laid_out = actix_rt::task::spawn_blocking(move || {
+                crate::printer::relayout::relayout(&from, &target)
+            })
+            .await
+            .map_err(|e| HubError::Unavailable(format!("layout task failed: {e}")))?;
+            let raster = laid_out.map_err(|e| HubError::ReprintInvalid {
+                reason: e.code,
+                message: e.message,
+            })?;
+            spec.raster = raster;
+            spec.media_id = media;
+        }
+        let jobs = self
+            .submit_prepared(&info.id.to_string(), vec![spec])
+            .await?;
+        jobs.into_iter()
+            .next()
+            .ok_or(HubError::Unavailable("no job returned".into()))
+    }
+
     /// Reprints a failed, interrupted or cancelled job as a new job (same raster).
     pub async fn retry_job(&self, job_id: JobId) -> Result<Job, HubError> {
         let new_job_id = JobId::from_uuid(uuid::Uuid::new_v4());
@@ -568,8 +620,39 @@ async fn prepare(
 ) -> Result<JobSpec, HubError> {
     let invalid = |field, message: String| HubError::InvalidPrinter { field, message };
     let model = Model::by_name(&info.model).ok_or_else(|| invalid("model", info.model.clone()))?;
-    let media = Media::by_id(&info.media).ok_or_else(|| invalid("media", info.media.clone()))?;
+    let layout = info
+        .layout_media
+        .as_deref()
+        .ok_or_else(|| HubError::MediaUnknown(info.slug.clone()))?;
+    let media = Media::by_id(layout).ok_or_else(|| invalid("media", layout.to_string()))?;
     let o = request.options;
+    let label = request.label;
+    let raster = actix_rt::task::spawn_blocking(move || encode_label(model, media, &o, label))
+        .await
+        .map_err(|e| HubError::Unavailable(format!("encoder task failed: {e}")))??;
+    let mut spec = JobSpec::new(info.id, model.name, media.id, raster).with_copies(request.copies);
+    spec.options = o;
+    // Label data is kept to be laid out again; an image does not serialize.
+    spec.request = request
+        .source
+        .and_then(|source| serde_json::to_value(source).ok());
+    spec.batch_id = batch;
+    spec.content_type = request.content_type;
+    spec.template = request.template;
+    spec.submitted_by = request.submitted_by;
+    spec.source_address = request.source_address;
+    Ok(spec)
+}
+
+/// One copy of `label` encoded for `model` and `media` with the job's
+/// `options`, as the hub sends it (CPU work: callers run it off the actor
+/// and HTTP threads).
+pub(crate) fn encode_label(
+    model: &'static Model,
+    media: &'static Media,
+    o: &PrintOptions,
+    label: Label,
+) -> Result<Vec<u8>, printhub_raster::EncodeError> {
     let mut options = JobOptions::default()
         .cut(if o.cut && model.auto_cut {
             CutMode::Every(1)
@@ -581,22 +664,8 @@ async fn prepare(
     // `o.chain` is not the printer's chain bit: every copy is a complete job that ends fed
     // (and cut); the printer actor joins jobs that opted in into one chain and feeds and
     // cuts after its last label (docs/protocol-decisions.md, "Chaining").
-    if request.label.red.is_some() {
+    if label.red.is_some() {
         options = options.two_colour(true);
     }
-    let label = request.label;
-    let raster = actix_rt::task::spawn_blocking(move || -> Result<Vec<u8>, HubError> {
-        let encoder = Encoder::new(model, media, options)?;
-        Ok(encoder.encode(&[label])?)
-    })
-    .await
-    .map_err(|e| HubError::Unavailable(format!("encoder task failed: {e}")))??;
-    let mut spec = JobSpec::new(info.id, model.name, media.id, raster).with_copies(request.copies);
-    spec.options = o;
-    spec.batch_id = batch;
-    spec.content_type = request.content_type;
-    spec.template = request.template;
-    spec.submitted_by = request.submitted_by;
-    spec.source_address = request.source_address;
-    Ok(spec)
+    Encoder::new(model, media, options)?.encode(&[label])
 }

@@ -75,7 +75,8 @@ pub struct PrinterConfig {
     pub name: String,
     /// Brother model name (`PT-P750W`).
     pub model: String,
-    /// Loaded media id (`tze-12`).
+    /// Loaded media id (`tze-12`), pinned; or [`AUTO_MEDIA`] (`auto`): the
+    /// medium is what the printer's status channel reports.
     pub media: String,
     /// `host[:port]` of the printer's raw TCP port (port defaults to 9100): an IP
     /// literal or a DNS name, looked up again on every connection ([`Endpoint`]);
@@ -92,6 +93,17 @@ pub struct PrinterConfig {
     /// Paused by a user: kept across restarts, so a restart never starts a printer
     /// somebody stopped on purpose.
     pub paused: bool,
+}
+
+/// The `media` setting of a printer whose medium is what it reports loaded
+/// (`ESC i S` on PT, the Brother status block or printer MIB over SNMP).
+pub const AUTO_MEDIA: &str = "auto";
+
+impl PrinterConfig {
+    /// Whether its medium follows what the printer reports ([`AUTO_MEDIA`]).
+    pub fn media_is_auto(&self) -> bool {
+        self.media.eq_ignore_ascii_case(AUTO_MEDIA)
+    }
 }
 
 /// A partial update of a [`PrinterConfig`]; `None` keeps the current value.
@@ -122,8 +134,13 @@ pub struct PrinterInfo {
     pub name: String,
     /// Model name.
     pub model: String,
-    /// Loaded media id.
+    /// The `media` setting: a media id (pinned) or [`AUTO_MEDIA`].
     pub media: String,
+    /// The medium new labels are laid out for: the pinned `media`, or with
+    /// [`AUTO_MEDIA`] the last medium the printer reported (kept while it
+    /// reports none, so a label sent while the tape is out waits for it;
+    /// `None` until it has reported one).
+    pub layout_media: Option<String>,
     /// `host:port`.
     pub address: String,
     /// Whether it prints.
@@ -134,6 +151,9 @@ pub struct PrinterInfo {
     pub queue_depth: usize,
     /// The job being printed, if any.
     pub printing: Option<JobId>,
+    /// The job that would be sent next (the first queued one not waiting
+    /// for its layout), if any: what a stopped printer waits to print.
+    pub next_job: Option<JobId>,
     /// What the printer last reported about itself.
     pub status: printhub_core::PrinterStatus,
 }
@@ -179,6 +199,26 @@ pub enum HubError {
         /// Why, from the raster crate's geometry check.
         message: String,
     },
+    /// `media = "auto"` on a printer that does not report its medium (a
+    /// network model that answers no status on TCP, without SNMP).
+    #[error("invalid printer media: {message}")]
+    MediaNotReported {
+        /// Why, naming the model and the missing channel.
+        message: String,
+    },
+    /// A label for a printer with `media = "auto"` that has not reported any
+    /// medium yet: there is nothing to lay it out for.
+    #[error("printer {0:?} has not reported the medium it holds yet; check that it is on and loaded, or set its media")]
+    MediaUnknown(String),
+    /// A finished job's stored request no longer lays out, so it cannot be
+    /// printed again from it (issue #20).
+    #[error("the job cannot be printed again: {message} ({reason})")]
+    ReprintInvalid {
+        /// The renderer's or encoder's code (`unknown_template`, `does_not_fit`, ...).
+        reason: String,
+        /// What it said.
+        message: String,
+    },
     /// The state machine refused the command.
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -209,6 +249,9 @@ impl HubError {
             HubError::InvalidPrinter { .. } => HubCode::InvalidPrinter,
             HubError::AddressUnresolvable { .. } => HubCode::AddressUnresolvable,
             HubError::UnsupportedMedia { .. } => HubCode::UnsupportedMedia,
+            HubError::MediaNotReported { .. } => HubCode::MediaNotReported,
+            HubError::MediaUnknown(_) => HubCode::MediaUnknown,
+            HubError::ReprintInvalid { .. } => HubCode::ReprintInvalid,
             HubError::Command(e) => HubCode::Command(e.kind()),
             HubError::Encode(e) => HubCode::Encode(e.kind()),
             HubError::Store(e) => HubCode::Store(e.code),
@@ -246,6 +289,12 @@ pub enum HubCode {
     AddressUnresolvable,
     /// `unsupported_media`: the model cannot take the media.
     UnsupportedMedia,
+    /// `media_not_reported`: `media = "auto"` on a printer that reports no medium.
+    MediaNotReported,
+    /// `media_unknown`: an `auto` printer has not reported its medium yet.
+    MediaUnknown,
+    /// `reprint_invalid`: a finished job's stored request no longer lays out.
+    ReprintInvalid,
     /// The state machine refused the command: its code.
     Command(CommandCode),
     /// The label cannot be encoded: the encoder's code.
@@ -272,6 +321,9 @@ impl HubCode {
             HubCode::InvalidPrinter => "invalid_request",
             HubCode::AddressUnresolvable => "address_unresolvable",
             HubCode::UnsupportedMedia => "unsupported_media",
+            HubCode::MediaNotReported => "media_not_reported",
+            HubCode::MediaUnknown => "media_unknown",
+            HubCode::ReprintInvalid => "reprint_invalid",
             HubCode::Command(c) => c.code(),
             HubCode::Encode(c) => c.code(),
             HubCode::Store(_) => "store_error",
@@ -290,6 +342,9 @@ impl HubCode {
             HubCode::InvalidPrinter,
             HubCode::AddressUnresolvable,
             HubCode::UnsupportedMedia,
+            HubCode::MediaNotReported,
+            HubCode::MediaUnknown,
+            HubCode::ReprintInvalid,
             HubCode::Unavailable,
             HubCode::ShuttingDown,
         ];
@@ -341,15 +396,17 @@ mod config_check {
     /// Checks and resolves the fields of a printer configuration.
     pub(crate) trait PrinterConfigFields {
         /// The model and media, validated against each other, the slug's syntax
-        /// and the syntax of both addresses.
-        fn validate(&self) -> Result<(&'static Model, &'static Media), HubError>;
+        /// and the syntax of both addresses. The media is `None` for
+        /// [`AUTO_MEDIA`](super::AUTO_MEDIA), allowed only where the printer
+        /// reports its medium.
+        fn validate(&self) -> Result<(&'static Model, Option<&'static Media>), HubError>;
         /// The printer's target (raw TCP endpoint or device) and the SNMP
         /// endpoint (if any), parsed, not resolved.
         fn endpoints(&self) -> Result<(Target, Option<Endpoint>), HubError>;
     }
 
     impl PrinterConfigFields for PrinterConfig {
-        fn validate(&self) -> Result<(&'static Model, &'static Media), HubError> {
+        fn validate(&self) -> Result<(&'static Model, Option<&'static Media>), HubError> {
             let invalid = |field, message: String| HubError::InvalidPrinter { field, message };
             let slug_ok = !self.slug.is_empty()
                 && self.slug.len() <= 64
@@ -371,13 +428,34 @@ mod config_check {
             }
             let model = Model::by_name(&self.model)
                 .ok_or_else(|| invalid("model", format!("unknown model {:?}", self.model)))?;
-            let media = Media::by_id(&self.media)
-                .ok_or_else(|| invalid("media", format!("unknown media {:?}", self.media)))?;
+            let (target, snmp) = self.endpoints()?;
+            if self.media_is_auto() {
+                // Every model answers `ESC i S` over USB; over the network only
+                // those that answer it on TCP, or any model through SNMP.
+                let reports = matches!(target, Target::Device(_))
+                    || model.answers_status_on_tcp
+                    || snmp.is_some();
+                if !reports {
+                    return Err(HubError::MediaNotReported {
+                        message: format!(
+                            "media \"auto\" needs a printer that reports its medium: the {} \
+                             answers no status over TCP, so give it an `snmp` agent or set its media",
+                            model.name
+                        ),
+                    });
+                }
+                return Ok((model, None));
+            }
+            let media = Media::by_id(&self.media).ok_or_else(|| {
+                invalid(
+                    "media",
+                    format!("unknown media {:?} (a media id or \"auto\")", self.media),
+                )
+            })?;
             geometry(model, media).map_err(|e| HubError::UnsupportedMedia {
                 message: e.to_string(),
             })?;
-            self.endpoints()?;
-            Ok((model, media))
+            Ok((model, Some(media)))
         }
 
         fn endpoints(&self) -> Result<(Target, Option<Endpoint>), HubError> {

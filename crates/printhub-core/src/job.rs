@@ -92,6 +92,13 @@ pub struct JobSpec {
     /// Where the submission came from (the client's IP address), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_address: Option<String>,
+    /// What the label was made from, when it was made from label data (a
+    /// content type or template with its data, lookups resolved), as the
+    /// renderer's JSON: the hub lays the job out again from it when the
+    /// printer's medium changes while it waits (issue #20). `None` for jobs
+    /// made from an image or a raw raster, which cannot be laid out again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<serde_json::Value>,
 }
 
 impl JobSpec {
@@ -114,6 +121,7 @@ impl JobSpec {
             template: None,
             submitted_by: None,
             source_address: None,
+            request: None,
         }
     }
 
@@ -228,6 +236,10 @@ pub enum JobCommand {
     /// A user asks for a reprint. The job itself does not move (failed,
     /// interrupted and cancelled stay what they are); a new job is made.
     Retry,
+    /// A user asks to print a finished job again, completed included
+    /// (issue #20). The job itself does not move; a new job is made from its
+    /// stored request, laid out for the medium now, or from its raster.
+    Reprint,
 }
 
 impl JobState {
@@ -263,6 +275,7 @@ impl JobState {
             (S::Printing, C::Requeue) => S::Queued,
             (S::Printing, C::Cancel { copies_left }) if copies_left > 0 => S::Cancelled,
             (S::Failed | S::Interrupted | S::Cancelled, C::Retry) => self,
+            (S::Completed | S::Failed | S::Interrupted | S::Cancelled, C::Reprint) => self,
             _ => {
                 return Err(TransitionError {
                     from: self,
@@ -335,6 +348,7 @@ impl JobCommand {
             JobCommand::Interrupt => "interrupt",
             JobCommand::Requeue => "requeue",
             JobCommand::Retry => "retry",
+            JobCommand::Reprint => "reprint",
         }
     }
 }

@@ -77,7 +77,9 @@ pub use job::{
     Job, JobCommand, JobError, JobSpec, JobState, PrintOptions, UnknownJobState, MAX_COPIES,
 };
 pub use link::{Link, LinkAction, LinkPolicy, WriteOutcome, WriteReport};
-pub use machine::{Action, CancelOutcome, InitialState, MachineConfig, PrinterMachine};
+pub use machine::{
+    Action, CancelOutcome, InitialState, MachineConfig, MediaFits, PrinterMachine, MEDIA_MISMATCH,
+};
 pub use printer::{
     reason, ObservedStatus, PreflightRefusal, PrinterState, PrinterStatus, WriteFailure,
 };

@@ -338,6 +338,13 @@ impl<S> Link<S> {
         }
     }
 
+    /// Forgets the stream built ahead: a waiting job was laid out again
+    /// (issue #20), so that stream may hold its old raster. The next send
+    /// of those pages builds its stream anew.
+    pub fn drop_prepared(&mut self) {
+        self.prepared = None;
+    }
+
     /// Shutting down: no more probes on the idle cadence and no more timers.
     /// A chain being sent goes on to its end.
     pub fn drain(&mut self) {

@@ -64,6 +64,12 @@ pub struct EmulatorConfig {
     /// Folder that receives `<time>-<job>-<page>.png` and `.json` for every printed page.
     #[serde(default)]
     pub out_dir: Option<PathBuf>,
+    /// How many of the last printed pages are kept in memory (what
+    /// [`EmulatorHandle::pages`](crate::EmulatorHandle::pages) returns); older
+    /// ones are only in `out_dir`, so a long run's memory stays bounded. 100
+    /// unless set.
+    #[serde(default = "default_keep_pages")]
+    pub keep_pages: usize,
     /// Print speed.
     #[serde(default)]
     pub speed: Speed,
@@ -75,6 +81,13 @@ pub struct EmulatorConfig {
 
 fn default_tcp_addr() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
+}
+
+/// Pages kept in memory unless the config says otherwise.
+pub const DEFAULT_KEEP_PAGES: usize = 100;
+
+fn default_keep_pages() -> usize {
+    DEFAULT_KEEP_PAGES
 }
 
 fn default_true() -> bool {
@@ -97,6 +110,7 @@ impl EmulatorConfig {
             community: default_community(),
             snmp_brother_status: true,
             out_dir: None,
+            keep_pages: DEFAULT_KEEP_PAGES,
             speed: Speed::Instant,
             device_link: None,
         }
@@ -140,6 +154,12 @@ impl EmulatorConfig {
     /// Writes every printed page to `dir` as PNG and JSON.
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps the last `n` printed pages in memory (see [`EmulatorConfig::keep_pages`]).
+    pub fn keep_pages(mut self, n: usize) -> Self {
+        self.keep_pages = n;
         self
     }
 

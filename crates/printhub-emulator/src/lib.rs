@@ -81,7 +81,7 @@ mod snmp;
 mod state;
 mod tcp;
 
-pub use config::{ConfigError, EmulatorConfig, Speed};
+pub use config::{ConfigError, EmulatorConfig, Speed, DEFAULT_KEEP_PAGES};
 pub use fault::{Fault, FaultKind};
 pub use record::{
     JobError, PageMeta, PrintTime, RecordedConnection, RecordedError, RecordedPage, Utilisation,
@@ -136,6 +136,7 @@ impl Emulator {
             model,
             speed: config.speed,
             out_dir: config.out_dir.clone(),
+            keep_pages: config.keep_pages,
             community: config.community.clone(),
             brother_status: config.snmp_brother_status,
         };
@@ -297,9 +298,16 @@ impl EmulatorHandle {
         self.shared.lock().faults.list()
     }
 
-    /// Every page printed so far, in order.
+    /// The pages printed so far, in order: the last
+    /// [`keep_pages`](EmulatorConfig::keep_pages) of them (every page until
+    /// that many were printed; older ones are only in `out_dir`).
     pub fn pages(&self) -> Vec<RecordedPage> {
-        self.shared.lock().pages.clone()
+        self.shared.lock().pages.iter().cloned().collect()
+    }
+
+    /// How many pages were printed since start, the ones no longer kept in memory included.
+    pub fn pages_printed(&self) -> usize {
+        self.shared.lock().printed
     }
 
     /// Every refused input so far, in order.
@@ -313,13 +321,13 @@ impl EmulatorHandle {
         self.shared.lock().connection_log.clone()
     }
 
-    /// How busy the printer has been: the print time of every page recorded
-    /// so far against the wall time from the first byte of the connection
+    /// How busy the printer has been: the print time of every page still
+    /// kept in memory against the wall time from the first byte of the connection
     /// that printed the first of them to the end of the last. `None` before
     /// the first page.
     pub fn utilisation(&self) -> Option<Utilisation> {
         let guard = self.shared.lock();
-        let first = guard.pages.first()?;
+        let first = guard.pages.front()?;
         let start = guard
             .connection_log
             .iter()
@@ -345,13 +353,15 @@ impl EmulatorHandle {
         })
     }
 
-    /// Waits until at least `n` pages are recorded or `timeout` passes; returns whether they are.
+    /// Waits until at least `n` pages were printed since start (see
+    /// [`pages_printed`](EmulatorHandle::pages_printed)) or `timeout` passes;
+    /// returns whether they were.
     pub fn wait_for_pages(&self, n: usize, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let guard = self
             .shared
-            .wait_while(self.shared.lock(), Some(deadline), |p| p.pages.len() < n);
-        guard.pages.len() >= n
+            .wait_while(self.shared.lock(), Some(deadline), |p| p.printed < n);
+        guard.printed >= n
     }
 
     /// Waits until at least `n` errors are recorded or `timeout` passes; returns whether they are.

@@ -74,7 +74,7 @@ impl RecordedConnection {
 /// last page finished. See [`EmulatorHandle::utilisation`](crate::EmulatorHandle::utilisation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Utilisation {
-    /// Pages counted.
+    /// Pages counted: the ones still kept in memory.
     pub pages: usize,
     /// Sum of their print times.
     pub printing: Duration,

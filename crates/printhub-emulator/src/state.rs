@@ -12,6 +12,7 @@ use crate::config::Speed;
 use crate::fault::Faults;
 use crate::record::{RecordedConnection, RecordedError, RecordedPage};
 use printhub_raster::{ErrorFlags, Media, Model, Phase, Status, StatusType};
+use std::collections::VecDeque;
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -23,6 +24,8 @@ pub(crate) struct Settings {
     pub model: &'static Model,
     pub speed: Speed,
     pub out_dir: Option<PathBuf>,
+    /// Printed pages kept in memory (the last ones).
+    pub keep_pages: usize,
     pub community: String,
     pub brother_status: bool,
 }
@@ -48,7 +51,10 @@ pub(crate) struct Printer {
     pub printing: bool,
     /// Last `ESC i M` value received (status byte 15).
     pub mode: u8,
-    pub pages: Vec<RecordedPage>,
+    /// The last [`Settings::keep_pages`] printed pages, oldest first.
+    pub pages: VecDeque<RecordedPage>,
+    /// Pages printed since start, the ones no longer kept included.
+    pub printed: usize,
     pub errors: Vec<RecordedError>,
     /// Number the next job gets.
     pub next_job: u64,
@@ -104,6 +110,15 @@ impl Printer {
         self.status(StatusType::Reply, phase)
     }
 
+    /// Records a printed page, forgetting the oldest beyond the last `keep` (they are in `out_dir`, if any).
+    pub fn record_page(&mut self, page: RecordedPage, keep: usize) {
+        self.printed += 1;
+        self.pages.push_back(page);
+        while self.pages.len() > keep {
+            self.pages.pop_front();
+        }
+    }
+
     /// Shuts the open session's socket down, waking its blocked read.
     pub fn close_stream(&mut self) {
         if let Some(stream) = self.stream.take() {
@@ -122,7 +137,8 @@ impl Shared {
             faults: Faults::default(),
             printing: false,
             mode: 0,
-            pages: Vec::new(),
+            pages: VecDeque::new(),
+            printed: 0,
             errors: Vec::new(),
             next_job: 1,
             connections: 0,

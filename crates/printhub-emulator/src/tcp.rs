@@ -336,7 +336,7 @@ fn print(mut page: RecordedPage, started: Instant, duration: Duration, shared: &
         let mut guard = shared.lock();
         guard.printing = false;
         if completed {
-            guard.pages.push(page);
+            guard.record_page(page, shared.settings.keep_pages);
         }
     }
     shared.notify();

@@ -209,8 +209,14 @@ pub struct PrinterView {
     pub name: String,
     pub model: String,
     pub address: String,
+    /// The media setting: a media id (pinned) or `auto` (what the printer reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<String>,
+    /// The medium labels are laid out for now: the pinned one, or with `auto`
+    /// the one the printer reports (the last one reported while the tape is
+    /// out; absent until it has reported one, when printing is 409 `media_unknown`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout_media: Option<String>,
     #[schemars(with = "crate::openapi::PrinterStateName")]
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,11 +232,58 @@ pub struct PrinterView {
     #[schemars(with = "Option<crate::openapi::DateTime>")]
     pub last_seen: Option<String>,
     pub status: StatusView,
+    /// Present while the printer is stopped because it holds other media
+    /// than the next job was laid out for (issue #20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<MediaWaitView>,
+}
+
+/// What a printer stopped with `media_mismatch` waits for, and what resolves it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct MediaWaitView {
+    /// The job it waits to print.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<uuid::Uuid>")]
+    pub job_id: Option<printhub_core::JobId>,
+    /// The medium that job was laid out for.
+    pub needed_media: String,
+    /// The medium the printer holds (absent: it does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_media: Option<String>,
+    /// What resolves it: `load_media` (put `needed_media` in; it goes on by
+    /// itself), `relayout` (`PATCH /api/printers/{key}` with `media` =
+    /// `loaded_media`, or `auto`: waiting jobs made from label data are laid
+    /// out again, the others held), `hold` and `cancel` (the job).
+    pub actions: Vec<String>,
+}
+
+impl MediaWaitView {
+    /// The wait of a printer stopped for its medium, if it is.
+    fn of(info: &PrinterInfo) -> Option<MediaWaitView> {
+        if info.state.reason() != Some(printhub_core::reason::MEDIA_MISMATCH) {
+            return None;
+        }
+        let needed = info.status.expected_media.clone()?;
+        let mut actions = vec!["load_media".to_string()];
+        if info.status.media.is_some() {
+            actions.push("relayout".into());
+        }
+        if info.next_job.is_some() {
+            actions.extend(["hold".to_string(), "cancel".to_string()]);
+        }
+        Some(MediaWaitView {
+            job_id: info.next_job,
+            needed_media: needed,
+            loaded_media: info.status.media.clone(),
+            actions,
+        })
+    }
 }
 
 impl From<PrinterInfo> for PrinterView {
     fn from(info: PrinterInfo) -> Self {
         let status = StatusView::new(&info);
+        let waiting_for = MediaWaitView::of(&info);
         PrinterView {
             id: info.id,
             slug: info.slug,
@@ -238,6 +291,7 @@ impl From<PrinterInfo> for PrinterView {
             model: info.model,
             address: info.address,
             media: (!info.media.is_empty()).then_some(info.media),
+            layout_media: info.layout_media,
             state: status.state.clone(),
             state_reason: status.state_reason.clone(),
             offline_since: status.offline_since.clone(),
@@ -245,6 +299,7 @@ impl From<PrinterInfo> for PrinterView {
             enabled: info.enabled,
             last_seen: status.last_seen.clone(),
             status,
+            waiting_for,
         }
     }
 }
@@ -276,7 +331,7 @@ pub struct CreatePrinterRequest {
     pub name: Option<String>,
     #[schemars(with = "crate::openapi::ModelName")]
     pub model: String,
-    #[schemars(with = "crate::openapi::MediaId")]
+    #[schemars(with = "crate::openapi::PrinterMediaSetting")]
     pub media: String,
     #[schemars(
         description = "The printer's raw TCP address, `host[:port]` (port 9100 by default)"
@@ -326,7 +381,7 @@ pub struct UpdatePrinterRequest {
     #[schemars(with = "Option<crate::openapi::ModelName>")]
     pub model: Option<String>,
     #[serde(default)]
-    #[schemars(with = "Option<crate::openapi::MediaId>")]
+    #[schemars(with = "Option<crate::openapi::PrinterMediaSetting>")]
     pub media: Option<String>,
     #[serde(default)]
     #[schemars(
@@ -840,5 +895,67 @@ impl From<&'static printhub_raster::Model> for ModelView {
                 .map(|media| media.id)
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use printhub_core::{JobId, PrinterId, PrinterStatus};
+
+    fn info(state: PrinterState, next_job: Option<JobId>, loaded: Option<&str>) -> PrinterInfo {
+        PrinterInfo {
+            id: PrinterId::from_u128(1),
+            slug: "pt".into(),
+            name: "pt".into(),
+            model: "PT-P750W".into(),
+            media: "tze-12".into(),
+            layout_media: Some("tze-12".into()),
+            address: "127.0.0.1:9".into(),
+            enabled: true,
+            state,
+            queue_depth: 1,
+            printing: None,
+            next_job,
+            status: PrinterStatus {
+                reachable: true,
+                reason: Some("media_mismatch".into()),
+                media: loaded.map(str::to_string),
+                expected_media: Some("tze-12".into()),
+                ..PrinterStatus::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_printer_stopped_for_its_medium_says_what_it_waits_for_and_what_resolves_it() {
+        let stopped = || PrinterState::Stopped {
+            reason: "media_mismatch".into(),
+        };
+        let job = JobId::from_u128(7);
+        let view = PrinterView::from(info(stopped(), Some(job), Some("tze-24")));
+        let wait = view.waiting_for.expect("waits");
+        assert_eq!(wait.job_id, Some(job));
+        assert_eq!(wait.needed_media, "tze-12");
+        assert_eq!(wait.loaded_media.as_deref(), Some("tze-24"));
+        assert_eq!(wait.actions, ["load_media", "relayout", "hold", "cancel"]);
+        // Without a reported medium there is nothing to lay out for.
+        let view = PrinterView::from(info(stopped(), Some(job), None));
+        assert_eq!(
+            view.waiting_for.expect("waits").actions,
+            ["load_media", "hold", "cancel"]
+        );
+        // Another reason, or no stop: nothing to say.
+        let other = PrinterState::Stopped {
+            reason: "no_media".into(),
+        };
+        assert_eq!(
+            PrinterView::from(info(other, Some(job), None)).waiting_for,
+            None
+        );
+        assert_eq!(
+            PrinterView::from(info(PrinterState::Idle, None, None)).waiting_for,
+            None
+        );
     }
 }

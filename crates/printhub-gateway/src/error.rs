@@ -120,6 +120,16 @@ pub enum ErrorCode {
     /// `printer_slug_mismatch`: a batch's `printer_slug` is not the slug of
     /// the printer in its path (400).
     PrinterSlugMismatch,
+    // Media that follows the tape (issue #20).
+    /// `media_not_reported`: `media = "auto"` on a printer that does not
+    /// report its medium (422).
+    MediaNotReported,
+    /// `media_unknown`: a label for an `auto` printer that has not reported
+    /// any medium yet (409).
+    MediaUnknown,
+    /// `reprint_invalid`: a finished job's stored request no longer lays
+    /// out; `error_detail.reason` has the renderer's code (409).
+    ReprintInvalid,
 }
 
 impl ErrorCode {
@@ -182,6 +192,9 @@ impl ErrorCode {
         ErrorCode::Overloaded,
         ErrorCode::OutOfRange,
         ErrorCode::PrinterSlugMismatch,
+        ErrorCode::MediaNotReported,
+        ErrorCode::MediaUnknown,
+        ErrorCode::ReprintInvalid,
     ];
 }
 
@@ -230,6 +243,9 @@ impl ErrorCode {
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::OutOfRange => "out_of_range",
             ErrorCode::PrinterSlugMismatch => "printer_slug_mismatch",
+            ErrorCode::MediaNotReported => "media_not_reported",
+            ErrorCode::MediaUnknown => "media_unknown",
+            ErrorCode::ReprintInvalid => "reprint_invalid",
         }
     }
 
@@ -274,6 +290,8 @@ impl ErrorCode {
             ErrorCode::LookupFailed => StatusCode::BAD_GATEWAY,
             ErrorCode::AddressUnresolvable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::MediaNotReported => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::MediaUnknown | ErrorCode::ReprintInvalid => StatusCode::CONFLICT,
         }
     }
 }
@@ -342,6 +360,9 @@ impl ErrorCode {
             ErrorCode::Overloaded => "Too much image work is waiting already; retry after Retry-After seconds.",
             ErrorCode::OutOfRange => "A number is outside the range it takes; detail names the range.",
             ErrorCode::PrinterSlugMismatch => "The batch's printer_slug is not the slug of the printer in its path; error_detail has both. Nothing was queued.",
+            ErrorCode::MediaNotReported => "media \"auto\" needs a printer that reports its medium (a PT over TCP, any model over USB or with an snmp agent); set a media id instead, or add the snmp agent.",
+            ErrorCode::ReprintInvalid => "The job's stored label request no longer lays out (its template or data is refused, or the label does not fit the medium now); error_detail.reason has the renderer's code. Nothing was queued.",
+            ErrorCode::MediaUnknown => "The printer's media is \"auto\" and it has not reported a medium yet: check that it is on and loaded, or set its media. Nothing was queued.",
         }
     }
 }
@@ -487,7 +508,12 @@ impl From<HubError> for ApiError {
             | HubError::AddressUnresolvable { field, .. } => {
                 Some(serde_json::json!({ "field": field }))
             }
-            HubError::UnsupportedMedia { .. } => Some(serde_json::json!({ "field": "media" })),
+            HubError::UnsupportedMedia { .. } | HubError::MediaNotReported { .. } => {
+                Some(serde_json::json!({ "field": "media" }))
+            }
+            HubError::ReprintInvalid { reason, .. } => {
+                Some(serde_json::json!({ "reason": reason }))
+            }
             HubError::Command(printhub_core::CommandError::Invalid(v)) => {
                 Some(serde_json::json!({ "field": v.field() }))
             }
@@ -566,6 +592,9 @@ impl From<HubCode> for ErrorCode {
             HubCode::InvalidPrinter => ErrorCode::InvalidRequest,
             HubCode::AddressUnresolvable => ErrorCode::AddressUnresolvable,
             HubCode::UnsupportedMedia => ErrorCode::UnsupportedMedia,
+            HubCode::MediaNotReported => ErrorCode::MediaNotReported,
+            HubCode::MediaUnknown => ErrorCode::MediaUnknown,
+            HubCode::ReprintInvalid => ErrorCode::ReprintInvalid,
             HubCode::Command(code) => code.into(),
             HubCode::Encode(code) => code.into(),
             HubCode::Store(code) => code.into(),
@@ -763,6 +792,9 @@ mod tests {
             ("overloaded", 503),
             ("out_of_range", 422),
             ("printer_slug_mismatch", 400),
+            ("media_not_reported", 422),
+            ("media_unknown", 409),
+            ("reprint_invalid", 409),
         ];
         let got: Vec<(&str, u16)> = ErrorCode::ALL
             .iter()
@@ -794,6 +826,9 @@ mod tests {
             (HubCode::InvalidPrinter, ("invalid_request", 400)),
             (HubCode::AddressUnresolvable, ("address_unresolvable", 422)),
             (HubCode::UnsupportedMedia, ("unsupported_media", 422)),
+            (HubCode::MediaNotReported, ("media_not_reported", 422)),
+            (HubCode::MediaUnknown, ("media_unknown", 409)),
+            (HubCode::ReprintInvalid, ("reprint_invalid", 409)),
             (HubCode::Unavailable, ("unavailable", 503)),
             (HubCode::ShuttingDown, ("shutting_down", 503)),
             (

@@ -203,6 +203,7 @@ routes! {
     POST "/api/jobs/{id}/cancel" => routes::cancel_job, print, 200, None, Some("JobView"), "jobs", "Cancel a job";
     POST "/api/jobs/{id}/hold" => routes::hold_job, print, 200, None, Some("JobView"), "jobs", "Hold a queued job";
     POST "/api/jobs/{id}/release" => routes::release_job, print, 200, None, Some("JobView"), "jobs", "Release a held job";
+    POST "/api/jobs/{id}/reprint" => routes::reprint_job, print, 202, None, Some("JobView"), "jobs", "Print a finished job (completed included) again as a new job: laid out again from its stored request for the medium loaded now, or its raster";
     POST "/api/jobs/{id}/retry" => routes::retry_job, print, 202, None, Some("JobView"), "jobs", "Reprint a failed, interrupted or cancelled job as a new job";
     POST "/api/render/preview" => routes::preview, print, 200, Some("PreviewRequest"), Some("png"), "rendering", "PNG of the exact raster";
     GET "/api/media" => routes::list_media, read, 200, None, Some("MediaList"), "rendering", "Media catalogue";

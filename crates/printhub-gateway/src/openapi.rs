@@ -195,6 +195,26 @@ impl JsonSchema for MediaId {
     }
 }
 
+/// A printer's `media` setting: a medium of the catalogue, pinned, or
+/// `auto` (issue #20).
+pub(crate) struct PrinterMediaSetting;
+
+impl JsonSchema for PrinterMediaSetting {
+    fn schema_name() -> Cow<'static, str> {
+        "PrinterMediaSetting".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut ids: Vec<&str> = printhub_raster::MEDIA.iter().map(|m| m.id).collect();
+        ids.push(printhub_actors::AUTO_MEDIA);
+        schema(json!({
+            "type": "string",
+            "enum": ids,
+            "description": "A medium of GET /api/media, pinned (labels are laid out for it and a printer reporting other media stops with media_mismatch; one the model cannot take: 422 unsupported_media), or \"auto\": the medium is what the printer reports loaded (a PT over TCP, any model over USB or with an snmp agent; a printer that reports nothing: 422 media_not_reported)",
+        }))
+    }
+}
+
 /// The public id of an API key.
 pub(crate) struct KeyId;
 
@@ -818,6 +838,8 @@ fn render_codes() -> Vec<&'static str> {
         "unknown_content_type",
         "does_not_fit",
         "unsupported_media",
+        // Laid out for a printer whose media is `auto` and that has reported none yet.
+        "media_unknown",
     ];
     codes.extend(ErrorCode::ALL.iter().filter_map(|c| match c {
         ErrorCode::Unprintable(_) | ErrorCode::Unrenderable(_) => Some(c.as_str()),
@@ -888,6 +910,10 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
         if path.ends_with("/retry") {
             add(&SUBMIT_CODES);
         }
+        if path.ends_with("/reprint") {
+            add(&SUBMIT_CODES);
+            add(&["reprint_invalid", "media_unknown", "printer_not_found"]);
+        }
     }
     if route.scope.is_some() && method != "GET" {
         // Every change is stored (and audited).
@@ -901,10 +927,15 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
             "printer_not_allowed",
             "printer_exists",
             "unsupported_media",
+            "media_not_reported",
             "address_unresolvable",
             "unavailable",
         ]),
-        ("PATCH", "/api/printers/{key}") => add(&["unsupported_media", "address_unresolvable"]),
+        ("PATCH", "/api/printers/{key}") => add(&[
+            "unsupported_media",
+            "media_not_reported",
+            "address_unresolvable",
+        ]),
         ("DELETE", "/api/printers/{key}") => add(&["printer_busy"]),
         ("POST", "/api/printers/{key}/jobs") | ("POST", "/api/print/{key}/batch") => {
             if path == "/api/print/{key}/batch" {

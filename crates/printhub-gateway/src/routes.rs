@@ -248,17 +248,20 @@ pub(crate) async fn clear_queue(hub: Hub, auth: AuthData, caller: Caller, key: K
 
 // Printing.
 
-/// The model and media a printer is set up with.
+/// The model of a printer and the medium its labels are laid out for now.
 pub(crate) fn printer_media(
     info: &PrinterInfo,
 ) -> Result<(&'static Model, &'static Media), ApiError> {
     let model = Model::by_name(&info.model).ok_or_else(|| {
         ApiError::new(ErrorCode::Internal, format!("unknown model {}", info.model))
     })?;
-    let media = Media::by_id(&info.media).ok_or_else(|| {
+    let layout = info.layout_media.as_deref().ok_or_else(|| {
+        ApiError::from(printhub_actors::HubError::MediaUnknown(info.slug.clone()))
+    })?;
+    let media = Media::by_id(layout).ok_or_else(|| {
         ApiError::new(
             ErrorCode::UnsupportedMedia,
-            format!("unknown media {}", info.media),
+            format!("unknown media {layout}"),
         )
     })?;
     Ok((model, media))
@@ -299,6 +302,8 @@ pub(crate) fn print_request(
     request.template = spec.template;
     request.submitted_by = Some(caller.actor());
     request.source_address = caller.source.clone();
+    // Kept with the job to lay it out again if the tape changes (issue #20).
+    request.source = Some(spec.render);
     request
 }
 
@@ -650,6 +655,11 @@ pub(crate) async fn hold_job(hub: Hub, caller: Caller, id: web::Path<String>) ->
 pub(crate) async fn release_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
     let id = steerable_job(&hub, &caller, &id).await?;
     ok(JobView::seen_by(hub.release_job(id).await?, &caller))
+}
+
+pub(crate) async fn reprint_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
+    let id = steerable_job(&hub, &caller, &id).await?;
+    accepted(JobView::seen_by(hub.reprint_job(id).await?, &caller))
 }
 
 pub(crate) async fn retry_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {

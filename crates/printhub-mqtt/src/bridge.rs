@@ -602,9 +602,17 @@ async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_c
     let cmd = command::parse_print(payload)?;
     let model = PrinterModel::by_name(&info.model)
         .ok_or_else(|| Problem::new("invalid_request", format!("unknown model {}", info.model)))?;
-    let media = Media::by_id(&info.media).ok_or_else(|| {
-        Problem::new("unsupported_media", format!("unknown media {}", info.media))
+    let layout = info.layout_media.as_deref().ok_or_else(|| {
+        Problem::new(
+            "media_unknown",
+            format!(
+                "printer {:?} has not reported the medium it holds yet",
+                info.slug
+            ),
+        )
     })?;
+    let media = Media::by_id(layout)
+        .ok_or_else(|| Problem::new("unsupported_media", format!("unknown media {layout}")))?;
     let render = cmd.render.clone();
     let label = tokio::task::spawn_blocking(move || printhub_render::render(&render, model, media))
         .await
@@ -614,6 +622,7 @@ async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_c
     request.options = cmd.options;
     request.content_type = cmd.content_type;
     request.template = cmd.template;
+    request.source = Some(cmd.render);
     request.submitted_by = Some(ctx.config.submitted_by());
     ctx.hub
         .submit(&info.id.to_string(), request)

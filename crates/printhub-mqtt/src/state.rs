@@ -54,7 +54,7 @@ impl PrinterSnapshot {
             .status
             .media
             .clone()
-            .or_else(|| Some(info.media.clone()))
+            .or_else(|| info.layout_media.clone())
             .filter(|m| !m.is_empty());
         PrinterSnapshot {
             device: PrinterDevice {
@@ -330,11 +330,13 @@ mod tests {
             name: format!("Printer {slug}"),
             model: "PT-P750W".into(),
             media: "tze-12".into(),
+            layout_media: Some("tze-12".into()),
             address: "127.0.0.1:9".into(),
             enabled: true,
             state,
             queue_depth: 0,
             printing: None,
+            next_job: None,
             status: PrinterStatus {
                 reachable: true,
                 ready: true,

@@ -89,6 +89,74 @@ impl Bitmap {
         }
     }
 
+    /// Sets (`ink`) or clears pixels `x0..x1` of row `y`, a byte at a time
+    /// where the run covers whole bytes. Pixels outside the bitmap are ignored.
+    pub fn fill_span(&mut self, y: usize, x0: usize, x1: usize, ink: bool) {
+        let x1 = x1.min(self.width);
+        if y >= self.height || x0 >= x1 {
+            return;
+        }
+        let row = &mut self.data[y * self.stride..(y + 1) * self.stride];
+        let (first, last) = (x0 / 8, (x1 - 1) / 8);
+        let head = 0xFFu8 >> (x0 % 8);
+        let tail = 0xFFu8 << (7 - (x1 - 1) % 8);
+        let apply = |byte: &mut u8, mask: u8| {
+            if ink {
+                *byte |= mask;
+            } else {
+                *byte &= !mask;
+            }
+        };
+        if first == last {
+            apply(&mut row[first], head & tail);
+            return;
+        }
+        apply(&mut row[first], head);
+        row[first + 1..last].fill(if ink { 0xFF } else { 0x00 });
+        apply(&mut row[last], tail);
+    }
+
+    /// Sets (`ink`) or clears, on row `y` from pixel `x` on, every pixel
+    /// whose bit is set among the first `len` bits of `bits` (packed MSB
+    /// first, like a [`Bitmap::row`]): a row of a mask drawn a byte at a
+    /// time. Pixels outside the bitmap are ignored.
+    pub fn draw_bits(&mut self, y: usize, x: usize, bits: &[u8], len: usize, ink: bool) {
+        if y >= self.height || x >= self.width {
+            return;
+        }
+        let len = len.min(self.width - x).min(bits.len() * 8);
+        let row = &mut self.data[y * self.stride..(y + 1) * self.stride];
+        let shift = x % 8;
+        for (j, &byte) in bits[..len.div_ceil(8)].iter().enumerate() {
+            // Drop the bits past `len` in the last byte.
+            let keep = len - 8 * j;
+            let byte = if keep < 8 {
+                byte & (0xFF << (8 - keep))
+            } else {
+                byte
+            };
+            if byte == 0 {
+                continue;
+            }
+            let at = x / 8 + j;
+            let (hi, lo) = (
+                byte >> shift,
+                if shift == 0 { 0 } else { byte << (8 - shift) },
+            );
+            if ink {
+                row[at] |= hi;
+                if let Some(next) = row.get_mut(at + 1) {
+                    *next |= lo;
+                }
+            } else {
+                row[at] &= !hi;
+                if let Some(next) = row.get_mut(at + 1) {
+                    *next &= !lo;
+                }
+            }
+        }
+    }
+
     /// The packed bytes of row `y`.
     pub fn row(&self, y: usize) -> &[u8] {
         &self.data[y * self.stride..(y + 1) * self.stride]
@@ -134,6 +202,48 @@ impl Bitmap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every span of a 21-pixel row, set on a blank row and cleared on a full one,
+    /// is what setting pixel by pixel gives.
+    #[test]
+    fn fill_span_is_pixel_by_pixel() {
+        for x0 in 0..=21 {
+            for x1 in x0..=23 {
+                for ink in [true, false] {
+                    let mut fast = Bitmap::from_fn(21, 2, |_, _| !ink);
+                    let mut slow = fast.clone();
+                    fast.fill_span(1, x0, x1, ink);
+                    for x in x0..x1 {
+                        slow.set(x, 1, ink);
+                    }
+                    assert_eq!(fast, slow, "{x0}..{x1} {ink}");
+                    assert_eq!(fast.row(0), slow.row(0), "row 0 untouched");
+                }
+            }
+        }
+    }
+
+    /// Drawing a mask row at every offset, ink and clear, is what setting its pixels one by one gives.
+    #[test]
+    fn draw_bits_is_pixel_by_pixel() {
+        let bits = [0b1011_0011, 0b0110_1101, 0b1110_0000];
+        for x in 0..=22 {
+            for len in [0, 1, 5, 8, 11, 19, 24] {
+                for ink in [true, false] {
+                    let mut fast = Bitmap::from_fn(22, 1, |x, _| !ink && x % 3 != 0);
+                    let mut slow = fast.clone();
+                    fast.draw_bits(0, x, &bits, len, ink);
+                    for i in 0..len {
+                        if bits[i / 8] & (0x80 >> (i % 8)) != 0 {
+                            slow.set(x + i, 0, ink);
+                        }
+                    }
+                    assert_eq!(fast, slow, "x {x} len {len} {ink}");
+                    assert_eq!(fast.row(0)[2] & 0x03, 0, "padding bits stay blank");
+                }
+            }
+        }
+    }
 
     #[test]
     fn set_get_and_rotate() {

@@ -2,9 +2,20 @@
 //! joined into one stream, so consecutive labels print without a new job
 //! start (and its leader feed) between them.
 //!
-//! [`join`] decodes every copy with the strict [`Decoder`] and re-emits its
-//! pages with the [`Encoder`], so the result is always a stream the encoder
-//! would write (and the decoder accepts). The joined stream follows
+//! [`join`] decodes every copy with the strict [`Decoder`] (a copy comes from
+//! the store: it is checked, never trusted) and writes each page again with
+//! the [`Encoder`]'s page header for its place in the chain. The raster
+//! lines are *spliced*: the decoder says where each page's lines lie in its
+//! copy, and those bytes are copied as they are instead of being placed and
+//! packed again — they are what the encoder wrote for the same options,
+//! because a page's options (compression, two colours, mirror, high
+//! resolution) are kept in the chain. A page is written again from its
+//! decoded bitmap instead, as before, when splicing could differ from what
+//! the encoder writes: its lines are interleaved with other commands, it
+//! needs padding to the model's minimum length, or it has ink outside the
+//! medium's print window. A chain of encoder-written copies is therefore
+//! byte for byte the stream the encoder writes for all their labels as one
+//! job (a property test says so). The joined stream follows
 //! brother-raster.md §5.1 ("Multiple labels"):
 //!
 //! ```text
@@ -30,10 +41,11 @@
 //! Pure: no I/O; the caller runs it off any latency-sensitive thread.
 
 use crate::command::PI_QUALITY;
-use crate::decode::{DecodeError, Decoder, DecoderOptions, Page};
+use crate::decode::{Command, DecodeError, Decoder, DecoderOptions, Page};
 use crate::encode::{CutMode, EncodeError, Encoder, JobOptions, Label};
-use crate::media::{geometry, Media};
+use crate::media::{geometry, Media, Window};
 use crate::model::Model;
+use std::ops::Range;
 use thiserror::Error;
 
 /// A chained stream and where each copy ends in it.
@@ -146,13 +158,15 @@ pub fn join(
             source: e.into(),
         })?
         .window;
-    // Decode everything first: labels, each with the options it keeps.
-    let mut labels: Vec<(usize, JobOptions, Label)> = Vec::new();
+    // Decode and check everything first: labels, each with the options it keeps
+    // and either the bytes of its lines (spliced) or its bitmap (written again).
+    let mut labels: Vec<(usize, Body<'_>, usize)> = Vec::new();
+    let mut encoders: Vec<(JobOptions, Encoder)> = Vec::new();
     let mut counts = Vec::with_capacity(copies.len());
     let mut feeds = Vec::with_capacity(copies.len());
     for (copy, stream) in copies.iter().enumerate() {
         let options = DecoderOptions { model: Some(model) };
-        let (_, pages) =
+        let (commands, pages) =
             Decoder::decode_all(options, stream).map_err(|source| ChainError::Decode {
                 copy,
                 model: model.name,
@@ -163,6 +177,7 @@ pub fn join(
         }
         counts.push(pages.len());
         feeds.push(pages.iter().map(|p| feed_mm(model, p)).sum());
+        let spans = line_spans(&commands, pages.len());
         for (index, page) in pages.iter().enumerate() {
             let named = page.media();
             if !named.is_some_and(|m| same_stock(m, media)) {
@@ -176,46 +191,47 @@ pub fn join(
                     ),
                 });
             }
-            let label = Label {
-                black: page.bitmap(window),
-                red: page.red_bitmap(window),
+            // One encoder per distinct set of options, each checked against the model and medium.
+            let options = label_options(model, page);
+            let at = match encoders.iter().position(|(o, _)| *o == options) {
+                Some(at) => at,
+                None => {
+                    let encoder = Encoder::new(model, media, options.clone())
+                        .map_err(|source| ChainError::Encode { copy, source })?;
+                    encoders.push((options, encoder));
+                    encoders.len() - 1
+                }
             };
-            labels.push((copy, label_options(model, page), label));
+            let encoder = &encoders[at].1;
+            encoder
+                .validate_lines(0, page.lines, page.two_colour())
+                .map_err(|source| ChainError::Encode { copy, source })?;
+            let splice = spans[index].clone().filter(|_| {
+                encoder.padded_lines(page.lines) == page.lines && !ink_outside(page, window)
+            });
+            let body = match splice {
+                Some(span) => Body::Lines(page.lines, &stream[span]),
+                None => Body::Label(Label {
+                    black: page.bitmap(window),
+                    red: page.red_bitmap(window),
+                }),
+            };
+            labels.push((copy, body, at));
         }
-    }
-    // One encoder per distinct set of options, each checked against the model and medium.
-    let mut encoders: Vec<(JobOptions, Encoder)> = Vec::new();
-    let mut chosen = Vec::with_capacity(labels.len());
-    for (copy, options, label) in &labels {
-        let at = match encoders.iter().position(|(o, _)| o == options) {
-            Some(at) => at,
-            None => {
-                let encoder = Encoder::new(model, media, options.clone()).map_err(|source| {
-                    ChainError::Encode {
-                        copy: *copy,
-                        source,
-                    }
-                })?;
-                encoders.push((options.clone(), encoder));
-                encoders.len() - 1
-            }
-        };
-        encoders[at]
-            .1
-            .validate(std::slice::from_ref(label))
-            .map_err(|source| ChainError::Encode {
-                copy: *copy,
-                source,
-            })?;
-        chosen.push(at);
     }
     let total: usize = copies.iter().map(|c| c.len()).sum();
     let mut bytes = Vec::with_capacity(total);
-    encoders[chosen[0]].1.write_job_start(&mut bytes);
+    encoders[labels[0].2].1.write_job_start(&mut bytes);
     let mut spans = Vec::with_capacity(copies.len());
     let last = labels.len() - 1;
-    for (i, ((copy, _, label), at)) in labels.iter().zip(&chosen).enumerate() {
-        encoders[*at].1.write_label(i, i == last, label, &mut bytes);
+    for (i, (copy, body, at)) in labels.iter().enumerate() {
+        let encoder = &encoders[*at].1;
+        match body {
+            Body::Label(label) => encoder.write_label(i, i == last, label, &mut bytes),
+            Body::Lines(count, lines) => {
+                encoder.write_spliced(i, i == last, *count, lines, &mut bytes)
+            }
+        }
         let copy_ends = labels.get(i + 1).is_none_or(|(next, _, _)| next != copy);
         if copy_ends {
             spans.push(CopySpan {
@@ -229,6 +245,46 @@ pub fn join(
         bytes,
         copies: spans,
     })
+}
+
+/// What a label of the chain is written from.
+enum Body<'a> {
+    /// Its raster line count and the bytes of those lines in its copy, spliced as they are.
+    Lines(usize, &'a [u8]),
+    /// Its decoded bitmap, placed and packed again.
+    Label(Label),
+}
+
+/// Where each page's raster lines lie in its stream, for the pages whose
+/// lines can be spliced: one unbroken run of raster commands (`G`, `g`,
+/// `w`, `Z`) that ends right at the page's terminator. `None` for a page
+/// whose lines are interleaved with other commands (a compression switch, a
+/// setting, a run of `00`) or that has no line: it is written again instead.
+fn line_spans(commands: &[(u64, Command)], pages: usize) -> Vec<Option<Range<usize>>> {
+    let mut spans = Vec::with_capacity(pages);
+    let mut start: Option<u64> = None;
+    let mut broken = false;
+    for (offset, command) in commands {
+        match command {
+            Command::Raster { .. } | Command::ZeroRaster => {
+                if start.is_none() {
+                    start = Some(*offset);
+                }
+            }
+            Command::Print | Command::PrintFeed => {
+                let span = start
+                    .filter(|_| !broken)
+                    .and_then(|s| Some(usize::try_from(s).ok()?..usize::try_from(*offset).ok()?));
+                spans.push(span);
+                start = None;
+                broken = false;
+            }
+            _ => broken |= start.is_some(),
+        }
+    }
+    // The decoder ends every page with a terminator, so there is one span per page.
+    spans.resize(pages, None);
+    spans
 }
 
 /// Where the one copy in `stream` lies: the whole stream, with as many
@@ -266,6 +322,32 @@ fn feed_mm(model: &Model, page: &Page) -> u32 {
     let dots = lines as u64 + 2 * u64::from(page.margin.unwrap_or(0));
     let tenths_mm = (dots * 254).div_ceil(u64::from(dpi.max(1)));
     u32::try_from(tenths_mm.div_ceil(10)).unwrap_or(u32::MAX)
+}
+
+/// Whether any bit of `page` outside `window` is set, in either plane: the
+/// same answer as [`Page::ink_outside`], looking only at the bytes that hold
+/// pins outside the window (a few per line, not the whole line).
+fn ink_outside(page: &Page, window: Window) -> bool {
+    let bpl = page.bytes_per_line();
+    let (lo, hi) = (
+        usize::from(window.offset),
+        usize::from(window.offset) + usize::from(window.printable),
+    );
+    // Per byte of a line, the bits that are pins outside the window (bit 7 of byte 0 is pin 0).
+    let outside: Vec<(usize, u8)> = (0..bpl)
+        .filter_map(|i| {
+            let mask = (0..8)
+                .filter(|b| !(lo..hi).contains(&(i * 8 + b)))
+                .fold(0u8, |m, b| m | (0x80 >> b));
+            (mask != 0).then_some((i, mask))
+        })
+        .collect();
+    let inked = |plane: &[u8]| {
+        plane
+            .chunks_exact(bpl)
+            .any(|line| outside.iter().any(|&(i, mask)| line[i] & mask != 0))
+    };
+    inked(&page.black) || page.red.as_deref().is_some_and(inked)
 }
 
 /// Whether two media are the same stock (kind and size; a black/red roll is

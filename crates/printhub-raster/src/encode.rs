@@ -555,7 +555,6 @@ impl Encoder {
             return Err(EncodeError::NoLabels);
         }
         let expected = self.geometry.printable() as usize;
-        let (min, max) = self.line_range();
         for (i, label) in labels.iter().enumerate() {
             let got = label.black.width();
             if got != expected {
@@ -567,30 +566,8 @@ impl Encoder {
                 });
             }
             let lines = label.black.height();
-            if self.geometry.label_lines > 0 && lines != min {
-                return Err(EncodeError::DieCutLength {
-                    label: i,
-                    media: self.media.id,
-                    expected: min,
-                    got: lines,
-                });
-            }
-            // Shorter continuous labels are padded up to `min` (die-cut ones were checked above).
-            if lines == 0 || lines > max {
-                return Err(EncodeError::Length {
-                    label: i,
-                    got: lines,
-                    min: 1,
-                    max,
-                });
-            }
+            self.validate_lines(i, lines, label.red.is_some())?;
             if let Some(red) = &label.red {
-                if !self.options.two_colour {
-                    return Err(EncodeError::RedLayer {
-                        label: i,
-                        reason: "a red layer needs two-colour printing",
-                    });
-                }
                 if red.width() != got || red.height() != lines {
                     return Err(EncodeError::RedLayer {
                         label: i,
@@ -600,6 +577,60 @@ impl Encoder {
             }
         }
         Ok(())
+    }
+
+    /// Checks that label `index`, `lines` raster lines long and with a red
+    /// layer or not, fits this encoder's medium and options (its width is
+    /// the caller's to check).
+    pub(crate) fn validate_lines(
+        &self,
+        index: usize,
+        lines: usize,
+        red: bool,
+    ) -> Result<(), EncodeError> {
+        let (min, max) = self.line_range();
+        if self.geometry.label_lines > 0 && lines != min {
+            return Err(EncodeError::DieCutLength {
+                label: index,
+                media: self.media.id,
+                expected: min,
+                got: lines,
+            });
+        }
+        // Shorter continuous labels are padded up to `min` (die-cut ones were checked above).
+        if lines == 0 || lines > max {
+            return Err(EncodeError::Length {
+                label: index,
+                got: lines,
+                min: 1,
+                max,
+            });
+        }
+        if red && !self.options.two_colour {
+            return Err(EncodeError::RedLayer {
+                label: index,
+                reason: "a red layer needs two-colour printing",
+            });
+        }
+        Ok(())
+    }
+
+    /// One page whose raster lines are already encoded for this encoder's
+    /// options (`lines`: the bytes of its `lines_count` raster commands, as
+    /// [`write_label`](Encoder::write_label) would write them, padding
+    /// included): its control codes, those bytes as they are and `0C` (`1A`
+    /// when `last`). The chain splices the copies' lines with it.
+    pub(crate) fn write_spliced(
+        &self,
+        index: usize,
+        last: bool,
+        lines_count: usize,
+        lines: &[u8],
+        out: &mut Vec<u8>,
+    ) {
+        self.write_page_header(index, last, lines_count, out);
+        out.extend_from_slice(lines);
+        out.push(if last { PRINT_FEED } else { PRINT });
     }
 
     fn write_page_header(&self, index: usize, last: bool, lines: usize, out: &mut Vec<u8>) {

@@ -154,30 +154,47 @@ impl Canvas {
         }
     }
 
+    /// `r` (checked, origin applied) in the raster frame: columns and rows.
+    fn raster_rect(&self, r: Rect) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let (x, y, w, h) = (r.x as usize, r.y as usize, r.w as usize, r.h as usize);
+        match self.orientation {
+            Orientation::Portrait => (x..x + w, y..y + h),
+            // Layout (x, y) lands on raster (H - 1 - y, x).
+            Orientation::Landscape => {
+                let right = self.height as usize - y;
+                (right - h..right, x..x + w)
+            }
+        }
+    }
+
+    /// Sets (`black`, `red`: `Some(true)`), clears (`Some(false)`) or
+    /// leaves (`None`) each plane inside the raster rectangle, a row span at
+    /// a time.
+    fn span_fill(&mut self, r: Rect, black: Option<bool>, red: Option<bool>) {
+        let (columns, rows) = self.raster_rect(r);
+        for ry in rows {
+            if let Some(ink) = black {
+                self.black.fill_span(ry, columns.start, columns.end, ink);
+            }
+            if let (Some(ink), Some(plane)) = (red, &mut self.red) {
+                plane.fill_span(ry, columns.start, columns.end, ink);
+            }
+        }
+    }
+
     /// Fills `r` with `ink`.
     pub(crate) fn fill(&mut self, r: Rect, ink: Ink, what: &str) -> Result<(), RenderError> {
         let r = self.check(r, what)?;
         self.plane(ink)?;
-        for y in r.y..r.y + r.h {
-            for x in r.x..r.x + r.w {
-                self.put(x, y, ink);
-            }
-        }
+        let black = ink == Ink::Black;
+        self.span_fill(r, Some(black), Some(!black));
         Ok(())
     }
 
     /// Clears both inks inside `r` (quiet zones).
     pub(crate) fn clear(&mut self, r: Rect, what: &str) -> Result<(), RenderError> {
         let r = self.check(r, what)?;
-        for y in r.y..r.y + r.h {
-            for x in r.x..r.x + r.w {
-                let (rx, ry) = self.raster(x, y);
-                self.black.set(rx, ry, false);
-                if let Some(red) = &mut self.red {
-                    red.set(rx, ry, false);
-                }
-            }
-        }
+        self.span_fill(r, Some(false), Some(false));
         Ok(())
     }
 
@@ -211,10 +228,31 @@ impl Canvas {
             what,
         )?;
         self.plane(ink)?;
+        let black = ink == Ink::Black;
         for my in 0..mask.height() {
-            for mx in 0..mask.width() {
-                if mask.get(mx, my) {
-                    self.put(r.x + mx as i64, r.y + my as i64, ink);
+            let bits = mask.row(my);
+            match self.orientation {
+                // A mask row is a raster row: drawn a byte at a time.
+                Orientation::Portrait => {
+                    let (rx, ry) = (r.x as usize, r.y as usize + my);
+                    self.black.draw_bits(ry, rx, bits, mask.width(), black);
+                    if let Some(red) = &mut self.red {
+                        red.draw_bits(ry, rx, bits, mask.width(), !black);
+                    }
+                }
+                // A mask row is a raster column: its set pixels one by one, blank bytes skipped.
+                Orientation::Landscape => {
+                    for (i, &byte) in bits.iter().enumerate() {
+                        let mut rest = byte;
+                        while rest != 0 {
+                            let bit = rest.leading_zeros() as usize;
+                            rest &= !(0x80 >> bit);
+                            let mx = i * 8 + bit;
+                            if mx < mask.width() {
+                                self.put(r.x + mx as i64, r.y + my as i64, ink);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -293,5 +331,79 @@ mod tests {
             .expect_err("no red");
         assert_eq!(err.code(), "red_unsupported");
         assert!(c.into_label().black.is_blank());
+    }
+
+    /// The canvas as it drew before spans: pixel by pixel through `put`.
+    fn reference(orientation: Orientation, ops: &[(Rect, u8)], mask: &Bitmap) -> Label {
+        let red = RedPolicy {
+            allowed: true,
+            ..BLACK_ONLY
+        };
+        let mut c = Canvas::new(37, 29, orientation, red);
+        c.plane(Ink::Red).expect("red allowed");
+        for &(r, op) in ops {
+            for y in r.y..r.y + r.h {
+                for x in r.x..r.x + r.w {
+                    match op {
+                        0 => c.put(x, y, Ink::Black),
+                        1 => c.put(x, y, Ink::Red),
+                        2 => {
+                            let (rx, ry) = c.raster(x, y);
+                            c.black.set(rx, ry, false);
+                            if let Some(red) = &mut c.red {
+                                red.set(rx, ry, false);
+                            }
+                        }
+                        _ => {
+                            let ink = if op == 3 { Ink::Black } else { Ink::Red };
+                            if mask.get((x - r.x) as usize, (y - r.y) as usize) {
+                                c.put(x, y, ink);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        c.into_label()
+    }
+
+    #[test]
+    fn spans_and_masks_draw_what_pixel_by_pixel_drew() {
+        // Fills, clears and blits in both inks and both orientations, at odd offsets and
+        // sizes that start and end inside bytes, over each other.
+        let mask = Bitmap::from_fn(13, 7, |x, y| (x * 5 + y * 3) % 7 < 3 || x == 12);
+        let ops = [
+            (Rect::new(0, 0, 37, 29), 0),
+            (Rect::new(3, 2, 17, 9), 2),
+            (Rect::new(5, 4, 13, 7), 3),
+            (Rect::new(9, 11, 21, 5), 1),
+            (Rect::new(20, 12, 13, 7), 4),
+            (Rect::new(1, 17, 35, 3), 0),
+            (Rect::new(22, 18, 13, 7), 3),
+            (Rect::new(0, 27, 9, 2), 2),
+        ];
+        for orientation in [Orientation::Portrait, Orientation::Landscape] {
+            let red = RedPolicy {
+                allowed: true,
+                ..BLACK_ONLY
+            };
+            let mut c = Canvas::new(37, 29, orientation, red);
+            c.plane(Ink::Red).expect("red allowed");
+            for &(r, op) in &ops {
+                match op {
+                    0 => c.fill(r, Ink::Black, "t"),
+                    1 => c.fill(r, Ink::Red, "t"),
+                    2 => c.clear(r, "t"),
+                    3 => c.blit(&mask, r.x, r.y, Ink::Black, "t"),
+                    _ => c.blit(&mask, r.x, r.y, Ink::Red, "t"),
+                }
+                .expect("fits");
+            }
+            assert_eq!(
+                c.into_label(),
+                reference(orientation, &ops, &mask),
+                "{orientation:?}"
+            );
+        }
     }
 }

@@ -53,6 +53,7 @@ pub mod data;
 mod error;
 mod frame;
 pub mod freetext;
+mod glyphs;
 mod image;
 pub mod limits;
 mod preview;
@@ -84,7 +85,12 @@ pub enum Orientation {
 }
 
 /// What to draw.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Label data serializes (a job keeps it, to be laid out again for another
+/// medium, issue #20); an image does not: serializing one is an error, so
+/// a job made from an image keeps only its raster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Content {
     /// One of the seven semantic content types.
     ContentType {
@@ -103,6 +109,7 @@ pub enum Content {
     /// Free text: lines with a size, weight and alignment ([`freetext`]).
     Text(FreeText),
     /// An uploaded PNG or JPEG, scaled to the printable width.
+    #[serde(skip)]
     Image {
         /// The file's bytes.
         bytes: Vec<u8>,
@@ -112,7 +119,7 @@ pub enum Content {
 }
 
 /// A render request: what to draw, and optionally which way round.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderRequest {
     /// What to draw.
     pub content: Content,

@@ -8,10 +8,11 @@
 //! [`RenderError::MissingGlyphs`] listing every such character.
 //!
 //! Glyphs are rasterised anti-aliased by `ab_glyph` and thresholded at 50 %
-//! coverage. Layout is left-to-right with the fonts' advances (no complex
+//! coverage, once per font, size and position: [`crate::glyphs`] caches them. Layout is left-to-right with the fonts' advances (no complex
 //! shaping, no bidi): right for Latin, Greek and Cyrillic.
 
 use crate::error::RenderError;
+use crate::glyphs;
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont};
 use printhub_raster::Bitmap;
 use std::sync::OnceLock;
@@ -61,6 +62,13 @@ impl Fonts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Style {
     pub bold: bool,
+}
+
+impl Style {
+    /// The glyph cache's name for font `index` of this style's chain.
+    fn font_key(self, index: u8) -> u8 {
+        u8::from(self.bold) * 3 + index
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -144,9 +152,8 @@ pub(crate) fn layout(text: &str, style: Style, px: f32) -> Result<Line, RenderEr
     let mut right = pen;
     for g in &glyphs {
         let font = chain[g.font as usize];
-        let glyph = g.id.with_scale_and_position(px, ab_glyph::point(g.x, 0.0));
-        if let Some(outlined) = font.outline_glyph(glyph) {
-            let b = outlined.px_bounds();
+        if let Some(glyph) = glyphs::glyph(style.font_key(g.font), font, g.id, px, g.x) {
+            let b = glyph.bounds;
             top = top.min(b.min.y);
             bottom = bottom.max(b.max.y);
             left = left.min(b.min.x);
@@ -176,21 +183,30 @@ impl Line {
         let mut mask = Bitmap::new(self.width as usize, self.height as usize);
         for g in &self.glyphs {
             let font = chain[g.font as usize];
-            let glyph =
-                g.id.with_scale_and_position(self.px, ab_glyph::point(g.x, 0.0));
-            if let Some(outlined) = font.outline_glyph(glyph) {
-                let b = outlined.px_bounds();
-                let ox = b.min.x as i32 - self.left;
-                let oy = b.min.y as i32 + self.baseline;
-                outlined.draw(|x, y, c| {
-                    if c >= THRESHOLD {
-                        let px = ox + x as i32;
-                        let py = oy + y as i32;
-                        if px >= 0 && py >= 0 {
+            let key = self.style.font_key(g.font);
+            let Some(glyph) = glyphs::glyph(key, font, g.id, self.px, g.x) else {
+                continue;
+            };
+            let b = glyph.bounds;
+            let ox = b.min.x as i32 - self.left;
+            let oy = b.min.y as i32 + self.baseline;
+            let ink = glyph.mask(|| glyphs::outline(font, g.id, self.px, g.x), THRESHOLD);
+            for y in 0..ink.height() {
+                let py = oy + y as i32;
+                if py < 0 {
+                    continue;
+                }
+                for (i, &byte) in ink.row(y).iter().enumerate() {
+                    let mut bits = byte;
+                    while bits != 0 {
+                        let bit = bits.leading_zeros() as usize;
+                        bits &= !(0x80 >> bit);
+                        let px = ox + (i * 8 + bit) as i32;
+                        if px >= 0 {
                             mask.set(px as usize, py as usize, true);
                         }
                     }
-                });
+                }
             }
         }
         Ok(mask)
@@ -328,6 +344,71 @@ mod tests {
                 chars: vec!['📦', '🦀']
             }
         );
+    }
+
+    /// The line drawn as before the glyph cache: every glyph outlined and
+    /// rasterised by `ab_glyph` straight into the mask.
+    fn drawn_without_cache(line: &Line) -> Bitmap {
+        let fonts = fonts().expect("fonts");
+        let chain = fonts.chain(line.style.bold);
+        let mut mask = Bitmap::new(line.width as usize, line.height as usize);
+        for g in &line.glyphs {
+            let glyph =
+                g.id.with_scale_and_position(line.px, ab_glyph::point(g.x, 0.0));
+            if let Some(outlined) = chain[g.font as usize].outline_glyph(glyph) {
+                let b = outlined.px_bounds();
+                let ox = b.min.x as i32 - line.left;
+                let oy = b.min.y as i32 + line.baseline;
+                outlined.draw(|x, y, c| {
+                    let (px, py) = (ox + x as i32, oy + y as i32);
+                    if c >= THRESHOLD && px >= 0 && py >= 0 {
+                        mask.set(px as usize, py as usize, true);
+                    }
+                });
+            }
+        }
+        mask
+    }
+
+    #[test]
+    fn the_glyph_cache_changes_no_pixel() {
+        // Cold and warm (the second render reads every glyph from the cache), at sizes with
+        // fractional pen positions, regular and bold, with fallback-font and overhanging glyphs.
+        for text in [
+            "Workshop shelf",
+            "A01-0042",
+            "jÅg ƒ Ωμλ ❄ —",
+            "Zone 2, bin 7",
+        ] {
+            for px in [9.0, 13.7, 21.25, 48.0] {
+                for bold in [false, true] {
+                    let line = layout(text, Style { bold }, px).expect("layout");
+                    let expected = drawn_without_cache(&line);
+                    assert_eq!(line.render().expect("cold"), expected, "{text} {px} {bold}");
+                    assert_eq!(line.render().expect("warm"), expected, "{text} {px} {bold}");
+                    let again = layout(text, Style { bold }, px).expect("layout again");
+                    assert_eq!(
+                        (again.width, again.height, again.baseline),
+                        (line.width, line.height, line.baseline)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_glyph_cache_is_bounded() {
+        // Far more distinct (glyph, size) pairs than it holds: it never grows past its bound.
+        for step in 0..(glyphs::CAPACITY / 40 + 20) {
+            let px = 6.0 + step as f32 * 0.125;
+            layout(
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
+                Style::default(),
+                px,
+            )
+            .expect("layout");
+        }
+        assert_eq!(glyphs::cached(), glyphs::CAPACITY);
     }
 
     #[test]

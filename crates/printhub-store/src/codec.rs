@@ -197,8 +197,47 @@ fn ms(value: Option<i64>) -> Option<Timestamp> {
     value.map(Timestamp::from_millis)
 }
 
+/// [`JOB_COLUMNS`] without the raster's bytes (`NULL` in their place):
+/// what [`decode_job_metadata`] reads. The blob is the last column of its
+/// row, so SQLite reads none of its pages.
+pub(crate) const JOB_METADATA_COLUMNS: &str = "j.seq, j.id, j.printer_id, j.batch_id, j.state, \
+     j.created_at, j.started_at, j.finished_at, j.state_changed_at, j.error_code, \
+     j.error_message, j.error_detail, j.parent_job_id, j.retry_count, j.copies, \
+     j.copies_printed, j.confirmed, j.content_type, j.template, j.submitted_by, j.spec, \
+     r.codec, r.len, r.crc32, NULL";
+
 /// Decodes one row selected with [`JOB_COLUMNS`].
 pub(crate) fn decode_job(row: &Row<'_>) -> Result<Job, String> {
+    let mut job = decode_job_fields(row)?;
+    job.spec.raster = Arc::new(decode_raster(row, 21)?);
+    Ok(job)
+}
+
+/// Decodes one row selected with [`JOB_METADATA_COLUMNS`]: the job with an
+/// empty `spec.raster`, and the raster's length. A job without a raster
+/// row is as corrupt as in [`decode_job`]; the raster's bytes are not
+/// checked here ([`decode_raster_row`] checks them when they are loaded).
+pub(crate) fn decode_job_metadata(row: &Row<'_>) -> Result<(Job, usize), String> {
+    let job = decode_job_fields(row)?;
+    let codec: Option<String> = col(row, 21, "raster codec")?;
+    if codec.is_none() {
+        return Err("the raster is missing".into());
+    }
+    let len: i64 = col(row, 22, "raster len")?;
+    let len = usize::try_from(len).map_err(|_| format!("raster len {len} is invalid"))?;
+    Ok((job, len))
+}
+
+/// The columns [`decode_raster_row`] reads (`r` is `job_rasters`).
+pub(crate) const RASTER_COLUMNS: &str = "r.codec, r.len, r.crc32, r.data";
+
+/// Decodes and checks the raster of one row selected with [`RASTER_COLUMNS`].
+pub(crate) fn decode_raster_row(row: &Row<'_>) -> Result<Vec<u8>, String> {
+    decode_raster(row, 0)
+}
+
+/// Every field of one row but the raster (left empty).
+fn decode_job_fields(row: &Row<'_>) -> Result<Job, String> {
     let id: String = col(row, 1, "id")?;
     let id: JobId = parse(&id, "id")?;
     let printer_text: String = col(row, 2, "printer_id")?;
@@ -262,7 +301,7 @@ pub(crate) fn decode_job(row: &Row<'_>) -> Result<Job, String> {
     if spec.printer_id != printer_id {
         return Err("column printer_id: does not round-trip".into());
     }
-    spec.raster = Arc::new(decode_raster(row)?);
+    spec.raster = Arc::new(Vec::new());
 
     Ok(Job {
         id,
@@ -280,14 +319,15 @@ pub(crate) fn decode_job(row: &Row<'_>) -> Result<Job, String> {
     })
 }
 
-fn decode_raster(row: &Row<'_>) -> Result<Vec<u8>, String> {
-    let codec: Option<String> = col(row, 21, "raster codec")?;
+/// The raster whose codec, length, CRC-32 and data are columns `at..at + 4`.
+fn decode_raster(row: &Row<'_>, at: usize) -> Result<Vec<u8>, String> {
+    let codec: Option<String> = col(row, at, "raster codec")?;
     let Some(codec) = codec else {
         return Err("the raster is missing".into());
     };
-    let len: i64 = col(row, 22, "raster len")?;
-    let crc32: i64 = col(row, 23, "raster crc32")?;
-    let data: Vec<u8> = col(row, 24, "raster data")?;
+    let len: i64 = col(row, at + 1, "raster len")?;
+    let crc32: i64 = col(row, at + 2, "raster crc32")?;
+    let data: Vec<u8> = col(row, at + 3, "raster data")?;
     let len = usize::try_from(len).map_err(|_| format!("raster len {len} is invalid"))?;
     let raster = match codec.as_str() {
         ZLIB => {
@@ -339,6 +379,7 @@ mod tests {
             template: Some("box".into()),
             submitted_by: Some("inventory".into()),
             source_address: Some("192.0.2.7".into()),
+            request: Some(serde_json::json!({ "content_type": "qr_one_line" })),
         };
         let mut job = Job::new(JobId::from_u128(3), spec, Timestamp::from_millis(10));
         job.apply(JobCommand::Start, Timestamp::from_millis(20))

@@ -27,9 +27,13 @@ use printhub_core::{Job, JobId, PrinterId, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::codec::{decode_job, JobRow, JOB_COLUMNS};
+use crate::codec::{
+    decode_job, decode_job_metadata, decode_raster_row, JobRow, JOB_COLUMNS, JOB_METADATA_COLUMNS,
+    RASTER_COLUMNS,
+};
 use crate::config::{JobQuery, Retention};
 use crate::error::StoreError;
+use std::sync::Arc;
 
 /// A row that could not be decoded. It stays in the database; loads skip it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +52,24 @@ pub struct CorruptRow {
 pub struct LoadedJobs {
     /// The decoded jobs.
     pub jobs: Vec<Job>,
+    /// Rows that failed to decode, in the same order.
+    pub corrupt: Vec<CorruptRow>,
+}
+
+/// A job without its raster: what a start-up or a listing needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobMetadata {
+    /// The job; its `spec.raster` is empty (see [`Store::load_raster`](crate::Store::load_raster)).
+    pub job: Job,
+    /// The raster's length in bytes.
+    pub raster_len: usize,
+}
+
+/// The jobs a metadata load returned, in `seq` order, and the rows it skipped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadedMetadata {
+    /// The decoded jobs, without rasters.
+    pub jobs: Vec<JobMetadata>,
     /// Rows that failed to decode, in the same order.
     pub corrupt: Vec<CorruptRow>,
 }
@@ -216,16 +238,14 @@ impl Filter {
     }
 }
 
-/// Jobs matching `filter`, in `order`, each row decoded on its own.
-fn load_where(
+/// The `seq` and id of the jobs matching `filter`, in `order`.
+fn list_seqs(
     conn: &Connection,
     filter: &Filter,
     order: &str,
-    limit: Option<usize>,
-    offset: usize,
-) -> Result<LoadedJobs, StoreError> {
-    let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
     let sql = format!(
         "SELECT j.seq, j.id FROM jobs j WHERE {} ORDER BY j.seq {order} LIMIT {limit} OFFSET {offset}",
         filter.clause
@@ -241,6 +261,20 @@ fn load_where(
             Ok((seq, id))
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    Ok(listed)
+}
+
+/// Jobs matching `filter`, in `order`, each row decoded on its own.
+fn load_where(
+    conn: &Connection,
+    filter: &Filter,
+    order: &str,
+    limit: Option<usize>,
+    offset: usize,
+) -> Result<LoadedJobs, StoreError> {
+    let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let listed = list_seqs(conn, filter, order, limit, offset)?;
 
     let one = format!(
         "SELECT {JOB_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
@@ -264,6 +298,109 @@ fn load_where(
         }
     }
     Ok(loaded)
+}
+
+/// Every job of `printer` (every job with `None`) in `seq` order, without
+/// rasters, in one statement: the rows and their raster lengths, no blob
+/// page read. A row that fails to decode is a [`CorruptRow`]; a statement
+/// that fails to step past a damaged row falls back to reading the rows one
+/// by one, so that row fails alone as in [`load_where`].
+pub(crate) fn load_metadata(
+    conn: &Connection,
+    printer: Option<PrinterId>,
+) -> Result<LoadedMetadata, StoreError> {
+    let filter = Filter::from_query(&JobQuery {
+        printer,
+        ..JobQuery::default()
+    });
+    let sql = format!(
+        "SELECT {JOB_METADATA_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
+         WHERE {} ORDER BY j.seq ASC",
+        filter.clause
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(filter.params.iter()))?;
+    let mut loaded = LoadedMetadata::default();
+    loop {
+        let row = match rows.next() {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(loaded),
+            Err(e) if is_transient(&e) => return Err(e.into()),
+            Err(e) => {
+                log::warn!("store: reading job metadata in one statement failed ({e}); row by row");
+                break;
+            }
+        };
+        match decode_job_metadata(row) {
+            Ok((job, raster_len)) => loaded.jobs.push(JobMetadata { job, raster_len }),
+            Err(error) => {
+                let seq: i64 = row.get(0).unwrap_or(-1);
+                let id = match row.get::<_, Value>(1) {
+                    Ok(Value::Text(id)) => id,
+                    _ => format!("seq {seq}"),
+                };
+                log::warn!("store: job {id} (seq {seq}) is corrupt: {error}");
+                loaded.corrupt.push(CorruptRow { id, seq, error });
+            }
+        }
+    }
+    drop(rows);
+    load_metadata_by_row(conn, &filter)
+}
+
+/// [`load_metadata`] one row at a time (listing the `seq`s first).
+fn load_metadata_by_row(conn: &Connection, filter: &Filter) -> Result<LoadedMetadata, StoreError> {
+    let listed = list_seqs(conn, filter, "ASC", -1, 0)?;
+    let one = format!(
+        "SELECT {JOB_METADATA_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
+         WHERE j.seq = ?1"
+    );
+    let mut one = conn.prepare_cached(&one)?;
+    let mut loaded = LoadedMetadata::default();
+    for (seq, id) in listed {
+        let decoded = match one.query_row([seq], |row| Ok(decode_job_metadata(row))) {
+            Ok(decoded) => decoded,
+            Err(e) if is_transient(&e) => return Err(e.into()),
+            Err(e) => Err(format!("cannot read the row: {e}")),
+        };
+        match decoded {
+            Ok((job, raster_len)) => loaded.jobs.push(JobMetadata { job, raster_len }),
+            Err(error) => {
+                log::warn!("store: job {id} (seq {seq}) is corrupt: {error}");
+                loaded.corrupt.push(CorruptRow { id, seq, error });
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// The raster of job `id`, checked (length and CRC-32); `None` for an
+/// unknown job. A missing or damaged raster is [`StoreError::Corrupt`].
+pub(crate) fn load_raster(
+    conn: &Connection,
+    id: JobId,
+) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
+    let sql = format!(
+        "SELECT {RASTER_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
+         WHERE j.id = ?1"
+    );
+    let id = id.to_string();
+    let decoded = conn
+        .prepare_cached(&sql)?
+        .query_row([&id], |row| Ok(decode_raster_row(row)))
+        .optional()
+        .map_err(|e| {
+            if is_transient(&e) {
+                StoreError::from(e)
+            } else {
+                StoreError::corrupt(id.clone(), format!("cannot read the raster: {e}"))
+            }
+        })?;
+    match decoded {
+        None => Ok(None),
+        Some(Ok(raster)) => Ok(Some(Arc::new(raster))),
+        Some(Err(reason)) => Err(StoreError::corrupt(id, reason)),
+    }
 }
 
 /// Every job of `printer`, in `seq` order.

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::codec::JobRow;
 use crate::config::{JobQuery, Retention, StoreConfig};
 use crate::error::StoreError;
-use crate::jobs::{self, LoadedJobs};
+use crate::jobs::{self, LoadedJobs, LoadedMetadata};
 use crate::keys::{self, ApiKeyRecord, AuditRecord};
 use crate::printers::{
     self, AuditEntry, LoadedPrinters, PrinterRecord, PrinterStatusRecord, SaveOutcome,
@@ -397,6 +397,25 @@ impl Store {
     pub fn load_printer_jobs(&self, printer: PrinterId) -> Result<LoadedJobs, StoreError> {
         self.readers
             .snapshot(|conn| jobs::load_printer_jobs(conn, printer))
+    }
+
+    /// Every job of `printer` (of every printer with `None`), in `seq`
+    /// order, without rasters, plus the rows that failed to decode: what a
+    /// start-up needs to rebuild its queues, in one statement that reads no
+    /// raster blob. A job's raster comes with [`Store::load_raster`] when it
+    /// is about to print.
+    pub fn load_job_metadata(
+        &self,
+        printer: Option<PrinterId>,
+    ) -> Result<LoadedMetadata, StoreError> {
+        self.readers
+            .snapshot(|conn| jobs::load_metadata(conn, printer))
+    }
+
+    /// The raster of job `id`, its length and CRC-32 checked; `None` for an
+    /// unknown job. A missing or damaged raster is [`StoreError::Corrupt`].
+    pub fn load_raster(&self, id: JobId) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
+        self.readers.with(|conn| jobs::load_raster(conn, id))
     }
 
     /// Every job, in `seq` order, plus the rows that failed to decode.

@@ -58,6 +58,7 @@ fn main() {
         let url = format!("http://{addr}/api/printers/pt/jobs");
         let body = serde_json::json!({"content_type": "qr_one_line", "data": {"qr_payload": "https://example.invalid/1", "primary_id": "BOX-1"}});
         println!("durable single-label submits over loopback HTTP (render + commit + 202)");
+        let mut rows = Vec::new();
         for concurrency in [1usize, 8, 256] {
             let per_client = (2000 / concurrency).max(4);
             let start = Instant::now();
@@ -85,6 +86,34 @@ fn main() {
                 percentile(&all, 0.99).as_secs_f64() * 1e3,
                 all.len()
             );
+            rows.push(serde_json::json!({
+                "concurrency": concurrency,
+                "per_second": all.len() as f64 / wall,
+                "p50_ms": percentile(&all, 0.50).as_secs_f64() * 1e3,
+                "p99_ms": percentile(&all, 0.99).as_secs_f64() * 1e3,
+                "requests": all.len(),
+            }));
         }
+        write_summary(&serde_json::Value::Array(rows));
     });
+}
+
+/// Leaves the figures for `make bench`'s report (`bench-report`) in
+/// `<target>/printhub-bench/http.json`.
+fn write_summary(rows: &serde_json::Value) {
+    // The bench runs from <target>/release/deps/.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.to_path_buf())
+        });
+    let Some(dir) = target.map(|t| t.join("printhub-bench")) else {
+        return;
+    };
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("http.json"), rows.to_string()));
+    if let Err(e) = written {
+        eprintln!("cannot write {}: {e}", dir.display());
+    }
 }

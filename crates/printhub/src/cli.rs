@@ -201,10 +201,17 @@ pub struct EmulateArgs {
     /// opens like /dev/usb/lp0 (`device = "PATH"` in its `[[printer]]`).
     #[arg(long)]
     pub device_link: Option<PathBuf>,
+    /// How many of the last printed pages stay in memory; older ones are only in --out-dir.
+    #[arg(long, default_value_t = printhub_emulator::DEFAULT_KEEP_PAGES)]
+    pub keep_pages: usize,
     /// A TOML file with several printers: `[[printer]]` tables with model, media, tcp_addr,
-    /// snmp_addr, community, out_dir, speed, device_link.
+    /// snmp_addr, community, out_dir, keep_pages, speed, device_link.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Listen on this loopback address for control lines: `media [<n>] <id|none>`
+    /// swaps the loaded tape or roll of a running emulator, `show` lists them.
+    #[arg(long)]
+    pub control: Option<std::net::SocketAddr>,
 }
 
 /// Emulated print speed.

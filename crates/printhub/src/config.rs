@@ -287,7 +287,7 @@ pub struct PrinterEntry {
     pub name: Option<String>,
     /// Brother model.
     pub model: String,
-    /// Loaded media id.
+    /// Loaded media id, or `auto`: the medium the printer reports.
     pub media: String,
     /// `host[:port]` of raw TCP (9100); a network printer has this, a USB one `device`.
     #[serde(default)]
@@ -515,7 +515,8 @@ impl Config {
 
 impl Config {
     /// The `make run` configuration: a PT-P750W with 12 mm tape and a QL-820NWB
-    /// with 62 mm DK, emulated on loopback, registered as `pt` and `ql`.
+    /// with 62 mm DK, emulated on loopback, registered as `pt` and `ql` with
+    /// `media = "auto"` (labels follow the tape the emulator reports).
     pub fn demo(data_dir: &Path) -> Self {
         let emu = data_dir.join("emulator");
         Config {
@@ -527,7 +528,7 @@ impl Config {
                     slug: "pt".into(),
                     name: Some("PT-P750W (emulated)".into()),
                     model: "PT-P750W".into(),
-                    media: "tze-12".into(),
+                    media: printhub_actors::AUTO_MEDIA.into(),
                     address: Some("127.0.0.1:9100".into()),
                     device: None,
                     snmp: Some("127.0.0.1:1161".into()),
@@ -537,7 +538,7 @@ impl Config {
                     slug: "ql".into(),
                     name: Some("QL-820NWB (emulated)".into()),
                     model: "QL-820NWB".into(),
-                    media: "dk-62".into(),
+                    media: printhub_actors::AUTO_MEDIA.into(),
                     address: Some("127.0.0.1:9101".into()),
                     device: None,
                     snmp: Some("127.0.0.1:1162".into()),
@@ -743,10 +744,19 @@ impl Config {
         for (i, p) in self.printers.iter().enumerate() {
             let model = printhub_raster::Model::by_name(&p.model)
                 .with_context(|| format!("printer[{i}].model: unknown model {:?}", p.model))?;
-            let media = printhub_raster::Media::by_id(&p.media)
-                .with_context(|| format!("printer[{i}].media: unknown media {:?}", p.media))?;
-            printhub_raster::geometry(model, media)
-                .with_context(|| format!("printer[{i}].media"))?;
+            if p.media.eq_ignore_ascii_case(printhub_actors::AUTO_MEDIA) {
+                // Whether the printer reports its medium is the engine's check
+                // (`media_not_reported`), made when the printer is registered.
+            } else {
+                let media = printhub_raster::Media::by_id(&p.media).with_context(|| {
+                    format!(
+                        "printer[{i}].media: unknown media {:?} (a media id or \"auto\")",
+                        p.media
+                    )
+                })?;
+                printhub_raster::geometry(model, media)
+                    .with_context(|| format!("printer[{i}].media"))?;
+            }
             match (&p.address, &p.device) {
                 (Some(_), Some(_)) => bail!(
                     "printer[{i}]: `address` (network) and `device` (USB) exclude each other"

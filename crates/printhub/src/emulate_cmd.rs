@@ -85,6 +85,7 @@ pub fn emulate(args: &EmulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             };
             let mut config = EmulatorConfig::new(model, media)
                 .tcp_addr(args.listen)
+                .keep_pages(args.keep_pages)
                 .speed(match args.speed {
                     SpeedArg::Instant => Speed::Instant,
                     SpeedArg::Real => Speed::Real,
@@ -101,8 +102,17 @@ pub fn emulate(args: &EmulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             vec![config]
         }
     };
-    let _handles = start_all(configs, out)?;
+    let handles = std::sync::Arc::new(start_all(configs, out)?);
+    if let Some(addr) = args.control {
+        let bound = crate::emulate_control::serve(addr, handles.clone())?;
+        writeln!(
+            out,
+            "control on tcp://{bound} (`media [<n>] <id|none>` swaps the loaded media, `show` lists it)"
+        )?;
+        out.flush()?;
+    }
     wait(None);
+    drop(handles);
     Ok(())
 }
 

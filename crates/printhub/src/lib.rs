@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod emulate_cmd;
+pub mod emulate_control;
 mod env_vars;
 pub mod healthcheck_cmd;
 pub mod image_io;

@@ -1353,3 +1353,73 @@ fn emulate_links_a_usb_pseudo_device() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `printhub emulate --control` swaps the tape of a running emulator from
+/// outside (issue #20): the printer reports the new medium at once, a medium
+/// the model cannot take changes nothing, and the control listens on
+/// loopback only.
+#[test]
+fn emulate_control_swaps_the_loaded_tape_of_a_running_emulator() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_printhub"))
+        .args([
+            "emulate",
+            "--model",
+            "PT-P750W",
+            "--media",
+            "tze-12",
+            "--listen",
+            "127.0.0.1:0",
+            "--control",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "off")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("emulate");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut address = |marker: &str| -> String {
+        let line = lines.next().expect("a line").expect("utf-8 line");
+        let start = line
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} in {line:?}"))
+            + marker.len();
+        line[start..]
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .next()
+            .expect("address")
+            .to_string()
+    };
+    let printer = address("listening on tcp://");
+    let control = address("control on tcp://");
+    let stream = std::net::TcpStream::connect(&control).expect("control");
+    let mut reply = BufReader::new(stream.try_clone().expect("clone")).lines();
+    let mut send = |line: &str| -> String {
+        writeln!(&stream, "{line}").expect("write");
+        reply.next().expect("an answer").expect("utf-8 answer")
+    };
+    assert_eq!(send("media tze-24"), "ok 1 tze-24");
+    let out = printhub(&["status", &printer, "--model", "PT-P750W", "--json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(r#""media": "tze-24""#), "{text}");
+    let refused = send("media dk-62");
+    assert!(refused.starts_with("error "), "{refused}");
+    assert_eq!(send("show"), "ok 1 PT-P750W tze-24");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let open = printhub(&[
+        "emulate",
+        "--model",
+        "PT-P750W",
+        "--media",
+        "tze-12",
+        "--listen",
+        "127.0.0.1:0",
+        "--control",
+        "0.0.0.0:0",
+    ]);
+    assert!(!open.status.success());
+    assert!(String::from_utf8_lossy(&open.stderr).contains("loopback only"));
+}

@@ -23,6 +23,7 @@ use printhub_core::{
     WriteReport,
 };
 use printhub_raster::Media;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The link of a printer actor: its streams are printhub-raster byte streams.
@@ -57,7 +58,7 @@ fn show_pages(pages: &[ChainPage]) -> String {
 impl PrinterActor {
     /// Performs the link's actions, then the machine's (the link may have
     /// fed it), and tells a waiting drain if everything is done.
-    fn settle(&mut self, ctx: &mut Context<Self>) {
+    pub(super) fn settle(&mut self, ctx: &mut Context<Self>) {
         self.perform_link(ctx);
         self.drive(ctx);
         self.notify_if_drained();
@@ -70,7 +71,12 @@ impl PrinterActor {
                 LinkAction::Probe => self.start_probe(ctx),
                 LinkAction::Build { pages } => self.start_build(pages, ctx),
                 LinkAction::Write { pages, stream } => self.start_write(pages, stream, ctx),
-                LinkAction::SaveStatus(status) => self.store.save_printer_status(self.id, &status),
+                LinkAction::SaveStatus(status) => {
+                    if status.media.is_some() {
+                        self.last_media.clone_from(&status.media);
+                    }
+                    self.store.save_printer_status(self.id, &status)
+                }
                 LinkAction::Emit(event) => self.events.do_send(Published(event)),
                 LinkAction::WakeAt(at) => self.schedule_link_wake(at, ctx),
             }
@@ -103,6 +109,12 @@ impl PrinterActor {
     fn start_probe(&mut self, ctx: &mut Context<Self>) {
         let fut = self.transport.probe();
         ctx.spawn(fut.into_actor(self).map(|status, act, ctx| {
+            if act.config.media_is_auto() && status.media.is_some() {
+                // The queue follows the tape before the link judges the next
+                // job against it, so a swap never stops the printer.
+                act.machine
+                    .set_media(status.media.clone(), media_fits, now());
+            }
             act.link.handle_status(now(), &mut act.machine, status);
             act.settle(ctx);
         }));
@@ -121,8 +133,22 @@ impl PrinterActor {
                 .handle_built(now(), &mut self.machine, pages, stream);
             return;
         };
+        // The rasters it is built from: a job laid out again meanwhile
+        // (issue #20) makes the stream stale, and it is built again.
+        let rasters: Vec<Option<Arc<Vec<u8>>>> = pages
+            .iter()
+            .map(|p| self.machine.job(p.job_id).map(|j| j.spec.raster.clone()))
+            .collect();
         let build = actix_rt::task::spawn_blocking(move || plan.build());
         ctx.spawn(build.into_actor(self).map(move |built, act, ctx| {
+            let stale = pages.iter().zip(&rasters).any(|(p, used)| {
+                let now = act.machine.job(p.job_id).map(|j| &j.spec.raster);
+                matches!((now, used), (Some(now), Some(used)) if !Arc::ptr_eq(now, used))
+            });
+            if stale {
+                act.start_build(pages, ctx);
+                return;
+            }
             let stream = built.unwrap_or_else(|e| {
                 BuiltStream::refused("encoder_failed", format!("stream task failed: {e}"))
             });
@@ -258,7 +284,7 @@ impl PrinterActor {
 /// for `expected`: what the status block can tell (kind, width, length) must
 /// agree, what it cannot (a black/red roll reads as the plain one) is no
 /// mismatch ([`Media::status_matches`]). Ids outside the catalogue must be equal.
-fn media_fits(expected: &str, loaded: &str) -> bool {
+pub(super) fn media_fits(expected: &str, loaded: &str) -> bool {
     match (Media::by_id(expected), Media::by_id(loaded)) {
         (Some(expected), Some(loaded)) => expected.status_matches(loaded),
         _ => expected == loaded,

@@ -35,6 +35,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 mod link;
+pub(crate) mod relayout;
 mod stream;
 
 /// Queue new jobs (all or none) on a printer, in order.
@@ -206,6 +207,9 @@ pub struct PrinterActor {
     link: link::PrinterLink,
     /// The link's timer.
     link_wake: Option<SpawnHandle>,
+    /// The last medium the printer reported (restored with its status): what
+    /// labels are laid out for when its media is `auto` and the tape is out.
+    last_media: Option<String>,
     /// Store commits started and not finished.
     commits_in_flight: usize,
     /// The last of them: effects of a batch with nothing to store wait for it.
@@ -281,6 +285,15 @@ impl PrinterActor {
             .store
             .load_printer_status(parts.id)
             .unwrap_or_default();
+        let last_media = store_status.media.clone();
+        let mut machine = machine;
+        // Waiting jobs are for the medium labels are laid out for now.
+        let target = if parts.config.media_is_auto() {
+            last_media.clone()
+        } else {
+            Some(parts.config.media.clone())
+        };
+        machine.set_media(target, link::media_fits, now());
         let link = link::PrinterLink::new(parts.id, link::policy(&parts.link), store_status, now());
         Ok(PrinterActor {
             config: parts.config,
@@ -294,6 +307,7 @@ impl PrinterActor {
             wake: None,
             link,
             link_wake: None,
+            last_media,
             commits_in_flight: 0,
             last_commit: None,
             drain_waiters: Vec::new(),
@@ -309,13 +323,30 @@ impl PrinterActor {
             name: self.config.name.clone(),
             model: self.config.model.clone(),
             media: self.config.media.clone(),
+            layout_media: self.layout_media(),
             address: self.config.address.clone(),
             enabled: self.config.enabled,
             state: self.machine.state().clone(),
             queue_depth: self.machine.queue_len(),
             printing: self.machine.in_flight().map(|f| f.current().job_id),
+            next_job: self.machine.next_job().map(|j| j.id),
             status: self.link.status().clone(),
         }
+    }
+}
+
+impl PrinterActor {
+    /// The medium new labels are laid out for: the pinned one, or with `auto`
+    /// the one loaded now, else the last one the printer reported.
+    fn layout_media(&self) -> Option<String> {
+        if !self.config.media_is_auto() {
+            return Some(self.config.media.clone());
+        }
+        self.link
+            .status()
+            .media
+            .clone()
+            .or_else(|| self.last_media.clone())
     }
 }
 
@@ -548,8 +579,15 @@ impl Handler<ReconfigurePrinter> for PrinterActor {
         if moved {
             // Another printer, or the same one elsewhere: what the old link said is stale.
             self.link.forget();
+            self.last_media = None;
             self.perform_link(ctx);
         }
+        // A medium set by hand (or `auto` again) re-sorts the waiting jobs:
+        // the ones for another medium are laid out again or held, and a
+        // printer stopped for them goes on by itself.
+        self.machine
+            .set_media(self.layout_media(), link::media_fits, now());
+        self.drive(ctx);
         Ok(self.info())
     }
 }
@@ -741,6 +779,7 @@ impl PrinterActor {
                     linked = true;
                 }
                 Action::WakeAt(at) => self.schedule_wake(at, ctx),
+                Action::Relayout { job_id, media } => self.start_relayout(job_id, media, ctx),
                 Action::Persist(_) => {}
             }
         }

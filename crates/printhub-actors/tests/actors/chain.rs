@@ -222,24 +222,41 @@ async fn a_media_change_starts_a_new_chain_behind_the_preflight() {
     };
     ids.push(hub.submit("pt", wide(10)).await.expect("queued").id);
     ids.push(hub.submit("pt", wide(11)).await.expect("queued").id);
+    // Setting the medium held the 12 mm jobs (raw rasters cannot be laid out
+    // again, issue #20); the 24 mm ones wait for their tape.
+    for id in &ids[..2] {
+        let job = hub.job(*id).await.expect("job");
+        assert_eq!(job.state, JobState::Held);
+        let error = job.error.expect("why");
+        assert_eq!(error.code, "media_mismatch");
+        assert_eq!(error.detail.expect("detail")["needed_media"], "tze-12");
+    }
     hub.resume_printer("pt").await.expect("resumed");
-    // The 12 mm jobs print as one chain; the 24 mm ones wait for their tape.
     wait_for(
         &mut events,
         |e| matches!(e, Event::PrinterStateChanged(c) if c.to.reason() == Some("media_mismatch")),
     )
     .await;
     assert_eq!(hub.job(ids[2]).await.expect("job").state, JobState::Queued);
-    assert_eq!(emu.pages().len(), 2);
+    assert!(emu.pages().is_empty(), "nothing on the wrong tape");
     emu.set_media(Some("tze-24")).expect("tape change");
     let done = wait_terminal(&mut events, &ids[2..]).await;
     assert!(
         done.iter().all(|(_, s)| *s == JobState::Completed),
         "{done:?}"
     );
-    for id in &ids[..2] {
-        assert_eq!(hub.job(*id).await.expect("job").state, JobState::Completed);
-    }
+    // Back to 12 mm, set and loaded: the held jobs come back by themselves.
+    emu.set_media(Some("tze-12")).expect("tape change");
+    let patch = PrinterPatch {
+        media: Some("tze-12".into()),
+        ..PrinterPatch::default()
+    };
+    hub.update_printer("pt", patch).await.expect("updated");
+    let done = wait_terminal(&mut events, &ids[..2]).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
     let jobs: Vec<Vec<u64>> = {
         let pages = emu.pages();
         let mut jobs: Vec<Vec<u64>> = Vec::new();
@@ -252,7 +269,8 @@ async fn a_media_change_starts_a_new_chain_behind_the_preflight() {
         jobs
     };
     assert_eq!(jobs.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2]);
-    assert_eq!(emu.pages()[2].meta.media, Some("tze-24"));
+    assert_eq!(emu.pages()[0].meta.media, Some("tze-24"));
+    assert_eq!(emu.pages()[2].meta.media, Some("tze-12"));
 }
 
 #[actix::test]

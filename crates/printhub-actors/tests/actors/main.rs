@@ -6,6 +6,7 @@ mod chain;
 mod device;
 mod emulator;
 mod link;
+mod media;
 mod memory;
 mod registry;
 mod sqlite;

@@ -56,6 +56,7 @@ impl PrinterMachine {
     /// Starts the next job if the printer may send, or goes idle when it has
     /// nothing left to print.
     pub(super) fn pump(&mut self, now: Timestamp) {
+        self.sort_media(now);
         if self.in_flight.is_some() {
             return;
         }
@@ -71,9 +72,11 @@ impl PrinterMachine {
 
     pub(super) fn next_ready(&self) -> Option<JobId> {
         self.queue.iter().copied().find(|id| {
-            self.jobs
-                .get(id)
-                .is_some_and(|j| j.state == JobState::Queued)
+            !self.relaying.contains(id)
+                && self
+                    .jobs
+                    .get(id)
+                    .is_some_and(|j| j.state == JobState::Queued)
         })
     }
 

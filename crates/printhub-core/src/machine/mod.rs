@@ -95,10 +95,13 @@
 //!   once the caller has drained the pending actions, so a `Persist(id)`
 //!   can always be resolved with [`PrinterMachine::job`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 mod inputs;
 mod internals;
+mod media;
+
+pub use media::{MediaFits, MEDIA_MISMATCH};
 
 use crate::chain::{self, ChainPage, InFlight};
 use crate::error::CommandError;
@@ -120,6 +123,16 @@ pub enum Action {
     Send {
         /// The pages (one copy of one job each), in print order; never empty.
         pages: Vec<ChainPage>,
+    },
+    /// Lay the job out again for `media` from its `spec.request` (off the
+    /// caller's thread: rendering and encoding take time) and report the
+    /// raster of one copy, or why it cannot be, with `handle_relaid_out`.
+    /// The job waits at its place meanwhile; nothing else waits for it.
+    Relayout {
+        /// The job.
+        job_id: JobId,
+        /// The medium to lay it out for.
+        media: String,
     },
     /// Query the printer's status and report it with `handle_status`.
     QueryStatus,
@@ -206,6 +219,10 @@ pub struct PrinterMachine {
     wake_at: Option<Timestamp>,
     backoff_attempts: u32,
     actions: VecDeque<Action>,
+    /// The medium labels are laid out for now, once the caller said (`media`).
+    media: Option<media::MediaTarget>,
+    /// Jobs being laid out again: skipped until their answer.
+    relaying: HashSet<JobId>,
 }
 
 impl PrinterMachine {
@@ -228,6 +245,8 @@ impl PrinterMachine {
             wake_at: None,
             backoff_attempts: 0,
             actions: VecDeque::new(),
+            media: None,
+            relaying: HashSet::new(),
         }
     }
 
@@ -464,6 +483,11 @@ impl PrinterMachine {
     /// Releases a held job back to `queued` at its original place in the queue.
     pub fn release(&mut self, job_id: JobId, now: Timestamp) -> Result<(), CommandError> {
         self.try_transition(job_id, JobCommand::Release, now)?;
+        if let Some(job) = self.jobs.get_mut(&job_id) {
+            // Why the machine held it no longer holds; if it still does, the
+            // pump holds it again with the reason of now.
+            job.error = None;
+        }
         self.pump(now);
         Ok(())
     }

@@ -352,7 +352,7 @@ impl Sim {
                     self.perform_link();
                 }
                 Action::WakeAt(t) => self.machine_wake = Some(t),
-                Action::Persist(_) | Action::Emit(_) => {}
+                Action::Persist(_) | Action::Emit(_) | Action::Relayout { .. } => {}
             }
         }
         assert_eq!(

@@ -6,6 +6,7 @@ mod chains;
 mod job_commands;
 mod link;
 mod link_properties;
+mod media;
 mod printer_table;
 mod properties;
 mod scenarios;

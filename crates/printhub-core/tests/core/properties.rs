@@ -431,7 +431,8 @@ impl Model {
                         printed: 0,
                     });
                 }
-                Action::QueryStatus | Action::WakeAt(_) => {}
+                // No medium is set: nothing is ever laid out again.
+                Action::QueryStatus | Action::WakeAt(_) | Action::Relayout { .. } => {}
             }
         }
         sent

@@ -242,6 +242,7 @@ pub fn show_action(action: &Action) -> String {
                 .join("+")
         ),
         Action::QueryStatus => "query".to_owned(),
+        Action::Relayout { job_id, media } => format!("relayout {} {media}", show_job(*job_id)),
         Action::Persist(id) => format!("persist {}", show_job(*id)),
         Action::WakeAt(t) => format!("wake {}", t.as_millis()),
         Action::Emit(Event::JobStateChanged(e)) => format!(

@@ -5,7 +5,7 @@
 use printhub_core::{JobCommand, JobState, TransitionError};
 
 /// The columns of the table below, in order.
-const COMMANDS: [JobCommand; 10] = [
+const COMMANDS: [JobCommand; 11] = [
     JobCommand::Start,
     JobCommand::Hold,
     JobCommand::Release,
@@ -16,19 +16,20 @@ const COMMANDS: [JobCommand; 10] = [
     JobCommand::Interrupt,
     JobCommand::Requeue,
     JobCommand::Retry,
+    JobCommand::Reprint,
 ];
 
 /// `-` marks an illegal move.
 #[rustfmt::skip]
-const TABLE: [(JobState, [&str; 10]); 7] = [
-    //                       start       hold    release   cancel(0)    cancel(1)    complete     fail      interrupt      requeue   retry
-    (JobState::Queued,      ["printing", "held", "-",      "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-"]),
-    (JobState::Held,        ["-",        "-",    "queued", "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-"]),
-    (JobState::Printing,    ["-",        "-",    "-",      "-",         "cancelled", "completed", "failed", "interrupted", "queued", "-"]),
-    (JobState::Completed,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "-"]),
-    (JobState::Failed,      ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "failed"]),
-    (JobState::Cancelled,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "cancelled"]),
-    (JobState::Interrupted, ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "interrupted"]),
+const TABLE: [(JobState, [&str; 11]); 7] = [
+    //                       start       hold    release   cancel(0)    cancel(1)    complete     fail      interrupt      requeue   retry          reprint
+    (JobState::Queued,      ["printing", "held", "-",      "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-",           "-"]),
+    (JobState::Held,        ["-",        "-",    "queued", "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-",           "-"]),
+    (JobState::Printing,    ["-",        "-",    "-",      "-",         "cancelled", "completed", "failed", "interrupted", "queued", "-",           "-"]),
+    (JobState::Completed,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "-",           "completed"]),
+    (JobState::Failed,      ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "failed",      "failed"]),
+    (JobState::Cancelled,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "cancelled",   "cancelled"]),
+    (JobState::Interrupted, ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "interrupted", "interrupted"]),
 ];
 
 #[test]

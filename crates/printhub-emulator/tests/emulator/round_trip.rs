@@ -289,3 +289,51 @@ fn a_job_whose_last_page_ends_with_0c_prints_without_feed() {
     assert_eq!((next.job, next.end), (2, PageEnd::PrintFeed));
     assert!(!next.printed_without_feed);
 }
+
+#[test]
+fn only_the_last_keep_pages_stay_in_memory_and_every_page_is_in_the_output_folder() {
+    // Memory stays bounded however long the emulator runs: 3 + 4 pages with keep_pages = 3
+    // leave the last 3 in memory, and all 7 in out_dir.
+    let (keep, more) = (3, 4);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = EmulatorConfig::new("PT-P750W", "tze-12")
+        .out_dir(dir.path())
+        .keep_pages(keep);
+    let emulator = Emulator::start(config).expect("starts");
+    let (labels, bytes) = job("PT-P750W", "tze-12", JobOptions::default(), keep + more, 80);
+    let mut stream = send(&emulator, &bytes);
+    for _ in &labels {
+        expect_printed(&mut stream);
+    }
+    assert!(emulator.wait_for_pages(keep + more, TIMEOUT));
+    assert_eq!(emulator.pages_printed(), keep + more);
+    let pages = emulator.pages();
+    let numbers: Vec<usize> = pages.iter().map(|p| p.meta.page).collect();
+    assert_eq!(numbers, [4, 5, 6], "the last {keep}, oldest first");
+    for (page, label) in pages.iter().zip(&labels[more..]) {
+        assert_eq!(page.black, label.black);
+    }
+    let pngs = std::fs::read_dir(dir.path())
+        .expect("out dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
+        })
+        .count();
+    assert_eq!(pngs, keep + more, "every page is on disk");
+    assert!(emulator.errors().is_empty(), "{:?}", emulator.errors());
+}
+
+#[test]
+fn keep_pages_defaults_to_100_and_is_read_from_a_config() {
+    assert_eq!(EmulatorConfig::new("PT-P750W", "tze-12").keep_pages, 100);
+    let parse = |json: &str| serde_json::from_str::<EmulatorConfig>(json).expect("parses");
+    let set = parse(r#"{"model": "PT-P750W", "media": "tze-12", "keep_pages": 5}"#);
+    assert_eq!(set.keep_pages, 5);
+    let default = parse(r#"{"model": "PT-P750W", "media": "tze-12"}"#);
+    assert_eq!(default.keep_pages, printhub_emulator::DEFAULT_KEEP_PAGES);
+    let refused = serde_json::from_str::<EmulatorConfig>(
+        r#"{"model": "PT-P750W", "media": "tze-12", "keep_pages": -1}"#,
+    );
+    assert!(refused.is_err(), "a negative count is refused");
+}

@@ -386,6 +386,8 @@ async fn print(
     print.options = options;
     print.content_type = spec.content_type;
     print.template = spec.template;
+    // Kept with the job to lay it out again if the tape changes (issue #20).
+    print.source = Some(spec.render);
     print.submitted_by = Some(format!("webhook:label-printer-hub/{}", call.app.as_str()));
     print.source_address = crate::lookup::webhook::source_address(req);
     let job = hub.submit(&info.id.to_string(), print).await?;

@@ -226,6 +226,7 @@ fn fixable_later(code: ErrorCode) -> bool {
             | ErrorCode::PrinterDisabled
             | ErrorCode::QueueFull
             | ErrorCode::UnsupportedMedia
+            | ErrorCode::MediaUnknown
             | ErrorCode::DoesNotFit
     )
 }
@@ -322,8 +323,10 @@ async fn submit_label(
     request.check_limits()?;
     let info = hub.printer(printer).await?;
     let (model, media) = crate::routes::printer_media(&info)?;
-    let label = limits.render(request, model, media).await?;
+    let label = limits.render(request.clone(), model, media).await?;
     let mut print = PrintRequest::new(label);
+    // Kept with the job to lay it out again if the tape changes (issue #20).
+    print.source = Some(request);
     print.template = Some(template.to_string());
     print.submitted_by = Some(submitter.by.to_string());
     print.source_address = submitter.source;

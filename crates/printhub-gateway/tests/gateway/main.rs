@@ -21,4 +21,5 @@ mod openapi;
 mod ops;
 mod printing;
 mod registry;
+mod reprint;
 mod security;

@@ -176,13 +176,16 @@ fn variant(code: ErrorCode) -> usize {
         ErrorCode::Overloaded => 38,
         ErrorCode::OutOfRange => 39,
         ErrorCode::PrinterSlugMismatch => 40,
+        ErrorCode::MediaNotReported => 41,
+        ErrorCode::MediaUnknown => 42,
+        ErrorCode::ReprintInvalid => 43,
     }
 }
 
 #[test]
 fn error_code_all_lists_every_code_once() {
     let variants: BTreeSet<usize> = ErrorCode::ALL.iter().map(|c| variant(*c)).collect();
-    assert_eq!(variants, (0..=40).collect::<BTreeSet<_>>());
+    assert_eq!(variants, (0..=43).collect::<BTreeSet<_>>());
     let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), ErrorCode::ALL.len(), "a code is listed twice");
     // Every code the encoder and the renderer can fail with is answered

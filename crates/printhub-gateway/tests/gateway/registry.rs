@@ -246,6 +246,13 @@ async fn a_refused_printer_request_leaves_nothing_behind_even_after_a_restart() 
             "address_unresolvable",
             Some("address"),
         ),
+        // A network QL answers no status on TCP: without SNMP it cannot be `auto` (issue #20).
+        (
+            json!({ "model": "QL-820NWB", "media": "auto" }),
+            422,
+            "media_not_reported",
+            Some("media"),
+        ),
         (json!({ "address": 9100 }), 400, "invalid_request", None),
         (json!({ "colour": "red" }), 400, "invalid_request", None),
     ];
@@ -258,7 +265,7 @@ async fn a_refused_printer_request_leaves_nothing_behind_even_after_a_restart() 
         assert_eq!(snapshot!(app, store), before, "PATCH {body}");
     }
 
-    let posts: [Post; 10] = [
+    let posts: [Post; 11] = [
         (
             |p| p["address"] = json!("::::::"),
             400,
@@ -306,6 +313,15 @@ async fn a_refused_printer_request_leaves_nothing_behind_even_after_a_restart() 
             400,
             "invalid_request",
             Some("slug"),
+        ),
+        (
+            |p| {
+                p["model"] = json!("QL-820NWB");
+                p["media"] = json!("auto");
+            },
+            422,
+            "media_not_reported",
+            Some("media"),
         ),
         (|p| p["slug"] = json!("pt"), 409, "printer_exists", None),
         (|p| p["slug"] = json!("ghost"), 409, "printer_exists", None),

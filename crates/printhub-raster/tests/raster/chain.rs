@@ -252,6 +252,41 @@ fn bad_input_is_refused_with_a_code_and_nothing_joined() {
 }
 
 #[test]
+fn lines_that_cannot_be_spliced_are_written_again_from_the_decoded_label() {
+    // A copy with ink outside the tape's print window (a pin the medium does not reach), and a
+    // copy whose lines are interleaved with a compression switch: neither is spliced; each is
+    // written again from its decoded label, as the encoder writes it.
+    let pt = model("PT-P750W");
+    let tze12 = media("tze-12");
+    let label = marked(70, 60, 5);
+    let raw = JobOptions::default().compress(false);
+    let mut stray = copy("PT-P750W", "tze-12", raw.clone(), &label);
+    // The first `G` line's first byte is pins 0..=7, outside 12 mm tape's window (§2).
+    let at = stray.iter().position(|&b| b == b'G').expect("a G line") + 3;
+    stray[at] |= 0x80;
+    let options = DecoderOptions { model: Some(pt) };
+    let (_, pages) = Decoder::decode_all(options, &stray).expect("still a valid stream");
+    assert!(
+        pages[0].ink_outside(pages[0].window()),
+        "the copy has stray ink"
+    );
+
+    let mut switched = copy("PT-P750W", "tze-12", raw.clone(), &label);
+    let at = switched.iter().rposition(|&b| b == b'G').expect("a G line");
+    switched.splice(at..at, [b'M', 0x00]);
+
+    let joined = chain::join(pt, tze12, &[&stray, &switched]).expect("joins");
+    let expected = Encoder::new(pt, tze12, raw)
+        .expect("options")
+        .encode(&[label.clone(), label])
+        .expect("encodes");
+    assert_eq!(
+        joined.bytes, expected,
+        "the stray ink is cropped, the switch dropped"
+    );
+}
+
+#[test]
 fn a_single_copy_span_counts_its_pages() {
     let pt = model("PT-P750W");
     let two = Encoder::new(pt, media("tze-12"), JobOptions::default())
@@ -350,5 +385,46 @@ proptest! {
             let last = i + 1 == expected.len();
             prop_assert_eq!(page.end, if last { PageEnd::PrintFeed } else { PageEnd::Print });
         }
+    }
+
+    /// A chain of encoder-written copies is byte for byte the stream the encoder writes for
+    /// all their labels as one job (the options each label keeps, `ESC i K` bit 3 set at the
+    /// end): joining splices the copies' lines and writes only the page headers again.
+    #[test]
+    fn a_chain_of_encoder_copies_is_the_encoder_stream_of_all_their_labels(
+        family in 0usize..4,
+        spec in proptest::collection::vec((1usize..3, 0usize..1000), 1..6),
+        cut in any::<bool>(),
+        compress in any::<bool>(),
+        high_res in any::<bool>(),
+    ) {
+        let (model_name, media_id, width, lines) = [
+            ("PT-P750W", "tze-12", 70, 40),
+            ("PT-P900W", "tze-36", 454, 60),
+            ("QL-820NWB", "dk-62", 696, 150),
+            ("QL-1110NWB", "dk-102", 1164, 320),
+        ][family];
+        let m = model(model_name);
+        let options = JobOptions::default()
+            .cut(if cut { CutMode::Every(1) } else { CutMode::None })
+            .compress(compress && m.supports_compression())
+            .high_res(high_res && m.high_res_dpi.is_some());
+        let encoder = Encoder::new(m, media(media_id), options.clone()).expect("options");
+        let mut all = Vec::new();
+        let mut copies = Vec::new();
+        for (labels, mark) in spec {
+            let labels: Vec<Label> = (0..labels).map(|k| marked(width, lines, mark + k)).collect();
+            copies.push(encoder.encode(&labels).expect("encodes"));
+            all.extend(labels);
+        }
+        let slices: Vec<&[u8]> = copies.iter().map(Vec::as_slice).collect();
+        let joined = chain::join(m, media(media_id), &slices).expect("joins");
+        // No cut between labels still feeds and cuts the chain's end on a model with a cutter.
+        let chained = if !cut && m.auto_cut { options.cut(CutMode::AtEnd) } else { options };
+        let expected = Encoder::new(m, media(media_id), chained)
+            .expect("options")
+            .encode(&all)
+            .expect("encodes");
+        prop_assert_eq!(joined.bytes, expected);
     }
 }

@@ -9,6 +9,7 @@ mod faults;
 mod group_commit;
 mod keys;
 mod listing;
+mod metadata;
 mod migration;
 mod printers;
 mod retention;

@@ -1,0 +1,141 @@
+//! Start-up reads: job metadata without rasters (one statement, no blob
+//! read), and each raster loaded on its own when it is needed.
+
+use std::sync::Arc;
+
+use printhub_core::JobId;
+use printhub_store::StoreError;
+
+use crate::support::{job, printer, seq_of, with_raster, TempStore};
+
+#[test]
+fn metadata_is_every_job_in_order_without_its_raster() {
+    let t = TempStore::new();
+    let mut jobs: Vec<_> = (1..=6)
+        .map(|n| job(n, printer(if n % 2 == 0 { 2 } else { 1 })))
+        .collect();
+    jobs[2] = with_raster(jobs[2].clone(), 40_000, 7);
+    t.store.commit(jobs.clone()).wait().expect("commit");
+    let t = t.reopen();
+
+    let all = t.store.load_job_metadata(None).expect("metadata");
+    assert!(all.corrupt.is_empty());
+    let full = t.store.load_all_jobs().expect("full load");
+    assert_eq!(all.jobs.len(), full.jobs.len());
+    for (meta, job) in all.jobs.iter().zip(&full.jobs) {
+        assert_eq!(meta.raster_len, job.spec.raster.len(), "{}", job.id);
+        assert!(meta.job.spec.raster.is_empty(), "no raster in the metadata");
+        let mut without = job.clone();
+        without.spec.raster = Arc::new(Vec::new());
+        assert_eq!(
+            meta.job, without,
+            "every other field as the full load has it"
+        );
+        let raster = t
+            .store
+            .load_raster(job.id)
+            .expect("raster")
+            .expect("known job");
+        assert_eq!(raster, job.spec.raster);
+    }
+
+    let one = t
+        .store
+        .load_job_metadata(Some(printer(2)))
+        .expect("printer 2");
+    let ids: Vec<JobId> = one.jobs.iter().map(|m| m.job.id).collect();
+    assert_eq!(
+        ids,
+        [2, 4, 6].map(JobId::from_u128),
+        "its jobs, in seq order"
+    );
+    assert!(t
+        .store
+        .load_job_metadata(Some(printer(9)))
+        .expect("no jobs")
+        .jobs
+        .is_empty());
+}
+
+#[test]
+fn an_unknown_job_has_no_raster() {
+    let t = TempStore::new();
+    t.store
+        .commit(vec![job(1, printer(1))])
+        .wait()
+        .expect("commit");
+    assert!(matches!(
+        t.store.load_raster(JobId::from_u128(99)),
+        Ok(None)
+    ));
+}
+
+/// Commits jobs 1..=4, damages job 2 with `sql` (`?1` bound to its seq), reopens.
+fn damaged(sql: &str) -> TempStore {
+    let t = TempStore::new();
+    let jobs: Vec<_> = (1..=4).map(|n| job(n, printer(1))).collect();
+    t.store.commit(jobs).wait().expect("commit");
+    let conn = t.raw();
+    conn.execute_batch("PRAGMA ignore_check_constraints = ON")
+        .expect("pragma");
+    let seq = seq_of(&conn, JobId::from_u128(2));
+    conn.execute(sql, [seq]).expect("damage");
+    drop(conn);
+    t.reopen()
+}
+
+#[test]
+fn a_damaged_raster_loads_its_metadata_and_fails_when_its_raster_is_loaded() {
+    for (sql, reason) in [
+        (
+            "UPDATE job_rasters SET data = x'deadbeef' WHERE job_seq = ?1",
+            "raster",
+        ),
+        (
+            "UPDATE job_rasters SET crc32 = crc32 + 1 WHERE job_seq = ?1",
+            "checksum",
+        ),
+    ] {
+        let t = damaged(sql);
+        let loaded = t.store.load_job_metadata(None).expect("metadata");
+        assert_eq!(
+            loaded.jobs.len(),
+            4,
+            "{reason}: the blob is not read at start-up"
+        );
+        assert!(loaded.corrupt.is_empty());
+        match t.store.load_raster(JobId::from_u128(2)) {
+            Err(StoreError::Corrupt { id, reason: why }) => {
+                assert_eq!(id, JobId::from_u128(2).to_string());
+                assert!(why.contains(reason), "{reason}: {why}");
+            }
+            other => panic!("{reason}: expected Corrupt, got {other:?}"),
+        }
+        assert!(t
+            .store
+            .load_raster(JobId::from_u128(3))
+            .expect("healthy")
+            .is_some());
+    }
+}
+
+#[test]
+fn a_corrupt_row_fails_alone_in_the_metadata() {
+    for (sql, reason) in [
+        ("DELETE FROM job_rasters WHERE job_seq = ?1", "raster"),
+        ("UPDATE jobs SET spec = '{not json' WHERE seq = ?1", "spec"),
+        ("UPDATE jobs SET state = 'done' WHERE seq = ?1", "state"),
+    ] {
+        let t = damaged(sql);
+        let loaded = t.store.load_job_metadata(None).expect("metadata");
+        let ids: Vec<JobId> = loaded.jobs.iter().map(|m| m.job.id).collect();
+        assert_eq!(ids, [1, 3, 4].map(JobId::from_u128), "{reason}");
+        assert_eq!(loaded.corrupt.len(), 1, "{reason}");
+        assert_eq!(loaded.corrupt[0].id, JobId::from_u128(2).to_string());
+        assert!(
+            loaded.corrupt[0].error.contains(reason),
+            "{reason}: {:?}",
+            loaded.corrupt
+        );
+    }
+}
