@@ -28,8 +28,10 @@ async fn text_of(s: &Session, what: &str, css: &str) -> String {
 
 /// The `name` of the focused control.
 async fn focused(s: &Session) -> Value {
-    s.eval("return document.activeElement?.name || document.activeElement?.dataset.errorFor || null")
-        .await
+    s.eval(
+        "return document.activeElement?.name || document.activeElement?.dataset.errorFor || null",
+    )
+    .await
 }
 
 async fn nothing_queued(s: &Session) {
@@ -109,9 +111,9 @@ async fn every_error_is_shown_in_words_at_its_field_or_the_form_top_with_its_cod
         s.click("#print-submit").await;
         let message = text_of(&s, "the QR error", "[data-error-for=qr_payload]").await;
         assert!(
-            message.starts_with(
-                "Too much data for a QR code on TZe 12 mm tape: shorten it to about "
-            ) && message.ends_with(" characters or use wider tape."),
+            message
+                .starts_with("Too much data for a QR code on TZe 12 mm tape: shorten it to about ")
+                && message.ends_with(" characters or use wider tape."),
             "{w}: {message}"
         );
         let code = s
@@ -132,7 +134,11 @@ async fn every_error_is_shown_in_words_at_its_field_or_the_form_top_with_its_cod
         let qr = text_of(&s, "the code error", "[data-error-for=qr_payload]").await;
         assert_eq!(id, "Fill in Identifier: this layout needs it.");
         assert_eq!(qr, "Fill in Code content: this layout needs it.");
-        assert_eq!(focused(&s).await, "primary_id", "{w}: the first invalid field");
+        assert_eq!(
+            focused(&s).await,
+            "primary_id",
+            "{w}: the first invalid field"
+        );
         let preview_note = s
             .wait(
                 "the preview note naming the fields",
@@ -389,12 +395,7 @@ async fn the_dashboard_checks_before_it_says_idle_names_media_and_retries_offlin
         );
         s.click("#confirm-no").await;
         // Media by the catalogue's names.
-        let media = text_of(
-            &s,
-            "pt's media",
-            "[data-printer=\"pt\"] [data-media]",
-        )
-        .await;
+        let media = text_of(&s, "pt's media", "[data-printer=\"pt\"] [data-media]").await;
         assert!(media.starts_with("TZe 12 mm tape"), "{media}");
         assert!(!media.contains("tze-"), "{media}");
         // "Last seen" follows the clock: an hour-old time reads as such within a tick.
@@ -551,7 +552,10 @@ async fn admin_names_printers_and_keys_and_asks_before_revoking_your_own_key() {
             .eval("return /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.test([...document.querySelectorAll('tr[data-audit]')].map((r) => r.innerText).join(' '))")
             .await;
         assert_eq!(ids, false, "no ids in the audit log: {audit}");
-        assert!(audit.contains("PT-P750W pt"), "the key's printer by name: {audit}");
+        assert!(
+            audit.contains("PT-P750W pt"),
+            "the key's printer by name: {audit}"
+        );
         // Every action of the printers table is on screen.
         let off = s
             .eval("return [...document.querySelectorAll('.table-wrap button')].filter((b) => { const r = b.getBoundingClientRect(); return r.right > innerWidth + 1; }).length")

@@ -81,8 +81,7 @@ fn axe_source() -> &'static str {
             .map(PathBuf::from)
             .or_else(|| {
                 std::env::var_os("HOME").map(|h| {
-                    PathBuf::from(h)
-                        .join(".cache/printhub-axe/node_modules/axe-core/axe.min.js")
+                    PathBuf::from(h).join(".cache/printhub-axe/node_modules/axe-core/axe.min.js")
                 })
             })
             .unwrap_or_default();

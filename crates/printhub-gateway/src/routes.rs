@@ -394,7 +394,11 @@ pub(crate) async fn preview_image(
     let info = allowed_printer(&hub, &caller, &key).await?;
     let (model, media) = printer_media(&info)?;
     let label = limits
-        .render(printhub_render::RenderRequest::image(file, dither), model, media)
+        .render(
+            printhub_render::RenderRequest::image(file, dither),
+            model,
+            media,
+        )
         .await?;
     let png = web::block(move || printhub_render::preview_png(&label, 1)).await??;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))

@@ -380,7 +380,10 @@ mod tests {
         // `{secondary}` and `{secondary.1}`: two lines.
         assert_eq!(lines("templates", "filament_spool"), Some(2.into()));
         assert_eq!(lines("templates", "product"), Some(1.into()));
-        assert_eq!(secondary_lines(r#"{"elements":[{"text":"{secondary.3} {secondaryx}"}]}"#), 4);
+        assert_eq!(
+            secondary_lines(r#"{"elements":[{"text":"{secondary.3} {secondaryx}"}]}"#),
+            4
+        );
         assert_eq!(secondary_lines(r#"{"elements":[{"text":"{title}"}]}"#), 0);
     }
 

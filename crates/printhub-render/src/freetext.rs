@@ -112,7 +112,9 @@ pub(crate) fn render(frame: &Frame, text: &FreeText) -> Result<Label, RenderErro
         Some(h) => h,
         None => {
             // A line box is the size plus room for accents and descenders.
-            let line = given_px.map_or(frame.dots(6.0) as f32, |px| px * 1.25).ceil() as usize;
+            let line = given_px
+                .map_or(frame.dots(6.0) as f32, |px| px * 1.25)
+                .ceil() as usize;
             n * line + 2 * vpad
         }
     };

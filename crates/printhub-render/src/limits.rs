@@ -66,7 +66,12 @@ impl crate::FreeText {
     /// At most [`crate::freetext::MAX_FREE_LINES`] lines of at most
     /// [`MAX_TEXT_CHARS`] characters; the error names the first over its limit.
     pub fn check_limits(&self) -> Result<(), RenderError> {
-        count("text.lines", "lines", self.lines.len(), crate::freetext::MAX_FREE_LINES)?;
+        count(
+            "text.lines",
+            "lines",
+            self.lines.len(),
+            crate::freetext::MAX_FREE_LINES,
+        )?;
         for (i, line) in self.lines.iter().enumerate() {
             chars(|| format!("text.lines[{i}]"), line, MAX_TEXT_CHARS)?;
         }

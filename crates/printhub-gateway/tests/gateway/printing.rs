@@ -334,15 +334,31 @@ async fn an_uploaded_image_previews_as_it_prints_and_bad_forms_are_refused() {
     };
     for (form, status, code, field) in [
         (
-            vec![("file", Some("x.png"), &b"not an image"[..]), ("printer", None, &b"pt"[..])],
+            vec![
+                ("file", Some("x.png"), &b"not an image"[..]),
+                ("printer", None, &b"pt"[..]),
+            ],
             422,
             "image_decode",
             None,
         ),
-        (vec![("file", Some("l.png"), &png[..])], 400, "invalid_request", Some("printer")),
-        (vec![("printer", None, &b"pt"[..])], 400, "invalid_request", Some("file")),
         (
-            vec![("file", Some("l.png"), &png[..]), ("printer", None, &b"nope"[..])],
+            vec![("file", Some("l.png"), &png[..])],
+            400,
+            "invalid_request",
+            Some("printer"),
+        ),
+        (
+            vec![("printer", None, &b"pt"[..])],
+            400,
+            "invalid_request",
+            Some("file"),
+        ),
+        (
+            vec![
+                ("file", Some("l.png"), &png[..]),
+                ("printer", None, &b"nope"[..]),
+            ],
             404,
             "printer_not_found",
             None,
@@ -394,7 +410,9 @@ async fn an_uploaded_image_previews_as_it_prints_and_bad_forms_are_refused() {
         .await;
         assert_eq!(resp.status().as_u16(), 200);
         assert_eq!(
-            resp.headers().get("content-type").and_then(|v| v.to_str().ok()),
+            resp.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
             Some("image/png")
         );
         let previewed = actix_web::test::read_body(resp).await;
@@ -403,7 +421,10 @@ async fn an_uploaded_image_previews_as_it_prints_and_bad_forms_are_refused() {
                 &app,
                 post(
                     "/api/printers/pt/jobs",
-                    &[("file", Some("l.png"), &png), ("dither", None, dither.as_bytes())],
+                    &[
+                        ("file", Some("l.png"), &png),
+                        ("dither", None, dither.as_bytes()),
+                    ],
                 ),
             )
             .await,
@@ -411,9 +432,10 @@ async fn an_uploaded_image_previews_as_it_prints_and_bad_forms_are_refused() {
         .await;
         assert_eq!(got.0, 202, "{}", got.2);
         let uri = format!("/api/jobs/{}/preview", got.2["id"].as_str().expect("id"));
-        let stored =
-            actix_web::test::read_body(call_service(&app, TestRequest::get().uri(&uri).to_request()).await)
-                .await;
+        let stored = actix_web::test::read_body(
+            call_service(&app, TestRequest::get().uri(&uri).to_request()).await,
+        )
+        .await;
         assert_eq!(previewed, stored, "{dither}: the preview is what prints");
     }
     assert_eq!(job_count(&hub).await, 2);
@@ -428,23 +450,61 @@ async fn free_text_previews_and_prints_and_bad_text_is_refused() {
     let app = app!(hub);
     let text = json!({ "lines": ["Kitchen", "spices"], "bold": true, "align": "center" });
     for (body, status, code) in [
-        (json!({ "text": { "lines": [" ", ""] } }), 422, "content_type_data_mismatch"),
-        (json!({ "text": { "lines": ["x"], "size_pt": 500 } }), 422, "out_of_range"),
-        (json!({ "text": { "lines": ["x"], "size_pt": 90 } }), 422, "does_not_fit"),
-        (json!({ "text": { "lines": ["x"], "align": "justify" } }), 400, "invalid_request"),
-        (json!({ "text": { "lines": ["x"], "colour": "red" } }), 400, "invalid_request"),
-        (json!({ "text": text, "content_type": "qr_only" }), 400, "invalid_request"),
-        (json!({ "text": text, "data": { "title": "t" } }), 400, "invalid_request"),
-        (json!({ "text": { "lines": vec!["x"; 21] } }), 413, "payload_too_large"),
+        (
+            json!({ "text": { "lines": [" ", ""] } }),
+            422,
+            "content_type_data_mismatch",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "size_pt": 500 } }),
+            422,
+            "out_of_range",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "size_pt": 90 } }),
+            422,
+            "does_not_fit",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "align": "justify" } }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "colour": "red" } }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": text, "content_type": "qr_only" }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": text, "data": { "title": "t" } }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": { "lines": vec!["x"; 21] } }),
+            413,
+            "payload_too_large",
+        ),
     ] {
-        let req = TestRequest::post().uri("/api/printers/pt/jobs").set_json(&body).to_request();
+        let req = TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .set_json(&body)
+            .to_request();
         let got = parts(call_service(&app, req).await).await;
         let problem = assert_problem(&got, status, code);
         if code == "does_not_fit" {
             assert_eq!(problem["error_detail"]["what"], "size_pt", "{problem}");
         }
         if body.get("content_type").is_some() {
-            assert_eq!(problem["error_detail"]["fields"], json!(["text", "content_type"]));
+            assert_eq!(
+                problem["error_detail"]["fields"],
+                json!(["text", "content_type"])
+            );
         }
         if code == "content_type_data_mismatch" {
             assert_eq!(problem["error_detail"]["missing"], json!(["lines"]));
@@ -469,9 +529,10 @@ async fn free_text_previews_and_prints_and_bad_text_is_refused() {
     assert_eq!(status, 202, "{job}");
     assert_eq!(job["content_type"], "text");
     let uri = format!("/api/jobs/{}/preview", job["id"].as_str().expect("id"));
-    let stored =
-        actix_web::test::read_body(call_service(&app, TestRequest::get().uri(&uri).to_request()).await)
-            .await;
+    let stored = actix_web::test::read_body(
+        call_service(&app, TestRequest::get().uri(&uri).to_request()).await,
+    )
+    .await;
     assert_eq!(previewed, stored, "the preview is what prints");
 }
 

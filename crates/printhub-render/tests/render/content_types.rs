@@ -81,7 +81,11 @@ fn a_qr_that_needs_modules_under_two_dots_is_refused() {
 fn a_qr_payload_too_long_for_the_tape_names_its_field_and_how_much_fits() {
     // Issue #24: the refusal is about the field a person edits, and says how
     // many of its characters fit, so the form can say "shorten it to N".
-    for (model, media) in [("PT-P750W", "tze-12"), ("PT-P750W", "tze-9"), ("QL-820NWB", "dk-12")] {
+    for (model, media) in [
+        ("PT-P750W", "tze-12"),
+        ("PT-P750W", "tze-9"),
+        ("QL-820NWB", "dk-12"),
+    ] {
         let (model, media) = pair(model, media);
         for ct in [ContentType::QrOnly, ContentType::QrOneLine] {
             let long = "https://example.com/".repeat(10);

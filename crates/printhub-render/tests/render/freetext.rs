@@ -61,7 +61,14 @@ fn alignment_moves_lines_and_changes_nothing_else() {
     // Lines of different lengths: the same length and ink, in different places.
     let two: Vec<Label> = [Align::Left, Align::Center, Align::Right]
         .into_iter()
-        .map(|a| draw(&text(&["A long first line", "Short"], None, false, a), "PT-P750W", "tze-24").expect("two"))
+        .map(|a| {
+            draw(
+                &text(&["A long first line", "Short"], None, false, a),
+                "PT-P750W",
+                "tze-24",
+            )
+            .expect("two")
+        })
         .collect();
     for pair in two.windows(2) {
         assert_eq!(pair[0].black.height(), pair[1].black.height());
@@ -73,14 +80,43 @@ fn alignment_moves_lines_and_changes_nothing_else() {
 #[test]
 fn auto_fit_gives_fewer_lines_bigger_type_and_a_given_size_is_kept_or_refused() {
     // On tape the label runs as long as its text: one line of a word is longer than the same word among three lines.
-    let alone = draw(&text(&["WORD"], None, false, Align::Left), "PT-P750W", "tze-24").expect("alone");
-    let among = draw(&text(&["WORD", "x", "y"], None, false, Align::Left), "PT-P750W", "tze-24").expect("among");
-    assert!(alone.black.height() > among.black.height(), "{} vs {}", alone.black.height(), among.black.height());
+    let alone = draw(
+        &text(&["WORD"], None, false, Align::Left),
+        "PT-P750W",
+        "tze-24",
+    )
+    .expect("alone");
+    let among = draw(
+        &text(&["WORD", "x", "y"], None, false, Align::Left),
+        "PT-P750W",
+        "tze-24",
+    )
+    .expect("among");
+    assert!(
+        alone.black.height() > among.black.height(),
+        "{} vs {}",
+        alone.black.height(),
+        among.black.height()
+    );
     // A given size: bigger points, a longer label; too big for the tape is refused about `size_pt`.
-    let small = draw(&text(&["WORD"], Some(8), false, Align::Left), "PT-P750W", "tze-24").expect("8 pt");
-    let large = draw(&text(&["WORD"], Some(20), false, Align::Left), "PT-P750W", "tze-24").expect("20 pt");
+    let small = draw(
+        &text(&["WORD"], Some(8), false, Align::Left),
+        "PT-P750W",
+        "tze-24",
+    )
+    .expect("8 pt");
+    let large = draw(
+        &text(&["WORD"], Some(20), false, Align::Left),
+        "PT-P750W",
+        "tze-24",
+    )
+    .expect("20 pt");
     assert!(large.black.height() > small.black.height());
-    match draw(&text(&["WORD"], Some(60), false, Align::Left), "PT-P750W", "tze-12") {
+    match draw(
+        &text(&["WORD"], Some(60), false, Align::Left),
+        "PT-P750W",
+        "tze-12",
+    ) {
         Err(printhub_render::RenderError::DoesNotFit { what, .. }) => assert_eq!(what, "size_pt"),
         other => panic!("{other:?}"),
     }
@@ -94,8 +130,18 @@ fn auto_fit_gives_fewer_lines_bigger_type_and_a_given_size_is_kept_or_refused() 
 
 #[test]
 fn bold_inks_more_than_regular() {
-    let regular = draw(&text(&["Bold?"], Some(14), false, Align::Left), "QL-820NWB", "dk-62").expect("regular");
-    let bold = draw(&text(&["Bold?"], Some(14), true, Align::Left), "QL-820NWB", "dk-62").expect("bold");
+    let regular = draw(
+        &text(&["Bold?"], Some(14), false, Align::Left),
+        "QL-820NWB",
+        "dk-62",
+    )
+    .expect("regular");
+    let bold = draw(
+        &text(&["Bold?"], Some(14), true, Align::Left),
+        "QL-820NWB",
+        "dk-62",
+    )
+    .expect("bold");
     assert!(bold.black.count_set() > regular.black.count_set());
 }
 
@@ -103,20 +149,41 @@ fn bold_inks_more_than_regular() {
 fn bad_free_text_is_refused_with_its_code() {
     let long = "x".repeat(1001);
     for (t, code) in [
-        (text(&[], None, false, Align::Left), "content_type_data_mismatch"),
-        (text(&["", "  "], None, false, Align::Left), "content_type_data_mismatch"),
-        (text(&["x"; 21], None, false, Align::Left), "payload_too_large"),
-        (text(&[long.as_str()], None, false, Align::Left), "payload_too_large"),
+        (
+            text(&[], None, false, Align::Left),
+            "content_type_data_mismatch",
+        ),
+        (
+            text(&["", "  "], None, false, Align::Left),
+            "content_type_data_mismatch",
+        ),
+        (
+            text(&["x"; 21], None, false, Align::Left),
+            "payload_too_large",
+        ),
+        (
+            text(&[long.as_str()], None, false, Align::Left),
+            "payload_too_large",
+        ),
         (text(&["x"], Some(3), false, Align::Left), "out_of_range"),
         (text(&["x"], Some(201), false, Align::Left), "out_of_range"),
-        (text(&["\u{E000}"], None, false, Align::Left), "missing_glyphs"),
+        (
+            text(&["\u{E000}"], None, false, Align::Left),
+            "missing_glyphs",
+        ),
     ] {
         let err = draw(&t, "PT-P750W", "tze-12").expect_err("refused");
         assert_eq!(err.code(), code, "{t:?}: {err}");
     }
     match text(&[], None, false, Align::Left).check() {
-        Err(printhub_render::RenderError::ContentTypeDataMismatch { content_type, missing }) => {
-            assert_eq!((content_type.as_str(), missing), ("text", vec!["lines".to_string()]));
+        Err(printhub_render::RenderError::ContentTypeDataMismatch {
+            content_type,
+            missing,
+        }) => {
+            assert_eq!(
+                (content_type.as_str(), missing),
+                ("text", vec!["lines".to_string()])
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -126,10 +193,30 @@ fn bad_free_text_is_refused_with_its_code() {
 fn free_text_matches_its_golden_images() {
     let mut failures = Vec::new();
     for (model, media, t, name) in [
-        ("PT-P750W", "tze-12", text(&["Cable box 3"], None, true, Align::Left), "tze12_bold"),
-        ("PT-P750W", "tze-24", text(&["Kitchen", "spices"], None, false, Align::Center), "tze24_two_centred"),
-        ("QL-820NWB", "dk-62", text(&["Right", "aligned 12 pt"], Some(12), false, Align::Right), "dk62_right_12pt"),
-        ("QL-820NWB", "dk-29x90", text(&["Die-cut"], None, false, Align::Center), "dk29x90_centre"),
+        (
+            "PT-P750W",
+            "tze-12",
+            text(&["Cable box 3"], None, true, Align::Left),
+            "tze12_bold",
+        ),
+        (
+            "PT-P750W",
+            "tze-24",
+            text(&["Kitchen", "spices"], None, false, Align::Center),
+            "tze24_two_centred",
+        ),
+        (
+            "QL-820NWB",
+            "dk-62",
+            text(&["Right", "aligned 12 pt"], Some(12), false, Align::Right),
+            "dk62_right_12pt",
+        ),
+        (
+            "QL-820NWB",
+            "dk-29x90",
+            text(&["Die-cut"], None, false, Align::Center),
+            "dk29x90_centre",
+        ),
     ] {
         let label = draw(&t, model, media).expect("renders");
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
