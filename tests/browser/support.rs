@@ -71,6 +71,30 @@ fn browser_binaries() -> Result<(PathBuf, PathBuf), String> {
     }
 }
 
+/// axe-core's `axe.min.js` (npm's `axe-core`, installed by
+/// `scripts/ensure-browser.sh` under `~/.cache/printhub-axe`, or
+/// `PRINTHUB_AXE`), read once.
+fn axe_source() -> &'static str {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = std::env::var_os("PRINTHUB_AXE")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| {
+                    PathBuf::from(h).join(".cache/printhub-axe/node_modules/axe-core/axe.min.js")
+                })
+            })
+            .unwrap_or_default();
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the accessibility checks need axe-core at {} ({e}); run scripts/ensure-browser.sh \
+                 (npm install axe-core), or point PRINTHUB_AXE at axe.min.js",
+                path.display()
+            )
+        })
+    })
+}
+
 /// `None` only when the browser is missing and `PRINTHUB_SKIP_BROWSER=1` says to skip.
 fn binaries_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
     match browser_binaries() {
@@ -392,6 +416,55 @@ impl Session {
             .select_by_value(value)
             .await
             .unwrap_or_else(|e| panic!("cannot pick {value} in {css}: {e}"));
+    }
+
+    /// Light or dark colour scheme (`prefers-color-scheme`).
+    pub async fn color_scheme(&self, dark: bool) {
+        self.client
+            .issue_cmd(Cdp(
+                "Emulation.setEmulatedMedia",
+                json!({ "features": [{ "name": "prefers-color-scheme", "value": if dark { "dark" } else { "light" } }] }),
+            ))
+            .await
+            .expect("colour scheme");
+    }
+
+    /// Moves the mouse over the middle of the element `css` (a real hover).
+    pub async fn hover(&self, css: &str) {
+        let at = self
+            .eval(&format!(
+                "const r = document.querySelector('{css}').getBoundingClientRect();                  return [r.left + r.width / 2, r.top + r.height / 2];"
+            ))
+            .await;
+        self.client
+            .issue_cmd(Cdp(
+                "Input.dispatchMouseEvent",
+                json!({ "type": "mouseMoved", "x": at[0], "y": at[1] }),
+            ))
+            .await
+            .expect("hover");
+    }
+
+    /// Runs axe-core (WCAG 2.2 A and AA rules) on the page; returns the
+    /// serious and critical violations as `"rule: target, …"` lines.
+    pub async fn axe(&self) -> Vec<String> {
+        let script = format!(
+            "const done = arguments[arguments.length - 1];              if (!window.axe) {{ {} }}              window.axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }} }})                .then((r) => done(r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')                  .map((v) => `${{v.id}} (${{v.impact}}): ${{v.nodes.map((n) => n.target.join(' ')).join(', ')}}`)))                .catch((e) => done([`axe failed: ${{e}}`]));",
+            axe_source()
+        );
+        let found = self
+            .client
+            .execute_async(&script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("axe did not run: {e}"));
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Answers OK in the confirmation dialog.

@@ -402,6 +402,7 @@ pub(crate) async fn print(
         template: None,
         data: r.data,
         lookup: r.lookup,
+        text: None,
         orientation: None,
         copies: None,
         options: r.options,

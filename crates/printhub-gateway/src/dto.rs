@@ -514,6 +514,9 @@ pub struct SubmitJobRequest {
     /// An item to look up instead of `data` (its template unless one is given).
     #[serde(default)]
     pub lookup: Option<crate::lookup::LookupRequest>,
+    /// A free text label instead of a content type or template (issue #24).
+    #[serde(default)]
+    pub text: Option<printhub_render::FreeText>,
     #[serde(default)]
     pub orientation: Option<Orientation>,
     #[serde(default, deserialize_with = "some")]
@@ -553,7 +556,38 @@ pub fn label_spec(
     template: Option<TemplateRef>,
     data: Option<LabelData>,
     orientation: Option<Orientation>,
+    text: Option<printhub_render::FreeText>,
 ) -> Result<LabelSpec, ApiError> {
+    if let Some(text) = text {
+        // Free text (issue #24) stands alone: no content type, template or data beside it.
+        let beside: Vec<&str> = [
+            ("content_type", content_type.is_some()),
+            ("template", template.is_some()),
+            ("data", data.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        if !beside.is_empty() {
+            let mut fields = vec!["text"];
+            fields.extend(beside);
+            return Err(ApiError::invalid(format!(
+                "give text alone, without {}",
+                fields[1..].join(" or ")
+            ))
+            .with_detail(serde_json::json!({ "fields": fields })));
+        }
+        text.check()?;
+        let render = RenderRequest::text(text);
+        return Ok(LabelSpec {
+            render: match orientation {
+                Some(o) => render.with_orientation(o),
+                None => render,
+            },
+            content_type: Some("text".into()),
+            template: None,
+        });
+    }
     let data = data.unwrap_or_default();
     let spec = match (content_type, template) {
         (Some(name), None) => {
@@ -792,6 +826,9 @@ pub struct PreviewRequest {
     /// An item to look up instead of `data`.
     #[serde(default)]
     pub lookup: Option<crate::lookup::LookupRequest>,
+    /// A free text label instead of a content type or template (issue #24).
+    #[serde(default)]
+    pub text: Option<printhub_render::FreeText>,
     #[serde(default)]
     pub orientation: Option<Orientation>,
     #[serde(default)]
@@ -829,6 +866,9 @@ pub struct ModelView {
     pub half_cut: bool,
     pub chain: bool,
     pub two_colour: bool,
+    /// Dots per inch across and along the media (a preview's raster lines
+    /// over this is the label's length).
+    pub dpi: u16,
     pub high_res_dpi: Option<u16>,
     pub network: bool,
     pub max_media_mm: u8,
@@ -845,6 +885,7 @@ impl From<&'static printhub_raster::Model> for ModelView {
             half_cut: m.half_cut,
             chain: m.chain,
             two_colour: m.two_colour,
+            dpi: m.dpi(),
             high_res_dpi: m.high_res_dpi,
             network: m.network,
             max_media_mm: m.max_media_mm,

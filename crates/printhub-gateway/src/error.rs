@@ -536,9 +536,14 @@ impl From<RenderError> for ApiError {
                 content_type,
                 missing,
             } => Some(serde_json::json!({ "content_type": content_type, "missing": missing })),
-            RenderError::DoesNotFit { what, detail } => {
-                Some(serde_json::json!({ "what": what, "detail": detail }))
-            }
+            RenderError::DoesNotFit {
+                what,
+                detail,
+                fits_chars,
+            } => Some(match fits_chars {
+                Some(n) => serde_json::json!({ "what": what, "detail": detail, "fits_chars": n }),
+                None => serde_json::json!({ "what": what, "detail": detail }),
+            }),
             RenderError::ImageTooLarge {
                 width,
                 height,

@@ -248,6 +248,15 @@ routes! {
 /// table, so a renamed route cannot silently start counting again.
 pub const CREATES_NOTHING: &[&str] = &["/api/render/preview"];
 
+/// Whether a request's body is `multipart/form-data` (an image upload).
+fn is_multipart(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+    ctx.head()
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
 /// Mounts every route of [`ROUTES`] behind the auth middleware. Needs
 /// `web::Data<HubHandle>` and `web::Data<Auth>` (the policy; without it every
 /// non-public route answers 500); reads `web::Data<GatewayConfig>` and
@@ -260,6 +269,8 @@ pub const CREATES_NOTHING: &[&str] = &["/api/render/preview"];
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let upload =
         auth::middleware::RoutePolicy::of("POST", "/api/printers/{key}/jobs", Some(Scope::Print));
+    let image_preview =
+        auth::middleware::RoutePolicy::of("POST", "/api/render/preview", Some(Scope::Print));
     let fallback = auth::middleware::RoutePolicy::api_fallback();
     cfg.service(
         web::scope("")
@@ -284,17 +295,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/api/printers/{key}/jobs")
                     .guard(actix_web::guard::Post())
-                    .guard(actix_web::guard::fn_guard(|ctx| {
-                        ctx.head()
-                            .headers()
-                            .get(actix_web::http::header::CONTENT_TYPE)
-                            .and_then(|v| v.to_str().ok())
-                            .is_some_and(|v| v.starts_with("multipart/form-data"))
-                    }))
+                    .guard(actix_web::guard::fn_guard(is_multipart))
                     .wrap(actix_web::middleware::from_fn(move |req, next| {
                         auth::middleware::authorize(req, next, upload)
                     }))
                     .route(web::route().to(routes::submit_image)),
+            )
+            // So does an image preview (the print form's upload), on the preview route.
+            .service(
+                web::resource("/api/render/preview")
+                    .guard(actix_web::guard::Post())
+                    .guard(actix_web::guard::fn_guard(is_multipart))
+                    .wrap(actix_web::middleware::from_fn(move |req, next| {
+                        auth::middleware::authorize(req, next, image_preview)
+                    }))
+                    .route(web::route().to(routes::preview_image)),
             )
             .configure(mount)
             .configure(ui::configure_ui)

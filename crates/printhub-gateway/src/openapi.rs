@@ -295,8 +295,12 @@ fn push_rules(schema: &mut Schema, rules: Vec<Value>, note: &str) {
 pub(crate) fn label_rules(schema: &mut Schema) {
     let mut rules = vec![
         json!({ "not": { "allOf": [present("content_type"), present("template")] } }),
-        json!({ "anyOf": [present("content_type"), present("template"), present("lookup")] }),
+        json!({ "anyOf": [present("content_type"), present("template"), present("lookup"), present("text")] }),
         json!({ "not": { "allOf": [present("lookup"), present("data")] } }),
+        // Free text (issue #24) stands alone.
+        json!({ "not": { "allOf": [present("text"), { "anyOf": [
+            present("content_type"), present("template"), present("data"), present("lookup"),
+        ] }] } }),
     ];
     if schema
         .get("properties")
@@ -322,8 +326,8 @@ pub(crate) fn label_rules(schema: &mut Schema) {
     push_rules(
         schema,
         rules,
-        "Exactly one of `content_type` and `template`, or neither with `lookup` (the item's template); \
-         `lookup` excludes `data` (400 invalid_request otherwise). A content type needs its data fields \
+        "Exactly one of `content_type` and `template`, or neither with `lookup` (the item's template), \
+         or `text` alone (a free text label); `lookup` excludes `data` (400 invalid_request otherwise). A content type needs its data fields \
          (422 content_type_data_mismatch lists the missing ones).",
     );
 }
@@ -1253,6 +1257,18 @@ fn operation(s: &mut Schemas, route: &RouteInfo) -> Value {
                 "properties": {
                     "file": { "type": "string", "contentMediaType": "image/png", "description": "A PNG or JPEG, scaled to the printable width" },
                     "copies": { "type": "integer", "minimum": 1, "maximum": printhub_core::MAX_COPIES },
+                    "dither": reference("Dither"),
+                },
+            } });
+            let _ = s.requests.subschema_for::<printhub_render::Dither>();
+        }
+        // The print form's image upload previews through the same route (issue #24).
+        if body == "PreviewRequest" {
+            content["multipart/form-data"] = json!({ "schema": {
+                "type": "object", "required": ["file", "printer"], "additionalProperties": false,
+                "properties": {
+                    "file": { "type": "string", "contentMediaType": "image/png", "description": "A PNG or JPEG, scaled to the printable width as an upload to the job route is" },
+                    "printer": { "type": "string", "description": "The printer's id or slug" },
                     "dither": reference("Dither"),
                 },
             } });

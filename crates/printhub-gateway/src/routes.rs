@@ -285,7 +285,7 @@ pub(crate) fn job_parts(
         .with_detail(serde_json::json!({ "field": field })));
     }
     let options = r.options.checked()?;
-    let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
+    let spec = label_spec(r.content_type, r.template, r.data, r.orientation, r.text)?;
     Ok((spec, copies, options))
 }
 
@@ -344,7 +344,12 @@ pub(crate) async fn submit_image(
 ) -> ApiResult {
     let limit = config.map_or(crate::GatewayConfig::default().body_limit, |c| c.body_limit);
     let deadline = limits.body_timeout();
-    let (file, copies, dither) = tokio::time::timeout(deadline, image_form(form, limit))
+    let ImageForm {
+        file,
+        copies,
+        dither,
+        ..
+    } = tokio::time::timeout(deadline, image_form(form, limit, false))
         .await
         .map_err(|_| body_timed_out(deadline))??;
     let info = allowed_printer(&hub, &caller, &key).await?;
@@ -359,15 +364,67 @@ pub(crate) async fn submit_image(
     accepted(JobView::seen_by(job, &caller))
 }
 
-/// The fields of an image upload: the file, copies and dithering. At most
-/// `limit` bytes in all, whatever the number of fields.
+/// `POST /api/render/preview` with `multipart/form-data` (issue #24): the PNG
+/// of exactly the raster the same upload to `POST /api/printers/{key}/jobs`
+/// would print, for the print form's image upload. Fields: `file`, optional
+/// `dither`, and `printer` (its id or slug). Limits as for the upload, and
+/// the preview rate limit.
+pub(crate) async fn preview_image(
+    hub: Hub,
+    caller: Caller,
+    config: Option<web::Data<crate::GatewayConfig>>,
+    limits: Limits,
+    form: actix_multipart::Multipart,
+) -> ApiResult {
+    limits.check_preview(&caller)?;
+    let limit = config.map_or(crate::GatewayConfig::default().body_limit, |c| c.body_limit);
+    let deadline = limits.body_timeout();
+    let ImageForm {
+        file,
+        dither,
+        printer,
+        ..
+    } = tokio::time::timeout(deadline, image_form(form, limit, true))
+        .await
+        .map_err(|_| body_timed_out(deadline))??;
+    let key = printer.ok_or_else(|| {
+        ApiError::invalid("the form has no `printer` field")
+            .with_detail(serde_json::json!({ "field": "printer" }))
+    })?;
+    let info = allowed_printer(&hub, &caller, &key).await?;
+    let (model, media) = printer_media(&info)?;
+    let label = limits
+        .render(
+            printhub_render::RenderRequest::image(file, dither),
+            model,
+            media,
+        )
+        .await?;
+    let png = web::block(move || printhub_render::preview_png(&label, 1)).await??;
+    Ok(HttpResponse::Ok().content_type("image/png").body(png))
+}
+
+/// The fields of an image upload or image preview.
+struct ImageForm {
+    file: Vec<u8>,
+    copies: u32,
+    dither: printhub_render::Dither,
+    /// The printer's id or slug (a preview's form only).
+    printer: Option<String>,
+}
+
+/// The fields of an image upload: the file, copies and dithering (and, for a
+/// preview, `printer`). At most `limit` bytes in all, whatever the number of
+/// fields.
 async fn image_form(
     mut form: actix_multipart::Multipart,
     limit: usize,
-) -> Result<(Vec<u8>, u32, printhub_render::Dither), ApiError> {
+    preview: bool,
+) -> Result<ImageForm, ApiError> {
     use futures_util::StreamExt as _;
     let mut file: Option<Vec<u8>> = None;
     let mut copies = 1u32;
+    let mut printer = None;
     let mut dither = printhub_render::Dither::FloydSteinberg;
     let mut total = 0usize;
     while let Some(field) = form.next().await {
@@ -409,11 +466,20 @@ async fn image_form(
                     }
                 }
             }
+            "printer" if preview => printer = Some(text()),
             other => return Err(ApiError::invalid(format!("unknown form field {other:?}"))),
         }
     }
-    let file = file.ok_or_else(|| ApiError::invalid("the form has no `file` field"))?;
-    Ok((file, copies, dither))
+    let file = file.ok_or_else(|| {
+        ApiError::invalid("the form has no `file` field")
+            .with_detail(serde_json::json!({ "field": "file" }))
+    })?;
+    Ok(ImageForm {
+        file,
+        copies,
+        dither,
+        printer,
+    })
 }
 
 pub(crate) async fn submit_batch(
@@ -661,7 +727,7 @@ pub(crate) async fn preview(
         .into());
     }
     let r = crate::lookup::resolve_preview(crate::lookup::get(&lookups), body.0).await?;
-    let spec = label_spec(r.content_type, r.template, r.data, r.orientation)?;
+    let spec = label_spec(r.content_type, r.template, r.data, r.orientation, r.text)?;
     let (model, media) = match (r.printer, r.model, r.media) {
         (Some(key), None, None) => printer_media(&allowed_printer(&hub, &caller, &key).await?)?,
         (None, Some(model), Some(media)) => (

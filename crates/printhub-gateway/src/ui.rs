@@ -56,6 +56,7 @@ assets! {
     "js/sse.js" => JS,
     "js/dom.js" => JS,
     "js/format.js" => JS,
+    "js/messages.js" => JS,
     "js/pages/dashboard.js" => JS,
     "js/pages/print.js" => JS,
     "js/pages/jobs.js" => JS,
@@ -158,13 +159,21 @@ fn catalogue() -> &'static (&'static [u8], String) {
     CATALOGUE.get_or_init(|| {
         let content_types: Vec<_> = printhub_render::ContentType::ALL
             .iter()
-            .map(|c| serde_json::json!({ "name": c.as_str(), "required": c.required() }))
+            .map(|c| {
+                // A content type prints the first further line only (printhub-render `content`).
+                let lines = if c.required().contains(&"secondary") { 1 } else { 0 };
+                serde_json::json!({ "name": c.as_str(), "required": c.required(), "secondary_lines": lines })
+            })
             .collect();
         let templates: Vec<_> = printhub_render::template::BUILTIN
             .iter()
-            .map(
-                |(name, json)| serde_json::json!({ "name": name, "fields": template_fields(json) }),
-            )
+            .map(|(name, json)| {
+                serde_json::json!({
+                    "name": name,
+                    "fields": template_fields(json),
+                    "secondary_lines": secondary_lines(json),
+                })
+            })
             .collect();
         let body = serde_json::json!({ "content_types": content_types, "templates": templates });
         let bytes: &'static [u8] = Vec::leak(serde_json::to_vec(&body).unwrap_or_default());
@@ -196,6 +205,37 @@ fn template_fields(json: &str) -> Vec<serde_json::Value> {
         .into_iter()
         .map(|(name, required)| serde_json::json!({ "name": name, "required": required }))
         .collect()
+}
+
+/// How many further lines (`secondary`) a template prints: one past the
+/// highest `{secondary.N}` it names (`{secondary}` is the first), so the form
+/// can say that lines past it are not printed.
+fn secondary_lines(json: &str) -> usize {
+    let template: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let elements = template["elements"].as_array().cloned().unwrap_or_default();
+    let mut lines = 0;
+    for element in &elements {
+        for key in ["text", "data"] {
+            let Some(text) = element[key].as_str() else {
+                continue;
+            };
+            let mut rest = text;
+            while let Some(start) = rest.find("{secondary") {
+                rest = &rest[start + "{secondary".len()..];
+                let index = if let Some(n) = rest.strip_prefix('.') {
+                    n.split('}').next().and_then(|n| n.parse::<usize>().ok())
+                } else if rest.starts_with('}') {
+                    Some(0)
+                } else {
+                    None
+                };
+                if let Some(i) = index {
+                    lines = lines.max(i + 1);
+                }
+            }
+        }
+    }
+    lines
 }
 
 /// `{name}` and `{name.n}` placeholders of a template string, as `name`.
@@ -319,6 +359,32 @@ mod tests {
             asset_tag["fields"][0],
             serde_json::json!({"name": "qr_payload", "required": true})
         );
+    }
+
+    /// How many further lines each layout prints, so the form can warn
+    /// about lines typed past it (issue #24).
+    #[actix_web::test]
+    async fn the_catalogue_says_how_many_further_lines_each_layout_prints() {
+        let (_, _, _, body) = get("/ui/catalogue.json", None).await;
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let lines = |key: &str, name: &str| {
+            doc[key]
+                .as_array()
+                .expect("list")
+                .iter()
+                .find(|x| x["name"] == name)
+                .map(|x| x["secondary_lines"].clone())
+        };
+        assert_eq!(lines("content_types", "qr_three_lines"), Some(1.into()));
+        assert_eq!(lines("content_types", "qr_two_lines"), Some(0.into()));
+        // `{secondary}` and `{secondary.1}`: two lines.
+        assert_eq!(lines("templates", "filament_spool"), Some(2.into()));
+        assert_eq!(lines("templates", "product"), Some(1.into()));
+        assert_eq!(
+            secondary_lines(r#"{"elements":[{"text":"{secondary.3} {secondaryx}"}]}"#),
+            4
+        );
+        assert_eq!(secondary_lines(r#"{"elements":[{"text":"{title}"}]}"#), 0);
     }
 
     /// Every module a page imports and every file the shell links is embedded.

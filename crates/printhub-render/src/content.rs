@@ -192,7 +192,25 @@ pub(crate) fn draw_line(
 }
 
 /// The QR code for `payload` in a `box_w` × `box_h` box: EC M, else L.
+///
+/// A payload too long for the box is `does_not_fit` about `qr_payload` (the
+/// data field a person edits), saying how many of its characters would fit.
 pub(crate) fn fit_qr(
+    payload: &str,
+    box_w: usize,
+    box_h: usize,
+) -> Result<(Modules, Placement2d), RenderError> {
+    match place_qr(payload, box_w, box_h) {
+        Err(RenderError::DoesNotFit { detail, .. }) => Err(RenderError::DoesNotFit {
+            what: "qr_payload".into(),
+            detail,
+            fits_chars: Some(qr_chars_that_fit(payload, box_w, box_h)),
+        }),
+        other => other,
+    }
+}
+
+fn place_qr(
     payload: &str,
     box_w: usize,
     box_h: usize,
@@ -200,12 +218,44 @@ pub(crate) fn fit_qr(
     let mut last = None;
     for ec in [EcLevel::M, EcLevel::L] {
         let modules = symbol::qr(payload, ec)?;
-        match symbol::place_2d(&modules, QR_QUIET, box_w, box_h, "qr") {
+        match symbol::place_2d(&modules, QR_QUIET, box_w, box_h, "qr_payload") {
             Ok(p) => return Ok((modules, p)),
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| RenderError::does_not_fit("qr", "no error-correction level fits")))
+    Err(last.unwrap_or_else(|| {
+        RenderError::does_not_fit("qr_payload", "no error-correction level fits")
+    }))
+}
+
+/// The longest prefix of `payload`, in characters, whose QR code fits the
+/// box (0 when even an empty code does not). A binary search: fitting is
+/// monotonic in the length, as a longer payload never needs fewer modules.
+pub(crate) fn qr_chars_that_fit(payload: &str, box_w: usize, box_h: usize) -> usize {
+    let ends: Vec<usize> = payload
+        .char_indices()
+        .map(|(i, _)| i)
+        .skip(1)
+        .chain(std::iter::once(payload.len()))
+        .collect();
+    let fits = |n: usize| {
+        let end = if n == 0 { 0 } else { ends[n - 1] };
+        place_qr(&payload[..end], box_w, box_h).is_ok()
+    };
+    let (mut lo, mut hi) = (0, ends.len());
+    if !fits(0) {
+        return 0;
+    }
+    // Invariant: `lo` characters fit; more than `hi` do not.
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
 }
 
 fn listing(
@@ -222,7 +272,7 @@ fn listing(
     let head_h = ((item_h as f32) * heading.weight).floor() as usize;
     if head_h + item_h > usable_h {
         return Err(RenderError::does_not_fit(
-            "listing",
+            "items",
             format!(
                 "a heading and one item need {} dots; the label has {usable_h}",
                 head_h + item_h

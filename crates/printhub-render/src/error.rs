@@ -23,10 +23,15 @@ pub enum RenderError {
     /// The content cannot be drawn inside the printable area (or the model's length range).
     #[error("{what} does not fit: {detail}")]
     DoesNotFit {
-        /// What did not fit (`qr`, `text "…"`, `label`).
+        /// What did not fit: the name of the data field when one field is
+        /// the cause (`qr_payload`, `items`), else the element (`text "…"`,
+        /// `label`, a template element).
         what: String,
         /// Why, with the numbers.
         detail: String,
+        /// How many characters of that field would fit, where the renderer
+        /// can tell (a QR code's payload): what a person shortens it to.
+        fits_chars: Option<usize>,
     },
     /// Characters that no embedded font has a glyph for.
     #[error("no embedded font has a glyph for {}", chars.iter().map(|c| format!("U+{:04X}", *c as u32)).collect::<Vec<_>>().join(", "))]
@@ -164,6 +169,7 @@ impl RenderError {
         RenderError::DoesNotFit {
             what: what.into(),
             detail: detail.into(),
+            fits_chars: None,
         }
     }
 }

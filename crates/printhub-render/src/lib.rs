@@ -52,6 +52,7 @@ mod content;
 pub mod data;
 mod error;
 mod frame;
+pub mod freetext;
 mod glyphs;
 mod image;
 pub mod limits;
@@ -64,6 +65,7 @@ pub use canvas::Ink;
 pub use data::{ContentType, Item, LabelData};
 pub use error::{RenderCode, RenderError};
 pub use frame::default_orientation;
+pub use freetext::{Align, FreeText};
 pub use image::{probe, Dither, ImageFormat, ImageInfo, MAX_IMAGE_PIXELS};
 pub use preview::{preview_png, MAX_PREVIEW_PIXELS, MAX_SCALE};
 pub use template::{Template, TemplateRef};
@@ -104,6 +106,8 @@ pub enum Content {
         /// Data bound to its `{placeholders}`.
         data: LabelData,
     },
+    /// Free text: lines with a size, weight and alignment ([`freetext`]).
+    Text(FreeText),
     /// An uploaded PNG or JPEG, scaled to the printable width.
     #[serde(skip)]
     Image {
@@ -144,6 +148,14 @@ impl RenderRequest {
     pub fn image(bytes: Vec<u8>, dither: Dither) -> Self {
         RenderRequest {
             content: Content::Image { bytes, dither },
+            orientation: None,
+        }
+    }
+
+    /// A free text label.
+    pub fn text(text: FreeText) -> Self {
+        RenderRequest {
+            content: Content::Text(text),
             orientation: None,
         }
     }
@@ -287,6 +299,10 @@ pub fn render(
         Content::Image { bytes, dither } => {
             let frame = frame::Frame::new(model, media, request.orientation)?;
             image::render(&frame, bytes, *dither)
+        }
+        Content::Text(text) => {
+            let frame = frame::Frame::new(model, media, request.orientation)?;
+            freetext::render(&frame, text)
         }
     }
 }

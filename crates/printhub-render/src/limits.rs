@@ -62,6 +62,23 @@ fn count(field: &str, unit: &'static str, n: usize, limit: usize) -> Result<(), 
     Ok(())
 }
 
+impl crate::FreeText {
+    /// At most [`crate::freetext::MAX_FREE_LINES`] lines of at most
+    /// [`MAX_TEXT_CHARS`] characters; the error names the first over its limit.
+    pub fn check_limits(&self) -> Result<(), RenderError> {
+        count(
+            "text.lines",
+            "lines",
+            self.lines.len(),
+            crate::freetext::MAX_FREE_LINES,
+        )?;
+        for (i, line) in self.lines.iter().enumerate() {
+            chars(|| format!("text.lines[{i}]"), line, MAX_TEXT_CHARS)?;
+        }
+        Ok(())
+    }
+}
+
 impl LabelData {
     /// Checks every field against the limits of this module; the error names
     /// the first field over its limit (`data.secondary[2]`, `data.fields.due`).
@@ -156,6 +173,7 @@ impl RenderRequest {
                 data.check_limits()
             }
             Content::Image { .. } => Ok(()),
+            Content::Text(text) => text.check_limits(),
         }
     }
 }

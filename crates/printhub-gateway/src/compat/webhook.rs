@@ -371,6 +371,7 @@ async fn print(
             app: call.app.as_str().to_string(),
             id: call.id.clone(),
         }),
+        text: None,
         orientation: None,
         copies: None,
         options: Default::default(),

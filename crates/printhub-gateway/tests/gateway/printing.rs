@@ -311,6 +311,231 @@ async fn an_uploaded_image_prints_and_bad_uploads_queue_nothing() {
     );
 }
 
+/// Issue #24: the print form previews an upload through the preview route
+/// (multipart), and the preview is exactly what the upload then prints.
+#[actix::test]
+async fn an_uploaded_image_previews_as_it_prints_and_bad_forms_are_refused() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let req = TestRequest::post()
+        .uri("/api/render/preview")
+        .set_json(json!({"printer": "pt", "content_type": "qr_only", "data": {"qr_payload": "up"}}))
+        .to_request();
+    let png = actix_web::test::read_body(call_service(&app, req).await)
+        .await
+        .to_vec();
+    let post = |uri: &str, parts: &[(&str, Option<&str>, &[u8])]| {
+        let (content_type, body) = multipart(parts);
+        TestRequest::post()
+            .uri(uri)
+            .insert_header(("content-type", content_type))
+            .set_payload(body)
+            .to_request()
+    };
+    for (form, status, code, field) in [
+        (
+            vec![
+                ("file", Some("x.png"), &b"not an image"[..]),
+                ("printer", None, &b"pt"[..]),
+            ],
+            422,
+            "image_decode",
+            None,
+        ),
+        (
+            vec![("file", Some("l.png"), &png[..])],
+            400,
+            "invalid_request",
+            Some("printer"),
+        ),
+        (
+            vec![("printer", None, &b"pt"[..])],
+            400,
+            "invalid_request",
+            Some("file"),
+        ),
+        (
+            vec![
+                ("file", Some("l.png"), &png[..]),
+                ("printer", None, &b"nope"[..]),
+            ],
+            404,
+            "printer_not_found",
+            None,
+        ),
+        (
+            vec![
+                ("file", Some("l.png"), &png[..]),
+                ("printer", None, &b"pt"[..]),
+                ("dither", None, &b"sharp"[..]),
+            ],
+            400,
+            "invalid_request",
+            None,
+        ),
+    ] {
+        let got = parts(call_service(&app, post("/api/render/preview", &form)).await).await;
+        assert_problem(&got, status, code);
+        if let Some(field) = field {
+            assert_eq!(got.2["error_detail"]["field"], field, "{}", got.2);
+        }
+    }
+    // `printer` is a preview's field only: the job route still refuses it.
+    let got = parts(
+        call_service(
+            &app,
+            post(
+                "/api/printers/pt/jobs",
+                &[("file", Some("l.png"), &png), ("printer", None, b"pt")],
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_problem(&got, 400, "invalid_request");
+    assert_eq!(job_count(&hub).await, 0, "a preview queues nothing");
+    // The preview of the upload is the raster the upload prints.
+    for dither in ["threshold", "floyd_steinberg"] {
+        let resp = call_service(
+            &app,
+            post(
+                "/api/render/preview",
+                &[
+                    ("file", Some("l.png"), &png),
+                    ("printer", None, b"pt"),
+                    ("dither", None, dither.as_bytes()),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(
+            resp.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("image/png")
+        );
+        let previewed = actix_web::test::read_body(resp).await;
+        let got = parts(
+            call_service(
+                &app,
+                post(
+                    "/api/printers/pt/jobs",
+                    &[
+                        ("file", Some("l.png"), &png),
+                        ("dither", None, dither.as_bytes()),
+                    ],
+                ),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(got.0, 202, "{}", got.2);
+        let uri = format!("/api/jobs/{}/preview", got.2["id"].as_str().expect("id"));
+        let stored = actix_web::test::read_body(
+            call_service(&app, TestRequest::get().uri(&uri).to_request()).await,
+        )
+        .await;
+        assert_eq!(previewed, stored, "{dither}: the preview is what prints");
+    }
+    assert_eq!(job_count(&hub).await, 2);
+}
+
+/// Issue #24: free text labels through the API: previewed and printed
+/// alike, recorded as `text`, and every bad request refused with its code,
+/// nothing queued.
+#[actix::test]
+async fn free_text_previews_and_prints_and_bad_text_is_refused() {
+    let (hub, _) = hub().await;
+    let app = app!(hub);
+    let text = json!({ "lines": ["Kitchen", "spices"], "bold": true, "align": "center" });
+    for (body, status, code) in [
+        (
+            json!({ "text": { "lines": [" ", ""] } }),
+            422,
+            "content_type_data_mismatch",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "size_pt": 500 } }),
+            422,
+            "out_of_range",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "size_pt": 90 } }),
+            422,
+            "does_not_fit",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "align": "justify" } }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": { "lines": ["x"], "colour": "red" } }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": text, "content_type": "qr_only" }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": text, "data": { "title": "t" } }),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({ "text": { "lines": vec!["x"; 21] } }),
+            413,
+            "payload_too_large",
+        ),
+    ] {
+        let req = TestRequest::post()
+            .uri("/api/printers/pt/jobs")
+            .set_json(&body)
+            .to_request();
+        let got = parts(call_service(&app, req).await).await;
+        let problem = assert_problem(&got, status, code);
+        if code == "does_not_fit" {
+            assert_eq!(problem["error_detail"]["what"], "size_pt", "{problem}");
+        }
+        if body.get("content_type").is_some() {
+            assert_eq!(
+                problem["error_detail"]["fields"],
+                json!(["text", "content_type"])
+            );
+        }
+        if code == "content_type_data_mismatch" {
+            assert_eq!(problem["error_detail"]["missing"], json!(["lines"]));
+        }
+    }
+    assert_eq!(job_count(&hub).await, 0, "nothing bad was queued");
+    let resp = call_service(
+        &app,
+        TestRequest::post()
+            .uri("/api/render/preview")
+            .set_json(json!({ "printer": "pt", "text": text }))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let previewed = actix_web::test::read_body(resp).await;
+    let req = TestRequest::post()
+        .uri("/api/printers/pt/jobs")
+        .set_json(json!({ "text": text, "copies": 2 }))
+        .to_request();
+    let (status, _, job) = parts(call_service(&app, req).await).await;
+    assert_eq!(status, 202, "{job}");
+    assert_eq!(job["content_type"], "text");
+    let uri = format!("/api/jobs/{}/preview", job["id"].as_str().expect("id"));
+    let stored = actix_web::test::read_body(
+        call_service(&app, TestRequest::get().uri(&uri).to_request()).await,
+    )
+    .await;
+    assert_eq!(previewed, stored, "the preview is what prints");
+}
+
 #[actix::test]
 async fn a_jobs_stored_raster_previews_as_the_render_preview_did() {
     let (hub, _) = hub().await;

@@ -2,6 +2,8 @@
 // problem+json answers as ApiError (error_code, error_detail), and the field
 // errors a form shows next to its fields.
 
+import { explain } from './messages.js';
+
 const KEY = 'printhub.apiKey';
 
 export const session = {
@@ -31,7 +33,10 @@ export class ApiError extends Error {
 export async function api(method, path, body, { raw = false, signal } = {}) {
   const headers = { Accept: 'application/json', ...authHeaders() };
   const init = { method, headers, signal, cache: 'no-store' };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    // multipart/form-data (an image upload): the browser sets the boundary.
+    init.body = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -77,33 +82,15 @@ export function query(params) {
 }
 
 /**
- * The field errors of a problem: `{field: message}`. The gateway names fields in
- * `error_detail.field`, `.fields`, `.missing` (every missing label field) or, for a
- * bad content type, `.content_type`; anything else is keyed `_form`.
+ * The field errors of a problem, in words a person understands:
+ * `{field: sentence}` (`_form` for what no field takes). See messages.js.
  */
-export function fieldErrors(err) {
-  const out = {};
-  const x = err.extra || {};
-  const text = err.message;
-  if (Array.isArray(x.missing)) {
-    for (const f of x.missing) out[f.split('|')[0] === 'content_type' ? 'layout' : f] = `Required (${err.code})`;
-  }
-  if (typeof x.field === 'string') out[x.field] = `${text} (${err.code})`;
-  if (Array.isArray(x.fields)) for (const f of x.fields) out[f] = `${text} (${err.code})`;
-  if (err.code === 'unknown_content_type' || err.code === 'unknown_template') out.layout = `${text} (${err.code})`;
-  if (err.code === 'does_not_fit' && x.what) out[fieldOf(x.what)] = `${text} (${err.code})`;
-  if (Object.keys(out).length === 0) out._form = `${text} (${err.code})`;
-  return out;
+export function fieldErrors(err, context) {
+  return explain(err, context);
 }
 
-/** Which form field a renderer's `what` (such as `qr_payload` or `text "…"`) is about. */
-function fieldOf(what) {
-  for (const f of ['qr_payload', 'primary_id', 'title', 'secondary', 'items']) if (String(what).includes(f)) return f;
-  return '_form';
-}
-
-/** A one-line description of an error for a toast. */
-export function describe(err) {
-  if (err.status === 429 && err.retryAfter) return `${err.message} (${err.code}; retry in ${err.retryAfter} s)`;
-  return `${err.message} (${err.code})`;
+/** A one-sentence description of an error for a toast or a notice (the code goes in a title). */
+export function describe(err, context) {
+  if (!(err instanceof ApiError)) return err?.message || String(err);
+  return Object.values(explain(err, context)).join(' ');
 }

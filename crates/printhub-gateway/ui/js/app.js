@@ -4,7 +4,7 @@
 
 import { get, session, ApiError } from './api.js';
 import { live } from './sse.js';
-import { h, replace } from './dom.js';
+import { h, replace, toast } from './dom.js';
 
 const PAGES = {
   dashboard: () => import('./pages/dashboard.js'),
@@ -34,8 +34,17 @@ const ctx = {
   /** Why the caller cannot do something that needs `scope`, or null. */
   needs(scope) { return ctx.can(scope) ? null : `Needs an API key with the ${scope} scope.`; },
   navigate(hash) { if (location.hash === hash) render(); else location.hash = hash; },
-  async signedIn() { await identify(); live.restart(); ctx.navigate(ctx.afterSignIn || '#/'); },
+  async signedIn() {
+    await identify();
+    live.restart();
+    // Back to the page that asked for a key, never to the sign-in form itself.
+    const to = ctx.afterSignIn && !ctx.afterSignIn.startsWith('#/signin') ? ctx.afterSignIn : '#/';
+    ctx.afterSignIn = null;
+    ctx.navigate(to);
+  },
   afterSignIn: null,
+  /** Why the page asked for is not shown (a read key asking for #/admin), for the page shown instead. */
+  notice: null,
 };
 
 async function identify() {
@@ -89,7 +98,11 @@ async function render() {
     ctx.afterSignIn = location.hash || '#/';
     page = 'signin';
   }
-  if (page === 'admin' && !ctx.can('admin')) page = 'dashboard';
+  ctx.notice = null;
+  if (page === 'admin' && !ctx.can('admin')) {
+    ctx.notice = `Admin needs an API key with the admin scope; ${me?.noAuth ? 'this hub' : `your key (${me?.name || 'anonymous'}) has the ${me?.scope || 'no'} scope`}. Showing the dashboard instead.`;
+    page = 'dashboard';
+  }
   if (unmount) { try { unmount(); } catch { /* the old page is gone either way */ } unmount = null; }
   for (const a of document.querySelectorAll('#nav a')) {
     const current = a.dataset.page === page || (page === 'job' && a.dataset.page === 'jobs');
@@ -103,6 +116,9 @@ async function render() {
     replace(main);
     main.dataset.page = page;
     unmount = (await mod.mount(main, { ...ctx, params, query })) || null;
+    if (ctx.notice && token === renderToken) {
+      main.prepend(h('p', { class: 'notice', role: 'alert', id: 'page-notice' }, ctx.notice));
+    }
   } catch (e) {
     if (token !== renderToken) return;
     replace(main, h('div', { class: 'notice error', role: 'alert' }, `This page failed to load: ${e.message}`));
@@ -119,6 +135,7 @@ function showLive(mode) {
     reconnecting: 'Reconnecting…',
     polling: 'Refreshing every 3 s (no live events on this server)',
     unauthorized: 'Not live: the key was not accepted',
+    signedout: 'Not live: signed out',
   }[mode] || mode;
 }
 
@@ -128,13 +145,18 @@ async function start() {
   window.addEventListener('printhub:unauthorized', async () => {
     if (!me || me.noAuth) return;
     await identify();
-    if (!me) { ctx.afterSignIn = location.hash; ctx.navigate('#/signin'); }
+    if (!me) {
+      if (!location.hash.startsWith('#/signin')) ctx.afterSignIn = location.hash;
+      ctx.navigate('#/signin');
+    }
   });
   document.getElementById('signout').addEventListener('click', async () => {
     session.key = null;
     await identify();
-    if (me) live.restart(); else live.stop();
+    if (me) live.restart(); else { live.stop(); showLive('signedout'); }
+    ctx.afterSignIn = null;
     ctx.navigate(me ? '#/' : '#/signin');
+    toast('Signed out: the key is forgotten in this tab.');
   });
   try {
     await identify();
@@ -142,7 +164,7 @@ async function start() {
     replace(document.getElementById('main'), h('div', { class: 'notice error', role: 'alert' }, `The hub cannot be reached: ${e.message}`));
     return;
   }
-  if (me) live.start();
+  if (me) live.start(); else showLive('signedout');
   await render();
 }
 

@@ -55,34 +55,60 @@ export function field(label, control, { hint, name } = {}) {
     h('small', { id: errId, class: 'error', 'data-error-for': name || id }));
 }
 
-/** Shows `errors` ({field: message}) next to the fields of `form`; returns the messages no field took. */
-export function showFieldErrors(form, errors) {
+/**
+ * Shows `errors` ({field: message}) next to the fields of `form`; what no
+ * visible field takes goes to the form's top slot (`_form`), named by the
+ * field's label. `code` (the API's error code) shows on hover. Focus moves to
+ * the first invalid field in the form's order, or to the top message.
+ * Nothing is ever dropped: returns the messages that found no slot at all.
+ */
+export function showFieldErrors(form, errors, code, labelOf = (n) => n) {
   clearFieldErrors(form);
-  const unplaced = [];
-  let first = null;
+  const top = form.querySelector('[data-error-for="_form"]');
+  const atTop = [];
+  const lost = [];
+  const put = (slot, text) => {
+    slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
+    if (code) { slot.title = `Error code: ${code}`; slot.dataset.code = code; }
+  };
   for (const [name, message] of Object.entries(errors)) {
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-    if (!slot) { unplaced.push(message); continue; }
-    slot.textContent = message;
-    const control = form.querySelector(`[name="${CSS.escape(name)}"]`);
-    if (control) {
-      control.setAttribute('aria-invalid', 'true');
-      first = first || control;
+    const slot = name === '_form' ? null : form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    const box = slot?.closest('[hidden]');
+    if (!slot || box) {
+      if (name === '_form') atTop.push(message); else atTop.push(`${labelOf(name)}: ${message}`);
+      continue;
     }
+    put(slot, message);
+    const control = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (control) control.setAttribute('aria-invalid', 'true');
   }
-  if (first) first.focus();
-  return unplaced;
+  if (atTop.length) {
+    if (top) put(top, atTop.join(' ')); else lost.push(...atTop);
+  }
+  const first = [...form.querySelectorAll('[aria-invalid="true"]')][0];
+  if (first) {
+    first.focus();
+  } else if (top && top.textContent) {
+    top.tabIndex = -1;
+    top.focus();
+  }
+  (first || top)?.scrollIntoView?.({ block: 'center' });
+  return lost;
 }
 
 export function clearFieldErrors(form) {
-  for (const slot of form.querySelectorAll('[data-error-for]')) slot.textContent = '';
+  for (const slot of form.querySelectorAll('[data-error-for]')) {
+    slot.textContent = '';
+    slot.removeAttribute('title');
+    delete slot.dataset.code;
+  }
   for (const c of form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
 }
 
 /** A short message in the live region. */
-export function toast(message, kind = 'info') {
+export function toast(message, kind = 'info', code = null) {
   const box = document.getElementById('toasts');
-  const item = h('div', { class: `toast ${kind}` }, message);
+  const item = h('div', { class: `toast ${kind}`, title: code ? `Error code: ${code}` : null, 'data-code': code }, message);
   box.append(item);
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
 }

@@ -78,6 +78,50 @@ fn a_qr_that_needs_modules_under_two_dots_is_refused() {
 }
 
 #[test]
+fn a_qr_payload_too_long_for_the_tape_names_its_field_and_how_much_fits() {
+    // Issue #24: the refusal is about the field a person edits, and says how
+    // many of its characters fit, so the form can say "shorten it to N".
+    for (model, media) in [
+        ("PT-P750W", "tze-12"),
+        ("PT-P750W", "tze-9"),
+        ("QL-820NWB", "dk-12"),
+    ] {
+        let (model, media) = pair(model, media);
+        for ct in [ContentType::QrOnly, ContentType::QrOneLine] {
+            let long = "https://example.com/".repeat(10);
+            let err = render_ct(ct, sample(&long), model, media).expect_err("too dense");
+            let fits = match err {
+                printhub_render::RenderError::DoesNotFit {
+                    what, fits_chars, ..
+                } => {
+                    assert_eq!(what, "qr_payload");
+                    fits_chars.expect("a count")
+                }
+                other => panic!("{other}"),
+            };
+            assert!(fits > 0 && fits < long.len(), "{fits}");
+            // Exactly that many characters fit, and one more does not.
+            let cut = &long[..fits];
+            check_fits(ct, model, media, cut);
+            let over = &long[..fits + 1];
+            let err = render_ct(ct, sample(over), model, media).expect_err("one more");
+            assert_eq!(err.code(), "does_not_fit", "{}", media.id);
+        }
+    }
+}
+
+fn check_fits(
+    ct: ContentType,
+    model: &'static printhub_raster::Model,
+    media: &'static printhub_raster::Media,
+    payload: &str,
+) {
+    let label = render_ct(ct, sample(payload), model, media)
+        .unwrap_or_else(|e| panic!("{payload:?} on {}: {e}", media.id));
+    assert_eq!(decode_qr(&label.black), vec![payload.to_string()]);
+}
+
+#[test]
 fn missing_fields_are_listed_in_one_error() {
     let (model, media) = pair("PT-P750W", "tze-12");
     let err = render_ct(

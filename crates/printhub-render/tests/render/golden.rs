@@ -26,7 +26,7 @@ fn golden_path(model: &str, media: &str, ct: ContentType) -> PathBuf {
 }
 
 /// Decodes a golden PNG back into dots (dark pixel = ink).
-fn read_png(bytes: &[u8]) -> Bitmap {
+pub(crate) fn read_png(bytes: &[u8]) -> Bitmap {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().expect("png header");

@@ -10,6 +10,7 @@
 //! diff before committing.
 
 mod content_types;
+mod freetext;
 mod golden;
 mod images;
 mod property;

@@ -3,7 +3,8 @@
 // scope and a printer allow-list, shown once, revoke) and the audit log.
 // Sections whose routes this server lacks say so instead of failing.
 
-import { get, post, api, optional, query, describe, fieldErrors, ApiError } from '../api.js';
+import { get, post, api, optional, query, describe, fieldErrors, ApiError, session } from '../api.js';
+import { labelOf } from '../messages.js';
 import { h, replace, field, showFieldErrors, clearFieldErrors, toast, confirmAction, keepFocus } from '../dom.js';
 import { time, ago, reasonText } from '../format.js';
 
@@ -26,14 +27,22 @@ export async function mount(main, ctx) {
 
   // Printers.
   let printers = [];
-  const printerTable = h('div', { class: 'table-wrap' });
+  const printerTable = h('div', { class: 'table-wrap scroll-region', tabindex: 0, role: 'region', 'aria-label': 'Printers table' });
   const printerFormBox = h('div');
   replace(printersBox, h('h2', { id: 'adm-printers', tabindex: -1 }, 'Printers'), printerTable, printerFormBox);
   async function loadPrinters() {
     printers = await get('/api/printers');
-    keepFocus(() => replace(printerTable, h('table', {},
+    keepFocus(() => replace(printerTable, h('table', { class: 'stack' },
       h('thead', {}, h('tr', {}, ['Name', 'Model', 'Media', 'Address', 'State', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, printers.map(printerRow)))));
+    // The key form's allow-list offers every printer, the one just added too.
+    refreshAllowList();
+  }
+
+  /** A printer's name from its id or slug (keys and the audit log name printers either way). */
+  function printerName(key) {
+    const p = printers.find((x) => x.id === key || x.slug === key);
+    return p ? p.name : null;
   }
 
   // Connection test results by printer id, kept across redraws of the table.
@@ -42,24 +51,24 @@ export async function mount(main, ctx) {
   function printerRow(p) {
     const testOut = h('span', { class: 'muted', role: 'status', 'data-test-for': p.id }, tested.get(p.id) || '');
     return h('tr', { 'data-printer': p.slug },
-      h('td', {}, p.name, h('br'), h('small', { class: 'mono' }, p.slug)),
-      h('td', {}, p.model),
-      h('td', {}, mediaName.get(p.media) || p.media || '—'),
-      h('td', { class: 'mono' }, p.address),
-      h('td', {}, h('span', { class: `badge state-${p.state}` }, p.state), p.state_reason ? ` ${reasonText(p.state_reason)}` : ''),
+      h('td', { 'data-label': 'Name' }, p.name, h('br'), h('small', { class: 'mono' }, p.slug)),
+      h('td', { 'data-label': 'Model' }, p.model),
+      h('td', { 'data-label': 'Media' }, mediaName.get(p.media) || p.media || '—'),
+      h('td', { class: 'mono', 'data-label': 'Address' }, p.address),
+      h('td', { 'data-label': 'State' }, h('span', { class: `badge state-${p.state}` }, p.state), p.state_reason ? ` ${reasonText(p.state_reason)}` : ''),
       h('td', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary', 'data-focus-id': `test-${p.id}`, onclick: () => testConnection(p) }, 'Test'),
         h('button', { type: 'button', class: 'secondary', 'data-focus-id': `edit-${p.id}`, onclick: () => editPrinter(p) }, 'Edit'),
         h('button', { type: 'button', class: 'secondary', 'data-focus-id': `toggle-${p.id}`, onclick: () => act(`/api/printers/${p.id}/${p.enabled ? 'disable' : 'enable'}`, `${p.enabled ? 'Disabled' : 'Enabled'} ${p.name}.`) }, p.enabled ? 'Disable' : 'Enable'),
         h('button', { type: 'button', class: 'danger', onclick: async () => {
           if (!(await confirmAction(`Remove ${p.name}? Its queue must be empty; its history stays.`, 'Remove'))) return;
-          try { await api('DELETE', `/api/printers/${p.id}`); toast(`Removed ${p.name}.`); loadPrinters(); } catch (e) { toast(`Remove failed: ${describe(e)}`, 'error'); }
+          try { await api('DELETE', `/api/printers/${p.id}`); toast(`Removed ${p.name}.`); await loadPrinters(); } catch (e) { toast(`Remove failed: ${describe(e)}`, 'error', e.code); }
         } }, 'Remove'),
         testOut));
   }
 
   async function act(path, message) {
-    try { await post(path); toast(message); loadPrinters(); } catch (e) { toast(describe(e), 'error'); }
+    try { await post(path); toast(message); loadPrinters(); } catch (e) { toast(describe(e), 'error', e.code); }
   }
 
   async function testConnection(p) {
@@ -162,21 +171,23 @@ export async function mount(main, ctx) {
           replace(printerFormBox, printerForm(null));
           testConnection(created);
           toast(`Added ${created.name}; testing the connection.`);
+          loadAudit(0);
         }
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
-        const unplaced = showFieldErrors(form, fieldErrors(e));
-        form.querySelector('[data-error-for="_form"]').textContent = unplaced.join(' ');
+        showFieldErrors(form, fieldErrors(e), e.code, (n) => labelOf(n));
       }
     });
     return form;
   }
 
   // API keys.
+  let keyById = new Map();
   async function loadKeys() {
     let keys;
     try {
       keys = await optional('/api/admin/keys');
+      keyById = new Map((keys || []).map((k) => [k.id, k]));
     } catch (e) {
       replace(keysBox, h('h2', { id: 'adm-keys', tabindex: -1 }, 'API keys'), h('p', { class: 'notice error' }, describe(e)));
       return;
@@ -188,28 +199,62 @@ export async function mount(main, ctx) {
     const reveal = h('div', { id: 'new-key', 'aria-live': 'polite' });
     replace(keysBox,
       h('h2', { id: 'adm-keys', tabindex: -1 }, 'API keys'),
-      h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Name', 'Key id', 'Scope', 'Printers', 'Created', 'Last used', 'Expires', ''].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, keys.map((k) => h('tr', { class: k.revoked_at ? 'revoked' : '' },
-          h('td', {}, k.name),
-          h('td', { class: 'mono' }, k.id),
-          h('td', {}, k.scope),
-          h('td', {}, k.printers?.length ? k.printers.join(', ') : 'all'),
-          h('td', {}, time(k.created_at)),
-          h('td', {}, k.last_used_at ? ago(k.last_used_at) : 'never'),
-          h('td', {}, k.revoked_at ? `revoked ${time(k.revoked_at)}` : (k.expires_at ? time(k.expires_at) : 'never')),
-          h('td', {}, k.revoked_at ? '' : h('button', { type: 'button', class: 'danger', onclick: async () => {
-            if (!(await confirmAction(`Revoke the key "${k.name}"? Anything using it stops working at once.`, 'Revoke'))) return;
-            try { await api('DELETE', `/api/admin/keys/${k.id}`); toast(`Revoked ${k.name}.`); loadKeys(); loadAudit(0); } catch (e) { toast(describe(e), 'error'); }
-          } }, 'Revoke'))))))),
+      h('div', { class: 'table-wrap scroll-region', tabindex: 0, role: 'region', 'aria-label': 'API keys table' }, h('table', { class: 'stack' },
+        h('thead', {}, h('tr', {}, ['Name', 'Key id', 'Scope', 'Printers', 'Created', 'Last used', 'Expires', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, keys.map((k) => h('tr', { class: k.revoked_at ? 'revoked' : '', 'data-key': k.id },
+          h('td', { 'data-label': 'Name' }, k.name, k.id === ctx.me?.key_id ? h('small', { class: 'muted' }, ' (you)') : null),
+          h('td', { class: 'mono', 'data-label': 'Key id' }, k.id),
+          h('td', { 'data-label': 'Scope' }, k.scope),
+          h('td', { 'data-label': 'Printers', 'data-printers': '' }, k.printers?.length ? k.printers.map((x) => printerName(x) || `${x} (removed)`).join(', ') : 'all'),
+          h('td', { 'data-label': 'Created' }, time(k.created_at)),
+          h('td', { 'data-label': 'Last used' }, k.last_used_at ? ago(k.last_used_at) : 'never'),
+          h('td', { 'data-label': 'Expires' }, k.revoked_at ? `revoked ${time(k.revoked_at)}` : (k.expires_at ? time(k.expires_at) : 'never')),
+          h('td', { class: 'actions' }, k.revoked_at ? '' : h('button', { type: 'button', class: 'danger', 'data-action': 'revoke', onclick: () => revoke(k) }, 'Revoke'))))))),
       keyForm(reveal), reveal);
+  }
+
+  /** Revokes `k` after asking; revoking the key this tab is signed in with says so first, then signs out. */
+  async function revoke(k) {
+    const own = Boolean(ctx.me?.key_id) && k.id === ctx.me.key_id;
+    const question = own
+      ? `"${k.name}" is the key you are signed in with. Revoke it? You will be signed out of this tab at once and need another key to sign in.`
+      : `Revoke the key "${k.name}"? Anything using it stops working at once.`;
+    if (!(await confirmAction(question, own ? 'Revoke and sign out' : 'Revoke'))) return;
+    try {
+      await api('DELETE', `/api/admin/keys/${k.id}`);
+    } catch (e) {
+      toast(describe(e), 'error', e.code);
+      return;
+    }
+    if (own) {
+      session.key = null;
+      toast(`Revoked ${k.name}; you are signed out.`);
+      window.dispatchEvent(new CustomEvent('printhub:unauthorized'));
+      return;
+    }
+    toast(`Revoked ${k.name}.`);
+    loadKeys();
+    loadAudit(0);
+  }
+
+  /** The allow-list of the key form, rebuilt from the current printers (ticks kept). */
+  function allowList() {
+    const ticked = new Set([...keysBox.querySelectorAll('fieldset.allow input:checked')].map((c) => c.value));
+    return h('fieldset', { class: 'allow' }, h('legend', {}, 'Printers (none ticked: all)'),
+      printers.map((p) => h('div', { class: 'check' },
+        h('input', { type: 'checkbox', id: `allow-${p.id}`, value: p.slug, name: 'printers', checked: ticked.has(p.slug) }),
+        h('label', { for: `allow-${p.id}` }, p.name))));
+  }
+
+  function refreshAllowList() {
+    const old = keysBox.querySelector('fieldset.allow');
+    if (old) old.replaceWith(allowList());
   }
 
   function keyForm(reveal) {
     const name = h('input', { type: 'text', autocomplete: 'off' });
     const scope = h('select', {}, ['read', 'print', 'admin'].map((s) => h('option', { value: s, selected: s === 'print' }, s)));
-    const allow = h('fieldset', { class: 'allow' }, h('legend', {}, 'Printers (none ticked: all)'),
-      printers.map((p) => h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `allow-${p.id}`, value: p.slug }), h('label', { for: `allow-${p.id}` }, p.name))));
+    const allow = allowList();
     const expires = h('input', { type: 'datetime-local' });
     const rate = h('input', { type: 'number', min: 1, inputmode: 'numeric', placeholder: 'default' });
     const form = h('form', { novalidate: true, class: 'card' },
@@ -225,7 +270,7 @@ export async function mount(main, ctx) {
       ev.preventDefault();
       clearFieldErrors(form);
       const body = { name: name.value.trim(), scope: scope.value };
-      const ticked = [...allow.querySelectorAll('input:checked')].map((c) => c.value);
+      const ticked = [...form.querySelectorAll('fieldset.allow input:checked')].map((c) => c.value);
       if (ticked.length) body.printers = ticked;
       if (expires.value) body.expires_at = new Date(expires.value).toISOString();
       if (rate.value) body.rate_limit_per_minute = Number(rate.value);
@@ -236,8 +281,7 @@ export async function mount(main, ctx) {
         loadAudit(0);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
-        const unplaced = showFieldErrors(form, fieldErrors(e));
-        form.querySelector('[data-error-for="_form"]').textContent = unplaced.join(' ');
+        showFieldErrors(form, fieldErrors(e), e.code, (n) => labelOf(n));
       }
     });
     return form;
@@ -274,20 +318,47 @@ export async function mount(main, ctx) {
     }
     replace(auditBox,
       h('h2', { id: 'adm-audit', tabindex: -1 }, 'Audit log'),
-      h('div', { class: 'table-wrap' }, h('table', {},
+      h('div', { class: 'table-wrap scroll-region', tabindex: 0, role: 'region', 'aria-label': 'Audit log entries' }, h('table', { class: 'stack' },
         h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Target', 'Detail'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, page.items.map((a) => h('tr', {},
-          h('td', {}, time(a.at)), h('td', {}, a.actor), h('td', {}, a.action), h('td', { class: 'mono' }, a.target || ''),
-          h('td', {}, typeof a.detail === 'string' ? a.detail : JSON.stringify(a.detail ?? ''))))))),
+        h('tbody', {}, page.items.map((a) => h('tr', { 'data-audit': a.action },
+          h('td', { 'data-label': 'When' }, time(a.at)), h('td', { 'data-label': 'Who' }, a.actor),
+          h('td', { 'data-label': 'Action' }, a.action.replaceAll('_', ' ').replaceAll('.', ': ')),
+          h('td', { 'data-label': 'Target', 'data-target': a.target || '' }, targetName(a.target)),
+          h('td', { 'data-label': 'Detail', 'data-detail': '' }, detailText(a.detail))))))),
       h('nav', { class: 'pager', 'aria-label': 'Audit pages' },
         h('button', { type: 'button', class: 'secondary', disabled: offset === 0, onclick: () => loadAudit(Math.max(0, offset - AUDIT_PAGE)) }, '← Newer'),
         h('span', {}, `${page.total ? offset + 1 : 0}–${offset + page.items.length} of ${page.total}`),
         h('button', { type: 'button', class: 'secondary', disabled: offset + AUDIT_PAGE >= page.total, onclick: () => loadAudit(offset + AUDIT_PAGE) }, 'Older →')));
   }
 
+  /** An audit target as a person reads it: a printer's or key's name, else the id. */
+  function targetName(target) {
+    if (!target) return '—';
+    const key = keyById.get(target);
+    if (key) return `key "${key.name}"`;
+    const printer = printerName(target);
+    return printer ? `printer ${printer}` : target;
+  }
+
+  /** An audit detail as "field: value" sentences (ids named), never raw JSON. */
+  function detailText(detail) {
+    if (detail === null || detail === undefined || detail === '') return '—';
+    if (typeof detail !== 'object') return String(detail);
+    const value = (v) => {
+      if (v === null || v === undefined) return 'none';
+      if (Array.isArray(v)) return v.length ? v.map(value).join(', ') : 'none';
+      if (typeof v === 'object') return detailText(v);
+      if (typeof v === 'string') return printerName(v) || (keyById.get(v)?.name) || v;
+      return String(v);
+    };
+    return Object.entries(detail).map(([k, v]) => `${k.replaceAll('_', ' ')}: ${value(v)}`).join('; ');
+  }
+
   await loadPrinters();
   replace(printerFormBox, printerForm(null));
-  await Promise.all([loadKeys(), loadAudit(0)]);
+  // Keys first: the audit log names keys by their names.
+  await loadKeys();
+  await loadAudit(0);
   const onState = (e) => { if (e.detail.type === 'printer.state_changed') loadPrinters(); };
   ctx.live.addEventListener('printhub-event', onState);
   return () => ctx.live.removeEventListener('printhub-event', onState);

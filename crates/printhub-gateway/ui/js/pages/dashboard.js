@@ -11,6 +11,8 @@ import { reasonText, ago, time, shortId, layoutOf } from '../format.js';
 const QUEUED = new Set(['queued', 'held']);
 
 export async function mount(main, ctx) {
+  const media = await get('/api/media').catch(() => []);
+  const mediaName = (id) => media.find((m) => m.id === id)?.name || id;
   const printers = new Map(); // id → PrinterView
   const printing = new Map(); // printer id → JobView printing now
   const grid = h('div', { class: 'cards', id: 'printers' });
@@ -58,31 +60,39 @@ export async function mount(main, ctx) {
     keepFocus(() => { if (old) old.replaceWith(card(p)); else grid.append(card(p)); });
   }
 
+  /** Whether the hub has not read the printer's status yet (its state is a guess until then). */
+  const unchecked = (p) => p.enabled && !p.last_seen && !p.offline_since && ['idle', 'printing'].includes(p.state);
+
   function card(p) {
     const job = printing.get(p.id);
     const loaded = p.status?.media;
     const mismatch = loaded && p.media && loaded !== p.media;
     const headingId = `printer-${p.id}`;
+    const checking = unchecked(p);
     return h('article', { class: `card printer state-${p.state}`, 'data-printer': p.slug, 'data-printer-id': p.id, 'aria-labelledby': headingId },
       h('div', { class: 'card-head' },
         h('h2', { id: headingId }, p.name),
-        h('span', { class: `badge state-${p.state}`, 'data-state': p.state }, p.state)),
+        h('span', { class: `badge state-${checking ? 'checking' : p.state}`, 'data-state': p.state, 'data-checking': checking ? 'true' : null },
+          checking ? 'checking…' : p.state)),
       stateLine(p),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Model'), h('dd', {}, p.model),
         h('dt', {}, 'Media'), h('dd', { 'data-media': loaded || '' },
-          loaded ? loaded : (p.status?.reachable ? 'not reported' : 'unknown'),
-          mismatch ? h('span', { class: 'warn' }, ` — set up for ${p.media}`) : (loaded ? '' : ` (set up for ${p.media || '—'})`)),
+          loaded ? mediaName(loaded) : (p.status?.reachable ? 'not reported' : (checking ? 'checking…' : 'unknown')),
+          mismatch ? h('span', { class: 'warn' }, ` — set up for ${mediaName(p.media)}`) : (loaded ? '' : ` (set up for ${p.media ? mediaName(p.media) : '—'})`)),
         h('dt', {}, 'Queue'), h('dd', { 'data-queue': p.queue_depth }, `${p.queue_depth} job${p.queue_depth === 1 ? '' : 's'} waiting`),
         h('dt', {}, 'Printing'), h('dd', { 'data-current': job ? job.id : '' },
           job ? [h('a', { href: `#/jobs/${job.id}` }, `${layoutOf(job)} ${shortId(job.id)}`), ` — copy ${Math.min(job.copies_printed + 1, job.copies)} of ${job.copies}`] : 'nothing'),
-        h('dt', {}, 'Last seen'), h('dd', {}, ago(p.last_seen))),
+        h('dt', {}, 'Last seen'), h('dd', {}, p.last_seen
+          ? h('time', { datetime: p.last_seen, 'data-last-seen': p.last_seen, title: time(p.last_seen) }, ago(p.last_seen))
+          : (checking ? 'checking…' : 'never'))),
       actions(p));
   }
 
   function stateLine(p) {
     let text = '';
-    if (p.state === 'stopped') text = `Stopped: ${reasonText(p.state_reason)}. Jobs wait; it resumes when the problem is fixed.`;
+    if (unchecked(p)) text = 'Checking: the hub has not read this printer\'s status yet.';
+    else if (p.state === 'stopped') text = `Stopped: ${reasonText(p.state_reason)}. Jobs wait; it resumes when the problem is fixed.`;
     else if (p.state === 'offline') text = `Offline since ${p.offline_since ? time(p.offline_since) : 'an unknown time'}: jobs wait until it answers.`;
     else if (p.state === 'paused') text = 'Paused: nothing prints until resumed.';
     else if (p.state === 'disabled') text = 'Disabled: it takes no jobs.';
@@ -95,7 +105,11 @@ export async function mount(main, ctx) {
     const buttons = [];
     if (p.state !== 'disabled') {
       buttons.push(canResume
-        ? action(p, 'resume', 'Resume', block, `Resume ${p.name}? Queued jobs start printing.`)
+        ? (p.state === 'offline'
+          ? action(p, 'resume', 'Retry connection', block, `Try to reach ${p.name} again now? Queued jobs print once it answers; until then they wait.`)
+          : action(p, 'resume', 'Resume', block, p.state === 'stopped'
+            ? `Resume ${p.name}? It checks the printer again; jobs print once the problem is fixed.`
+            : `Resume ${p.name}? Queued jobs start printing.`))
         : action(p, 'pause', 'Pause', block, `Pause ${p.name}? A label already printing finishes first.`));
     }
     buttons.push(action(p, 'clear', 'Clear queue', block || (p.queue_depth === 0 ? 'The queue is empty.' : null),
@@ -110,7 +124,7 @@ export async function mount(main, ctx) {
     return h('span', { class: 'action' },
       h('button', {
         type: 'button', 'data-action': name, 'data-focus-id': `${name}-${p.id}`, 'aria-disabled': blocked ? 'true' : null,
-        'aria-describedby': blocked ? reasonId : null, title: blocked || null,
+        'aria-describedby': blocked ? reasonId : null,
         onclick: async () => {
           if (blocked) { toast(blocked); return; }
           if (!(await confirmAction(question, label))) return;
@@ -125,11 +139,11 @@ export async function mount(main, ctx) {
             }
             update(p.id);
           } catch (e) {
-            toast(`${label} failed: ${describe(e)}`, 'error');
+            toast(`${label} failed: ${describe(e)}`, 'error', e.code);
           }
         },
       }, label),
-      blocked ? h('small', { id: reasonId, class: 'why' }, blocked) : null);
+      blocked ? h('small', { id: reasonId, class: 'why', role: 'tooltip' }, blocked) : null);
   }
 
   function onEvent(e) {
@@ -169,7 +183,23 @@ export async function mount(main, ctx) {
   ctx.live.addEventListener('printhub-event', onEvent);
   ctx.live.addEventListener('refresh', onRefresh);
   await load();
+  // "Last seen" is read again as the hub keeps probing (a probe that changes
+  // nothing sends no event), and its words ("2 min ago") follow the clock.
+  const tick = setInterval(() => {
+    for (const t of grid.querySelectorAll('[data-last-seen]')) t.textContent = ago(t.dataset.lastSeen);
+  }, 5000);
+  const reread = setInterval(async () => {
+    if (document.hidden) return;
+    try {
+      for (const fresh of await get('/api/printers')) {
+        const old = printers.get(fresh.id);
+        if (old && (old.last_seen !== fresh.last_seen || old.state !== fresh.state)) { printers.set(fresh.id, fresh); update(fresh.id); }
+      }
+    } catch { /* the next one or an event corrects it */ }
+  }, 15000);
   return () => {
+    clearInterval(tick);
+    clearInterval(reread);
     for (const t of pending.values()) clearTimeout(t);
     ctx.live.removeEventListener('printhub-event', onEvent);
     ctx.live.removeEventListener('refresh', onRefresh);

@@ -14,15 +14,32 @@ const ACTIONS = [
   ['retry', 'Retry', 'Print this job again as a new job?'],
 ];
 
-/** The action buttons of a job; `changed(job)` gets the answer (a retry answers the new job). */
+/** Which actions apply to a job in `state` (the others are not offered at all). */
+const APPLIES = {
+  queued: ['cancel', 'hold'],
+  held: ['release', 'cancel'],
+  printing: ['cancel'],
+  failed: ['retry'],
+  interrupted: ['retry'],
+  cancelled: ['retry'],
+  completed: [],
+};
+
+/**
+ * The action buttons that apply to a job; `changed(job)` gets the answer (a
+ * retry answers the new job). One that applies but cannot run now (the last
+ * copy printing, a key without the print scope) is shown disabled, its reason
+ * in a tooltip that covers nothing the pointer aims at and moves no layout.
+ */
 export function jobActions(job, ctx, changed) {
-  return h('div', { class: 'actions' }, ACTIONS.map(([name, label, question]) => {
+  const offered = APPLIES[job.state] || [];
+  return h('div', { class: 'actions', 'data-actions-for': job.state }, ACTIONS.filter(([name]) => offered.includes(name)).map(([name, label, question]) => {
     const blocked = ctx.needs('print') || jobActionBlock(job, name);
     const reasonId = `why-${name}-${job.id}`;
     return h('span', { class: 'action' },
       h('button', {
         type: 'button', class: name === 'cancel' ? 'danger' : 'secondary', 'data-action': name, 'data-focus-id': `${name}-${job.id}`,
-        'aria-disabled': blocked ? 'true' : null, 'aria-describedby': blocked ? reasonId : null, title: blocked || null,
+        'aria-disabled': blocked ? 'true' : null, 'aria-describedby': blocked ? reasonId : null,
         onclick: async () => {
           if (blocked) { toast(blocked); return; }
           if (question && !(await confirmAction(question, label))) return;
@@ -31,11 +48,11 @@ export function jobActions(job, ctx, changed) {
             toast(name === 'retry' ? `Retried as job ${shortId(answer.id)}.` : `Job ${shortId(job.id)}: ${answer.state}.`);
             changed(answer);
           } catch (e) {
-            toast(`${label} failed: ${describe(e)}`, 'error');
+            toast(`${label} failed: ${describe(e)}`, 'error', e.code);
           }
         },
       }, label),
-      blocked ? h('small', { id: reasonId, class: 'why' }, blocked) : null);
+      blocked ? h('small', { id: reasonId, class: 'why', role: 'tooltip' }, blocked) : null);
   }));
 }
 

@@ -4,8 +4,8 @@
 // unavailable; a completed job the printer did not confirm says "sent, not
 // confirmed". Rows change in place as events arrive.
 
-import { get, query, describe } from '../api.js';
-import { h, replace, field, keepFocus } from '../dom.js';
+import { get, query, describe, authHeaders } from '../api.js';
+import { h, replace, field, keepFocus, labelView } from '../dom.js';
 import { JOB_STATES, TERMINAL, time, shortId, layoutOf, unconfirmed } from '../format.js';
 import { jobActions } from './job.js';
 
@@ -65,9 +65,36 @@ export async function mount(main, ctx) {
       h('button', { type: 'button', class: 'secondary', 'aria-disabled': nextBlock ? 'true' : null, title: nextBlock, onclick: () => !nextBlock && go({ offset: f.offset + PAGE }) }, 'Older →'));
   }
 
+  // Thumbnails of the stored labels (GET /api/jobs/{id}/preview), fetched once per job.
+  const thumbs = new Map(); // job id → Promise<blob URL | null>
+  function thumbnail(job) {
+    const img = h('img', { class: 'thumb', alt: `Label of job ${shortId(job.id)}`, 'data-thumb': job.id, hidden: true });
+    if (!thumbs.has(job.id)) {
+      thumbs.set(job.id, fetch(`/api/jobs/${job.id}/preview`, { headers: authHeaders() })
+        .then((res) => (res.ok ? res.blob() : null))
+        .then((blob) => (blob ? URL.createObjectURL(blob) : null))
+        .catch(() => null));
+    }
+    const slot = h('span', { class: 'thumb-slot', 'data-thumb-for': job.id }, img);
+    thumbs.get(job.id).then((url) => {
+      if (!url) return;
+      img.onload = () => {
+        // Turned to read as printed, like every preview.
+        const view = labelView(img, img.alt);
+        view.className = 'thumb';
+        view.style.maxWidth = '';
+        view.dataset.thumb = job.id;
+        slot.replaceChildren(img, view);
+      };
+      img.src = url;
+    });
+    return slot;
+  }
+
   function row(job) {
     const p = byId.get(job.printer_id);
     return h('article', { class: `job card state-${job.state}`, 'data-job': job.id, 'aria-label': `Job ${shortId(job.id)}` },
+      h('div', { class: 'job-row' }, thumbnail(job), h('div', {},
       h('div', { class: 'card-head' },
         h('h2', {}, h('a', { href: `#/jobs/${job.id}` }, `${layoutOf(job)} · ${shortId(job.id)}`)),
         h('span', { class: `badge state-${job.state}`, 'data-state': job.state }, job.state)),
@@ -79,7 +106,7 @@ export async function mount(main, ctx) {
       jobActions(job, ctx, (fresh) => {
         if (fresh.id !== job.id) { load(); return; }
         replaceJob(fresh);
-      }));
+      }))));
   }
 
   function replaceJob(fresh) {
@@ -118,5 +145,6 @@ export async function mount(main, ctx) {
   return () => {
     ctx.live.removeEventListener('printhub-event', onEvent);
     ctx.live.removeEventListener('refresh', load);
+    for (const t of thumbs.values()) t.then((url) => url && URL.revokeObjectURL(url));
   };
 }

@@ -5,6 +5,7 @@
 // progress shows until it completed or why it failed.
 
 import { get, post, optional, describe, fieldErrors, ApiError } from '../api.js';
+import { labelOf } from '../messages.js';
 import { h, replace, field, showFieldErrors, clearFieldErrors, debounce, toast, labelView } from '../dom.js';
 import { reasonText, shortId, TERMINAL } from '../format.js';
 
@@ -15,6 +16,9 @@ const FIELDS = [
   ['secondary', 'Further lines', 'textarea', 'One per line.'],
   ['items', 'Items', 'textarea', 'One item per line.'],
 ];
+/** Labels longer than this (in mm) get a warning under the preview: most likely not what was meant. */
+const LONG_LABEL_MM = 150;
+
 const OPTIONS = [
   ['cut', 'Cut after each label', (m) => m.auto_cut, true],
   ['half_cut', 'Half cut (keeps labels on one backing)', (m) => m.half_cut, false],
@@ -40,11 +44,13 @@ export async function mount(main, ctx) {
 
   // The form.
   const printerSel = h('select', {}, usable.map((p) =>
-    h('option', { value: p.id, selected: p.slug === ctx.query.printer || p.id === ctx.query.printer }, `${p.name} (${p.media || 'no media'})`)));
+    h('option', { value: p.id, selected: p.slug === ctx.query.printer || p.id === ctx.query.printer }, `${p.name} (${media.find((x) => x.id === p.media)?.name || p.media || 'no media'})`)));
   const geometry = h('small', { class: 'hint', id: 'geometry' });
   const layoutSel = h('select', {},
     h('optgroup', { label: 'Content types' }, catalogue.content_types.map((c) => h('option', { value: `ct:${c.name}` }, c.name.replaceAll('_', ' ')))),
-    h('optgroup', { label: 'Templates' }, catalogue.templates.map((t) => h('option', { value: `tpl:${t.name}` }, `template: ${t.name.replaceAll('_', ' ')}`))));
+    h('optgroup', { label: 'Templates' }, catalogue.templates.map((t) => h('option', { value: `tpl:${t.name}` }, `template: ${t.name.replaceAll('_', ' ')}`))),
+    h('optgroup', { label: 'Free text' }, h('option', { value: 'text:free' }, 'free text (lines, size, bold, alignment)')),
+    h('optgroup', { label: 'Picture' }, h('option', { value: 'img:upload' }, 'image (PNG or JPEG)')));
   layoutSel.value = ctx.query.layout ? ctx.query.layout : 'ct:qr_one_line';
   const controls = {};
   const fieldBoxes = {};
@@ -52,6 +58,27 @@ export async function mount(main, ctx) {
     controls[name] = kind === 'textarea' ? h('textarea', { rows: 3 }) : h('input', { type: 'text', autocomplete: 'off' });
     fieldBoxes[name] = field(label, controls[name], { name, hint });
   }
+  const linesNote = h('small', { id: 'lines-note', class: 'hint', role: 'status' });
+  fieldBoxes.secondary.append(linesNote);
+  // An uploaded picture: printed as the API's multipart upload prints it.
+  const fileInput = h('input', { type: 'file', accept: 'image/png,image/jpeg' });
+  const ditherSel = h('select', {},
+    h('option', { value: 'floyd_steinberg' }, 'Dithered: shades as dot patterns (photos)'),
+    h('option', { value: 'threshold' }, 'Threshold: each dot black or white (line art, logos)'));
+  const imageBox = h('fieldset', { class: 'image-fields', hidden: true }, h('legend', {}, 'Picture'),
+    field('Image file', fileInput, { name: 'file', hint: 'PNG or JPEG; scaled to the width the media prints.' }),
+    field('Black and white', ditherSel, { name: 'dither' }));
+  // Free text: lines as typed, a size (or auto-fit), bold, alignment.
+  const textLines = h('textarea', { rows: 3 });
+  const sizeSel = h('select', {}, h('option', { value: '' }, 'Auto-fit: as large as fits'),
+    [6, 8, 10, 12, 14, 18, 24, 32, 48, 72].map((pt) => h('option', { value: String(pt) }, `${pt} pt`)));
+  const boldBox = h('input', { type: 'checkbox', id: 'text-bold', name: 'bold' });
+  const alignSel = h('select', {}, h('option', { value: 'left' }, 'Left'), h('option', { value: 'center' }, 'Centre'), h('option', { value: 'right' }, 'Right'));
+  const textBox = h('fieldset', { class: 'text-fields', hidden: true }, h('legend', {}, 'Free text'),
+    field('Text', textLines, { name: 'lines', hint: 'One line of the label per line.' }),
+    field('Size', sizeSel, { name: 'size_pt' }),
+    h('div', { class: 'check' }, boldBox, h('label', { for: 'text-bold' }, 'Bold')),
+    field('Alignment', alignSel, { name: 'align' }));
   const copies = h('input', { type: 'number', min: 1, max: 999, value: '1', inputmode: 'numeric' });
   const optionsBox = h('fieldset', { class: 'options' }, h('legend', {}, 'Cutting and quality'));
   const optionControls = {};
@@ -60,6 +87,8 @@ export async function mount(main, ctx) {
     field('Layout', layoutSel, { name: 'layout', hint: 'A built-in content type or a template.' }),
     lookupPanel(),
     h('fieldset', { class: 'label-fields' }, h('legend', {}, 'What the label says'), Object.values(fieldBoxes)),
+    imageBox,
+    textBox,
     field('Copies', copies, { name: 'copies', hint: '1 to 999.' }),
     optionsBox,
     h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
@@ -70,6 +99,7 @@ export async function mount(main, ctx) {
   const previewImg = h('img', { id: 'preview', alt: 'Label preview', hidden: true });
   const previewFrame = h('div', { class: 'preview-frame' }, previewImg);
   const previewNote = h('p', { class: 'muted', id: 'preview-note', role: 'status' }, 'The preview appears here.');
+  const lengthNote = h('p', { id: 'label-length', role: 'status' });
   const progress = h('section', { id: 'job-progress', class: 'progress-box', 'aria-live': 'polite', hidden: true });
   replace(main,
     h('h1', { id: 'print-title' }, 'Print a label'),
@@ -79,9 +109,18 @@ export async function mount(main, ctx) {
         h('h2', {}, 'Preview'),
         previewFrame,
         previewNote,
+        lengthNote,
         progress)));
 
   const currentPrinter = () => usable.find((p) => p.id === printerSel.value);
+  const labels = Object.fromEntries(FIELDS.map(([name, label]) => [name, label]));
+  const nameOf = (name) => labelOf(name, labels);
+  /** "12 mm tape (TZe)": the medium the label is laid out for, in the catalogue's words. */
+  const mediaWords = () => {
+    const m = media.find((x) => x.id === currentPrinter()?.media);
+    return m ? m.name : 'this media';
+  };
+  const context = () => ({ labels, media: mediaWords() });
   const currentModel = () => models.find((m) => m.name === currentPrinter()?.model);
 
   function showGeometry() {
@@ -89,8 +128,12 @@ export async function mount(main, ctx) {
     const m = media.find((x) => x.id === p.media);
     const loaded = p.status?.media;
     geometry.textContent = `${p.model} · ${m ? m.name : p.media}` +
-      (loaded && loaded !== p.media ? ` · the printer reports ${loaded} loaded: it will stop until ${p.media} is loaded` : '') +
+      (loaded && loaded !== p.media ? ` · the printer reports ${mediaName(loaded)} loaded: it will stop until ${mediaName(p.media)} is loaded` : '') +
       (p.state !== 'idle' && p.state !== 'printing' ? ` · printer ${p.state}${p.state_reason ? `: ${reasonText(p.state_reason)}` : ''}` : '');
+  }
+
+  function mediaName(id) {
+    return media.find((x) => x.id === id)?.name || id;
   }
 
   function showOptions() {
@@ -107,8 +150,15 @@ export async function mount(main, ctx) {
     if (Object.keys(optionControls).length === 0) optionsBox.append(h('p', { class: 'muted' }, `${m.name || 'This model'} has no cut options.`));
   }
 
+  const isImage = () => layoutSel.value === 'img:upload';
+  const isText = () => layoutSel.value === 'text:free';
+
   function showFields() {
     const [kind, name] = layoutSel.value.split(':');
+    imageBox.hidden = !isImage();
+    textBox.hidden = !isText();
+    form.querySelector('.label-fields').hidden = isImage() || isText();
+    optionsBox.hidden = isImage();
     const spec = kind === 'ct'
       ? catalogue.content_types.find((c) => c.name === name)?.required.map((f) => ({ name: f, required: true })) || []
       : catalogue.templates.find((t) => t.name === name)?.fields || [];
@@ -119,9 +169,47 @@ export async function mount(main, ctx) {
       box.querySelector('label').textContent = used.get(fname) ? `${label} (required)` : label;
       controls[fname].toggleAttribute('aria-required', Boolean(used.get(fname)));
     }
+    showLines();
+  }
+
+  /** How many further lines the layout prints, and a warning when more are typed. */
+  function showLines() {
+    const [kind, name] = layoutSel.value.split(':');
+    const entry = kind === 'ct' ? catalogue.content_types.find((c) => c.name === name) : catalogue.templates.find((t) => t.name === name);
+    const takes = entry?.secondary_lines ?? 0;
+    const typed = controls.secondary.value.split('\n').map((x) => x.trim()).filter(Boolean).length;
+    linesNote.dataset.takes = String(takes);
+    linesNote.dataset.typed = String(typed);
+    const words = `This layout prints ${takes === 1 ? 'one further line' : `${takes} further lines`}`;
+    if (typed > takes) {
+      linesNote.className = 'warn';
+      linesNote.dataset.warning = 'true';
+      linesNote.textContent = `${words}: ${typed - takes === 1 ? 'the last line you typed is' : `the last ${typed - takes} lines you typed are`} not printed.`;
+    } else {
+      linesNote.className = 'hint';
+      delete linesNote.dataset.warning;
+      linesNote.textContent = `${words}.`;
+    }
+  }
+
+  /** The multipart form of the chosen picture, with `extra` fields (`printer` for a preview, `copies` for a job). */
+  function imageForm(extra) {
+    const fd = new FormData();
+    fd.append('file', fileInput.files[0]);
+    fd.append('dither', ditherSel.value);
+    for (const [k, v] of Object.entries(extra)) fd.append(k, v);
+    return fd;
+  }
+
+  /** The free text request: every typed line (blank ones are spacers), size, weight and alignment. */
+  function freeText() {
+    const text = { lines: textLines.value.replace(/\s+$/, '').split('\n'), bold: boldBox.checked, align: alignSel.value };
+    if (sizeSel.value) text.size_pt = Number(sizeSel.value);
+    return { text };
   }
 
   function labelBody() {
+    if (isText()) return freeText();
     const [kind, name] = layoutSel.value.split(':');
     const lines = (s) => s.split('\n').map((x) => x.trim()).filter(Boolean);
     const data = {};
@@ -137,7 +225,14 @@ export async function mount(main, ctx) {
   async function refreshPreview() {
     previewAbort?.abort();
     previewAbort = new AbortController();
-    const body = { ...labelBody(), printer: printerSel.value };
+    if (isImage() && !fileInput.files?.length) {
+      main.dataset.preview = 'none';
+      previewNote.textContent = 'Choose an image file to see the preview.';
+      previewFrame.replaceChildren(previewImg);
+      lengthNote.textContent = '';
+      return;
+    }
+    const body = isImage() ? imageForm({ printer: printerSel.value }) : { ...labelBody(), printer: printerSel.value };
     previewNote.textContent = 'Updating preview…';
     try {
       const res = await post('/api/render/preview', body, { raw: true, signal: previewAbort.signal });
@@ -145,21 +240,48 @@ export async function mount(main, ctx) {
       if (previewUrl) URL.revokeObjectURL(previewUrl);
       previewUrl = URL.createObjectURL(blob);
       await new Promise((resolve) => { previewImg.onload = resolve; previewImg.onerror = resolve; previewImg.src = previewUrl; });
-      previewImg.dataset.request = JSON.stringify(body);
+      previewImg.dataset.request = body instanceof FormData
+        ? JSON.stringify({ file: fileInput.files[0].name, dither: ditherSel.value, printer: printerSel.value })
+        : JSON.stringify(body);
       const w = previewImg.naturalWidth;
       const hgt = previewImg.naturalHeight;
       previewImg.alt = `Preview of the label: ${w} dots across the media, ${hgt} raster lines long.`;
       previewFrame.replaceChildren(previewImg, labelView(previewImg, previewImg.alt));
       previewNote.textContent = `${w} dots across × ${hgt} raster lines, exactly as it will print.`;
+      previewNote.removeAttribute('title');
+      showLength(hgt);
       main.dataset.preview = 'ok';
     } catch (e) {
       if (e.name === 'AbortError') return;
       main.dataset.preview = 'error';
       const missing = e.extra?.missing;
-      previewNote.textContent = Array.isArray(missing) ? `Fill in: ${missing.join(', ')}.` : `No preview: ${describe(e)}`;
+      previewNote.textContent = Array.isArray(missing)
+        ? `Fill in ${missing.map((f) => nameOf(f.split('|')[0])).join(', ')} to see the preview.`
+        : `No preview: ${describe(e, context())}`;
+      previewNote.title = e.code ? `Error code: ${e.code}` : '';
+      previewNote.dataset.code = e.code || '';
+      lengthNote.textContent = '';
     }
   }
   const schedulePreview = debounce(refreshPreview, 250);
+
+  /** The label's length along the media (raster lines over the model's dpi), with a warning past LONG_LABEL_MM. */
+  function showLength(lines) {
+    const dpi = currentModel()?.dpi;
+    if (!dpi) { lengthNote.textContent = ''; return; }
+    const mm = (lines * 25.4) / dpi;
+    const words = mm >= 100 ? `${(mm / 10).toFixed(1)} cm` : `${Math.round(mm)} mm`;
+    lengthNote.dataset.mm = mm.toFixed(1);
+    if (mm > LONG_LABEL_MM) {
+      lengthNote.className = 'warn';
+      lengthNote.dataset.warning = 'true';
+      lengthNote.textContent = `Label length: ${words}. That is a long label: check the text, or use a shorter one or wider media.`;
+    } else {
+      lengthNote.className = 'muted';
+      delete lengthNote.dataset.warning;
+      lengthNote.textContent = `Label length: ${words}.`;
+    }
+  }
 
   // Submit, then follow the job.
   let followed = null;
@@ -167,23 +289,31 @@ export async function mount(main, ctx) {
     ev.preventDefault();
     clearFieldErrors(form);
     const submit = form.querySelector('#print-submit');
-    const body = labelBody();
-    body.copies = copies.value.trim() === '' ? undefined : Number(copies.value);
-    body.options = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    let body;
+    if (isImage()) {
+      if (!fileInput.files?.length) {
+        showFieldErrors(form, { file: 'Choose an image file (PNG or JPEG) to print.' }, null, nameOf);
+        return;
+      }
+      body = imageForm({ copies: copies.value.trim() || '1' });
+    } else {
+      body = labelBody();
+      body.copies = copies.value.trim() === '' ? undefined : Number(copies.value);
+      body.options = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    }
     submit.disabled = true;
     try {
       const job = await post(`/api/printers/${printerSel.value}/jobs`, body);
       followed = job;
       showProgress();
+      progress.scrollIntoView({ block: 'nearest' });
       toast(`Job ${shortId(job.id)} queued.`);
       // Events for this job may have arrived before the answer did (a fast
       // printer): read it once more so none of them is missed.
       await refetchFollowed();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      const unplaced = showFieldErrors(form, fieldErrors(e));
-      const formErr = form.querySelector('[data-error-for="_form"]');
-      formErr.textContent = unplaced.join(' ');
+      showFieldErrors(form, fieldErrors(e, context()), e.code, nameOf);
     } finally {
       submit.disabled = false;
     }
@@ -254,7 +384,7 @@ export async function mount(main, ctx) {
         replace(found, `Found: ${view.title}`, view.url ? [' · ', h('a', { href: view.url, target: '_blank', rel: 'noopener noreferrer' }, 'open')] : '');
       } catch (e) {
         found.textContent = '';
-        showFieldErrors(panel, { lookup_id: `${e.message} (${e.code})` });
+        showFieldErrors(panel, { lookup_id: describe(e) }, e.code);
       }
     };
     const scanSupported = 'BarcodeDetector' in window && navigator.mediaDevices?.getUserMedia;
@@ -283,7 +413,12 @@ export async function mount(main, ctx) {
 
   for (const el of [printerSel]) el.addEventListener('change', () => { showGeometry(); showOptions(); schedulePreview(); });
   layoutSel.addEventListener('change', () => { showFields(); schedulePreview(); });
-  form.addEventListener('input', (ev) => { if (!ev.target.closest('.lookup')) schedulePreview(); });
+  fileInput.addEventListener('change', () => refreshPreview());
+  ditherSel.addEventListener('change', () => refreshPreview());
+  form.addEventListener('input', (ev) => {
+    if (ev.target === controls.secondary) showLines();
+    if (!ev.target.closest('.lookup')) schedulePreview();
+  });
   ctx.live.addEventListener('printhub-event', onEvent);
   ctx.live.addEventListener('refresh', refetchFollowed);
   showGeometry();

@@ -1,7 +1,7 @@
 // Sign in with an API key. The key is kept in sessionStorage for this tab
 // only and sent as a Bearer header; the page never shows a key back.
 
-import { get, session, ApiError } from '../api.js';
+import { get, session, ApiError, fieldErrors } from '../api.js';
 import { h, replace, field, showFieldErrors, clearFieldErrors } from '../dom.js';
 
 export async function mount(main, ctx) {
@@ -10,9 +10,14 @@ export async function mount(main, ctx) {
     field('API key', input, { name: 'key', hint: 'Starts with phk_. Kept in this browser tab only, until you sign out or close it.' }),
     h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in')));
-  replace(main, h('h1', { id: 'signin-title' }, 'Sign in'),
-    ctx.me && ctx.me.anonymous ? h('p', { class: 'muted' }, ctx.me.noAuth ? 'This hub needs no key; a key changes nothing.' : `You are anonymous with the ${ctx.me.scope} scope; a key can give you more.`) : null,
-    form);
+  let state = null;
+  if (ctx.me && ctx.me.anonymous) {
+    state = h('p', { class: 'muted', 'data-signed-in': 'anonymous' }, ctx.me.noAuth ? 'This hub needs no key; a key changes nothing.' : `You are anonymous with the ${ctx.me.scope} scope; a key can give you more.`);
+  } else if (ctx.me) {
+    state = h('p', { class: 'notice', 'data-signed-in': 'key' }, `You are signed in as ${ctx.me.name} (${ctx.me.scope}). `,
+      h('a', { href: '#/' }, 'Go to the dashboard'), ', or sign in with another key below.');
+  }
+  replace(main, h('h1', { id: 'signin-title' }, 'Sign in'), state, form);
   input.focus();
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -33,7 +38,8 @@ export async function mount(main, ctx) {
         await ctx.signedIn();
         return;
       }
-      showFieldErrors(form, { key: e instanceof ApiError ? `${e.message} (${e.code})` : e.message });
+      if (e instanceof ApiError) showFieldErrors(form, fieldErrors(e, { keyField: 'key' }), e.code);
+      else showFieldErrors(form, { key: e.message });
     }
   });
   return null;
