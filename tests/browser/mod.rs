@@ -22,17 +22,18 @@ async fn queue_label(s: &Session, slug: &str, id: &str) -> printhub_core::JobId 
         qr_payload: Some(format!("https://example.invalid/{id}")),
         ..LabelData::default()
     };
+    let request = RenderRequest::content_type(ContentType::QrOneLine, data);
     let label = render(
-        &RenderRequest::content_type(ContentType::QrOneLine, data),
+        &request,
         Model::by_name(&info.model).expect("model"),
         Media::by_id(&info.media).expect("media"),
     )
     .expect("renders");
-    s.hub()
-        .submit(slug, printhub_actors::PrintRequest::new(label))
-        .await
-        .expect("queued")
-        .id
+    // Kept with the job as the gateway keeps it: its title, print again.
+    let mut print = printhub_actors::PrintRequest::new(label);
+    print.content_type = Some("qr_one_line".into());
+    print.source = Some(request);
+    s.hub().submit(slug, print).await.expect("queued").id
 }
 
 /// Polls the engine until the job is in `state`.

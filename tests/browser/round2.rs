@@ -314,11 +314,56 @@ async fn reasons_show_as_tooltips_that_move_nothing_and_jobs_offer_only_what_app
         let actions = |id: printhub_core::JobId| {
             format!("const r = document.querySelector('[data-job=\"{id}\"]'); return r && [...r.querySelectorAll('[data-action]')].map((b) => b.dataset.action).join(',') || (r ? 'none' : null)")
         };
-        assert_eq!(s.wait("the completed row", &actions(done)).await, "none");
+        assert_eq!(s.wait("the completed row", &actions(done)).await, "reprint");
         assert_eq!(
             s.wait("the queued row", &actions(queued)).await,
             "cancel,hold"
         );
+        // Rows name the label by its text, not its layout and id.
+        assert_eq!(
+            text_of(
+                &s,
+                "the completed row's title",
+                &format!("[data-job=\"{done}\"] h2 a")
+            )
+            .await,
+            "DONE-1"
+        );
+        // Print again: a new job for the same label, queued behind the pause.
+        let before: std::collections::HashSet<_> = s
+            .hub()
+            .list_jobs(printhub_actors::JobFilter::default())
+            .await
+            .expect("jobs")
+            .into_iter()
+            .map(|j| j.id)
+            .collect();
+        s.click(&format!("[data-job=\"{done}\"] [data-action=reprint]"))
+            .await;
+        let start = std::time::Instant::now();
+        let again = loop {
+            let jobs = s
+                .hub()
+                .list_jobs(printhub_actors::JobFilter::default())
+                .await
+                .expect("jobs");
+            if let Some(j) = jobs.into_iter().find(|j| !before.contains(&j.id)) {
+                break j;
+            }
+            assert!(start.elapsed() < support::DEADLINE, "{w}: no new job");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let original = s.hub().job(done).await.expect("the original");
+        assert_eq!(again.state, JobState::Queued, "{w}");
+        assert_eq!(again.spec.printer_id, original.spec.printer_id);
+        assert_eq!(again.spec.media_id, original.spec.media_id);
+        assert_eq!(again.spec.raster, original.spec.raster, "the same label");
+        assert_eq!(
+            original.state,
+            JobState::Completed,
+            "the original is unchanged"
+        );
+        s.hub().cancel_job(again.id).await.expect("cancelled");
         // The history shows the label itself.
         s.wait(
             "the thumbnail of the completed label",

@@ -279,3 +279,242 @@ async fn refused_printer_changes_survive_restarts_and_an_unresolvable_name_never
     );
     running.hub.shutdown().await.expect("shutdown");
 }
+
+/// A TCP port that accepts and answers every connection with `reply`.
+fn answering(reply: Vec<u8>) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 3];
+            use std::io::{Read, Write};
+            if stream.read_exact(&mut request).is_ok() {
+                let _ = stream.write_all(&reply);
+            }
+        }
+    });
+    addr
+}
+
+#[actix_web::test]
+async fn a_printer_added_by_its_address_alone_says_its_model_and_prints_on_the_tape_it_holds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // A PT answers `ESC i S` on TCP: model and tape from its status block.
+    let pt = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-24")).expect("emulator");
+    // A network QL answers only over SNMP.
+    let ql =
+        Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp()).expect("emulator");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let config = one_printer(dir.path(), &closed.to_string());
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = app_for!(running, config);
+    let count = |app| async move {
+        let (_, list) = call(app, "GET", "/api/printers", None).await;
+        list["printers"].as_array().map(Vec::len).unwrap_or(0)
+    };
+    let before = count(&app).await;
+
+    // Probe: what it is, with nothing registered.
+    let (s, found) = call(
+        &app,
+        "GET",
+        &format!("/api/printers/probe?address={}", pt.tcp_addr()),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(found["model"], "PT-P750W");
+    assert_eq!(found["media"], "tze-24");
+    assert_eq!(found["slug"], "pt-p750w");
+    assert_eq!(found["source"], "tcp");
+    assert_eq!(count(&app).await, before, "a probe registers nothing");
+    let snmp = ql.snmp_addr().expect("snmp");
+    let (s, found) = call(
+        &app,
+        "GET",
+        &format!("/api/printers/probe?address={}&snmp={snmp}", ql.tcp_addr()),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(found["model"], "QL-820NWB");
+    assert_eq!(found["media"], "dk-62");
+    assert_eq!(found["source"], "snmp");
+    assert!(
+        found["said"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("MDL:QL-820NWB"),
+        "{found}"
+    );
+
+    // Add by address alone: the model it said, media `auto`, a slug from the model.
+    let (s, added) = call(
+        &app,
+        "POST",
+        "/api/printers",
+        Some(json!({ "address": pt.tcp_addr().to_string() })),
+    )
+    .await;
+    assert_eq!(s, 201, "{added}");
+    assert_eq!(added["slug"], "pt-p750w");
+    assert_eq!(added["model"], "PT-P750W");
+    assert_eq!(added["media"], "auto");
+    let (s, added_ql) = call(
+        &app,
+        "POST",
+        "/api/printers",
+        Some(json!({ "address": ql.tcp_addr().to_string(), "snmp": snmp.to_string(), "name": "Shipping" })),
+    )
+    .await;
+    assert_eq!(s, 201, "{added_ql}");
+    assert_eq!(added_ql["slug"], "ql-820nwb");
+    assert_eq!(added_ql["media"], "auto");
+    assert_eq!(added_ql["name"], "Shipping");
+    // The next probe of the same model proposes a free slug.
+    let (_, again) = call(
+        &app,
+        "GET",
+        &format!("/api/printers/probe?address={}", pt.tcp_addr()),
+        None,
+    )
+    .await;
+    assert_eq!(again["slug"], "pt-p750w-2");
+
+    // It prints on the tape it holds: 24 mm.
+    let job = json!({"content_type": "text_one_line", "data": {"primary_id": "BY-ADDRESS"}});
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let id = loop {
+        let (s, view) = call(
+            &app,
+            "POST",
+            "/api/printers/pt-p750w/jobs",
+            Some(job.clone()),
+        )
+        .await;
+        if s == 202 {
+            break view["id"].as_str().expect("id").to_string();
+        }
+        // Until its first status read the medium is unknown (409 media_unknown).
+        assert_eq!(
+            (s, view["error_code"].as_str()),
+            (409, Some("media_unknown")),
+            "{view}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reported its tape"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    loop {
+        let (_, view) = call(&app, "GET", &format!("/api/jobs/{id}"), None).await;
+        if view["state"] == "completed" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{view}");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pages = pt.pages();
+    assert_eq!(pages.len(), 1);
+    let tze24 = printhub_raster::Media::by_id("tze-24").expect("tze-24");
+    let geometry = printhub_raster::geometry(
+        printhub_raster::Model::by_name("PT-P750W").expect("pt"),
+        tze24,
+    )
+    .expect("geometry");
+    assert_eq!(
+        pages[0].black.width(),
+        usize::from(geometry.printable()),
+        "laid out for 24 mm"
+    );
+
+    // Bad input: nothing answers, something that is no Brother printer, an
+    // unknown model code, no address, a reserved slug. Nothing is registered.
+    let registered = count(&app).await;
+    let garbage = answering(b"HTTP/1.1 400 Bad Request\r\n\r\nxxxxx".to_vec());
+    let mut odd = printhub_raster::Status::ready(
+        printhub_raster::Model::by_name("PT-P750W").expect("pt"),
+        None,
+    )
+    .to_bytes();
+    odd[4] = 0x7e;
+    let unknown = answering(odd.to_vec());
+    let refused = [
+        (
+            "GET",
+            format!("/api/printers/probe?address={closed}"),
+            None,
+            422,
+            "printer_unreachable",
+        ),
+        (
+            "POST",
+            "/api/printers".to_string(),
+            Some(json!({"address": closed.to_string()})),
+            422,
+            "printer_unreachable",
+        ),
+        (
+            "GET",
+            format!("/api/printers/probe?address={garbage}"),
+            None,
+            422,
+            "printer_unidentified",
+        ),
+        (
+            "POST",
+            "/api/printers".to_string(),
+            Some(json!({"address": unknown.to_string()})),
+            422,
+            "printer_unidentified",
+        ),
+        (
+            "GET",
+            "/api/printers/probe".to_string(),
+            None,
+            400,
+            "invalid_request",
+        ),
+        (
+            "GET",
+            "/api/printers/probe?address=::::::".to_string(),
+            None,
+            400,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/api/printers".to_string(),
+            Some(
+                json!({"slug": "probe", "model": "PT-P750W", "address": pt.tcp_addr().to_string()}),
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/api/printers".to_string(),
+            Some(json!({"model": "PT-P9", "address": pt.tcp_addr().to_string()})),
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (method, uri, body, status, code) in refused {
+        let (s, problem) = call(&app, method, &uri, body.clone()).await;
+        assert_eq!(
+            (s, problem["error_code"].as_str()),
+            (status, Some(code)),
+            "{method} {uri} {body:?}: {problem}"
+        );
+        if code == "printer_unidentified" {
+            let said = problem["error_detail"]["said"].as_str().unwrap_or_default();
+            assert!(!said.is_empty(), "says what it heard: {problem}");
+        }
+    }
+    assert_eq!(count(&app).await, registered, "nothing registered");
+    running.hub.shutdown().await.expect("shutdown");
+}

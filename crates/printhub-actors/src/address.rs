@@ -124,6 +124,14 @@ impl fmt::Display for Endpoint {
 }
 
 impl Endpoint {
+    /// The same host on another port (its SNMP agent, say).
+    pub fn with_port(&self, port: u16) -> Endpoint {
+        Endpoint {
+            host: self.host.clone(),
+            port,
+        }
+    }
+
     /// Parses `host[:port]` (surrounding blanks ignored), with `default_port`
     /// when none is given (9100 for raw TCP, 161 for SNMP). No lookup.
     pub fn parse(text: &str, default_port: u16) -> Result<Endpoint, AddressError> {

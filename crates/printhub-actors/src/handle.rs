@@ -239,6 +239,26 @@ pub struct HubHandle {
     drain_timeout: Duration,
 }
 
+/// How long each step of identifying a printer may take.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What [`HubHandle::probe_printer`] found at an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbedPrinter {
+    /// A slug no printer has, from the model's name (`ql-820nwb`).
+    pub slug: String,
+    /// The model it named.
+    pub model: String,
+    /// The medium it reported loaded (a catalogue id), if any.
+    pub media: Option<String>,
+    /// The channel that answered: `tcp` (`ESC i S`) or `snmp`.
+    pub source: String,
+    /// What it said, as it said it.
+    pub said: String,
+    /// The SNMP agent that answered, when SNMP did (`host:port`).
+    pub snmp: Option<String>,
+}
+
 impl std::fmt::Debug for HubHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HubHandle")
@@ -261,6 +281,60 @@ impl HubHandle {
             .timeout(self.timeout)
             .await
             .map_err(HubError::from)
+    }
+
+    /// Asks the printer at `address` (and its SNMP agent `snmp`, if given)
+    /// which model it is and which medium it holds, and proposes a slug no
+    /// printer has: what `GET /api/printers/probe` answers and what adding a
+    /// printer by its address alone registers (issue #20). Registers nothing.
+    /// Nothing answering is `printer_unreachable`; an answer naming no model
+    /// the hub knows is `printer_unidentified` with what it said.
+    pub async fn probe_printer(
+        &self,
+        address: &str,
+        snmp: Option<&str>,
+        community: Option<&str>,
+    ) -> Result<ProbedPrinter, HubError> {
+        let target =
+            Target::parse(address, RAW_PORT).map_err(|e| HubError::address("address", e))?;
+        let Target::Network(endpoint) = target else {
+            return Err(HubError::InvalidPrinter {
+                field: "address",
+                message: "a USB printer is not identified by its device path: give its model"
+                    .into(),
+            });
+        };
+        let agent = snmp
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                crate::address::Endpoint::parse(s, SNMP_PORT)
+                    .map_err(|e| HubError::address("snmp", e))
+            })
+            .transpose()?;
+        let found = crate::transport::identify(&endpoint, agent.as_ref(), community, PROBE_TIMEOUT)
+            .await
+            .map_err(|e| match e {
+                crate::transport::Unidentified::Unreachable(message) => {
+                    HubError::PrinterUnreachable { message }
+                }
+                crate::transport::Unidentified::UnknownModel(said) => {
+                    HubError::PrinterUnidentified { said }
+                }
+            })?;
+        let taken: Vec<String> = self
+            .list_printers()
+            .await?
+            .into_iter()
+            .map(|p| p.slug)
+            .collect();
+        Ok(ProbedPrinter {
+            slug: crate::transport::propose_slug(found.model, &taken),
+            model: found.model.name.to_string(),
+            media: found.media,
+            source: found.source.to_string(),
+            said: found.said,
+            snmp: found.snmp,
+        })
     }
 
     /// Registers a printer and starts printing from its stored queue. Its host

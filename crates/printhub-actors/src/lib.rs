@@ -49,7 +49,8 @@ pub use address::{AddressError, Endpoint, Host, Target};
 pub use device::DeviceTransport;
 pub use events::{EventItem, EventStream, Published};
 pub use handle::{
-    Hub, HubConfig, HubHandle, JobFilter, LinkConfig, NameCheck, PrintRequest, Retention,
+    Hub, HubConfig, HubHandle, JobFilter, LinkConfig, NameCheck, PrintRequest, ProbedPrinter,
+    Retention,
 };
 pub use printer::PrinterActor;
 pub use store::{HubStore, JobPage, JobQuery, MemoryStore, SavePrinterError, StoreError};
@@ -94,6 +95,9 @@ pub struct PrinterConfig {
     /// somebody stopped on purpose.
     pub paused: bool,
 }
+
+/// Slugs that name routes, not printers (`GET /api/printers/probe`).
+pub const RESERVED_SLUGS: &[&str] = &["probe"];
 
 /// The `media` setting of a printer whose medium is what it reports loaded
 /// (`ESC i S` on PT, the Brother status block or printer MIB over SNMP).
@@ -219,6 +223,19 @@ pub enum HubError {
         /// What it said.
         message: String,
     },
+    /// Nothing answered at a printer's address when the hub asked which
+    /// model it is (adding a printer by its address).
+    #[error("no printer answered: {message}")]
+    PrinterUnreachable {
+        /// Where the hub asked, and what happened.
+        message: String,
+    },
+    /// Something answered at the address, but not as a model the hub knows.
+    #[error("the printer did not identify as a model printhub supports: it said {said}")]
+    PrinterUnidentified {
+        /// What it said (its device id, or its status block's codes).
+        said: String,
+    },
     /// The state machine refused the command.
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -252,6 +269,8 @@ impl HubError {
             HubError::MediaNotReported { .. } => HubCode::MediaNotReported,
             HubError::MediaUnknown(_) => HubCode::MediaUnknown,
             HubError::ReprintInvalid { .. } => HubCode::ReprintInvalid,
+            HubError::PrinterUnreachable { .. } => HubCode::PrinterUnreachable,
+            HubError::PrinterUnidentified { .. } => HubCode::PrinterUnidentified,
             HubError::Command(e) => HubCode::Command(e.kind()),
             HubError::Encode(e) => HubCode::Encode(e.kind()),
             HubError::Store(e) => HubCode::Store(e.code),
@@ -295,6 +314,10 @@ pub enum HubCode {
     MediaUnknown,
     /// `reprint_invalid`: a finished job's stored request no longer lays out.
     ReprintInvalid,
+    /// `printer_unreachable`: nothing answered at the address asked.
+    PrinterUnreachable,
+    /// `printer_unidentified`: the printer named no model the hub knows.
+    PrinterUnidentified,
     /// The state machine refused the command: its code.
     Command(CommandCode),
     /// The label cannot be encoded: the encoder's code.
@@ -324,6 +347,8 @@ impl HubCode {
             HubCode::MediaNotReported => "media_not_reported",
             HubCode::MediaUnknown => "media_unknown",
             HubCode::ReprintInvalid => "reprint_invalid",
+            HubCode::PrinterUnreachable => "printer_unreachable",
+            HubCode::PrinterUnidentified => "printer_unidentified",
             HubCode::Command(c) => c.code(),
             HubCode::Encode(c) => c.code(),
             HubCode::Store(_) => "store_error",
@@ -345,6 +370,8 @@ impl HubCode {
             HubCode::MediaNotReported,
             HubCode::MediaUnknown,
             HubCode::ReprintInvalid,
+            HubCode::PrinterUnreachable,
+            HubCode::PrinterUnidentified,
             HubCode::Unavailable,
             HubCode::ShuttingDown,
         ];
@@ -389,7 +416,7 @@ impl From<actix::MailboxError> for HubError {
 mod config_check {
     //! Validation of printer configuration fields: syntax and the catalogue,
     //! never the network (names are resolved by the caller that needs it).
-    use super::{HubError, PrinterConfig};
+    use super::{HubError, PrinterConfig, RESERVED_SLUGS};
     use crate::address::{Endpoint, Target, RAW_PORT, SNMP_PORT};
     use printhub_raster::{geometry, Media, Model};
 
@@ -418,6 +445,12 @@ mod config_check {
                 return Err(invalid(
                     "slug",
                     format!("{:?} is not 1-64 characters of a-z, 0-9 and -", self.slug),
+                ));
+            }
+            if RESERVED_SLUGS.contains(&self.slug.as_str()) {
+                return Err(invalid(
+                    "slug",
+                    format!("{:?} is reserved (a route under /api/printers)", self.slug),
                 ));
             }
             if uuid::Uuid::parse_str(&self.slug).is_ok() {

@@ -3,7 +3,7 @@
 //! and from the engine's domain types ("high").
 
 use crate::error::{ApiError, ErrorCode};
-use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch};
+use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch, ProbedPrinter};
 use printhub_core::{
     BatchId, Job, JobId, JobState, PrintOptions, PrinterId, PrinterState, PrinterStatus, Timestamp,
 };
@@ -54,6 +54,11 @@ pub struct JobView {
         description = "The template it was drawn with (`inline` for an unnamed inline template)"
     )]
     pub template: Option<String>,
+    /// The label's main text, for lists: its title, else its primary id,
+    /// QR payload or first line (free text: its first line with text), cut
+    /// to 80 characters. Absent for images, raw rasters and IPP documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     pub copies: u32,
     pub copies_printed: u32,
     /// Whether the printer confirmed every printed copy ("printing
@@ -126,6 +131,7 @@ impl From<Job> for JobView {
             state: job.state.as_str().to_string(),
             content_type: job.spec.content_type,
             template: job.spec.template,
+            title: job.spec.request.as_ref().and_then(main_text),
             copies: job.spec.copies,
             copies_printed: job.copies_printed,
             confirmed: job.confirmed,
@@ -141,6 +147,49 @@ impl From<Job> for JobView {
             source_address: job.spec.source_address,
         }
     }
+}
+
+/// The longest [`JobView::title`], in characters.
+const TITLE_CHARS: usize = 80;
+
+/// The main text of a stored label request (the renderer's JSON, see
+/// `printhub_render::RenderRequest`): the first non-blank of title,
+/// primary id, QR payload and further lines for label data, the first line
+/// with text for free text.
+fn main_text(request: &serde_json::Value) -> Option<String> {
+    let content = request.get("content")?;
+    let text = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    let found = if let Some(free) = content.get("text") {
+        free.get("lines")?
+            .as_array()?
+            .iter()
+            .find_map(|line| text(Some(line)))
+    } else {
+        let data = content
+            .get("content_type")
+            .or_else(|| content.get("template"))?
+            .get("data")?;
+        ["title", "primary_id", "qr_payload"]
+            .iter()
+            .find_map(|k| text(data.get(*k)))
+            .or_else(|| {
+                data.get("secondary")?
+                    .as_array()?
+                    .iter()
+                    .find_map(|line| text(Some(line)))
+            })
+    }?;
+    Some(if found.chars().count() > TITLE_CHARS {
+        let cut: String = found.chars().take(TITLE_CHARS - 1).collect();
+        format!("{cut}…")
+    } else {
+        found
+    })
 }
 
 /// What a printer last reported (live status).
@@ -325,14 +374,23 @@ pub struct CreatePrinterRequest {
     #[serde(default)]
     #[schemars(with = "Option<uuid::Uuid>")]
     pub id: Option<PrinterId>,
-    #[schemars(with = "crate::openapi::Slug")]
-    pub slug: String,
+    /// Absent: one made from the model's name (`ql-820nwb`, `ql-820nwb-2`…).
+    #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::Slug>")]
+    pub slug: Option<String>,
     #[serde(default, deserialize_with = "printer_name")]
     pub name: Option<String>,
-    #[schemars(with = "crate::openapi::ModelName")]
-    pub model: String,
-    #[schemars(with = "crate::openapi::PrinterMediaSetting")]
-    pub media: String,
+    /// Absent: the hub asks the printer at `address` (and `snmp`) which model
+    /// it is (`ESC i S` on TCP, the device id over SNMP); nothing answering is
+    /// 422 `printer_unreachable`, an answer naming no known model 422
+    /// `printer_unidentified`.
+    #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::ModelName>")]
+    pub model: Option<String>,
+    /// Absent: `auto` (the medium the printer reports).
+    #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::PrinterMediaSetting>")]
+    pub media: Option<String>,
     #[schemars(
         description = "The printer's raw TCP address, `host[:port]` (port 9100 by default)"
     )]
@@ -353,20 +411,73 @@ fn yes() -> bool {
     true
 }
 
-impl From<CreatePrinterRequest> for PrinterConfig {
-    fn from(r: CreatePrinterRequest) -> Self {
+impl CreatePrinterRequest {
+    /// The printer to register, once its model and slug are known (given,
+    /// or from [`ProbedPrinter`] when the request gave only an address).
+    pub fn into_config(self, model: String, slug: String, snmp: Option<String>) -> PrinterConfig {
         PrinterConfig {
-            id: r.id,
-            name: r.name.unwrap_or_else(|| r.slug.clone()),
-            slug: r.slug,
-            model: r.model,
-            media: r.media,
-            address: r.address,
-            enabled: r.enabled,
+            id: self.id,
+            name: self.name.unwrap_or_else(|| slug.clone()),
+            slug,
+            model,
+            media: self
+                .media
+                .unwrap_or_else(|| printhub_actors::AUTO_MEDIA.to_string()),
+            address: self.address,
+            enabled: self.enabled,
             // As in a PATCH, an empty SNMP address means no SNMP.
-            snmp: r.snmp.filter(|s| !s.trim().is_empty()),
-            snmp_community: r.snmp_community,
+            snmp: snmp.filter(|s| !s.trim().is_empty()),
+            snmp_community: self.snmp_community,
             paused: false,
+        }
+    }
+}
+
+/// `GET /api/printers/probe`: where to ask.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeQuery {
+    /// The printer's raw TCP address, `host[:port]` (port 9100 by default).
+    pub address: String,
+    /// Its SNMP agent, `host[:port]` (port 161 by default); absent: the hub
+    /// asks TCP first, then port 161 of the same host.
+    #[serde(default)]
+    pub snmp: Option<String>,
+    /// The SNMP community (default `public`).
+    #[serde(default)]
+    pub snmp_community: Option<String>,
+}
+
+/// What a printer said about itself: the model and medium a printer added
+/// with this address alone would be registered with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct ProbeView {
+    /// A slug no printer has yet.
+    #[schemars(with = "crate::openapi::Slug")]
+    pub slug: String,
+    #[schemars(with = "crate::openapi::ModelName")]
+    pub model: String,
+    /// The medium it reported loaded (a media id), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
+    /// The channel that answered: `tcp` (`ESC i S`) or `snmp`.
+    pub source: String,
+    /// What it said, as it said it (its device id, or its status block's codes).
+    pub said: String,
+    /// The SNMP agent that answered, when SNMP did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snmp: Option<String>,
+}
+
+impl From<ProbedPrinter> for ProbeView {
+    fn from(p: ProbedPrinter) -> Self {
+        ProbeView {
+            slug: p.slug,
+            model: p.model,
+            media: p.media,
+            source: p.source,
+            said: p.said,
+            snmp: p.snmp,
         }
     }
 }
@@ -925,6 +1036,71 @@ mod tests {
                 ..PrinterStatus::default()
             },
         }
+    }
+
+    #[test]
+    fn a_jobs_title_is_the_main_text_of_its_stored_request() {
+        use printhub_render::{ContentType, FreeText, LabelData, RenderRequest, TemplateRef};
+        let json = |r: RenderRequest| serde_json::to_value(r).expect("json");
+        let data = |title: Option<&str>, id: Option<&str>, lines: &[&str]| LabelData {
+            title: title.map(str::to_owned),
+            primary_id: id.map(str::to_owned),
+            secondary: lines.iter().map(|l| l.to_string()).collect(),
+            ..LabelData::default()
+        };
+        let cases = [
+            (
+                RenderRequest::content_type(
+                    ContentType::QrTwoLines,
+                    data(Some("Flour"), Some("B-1"), &[]),
+                ),
+                Some("Flour"),
+            ),
+            (
+                RenderRequest::content_type(
+                    ContentType::TextOneLine,
+                    data(Some("  "), Some("B-1"), &[]),
+                ),
+                Some("B-1"),
+            ),
+            (
+                RenderRequest::template(
+                    TemplateRef::Name("asset_tag".into()),
+                    data(None, None, &["", "shelf 3"]),
+                ),
+                Some("shelf 3"),
+            ),
+            (
+                RenderRequest::text(FreeText {
+                    lines: vec!["".into(), "Fragile".into()],
+                    ..FreeText::default()
+                }),
+                Some("Fragile"),
+            ),
+            (
+                RenderRequest::content_type(ContentType::QrOnly, LabelData::default()),
+                None,
+            ),
+        ];
+        for (request, want) in cases {
+            assert_eq!(
+                main_text(&json(request.clone())).as_deref(),
+                want,
+                "{request:?}"
+            );
+        }
+        // Long text is cut, on a character boundary, with an ellipsis.
+        let long = "é".repeat(200);
+        let title = main_text(&json(RenderRequest::content_type(
+            ContentType::TextOneLine,
+            data(Some(&long), None, &[]),
+        )))
+        .expect("title");
+        assert_eq!(title.chars().count(), TITLE_CHARS);
+        assert!(title.ends_with('…'));
+        // Whatever else is stored is no title.
+        assert_eq!(main_text(&serde_json::json!({"content_type": "x"})), None);
+        assert_eq!(main_text(&serde_json::json!([1, 2])), None);
     }
 
     #[test]

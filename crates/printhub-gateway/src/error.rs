@@ -130,6 +130,12 @@ pub enum ErrorCode {
     /// `reprint_invalid`: a finished job's stored request no longer lays
     /// out; `error_detail.reason` has the renderer's code (409).
     ReprintInvalid,
+    /// `printer_unreachable`: nothing answered at the address the hub was
+    /// asked to identify a printer at (422).
+    PrinterUnreachable,
+    /// `printer_unidentified`: the printer at the address named no model
+    /// the hub knows; `error_detail.said` has what it said (422).
+    PrinterUnidentified,
 }
 
 impl ErrorCode {
@@ -195,6 +201,8 @@ impl ErrorCode {
         ErrorCode::MediaNotReported,
         ErrorCode::MediaUnknown,
         ErrorCode::ReprintInvalid,
+        ErrorCode::PrinterUnreachable,
+        ErrorCode::PrinterUnidentified,
     ];
 }
 
@@ -246,6 +254,8 @@ impl ErrorCode {
             ErrorCode::MediaNotReported => "media_not_reported",
             ErrorCode::MediaUnknown => "media_unknown",
             ErrorCode::ReprintInvalid => "reprint_invalid",
+            ErrorCode::PrinterUnreachable => "printer_unreachable",
+            ErrorCode::PrinterUnidentified => "printer_unidentified",
         }
     }
 
@@ -290,7 +300,9 @@ impl ErrorCode {
             ErrorCode::LookupFailed => StatusCode::BAD_GATEWAY,
             ErrorCode::AddressUnresolvable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::MediaNotReported => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::MediaNotReported
+            | ErrorCode::PrinterUnreachable
+            | ErrorCode::PrinterUnidentified => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::MediaUnknown | ErrorCode::ReprintInvalid => StatusCode::CONFLICT,
         }
     }
@@ -361,6 +373,8 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "A number is outside the range it takes; detail names the range.",
             ErrorCode::PrinterSlugMismatch => "The batch's printer_slug is not the slug of the printer in its path; error_detail has both. Nothing was queued.",
             ErrorCode::MediaNotReported => "media \"auto\" needs a printer that reports its medium (a PT over TCP, any model over USB or with an snmp agent); set a media id instead, or add the snmp agent.",
+            ErrorCode::PrinterUnreachable => "Nothing answered at the printer's address (nor at its SNMP agent): check that it is on, the address and port, and that nothing blocks the hub.",
+            ErrorCode::PrinterUnidentified => "Something answered at the address, but not as a Brother model printhub supports; error_detail.said has what it said. Give the model yourself if it is one of GET /api/models.",
             ErrorCode::ReprintInvalid => "The job's stored label request no longer lays out (its template or data is refused, or the label does not fit the medium now); error_detail.reason has the renderer's code. Nothing was queued.",
             ErrorCode::MediaUnknown => "The printer's media is \"auto\" and it has not reported a medium yet: check that it is on and loaded, or set its media. Nothing was queued.",
         }
@@ -514,6 +528,10 @@ impl From<HubError> for ApiError {
             HubError::ReprintInvalid { reason, .. } => {
                 Some(serde_json::json!({ "reason": reason }))
             }
+            HubError::PrinterUnreachable { .. } => Some(serde_json::json!({ "field": "address" })),
+            HubError::PrinterUnidentified { said } => {
+                Some(serde_json::json!({ "field": "address", "said": said }))
+            }
             HubError::Command(printhub_core::CommandError::Invalid(v)) => {
                 Some(serde_json::json!({ "field": v.field() }))
             }
@@ -595,6 +613,8 @@ impl From<HubCode> for ErrorCode {
             HubCode::MediaNotReported => ErrorCode::MediaNotReported,
             HubCode::MediaUnknown => ErrorCode::MediaUnknown,
             HubCode::ReprintInvalid => ErrorCode::ReprintInvalid,
+            HubCode::PrinterUnreachable => ErrorCode::PrinterUnreachable,
+            HubCode::PrinterUnidentified => ErrorCode::PrinterUnidentified,
             HubCode::Command(code) => code.into(),
             HubCode::Encode(code) => code.into(),
             HubCode::Store(code) => code.into(),
@@ -795,6 +815,8 @@ mod tests {
             ("media_not_reported", 422),
             ("media_unknown", 409),
             ("reprint_invalid", 409),
+            ("printer_unreachable", 422),
+            ("printer_unidentified", 422),
         ];
         let got: Vec<(&str, u16)> = ErrorCode::ALL
             .iter()
@@ -829,6 +851,8 @@ mod tests {
             (HubCode::MediaNotReported, ("media_not_reported", 422)),
             (HubCode::MediaUnknown, ("media_unknown", 409)),
             (HubCode::ReprintInvalid, ("reprint_invalid", 409)),
+            (HubCode::PrinterUnreachable, ("printer_unreachable", 422)),
+            (HubCode::PrinterUnidentified, ("printer_unidentified", 422)),
             (HubCode::Unavailable, ("unavailable", 503)),
             (HubCode::ShuttingDown, ("shutting_down", 503)),
             (

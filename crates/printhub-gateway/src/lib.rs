@@ -184,6 +184,7 @@ pub(crate) fn allowed_methods(path: &str) -> Vec<&'static str> {
 routes! {
     GET "/api/printers" => routes::list_printers, read, 200, None, Some("PrinterList"), "printers", "List printers";
     POST "/api/printers" => routes::create_printer, admin, 201, Some("CreatePrinterRequest"), Some("PrinterView"), "printers", "Add a printer";
+    GET "/api/printers/probe" => routes::probe_printer, admin, 200, None, Some("ProbeView"), "printers", "Ask the printer at an address which model it is and what it holds (registers nothing)";
     GET "/api/printers/{key}" => routes::get_printer, read, 200, None, Some("PrinterView"), "printers", "One printer (by id or slug)";
     PATCH "/api/printers/{key}" => routes::update_printer, admin, 200, Some("UpdatePrinterRequest"), Some("PrinterView"), "printers", "Change a printer, live";
     DELETE "/api/printers/{key}" => routes::delete_printer, admin, 204, None, None, "printers", "Remove a printer with an empty queue";

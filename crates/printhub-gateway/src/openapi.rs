@@ -463,6 +463,7 @@ impl Schemas {
         let g = &mut self.answers;
         let schema = match name {
             "PrinterView" => g.subschema_for::<crate::dto::PrinterView>(),
+            "ProbeView" => g.subschema_for::<crate::dto::ProbeView>(),
             "PrinterList" => g.subschema_for::<Vec<crate::dto::PrinterView>>(),
             "StatusView" => g.subschema_for::<crate::dto::StatusView>(),
             "JobView" => g.subschema_for::<crate::dto::JobView>(),
@@ -929,6 +930,15 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
             "unsupported_media",
             "media_not_reported",
             "address_unresolvable",
+            "printer_unreachable",
+            "printer_unidentified",
+            "unavailable",
+        ]),
+        ("GET", "/api/printers/probe") => add(&[
+            "printer_not_allowed",
+            "address_unresolvable",
+            "printer_unreachable",
+            "printer_unidentified",
             "unavailable",
         ]),
         ("PATCH", "/api/printers/{key}") => add(&[
@@ -1104,6 +1114,7 @@ fn query_schema(s: &mut Schemas, method: &str, path: &str) -> Option<Value> {
         ("GET", "/api/jobs") => Some(s.query::<crate::dto::JobsQuery>()),
         ("GET", "/api/events") => Some(s.query::<crate::events::EventsQuery>()),
         ("GET", "/api/admin/audit") => Some(s.query::<crate::admin::AuditQuery>()),
+        ("GET", "/api/printers/probe") => Some(s.query::<crate::dto::ProbeQuery>()),
         _ => None,
     }
 }
@@ -1122,6 +1133,7 @@ fn query_params(method: &str, path: &str) -> &'static [&'static str] {
         ],
         ("GET", "/api/events") => &["printer", "printer_id", "job", "batch", "last_event_id"],
         ("GET", "/api/admin/audit") => &["limit", "offset"],
+        ("GET", "/api/printers/probe") => &["address", "snmp", "snmp_community"],
         _ => &[],
     }
 }
@@ -1175,7 +1187,10 @@ fn parameters(s: &mut Schemas, route: &RouteInfo) -> Vec<Value> {
                         m.remove("description")
                     })
                     .unwrap_or_else(|| json!(""));
-                params.push(json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description }));
+                let required = resolved["required"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|n| n == name.as_str()));
+                params.push(json!({ "name": name, "in": "query", "required": required, "schema": schema, "description": description }));
             }
         }
     }

@@ -112,7 +112,47 @@ pub(crate) async fn create_printer(
     body: JsonBody<CreatePrinterRequest>,
 ) -> ApiResult {
     caller.require_unlimited("add printers")?;
-    let info = hub.add_printer(body.0.into()).await?;
+    let request = body.0;
+    // Only an address: the printer says which model it is (issue #20).
+    let (model, slug, snmp) = match (request.model.clone(), request.slug.clone()) {
+        (Some(model), Some(slug)) => (model, slug, request.snmp.clone()),
+        (model, slug) => {
+            let taken: Vec<String> = hub
+                .list_printers()
+                .await?
+                .into_iter()
+                .map(|p| p.slug)
+                .collect();
+            match model {
+                Some(model) => {
+                    let known = Model::by_name(&model).ok_or_else(|| {
+                        ApiError::from(printhub_actors::HubError::InvalidPrinter {
+                            field: "model",
+                            message: format!("unknown model {model:?}"),
+                        })
+                    })?;
+                    let slug = slug
+                        .unwrap_or_else(|| printhub_actors::transport::propose_slug(known, &taken));
+                    (model, slug, request.snmp.clone())
+                }
+                None => {
+                    let found = hub
+                        .probe_printer(
+                            &request.address,
+                            request.snmp.as_deref(),
+                            request.snmp_community.as_deref(),
+                        )
+                        .await?;
+                    // A QL found through the agent on port 161 reads its status there.
+                    let snmp = request.snmp.clone().or(found.snmp);
+                    (found.model, slug.unwrap_or(found.slug), snmp)
+                }
+            }
+        }
+    };
+    let info = hub
+        .add_printer(request.into_config(model, slug, snmp))
+        .await?;
     let detail = printer_audit(&info);
     record(
         auth.as_ref(),
@@ -123,6 +163,21 @@ pub(crate) async fn create_printer(
     )
     .await;
     Ok(HttpResponse::Created().json(PrinterView::from(info)))
+}
+
+/// `GET /api/printers/probe`: which model answers at an address, with what
+/// loaded; registers nothing (the admin page's "Test connection").
+pub(crate) async fn probe_printer(
+    hub: Hub,
+    caller: Caller,
+    query: web::Query<ProbeQuery>,
+) -> ApiResult {
+    caller.require_unlimited("add printers")?;
+    let q = query.into_inner();
+    ok(ProbeView::from(
+        hub.probe_printer(&q.address, q.snmp.as_deref(), q.snmp_community.as_deref())
+            .await?,
+    ))
 }
 
 pub(crate) async fn get_printer(hub: Hub, caller: Caller, key: Key) -> ApiResult {

@@ -322,10 +322,12 @@ async fn printer_info(
         &info.state,
         printhub_core::PrinterState::Stopped { reason } if reason == printhub_core::printer::reason::NO_MEDIA
     );
+    // With `media = "auto"` the medium is the one the printer reported (the
+    // configured value is the word `auto`, not a catalogue id).
     let media = if no_media {
         None
     } else {
-        Media::by_id(&info.media)
+        info.layout_media.as_deref().and_then(Media::by_id)
     };
     let ipp = PrinterInfo {
         uri: format!("ipp://{host}/ipp/print/{}", info.slug),

@@ -864,3 +864,69 @@ async fn get_jobs_with_my_jobs_lists_only_the_requesting_users_jobs() {
         printhub_core::JobState::Cancelled
     );
 }
+
+#[actix_web::test]
+async fn an_auto_printer_offers_and_prints_on_the_medium_it_reported() {
+    // `media = "auto"`: the configured value is not a catalogue id, so the
+    // IPP printer must describe (and lay pages out for) what the printer
+    // reported over its status channel.
+    let dir = tempfile::tempdir().expect("tmp");
+    // A network QL reports its medium over SNMP only.
+    let emu =
+        Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62").with_snmp()).expect("emulator");
+    let mut config = config(dir.path(), &emu);
+    config.printers[0].media = "auto".into();
+    config.printers[0].snmp = emu.snmp_addr().map(|a| a.to_string());
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = ipp_app!(running, config, "127.0.0.1:8631", 1 << 20);
+
+    // Until the first status read there is nothing to offer; wait for it.
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let printer = running.hub.printer("ql").await.expect("printer");
+        if printer.layout_media.as_deref() == Some("dk-62") {
+            assert_eq!(printer.media, "auto");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no medium reported: {printer:?}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+
+    let (_, body) = post(
+        &app,
+        "/ipp/print/ql",
+        message(0x000b, vec![], vec![], b""),
+        None,
+    )
+    .await;
+    let reply = answer(&body);
+    assert_eq!(reply.operation, code::OK);
+    let Some(IppValue::Keyword(ready)) = attribute(&reply, "media-ready") else {
+        panic!("media-ready: {reply:?}")
+    };
+    assert!(ready.starts_with("roll_dk-62_62x"), "{ready}");
+
+    let page = png(600, 300, |x, y| x < 20 || y < 20 || x >= 580 || y >= 280);
+    let bytes = message(
+        0x0002,
+        vec![Attribute::new(
+            "document-format",
+            IppValue::MimeMediaType("image/png".into()),
+        )],
+        vec![],
+        &page,
+    );
+    let (status, body) = post(&app, "/ipp/print/ql", bytes, None).await;
+    assert_eq!(status, 200);
+    let reply = answer(&body);
+    assert_eq!(reply.operation, code::OK, "{reply:?}");
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while emu.pages().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing printed");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(emu.pages()[0].black.width(), 696, "62 mm printable width");
+}

@@ -5,7 +5,8 @@
 //!
 //! Modules, by concern: `send` is the send loop both real transports share
 //! (pacing, status blocks during a print, when silence counts); `tcp` the TCP
-//! connection and its probe; `snmp` the SNMP status read (Brother's status
+//! connection and its probe; `identify` what model answers at an address
+//! (adding a printer by its address); `snmp` the SNMP status read (Brother's status
 //! object, else the standard printer MIB); `status` a status block turned
 //! into a [`PrinterStatus`]; `unusable` the transport of a configuration that
 //! reaches nothing; `memory` the scripted one.
@@ -46,6 +47,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use thiserror::Error;
 
+mod identify;
 mod memory;
 mod send;
 mod snmp;
@@ -53,6 +55,7 @@ mod status;
 mod tcp;
 mod unusable;
 
+pub use identify::{identify, propose_slug, Identified, Unidentified, DEFAULT_COMMUNITY};
 pub use memory::{MemoryTransport, RecordedSend};
 pub(crate) use send::{drive, Channel, LinkProgress};
 pub use send::{silence_limit, COOLING_WAIT, PRINT_TIME_MARGIN};

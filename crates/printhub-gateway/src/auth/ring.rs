@@ -165,6 +165,11 @@ pub struct KeyRing {
     store: Arc<Store>,
     ring: RwLock<HashMap<String, KeyEntry>>,
     touched: Mutex<HashMap<String, Instant>>,
+    /// Held across a store write and the ring update that follows it, and
+    /// across a reload's read and its swap: otherwise a reload that read
+    /// the store just before a key was created would put back a ring
+    /// without it (the new key "unknown" until the next reload).
+    writes: Mutex<()>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -195,12 +200,14 @@ impl KeyRing {
             store,
             ring: RwLock::new(ring),
             touched: Mutex::new(HashMap::new()),
+            writes: Mutex::new(()),
         })
     }
 
     /// Reloads every key from the store, so keys created or revoked by the
     /// `printhub keys` command (another process) take effect. Blocks.
     pub fn reload(&self) -> Result<(), StoreError> {
+        let _writes = self.lock_writes();
         let mut ring = HashMap::new();
         for record in self.store.load_api_keys()? {
             if let Ok(e) = entry(record) {
@@ -258,6 +265,7 @@ impl KeyRing {
                 "rate_limit_per_minute": new.rate_limit_per_minute,
             })),
         };
+        let _writes = self.lock_writes();
         self.store.insert_api_key(&record, &audit)?;
         let e = entry(record).map_err(KeyError::Internal)?;
         let info = KeyInfo {
@@ -278,6 +286,7 @@ impl KeyRing {
             target: id.into(),
             detail: None,
         };
+        let _writes = self.lock_writes();
         let record = self
             .store
             .revoke_api_key(id, &audit)?
@@ -350,6 +359,10 @@ impl KeyRing {
 
     fn read_ring(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, KeyEntry>> {
         self.ring.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write_ring(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, KeyEntry>> {

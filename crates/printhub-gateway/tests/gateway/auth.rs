@@ -813,3 +813,49 @@ async fn anonymous_mutations_are_limited_per_client_address() {
         "the limited submit queued nothing"
     );
 }
+
+/// A key works from the moment it is created, even while the periodic
+/// reload (which picks up keys made by `printhub keys` in another process)
+/// runs: a reload that read the store just before the key was stored must
+/// not put back a ring without it.
+#[test]
+fn a_new_key_works_at_once_while_keys_are_reloaded() {
+    let store = Store::open_in_memory(StoreConfig::default()).expect("store");
+    let auth = Auth::open(AuthConfig::default(), Arc::new(store)).expect("auth");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reloader = {
+        let (auth, stop) = (auth.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                auth.reload().expect("reload");
+            }
+        })
+    };
+    for n in 0..50 {
+        let (_, key) = auth
+            .create_key(
+                NewKey {
+                    name: format!("k{n}"),
+                    scope: Scope::Print,
+                    printers: None,
+                    expires_at: None,
+                    rate_limit_per_minute: None,
+                },
+                "test",
+            )
+            .expect("key");
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        headers.insert(
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::HeaderValue::from_str(&format!("Bearer {key}"))
+                .expect("header"),
+        );
+        let known = auth.authenticate(&headers, None);
+        assert!(
+            known.is_ok(),
+            "key {n} unknown right after it was made: {known:?}"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    reloader.join().expect("reloader");
+}

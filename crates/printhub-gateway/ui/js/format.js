@@ -64,7 +64,9 @@ export function jobActionBlock(job, action) {
       return s === 'held' ? null : `Only held jobs can be released; this one is ${s}.`;
     case 'retry':
       return ['failed', 'interrupted', 'cancelled'].includes(s) ? null
-        : (s === 'completed' ? 'The job completed; print it again from the print page.' : `The job is still ${s}.`);
+        : (s === 'completed' ? 'The job completed; use Print again.' : `The job is still ${s}.`);
+    case 'reprint':
+      return TERMINAL.has(s) ? null : `The job is still ${s}; print it again once it has finished.`;
     default:
       return 'Unknown action.';
   }

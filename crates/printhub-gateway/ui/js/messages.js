@@ -114,6 +114,15 @@ export function explain(err, context = {}) {
     case 'printer_exists':
       add('slug', 'A printer with this slug already exists: choose another slug.');
       break;
+    case 'printer_unreachable':
+      add('address', 'No printer answered at this address: check that it is on and the address is right (and the SNMP address, for a QL).');
+      break;
+    case 'printer_unidentified':
+      add('address', `The device at this address is not a printer the hub knows${x.said ? ` (it said: ${x.said})` : ''}: choose its model yourself, or check the address.`);
+      break;
+    case 'media_not_reported':
+      add('media', 'This printer does not report its medium here: choose the media, or give its SNMP address.');
+      break;
     case 'unsupported_option':
     case 'invalid_cut_every':
       add('_form', `This printer cannot do that: ${err.message}`);

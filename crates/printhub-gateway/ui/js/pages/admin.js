@@ -53,7 +53,9 @@ export async function mount(main, ctx) {
     return h('tr', { 'data-printer': p.slug },
       h('td', { 'data-label': 'Name' }, p.name, h('br'), h('small', { class: 'mono' }, p.slug)),
       h('td', { 'data-label': 'Model' }, p.model),
-      h('td', { 'data-label': 'Media' }, mediaName.get(p.media) || p.media || '—'),
+      h('td', { 'data-label': 'Media', 'data-media': p.media }, p.media === 'auto'
+        ? `As loaded${p.layout_media ? ` (${mediaName.get(p.layout_media) || p.layout_media})` : ', not reported yet'}`
+        : mediaName.get(p.media) || p.media || '—'),
       h('td', { class: 'mono', 'data-label': 'Address' }, p.address),
       h('td', { 'data-label': 'State' }, h('span', { class: `badge state-${p.state}` }, p.state), p.state_reason ? ` ${reasonText(p.state_reason)}` : ''),
       h('td', { class: 'actions' },
@@ -125,17 +127,49 @@ export async function mount(main, ctx) {
     const community = h('input', { type: 'password', autocomplete: 'new-password', placeholder: 'write-only' });
     const fillMedia = () => {
       const m = models.find((x) => x.name === model.value);
-      replace(mediaSel, h('option', { value: '' }, m ? 'Choose the media' : 'Choose a model first'),
+      replace(mediaSel, h('option', { value: editing ? '' : 'auto', selected: !editing }, editing ? 'Choose the media' : 'As loaded (the printer reports it)'),
+        editing ? h('option', { value: 'auto', selected: p.media === 'auto' }, 'As loaded (the printer reports it)') : null,
         (m ? m.media : []).map((id) => h('option', { value: id, selected: id === p?.media }, `${mediaName.get(id) || id} (${id})`)));
     };
     model.addEventListener('change', fillMedia);
     fillMedia();
     const result = h('p', { class: 'muted', role: 'status' });
+    // Test connection: ask the printer which model it is and what it holds,
+    // and fill the form with it (GET /api/printers/probe registers nothing).
+    const probeButton = h('button', {
+      type: 'button', class: 'secondary', 'data-action': 'probe',
+      onclick: async () => {
+        clearFieldErrors(form);
+        if (!address.value.trim()) {
+          showFieldErrors(form, { address: 'Fill in the address first.' }, 'invalid_request', (n) => labelOf(n));
+          return;
+        }
+        const q = new URLSearchParams({ address: address.value.trim() });
+        if (snmp.value.trim()) q.set('snmp', snmp.value.trim());
+        if (community.value) q.set('snmp_community', community.value);
+        result.textContent = 'Asking the printer…';
+        try {
+          const found = await get(`/api/printers/probe?${q}`);
+          model.value = found.model;
+          fillMedia();
+          mediaSel.value = 'auto';
+          if (!slug.value.trim()) slug.value = found.slug;
+          if (found.snmp && !snmp.value.trim()) snmp.value = found.snmp;
+          const loaded = found.media ? `${mediaName.get(found.media) || found.media} loaded` : 'no media loaded';
+          result.textContent = `Found a ${found.model} with ${loaded} (over ${found.source === 'snmp' ? 'SNMP' : 'TCP'}).`;
+          result.dataset.found = found.model;
+        } catch (e) {
+          result.textContent = '';
+          if (!(e instanceof ApiError)) throw e;
+          showFieldErrors(form, fieldErrors(e), e.code, (n) => labelOf(n));
+        }
+      },
+    }, 'Test connection');
     const form = h('form', { novalidate: true, class: 'printer-form card' },
       h('h3', {}, editing ? `Edit ${p.name}` : 'Add a printer'),
-      field('Slug', slug, { name: 'slug', hint: editing ? 'The slug cannot change.' : 'Short name used in URLs, e.g. pt-office.' }),
+      field('Slug', slug, { name: 'slug', hint: editing ? 'The slug cannot change.' : 'Short name used in URLs, e.g. pt-office; blank: made from the model.' }),
       field('Name', name, { name: 'name' }),
-      field('Model', model, { name: 'model' }),
+      field('Model', model, { name: 'model', hint: editing ? null : 'Blank: the hub asks the printer (or press Test connection).' }),
       field('Media', mediaSel, { name: 'media', hint: 'The tape or roll it is set up for; jobs are laid out for it.' }),
       field('Address', address, { name: 'address', hint: 'host:port of its raw TCP port (9100), or the device of a USB printer (/dev/usb/lp0).' }),
       devices,
@@ -144,6 +178,7 @@ export async function mount(main, ctx) {
       h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, editing ? 'Save' : 'Add and test'),
+        editing ? null : probeButton,
         editing ? h('button', { type: 'button', class: 'secondary', onclick: () => replace(printerFormBox, printerForm(null)) }, 'Cancel') : null),
       result);
     form.addEventListener('submit', async (ev) => {
@@ -161,7 +196,11 @@ export async function mount(main, ctx) {
           await loadPrinters();
           replace(printerFormBox, printerForm(null));
         } else {
-          const body = { slug: slug.value.trim(), model: model.value, media: mediaSel.value, address: address.value.trim() };
+          // Blank slug, model or media: the hub asks the printer (issue #20).
+          const body = { address: address.value.trim() };
+          if (slug.value.trim()) body.slug = slug.value.trim();
+          if (model.value) body.model = model.value;
+          if (mediaSel.value) body.media = mediaSel.value;
           if (name.value.trim()) body.name = name.value.trim();
           if (snmp.value.trim()) body.snmp = snmp.value.trim();
           if (community.value) body.snmp_community = community.value;

@@ -1,10 +1,12 @@
 // Dashboard: every printer with its true state (stopped with the reason,
 // offline since when — `offline_since`, not when it last answered —,
 // disabled), the media it reports against the media it is set up for, its
-// queue depth and the job printing now; pause, resume and clear with
+// queue depth and the job printing now, what a printer stopped for its
+// medium waits for (with hold, cancel or follow-the-loaded-media), and
+// pause, resume and clear with
 // confirmation. Kept current by live events (no reload).
 
-import { get, post, describe } from '../api.js';
+import { get, post, api, describe } from '../api.js';
 import { h, replace, toast, confirmAction, keepFocus } from '../dom.js';
 import { reasonText, ago, time, shortId, layoutOf } from '../format.js';
 
@@ -66,7 +68,8 @@ export async function mount(main, ctx) {
   function card(p) {
     const job = printing.get(p.id);
     const loaded = p.status?.media;
-    const mismatch = loaded && p.media && loaded !== p.media;
+    const auto = p.media === 'auto';
+    const mismatch = loaded && p.media && !auto && loaded !== p.media;
     const headingId = `printer-${p.id}`;
     const checking = unchecked(p);
     return h('article', { class: `card printer state-${p.state}`, 'data-printer': p.slug, 'data-printer-id': p.id, 'aria-labelledby': headingId },
@@ -79,7 +82,9 @@ export async function mount(main, ctx) {
         h('dt', {}, 'Model'), h('dd', {}, p.model),
         h('dt', {}, 'Media'), h('dd', { 'data-media': loaded || '' },
           loaded ? mediaName(loaded) : (p.status?.reachable ? 'not reported' : (checking ? 'checking…' : 'unknown')),
-          mismatch ? h('span', { class: 'warn' }, ` — set up for ${mediaName(p.media)}`) : (loaded ? '' : ` (set up for ${p.media ? mediaName(p.media) : '—'})`)),
+          mismatch ? h('span', { class: 'warn' }, ` — set up for ${mediaName(p.media)}`)
+            : auto ? h('span', { class: 'muted', 'data-auto': 'true' }, loaded ? ' (follows what is loaded)' : ` (follows what is loaded${p.layout_media ? `; last ${mediaName(p.layout_media)}` : ''})`)
+            : (loaded ? '' : ` (set up for ${p.media ? mediaName(p.media) : '—'})`)),
         h('dt', {}, 'Queue'), h('dd', { 'data-queue': p.queue_depth }, `${p.queue_depth} job${p.queue_depth === 1 ? '' : 's'} waiting`),
         h('dt', {}, 'Printing'), h('dd', { 'data-current': job ? job.id : '' },
           job ? [h('a', { href: `#/jobs/${job.id}` }, `${layoutOf(job)} ${shortId(job.id)}`), ` — copy ${Math.min(job.copies_printed + 1, job.copies)} of ${job.copies}`] : 'nothing'),
@@ -92,11 +97,49 @@ export async function mount(main, ctx) {
   function stateLine(p) {
     let text = '';
     if (unchecked(p)) text = 'Checking: the hub has not read this printer\'s status yet.';
+    else if (p.state === 'stopped' && p.waiting_for) return waitingLine(p, p.waiting_for);
     else if (p.state === 'stopped') text = `Stopped: ${reasonText(p.state_reason)}. Jobs wait; it resumes when the problem is fixed.`;
     else if (p.state === 'offline') text = `Offline since ${p.offline_since ? time(p.offline_since) : 'an unknown time'}: jobs wait until it answers.`;
     else if (p.state === 'paused') text = 'Paused: nothing prints until resumed.';
     else if (p.state === 'disabled') text = 'Disabled: it takes no jobs.';
     return h('p', { class: 'state-line', 'data-reason': p.state_reason || '', 'data-offline-since': p.state === 'offline' ? (p.offline_since || '') : null }, text);
+  }
+
+  /** A printer stopped for its medium: what the next job needs, what is loaded, and what resolves it. */
+  function waitingLine(p, w) {
+    const loaded = w.loaded_media ? `${mediaName(w.loaded_media)} is loaded` : 'the printer does not say what is loaded';
+    const does = [];
+    const job = w.job_id;
+    if (job && w.actions.includes('hold') && ctx.can('print')) {
+      does.push(h('button', { type: 'button', class: 'secondary', 'data-action': 'hold-waiting', onclick: () => jobCommand(job, 'hold', p) }, 'Hold that job'));
+    }
+    if (job && w.actions.includes('cancel') && ctx.can('print')) {
+      does.push(h('button', { type: 'button', class: 'danger', 'data-action': 'cancel-waiting', onclick: () => jobCommand(job, 'cancel', p) }, 'Cancel that job'));
+    }
+    if (w.actions.includes('relayout') && ctx.can('admin')) {
+      does.push(h('button', {
+        type: 'button', class: 'secondary', 'data-action': 'follow-media',
+        onclick: async () => {
+          if (!(await confirmAction(`Set ${p.name} to follow the loaded media? Waiting labels made from label data are laid out again for it; the others are held.`, 'Follow loaded media'))) return;
+          try {
+            printers.set(p.id, await api('PATCH', `/api/printers/${p.id}`, { media: 'auto' }));
+            update(p.id);
+          } catch (e) { toast(`Could not change ${p.name}: ${describe(e)}`, 'error', e.code); }
+        },
+      }, 'Follow loaded media'));
+    }
+    return h('div', { class: 'state-line', 'data-reason': p.state_reason || '', 'data-waiting-for': w.needed_media },
+      h('p', {}, `Waiting for ${mediaName(w.needed_media)}: ${loaded}. `,
+        job ? h('a', { href: `#/jobs/${job}` }, 'The next job') : 'The next job', ` needs ${mediaName(w.needed_media)}; load it and printing goes on by itself.`),
+      does.length ? h('div', { class: 'actions' }, does) : null);
+  }
+
+  async function jobCommand(id, name, p) {
+    try {
+      await post(`/api/jobs/${id}/${name}`);
+      toast(`Job ${shortId(id)}: ${name === 'hold' ? 'held' : 'cancelled'}; ${p.name} goes on with the rest.`);
+      refetch(p.id);
+    } catch (e) { toast(`${name === 'hold' ? 'Hold' : 'Cancel'} failed: ${describe(e)}`, 'error', e.code); }
   }
 
   function actions(p) {

@@ -1,7 +1,7 @@
 // One job: what it is (a completed job the printer did not confirm says
 // "sent, not confirmed"), its preview (the stored raster, where the server
 // offers GET /api/jobs/{id}/preview), its timeline (timestamps, then live
-// events), and the cancel/hold/release/retry buttons shared with the queue.
+// events), and the cancel/hold/release/retry/print-again buttons shared with the queue.
 
 import { get, post, describe, authHeaders } from '../api.js';
 import { h, replace, toast, confirmAction, labelView, keepFocus } from '../dom.js';
@@ -12,6 +12,7 @@ const ACTIONS = [
   ['hold', 'Hold', null],
   ['release', 'Release', null],
   ['retry', 'Retry', 'Print this job again as a new job?'],
+  ['reprint', 'Print again', null],
 ];
 
 /** Which actions apply to a job in `state` (the others are not offered at all). */
@@ -19,15 +20,15 @@ const APPLIES = {
   queued: ['cancel', 'hold'],
   held: ['release', 'cancel'],
   printing: ['cancel'],
-  failed: ['retry'],
-  interrupted: ['retry'],
-  cancelled: ['retry'],
-  completed: [],
+  failed: ['retry', 'reprint'],
+  interrupted: ['retry', 'reprint'],
+  cancelled: ['retry', 'reprint'],
+  completed: ['reprint'],
 };
 
 /**
  * The action buttons that apply to a job; `changed(job)` gets the answer (a
- * retry answers the new job). One that applies but cannot run now (the last
+ * retry or a reprint answers the new job). One that applies but cannot run now (the last
  * copy printing, a key without the print scope) is shown disabled, its reason
  * in a tooltip that covers nothing the pointer aims at and moves no layout.
  */
@@ -45,7 +46,9 @@ export function jobActions(job, ctx, changed) {
           if (question && !(await confirmAction(question, label))) return;
           try {
             const answer = await post(`/api/jobs/${job.id}/${name}`);
-            toast(name === 'retry' ? `Retried as job ${shortId(answer.id)}.` : `Job ${shortId(job.id)}: ${answer.state}.`);
+            toast(name === 'retry' ? `Retried as job ${shortId(answer.id)}.`
+              : name === 'reprint' ? `Printing again as job ${shortId(answer.id)}.`
+              : `Job ${shortId(job.id)}: ${answer.state}.`);
             changed(answer);
           } catch (e) {
             toast(`${label} failed: ${describe(e)}`, 'error', e.code);
@@ -83,6 +86,7 @@ export async function mount(main, ctx) {
     replace(facts,
       h('dt', {}, 'State'), h('dd', {}, h('span', { class: `badge state-${job.state}`, 'data-state': job.state }, job.state)),
       h('dt', {}, 'Printer'), h('dd', {}, printer ? `${printer.name} (${printer.model}, ${printer.media})` : job.printer_id),
+      job.title ? [h('dt', {}, 'Text'), h('dd', {}, job.title)] : null,
       h('dt', {}, 'Layout'), h('dd', {}, layoutOf(job)),
       h('dt', {}, 'Copies'), h('dd', {}, `${job.copies_printed} of ${job.copies} printed`),
       unconfirmed(job) ? [h('dt', {}, 'Confirmation'), h('dd', { class: 'warn', 'data-confirmed': 'false' },
