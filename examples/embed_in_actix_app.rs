@@ -75,6 +75,7 @@ fn printer(slug: &str, model: &str, media: &str, address: String) -> PrinterConf
         snmp: None,
         snmp_community: None,
         paused: false,
+        defaults: Default::default(),
     }
 }
 

@@ -178,6 +178,7 @@ async fn start_server(
             device: None,
             snmp: emu.snmp_addr().map(|a| a.to_string()),
             snmp_community: None,
+            defaults: None,
         });
         emulators.push(emu);
     }

@@ -51,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
             snmp: None,
             snmp_community: None,
             paused: false,
+            defaults: Default::default(),
         })
         .await?;
     }

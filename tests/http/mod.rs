@@ -26,6 +26,7 @@ fn one_printer(
             device: None,
             snmp: emu.snmp_addr().map(|a| a.to_string()),
             snmp_community: None,
+            defaults: None,
         }],
         emulators: Vec::new(),
         retention: RetentionEntry::default(),

@@ -42,6 +42,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle, fake: &fake::Fake) -> Con
             device: None,
             snmp: None,
             snmp_community: None,
+            defaults: None,
         }],
         emulators: Vec::new(),
         retention: RetentionEntry::default(),

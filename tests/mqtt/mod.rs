@@ -93,6 +93,7 @@ fn config(dir: &std::path::Path, emu: &printhub_emulator::EmulatorHandle, port: 
         device: None,
         snmp: emu.snmp_addr().map(|a| a.to_string()),
         snmp_community: None,
+        defaults: None,
     }];
     config.listen = "127.0.0.1:0".parse().expect("addr");
     config.mqtt = Some(MqttEntry {

@@ -518,3 +518,195 @@ async fn a_printer_added_by_its_address_alone_says_its_model_and_prints_on_the_t
     assert_eq!(count(&app).await, registered, "nothing registered");
     running.hub.shutdown().await.expect("shutdown");
 }
+
+/// Waits until every job of `ids` is completed.
+async fn all_completed<S>(app: &S, ids: &[String])
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for id in ids {
+        loop {
+            let (_, view) = call(app, "GET", &format!("/api/jobs/{id}"), None).await;
+            if view["state"] == "completed" {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{view}");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn printer_defaults_decide_the_cut_limit_copies_and_a_pt_batch_is_one_half_cut_strip() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let config = one_printer(dir.path(), &emu.tcp_addr().to_string());
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = app_for!(running, config);
+    let (_, view) = call(&app, "GET", "/api/printers/pt", None).await;
+    assert_eq!(
+        view["defaults"],
+        json!({"cut": "each", "half_cut": false}),
+        "{view}"
+    );
+
+    // A batch without options on a PT: one strip — one stream, half cuts
+    // between the labels, no full cut until the end (issue #20, as the
+    // reference hub printed batches).
+    let item = |id: &str| json!({"content_type": "text_one_line", "data": {"primary_id": id}});
+    let (s, batch) = call(
+        &app,
+        "POST",
+        "/api/print/pt/batch",
+        Some(json!({"items": [item("S-1"), item("S-2"), item("S-3")]})),
+    )
+    .await;
+    assert_eq!(s, 202, "{batch}");
+    let ids: Vec<String> = batch["job_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_string())
+        .collect();
+    all_completed(&app, &ids).await;
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 3);
+    assert!(
+        pages.iter().all(|p| p.meta.job == pages[0].meta.job),
+        "one stream: {:?}",
+        pages.iter().map(|p| p.meta.job).collect::<Vec<_>>()
+    );
+    assert!(
+        pages.iter().all(|p| p.meta.half_cut),
+        "half cuts between labels"
+    );
+    assert!(
+        pages[..2].iter().all(|p| !p.meta.auto_cut),
+        "no full cut inside the strip"
+    );
+    assert!(
+        pages[2].meta.auto_cut && pages[2].meta.cut_at_end,
+        "the end of the strip is fed and cut: {:?}",
+        pages[2].meta
+    );
+    // An item that says `cut` is cut after each label, as before.
+    let cut = |id: &str| json!({"content_type": "text_one_line", "data": {"primary_id": id}, "options": {"cut": true}});
+    let (s, batch) = call(
+        &app,
+        "POST",
+        "/api/print/pt/batch",
+        Some(json!({"items": [cut("C-1"), cut("C-2")]})),
+    )
+    .await;
+    assert_eq!(s, 202, "{batch}");
+    let ids: Vec<String> = batch["job_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_string())
+        .collect();
+    all_completed(&app, &ids).await;
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 5);
+    assert!(pages[3..]
+        .iter()
+        .all(|p| p.meta.auto_cut && !p.meta.half_cut));
+
+    // Defaults set through the API: never cut, at most 2 copies.
+    let (s, view) = call(
+        &app,
+        "PATCH",
+        "/api/printers/pt",
+        Some(json!({"defaults": {"cut": "none", "max_copies": 2}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(
+        view["defaults"],
+        json!({"cut": "none", "half_cut": false, "max_copies": 2})
+    );
+    let (s, job) = call(
+        &app,
+        "POST",
+        "/api/printers/pt/jobs",
+        Some(json!({"content_type": "text_one_line", "data": {"primary_id": "N-1"}, "copies": 2})),
+    )
+    .await;
+    assert_eq!(s, 202, "{job}");
+    all_completed(&app, &[job["id"].as_str().expect("id").to_string()]).await;
+    let pages = emu.pages();
+    assert_eq!(pages.len(), 7);
+    assert!(pages[5..].iter().all(|p| !p.meta.auto_cut), "never cut");
+
+    // Bad input: over the copies limit, defaults out of range or unknown.
+    let (_, list) = call(&app, "GET", "/api/jobs", None).await;
+    let jobs_before = list["total"].clone();
+    let refused = [
+        (
+            "POST",
+            "/api/printers/pt/jobs",
+            json!({"content_type": "text_one_line", "data": {"primary_id": "N-2"}, "copies": 3}),
+            "copies",
+        ),
+        (
+            "PATCH",
+            "/api/printers/pt",
+            json!({"defaults": {"max_copies": 0}}),
+            "defaults",
+        ),
+        (
+            "PATCH",
+            "/api/printers/pt",
+            json!({"defaults": {"queue_timeout_minutes": 20000}}),
+            "defaults",
+        ),
+        (
+            "PATCH",
+            "/api/printers/pt",
+            json!({"defaults": {"cut": "sideways"}}),
+            "",
+        ),
+        (
+            "PATCH",
+            "/api/printers/pt",
+            json!({"defaults": {"cutt": "end"}}),
+            "",
+        ),
+    ];
+    for (method, uri, body, field) in refused {
+        let (s, problem) = call(&app, method, uri, Some(body.clone())).await;
+        assert_eq!(
+            (s, problem["error_code"].as_str()),
+            (400, Some("invalid_request")),
+            "{body}: {problem}"
+        );
+        if !field.is_empty() {
+            assert_eq!(problem["error_detail"]["field"], field, "{problem}");
+        }
+    }
+    let (_, list) = call(&app, "GET", "/api/jobs", None).await;
+    assert_eq!(list["total"], jobs_before, "nothing queued");
+    let (_, view) = call(&app, "GET", "/api/printers/pt", None).await;
+    assert_eq!(
+        view["defaults"]["max_copies"], 2,
+        "a refused change changes nothing"
+    );
+    running.hub.shutdown().await.expect("shutdown");
+    drop(app);
+    drop(running);
+
+    // Stored: a restart keeps them (the file gives none, so the API's stay).
+    let running = printhub::serve::build(&config).await.expect("restart");
+    let app = app_for!(running, config);
+    let (_, view) = call(&app, "GET", "/api/printers/pt", None).await;
+    assert_eq!(
+        view["defaults"],
+        json!({"cut": "none", "half_cut": false, "max_copies": 2})
+    );
+    running.hub.shutdown().await.expect("shutdown");
+}

@@ -38,6 +38,7 @@ async fn rendered_labels_print_bit_for_bit() {
             snmp: None,
             snmp_community: None,
             paused: false,
+            defaults: Default::default(),
         })
         .await
         .expect("printer");

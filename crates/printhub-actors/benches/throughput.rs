@@ -29,6 +29,7 @@ fn printer(n: usize, address: String) -> PrinterConfig {
         snmp: None,
         snmp_community: None,
         paused: false,
+        defaults: Default::default(),
     }
 }
 

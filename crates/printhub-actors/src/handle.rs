@@ -164,7 +164,13 @@ pub struct PrintRequest {
     pub copies: u32,
     /// Cut options (the printer's capabilities are checked); `chain` lets
     /// the job join its neighbours in one chain (see [`PrintOptions::chain`]).
+    /// Used as they are unless `asked` is set.
     pub options: PrintOptions,
+    /// The options the request itself gave: when set, the job's options are
+    /// these plus the printer's defaults for the rest
+    /// ([`printhub_core::PrinterDefaults::options`], issue #20), and
+    /// `options` is ignored.
+    pub asked: Option<printhub_core::RequestedOptions>,
     /// What content type produced the label, for the job's record.
     pub content_type: Option<String>,
     /// What template produced the label, for the job's record.
@@ -190,6 +196,7 @@ impl PrintRequest {
                 cut: true,
                 ..PrintOptions::default()
             },
+            asked: None,
             content_type: None,
             template: None,
             submitted_by: None,
@@ -201,6 +208,13 @@ impl PrintRequest {
     /// The same request with `copies` copies.
     pub fn copies(mut self, copies: u32) -> Self {
         self.copies = copies;
+        self
+    }
+
+    /// The same request taking the printer's defaults for every option
+    /// `asked` leaves out.
+    pub fn with_defaults(mut self, asked: printhub_core::RequestedOptions) -> Self {
+        self.asked = Some(asked);
         self
     }
 }
@@ -615,6 +629,7 @@ impl HubHandle {
         let info = self.printer(&old.spec.printer_id.to_string()).await?;
         let mut spec = old.spec;
         spec.batch_id = None;
+        spec.relayouts.clear();
         if spec.request.is_some() {
             let media = info
                 .layout_media
@@ -699,7 +714,19 @@ async fn prepare(
         .as_deref()
         .ok_or_else(|| HubError::MediaUnknown(info.slug.clone()))?;
     let media = Media::by_id(layout).ok_or_else(|| invalid("media", layout.to_string()))?;
-    let o = request.options;
+    let limit = info.defaults.copies_limit();
+    if request.copies > limit {
+        return Err(HubError::TooManyCopies {
+            copies: request.copies,
+            limit,
+        });
+    }
+    let o = match request.asked {
+        Some(asked) => info
+            .defaults
+            .options(asked, model_traits(model), batch.is_some()),
+        None => request.options,
+    };
     let label = request.label;
     let raster = actix_rt::task::spawn_blocking(move || encode_label(model, media, &o, label))
         .await
@@ -716,6 +743,16 @@ async fn prepare(
     spec.submitted_by = request.submitted_by;
     spec.source_address = request.source_address;
     Ok(spec)
+}
+
+/// What a printer's defaults need to know of its model: a half cutter, and
+/// whether a batch prints as one strip unless the printer says otherwise
+/// (PT models that chain and half-cut, as the reference hub printed them).
+pub fn model_traits(model: &Model) -> printhub_core::ModelTraits {
+    printhub_core::ModelTraits {
+        half_cut: model.half_cut,
+        batch_strip: model.family.is_pt() && model.chain && model.half_cut,
+    }
 }
 
 /// One copy of `label` encoded for `model` and `media` with the job's

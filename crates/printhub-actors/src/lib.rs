@@ -49,8 +49,8 @@ pub use address::{AddressError, Endpoint, Host, Target};
 pub use device::DeviceTransport;
 pub use events::{EventItem, EventStream, Published};
 pub use handle::{
-    Hub, HubConfig, HubHandle, JobFilter, LinkConfig, NameCheck, PrintRequest, ProbedPrinter,
-    Retention,
+    model_traits, Hub, HubConfig, HubHandle, JobFilter, LinkConfig, NameCheck, PrintRequest,
+    ProbedPrinter, Retention,
 };
 pub use printer::PrinterActor;
 pub use store::{HubStore, JobPage, JobQuery, MemoryStore, SavePrinterError, StoreError};
@@ -60,7 +60,7 @@ pub use transport::{
     SendReport, TcpTimeouts, TcpTransport, Transport, TransportError,
 };
 
-use printhub_core::{CommandCode, CommandError, JobId, PrinterId, PrinterState};
+use printhub_core::{CommandCode, CommandError, JobId, PrinterDefaults, PrinterId, PrinterState};
 use printhub_raster::EncodeCode;
 use printhub_store::StoreCode;
 use thiserror::Error;
@@ -94,6 +94,9 @@ pub struct PrinterConfig {
     /// Paused by a user: kept across restarts, so a restart never starts a printer
     /// somebody stopped on purpose.
     pub paused: bool,
+    /// Print defaults: the options a job gets when its request does not
+    /// say, the copies limit and the queue timeout (issue #20).
+    pub defaults: PrinterDefaults,
 }
 
 /// Slugs that name routes, not printers (`GET /api/printers/probe`).
@@ -125,6 +128,8 @@ pub struct PrinterPatch {
     pub snmp: Option<String>,
     /// New SNMP community.
     pub snmp_community: Option<String>,
+    /// New print defaults (replacing them all).
+    pub defaults: Option<PrinterDefaults>,
 }
 
 /// A printer as callers see it.
@@ -160,6 +165,8 @@ pub struct PrinterInfo {
     pub next_job: Option<JobId>,
     /// What the printer last reported about itself.
     pub status: printhub_core::PrinterStatus,
+    /// Its print defaults.
+    pub defaults: PrinterDefaults,
 }
 
 /// Every way an engine call can fail. [`HubError::code`] is stable, and
@@ -236,6 +243,14 @@ pub enum HubError {
         /// What it said (its device id, or its status block's codes).
         said: String,
     },
+    /// A job asks for more copies than its printer's copies limit.
+    #[error("copies must be at most {limit} on this printer, got {copies}")]
+    TooManyCopies {
+        /// What the job asked for.
+        copies: u32,
+        /// The printer's limit (`defaults.max_copies`).
+        limit: u32,
+    },
     /// The state machine refused the command.
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -271,6 +286,7 @@ impl HubError {
             HubError::ReprintInvalid { .. } => HubCode::ReprintInvalid,
             HubError::PrinterUnreachable { .. } => HubCode::PrinterUnreachable,
             HubError::PrinterUnidentified { .. } => HubCode::PrinterUnidentified,
+            HubError::TooManyCopies { .. } => HubCode::TooManyCopies,
             HubError::Command(e) => HubCode::Command(e.kind()),
             HubError::Encode(e) => HubCode::Encode(e.kind()),
             HubError::Store(e) => HubCode::Store(e.code),
@@ -318,6 +334,8 @@ pub enum HubCode {
     PrinterUnreachable,
     /// `printer_unidentified`: the printer named no model the hub knows.
     PrinterUnidentified,
+    /// `invalid_request`: more copies than the printer's limit.
+    TooManyCopies,
     /// The state machine refused the command: its code.
     Command(CommandCode),
     /// The label cannot be encoded: the encoder's code.
@@ -349,6 +367,7 @@ impl HubCode {
             HubCode::ReprintInvalid => "reprint_invalid",
             HubCode::PrinterUnreachable => "printer_unreachable",
             HubCode::PrinterUnidentified => "printer_unidentified",
+            HubCode::TooManyCopies => "invalid_request",
             HubCode::Command(c) => c.code(),
             HubCode::Encode(c) => c.code(),
             HubCode::Store(_) => "store_error",
@@ -372,6 +391,7 @@ impl HubCode {
             HubCode::ReprintInvalid,
             HubCode::PrinterUnreachable,
             HubCode::PrinterUnidentified,
+            HubCode::TooManyCopies,
             HubCode::Unavailable,
             HubCode::ShuttingDown,
         ];
@@ -461,6 +481,9 @@ mod config_check {
             }
             let model = Model::by_name(&self.model)
                 .ok_or_else(|| invalid("model", format!("unknown model {:?}", self.model)))?;
+            self.defaults
+                .validate()
+                .map_err(|e| invalid("defaults", e.to_string()))?;
             let (target, snmp) = self.endpoints()?;
             if self.media_is_auto() {
                 // Every model answers `ESC i S` over USB; over the network only

@@ -346,7 +346,11 @@ impl HubStore for printhub_store::Store {
         record.media = Some(config.media.clone());
         record.enabled = config.enabled;
         record.snmp_community = config.snmp_community.clone();
-        record.defaults = serde_json::json!({ "snmp": config.snmp, "paused": config.paused });
+        record.defaults = serde_json::json!({
+            "snmp": config.snmp,
+            "paused": config.paused,
+            "print": config.defaults,
+        });
         match printhub_store::Store::save_printer(self, &record, actor, now()) {
             Ok(_) => Ok(()),
             Err(printhub_store::StoreError::SlugTaken { slug, .. }) => {
@@ -398,6 +402,7 @@ impl HubStore for printhub_store::Store {
             .printers
             .into_iter()
             .map(|r| PrinterConfig {
+                defaults: print_defaults(&r.slug, r.defaults.get("print")),
                 id: Some(r.id),
                 slug: r.slug,
                 name: r.name,
@@ -423,6 +428,27 @@ impl HubStore for printhub_store::Store {
 
 fn now() -> Timestamp {
     crate::clock::now()
+}
+
+/// A stored printer's print defaults (absent before issue #20: the
+/// defaults); ones that no longer read are dropped with a warning, never
+/// half-applied.
+fn print_defaults(
+    slug: &str,
+    stored: Option<&serde_json::Value>,
+) -> printhub_core::PrinterDefaults {
+    let Some(value) = stored else {
+        return printhub_core::PrinterDefaults::default();
+    };
+    match serde_json::from_value::<printhub_core::PrinterDefaults>(value.clone()) {
+        Ok(d) if d.validate().is_ok() => d,
+        _ => {
+            log::warn!(
+                "printer {slug}: stored print defaults {value} do not read; using the defaults"
+            );
+            printhub_core::PrinterDefaults::default()
+        }
+    }
 }
 
 fn report_corrupt(rows: &[printhub_store::CorruptRow]) {

@@ -275,6 +275,9 @@ impl Handler<UpdatePrinter> for Supervisor {
             if let Some(v) = patch.snmp_community {
                 config.snmp_community = Some(v);
             }
+            if let Some(v) = patch.defaults {
+                config.defaults = v;
+            }
             // The whole new configuration must work before it is stored: valid
             // fields, and a transport the printer actor can build from it.
             config.validate()?;

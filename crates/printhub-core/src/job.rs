@@ -99,6 +99,21 @@ pub struct JobSpec {
     /// made from an image or a raw raster, which cannot be laid out again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<serde_json::Value>,
+    /// Each time the hub laid the job out again for another medium while it
+    /// waited (issue #20), oldest first: the job's timeline shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relayouts: Vec<Relayout>,
+}
+
+/// One re-layout of a waiting job for the medium loaded now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relayout {
+    /// The medium it was laid out for before.
+    pub from_media: String,
+    /// The medium it is laid out for now.
+    pub to_media: String,
+    /// When.
+    pub at: Timestamp,
 }
 
 impl JobSpec {
@@ -122,6 +137,7 @@ impl JobSpec {
             submitted_by: None,
             source_address: None,
             request: None,
+            relayouts: Vec::new(),
         }
     }
 
@@ -236,6 +252,9 @@ pub enum JobCommand {
     /// A user asks for a reprint. The job itself does not move (failed,
     /// interrupted and cancelled stay what they are); a new job is made.
     Retry,
+    /// The job waited in the queue longer than its printer's queue timeout
+    /// (queued → failed, error `queue_timeout`; issue #20).
+    Expire,
     /// A user asks to print a finished job again, completed included
     /// (issue #20). The job itself does not move; a new job is made from its
     /// stored request, laid out for the medium now, or from its raster.
@@ -267,6 +286,7 @@ impl JobState {
         let next = match (self, command) {
             (S::Queued, C::Start) => S::Printing,
             (S::Queued, C::Hold) => S::Held,
+            (S::Queued, C::Expire) => S::Failed,
             (S::Queued | S::Held, C::Cancel { .. }) => S::Cancelled,
             (S::Held, C::Release) => S::Queued,
             (S::Printing, C::Complete) => S::Completed,
@@ -348,6 +368,7 @@ impl JobCommand {
             JobCommand::Interrupt => "interrupt",
             JobCommand::Requeue => "requeue",
             JobCommand::Retry => "retry",
+            JobCommand::Expire => "expire",
             JobCommand::Reprint => "reprint",
         }
     }
@@ -422,6 +443,8 @@ impl Job {
     pub fn retry(&self, new_id: JobId, now: Timestamp) -> Result<Job, TransitionError> {
         self.state.transition(JobCommand::Retry)?;
         let mut job = Job::new(new_id, self.spec.clone(), now);
+        // A new job: the old one's re-layouts are its own history.
+        job.spec.relayouts.clear();
         job.parent_job_id = Some(self.id);
         job.retry_count = self.retry_count.saturating_add(1);
         Ok(job)

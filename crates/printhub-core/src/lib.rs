@@ -15,6 +15,7 @@
 //! - [`link`]: `Link`, the printer link's policy (preflight freshness and media,
 //!   probe cadence, the stream built ahead), with its `LinkAction` outputs.
 //! - [`chain`]: which queued jobs go to the printer together as one chained stream.
+//! - [`defaults`]: a printer's print defaults, the options a job gets when it does not say.
 //! - [`event`]: the published, past-tense events.
 //! - [`error`]: every error value and its `code()`.
 //!
@@ -59,6 +60,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod defaults;
 pub mod error;
 pub mod event;
 pub mod id;
@@ -68,6 +70,7 @@ pub mod machine;
 pub mod printer;
 
 pub use chain::{ChainPage, InFlight};
+pub use defaults::{CutDefault, DefaultsError, ModelTraits, PrinterDefaults, RequestedOptions};
 pub use error::{CommandCode, CommandError, ParseIdError, TransitionError, ValidationError};
 pub use event::{
     Event, JobProgressed, JobStateChanged, MediaChanged, PrinterStateChanged, PrinterStatusChanged,

@@ -5,7 +5,8 @@
 use crate::error::{ApiError, ErrorCode};
 use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch, ProbedPrinter};
 use printhub_core::{
-    BatchId, Job, JobId, JobState, PrintOptions, PrinterId, PrinterState, PrinterStatus, Timestamp,
+    BatchId, CutDefault, Job, JobId, JobState, PrinterDefaults, PrinterId, PrinterState,
+    PrinterStatus, RequestedOptions, Timestamp,
 };
 use printhub_render::{ContentType, LabelData, Orientation, RenderRequest, TemplateRef};
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,21 @@ pub struct JobView {
     /// The address the job was submitted from, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_address: Option<String>,
+    /// Each time the hub laid the job out again for the medium loaded
+    /// while it waited (issue #20), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relayouts: Vec<RelayoutView>,
+}
+
+/// One re-layout of a waiting job for another medium.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct RelayoutView {
+    /// The medium it was laid out for before.
+    pub from_media: String,
+    /// The medium it is laid out for now.
+    pub to_media: String,
+    #[schemars(with = "crate::openapi::DateTime")]
+    pub at: String,
 }
 
 impl JobView {
@@ -145,6 +161,16 @@ impl From<Job> for JobView {
             retry_count: job.retry_count,
             submitted_by: job.spec.submitted_by,
             source_address: job.spec.source_address,
+            relayouts: job
+                .spec
+                .relayouts
+                .into_iter()
+                .map(|r| RelayoutView {
+                    from_media: r.from_media,
+                    to_media: r.to_media,
+                    at: rfc3339(r.at),
+                })
+                .collect(),
         }
     }
 }
@@ -285,6 +311,9 @@ pub struct PrinterView {
     /// than the next job was laid out for (issue #20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_for: Option<MediaWaitView>,
+    /// Its print defaults.
+    #[serde(default)]
+    pub defaults: PrinterDefaultsView,
 }
 
 /// What a printer stopped with `media_mismatch` waits for, and what resolves it.
@@ -349,6 +378,7 @@ impl From<PrinterInfo> for PrinterView {
             last_seen: status.last_seen.clone(),
             status,
             waiting_for,
+            defaults: info.defaults.into(),
         }
     }
 }
@@ -405,6 +435,9 @@ pub struct CreatePrinterRequest {
     #[serde(default)]
     #[schemars(extend("writeOnly" = true), description = "SNMP community (write-only: never answered)")]
     pub snmp_community: Option<String>,
+    /// Print defaults (absent: the hub's).
+    #[serde(default)]
+    pub defaults: PrinterDefaultsView,
 }
 
 fn yes() -> bool {
@@ -429,6 +462,7 @@ impl CreatePrinterRequest {
             snmp: snmp.filter(|s| !s.trim().is_empty()),
             snmp_community: self.snmp_community,
             paused: false,
+            defaults: self.defaults.into(),
         }
     }
 }
@@ -506,6 +540,9 @@ pub struct UpdatePrinterRequest {
     #[serde(default)]
     #[schemars(extend("writeOnly" = true))]
     pub snmp_community: Option<String>,
+    /// New print defaults, replacing them all (absent fields: the defaults').
+    #[serde(default)]
+    pub defaults: Option<PrinterDefaultsView>,
 }
 
 impl From<UpdatePrinterRequest> for PrinterPatch {
@@ -517,11 +554,92 @@ impl From<UpdatePrinterRequest> for PrinterPatch {
             address: r.address,
             snmp: r.snmp,
             snmp_community: r.snmp_community,
+            defaults: r.defaults.map(PrinterDefaults::from),
         }
     }
 }
 
-/// Cut options; absent fields take the printer defaults (cut on, the rest off).
+/// Where the cutter cuts when a job does not say.
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CutModeView {
+    /// A full cut after every label.
+    #[default]
+    Each,
+    /// One cut after the last label of the strip (no cut between labels; the
+    /// job's copies, and queued jobs behind it with the same options, print
+    /// as one strip).
+    End,
+    /// Never cut: labels are fed out and torn off.
+    None,
+}
+
+/// A printer's print defaults (issue #20): the options a job gets when its
+/// request does not say, its copies limit and its queue timeout. Absent
+/// fields take the hub's defaults.
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrinterDefaultsView {
+    /// The cut mode (default `each`).
+    pub cut: CutModeView,
+    /// Half cut between labels (models with a half cutter; default off).
+    pub half_cut: bool,
+    /// Whether a batch whose items give neither `cut` nor `chain` prints as
+    /// one strip: chained, half cuts between labels, one leader, cut at the
+    /// end. Absent: the model's default (on for PT models, as the reference
+    /// hub printed batches; off for QL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_strip: Option<bool>,
+    /// The most copies one job may ask for (1..=999; more: 400 `invalid_request`). Absent: 999.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = printhub_core::MAX_COPIES))]
+    pub max_copies: Option<u32>,
+    /// Jobs queued longer than this many minutes fail with `queue_timeout`
+    /// (1..=10080). Absent: jobs wait as long as it takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = printhub_core::defaults::MAX_QUEUE_TIMEOUT_MINUTES))]
+    pub queue_timeout_minutes: Option<u32>,
+}
+
+impl From<PrinterDefaultsView> for PrinterDefaults {
+    fn from(v: PrinterDefaultsView) -> Self {
+        PrinterDefaults {
+            cut: match v.cut {
+                CutModeView::Each => CutDefault::Each,
+                CutModeView::End => CutDefault::End,
+                CutModeView::None => CutDefault::None,
+            },
+            half_cut: v.half_cut,
+            batch_strip: v.batch_strip,
+            max_copies: v.max_copies,
+            queue_timeout_minutes: v.queue_timeout_minutes,
+        }
+    }
+}
+
+impl From<PrinterDefaults> for PrinterDefaultsView {
+    fn from(d: PrinterDefaults) -> Self {
+        PrinterDefaultsView {
+            cut: match d.cut {
+                CutDefault::Each => CutModeView::Each,
+                CutDefault::End => CutModeView::End,
+                CutDefault::None => CutModeView::None,
+            },
+            half_cut: d.half_cut,
+            batch_strip: d.batch_strip,
+            max_copies: d.max_copies,
+            queue_timeout_minutes: d.queue_timeout_minutes,
+        }
+    }
+}
+
+/// Cut options; absent fields take the printer's defaults (`defaults` of
+/// the printer: by default a full cut after each label, and on PT models a
+/// batch as one half-cut strip).
 ///
 /// Label Printer Hub's names are read too (issue #19): `auto_cut` for `cut`,
 /// `high_resolution` for `high_res`, `last_page: false` for `chain: true`
@@ -584,9 +702,10 @@ pub(crate) fn one_of<T>(
 }
 
 impl OptionsRequest {
-    /// The print options, with the aliases resolved (400 when an option is
-    /// given under both its names).
-    pub fn checked(self) -> Result<PrintOptions, ApiError> {
+    /// The options the request gives, with the aliases resolved (400 when
+    /// an option is given under both its names); what it leaves out comes
+    /// from the printer's defaults ([`printhub_core::PrinterDefaults`]).
+    pub fn requested(self) -> Result<RequestedOptions, ApiError> {
         let cut = one_of("options.cut", self.cut, "options.auto_cut", self.auto_cut)?;
         let high_res = one_of(
             "options.high_res",
@@ -600,11 +719,11 @@ impl OptionsRequest {
             "options.last_page",
             self.last_page.map(|last| !last),
         )?;
-        Ok(PrintOptions {
-            cut: cut.unwrap_or(true),
-            half_cut: self.half_cut.unwrap_or(false),
-            chain: chain.unwrap_or(false),
-            high_res: high_res.unwrap_or(false),
+        Ok(RequestedOptions {
+            cut,
+            half_cut: self.half_cut,
+            chain,
+            high_res,
         })
     }
 }
@@ -1035,6 +1154,7 @@ mod tests {
                 expected_media: Some("tze-12".into()),
                 ..PrinterStatus::default()
             },
+            defaults: Default::default(),
         }
     }
 

@@ -529,6 +529,9 @@ impl From<HubError> for ApiError {
                 Some(serde_json::json!({ "reason": reason }))
             }
             HubError::PrinterUnreachable { .. } => Some(serde_json::json!({ "field": "address" })),
+            HubError::TooManyCopies { limit, .. } => {
+                Some(serde_json::json!({ "field": "copies", "limit": limit }))
+            }
             HubError::PrinterUnidentified { said } => {
                 Some(serde_json::json!({ "field": "address", "said": said }))
             }
@@ -615,6 +618,7 @@ impl From<HubCode> for ErrorCode {
             HubCode::ReprintInvalid => ErrorCode::ReprintInvalid,
             HubCode::PrinterUnreachable => ErrorCode::PrinterUnreachable,
             HubCode::PrinterUnidentified => ErrorCode::PrinterUnidentified,
+            HubCode::TooManyCopies => ErrorCode::InvalidRequest,
             HubCode::Command(code) => code.into(),
             HubCode::Encode(code) => code.into(),
             HubCode::Store(code) => code.into(),
@@ -853,6 +857,7 @@ mod tests {
             (HubCode::ReprintInvalid, ("reprint_invalid", 409)),
             (HubCode::PrinterUnreachable, ("printer_unreachable", 422)),
             (HubCode::PrinterUnidentified, ("printer_unidentified", 422)),
+            (HubCode::TooManyCopies, ("invalid_request", 400)),
             (HubCode::Unavailable, ("unavailable", 503)),
             (HubCode::ShuttingDown, ("shutting_down", 503)),
             (

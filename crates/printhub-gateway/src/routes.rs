@@ -325,7 +325,7 @@ pub(crate) fn printer_media(
 /// Checks a job request and turns it into what to render plus the print settings.
 pub(crate) fn job_parts(
     r: SubmitJobRequest,
-) -> Result<(LabelSpec, u32, printhub_core::PrintOptions), ApiError> {
+) -> Result<(LabelSpec, u32, printhub_core::RequestedOptions), ApiError> {
     let copies = r.copies()?;
     if !(1..=printhub_core::job::MAX_COPIES).contains(&copies) {
         let field = if r.copies.is_some() {
@@ -339,7 +339,7 @@ pub(crate) fn job_parts(
         ))
         .with_detail(serde_json::json!({ "field": field })));
     }
-    let options = r.options.checked()?;
+    let options = r.options.requested()?;
     let spec = label_spec(r.content_type, r.template, r.data, r.orientation, r.text)?;
     Ok((spec, copies, options))
 }
@@ -348,11 +348,12 @@ pub(crate) fn print_request(
     spec: LabelSpec,
     label: Label,
     copies: u32,
-    options: printhub_core::PrintOptions,
+    options: printhub_core::RequestedOptions,
     caller: &Caller,
 ) -> PrintRequest {
-    let mut request = PrintRequest::new(label).copies(copies);
-    request.options = options;
+    let mut request = PrintRequest::new(label)
+        .copies(copies)
+        .with_defaults(options);
     request.content_type = spec.content_type;
     request.template = spec.template;
     request.submitted_by = Some(caller.actor());
@@ -411,7 +412,9 @@ pub(crate) async fn submit_image(
     let (model, media) = printer_media(&info)?;
     let request = printhub_render::RenderRequest::image(file, dither);
     let label = limits.render(request, model, media).await?;
-    let mut print = PrintRequest::new(label).copies(copies);
+    let mut print = PrintRequest::new(label)
+        .copies(copies)
+        .with_defaults(printhub_core::RequestedOptions::default());
     print.content_type = Some("image".into());
     print.submitted_by = Some(caller.actor());
     print.source_address = caller.source.clone();
@@ -569,7 +572,7 @@ pub(crate) async fn submit_batch(
             job_parts(item)
                 .map(|(spec, copies, mut options)| {
                     if let Some(half_cut) = half_cut_override {
-                        options.half_cut = half_cut && model.half_cut;
+                        options.half_cut = Some(half_cut && model.half_cut);
                     }
                     (spec, copies, options)
                 })

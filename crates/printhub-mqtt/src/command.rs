@@ -51,8 +51,11 @@ pub struct PrintCommand {
     pub template: Option<String>,
     /// Copies, 1..=999.
     pub copies: u32,
-    /// Cut and chaining options.
+    /// Cut and chaining options, as the command gave them.
     pub options: PrintOptions,
+    /// The command gave no `options`: the printer's defaults apply
+    /// (issue #20), as over HTTP.
+    pub printer_defaults: bool,
 }
 
 /// Why a command was not queued: a stable code and a sentence.
@@ -171,6 +174,7 @@ pub fn parse_print(payload: &[u8]) -> Result<PrintCommand, Problem> {
     if let Some(fields) = wire.fields {
         merge_fields(&mut data, fields)?;
     }
+    let printer_defaults = wire.options.is_none();
     let options = wire.options.unwrap_or(PrintOptions {
         cut: true,
         ..PrintOptions::default()
@@ -221,6 +225,7 @@ pub fn parse_print(payload: &[u8]) -> Result<PrintCommand, Problem> {
         template,
         copies,
         options,
+        printer_defaults,
     })
 }
 

@@ -342,6 +342,7 @@ mod tests {
                 ready: true,
                 ..PrinterStatus::default()
             },
+            defaults: Default::default(),
         }
     }
 

@@ -380,6 +380,11 @@ mod tests {
             submitted_by: Some("inventory".into()),
             source_address: Some("192.0.2.7".into()),
             request: Some(serde_json::json!({ "content_type": "qr_one_line" })),
+            relayouts: vec![printhub_core::job::Relayout {
+                from_media: "tze-12".into(),
+                to_media: "tze-24".into(),
+                at: Timestamp::from_millis(15),
+            }],
         };
         let mut job = Job::new(JobId::from_u128(3), spec, Timestamp::from_millis(10));
         job.apply(JobCommand::Start, Timestamp::from_millis(20))

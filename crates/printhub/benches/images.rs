@@ -80,6 +80,7 @@ fn main() {
             snmp: None,
             snmp_community: None,
             paused: true,
+            defaults: Default::default(),
         })
         .await
         .expect("printer");

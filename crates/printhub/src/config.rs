@@ -316,6 +316,11 @@ pub struct PrinterEntry {
     pub snmp: Option<String>,
     /// SNMP community.
     pub snmp_community: Option<String>,
+    /// Print defaults (issue #20), e.g. `defaults = { cut = "end", queue_timeout_minutes = 60 }`.
+    /// Given here, the file owns them (applied at every start); absent, the
+    /// ones set through the API stay.
+    #[serde(default)]
+    pub defaults: Option<printhub_core::PrinterDefaults>,
 }
 
 impl PrinterEntry {
@@ -549,6 +554,7 @@ impl Config {
                     device: None,
                     snmp: Some("127.0.0.1:1161".into()),
                     snmp_community: None,
+                    defaults: None,
                 },
                 PrinterEntry {
                     slug: "ql".into(),
@@ -559,6 +565,7 @@ impl Config {
                     device: None,
                     snmp: Some("127.0.0.1:1162".into()),
                     snmp_community: None,
+                    defaults: None,
                 },
             ],
             emulators: vec![

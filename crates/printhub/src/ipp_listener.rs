@@ -559,7 +559,10 @@ async fn print_document(
     let requests: Vec<PrintRequest> = labels
         .into_iter()
         .map(|label| {
-            let mut print = PrintRequest::new(label).copies(ticket.copies);
+            // The printer's defaults for the cut (IPP's `finishings` are not offered).
+            let mut print = PrintRequest::new(label)
+                .copies(ticket.copies)
+                .with_defaults(printhub_core::RequestedOptions::default());
             print.content_type = Some("ipp".into());
             print.submitted_by = Some(submitted_by.to_string());
             print.source_address = caller.source.clone();

@@ -178,6 +178,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Running> {
                 snmp: p.snmp.clone().filter(|s| !s.trim().is_empty()),
                 snmp_community: p.snmp_community.clone(),
                 paused: false,
+                defaults: p.defaults.unwrap_or_default(),
             },
             NameCheck::OnConnect,
         )
@@ -232,6 +233,7 @@ fn file_changes(entry: &PrinterEntry, known: &PrinterConfig) -> Option<PrinterPa
         snmp: differs(&entry.snmp, &known.snmp).then(|| entry.snmp.clone().unwrap_or_default()),
         snmp_community: differs(&entry.snmp_community, &known.snmp_community)
             .then(|| entry.snmp_community.clone().unwrap_or_default()),
+        defaults: entry.defaults.filter(|d| *d != known.defaults),
         ..PrinterPatch::default()
     };
     (patch != PrinterPatch::default()).then_some(patch)

@@ -28,6 +28,7 @@ fn config(dir: &std::path::Path, emu: &EmulatorHandle) -> Config {
         device: None,
         snmp: None,
         snmp_community: None,
+        defaults: None,
     }];
     config
 }

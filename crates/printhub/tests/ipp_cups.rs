@@ -158,6 +158,7 @@ async fn ipptool_ipp_everywhere_test_passes_against_a_hub_printer() {
         device: None,
         snmp: None,
         snmp_community: None,
+        defaults: None,
     }];
     let running = printhub::serve::build(&config).await.expect("build");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

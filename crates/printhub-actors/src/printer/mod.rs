@@ -331,6 +331,7 @@ impl PrinterActor {
             printing: self.machine.in_flight().map(|f| f.current().job_id),
             next_job: self.machine.next_job().map(|j| j.id),
             status: self.link.status().clone(),
+            defaults: self.config.defaults,
         }
     }
 }
@@ -359,6 +360,11 @@ impl Actor for PrinterActor {
         // restoring produced (interrupted jobs, the next send).
         self.perform_link(ctx);
         self.drive(ctx);
+        // The printer's queue timeout (issue #20): at start (jobs restored
+        // from the store may be old already), then on a cadence; the
+        // setting may change at any time, so every check reads it.
+        self.expire_queued(ctx);
+        ctx.run_interval(QUEUE_TIMEOUT_CHECK, |act, ctx| act.expire_queued(ctx));
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
@@ -588,6 +594,8 @@ impl Handler<ReconfigurePrinter> for PrinterActor {
         self.machine
             .set_media(self.layout_media(), link::media_fits, now());
         self.drive(ctx);
+        // A new (shorter) queue timeout applies at once.
+        self.expire_queued(ctx);
         Ok(self.info())
     }
 }
@@ -656,7 +664,28 @@ async fn wait_commit(
     }
 }
 
+/// How often queued jobs are checked against the printer's queue timeout.
+const QUEUE_TIMEOUT_CHECK: std::time::Duration = std::time::Duration::from_secs(15);
+
 impl PrinterActor {
+    /// Fails the queued jobs older than the printer's queue timeout, if it has one.
+    fn expire_queued(&mut self, ctx: &mut Context<Self>) {
+        let Some(timeout) = self.config.defaults.queue_timeout_ms() else {
+            return;
+        };
+        let t = now();
+        let expired = self.machine.expire_queued(t.plus_millis(-timeout), t);
+        if !expired.is_empty() {
+            log::info!(
+                "printer {}: {} job(s) waited longer than {} min and failed (queue_timeout)",
+                self.config.slug,
+                expired.len(),
+                timeout / 60_000
+            );
+            self.drive(ctx);
+        }
+    }
+
     /// A job the machine holds. Older jobs are read from the store by
     /// `HubHandle::job`, off the actor thread.
     fn snapshot(&self, job_id: JobId) -> Result<Job, HubError> {

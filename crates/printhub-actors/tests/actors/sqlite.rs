@@ -87,3 +87,93 @@ async fn a_restart_restores_printers_and_queues_in_order() {
     );
     assert_eq!(hub.job(ids[1]).await.expect("held").state, JobState::Held);
 }
+
+/// A printer's queue timeout (issue #20): queued jobs that waited longer
+/// fail with `queue_timeout` as soon as the printer starts (here: after a
+/// restart, the jobs aged in the store); held and newer jobs stay, stored.
+#[actix::test]
+async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("hub.db");
+    let db1 = db.clone();
+    let ids = std::thread::spawn(move || {
+        actix::System::new().block_on(async move {
+            let factory: TransportFactory = Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
+            let hub = Hub::start_with(HubConfig::default(), open(&db1), factory);
+            let mut printer = pt_printer("pt", "127.0.0.1:9");
+            printer.defaults.queue_timeout_minutes = Some(60);
+            hub.add_printer(printer).await.expect("added");
+            hub.pause_printer("pt").await.expect("paused");
+            let ids = submit_many(&hub, "pt", 0, 3).await;
+            hub.hold_job(ids[1]).await.expect("held");
+            hub.shutdown().await.expect("shutdown");
+            ids
+        })
+    })
+    .join()
+    .expect("run 1");
+    // Two of them were queued two hours ago.
+    let store = open(&db);
+    let two_hours_ago = printhub_core::Timestamp::from_millis(
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_millis(),
+        )
+        .expect("ms")
+            - 2 * 3_600_000,
+    );
+    let mut aged = Vec::new();
+    for id in &ids[..2] {
+        let mut job = store.load_job(*id).expect("load").expect("stored");
+        job.created_at = two_hours_ago;
+        aged.push(job);
+    }
+    store.commit(aged).await.expect("aged");
+    drop(store);
+
+    let factory: TransportFactory = Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
+    let hub = Hub::start_with(HubConfig::default(), open(&db), factory);
+    let printer = hub.printer("pt").await.expect("printer");
+    assert_eq!(printer.defaults.queue_timeout_minutes, Some(60), "stored");
+    let state = |id| {
+        let hub = hub.clone();
+        async move { hub.job(id).await.expect("job") }
+    };
+    poll_until_async(|| async { state(ids[0]).await.state == JobState::Failed }).await;
+    let expired = state(ids[0]).await;
+    assert_eq!(
+        expired.error.as_ref().map(|e| e.code.as_str()),
+        Some("queue_timeout")
+    );
+    assert_eq!(
+        state(ids[1]).await.state,
+        JobState::Held,
+        "held jobs wait for a person"
+    );
+    assert_eq!(
+        state(ids[2]).await.state,
+        JobState::Queued,
+        "a newer job waits"
+    );
+    // Stored as failed: what a restart would load.
+    let stored = open(&db).load_job(ids[0]).expect("load").expect("stored");
+    assert_eq!(stored.state, JobState::Failed);
+    hub.shutdown().await.expect("shutdown");
+}
+
+async fn poll_until_async<F, Fut>(mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !done().await {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "never happened"
+        );
+        actix::clock::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

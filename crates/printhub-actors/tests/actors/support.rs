@@ -20,6 +20,7 @@ pub fn pt_printer(slug: &str, address: &str) -> PrinterConfig {
         snmp: None,
         snmp_community: None,
         paused: false,
+        defaults: Default::default(),
     }
 }
 

@@ -82,7 +82,12 @@ impl PrinterMachine {
                 let current = self.media.as_ref().is_some_and(|m| m.id == media);
                 if let (true, Some(job)) = (current, self.jobs.get_mut(&job_id)) {
                     job.spec.raster = raster;
-                    job.spec.media_id = media.to_string();
+                    let from = std::mem::replace(&mut job.spec.media_id, media.to_string());
+                    job.spec.relayouts.push(crate::job::Relayout {
+                        from_media: from,
+                        to_media: media.to_string(),
+                        at: now,
+                    });
                     self.actions.push_back(Action::Persist(job_id));
                 }
             }

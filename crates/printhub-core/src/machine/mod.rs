@@ -561,6 +561,36 @@ impl PrinterMachine {
         cancelled
     }
 
+    /// Fails every queued job created before `created_before` with
+    /// `queue_timeout` (a printer's queue timeout, issue #20) and returns
+    /// their ids. Held jobs wait for a person and are kept; a job being laid
+    /// out again is kept until its answer; a job with copies in flight is
+    /// printing, not queued.
+    pub fn expire_queued(&mut self, created_before: Timestamp, now: Timestamp) -> Vec<JobId> {
+        let stale: Vec<JobId> = self
+            .queue
+            .iter()
+            .copied()
+            .filter(|id| {
+                !self.relaying.contains(id)
+                    && self.jobs.get(id).is_some_and(|j| {
+                        j.state == JobState::Queued && j.created_at < created_before
+                    })
+            })
+            .collect();
+        for id in &stale {
+            let error = JobError::new(
+                "queue_timeout",
+                "the job waited in the queue longer than the printer's queue timeout",
+            );
+            self.end_job(*id, JobCommand::Expire, Some(error), now);
+        }
+        if !stale.is_empty() {
+            self.pump(now);
+        }
+        stale
+    }
+
     /// Takes a disabled printer back into service (idle, or printing if a copy
     /// is still in flight) and starts the next job. A no-op otherwise.
     pub fn enable(&mut self, now: Timestamp) {

@@ -106,6 +106,15 @@ fn a_job_laid_out_again_prints_with_its_new_raster_in_its_place() {
     m.handle_relaid_out(j(1), "tze-24", Ok(raster(11)), at(6));
     assert_eq!(drain(&mut m), ["send j1#1"]);
     assert_eq!(m.job(j(1)).expect("job").spec.raster, raster(11));
+    // The job's record says so (its timeline shows it).
+    assert_eq!(
+        m.job(j(1)).expect("job").spec.relayouts,
+        [printhub_core::job::Relayout {
+            from_media: "tze-12".into(),
+            to_media: "tze-24".into(),
+            at: at(6),
+        }]
+    );
 }
 
 #[test]
@@ -141,8 +150,13 @@ fn a_stale_layout_is_dropped_and_the_job_laid_out_for_the_medium_now() {
     m.handle_relaid_out(j(1), "tze-24", Ok(raster(24)), at(4));
     assert_eq!(drain(&mut m), ["relayout j1 tze-18"]);
     assert_eq!(m.job(j(1)).expect("job").spec.media_id, "tze-12");
+    assert!(
+        m.job(j(1)).expect("job").spec.relayouts.is_empty(),
+        "a dropped layout is no re-layout"
+    );
     m.handle_relaid_out(j(1), "tze-18", Ok(raster(18)), at(5));
     assert_eq!(m.job(j(1)).expect("job").spec.media_id, "tze-18");
+    assert_eq!(m.job(j(1)).expect("job").spec.relayouts.len(), 1);
 }
 
 #[test]

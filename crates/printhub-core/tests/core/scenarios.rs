@@ -919,3 +919,42 @@ fn every_job_change_records_its_timestamp() {
         (Timestamp::from_millis(5), None)
     );
 }
+
+/// A printer's queue timeout (issue #20): queued jobs older than the cutoff
+/// fail with `queue_timeout`, are persisted and announced; held jobs, newer
+/// jobs and the job printing are kept, and the queue goes on.
+#[test]
+fn queued_jobs_past_the_queue_timeout_fail_and_the_rest_stay() {
+    use crate::support::{j, spec, PRINTER};
+    use printhub_core::{Action, JobState, MachineConfig, PrinterMachine, Timestamp};
+    let at = Timestamp::from_millis;
+    let mut m = PrinterMachine::new(PRINTER, MachineConfig::default());
+    // j1 prints (copy in flight), j2 and j3 wait, j3 held, j4 comes later.
+    m.submit(j(1), spec(1, 1), at(0)).expect("j1");
+    m.submit(j(2), spec(2, 1), at(10)).expect("j2");
+    m.submit(j(3), spec(3, 1), at(20)).expect("j3");
+    m.hold(j(3), at(30)).expect("hold j3");
+    m.submit(j(4), spec(4, 1), at(5_000)).expect("j4");
+    while m.poll_action().is_some() {}
+    let expired = m.expire_queued(at(1_000), at(6_000));
+    assert_eq!(expired, vec![j(2)]);
+    let state = |m: &PrinterMachine, n| m.job(j(n)).map(|job| job.state);
+    assert_eq!(state(&m, 1), Some(JobState::Printing));
+    assert_eq!(state(&m, 2), Some(JobState::Failed));
+    assert_eq!(state(&m, 3), Some(JobState::Held));
+    assert_eq!(state(&m, 4), Some(JobState::Queued));
+    let error = m
+        .job(j(2))
+        .and_then(|job| job.error.clone())
+        .expect("error");
+    assert_eq!(error.code, "queue_timeout");
+    let actions: Vec<Action> = std::iter::from_fn(|| m.poll_action()).collect();
+    assert!(actions.contains(&Action::Persist(j(2))), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| matches!(a, Action::Emit(printhub_core::Event::JobStateChanged(e)) if e.job_id == j(2) && e.to == JobState::Failed)),
+        "{actions:?}"
+    );
+    // Nothing else is old enough; expiring again changes nothing.
+    assert!(m.expire_queued(at(1_000), at(7_000)).is_empty());
+    assert_eq!(m.queue_len(), 2, "j3 (held) and j4 wait");
+}

@@ -5,7 +5,7 @@
 use printhub_core::{JobCommand, JobState, TransitionError};
 
 /// The columns of the table below, in order.
-const COMMANDS: [JobCommand; 11] = [
+const COMMANDS: [JobCommand; 12] = [
     JobCommand::Start,
     JobCommand::Hold,
     JobCommand::Release,
@@ -17,19 +17,21 @@ const COMMANDS: [JobCommand; 11] = [
     JobCommand::Requeue,
     JobCommand::Retry,
     JobCommand::Reprint,
+    // A printer's queue timeout (issue #20): only a queued job expires.
+    JobCommand::Expire,
 ];
 
 /// `-` marks an illegal move.
 #[rustfmt::skip]
-const TABLE: [(JobState, [&str; 11]); 7] = [
-    //                       start       hold    release   cancel(0)    cancel(1)    complete     fail      interrupt      requeue   retry          reprint
-    (JobState::Queued,      ["printing", "held", "-",      "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-",           "-"]),
-    (JobState::Held,        ["-",        "-",    "queued", "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-",           "-"]),
-    (JobState::Printing,    ["-",        "-",    "-",      "-",         "cancelled", "completed", "failed", "interrupted", "queued", "-",           "-"]),
-    (JobState::Completed,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "-",           "completed"]),
-    (JobState::Failed,      ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "failed",      "failed"]),
-    (JobState::Cancelled,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "cancelled",   "cancelled"]),
-    (JobState::Interrupted, ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "interrupted", "interrupted"]),
+const TABLE: [(JobState, [&str; 12]); 7] = [
+    //                       start       hold    release   cancel(0)    cancel(1)    complete     fail      interrupt      requeue   retry          reprint        expire
+    (JobState::Queued,      ["printing", "held", "-",      "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-",           "-",           "failed"]),
+    (JobState::Held,        ["-",        "-",    "queued", "cancelled", "cancelled", "-",         "-",      "-",           "-",      "-",           "-",           "-"]),
+    (JobState::Printing,    ["-",        "-",    "-",      "-",         "cancelled", "completed", "failed", "interrupted", "queued", "-",           "-",           "-"]),
+    (JobState::Completed,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "-",           "completed",   "-"]),
+    (JobState::Failed,      ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "failed",      "failed",      "-"]),
+    (JobState::Cancelled,   ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "cancelled",   "cancelled",   "-"]),
+    (JobState::Interrupted, ["-",        "-",    "-",      "-",         "-",         "-",         "-",      "-",           "-",      "interrupted", "interrupted", "-"]),
 ];
 
 #[test]

@@ -382,8 +382,9 @@ async fn print(
     let label = Limits::of(req)
         .render(spec.render.clone(), model, media)
         .await?;
-    let mut print = PrintRequest::new(label).copies(copies);
-    print.options = options;
+    let mut print = PrintRequest::new(label)
+        .copies(copies)
+        .with_defaults(options);
     print.content_type = spec.content_type;
     print.template = spec.template;
     // Kept with the job to lay it out again if the tape changes (issue #20).

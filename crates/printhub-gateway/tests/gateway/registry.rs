@@ -155,6 +155,7 @@ async fn a_refused_printer_request_leaves_nothing_behind_even_after_a_restart() 
         snmp: None,
         snmp_community: None,
         paused: false,
+        defaults: Default::default(),
     };
     HubStore::save_printer(&*store, &ghost, "test").expect("ghost row");
     let before = snapshot!(app, store);

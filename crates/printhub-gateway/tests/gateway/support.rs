@@ -42,6 +42,7 @@ pub async fn hub_on(store: Arc<dyn HubStore>) -> (HubHandle, MemoryTransport) {
         snmp: None,
         snmp_community: Some("s3cret-community".into()),
         paused: false,
+        defaults: Default::default(),
     })
     .await
     .expect("printer added");
@@ -209,6 +210,7 @@ pub async fn second_printer(hub: &printhub_actors::HubHandle) -> String {
             snmp: None,
             snmp_community: None,
             paused: false,
+            defaults: Default::default(),
         })
         .await
         .expect("second printer");

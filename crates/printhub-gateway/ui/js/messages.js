@@ -32,6 +32,7 @@ export const FIELD_LABELS = {
   size_pt: 'Size',
   text: 'Text',
   key: 'API key',
+  defaults: 'Print defaults',
 };
 
 /** `qr_payload` → "Code content" (the form's own label when it has one). */

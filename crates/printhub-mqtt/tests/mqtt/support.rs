@@ -404,6 +404,7 @@ pub async fn hub() -> (HubHandle, MemoryTransport) {
             snmp: None,
             snmp_community: None,
             paused: false,
+            defaults: Default::default(),
         })
         .await
         .expect("printer added");

@@ -38,6 +38,7 @@ async fn hub() -> (HubHandle, MemoryTransport) {
         snmp: None,
         snmp_community: None,
         paused: false,
+        defaults: Default::default(),
     })
     .await
     .expect("printer");

@@ -124,6 +124,26 @@ export async function mount(main, ctx) {
       }
     });
     const snmp = h('input', { type: 'text', placeholder: 'host:161 (optional)', autocomplete: 'off' });
+    // Print defaults (issue #20): what a job gets when it does not say.
+    const d = p?.defaults || {};
+    const cutMode = h('select', {},
+      h('option', { value: 'each', selected: (d.cut || 'each') === 'each' }, 'After each label'),
+      h('option', { value: 'end', selected: d.cut === 'end' }, 'Once, after the last label'),
+      h('option', { value: 'none', selected: d.cut === 'none' }, 'Never (tear off)'));
+    const halfCut = h('input', { type: 'checkbox', checked: Boolean(d.half_cut) });
+    const strip = h('select', {},
+      h('option', { value: '', selected: d.batch_strip === undefined }, 'As the model prefers (PT: yes)'),
+      h('option', { value: 'true', selected: d.batch_strip === true }, 'Yes: one strip, half cuts between labels'),
+      h('option', { value: 'false', selected: d.batch_strip === false }, 'No: as single labels'));
+    const maxCopies = h('input', { type: 'number', min: 1, max: 999, inputmode: 'numeric', value: d.max_copies ?? '', placeholder: '999' });
+    const timeout = h('input', { type: 'number', min: 1, max: 10080, inputmode: 'numeric', value: d.queue_timeout_minutes ?? '', placeholder: 'off' });
+    const defaultsBody = () => {
+      const out = { cut: cutMode.value, half_cut: halfCut.checked };
+      if (strip.value) out.batch_strip = strip.value === 'true';
+      if (maxCopies.value !== '') out.max_copies = Number(maxCopies.value);
+      if (timeout.value !== '') out.queue_timeout_minutes = Number(timeout.value);
+      return out;
+    };
     const community = h('input', { type: 'password', autocomplete: 'new-password', placeholder: 'write-only' });
     const fillMedia = () => {
       const m = models.find((x) => x.name === model.value);
@@ -175,6 +195,14 @@ export async function mount(main, ctx) {
       devices,
       editing ? null : field('SNMP address', snmp, { name: 'snmp' }),
       editing ? null : field('SNMP community', community, { name: 'snmp_community', hint: 'Stored, never shown again.' }),
+      h('fieldset', { class: 'defaults', 'data-field': 'defaults' },
+        h('legend', {}, 'Print defaults (when a job does not say)'),
+        field('Cut', cutMode, { name: 'defaults_cut' }),
+        h('div', { class: 'field check' }, h('label', {}, halfCut, ' Half cut between labels (models with a half cutter)')),
+        field('Batches as one strip', strip, { name: 'defaults_batch_strip' }),
+        field('Most copies per job', maxCopies, { name: 'defaults_max_copies', hint: 'Blank: 999.' }),
+        field('Queue timeout (minutes)', timeout, { name: 'defaults_queue_timeout', hint: 'Jobs waiting longer fail with queue_timeout. Blank: no timeout.' }),
+        h('small', { class: 'error', 'data-error-for': 'defaults' })),
       h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, editing ? 'Save' : 'Add and test'),
@@ -191,6 +219,8 @@ export async function mount(main, ctx) {
           if (model.value !== p.model) body.model = model.value;
           if (mediaSel.value !== p.media) body.media = mediaSel.value;
           if (address.value.trim() !== p.address) body.address = address.value.trim();
+          const defaults = defaultsBody();
+          if (JSON.stringify(defaults) !== JSON.stringify(p.defaults || {})) body.defaults = defaults;
           await api('PATCH', `/api/printers/${p.id}`, body);
           toast(`Saved ${p.name}.`);
           await loadPrinters();
@@ -204,6 +234,7 @@ export async function mount(main, ctx) {
           if (name.value.trim()) body.name = name.value.trim();
           if (snmp.value.trim()) body.snmp = snmp.value.trim();
           if (community.value) body.snmp_community = community.value;
+          body.defaults = defaultsBody();
           const created = await post('/api/printers', body);
           community.value = '';
           await loadPrinters();

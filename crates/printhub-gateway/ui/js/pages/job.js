@@ -100,7 +100,10 @@ export async function mount(main, ctx) {
       if (answer.id !== job.id) ctx.navigate(`#/jobs/${answer.id}`);
       else { job = answer; draw(); }
     })));
-    const steps = [['Submitted', job.created_at], ['Started printing', job.started_at],
+    const steps = [['Submitted', job.created_at],
+      // Laid out again for the medium loaded while it waited (issue #20).
+      ...(job.relayouts || []).map((r) => [`Laid out again for ${r.to_media} (was ${r.from_media})`, r.at]),
+      ['Started printing', job.started_at],
       [job.state === 'completed' ? (unconfirmed(job) ? 'Completed (sent, not confirmed)' : 'Completed') : `Ended ${job.state}`, TERMINAL.has(job.state) ? job.finished_at : null]];
     replace(timeline,
       steps.filter(([, at]) => at).map(([what, at]) => h('li', {}, h('time', { datetime: at }, time(at)), ` ${what}`)),
