@@ -5,6 +5,7 @@
 //! of every page at phone and desktop width land in `ui-screenshots/` under
 //! the target directory, for review (they are not compared).
 
+mod printers;
 mod round2;
 mod support;
 

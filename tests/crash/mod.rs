@@ -98,3 +98,103 @@ fn sigkill_mid_stream_loses_nothing_and_prints_nothing_twice() {
         "at most the copy in flight is interrupted: {interrupted:?}"
     );
 }
+
+/// Issue #20: the hub killed while it lays waiting jobs out again for a new
+/// tape loses and doubles nothing. After the restart every acknowledged job
+/// prints exactly once, on the tape loaded now.
+#[test]
+fn sigkill_in_the_middle_of_a_relayout_loses_nothing_and_prints_everything_for_the_new_tape() {
+    // Under the emulator's default `keep_pages` (100), so every page is kept.
+    const JOBS: usize = 90;
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("printhub.db");
+    let emulator = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let addr = emulator.tcp_addr().to_string();
+    let child_bin = env!("CARGO_BIN_EXE_crash-child");
+    let mut child = Command::new(child_bin)
+        .args([
+            db.to_str().expect("path"),
+            &addr,
+            "--relayout",
+            &JOBS.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut acked: HashSet<String> = HashSet::new();
+    let mut relaid_when_killed = 0;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        match parts.as_slice() {
+            ["ACK", id, _] => {
+                acked.insert(id.to_string());
+            }
+            ["ALL-SUBMITTED", media] => {
+                assert_eq!(*media, "tze-12");
+                // The tape swap: the waiting jobs are laid out again.
+                emulator.set_media(Some("tze-24")).expect("swap");
+            }
+            ["RELAID", n] => {
+                let n: usize = n.parse().expect("count");
+                if n >= 1 {
+                    relaid_when_killed = n;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert_eq!(acked.len(), JOBS);
+    assert!(
+        (1..JOBS).contains(&relaid_when_killed),
+        "killed in the middle of the re-layout: {relaid_when_killed} of {JOBS}"
+    );
+    assert!(emulator.pages().is_empty(), "nothing printed while paused");
+
+    let out = Command::new(child_bin)
+        .args([db.to_str().expect("path"), &addr, "--recover-relayout"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("recover");
+    assert!(out.status.success(), "recovery failed");
+    let mut finals: HashMap<String, (String, u32, String)> = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if let ["FINAL", id, state, copies, media] = parts.as_slice() {
+            finals.insert(
+                id.to_string(),
+                (
+                    state.to_string(),
+                    copies.parse().expect("copies"),
+                    media.to_string(),
+                ),
+            );
+        }
+    }
+    assert_eq!(finals.len(), JOBS, "no job lost or made up");
+    for id in &acked {
+        let (state, copies, media) = finals.get(id).unwrap_or_else(|| panic!("job {id} lost"));
+        assert_eq!(
+            (state.as_str(), *copies, media.as_str()),
+            ("completed", 1, "tze-24"),
+            "job {id}"
+        );
+    }
+    let pages = emulator.pages();
+    assert_eq!(pages.len(), JOBS, "each label printed once");
+    let width = printhub_raster::geometry(
+        printhub_raster::Model::by_name("PT-P750W").expect("model"),
+        printhub_raster::Media::by_id("tze-24").expect("media"),
+    )
+    .expect("geometry")
+    .printable();
+    assert!(
+        pages.iter().all(|p| p.black.width() == usize::from(width)),
+        "every label laid out for 24 mm"
+    );
+}

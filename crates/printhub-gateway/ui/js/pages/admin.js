@@ -60,7 +60,7 @@ export async function mount(main, ctx) {
       h('td', { 'data-label': 'State' }, h('span', { class: `badge state-${p.state}` }, p.state), p.state_reason ? ` ${reasonText(p.state_reason)}` : ''),
       h('td', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary', 'data-focus-id': `test-${p.id}`, onclick: () => testConnection(p) }, 'Test'),
-        h('button', { type: 'button', class: 'secondary', 'data-focus-id': `edit-${p.id}`, onclick: () => editPrinter(p) }, 'Edit'),
+        h('button', { type: 'button', class: 'secondary', 'data-action': 'edit', 'data-focus-id': `edit-${p.id}`, onclick: () => editPrinter(p) }, 'Edit'),
         h('button', { type: 'button', class: 'secondary', 'data-focus-id': `toggle-${p.id}`, onclick: () => act(`/api/printers/${p.id}/${p.enabled ? 'disable' : 'enable'}`, `${p.enabled ? 'Disabled' : 'Enabled'} ${p.name}.`) }, p.enabled ? 'Disable' : 'Enable'),
         h('button', { type: 'button', class: 'danger', onclick: async () => {
           if (!(await confirmAction(`Remove ${p.name}? Its queue must be empty; its history stays.`, 'Remove'))) return;
