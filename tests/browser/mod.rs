@@ -474,7 +474,8 @@ async fn a_printer_added_in_admin_is_tested_and_a_bad_one_is_refused_at_its_fiel
         "return document.querySelector('form.printer-form [name=slug]')",
     )
     .await;
-    // No media chosen: the API names the field and nothing is added.
+    // Media "as loaded" (the form's default) on a network QL without SNMP:
+    // it reports no medium, the API names the field and nothing is added.
     s.type_into("form.printer-form [name=slug]", "ql2").await;
     s.select("form.printer-form [name=model]", "QL-820NWB")
         .await;
@@ -490,7 +491,7 @@ async fn a_printer_added_in_admin_is_tested_and_a_bad_one_is_refused_at_its_fiel
             "const e = document.querySelector('form.printer-form [data-error-for=media]'); return e?.textContent && e.dataset.code",
         )
         .await;
-    assert_eq!(code, "invalid_request");
+    assert_eq!(code, "media_not_reported");
     assert_eq!(s.hub().list_printers().await.expect("printers").len(), 1);
     // With its media it is added, and the connection test reaches the emulator.
     s.select("form.printer-form [name=media]", "dk-62").await;

@@ -589,8 +589,16 @@ async fn printer_defaults_decide_the_cut_limit_copies_and_a_pt_batch_is_one_half
         pages[..2].iter().all(|p| !p.meta.auto_cut),
         "no full cut inside the strip"
     );
+    // The strip's end: `1A` with ESC i K bit 3 ("no chain printing": feed
+    // and cut after the last label, brother-raster.md §1.2); `0C` between.
     assert!(
-        pages[2].meta.auto_cut && pages[2].meta.cut_at_end,
+        pages[..2]
+            .iter()
+            .all(|p| p.meta.end == printhub_raster::PageEnd::Print),
+        "labels inside the strip end with 0C"
+    );
+    assert!(
+        pages[2].meta.cut_at_end && pages[2].meta.end == printhub_raster::PageEnd::PrintFeed,
         "the end of the strip is fed and cut: {:?}",
         pages[2].meta
     );

@@ -158,9 +158,13 @@ async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
         "a newer job waits"
     );
     // Stored as failed: what a restart would load.
+    hub.shutdown().await.expect("shutdown");
     let stored = open(&db).load_job(ids[0]).expect("load").expect("stored");
     assert_eq!(stored.state, JobState::Failed);
-    hub.shutdown().await.expect("shutdown");
+    assert_eq!(
+        stored.error.map(|e| e.code),
+        Some("queue_timeout".to_string())
+    );
 }
 
 async fn poll_until_async<F, Fut>(mut done: F)

@@ -104,15 +104,23 @@ async fn hangars_whole_flow_works_field_by_field() {
 
     // The old options reached the engine: copies, and the batch-wide half cut
     // (the PT-P750W can half-cut).
-    for (id, copies) in job_ids.iter().zip([2, 3]) {
+    // The first item says `auto_cut: true, last_page: true` (cut, no chain);
+    // the second gives no cut options, so on a PT it joins a strip, as the
+    // reference hub printed batches (issue #20): chained, no full cut.
+    for ((id, copies), (cut, chain)) in job_ids
+        .iter()
+        .zip([2, 3])
+        .zip([(true, false), (false, true)])
+    {
         let job = hub.job(id.parse().expect("job id")).await.expect("job");
         assert_eq!(job.spec.copies, copies, "{id}");
         assert!(job.spec.options.half_cut, "{id}: half_cut_override");
-        assert!(job.spec.options.cut, "{id}");
-        assert!(
-            !job.spec.options.high_res && !job.spec.options.chain,
+        assert_eq!(
+            (job.spec.options.cut, job.spec.options.chain),
+            (cut, chain),
             "{id}"
         );
+        assert!(!job.spec.options.high_res, "{id}");
     }
 
     // 3. Poll the batch until its summary says every job is terminal.
@@ -173,7 +181,9 @@ async fn hangars_whole_flow_works_field_by_field() {
         .filter_map(|j| j["copies_printed"].as_u64())
         .sum();
     assert_eq!(printed, 5, "{view}");
-    assert_eq!(transport.sent().len(), 5);
+    // The first item's two copies one send each; the strip of the second
+    // item's three copies one send.
+    assert_eq!(transport.sent().len(), 3);
 }
 
 #[actix::test]
@@ -383,7 +393,8 @@ async fn the_old_names_mean_what_they_meant() {
             b.spec.options.half_cut,
             b.spec.copies
         ),
-        (true, false, false, false, 4)
+        // No options in a PT batch: one half-cut strip (issue #20).
+        (false, false, true, true, 4)
     );
     // half_cut_override: false turns every item's half cut off.
     let got = post_batch(

@@ -129,8 +129,9 @@ export async function mount(main, ctx) {
       }, 'Follow loaded media'));
     }
     return h('div', { class: 'state-line', 'data-reason': p.state_reason || '', 'data-waiting-for': w.needed_media },
-      h('p', {}, `Waiting for ${mediaName(w.needed_media)}: ${loaded}. `,
-        job ? h('a', { href: `#/jobs/${job}` }, 'The next job') : 'The next job', ` needs ${mediaName(w.needed_media)}; load it and printing goes on by itself.`),
+      h('p', {}, `Stopped: ${reasonText(p.state_reason)}. `,
+        job ? h('a', { href: `#/jobs/${job}` }, 'The next job') : 'The next job',
+        ` needs ${mediaName(w.needed_media)}; ${loaded}. Load ${mediaName(w.needed_media)} and printing goes on by itself.`),
       does.length ? h('div', { class: 'actions' }, does) : null);
   }
 
