@@ -228,7 +228,11 @@ pub fn decode_urf(bytes: &[u8], max_pixels: u64) -> Result<Vec<GrayPage>, Raster
     // `rastertopwg` does, as every driverless CUPS queue sends URF): then
     // the pages run to the end of the data.
     let count = be32(bytes, 8).ok_or(RasterError::Truncated { page: 1 })?;
-    let count = if count == 0 { u64::MAX } else { u64::from(count) };
+    let count = if count == 0 {
+        u64::MAX
+    } else {
+        u64::from(count)
+    };
     let mut pos = 12;
     let mut pages = Vec::new();
     while pos < bytes.len() && (pages.len() as u64) < count {
