@@ -18,6 +18,14 @@
 //! announced with that address on that address's interface only (so a
 //! loopback listener is seen by this machine only); on `0.0.0.0`/`::` on
 //! every interface with each interface's addresses.
+//!
+//! Each announcement has a host name of its own, `HOST-SLUG-XXXXXXXX.local.`
+//! (the suffix a hash of what is announced), not the machine's one name:
+//! `mdns_sd`'s goodbye for a withdrawn service also zeroes its host's
+//! address records, so with one shared host name, removing or renaming one
+//! printer would make browsers forget the address of every other printer
+//! (and of the renamed printer's new announcement, since the goodbye is sent
+//! again a second later).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -112,7 +120,7 @@ struct Announced {
 
 struct Announcer {
     daemon: ServiceDaemon,
-    /// `HOST.local.`
+    /// This machine's name: `HOST.local.`
     host: String,
     admin_url: String,
     config: DnsSdConfig,
@@ -221,25 +229,17 @@ impl Announcer {
         let properties: Vec<(&str, &str)> = txt.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let ip = self.config.ipp.ip();
         let port = self.config.ipp.port();
+        let slug = txt
+            .iter()
+            .find(|(k, _)| *k == "rp")
+            .map_or("", |(_, v)| v.trim_start_matches("ipp/print/"));
+        let host = announcement_host(&self.host, slug, instance, txt);
         let info = if ip.is_unspecified() {
-            ServiceInfo::new(
-                PRINT_SUBTYPE,
-                instance,
-                &self.host,
-                (),
-                port,
-                &properties[..],
-            )?
-            .enable_addr_auto()
+            ServiceInfo::new(PRINT_SUBTYPE, instance, &host, (), port, &properties[..])?
+                .enable_addr_auto()
         } else {
-            let mut info = ServiceInfo::new(
-                PRINT_SUBTYPE,
-                instance,
-                &self.host,
-                ip,
-                port,
-                &properties[..],
-            )?;
+            let mut info =
+                ServiceInfo::new(PRINT_SUBTYPE, instance, &host, ip, port, &properties[..])?;
             info.set_interfaces(vec![IfKind::Addr(ip)]);
             info
         };
@@ -306,6 +306,28 @@ fn host_label(raw: &str) -> String {
     )
 }
 
+/// The host name of one announcement: the machine's name, the slug and
+/// a hash (FNV-1a) of the instance name and TXT record, as one DNS label
+/// of at most 63 bytes. A changed announcement gets a new host name, so the
+/// goodbye of the old one never takes an address another still uses.
+fn announcement_host(host: &str, slug: &str, instance: &str, txt: &[(&str, String)]) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    let parts = [instance.as_bytes()]
+        .into_iter()
+        .chain(txt.iter().flat_map(|(k, v)| [k.as_bytes(), v.as_bytes()]));
+    for part in parts {
+        for &byte in part.iter().chain([&0u8]) {
+            hash ^= u32::from(byte);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+    }
+    let machine = host.trim_end_matches(".local.");
+    let mut base: String = format!("{machine}-{slug}");
+    // ASCII only (host_label and slugs are), so any byte is a boundary.
+    base.truncate(63 - 9);
+    format!("{}-{hash:08x}.local.", base.trim_end_matches('-'))
+}
+
 /// The web UI's address for `adminurl`: the listen address, or this
 /// machine's `.local` name when it listens on every address.
 fn admin_url(web: SocketAddr, host: &str) -> String {
@@ -327,6 +349,31 @@ mod tests {
         assert_eq!(host_label("my_box"), "my-box.local.");
         assert_eq!(host_label(""), "printhub.local.");
         assert_eq!(host_label("___"), "printhub.local.");
+    }
+
+    #[test]
+    fn each_announcement_has_its_own_host_name() {
+        let txt = vec![("rp", "ipp/print/ql".to_string())];
+        let a = announcement_host("labels.local.", "ql", "Shipping (ql)", &txt);
+        assert!(a.starts_with("labels-ql-") && a.ends_with(".local."), "{a}");
+        assert_eq!(
+            a,
+            announcement_host("labels.local.", "ql", "Shipping (ql)", &txt)
+        );
+        // Renamed, or another TXT record: another host name.
+        assert_ne!(
+            a,
+            announcement_host("labels.local.", "ql", "Boxes (ql)", &txt)
+        );
+        let other = vec![("rp", "ipp/print/ql".to_string()), ("ty", "x".to_string())];
+        assert_ne!(
+            a,
+            announcement_host("labels.local.", "ql", "Shipping (ql)", &other)
+        );
+        // One label, however long the names.
+        let long = announcement_host(&host_label(&"h".repeat(80)), &"s".repeat(64), "x", &txt);
+        assert!(long.trim_end_matches(".local.").len() <= 63, "{long}");
+        assert!(!long.trim_end_matches(".local.").contains('.'));
     }
 
     #[test]
