@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # Makes sure CUPS's tools are installed for the IPP Everywhere tests:
 # `ipptool` (Debian's cups-ipp-utils, with its ipp-everywhere.test), and the
-# scheduler `cupsd` with `lpadmin`/`lp` and the filters that turn a PDF into
-# PWG raster (cups-daemon, cups-client, cups-filters). The tests start their
-# own cupsd on a free loopback port with their own configuration folder,
-# never the system service. Does nothing when ipptool and cupsd are there;
-# otherwise installs them with apt-get (through sudo when not root) and
-# keeps the package's service from starting (policy-rc.d, which is how
-# Debian packages are told not to start services; in a container without
-# systemd nothing starts anyway). PRINTHUB_SKIP_CUPS=1 makes the CUPS tests
-# skip (loudly) instead, and this script then only warns.
+# scheduler `cupsd` with `lpadmin`/`lp`/`lpstat` and the filters a
+# driverless queue uses to turn a PDF into the Apple raster (URF) the hub's
+# printers ask for: pdftopdf and gstoraster (cups-filters), rastertopwg and
+# the mime.convs rules naming it (Debian's `cups`, which also brings
+# cups-daemon and cups-core-drivers). The tests start their own cupsd on a
+# free loopback port with their own configuration folder, never the system
+# service. Does nothing when everything is there; otherwise installs it with
+# apt-get (through sudo when not root) and keeps the packages' service from
+# starting (policy-rc.d, which is how Debian packages are told not to start
+# services; an existing one is left alone; in a container without systemd
+# nothing starts anyway). PRINTHUB_SKIP_CUPS=1 makes the CUPS tests skip
+# (loudly) instead, and this script then only warns.
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 
-if have ipptool && have cupsd && have lpadmin && have lp; then
+PACKAGES="cups-ipp-utils cups-daemon cups cups-client cups-filters"
+FILTERS="/usr/lib/cups/filter/pdftopdf /usr/lib/cups/filter/gstoraster /usr/lib/cups/filter/rastertopwg"
+
+have_all() {
+  have ipptool && have cupsd && have lpadmin && have lp && have lpstat || return 1
+  for f in $FILTERS; do [ -x "$f" ] || return 1; done
+  [ -f /usr/share/cups/mime/mime.convs ]
+}
+
+if have_all; then
   exit 0
 fi
 
@@ -32,7 +44,7 @@ if command -v apt-get >/dev/null 2>&1; then
     echo "ensure-cups: need root or sudo to apt-get install the CUPS packages" >&2
     exit 1
   fi
-  echo "ensure-cups: installing cups-ipp-utils cups-daemon cups-client cups-filters with apt-get" >&2
+  echo "ensure-cups: installing $PACKAGES with apt-get" >&2
   policy=/usr/sbin/policy-rc.d
   created_policy=""
   if [ ! -e "$policy" ]; then
@@ -42,16 +54,16 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    cups-ipp-utils cups-daemon cups-client cups-filters >/dev/null
+    $PACKAGES >/dev/null
   if [ -n "$created_policy" ]; then
     $SUDO rm -f "$policy"
   fi
 fi
 
-if have ipptool && have cupsd && have lpadmin && have lp; then
+if have_all; then
   exit 0
 fi
-echo "ensure-cups: the IPP tests need ipptool, cupsd, lpadmin and lp." >&2
-echo "  Debian/Ubuntu: apt-get install cups-ipp-utils cups-daemon cups-client cups-filters" >&2
+echo "ensure-cups: the IPP tests need ipptool, cupsd, lpadmin, lp, lpstat and $FILTERS." >&2
+echo "  Debian/Ubuntu: apt-get install $PACKAGES" >&2
 echo "  Or set PRINTHUB_SKIP_CUPS=1 to skip them." >&2
 exit 1

@@ -4,8 +4,9 @@
 //! IPP printer at `ipp://HOST:PORT/ipp/print/{slug}`. This crate owns the
 //! strict request codec ([`codec`]), the IPP numbers ([`status`]), Brother
 //! media as PWG media ([`media`]), the attribute model of a hub printer
-//! ([`printer`]) and the answers to the operations that need no queue
-//! ([`service`]). The listener that reads HTTP, and the calls into the hub's
+//! ([`printer`]), the answers to the operations that need no queue
+//! ([`service`]) and the DNS-SD TXT record that advertises a printer
+//! ([`dnssd`]). The listener that reads HTTP, and the calls into the hub's
 //! queue, live in the `printhub` binary.
 //!
 //! **Architecture Invariant:** no I/O, no clocks, no threads, no actix.
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod dnssd;
 pub mod document;
 pub mod job;
 pub mod media;

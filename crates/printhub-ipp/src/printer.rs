@@ -168,14 +168,24 @@ fn text(s: &str) -> IppValue {
 /// advertise them): version, 8-bit white ("W8"), sRGB 24-bit, one copy
 /// per pass, the base resolution.
 pub fn urf_supported(model: &Model) -> Vec<IppValue> {
-    kws(&[
-        "V1.4",
-        "W8",
-        "SRGB24",
-        "CP1",
-        "DM1",
-        &format!("RS{}", model.dpi()),
-    ])
+    urf_keywords(model)
+        .into_iter()
+        .map(IppValue::Keyword)
+        .collect()
+}
+
+/// [`urf_supported`] as plain strings (DNS-SD's `URF` key lists the same).
+pub fn urf_keywords(model: &Model) -> Vec<String> {
+    ["V1.4", "W8", "SRGB24", "CP1", "DM1"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("RS{}", model.dpi())])
+        .collect()
+}
+
+/// `printer-make-and-model` (and DNS-SD's `ty`).
+pub fn make_and_model(model: &Model) -> String {
+    format!("Brother {}", model.name)
 }
 
 /// Labels a minute: 100 mm labels at the model's feed speed.
@@ -469,10 +479,7 @@ pub fn printer_attributes(printer: &PrinterInfo, operations: &[Operation]) -> Ve
         ),
         Attribute::new("printer-kind", kw("labels")),
         Attribute::new("printer-location", text(&printer.location)),
-        Attribute::new(
-            "printer-make-and-model",
-            text(&format!("Brother {}", model.name)),
-        ),
+        Attribute::new("printer-make-and-model", text(&make_and_model(model))),
         Attribute::new(
             "printer-more-info",
             IppValue::Uri(printer.more_info.clone()),

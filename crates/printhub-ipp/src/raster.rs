@@ -223,11 +223,19 @@ pub fn decode_urf(bytes: &[u8], max_pixels: u64) -> Result<Vec<GrayPage>, Raster
     if !bytes.starts_with(URF_SYNC) {
         return Err(RasterError::BadMagic("UNIRAST"));
     }
-    // The file header: signature, then the page count (big endian).
+    // The file header: signature, then the page count (big endian). A
+    // streaming writer does not know it yet and writes 0 (CUPS's
+    // `rastertopwg` does, as every driverless CUPS queue sends URF): then
+    // the pages run to the end of the data.
     let count = be32(bytes, 8).ok_or(RasterError::Truncated { page: 1 })?;
+    let count = if count == 0 {
+        u64::MAX
+    } else {
+        u64::from(count)
+    };
     let mut pos = 12;
     let mut pages = Vec::new();
-    while pos < bytes.len() && (pages.len() as u64) < u64::from(count) {
+    while pos < bytes.len() && (pages.len() as u64) < count {
         let page = pages.len() + 1;
         let header = bytes
             .get(pos..pos + 32)

@@ -81,6 +81,11 @@ pub struct IppEntry {
     /// elsewhere every request needs HTTP Basic with an API key as the
     /// password.
     pub listen: SocketAddr,
+    /// Announce every printer over DNS-SD (Bonjour: `_ipp._tcp`, subtype
+    /// `_print`, multicast on UDP 5353) so phones and computers list it by
+    /// themselves (`PRINTHUB_IPP_DNS_SD`). Off by default.
+    #[serde(default)]
+    pub dns_sd: bool,
 }
 
 /// `[compat]`: what Label Printer Hub's clients need beyond its routes.
@@ -595,6 +600,7 @@ impl Config {
             compat: CompatEntry::default(),
             ipp: Some(IppEntry {
                 listen: SocketAddr::from(([127, 0, 0, 1], 8631)),
+                dns_sd: false,
             }),
         }
     }
@@ -614,7 +620,7 @@ impl Config {
     /// (`BODY_TIMEOUT_SECS`, `IMAGE_DECODES`, `IMAGE_MEMORY_MB`, `IMAGE_QUEUE`,
     /// `PREVIEW_RATE_LIMIT`, `WEBHOOK_RATE_LIMIT`, `EVENT_STREAMS`,
     /// `EVENT_STREAMS_PER_KEY`), `LANDING_PUBLIC`, `COMPAT_WEBHOOK_KEY`,
-    /// `AUTH_ANONYMOUS`, `PROXY_SECRET`, `IPP_LISTEN`, the
+    /// `AUTH_ANONYMOUS`, `PROXY_SECRET`, `IPP_LISTEN`, `IPP_DNS_SD`, the
     /// integrations' and `[mqtt]`'s (`MQTT_URL`, ...), and Label Printer
     /// Hub's names of some ([`LEGACY_ENV`]). A value that does not parse
     /// names its variable.
@@ -693,7 +699,23 @@ impl Config {
             let listen = listen.parse().with_context(|| {
                 format!("PRINTHUB_IPP_LISTEN: {listen:?} is not an address like 127.0.0.1:8631")
             })?;
-            self.ipp = Some(IppEntry { listen });
+            let dns_sd = self.ipp.as_ref().is_some_and(|ipp| ipp.dns_sd);
+            self.ipp = Some(IppEntry { listen, dns_sd });
+        }
+        if let Some(v) = env("PRINTHUB_IPP_DNS_SD") {
+            let on = match v.trim() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                other => bail!("PRINTHUB_IPP_DNS_SD: {other:?} is not true or false"),
+            };
+            match &mut self.ipp {
+                Some(ipp) => ipp.dns_sd = on,
+                None if on => bail!(
+                    "PRINTHUB_IPP_DNS_SD: there is no IPP listener to announce \
+                     (add [ipp] listen or set PRINTHUB_IPP_LISTEN)"
+                ),
+                None => {}
+            }
         }
         if let Some(anonymous) = env("PRINTHUB_AUTH_ANONYMOUS") {
             self.auth.anonymous = anonymous;
@@ -876,6 +898,61 @@ mod tests {
                 .map(|(_, v)| v.to_string())
         };
         Config::demo(Path::new("var")).with_env(env)
+    }
+
+    #[test]
+    fn dns_sd_is_off_unless_the_file_or_the_environment_turns_it_on() {
+        let demo = Config::demo(Path::new("var"));
+        assert_eq!(demo.ipp.as_ref().map(|i| i.dns_sd), Some(false));
+        let config: Config = toml::from_str("[ipp]\nlisten = \"0.0.0.0:8631\"\n").expect("toml");
+        assert_eq!(config.ipp.as_ref().map(|i| i.dns_sd), Some(false));
+        let config: Config =
+            toml::from_str("[ipp]\nlisten = \"0.0.0.0:8631\"\ndns_sd = true\n").expect("toml");
+        assert_eq!(config.ipp.as_ref().map(|i| i.dns_sd), Some(true));
+        // The environment turns it on and off; a new listen address keeps it.
+        let on = with_vars(&[("PRINTHUB_IPP_DNS_SD", "true")]).expect("env");
+        assert_eq!(on.ipp.as_ref().map(|i| i.dns_sd), Some(true));
+        let moved = config
+            .clone()
+            .with_env(|k| (k == "PRINTHUB_IPP_LISTEN").then(|| "0.0.0.0:9631".into()))
+            .expect("env");
+        assert_eq!(moved.ipp.as_ref().map(|i| i.dns_sd), Some(true));
+        let off = config
+            .with_env(|k| (k == "PRINTHUB_IPP_DNS_SD").then(|| "off".into()))
+            .expect("env");
+        assert_eq!(off.ipp.as_ref().map(|i| i.dns_sd), Some(false));
+    }
+
+    #[test]
+    fn bad_dns_sd_settings_name_the_setting() {
+        let err = format!(
+            "{:#}",
+            with_vars(&[("PRINTHUB_IPP_DNS_SD", "maybe")]).expect_err("bad")
+        );
+        assert!(
+            err.contains("PRINTHUB_IPP_DNS_SD") && err.contains("maybe"),
+            "{err}"
+        );
+        // On without a listener to announce.
+        let mut config = Config::demo(Path::new("var"));
+        config.ipp = None;
+        let err = format!(
+            "{:#}",
+            config
+                .clone()
+                .with_env(|k| (k == "PRINTHUB_IPP_DNS_SD").then(|| "1".into()))
+                .expect_err("no listener")
+        );
+        assert!(err.contains("no IPP listener"), "{err}");
+        // Off without a listener is fine.
+        let off = config
+            .with_env(|k| (k == "PRINTHUB_IPP_DNS_SD").then(|| "0".into()))
+            .expect("off");
+        assert!(off.ipp.is_none());
+        // Not a boolean in the file.
+        let err = toml::from_str::<Config>("[ipp]\nlisten = \"0.0.0.0:8631\"\ndns_sd = \"yes\"\n")
+            .expect_err("string");
+        assert!(err.to_string().contains("dns_sd"), "{err}");
     }
 
     #[test]

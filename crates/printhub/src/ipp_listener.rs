@@ -123,6 +123,16 @@ impl IppService {
         }
     }
 
+    /// How clients authenticate here: anonymous on a loopback listener
+    /// whose `[auth] anonymous` allows it, HTTP Basic otherwise.
+    pub fn authentication(&self) -> Authentication {
+        if self.loopback && self.auth.config().anonymous.is_some() {
+            Authentication::None
+        } else {
+            Authentication::Basic
+        }
+    }
+
     /// Mounts the IPP route on an app.
     pub fn configure(self) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
         let data = web::Data::new(self);
@@ -345,11 +355,7 @@ async fn printer_info(
         up_time: now_secs(),
         started: svc.started,
         icon: format!("http://{host}/ipp/icons/{}.png", info.slug),
-        authentication: if svc.loopback && svc.auth.config().anonymous.is_some() {
-            Authentication::None
-        } else {
-            Authentication::Basic
-        },
+        authentication: svc.authentication(),
     };
     Ok((info, ipp))
 }

@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod cli;
 pub mod config;
+pub mod dns_sd;
 pub mod emulate_cmd;
 pub mod emulate_control;
 mod env_vars;

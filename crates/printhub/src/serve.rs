@@ -285,9 +285,12 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         .run();
         log::info!("printhub listening on http://{}", config.listen);
         let handle = server.handle();
-        let ipp = match &config.ipp {
-            Some(entry) => Some(start_ipp(&running, &config, entry.listen).await?),
-            None => None,
+        let (ipp, dns_sd) = match &config.ipp {
+            Some(entry) => {
+                let (server, dns_sd) = start_ipp(&running, &config, entry).await?;
+                (Some(server), dns_sd)
+            }
+            None => (None, None),
         };
         let ipp_handle = ipp.as_ref().map(|server| server.handle());
         let hub = running.hub.clone();
@@ -317,6 +320,9 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             }
             None => server.await.context("HTTP server")?,
         }
+        if let Some(dns_sd) = dns_sd {
+            dns_sd.stop().await;
+        }
         log::info!("shutting down: letting labels in flight finish");
         running.hub.shutdown().await.context("drain")?;
         running.outbound.shutdown().await;
@@ -324,15 +330,17 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     })
 }
 
-/// Starts the IPP Everywhere listener on `listen` (`[ipp]`) and prints each
-/// printer's IPP URI.
+/// Starts the IPP Everywhere listener (`[ipp]`), prints each printer's IPP
+/// URI, and announces the printers over DNS-SD when `dns_sd` is on.
 async fn start_ipp(
     running: &Running,
     config: &Config,
-    listen: std::net::SocketAddr,
-) -> anyhow::Result<actix_web::dev::Server> {
+    entry: &crate::config::IppEntry,
+) -> anyhow::Result<(actix_web::dev::Server, Option<crate::dns_sd::DnsSd>)> {
+    let listen = entry.listen;
     let service =
         crate::ipp_listener::IppService::new(running, listen, config.listen, config.body_limit);
+    let authentication = service.authentication();
     let routes = service.configure();
     let server =
         actix_web::HttpServer::new(move || actix_web::App::new().configure(routes.clone()))
@@ -345,5 +353,25 @@ async fn start_ipp(
     for uri in crate::ipp_listener::printer_uris(&running.hub, listen).await {
         eprintln!("printhub: IPP printer {uri}");
     }
-    Ok(server)
+    let dns_sd = if entry.dns_sd {
+        if listen.ip().is_loopback() {
+            log::warn!(
+                "ipp.dns_sd: the IPP listener is on loopback ({listen}): only this machine \
+                 sees the announcements"
+            );
+        }
+        Some(crate::dns_sd::DnsSd::start(
+            running.hub.clone(),
+            crate::dns_sd::DnsSdConfig {
+                ipp: listen,
+                web: config.listen,
+                authentication,
+                mdns_port: crate::dns_sd::MDNS_PORT,
+                rescan: crate::dns_sd::RESCAN,
+            },
+        )?)
+    } else {
+        None
+    };
+    Ok((server, dns_sd))
 }

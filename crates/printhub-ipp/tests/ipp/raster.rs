@@ -52,6 +52,27 @@ fn gray_pages_round_trip_through_pwg_and_urf() {
 }
 
 #[test]
+fn urf_with_an_unknown_page_count_reads_every_page() {
+    // CUPS's rastertopwg streams URF and writes a page count of 0.
+    let pages = vec![
+        page(40, 3, |x, _| if x < 20 { 0 } else { 255 }),
+        page(17, 2, |x, y| ((x + y) * 9) as u8),
+    ];
+    let mut doc = encode_urf_gray(&pages);
+    doc[8..12].copy_from_slice(&0u32.to_be_bytes());
+    assert_eq!(decode_urf(&doc, LIMIT), Ok(pages.clone()));
+    // A known count still stops where it says.
+    let mut one = encode_urf_gray(&pages);
+    one[8..12].copy_from_slice(&1u32.to_be_bytes());
+    assert_eq!(decode_urf(&one, LIMIT), Ok(pages[..1].to_vec()));
+    // Unknown count with a page cut short is still truncated.
+    assert_eq!(
+        decode_urf(&doc[..doc.len() - 1], LIMIT).map_err(|e| e.code()),
+        Err("ipp_raster_truncated")
+    );
+}
+
+#[test]
 fn run_codes_repeat_copy_and_fill() {
     // black_1, 16 pixels wide (2 bytes a line), 4 lines:
     // line 0 repeated twice: byte 0xF0 repeated twice (op 1);
