@@ -6,6 +6,7 @@
 //! the target directory, for review (they are not compared).
 
 mod round2;
+mod saved;
 mod support;
 
 use printhub_core::JobState;
