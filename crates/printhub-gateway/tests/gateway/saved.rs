@@ -517,7 +517,13 @@ async fn a_read_key_may_not_save_and_a_limited_key_keeps_to_its_printers() {
 #[actix::test]
 async fn without_a_store_the_routes_say_they_are_unavailable() {
     let (hub, _) = hub().await;
-    let app = app!(hub);
+    let app = actix_web::test::init_service(
+        actix_web::App::new()
+            .app_data(actix_web::web::Data::new(hub.clone()))
+            .app_data(actix_web::web::Data::new(auth(Some(Scope::Admin), 600)))
+            .configure(printhub_gateway::configure),
+    )
+    .await;
     let req = TestRequest::get().uri("/api/saved-labels").to_request();
     let got = parts(call_service(&app, req).await).await;
     assert_problem(&got, 503, "unavailable");
