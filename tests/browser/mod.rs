@@ -7,6 +7,7 @@
 
 mod printers;
 mod round2;
+mod saved;
 mod support;
 
 use printhub_core::JobState;

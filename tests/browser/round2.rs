@@ -12,10 +12,10 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 
-const WIDTHS: [(u32, u32); 2] = [(1280, 800), (390, 844)];
+pub(super) const WIDTHS: [(u32, u32); 2] = [(1280, 800), (390, 844)];
 
 /// The text of `css`, waited for until it is not empty.
-async fn text_of(s: &Session, what: &str, css: &str) -> String {
+pub(super) async fn text_of(s: &Session, what: &str, css: &str) -> String {
     s.wait(
         what,
         &format!("return document.querySelector('{css}')?.textContent"),
@@ -27,7 +27,7 @@ async fn text_of(s: &Session, what: &str, css: &str) -> String {
 }
 
 /// The `name` of the focused control.
-async fn focused(s: &Session) -> Value {
+pub(super) async fn focused(s: &Session) -> Value {
     s.eval(
         "return document.activeElement?.name || document.activeElement?.dataset.errorFor || null",
     )
@@ -44,7 +44,7 @@ async fn nothing_queued(s: &Session) {
 }
 
 /// The print form, fresh, at `width` × `height`, with the preview of the default layout settled.
-async fn print_page(s: &Session, width: u32, height: u32) {
+pub(super) async fn print_page(s: &Session, width: u32, height: u32) {
     s.viewport(width, height).await;
     s.open("#/about").await;
     s.open("#/print?printer=pt").await;
@@ -780,7 +780,7 @@ async fn an_uploaded_image_previews_and_prints_dot_for_dot_with_either_dithering
 }
 
 /// The preview image's dots, as `[width, height, "0101…"]`.
-async fn preview_bits(s: &Session) -> Value {
+pub(super) async fn preview_bits(s: &Session) -> Value {
     s.eval(
         "const img = document.getElementById('preview'); \
          const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight; \
@@ -794,7 +794,7 @@ async fn preview_bits(s: &Session) -> Value {
 
 /// Presses Print, waits for the job to complete, and checks the emulator's
 /// new page is `preview` dot for dot.
-async fn print_and_compare(s: &Session, preview: &Value, what: &str) {
+pub(super) async fn print_and_compare(s: &Session, preview: &Value, what: &str) {
     let before = s.emulators[0].pages().len();
     s.click("#print-submit").await;
     let state = s

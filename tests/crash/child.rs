@@ -163,8 +163,11 @@ async fn relayout(db: &str, printer: &str, jobs: Option<u32>) -> anyhow::Result<
     let model = printhub_raster::Model::by_name("PT-P750W").context("model")?;
     let medium = printhub_raster::Media::by_id(&media).context("media")?;
     for n in 0..jobs {
+        // A few lines, auto-fitted: laying it out takes some work.
         let request = RenderRequest::text(FreeText {
-            lines: vec![format!("#{n}")],
+            lines: (0..4)
+                .map(|k| format!("#{n} line {k} of the crash test"))
+                .collect(),
             ..FreeText::default()
         });
         let label = printhub_render::render(&request, model, medium)?;

@@ -104,11 +104,13 @@ fn sigkill_mid_stream_loses_nothing_and_prints_nothing_twice() {
 /// prints exactly once, on the tape loaded now.
 #[test]
 fn sigkill_in_the_middle_of_a_relayout_loses_nothing_and_prints_everything_for_the_new_tape() {
-    // Under the emulator's default `keep_pages` (100), so every page is kept.
-    const JOBS: usize = 90;
+    // Enough labels (each a few lines, auto-fitted) that laying them all out
+    // again takes a while, so the kill lands in the middle of it.
+    const JOBS: usize = 200;
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("printhub.db");
-    let emulator = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12")).expect("emulator");
+    let emulator = Emulator::start(EmulatorConfig::new("PT-P750W", "tze-12").keep_pages(JOBS + 10))
+        .expect("emulator");
     let addr = emulator.tcp_addr().to_string();
     let child_bin = env!("CARGO_BIN_EXE_crash-child");
     let mut child = Command::new(child_bin)

@@ -136,6 +136,12 @@ pub enum ErrorCode {
     /// `printer_unidentified`: the printer at the address named no model
     /// the hub knows; `error_detail.said` has what it said (422).
     PrinterUnidentified,
+    // Saved labels (issue #24).
+    /// `saved_label_exists`: another saved label has that name, whatever
+    /// its case (409).
+    SavedLabelExists,
+    /// `saved_label_not_found` (404).
+    SavedLabelNotFound,
 }
 
 impl ErrorCode {
@@ -203,6 +209,8 @@ impl ErrorCode {
         ErrorCode::ReprintInvalid,
         ErrorCode::PrinterUnreachable,
         ErrorCode::PrinterUnidentified,
+        ErrorCode::SavedLabelExists,
+        ErrorCode::SavedLabelNotFound,
     ];
 }
 
@@ -256,6 +264,8 @@ impl ErrorCode {
             ErrorCode::ReprintInvalid => "reprint_invalid",
             ErrorCode::PrinterUnreachable => "printer_unreachable",
             ErrorCode::PrinterUnidentified => "printer_unidentified",
+            ErrorCode::SavedLabelExists => "saved_label_exists",
+            ErrorCode::SavedLabelNotFound => "saved_label_not_found",
         }
     }
 
@@ -266,6 +276,7 @@ impl ErrorCode {
             | ErrorCode::JobNotFound
             | ErrorCode::BatchNotFound
             | ErrorCode::KeyNotFound
+            | ErrorCode::SavedLabelNotFound
             | ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::InsufficientScope
@@ -277,6 +288,7 @@ impl ErrorCode {
             | ErrorCode::PrinterBusy
             | ErrorCode::PrinterExists
             | ErrorCode::PrinterDisabled
+            | ErrorCode::SavedLabelExists
             | ErrorCode::DuplicateJob => StatusCode::CONFLICT,
             ErrorCode::QueueFull | ErrorCode::RateLimited | ErrorCode::TooManySubscribers => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -377,6 +389,8 @@ impl ErrorCode {
             ErrorCode::PrinterUnidentified => "Something answered at the address, but not as a Brother model printhub supports; error_detail.said has what it said. Give the model yourself if it is one of GET /api/models.",
             ErrorCode::ReprintInvalid => "The job's stored label request no longer lays out (its template or data is refused, or the label does not fit the medium now); error_detail.reason has the renderer's code. Nothing was queued.",
             ErrorCode::MediaUnknown => "The printer's media is \"auto\" and it has not reported a medium yet: check that it is on and loaded, or set its media. Nothing was queued.",
+            ErrorCode::SavedLabelExists => "Another saved label already has that name (names are compared whatever their case); error_detail.existing is its id. Choose another name, or replace that label with PUT. Nothing was saved.",
+            ErrorCode::SavedLabelNotFound => "No saved label has that id (it may have been deleted). List them with GET /api/saved-labels.",
         }
     }
 }
@@ -688,6 +702,7 @@ impl From<StoreCode> for ErrorCode {
     fn from(code: StoreCode) -> Self {
         match code {
             StoreCode::PrinterExists => ErrorCode::PrinterExists,
+            StoreCode::SavedLabelExists => ErrorCode::SavedLabelExists,
             StoreCode::Error
             | StoreCode::OpenFailed
             | StoreCode::MigrationFailed
@@ -821,6 +836,8 @@ mod tests {
             ("reprint_invalid", 409),
             ("printer_unreachable", 422),
             ("printer_unidentified", 422),
+            ("saved_label_exists", 409),
+            ("saved_label_not_found", 404),
         ];
         let got: Vec<(&str, u16)> = ErrorCode::ALL
             .iter()
@@ -930,6 +947,10 @@ mod tests {
             (
                 HubCode::Store(StoreCode::PrinterExists),
                 ("printer_exists", 409),
+            ),
+            (
+                HubCode::Store(StoreCode::SavedLabelExists),
+                ("saved_label_exists", 409),
             ),
             (HubCode::Store(StoreCode::Io), ("store_error", 500)),
             (

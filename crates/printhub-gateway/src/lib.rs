@@ -19,7 +19,7 @@
 //! histograms and the latency middleware), [`limits`] (what one caller may
 //! cost: the image gate, preview and webhook rate limits, the body deadline),
 //! `compat` (Label Printer Hub's old paths, webhooks and error vocabulary,
-//! issue #19).
+//! issue #19), [`saved`] (saved labels over the store, issue #24).
 //!
 //! **Architecture Invariant:** handlers hold no state and no logic beyond
 //! conversion; every decision about jobs and printers is the engine's.
@@ -48,6 +48,7 @@ mod openapi;
 pub mod ops;
 mod problems;
 mod routes;
+pub mod saved;
 pub mod ui;
 
 pub use admin::{AuditListView, AuditView, CreateKeyRequest, KeyCreatedView, KeyView, WhoAmIView};
@@ -61,6 +62,7 @@ pub use lookup::landing::LandingConfig;
 pub use lookup::{GenericWebhook, GrocyWebhook, WebhookConfig};
 pub use openapi::document as openapi_document;
 pub use ops::{Metrics, MetricsError, StoreProbe};
+pub use saved::{SaveLabelRequest, SavedLabelView, SavedLabels};
 
 use actix_web::http::Method;
 use actix_web::web;
@@ -211,6 +213,12 @@ routes! {
     GET "/api/models" => routes::list_models, read, 200, None, Some("ModelList"), "rendering", "Model catalogue";
     GET "/api/devices" => devices::list_devices, admin, 200, None, Some("DeviceList"), "printers", "USB printer devices on this machine (/dev/usb/lp*) with the model each reports: a path goes in a printer's address";
     GET "/api/events" => events::stream, read, 200, None, Some("text/event-stream"), "events", "Live events (SSE) with Last-Event-ID replay";
+    // Saved labels (issue #24, `saved`).
+    GET "/api/saved-labels" => saved::list, read, 200, None, Some("SavedLabelList"), "saved-labels", "Saved labels the caller may use (for its printers or for any), sorted by name";
+    POST "/api/saved-labels" => saved::create, print, 201, Some("SaveLabelRequest"), Some("SavedLabelView"), "saved-labels", "Save a label under a name (checked as a job submission is, without drawing it; 409 saved_label_exists for a name taken whatever its case)";
+    GET "/api/saved-labels/{id}" => saved::get, read, 200, None, Some("SavedLabelView"), "saved-labels", "One saved label";
+    PUT "/api/saved-labels/{id}" => saved::replace, print, 200, Some("SaveLabelRequest"), Some("SavedLabelView"), "saved-labels", "Replace a saved label's name, printer and request";
+    DELETE "/api/saved-labels/{id}" => saved::delete, print, 204, None, None, "saved-labels", "Delete a saved label";
     GET "/api/auth/whoami" => admin::whoami, read, 200, None, Some("WhoAmIView"), "auth", "Who the caller is: key, scope, printers";
     GET "/api/admin/keys" => admin::list_keys, admin, 200, None, Some("KeyList"), "admin", "Every API key (never a secret)";
     POST "/api/admin/keys" => admin::create_key, admin, 201, Some("CreateKeyRequest"), Some("KeyCreatedView"), "admin", "Create an API key (the secret is shown once, here)";
@@ -264,7 +272,8 @@ fn is_multipart(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
 /// `web::Data<EventLog>` (for `/api/events`), `web::Data<printhub_lookup::Lookups>`
 /// `web::Data<WebhookConfig>` and `web::Data<LegacyWebhookConfig>` when present, `web::Data<Limits>` (the
 /// process-wide default when absent), [`StoreProbe`] (for `/readyz`)
-/// and [`Metrics`] (histograms on `/metrics`, HTTP latency of every request). Unknown paths under `/api` answer
+/// and [`Metrics`] (histograms on `/metrics`, HTTP latency of every request),
+/// and [`SavedLabels`] (without it `/api/saved-labels` answers 503 `unavailable`). Unknown paths under `/api` answer
 /// 404 `not_found` as problem+json; a query string that does not parse is 400
 /// `invalid_request`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

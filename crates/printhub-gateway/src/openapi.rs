@@ -451,6 +451,7 @@ impl Schemas {
             }
             "GrocyHookRequest" => g.subschema_for::<crate::compat::webhook::GrocyHookRequest>(),
             "CreateKeyRequest" => g.subschema_for::<crate::admin::CreateKeyRequest>(),
+            "SaveLabelRequest" => g.subschema_for::<crate::saved::SaveLabelRequest>(),
             "GrocyWebhookPayload" => return self.own(name, grocy_payload()),
             "WebhookFields" => return self.own(name, webhook_fields()),
             other => return self.own(other, json!({ "description": "Undocumented" })),
@@ -480,6 +481,8 @@ impl Schemas {
             "KeyView" => g.subschema_for::<crate::admin::KeyView>(),
             "KeyCreatedView" => g.subschema_for::<crate::admin::KeyCreatedView>(),
             "AuditList" => g.subschema_for::<crate::admin::AuditListView>(),
+            "SavedLabelView" => g.subschema_for::<crate::saved::SavedLabelView>(),
+            "SavedLabelList" => g.subschema_for::<Vec<crate::saved::SavedLabelView>>(),
             "LookupView" => g.subschema_for::<crate::lookup::LookupView>(),
             "LandingView" => g.subschema_for::<crate::lookup::landing::LandingView>(),
             "IntegrationList" => g.subschema_for::<Vec<crate::lookup::IntegrationView>>(),
@@ -994,6 +997,33 @@ pub(crate) fn error_codes(route: &RouteInfo) -> BTreeSet<&'static str> {
             add(&["printer_not_allowed", "printer_not_found", "unavailable"])
         }
         ("DELETE", "/api/admin/keys/{id}") => add(&["printer_not_allowed", "key_not_found"]),
+        // Saved labels (issue #24): the store is read even by GETs, and
+        // without a store the routes answer `unavailable`.
+        ("GET", "/api/saved-labels") => add(&["store_error", "unavailable"]),
+        ("GET", "/api/saved-labels/{id}") | ("DELETE", "/api/saved-labels/{id}") => add(&[
+            "invalid_request",
+            "saved_label_not_found",
+            "printer_not_allowed",
+            "store_error",
+            "unavailable",
+        ]),
+        ("POST", "/api/saved-labels") | ("PUT", "/api/saved-labels/{id}") => {
+            if method == "PUT" {
+                add(&["saved_label_not_found"]);
+            }
+            // Checked as a submission is, without drawing: no media, no fit.
+            add(&[
+                "saved_label_exists",
+                "printer_not_found",
+                "printer_not_allowed",
+                "content_type_data_mismatch",
+                "unknown_content_type",
+                "unknown_template",
+                "payload_too_large",
+                "out_of_range",
+                "unavailable",
+            ]);
+        }
         ("GET", "/api/lookup/{app}/{id}") => add(&LOOKUP_CODES),
         ("GET", "/api/landing/{app}/{id}") => {
             add(&["unauthorized", "unavailable"]);
@@ -1097,6 +1127,9 @@ fn path_param(path: &str, name: &str) -> Value {
             json!({ "type": "string", "format": "uuid", "pattern": UUID_PATTERN })
         }
         ("id", "/api/admin/keys/{id}") => reference("KeyId"),
+        ("id", "/api/saved-labels/{id}") => {
+            json!({ "type": "string", "format": "uuid", "pattern": UUID_PATTERN })
+        }
         ("id", "/api/lookup/{app}/{id}") | ("id", "/api/landing/{app}/{id}") => {
             json!({ "type": "string", "description": "As typed or scanned: id, asset tag, barcode, grocycode, web+spoolman:s-<id>, the item's URL" })
         }

@@ -75,6 +75,14 @@ pub enum StoreError {
         /// The id of the printer that has it.
         existing: String,
     },
+    /// Another saved label already has this name (whatever its case).
+    #[error("a saved label is already called {name:?} (label {existing})")]
+    NameTaken {
+        /// The name asked for.
+        name: String,
+        /// The id of the label that has it.
+        existing: String,
+    },
     /// An operating-system call failed (starting the writer thread).
     #[error("i/o error: {0}")]
     Io(#[source] Arc<std::io::Error>),
@@ -97,6 +105,7 @@ impl StoreError {
             StoreError::Closed => StoreCode::Closed,
             StoreError::Encode { .. } => StoreCode::EncodeFailed,
             StoreError::SlugTaken { .. } => StoreCode::PrinterExists,
+            StoreError::NameTaken { .. } => StoreCode::SavedLabelExists,
             StoreError::Io(_) => StoreCode::Io,
             StoreError::Legacy(_) => StoreCode::LegacySchema,
         }
@@ -152,6 +161,8 @@ pub enum StoreCode {
     EncodeFailed,
     /// `printer_exists`: another printer has the slug.
     PrinterExists,
+    /// `saved_label_exists`: another saved label has the name.
+    SavedLabelExists,
     /// `store_io`: an operating-system call failed.
     Io,
     /// `legacy_schema`: a Label Printer Hub database printhub cannot import
@@ -161,7 +172,7 @@ pub enum StoreCode {
 
 impl StoreCode {
     /// Every code, once.
-    pub const ALL: [StoreCode; 11] = [
+    pub const ALL: [StoreCode; 12] = [
         StoreCode::Error,
         StoreCode::OpenFailed,
         StoreCode::MigrationFailed,
@@ -171,6 +182,7 @@ impl StoreCode {
         StoreCode::Closed,
         StoreCode::EncodeFailed,
         StoreCode::PrinterExists,
+        StoreCode::SavedLabelExists,
         StoreCode::Io,
         StoreCode::LegacySchema,
     ];
@@ -187,6 +199,7 @@ impl StoreCode {
             StoreCode::Closed => "store_closed",
             StoreCode::EncodeFailed => "store_encode_failed",
             StoreCode::PrinterExists => "printer_exists",
+            StoreCode::SavedLabelExists => "saved_label_exists",
             StoreCode::Io => "store_io",
             StoreCode::LegacySchema => "legacy_schema",
         }
@@ -254,6 +267,10 @@ mod tests {
             },
             StoreError::SlugTaken {
                 slug: "s".into(),
+                existing: "e".into(),
+            },
+            StoreError::NameTaken {
+                name: "n".into(),
                 existing: "e".into(),
             },
             StoreError::from(std::io::Error::other("x")),

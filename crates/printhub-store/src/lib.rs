@@ -2,7 +2,8 @@
 //!
 //! printhub's durable spool: "a job the hub accepted prints, once, after
 //! anything short of losing the disk". Jobs, registered printers (with an
-//! audit trail), the last status of each printer, batches and API keys live
+//! audit trail), the last status of each printer, batches, API keys and
+//! saved labels live
 //! in one SQLite file, in WAL mode with `synchronous=FULL`, behind a
 //! versioned schema ([`rusqlite_migration`], checked at every open).
 //!
@@ -23,6 +24,7 @@
 //! - [`jobs`]: job SQL: upsert keeping `seq`, two-phase loads, listing, retention.
 //! - [`printers`]: printers, audit with redaction, printer status.
 //! - [`keys`]: API keys (hashes only) and the admin audit log.
+//! - [`saved`]: saved labels (a print form kept under a name, issue #24).
 //! - [`legacy`]: reading Label Printer Hub's database for `printhub import`.
 //! - [`config`]: [`StoreConfig`], [`Retention`], [`JobQuery`].
 //! - [`error`]: [`StoreError`] and its stable codes.
@@ -77,6 +79,7 @@ pub mod keys;
 pub mod legacy;
 pub mod printers;
 mod read;
+pub mod saved;
 mod schema;
 pub mod store;
 pub mod writer;
@@ -89,6 +92,7 @@ pub use printers::{
     AuditAction, AuditEntry, LoadedPrinters, PrinterRecord, PrinterStatusRecord, SaveOutcome,
     REDACTED,
 };
+pub use saved::SavedLabelRecord;
 pub use schema::SCHEMA_VERSION;
 pub use store::{PageStats, Store};
 pub use writer::{Commit, WriterPause, WriterStats};

@@ -126,7 +126,12 @@ CREATE TABLE printer_status (
 
 /// The schema steps, oldest first. Version N is the state after step N.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1).foreign_key_check(), M::up(V2), M::up(V3)])
+    Migrations::new(vec![
+        M::up(V1).foreign_key_check(),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+    ])
 }
 
 /// Version 2: a per-key rate limit and the admin audit log (key and
@@ -153,8 +158,26 @@ CREATE TABLE heartbeat (
 ) STRICT;
 "#;
 
+/// Version 4, saved labels (issue #24): a print form saved under a name, for one
+/// printer or for any (`printer_id` NULL). `name_key` is the name folded to
+/// lower case by the store (Unicode, not only ASCII): names are unique
+/// whatever their case. `request` is the label request as JSON. The step
+/// only creates its table, so its place among the steps does not matter.
+const V4: &str = r#"
+CREATE TABLE saved_labels (
+    id         TEXT PRIMARY KEY NOT NULL,
+    name       TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    name_key   TEXT NOT NULL UNIQUE,
+    printer_id TEXT,
+    request    TEXT NOT NULL CHECK (json_valid(request)),
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+"#;
+
 /// The schema version this build writes (the number of migration steps).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Where the database lives.
 #[derive(Debug, Clone)]

@@ -28,6 +28,7 @@ use crate::printers::{
     self, AuditEntry, LoadedPrinters, PrinterRecord, PrinterStatusRecord, SaveOutcome,
 };
 use crate::read::Readers;
+use crate::saved::{self, SavedLabelRecord};
 use crate::schema::{self, Location};
 use crate::writer::{Commit, Counters, Mode, Op, PauseSwitch, Writer, WriterPause, WriterStats};
 
@@ -243,6 +244,40 @@ impl Store {
             keys::append_audit(conn, &record)
         })
         .wait()
+    }
+
+    /// Stores a new saved label. Fails with [`StoreError::NameTaken`] when
+    /// another label has the name (whatever its case). Blocks until committed.
+    pub fn insert_saved_label(&self, label: &SavedLabelRecord) -> Result<(), StoreError> {
+        let label = label.clone();
+        self.submit(Mode::Transaction, 0, move |conn| {
+            saved::insert(conn, &label)
+        })
+        .wait()
+    }
+
+    /// Replaces the name, printer and request of the saved label with
+    /// `label.id` (its creator and creation time are kept) and returns it
+    /// as stored; `Ok(None)` when there is no such label,
+    /// [`StoreError::NameTaken`] when another label has the name. Blocks
+    /// until committed.
+    pub fn replace_saved_label(
+        &self,
+        label: &SavedLabelRecord,
+    ) -> Result<Option<SavedLabelRecord>, StoreError> {
+        let label = label.clone();
+        self.submit(Mode::Transaction, 0, move |conn| {
+            saved::replace(conn, &label)
+        })
+        .wait()
+    }
+
+    /// Deletes saved label `id` and returns it; `Ok(None)` when there was
+    /// none. Blocks until committed.
+    pub fn delete_saved_label(&self, id: &str) -> Result<Option<SavedLabelRecord>, StoreError> {
+        let id = id.to_owned();
+        self.submit(Mode::Transaction, 0, move |conn| saved::delete(conn, &id))
+            .wait()
     }
 
     /// Stores the last status seen for `printer` (replacing the previous).
@@ -477,6 +512,16 @@ impl Store {
     ) -> Result<(Vec<AuditRecord>, u64), StoreError> {
         self.readers
             .with(|conn| keys::load_audit_log(conn, limit, offset))
+    }
+
+    /// Saved label `id`, if there is one.
+    pub fn load_saved_label(&self, id: &str) -> Result<Option<SavedLabelRecord>, StoreError> {
+        self.readers.with(|conn| saved::load(conn, id))
+    }
+
+    /// Every saved label, sorted by name (whatever its case), then id.
+    pub fn load_saved_labels(&self) -> Result<Vec<SavedLabelRecord>, StoreError> {
+        self.readers.with(saved::load_all)
     }
 
     /// The last status saved for `printer`.

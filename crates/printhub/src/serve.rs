@@ -11,7 +11,7 @@ use printhub_actors::{
     Hub, HubConfig, HubHandle, HubStore, NameCheck, PrinterConfig, PrinterPatch, Retention,
 };
 use printhub_emulator::{Emulator, EmulatorHandle};
-use printhub_gateway::{Auth, EventLog, Limits, Metrics, StoreProbe};
+use printhub_gateway::{Auth, EventLog, Limits, Metrics, SavedLabels, StoreProbe};
 use printhub_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +55,7 @@ impl Running {
         let events = web::Data::new(self.events.clone());
         let metrics = web::Data::new(self.metrics.clone());
         let probe = web::Data::new(StoreProbe::new(Arc::clone(&self.store)));
+        let saved = web::Data::new(SavedLabels::new(Arc::clone(&self.store)));
         // Created once, shared by every worker (one HTTP connection pool).
         let lookups = web::Data::new(self.lookups.clone());
         let webhooks = web::Data::new(self.webhooks.clone());
@@ -70,6 +71,7 @@ impl Running {
                 .app_data(events.clone())
                 .app_data(metrics.clone())
                 .app_data(probe.clone())
+                .app_data(saved.clone())
                 .app_data(lookups.clone())
                 .app_data(webhooks.clone())
                 .app_data(gateway.clone())

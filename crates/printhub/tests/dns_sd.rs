@@ -103,6 +103,7 @@ async fn printers_are_announced_with_their_txt_record_and_followed_at_runtime() 
         device: None,
         snmp: None,
         snmp_community: None,
+        defaults: None,
     }];
     let running = printhub::serve::build(&config).await.expect("build");
     let ql_id = running.hub.printer("ql").await.expect("ql").id;
@@ -186,6 +187,7 @@ async fn printers_are_announced_with_their_txt_record_and_followed_at_runtime() 
             snmp: None,
             snmp_community: None,
             paused: false,
+            defaults: Default::default(),
         })
         .await
         .expect("add pt");

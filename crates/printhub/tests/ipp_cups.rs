@@ -557,6 +557,7 @@ async fn cups_prints_a_pdf_through_a_driverless_queue_for_a_hub_printer() {
         device: None,
         snmp: None,
         snmp_community: None,
+        defaults: None,
     }];
     let running = printhub::serve::build(&config).await.expect("build");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

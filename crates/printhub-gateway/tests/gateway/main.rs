@@ -22,4 +22,5 @@ mod ops;
 mod printing;
 mod registry;
 mod reprint;
+mod saved;
 mod security;

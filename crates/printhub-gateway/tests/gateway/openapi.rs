@@ -181,13 +181,15 @@ fn variant(code: ErrorCode) -> usize {
         ErrorCode::ReprintInvalid => 43,
         ErrorCode::PrinterUnreachable => 44,
         ErrorCode::PrinterUnidentified => 45,
+        ErrorCode::SavedLabelExists => 46,
+        ErrorCode::SavedLabelNotFound => 47,
     }
 }
 
 #[test]
 fn error_code_all_lists_every_code_once() {
     let variants: BTreeSet<usize> = ErrorCode::ALL.iter().map(|c| variant(*c)).collect();
-    assert_eq!(variants, (0..=45).collect::<BTreeSet<_>>());
+    assert_eq!(variants, (0..=47).collect::<BTreeSet<_>>());
     let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names.len(), ErrorCode::ALL.len(), "a code is listed twice");
     // Every code the encoder and the renderer can fail with is answered

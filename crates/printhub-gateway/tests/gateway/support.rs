@@ -64,6 +64,12 @@ pub fn auth(anonymous: Option<Scope>, rate: u32) -> Auth {
     .expect("auth")
 }
 
+/// Saved labels over a fresh in-memory store of their own.
+pub fn saved_labels() -> printhub_gateway::SavedLabels {
+    let store = Store::open_in_memory(StoreConfig::default()).expect("store");
+    printhub_gateway::SavedLabels::new(Arc::new(store))
+}
+
 /// The app under test: anonymous admin (as `make run`), or the given auth
 /// policy and event log.
 #[macro_export]
@@ -96,6 +102,7 @@ macro_rules! app {
                 .app_data(actix_web::web::Data::new(
                     printhub_gateway::Limits::default(),
                 ))
+                .app_data(actix_web::web::Data::new($crate::support::saved_labels()))
                 .configure(printhub_gateway::configure),
         )
         .await

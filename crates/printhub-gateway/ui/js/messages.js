@@ -112,6 +112,12 @@ export function explain(err, context = {}) {
     case 'printer_not_found':
       add('printer', 'This printer no longer exists: reload the page and choose another.');
       break;
+    case 'saved_label_exists':
+      add('name', 'A saved label already has this name (in some mix of capitals): choose another name.');
+      break;
+    case 'saved_label_not_found':
+      add('_form', 'This saved label no longer exists: someone deleted it meanwhile.');
+      break;
     case 'printer_exists':
       add('slug', 'A printer with this slug already exists: choose another slug.');
       break;

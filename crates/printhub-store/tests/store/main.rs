@@ -13,3 +13,4 @@ mod metadata;
 mod migration;
 mod printers;
 mod retention;
+mod saved;

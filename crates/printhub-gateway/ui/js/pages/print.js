@@ -2,11 +2,13 @@
 // template, fill the fields (or look an item up, typing or scanning its code),
 // copies and cut options. The preview is the exact raster from
 // POST /api/render/preview, refreshed as you type; after Print the job's
-// progress shows until it completed or why it failed.
+// progress shows until it completed or why it failed. "Save as…" keeps the
+// form on the hub under a name (POST /api/saved-labels); the "Saved labels"
+// picker fills the form from one again, or deletes it after asking.
 
-import { get, post, optional, describe, fieldErrors, ApiError } from '../api.js';
+import { api, get, post, optional, describe, fieldErrors, ApiError } from '../api.js';
 import { labelOf } from '../messages.js';
-import { h, replace, field, showFieldErrors, clearFieldErrors, debounce, toast, labelView } from '../dom.js';
+import { h, replace, field, showFieldErrors, clearFieldErrors, debounce, toast, labelView, confirmAction } from '../dom.js';
 import { reasonText, shortId, TERMINAL } from '../format.js';
 
 const FIELDS = [
@@ -31,9 +33,11 @@ export async function mount(main, ctx) {
     replace(main, h('h1', {}, 'Print'), h('p', { class: 'notice' }, ctx.needs('print')));
     return null;
   }
-  const [printers, models, media, catalogue, integrations] = await Promise.all([
+  const [printers, models, media, catalogue, integrations, savedList] = await Promise.all([
     get('/api/printers'), get('/api/models'), get('/api/media'), get('/ui/catalogue.json'),
     optional('/api/integrations').catch(() => null),
+    // A hub without saved labels (404, 503) still prints; the picker says why it is empty.
+    get('/api/saved-labels').catch((e) => e),
   ]);
   const usable = printers.filter((p) => p.enabled);
   if (usable.length === 0) {
@@ -82,7 +86,16 @@ export async function mount(main, ctx) {
   const copies = h('input', { type: 'number', min: 1, max: 999, value: '1', inputmode: 'numeric' });
   const optionsBox = h('fieldset', { class: 'options' }, h('legend', {}, 'Cutting and quality'));
   const optionControls = {};
+  // Saved labels: the picker (a disclosure at the top of the form) and the "Save as…" dialog.
+  let saved = Array.isArray(savedList) ? savedList : [];
+  const savedItems = h('ul', { class: 'saved-list', 'aria-label': 'Saved labels' });
+  const savedCount = h('span', { id: 'saved-count' });
+  const savedNote = h('p', { class: 'error', 'data-error-for': 'saved', role: 'alert' });
+  const savedBox = h('details', { class: 'saved-picker', id: 'saved-picker' },
+    h('summary', {}, 'Saved labels ', savedCount),
+    savedItems, savedNote);
   const form = h('form', { novalidate: true, class: 'print-form', 'aria-labelledby': 'print-title' },
+    savedBox,
     field('Printer', printerSel, { name: 'printer' }), geometry,
     field('Layout', layoutSel, { name: 'layout', hint: 'A built-in content type or a template.' }),
     lookupPanel(),
@@ -92,7 +105,20 @@ export async function mount(main, ctx) {
     field('Copies', copies, { name: 'copies', hint: '1 to 999.' }),
     optionsBox,
     h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'print-submit' }, 'Print')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'print-submit' }, 'Print'),
+      h('button', { type: 'button', class: 'secondary', id: 'save-as' }, 'Save as…')));
+
+  const nameInput = h('input', { type: 'text', autocomplete: 'off', maxlength: 100 });
+  const forPrinter = h('input', { type: 'checkbox', id: 'save-for-printer', name: 'for_printer', checked: true });
+  const saveForm = h('form', { novalidate: true, class: 'save-form' },
+    h('h2', { id: 'save-title' }, 'Save this label'),
+    field('Name', nameInput, { name: 'name', hint: 'Up to 100 characters. Pick it again from Saved labels.' }),
+    h('div', { class: 'check' }, forPrinter, h('label', { for: 'save-for-printer' }, 'Only for this printer')),
+    h('p', { class: 'error', 'data-error-for': '_form', role: 'alert' }),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', id: 'save-submit' }, 'Save'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => saveDialog.close() }, 'Cancel')));
+  const saveDialog = h('dialog', { id: 'save-dialog', 'aria-labelledby': 'save-title' }, saveForm);
 
   // The preview and the job's progress.
   // The PNG is the exact raster (kept, hidden, as the source); what shows is its view.
@@ -110,7 +136,8 @@ export async function mount(main, ctx) {
         previewFrame,
         previewNote,
         lengthNote,
-        progress)));
+        progress)),
+    saveDialog);
 
   const currentPrinter = () => usable.find((p) => p.id === printerSel.value);
   const labels = Object.fromEntries(FIELDS.map(([name, label]) => [name, label]));
@@ -219,6 +246,14 @@ export async function mount(main, ctx) {
     return kind === 'ct' ? { content_type: name, data } : { template: name, data };
   }
 
+  /** The JSON body of a job: the label, copies and cut options (what a saved label keeps too). */
+  function jobBody() {
+    const body = labelBody();
+    body.copies = copies.value.trim() === '' ? undefined : Number(copies.value);
+    body.options = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    return body;
+  }
+
   // Preview, debounced; a newer request aborts the older one.
   let previewAbort = null;
   let previewUrl = null;
@@ -297,9 +332,7 @@ export async function mount(main, ctx) {
       }
       body = imageForm({ copies: copies.value.trim() || '1' });
     } else {
-      body = labelBody();
-      body.copies = copies.value.trim() === '' ? undefined : Number(copies.value);
-      body.options = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+      body = jobBody();
     }
     submit.disabled = true;
     try {
@@ -411,6 +444,129 @@ export async function mount(main, ctx) {
     schedulePreview();
   }
 
+  // Saved labels.
+  const printerName = (id) => usable.find((p) => p.id === id)?.name || printers.find((p) => p.id === id)?.name;
+  function showSaved() {
+    savedCount.textContent = `(${saved.length})`;
+    const rows = saved.map((label) => h('li', { 'data-saved': label.id, 'data-name': label.name },
+      h('button', { type: 'button', class: 'secondary pick', 'data-action': 'pick', onclick: () => applySaved(label) },
+        h('span', {}, label.name),
+        h('small', { class: 'hint' }, label.printer_id ? `for ${printerName(label.printer_id) || 'a printer no longer here'}` : 'any printer')),
+      h('button', { type: 'button', class: 'danger', 'data-action': 'delete', 'aria-label': `Delete ${label.name}`, onclick: () => deleteSaved(label) }, 'Delete')));
+    if (rows.length) {
+      replace(savedItems, rows);
+    } else if (savedList instanceof Error) {
+      replace(savedItems, h('li', { class: 'muted' }, `Saved labels cannot be shown: ${describe(savedList)}`));
+    } else {
+      replace(savedItems, h('li', { class: 'muted' }, 'None yet: fill in the form and press Save as….'));
+    }
+  }
+
+  /** Fills the form from a saved label: printer, layout, fields, free text, copies and options. */
+  function applySaved(label) {
+    const r = label.request || {};
+    clearFieldErrors(form);
+    let layout = null;
+    if (r.text) layout = 'text:free';
+    else if (typeof r.content_type === 'string' && catalogue.content_types.some((c) => c.name === r.content_type)) layout = `ct:${r.content_type}`;
+    else if (typeof r.template === 'string' && catalogue.templates.some((t) => t.name === r.template)) layout = `tpl:${r.template}`;
+    if (!layout) {
+      savedNote.textContent = `“${label.name}” uses a layout this form cannot show (an inline template or one this hub no longer has): print it through the API.`;
+      return;
+    }
+    savedNote.textContent = '';
+    if (label.printer_id && usable.some((p) => p.id === label.printer_id)) printerSel.value = label.printer_id;
+    layoutSel.value = layout;
+    const d = r.data || {};
+    for (const f of ['primary_id', 'title', 'qr_payload']) controls[f].value = d[f] || '';
+    controls.secondary.value = (d.secondary || []).join('\n');
+    controls.items.value = (d.items || []).map((i) => i.item).join('\n');
+    if (r.text) {
+      textLines.value = (r.text.lines || []).join('\n');
+      const size = r.text.size_pt ? String(r.text.size_pt) : '';
+      if (size && ![...sizeSel.options].some((o) => o.value === size)) sizeSel.append(h('option', { value: size }, `${size} pt`));
+      sizeSel.value = size;
+      boldBox.checked = Boolean(r.text.bold);
+      alignSel.value = r.text.align || 'left';
+    }
+    copies.value = String(r.copies ?? r.options?.copies ?? 1);
+    showGeometry();
+    showOptions();
+    for (const [k, c] of Object.entries(optionControls)) if (r.options && k in r.options) c.checked = Boolean(r.options[k]);
+    showFields();
+    savedBox.open = false;
+    main.dataset.saved = label.id;
+    refreshPreview();
+    toast(`Form filled from “${label.name}”.`);
+    layoutSel.focus();
+  }
+
+  async function deleteSaved(label) {
+    if (!(await confirmAction(`Delete the saved label “${label.name}”? This cannot be undone.`, 'Delete'))) return;
+    savedNote.textContent = '';
+    try {
+      await api('DELETE', `/api/saved-labels/${encodeURIComponent(label.id)}`);
+      toast(`Deleted “${label.name}”.`);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (e.code !== 'saved_label_not_found') {
+        savedNote.textContent = `“${label.name}” was not deleted: ${describe(e)}`;
+        savedNote.title = `Error code: ${e.code}`;
+        savedNote.dataset.code = e.code;
+        return;
+      }
+    }
+    saved = saved.filter((x) => x.id !== label.id);
+    showSaved();
+  }
+
+  form.querySelector('#save-as').addEventListener('click', () => {
+    clearFieldErrors(form);
+    if (isImage()) {
+      showFieldErrors(form, { file: 'A picture cannot be saved: saved labels keep text, codes and layouts. Choose another layout to save.' }, null, nameOf);
+      return;
+    }
+    clearFieldErrors(saveForm);
+    forPrinter.nextElementSibling.textContent = `Only for ${currentPrinter()?.name || 'this printer'}`;
+    saveDialog.showModal();
+    nameInput.focus();
+  });
+
+  saveForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFieldErrors(saveForm);
+    const body = { name: nameInput.value.trim(), request: jobBody() };
+    if (!body.name) {
+      showFieldErrors(saveForm, { name: 'Give the label a name.' }, null, nameOf);
+      return;
+    }
+    if (forPrinter.checked) body.printer = printerSel.value;
+    const button = saveForm.querySelector('#save-submit');
+    button.disabled = true;
+    try {
+      const label = await post('/api/saved-labels', body);
+      saved = [...saved.filter((x) => x.id !== label.id), label]
+        .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+      showSaved();
+      saveDialog.close();
+      nameInput.value = '';
+      toast(`Saved as “${label.name}”.`);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const errors = fieldErrors(e, context());
+      // The name's own problems (taken, too long) stay in the dialog; the
+      // label's (a missing field, an unknown layout) go next to its fields.
+      if ('name' in errors || Object.keys(errors).every((k) => k === '_form')) {
+        showFieldErrors(saveForm, errors, e.code, nameOf);
+      } else {
+        saveDialog.close();
+        showFieldErrors(form, errors, e.code, nameOf);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+
   for (const el of [printerSel]) el.addEventListener('change', () => { showGeometry(); showOptions(); schedulePreview(); });
   layoutSel.addEventListener('change', () => { showFields(); schedulePreview(); });
   fileInput.addEventListener('change', () => refreshPreview());
@@ -424,8 +580,10 @@ export async function mount(main, ctx) {
   showGeometry();
   showOptions();
   showFields();
+  showSaved();
   refreshPreview();
   return () => {
+    if (saveDialog.open) saveDialog.close();
     ctx.live.removeEventListener('printhub-event', onEvent);
     ctx.live.removeEventListener('refresh', refetchFollowed);
     previewAbort?.abort();
