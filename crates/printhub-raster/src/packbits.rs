@@ -141,12 +141,48 @@ fn encode_runs(line: &[u8], out: &mut Vec<u8>) {
             if literal_start.is_none() {
                 literal_start = Some(i);
             }
-            i += run;
+            i = next_repeat(line, i + run);
         }
     }
     if let Some(start) = literal_start {
         write_literals(&line[start..], out);
     }
+}
+
+/// Inside a literal, where the next repeat can start, from `from` on: the
+/// first three equal bytes in a row, else the last two bytes (a pair that
+/// ends the line is a repeat). Every byte before it is literal — a pair
+/// inside a literal folds into it — so the caller skips straight there.
+/// Scans eight positions at a time: byte `k` of `(a ^ b) | (a ^ c)` is zero
+/// exactly when bytes `k`, `k + 1` and `k + 2` are equal.
+fn next_repeat(line: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let word = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&line[at..at + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    let mut k = from;
+    while k + 10 <= line.len() {
+        let a = word(k);
+        let v = (a ^ word(k + 1)) | (a ^ word(k + 2));
+        // The lowest flagged byte is the first zero byte (the borrow only
+        // ever flags bytes above a zero one).
+        let zero = v.wrapping_sub(ONES) & !v & HIGHS;
+        if zero != 0 {
+            return k + (zero.trailing_zeros() / 8) as usize;
+        }
+        k += 8;
+    }
+    while k + 2 < line.len() {
+        if line[k] == line[k + 1] && line[k] == line[k + 2] {
+            return k;
+        }
+        k += 1;
+    }
+    // No three in a row: the last two bytes (or `from`, past them).
+    k
 }
 
 /// How many bytes from `line[i]` on equal it (at least 1, at most
