@@ -136,3 +136,47 @@ async fn test_connection_fills_the_form_and_a_printer_added_by_address_keeps_its
     assert!(axe.is_empty(), "axe: {axe:?}");
     s.finish().await;
 }
+
+#[actix_web::test]
+async fn the_print_form_starts_from_the_printers_defaults() {
+    let Some(s) = support::start("print_defaults").await else {
+        return;
+    };
+    let checked = |id: &'static str| {
+        format!("const b = document.getElementById('{id}'); return b ? b.checked : null")
+    };
+    s.open("#/print").await;
+    s.wait("the cut box", &checked("opt-cut")).await;
+    assert_eq!(
+        s.eval(&checked("opt-cut")).await,
+        true,
+        "cut each by default"
+    );
+    assert_eq!(s.eval(&checked("opt-chain")).await, false);
+    // The printer is set to one cut at the end, with half cuts.
+    let defaults = printhub_core::PrinterDefaults {
+        cut: printhub_core::CutDefault::End,
+        half_cut: true,
+        ..printhub_core::PrinterDefaults::default()
+    };
+    s.hub()
+        .update_printer(
+            "pt",
+            printhub_actors::PrinterPatch {
+                defaults: Some(defaults),
+                ..printhub_actors::PrinterPatch::default()
+            },
+        )
+        .await
+        .expect("defaults set");
+    s.open("#/").await;
+    s.open("#/print").await;
+    s.wait(
+        "the boxes as the printer is set up",
+        "const c = document.getElementById('opt-chain'); return c && c.checked",
+    )
+    .await;
+    assert_eq!(s.eval(&checked("opt-cut")).await, false);
+    assert_eq!(s.eval(&checked("opt-half_cut")).await, true);
+    s.finish().await;
+}

@@ -19,7 +19,7 @@ use crate::printer::*;
 use crate::store::{HubStore, JobPage, JobQuery, StoreError};
 use crate::supervisor::*;
 use crate::transport::TcpTimeouts;
-use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
+use crate::{HubError, PrinterConfig, PrinterDraft, PrinterInfo, PrinterPatch};
 use actix::{Addr, Handler, Message};
 use printhub_core::{
     BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, PrintOptions, PrinterId,
@@ -162,15 +162,12 @@ pub struct PrintRequest {
     pub label: Label,
     /// Copies (1..=999).
     pub copies: u32,
-    /// Cut options (the printer's capabilities are checked); `chain` lets
-    /// the job join its neighbours in one chain (see [`PrintOptions::chain`]).
-    /// Used as they are unless `asked` is set.
-    pub options: PrintOptions,
-    /// The options the request itself gave: when set, the job's options are
-    /// these plus the printer's defaults for the rest
-    /// ([`printhub_core::PrinterDefaults::options`], issue #20), and
-    /// `options` is ignored.
-    pub asked: Option<printhub_core::RequestedOptions>,
+    /// Cut options as the request gave them (the printer's capabilities
+    /// are checked); what it leaves out comes from the printer's defaults
+    /// ([`printhub_core::PrinterDefaults::options`], issue #20). `chain`
+    /// lets the job join its neighbours in one chain (see
+    /// [`PrintOptions::chain`]).
+    pub options: printhub_core::RequestedOptions,
     /// What content type produced the label, for the job's record.
     pub content_type: Option<String>,
     /// What template produced the label, for the job's record.
@@ -187,7 +184,8 @@ pub struct PrintRequest {
 }
 
 impl PrintRequest {
-    /// One copy of `label`, cut after it.
+    /// One copy of `label`, cut after it (every option given: the printer's
+    /// defaults change nothing; [`PrintRequest::with_defaults`] leaves them to it).
     pub fn new(label: Label) -> Self {
         PrintRequest {
             label,
@@ -195,8 +193,8 @@ impl PrintRequest {
             options: PrintOptions {
                 cut: true,
                 ..PrintOptions::default()
-            },
-            asked: None,
+            }
+            .into(),
             content_type: None,
             template: None,
             submitted_by: None,
@@ -211,10 +209,10 @@ impl PrintRequest {
         self
     }
 
-    /// The same request taking the printer's defaults for every option
-    /// `asked` leaves out.
+    /// The same request with the options `asked` gives, and the printer's
+    /// defaults for the ones it leaves out.
     pub fn with_defaults(mut self, asked: printhub_core::RequestedOptions) -> Self {
-        self.asked = Some(asked);
+        self.options = asked;
         self
     }
 }
@@ -335,20 +333,70 @@ impl HubHandle {
                     HubError::PrinterUnidentified { said }
                 }
             })?;
-        let taken: Vec<String> = self
-            .list_printers()
-            .await?
-            .into_iter()
-            .map(|p| p.slug)
-            .collect();
         Ok(ProbedPrinter {
-            slug: crate::transport::propose_slug(found.model, &taken),
+            slug: self.free_slug(found.model).await?,
             model: found.model.name.to_string(),
             media: found.media,
             source: found.source.to_string(),
             said: found.said,
             snmp: found.snmp,
         })
+    }
+
+    /// A slug no printer has, from `model`'s name (`ql-820nwb`, then `ql-820nwb-2`…).
+    async fn free_slug(&self, model: &Model) -> Result<String, HubError> {
+        let taken: Vec<String> = self
+            .list_printers()
+            .await?
+            .into_iter()
+            .map(|p| p.slug)
+            .collect();
+        Ok(crate::transport::propose_slug(model, &taken))
+    }
+
+    /// Registers the printer `draft` describes, filling in what it leaves
+    /// out (see [`PrinterDraft`]; issue #20, adding a printer by its address
+    /// alone), as [`HubHandle::add_printer`] does.
+    pub async fn add_printer_draft(&self, draft: PrinterDraft) -> Result<PrinterInfo, HubError> {
+        let (model, found_slug, snmp) = match draft.model {
+            Some(model) => (model, None, draft.snmp),
+            None => {
+                let found = self
+                    .probe_printer(
+                        &draft.address,
+                        draft.snmp.as_deref(),
+                        draft.snmp_community.as_deref(),
+                    )
+                    .await?;
+                // A QL found through its host's agent reads its status there.
+                (found.model, Some(found.slug), draft.snmp.or(found.snmp))
+            }
+        };
+        let slug = match (draft.slug, found_slug) {
+            (Some(slug), _) | (None, Some(slug)) => slug,
+            (None, None) => {
+                let known = Model::by_name(&model).ok_or_else(|| HubError::InvalidPrinter {
+                    field: "model",
+                    message: format!("unknown model {model:?}"),
+                })?;
+                self.free_slug(known).await?
+            }
+        };
+        self.add_printer(PrinterConfig {
+            id: draft.id,
+            name: draft.name.unwrap_or_else(|| slug.clone()),
+            slug,
+            model,
+            media: draft.media.unwrap_or_else(|| crate::AUTO_MEDIA.to_string()),
+            address: draft.address,
+            enabled: draft.enabled,
+            // As in a patch, an empty SNMP address means no SNMP.
+            snmp: snmp.filter(|s| !s.trim().is_empty()),
+            snmp_community: draft.snmp_community,
+            paused: false,
+            defaults: draft.defaults,
+        })
+        .await
     }
 
     /// Registers a printer and starts printing from its stored queue. Its host
@@ -721,12 +769,9 @@ async fn prepare(
             limit,
         });
     }
-    let o = match request.asked {
-        Some(asked) => info
-            .defaults
-            .options(asked, model_traits(model), batch.is_some()),
-        None => request.options,
-    };
+    let o = info
+        .defaults
+        .options(request.options, model_traits(model), batch.is_some());
     let label = request.label;
     let raster = actix_rt::task::spawn_blocking(move || encode_label(model, media, &o, label))
         .await

@@ -99,6 +99,36 @@ pub struct PrinterConfig {
     pub defaults: PrinterDefaults,
 }
 
+/// A printer to add where the hub fills in what is left out (issue #20):
+/// without `model` it asks the printer at `address` (and `snmp`) which model
+/// it is ([`HubHandle::probe_printer`]), without `slug` it makes one from the
+/// model's name, without `media` it follows the printer (`auto`), and
+/// without `name` the name is the slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterDraft {
+    /// Stable id; `None` to have one made.
+    pub id: Option<PrinterId>,
+    /// Short name; `None`: from the model's name.
+    pub slug: Option<String>,
+    /// Display name; `None`: the slug.
+    pub name: Option<String>,
+    /// Brother model name; `None`: what the printer says.
+    pub model: Option<String>,
+    /// Media id or [`AUTO_MEDIA`]; `None`: [`AUTO_MEDIA`].
+    pub media: Option<String>,
+    /// As [`PrinterConfig::address`].
+    pub address: String,
+    /// Whether the printer prints.
+    pub enabled: bool,
+    /// As [`PrinterConfig::snmp`]; empty: none. Without it, a printer
+    /// identified over the SNMP agent of its host reads its status there.
+    pub snmp: Option<String>,
+    /// As [`PrinterConfig::snmp_community`].
+    pub snmp_community: Option<String>,
+    /// Print defaults.
+    pub defaults: PrinterDefaults,
+}
+
 /// Slugs that name routes, not printers (`GET /api/printers/probe`).
 pub const RESERVED_SLUGS: &[&str] = &["probe"];
 

@@ -106,7 +106,10 @@ pub fn tcp_factory(timeouts: TcpTimeouts) -> TransportFactory {
         };
         let mut transport = TcpTransport::new(raw, model, timeouts);
         if let Some(snmp) = snmp {
-            let community = config.snmp_community.as_deref().unwrap_or("public");
+            let community = config
+                .snmp_community
+                .as_deref()
+                .unwrap_or(crate::transport::DEFAULT_COMMUNITY);
             transport = transport.with_snmp(snmp, community);
         }
         Ok(Box::new(transport) as Box<dyn Transport>)

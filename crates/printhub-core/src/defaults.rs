@@ -27,52 +27,52 @@ use crate::job::{PrintOptions, MAX_COPIES};
 
 /// Where the cutter cuts when a job does not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CutDefault {
     /// A full cut after every label.
     #[default]
     Each,
-    /// One cut after the last label of the strip.
+    /// One cut after the last label of the strip (no cut between labels;
+    /// the job's copies, and queued jobs behind it with the same options,
+    /// print as one strip).
     End,
-    /// No cut: labels are fed out and torn off.
+    /// Never cut: labels are fed out and torn off.
     None,
-}
-
-impl CutDefault {
-    /// The snake_case name (`each`, `end`, `none`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CutDefault::Each => "each",
-            CutDefault::End => "end",
-            CutDefault::None => "none",
-        }
-    }
 }
 
 /// The longest queue timeout, in minutes (a week).
 pub const MAX_QUEUE_TIMEOUT_MINUTES: u32 = 7 * 24 * 60;
 
-/// A printer's print defaults. `Default` is the hub's behaviour without any:
-/// cut every label, no half cut, batches as the model prefers, the
-/// engine's copies limit, no queue timeout.
+/// A printer's print defaults (issue #20): the options a job gets when its
+/// request does not say, its copies limit and its queue timeout; absent
+/// fields take the hub's defaults. The same type is the configuration
+/// file's `defaults`, the API's and the stored one. `Default` is the hub's
+/// behaviour without any: cut every label, no half cut, batches as the
+/// model prefers, 999 copies, no queue timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct PrinterDefaults {
-    /// The cut mode for jobs that do not say.
+    /// The cut mode (default `each`).
     pub cut: CutDefault,
-    /// Half cut between labels for jobs that do not say (models with a half cutter).
+    /// Half cut between labels (models with a half cutter; default off).
     pub half_cut: bool,
     /// Whether a batch whose items give neither `cut` nor `chain` prints as
-    /// one half-cut strip; `None`: the model's default (on for PT models
-    /// that chain and half-cut).
+    /// one strip: chained, half cuts between labels, one leader, cut at the
+    /// end. Absent: the model's default (on for PT models that chain and
+    /// half-cut, as the reference hub printed batches; off for QL).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_strip: Option<bool>,
-    /// The most copies one job may ask for (1..=[`MAX_COPIES`]); `None`: [`MAX_COPIES`].
+    /// The most copies one job may ask for (1..=999; more: 400
+    /// `invalid_request` on `copies`). Absent: 999.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1, max = 999)))]
     pub max_copies: Option<u32>,
     /// Jobs queued longer than this many minutes fail with `queue_timeout`
-    /// (1..=[`MAX_QUEUE_TIMEOUT_MINUTES`]); `None`: they wait for ever.
+    /// (1..=10080, a week). Absent: jobs wait as long as it takes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1, max = 10080)))]
     pub queue_timeout_minutes: Option<u32>,
 }
 
@@ -87,6 +87,18 @@ pub struct RequestedOptions {
     pub chain: Option<bool>,
     /// `high_res`.
     pub high_res: Option<bool>,
+}
+
+impl From<PrintOptions> for RequestedOptions {
+    /// Every option given: the printer's defaults change nothing.
+    fn from(o: PrintOptions) -> Self {
+        RequestedOptions {
+            cut: Some(o.cut),
+            half_cut: Some(o.half_cut),
+            chain: Some(o.chain),
+            high_res: Some(o.high_res),
+        }
+    }
 }
 
 /// What the defaults need to know of the printer's model.
@@ -275,12 +287,13 @@ mod tests {
                         ..PrinterDefaults::default()
                     };
                     for bits in 0..16u8 {
-                        let asked = RequestedOptions {
-                            cut: Some(bits & 1 != 0),
-                            half_cut: Some(bits & 2 != 0),
-                            chain: Some(bits & 4 != 0),
-                            high_res: Some(bits & 8 != 0),
-                        };
+                        // Every option given (`From<PrintOptions>`).
+                        let asked = RequestedOptions::from(PrintOptions {
+                            cut: bits & 1 != 0,
+                            half_cut: bits & 2 != 0,
+                            chain: bits & 4 != 0,
+                            high_res: bits & 8 != 0,
+                        });
                         let got = d.options(asked, model, batch);
                         assert_eq!(
                             (got.cut, got.half_cut, got.chain, got.high_res),
@@ -309,6 +322,8 @@ mod tests {
             Err("queue_timeout_minutes")
         );
         assert_eq!(PrinterDefaults::default().copies_limit(), MAX_COPIES);
+        // The ranges the API documents (the schemars attributes) are these.
+        assert_eq!((MAX_COPIES, MAX_QUEUE_TIMEOUT_MINUTES), (999, 10080));
         let d = PrinterDefaults {
             cut: CutDefault::End,
             half_cut: true,

@@ -3,10 +3,10 @@
 //! and from the engine's domain types ("high").
 
 use crate::error::{ApiError, ErrorCode};
-use printhub_actors::{PrinterConfig, PrinterInfo, PrinterPatch, ProbedPrinter};
+use printhub_actors::{PrinterDraft, PrinterInfo, PrinterPatch, ProbedPrinter};
 use printhub_core::{
-    BatchId, CutDefault, Job, JobId, JobState, PrinterDefaults, PrinterId, PrinterState,
-    PrinterStatus, RequestedOptions, Timestamp,
+    BatchId, Job, JobId, JobState, PrinterDefaults, PrinterId, PrinterState, PrinterStatus,
+    RequestedOptions, Timestamp,
 };
 use printhub_render::{ContentType, LabelData, Orientation, RenderRequest, TemplateRef};
 use serde::{Deserialize, Serialize};
@@ -313,7 +313,7 @@ pub struct PrinterView {
     pub waiting_for: Option<MediaWaitView>,
     /// Its print defaults.
     #[serde(default)]
-    pub defaults: PrinterDefaultsView,
+    pub defaults: PrinterDefaults,
 }
 
 /// What a printer stopped with `media_mismatch` waits for, and what resolves it.
@@ -378,7 +378,7 @@ impl From<PrinterInfo> for PrinterView {
             last_seen: status.last_seen.clone(),
             status,
             waiting_for,
-            defaults: info.defaults.into(),
+            defaults: info.defaults,
         }
     }
 }
@@ -437,32 +437,26 @@ pub struct CreatePrinterRequest {
     pub snmp_community: Option<String>,
     /// Print defaults (absent: the hub's).
     #[serde(default)]
-    pub defaults: PrinterDefaultsView,
+    pub defaults: PrinterDefaults,
 }
 
 fn yes() -> bool {
     true
 }
 
-impl CreatePrinterRequest {
-    /// The printer to register, once its model and slug are known (given,
-    /// or from [`ProbedPrinter`] when the request gave only an address).
-    pub fn into_config(self, model: String, slug: String, snmp: Option<String>) -> PrinterConfig {
-        PrinterConfig {
-            id: self.id,
-            name: self.name.unwrap_or_else(|| slug.clone()),
-            slug,
-            model,
-            media: self
-                .media
-                .unwrap_or_else(|| printhub_actors::AUTO_MEDIA.to_string()),
-            address: self.address,
-            enabled: self.enabled,
-            // As in a PATCH, an empty SNMP address means no SNMP.
-            snmp: snmp.filter(|s| !s.trim().is_empty()),
-            snmp_community: self.snmp_community,
-            paused: false,
-            defaults: self.defaults.into(),
+impl From<CreatePrinterRequest> for PrinterDraft {
+    fn from(r: CreatePrinterRequest) -> Self {
+        PrinterDraft {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            model: r.model,
+            media: r.media,
+            address: r.address,
+            enabled: r.enabled,
+            snmp: r.snmp,
+            snmp_community: r.snmp_community,
+            defaults: r.defaults,
         }
     }
 }
@@ -542,7 +536,7 @@ pub struct UpdatePrinterRequest {
     pub snmp_community: Option<String>,
     /// New print defaults, replacing them all (absent fields: the defaults').
     #[serde(default)]
-    pub defaults: Option<PrinterDefaultsView>,
+    pub defaults: Option<PrinterDefaults>,
 }
 
 impl From<UpdatePrinterRequest> for PrinterPatch {
@@ -554,85 +548,7 @@ impl From<UpdatePrinterRequest> for PrinterPatch {
             address: r.address,
             snmp: r.snmp,
             snmp_community: r.snmp_community,
-            defaults: r.defaults.map(PrinterDefaults::from),
-        }
-    }
-}
-
-/// Where the cutter cuts when a job does not say.
-#[derive(
-    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum CutModeView {
-    /// A full cut after every label.
-    #[default]
-    Each,
-    /// One cut after the last label of the strip (no cut between labels; the
-    /// job's copies, and queued jobs behind it with the same options, print
-    /// as one strip).
-    End,
-    /// Never cut: labels are fed out and torn off.
-    None,
-}
-
-/// A printer's print defaults (issue #20): the options a job gets when its
-/// request does not say, its copies limit and its queue timeout. Absent
-/// fields take the hub's defaults.
-#[derive(
-    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
-)]
-#[serde(default, deny_unknown_fields)]
-pub struct PrinterDefaultsView {
-    /// The cut mode (default `each`).
-    pub cut: CutModeView,
-    /// Half cut between labels (models with a half cutter; default off).
-    pub half_cut: bool,
-    /// Whether a batch whose items give neither `cut` nor `chain` prints as
-    /// one strip: chained, half cuts between labels, one leader, cut at the
-    /// end. Absent: the model's default (on for PT models, as the reference
-    /// hub printed batches; off for QL).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch_strip: Option<bool>,
-    /// The most copies one job may ask for (1..=999; more: 400 `invalid_request`). Absent: 999.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = printhub_core::MAX_COPIES))]
-    pub max_copies: Option<u32>,
-    /// Jobs queued longer than this many minutes fail with `queue_timeout`
-    /// (1..=10080). Absent: jobs wait as long as it takes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = printhub_core::defaults::MAX_QUEUE_TIMEOUT_MINUTES))]
-    pub queue_timeout_minutes: Option<u32>,
-}
-
-impl From<PrinterDefaultsView> for PrinterDefaults {
-    fn from(v: PrinterDefaultsView) -> Self {
-        PrinterDefaults {
-            cut: match v.cut {
-                CutModeView::Each => CutDefault::Each,
-                CutModeView::End => CutDefault::End,
-                CutModeView::None => CutDefault::None,
-            },
-            half_cut: v.half_cut,
-            batch_strip: v.batch_strip,
-            max_copies: v.max_copies,
-            queue_timeout_minutes: v.queue_timeout_minutes,
-        }
-    }
-}
-
-impl From<PrinterDefaults> for PrinterDefaultsView {
-    fn from(d: PrinterDefaults) -> Self {
-        PrinterDefaultsView {
-            cut: match d.cut {
-                CutDefault::Each => CutModeView::Each,
-                CutDefault::End => CutModeView::End,
-                CutDefault::None => CutModeView::None,
-            },
-            half_cut: d.half_cut,
-            batch_strip: d.batch_strip,
-            max_copies: d.max_copies,
-            queue_timeout_minutes: d.queue_timeout_minutes,
+            defaults: r.defaults,
         }
     }
 }

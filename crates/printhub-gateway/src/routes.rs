@@ -112,47 +112,8 @@ pub(crate) async fn create_printer(
     body: JsonBody<CreatePrinterRequest>,
 ) -> ApiResult {
     caller.require_unlimited("add printers")?;
-    let request = body.0;
-    // Only an address: the printer says which model it is (issue #20).
-    let (model, slug, snmp) = match (request.model.clone(), request.slug.clone()) {
-        (Some(model), Some(slug)) => (model, slug, request.snmp.clone()),
-        (model, slug) => {
-            let taken: Vec<String> = hub
-                .list_printers()
-                .await?
-                .into_iter()
-                .map(|p| p.slug)
-                .collect();
-            match model {
-                Some(model) => {
-                    let known = Model::by_name(&model).ok_or_else(|| {
-                        ApiError::from(printhub_actors::HubError::InvalidPrinter {
-                            field: "model",
-                            message: format!("unknown model {model:?}"),
-                        })
-                    })?;
-                    let slug = slug
-                        .unwrap_or_else(|| printhub_actors::transport::propose_slug(known, &taken));
-                    (model, slug, request.snmp.clone())
-                }
-                None => {
-                    let found = hub
-                        .probe_printer(
-                            &request.address,
-                            request.snmp.as_deref(),
-                            request.snmp_community.as_deref(),
-                        )
-                        .await?;
-                    // A QL found through the agent on port 161 reads its status there.
-                    let snmp = request.snmp.clone().or(found.snmp);
-                    (found.model, slug.unwrap_or(found.slug), snmp)
-                }
-            }
-        }
-    };
-    let info = hub
-        .add_printer(request.into_config(model, slug, snmp))
-        .await?;
+    // Only an address: the engine asks the printer what it is (issue #20).
+    let info = hub.add_printer_draft(body.0.into()).await?;
     let detail = printer_audit(&info);
     record(
         auth.as_ref(),

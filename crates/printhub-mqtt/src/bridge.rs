@@ -618,11 +618,9 @@ async fn print_inner(ctx: &Ctx, slug: &str, payload: &[u8]) -> Result<printhub_c
         .await
         .map_err(|e| Problem::new("unavailable", format!("the renderer failed: {e}")))?
         .map_err(|e| Problem::new(e.code(), e.to_string()))?;
-    let mut request = PrintRequest::new(label).copies(cmd.copies);
-    request.options = cmd.options;
-    if cmd.printer_defaults {
-        request = request.with_defaults(printhub_core::RequestedOptions::default());
-    }
+    let mut request = PrintRequest::new(label)
+        .copies(cmd.copies)
+        .with_defaults(cmd.options);
     request.content_type = cmd.content_type;
     request.template = cmd.template;
     request.source = Some(cmd.render);

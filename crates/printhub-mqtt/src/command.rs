@@ -25,7 +25,7 @@
 //! a refused one refuses the command) and carries its correlation data back.
 //! [`answer_topic`] decides where an answer goes.
 
-use printhub_core::{JobId, PrintOptions, MAX_COPIES};
+use printhub_core::{JobId, PrintOptions, RequestedOptions, MAX_COPIES};
 use printhub_render::{ContentType, Item, LabelData, RenderRequest, TemplateRef};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -51,11 +51,9 @@ pub struct PrintCommand {
     pub template: Option<String>,
     /// Copies, 1..=999.
     pub copies: u32,
-    /// Cut and chaining options, as the command gave them.
-    pub options: PrintOptions,
-    /// The command gave no `options`: the printer's defaults apply
-    /// (issue #20), as over HTTP.
-    pub printer_defaults: bool,
+    /// Cut and chaining options as the command gave them; without
+    /// `options`, none: the printer's defaults apply (issue #20), as over HTTP.
+    pub options: RequestedOptions,
 }
 
 /// Why a command was not queued: a stable code and a sentence.
@@ -174,11 +172,7 @@ pub fn parse_print(payload: &[u8]) -> Result<PrintCommand, Problem> {
     if let Some(fields) = wire.fields {
         merge_fields(&mut data, fields)?;
     }
-    let printer_defaults = wire.options.is_none();
-    let options = wire.options.unwrap_or(PrintOptions {
-        cut: true,
-        ..PrintOptions::default()
-    });
+    let options = wire.options.map(RequestedOptions::from).unwrap_or_default();
     let (render, content_type, template) = match (wire.template, wire.content_type) {
         (Some(_), Some(_)) => {
             return Err(Problem::invalid(
@@ -225,7 +219,6 @@ pub fn parse_print(payload: &[u8]) -> Result<PrintCommand, Problem> {
         template,
         copies,
         options,
-        printer_defaults,
     })
 }
 
@@ -343,7 +336,11 @@ mod tests {
         assert_eq!(cmd.request_id.as_deref(), Some("ha-1"));
         assert_eq!(cmd.copies, 2);
         assert_eq!(cmd.template.as_deref(), Some("shelf"));
-        assert!(cmd.options.cut, "cut by default, as over HTTP");
+        assert_eq!(
+            cmd.options,
+            RequestedOptions::default(),
+            "no options: the printer's defaults, as over HTTP"
+        );
         let Content::Template { template, data } = &cmd.render.content else {
             panic!("a template request");
         };
@@ -363,7 +360,7 @@ mod tests {
         assert_eq!(cmd.request_id.as_deref(), Some("42"));
         assert_eq!(cmd.content_type.as_deref(), Some("qr_one_line"));
         assert_eq!(cmd.copies, 1);
-        assert!(!cmd.options.cut);
+        assert_eq!(cmd.options.cut, Some(false));
     }
 
     #[test]

@@ -161,8 +161,7 @@ CREATE TABLE heartbeat (
 /// Version 4, saved labels (issue #24): a print form saved under a name, for one
 /// printer or for any (`printer_id` NULL). `name_key` is the name folded to
 /// lower case by the store (Unicode, not only ASCII): names are unique
-/// whatever their case. `request` is the label request as JSON. The step
-/// only creates its table, so its place among the steps does not matter.
+/// whatever their case. `request` is the label request as JSON.
 const V4: &str = r#"
 CREATE TABLE saved_labels (
     id         TEXT PRIMARY KEY NOT NULL,

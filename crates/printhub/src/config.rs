@@ -924,6 +924,35 @@ mod tests {
     }
 
     #[test]
+    fn a_printers_defaults_come_from_its_table_and_bad_ones_name_the_key() {
+        let printer = "[[printer]]\nslug = \"pt\"\nmodel = \"PT-P750W\"\nmedia = \"auto\"\naddress = \"127.0.0.1:9100\"\n";
+        let config: Config = toml::from_str(&format!(
+            "{printer}defaults = {{ cut = \"end\", half_cut = true, queue_timeout_minutes = 60 }}\n"
+        ))
+        .expect("toml");
+        assert_eq!(
+            config.printers[0].defaults,
+            Some(printhub_core::PrinterDefaults {
+                cut: printhub_core::CutDefault::End,
+                half_cut: true,
+                queue_timeout_minutes: Some(60),
+                ..printhub_core::PrinterDefaults::default()
+            })
+        );
+        // Absent: the ones set through the API stay (`None`, not the defaults).
+        let config: Config = toml::from_str(printer).expect("toml");
+        assert_eq!(config.printers[0].defaults, None);
+        for (bad, names) in [
+            ("defaults = { cut = \"sideways\" }", "sideways"),
+            ("defaults = { cutt = \"end\" }", "cutt"),
+            ("defaults = { max_copies = \"many\" }", "max_copies"),
+        ] {
+            let err = toml::from_str::<Config>(&format!("{printer}{bad}\n")).expect_err(bad);
+            assert!(err.to_string().contains(names), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn bad_dns_sd_settings_name_the_setting() {
         let err = format!(
             "{:#}",

@@ -182,7 +182,11 @@ impl Announcer {
             });
             wanted.insert(
                 printer.id,
-                (instance_name(&printer.slug, &printer.name), txt),
+                (
+                    printer.slug.as_str(),
+                    instance_name(&printer.slug, &printer.name),
+                    txt,
+                ),
             );
         }
         let stale: Vec<PrinterId> = self
@@ -191,7 +195,7 @@ impl Announcer {
             .filter(|(id, a)| {
                 wanted
                     .get(*id)
-                    .is_none_or(|(instance, txt)| *instance != a.instance || *txt != a.txt)
+                    .is_none_or(|(_, instance, txt)| *instance != a.instance || *txt != a.txt)
             })
             .map(|(id, _)| *id)
             .collect();
@@ -200,11 +204,11 @@ impl Announcer {
                 self.withdraw(&gone);
             }
         }
-        for (id, (instance, txt)) in wanted {
+        for (id, (slug, instance, txt)) in wanted {
             if self.announced.contains_key(&id) {
                 continue;
             }
-            match self.announce(&instance, &txt) {
+            match self.announce(slug, &instance, &txt) {
                 Ok(fullname) => {
                     self.announced.insert(
                         id,
@@ -220,19 +224,16 @@ impl Announcer {
         }
     }
 
-    /// Registers one printer with the daemon; its full service name.
+    /// Registers printer `slug` with the daemon; its full service name.
     fn announce(
         &self,
+        slug: &str,
         instance: &str,
         txt: &[(&'static str, String)],
     ) -> Result<String, mdns_sd::Error> {
         let properties: Vec<(&str, &str)> = txt.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let ip = self.config.ipp.ip();
         let port = self.config.ipp.port();
-        let slug = txt
-            .iter()
-            .find(|(k, _)| *k == "rp")
-            .map_or("", |(_, v)| v.trim_start_matches("ipp/print/"));
         let host = announcement_host(&self.host, slug, instance, txt);
         let info = if ip.is_unspecified() {
             ServiceInfo::new(PRINT_SUBTYPE, instance, &host, (), port, &properties[..])?
@@ -245,12 +246,8 @@ impl Announcer {
         };
         let fullname = info.get_fullname().to_string();
         self.daemon.register(info)?;
-        let rp = txt
-            .iter()
-            .find(|(k, _)| *k == "rp")
-            .map_or("", |(_, v)| v.as_str());
         log::info!(
-            "dns-sd: announcing {fullname} (ipp://{}/{rp})",
+            "dns-sd: announcing {fullname} (ipp://{}/ipp/print/{slug})",
             self.config.ipp
         );
         Ok(fullname)

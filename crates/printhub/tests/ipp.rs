@@ -931,3 +931,38 @@ async fn an_auto_printer_offers_and_prints_on_the_medium_it_reported() {
     }
     assert_eq!(emu.pages()[0].black.width(), 696, "62 mm printable width");
 }
+
+#[actix_web::test]
+async fn a_printers_print_defaults_apply_to_ipp_documents() {
+    // IPP offers no finishings: the printer's own defaults decide the cut.
+    let dir = tempfile::tempdir().expect("tmp");
+    let emu = Emulator::start(EmulatorConfig::new("QL-820NWB", "dk-62")).expect("emulator");
+    let mut config = config(dir.path(), &emu);
+    config.printers[0].defaults = Some(printhub_core::PrinterDefaults {
+        cut: printhub_core::CutDefault::None,
+        ..printhub_core::PrinterDefaults::default()
+    });
+    let running = printhub::serve::build(&config).await.expect("build");
+    let app = ipp_app!(running, config, "127.0.0.1:8631", 1 << 20);
+    let page = png(600, 300, |x, y| x < 20 || y < 20 || x >= 580 || y >= 280);
+    let bytes = message(
+        0x0002,
+        vec![Attribute::new(
+            "document-format",
+            IppValue::MimeMediaType("image/png".into()),
+        )],
+        vec![],
+        &page,
+    );
+    let (_, body) = post(&app, "/ipp/print/ql", bytes, None).await;
+    assert_eq!(answer(&body).operation, code::OK);
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while emu.pages().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing printed");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        !emu.pages()[0].meta.auto_cut,
+        "never cut, as the printer is set"
+    );
+}

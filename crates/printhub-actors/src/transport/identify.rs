@@ -16,21 +16,18 @@
 //!
 //! Nothing here changes the printer: a status request is the only byte sent.
 
-use super::snmp::{snmp_read, status_from_mib, SnmpReading};
+use super::snmp::{snmp_read, status_from_mib, SnmpReading, DEFAULT_COMMUNITY};
 use super::status::status_from_block;
+use super::tcp::{connect, request_status, NoConnection};
 use crate::address::{Endpoint, SNMP_PORT};
 use printhub_raster::{Model, Status};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Brother's device-id object (brother-raster.md §5.3).
 const BROTHER_DEVICE_ID_OID: [u64; 14] = [1, 3, 6, 1, 4, 1, 2435, 2, 3, 9, 1, 1, 7, 0];
 /// hrDeviceDescr.1 (HOST-RESOURCES-MIB, RFC 2790).
 const HR_DEVICE_DESCR_OID: [u64; 12] = [1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 3, 1];
-
-/// The SNMP community a printer answers when none is given.
-pub const DEFAULT_COMMUNITY: &str = "public";
 
 /// What a printer said about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,41 +93,12 @@ pub async fn identify(
 /// `ESC i S` on the raw port: the status block names model and medium.
 async fn ask_tcp(address: &Endpoint, timeout: Duration) -> Result<Identified, Unidentified> {
     let unreachable = |why: String| Unidentified::Unreachable(format!("{address}: {why}"));
-    let found = address
-        .resolve(timeout)
+    let mut stream = connect(address, timeout, 1).await.map_err(|e| match e {
+        NoConnection::Unresolvable(e) | NoConnection::Failed(e) => unreachable(e),
+    })?;
+    let block = request_status(&mut stream, timeout)
         .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    let mut last = String::from("no address");
-    let mut stream = None;
-    for addr in &found {
-        match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => {
-                stream = Some(s);
-                break;
-            }
-            Ok(Err(e)) => last = e.to_string(),
-            Err(_) => last = format!("no connection within {timeout:?}"),
-        }
-    }
-    let mut stream = stream.ok_or_else(|| unreachable(last))?;
-    stream
-        .write_all(&[0x1B, 0x69, 0x53])
-        .await
-        .map_err(|e| unreachable(format!("status request not sent: {e}")))?;
-    let mut block = [0u8; 32];
-    match tokio::time::timeout(timeout, stream.read_exact(&mut block)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            return Err(unreachable(format!(
-                "accepted a connection but sent no status block ({e})"
-            )))
-        }
-        Err(_) => {
-            return Err(unreachable(format!(
-                "accepted a connection but sent no status within {timeout:?}"
-            )))
-        }
-    }
+        .map_err(|why| unreachable(format!("accepted a connection, then {why}")))?;
     let (model, said) = model_from_block(&block)?;
     let media = status_from_block(model, &block, "tcp").media;
     Ok(Identified {

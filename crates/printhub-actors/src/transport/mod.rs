@@ -55,11 +55,11 @@ mod status;
 mod tcp;
 mod unusable;
 
-pub use identify::{identify, propose_slug, Identified, Unidentified, DEFAULT_COMMUNITY};
+pub use identify::{identify, propose_slug, Identified, Unidentified};
 pub use memory::{MemoryTransport, RecordedSend};
 pub(crate) use send::{drive, Channel, LinkProgress};
 pub use send::{silence_limit, COOLING_WAIT, PRINT_TIME_MARGIN};
-pub use snmp::SNMP_FAILED;
+pub use snmp::{DEFAULT_COMMUNITY, SNMP_FAILED};
 pub(crate) use status::status_from_block;
 pub use tcp::{TcpTimeouts, TcpTransport};
 pub(crate) use unusable::UnusableTransport;

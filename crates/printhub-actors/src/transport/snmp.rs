@@ -14,6 +14,9 @@ const BROTHER_STATUS_OID: [u64; 14] = [1, 3, 6, 1, 4, 1, 2435, 3, 3, 9, 1, 6, 1,
 /// The error a probe lists when the SNMP status read failed and TCP decided.
 pub const SNMP_FAILED: &str = "snmp_failed";
 
+/// The SNMP community a printer answers when none is given.
+pub const DEFAULT_COMMUNITY: &str = "public";
+
 /// hrPrinterDetectedErrorState.1 (RFC 3805 / HOST-RESOURCES-MIB, brother-raster.md §5.3).
 const HR_PRINTER_ERROR_STATE_OID: [u64; 12] = [1, 3, 6, 1, 2, 1, 25, 3, 5, 1, 2, 1];
 /// prtInputMediaType.1.1 (Printer MIB, brother-raster.md §5.3).

@@ -75,7 +75,7 @@ impl TcpTransport {
 
 /// Why a connection was not made.
 #[derive(Debug)]
-enum NoConnection {
+pub(super) enum NoConnection {
     /// The host name does not resolve now.
     Unresolvable(String),
     /// Refused, timed out, unreachable.
@@ -168,11 +168,8 @@ impl TcpTransport {
                 }
             }
         };
-        if self.model.answers_status_on_tcp && stream.write_all(&[0x1B, 0x69, 0x53]).await.is_ok() {
-            let mut block = [0u8; 32];
-            if let Ok(Ok(_)) =
-                tokio::time::timeout(self.timeouts.confirm, stream.read_exact(&mut block)).await
-            {
+        if self.model.answers_status_on_tcp {
+            if let Ok(block) = request_status(&mut stream, self.timeouts.confirm).await {
                 return status_from_block(self.model, &block, "tcp");
             }
         }
@@ -185,37 +182,11 @@ impl TcpTransport {
         }
     }
 
-    /// Resolves the address (again, every time), then connects to the first
-    /// of its addresses that answers, retrying once after a short pause: a
+    /// Connects to the printer, retrying once after a short pause: a
     /// printer waking from sleep may refuse the first contact
     /// (Label-Printer-Hub field notes).
     async fn connect(&self) -> Result<tokio::net::TcpStream, NoConnection> {
-        let found = self
-            .addr
-            .resolve(self.timeouts.connect)
-            .await
-            .map_err(|e| NoConnection::Unresolvable(e.to_string()))?;
-        let mut last = String::new();
-        for attempt in 0..2 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-            for addr in &found {
-                match tokio::time::timeout(
-                    self.timeouts.connect,
-                    tokio::net::TcpStream::connect(addr),
-                )
-                .await
-                {
-                    Ok(Ok(s)) => return Ok(s),
-                    Ok(Err(e)) => last = format!("{addr}: {e}"),
-                    Err(_) => {
-                        last = format!("no connection to {addr} within {:?}", self.timeouts.connect)
-                    }
-                }
-            }
-        }
-        Err(NoConnection::Failed(last))
+        connect(&self.addr, self.timeouts.connect, 2).await
     }
 
     async fn send_inner(
@@ -236,5 +207,51 @@ impl TcpTransport {
             name: self.addr.to_string(),
         };
         drive(&mut reader, &mut writer, out, link, &link_to).await
+    }
+}
+
+/// Resolves `addr` (again, every time), then connects to the first of its
+/// addresses that answers, each within `timeout`; `rounds` rounds, 300 ms
+/// apart.
+pub(super) async fn connect(
+    addr: &Endpoint,
+    timeout: Duration,
+    rounds: u32,
+) -> Result<tokio::net::TcpStream, NoConnection> {
+    let found = addr
+        .resolve(timeout)
+        .await
+        .map_err(|e| NoConnection::Unresolvable(e.to_string()))?;
+    let mut last = String::new();
+    for round in 0..rounds.max(1) {
+        if round > 0 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        for addr in &found {
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => return Ok(s),
+                Ok(Err(e)) => last = format!("{addr}: {e}"),
+                Err(_) => last = format!("no connection to {addr} within {timeout:?}"),
+            }
+        }
+    }
+    Err(NoConnection::Failed(last))
+}
+
+/// `ESC i S` on `stream` (brother-raster.md §5.3): the 32-byte status
+/// block, or why none came within `timeout`.
+pub(super) async fn request_status(
+    stream: &mut tokio::net::TcpStream,
+    timeout: Duration,
+) -> Result<[u8; 32], String> {
+    stream
+        .write_all(&[0x1B, 0x69, 0x53])
+        .await
+        .map_err(|e| format!("status request not sent: {e}"))?;
+    let mut block = [0u8; 32];
+    match tokio::time::timeout(timeout, stream.read_exact(&mut block)).await {
+        Ok(Ok(_)) => Ok(block),
+        Ok(Err(e)) => Err(format!("no status block ({e})")),
+        Err(_) => Err(format!("no status within {timeout:?}")),
     }
 }

@@ -53,7 +53,8 @@ fn with_options(mut request: PrintRequest, cut: bool, chain: bool) -> PrintReque
         cut,
         chain,
         ..PrintOptions::default()
-    };
+    }
+    .into();
     request
 }
 

@@ -21,11 +21,14 @@ const FIELDS = [
 /** Labels longer than this (in mm) get a warning under the preview: most likely not what was meant. */
 const LONG_LABEL_MM = 150;
 
+// Each option with what it is when the printer's defaults (`defaults`,
+// issue #20) are applied to a single job: the form starts from them, so
+// printing without touching a box prints as the printer is set up.
 const OPTIONS = [
-  ['cut', 'Cut after each label', (m) => m.auto_cut, true],
-  ['half_cut', 'Half cut (keeps labels on one backing)', (m) => m.half_cut, false],
-  ['chain', 'Chain (no feed before the next label)', (m) => m.chain, false],
-  ['high_res', 'High resolution', (m) => Boolean(m.high_res_dpi), false],
+  ['cut', 'Cut after each label', (m) => m.auto_cut, (d) => (d.cut || 'each') === 'each'],
+  ['half_cut', 'Half cut (keeps labels on one backing)', (m) => m.half_cut, (d) => Boolean(d.half_cut)],
+  ['chain', 'Chain (no feed before the next label)', (m) => m.chain, (d) => d.cut === 'end'],
+  ['high_res', 'High resolution', (m) => Boolean(m.high_res_dpi), () => false],
 ];
 
 export async function mount(main, ctx) {
@@ -163,14 +166,15 @@ export async function mount(main, ctx) {
     return media.find((x) => x.id === id)?.name || id;
   }
 
+  /** The option boxes of the chosen printer, set as its print defaults say. */
   function showOptions() {
     const m = currentModel() || {};
-    const previous = Object.fromEntries(Object.entries(optionControls).map(([k, c]) => [k, c.checked]));
+    const d = currentPrinter()?.defaults || {};
     replace(optionsBox, h('legend', {}, 'Cutting and quality'));
     for (const key of Object.keys(optionControls)) delete optionControls[key];
     for (const [name, label, supported, dflt] of OPTIONS) {
       if (!supported(m)) continue;
-      const box = h('input', { type: 'checkbox', id: `opt-${name}`, name, checked: previous[name] ?? dflt });
+      const box = h('input', { type: 'checkbox', id: `opt-${name}`, name, checked: dflt(d) });
       optionControls[name] = box;
       optionsBox.append(h('div', { class: 'check' }, box, h('label', { for: `opt-${name}` }, label)));
     }
