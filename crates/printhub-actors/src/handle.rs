@@ -576,12 +576,26 @@ impl HubHandle {
     /// One job: from its printer while the printer holds it (queued,
     /// printing, recent history), else from the store, read off the actor
     /// threads (however old, until retention prunes it).
+    /// A job whose raster its printer released from memory (issue #17) comes
+    /// with the raster read back from the store; one the store cannot give
+    /// back (lost, damaged) comes without it (`raster_released`), logged.
     pub async fn job(&self, job_id: JobId) -> Result<Job, HubError> {
         match self.call(GetJob { job_id }).await? {
             Err(HubError::JobNotFound(_)) => self
                 .read_store(move |store| store.load_job(job_id))
                 .await?
                 .ok_or(HubError::JobNotFound(job_id)),
+            Ok(mut job) if job.spec.raster_released() => {
+                match self
+                    .read_store(move |store| store.load_raster(job_id))
+                    .await
+                {
+                    Ok(Some(raster)) => job.spec.raster = raster,
+                    Ok(None) => log::warn!("job {job_id}: the store has no raster for it"),
+                    Err(e) => log::warn!("job {job_id}: its raster cannot be read back: {e}"),
+                }
+                Ok(job)
+            }
             other => other,
         }
     }
@@ -781,7 +795,7 @@ async fn prepare(
     // Label data is kept to be laid out again; an image does not serialize.
     spec.request = request
         .source
-        .and_then(|source| serde_json::to_value(source).ok());
+        .and_then(|source| printhub_core::LabelRequest::of(&source).ok());
     spec.batch_id = batch;
     spec.content_type = request.content_type;
     spec.template = request.template;

@@ -19,7 +19,7 @@ use printhub_store::StoreCode;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 /// Resolves once a commit is durable.
@@ -77,6 +77,33 @@ pub trait HubStore: Send + Sync + 'static {
     fn load_printer_jobs(&self, printer: PrinterId) -> Result<Vec<Job>, StoreError>;
     /// Loads every job, in no particular order.
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError>;
+    /// Every job of one printer with its raster released
+    /// ([`JobSpec::raster_released`](printhub_core::JobSpec::raster_released)):
+    /// what a printer restarts from, its rasters read back with
+    /// [`load_raster`](Self::load_raster) just before they print. The
+    /// default loads the jobs whole and drops their rasters; a store that
+    /// keeps rasters apart reads none of them.
+    fn load_printer_jobs_released(&self, printer: PrinterId) -> Result<Vec<Job>, StoreError> {
+        let mut jobs = self.load_printer_jobs(printer)?;
+        for job in &mut jobs {
+            job.spec.raster = printhub_core::released_raster();
+        }
+        Ok(jobs)
+    }
+    /// Every stored job's id and printer (the engine's index of which
+    /// printer owns a job). The default loads every job whole.
+    fn load_job_index(&self) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
+        Ok(self
+            .load_all_jobs()?
+            .into_iter()
+            .map(|j| (j.id, j.spec.printer_id))
+            .collect())
+    }
+    /// The raster of one job, `None` for an unknown job. The default loads
+    /// the whole job. Blocks: the engine calls it off its actor threads.
+    fn load_raster(&self, id: JobId) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
+        Ok(self.load_job(id)?.map(|j| j.spec.raster))
+    }
     /// One page of the jobs matching `query`, newest first (the most
     /// recently submitted first), with how many match in all. Blocks the
     /// calling thread: `HubHandle` calls it in `spawn_blocking`.
@@ -159,9 +186,16 @@ struct Jobs {
 }
 
 impl Jobs {
-    fn insert(&mut self, job: Job) {
+    fn insert(&mut self, mut job: Job) {
         match self.index.get(&job.id) {
-            Some(&i) => self.rows[i] = job,
+            Some(&i) => {
+                // A released raster leaves the stored one as it is (as
+                // SQLite's `job_rasters` row stays).
+                if job.spec.raster_released() {
+                    job.spec.raster = self.rows[i].spec.raster.clone();
+                }
+                self.rows[i] = job;
+            }
             None => {
                 self.index.insert(job.id, self.rows.len());
                 self.rows.push(job);
@@ -312,6 +346,22 @@ impl HubStore for printhub_store::Store {
         let loaded = printhub_store::Store::load_printer_jobs(self, printer)?;
         report_corrupt(&loaded.corrupt);
         Ok(loaded.jobs)
+    }
+
+    /// One statement that reads no raster blob.
+    fn load_printer_jobs_released(&self, printer: PrinterId) -> Result<Vec<Job>, StoreError> {
+        let loaded = printhub_store::Store::load_job_metadata(self, Some(printer))?;
+        report_corrupt(&loaded.corrupt);
+        Ok(loaded.jobs.into_iter().map(|m| m.job).collect())
+    }
+
+    fn load_raster(&self, id: JobId) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
+        Ok(printhub_store::Store::load_raster(self, id)?)
+    }
+
+    /// Two columns per row; no job is decoded.
+    fn load_job_index(&self) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
+        Ok(printhub_store::Store::load_job_index(self)?)
     }
 
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError> {

@@ -174,12 +174,10 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        match self.store.load_all_jobs() {
-            Ok(jobs) => {
-                for job in jobs {
-                    self.jobs.insert(job.id, job.spec.printer_id);
-                }
-            }
+        // Ids only: decoding every stored job (and its raster) to learn its
+        // printer made start-up grow with the store (issue #17).
+        match self.store.load_job_index() {
+            Ok(index) => self.jobs.extend(index),
             Err(e) => log::error!("cannot index stored jobs: {e}"),
         }
         // Every registered printer comes back with its queue, even one whose address

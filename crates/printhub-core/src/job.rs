@@ -98,7 +98,7 @@ pub struct JobSpec {
     /// printer's medium changes while it waits (issue #20). `None` for jobs
     /// made from an image or a raw raster, which cannot be laid out again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<serde_json::Value>,
+    pub request: Option<LabelRequest>,
     /// Each time the hub laid the job out again for another medium while it
     /// waited (issue #20), oldest first: the job's timeline shows them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -155,6 +155,16 @@ impl JobSpec {
         self
     }
 
+    /// Whether the raster's bytes are in the store only: the printer
+    /// released them from memory ([`PrinterMachine::release_raster`]
+    /// (crate::PrinterMachine::release_raster)) and reads them back just
+    /// before they print. A submitted spec never has an empty raster
+    /// ([`validate`](Self::validate) refuses it), so an empty raster on a
+    /// job the hub holds always means "released", never "nothing to print".
+    pub fn raster_released(&self) -> bool {
+        self.raster.is_empty()
+    }
+
     /// Checks that the spec can be printed as described.
     pub fn validate(&self) -> Result<(), ValidationError> {
         if self.copies == 0 {
@@ -177,6 +187,73 @@ impl JobSpec {
         }
         Ok(())
     }
+}
+
+/// A label request as [`JobSpec::request`] keeps it: compact JSON text,
+/// shared, parsed only when it is used (a re-layout, a job's title). A
+/// parsed `serde_json::Value` costs kilobytes per job in map nodes; the text
+/// costs its length, which is what lets a long queue stay small (issue #17).
+/// Serializes as the JSON value it holds, and reads from any JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRequest(Arc<str>);
+
+impl LabelRequest {
+    /// The compact JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The request as a JSON value (parsed now).
+    pub fn to_value(&self) -> serde_json::Value {
+        // Made only from a value, so it always parses.
+        serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl LabelRequest {
+    /// `value` as a label request (its JSON, through a `Value` so the text
+    /// is the same as a stored request read back).
+    pub fn of<T: Serialize>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_value(value).map(|v| LabelRequest::from(&v))
+    }
+}
+
+impl From<&serde_json::Value> for LabelRequest {
+    fn from(value: &serde_json::Value) -> Self {
+        // `Display` of a value is its compact JSON.
+        LabelRequest(value.to_string().into())
+    }
+}
+
+impl From<serde_json::Value> for LabelRequest {
+    fn from(value: serde_json::Value) -> Self {
+        LabelRequest::from(&value)
+    }
+}
+
+impl Serialize for LabelRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Borrowed as a raw value: written as it is, no tree built.
+        let raw: &serde_json::value::RawValue =
+            serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LabelRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Through a `Value`: any deserializer (the store reads specs with
+        // `from_value`), and the text comes out compact.
+        serde_json::Value::deserialize(d).map(LabelRequest::from)
+    }
+}
+
+/// The raster of a job whose bytes are in the store only (see
+/// [`JobSpec::raster_released`]): one shared empty buffer, so releasing a
+/// raster allocates nothing and every released raster is the same `Arc`.
+pub fn released_raster() -> Arc<Vec<u8>> {
+    static RELEASED: std::sync::OnceLock<Arc<Vec<u8>>> = std::sync::OnceLock::new();
+    RELEASED.get_or_init(|| Arc::new(Vec::new())).clone()
 }
 
 /// Why a job failed or was interrupted (design §2: `error_code`, `error_message`, `error_detail`).

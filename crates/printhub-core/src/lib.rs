@@ -77,7 +77,8 @@ pub use event::{
 };
 pub use id::{BatchId, JobId, PrinterId, Timestamp};
 pub use job::{
-    Job, JobCommand, JobError, JobSpec, JobState, PrintOptions, UnknownJobState, MAX_COPIES,
+    released_raster, Job, JobCommand, JobError, JobSpec, JobState, LabelRequest, PrintOptions,
+    UnknownJobState, MAX_COPIES,
 };
 pub use link::{Link, LinkAction, LinkPolicy, WriteOutcome, WriteReport};
 pub use machine::{

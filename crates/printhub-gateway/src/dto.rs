@@ -147,7 +147,11 @@ impl From<Job> for JobView {
             state: job.state.as_str().to_string(),
             content_type: job.spec.content_type,
             template: job.spec.template,
-            title: job.spec.request.as_ref().and_then(main_text),
+            title: job
+                .spec
+                .request
+                .as_ref()
+                .and_then(|r| main_text(&r.to_value())),
             copies: job.spec.copies,
             copies_printed: job.copies_printed,
             confirmed: job.confirmed,

@@ -70,7 +70,9 @@ pub(crate) struct JobRow {
     pub template: Option<String>,
     pub submitted_by: Option<String>,
     pub spec: String,
-    pub raster: RasterRow,
+    /// `None` for a job whose raster the engine released from memory
+    /// ([`JobSpec::raster_released`]): the stored one stays as it is.
+    pub raster: Option<RasterRow>,
 }
 
 /// A raster ready for SQL.
@@ -115,7 +117,11 @@ impl JobRow {
             template: spec.template.clone(),
             submitted_by: spec.submitted_by.clone(),
             spec: spec_rest(spec)?,
-            raster: encode_raster(&spec.raster, level)?,
+            raster: if spec.raster_released() {
+                None
+            } else {
+                Some(encode_raster(&spec.raster, level)?)
+            },
         })
     }
 }
@@ -123,7 +129,7 @@ impl JobRow {
 /// The spec as JSON without the raster and the columned keys.
 fn spec_rest(spec: &JobSpec) -> Result<String, StoreError> {
     let light = JobSpec {
-        raster: Arc::new(Vec::new()),
+        raster: printhub_core::released_raster(),
         ..spec.clone()
     };
     let mut value = serde_json::to_value(&light).map_err(|e| StoreError::Encode {
@@ -301,7 +307,7 @@ fn decode_job_fields(row: &Row<'_>) -> Result<Job, String> {
     if spec.printer_id != printer_id {
         return Err("column printer_id: does not round-trip".into());
     }
-    spec.raster = Arc::new(Vec::new());
+    spec.raster = printhub_core::released_raster();
 
     Ok(Job {
         id,
@@ -379,7 +385,7 @@ mod tests {
             template: Some("box".into()),
             submitted_by: Some("inventory".into()),
             source_address: Some("192.0.2.7".into()),
-            request: Some(serde_json::json!({ "content_type": "qr_one_line" })),
+            request: Some(serde_json::json!({ "content_type": "qr_one_line" }).into()),
             relayouts: vec![printhub_core::job::Relayout {
                 from_media: "tze-12".into(),
                 to_media: "tze-24".into(),
@@ -406,7 +412,7 @@ mod tests {
     fn round_trip(job: &Job, level: u32) -> Job {
         let row = JobRow::encode(job, level).expect("encode");
         let conn = Connection::open_in_memory().expect("open");
-        let raster = &row.raster;
+        let raster = row.raster.as_ref().expect("a raster");
         let sql = "SELECT 7 AS seq, ?1 AS id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
                    ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24";
         conn.query_row(
@@ -464,7 +470,8 @@ mod tests {
             assert!(!spec.contains_key(key), "{key} in {spec:?}");
         }
         assert_eq!(spec["model"], "PT-P750W");
-        assert!(row.raster.data.len() < 5000, "compressed");
-        assert_eq!(row.raster.codec, ZLIB);
+        let raster = row.raster.expect("a raster");
+        assert!(raster.data.len() < 5000, "compressed");
+        assert_eq!(raster.codec, ZLIB);
     }
 }

@@ -148,8 +148,10 @@ pub(crate) fn upsert_jobs(conn: &Connection, rows: &[JobRow]) -> Result<(), Stor
             ],
             |r| r.get(0),
         )?;
-        let r = &row.raster;
-        raster.execute(params![seq, r.codec, r.len, r.crc32, r.data])?;
+        // A released raster (`None`) is in `job_rasters` already: kept as is.
+        if let Some(r) = &row.raster {
+            raster.execute(params![seq, r.codec, r.len, r.crc32, r.data])?;
+        }
     }
     Ok(())
 }
@@ -401,6 +403,22 @@ pub(crate) fn load_raster(
         Some(Ok(raster)) => Ok(Some(Arc::new(raster))),
         Some(Err(reason)) => Err(StoreError::corrupt(id, reason)),
     }
+}
+
+/// Every job's id and printer, in `seq` order, reading nothing else: the
+/// engine's job-to-printer index at start-up. A row whose ids do not parse
+/// is skipped (the full loads report it as corrupt).
+pub(crate) fn load_job_index(conn: &Connection) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
+    let mut statement = conn.prepare_cached("SELECT id, printer_id FROM jobs ORDER BY seq")?;
+    let mut rows = statement.query([])?;
+    let mut index = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (id, printer): (String, String) = (row.get(0)?, row.get(1)?);
+        if let (Ok(id), Ok(printer)) = (id.parse(), printer.parse()) {
+            index.push((id, printer));
+        }
+    }
+    Ok(index)
 }
 
 /// Every job of `printer`, in `seq` order.

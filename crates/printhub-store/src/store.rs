@@ -453,6 +453,12 @@ impl Store {
         self.readers.with(|conn| jobs::load_raster(conn, id))
     }
 
+    /// Every job's id and printer, in `seq` order, without decoding the
+    /// jobs (rows whose ids do not parse are left out).
+    pub fn load_job_index(&self) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
+        self.readers.with(jobs::load_job_index)
+    }
+
     /// Every job, in `seq` order, plus the rows that failed to decode.
     pub fn load_all_jobs(&self) -> Result<LoadedJobs, StoreError> {
         self.readers.snapshot(jobs::load_all_jobs)

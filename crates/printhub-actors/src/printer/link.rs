@@ -139,7 +139,8 @@ impl PrinterActor {
             .iter()
             .map(|p| self.machine.job(p.job_id).map(|j| j.spec.raster.clone()))
             .collect();
-        let build = actix_rt::task::spawn_blocking(move || plan.build());
+        let store = self.store.clone();
+        let build = actix_rt::task::spawn_blocking(move || plan.build_with(store.as_ref()));
         ctx.spawn(build.into_actor(self).map(move |built, act, ctx| {
             let stale = pages.iter().zip(&rasters).any(|(p, used)| {
                 let now = act.machine.job(p.job_id).map(|j| &j.spec.raster);

@@ -36,6 +36,7 @@ use tokio::sync::oneshot;
 
 mod link;
 pub(crate) mod relayout;
+mod residency;
 mod stream;
 
 /// Queue new jobs (all or none) on a printer, in order.
@@ -216,6 +217,8 @@ pub struct PrinterActor {
     last_commit: Option<Shared<CommitFuture>>,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     removed: bool,
+    /// Jobs whose released rasters are being read back (`residency`).
+    prefetching: std::collections::HashSet<JobId>,
 }
 
 impl std::fmt::Debug for PrinterActor {
@@ -272,7 +275,9 @@ impl PrinterActor {
             }
             Err(e) => return Err(e),
         };
-        let jobs = parts.store.load_printer_jobs(parts.id)?;
+        // Metadata only: the head of the queue's rasters are read back by
+        // the prefetch once the actor runs (`residency`).
+        let jobs = parts.store.load_printer_jobs_released(parts.id)?;
         let mut machine_config = parts.machine_config;
         if !parts.config.enabled {
             machine_config.initial_state = printhub_core::InitialState::Disabled;
@@ -312,6 +317,7 @@ impl PrinterActor {
             last_commit: None,
             drain_waiters: Vec::new(),
             removed: false,
+            prefetching: std::collections::HashSet::new(),
         })
     }
 
@@ -473,10 +479,19 @@ impl Handler<RetryJob> for PrinterActor {
         }
         let t = now();
         let result: Result<JobId, HubError> = match self.machine.job(msg.job_id) {
-            Some(_) => self
-                .machine
-                .retry(msg.job_id, msg.new_job_id, t)
-                .map_err(HubError::from),
+            Some(job) => {
+                let released = job.spec.raster_released();
+                let retried = self.restore_for_retry(msg.job_id, released).and_then(|()| {
+                    self.machine
+                        .retry(msg.job_id, msg.new_job_id, t)
+                        .map_err(HubError::from)
+                });
+                if released {
+                    // The retry shares the bytes; the old job needs them no more.
+                    self.machine.release_raster(msg.job_id);
+                }
+                retried
+            }
             None => self.retry_from_store(&msg, t),
         };
         let new_id = msg.new_job_id;
@@ -718,8 +733,10 @@ impl PrinterActor {
         }
         if snapshots.is_empty() && self.commits_in_flight == 0 {
             self.perform(effects, ctx);
+            self.prefetch(ctx);
             return None;
         }
+        let committed: Vec<JobId> = snapshots.iter().map(|j| j.id).collect();
         // Effects wait for this commit; commits resolve in order, and a batch with
         // nothing to store waits for the last commit, so effects keep their order.
         let commit: CommitFuture = if snapshots.is_empty() {
@@ -743,7 +760,12 @@ impl PrinterActor {
                 act.last_commit = None;
             }
             match &result {
-                Ok(()) => act.perform(effects, ctx),
+                Ok(()) => {
+                    // Durable now: what waits beyond the head (or ended) leaves memory.
+                    act.release_committed(&committed);
+                    act.perform(effects, ctx);
+                    act.prefetch(ctx);
+                }
                 Err(e) => {
                     log::error!("printer {}: jobs not stored: {e}", act.config.slug);
                     // Never print what is not on disk: a send of this batch fails instead.
@@ -839,6 +861,20 @@ impl PrinterActor {
                     then(act)
                 }),
         )
+    }
+
+    /// Reads back a job's released raster before it is retried (a rare,
+    /// explicit act: one indexed read, as `retry_from_store` does).
+    fn restore_for_retry(&mut self, job_id: JobId, released: bool) -> Result<(), HubError> {
+        if !released {
+            return Ok(());
+        }
+        let raster = self
+            .store
+            .load_raster(job_id)?
+            .ok_or(HubError::JobNotFound(job_id))?;
+        self.machine.restore_raster(job_id, raster);
+        Ok(())
     }
 
     fn retry_from_store(&mut self, msg: &RetryJob, t: Timestamp) -> Result<JobId, HubError> {

@@ -60,8 +60,8 @@ pub(crate) fn relayout(spec: &JobSpec, media: &str) -> Result<Arc<Vec<u8>>, JobE
         .request
         .clone()
         .ok_or_else(|| JobError::new("not_relayable", "the job keeps no label request"))
-        .and_then(|value| {
-            serde_json::from_value(value).map_err(|e| {
+        .and_then(|request| {
+            serde_json::from_str(request.as_str()).map_err(|e| {
                 JobError::new(
                     "invalid_request",
                     format!("the stored label request no longer reads: {e}"),

@@ -4,9 +4,13 @@
 //! `chain::join` off the actor's thread), with the copy that could not be
 //! part of it. Which chain is built when is the link's decision
 //! (`printhub_core::Link`); this module only turns rasters into a stream.
+//! Rasters the printer released from memory (issue #17: only the next
+//! chains' rasters stay) are read back from the store here, off the
+//! actor's thread, when the prefetch has not brought them back already.
 
+use crate::store::HubStore;
 use crate::transport::Outgoing;
-use printhub_core::{Job, WriteFailure};
+use printhub_core::{Job, JobId, WriteFailure};
 use printhub_raster::{chain, Media, Model};
 use std::sync::Arc;
 
@@ -17,7 +21,10 @@ pub(super) struct StreamPlan {
     /// The jobs opted in to chaining: join (re-encode) even a single copy, so
     /// the end of the chain is always fed and cut.
     join: bool,
+    /// One per page; a released raster is empty until `load_released`.
     rasters: Vec<Arc<Vec<u8>>>,
+    /// The job of each page.
+    ids: Vec<JobId>,
 }
 
 /// A copy that could not be joined: it fails (with this code) once the copies before it printed.
@@ -67,13 +74,55 @@ impl StreamPlan {
             media: head.and_then(|s| Media::by_id(&s.media_id)),
             join: head.is_some_and(|s| s.options.chain),
             rasters: jobs.iter().map(|j| j.spec.raster.clone()).collect(),
+            ids: jobs.iter().map(|j| j.id).collect(),
         }
+    }
+
+    /// Builds the stream, reading released rasters from `store` first. A
+    /// raster that cannot be read (gone, damaged, the store failing) ends
+    /// the chain before its copy, which fails with `raster_unavailable`
+    /// once the copies before it printed.
+    pub(super) fn build_with(mut self, store: &dyn HubStore) -> BuiltStream {
+        let mut unreadable = None;
+        for (i, (raster, id)) in self.rasters.iter_mut().zip(&self.ids).enumerate() {
+            if !raster.is_empty() {
+                continue;
+            }
+            let why = match store.load_raster(*id) {
+                Ok(Some(loaded)) if !loaded.is_empty() => {
+                    *raster = loaded;
+                    continue;
+                }
+                Ok(_) => "the store has no raster for it".to_string(),
+                Err(e) => e.to_string(),
+            };
+            unreadable = Some((
+                i,
+                Refused {
+                    code: "raster_unavailable".into(),
+                    message: format!("the job's raster cannot be read back: {why}"),
+                },
+            ));
+            break;
+        }
+        let Some((at, refused)) = unreadable else {
+            return self.build();
+        };
+        if at == 0 {
+            return BuiltStream::refused(&refused.code, refused.message);
+        }
+        self.rasters.truncate(at);
+        self.ids.truncate(at);
+        let mut built = self.build();
+        // A copy before it that could not be joined fails first.
+        built.refused.get_or_insert(refused);
+        built
     }
 
     /// One copy that did not opt in goes as it is; otherwise the copies are
     /// joined into one chained stream. A copy that cannot be joined ends the
     /// stream before it (a single copy is then sent as it is: the printer judges it).
-    pub(super) fn build(self) -> BuiltStream {
+    fn build(self) -> BuiltStream {
         let single = |raster: &Arc<Vec<u8>>, model: Option<&'static Model>| BuiltStream {
             outgoing: match model {
                 Some(m) => Outgoing {

@@ -9,5 +9,6 @@ mod link;
 mod media;
 mod memory;
 mod registry;
+mod residency;
 mod sqlite;
 mod support;

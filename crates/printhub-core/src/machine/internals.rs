@@ -37,6 +37,10 @@ impl PrinterMachine {
     /// caller then pumps).
     pub(super) fn admit(&mut self, job: Job, now: Timestamp) {
         let id = job.id;
+        if self.forgotten.contains(&id) {
+            // A forgotten id comes back: sweep first, so it is listed once.
+            self.sweep_order();
+        }
         self.order.push(id);
         self.queue.push_back(id);
         self.jobs.insert(id, job);
@@ -341,9 +345,17 @@ impl PrinterMachine {
         while self.history.len() > self.config.max_history {
             if let Some(id) = self.history.pop_front() {
                 self.jobs.remove(&id);
+                self.forgotten.insert(id);
             }
         }
-        let jobs = &self.jobs;
-        self.order.retain(|id| jobs.contains_key(id));
+        if self.forgotten.len() * 2 > self.order.len() {
+            self.sweep_order();
+        }
+    }
+
+    /// Drops the forgotten jobs' ids from `order`.
+    pub(super) fn sweep_order(&mut self) {
+        let forgotten = std::mem::take(&mut self.forgotten);
+        self.order.retain(|id| !forgotten.contains(id));
     }
 }

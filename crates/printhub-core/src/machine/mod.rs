@@ -209,8 +209,13 @@ pub struct PrinterMachine {
     config: MachineConfig,
     state: PrinterState,
     jobs: HashMap<JobId, Job>,
-    /// Every known job id, in the order the machine learned of it.
+    /// Every known job id, in the order the machine learned of it, plus
+    /// ids of forgotten jobs not yet swept out (see `forgotten`).
     order: Vec<JobId>,
+    /// Ids forgotten from the history but still in `order`: `order` is
+    /// swept once they are half of it (or one of them comes back), so
+    /// forgetting a job costs O(1) amortized however long the queue is.
+    forgotten: HashSet<JobId>,
     /// Queued and held jobs, in print order. Held jobs keep their place.
     queue: VecDeque<JobId>,
     /// Terminal jobs, in the order they ended.
@@ -239,6 +244,7 @@ impl PrinterMachine {
             state,
             jobs: HashMap::new(),
             order: Vec::new(),
+            forgotten: HashSet::new(),
             queue: VecDeque::new(),
             history: VecDeque::new(),
             in_flight: None,
@@ -369,6 +375,45 @@ impl PrinterMachine {
         self.in_flight.as_ref()
     }
 
+    // ---- raster residency ---------------------------------------------------
+
+    /// Drops a job's raster from memory: its bytes stay in the store, and
+    /// the caller reads them back before the job prints (the machine never
+    /// needs them: it plans chains from options and counts, and a `Send`
+    /// names pages, not bytes). A printer with a long queue keeps only the
+    /// rasters of the next chains in memory this way (issue #17).
+    ///
+    /// The caller must release only a job whose snapshot is durable (the
+    /// store has its raster). Refused (`false`) for an unknown job, a job
+    /// whose copy is in flight or being laid out again, and a job already
+    /// released. Changes nothing the store or a subscriber sees: no action.
+    pub fn release_raster(&mut self, job_id: JobId) -> bool {
+        let busy = self.relaying.contains(&job_id)
+            || self.in_flight.as_ref().is_some_and(|f| f.contains(job_id));
+        match self.jobs.get_mut(&job_id) {
+            Some(job)
+                if !busy && job.state != JobState::Printing && !job.spec.raster_released() =>
+            {
+                job.spec.raster = crate::job::released_raster();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Puts back the raster of a released job, read from the store. Refused
+    /// (`false`) if the job is unknown, holds a raster already (laid out
+    /// again meanwhile: the new one wins), or `raster` is empty.
+    pub fn restore_raster(&mut self, job_id: JobId, raster: std::sync::Arc<Vec<u8>>) -> bool {
+        match self.jobs.get_mut(&job_id) {
+            Some(job) if job.spec.raster_released() && !raster.is_empty() => {
+                job.spec.raster = raster;
+                true
+            }
+            _ => false,
+        }
+    }
+
     // ---- outputs ------------------------------------------------------------
 
     /// The next thing the caller must do. Drain until `None` after every call.
@@ -495,6 +540,7 @@ impl PrinterMachine {
     /// Reprints a failed, interrupted or cancelled job as a new job `new_job_id`
     /// (same spec and raster bytes, `parent_job_id` = `job_id`,
     /// `retry_count + 1`) queued at the end. The old job does not change.
+    /// Its raster must be in memory (see [`restore_raster`](Self::restore_raster)).
     pub fn retry(
         &mut self,
         job_id: JobId,
@@ -509,6 +555,9 @@ impl PrinterMachine {
             .retry(new_job_id, now)
             .map_err(|e| CommandError::from_transition(job_id, e))?;
         self.check_admission(new_job_id)?;
+        // A released raster is refused here (`EmptyRaster`): the caller
+        // restores it first (`restore_raster`), a new job never goes without one.
+        new_job.spec.validate()?;
         self.admit(new_job, now);
         self.pump(now);
         Ok(new_job_id)

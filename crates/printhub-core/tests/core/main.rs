@@ -9,6 +9,7 @@ mod link_properties;
 mod media;
 mod printer_table;
 mod properties;
+mod residency;
 mod scenarios;
 mod support;
 mod transitions;

@@ -26,7 +26,7 @@ fn for_media(n: u128, media: &str, request: bool) -> JobSpec {
     let mut s = spec(n, 1);
     s.media_id = media.into();
     if request {
-        s.request = Some(serde_json::json!({ "label": n }));
+        s.request = Some(serde_json::json!({ "label": n }).into());
     }
     s
 }

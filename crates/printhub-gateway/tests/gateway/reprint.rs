@@ -84,10 +84,13 @@ async fn a_reprint_whose_stored_request_no_longer_lays_out_is_409_with_the_reaso
     let printer = hub.printer("pt").await.expect("pt").id;
     // A finished job from before, made from a template this hub no longer has.
     let mut spec = JobSpec::new(printer, "PT-P750W", "tze-12", vec![0x1b, 0x40, 0x1a]);
-    spec.request = Some(serde_json::json!({
-        "content": { "template": { "template": "removed-template", "data": {} } },
-        "orientation": null
-    }));
+    spec.request = Some(
+        serde_json::json!({
+            "content": { "template": { "template": "removed-template", "data": {} } },
+            "orientation": null
+        })
+        .into(),
+    );
     let id = JobId::from_uuid(uuid::Uuid::new_v4());
     let mut job = Job::new(id, spec, Timestamp::from_millis(1));
     job.apply(JobCommand::Start, Timestamp::from_millis(2))

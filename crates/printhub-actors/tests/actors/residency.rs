@@ -1,0 +1,302 @@
+//! Raster residency (issue #17): a printer keeps only the head of its queue's
+//! rasters in memory, the rest stay in the store and are read back before
+//! they print — the same bytes, in the same order, after a restart too.
+
+use super::support::*;
+use printhub_actors::{
+    Hub, HubConfig, HubHandle, HubStore, MemoryStore, MemoryTransport, TransportFactory,
+};
+use printhub_core::{JobId, JobState, MachineConfig};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Two labels per chain: the head that keeps its rasters is four jobs.
+fn config() -> HubConfig {
+    HubConfig {
+        machine: MachineConfig {
+            max_chain_pages: 2,
+            ..MachineConfig::default()
+        },
+        ..HubConfig::default()
+    }
+}
+
+fn hub_on(store: Arc<dyn HubStore>) -> (HubHandle, MemoryTransport) {
+    let transport = MemoryTransport::default();
+    let t = transport.clone();
+    let factory: TransportFactory = Rc::new(move |_| Ok(Box::new(t.clone())));
+    (Hub::start_with(config(), store, factory), transport)
+}
+
+/// Which of `ids` the engine holds without their raster, polled until the
+/// prefetch settles (it runs on a blocking thread).
+async fn released(hub: &HubHandle, ids: &[JobId]) -> Vec<bool> {
+    let live = hub.live_jobs().await.expect("live jobs");
+    ids.iter()
+        .map(|id| {
+            live.iter()
+                .find(|j| j.id == *id)
+                .is_some_and(|j| j.spec.raster_released())
+        })
+        .collect()
+}
+
+#[actix::test]
+async fn only_the_head_of_a_long_queue_keeps_its_rasters_and_every_label_prints_its_own_bytes() {
+    let store = Arc::new(MemoryStore::default());
+    let (hub, transport) = hub_on(store.clone());
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 12).await;
+    let mut flags = released(&hub, &ids).await;
+    for _ in 0..100 {
+        if flags[..4].iter().all(|r| !r) {
+            break;
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        flags = released(&hub, &ids).await;
+    }
+    assert_eq!(
+        flags[..4],
+        [false; 4],
+        "the next two chains keep their rasters"
+    );
+    assert_eq!(flags[4..], [true; 8], "the rest live in the store only");
+    // A job read through the handle comes whole, with its stored bytes.
+    let stored: Vec<Arc<Vec<u8>>> = ids
+        .iter()
+        .map(|id| store.load_raster(*id).expect("store").expect("stored"))
+        .collect();
+    let far = hub.job(ids[11]).await.expect("job");
+    assert_eq!(far.spec.raster, stored[11]);
+    assert!(
+        stored.iter().all(|r| !r.is_empty()),
+        "releasing never wrote an empty raster"
+    );
+
+    let mut events = hub.subscribe();
+    hub.resume_printer("pt").await.expect("resumed");
+    let done = wait_terminal(&mut events, &ids).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    let sent: Vec<Vec<u8>> = transport.sent().iter().map(|s| s.bytes.to_vec()).collect();
+    let expected: Vec<Vec<u8>> = stored.iter().map(|r| r.to_vec()).collect();
+    assert_eq!(
+        sent, expected,
+        "each label went out once, in order, with its own bytes"
+    );
+    // Finished jobs keep no raster in memory either.
+    assert_eq!(released(&hub, &ids).await, vec![true; 12]);
+}
+
+#[actix::test]
+async fn a_released_job_is_retried_with_its_bytes_and_its_parent() {
+    let store = Arc::new(MemoryStore::default());
+    let (hub, transport) = hub_on(store.clone());
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 8).await;
+    hub.cancel_job(ids[7]).await.expect("cancelled");
+    assert_eq!(
+        released(&hub, &ids[7..]).await,
+        [true],
+        "a finished job lets go of its raster"
+    );
+    let retry = hub.retry_job(ids[7]).await.expect("retried");
+    assert_eq!(retry.parent_job_id, Some(ids[7]));
+    assert_eq!(retry.retry_count, 1);
+    let original = store.load_raster(ids[7]).expect("store").expect("stored");
+    assert_eq!(
+        store.load_raster(retry.id).expect("store").expect("stored"),
+        original,
+        "the retry is stored with the very bytes"
+    );
+    let mut events = hub.subscribe();
+    hub.cancel_job(ids[0]).await.expect("cancelled");
+    hub.clear_queue("pt").await.expect("cleared");
+    assert!(transport.sent().is_empty());
+    let again = hub.retry_job(ids[6]).await.expect("retried");
+    hub.resume_printer("pt").await.expect("resumed");
+    let done = wait_terminal(&mut events, &[again.id]).await;
+    assert_eq!(done, vec![(again.id, JobState::Completed)]);
+    let sent = transport.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].bytes.to_vec(),
+        store
+            .load_raster(ids[6])
+            .expect("store")
+            .expect("stored")
+            .to_vec()
+    );
+}
+
+#[actix::test]
+async fn a_restart_reads_no_raster_up_front_and_prints_every_queued_label_from_the_store() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("hub.db");
+    let db1 = db.clone();
+    let (ids, stored) = std::thread::spawn(move || {
+        actix::System::new().block_on(async move {
+            let store = Arc::new(
+                printhub_store::Store::open(&db1, printhub_store::StoreConfig::default())
+                    .expect("store"),
+            );
+            let (hub, _) = hub_on(store.clone());
+            hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+                .await
+                .expect("added");
+            hub.pause_printer("pt").await.expect("paused");
+            let ids = submit_many(&hub, "pt", 0, 10).await;
+            hub.shutdown().await.expect("shutdown");
+            let stored: Vec<Vec<u8>> = ids
+                .iter()
+                .map(|id| {
+                    store
+                        .load_raster(*id)
+                        .expect("read")
+                        .expect("stored")
+                        .to_vec()
+                })
+                .collect();
+            (ids, stored)
+        })
+    })
+    .join()
+    .expect("run 1");
+
+    let store = Arc::new(
+        printhub_store::Store::open(&db, printhub_store::StoreConfig::default()).expect("store"),
+    );
+    let restored = HubStore::load_printer_jobs_released(store.as_ref(), {
+        let printers = HubStore::load_printers(store.as_ref()).expect("registry");
+        printers[0].id.expect("stored printers have ids")
+    })
+    .expect("metadata");
+    assert_eq!(restored.len(), 10);
+    assert!(
+        restored.iter().all(|j| j.spec.raster_released()),
+        "no raster read at start-up"
+    );
+    let (hub, transport) = hub_on(store);
+    let mut events = hub.subscribe();
+    hub.resume_printer("pt").await.expect("resumed");
+    let done = wait_terminal(&mut events, &ids).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    let sent: Vec<Vec<u8>> = transport.sent().iter().map(|s| s.bytes.to_vec()).collect();
+    assert_eq!(sent, stored);
+}
+
+/// A store that has lost one job's raster (a damaged file, say).
+struct LosingStore {
+    inner: MemoryStore,
+    lost: std::sync::Mutex<Option<JobId>>,
+}
+
+impl HubStore for LosingStore {
+    fn commit(&self, jobs: Vec<printhub_core::Job>) -> printhub_actors::store::CommitFuture {
+        self.inner.commit(jobs)
+    }
+    fn load_job(
+        &self,
+        id: JobId,
+    ) -> Result<Option<printhub_core::Job>, printhub_actors::StoreError> {
+        self.inner.load_job(id)
+    }
+    fn load_printer_jobs(
+        &self,
+        p: printhub_core::PrinterId,
+    ) -> Result<Vec<printhub_core::Job>, printhub_actors::StoreError> {
+        self.inner.load_printer_jobs(p)
+    }
+    fn load_all_jobs(&self) -> Result<Vec<printhub_core::Job>, printhub_actors::StoreError> {
+        self.inner.load_all_jobs()
+    }
+    fn load_raster(&self, id: JobId) -> Result<Option<Arc<Vec<u8>>>, printhub_actors::StoreError> {
+        if *self.lost.lock().expect("lost") == Some(id) {
+            return Err(printhub_actors::StoreError::new(
+                printhub_store::StoreCode::Corrupt,
+                "the raster's checksum does not match",
+            ));
+        }
+        self.inner.load_raster(id)
+    }
+    fn save_printer(
+        &self,
+        c: &printhub_actors::PrinterConfig,
+        a: &str,
+    ) -> Result<(), printhub_actors::SavePrinterError> {
+        self.inner.save_printer(c, a)
+    }
+    fn delete_printer(
+        &self,
+        id: printhub_core::PrinterId,
+        a: &str,
+    ) -> Result<(), printhub_actors::StoreError> {
+        self.inner.delete_printer(id, a)
+    }
+    fn load_printers(
+        &self,
+    ) -> Result<Vec<printhub_actors::PrinterConfig>, printhub_actors::StoreError> {
+        self.inner.load_printers()
+    }
+    fn save_printer_status(&self, id: printhub_core::PrinterId, s: &printhub_core::PrinterStatus) {
+        self.inner.save_printer_status(id, s)
+    }
+    fn load_printer_status(
+        &self,
+        id: printhub_core::PrinterId,
+    ) -> Option<printhub_core::PrinterStatus> {
+        self.inner.load_printer_status(id)
+    }
+    fn prune(
+        &self,
+        max_age_ms: Option<i64>,
+        max_terminal: Option<usize>,
+        now: printhub_core::Timestamp,
+    ) -> Result<usize, printhub_actors::StoreError> {
+        self.inner.prune(max_age_ms, max_terminal, now)
+    }
+}
+
+#[actix::test]
+async fn a_raster_the_store_cannot_read_back_fails_its_job_with_the_reason_and_the_rest_print() {
+    let store = Arc::new(LosingStore {
+        inner: MemoryStore::default(),
+        lost: std::sync::Mutex::new(None),
+    });
+    let (hub, transport) = hub_on(store.clone());
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 6).await;
+    assert_eq!(released(&hub, &ids[5..]).await, [true]);
+    *store.lost.lock().expect("lost") = Some(ids[5]);
+    let mut events = hub.subscribe();
+    hub.resume_printer("pt").await.expect("resumed");
+    let done = wait_terminal(&mut events, &ids).await;
+    let state = |id: JobId| done.iter().find(|(j, _)| *j == id).map(|(_, s)| *s);
+    assert!(
+        ids[..5]
+            .iter()
+            .all(|id| state(*id) == Some(JobState::Completed)),
+        "{done:?}"
+    );
+    assert_eq!(state(ids[5]), Some(JobState::Failed));
+    // The job still reads (its view needs no raster), with the reason.
+    let failed = hub.job(ids[5]).await.expect("the job reads");
+    let error = failed.error.expect("a reason");
+    assert_eq!(error.code, "raster_unavailable");
+    assert!(error.message.contains("checksum"), "{}", error.message);
+    assert_eq!(transport.sent().len(), 5, "nothing was sent for it");
+}

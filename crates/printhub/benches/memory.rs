@@ -1,0 +1,288 @@
+//! Memory and start-up of the real `printhub serve` (`make bench`): the hub
+//! runs as a child process with one embedded PT-P750W emulator (instant
+//! speed) and its own data folder; this load generator fills the paused
+//! printer's queue over HTTP with batches of 10 labels (c=8), reads the
+//! child's resident set (`VmRSS` in `/proc/<pid>/status`), restarts it over
+//! the full store and times how long until `/readyz` answers 200, then
+//! resumes the printer, waits until the queue has drained and reads the
+//! resident set again.
+//!
+//! `PRINTHUB_BENCH_QUEUED` sets how many jobs (default 100,000, the most
+//! `[printing] max_queue` allows). Figures go to
+//! `<target>/printhub-bench/memory.json` for `bench-report`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BATCH: usize = 10;
+const CLIENTS: usize = 8;
+
+fn main() {
+    let queued: usize = std::env::var("PRINTHUB_BENCH_QUEUED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("tmp");
+    let api = free_port();
+    let emulator = free_port();
+    let config = dir.path().join("printhub.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"listen = "127.0.0.1:{api}"
+data_dir = "{data}"
+
+[auth]
+anonymous = "admin"
+
+[printing]
+max_queue = {max_queue}
+
+[[printer]]
+slug = "pt"
+model = "PT-P750W"
+media = "tze-12"
+address = "127.0.0.1:{emulator}"
+
+[[emulator]]
+model = "PT-P750W"
+media = "tze-12"
+tcp_addr = "127.0.0.1:{emulator}"
+"#,
+            data = dir.path().join("data").display(),
+            max_queue = queued.max(1000),
+        ),
+    )
+    .expect("config");
+    let base = format!("http://127.0.0.1:{api}");
+    let mut hub = Hub::start(&config, &base);
+    let idle_rss = hub.rss_mib();
+    println!("printhub serve, one emulated PT-P750W; {queued} labels queued in batches of {BATCH} at c={CLIENTS}");
+    println!("  idle, empty queue: RSS {idle_rss:.1} MiB");
+
+    let sys = actix_web::rt::System::new();
+    let (rate, p99) = sys.block_on(async {
+        post(&base, "/api/printers/pt/pause").await;
+        fill(&base, queued).await
+    });
+    println!(
+        "  batch of {BATCH} labels, c={CLIENTS}: {rate:.0} req/s ({:.0} labels/s), p99 {p99:.1} ms",
+        rate * BATCH as f64
+    );
+    let full_rss = hub.rss_mib();
+    println!("  {queued} queued: RSS {full_rss:.1} MiB");
+
+    hub.stop();
+    let restart = Instant::now();
+    let mut hub = Hub::start(&config, &base);
+    let startup = restart.elapsed();
+    let restarted_rss = hub.rss_mib();
+    let depth = sys.block_on(queue_depth(&base));
+    assert_eq!(depth, queued, "every queued job is back after the restart");
+    println!(
+        "  restart over the full store: ready in {:.0} ms, RSS {restarted_rss:.1} MiB",
+        startup.as_secs_f64() * 1e3
+    );
+
+    let drain = Instant::now();
+    sys.block_on(async {
+        post(&base, "/api/printers/pt/resume").await;
+        loop {
+            if queue_depth(&base).await == 0 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let drained_in = drain.elapsed();
+    // A second for the allocator to hand back what it freed.
+    std::thread::sleep(Duration::from_secs(1));
+    let drained_rss = hub.rss_mib();
+    println!(
+        "  drained in {:.1} s: RSS {drained_rss:.1} MiB",
+        drained_in.as_secs_f64()
+    );
+    hub.stop();
+    write_summary(&serde_json::json!({
+        "queued": queued,
+        "idle_rss_mib": idle_rss,
+        "batch_per_second": rate,
+        "batch_p99_ms": p99,
+        "queued_rss_mib": full_rss,
+        "startup_ms": startup.as_secs_f64() * 1e3,
+        "restarted_rss_mib": restarted_rss,
+        "drain_s": drained_in.as_secs_f64(),
+        "drained_rss_mib": drained_rss,
+    }));
+}
+
+/// The hub as a child process.
+struct Hub {
+    child: Child,
+}
+
+impl Hub {
+    /// Starts `printhub serve --config` and waits until `/readyz` answers 200.
+    fn start(config: &Path, base: &str) -> Hub {
+        let hub = Hub {
+            child: Command::new(env!("CARGO_BIN_EXE_printhub"))
+                .args(["serve", "--config"])
+                .arg(config)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("printhub serve"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let url = format!("{base}/readyz");
+        while Instant::now() < deadline {
+            if http_status(&url) == Some(200) {
+                return hub;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("printhub serve was not ready within 120 s");
+    }
+
+    /// The child's resident set in MiB.
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc status");
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS");
+        kib / 1024.0
+    }
+
+    /// SIGTERM, then waits for the exit (a graceful stop).
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A bare HTTP/1.1 GET's status code (no client library: the start-up
+/// timing polls in a tight loop outside any runtime).
+fn http_status(url: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/')?;
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+async fn post(base: &str, path: &str) {
+    let resp = awc::Client::new()
+        .post(format!("{base}{path}"))
+        .send()
+        .await
+        .expect("request");
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+}
+
+async fn queue_depth(base: &str) -> usize {
+    let mut resp = awc::Client::new()
+        .get(format!("{base}/api/printers/pt"))
+        .send()
+        .await
+        .expect("request");
+    let view: serde_json::Value = resp.json().await.expect("printer view");
+    view["queue_depth"].as_u64().expect("queue_depth") as usize
+}
+
+/// Queues `total` labels in batches of [`BATCH`] from [`CLIENTS`] clients;
+/// the batch requests per second and their p99 in ms.
+async fn fill(base: &str, total: usize) -> (f64, f64) {
+    let url = format!("{base}/api/print/pt/batch");
+    let batches = total.div_ceil(BATCH);
+    let next = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let start = Instant::now();
+    let clients = (0..CLIENTS).map(|_| {
+        let (url, next) = (url.clone(), next.clone());
+        async move {
+            let client = awc::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .finish();
+            let mut latencies = Vec::new();
+            loop {
+                let n = next.get();
+                if n >= batches {
+                    return latencies;
+                }
+                next.set(n + 1);
+                let items: Vec<_> = (0..BATCH)
+                    .map(|i| {
+                        let id = n * BATCH + i;
+                        serde_json::json!({"content_type": "qr_one_line", "data": {
+                            "qr_payload": format!("https://example.invalid/{id}"),
+                            "primary_id": format!("BOX-{id}")}})
+                    })
+                    .collect();
+                let t = Instant::now();
+                let resp = client
+                    .post(&url)
+                    .send_json(&serde_json::json!({ "items": items }))
+                    .await
+                    .expect("request");
+                assert_eq!(resp.status().as_u16(), 202, "every batch is acknowledged");
+                latencies.push(t.elapsed());
+            }
+        }
+    });
+    let mut all: Vec<Duration> = futures_util::future::join_all(clients)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let wall = start.elapsed().as_secs_f64();
+    all.sort();
+    let p99 = all[((all.len() as f64 - 1.0) * 0.99).round() as usize];
+    (all.len() as f64 / wall, p99.as_secs_f64() * 1e3)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Leaves the figures in `<target>/printhub-bench/memory.json`.
+fn write_summary(figures: &serde_json::Value) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.to_path_buf())
+        });
+    let Some(dir) = target.map(|t| t.join("printhub-bench")) else {
+        return;
+    };
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("memory.json"), figures.to_string()));
+    if let Err(e) = written {
+        eprintln!("cannot write {}: {e}", dir.display());
+    }
+}
