@@ -53,7 +53,7 @@ pub fn chains_with(a: &JobSpec, b: &JobSpec) -> bool {
 pub fn compose(
     first: &Job,
     queue: &VecDeque<JobId>,
-    jobs: &HashMap<JobId, Job>,
+    jobs: &HashMap<JobId, Box<Job>>,
     max_pages: usize,
 ) -> Vec<ChainPage> {
     let max_pages = max_pages.max(1);
@@ -235,7 +235,8 @@ mod tests {
     }
 
     fn compose_of(list: &[Job], max: usize) -> Vec<(u128, u32)> {
-        let jobs: HashMap<JobId, Job> = list.iter().map(|j| (j.id, j.clone())).collect();
+        let jobs: HashMap<JobId, Box<Job>> =
+            list.iter().map(|j| (j.id, Box::new(j.clone()))).collect();
         let queue: VecDeque<JobId> = list.iter().map(|j| j.id).collect();
         compose(&list[0], &queue, &jobs, max)
             .into_iter()

@@ -6,7 +6,7 @@
 use super::{Action, PrinterMachine};
 use crate::chain::InFlight;
 use crate::id::{JobId, Timestamp};
-use crate::job::{Job, JobCommand, JobError, JobState};
+use crate::job::{JobCommand, JobError, JobState};
 use crate::printer::{ObservedStatus, PreflightRefusal, PrinterState, WriteFailure};
 
 impl PrinterMachine {
@@ -140,7 +140,7 @@ impl PrinterMachine {
             if self.jobs.get(&id).map(|j| j.state) != Some(JobState::Printing) {
                 continue;
             }
-            let copies_left = self.jobs.get(&id).map_or(0, Job::copies_remaining);
+            let copies_left = self.jobs.get(&id).map_or(0, |j| j.copies_remaining());
             let page = flight.first_unprinted(id);
             let lost = matches!(failure, WriteFailure::Lost);
             if page == Some(at) || (lost && page.is_some_and(|i| i < sent)) {

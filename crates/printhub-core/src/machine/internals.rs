@@ -43,7 +43,8 @@ impl PrinterMachine {
         }
         self.order.push(id);
         self.queue.push_back(id);
-        self.jobs.insert(id, job);
+        self.media_pending.push(id);
+        self.jobs.insert(id, Box::new(job));
         self.emit_job_change(id, None, JobState::Queued, now);
     }
 
@@ -181,7 +182,7 @@ impl PrinterMachine {
         for id in jobs {
             if self.transition_job(*id, JobCommand::Requeue, now).is_some() {
                 // `apply` put it at the very front; move it behind the ones requeued before it.
-                self.queue.retain(|q| q != id);
+                self.unqueue(*id);
                 self.queue.insert(position.min(self.queue.len()), *id);
                 position += 1;
             }
@@ -251,15 +252,27 @@ impl PrinterMachine {
         let from = job.apply(command, now)?;
         let to = job.state;
         match (from, to) {
-            (JobState::Queued, JobState::Printing) => self.queue.retain(|id| *id != job_id),
+            (JobState::Queued, JobState::Printing) => self.unqueue(job_id),
             (JobState::Printing, JobState::Queued) => self.queue.push_front(job_id),
             _ => {}
         }
+        if to.is_waiting() && from != to {
+            self.media_pending.push(job_id);
+        }
         if to.is_terminal() && !from.is_terminal() {
-            self.queue.retain(|id| *id != job_id);
+            self.unqueue(job_id);
             self.history.push_back(job_id);
         }
         Ok((from, to))
+    }
+
+    /// Takes `job_id` out of the queue: found from the head (a job leaves
+    /// the queue at or near its head almost always), removed by shifting
+    /// the shorter side.
+    fn unqueue(&mut self, job_id: JobId) {
+        if let Some(at) = self.queue.iter().position(|id| *id == job_id) {
+            self.queue.remove(at);
+        }
     }
 
     /// `Persist` then `Emit(JobStateChanged)`.
@@ -337,8 +350,11 @@ impl PrinterMachine {
         self.actions.push_back(Action::WakeAt(at));
     }
 
-    /// Forgets the oldest terminal jobs beyond `max_history`.
+    /// Forgets the oldest terminal jobs beyond `max_history`, and gives
+    /// back the room a drained queue left (a queue of 100,000 jobs leaves
+    /// maps and lists sized for them).
     pub(super) fn prune_history(&mut self) {
+        self.shrink_if_roomy();
         if self.history.len() <= self.config.max_history {
             return;
         }
@@ -350,6 +366,26 @@ impl PrinterMachine {
         }
         if self.forgotten.len() * 2 > self.order.len() {
             self.sweep_order();
+        }
+    }
+
+    /// Shrinks the collections holding four times (and 1024 entries) more
+    /// room than they use: O(1) to check, and a shrink costs no more than
+    /// the growth it undoes.
+    fn shrink_if_roomy(&mut self) {
+        const SLACK: usize = 1024;
+        let roomy = |capacity: usize, len: usize| capacity > len.saturating_mul(4) + SLACK;
+        if roomy(self.jobs.capacity(), self.jobs.len()) {
+            self.jobs.shrink_to_fit();
+        }
+        if roomy(self.queue.capacity(), self.queue.len()) {
+            self.queue.shrink_to_fit();
+        }
+        if roomy(self.order.capacity(), self.order.len()) {
+            self.order.shrink_to_fit();
+        }
+        if roomy(self.media_pending.capacity(), self.media_pending.len()) {
+            self.media_pending.shrink_to_fit();
         }
     }
 

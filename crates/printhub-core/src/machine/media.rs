@@ -51,6 +51,14 @@ impl PrinterMachine {
     /// docs. Pinned printers set their configured medium, `auto` ones what
     /// the printer reports.
     pub fn set_media(&mut self, media: Option<String>, fits: MediaFits, now: Timestamp) {
+        let same = match (&self.media, &media) {
+            (Some(old), Some(new)) => old.id == *new && std::ptr::fn_addr_eq(old.fits, fits),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.media_all = true;
+        }
         self.media = media.map(|id| MediaTarget { id, fits });
         self.pump(now);
     }
@@ -77,6 +85,9 @@ impl PrinterMachine {
         if !waiting {
             return;
         }
+        // Laid out for the medium now, or a stale answer dropped: either
+        // way the next pump looks at it again.
+        self.media_pending.push(job_id);
         match result {
             Ok(raster) => {
                 let current = self.media.as_ref().is_some_and(|m| m.id == media);
@@ -111,23 +122,41 @@ impl PrinterMachine {
     /// Sorts the waiting jobs against the target medium (see the module
     /// docs). Called by every pump, so a job submitted, released or restored
     /// for another medium is handled before anything starts.
+    ///
+    /// Only the jobs that may have changed are looked at: the whole queue
+    /// after the target medium changed, else the jobs that became waiting
+    /// or were laid out again since the last pump (`media_pending`).
     pub(super) fn sort_media(&mut self, now: Timestamp) {
         let Some(target) = self.media.clone() else {
+            // Nothing to sort against: all of them once there is.
+            self.media_pending.clear();
+            self.media_all = true;
             return;
         };
+        let waiting: Vec<JobId> = if std::mem::take(&mut self.media_all) {
+            self.media_pending.clear();
+            self.queue.iter().copied().collect()
+        } else if self.media_pending.is_empty() {
+            return;
+        } else {
+            std::mem::take(&mut self.media_pending)
+        };
         let in_flight: Vec<JobId> = self.in_flight.iter().flat_map(|f| f.jobs()).collect();
-        let waiting: Vec<JobId> = self.queue.iter().copied().collect();
         for id in waiting {
             let Some(job) = self.jobs.get(&id) else {
                 continue;
             };
             let fits = (target.fits)(&job.spec.media_id, &target.id);
             match job.state {
+                // Its copies are being written: looked at again next time.
+                JobState::Queued if !fits && in_flight.contains(&id) => {
+                    self.media_pending.push(id);
+                }
                 // The medium it needs is back.
                 JobState::Held if fits && held_for_media(job.error.as_ref()) => {
                     self.release_for_media(id, now);
                 }
-                JobState::Queued if !fits && !in_flight.contains(&id) => {
+                JobState::Queued if !fits => {
                     if self.relaying.contains(&id) {
                         continue;
                     }

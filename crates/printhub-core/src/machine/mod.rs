@@ -208,7 +208,9 @@ pub struct PrinterMachine {
     printer_id: PrinterId,
     config: MachineConfig,
     state: PrinterState,
-    jobs: HashMap<JobId, Job>,
+    /// Boxed: the map's spare slots (a third of it, often) then cost a
+    /// pointer each rather than a whole job, with 100,000 jobs waiting.
+    jobs: HashMap<JobId, Box<Job>>,
     /// Every known job id, in the order the machine learned of it, plus
     /// ids of forgotten jobs not yet swept out (see `forgotten`).
     order: Vec<JobId>,
@@ -228,6 +230,12 @@ pub struct PrinterMachine {
     media: Option<media::MediaTarget>,
     /// Jobs being laid out again: skipped until their answer.
     relaying: HashSet<JobId>,
+    /// Waiting jobs not yet sorted against the medium (new, released,
+    /// requeued, laid out again): a pump looks at these, not at the whole
+    /// queue, so a command costs the same with 10 or 100,000 jobs waiting.
+    media_pending: Vec<JobId>,
+    /// The whole queue is to be sorted (the target medium changed).
+    media_all: bool,
 }
 
 impl PrinterMachine {
@@ -253,6 +261,8 @@ impl PrinterMachine {
             actions: VecDeque::new(),
             media: None,
             relaying: HashSet::new(),
+            media_pending: Vec::new(),
+            media_all: true,
         }
     }
 
@@ -288,7 +298,7 @@ impl PrinterMachine {
                 _ => m.history.push_back(id),
             }
             m.order.push(id);
-            m.jobs.insert(id, job);
+            m.jobs.insert(id, Box::new(job));
         }
         waiting.sort_by_key(|id| {
             m.jobs
@@ -326,17 +336,21 @@ impl PrinterMachine {
 
     /// A job known to this printer (waiting, in flight, or in the recent history).
     pub fn job(&self, job_id: JobId) -> Option<&Job> {
-        self.jobs.get(&job_id)
+        self.jobs.get(&job_id).map(|j| &**j)
     }
 
     /// Every known job, in the order the machine learned of them.
     pub fn jobs(&self) -> impl Iterator<Item = &Job> + '_ {
-        self.order.iter().filter_map(|id| self.jobs.get(id))
+        self.order
+            .iter()
+            .filter_map(|id| self.jobs.get(id).map(|j| &**j))
     }
 
     /// The queued and held jobs, in print order.
     pub fn queue(&self) -> impl Iterator<Item = &Job> + '_ {
-        self.queue.iter().filter_map(|id| self.jobs.get(id))
+        self.queue
+            .iter()
+            .filter_map(|id| self.jobs.get(id).map(|j| &**j))
     }
 
     /// How many jobs are queued or held.
@@ -347,7 +361,9 @@ impl PrinterMachine {
     /// The job that would be sent next (the first queued, not held, job).
     /// Lets the caller prepare it while the current one prints.
     pub fn next_job(&self) -> Option<&Job> {
-        self.next_ready().and_then(|id| self.jobs.get(&id))
+        self.next_ready()
+            .and_then(|id| self.jobs.get(&id))
+            .map(|j| &**j)
     }
 
     /// The pages of the chain that would be sent next if nothing changes:
@@ -599,7 +615,7 @@ impl PrinterMachine {
         let waiting: Vec<JobId> = self.queue.iter().copied().collect();
         let mut cancelled = 0;
         for id in waiting {
-            let copies_left = self.jobs.get(&id).map_or(0, Job::copies_remaining);
+            let copies_left = self.jobs.get(&id).map_or(0, |j| j.copies_remaining());
             if self
                 .try_transition(id, JobCommand::Cancel { copies_left }, now)
                 .is_ok()
