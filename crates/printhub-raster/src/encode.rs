@@ -801,23 +801,31 @@ impl Placer {
             self.padded[head + stride - 1] &= self.tail_mask;
         }
         let len = self.line_len.min(line.len());
-        for (k, out) in line[..len].chunks_mut(8).enumerate() {
-            // Pins 8i ..= 8i + 63 are pixels last − 8i down to last − 8i − 63:
-            // read those 64 pixels (lowest first, as the row packs them) ...
-            let i = 8 * k;
-            let bit = (8 * head + self.last) - (i * 8 + 63);
-            let at = bit / 8;
-            let mut bytes = [0u8; 16];
-            bytes.copy_from_slice(&self.padded[at..at + 16]);
-            let window = ((u128::from_be_bytes(bytes) << (bit % 8)) >> 64) as u64;
-            // ... and reverse them: the highest pixel lands on the lowest pin.
-            let pins = window.reverse_bits().to_be_bytes();
-            out.copy_from_slice(&pins[..out.len()]);
+        let (whole, rest) = line[..len].split_at_mut(len - len % 8);
+        for (k, out) in whole.chunks_exact_mut(8).enumerate() {
+            out.copy_from_slice(&self.pins(8 * k));
         }
+        if !rest.is_empty() {
+            let pins = self.pins(whole.len());
+            rest.copy_from_slice(&pins[..rest.len()]);
+        }
+    }
+
+    /// The eight line bytes from byte `i` on, for the row in `padded`.
+    fn pins(&self, i: usize) -> [u8; 8] {
+        // Pins 8i ..= 8i + 63 are pixels last − 8i down to last − 8i − 63:
+        // read those 64 pixels (lowest first, as the row packs them) ...
+        let bit = (8 * self.head + self.last) - (i * 8 + 63);
+        let at = bit / 8;
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&self.padded[at..at + 16]);
+        let window = ((u128::from_be_bytes(bytes) << (bit % 8)) >> 64) as u64;
+        // ... and reverse them: the highest pixel lands on the lowest pin.
+        window.reverse_bits().to_be_bytes()
     }
 }
 
-/// Takes one head line back to a bitmap row of `printable` pixels (the inverse of [`place`]).
+/// Takes one head line back to a bitmap row of `printable` pixels (the inverse of [`Placer::place`]).
 pub(crate) fn extract(line: &[u8], offset: usize, printable: usize, row: &mut Bitmap, y: usize) {
     let last = offset + printable - 1;
     for x in 0..printable {
