@@ -42,6 +42,18 @@ impl Rect {
     }
 }
 
+/// A grid of `cols` × `rows` cells of `cell_w` × `cell_h` dots whose
+/// top-left corner is at `(x, y)` in layout dots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Grid {
+    pub x: i64,
+    pub y: i64,
+    pub cols: usize,
+    pub rows: usize,
+    pub cell_w: usize,
+    pub cell_h: usize,
+}
+
 /// Where red ink is allowed, and the names to report when it is not.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RedPolicy {
@@ -136,6 +148,8 @@ impl Canvas {
         Ok(())
     }
 
+    /// One pixel of `ink` (the drawing calls' reference in tests).
+    #[cfg(test)]
     fn put(&mut self, x: i64, y: i64, ink: Ink) {
         let (rx, ry) = self.raster(x, y);
         match ink {
@@ -229,34 +243,95 @@ impl Canvas {
         )?;
         self.plane(ink)?;
         let black = ink == Ink::Black;
-        for my in 0..mask.height() {
-            let bits = mask.row(my);
-            match self.orientation {
-                // A mask row is a raster row: drawn a byte at a time.
-                Orientation::Portrait => {
-                    let (rx, ry) = (r.x as usize, r.y as usize + my);
-                    self.black.draw_bits(ry, rx, bits, mask.width(), black);
-                    if let Some(red) = &mut self.red {
-                        red.draw_bits(ry, rx, bits, mask.width(), !black);
-                    }
+        let (columns, rows) = self.raster_rect(r);
+        match self.orientation {
+            // A mask row is a raster row: drawn a byte at a time.
+            Orientation::Portrait => {
+                for (my, ry) in rows.enumerate() {
+                    self.draw_row(ry, columns.start, mask.row(my), mask.width(), black);
                 }
-                // A mask row is a raster column: its set pixels one by one, blank bytes skipped.
-                Orientation::Landscape => {
-                    for (i, &byte) in bits.iter().enumerate() {
-                        let mut rest = byte;
-                        while rest != 0 {
-                            let bit = rest.leading_zeros() as usize;
-                            rest &= !(0x80 >> bit);
-                            let mx = i * 8 + bit;
-                            if mx < mask.width() {
-                                self.put(r.x + mx as i64, r.y + my as i64, ink);
-                            }
-                        }
-                    }
+            }
+            // A mask column, read from the bottom up, is a raster row: the
+            // mask turned clockwise (eight by eight pixels at a time) has
+            // the raster rows, drawn a byte at a time.
+            Orientation::Landscape => {
+                let turned = mask.rotate_cw();
+                for (mx, ry) in rows.enumerate() {
+                    self.draw_row(ry, columns.start, turned.row(mx), turned.width(), black);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Fills, with `ink`, the dark cells of `grid` (`dark(column, row)`
+    /// says which): the modules of a symbol, scaled.
+    /// The same as filling each dark cell, but each raster row is built
+    /// once and drawn a byte at a time for every dot row of its cells.
+    pub(crate) fn fill_cells(
+        &mut self,
+        grid: Grid,
+        dark: impl Fn(usize, usize) -> bool,
+        ink: Ink,
+        what: &str,
+    ) -> Result<(), RenderError> {
+        let Grid {
+            x,
+            y,
+            cols,
+            rows,
+            cell_w,
+            cell_h,
+        } = grid;
+        let r = self.check(
+            Rect::new(x, y, (cols * cell_w) as i64, (rows * cell_h) as i64),
+            what,
+        )?;
+        self.plane(ink)?;
+        let black = ink == Ink::Black;
+        let (columns, raster_rows) = self.raster_rect(r);
+        // In the raster frame the grid is `lines` bands of `band` equal
+        // raster rows, each crossing `cells` cells of `cell` dots.
+        let (lines, band, cells, cell) = match self.orientation {
+            Orientation::Portrait => (rows, cell_h, cols, cell_w),
+            Orientation::Landscape => (cols, cell_w, rows, cell_h),
+        };
+        let len = cells * cell;
+        let mut bits = Bitmap::new(len, 1);
+        for line in 0..lines {
+            bits.fill_span(0, 0, len, false);
+            let mut any = false;
+            for c in 0..cells {
+                // Landscape: raster row `line` is grid column `line`, its
+                // cells grid rows from the bottom up.
+                let (gx, gy) = match self.orientation {
+                    Orientation::Portrait => (c, line),
+                    Orientation::Landscape => (line, cells - 1 - c),
+                };
+                if dark(gx, gy) {
+                    bits.fill_span(0, c * cell, (c + 1) * cell, true);
+                    any = true;
+                }
+            }
+            if !any {
+                continue;
+            }
+            let first = raster_rows.start + line * band;
+            for ry in first..first + band {
+                self.draw_row(ry, columns.start, bits.row(0), len, black);
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws the first `len` bits of `bits` on raster row `ry` from raster
+    /// column `rx` on: set bits become `black` ink (black set and red
+    /// cleared) or red ink (the other way round).
+    fn draw_row(&mut self, ry: usize, rx: usize, bits: &[u8], len: usize, black: bool) {
+        self.black.draw_bits(ry, rx, bits, len, black);
+        if let Some(red) = &mut self.red {
+            red.draw_bits(ry, rx, bits, len, !black);
+        }
     }
 
     /// Inverts the pixels of `mask` at `(x, y)` (white text on a black area).
@@ -405,5 +480,85 @@ mod tests {
                 "{orientation:?}"
             );
         }
+    }
+
+    #[test]
+    fn cells_draw_what_filling_each_dark_cell_drew() {
+        // Grids of odd cell sizes at offsets that start and end inside bytes,
+        // over ink already there, in both inks and both orientations.
+        let dark = |gx: usize, gy: usize| (gx * 7 + gy * 3 + gx * gy) % 5 < 2;
+        let red = RedPolicy {
+            allowed: true,
+            ..BLACK_ONLY
+        };
+        for orientation in [Orientation::Portrait, Orientation::Landscape] {
+            for (x, y, cols, rows, cw, ch) in [
+                (0, 0, 1, 1, 1, 1),
+                (3, 2, 7, 5, 3, 2),
+                (1, 5, 11, 1, 2, 13),
+                (5, 1, 4, 9, 5, 3),
+                (0, 0, 37, 29, 1, 1),
+            ] {
+                for ink in [Ink::Black, Ink::Red] {
+                    let mut fast = Canvas::new(37, 29, orientation, red);
+                    fast.fill(Rect::new(2, 3, 30, 20), Ink::Red, "t")
+                        .expect("fits");
+                    fast.fill(Rect::new(0, 10, 37, 4), Ink::Black, "t")
+                        .expect("fits");
+                    let mut slow = Canvas::new(37, 29, orientation, red);
+                    slow.fill(Rect::new(2, 3, 30, 20), Ink::Red, "t")
+                        .expect("fits");
+                    slow.fill(Rect::new(0, 10, 37, 4), Ink::Black, "t")
+                        .expect("fits");
+                    fast.fill_cells(
+                        Grid {
+                            x,
+                            y,
+                            cols,
+                            rows,
+                            cell_w: cw,
+                            cell_h: ch,
+                        },
+                        dark,
+                        ink,
+                        "t",
+                    )
+                    .expect("fits");
+                    for gy in 0..rows {
+                        for gx in 0..cols {
+                            if dark(gx, gy) {
+                                let (cx, cy) = (x + (gx * cw) as i64, y + (gy * ch) as i64);
+                                slow.fill(Rect::new(cx, cy, cw as i64, ch as i64), ink, "t")
+                                    .expect("fits");
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        fast.into_label(),
+                        slow.into_label(),
+                        "{orientation:?} {cols}x{rows} of {cw}x{ch} at ({x}, {y}) {ink:?}"
+                    );
+                }
+            }
+        }
+        // A grid that does not fit draws nothing and says so.
+        let mut c = Canvas::new(10, 10, Orientation::Landscape, BLACK_ONLY);
+        let err = c
+            .fill_cells(
+                Grid {
+                    x: 2,
+                    y: 2,
+                    cols: 3,
+                    rows: 3,
+                    cell_w: 3,
+                    cell_h: 3,
+                },
+                |_, _| true,
+                Ink::Black,
+                "qr",
+            )
+            .expect_err("9 dots from 2 pass 10");
+        assert_eq!(err.code(), "does_not_fit");
+        assert!(c.into_label().black.is_blank());
     }
 }

@@ -196,6 +196,13 @@ impl Line {
                 if py < 0 {
                     continue;
                 }
+                if let Ok(ox) = usize::try_from(ox) {
+                    // The glyph's row, a byte at a time (bits past the mask are dropped).
+                    mask.draw_bits(py as usize, ox, ink.row(y), ink.width(), true);
+                    continue;
+                }
+                // A glyph starting left of the box (never, as the box is
+                // widened to every glyph): the pixels inside it, one by one.
                 for (i, &byte) in ink.row(y).iter().enumerate() {
                     let mut bits = byte;
                     while bits != 0 {
