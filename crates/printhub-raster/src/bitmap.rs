@@ -53,21 +53,25 @@ impl Bitmap {
     }
 
     /// Width in pixels (dots across the line).
+    #[inline]
     pub fn width(&self) -> usize {
         self.width
     }
 
     /// Height in pixels (raster lines).
+    #[inline]
     pub fn height(&self) -> usize {
         self.height
     }
 
     /// Bytes per packed row.
+    #[inline]
     pub fn stride(&self) -> usize {
         self.stride
     }
 
     /// Whether pixel `(x, y)` is ink. Out-of-range pixels are blank.
+    #[inline]
     pub fn get(&self, x: usize, y: usize) -> bool {
         if x >= self.width || y >= self.height {
             return false;
@@ -76,6 +80,7 @@ impl Bitmap {
     }
 
     /// Sets or clears pixel `(x, y)`; out-of-range pixels are ignored.
+    #[inline]
     pub fn set(&mut self, x: usize, y: usize, ink: bool) {
         if x >= self.width || y >= self.height {
             return;
@@ -121,43 +126,48 @@ impl Bitmap {
     /// first, like a [`Bitmap::row`]): a row of a mask drawn a byte at a
     /// time. Pixels outside the bitmap are ignored.
     pub fn draw_bits(&mut self, y: usize, x: usize, bits: &[u8], len: usize, ink: bool) {
-        if y >= self.height || x >= self.width {
+        self.draw_bits_rows(y..y.saturating_add(1), x, bits, len, ink);
+    }
+
+    /// [`Bitmap::draw_bits`] on every row of `rows`: the same bits drawn
+    /// down a band of rows (a scaled symbol module), eight bytes at a time.
+    pub fn draw_bits_rows(
+        &mut self,
+        rows: std::ops::Range<usize>,
+        x: usize,
+        bits: &[u8],
+        len: usize,
+        ink: bool,
+    ) {
+        let rows = rows.start.min(self.height)..rows.end.min(self.height);
+        if rows.is_empty() || x >= self.width {
             return;
         }
         let len = len.min(self.width - x).min(bits.len() * 8);
-        let row = &mut self.data[y * self.stride..(y + 1) * self.stride];
-        let shift = x % 8;
-        for (j, &byte) in bits[..len.div_ceil(8)].iter().enumerate() {
-            // Drop the bits past `len` in the last byte.
-            let keep = len - 8 * j;
-            let byte = if keep < 8 {
-                byte & (0xFF << (8 - keep))
-            } else {
-                byte
-            };
-            if byte == 0 {
-                continue;
-            }
-            let at = x / 8 + j;
-            let (hi, lo) = (
-                byte >> shift,
-                if shift == 0 { 0 } else { byte << (8 - shift) },
-            );
-            if ink {
-                row[at] |= hi;
-                if let Some(next) = row.get_mut(at + 1) {
-                    *next |= lo;
-                }
-            } else {
-                row[at] &= !hi;
-                if let Some(next) = row.get_mut(at + 1) {
-                    *next &= !lo;
-                }
-            }
+        if len == 0 {
+            return;
+        }
+        let n = len.div_ceil(8);
+        // Eight source bytes at a time, as one big-endian word; the last one
+        // to eight bytes make the last word, without the bits past `len`.
+        let (body, last) = bits[..n].split_at(8 * ((n - 1) / 8));
+        let keep = len - 8 * body.len();
+        let last_word = last
+            .iter()
+            .enumerate()
+            .fold(0u64, |word, (i, &b)| word | u64::from(b) << (56 - 8 * i))
+            & (u64::MAX << (64 - keep));
+        let shift = (x % 8) as u32;
+        for y in rows {
+            // `x + len <= width` keeps the `n` bytes from `x / 8` on within
+            // the row; what is shifted past them lands on the byte after.
+            let row = &mut self.data[y * self.stride + x / 8..(y + 1) * self.stride];
+            draw_words(row, body, last_word, shift, ink);
         }
     }
 
     /// The packed bytes of row `y`.
+    #[inline]
     pub fn row(&self, y: usize) -> &[u8] {
         &self.data[y * self.stride..(y + 1) * self.stride]
     }
@@ -181,14 +191,18 @@ impl Bitmap {
     /// [`transpose8`] makes into eight bytes of the result.
     pub fn rotate_cw(&self) -> Bitmap {
         let mut out = Bitmap::new(self.height, self.width);
+        let blank = vec![0u8; self.stride];
         for bx in 0..out.stride {
             // Result pixels 8bx ..= 8bx + 7 across come from source rows
             // height − 1 − 8bx downwards; those below row 0 are blank.
-            let rows: [Option<&[u8]>; 8] = std::array::from_fn(|k| {
-                (8 * bx + k < self.height).then(|| self.row(self.height - 1 - 8 * bx - k))
+            let rows: [&[u8]; 8] = std::array::from_fn(|k| match 8 * bx + k {
+                i if i < self.height => self.row(self.height - 1 - i),
+                _ => &blank,
             });
             for j in 0..self.stride {
-                let block = u64::from_be_bytes(rows.map(|row| row.map_or(0, |r| r[j])));
+                let block = rows
+                    .iter()
+                    .fold(0u64, |word, row| word << 8 | u64::from(row[j]));
                 if block == 0 {
                     continue;
                 }
@@ -221,6 +235,47 @@ impl Bitmap {
             s.push('\n');
         }
         s
+    }
+}
+
+/// Draws, from the start of `row`, the words of `body` (whole 8-byte
+/// chunks) and then `last`, all shifted right by `shift` bits (under 8):
+/// sets (`ink`) or clears the bits they have set. The caller has checked
+/// that `row` holds every byte with a bit to draw.
+fn draw_words(row: &mut [u8], body: &[u8], last: u64, shift: u32, ink: bool) {
+    let apply = |byte: &mut [u8; 8], word: u64| {
+        let old = u64::from_be_bytes(*byte);
+        *byte = if ink { old | word } else { old & !word }.to_be_bytes();
+    };
+    let mut carry = 0u64;
+    let mut at = 0;
+    for chunk in body.chunks_exact(8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let word = u64::from_be_bytes(bytes);
+        let out = carry | word >> shift;
+        // `shift` is under 8, so what it pushes out fits the next byte.
+        carry = (word << 7) << (7 - shift) << 50;
+        if let Some(dest) = row
+            .get_mut(at..at + 8)
+            .and_then(|d| <&mut [u8; 8]>::try_from(d).ok())
+        {
+            apply(dest, out);
+        }
+        at += 8;
+    }
+    let out = carry | last >> shift;
+    let carry = (last << 7) << (7 - shift) << 50;
+    let rest = row.get_mut(at..).unwrap_or_default();
+    let n = rest.len().min(9);
+    let mut word = out.to_be_bytes().into_iter().chain([(carry >> 56) as u8]);
+    for byte in &mut rest[..n] {
+        let mask = word.next().unwrap_or(0);
+        if ink {
+            *byte |= mask;
+        } else {
+            *byte &= !mask;
+        }
     }
 }
 
@@ -330,6 +385,51 @@ mod tests {
         }
         let b = Bitmap::from_fn(613, 71, noise(1, 30));
         assert_eq!(b.rotate_cw(), rotate_cw_reference(&b));
+    }
+
+    /// Long masks (the word loop, a carry into the last byte and none past
+    /// the row) drawn at every offset, ink and clear.
+    #[test]
+    fn long_draw_bits_is_pixel_by_pixel() {
+        let bits: Vec<u8> = (0..9u8).map(|i| i.wrapping_mul(73) ^ 0xA5).collect();
+        for width in [64, 70, 77] {
+            for x in 0..width {
+                for len in [9, 50, 63, 64, 72] {
+                    for ink in [true, false] {
+                        let mut fast = Bitmap::from_fn(width, 2, |x, _| !ink && x % 5 != 0);
+                        let mut slow = fast.clone();
+                        fast.draw_bits(1, x, &bits, len, ink);
+                        for i in 0..len {
+                            if bits[i / 8] & (0x80 >> (i % 8)) != 0 {
+                                slow.set(x + i, 1, ink);
+                            }
+                        }
+                        assert_eq!(fast, slow, "width {width} x {x} len {len} {ink}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A band of rows (clipped at the bottom) gets what drawing each row gives.
+    #[test]
+    fn draw_bits_rows_is_draw_bits_on_each_row() {
+        let bits = [0xC3, 0x5A, 0xFF, 0x81, 0x7E, 0x00, 0x99, 0x24, 0xE7, 0x18];
+        for (rows, x, len) in [(1..4, 3, 80), (0..6, 0, 64), (4..9, 9, 70), (2..2, 1, 8)] {
+            for ink in [true, false] {
+                let before = Bitmap::from_fn(83, 6, |x, y| !ink && (x + y) % 3 != 0);
+                let mut fast = before.clone();
+                let mut slow = before.clone();
+                fast.draw_bits_rows(rows.clone(), x, &bits, len, ink);
+                for y in rows.clone() {
+                    slow.draw_bits(y, x, &bits, len, ink);
+                }
+                assert_eq!(fast, slow, "{rows:?} x {x} len {len} {ink}");
+                // Exactly the rows of the band that exist were drawn on.
+                let drawn = (0..6).filter(|&y| fast.row(y) != before.row(y)).count();
+                assert_eq!(drawn, rows.end.min(6) - rows.start.min(6), "{rows:?}");
+            }
+        }
     }
 
     #[test]

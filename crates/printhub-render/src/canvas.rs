@@ -257,7 +257,11 @@ impl Canvas {
             Orientation::Landscape => {
                 let turned = mask.rotate_cw();
                 for (mx, ry) in rows.enumerate() {
-                    self.draw_row(ry, columns.start, turned.row(mx), turned.width(), black);
+                    let bits = turned.row(mx);
+                    // Blank columns (between letters) draw nothing.
+                    if bits.iter().any(|&b| b != 0) {
+                        self.draw_row(ry, columns.start, bits, turned.width(), black);
+                    }
                 }
             }
         }
@@ -317,8 +321,11 @@ impl Canvas {
                 continue;
             }
             let first = raster_rows.start + line * band;
-            for ry in first..first + band {
-                self.draw_row(ry, columns.start, bits.row(0), len, black);
+            let band_rows = first..first + band;
+            self.black
+                .draw_bits_rows(band_rows.clone(), columns.start, bits.row(0), len, black);
+            if let Some(red) = &mut self.red {
+                red.draw_bits_rows(band_rows, columns.start, bits.row(0), len, !black);
             }
         }
         Ok(())
