@@ -54,6 +54,17 @@ pub(crate) struct Grid {
     pub cell_h: usize,
 }
 
+/// A mask placed inside a box drawn by [`Canvas::blit_pieces`]: its
+/// top-left corner at `(x, y)` from the box's, in layout dots. The mask is
+/// in the raster frame's orientation: as laid out on a portrait canvas,
+/// turned clockwise ([`Bitmap::rotate_cw`]) on a landscape one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Piece<'a> {
+    pub mask: &'a Bitmap,
+    pub x: i64,
+    pub y: i64,
+}
+
 /// Where red ink is allowed, and the names to report when it is not.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RedPolicy {
@@ -243,29 +254,79 @@ impl Canvas {
         )?;
         self.plane(ink)?;
         let black = ink == Ink::Black;
-        let (columns, rows) = self.raster_rect(r);
         match self.orientation {
-            // A mask row is a raster row: drawn a byte at a time.
-            Orientation::Portrait => {
-                for (my, ry) in rows.enumerate() {
-                    self.draw_row(ry, columns.start, mask.row(my), mask.width(), black);
-                }
-            }
+            Orientation::Portrait => self.draw_raster(r, mask, black),
             // A mask column, read from the bottom up, is a raster row: the
             // mask turned clockwise (eight by eight pixels at a time) has
-            // the raster rows, drawn a byte at a time.
-            Orientation::Landscape => {
-                let turned = mask.rotate_cw();
-                for (mx, ry) in rows.enumerate() {
-                    let bits = turned.row(mx);
-                    // Blank columns (between letters) draw nothing.
-                    if bits.iter().any(|&b| b != 0) {
-                        self.draw_row(ry, columns.start, bits, turned.width(), black);
-                    }
-                }
-            }
+            // the raster rows.
+            Orientation::Landscape => self.draw_raster(r, &mask.rotate_cw(), black),
         }
         Ok(())
+    }
+
+    /// The canvas's orientation: which way round [`Piece`] masks must be.
+    pub(crate) fn orientation(&self) -> Orientation {
+        self.orientation
+    }
+
+    /// Draws `pieces`, masks placed inside the box `r`, as [`Canvas::blit`]
+    /// of one mask of their union would: the box is checked once, then each
+    /// piece is drawn straight onto the canvas. A piece reaching outside the
+    /// box is `does_not_fit`, and then nothing is drawn.
+    pub(crate) fn blit_pieces(
+        &mut self,
+        r: Rect,
+        pieces: &[Piece<'_>],
+        ink: Ink,
+        what: &str,
+    ) -> Result<(), RenderError> {
+        let r = self.check(r, what)?;
+        // The piece's rectangle in the layout frame, relative to the box.
+        let orientation = self.orientation;
+        let rect = |piece: &Piece<'_>| {
+            let (w, h) = (piece.mask.width() as i64, piece.mask.height() as i64);
+            match orientation {
+                Orientation::Portrait => Rect::new(piece.x, piece.y, w, h),
+                Orientation::Landscape => Rect::new(piece.x, piece.y, h, w),
+            }
+        };
+        for p in pieces.iter().map(rect) {
+            if p.x < 0 || p.y < 0 || p.x + p.w > r.w || p.y + p.h > r.h {
+                return Err(RenderError::does_not_fit(
+                    what,
+                    format!(
+                        "a piece needs dots {}..{} x {}..{} of a {} x {} box",
+                        p.x,
+                        p.x + p.w,
+                        p.y,
+                        p.y + p.h,
+                        r.w,
+                        r.h
+                    ),
+                ));
+            }
+        }
+        self.plane(ink)?;
+        let black = ink == Ink::Black;
+        for piece in pieces {
+            let p = rect(piece);
+            self.draw_raster(Rect::new(r.x + p.x, r.y + p.y, p.w, p.h), piece.mask, black);
+        }
+        Ok(())
+    }
+
+    /// Draws `raster_mask`, already in the raster frame's orientation (a
+    /// layout mask turned clockwise in landscape), over the checked layout
+    /// rectangle `r` of its size, a raster row at a time.
+    fn draw_raster(&mut self, r: Rect, raster_mask: &Bitmap, black: bool) {
+        let (columns, rows) = self.raster_rect(r);
+        for (i, ry) in rows.enumerate() {
+            let bits = raster_mask.row(i);
+            // Blank rows (between letters, in landscape) draw nothing.
+            if bits.iter().any(|&b| b != 0) {
+                self.draw_row(ry, columns.start, bits, raster_mask.width(), black);
+            }
+        }
     }
 
     /// Fills, with `ink`, the dark cells of `grid` (`dark(column, row)`
@@ -567,5 +628,68 @@ mod tests {
             .expect_err("9 dots from 2 pass 10");
         assert_eq!(err.code(), "does_not_fit");
         assert!(c.into_label().black.is_blank());
+    }
+
+    #[test]
+    fn pieces_draw_what_a_blit_of_their_union_drew() {
+        let red = RedPolicy {
+            allowed: true,
+            ..BLACK_ONLY
+        };
+        let a = Bitmap::from_fn(9, 5, |x, y| (x + 2 * y) % 3 == 0);
+        let b = Bitmap::from_fn(4, 7, |x, y| x == y % 4 || y == 6);
+        // Overlapping pieces at odd offsets, one on the box's far edges.
+        let placed = [(&a, 0, 0), (&b, 6, 2), (&a, 8, 8)];
+        let (w, h) = (17, 13);
+        let union = Bitmap::from_fn(w, h, |x, y| {
+            placed
+                .iter()
+                .any(|&(m, px, py)| x >= px && y >= py && m.get(x - px, y - py))
+        });
+        for orientation in [Orientation::Portrait, Orientation::Landscape] {
+            for ink in [Ink::Black, Ink::Red] {
+                let turned: Vec<Bitmap> = placed
+                    .iter()
+                    .map(|&(m, _, _)| match orientation {
+                        Orientation::Portrait => m.clone(),
+                        Orientation::Landscape => m.rotate_cw(),
+                    })
+                    .collect();
+                let pieces: Vec<Piece<'_>> = placed
+                    .iter()
+                    .zip(&turned)
+                    .map(|(&(_, x, y), mask)| Piece {
+                        mask,
+                        x: x as i64,
+                        y: y as i64,
+                    })
+                    .collect();
+                let canvas = || {
+                    let mut c = Canvas::new(37, 29, orientation, red);
+                    c.fill(Rect::new(0, 3, 37, 6), Ink::Red, "t").expect("fits");
+                    c.fill(Rect::new(4, 0, 5, 29), Ink::Black, "t")
+                        .expect("fits");
+                    c
+                };
+                let (mut fast, mut slow) = (canvas(), canvas());
+                fast.blit_pieces(Rect::new(5, 7, w as i64, h as i64), &pieces, ink, "t")
+                    .expect("fits");
+                slow.blit(&union, 5, 7, ink, "t").expect("fits");
+                assert_eq!(
+                    fast.into_label(),
+                    slow.into_label(),
+                    "{orientation:?} {ink:?}"
+                );
+
+                // A piece past the box's edge is refused before anything is drawn.
+                let mut c = canvas();
+                let before = c.black.clone();
+                let err = c
+                    .blit_pieces(Rect::new(5, 7, w as i64 - 1, h as i64), &pieces, ink, "t")
+                    .expect_err("the last piece reaches column 16 of 16");
+                assert_eq!(err.code(), "does_not_fit");
+                assert_eq!(c.black, before);
+            }
+        }
     }
 }
