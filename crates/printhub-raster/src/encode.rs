@@ -959,6 +959,32 @@ mod place_tests {
         }
     }
 
+    #[test]
+    fn padding_bits_of_a_row_are_not_placed() {
+        // A row with every bit set, its padding too: only the window's pins heat.
+        for width in [1usize, 7, 9, 62, 70, 695] {
+            let mut g = any_geometry();
+            g.bytes_per_line = 90;
+            g.window = Window {
+                offset: 13,
+                printable: width as u16,
+            };
+            let mut line = vec![0; 90];
+            Placer::new(&g).place(&vec![0xFF; width.div_ceil(8)], &mut line);
+            let mut expected = vec![0; 90];
+            reference(
+                &clean(vec![0xFF; width.div_ceil(8)], width),
+                &g,
+                &mut expected,
+            );
+            assert_eq!(line, expected, "width {width}");
+            assert_eq!(
+                line.iter().map(|b| b.count_ones() as usize).sum::<usize>(),
+                width
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn any_window_places_as_byte_at_a_time(
