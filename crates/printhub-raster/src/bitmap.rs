@@ -265,16 +265,28 @@ fn draw_words(row: &mut [u8], body: &[u8], last: u64, shift: u32, ink: bool) {
         at += 8;
     }
     let out = carry | last >> shift;
-    let carry = (last << 7) << (7 - shift) << 50;
+    let carry = ((last << 7) << (7 - shift) << 50) >> 56;
     let rest = row.get_mut(at..).unwrap_or_default();
-    let n = rest.len().min(9);
-    let mut word = out.to_be_bytes().into_iter().chain([(carry >> 56) as u8]);
-    for byte in &mut rest[..n] {
-        let mask = word.next().unwrap_or(0);
+    let apply_byte = |byte: &mut u8, mask: u8| {
         if ink {
             *byte |= mask;
         } else {
             *byte &= !mask;
+        }
+    };
+    match rest.split_first_chunk_mut::<8>() {
+        // Room for the whole last word: one read-modify-write, then the carry.
+        Some((word, after)) => {
+            apply(word, out);
+            if let Some(byte) = after.first_mut() {
+                apply_byte(byte, carry as u8);
+            }
+        }
+        // The row ends inside the last word (whose bits past it are blank).
+        None => {
+            for (byte, mask) in rest.iter_mut().zip(out.to_be_bytes()) {
+                apply_byte(byte, mask);
+            }
         }
     }
 }
