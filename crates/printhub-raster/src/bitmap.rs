@@ -123,8 +123,8 @@ impl Bitmap {
 
     /// Sets (`ink`) or clears, on row `y` from pixel `x` on, every pixel
     /// whose bit is set among the first `len` bits of `bits` (packed MSB
-    /// first, like a [`Bitmap::row`]): a row of a mask drawn a byte at a
-    /// time. Pixels outside the bitmap are ignored.
+    /// first, like a [`Bitmap::row`]): a row of a mask drawn eight bytes at
+    /// a time. Pixels outside the bitmap are ignored.
     pub fn draw_bits(&mut self, y: usize, x: usize, bits: &[u8], len: usize, ink: bool) {
         self.draw_bits_rows(y..y.saturating_add(1), x, bits, len, ink);
     }
@@ -188,7 +188,7 @@ impl Bitmap {
     /// one: row `y` of the result is column `y` read from the bottom up.
     /// Turned eight by eight pixels at a time: eight source rows, taken
     /// bottom-up, and one byte column of them form an 8 × 8 block that one
-    /// [`transpose8`] makes into eight bytes of the result.
+    /// bit transpose makes into eight bytes of the result.
     pub fn rotate_cw(&self) -> Bitmap {
         let mut out = Bitmap::new(self.height, self.width);
         let blank = vec![0u8; self.stride];
@@ -254,7 +254,9 @@ fn draw_words(row: &mut [u8], body: &[u8], last: u64, shift: u32, ink: bool) {
         bytes.copy_from_slice(chunk);
         let word = u64::from_be_bytes(bytes);
         let out = carry | word >> shift;
-        // `shift` is under 8, so what it pushes out fits the next byte.
+        // The bits shifted out, for the next word: `word << (64 − shift)`,
+        // in three steps so that a shift of 0 carries nothing (a single
+        // shift by 64 would overflow). `shift` < 8: they fit one byte.
         carry = (word << 7) << (7 - shift) << 50;
         if let Some(dest) = row
             .get_mut(at..at + 8)

@@ -331,8 +331,8 @@ impl Canvas {
 
     /// Fills, with `ink`, the dark cells of `grid` (`dark(column, row)`
     /// says which): the modules of a symbol, scaled.
-    /// The same as filling each dark cell, but each raster row is built
-    /// once and drawn a byte at a time for every dot row of its cells.
+    /// The same as filling each dark cell, but each band of equal raster
+    /// rows is built once and drawn down the band in one call.
     pub(crate) fn fill_cells(
         &mut self,
         grid: Grid,
