@@ -498,6 +498,7 @@ impl Encoder {
         let bpl = self.geometry.bytes_per_line;
         let mut line = vec![0u8; bpl];
         let mut red_line = vec![0u8; bpl];
+        let mut placer = Placer::new(&self.geometry);
         let height = label.black.height();
         let padded = self.padded_lines(height);
         self.write_page_header(index, last, padded, out);
@@ -518,10 +519,10 @@ impl Encoder {
                 continue;
             }
             let start = out.len();
-            place(label.black.row(y), &self.geometry, &mut line);
+            placer.place(label.black.row(y), &mut line);
             if self.options.two_colour {
                 match &label.red {
-                    Some(red) => place(red.row(y), &self.geometry, &mut red_line),
+                    Some(red) => placer.place(red.row(y), &mut red_line),
                     None => red_line.fill(0),
                 }
                 self.write_line(Some(0x01), &line, out);
@@ -738,37 +739,93 @@ impl Encoder {
     }
 }
 
-/// Places one packed bitmap row (width = printable dots) into a head line:
+/// Places packed bitmap rows (width = printable dots) into head lines:
 /// pixel `x` heats pin `offset + printable − 1 − x` (brother-raster.md §2:
 /// the first byte is the head's right-margin end, so the label as read is
 /// reversed along the line, as brother_ql and ptouch both produce it).
-pub(crate) fn place(row: &[u8], geometry: &Geometry, line: &mut [u8]) {
-    line.fill(0);
-    let width = geometry.window.printable as usize;
-    let last = geometry.window.offset as usize + width - 1;
-    let full = width / 8;
-    for (j, &byte) in row.iter().enumerate().take(full) {
-        if byte == 0 {
-            continue;
-        }
-        // Pixels 8j..8j+7 land on pins last-8j-7 ..= last-8j, reversed: bit-reverse the byte.
-        let p0 = last - 8 * j - 7;
-        let rev = byte.reverse_bits();
-        let (idx, shift) = (p0 / 8, p0 % 8);
-        line[idx] |= rev >> shift;
-        if shift != 0 {
-            line[idx + 1] |= rev << (8 - shift);
+///
+/// Sixty-four pins at a time: the row is copied once into a zero-padded
+/// buffer, then each 8-byte word of the line is the 64 pixels that land on
+/// it, read at any bit position as one big-endian word and bit-reversed with
+/// [`u64::reverse_bits`]. The zero padding on both sides stands for the
+/// pins outside the print window, so no word needs a special case.
+pub(crate) struct Placer {
+    /// `offset + printable − 1`: the pin pixel 0 heats.
+    last: usize,
+    /// Bytes in one bitmap row.
+    stride: usize,
+    /// Bytes in one head line.
+    line_len: usize,
+    /// Zero bytes before the row in `padded`.
+    head: usize,
+    /// Kept bits of the row's last byte (its padding bits are dropped).
+    tail_mask: u8,
+    /// `head` zero bytes, the row, then zero bytes up to the last word read.
+    padded: Vec<u8>,
+}
+
+impl Placer {
+    /// A placer for rows of `geometry.printable()` pixels into lines of
+    /// `geometry.bytes_per_line` bytes.
+    pub(crate) fn new(geometry: &Geometry) -> Self {
+        let width = geometry.window.printable as usize;
+        let line_len = geometry.bytes_per_line;
+        let stride = width.div_ceil(8);
+        // The lowest pixel read is `last − 8 × (line_len − 1) − 63`, at least
+        // `−(8 × line_len + 56)`: `line_len + 8` bytes of zeros cover it. The
+        // highest is `last`, and a read takes 16 bytes from below it.
+        let head = line_len + 8;
+        let last = (geometry.window.offset as usize + width).saturating_sub(1);
+        let tail_bits = width % 8;
+        Placer {
+            last,
+            stride,
+            line_len,
+            head,
+            tail_mask: if tail_bits == 0 {
+                0xFF
+            } else {
+                0xFF << (8 - tail_bits)
+            },
+            padded: vec![0; head + stride.max(last / 8 + 1) + 24],
         }
     }
-    for x in full * 8..width {
-        if row[x / 8] & (0x80 >> (x % 8)) != 0 {
-            let p = last - x;
-            line[p / 8] |= 0x80 >> (p % 8);
+
+    /// Writes the head line for bitmap row `row` (`stride` bytes) into
+    /// `line` (`bytes_per_line` bytes); every byte of `line` is overwritten.
+    pub(crate) fn place(&mut self, row: &[u8], line: &mut [u8]) {
+        let head = self.head;
+        let stride = self.stride.min(row.len());
+        self.padded[head..head + stride].copy_from_slice(&row[..stride]);
+        if stride > 0 {
+            self.padded[head + stride - 1] &= self.tail_mask;
         }
+        let len = self.line_len.min(line.len());
+        let (whole, rest) = line[..len].split_at_mut(len - len % 8);
+        for (k, out) in whole.chunks_exact_mut(8).enumerate() {
+            out.copy_from_slice(&self.pins(8 * k));
+        }
+        if !rest.is_empty() {
+            let pins = self.pins(whole.len());
+            rest.copy_from_slice(&pins[..rest.len()]);
+        }
+    }
+
+    /// The eight line bytes from byte `i` on, for the row in `padded`.
+    fn pins(&self, i: usize) -> [u8; 8] {
+        // Pins 8i ..= 8i + 63 are pixels last − 8i down to last − 8i − 63:
+        // read those 64 pixels (lowest first, as the row packs them) ...
+        let bit = (8 * self.head + self.last) - (i * 8 + 63);
+        let at = bit / 8;
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&self.padded[at..at + 16]);
+        let window = ((u128::from_be_bytes(bytes) << (bit % 8)) >> 64) as u64;
+        // ... and reverse them: the highest pixel lands on the lowest pin.
+        window.reverse_bits().to_be_bytes()
     }
 }
 
-/// Takes one head line back to a bitmap row of `printable` pixels (the inverse of [`place`]).
+/// Takes one head line back to a bitmap row of `printable` pixels (the inverse of [`Placer::place`]).
 pub(crate) fn extract(line: &[u8], offset: usize, printable: usize, row: &mut Bitmap, y: usize) {
     let last = offset + printable - 1;
     for x in 0..printable {
@@ -792,5 +849,156 @@ mod code_tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), EncodeCode::ALL.len());
+    }
+}
+
+#[cfg(test)]
+mod place_tests {
+    use super::Placer;
+    use crate::media::{geometry, Geometry, Window, MEDIA};
+    use crate::model::MODELS;
+    use proptest::prelude::*;
+
+    /// The placement a byte at a time, as it was written before
+    /// [`Placer`]: each byte bit-reversed and shifted onto its pins.
+    fn reference(row: &[u8], geometry: &Geometry, line: &mut [u8]) {
+        line.fill(0);
+        let width = geometry.window.printable as usize;
+        let last = geometry.window.offset as usize + width - 1;
+        let full = width / 8;
+        for (j, &byte) in row.iter().enumerate().take(full) {
+            if byte == 0 {
+                continue;
+            }
+            let p0 = last - 8 * j - 7;
+            let rev = byte.reverse_bits();
+            let (idx, shift) = (p0 / 8, p0 % 8);
+            line[idx] |= rev >> shift;
+            if shift != 0 {
+                line[idx + 1] |= rev << (8 - shift);
+            }
+        }
+        for x in full * 8..width {
+            if row[x / 8] & (0x80 >> (x % 8)) != 0 {
+                let p = last - x;
+                line[p / 8] |= 0x80 >> (p % 8);
+            }
+        }
+    }
+
+    /// `row` with its padding bits cleared, as every `Bitmap` row has them.
+    fn clean(mut row: Vec<u8>, width: usize) -> Vec<u8> {
+        if !width.is_multiple_of(8) {
+            if let Some(last) = row.last_mut() {
+                *last &= 0xFF << (8 - width % 8);
+            }
+        }
+        row
+    }
+
+    /// Places `rows` one after the other with one placer (so a row must not
+    /// leave anything behind for the next) and compares each with the reference.
+    fn check(geometry: &Geometry, rows: &[Vec<u8>]) -> Result<(), TestCaseError> {
+        let mut placer = Placer::new(geometry);
+        let len = geometry.bytes_per_line;
+        for row in rows {
+            // Start from garbage: every byte of the line must be written.
+            let mut fast = vec![0xA5; len];
+            placer.place(row, &mut fast);
+            let mut slow = vec![0; len];
+            reference(row, geometry, &mut slow);
+            prop_assert_eq!(&fast, &slow, "{:?}", geometry.window);
+        }
+        Ok(())
+    }
+
+    fn rows(width: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
+        let stride = width.div_ceil(8);
+        proptest::collection::vec(
+            proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFF), any::<u8>()], stride)
+                .prop_map(move |row| clean(row, width)),
+            1..4,
+        )
+    }
+
+    /// A real geometry, for the fields placement does not read.
+    fn any_geometry() -> Geometry {
+        MODELS
+            .iter()
+            .flat_map(|m| MEDIA.iter().map(move |d| geometry(m, d)))
+            .find_map(Result::ok)
+            .unwrap_or_else(|| panic!("no model takes any medium"))
+    }
+
+    #[test]
+    fn every_real_geometry_places_as_byte_at_a_time() {
+        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+        for model in MODELS {
+            for media in MEDIA {
+                let Ok(g) = geometry(model, media) else {
+                    continue;
+                };
+                let width = g.window.printable as usize;
+                let rows: Vec<Vec<u8>> = [0x00u8, 0xFF, 0x80, 0x01]
+                    .iter()
+                    .map(|&b| clean(vec![b; width.div_ceil(8)], width))
+                    .chain((0..4).map(|_| {
+                        let row = (0..width.div_ceil(8))
+                            .map(|_| {
+                                s ^= s << 13;
+                                s ^= s >> 7;
+                                s ^= s << 17;
+                                s as u8
+                            })
+                            .collect();
+                        clean(row, width)
+                    }))
+                    .collect();
+                check(&g, &rows).unwrap_or_else(|e| panic!("{} {}: {e}", model.name, media.id));
+            }
+        }
+    }
+
+    #[test]
+    fn padding_bits_of_a_row_are_not_placed() {
+        // A row with every bit set, its padding too: only the window's pins heat.
+        for width in [1usize, 7, 9, 62, 70, 695] {
+            let mut g = any_geometry();
+            g.bytes_per_line = 90;
+            g.window = Window {
+                offset: 13,
+                printable: width as u16,
+            };
+            let mut line = vec![0; 90];
+            Placer::new(&g).place(&vec![0xFF; width.div_ceil(8)], &mut line);
+            let mut expected = vec![0; 90];
+            reference(
+                &clean(vec![0xFF; width.div_ceil(8)], width),
+                &g,
+                &mut expected,
+            );
+            assert_eq!(line, expected, "width {width}");
+            assert_eq!(
+                line.iter().map(|b| b.count_ones() as usize).sum::<usize>(),
+                width
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_window_places_as_byte_at_a_time(
+            (geometry, rows) in (1usize..200)
+                .prop_flat_map(|bytes| (Just(bytes), 1..=8 * bytes))
+                .prop_flat_map(|(bytes, width)| (Just(bytes), Just(width), 0..=8 * bytes - width))
+                .prop_flat_map(|(bytes_per_line, width, offset)| {
+                    let mut g = any_geometry();
+                    g.bytes_per_line = bytes_per_line;
+                    g.window = Window { offset: offset as u16, printable: width as u16 };
+                    (Just(g), rows(width))
+                })
+        ) {
+            check(&geometry, &rows)?;
+        }
     }
 }

@@ -42,6 +42,29 @@ impl Rect {
     }
 }
 
+/// A grid of `cols` × `rows` cells of `cell_w` × `cell_h` dots whose
+/// top-left corner is at `(x, y)` in layout dots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Grid {
+    pub x: i64,
+    pub y: i64,
+    pub cols: usize,
+    pub rows: usize,
+    pub cell_w: usize,
+    pub cell_h: usize,
+}
+
+/// A mask placed inside a box drawn by [`Canvas::blit_pieces`]: its
+/// top-left corner at `(x, y)` from the box's, in layout dots. The mask is
+/// in the raster frame's orientation: as laid out on a portrait canvas,
+/// turned clockwise ([`Bitmap::rotate_cw`]) on a landscape one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Piece<'a> {
+    pub mask: &'a Bitmap,
+    pub x: i64,
+    pub y: i64,
+}
+
 /// Where red ink is allowed, and the names to report when it is not.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RedPolicy {
@@ -136,6 +159,8 @@ impl Canvas {
         Ok(())
     }
 
+    /// One pixel of `ink` (the drawing calls' reference in tests).
+    #[cfg(test)]
     fn put(&mut self, x: i64, y: i64, ink: Ink) {
         let (rx, ry) = self.raster(x, y);
         match ink {
@@ -229,34 +254,152 @@ impl Canvas {
         )?;
         self.plane(ink)?;
         let black = ink == Ink::Black;
-        for my in 0..mask.height() {
-            let bits = mask.row(my);
-            match self.orientation {
-                // A mask row is a raster row: drawn a byte at a time.
-                Orientation::Portrait => {
-                    let (rx, ry) = (r.x as usize, r.y as usize + my);
-                    self.black.draw_bits(ry, rx, bits, mask.width(), black);
-                    if let Some(red) = &mut self.red {
-                        red.draw_bits(ry, rx, bits, mask.width(), !black);
-                    }
+        match self.orientation {
+            Orientation::Portrait => self.draw_raster(r, mask, black),
+            // A mask column, read from the bottom up, is a raster row: the
+            // mask turned clockwise (eight by eight pixels at a time) has
+            // the raster rows.
+            Orientation::Landscape => self.draw_raster(r, &mask.rotate_cw(), black),
+        }
+        Ok(())
+    }
+
+    /// The canvas's orientation: which way round [`Piece`] masks must be.
+    pub(crate) fn orientation(&self) -> Orientation {
+        self.orientation
+    }
+
+    /// Draws `pieces`, masks placed inside the box `r`, as [`Canvas::blit`]
+    /// of one mask of their union would: the box is checked once, then each
+    /// piece is drawn straight onto the canvas. A piece reaching outside the
+    /// box is `does_not_fit`, and then nothing is drawn.
+    pub(crate) fn blit_pieces(
+        &mut self,
+        r: Rect,
+        pieces: &[Piece<'_>],
+        ink: Ink,
+        what: &str,
+    ) -> Result<(), RenderError> {
+        let r = self.check(r, what)?;
+        // The piece's rectangle in the layout frame, relative to the box.
+        let orientation = self.orientation;
+        let rect = |piece: &Piece<'_>| {
+            let (w, h) = (piece.mask.width() as i64, piece.mask.height() as i64);
+            match orientation {
+                Orientation::Portrait => Rect::new(piece.x, piece.y, w, h),
+                Orientation::Landscape => Rect::new(piece.x, piece.y, h, w),
+            }
+        };
+        for p in pieces.iter().map(rect) {
+            if p.x < 0 || p.y < 0 || p.x + p.w > r.w || p.y + p.h > r.h {
+                return Err(RenderError::does_not_fit(
+                    what,
+                    format!(
+                        "a piece needs dots {}..{} x {}..{} of a {} x {} box",
+                        p.x,
+                        p.x + p.w,
+                        p.y,
+                        p.y + p.h,
+                        r.w,
+                        r.h
+                    ),
+                ));
+            }
+        }
+        self.plane(ink)?;
+        let black = ink == Ink::Black;
+        for piece in pieces {
+            let p = rect(piece);
+            self.draw_raster(Rect::new(r.x + p.x, r.y + p.y, p.w, p.h), piece.mask, black);
+        }
+        Ok(())
+    }
+
+    /// Draws `raster_mask`, already in the raster frame's orientation (a
+    /// layout mask turned clockwise in landscape), over the checked layout
+    /// rectangle `r` of its size, a raster row at a time.
+    fn draw_raster(&mut self, r: Rect, raster_mask: &Bitmap, black: bool) {
+        let (columns, rows) = self.raster_rect(r);
+        for (i, ry) in rows.enumerate() {
+            let bits = raster_mask.row(i);
+            // Blank rows (between letters, in landscape) draw nothing.
+            if bits.iter().any(|&b| b != 0) {
+                self.draw_row(ry, columns.start, bits, raster_mask.width(), black);
+            }
+        }
+    }
+
+    /// Fills, with `ink`, the dark cells of `grid` (`dark(column, row)`
+    /// says which): the modules of a symbol, scaled.
+    /// The same as filling each dark cell, but each band of equal raster
+    /// rows is built once and drawn down the band in one call.
+    pub(crate) fn fill_cells(
+        &mut self,
+        grid: Grid,
+        dark: impl Fn(usize, usize) -> bool,
+        ink: Ink,
+        what: &str,
+    ) -> Result<(), RenderError> {
+        let Grid {
+            x,
+            y,
+            cols,
+            rows,
+            cell_w,
+            cell_h,
+        } = grid;
+        let r = self.check(
+            Rect::new(x, y, (cols * cell_w) as i64, (rows * cell_h) as i64),
+            what,
+        )?;
+        self.plane(ink)?;
+        let black = ink == Ink::Black;
+        let (columns, raster_rows) = self.raster_rect(r);
+        // In the raster frame the grid is `lines` bands of `band` equal
+        // raster rows, each crossing `cells` cells of `cell` dots.
+        let (lines, band, cells, cell) = match self.orientation {
+            Orientation::Portrait => (rows, cell_h, cols, cell_w),
+            Orientation::Landscape => (cols, cell_w, rows, cell_h),
+        };
+        let len = cells * cell;
+        let mut bits = Bitmap::new(len, 1);
+        for line in 0..lines {
+            bits.fill_span(0, 0, len, false);
+            let mut any = false;
+            for c in 0..cells {
+                // Landscape: raster row `line` is grid column `line`, its
+                // cells grid rows from the bottom up.
+                let (gx, gy) = match self.orientation {
+                    Orientation::Portrait => (c, line),
+                    Orientation::Landscape => (line, cells - 1 - c),
+                };
+                if dark(gx, gy) {
+                    bits.fill_span(0, c * cell, (c + 1) * cell, true);
+                    any = true;
                 }
-                // A mask row is a raster column: its set pixels one by one, blank bytes skipped.
-                Orientation::Landscape => {
-                    for (i, &byte) in bits.iter().enumerate() {
-                        let mut rest = byte;
-                        while rest != 0 {
-                            let bit = rest.leading_zeros() as usize;
-                            rest &= !(0x80 >> bit);
-                            let mx = i * 8 + bit;
-                            if mx < mask.width() {
-                                self.put(r.x + mx as i64, r.y + my as i64, ink);
-                            }
-                        }
-                    }
-                }
+            }
+            if !any {
+                continue;
+            }
+            let first = raster_rows.start + line * band;
+            let band_rows = first..first + band;
+            self.black
+                .draw_bits_rows(band_rows.clone(), columns.start, bits.row(0), len, black);
+            if let Some(red) = &mut self.red {
+                red.draw_bits_rows(band_rows, columns.start, bits.row(0), len, !black);
             }
         }
         Ok(())
+    }
+
+    /// Draws the first `len` bits of `bits` on raster row `ry` from raster
+    /// column `rx` on: set bits become `black` ink (black set and red
+    /// cleared) or red ink (the other way round).
+    fn draw_row(&mut self, ry: usize, rx: usize, bits: &[u8], len: usize, black: bool) {
+        self.black.draw_bits(ry, rx, bits, len, black);
+        if let Some(red) = &mut self.red {
+            red.draw_bits(ry, rx, bits, len, !black);
+        }
     }
 
     /// Inverts the pixels of `mask` at `(x, y)` (white text on a black area).
@@ -404,6 +547,149 @@ mod tests {
                 reference(orientation, &ops, &mask),
                 "{orientation:?}"
             );
+        }
+    }
+
+    #[test]
+    fn cells_draw_what_filling_each_dark_cell_drew() {
+        // Grids of odd cell sizes at offsets that start and end inside bytes,
+        // over ink already there, in both inks and both orientations.
+        let dark = |gx: usize, gy: usize| (gx * 7 + gy * 3 + gx * gy) % 5 < 2;
+        let red = RedPolicy {
+            allowed: true,
+            ..BLACK_ONLY
+        };
+        for orientation in [Orientation::Portrait, Orientation::Landscape] {
+            for (x, y, cols, rows, cw, ch) in [
+                (0, 0, 1, 1, 1, 1),
+                (3, 2, 7, 5, 3, 2),
+                (1, 5, 11, 1, 2, 13),
+                (5, 1, 4, 9, 5, 3),
+                (0, 0, 37, 29, 1, 1),
+            ] {
+                for ink in [Ink::Black, Ink::Red] {
+                    let mut fast = Canvas::new(37, 29, orientation, red);
+                    fast.fill(Rect::new(2, 3, 30, 20), Ink::Red, "t")
+                        .expect("fits");
+                    fast.fill(Rect::new(0, 10, 37, 4), Ink::Black, "t")
+                        .expect("fits");
+                    let mut slow = Canvas::new(37, 29, orientation, red);
+                    slow.fill(Rect::new(2, 3, 30, 20), Ink::Red, "t")
+                        .expect("fits");
+                    slow.fill(Rect::new(0, 10, 37, 4), Ink::Black, "t")
+                        .expect("fits");
+                    fast.fill_cells(
+                        Grid {
+                            x,
+                            y,
+                            cols,
+                            rows,
+                            cell_w: cw,
+                            cell_h: ch,
+                        },
+                        dark,
+                        ink,
+                        "t",
+                    )
+                    .expect("fits");
+                    for gy in 0..rows {
+                        for gx in 0..cols {
+                            if dark(gx, gy) {
+                                let (cx, cy) = (x + (gx * cw) as i64, y + (gy * ch) as i64);
+                                slow.fill(Rect::new(cx, cy, cw as i64, ch as i64), ink, "t")
+                                    .expect("fits");
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        fast.into_label(),
+                        slow.into_label(),
+                        "{orientation:?} {cols}x{rows} of {cw}x{ch} at ({x}, {y}) {ink:?}"
+                    );
+                }
+            }
+        }
+        // A grid that does not fit draws nothing and says so.
+        let mut c = Canvas::new(10, 10, Orientation::Landscape, BLACK_ONLY);
+        let err = c
+            .fill_cells(
+                Grid {
+                    x: 2,
+                    y: 2,
+                    cols: 3,
+                    rows: 3,
+                    cell_w: 3,
+                    cell_h: 3,
+                },
+                |_, _| true,
+                Ink::Black,
+                "qr",
+            )
+            .expect_err("9 dots from 2 pass 10");
+        assert_eq!(err.code(), "does_not_fit");
+        assert!(c.into_label().black.is_blank());
+    }
+
+    #[test]
+    fn pieces_draw_what_a_blit_of_their_union_drew() {
+        let red = RedPolicy {
+            allowed: true,
+            ..BLACK_ONLY
+        };
+        let a = Bitmap::from_fn(9, 5, |x, y| (x + 2 * y) % 3 == 0);
+        let b = Bitmap::from_fn(4, 7, |x, y| x == y % 4 || y == 6);
+        // Overlapping pieces at odd offsets, one on the box's far edges.
+        let placed = [(&a, 0, 0), (&b, 6, 2), (&a, 8, 8)];
+        let (w, h) = (17, 13);
+        let union = Bitmap::from_fn(w, h, |x, y| {
+            placed
+                .iter()
+                .any(|&(m, px, py)| x >= px && y >= py && m.get(x - px, y - py))
+        });
+        for orientation in [Orientation::Portrait, Orientation::Landscape] {
+            for ink in [Ink::Black, Ink::Red] {
+                let turned: Vec<Bitmap> = placed
+                    .iter()
+                    .map(|&(m, _, _)| match orientation {
+                        Orientation::Portrait => m.clone(),
+                        Orientation::Landscape => m.rotate_cw(),
+                    })
+                    .collect();
+                let pieces: Vec<Piece<'_>> = placed
+                    .iter()
+                    .zip(&turned)
+                    .map(|(&(_, x, y), mask)| Piece {
+                        mask,
+                        x: x as i64,
+                        y: y as i64,
+                    })
+                    .collect();
+                let canvas = || {
+                    let mut c = Canvas::new(37, 29, orientation, red);
+                    c.fill(Rect::new(0, 3, 37, 6), Ink::Red, "t").expect("fits");
+                    c.fill(Rect::new(4, 0, 5, 29), Ink::Black, "t")
+                        .expect("fits");
+                    c
+                };
+                let (mut fast, mut slow) = (canvas(), canvas());
+                fast.blit_pieces(Rect::new(5, 7, w as i64, h as i64), &pieces, ink, "t")
+                    .expect("fits");
+                slow.blit(&union, 5, 7, ink, "t").expect("fits");
+                assert_eq!(
+                    fast.into_label(),
+                    slow.into_label(),
+                    "{orientation:?} {ink:?}"
+                );
+
+                // A piece past the box's edge is refused before anything is drawn.
+                let mut c = canvas();
+                let before = c.black.clone();
+                let err = c
+                    .blit_pieces(Rect::new(5, 7, w as i64 - 1, h as i64), &pieces, ink, "t")
+                    .expect_err("the last piece reaches column 16 of 16");
+                assert_eq!(err.code(), "does_not_fit");
+                assert_eq!(c.black, before);
+            }
         }
     }
 }

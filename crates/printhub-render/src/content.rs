@@ -187,8 +187,7 @@ pub(crate) fn draw_line(
     x: i64,
     y: i64,
 ) -> Result<(), RenderError> {
-    let mask = line.render()?;
-    canvas.blit(&mask, x, y, Ink::Black, "text")
+    line.draw(canvas, x, y, Ink::Black, "text")
 }
 
 /// The QR code for `payload` in a `box_w` × `box_h` box: EC M, else L.

@@ -12,7 +12,8 @@
 //!
 //! What is cached per glyph: its pixel bounds (all that layout needs) and,
 //! once the glyph is first drawn, its 1-bit mask (coverage at or above the
-//! threshold), packed like a [`Bitmap`]. The cache is bounded
+//! threshold), packed like a [`Bitmap`], and that mask turned clockwise once
+//! the glyph is first drawn on a landscape canvas. The cache is bounded
 //! ([`CAPACITY`] glyphs, least recently used dropped first; an entry is at
 //! most a few hundred bytes) and shared by every thread that renders: one
 //! `Mutex` held only to look up or insert an `Arc`, never while a glyph is
@@ -50,6 +51,8 @@ pub(crate) struct Glyph {
     /// Ink at or above the coverage threshold, relative to `bounds.min`;
     /// drawn on first use.
     mask: OnceLock<Bitmap>,
+    /// `mask` turned 90° clockwise, for landscape canvases; turned on first use.
+    turned: OnceLock<Bitmap>,
 }
 
 impl Glyph {
@@ -73,6 +76,17 @@ impl Glyph {
             }
             mask
         })
+    }
+
+    /// [`Glyph::mask`] turned 90° clockwise ([`Bitmap::rotate_cw`]): the
+    /// glyph as a landscape canvas's raster rows take it.
+    pub fn turned(
+        &self,
+        outlined: impl FnOnce() -> Option<OutlinedGlyph>,
+        threshold: f32,
+    ) -> &Bitmap {
+        self.turned
+            .get_or_init(|| self.mask(outlined, threshold).rotate_cw())
     }
 }
 
@@ -113,6 +127,7 @@ pub(crate) fn glyph(
         Arc::new(Glyph {
             bounds: outlined.px_bounds(),
             mask: OnceLock::new(),
+            turned: OnceLock::new(),
         })
     });
     lock().put(key, glyph.clone());

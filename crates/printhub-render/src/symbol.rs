@@ -8,7 +8,7 @@
 //! smaller modules to fit its box is [`RenderError::DoesNotFit`], never shrunk
 //! below that or clipped.
 
-use crate::canvas::{Canvas, Ink, Rect};
+use crate::canvas::{Canvas, Grid, Ink, Rect};
 use crate::error::RenderError;
 use serde::{Deserialize, Serialize};
 
@@ -281,30 +281,19 @@ pub(crate) fn draw(
         what,
     )?;
     let top = if bar_height.is_some() { y } else { y + q };
-    for my in 0..rows {
-        let mut mx = 0;
-        while mx < m.width {
-            if !m.get(mx, my) {
-                mx += 1;
-                continue;
-            }
-            let start = mx;
-            while mx < m.width && m.get(mx, my) {
-                mx += 1;
-            }
-            canvas.fill(
-                Rect::new(
-                    x + q + start as i64 * module,
-                    top + my as i64 * row_h,
-                    (mx - start) as i64 * module,
-                    row_h,
-                ),
-                ink,
-                what,
-            )?;
-        }
-    }
-    Ok(())
+    canvas.fill_cells(
+        Grid {
+            x: x + q,
+            y: top,
+            cols: m.width,
+            rows,
+            cell_w: module as usize,
+            cell_h: row_h as usize,
+        },
+        |mx, my| m.get(mx, my),
+        ink,
+        what,
+    )
 }
 
 #[cfg(test)]

@@ -627,11 +627,10 @@ fn draw_element(
                         Align::Center => (r.w - line.width as i64) / 2,
                         Align::Right => r.w - line.width as i64,
                     };
-                let mask = line.render()?;
                 if *inverted {
-                    canvas.blit_inverted(&mask, x, y, "text")?;
+                    canvas.blit_inverted(&line.render()?, x, y, "text")?;
                 } else {
-                    canvas.blit(&mask, x, y, *ink, "text")?;
+                    line.draw(canvas, x, y, *ink, "text")?;
                 }
                 y += pitch;
             }

@@ -11,8 +11,10 @@
 //! coverage, once per font, size and position: [`crate::glyphs`] caches them. Layout is left-to-right with the fonts' advances (no complex
 //! shaping, no bidi): right for Latin, Greek and Cyrillic.
 
+use crate::canvas::{Canvas, Ink, Piece, Rect};
 use crate::error::RenderError;
 use crate::glyphs;
+use crate::Orientation;
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont};
 use printhub_raster::Bitmap;
 use std::sync::OnceLock;
@@ -196,6 +198,13 @@ impl Line {
                 if py < 0 {
                     continue;
                 }
+                if let Ok(ox) = usize::try_from(ox) {
+                    // The glyph's row, a byte at a time (bits past the mask are dropped).
+                    mask.draw_bits(py as usize, ox, ink.row(y), ink.width(), true);
+                    continue;
+                }
+                // A glyph starting left of the box (never, as the box is
+                // widened to every glyph): the pixels inside it, one by one.
                 for (i, &byte) in ink.row(y).iter().enumerate() {
                     let mut bits = byte;
                     while bits != 0 {
@@ -210,6 +219,60 @@ impl Line {
             }
         }
         Ok(mask)
+    }
+}
+
+impl Line {
+    /// Draws the line with its box's top-left corner at `(x, y)`: what
+    /// [`Canvas::blit`] of [`Line::render`]'s mask draws, but each glyph's
+    /// cached mask (turned clockwise, and cached so, on a landscape canvas)
+    /// goes straight onto the canvas, without a mask of the whole line.
+    pub(crate) fn draw(
+        &self,
+        canvas: &mut Canvas,
+        x: i64,
+        y: i64,
+        ink: Ink,
+        what: &str,
+    ) -> Result<(), RenderError> {
+        let fonts = fonts()?;
+        let chain = fonts.chain(self.style.bold);
+        let glyphs: Vec<_> = self
+            .glyphs
+            .iter()
+            .filter_map(|g| {
+                let font = chain[g.font as usize];
+                let glyph = glyphs::glyph(self.style.font_key(g.font), font, g.id, self.px, g.x)?;
+                Some((g, font, glyph))
+            })
+            .collect();
+        let mut pieces = Vec::with_capacity(glyphs.len());
+        for (g, font, glyph) in &glyphs {
+            let outlined = || glyphs::outline(font, g.id, self.px, g.x);
+            let mask = glyph.mask(outlined, THRESHOLD);
+            let b = glyph.bounds;
+            let (ox, oy) = (b.min.x as i32 - self.left, b.min.y as i32 + self.baseline);
+            let fits = ox >= 0
+                && oy >= 0
+                && ox as usize + mask.width() <= self.width as usize
+                && oy as usize + mask.height() <= self.height as usize;
+            if !fits {
+                // Never with whole-pixel bounds (the box holds every glyph);
+                // the line's own mask drops what falls outside it.
+                return canvas.blit(&self.render()?, x, y, ink, what);
+            }
+            let mask = match canvas.orientation() {
+                Orientation::Portrait => mask,
+                Orientation::Landscape => glyph.turned(outlined, THRESHOLD),
+            };
+            pieces.push(Piece {
+                mask,
+                x: i64::from(ox),
+                y: i64::from(oy),
+            });
+        }
+        let r = Rect::new(x, y, i64::from(self.width), i64::from(self.height));
+        canvas.blit_pieces(r, &pieces, ink, what)
     }
 }
 
@@ -394,6 +457,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn drawing_glyphs_straight_onto_the_canvas_is_blitting_the_line_mask() {
+        use crate::canvas::RedPolicy;
+        let red = RedPolicy {
+            allowed: true,
+            model: "M",
+            media: "m",
+        };
+        for orientation in [Orientation::Portrait, Orientation::Landscape] {
+            for (text, px, bold) in [
+                ("Workshop shelf", 21.25, false),
+                ("A01-0042", 48.0, true),
+                ("jÅg ƒ Ωμλ ❄ —", 13.7, false),
+                ("Zone 2, bin 7", 9.0, true),
+                ("  ", 12.0, false),
+            ] {
+                for ink in [Ink::Black, Ink::Red] {
+                    let line = layout(text, Style { bold }, px).expect("layout");
+                    let canvas = || {
+                        let mut c = Canvas::new(300, 80, orientation, red);
+                        // Ink of both colours under the text, to be overdrawn.
+                        c.fill(Rect::new(0, 0, 300, 9), Ink::Red, "t")
+                            .expect("fits");
+                        c.fill(Rect::new(0, 20, 300, 7), Ink::Black, "t")
+                            .expect("fits");
+                        c
+                    };
+                    let (mut direct, mut blitted) = (canvas(), canvas());
+                    line.draw(&mut direct, 3, 5, ink, "text").expect("draws");
+                    let mask = line.render().expect("renders");
+                    blitted.blit(&mask, 3, 5, ink, "text").expect("blits");
+                    assert_eq!(
+                        direct.into_label(),
+                        blitted.into_label(),
+                        "{orientation:?} {text} {px} {bold} {ink:?}"
+                    );
+                }
+            }
+        }
+        // A line that does not fit draws nothing and says so, as a blit would.
+        let line = layout("Workshop shelf", Style::default(), 30.0).expect("layout");
+        let mut c = Canvas::new(40, 20, Orientation::Landscape, red);
+        let err = line
+            .draw(&mut c, 0, 0, Ink::Black, "text")
+            .expect_err("too big");
+        assert_eq!(err.code(), "does_not_fit");
+        assert!(c.into_label().black.is_blank());
     }
 
     #[test]
