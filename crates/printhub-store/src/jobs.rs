@@ -101,6 +101,10 @@ const UPSERT_RASTER: &str = "INSERT INTO job_rasters (job_seq, codec, len, crc32
  WHERE job_rasters.codec IS NOT excluded.codec OR job_rasters.len IS NOT excluded.len
     OR job_rasters.crc32 IS NOT excluded.crc32 OR job_rasters.data IS NOT excluded.data";
 
+/// An empty raster row for a job without one; an existing row is kept.
+const KEEP_RASTER: &str = "INSERT INTO job_rasters (job_seq, codec, len, crc32, data)
+ VALUES (?1, 'raw', 0, 0, x'') ON CONFLICT (job_seq) DO NOTHING";
+
 const INSERT_BATCH: &str =
     "INSERT INTO batches (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING";
 
@@ -119,6 +123,7 @@ pub(crate) fn upsert_jobs(conn: &Connection, rows: &[JobRow]) -> Result<(), Stor
     let mut batch = conn.prepare_cached(INSERT_BATCH)?;
     let mut job = conn.prepare_cached(UPSERT_JOB)?;
     let mut raster = conn.prepare_cached(UPSERT_RASTER)?;
+    let mut keep_raster = conn.prepare_cached(KEEP_RASTER)?;
     for row in rows {
         if let Some(batch_id) = &row.batch_id {
             batch.execute(params![batch_id, row.created_at])?;
@@ -148,9 +153,16 @@ pub(crate) fn upsert_jobs(conn: &Connection, rows: &[JobRow]) -> Result<(), Stor
             ],
             |r| r.get(0),
         )?;
-        // A released raster (`None`) is in `job_rasters` already: kept as is.
-        if let Some(r) = &row.raster {
-            raster.execute(params![seq, r.codec, r.len, r.crc32, r.data])?;
+        match &row.raster {
+            Some(r) => {
+                raster.execute(params![seq, r.codec, r.len, r.crc32, r.data])?;
+            }
+            // A released raster is in `job_rasters` already and stays as it
+            // is; a job that never had one (an imported history row) gets
+            // the empty raster it was written with.
+            None => {
+                keep_raster.execute(params![seq])?;
+            }
         }
     }
     Ok(())

@@ -139,3 +139,41 @@ fn a_corrupt_row_fails_alone_in_the_metadata() {
         );
     }
 }
+
+/// A snapshot whose raster the engine released (issue #17) updates the job
+/// and leaves its stored raster as it is; a job stored for the first time
+/// without one (an imported history row) gets an empty raster row.
+#[test]
+fn a_released_raster_never_overwrites_the_stored_one() {
+    let t = TempStore::new();
+    let original = with_raster(job(1, printer(1)), 5_000, 3);
+    t.store
+        .commit(vec![original.clone()])
+        .wait()
+        .expect("commit");
+    let mut released = original.clone();
+    released.spec.raster = printhub_core::released_raster();
+    released.state = printhub_core::JobState::Held;
+    t.store.commit(vec![released]).wait().expect("commit");
+    let t = t.reopen();
+    let back = t.store.load_job(original.id).expect("load").expect("known");
+    assert_eq!(
+        back.state,
+        printhub_core::JobState::Held,
+        "the update landed"
+    );
+    assert_eq!(back.spec.raster, original.spec.raster, "the raster stayed");
+
+    let mut imported = job(2, printer(1));
+    imported.spec.raster = printhub_core::released_raster();
+    t.store
+        .commit(vec![imported.clone()])
+        .wait()
+        .expect("commit");
+    let back = t
+        .store
+        .load_job(imported.id)
+        .expect("load")
+        .expect("readable");
+    assert!(back.spec.raster.is_empty());
+}
