@@ -40,6 +40,7 @@ mod clock;
 pub mod device;
 pub mod events;
 pub mod handle;
+mod job_index;
 pub mod printer;
 pub mod store;
 pub mod supervisor;

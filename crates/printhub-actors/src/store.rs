@@ -90,14 +90,33 @@ pub trait HubStore: Send + Sync + 'static {
         }
         Ok(jobs)
     }
-    /// Every stored job's id and printer (the engine's index of which
-    /// printer owns a job). The default loads every job whole.
-    fn load_job_index(&self) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
-        Ok(self
-            .load_all_jobs()?
-            .into_iter()
-            .map(|j| (j.id, j.spec.printer_id))
-            .collect())
+    /// The id and printer of every waiting or printing job, then of the
+    /// newest `keep_ended` jobs that have ended (oldest first), each with
+    /// whether it has ended: the supervisor's index of which printer owns a
+    /// job. The default loads every job whole.
+    fn load_job_index(
+        &self,
+        keep_ended: usize,
+    ) -> Result<Vec<(JobId, PrinterId, bool)>, StoreError> {
+        let jobs = self.load_all_jobs()?;
+        let mut index: Vec<_> = jobs
+            .iter()
+            .filter(|j| !j.state.is_terminal())
+            .map(|j| (j.id, j.spec.printer_id, false))
+            .collect();
+        let ended: Vec<_> = jobs.iter().filter(|j| j.state.is_terminal()).collect();
+        let skip = ended.len().saturating_sub(keep_ended);
+        index.extend(
+            ended[skip..]
+                .iter()
+                .map(|j| (j.id, j.spec.printer_id, true)),
+        );
+        Ok(index)
+    }
+    /// The printer of one job, `None` for an unknown job. The default loads
+    /// the whole job. Blocks: the supervisor calls it off its actor thread.
+    fn load_job_printer(&self, id: JobId) -> Result<Option<PrinterId>, StoreError> {
+        Ok(self.load_job(id)?.map(|j| j.spec.printer_id))
     }
     /// The raster of one job, `None` for an unknown job. The default loads
     /// the whole job. Blocks: the engine calls it off its actor threads.
@@ -360,8 +379,16 @@ impl HubStore for printhub_store::Store {
     }
 
     /// Two columns per row; no job is decoded.
-    fn load_job_index(&self) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
-        Ok(printhub_store::Store::load_job_index(self)?)
+    fn load_job_index(
+        &self,
+        keep_ended: usize,
+    ) -> Result<Vec<(JobId, PrinterId, bool)>, StoreError> {
+        Ok(printhub_store::Store::load_job_index(self, keep_ended)?)
+    }
+
+    /// One column of one row.
+    fn load_job_printer(&self, id: JobId) -> Result<Option<PrinterId>, StoreError> {
+        Ok(printhub_store::Store::load_job_printer(self, id)?)
     }
 
     fn load_all_jobs(&self) -> Result<Vec<Job>, StoreError> {

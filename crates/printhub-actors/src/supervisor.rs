@@ -21,12 +21,13 @@ use crate::config_check::PrinterConfigFields;
 use crate::device::DeviceTransport;
 use crate::events::Published;
 use crate::handle::{LinkConfig, Retention};
+use crate::job_index::{JobIndex, KEEP_ENDED};
 use crate::printer::*;
 use crate::store::HubStore;
 use crate::transport::{TcpTimeouts, TcpTransport, Transport};
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
 use actix::prelude::*;
-use futures_util::future::join_all;
+use futures_util::future::{join_all, LocalBoxFuture};
 use printhub_core::{Event, Job, JobId, MachineConfig, PrinterId};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -126,7 +127,7 @@ struct Entry {
 pub struct Supervisor {
     printers: HashMap<PrinterId, Entry>,
     slugs: HashMap<String, PrinterId>,
-    jobs: HashMap<JobId, PrinterId>,
+    jobs: JobIndex,
     store: Arc<dyn HubStore>,
     factory: TransportFactory,
     machine_config: MachineConfig,
@@ -158,7 +159,7 @@ impl Supervisor {
         Supervisor {
             printers: HashMap::new(),
             slugs: HashMap::new(),
-            jobs: HashMap::new(),
+            jobs: JobIndex::new(KEEP_ENDED),
             store,
             factory,
             machine_config,
@@ -176,8 +177,16 @@ impl Actor for Supervisor {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Ids only: decoding every stored job (and its raster) to learn its
         // printer made start-up grow with the store (issue #17).
-        match self.store.load_job_index() {
-            Ok(index) => self.jobs.extend(index),
+        match self.store.load_job_index(KEEP_ENDED) {
+            Ok(index) => {
+                for (job, printer, ended) in index {
+                    if ended {
+                        self.jobs.ended(job, printer);
+                    } else {
+                        self.jobs.insert(job, printer);
+                    }
+                }
+            }
             Err(e) => log::error!("cannot index stored jobs: {e}"),
         }
         // Every registered printer comes back with its queue, even one whose address
@@ -384,8 +393,12 @@ impl Handler<Published> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, msg: Published, _ctx: &mut Self::Context) {
-        if let Some(job_id) = msg.0.job_id() {
-            self.jobs.insert(job_id, msg.0.printer_id());
+        match &msg.0 {
+            Event::JobStateChanged(e) if e.to.is_terminal() => {
+                self.jobs.ended(e.job_id, e.printer_id)
+            }
+            Event::JobStateChanged(e) => self.jobs.insert(e.job_id, e.printer_id),
+            _ => {}
         }
         // No subscriber is not an error; a slow one loses the oldest events.
         let _ = self.events.send(msg.0);
@@ -505,8 +518,8 @@ macro_rules! forward_by_job {
             type Result = ResponseFuture<<$msg as Message>::Result>;
 
             fn handle(&mut self, msg: $msg, _ctx: &mut Self::Context) -> Self::Result {
-                let addr = self.job_addr(msg.job_id);
-                Box::pin(async move { addr?.send(msg).await? })
+                let route = self.job_route(msg.job_id);
+                Box::pin(async move { route.await?.1.send(msg).await? })
             }
         }
     )*};
@@ -518,20 +531,20 @@ impl Handler<RetryJob> for Supervisor {
     type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: RetryJob, _ctx: &mut Self::Context) -> Self::Result {
-        let addr = self.job_addr(msg.job_id);
+        let route = self.job_route(msg.job_id);
         let new_id = msg.new_job_id;
-        let printer = addr
-            .as_ref()
-            .ok()
-            .and_then(|_| self.jobs.get(&msg.job_id).copied());
-        Box::pin(async move { addr?.send(msg).await? }.into_actor(self).map(
-            move |result, act, _ctx| {
-                if let (Ok(_), Some(printer)) = (&result, printer) {
-                    act.jobs.insert(new_id, printer);
-                }
-                result
-            },
-        ))
+        Box::pin(
+            async move {
+                let (printer, addr) = route.await?;
+                addr.send(msg).await?.map(|job| (printer, job))
+            }
+            .into_actor(self)
+            .map(move |result, act, _ctx| {
+                let (printer, job) = result?;
+                act.jobs.insert(new_id, printer);
+                Ok(job)
+            }),
+        )
     }
 }
 
@@ -580,12 +593,34 @@ impl Supervisor {
             .ok_or_else(|| HubError::PrinterNotFound(key.to_string()))
     }
 
-    fn job_addr(&self, job_id: JobId) -> Result<Addr<PrinterActor>, HubError> {
-        self.jobs
-            .get(&job_id)
-            .and_then(|p| self.printers.get(p))
-            .map(|e| e.addr.clone())
-            .ok_or(HubError::JobNotFound(job_id))
+    /// The printer of `job_id` and its address: from the index, or, for an
+    /// older job, from the store (read on a blocking thread).
+    fn job_route(
+        &self,
+        job_id: JobId,
+    ) -> LocalBoxFuture<'static, Result<(PrinterId, Addr<PrinterActor>), HubError>> {
+        if let Some(printer) = self.jobs.get(&job_id) {
+            let route = self
+                .printers
+                .get(&printer)
+                .map(|e| (printer, e.addr.clone()))
+                .ok_or(HubError::JobNotFound(job_id));
+            return Box::pin(std::future::ready(route));
+        }
+        let store = self.store.clone();
+        let addrs: HashMap<PrinterId, Addr<PrinterActor>> = self
+            .printers
+            .iter()
+            .map(|(id, e)| (*id, e.addr.clone()))
+            .collect();
+        Box::pin(async move {
+            let read = actix_rt::task::spawn_blocking(move || store.load_job_printer(job_id))
+                .await
+                .map_err(|e| HubError::Unavailable(format!("store read failed: {e}")))?;
+            read?
+                .and_then(|printer| addrs.get(&printer).map(|addr| (printer, addr.clone())))
+                .ok_or(HubError::JobNotFound(job_id))
+        })
     }
 
     /// Applies `change` to a copy of a printer's configuration; if it accepts the

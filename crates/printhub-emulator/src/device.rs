@@ -22,7 +22,6 @@
 //! pty and links the path to it again (another slave number, as a replugged
 //! printer may come back as another `lpN`).
 
-use crate::record::RecordedConnection;
 use crate::session::Session;
 use crate::state::Shared;
 use crate::tcp;
@@ -284,14 +283,7 @@ fn new_session(shared: &Shared) -> Session {
     let mut guard = shared.lock();
     guard.connections += 1;
     let number = guard.connections;
-    guard.connection_log.push(RecordedConnection {
-        number,
-        accepted: Instant::now(),
-        first_byte: None,
-        closed: None,
-        bytes: 0,
-        commands: Vec::new(),
-    });
+    guard.open_connection(number);
     Session::new(shared.settings.model, shared.settings.speed, number).over_usb()
 }
 
@@ -309,7 +301,7 @@ fn feed(
     }
     let (take, drop_now) = {
         let mut guard = shared.lock();
-        if let Some(record) = guard.connection_log.last_mut() {
+        if let Some(record) = guard.connection_log.back_mut() {
             record.first_byte.get_or_insert(received);
             record.bytes += data.len() as u64;
         }

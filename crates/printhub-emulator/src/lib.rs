@@ -310,15 +310,18 @@ impl EmulatorHandle {
         self.shared.lock().printed
     }
 
-    /// Every refused input so far, in order.
+    /// The refused inputs so far, in order (the last 1,000: memory stays
+    /// bounded however long the emulator runs).
     pub fn errors(&self) -> Vec<RecordedError> {
-        self.shared.lock().errors.clone()
+        self.shared.lock().errors.iter().cloned().collect()
     }
 
-    /// Every connection served so far (the open one included), in order:
-    /// when it was open, how many bytes came, and its commands.
+    /// The connections served so far (the open one included), in order:
+    /// when it was open, how many bytes came, and its commands. The last
+    /// 1,000 connections, each with its last 5,000–10,000 commands, are
+    /// kept, so an emulator serving jobs for weeks stays bounded.
     pub fn connections(&self) -> Vec<RecordedConnection> {
-        self.shared.lock().connection_log.clone()
+        self.shared.lock().connection_log.iter().cloned().collect()
     }
 
     /// How busy the printer has been: the print time of every page still

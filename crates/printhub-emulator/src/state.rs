@@ -11,12 +11,20 @@
 use crate::config::Speed;
 use crate::fault::Faults;
 use crate::record::{RecordedConnection, RecordedError, RecordedPage};
-use printhub_raster::{ErrorFlags, Media, Model, Phase, Status, StatusType};
+use printhub_raster::{Command, ErrorFlags, Media, Model, Phase, Status, StatusType};
 use std::collections::VecDeque;
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// Connections kept in the log (the newest): an emulator that runs for
+/// weeks keeps a bounded log however many jobs it serves (issue #17).
+pub(crate) const KEEP_CONNECTIONS: usize = 1000;
+/// Commands kept per connection: a USB device link is one long session.
+pub(crate) const KEEP_COMMANDS: usize = 10_000;
+/// Refused inputs kept (the newest).
+pub(crate) const KEEP_ERRORS: usize = 1000;
 
 /// Settings fixed at start.
 #[derive(Debug, Clone)]
@@ -55,13 +63,14 @@ pub(crate) struct Printer {
     pub pages: VecDeque<RecordedPage>,
     /// Pages printed since start, the ones no longer kept included.
     pub printed: usize,
-    pub errors: Vec<RecordedError>,
+    /// The last [`KEEP_ERRORS`] refused inputs, oldest first.
+    pub errors: VecDeque<RecordedError>,
     /// Number the next job gets.
     pub next_job: u64,
     /// Connections accepted so far.
     pub connections: u64,
-    /// Every connection served, in order.
-    pub connection_log: Vec<RecordedConnection>,
+    /// The last [`KEEP_CONNECTIONS`] connections served, in order.
+    pub connection_log: VecDeque<RecordedConnection>,
     /// The open session's socket, so that a fault or shutdown can close it from outside.
     pub stream: Option<TcpStream>,
     /// The TCP listener is open (false while turned off).
@@ -119,6 +128,41 @@ impl Printer {
         }
     }
 
+    /// Records a new connection (`number`), forgetting the oldest beyond
+    /// [`KEEP_CONNECTIONS`].
+    pub fn open_connection(&mut self, number: u64) {
+        if self.connection_log.len() >= KEEP_CONNECTIONS {
+            self.connection_log.pop_front();
+        }
+        self.connection_log.push_back(RecordedConnection {
+            number,
+            accepted: Instant::now(),
+            first_byte: None,
+            closed: None,
+            bytes: 0,
+            commands: Vec::new(),
+        });
+    }
+
+    /// Records a command of the open connection; a connection that has
+    /// decoded [`KEEP_COMMANDS`] of them keeps the newer half of them.
+    pub fn record_command(&mut self, offset: u64, command: Command) {
+        if let Some(record) = self.connection_log.back_mut() {
+            if record.commands.len() >= KEEP_COMMANDS {
+                record.commands.drain(..KEEP_COMMANDS / 2);
+            }
+            record.commands.push((offset, command));
+        }
+    }
+
+    /// Records a refused input, forgetting the oldest beyond [`KEEP_ERRORS`].
+    pub fn record_error(&mut self, error: RecordedError) {
+        if self.errors.len() >= KEEP_ERRORS {
+            self.errors.pop_front();
+        }
+        self.errors.push_back(error);
+    }
+
     /// Shuts the open session's socket down, waking its blocked read.
     pub fn close_stream(&mut self) {
         if let Some(stream) = self.stream.take() {
@@ -139,10 +183,10 @@ impl Shared {
             mode: 0,
             pages: VecDeque::new(),
             printed: 0,
-            errors: Vec::new(),
+            errors: VecDeque::new(),
             next_job: 1,
             connections: 0,
-            connection_log: Vec::new(),
+            connection_log: VecDeque::new(),
             stream: None,
             listening: true,
             device_present: false,
@@ -217,5 +261,52 @@ impl Shared {
         let deadline = Instant::now() + duration;
         let guard = self.wait_while(self.lock(), Some(deadline), |p| !p.stopping);
         !guard.stopping
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Shared {
+        let model = Model::by_name("PT-P750W").expect("model");
+        let settings = Settings {
+            model,
+            speed: Speed::Instant,
+            out_dir: None,
+            keep_pages: 100,
+            community: "public".into(),
+            brother_status: false,
+        };
+        Shared::new(settings, Media::by_id("tze-12").expect("media"))
+    }
+
+    #[test]
+    fn the_connection_log_keeps_the_newest_connections_and_commands() {
+        // An emulator serving jobs for weeks must not grow without bound (issue #17):
+        // 100,000 jobs once kept 30 MiB of connection records in the hub's process.
+        let shared = shared();
+        let mut printer = shared.lock();
+        for number in 1..=(KEEP_CONNECTIONS as u64 + 5) {
+            printer.open_connection(number);
+            printer.record_command(0, Command::Initialize);
+        }
+        assert_eq!(printer.connection_log.len(), KEEP_CONNECTIONS);
+        assert_eq!(printer.connection_log.front().map(|c| c.number), Some(6));
+        assert_eq!(
+            printer.connection_log.back().map(|c| c.number),
+            Some(KEEP_CONNECTIONS as u64 + 5)
+        );
+        // One long session (a USB link) keeps its newest commands.
+        for offset in 0..(KEEP_COMMANDS as u64 + 1) {
+            printer.record_command(offset, Command::StatusRequest);
+        }
+        let last = printer.connection_log.back().expect("open connection");
+        assert!(last.commands.len() <= KEEP_COMMANDS);
+        assert!(last.commands.len() > KEEP_COMMANDS / 2);
+        assert_eq!(
+            last.commands.last().map(|c| c.0),
+            Some(KEEP_COMMANDS as u64)
+        );
     }
 }

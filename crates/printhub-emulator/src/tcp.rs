@@ -22,7 +22,7 @@
 //! is not counted as the printer waiting for its client. Each page's
 //! interval is recorded (`RecordedPage::print`).
 
-use crate::record::{PrintTime, RecordedConnection, RecordedPage};
+use crate::record::{PrintTime, RecordedPage};
 use crate::session::{Action, Session};
 use crate::state::Shared;
 use printhub_raster::Status;
@@ -89,14 +89,7 @@ pub(crate) fn run(listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>) 
                     guard.connections += 1;
                     guard.stream = stream.try_clone().ok();
                     let number = guard.connections;
-                    guard.connection_log.push(RecordedConnection {
-                        number,
-                        accepted: Instant::now(),
-                        first_byte: None,
-                        closed: None,
-                        bytes: 0,
-                        commands: Vec::new(),
-                    });
+                    guard.open_connection(number);
                     number
                 };
                 log::info!("{addr}: connection {connection} from {peer}");
@@ -104,7 +97,7 @@ pub(crate) fn run(listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>) 
                 {
                     let mut guard = shared.lock();
                     guard.stream = None;
-                    if let Some(record) = guard.connection_log.last_mut() {
+                    if let Some(record) = guard.connection_log.back_mut() {
                         record.closed = Some(Instant::now());
                     }
                 }
@@ -188,7 +181,7 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) {
         }
         let (take, drop_now) = {
             let mut guard = shared.lock();
-            if let Some(record) = guard.connection_log.last_mut() {
+            if let Some(record) = guard.connection_log.back_mut() {
                 record.first_byte.get_or_insert(received);
                 record.bytes += n as u64;
             }
@@ -265,13 +258,11 @@ pub(crate) fn perform<W: Write>(
                 *head_free = Some(print(*page, start, duration, shared));
             }
             Action::Record(error) => {
-                shared.lock().errors.push(error);
+                shared.lock().record_error(error);
                 shared.notify();
             }
             Action::Command(offset, command) => {
-                if let Some(record) = shared.lock().connection_log.last_mut() {
-                    record.commands.push((offset, command));
-                }
+                shared.lock().record_command(offset, command);
             }
             Action::EndedWithoutFeed { job, page } => ended_without_feed(job, page, shared),
         }

@@ -417,20 +417,64 @@ pub(crate) fn load_raster(
     }
 }
 
-/// Every job's id and printer, in `seq` order, reading nothing else: the
-/// engine's job-to-printer index at start-up. A row whose ids do not parse
-/// is skipped (the full loads report it as corrupt).
-pub(crate) fn load_job_index(conn: &Connection) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
-    let mut statement = conn.prepare_cached("SELECT id, printer_id FROM jobs ORDER BY seq")?;
-    let mut rows = statement.query([])?;
-    let mut index = Vec::new();
-    while let Some(row) = rows.next()? {
-        let (id, printer): (String, String) = (row.get(0)?, row.get(1)?);
-        if let (Ok(id), Ok(printer)) = (id.parse(), printer.parse()) {
-            index.push((id, printer));
+/// The engine's job-to-printer index at start-up, reading two columns
+/// and decoding nothing: every waiting or printing job, then the newest
+/// `keep_ended` jobs that have ended, oldest first; each with whether it
+/// has ended. A row whose ids do not parse is skipped (the full loads
+/// report it as corrupt).
+pub(crate) fn load_job_index(
+    conn: &Connection,
+    keep_ended: usize,
+) -> Result<Vec<(JobId, PrinterId, bool)>, StoreError> {
+    let read = |index: &mut Vec<(JobId, PrinterId, bool)>,
+                sql: &str,
+                limit: Option<i64>,
+                ended: bool|
+     -> Result<(), StoreError> {
+        let mut statement = conn.prepare_cached(sql)?;
+        let mut rows = match limit {
+            Some(limit) => statement.query([limit])?,
+            None => statement.query([])?,
+        };
+        while let Some(row) = rows.next()? {
+            let (id, printer): (String, String) = (row.get(0)?, row.get(1)?);
+            if let (Ok(id), Ok(printer)) = (id.parse(), printer.parse()) {
+                index.push((id, printer, ended));
+            }
         }
-    }
+        Ok(())
+    };
+    let mut index = Vec::new();
+    read(
+        &mut index,
+        "SELECT id, printer_id FROM jobs WHERE state IN ('queued', 'held', 'printing') ORDER BY seq",
+        None,
+        false,
+    )?;
+    let waiting = index.len();
+    read(
+        &mut index,
+        "SELECT id, printer_id FROM jobs \
+         WHERE state IN ('completed', 'failed', 'cancelled', 'interrupted') \
+         ORDER BY seq DESC LIMIT ?1",
+        Some(i64::try_from(keep_ended).unwrap_or(i64::MAX)),
+        true,
+    )?;
+    index[waiting..].reverse();
     Ok(index)
+}
+
+/// The printer of job `id`, reading one column; `None` for an unknown job
+/// (or a row whose printer id does not parse).
+pub(crate) fn load_job_printer(
+    conn: &Connection,
+    id: JobId,
+) -> Result<Option<PrinterId>, StoreError> {
+    let printer: Option<String> = conn
+        .prepare_cached("SELECT printer_id FROM jobs WHERE id = ?1")?
+        .query_row([id.to_string()], |row| row.get(0))
+        .optional()?;
+    Ok(printer.and_then(|p| p.parse().ok()))
 }
 
 /// Every job of `printer`, in `seq` order.

@@ -453,10 +453,21 @@ impl Store {
         self.readers.with(|conn| jobs::load_raster(conn, id))
     }
 
-    /// Every job's id and printer, in `seq` order, without decoding the
-    /// jobs (rows whose ids do not parse are left out).
-    pub fn load_job_index(&self) -> Result<Vec<(JobId, PrinterId)>, StoreError> {
-        self.readers.with(jobs::load_job_index)
+    /// The id and printer of every waiting or printing job, then of the
+    /// newest `keep_ended` jobs that have ended (oldest first), each with
+    /// whether it has ended; no job is decoded (rows whose ids do not parse
+    /// are left out).
+    pub fn load_job_index(
+        &self,
+        keep_ended: usize,
+    ) -> Result<Vec<(JobId, PrinterId, bool)>, StoreError> {
+        self.readers
+            .with(|conn| jobs::load_job_index(conn, keep_ended))
+    }
+
+    /// The printer of job `id` (one column read); `None` for an unknown job.
+    pub fn load_job_printer(&self, id: JobId) -> Result<Option<PrinterId>, StoreError> {
+        self.readers.with(|conn| jobs::load_job_printer(conn, id))
     }
 
     /// Every job, in `seq` order, plus the rows that failed to decode.

@@ -878,21 +878,14 @@ impl PrinterActor {
     }
 
     fn retry_from_store(&mut self, msg: &RetryJob, t: Timestamp) -> Result<JobId, HubError> {
-        // Pruned from the machine's history: retry from the stored snapshot.
-        let old = self
+        // Pruned from the machine's history: retry from the stored snapshot,
+        // as a retry of it (parent and retry count kept).
+        let mut old = self
             .store
             .load_job(msg.job_id)?
             .ok_or(HubError::JobNotFound(msg.job_id))?;
-        let new = old.retry(msg.new_job_id, t).map_err(|e| {
-            printhub_core::CommandError::InvalidJobState {
-                job_id: msg.job_id,
-                from: e.from,
-                command: e.command,
-            }
-        })?;
-        let mut spec = new.spec.clone();
-        spec.printer_id = self.id;
-        self.machine.submit(msg.new_job_id, spec, t)?;
+        old.spec.printer_id = self.id;
+        self.machine.retry_stored(&old, msg.new_job_id, t)?;
         Ok(msg.new_job_id)
     }
 }

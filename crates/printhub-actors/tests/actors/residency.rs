@@ -300,3 +300,79 @@ async fn a_raster_the_store_cannot_read_back_fails_its_job_with_the_reason_and_t
     assert!(error.message.contains("checksum"), "{}", error.message);
     assert_eq!(transport.sent().len(), 5, "nothing was sent for it");
 }
+
+#[actix::test]
+async fn a_job_older_than_the_supervisors_index_is_routed_through_the_store() {
+    // The supervisor keeps the waiting jobs and the newest 10,000 ended ones in
+    // memory (issue #17: it once held every job ever stored); an older job's
+    // printer is read from the store when a command names it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("hub.db");
+    let db1 = db.clone();
+    let (oldest, bytes) = std::thread::spawn(move || {
+        actix::System::new().block_on(async move {
+            let store = Arc::new(
+                printhub_store::Store::open(&db1, printhub_store::StoreConfig::default())
+                    .expect("store"),
+            );
+            let (hub, _) = hub_on(store.clone());
+            hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+                .await
+                .expect("added");
+            hub.pause_printer("pt").await.expect("paused");
+            let ids = submit_many(&hub, "pt", 0, 1).await;
+            let oldest = hub.cancel_job(ids[0]).await.expect("cancelled");
+            hub.shutdown().await.expect("shutdown");
+            // 10,000 newer ended jobs, written straight to the store.
+            let newer: Vec<printhub_core::Job> = (0..10_000u128)
+                .map(|n| {
+                    let mut job = oldest.clone();
+                    job.id = JobId::from_u128(n + 1);
+                    job
+                })
+                .collect();
+            HubStore::commit(store.as_ref(), newer)
+                .await
+                .expect("stored");
+            let bytes = store.load_raster(oldest.id).expect("read").expect("stored");
+            (oldest, bytes.to_vec())
+        })
+    })
+    .join()
+    .expect("run 1");
+
+    let store = Arc::new(
+        printhub_store::Store::open(&db, printhub_store::StoreConfig::default()).expect("store"),
+    );
+    let index = store.load_job_index(10_000).expect("index");
+    assert_eq!(index.len(), 10_000);
+    assert!(
+        index
+            .iter()
+            .all(|(id, _, ended)| *id != oldest.id && *ended),
+        "the oldest ended job is left out of the index"
+    );
+    let (hub, transport) = hub_on(store);
+    let read = hub.job(oldest.id).await.expect("found through the store");
+    assert_eq!(read.state, JobState::Cancelled);
+    let retry = hub
+        .retry_job(oldest.id)
+        .await
+        .expect("routed to its printer");
+    assert_eq!(retry.parent_job_id, Some(oldest.id));
+    assert_eq!(retry.spec.printer_id, oldest.spec.printer_id);
+    let mut events = hub.subscribe();
+    hub.resume_printer("pt").await.expect("resumed");
+    let done = wait_terminal(&mut events, &[retry.id]).await;
+    assert_eq!(done, vec![(retry.id, JobState::Completed)]);
+    assert_eq!(
+        transport.sent()[0].bytes.to_vec(),
+        bytes,
+        "the retry prints the stored bytes"
+    );
+    // A job no store knows is still not found.
+    assert!(matches!(
+        hub.retry_job(JobId::from_u128(u128::MAX)).await,
+        Err(printhub_actors::HubError::JobNotFound(_))
+    ));
+}

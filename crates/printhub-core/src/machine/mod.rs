@@ -570,13 +570,40 @@ impl PrinterMachine {
         let new_job = job
             .retry(new_job_id, now)
             .map_err(|e| CommandError::from_transition(job_id, e))?;
-        self.check_admission(new_job_id)?;
+        self.queue_retry(new_job, now)
+    }
+
+    /// Reprints `old`, a job of this printer the machine no longer holds
+    /// (read back from the store, raster included), exactly as
+    /// [`retry`](Self::retry) would: new job `new_job_id` with the same spec,
+    /// `parent_job_id` = `old.id`, `retry_count + 1`, queued at the end.
+    pub fn retry_stored(
+        &mut self,
+        old: &Job,
+        new_job_id: JobId,
+        now: Timestamp,
+    ) -> Result<JobId, CommandError> {
+        if old.spec.printer_id != self.printer_id {
+            return Err(CommandError::WrongPrinter {
+                printer_id: self.printer_id,
+                requested: old.spec.printer_id,
+            });
+        }
+        let new_job = old
+            .retry(new_job_id, now)
+            .map_err(|e| CommandError::from_transition(old.id, e))?;
+        self.queue_retry(new_job, now)
+    }
+
+    fn queue_retry(&mut self, new_job: Job, now: Timestamp) -> Result<JobId, CommandError> {
+        let id = new_job.id;
+        self.check_admission(id)?;
         // A released raster is refused here (`EmptyRaster`): the caller
         // restores it first (`restore_raster`), a new job never goes without one.
         new_job.spec.validate()?;
         self.admit(new_job, now);
         self.pump(now);
-        Ok(new_job_id)
+        Ok(id)
     }
 
     /// Pauses the printer: nothing more is sent; a copy in flight finishes.

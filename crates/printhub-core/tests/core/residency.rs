@@ -113,3 +113,36 @@ fn forgetting_history_keeps_the_listing_exact_with_a_long_queue() {
     expected.push(5);
     assert_eq!(listed, expected);
 }
+
+#[test]
+fn a_job_read_back_from_the_store_is_retried_as_its_retry() {
+    // A job forgotten from the history is retried from its stored snapshot:
+    // parent and retry count as for a job the machine holds.
+    let mut m = PrinterMachine::new(PRINTER, MachineConfig::default());
+    let t = Timestamp::from_millis(0);
+    m.pause(t).expect("paused");
+    m.submit(j(1), spec(1, 1), t).expect("queued");
+    m.cancel(j(1), t).expect("cancelled");
+    let stored = m.job(j(1)).expect("known").clone();
+    let mut other = stored.clone();
+    other.spec.printer_id = printhub_core::PrinterId::from_u128(99);
+    assert_eq!(
+        m.retry_stored(&other, j(2), t),
+        Err(printhub_core::CommandError::WrongPrinter {
+            printer_id: PRINTER,
+            requested: other.spec.printer_id,
+        })
+    );
+    let mut queued = stored.clone();
+    queued.state = JobState::Queued;
+    assert_eq!(
+        m.retry_stored(&queued, j(2), t).map_err(|e| e.code()),
+        Err("invalid_job_state")
+    );
+    assert_eq!(m.retry_stored(&stored, j(2), t), Ok(j(2)));
+    let retry = m.job(j(2)).expect("retry");
+    assert_eq!(retry.parent_job_id, Some(j(1)));
+    assert_eq!(retry.retry_count, 1);
+    assert_eq!(retry.spec.raster, raster(1));
+    assert_eq!(retry.state, JobState::Queued);
+}
