@@ -18,12 +18,11 @@
 //!
 //! Threading: pure functions.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::sync::Arc;
 
 use flate2::read::ZlibDecoder;
-use flate2::write::ZlibEncoder;
-use flate2::{Compression, Crc};
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use printhub_core::{Job, JobError, JobId, JobSpec, JobState, PrinterId, Timestamp};
 use rusqlite::types::FromSql;
 use rusqlite::Row;
@@ -158,18 +157,49 @@ fn encode_raster(raster: &[u8], level: u32) -> Result<RasterRow, StoreError> {
     let (codec, data) = if level == 0 {
         (RAW, raster.to_vec())
     } else {
-        let mut encoder = ZlibEncoder::new(
-            Vec::with_capacity(raster.len() / 2 + 64),
-            Compression::new(level.min(9)),
-        );
-        encoder.write_all(raster).map_err(encode_error)?;
-        (ZLIB, encoder.finish().map_err(encode_error)?)
+        (ZLIB, zlib(raster, level.min(9)).map_err(encode_error)?)
     };
     Ok(RasterRow {
         codec,
         len,
         crc32: i64::from(crc.sum()),
         data,
+    })
+}
+
+thread_local! {
+    /// One compressor per thread and level, reset for each raster: a new
+    /// one allocates and zeroes ~300 KiB of hash tables, which cost more
+    /// than compressing a label (issue #17: a tenth of the engine thread's
+    /// time went into those allocations and their page faults).
+    static COMPRESSOR: std::cell::RefCell<Option<(u32, Compress)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `data` as a zlib stream at `level` (1..=9).
+fn zlib(data: &[u8], level: u32) -> Result<Vec<u8>, std::io::Error> {
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let compress = match &mut *cell {
+            Some((kept, compress)) if *kept == level => {
+                compress.reset();
+                compress
+            }
+            slot => &mut slot.insert((level, Compress::new(Compression::new(level), true))).1,
+        };
+        let mut out = Vec::with_capacity(data.len() / 2 + 64);
+        loop {
+            let read = usize::try_from(compress.total_in()).unwrap_or(usize::MAX);
+            let input = data.get(read..).unwrap_or_default();
+            let status = compress
+                .compress_vec(input, &mut out, FlushCompress::Finish)
+                .map_err(std::io::Error::other)?;
+            match status {
+                Status::StreamEnd => return Ok(out),
+                // Out of room: grow and go on.
+                Status::Ok | Status::BufError => out.reserve(out.capacity().max(64)),
+            }
+        }
     })
 }
 
@@ -365,6 +395,31 @@ mod tests {
     use super::*;
     use printhub_core::{BatchId, JobCommand, PrintOptions};
     use rusqlite::Connection;
+
+    #[test]
+    fn one_compressor_per_thread_gives_every_raster_its_own_stream() {
+        // The compressor is reused (reset) across rasters and levels; each
+        // stream must still be exactly its own raster's, incompressible
+        // bytes included (the output buffer then has to grow).
+        let noise: Vec<u8> = (0..20_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let inputs: [(&[u8], u32); 5] = [
+            (&[0u8; 5000], 1),
+            (b"ESC i z label", 1),
+            (&noise, 6),
+            (&[7u8; 3], 6),
+            (&noise, 1),
+        ];
+        for (data, level) in inputs {
+            let z = zlib(data, level).expect("compressed");
+            let mut back = Vec::new();
+            ZlibDecoder::new(&z[..])
+                .read_to_end(&mut back)
+                .expect("a whole zlib stream");
+            assert_eq!(back, data, "level {level}");
+        }
+    }
 
     /// A job with every optional field set, so a dropped field shows.
     fn full_job() -> Job {
