@@ -22,7 +22,7 @@ use crate::transport::TcpTimeouts;
 use crate::{HubError, PrinterConfig, PrinterDraft, PrinterInfo, PrinterPatch};
 use actix::{Addr, Handler, Message};
 use printhub_core::{
-    BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, PrintOptions, PrinterId,
+    BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, Name, PrintOptions, PrinterId,
 };
 use printhub_raster::{CutMode, Encoder, JobOptions, Label, Media, Model};
 use std::sync::Arc;
@@ -697,7 +697,7 @@ impl HubHandle {
                 .layout_media
                 .clone()
                 .ok_or_else(|| HubError::MediaUnknown(info.slug.clone()))?;
-            spec.model = info.model.clone();
+            spec.model = info.model.as_str().into();
             let (from, target) = (spec.clone(), media.clone());
             let laid_out = actix_rt::task::spawn_blocking(move || {
                 crate::printer::relayout::relayout(&from, &target)
@@ -709,7 +709,7 @@ impl HubHandle {
                 message: e.message,
             })?;
             spec.raster = raster;
-            spec.media_id = media;
+            spec.media_id = media.into();
         }
         let jobs = self
             .submit_prepared(&info.id.to_string(), vec![spec])
@@ -797,10 +797,10 @@ async fn prepare(
         .source
         .and_then(|source| printhub_core::LabelRequest::of(&source).ok());
     spec.batch_id = batch;
-    spec.content_type = request.content_type;
-    spec.template = request.template;
-    spec.submitted_by = request.submitted_by;
-    spec.source_address = request.source_address;
+    spec.content_type = request.content_type.map(Name::from);
+    spec.template = request.template.map(Name::from);
+    spec.submitted_by = request.submitted_by.map(Name::from);
+    spec.source_address = request.source_address.map(Name::from);
     Ok(spec)
 }
 

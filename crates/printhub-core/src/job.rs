@@ -31,6 +31,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::name::Name;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{TransitionError, ValidationError};
@@ -74,24 +75,24 @@ pub struct JobSpec {
     /// How many copies to print, 1..=[`MAX_COPIES`].
     pub copies: u32,
     /// The media the raster was rendered for (a catalogue id such as `tze-12`).
-    pub media_id: String,
+    pub media_id: Name,
     /// The printer model the raster was rendered for (such as `PT-P750W`).
-    pub model: String,
+    pub model: Name,
     /// Options the raster was encoded with.
     #[serde(default)]
     pub options: PrintOptions,
     /// The built-in content type used to lay the label out, if any.
     #[serde(default)]
-    pub content_type: Option<String>,
+    pub content_type: Option<Name>,
     /// The template used to lay the label out, if any.
     #[serde(default)]
-    pub template: Option<String>,
+    pub template: Option<Name>,
     /// Who submitted the job (an API key name, `grocy`, ...).
     #[serde(default)]
-    pub submitted_by: Option<String>,
+    pub submitted_by: Option<Name>,
     /// Where the submission came from (the client's IP address), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_address: Option<String>,
+    pub source_address: Option<Name>,
     /// What the label was made from, when it was made from label data (a
     /// content type or template with its data, lookups resolved), as the
     /// renderer's JSON: the hub lays the job out again from it when the
@@ -120,8 +121,8 @@ impl JobSpec {
     /// A one-copy spec with default options and no metadata.
     pub fn new(
         printer_id: PrinterId,
-        model: impl Into<String>,
-        media_id: impl Into<String>,
+        model: impl Into<Name>,
+        media_id: impl Into<Name>,
         raster: impl Into<Arc<Vec<u8>>>,
     ) -> Self {
         Self {
@@ -477,9 +478,10 @@ pub struct Job {
     pub finished_at: Option<Timestamp>,
     /// When its state last changed (every transition records a timestamp).
     pub state_changed_at: Timestamp,
-    /// Why it failed or was interrupted.
+    /// Why it failed or was interrupted. Boxed: most jobs never have one,
+    /// and a waiting job should cost a pointer for it, not 80 bytes (#17).
     #[serde(default)]
-    pub error: Option<JobError>,
+    pub error: Option<Box<JobError>>,
     /// The job this one retries.
     #[serde(default)]
     pub parent_job_id: Option<JobId>,
@@ -652,7 +654,7 @@ mod tests {
             ),
             (
                 "no model",
-                |s| s.model = String::new(),
+                |s| s.model = Name::default(),
                 Some(ValidationError::MissingModel),
             ),
         ];
@@ -673,11 +675,11 @@ mod tests {
             spec().with_copies(2),
             Timestamp::from_millis(5),
         );
-        job.error = Some(JobError {
+        job.error = Some(Box::new(JobError {
             code: "no_media".into(),
             message: "no tape".into(),
             detail: Some(serde_json::json!({"media": "tze-12"})),
-        });
+        }));
         let json = serde_json::to_value(&job).expect("serializes");
         assert_eq!(json["spec"]["raster"], "AQID");
         assert_eq!(json["state"], "queued");

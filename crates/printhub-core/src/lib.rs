@@ -67,6 +67,7 @@ pub mod id;
 pub mod job;
 pub mod link;
 pub mod machine;
+pub mod name;
 pub mod printer;
 
 pub use chain::{ChainPage, InFlight};
@@ -84,6 +85,7 @@ pub use link::{Link, LinkAction, LinkPolicy, WriteOutcome, WriteReport};
 pub use machine::{
     Action, CancelOutcome, InitialState, MachineConfig, MediaFits, PrinterMachine, MEDIA_MISMATCH,
 };
+pub use name::{Name, Names};
 pub use printer::{
     reason, ObservedStatus, PreflightRefusal, PrinterState, PrinterStatus, WriteFailure,
 };

@@ -371,7 +371,10 @@ impl<S> Link<S> {
         if self.sending.is_some() || pages.iter().any(|p| machine.job(p.job_id).is_none()) {
             return false;
         }
-        let Some(media) = machine.job(first.job_id).map(|j| j.spec.media_id.clone()) else {
+        let Some(media) = machine
+            .job(first.job_id)
+            .map(|j| j.spec.media_id.to_string())
+        else {
             return false;
         };
         let fresh = self.is_fresh(now, &media);
@@ -671,7 +674,7 @@ fn expected_media(machine: &PrinterMachine) -> Option<String> {
         Some(flight) => machine.job(flight.first().job_id),
         None => machine.next_job(),
     };
-    job.map(|j| j.spec.media_id.clone())
+    job.map(|j| j.spec.media_id.to_string())
 }
 
 /// Marks `status` as `media_mismatch` (not ready, the expected media named)

@@ -145,8 +145,8 @@ impl From<Job> for JobView {
             printer_id: job.spec.printer_id,
             batch_id: job.spec.batch_id,
             state: job.state.as_str().to_string(),
-            content_type: job.spec.content_type,
-            template: job.spec.template,
+            content_type: job.spec.content_type.map(String::from),
+            template: job.spec.template.map(String::from),
             title: job
                 .spec
                 .request
@@ -163,8 +163,8 @@ impl From<Job> for JobView {
             error_detail,
             parent_job_id: job.parent_job_id,
             retry_count: job.retry_count,
-            submitted_by: job.spec.submitted_by,
-            source_address: job.spec.source_address,
+            submitted_by: job.spec.submitted_by.map(String::from),
+            source_address: job.spec.source_address.map(String::from),
             relayouts: job
                 .spec
                 .relayouts

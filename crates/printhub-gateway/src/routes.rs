@@ -585,7 +585,7 @@ pub(crate) async fn get_batch(hub: Hub, caller: Caller, id: web::Path<String>) -
     let created_at = rfc3339(first.created_at);
     let created_by = caller
         .sees_submitter(first)
-        .then(|| first.spec.submitted_by.clone())
+        .then(|| first.spec.submitted_by.as_deref().map(str::to_owned))
         .flatten();
     let summary = BatchSummary::of(jobs.iter().map(|j| &j.state));
     ok(BatchView {

@@ -76,8 +76,9 @@ pub fn job_attributes(job: &Job, printer_uri: &str, printer_up_time: i32) -> Vec
     let user = job
         .spec
         .submitted_by
-        .clone()
-        .unwrap_or_else(|| "anonymous".into());
+        .as_deref()
+        .unwrap_or("anonymous")
+        .to_string();
     let time_or_none = |t: Option<printhub_core::id::Timestamp>| match t {
         Some(t) => IppValue::Integer(seconds(t)),
         None => IppValue::NoValue,

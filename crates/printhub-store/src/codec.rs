@@ -112,9 +112,9 @@ impl JobRow {
             copies: i64::from(spec.copies),
             copies_printed: i64::from(job.copies_printed),
             confirmed: job.confirmed,
-            content_type: spec.content_type.clone(),
-            template: spec.template.clone(),
-            submitted_by: spec.submitted_by.clone(),
+            content_type: spec.content_type.as_deref().map(str::to_owned),
+            template: spec.template.as_deref().map(str::to_owned),
+            submitted_by: spec.submitted_by.as_deref().map(str::to_owned),
             spec: spec_rest(spec)?,
             raster: if spec.raster_released() {
                 None
@@ -185,7 +185,11 @@ fn zlib(data: &[u8], level: u32) -> Result<Vec<u8>, std::io::Error> {
                 compress.reset();
                 compress
             }
-            slot => &mut slot.insert((level, Compress::new(Compression::new(level), true))).1,
+            slot => {
+                &mut slot
+                    .insert((level, Compress::new(Compression::new(level), true)))
+                    .1
+            }
         };
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
         loop {
@@ -347,7 +351,7 @@ fn decode_job_fields(row: &Row<'_>) -> Result<Job, String> {
         started_at: ms(col(row, 6, "started_at")?),
         finished_at: ms(col(row, 7, "finished_at")?),
         state_changed_at: Timestamp::from_millis(col(row, 8, "state_changed_at")?),
-        error,
+        error: error.map(Box::new),
         parent_job_id,
         retry_count: count(row, 13, "retry_count")?,
         copies_printed: count(row, 15, "copies_printed")?,
@@ -452,11 +456,11 @@ mod tests {
             .expect("start");
         job.apply(JobCommand::Fail, Timestamp::from_millis(30))
             .expect("fail");
-        job.error = Some(JobError {
+        job.error = Some(Box::new(JobError {
             code: "no_media".into(),
             message: "no tape".into(),
             detail: Some(serde_json::json!({"media": "tze-12", "n": [1, 2]})),
-        });
+        }));
         job.parent_job_id = Some(JobId::from_u128(4));
         job.retry_count = 2;
         job.copies_printed = 1;

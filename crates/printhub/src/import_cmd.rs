@@ -27,7 +27,7 @@
 use crate::cli::{ImportArgs, ImportSource};
 use crate::config::Config;
 use anyhow::{bail, Context};
-use printhub_core::{Job, JobError, JobId, JobSpec, JobState, PrinterId, Timestamp};
+use printhub_core::{Job, JobError, JobId, JobSpec, JobState, Name, PrinterId, Timestamp};
 use printhub_gateway::auth::keys::LegacyHash;
 use printhub_store::legacy::{LegacyDatabase, LegacyJob, LegacyKey, LegacyPrinter};
 use printhub_store::{ApiKeyRecord, PrinterRecord, Store, StoreConfig};
@@ -425,19 +425,21 @@ fn job(j: &LegacyJob, printers: &[(PrinterId, String, String)]) -> anyhow::Resul
         .payload
         .as_ref()
         .and_then(|p| p["content_type"].as_str())
-        .map(str::to_string);
-    spec.template = j.template_key.clone();
-    spec.submitted_by = Some(ACTOR.to_string());
+        .map(Name::from);
+    spec.template = j.template_key.as_deref().map(Name::from);
+    spec.submitted_by = Some(ACTOR.into());
     let mut job = Job::new(id, spec, created_at);
     job.state = state;
     job.started_at = started_at;
     job.finished_at = finished_at.or(Some(created_at));
     job.state_changed_at = finished_at.unwrap_or(created_at);
     job.copies_printed = u32::from(state == JobState::Completed);
-    job.error = error.map(|(code, message)| JobError {
-        code: code.to_string(),
-        message,
-        detail: None,
+    job.error = error.map(|(code, message)| {
+        Box::new(JobError {
+            code: code.to_string(),
+            message,
+            detail: None,
+        })
     });
     Ok(job)
 }

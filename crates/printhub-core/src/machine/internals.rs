@@ -44,8 +44,22 @@ impl PrinterMachine {
         self.order.push(id);
         self.queue.push_back(id);
         self.media_pending.push(id);
-        self.jobs.insert(id, Box::new(job));
+        let job = self.boxed(job);
+        self.jobs.insert(id, job);
         self.emit_job_change(id, None, JobState::Queued, now);
+    }
+
+    /// `job` boxed for the map, its repeated names shared with the other
+    /// jobs' ([`Names`](crate::Names)).
+    pub(super) fn boxed(&mut self, mut job: Job) -> Box<Job> {
+        let spec = &mut job.spec;
+        self.names.intern(&mut spec.model);
+        self.names.intern(&mut spec.media_id);
+        self.names.intern_opt(&mut spec.content_type);
+        self.names.intern_opt(&mut spec.template);
+        self.names.intern_opt(&mut spec.submitted_by);
+        self.names.intern_opt(&mut spec.source_address);
+        Box::new(job)
     }
 
     /// Puts a paused, stopped, offline or disabled printer back to work:
@@ -199,7 +213,7 @@ impl PrinterMachine {
     ) {
         if let Ok((from, to)) = self.apply(job_id, command, now) {
             if let (Some(job), Some(error)) = (self.jobs.get_mut(&job_id), error) {
-                job.error = Some(error);
+                job.error = Some(Box::new(error));
             }
             self.emit_job_change(job_id, Some(from), to, now);
         }

@@ -93,7 +93,7 @@ impl PrinterMachine {
                 let current = self.media.as_ref().is_some_and(|m| m.id == media);
                 if let (true, Some(job)) = (current, self.jobs.get_mut(&job_id)) {
                     job.spec.raster = raster;
-                    let from = std::mem::replace(&mut job.spec.media_id, media.to_string());
+                    let from = std::mem::replace(&mut job.spec.media_id, media.into()).to_string();
                     job.spec.relayouts.push(crate::job::Relayout {
                         from_media: from,
                         to_media: media.to_string(),
@@ -153,7 +153,7 @@ impl PrinterMachine {
                     self.media_pending.push(id);
                 }
                 // The medium it needs is back.
-                JobState::Held if fits && held_for_media(job.error.as_ref()) => {
+                JobState::Held if fits && held_for_media(job.error.as_deref()) => {
                     self.release_for_media(id, now);
                 }
                 JobState::Queued if !fits => {
@@ -203,7 +203,7 @@ impl PrinterMachine {
     fn hold_for(&mut self, job_id: JobId, error: JobError, now: Timestamp) {
         if let Ok((from, to)) = self.apply(job_id, JobCommand::Hold, now) {
             if let Some(job) = self.jobs.get_mut(&job_id) {
-                job.error = Some(error);
+                job.error = Some(Box::new(error));
             }
             self.emit_job_change(job_id, Some(from), to, now);
         }

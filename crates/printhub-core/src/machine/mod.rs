@@ -236,6 +236,8 @@ pub struct PrinterMachine {
     media_pending: Vec<JobId>,
     /// The whole queue is to be sorted (the target medium changed).
     media_all: bool,
+    /// One copy of each model, medium, content type, ... the jobs name.
+    names: crate::Names,
 }
 
 impl PrinterMachine {
@@ -262,6 +264,7 @@ impl PrinterMachine {
             media: None,
             relaying: HashSet::new(),
             media_pending: Vec::new(),
+            names: crate::Names::default(),
             media_all: true,
         }
     }
@@ -298,7 +301,8 @@ impl PrinterMachine {
                 _ => m.history.push_back(id),
             }
             m.order.push(id);
-            m.jobs.insert(id, Box::new(job));
+            let job = m.boxed(job);
+            m.jobs.insert(id, job);
         }
         waiting.sort_by_key(|id| {
             m.jobs

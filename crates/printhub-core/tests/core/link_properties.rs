@@ -329,7 +329,7 @@ impl Sim {
         pages
             .first()
             .and_then(|p| self.m.job(p.job_id))
-            .map(|j| j.spec.media_id.clone())
+            .map(|j| j.spec.media_id.to_string())
             .unwrap_or_default()
     }
 

@@ -146,3 +146,30 @@ fn a_job_read_back_from_the_store_is_retried_as_its_retry() {
     assert_eq!(retry.spec.raster, raster(1));
     assert_eq!(retry.state, JobState::Queued);
 }
+
+#[test]
+fn waiting_jobs_share_one_copy_of_each_repeated_name() {
+    // 100,000 waiting jobs cost their own fields, not six small strings each (#17).
+    let mut m = PrinterMachine::new(PRINTER, MachineConfig::default());
+    let t = Timestamp::from_millis(0);
+    m.pause(t).expect("paused");
+    for n in 1..=2 {
+        let mut s = spec(n, 1);
+        s.model = String::from(&*s.model).into();
+        s.submitted_by = Some(format!("key-{}", "a").into());
+        m.submit(j(n), s, t).expect("queued");
+    }
+    let (a, b) = (m.job(j(1)).expect("1"), m.job(j(2)).expect("2"));
+    assert_eq!(a.spec.model, b.spec.model);
+    assert_eq!(
+        a.spec.model.as_ptr(),
+        b.spec.model.as_ptr(),
+        "one model text"
+    );
+    assert_eq!(a.spec.media_id.as_ptr(), b.spec.media_id.as_ptr());
+    let (sa, sb) = (
+        a.spec.submitted_by.as_deref().expect("set"),
+        b.spec.submitted_by.as_deref().expect("set"),
+    );
+    assert_eq!(sa.as_ptr(), sb.as_ptr(), "one submitter text");
+}

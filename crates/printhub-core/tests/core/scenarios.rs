@@ -308,7 +308,10 @@ fn retry_of_a_failed_job_prints_the_same_raster_as_a_new_job() {
     assert_eq!(failed.state, JobState::Failed);
     assert_eq!(
         failed.error,
-        Some(JobError::new("bad_raster", "the printer refused the data"))
+        Some(Box::new(JobError::new(
+            "bad_raster",
+            "the printer refused the data"
+        )))
     );
     let lines = h.run(&[Step::Retry(1, 7)]);
     // Queued at the end: behind j2.

@@ -66,11 +66,11 @@ fn every_field_survives_close_and_reopen() {
     full.confirmed = true;
     full.apply(JobCommand::Fail, Timestamp::from_millis(6))
         .expect("fail");
-    full.error = Some(JobError {
+    full.error = Some(Box::new(JobError {
         code: "cover_open".into(),
         message: "the cover is open".into(),
         detail: Some(serde_json::json!({"status": {"errors": ["cover_open"]}, "n": 1.5})),
-    });
+    }));
     let retry = full
         .retry(JobId::from_u128(2), Timestamp::from_millis(7))
         .expect("retry");
