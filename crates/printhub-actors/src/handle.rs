@@ -641,6 +641,13 @@ impl HubHandle {
         .await?
     }
 
+    /// How many jobs the printers hold in memory in each state (every
+    /// state listed, in [`JobState::ALL`] order): what `/metrics` shows,
+    /// counted where the jobs are, without copying them.
+    pub async fn job_counts(&self) -> Result<Vec<(JobState, usize)>, HubError> {
+        self.call(crate::supervisor::CountAllJobs).await?
+    }
+
     /// Runs a store read on a blocking-task thread.
     async fn read_store<T: Send + 'static>(
         &self,

@@ -28,7 +28,7 @@ use crate::transport::{TcpTimeouts, TcpTransport, Transport};
 use crate::{HubError, PrinterConfig, PrinterInfo, PrinterPatch};
 use actix::prelude::*;
 use futures_util::future::{join_all, LocalBoxFuture};
-use printhub_core::{Event, Job, JobId, MachineConfig, PrinterId};
+use printhub_core::{Event, Job, JobId, JobState, MachineConfig, PrinterId};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -75,6 +75,11 @@ pub struct ListAllJobs {
     /// The per-printer filter.
     pub filter: ListJobs,
 }
+
+/// How many jobs the printers remember in each state, summed over printers.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<(JobState, usize)>, HubError>")]
+pub struct CountAllJobs;
 
 /// Stop taking work, let copies in flight finish, then answer.
 #[derive(Debug, Message)]
@@ -360,6 +365,30 @@ impl Handler<ListPrinters> for Supervisor {
                 .collect();
             infos.sort_by(|a, b| a.slug.cmp(&b.slug));
             infos
+        })
+    }
+}
+
+impl Handler<CountAllJobs> for Supervisor {
+    type Result = ResponseFuture<Result<Vec<(JobState, usize)>, HubError>>;
+
+    fn handle(&mut self, _msg: CountAllJobs, _ctx: &mut Self::Context) -> Self::Result {
+        let requests: Vec<_> = self
+            .printers
+            .values()
+            .map(|e| e.addr.send(CountJobs))
+            .collect();
+        Box::pin(async move {
+            let mut total: Vec<(JobState, usize)> =
+                JobState::ALL.into_iter().map(|s| (s, 0)).collect();
+            for counts in join_all(requests).await {
+                for (state, n) in counts? {
+                    if let Some(slot) = total.iter_mut().find(|(s, _)| *s == state) {
+                        slot.1 += n;
+                    }
+                }
+            }
+            Ok(total)
         })
     }
 }

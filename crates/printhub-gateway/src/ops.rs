@@ -365,15 +365,14 @@ pub(crate) async fn metrics(
     let printers = hub.list_printers().await?;
     // What the engine holds in memory: the gauge counts live work and
     // recent history, not the store's whole history.
-    let jobs = hub.live_jobs().await?;
+    let counts = hub.job_counts().await?;
     let mut out = String::new();
     let _ = writeln!(
         out,
         "# HELP printhub_jobs Jobs the engine remembers, by state."
     );
     let _ = writeln!(out, "# TYPE printhub_jobs gauge");
-    for state in JobState::ALL {
-        let n = jobs.iter().filter(|j| j.state == state).count();
+    for (state, n) in counts {
         let _ = writeln!(out, "printhub_jobs{{state=\"{state}\"}} {n}");
     }
     let _ = writeln!(

@@ -102,6 +102,11 @@ pub struct ListJobs {
     pub batch: Option<BatchId>,
 }
 
+/// How many jobs this printer remembers in each state (no job is copied).
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Vec<(JobState, usize)>")]
+pub struct CountJobs;
+
 /// The printer's queue (queued and held jobs) in print order.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Vec<Job>, HubError>")]
@@ -519,6 +524,21 @@ impl Handler<ListJobs> for PrinterActor {
                 .cloned()
                 .collect(),
         )
+    }
+}
+
+impl Handler<CountJobs> for PrinterActor {
+    type Result = MessageResult<CountJobs>;
+
+    fn handle(&mut self, _msg: CountJobs, _ctx: &mut Self::Context) -> Self::Result {
+        let mut counts: Vec<(JobState, usize)> =
+            JobState::ALL.into_iter().map(|s| (s, 0)).collect();
+        for job in self.machine.jobs() {
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == job.state) {
+                slot.1 += 1;
+            }
+        }
+        MessageResult(counts)
     }
 }
 

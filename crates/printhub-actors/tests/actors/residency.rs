@@ -376,3 +376,31 @@ async fn a_job_older_than_the_supervisors_index_is_routed_through_the_store() {
         Err(printhub_actors::HubError::JobNotFound(_))
     ));
 }
+
+#[actix::test]
+async fn job_counts_are_counted_where_the_jobs_are() {
+    // /metrics once copied every job the printers held to count them by state.
+    let store = Arc::new(MemoryStore::default());
+    let (hub, _) = hub_on(store);
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.add_printer(pt_printer("pt2", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    hub.pause_printer("pt2").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 3).await;
+    submit_many(&hub, "pt2", 3, 2).await;
+    hub.cancel_job(ids[0]).await.expect("cancelled");
+    hub.hold_job(ids[1]).await.expect("held");
+    let counts = hub.job_counts().await.expect("counts");
+    assert_eq!(counts.len(), JobState::ALL.len(), "every state is listed");
+    let n = |state| counts.iter().find(|(s, _)| *s == state).map(|(_, n)| *n);
+    assert_eq!(n(JobState::Queued), Some(3));
+    assert_eq!(n(JobState::Held), Some(1));
+    assert_eq!(n(JobState::Cancelled), Some(1));
+    assert_eq!(n(JobState::Completed), Some(0));
+    let live = hub.live_jobs().await.expect("live");
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<usize>(), live.len());
+}
