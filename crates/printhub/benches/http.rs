@@ -10,11 +10,21 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The allocator `printhub` ships with (see `main.rs`), so the bench
+/// measures the path as it runs.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn main() {
+    // `PRINTHUB_BENCH_REQUESTS`: submits per concurrency level (default 10,000).
+    let total: usize = std::env::var("PRINTHUB_BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("tmp");
     actix_web::rt::System::new().block_on(async move {
         let store = printhub_store::Store::open(&dir.path().join("bench.db"), printhub_store::StoreConfig::default()).expect("store");
@@ -61,7 +71,7 @@ fn main() {
         println!("durable single-label submits over loopback HTTP (render + commit + 202)");
         let mut rows = Vec::new();
         for concurrency in [1usize, 8, 256] {
-            let per_client = (2000 / concurrency).max(4);
+            let per_client = (total / concurrency).max(4);
             let start = Instant::now();
             let clients = (0..concurrency).map(|_| {
                 let (url, body) = (url.clone(), body.clone());
