@@ -531,7 +531,10 @@ impl HubHandle {
     /// Encodes and queues one label. The job is stored before this returns.
     pub async fn submit(&self, printer: &str, request: PrintRequest) -> Result<Job, HubError> {
         let info = self.printer(printer).await?;
-        let spec = prepare(&info, request, None).await?;
+        let spec = prepare(&info, vec![request], None)
+            .await?
+            .pop()
+            .ok_or(HubError::Unavailable("no label encoded".into()))?;
         let jobs = self
             .submit_prepared(&info.id.to_string(), vec![spec])
             .await?;
@@ -548,10 +551,7 @@ impl HubHandle {
     ) -> Result<(BatchId, Vec<Job>), HubError> {
         let info = self.printer(printer).await?;
         let batch = BatchId::from_uuid(uuid::Uuid::new_v4());
-        let mut specs = Vec::with_capacity(requests.len());
-        for request in requests {
-            specs.push(prepare(&info, request, Some(batch)).await?);
-        }
+        let specs = prepare(&info, requests, Some(batch)).await?;
         let jobs = self.submit_prepared(&info.id.to_string(), specs).await?;
         Ok((batch, jobs))
     }
@@ -773,9 +773,9 @@ async fn resolve_field(
 /// Encodes a request for a printer, off the actor threads.
 async fn prepare(
     info: &PrinterInfo,
-    request: PrintRequest,
+    requests: Vec<PrintRequest>,
     batch: Option<BatchId>,
-) -> Result<JobSpec, HubError> {
+) -> Result<Vec<JobSpec>, HubError> {
     let invalid = |field, message: String| HubError::InvalidPrinter { field, message };
     let model = Model::by_name(&info.model).ok_or_else(|| invalid("model", info.model.clone()))?;
     let layout = info
@@ -784,31 +784,47 @@ async fn prepare(
         .ok_or_else(|| HubError::MediaUnknown(info.slug.clone()))?;
     let media = Media::by_id(layout).ok_or_else(|| invalid("media", layout.to_string()))?;
     let limit = info.defaults.copies_limit();
-    if request.copies > limit {
-        return Err(HubError::TooManyCopies {
-            copies: request.copies,
-            limit,
-        });
+    let mut planned = Vec::with_capacity(requests.len());
+    for request in requests {
+        if request.copies > limit {
+            return Err(HubError::TooManyCopies {
+                copies: request.copies,
+                limit,
+            });
+        }
+        let o = info
+            .defaults
+            .options(request.options, model_traits(model), batch.is_some());
+        planned.push((o, request));
     }
-    let o = info
-        .defaults
-        .options(request.options, model_traits(model), batch.is_some());
-    let label = request.label;
-    let raster = actix_rt::task::spawn_blocking(move || encode_label(model, media, &o, label))
-        .await
-        .map_err(|e| HubError::Unavailable(format!("encoder task failed: {e}")))??;
-    let mut spec = JobSpec::new(info.id, model.name, media.id, raster).with_copies(request.copies);
-    spec.options = o;
-    // Label data is kept to be laid out again; an image does not serialize.
-    spec.request = request
-        .source
-        .and_then(|source| printhub_core::LabelRequest::of(&source).ok());
-    spec.batch_id = batch;
-    spec.content_type = request.content_type.map(Name::from);
-    spec.template = request.template.map(Name::from);
-    spec.submitted_by = request.submitted_by.map(Name::from);
-    spec.source_address = request.source_address.map(Name::from);
-    Ok(spec)
+    // One blocking task encodes every label of the batch (and keeps each
+    // label's request as text): one hand-over to the pool per submit, not
+    // one per label.
+    let printer_id = info.id;
+    let encoded = actix_rt::task::spawn_blocking(move || {
+        planned
+            .into_iter()
+            .map(|(o, request)| {
+                let raster = encode_label(model, media, &o, request.label)?;
+                let mut spec = JobSpec::new(printer_id, model.name, media.id, raster)
+                    .with_copies(request.copies);
+                spec.options = o;
+                // Label data is kept to be laid out again; an image does not serialize.
+                spec.request = request
+                    .source
+                    .and_then(|source| printhub_core::LabelRequest::of(&source).ok());
+                spec.batch_id = batch;
+                spec.content_type = request.content_type.map(Name::from);
+                spec.template = request.template.map(Name::from);
+                spec.submitted_by = request.submitted_by.map(Name::from);
+                spec.source_address = request.source_address.map(Name::from);
+                Ok(spec)
+            })
+            .collect::<Result<Vec<JobSpec>, HubError>>()
+    })
+    .await
+    .map_err(|e| HubError::Unavailable(format!("encoder task failed: {e}")))??;
+    Ok(encoded)
 }
 
 /// What a printer's defaults need to know of its model: a half cutter, and
