@@ -573,6 +573,22 @@ impl HubHandle {
         .await?
     }
 
+    /// One job as [`job`](Self::job) finds it, but without reading a
+    /// released raster back from the store (it comes `raster_released`):
+    /// for callers that show or count a job and never print it — the event
+    /// feed, metrics, notifications. The event feed describes every job
+    /// that changes state; reading each one's raster back cost an indexed
+    /// read and an inflate per submitted label (issue #17).
+    pub async fn job_metadata(&self, job_id: JobId) -> Result<Job, HubError> {
+        match self.call(GetJob { job_id }).await? {
+            Err(HubError::JobNotFound(_)) => self
+                .read_store(move |store| store.load_job(job_id))
+                .await?
+                .ok_or(HubError::JobNotFound(job_id)),
+            other => other,
+        }
+    }
+
     /// One job: from its printer while the printer holds it (queued,
     /// printing, recent history), else from the store, read off the actor
     /// threads (however old, until retention prunes it).

@@ -430,7 +430,7 @@ pub(crate) async fn print(
 async fn legacy_job(hub: &HubHandle, caller: &Caller, raw: &str) -> Result<Job, ApiError> {
     let id = crate::routes::job_id(raw)
         .map_err(|_| ApiError::new(ErrorCode::JobNotFound, format!("job not found: {raw}")))?;
-    let job = hub.job(id).await?;
+    let job = hub.job_metadata(id).await?;
     caller.check_printer(job.spec.printer_id)?;
     Ok(job)
 }
@@ -467,7 +467,7 @@ pub(crate) async fn resume_job(
                 | PrinterState::Stopped { .. }
                 | PrinterState::Offline { .. } => {
                     hub.resume_printer(&printer.id.to_string()).await?;
-                    hub.job(job.id).await?
+                    hub.job_metadata(job.id).await?
                 }
                 _ => return Ok(not_paused(&job)),
             }

@@ -263,7 +263,7 @@ async fn describe(hub: &HubHandle, event: &Event) -> (&'static str, Value) {
             // Shared by every subscriber: without who submitted it (the job
             // route shows that to admins and the submitter).
             let job = hub
-                .job(e.job_id)
+                .job_metadata(e.job_id)
                 .await
                 .ok()
                 .map(|j| JobView::from(j).without_submitter());
@@ -579,7 +579,7 @@ pub(crate) async fn stream(
                 .parse::<uuid::Uuid>()
                 .map(JobId::from_uuid)
                 .map_err(|e| ApiError::invalid(format!("invalid job id {raw:?}: {e}")))?;
-            let job = hub.job(id).await?;
+            let job = hub.job_metadata(id).await?;
             caller.check_printer(job.spec.printer_id)?;
             Some(id)
         }

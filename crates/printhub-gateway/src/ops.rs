@@ -216,7 +216,7 @@ impl Metrics {
     /// Counts a job that ended in `state` (and its printed labels), and
     /// the print duration of a completed one.
     async fn record_end(&self, hub: &HubHandle, job_id: printhub_core::JobId, state: JobState) {
-        let Ok(job) = hub.job(job_id).await else {
+        let Ok(job) = hub.job_metadata(job_id).await else {
             return; // Pruned already: nothing to count.
         };
         let printer = hub

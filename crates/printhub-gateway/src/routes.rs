@@ -59,7 +59,7 @@ pub(crate) async fn steerable_job(
     caller: &Caller,
     raw: &str,
 ) -> Result<JobId, ApiError> {
-    let job = hub.job(job_id(raw)?).await?;
+    let job = hub.job_metadata(job_id(raw)?).await?;
     caller.check_printer(job.spec.printer_id)?;
     caller.require_owner(&job)?;
     Ok(job.id)
@@ -660,7 +660,7 @@ pub(crate) async fn list_jobs(hub: Hub, caller: Caller, query: web::Query<JobsQu
 }
 
 pub(crate) async fn get_job(hub: Hub, caller: Caller, id: web::Path<String>) -> ApiResult {
-    let job = hub.job(job_id(&id)?).await?;
+    let job = hub.job_metadata(job_id(&id)?).await?;
     caller.check_printer(job.spec.printer_id)?;
     ok(JobView::seen_by(job, &caller))
 }

@@ -225,7 +225,7 @@ async fn input(
             let reason = if e.to == JobState::Completed {
                 None
             } else {
-                hub.job(e.job_id)
+                hub.job_metadata(e.job_id)
                     .await
                     .ok()
                     .and_then(|j| j.error.map(|err| err.code))

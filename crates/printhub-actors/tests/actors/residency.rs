@@ -404,3 +404,37 @@ async fn job_counts_are_counted_where_the_jobs_are() {
     let live = hub.live_jobs().await.expect("live");
     assert_eq!(counts.iter().map(|(_, n)| n).sum::<usize>(), live.len());
 }
+
+#[actix::test]
+async fn job_metadata_leaves_a_released_raster_in_the_store() {
+    // The event feed describes every job that changes state; it must not read
+    // each waiting job's raster back (an indexed read and an inflate per label).
+    let store = Arc::new(MemoryStore::default());
+    let (hub, _) = hub_on(store);
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 12).await;
+    wait_released(&hub, ids[11]).await;
+    let far = hub.job_metadata(ids[11]).await.expect("metadata");
+    assert!(far.spec.raster_released(), "not read back");
+    assert_eq!(far.state, JobState::Queued);
+    let whole = hub.job(ids[11]).await.expect("job");
+    assert!(!whole.spec.raster_released(), "job() reads it back");
+    assert!(matches!(
+        hub.job_metadata(JobId::from_u128(7)).await,
+        Err(printhub_actors::HubError::JobNotFound(_))
+    ));
+}
+
+/// Waits until the engine has released `id`'s raster (after its commit).
+async fn wait_released(hub: &HubHandle, id: JobId) {
+    for _ in 0..200 {
+        if released(hub, &[id]).await == [true] {
+            return;
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("job {id} kept its raster");
+}
