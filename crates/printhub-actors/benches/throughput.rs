@@ -165,7 +165,10 @@ async fn utilisation_run(chain: bool) -> UtilisationRun {
                 0 | 1 => Speed::Real,
                 n => Speed::Faster(n),
             };
-            let config = EmulatorConfig::new(model, media).speed(speed);
+            // Every page of the backlog stays in memory to be checked.
+            let config = EmulatorConfig::new(model, media)
+                .speed(speed)
+                .keep_pages(BACKLOG);
             Emulator::start(config).expect("emulator")
         })
         .collect();

@@ -596,24 +596,18 @@ impl HubHandle {
     /// with the raster read back from the store; one the store cannot give
     /// back (lost, damaged) comes without it (`raster_released`), logged.
     pub async fn job(&self, job_id: JobId) -> Result<Job, HubError> {
-        match self.call(GetJob { job_id }).await? {
-            Err(HubError::JobNotFound(_)) => self
-                .read_store(move |store| store.load_job(job_id))
-                .await?
-                .ok_or(HubError::JobNotFound(job_id)),
-            Ok(mut job) if job.spec.raster_released() => {
-                match self
-                    .read_store(move |store| store.load_raster(job_id))
-                    .await
-                {
-                    Ok(Some(raster)) => job.spec.raster = raster,
-                    Ok(None) => log::warn!("job {job_id}: the store has no raster for it"),
-                    Err(e) => log::warn!("job {job_id}: its raster cannot be read back: {e}"),
-                }
-                Ok(job)
+        let mut job = self.job_metadata(job_id).await?;
+        if job.spec.raster_released() {
+            match self
+                .read_store(move |store| store.load_raster(job_id))
+                .await
+            {
+                Ok(Some(raster)) => job.spec.raster = raster,
+                Ok(None) => log::warn!("job {job_id}: the store has no raster for it"),
+                Err(e) => log::warn!("job {job_id}: its raster cannot be read back: {e}"),
             }
-            other => other,
         }
+        Ok(job)
     }
 
     /// Jobs matching `filter`, newest first, from the store (every job it

@@ -28,6 +28,40 @@ fn hub_on(store: Arc<dyn HubStore>) -> (HubHandle, MemoryTransport) {
     (Hub::start_with(config(), store, factory), transport)
 }
 
+/// A first run of the hub over the SQLite store at `db`, in its own actix
+/// system: a paused printer `pt` with `labels` labels queued, then `then`
+/// (given the store, the hub and the queued ids) before the hub shuts down
+/// and the store is left for a second run.
+fn first_run<T: Send + 'static>(
+    db: std::path::PathBuf,
+    labels: usize,
+    then: impl FnOnce(
+            Arc<printhub_store::Store>,
+            HubHandle,
+            Vec<JobId>,
+        ) -> futures_util::future::LocalBoxFuture<'static, T>
+        + Send
+        + 'static,
+) -> T {
+    std::thread::spawn(move || {
+        actix::System::new().block_on(async move {
+            let store = Arc::new(
+                printhub_store::Store::open(&db, printhub_store::StoreConfig::default())
+                    .expect("store"),
+            );
+            let (hub, _) = hub_on(store.clone());
+            hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+                .await
+                .expect("added");
+            hub.pause_printer("pt").await.expect("paused");
+            let ids = submit_many(&hub, "pt", 0, labels).await;
+            then(store, hub, ids).await
+        })
+    })
+    .join()
+    .expect("first run")
+}
+
 /// Which of `ids` the engine holds without their raster, polled until the
 /// prefetch settles (it runs on a blocking thread).
 async fn released(hub: &HubHandle, ids: &[JobId]) -> Vec<bool> {
@@ -141,19 +175,8 @@ async fn a_released_job_is_retried_with_its_bytes_and_its_parent() {
 async fn a_restart_reads_no_raster_up_front_and_prints_every_queued_label_from_the_store() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("hub.db");
-    let db1 = db.clone();
-    let (ids, stored) = std::thread::spawn(move || {
-        actix::System::new().block_on(async move {
-            let store = Arc::new(
-                printhub_store::Store::open(&db1, printhub_store::StoreConfig::default())
-                    .expect("store"),
-            );
-            let (hub, _) = hub_on(store.clone());
-            hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
-                .await
-                .expect("added");
-            hub.pause_printer("pt").await.expect("paused");
-            let ids = submit_many(&hub, "pt", 0, 10).await;
+    let (ids, stored) = first_run(db.clone(), 10, |store, hub, ids| {
+        Box::pin(async move {
             hub.shutdown().await.expect("shutdown");
             let stored: Vec<Vec<u8>> = ids
                 .iter()
@@ -167,9 +190,7 @@ async fn a_restart_reads_no_raster_up_front_and_prints_every_queued_label_from_t
                 .collect();
             (ids, stored)
         })
-    })
-    .join()
-    .expect("run 1");
+    });
 
     let store = Arc::new(
         printhub_store::Store::open(&db, printhub_store::StoreConfig::default()).expect("store"),
@@ -308,19 +329,8 @@ async fn a_job_older_than_the_supervisors_index_is_routed_through_the_store() {
     // printer is read from the store when a command names it.
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("hub.db");
-    let db1 = db.clone();
-    let (oldest, bytes) = std::thread::spawn(move || {
-        actix::System::new().block_on(async move {
-            let store = Arc::new(
-                printhub_store::Store::open(&db1, printhub_store::StoreConfig::default())
-                    .expect("store"),
-            );
-            let (hub, _) = hub_on(store.clone());
-            hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
-                .await
-                .expect("added");
-            hub.pause_printer("pt").await.expect("paused");
-            let ids = submit_many(&hub, "pt", 0, 1).await;
+    let (oldest, bytes) = first_run(db.clone(), 1, |store, hub, ids| {
+        Box::pin(async move {
             let oldest = hub.cancel_job(ids[0]).await.expect("cancelled");
             hub.shutdown().await.expect("shutdown");
             // 10,000 newer ended jobs, written straight to the store.
@@ -337,9 +347,7 @@ async fn a_job_older_than_the_supervisors_index_is_routed_through_the_store() {
             let bytes = store.load_raster(oldest.id).expect("read").expect("stored");
             (oldest, bytes.to_vec())
         })
-    })
-    .join()
-    .expect("run 1");
+    });
 
     let store = Arc::new(
         printhub_store::Store::open(&db, printhub_store::StoreConfig::default()).expect("store"),
