@@ -318,7 +318,7 @@ impl EmulatorHandle {
 
     /// The connections served so far (the open one included), in order:
     /// when it was open, how many bytes came, and its commands. The last
-    /// 1,000 connections, each with its last 5,000–10,000 commands, are
+    /// 256 connections, each with its last 5,000–10,000 commands, are
     /// kept, so an emulator serving jobs for weeks stays bounded.
     pub fn connections(&self) -> Vec<RecordedConnection> {
         self.shared.lock().connection_log.iter().cloned().collect()

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// Connections kept in the log (the newest): an emulator that runs for
 /// weeks keeps a bounded log however many jobs it serves (issue #17).
-pub(crate) const KEEP_CONNECTIONS: usize = 1000;
+pub(crate) const KEEP_CONNECTIONS: usize = 256;
 /// Commands kept per connection: a USB device link is one long session.
 pub(crate) const KEEP_COMMANDS: usize = 10_000;
 /// Refused inputs kept (the newest).

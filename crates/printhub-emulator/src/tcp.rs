@@ -99,6 +99,8 @@ pub(crate) fn run(listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>) 
                     guard.stream = None;
                     if let Some(record) = guard.connection_log.back_mut() {
                         record.closed = Some(Instant::now());
+                        // Kept for a while: no room beyond its commands.
+                        record.commands.shrink_to_fit();
                     }
                 }
                 shared.notify();
