@@ -447,16 +447,17 @@ pub(crate) fn load_job_index(
     let mut index = Vec::new();
     read(
         &mut index,
-        "SELECT id, printer_id FROM jobs WHERE state IN ('queued', 'held', 'printing') ORDER BY seq",
+        &format!("SELECT id, printer_id FROM jobs WHERE state NOT IN {TERMINAL_SQL} ORDER BY seq"),
         None,
         false,
     )?;
     let waiting = index.len();
     read(
         &mut index,
-        "SELECT id, printer_id FROM jobs \
-         WHERE state IN ('completed', 'failed', 'cancelled', 'interrupted') \
-         ORDER BY seq DESC LIMIT ?1",
+        &format!(
+            "SELECT id, printer_id FROM jobs WHERE state IN {TERMINAL_SQL} \
+             ORDER BY seq DESC LIMIT ?1"
+        ),
         Some(i64::try_from(keep_ended).unwrap_or(i64::MAX)),
         true,
     )?;

@@ -91,9 +91,11 @@ impl PrinterMachine {
         match result {
             Ok(raster) => {
                 let current = self.media.as_ref().is_some_and(|m| m.id == media);
+                let mut to = crate::Name::from(media);
+                self.names.intern(&mut to);
                 if let (true, Some(job)) = (current, self.jobs.get_mut(&job_id)) {
                     job.spec.raster = raster;
-                    let from = std::mem::replace(&mut job.spec.media_id, media.into()).to_string();
+                    let from = std::mem::replace(&mut job.spec.media_id, to).to_string();
                     job.spec.relayouts.push(crate::job::Relayout {
                         from_media: from,
                         to_media: media.to_string(),

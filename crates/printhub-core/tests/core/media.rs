@@ -106,6 +106,11 @@ fn a_job_laid_out_again_prints_with_its_new_raster_in_its_place() {
     m.handle_relaid_out(j(1), "tze-24", Ok(raster(11)), at(6));
     assert_eq!(drain(&mut m), ["send j1#1"]);
     assert_eq!(m.job(j(1)).expect("job").spec.raster, raster(11));
+    // A queue laid out again still shares one copy of its medium's name (#17).
+    assert_eq!(
+        m.job(j(1)).expect("job").spec.media_id.as_ptr(),
+        m.job(j(2)).expect("job").spec.media_id.as_ptr()
+    );
     // The job's record says so (its timeline shows it).
     assert_eq!(
         m.job(j(1)).expect("job").spec.relayouts,

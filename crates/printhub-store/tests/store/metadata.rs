@@ -6,7 +6,7 @@ use std::sync::Arc;
 use printhub_core::JobId;
 use printhub_store::StoreError;
 
-use crate::support::{job, printer, seq_of, with_raster, TempStore};
+use crate::support::{completed, job, printer, seq_of, with_raster, TempStore};
 
 #[test]
 fn metadata_is_every_job_in_order_without_its_raster() {
@@ -176,4 +176,46 @@ fn a_released_raster_never_overwrites_the_stored_one() {
         .expect("load")
         .expect("readable");
     assert!(back.spec.raster.is_empty());
+}
+
+#[test]
+fn the_job_index_is_every_waiting_job_and_the_newest_ended_ones() {
+    // The supervisor's index at start-up (issue #17): waiting jobs always, ended
+    // ones only the newest `keep_ended`, oldest first; each printer's own id.
+    let t = TempStore::new();
+    let jobs: Vec<_> = (1..=8u128)
+        .map(|n| {
+            let j = job(n, printer(1 + n % 2));
+            if n % 3 == 0 {
+                j
+            } else {
+                completed(j, n as i64)
+            }
+        })
+        .collect();
+    t.store.commit(jobs).wait().expect("commit");
+    let t = t.reopen();
+    let index = t.store.load_job_index(3).expect("index");
+    let ids: Vec<(u128, bool)> = index
+        .iter()
+        .map(|(id, _, ended)| (id.as_uuid().as_u128(), *ended))
+        .collect();
+    // Waiting: 3, 6. Ended: 1, 2, 4, 5, 7, 8 -> the newest three, 5, 7, 8.
+    assert_eq!(
+        ids,
+        [(3, false), (6, false), (5, true), (7, true), (8, true)]
+    );
+    assert!(index
+        .iter()
+        .all(|(id, p, _)| *p == printer(1 + id.as_uuid().as_u128() % 2)));
+    assert_eq!(
+        t.store.load_job_printer(JobId::from_u128(4)).expect("read"),
+        Some(printer(1))
+    );
+    assert_eq!(
+        t.store
+            .load_job_printer(JobId::from_u128(99))
+            .expect("read"),
+        None
+    );
 }
