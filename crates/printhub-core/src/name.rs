@@ -32,12 +32,6 @@ impl Deref for Name {
     }
 }
 
-impl AsRef<str> for Name {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl Borrow<str> for Name {
     fn borrow(&self) -> &str {
         &self.0
@@ -68,20 +62,8 @@ impl From<String> for Name {
     }
 }
 
-impl From<&String> for Name {
-    fn from(s: &String) -> Self {
-        Name(s.as_str().into())
-    }
-}
-
 impl From<Name> for String {
     fn from(n: Name) -> Self {
-        n.0.to_string()
-    }
-}
-
-impl From<&Name> for String {
-    fn from(n: &Name) -> Self {
         n.0.to_string()
     }
 }
@@ -101,24 +83,6 @@ impl PartialEq<&str> for Name {
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
         *self.0 == **other
-    }
-}
-
-impl PartialEq<Name> for str {
-    fn eq(&self, other: &Name) -> bool {
-        self == &*other.0
-    }
-}
-
-impl PartialEq<Name> for &str {
-    fn eq(&self, other: &Name) -> bool {
-        *self == &*other.0
-    }
-}
-
-impl PartialEq<Name> for String {
-    fn eq(&self, other: &Name) -> bool {
-        **self == *other.0
     }
 }
 
@@ -186,7 +150,6 @@ mod tests {
         names.intern(&mut b);
         assert!(Arc::ptr_eq(&a.0, &b.0));
         assert_eq!(a, "tze-12");
-        assert_eq!("tze-12", a);
         assert_eq!(a, "tze-12".to_string());
         assert_eq!(names.len(), 1);
         assert_eq!(serde_json::to_string(&a).expect("json"), "\"tze-12\"");
