@@ -29,7 +29,7 @@ use actix::prelude::*;
 use futures_util::future::{FutureExt, Shared};
 use printhub_core::{
     Action, BatchId, Job, JobId, JobSpec, JobState, MachineConfig, PrinterId, PrinterMachine,
-    Timestamp, WriteFailure,
+    WriteFailure,
 };
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -482,25 +482,32 @@ impl Handler<RetryJob> for PrinterActor {
         if self.link.is_draining() {
             return ready_reply(Err(HubError::ShuttingDown));
         }
-        let t = now();
-        let result: Result<JobId, HubError> = match self.machine.job(msg.job_id) {
-            Some(job) => {
-                let released = job.spec.raster_released();
-                let retried = self.restore_for_retry(msg.job_id, released).and_then(|()| {
-                    self.machine
-                        .retry(msg.job_id, msg.new_job_id, t)
-                        .map_err(HubError::from)
-                });
-                if released {
-                    // The retry shares the bytes; the old job needs them no more.
-                    self.machine.release_raster(msg.job_id);
-                }
-                retried
-            }
-            None => self.retry_from_store(&msg, t),
+        let needs_store = self
+            .machine
+            .job(msg.job_id)
+            .is_none_or(|job| job.spec.raster_released());
+        if !needs_store {
+            let result = self.retry(&msg, None);
+            let new_id = msg.new_job_id;
+            return self.reply_after(result.map(|_| ()), ctx, move |act| act.snapshot(new_id));
+        }
+        // A job whose raster was released, or that the machine forgot, is read
+        // back from the store first — on a blocking thread, never here.
+        let store = self.store.clone();
+        let job_id = msg.job_id;
+        let read = async move {
+            actix_rt::task::spawn_blocking(move || store.load_job(job_id))
+                .await
+                .map_err(|e| HubError::Unavailable(format!("store read failed: {e}")))?
+                .map_err(HubError::from)?
+                .map(Some)
+                .ok_or(HubError::JobNotFound(job_id))
         };
-        let new_id = msg.new_job_id;
-        self.reply_after(result.map(|_| ()), ctx, move |act| act.snapshot(new_id))
+        Box::pin(read.into_actor(self).then(move |stored, act, ctx| {
+            let new_id = msg.new_job_id;
+            let result = stored.and_then(|stored| act.retry(&msg, stored));
+            act.reply_after(result.map(|_| ()), ctx, move |act| act.snapshot(new_id))
+        }))
     }
 }
 
@@ -883,29 +890,26 @@ impl PrinterActor {
         )
     }
 
-    /// Reads back a job's released raster before it is retried (a rare,
-    /// explicit act: one indexed read, as `retry_from_store` does).
-    fn restore_for_retry(&mut self, job_id: JobId, released: bool) -> Result<(), HubError> {
-        if !released {
-            return Ok(());
+    /// Retries `msg.job_id` given what was read from the store for it
+    /// (`stored`: nothing when the machine holds it with its raster). A job
+    /// the machine holds gets its released raster back for the retry, which
+    /// shares the bytes; one it forgot is retried from the stored snapshot,
+    /// as a retry of it (parent and retry count kept).
+    fn retry(&mut self, msg: &RetryJob, stored: Option<Job>) -> Result<JobId, HubError> {
+        let t = now();
+        let Some(mut stored) = stored else {
+            return Ok(self.machine.retry(msg.job_id, msg.new_job_id, t)?);
+        };
+        if self.machine.job(msg.job_id).is_none() {
+            stored.spec.printer_id = self.id;
+            return Ok(self.machine.retry_stored(&stored, msg.new_job_id, t)?);
         }
-        let raster = self
-            .store
-            .load_raster(job_id)?
-            .ok_or(HubError::JobNotFound(job_id))?;
-        self.machine.restore_raster(job_id, raster);
-        Ok(())
-    }
-
-    fn retry_from_store(&mut self, msg: &RetryJob, t: Timestamp) -> Result<JobId, HubError> {
-        // Pruned from the machine's history: retry from the stored snapshot,
-        // as a retry of it (parent and retry count kept).
-        let mut old = self
-            .store
-            .load_job(msg.job_id)?
-            .ok_or(HubError::JobNotFound(msg.job_id))?;
-        old.spec.printer_id = self.id;
-        self.machine.retry_stored(&old, msg.new_job_id, t)?;
-        Ok(msg.new_job_id)
+        let released = self.machine.restore_raster(msg.job_id, stored.spec.raster);
+        let retried = self.machine.retry(msg.job_id, msg.new_job_id, t);
+        if released {
+            // The retry shares the bytes; the old job needs them no more.
+            self.machine.release_raster(msg.job_id);
+        }
+        Ok(retried?)
     }
 }
