@@ -309,4 +309,29 @@ mod tests {
             Some(KEEP_COMMANDS as u64)
         );
     }
+
+    #[test]
+    fn only_the_newest_refused_inputs_are_kept() {
+        let shared = shared();
+        let mut printer = shared.lock();
+        for job in 1..=(KEEP_ERRORS as u64 + 3) {
+            printer.record_error(crate::record::RecordedError {
+                error: crate::record::JobError::TooManyLines {
+                    offset: 0,
+                    lines: 2,
+                    max: 1,
+                },
+                flags: ErrorFlags::empty(),
+                job,
+                connection: 1,
+                timestamp: String::new(),
+            });
+        }
+        assert_eq!(printer.errors.len(), KEEP_ERRORS);
+        assert_eq!(printer.errors.front().map(|e| e.job), Some(4));
+        assert_eq!(
+            printer.errors.back().map(|e| e.job),
+            Some(KEEP_ERRORS as u64 + 3)
+        );
+    }
 }
