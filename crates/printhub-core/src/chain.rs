@@ -80,7 +80,9 @@ pub fn compose(
         return pages;
     }
     for id in queue {
-        let Some(job) = jobs.get(id) else { continue };
+        // A job the map does not hold is parked (see the machine): the
+        // chain ends before it, since it may be next in line.
+        let Some(job) = jobs.get(id) else { break };
         if job.id == first.id {
             continue;
         }

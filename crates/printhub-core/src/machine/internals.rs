@@ -22,7 +22,7 @@ impl PrinterMachine {
         if self.state == PrinterState::Disabled {
             return Err(self.disabled());
         }
-        if self.jobs.contains_key(&job_id) {
+        if self.holds(job_id) {
             return Err(CommandError::DuplicateJob { job_id });
         }
         if self.queue.len() >= self.config.max_queue {
@@ -31,6 +31,11 @@ impl PrinterMachine {
             });
         }
         Ok(())
+    }
+
+    /// Whether the machine knows `job_id` as a job it holds or has parked.
+    pub(super) fn holds(&self, job_id: JobId) -> bool {
+        self.jobs.contains_key(&job_id) || self.parked.contains_key(&job_id)
     }
 
     /// Adds a new queued job at the end of the queue and announces it (the
@@ -65,9 +70,10 @@ impl PrinterMachine {
     /// Puts a paused, stopped, offline or disabled printer back to work:
     /// printing (the copy in flight, or the next job) or idle.
     pub(super) fn run(&mut self, now: Timestamp) {
-        if self.in_flight.is_some() {
+        if self.in_flight.is_some() || self.waits_for_parked() {
             self.set_state(PrinterState::Printing, now);
-        } else if !self.try_start(now) {
+        }
+        if self.in_flight.is_none() && !self.try_start(now) && !self.waits_for_parked() {
             self.set_state(PrinterState::Idle, now);
         }
     }
@@ -84,19 +90,28 @@ impl PrinterMachine {
             PrinterState::Printing => true,
             _ => return,
         };
-        if !self.try_start(now) && printing {
+        if !self.try_start(now) && printing && !self.waits_for_parked() {
             self.set_state(PrinterState::Idle, now);
         }
     }
 
+    /// The first queued job not being laid out again, parked or not.
     pub(super) fn next_ready(&self) -> Option<JobId> {
         self.queue.iter().copied().find(|id| {
-            !self.relaying.contains(id)
-                && self
-                    .jobs
-                    .get(id)
-                    .is_some_and(|j| j.state == JobState::Queued)
+            self.parked.contains_key(id)
+                || (!self.relaying.contains(id)
+                    && self
+                        .jobs
+                        .get(id)
+                        .is_some_and(|j| j.state == JobState::Queued))
         })
+    }
+
+    /// Whether the next job to print is parked: nothing starts until the
+    /// caller unparks it, and the printer stays `printing` meanwhile.
+    pub(super) fn waits_for_parked(&self) -> bool {
+        self.next_ready()
+            .is_some_and(|id| self.parked.contains_key(&id))
     }
 
     /// Starts the first queued job, if any: printing, persisted, announced, sent.
@@ -105,6 +120,9 @@ impl PrinterMachine {
     /// written by hand or by another version) is completed, not printed again.
     pub(super) fn try_start(&mut self, now: Timestamp) -> bool {
         while let Some(id) = self.next_ready() {
+            if self.parked.contains_key(&id) {
+                return false;
+            }
             if self.transition_job(id, JobCommand::Start, now).is_none() {
                 return false;
             }
@@ -283,7 +301,7 @@ impl PrinterMachine {
     /// Takes `job_id` out of the queue: found from the head (a job leaves
     /// the queue at or near its head almost always), removed by shifting
     /// the shorter side.
-    fn unqueue(&mut self, job_id: JobId) {
+    pub(super) fn unqueue(&mut self, job_id: JobId) {
         if let Some(at) = self.queue.iter().position(|id| *id == job_id) {
             self.queue.remove(at);
         }
@@ -391,6 +409,9 @@ impl PrinterMachine {
         let roomy = |capacity: usize, len: usize| capacity > len.saturating_mul(4) + SLACK;
         if roomy(self.jobs.capacity(), self.jobs.len()) {
             self.jobs.shrink_to_fit();
+        }
+        if roomy(self.parked.capacity(), self.parked.len()) {
+            self.parked.shrink_to_fit();
         }
         if roomy(self.queue.capacity(), self.queue.len()) {
             self.queue.shrink_to_fit();

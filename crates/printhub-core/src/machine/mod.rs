@@ -94,6 +94,17 @@
 //!   forgotten by the machine (the store keeps them); pruning happens only
 //!   once the caller has drained the pending actions, so a `Persist(id)`
 //!   can always be resolved with [`PrinterMachine::job`].
+//! - Parked jobs (issue #17): a queued job that waits far from the head of
+//!   a long queue may be *parked* by the caller once its snapshot is
+//!   durable ([`PrinterMachine::park`]): the machine then keeps only its id
+//!   (at its place in the queue) and its creation time, and the store holds
+//!   the rest. A parked job is not [`job`](PrinterMachine::job)'s to show
+//!   and no command acts on it (they answer `JobNotFound`, as for any job
+//!   the machine does not hold): the caller reads it back and
+//!   [`unpark`](PrinterMachine::unpark)s it first. Nothing starts a parked
+//!   job: when the next job to print is parked the printer waits for it
+//!   (still `printing`), and a chain ends before a parked job. It is laid
+//!   out again, or held, for the medium when it is unparked.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -238,6 +249,9 @@ pub struct PrinterMachine {
     media_all: bool,
     /// One copy of each model, medium, content type, ... the jobs name.
     names: crate::Names,
+    /// Parked jobs (queued, in `queue` and `order`, not in `jobs`) and
+    /// when each was created: all the machine keeps of them.
+    parked: HashMap<JobId, Timestamp>,
 }
 
 impl PrinterMachine {
@@ -266,6 +280,7 @@ impl PrinterMachine {
             media_pending: Vec::new(),
             names: crate::Names::default(),
             media_all: true,
+            parked: HashMap::new(),
         }
     }
 
@@ -363,11 +378,40 @@ impl PrinterMachine {
     }
 
     /// The job that would be sent next (the first queued, not held, job).
-    /// Lets the caller prepare it while the current one prints.
+    /// Lets the caller prepare it while the current one prints. `None`
+    /// also when that job is parked ([`next_job_id`](Self::next_job_id) names it).
     pub fn next_job(&self) -> Option<&Job> {
         self.next_ready()
             .and_then(|id| self.jobs.get(&id))
             .map(|j| &**j)
+    }
+
+    /// The id of the job that would be sent next, parked or not.
+    pub fn next_job_id(&self) -> Option<JobId> {
+        self.next_ready()
+    }
+
+    /// The ids of the queued and held jobs, parked ones included, in print order.
+    pub fn queue_ids(&self) -> impl Iterator<Item = JobId> + '_ {
+        self.queue.iter().copied()
+    }
+
+    /// The next `n` jobs to start, in order: the queued (not held) jobs at
+    /// the head of the queue, parked ones included. What the caller keeps
+    /// loaded, with their rasters (and parks beyond).
+    pub fn upcoming(&self, n: usize) -> Vec<JobId> {
+        self.queue
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.parked.contains_key(id)
+                    || self
+                        .jobs
+                        .get(id)
+                        .is_some_and(|j| j.state == JobState::Queued)
+            })
+            .take(n)
+            .collect()
     }
 
     /// The pages of the chain that would be sent next if nothing changes:
@@ -434,6 +478,105 @@ impl PrinterMachine {
         }
     }
 
+    // ---- parked jobs ----------------------------------------------------------
+
+    /// Parks a queued job: the machine forgets all of it but its id (its
+    /// place in the queue) and its creation time; the store holds the rest
+    /// (see the module docs). The caller parks only a job whose snapshot is
+    /// durable, and reads it back with [`unpark`](Self::unpark) before it
+    /// prints or before any command on it. Refused (`false`) for an unknown
+    /// or parked job, a job that is not `queued`, one whose copies are in
+    /// flight or that is being laid out again, and one with a `Persist`
+    /// not yet taken by the caller. Changes nothing the store or a
+    /// subscriber sees: no action.
+    pub fn park(&mut self, job_id: JobId) -> bool {
+        let busy = self.relaying.contains(&job_id)
+            || self.in_flight.as_ref().is_some_and(|f| f.contains(job_id))
+            || self
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::Persist(id) if *id == job_id));
+        let created_at = match self.jobs.get(&job_id) {
+            Some(job) if !busy && job.state == JobState::Queued => job.created_at,
+            _ => return false,
+        };
+        self.jobs.remove(&job_id);
+        self.parked.insert(job_id, created_at);
+        true
+    }
+
+    /// Takes parked jobs back from their stored snapshots (each `queued`,
+    /// of this printer; the raster may be released), sorts them against the
+    /// medium and starts the next job if the printer waited for one of
+    /// them. A snapshot of a job that is not parked, or that is not
+    /// `queued` or not this printer's, is ignored (the store and the
+    /// machine disagree: the machine's record wins). Answers how many came back.
+    pub fn unpark(&mut self, jobs: Vec<Job>, now: Timestamp) -> usize {
+        let mut back = 0;
+        for job in jobs {
+            let id = job.id;
+            if job.state != JobState::Queued
+                || job.spec.printer_id != self.printer_id
+                || self.parked.remove(&id).is_none()
+            {
+                continue;
+            }
+            let job = self.boxed(job);
+            self.jobs.insert(id, job);
+            self.media_pending.push(id);
+            back += 1;
+        }
+        if back > 0 {
+            self.pump(now);
+        }
+        back
+    }
+
+    /// Drops a parked job the store cannot give back (lost, unreadable):
+    /// it leaves the queue, with no snapshot to persist and nothing to
+    /// announce; the caller reports it. `false` if it is not parked.
+    pub fn drop_parked(&mut self, job_id: JobId, now: Timestamp) -> bool {
+        if self.parked.remove(&job_id).is_none() {
+            return false;
+        }
+        self.unqueue(job_id);
+        self.forgotten.insert(job_id);
+        self.pump(now);
+        true
+    }
+
+    /// Whether `job_id` is parked.
+    pub fn is_parked(&self, job_id: JobId) -> bool {
+        self.parked.contains_key(&job_id)
+    }
+
+    /// How many jobs are parked.
+    pub fn parked_len(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// The parked jobs, in print order.
+    pub fn parked_ids(&self) -> Vec<JobId> {
+        self.queue
+            .iter()
+            .copied()
+            .filter(|id| self.parked.contains_key(id))
+            .collect()
+    }
+
+    /// The parked jobs created before `created_before`, in print order:
+    /// what the caller unparks before [`expire_queued`](Self::expire_queued).
+    pub fn parked_created_before(&self, created_before: Timestamp) -> Vec<JobId> {
+        if self.parked.is_empty() {
+            return Vec::new();
+        }
+        self.queue
+            .iter()
+            .copied()
+            .filter(|id| self.parked.get(id).is_some_and(|t| *t < created_before))
+            .collect()
+    }
+
     // ---- outputs ------------------------------------------------------------
 
     /// The next thing the caller must do. Drain until `None` after every call.
@@ -496,7 +639,7 @@ impl PrinterMachine {
             });
         }
         for (i, (job_id, spec)) in jobs.iter().enumerate() {
-            if self.jobs.contains_key(job_id) || jobs[..i].iter().any(|(id, _)| id == job_id) {
+            if self.holds(*job_id) || jobs[..i].iter().any(|(id, _)| id == job_id) {
                 return Err(CommandError::DuplicateJob { job_id: *job_id });
             }
             if spec.printer_id != self.printer_id {
@@ -641,7 +784,8 @@ impl PrinterMachine {
     }
 
     /// Cancels every queued and held job (never the one whose copy is in
-    /// flight) and returns how many were cancelled.
+    /// flight) and returns how many were cancelled. Parked jobs are left
+    /// as they are: the caller unparks them first.
     pub fn clear(&mut self, now: Timestamp) -> usize {
         let waiting: Vec<JobId> = self.queue.iter().copied().collect();
         let mut cancelled = 0;
@@ -661,7 +805,8 @@ impl PrinterMachine {
     /// `queue_timeout` (a printer's queue timeout, issue #20) and returns
     /// their ids. Held jobs wait for a person and are kept; a job being laid
     /// out again is kept until its answer; a job with copies in flight is
-    /// printing, not queued.
+    /// printing, not queued. A parked job is not looked at: the caller
+    /// unparks the old ones first ([`parked_created_before`](Self::parked_created_before)).
     pub fn expire_queued(&mut self, created_before: Timestamp, now: Timestamp) -> Vec<JobId> {
         let stale: Vec<JobId> = self
             .queue

@@ -7,6 +7,7 @@ mod job_commands;
 mod link;
 mod link_properties;
 mod media;
+mod parking;
 mod printer_table;
 mod properties;
 mod residency;

@@ -1,0 +1,239 @@
+//! Parked jobs (issue #17): a queued job far from the head kept as its id
+//! and creation time only. What `park` refuses, that nothing starts or
+//! chains a parked job, that commands do not act on one until it is
+//! unparked, and that an unparked job is sorted against the medium.
+
+use crate::support::*;
+use printhub_core::{
+    Action, ChainPage, CommandError, Job, JobState, MachineConfig, PrinterMachine, PrinterState,
+    Timestamp,
+};
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms)
+}
+
+fn drain(m: &mut PrinterMachine) -> Vec<Action> {
+    std::iter::from_fn(|| m.poll_action()).collect()
+}
+
+fn sends(actions: &[Action]) -> Vec<Vec<ChainPage>> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { pages } => Some(pages.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn page(n: u128, copy: u32) -> ChainPage {
+    ChainPage { job_id: j(n), copy }
+}
+
+/// A paused machine with jobs `1..=n` queued (one copy each) and every
+/// action taken; `chain` opts them in to chaining.
+fn paused_with(n: u128, chain: bool) -> PrinterMachine {
+    let mut m = PrinterMachine::new(PRINTER, MachineConfig::default());
+    m.pause(at(0)).expect("paused");
+    for k in 1..=n {
+        let s = if chain { chained(k, 1) } else { spec(k, 1) };
+        m.submit(j(k), s, at(k as i64)).expect("queued");
+    }
+    drain(&mut m);
+    m
+}
+
+/// What the store would give back for job `n`: its snapshot before parking.
+fn stored(m: &PrinterMachine, n: u128) -> Job {
+    m.job(j(n)).expect("held").clone()
+}
+
+#[test]
+fn a_parked_job_keeps_its_place_and_nothing_else() {
+    let mut m = paused_with(3, false);
+    assert!(m.park(j(2)));
+    assert!(
+        drain(&mut m).is_empty(),
+        "parking persists and emits nothing"
+    );
+    assert!(m.is_parked(j(2)) && m.job(j(2)).is_none());
+    assert_eq!(m.queue_len(), 3, "it still counts against the queue");
+    assert_eq!(m.queue_ids().collect::<Vec<_>>(), [j(1), j(2), j(3)]);
+    assert_eq!(m.queue().map(|x| x.id).collect::<Vec<_>>(), [j(1), j(3)]);
+    assert_eq!(m.parked_ids(), [j(2)]);
+    assert_eq!(m.parked_len(), 1);
+    assert_eq!(m.upcoming(2), [j(1), j(2)]);
+    assert!(!m.park(j(2)), "already parked");
+    assert!(!m.park(j(9)), "unknown");
+    assert_eq!(
+        m.submit(j(2), spec(2, 1), at(9)),
+        Err(CommandError::DuplicateJob { job_id: j(2) }),
+        "its id stays taken"
+    );
+}
+
+#[test]
+fn park_refuses_what_is_not_plainly_queued_and_durable() {
+    let mut m = paused_with(2, false);
+    m.hold(j(1), at(5)).expect("held");
+    drain(&mut m);
+    assert!(!m.park(j(1)), "held: a person or a medium releases it");
+    m.submit(j(3), spec(3, 1), at(6)).expect("queued");
+    assert!(!m.park(j(3)), "its Persist is not taken yet");
+    drain(&mut m);
+    assert!(m.park(j(3)));
+    m.cancel(j(2), at(7)).expect("cancelled");
+    drain(&mut m);
+    assert!(!m.park(j(2)), "ended");
+    let mut m = PrinterMachine::new(PRINTER, MachineConfig::default());
+    m.submit(j(1), spec(1, 2), at(0)).expect("sent at once");
+    drain(&mut m);
+    assert!(!m.park(j(1)), "its copy is in flight");
+}
+
+#[test]
+fn a_parked_head_waits_printing_and_starts_once_unparked() {
+    let mut m = paused_with(2, false);
+    let one = stored(&m, 1);
+    assert!(m.park(j(1)));
+    m.resume(at(10)).expect("resumed");
+    let actions = drain(&mut m);
+    assert!(sends(&actions).is_empty(), "nothing starts a parked job");
+    assert_eq!(
+        m.state(),
+        &PrinterState::Printing,
+        "waiting for it, not idle"
+    );
+    assert_eq!(m.next_job_id(), Some(j(1)));
+    assert!(m.next_job().is_none(), "not the machine's to show");
+    assert_eq!(m.unpark(vec![one], at(11)), 1);
+    let actions = drain(&mut m);
+    assert_eq!(sends(&actions), [vec![page(1, 1)]], "in its place, first");
+    assert_eq!(m.job(j(1)).expect("back").state, JobState::Printing);
+}
+
+#[test]
+fn a_chain_ends_before_a_parked_job() {
+    let mut m = paused_with(3, true);
+    let two = stored(&m, 2);
+    assert!(m.park(j(2)));
+    m.resume(at(10)).expect("resumed");
+    let actions = drain(&mut m);
+    assert_eq!(
+        sends(&actions),
+        [vec![page(1, 1)]],
+        "job 3 chains with job 1 but may not pass job 2"
+    );
+    assert_eq!(m.next_chain(), None, "nothing more until the chain ends");
+    m.unpark(vec![two], at(11));
+    drain(&mut m);
+    m.handle_write_finished(j(1), 1, true, at(12));
+    let actions = drain(&mut m);
+    assert_eq!(sends(&actions), [vec![page(2, 1), page(3, 1)]]);
+}
+
+#[test]
+fn commands_act_on_a_parked_job_only_once_it_is_unparked() {
+    let mut m = paused_with(3, false);
+    let two = stored(&m, 2);
+    assert!(m.park(j(2)));
+    assert_eq!(
+        m.cancel(j(2), at(5)),
+        Err(CommandError::JobNotFound { job_id: j(2) })
+    );
+    assert_eq!(
+        m.hold(j(2), at(5)).map_err(|e| e.code()),
+        Err("job_not_found")
+    );
+    assert_eq!(
+        m.clear(at(6)),
+        2,
+        "clear leaves the parked job to its caller"
+    );
+    drain(&mut m);
+    assert_eq!(m.queue_ids().collect::<Vec<_>>(), [j(2)]);
+    assert_eq!(m.unpark(vec![two], at(7)), 1);
+    assert_eq!(m.cancel(j(2), at(8)).map(|_| ()), Ok(()));
+    assert_eq!(m.queue_len(), 0);
+}
+
+#[test]
+fn unpark_takes_back_only_parked_queued_snapshots_of_this_printer() {
+    let mut m = paused_with(3, false);
+    let mut snapshots: Vec<Job> = (1..=3).map(|n| stored(&m, n)).collect();
+    assert!(m.park(j(2)) && m.park(j(3)));
+    let mut held = snapshots[1].clone();
+    held.state = JobState::Held;
+    let mut other = snapshots[2].clone();
+    other.spec.printer_id = printhub_core::PrinterId::from_u128(99);
+    assert_eq!(
+        m.unpark(vec![snapshots[0].clone(), held, other], at(5)),
+        0,
+        "job 1 is not parked; the store disagrees about 2 and 3"
+    );
+    assert!(m.is_parked(j(2)) && m.is_parked(j(3)));
+    assert_eq!(m.unpark(snapshots.split_off(1), at(6)), 2);
+    assert_eq!(m.parked_len(), 0);
+    assert_eq!(
+        m.queue().map(|x| x.id).collect::<Vec<_>>(),
+        [j(1), j(2), j(3)]
+    );
+    assert!(drain(&mut m).is_empty(), "a paused printer: nothing to do");
+}
+
+#[test]
+fn old_parked_jobs_are_named_for_the_queue_timeout() {
+    let mut m = paused_with(3, false);
+    let snapshots: Vec<Job> = (1..=3).map(|n| stored(&m, n)).collect();
+    assert!(m.park(j(1)) && m.park(j(3)));
+    assert_eq!(m.parked_created_before(at(2)), [j(1)]);
+    assert_eq!(m.parked_created_before(at(4)), [j(1), j(3)]);
+    assert!(
+        m.expire_queued(at(4), at(100)) == [j(2)],
+        "parked ones are not looked at"
+    );
+    m.unpark(snapshots, at(101));
+    assert_eq!(m.expire_queued(at(4), at(102)), [j(1), j(3)]);
+}
+
+#[test]
+fn a_parked_job_the_store_lost_leaves_the_queue_and_the_next_one_starts() {
+    let mut m = paused_with(2, false);
+    assert!(m.park(j(1)));
+    m.resume(at(5)).expect("resumed");
+    assert!(sends(&drain(&mut m)).is_empty());
+    assert!(m.drop_parked(j(1), at(6)));
+    assert!(!m.drop_parked(j(1), at(6)), "once");
+    assert_eq!(sends(&drain(&mut m)), [vec![page(2, 1)]]);
+    assert_eq!(m.queue_len(), 0);
+}
+
+#[test]
+fn an_unparked_job_for_another_medium_is_laid_out_again_or_held() {
+    fn fits(expected: &str, loaded: &str) -> bool {
+        expected == loaded
+    }
+    let mut m = paused_with(2, false);
+    let mut from_data = stored(&m, 1);
+    from_data.spec.request = Some(serde_json::json!({ "content_type": "text" }).into());
+    let image = stored(&m, 2);
+    assert!(m.park(j(1)) && m.park(j(2)));
+    m.set_media(Some("tze-24".into()), fits, at(5));
+    assert!(
+        drain(&mut m).is_empty(),
+        "parked jobs are sorted when they come back"
+    );
+    m.unpark(vec![from_data, image], at(6));
+    let actions = drain(&mut m);
+    assert!(actions.contains(&Action::Relayout {
+        job_id: j(1),
+        media: "tze-24".into()
+    }));
+    let two = m.job(j(2)).expect("back");
+    assert_eq!(two.state, JobState::Held);
+    assert_eq!(
+        two.error.as_deref().map(|e| e.code.as_str()),
+        Some(printhub_core::MEDIA_MISMATCH)
+    );
+}
