@@ -25,6 +25,7 @@ use printhub_core::{
     BatchId, Event, Job, JobId, JobSpec, JobState, MachineConfig, Name, PrintOptions, PrinterId,
 };
 use printhub_raster::{CutMode, Encoder, JobOptions, Label, Media, Model};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -474,12 +475,39 @@ impl HubHandle {
         .await?
     }
 
-    /// The printer's queued and held jobs, in print order.
+    /// The printer's queued and held jobs, in print order. Parked jobs
+    /// (far from the head of a long queue) are read from the store, in one
+    /// statement off the actor threads, without their rasters.
     pub async fn queue(&self, printer: &str) -> Result<Vec<Job>, HubError> {
-        self.call(GetQueue {
-            printer: printer.into(),
-        })
-        .await?
+        let queue = self
+            .call(GetQueue {
+                printer: printer.into(),
+            })
+            .await??;
+        let parked = queue
+            .entries
+            .iter()
+            .filter(|e| matches!(e, QueueEntry::Parked(_)))
+            .count();
+        let mut stored: HashMap<JobId, Job> = if parked == 0 {
+            HashMap::new()
+        } else {
+            let printer_id = queue.printer_id;
+            self.read_store(move |store| store.load_printer_jobs_released(printer_id))
+                .await?
+                .into_iter()
+                .map(|j| (j.id, j))
+                .collect()
+        };
+        Ok(queue
+            .entries
+            .into_iter()
+            .filter_map(|entry| match entry {
+                QueueEntry::Whole(job) => Some(*job),
+                // Gone from the store since (pruned, or lost): not listed.
+                QueueEntry::Parked(id) => stored.remove(&id),
+            })
+            .collect())
     }
 
     /// Pauses a printer (the current copy finishes).
@@ -582,7 +610,7 @@ impl HubHandle {
     pub async fn job_metadata(&self, job_id: JobId) -> Result<Job, HubError> {
         match self.call(GetJob { job_id }).await? {
             Err(HubError::JobNotFound(_)) => self
-                .read_store(move |store| store.load_job(job_id))
+                .read_store(move |store| store.load_job_released(job_id))
                 .await?
                 .ok_or(HubError::JobNotFound(job_id)),
             other => other,

@@ -113,6 +113,16 @@ pub trait HubStore: Send + Sync + 'static {
         );
         Ok(index)
     }
+    /// One job with its raster released, `None` for an unknown job: for
+    /// callers that show a job or take a parked one back, never print it.
+    /// The default loads the whole job. Blocks: called off the actor threads.
+    fn load_job_released(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        let mut job = self.load_job(id)?;
+        if let Some(job) = &mut job {
+            job.spec.raster = printhub_core::released_raster();
+        }
+        Ok(job)
+    }
     /// The printer of one job, `None` for an unknown job. The default loads
     /// the whole job. Blocks: the supervisor calls it off its actor thread.
     fn load_job_printer(&self, id: JobId) -> Result<Option<PrinterId>, StoreError> {
@@ -376,6 +386,11 @@ impl HubStore for printhub_store::Store {
 
     fn load_raster(&self, id: JobId) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
         Ok(printhub_store::Store::load_raster(self, id)?)
+    }
+
+    /// One row's metadata columns; no raster blob read.
+    fn load_job_released(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        Ok(printhub_store::Store::load_job_metadata_one(self, id)?)
     }
 
     /// Two columns per row; no job is decoded.

@@ -193,6 +193,35 @@ pub(crate) fn load_job(conn: &Connection, id: JobId) -> Result<Option<Job>, Stor
     }
 }
 
+/// One job without its raster (`raster_released`), `None` for an unknown
+/// id: one row of metadata columns, no blob read or inflated.
+pub(crate) fn load_job_metadata_one(
+    conn: &Connection,
+    id: JobId,
+) -> Result<Option<Job>, StoreError> {
+    let sql = format!(
+        "SELECT {JOB_METADATA_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
+         WHERE j.id = ?1"
+    );
+    let id = id.to_string();
+    let decoded = conn
+        .prepare_cached(&sql)?
+        .query_row([&id], |row| Ok(decode_job_metadata(row)))
+        .optional()
+        .map_err(|e| {
+            if is_transient(&e) {
+                StoreError::from(e)
+            } else {
+                StoreError::corrupt(id.clone(), format!("cannot read the row: {e}"))
+            }
+        })?;
+    match decoded {
+        None => Ok(None),
+        Some(Ok((job, _))) => Ok(Some(job)),
+        Some(Err(reason)) => Err(StoreError::corrupt(id, reason)),
+    }
+}
+
 /// A WHERE clause and its parameters.
 struct Filter {
     clause: String,

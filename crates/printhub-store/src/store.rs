@@ -427,6 +427,14 @@ impl Store {
         self.readers.with(|conn| jobs::load_job(conn, id))
     }
 
+    /// One job without its raster (`raster_released`), `None` for an
+    /// unknown id: what shows a job or brings a parked one back, with no
+    /// raster blob read.
+    pub fn load_job_metadata_one(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.readers
+            .with(|conn| jobs::load_job_metadata_one(conn, id))
+    }
+
     /// Every job of `printer`, in `seq` (submission) order, plus the rows
     /// that failed to decode.
     pub fn load_printer_jobs(&self, printer: PrinterId) -> Result<LoadedJobs, StoreError> {

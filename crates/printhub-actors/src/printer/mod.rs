@@ -109,10 +109,29 @@ pub struct CountJobs;
 
 /// The printer's queue (queued and held jobs) in print order.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<Vec<Job>, HubError>")]
+#[rtype(result = "Result<PrinterQueue, HubError>")]
 pub struct GetQueue {
     /// Printer id or slug.
     pub printer: String,
+}
+
+/// A printer's queue as its actor holds it: the jobs it holds whole, and
+/// the ids of the parked ones, whose snapshots the store has.
+#[derive(Debug, Clone)]
+pub struct PrinterQueue {
+    /// The printer.
+    pub printer_id: PrinterId,
+    /// Queued and held jobs, in print order.
+    pub entries: Vec<QueueEntry>,
+}
+
+/// One job of a [`PrinterQueue`].
+#[derive(Debug, Clone)]
+pub enum QueueEntry {
+    /// A job the printer holds whole (its raster possibly released).
+    Whole(Box<Job>),
+    /// A parked job: read it from the store.
+    Parked(JobId),
 }
 
 /// Pause: the current copy finishes, nothing more is sent.
@@ -222,8 +241,10 @@ pub struct PrinterActor {
     last_commit: Option<Shared<CommitFuture>>,
     drain_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     removed: bool,
-    /// Jobs whose released rasters are being read back (`residency`).
+    /// Jobs (parked, or their released rasters) being read back (`residency`).
     prefetching: std::collections::HashSet<JobId>,
+    /// How many commits in flight hold a snapshot of each job (`residency`).
+    uncommitted: std::collections::HashMap<JobId, u32>,
 }
 
 impl std::fmt::Debug for PrinterActor {
@@ -323,6 +344,7 @@ impl PrinterActor {
             drain_waiters: Vec::new(),
             removed: false,
             prefetching: std::collections::HashSet::new(),
+            uncommitted: std::collections::HashMap::new(),
         })
     }
 
@@ -340,7 +362,7 @@ impl PrinterActor {
             state: self.machine.state().clone(),
             queue_depth: self.machine.queue_len(),
             printing: self.machine.in_flight().map(|f| f.current().job_id),
-            next_job: self.machine.next_job().map(|j| j.id),
+            next_job: self.machine.next_job_id(),
             status: self.link.status().clone(),
             defaults: self.config.defaults,
         }
@@ -366,6 +388,8 @@ impl Actor for PrinterActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // A long restored queue keeps only its head whole (`residency`).
+        self.park_restored();
         // The link's first probe and its idle cadence (a stopped or offline
         // printer is re-read sooner, on the machine's timers), then what
         // restoring produced (interrupted jobs, the next send).
@@ -416,6 +440,12 @@ impl Handler<SubmitJobs> for PrinterActor {
             Ok(()) => (ids, None),
             Err(e) => (Vec::new(), Some(e)),
         };
+        // The snapshots being stored: once durable, a job far from the head
+        // is parked and the machine no longer holds it whole.
+        let jobs: Vec<Job> = accepted
+            .iter()
+            .filter_map(|id| self.machine.job(*id).cloned())
+            .collect();
         let wait = self.drive(ctx);
         Box::pin(
             wait_commit(wait)
@@ -433,10 +463,7 @@ impl Handler<SubmitJobs> for PrinterActor {
                     if let Some(e) = refused {
                         return Err(e.into());
                     }
-                    Ok(accepted
-                        .iter()
-                        .filter_map(|id| act.machine.job(*id).cloned())
-                        .collect())
+                    Ok(jobs)
                 }),
         )
     }
@@ -446,9 +473,13 @@ impl Handler<CancelJob> for PrinterActor {
     type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: CancelJob, ctx: &mut Self::Context) -> Self::Result {
-        let result = self.machine.cancel(msg.job_id, now()).map(|_| ());
-        self.reply_after(result.map_err(HubError::from), ctx, move |act| {
-            act.snapshot(msg.job_id)
+        let job_id = msg.job_id;
+        self.unpark_then(vec![job_id], ctx, move |act, ctx| {
+            let result = act.machine.cancel(msg.job_id, now()).map(|_| ());
+            let reply = result
+                .map_err(HubError::from)
+                .and_then(|_| act.snapshot(job_id));
+            act.reply_with(reply, ctx)
         })
     }
 }
@@ -457,9 +488,13 @@ impl Handler<HoldJob> for PrinterActor {
     type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: HoldJob, ctx: &mut Self::Context) -> Self::Result {
-        let result = self.machine.hold(msg.job_id, now());
-        self.reply_after(result.map_err(HubError::from), ctx, move |act| {
-            act.snapshot(msg.job_id)
+        let job_id = msg.job_id;
+        self.unpark_then(vec![job_id], ctx, move |act, ctx| {
+            let result = act.machine.hold(msg.job_id, now());
+            let reply = result
+                .map_err(HubError::from)
+                .and_then(|_| act.snapshot(job_id));
+            act.reply_with(reply, ctx)
         })
     }
 }
@@ -468,9 +503,13 @@ impl Handler<ReleaseJob> for PrinterActor {
     type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 
     fn handle(&mut self, msg: ReleaseJob, ctx: &mut Self::Context) -> Self::Result {
-        let result = self.machine.release(msg.job_id, now());
-        self.reply_after(result.map_err(HubError::from), ctx, move |act| {
-            act.snapshot(msg.job_id)
+        let job_id = msg.job_id;
+        self.unpark_then(vec![job_id], ctx, move |act, ctx| {
+            let result = act.machine.release(msg.job_id, now());
+            let reply = result
+                .map_err(HubError::from)
+                .and_then(|_| act.snapshot(job_id));
+            act.reply_with(reply, ctx)
         })
     }
 }
@@ -489,7 +528,8 @@ impl Handler<RetryJob> for PrinterActor {
         if !needs_store {
             let result = self.retry(&msg, None);
             let new_id = msg.new_job_id;
-            return self.reply_after(result.map(|_| ()), ctx, move |act| act.snapshot(new_id));
+            let reply = result.and_then(|_| self.snapshot(new_id));
+            return self.reply_with(reply, ctx);
         }
         // A job whose raster was released, or that the machine forgot, is read
         // back from the store first — on a blocking thread, never here.
@@ -506,7 +546,8 @@ impl Handler<RetryJob> for PrinterActor {
         Box::pin(read.into_actor(self).then(move |stored, act, ctx| {
             let new_id = msg.new_job_id;
             let result = stored.and_then(|stored| act.retry(&msg, stored));
-            act.reply_after(result.map(|_| ()), ctx, move |act| act.snapshot(new_id))
+            let reply = result.and_then(|_| act.snapshot(new_id));
+            act.reply_with(reply, ctx)
         }))
     }
 }
@@ -540,8 +581,9 @@ impl Handler<CountJobs> for PrinterActor {
     fn handle(&mut self, _msg: CountJobs, _ctx: &mut Self::Context) -> Self::Result {
         let mut counts: Vec<(JobState, usize)> =
             JobState::ALL.into_iter().map(|s| (s, 0)).collect();
-        for job in self.machine.jobs() {
-            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == job.state) {
+        let parked = std::iter::repeat_n(JobState::Queued, self.machine.parked_len());
+        for state in self.machine.jobs().map(|j| j.state).chain(parked) {
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
                 slot.1 += 1;
             }
         }
@@ -550,10 +592,21 @@ impl Handler<CountJobs> for PrinterActor {
 }
 
 impl Handler<GetQueue> for PrinterActor {
-    type Result = Result<Vec<Job>, HubError>;
+    type Result = Result<PrinterQueue, HubError>;
 
     fn handle(&mut self, _msg: GetQueue, _ctx: &mut Self::Context) -> Self::Result {
-        Ok(self.machine.queue().cloned().collect())
+        let entries = self
+            .machine
+            .queue_ids()
+            .map(|id| match self.machine.job(id) {
+                Some(job) => QueueEntry::Whole(Box::new(job.clone())),
+                None => QueueEntry::Parked(id),
+            })
+            .collect();
+        Ok(PrinterQueue {
+            printer_id: self.id,
+            entries,
+        })
     }
 }
 
@@ -582,8 +635,11 @@ impl Handler<ClearQueue> for PrinterActor {
     type Result = ResponseActFuture<Self, Result<usize, HubError>>;
 
     fn handle(&mut self, _msg: ClearQueue, ctx: &mut Self::Context) -> Self::Result {
-        let n = self.machine.clear(now());
-        self.reply_after(Ok(()), ctx, move |_| Ok(n))
+        let parked = self.machine.parked_ids();
+        self.unpark_then(parked, ctx, |act, ctx| {
+            let n = act.machine.clear(now());
+            act.reply_after(Ok(()), ctx, move |_| Ok(n))
+        })
     }
 }
 
@@ -715,6 +771,31 @@ impl PrinterActor {
         let Some(timeout) = self.config.defaults.queue_timeout_ms() else {
             return;
         };
+        let stale = self
+            .machine
+            .parked_created_before(now().plus_millis(-timeout));
+        if stale.is_empty() {
+            self.expire_loaded(timeout, ctx);
+            return;
+        }
+        // Parked ones are read back first (off this thread), then failed
+        // with the rest; if the store fails the read, the next check retries.
+        let expire = self.unpark_then(stale, ctx, move |act, ctx| {
+            act.expire_loaded(timeout, ctx);
+            Box::pin(actix::fut::ready(Ok(())))
+        });
+        ctx.spawn(expire.map(|result, act, _ctx| {
+            if let Err(e) = result {
+                log::warn!(
+                    "printer {}: old parked jobs not read back for the queue timeout: {e}",
+                    act.config.slug
+                );
+            }
+        }));
+    }
+
+    /// Fails the queued jobs the machine holds that are older than `timeout` ms.
+    fn expire_loaded(&mut self, timeout: i64, ctx: &mut Context<Self>) {
         let t = now();
         let expired = self.machine.expire_queued(t.plus_millis(-timeout), t);
         if !expired.is_empty() {
@@ -764,6 +845,7 @@ impl PrinterActor {
             return None;
         }
         let committed: Vec<JobId> = snapshots.iter().map(|j| j.id).collect();
+        self.committing(&committed);
         // Effects wait for this commit; commits resolve in order, and a batch with
         // nothing to store waits for the last commit, so effects keep their order.
         let commit: CommitFuture = if snapshots.is_empty() {
@@ -786,10 +868,10 @@ impl PrinterActor {
             if act.commits_in_flight == 0 {
                 act.last_commit = None;
             }
+            // Durable now: what waits beyond the head (or ended) leaves memory.
+            act.committed(&committed, result.is_ok());
             match &result {
                 Ok(()) => {
-                    // Durable now: what waits beyond the head (or ended) leaves memory.
-                    act.release_committed(&committed);
                     act.perform(effects, ctx);
                     act.prefetch(ctx);
                 }
@@ -868,6 +950,25 @@ impl PrinterActor {
             }
             self.notify_if_drained();
         }
+    }
+
+    /// Replies `reply` — a job's snapshot taken right after the command,
+    /// the one being stored — once this handler's changes are durable.
+    fn reply_with<T: 'static>(
+        &mut self,
+        reply: Result<T, HubError>,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, Result<T, HubError>> {
+        let wait = self.drive(ctx);
+        Box::pin(
+            wait_commit(wait)
+                .into_actor(self)
+                .map(move |commit, _act, _ctx| {
+                    let reply = reply?;
+                    commit?;
+                    Ok(reply)
+                }),
+        )
     }
 
     /// Replies once this handler's changes are durable: `result` is the

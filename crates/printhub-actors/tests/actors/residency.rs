@@ -62,16 +62,26 @@ fn first_run<T: Send + 'static>(
     .expect("first run")
 }
 
-/// Which of `ids` the engine holds without their raster, polled until the
-/// prefetch settles (it runs on a blocking thread).
+/// Which of `ids` the engine keeps without their raster: held with the
+/// raster released, or parked (in printer `pt`'s queue, read from the
+/// store, but not held in memory at all).
 async fn released(hub: &HubHandle, ids: &[JobId]) -> Vec<bool> {
     let live = hub.live_jobs().await.expect("live jobs");
+    let queue = hub.queue("pt").await.expect("queue");
     ids.iter()
-        .map(|id| {
-            live.iter()
-                .find(|j| j.id == *id)
-                .is_some_and(|j| j.spec.raster_released())
+        .map(|id| match live.iter().find(|j| j.id == *id) {
+            Some(job) => job.spec.raster_released(),
+            None => queue.iter().any(|j| j.id == *id),
         })
+        .collect()
+}
+
+/// Which of `ids` the engine has parked (in the queue, not held in memory).
+async fn parked(hub: &HubHandle, ids: &[JobId]) -> Vec<bool> {
+    let live = hub.live_jobs().await.expect("live jobs");
+    let queue = hub.queue("pt").await.expect("queue");
+    ids.iter()
+        .map(|id| !live.iter().any(|j| j.id == *id) && queue.iter().any(|j| j.id == *id))
         .collect()
 }
 
@@ -98,6 +108,21 @@ async fn only_the_head_of_a_long_queue_keeps_its_rasters_and_every_label_prints_
         "the next two chains keep their rasters"
     );
     assert_eq!(flags[4..], [true; 8], "the rest live in the store only");
+    assert_eq!(
+        parked(&hub, &ids).await[4..],
+        [true; 8],
+        "queued beyond the head: parked, only their ids in memory"
+    );
+    assert_eq!(
+        hub.queue("pt")
+            .await
+            .expect("queue")
+            .iter()
+            .map(|j| j.id)
+            .collect::<Vec<_>>(),
+        ids,
+        "the queue lists parked jobs at their places, from the store"
+    );
     // A job read through the handle comes whole, with its stored bytes.
     let stored: Vec<Arc<Vec<u8>>> = ids
         .iter()
@@ -221,6 +246,8 @@ async fn a_restart_reads_no_raster_up_front_and_prints_every_queued_label_from_t
 struct LosingStore {
     inner: MemoryStore,
     lost: std::sync::Mutex<Option<JobId>>,
+    /// The lost job's whole row is gone, not only its raster.
+    row_lost: std::sync::Mutex<bool>,
 }
 
 impl HubStore for LosingStore {
@@ -231,6 +258,9 @@ impl HubStore for LosingStore {
         &self,
         id: JobId,
     ) -> Result<Option<printhub_core::Job>, printhub_actors::StoreError> {
+        if *self.row_lost.lock().expect("lost") && *self.lost.lock().expect("lost") == Some(id) {
+            return Ok(None);
+        }
         self.inner.load_job(id)
     }
     fn load_printer_jobs(
@@ -294,6 +324,7 @@ async fn a_raster_the_store_cannot_read_back_fails_its_job_with_the_reason_and_t
     let store = Arc::new(LosingStore {
         inner: MemoryStore::default(),
         lost: std::sync::Mutex::new(None),
+        row_lost: std::sync::Mutex::new(false),
     });
     let (hub, transport) = hub_on(store.clone());
     hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
@@ -445,4 +476,127 @@ async fn wait_released(hub: &HubHandle, id: JobId) {
         actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     panic!("job {id} kept its raster");
+}
+
+/// Waits until the engine has parked `id` (after its commit).
+async fn wait_parked(hub: &HubHandle, id: JobId) {
+    for _ in 0..200 {
+        if parked(hub, &[id]).await == [true] {
+            return;
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("job {id} was not parked");
+}
+
+#[actix::test]
+async fn commands_on_parked_jobs_read_them_back_and_act() {
+    // A job far from the head is parked (its id only in memory); cancel,
+    // hold, release and clear read it back from the store first, then act,
+    // and the counts see parked jobs as queued.
+    let store = Arc::new(MemoryStore::default());
+    let (hub, transport) = hub_on(store.clone());
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 12).await;
+    for id in &ids[4..] {
+        wait_parked(&hub, *id).await;
+    }
+    let queued = |counts: &[(JobState, usize)], state| {
+        counts.iter().find(|(s, _)| *s == state).map(|(_, n)| *n)
+    };
+    let counts = hub.job_counts().await.expect("counts");
+    assert_eq!(
+        queued(&counts, JobState::Queued),
+        Some(12),
+        "parked ones count"
+    );
+
+    let cancelled = hub.cancel_job(ids[10]).await.expect("cancelled");
+    assert_eq!(
+        (cancelled.id, cancelled.state),
+        (ids[10], JobState::Cancelled)
+    );
+    let held = hub.hold_job(ids[9]).await.expect("held");
+    assert_eq!(held.state, JobState::Held);
+    assert_eq!(hub.job(ids[9]).await.expect("job").state, JobState::Held);
+    let released = hub.release_job(ids[9]).await.expect("released");
+    assert_eq!(released.state, JobState::Queued);
+    let order: Vec<JobId> = hub
+        .queue("pt")
+        .await
+        .expect("queue")
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    let mut expected = ids.clone();
+    expected.remove(10);
+    assert_eq!(
+        order, expected,
+        "released at its place, the cancelled one gone"
+    );
+    assert_eq!(
+        store
+            .load_job(ids[10])
+            .expect("read")
+            .expect("stored")
+            .state,
+        JobState::Cancelled,
+        "stored as the reply says"
+    );
+    let retry = hub.retry_job(ids[8]).await;
+    assert!(
+        matches!(retry, Err(printhub_actors::HubError::Command(ref e)) if e.code() == "invalid_job_state"),
+        "a waiting job is not retried: {retry:?}"
+    );
+
+    assert_eq!(hub.clear_queue("pt").await.expect("cleared"), 11);
+    assert!(hub.queue("pt").await.expect("queue").is_empty());
+    let counts = hub.job_counts().await.expect("counts");
+    assert_eq!(queued(&counts, JobState::Queued), Some(0));
+    assert_eq!(queued(&counts, JobState::Cancelled), Some(12));
+    for id in &ids {
+        let stored = store.load_job(*id).expect("read").expect("stored");
+        assert_eq!(
+            stored.state,
+            JobState::Cancelled,
+            "job {id} stored cancelled"
+        );
+    }
+    hub.resume_printer("pt").await.expect("resumed");
+    assert!(transport.sent().is_empty(), "nothing left to print");
+}
+
+#[actix::test]
+async fn a_parked_job_the_store_lost_is_dropped_and_the_rest_print() {
+    // The store gives back no row for a parked job (deleted behind the
+    // hub's back): it leaves the queue, reported, and never blocks the jobs
+    // behind it.
+    let store = Arc::new(LosingStore {
+        inner: MemoryStore::default(),
+        lost: std::sync::Mutex::new(None),
+        row_lost: std::sync::Mutex::new(false),
+    });
+    let (hub, transport) = hub_on(store.clone());
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 7).await;
+    wait_parked(&hub, ids[5]).await;
+    *store.lost.lock().expect("lost") = Some(ids[5]);
+    *store.row_lost.lock().expect("lost") = true;
+    let mut events = hub.subscribe();
+    hub.resume_printer("pt").await.expect("resumed");
+    let mut rest = ids.clone();
+    rest.remove(5);
+    let done = wait_terminal(&mut events, &rest).await;
+    assert!(
+        done.iter().all(|(_, s)| *s == JobState::Completed),
+        "{done:?}"
+    );
+    assert_eq!(transport.sent().len(), 6);
+    assert!(hub.queue("pt").await.expect("queue").is_empty());
 }

@@ -88,9 +88,22 @@ async fn a_restart_restores_printers_and_queues_in_order() {
     assert_eq!(hub.job(ids[1]).await.expect("held").state, JobState::Held);
 }
 
+/// One label per chain: the head a printer keeps whole is two jobs, the
+/// queued jobs behind them are parked (issue #17).
+fn short_head() -> HubConfig {
+    HubConfig {
+        machine: printhub_core::MachineConfig {
+            max_chain_pages: 1,
+            ..printhub_core::MachineConfig::default()
+        },
+        ..HubConfig::default()
+    }
+}
+
 /// A printer's queue timeout (issue #20): queued jobs that waited longer
 /// fail with `queue_timeout` as soon as the printer starts (here: after a
-/// restart, the jobs aged in the store); held and newer jobs stay, stored.
+/// restart, the jobs aged in the store) — parked ones far from the head
+/// too; held and newer jobs stay, stored.
 #[actix::test]
 async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -99,12 +112,12 @@ async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
     let ids = std::thread::spawn(move || {
         actix::System::new().block_on(async move {
             let factory: TransportFactory = Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
-            let hub = Hub::start_with(HubConfig::default(), open(&db1), factory);
+            let hub = Hub::start_with(short_head(), open(&db1), factory);
             let mut printer = pt_printer("pt", "127.0.0.1:9");
             printer.defaults.queue_timeout_minutes = Some(60);
             hub.add_printer(printer).await.expect("added");
             hub.pause_printer("pt").await.expect("paused");
-            let ids = submit_many(&hub, "pt", 0, 3).await;
+            let ids = submit_many(&hub, "pt", 0, 6).await;
             hub.hold_job(ids[1]).await.expect("held");
             hub.shutdown().await.expect("shutdown");
             ids
@@ -112,7 +125,8 @@ async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
     })
     .join()
     .expect("run 1");
-    // Two of them were queued two hours ago.
+    // Three of them were queued two hours ago; after the restart job 5 is
+    // parked (jobs 0 and 2 are the head, 1 is held).
     let store = open(&db);
     let two_hours_ago = printhub_core::Timestamp::from_millis(
         i64::try_from(
@@ -125,8 +139,8 @@ async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
             - 2 * 3_600_000,
     );
     let mut aged = Vec::new();
-    for id in &ids[..2] {
-        let mut job = store.load_job(*id).expect("load").expect("stored");
+    for id in [ids[0], ids[1], ids[5]] {
+        let mut job = store.load_job(id).expect("load").expect("stored");
         job.created_at = two_hours_ago;
         aged.push(job);
     }
@@ -134,9 +148,10 @@ async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
     drop(store);
 
     let factory: TransportFactory = Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
-    let hub = Hub::start_with(HubConfig::default(), open(&db), factory);
+    let hub = Hub::start_with(short_head(), open(&db), factory);
     let printer = hub.printer("pt").await.expect("printer");
     assert_eq!(printer.defaults.queue_timeout_minutes, Some(60), "stored");
+
     let state = |id| {
         let hub = hub.clone();
         async move { hub.job(id).await.expect("job") }
@@ -156,6 +171,20 @@ async fn jobs_queued_longer_than_the_printers_queue_timeout_fail_at_start() {
         state(ids[2]).await.state,
         JobState::Queued,
         "a newer job waits"
+    );
+    poll_until_async(|| async { state(ids[5]).await.state == JobState::Failed }).await;
+    assert_eq!(
+        state(ids[5]).await.error.map(|e| e.code),
+        Some("queue_timeout".to_string()),
+        "an old parked job is read back and failed too"
+    );
+    for id in &ids[3..5] {
+        assert_eq!(state(*id).await.state, JobState::Queued, "newer jobs wait");
+    }
+    let live = hub.live_jobs().await.expect("live");
+    assert!(
+        !live.iter().any(|j| j.id == ids[4]),
+        "job 4 waits beyond the head (jobs 2 and 3): parked, not held in memory"
     );
     // Stored as failed: what a restart would load.
     hub.shutdown().await.expect("shutdown");
