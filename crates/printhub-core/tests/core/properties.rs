@@ -16,7 +16,12 @@
 //!   in flight, or terminal, and the queue holds nothing else;
 //! - every job change is announced by `Persist` before its event and before its
 //!   `Send`; event chains are consistent and end at the machine's state;
-//! - a paused or disabled printer sends nothing; an idle printer leaves no job waiting.
+//! - a paused or disabled printer sends nothing; an idle printer leaves no job waiting;
+//! - parking (issue #17): the model plays the caller, parking queued jobs
+//!   whose last snapshot it stored and reading them back (from what it
+//!   stored) before a command on them or when they come near the head; a
+//!   parked job is never sent, keeps its place, and the printer waits for
+//!   it `printing` rather than going idle or passing it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -54,6 +59,10 @@ enum Op {
     Stale,
     Status(u8),
     Timeout(i64),
+    /// Park this job (refused unless it is plainly queued and stored).
+    Park(usize),
+    /// Read back the parked jobs among the next this many to start.
+    Prefetch(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -76,6 +85,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Stale),
         2 => (0u8..3).prop_map(Op::Status),
         2 => (0i64..20_000).prop_map(Op::Timeout),
+        3 => any::<usize>().prop_map(Op::Park),
+        2 => (0u8..3).prop_map(Op::Prefetch),
     ]
 }
 
@@ -114,6 +125,8 @@ struct Model {
     progressed: HashMap<JobId, u32>,
     /// The last state announced for each job.
     announced: HashMap<JobId, JobState>,
+    /// The last snapshot of each job the machine asked to persist.
+    stored: HashMap<JobId, printhub_core::Job>,
 }
 
 impl Model {
@@ -140,6 +153,7 @@ impl Model {
             first_sends: Vec::new(),
             progressed: HashMap::new(),
             announced: HashMap::new(),
+            stored: HashMap::new(),
         }
     }
 
@@ -163,9 +177,41 @@ impl Model {
         self.printed.insert(id, 0);
     }
 
+    /// Reads `ids` back from what was stored, as the caller does before a
+    /// command on a parked job.
+    fn unpark(&mut self, ids: &[JobId], now: Timestamp) {
+        let jobs: Vec<_> = ids
+            .iter()
+            .filter(|id| self.m.is_parked(**id))
+            .map(|id| self.stored[id].clone())
+            .collect();
+        let n = jobs.len();
+        assert_eq!(
+            self.m.unpark(jobs, now),
+            n,
+            "a stored parked job comes back"
+        );
+    }
+
     fn apply(&mut self, op: &Op) {
         self.now = self.now.plus_millis(7);
         let now = self.now;
+        // A command on a parked job reads it back first.
+        match *op {
+            Op::Cancel(i) | Op::Hold(i) | Op::Release(i) | Op::Retry(i) => {
+                if let Some(id) = self.pick(i) {
+                    self.unpark(&[id], now);
+                }
+            }
+            Op::Clear => {
+                let parked = self.m.parked_ids();
+                self.unpark(&parked, now);
+            }
+            _ => {}
+        }
+        if self.m.has_actions() {
+            self.drain();
+        }
         let before = self.m.state().clone();
         let may_start = matches!(op, Op::Resume | Op::Enable);
         match *op {
@@ -319,6 +365,21 @@ impl Model {
                 self.now = now.plus_millis(advance);
                 self.m.handle_timeout(self.now);
             }
+            Op::Park(i) => {
+                if let Some(id) = self.pick(i) {
+                    let queued = self.m.job(id).is_some_and(|j| j.state == JobState::Queued);
+                    let in_flight = self.m.in_flight().is_some_and(|f| f.contains(id));
+                    let parked = self.m.park(id);
+                    assert_eq!(parked, queued && !in_flight, "park of {id:?}");
+                    if parked {
+                        assert_eq!(self.stored[&id].state, JobState::Queued, "stored as parked");
+                    }
+                }
+            }
+            Op::Prefetch(n) => {
+                let upcoming = self.m.upcoming(usize::from(n));
+                self.unpark(&upcoming, now);
+            }
         }
         let sent = self.drain();
         if matches!(before, PrinterState::Paused | PrinterState::Disabled) && !may_start {
@@ -334,7 +395,8 @@ impl Model {
         while let Some(action) = self.m.poll_action() {
             match action {
                 Action::Persist(id) => {
-                    assert!(self.m.job(id).is_some(), "persist of an unknown job");
+                    let job = self.m.job(id).expect("persist of an unknown job");
+                    self.stored.insert(id, job.clone());
                     persisted.insert(id);
                 }
                 Action::Emit(Event::JobStateChanged(e)) => {
@@ -412,12 +474,14 @@ impl Model {
                     if pages.len() > 1 {
                         assert!(first.options.chain, "a job that did not opt in was chained");
                     }
-                    // And it stops only at a boundary: the cap, a job's copies, or the
-                    // next waiting job not fitting.
+                    // And it stops only at a boundary: the cap, a job's copies, the
+                    // next waiting job not fitting, or that job being parked (its
+                    // raster is in the store, not here).
                     let last = pages[pages.len() - 1];
                     let last_whole = last.copy == self.copies[&last.job_id];
                     if first.options.chain && pages.len() < MAX_CHAIN && last_whole {
-                        if let Some(next) = self.m.queue().find(|j| j.state == JobState::Queued) {
+                        let next = self.m.upcoming(1).first().copied();
+                        if let Some(next) = next.and_then(|id| self.m.job(id)) {
                             assert!(
                                 !chains_with(&first, &next.spec) || next.copies_remaining() == 0,
                                 "the chain {pages:?} stopped before {:?}",
@@ -448,8 +512,14 @@ impl Model {
             in_flight.map(|f| f.printed()),
             self.outstanding.as_ref().map(|o| o.printed)
         );
-        let queue: Vec<JobId> = self.m.queue().map(|j| j.id).collect();
+        let queue: Vec<JobId> = self.m.queue_ids().collect();
         for id in &self.submitted {
+            if self.m.is_parked(*id) {
+                assert!(queue.contains(id), "parked {id:?} lost its place");
+                assert_eq!(self.announced.get(id), Some(&JobState::Queued));
+                assert!(self.m.job(*id).is_none());
+                continue;
+            }
             let job = self.m.job(*id).expect("no job is lost");
             assert_eq!(
                 self.announced.get(id),
@@ -465,12 +535,16 @@ impl Model {
             }
         }
         assert!(self.m.queue().all(|j| j.state.is_waiting()));
-        assert_eq!(self.m.jobs().count(), self.submitted.len());
+        assert_eq!(
+            self.m.jobs().count() + self.m.parked_len(),
+            self.submitted.len()
+        );
+        let waits_for_parked = self.m.next_job_id().is_some_and(|id| self.m.is_parked(id));
         match self.m.state() {
-            PrinterState::Printing => assert!(in_flight.is_some()),
+            PrinterState::Printing => assert!(in_flight.is_some() || waits_for_parked),
             PrinterState::Idle => {
                 assert!(in_flight.is_none());
-                assert!(self.m.next_job().is_none(), "idle with a job waiting");
+                assert!(self.m.next_job_id().is_none(), "idle with a job waiting");
             }
             PrinterState::Stopped { .. } | PrinterState::Offline { .. } => {
                 assert!(in_flight.is_none());
@@ -529,6 +603,8 @@ proptest! {
         model.apply(&Op::Resume);
         model.apply(&Op::Status(0));
         for _ in 0..1_000 {
+            // The caller reads parked jobs back as they come near the head.
+            model.apply(&Op::Prefetch(2));
             if model.outstanding.is_none() {
                 break;
             }
@@ -536,6 +612,6 @@ proptest! {
         }
         prop_assert!(model.outstanding.is_none());
         // Nothing queued is left behind on a working printer.
-        prop_assert!(model.m.next_job().is_none(), "state {:?}", model.m.state());
+        prop_assert!(model.m.next_job_id().is_none(), "state {:?}", model.m.state());
     }
 }
