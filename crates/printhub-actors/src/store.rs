@@ -13,7 +13,7 @@
 //! runs them in `spawn_blocking` (never on an actor or HTTP worker thread).
 
 use crate::PrinterConfig;
-use printhub_core::{Job, JobId, PrinterId, PrinterStatus, Timestamp};
+use printhub_core::{Job, JobId, PrinterId, PrinterStatus, RestoredJob, Timestamp};
 pub use printhub_store::JobQuery;
 use printhub_store::StoreCode;
 use std::collections::HashMap;
@@ -89,6 +89,49 @@ pub trait HubStore: Send + Sync + 'static {
             job.spec.raster = printhub_core::released_raster();
         }
         Ok(jobs)
+    }
+    /// What a printer restarts from
+    /// ([`PrinterMachine::restore_from`](printhub_core::PrinterMachine::restore_from)):
+    /// every job of `printer` with its raster released, but the queued ones
+    /// beyond the first `whole_queued` in print order (partly printed
+    /// first, then by creation), which come back parked, as their places.
+    /// The default loads the jobs with
+    /// [`load_printer_jobs_released`](Self::load_printer_jobs_released) and
+    /// parks the rest; a store with an index reads the parked ones as
+    /// three columns each.
+    fn load_printer_restore(
+        &self,
+        printer: PrinterId,
+        whole_queued: usize,
+    ) -> Result<Vec<RestoredJob>, StoreError> {
+        let jobs = self.load_printer_jobs_released(printer)?;
+        let mut queued: Vec<(bool, Timestamp, usize)> = jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.state == printhub_core::JobState::Queued)
+            .map(|(i, j)| (j.copies_printed == 0, j.created_at, i))
+            .collect();
+        queued.sort();
+        let parked: std::collections::HashSet<usize> = queued
+            .iter()
+            .skip(whole_queued)
+            .map(|(_, _, i)| *i)
+            .collect();
+        Ok(jobs
+            .into_iter()
+            .enumerate()
+            .map(|(i, job)| {
+                if parked.contains(&i) {
+                    RestoredJob::Parked {
+                        id: job.id,
+                        created_at: job.created_at,
+                        copies_printed: job.copies_printed,
+                    }
+                } else {
+                    RestoredJob::Whole(Box::new(job))
+                }
+            })
+            .collect())
     }
     /// The id and printer of every waiting or printing job, then of the
     /// newest `keep_ended` jobs that have ended (oldest first), each with
@@ -382,6 +425,18 @@ impl HubStore for printhub_store::Store {
         let loaded = printhub_store::Store::load_job_metadata(self, Some(printer))?;
         report_corrupt(&loaded.corrupt);
         Ok(loaded.jobs.into_iter().map(|m| m.job).collect())
+    }
+
+    /// Two statements, neither reading a raster blob; the queued rows
+    /// beyond the head are three index columns each.
+    fn load_printer_restore(
+        &self,
+        printer: PrinterId,
+        whole_queued: usize,
+    ) -> Result<Vec<RestoredJob>, StoreError> {
+        let loaded = printhub_store::Store::load_restore(self, printer, whole_queued)?;
+        report_corrupt(&loaded.corrupt);
+        Ok(loaded.jobs)
     }
 
     fn load_raster(&self, id: JobId) -> Result<Option<Arc<Vec<u8>>>, StoreError> {

@@ -83,7 +83,8 @@ pub use job::{
 };
 pub use link::{Link, LinkAction, LinkPolicy, WriteOutcome, WriteReport};
 pub use machine::{
-    Action, CancelOutcome, InitialState, MachineConfig, MediaFits, PrinterMachine, MEDIA_MISMATCH,
+    Action, CancelOutcome, InitialState, MachineConfig, MediaFits, PrinterMachine, RestoredJob,
+    MEDIA_MISMATCH,
 };
 pub use name::{Name, Names};
 pub use printer::{

@@ -23,7 +23,7 @@
 //! Threading: functions over a `&Connection`; the writer calls the write
 //! ones on its thread, readers call the rest.
 
-use printhub_core::{Job, JobId, PrinterId, Timestamp};
+use printhub_core::{Job, JobId, PrinterId, RestoredJob, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -53,6 +53,17 @@ pub struct LoadedJobs {
     /// The decoded jobs.
     pub jobs: Vec<Job>,
     /// Rows that failed to decode, in the same order.
+    pub corrupt: Vec<CorruptRow>,
+}
+
+/// What a printer restarts from ([`Store::load_restore`](crate::Store::load_restore)):
+/// its jobs in `seq` order, the queued ones beyond the head as their places
+/// only, and the rows that failed to decode.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadedRestore {
+    /// The jobs, whole (rasters released) or parked.
+    pub jobs: Vec<RestoredJob>,
+    /// Rows that failed to decode, in `seq` order.
     pub corrupt: Vec<CorruptRow>,
 }
 
@@ -356,6 +367,20 @@ pub(crate) fn load_metadata(
         printer,
         ..JobQuery::default()
     });
+    let (rows, corrupt) = load_metadata_where(conn, &filter)?;
+    Ok(LoadedMetadata {
+        jobs: rows.into_iter().map(|(_, m)| m).collect(),
+        corrupt,
+    })
+}
+
+/// Jobs without rasters, each with its `seq`, and the rows that failed to decode.
+type MetadataRows = (Vec<(i64, JobMetadata)>, Vec<CorruptRow>);
+
+/// The jobs matching `filter` without rasters, in `seq` order, in one
+/// statement (row by row if that statement fails), and the rows that
+/// failed to decode.
+fn load_metadata_where(conn: &Connection, filter: &Filter) -> Result<MetadataRows, StoreError> {
     let sql = format!(
         "SELECT {JOB_METADATA_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
          WHERE {} ORDER BY j.seq ASC",
@@ -363,43 +388,45 @@ pub(crate) fn load_metadata(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(filter.params.iter()))?;
-    let mut loaded = LoadedMetadata::default();
+    let mut loaded = Vec::new();
+    let mut corrupt = Vec::new();
     loop {
         let row = match rows.next() {
             Ok(Some(row)) => row,
-            Ok(None) => return Ok(loaded),
+            Ok(None) => return Ok((loaded, corrupt)),
             Err(e) if is_transient(&e) => return Err(e.into()),
             Err(e) => {
                 log::warn!("store: reading job metadata in one statement failed ({e}); row by row");
                 break;
             }
         };
+        let seq: i64 = row.get(0).unwrap_or(-1);
         match decode_job_metadata(row) {
-            Ok((job, raster_len)) => loaded.jobs.push(JobMetadata { job, raster_len }),
+            Ok((job, raster_len)) => loaded.push((seq, JobMetadata { job, raster_len })),
             Err(error) => {
-                let seq: i64 = row.get(0).unwrap_or(-1);
                 let id = match row.get::<_, Value>(1) {
                     Ok(Value::Text(id)) => id,
                     _ => format!("seq {seq}"),
                 };
                 log::warn!("store: job {id} (seq {seq}) is corrupt: {error}");
-                loaded.corrupt.push(CorruptRow { id, seq, error });
+                corrupt.push(CorruptRow { id, seq, error });
             }
         }
     }
     drop(rows);
-    load_metadata_by_row(conn, &filter)
+    load_metadata_by_row(conn, filter)
 }
 
-/// [`load_metadata`] one row at a time (listing the `seq`s first).
-fn load_metadata_by_row(conn: &Connection, filter: &Filter) -> Result<LoadedMetadata, StoreError> {
+/// [`load_metadata_where`] one row at a time (listing the `seq`s first).
+fn load_metadata_by_row(conn: &Connection, filter: &Filter) -> Result<MetadataRows, StoreError> {
     let listed = list_seqs(conn, filter, "ASC", -1, 0)?;
     let one = format!(
         "SELECT {JOB_METADATA_COLUMNS} FROM jobs j LEFT JOIN job_rasters r ON r.job_seq = j.seq \
          WHERE j.seq = ?1"
     );
     let mut one = conn.prepare_cached(&one)?;
-    let mut loaded = LoadedMetadata::default();
+    let mut loaded = Vec::new();
+    let mut corrupt = Vec::new();
     for (seq, id) in listed {
         let decoded = match one.query_row([seq], |row| Ok(decode_job_metadata(row))) {
             Ok(decoded) => decoded,
@@ -407,13 +434,108 @@ fn load_metadata_by_row(conn: &Connection, filter: &Filter) -> Result<LoadedMeta
             Err(e) => Err(format!("cannot read the row: {e}")),
         };
         match decoded {
-            Ok((job, raster_len)) => loaded.jobs.push(JobMetadata { job, raster_len }),
+            Ok((job, raster_len)) => loaded.push((seq, JobMetadata { job, raster_len })),
             Err(error) => {
+                log::warn!("store: job {id} (seq {seq}) is corrupt: {error}");
+                corrupt.push(CorruptRow { id, seq, error });
+            }
+        }
+    }
+    Ok((loaded, corrupt))
+}
+
+/// The most queued jobs [`load_restore`] reads whole.
+const MAX_WHOLE_QUEUED: usize = 4096;
+
+/// What printer `printer` restarts from, in `seq` order: its jobs without
+/// rasters, but for the queued ones beyond the first `whole_queued` in
+/// print order (partly printed first, then by creation, then by `seq`, as
+/// [`PrinterMachine::restore_from`](printhub_core::PrinterMachine::restore_from)
+/// orders them), which come back as their places only
+/// ([`RestoredJob::Parked`]): three columns of the index, no label request
+/// decoded. A queued row whose id or counters do not decode is corrupt;
+/// one whose other columns are damaged is found when it is read back.
+pub(crate) fn load_restore(
+    conn: &Connection,
+    printer: PrinterId,
+    whole_queued: usize,
+) -> Result<LoadedRestore, StoreError> {
+    let printer_text = printer.to_string();
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, id, created_at, copies_printed FROM jobs \
+         WHERE printer_id = ?1 AND state = 'queued' \
+         ORDER BY copies_printed = 0, created_at, seq",
+    )?;
+    let queued = stmt
+        .query_map([&printer_text], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Value>(1)?,
+                row.get::<_, Value>(2)?,
+                row.get::<_, Value>(3)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    // Bound the statement's parameters (SQLite allows 32,766).
+    let whole_queued = whole_queued.min(MAX_WHOLE_QUEUED);
+    let mut loaded = LoadedRestore::default();
+    let mut restored: Vec<(i64, RestoredJob)> = Vec::new();
+    let mut head = Vec::new();
+    for (seq, id, created_at, copies_printed) in queued {
+        if head.len() < whole_queued {
+            head.push(seq);
+            continue;
+        }
+        let parsed = match (&id, created_at, copies_printed) {
+            (Value::Text(text), Value::Integer(created_at), Value::Integer(printed)) => text
+                .parse::<JobId>()
+                .ok()
+                .zip(u32::try_from(printed).ok())
+                .map(|(id, copies_printed)| RestoredJob::Parked {
+                    id,
+                    created_at: Timestamp::from_millis(created_at),
+                    copies_printed,
+                }),
+            _ => None,
+        };
+        match parsed {
+            Some(parked) => restored.push((seq, parked)),
+            None => {
+                let id = match id {
+                    Value::Text(id) => id,
+                    _ => format!("seq {seq}"),
+                };
+                let error = "its id, created_at or copies_printed does not decode".to_string();
                 log::warn!("store: job {id} (seq {seq}) is corrupt: {error}");
                 loaded.corrupt.push(CorruptRow { id, seq, error });
             }
         }
     }
+    // The other jobs and the head of the queue, whole but for their rasters.
+    let mut filter = Filter::new();
+    filter.and("j.printer_id =", Value::Text(printer_text));
+    let mut placeholders = Vec::new();
+    for seq in head {
+        filter.params.push(Value::Integer(seq));
+        placeholders.push(format!("?{}", filter.params.len()));
+    }
+    if placeholders.is_empty() {
+        filter.clause.push_str(" AND j.state <> 'queued'");
+    } else {
+        filter.clause.push_str(&format!(
+            " AND (j.state <> 'queued' OR j.seq IN ({}))",
+            placeholders.join(", ")
+        ));
+    }
+    let (rows, corrupt) = load_metadata_where(conn, &filter)?;
+    loaded.corrupt.extend(corrupt);
+    restored.extend(
+        rows.into_iter()
+            .map(|(seq, m)| (seq, RestoredJob::Whole(Box::new(m.job)))),
+    );
+    restored.sort_by_key(|(seq, _)| *seq);
+    loaded.jobs = restored.into_iter().map(|(_, r)| r).collect();
+    loaded.corrupt.sort_by_key(|c| c.seq);
     Ok(loaded)
 }
 

@@ -86,7 +86,7 @@ pub mod writer;
 
 pub use config::{JobQuery, Retention, StoreConfig};
 pub use error::{StoreCode, StoreError};
-pub use jobs::{CorruptRow, JobMetadata, LoadedJobs, LoadedMetadata};
+pub use jobs::{CorruptRow, JobMetadata, LoadedJobs, LoadedMetadata, LoadedRestore};
 pub use keys::{ApiKeyRecord, AuditRecord};
 pub use printers::{
     AuditAction, AuditEntry, LoadedPrinters, PrinterRecord, PrinterStatusRecord, SaveOutcome,

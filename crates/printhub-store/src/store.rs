@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use crate::codec::JobRow;
 use crate::config::{JobQuery, Retention, StoreConfig};
 use crate::error::StoreError;
-use crate::jobs::{self, LoadedJobs, LoadedMetadata};
+use crate::jobs::{self, LoadedJobs, LoadedMetadata, LoadedRestore};
 use crate::keys::{self, ApiKeyRecord, AuditRecord};
 use crate::printers::{
     self, AuditEntry, LoadedPrinters, PrinterRecord, PrinterStatusRecord, SaveOutcome,
@@ -453,6 +453,20 @@ impl Store {
     ) -> Result<LoadedMetadata, StoreError> {
         self.readers
             .snapshot(|conn| jobs::load_metadata(conn, printer))
+    }
+
+    /// What printer `printer` restarts from: its jobs in `seq` order
+    /// without rasters, the queued ones beyond the first `whole_queued` to
+    /// print as their places only (id, creation time, copies printed; no
+    /// label request decoded), plus the rows that failed to decode. A long
+    /// queue restarts in memory bounded by its head.
+    pub fn load_restore(
+        &self,
+        printer: PrinterId,
+        whole_queued: usize,
+    ) -> Result<LoadedRestore, StoreError> {
+        self.readers
+            .snapshot(|conn| jobs::load_restore(conn, printer, whole_queued))
     }
 
     /// The raster of job `id`, its length and CRC-32 checked; `None` for an

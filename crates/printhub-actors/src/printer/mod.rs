@@ -301,16 +301,20 @@ impl PrinterActor {
             }
             Err(e) => return Err(e),
         };
-        // Metadata only: the head of the queue's rasters are read back by
-        // the prefetch once the actor runs (`residency`).
-        let jobs = parts.store.load_printer_jobs_released(parts.id)?;
+        // Metadata only, and of the queue only its head: the jobs beyond
+        // come back parked, the head's rasters are read back by the
+        // prefetch once the actor runs (`residency`).
+        let jobs = parts.store.load_printer_restore(
+            parts.id,
+            residency::resident_jobs_for(&parts.machine_config),
+        )?;
         let mut machine_config = parts.machine_config;
         if !parts.config.enabled {
             machine_config.initial_state = printhub_core::InitialState::Disabled;
         } else if parts.config.paused {
             machine_config.initial_state = printhub_core::InitialState::Paused;
         }
-        let machine = PrinterMachine::restore(parts.id, machine_config, jobs, now());
+        let machine = PrinterMachine::restore_from(parts.id, machine_config, jobs, now());
         // The last known status until the first probe answers.
         let store_status = parts
             .store

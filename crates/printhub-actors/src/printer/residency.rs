@@ -13,6 +13,11 @@
 //! timeout) reads it back first, off the actor thread, then acts
 //! ([`PrinterActor::unpark_then`]).
 //!
+//! A restart reads the head of the queue whole (rasters released) and the
+//! queued jobs beyond it as their places only
+//! ([`HubStore::load_printer_restore`]): they start parked, so a long
+//! queue restarts in memory bounded by its head.
+//!
 //! Invariant: a job is parked, or its raster released, only once the last
 //! commit holding a snapshot of it has resolved (`uncommitted` counts the
 //! commits in flight per job), so the store always holds what memory
@@ -23,13 +28,19 @@ use super::PrinterActor;
 use crate::store::HubStore;
 use crate::HubError;
 use actix::prelude::*;
-use printhub_core::{Job, JobId};
+use printhub_core::{Job, JobId, MachineConfig};
 use std::collections::HashSet;
 use std::sync::Arc;
 
 /// How many chains' worth of jobs at the head of the queue keep their
 /// rasters in memory: the one being printed or built and the next.
 pub(crate) const RESIDENT_CHAINS: usize = 2;
+
+/// How many jobs at the head of the queue a printer with `config` holds
+/// whole (and restarts with whole).
+pub(super) fn resident_jobs_for(config: &MachineConfig) -> usize {
+    config.max_chain_pages.max(1) * RESIDENT_CHAINS
+}
 
 /// Above this many parked jobs, a read-back reads the printer's jobs in
 /// one statement (metadata only) instead of one row at a time.
@@ -42,7 +53,7 @@ type Unparked = Vec<(JobId, Option<Job>)>;
 impl PrinterActor {
     /// How many jobs at the head of the queue are held whole.
     pub(super) fn resident_jobs(&self) -> usize {
-        self.machine.config().max_chain_pages.max(1) * RESIDENT_CHAINS
+        resident_jobs_for(self.machine.config())
     }
 
     /// Before a commit: the jobs whose snapshots it holds.

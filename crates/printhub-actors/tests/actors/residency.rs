@@ -220,17 +220,44 @@ async fn a_restart_reads_no_raster_up_front_and_prints_every_queued_label_from_t
     let store = Arc::new(
         printhub_store::Store::open(&db, printhub_store::StoreConfig::default()).expect("store"),
     );
-    let restored = HubStore::load_printer_jobs_released(store.as_ref(), {
+    let printer = {
         let printers = HubStore::load_printers(store.as_ref()).expect("registry");
         printers[0].id.expect("stored printers have ids")
-    })
-    .expect("metadata");
+    };
+    let restored = HubStore::load_printer_restore(store.as_ref(), printer, 4).expect("metadata");
     assert_eq!(restored.len(), 10);
+    let whole: Vec<_> = restored
+        .iter()
+        .filter_map(|r| match r {
+            printhub_core::RestoredJob::Whole(j) => Some(j),
+            printhub_core::RestoredJob::Parked { .. } => None,
+        })
+        .collect();
+    assert_eq!(
+        whole.iter().map(|j| j.id).collect::<Vec<_>>(),
+        ids[..4],
+        "the head whole, the six beyond as their places"
+    );
     assert!(
-        restored.iter().all(|j| j.spec.raster_released()),
+        whole.iter().all(|j| j.spec.raster_released()),
         "no raster read at start-up"
     );
     let (hub, transport) = hub_on(store);
+    assert_eq!(
+        parked(&hub, &ids).await,
+        [&[false; 4][..], &[true; 6][..]].concat(),
+        "restarted parked beyond the head"
+    );
+    assert_eq!(
+        hub.queue("pt")
+            .await
+            .expect("queue")
+            .iter()
+            .map(|j| j.id)
+            .collect::<Vec<_>>(),
+        ids,
+        "in its order"
+    );
     let mut events = hub.subscribe();
     hub.resume_printer("pt").await.expect("resumed");
     let done = wait_terminal(&mut events, &ids).await;
@@ -599,4 +626,68 @@ async fn a_parked_job_the_store_lost_is_dropped_and_the_rest_print() {
     );
     assert_eq!(transport.sent().len(), 6);
     assert!(hub.queue("pt").await.expect("queue").is_empty());
+}
+
+/// The trait's default restart read (any store) and the SQLite store's
+/// (two statements, the parked as index columns) give the same answer.
+#[actix::test]
+async fn every_store_restarts_a_queue_the_same_way() {
+    use printhub_core::{Job, JobSpec, PrinterId, RestoredJob, Timestamp};
+    let printer = PrinterId::from_u128(7);
+    let jobs: Vec<Job> = (1..=9u128)
+        .map(|n| {
+            let spec = JobSpec::new(printer, "PT-P750W", "tze-12", vec![n as u8; 8]).with_copies(2);
+            // Created out of submission order, one partly printed, one held, one ended.
+            let mut job = Job::new(
+                JobId::from_u128(n),
+                spec,
+                Timestamp::from_millis((n as i64 * 37) % 11),
+            );
+            match n {
+                3 => job.copies_printed = 1,
+                5 => job.state = JobState::Held,
+                8 => {
+                    job.state = JobState::Cancelled;
+                    job.finished_at = Some(Timestamp::from_millis(20));
+                }
+                _ => {}
+            }
+            job
+        })
+        .collect();
+    let memory = MemoryStore::default();
+    memory.commit(jobs.clone()).await.expect("memory commit");
+    let dir = tempfile::tempdir().expect("tmp");
+    let sqlite = printhub_store::Store::open(
+        &dir.path().join("hub.db"),
+        printhub_store::StoreConfig::default(),
+    )
+    .expect("store");
+    HubStore::commit(&sqlite, jobs)
+        .await
+        .expect("sqlite commit");
+    let shape = |r: &RestoredJob| match r {
+        RestoredJob::Whole(j) => (j.id, j.state, true, j.spec.raster_released()),
+        RestoredJob::Parked { id, .. } => (*id, JobState::Queued, false, true),
+    };
+    for whole in [0, 1, 3, 20] {
+        let a: Vec<_> = memory
+            .load_printer_restore(printer, whole)
+            .expect("memory")
+            .iter()
+            .map(shape)
+            .collect();
+        let b: Vec<_> = HubStore::load_printer_restore(&sqlite, printer, whole)
+            .expect("sqlite")
+            .iter()
+            .map(shape)
+            .collect();
+        assert_eq!(a, b, "whole_queued {whole}");
+        let whole_queued = a
+            .iter()
+            .filter(|(_, s, w, _)| *w && *s == JobState::Queued)
+            .count();
+        assert_eq!(whole_queued, whole.min(7), "whole_queued {whole}");
+        assert!(a.iter().all(|(_, _, _, released)| *released));
+    }
 }

@@ -56,7 +56,12 @@ impl PrinterMachine {
 
     /// `job` boxed for the map, its repeated names shared with the other
     /// jobs' ([`Names`](crate::Names)).
-    pub(super) fn boxed(&mut self, mut job: Job) -> Box<Job> {
+    pub(super) fn boxed(&mut self, job: Job) -> Box<Job> {
+        self.interned(Box::new(job))
+    }
+
+    /// [`boxed`](Self::boxed) for a job boxed already.
+    pub(super) fn interned(&mut self, mut job: Box<Job>) -> Box<Job> {
         let spec = &mut job.spec;
         self.names.intern(&mut spec.model);
         self.names.intern(&mut spec.media_id);
@@ -64,7 +69,7 @@ impl PrinterMachine {
         self.names.intern_opt(&mut spec.template);
         self.names.intern_opt(&mut spec.submitted_by);
         self.names.intern_opt(&mut spec.source_address);
-        Box::new(job)
+        job
     }
 
     /// Puts a paused, stopped, offline or disabled printer back to work:
@@ -90,7 +95,16 @@ impl PrinterMachine {
             PrinterState::Printing => true,
             _ => return,
         };
-        if !self.try_start(now) && printing && !self.waits_for_parked() {
+        if self.try_start(now) {
+            return;
+        }
+        // A parked head (a restart brings long queues back parked) keeps
+        // the printer at work until it is read back.
+        if self.waits_for_parked() {
+            if !printing {
+                self.set_state(PrinterState::Printing, now);
+            }
+        } else if printing {
             self.set_state(PrinterState::Idle, now);
         }
     }

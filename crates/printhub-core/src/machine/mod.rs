@@ -213,6 +213,24 @@ pub enum CancelOutcome {
     AfterCurrentCopy,
 }
 
+/// One job a printer restarts with ([`PrinterMachine::restore_from`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestoredJob {
+    /// The whole job (its raster may be released), boxed: a long queue's
+    /// parked records are a few dozen bytes each.
+    Whole(Box<Job>),
+    /// A `queued` job restored as its place in the queue only: parked
+    /// (see the module docs), read back before it prints.
+    Parked {
+        /// The job.
+        id: JobId,
+        /// When it was submitted (its place in the queue, and the queue timeout).
+        created_at: Timestamp,
+        /// How many of its copies printed already (partly printed jobs go first).
+        copies_printed: u32,
+    },
+}
+
 /// One printer's queue (FIFO by submission) and state. See the module docs.
 #[derive(Debug, Clone)]
 pub struct PrinterMachine {
@@ -302,29 +320,69 @@ impl PrinterMachine {
         jobs: Vec<Job>,
         now: Timestamp,
     ) -> Self {
+        Self::restore_from(
+            printer_id,
+            config,
+            jobs.into_iter()
+                .map(|job| RestoredJob::Whole(Box::new(job))),
+            now,
+        )
+    }
+
+    /// [`restore`](Self::restore) from jobs of which some come back parked
+    /// ([`RestoredJob::Parked`]): a long queue restarts without reading its
+    /// jobs, only their places; the caller reads the head back with
+    /// [`unpark`](Self::unpark) before it prints (the machine waits for it,
+    /// as for any parked job). The caller vouches that a parked record is a
+    /// `queued` job of this printer.
+    pub fn restore_from(
+        printer_id: PrinterId,
+        config: MachineConfig,
+        jobs: impl IntoIterator<Item = RestoredJob>,
+        now: Timestamp,
+    ) -> Self {
         let mut m = Self::new(printer_id, config);
-        let mut waiting = Vec::new();
+        // (partly printed first, created_at, id): a stable sort keeps ties
+        // in the order of `jobs`.
+        let mut waiting: Vec<(bool, Timestamp, JobId)> = Vec::new();
         let mut interrupted = Vec::new();
-        for job in jobs {
-            if job.spec.printer_id != printer_id || m.jobs.contains_key(&job.id) {
+        for restored in jobs {
+            let job = match restored {
+                RestoredJob::Whole(job) => job,
+                RestoredJob::Parked {
+                    id,
+                    created_at,
+                    copies_printed,
+                } => {
+                    if m.jobs.contains_key(&id) || m.parked.contains_key(&id) {
+                        continue;
+                    }
+                    waiting.push((copies_printed == 0, created_at, id));
+                    m.parked.insert(id, created_at);
+                    m.order.push(id);
+                    continue;
+                }
+            };
+            if job.spec.printer_id != printer_id
+                || m.jobs.contains_key(&job.id)
+                || m.parked.contains_key(&job.id)
+            {
                 continue;
             }
             let id = job.id;
             match job.state {
-                JobState::Queued | JobState::Held => waiting.push(id),
+                JobState::Queued | JobState::Held => {
+                    waiting.push((job.copies_printed == 0, job.created_at, id));
+                }
                 JobState::Printing => interrupted.push(id),
                 _ => m.history.push_back(id),
             }
             m.order.push(id);
-            let job = m.boxed(job);
+            let job = m.interned(job);
             m.jobs.insert(id, job);
         }
-        waiting.sort_by_key(|id| {
-            m.jobs
-                .get(id)
-                .map(|j| (j.copies_printed == 0, j.created_at))
-        });
-        m.queue.extend(waiting);
+        waiting.sort_by_key(|(fresh, created_at, _)| (*fresh, *created_at));
+        m.queue.extend(waiting.into_iter().map(|(_, _, id)| id));
         for id in interrupted {
             let error = JobError::new(
                 "hub_restarted",

@@ -6,7 +6,7 @@
 use crate::support::*;
 use printhub_core::{
     Action, ChainPage, CommandError, Job, JobState, MachineConfig, PrinterMachine, PrinterState,
-    Timestamp,
+    RestoredJob, Timestamp,
 };
 
 fn at(ms: i64) -> Timestamp {
@@ -235,5 +235,63 @@ fn an_unparked_job_for_another_medium_is_laid_out_again_or_held() {
     assert_eq!(
         two.error.as_deref().map(|e| e.code.as_str()),
         Some(printhub_core::MEDIA_MISMATCH)
+    );
+}
+
+/// A restart that reads a long queue as places only (`restore_from`): the
+/// parked records sort with the whole jobs (partly printed first, then by
+/// creation time, ties in the order given), repeated ids are ignored, and
+/// the printer waits for its parked head to be read back.
+#[test]
+fn a_restart_brings_queued_jobs_back_parked_in_their_places() {
+    let parked = |n: u128, created: i64, copies_printed: u32| RestoredJob::Parked {
+        id: j(n),
+        created_at: at(created),
+        copies_printed,
+    };
+    let mut held = Job::new(j(2), spec(2, 1), at(5));
+    held.state = JobState::Held;
+    let mut done = Job::new(j(6), spec(6, 1), at(1));
+    done.state = JobState::Completed;
+    done.copies_printed = 1;
+    let restored = vec![
+        parked(1, 5, 0),
+        RestoredJob::Whole(Box::new(held)),
+        parked(3, 2, 0),
+        parked(4, 9, 1),
+        RestoredJob::Whole(Box::new(done)),
+        parked(3, 0, 0),
+    ];
+    let mut m = PrinterMachine::restore_from(PRINTER, MachineConfig::default(), restored, at(20));
+    assert_eq!(
+        m.queue_ids().collect::<Vec<_>>(),
+        [j(4), j(3), j(1), j(2)],
+        "partly printed first, then by creation time, ties as stored"
+    );
+    assert_eq!(m.parked_ids(), [j(4), j(3), j(1)]);
+    assert_eq!(
+        m.parked_created_before(at(3)),
+        [j(3)],
+        "the first record of 3 counts"
+    );
+    assert_eq!(m.job(j(6)).map(|x| x.state), Some(JobState::Completed));
+    assert!(
+        sends(&drain(&mut m)).is_empty(),
+        "nothing starts a parked job"
+    );
+    assert_eq!(m.state(), &PrinterState::Printing, "waiting for its head");
+    assert_eq!(m.next_job_id(), Some(j(4)));
+    let mut four = Job::new(j(4), spec(4, 2), at(9));
+    four.copies_printed = 1;
+    assert_eq!(m.unpark(vec![four], at(21)), 1);
+    assert_eq!(
+        sends(&drain(&mut m)),
+        [vec![page(4, 2)]],
+        "the head prints its next copy once read back"
+    );
+    assert_eq!(
+        m.jobs().filter(|x| x.id == j(4)).count(),
+        1,
+        "listed once back"
     );
 }

@@ -219,3 +219,90 @@ fn the_job_index_is_every_waiting_job_and_the_newest_ended_ones() {
         None
     );
 }
+
+/// A restart's read (issue #17): a printer's jobs in `seq` order, whole but
+/// for their rasters, except the queued ones beyond the first `whole_queued`
+/// to print, which come back as their places only. The head is chosen in
+/// print order (partly printed first, then by creation), not by `seq`.
+#[test]
+fn a_restart_reads_the_head_of_the_queue_whole_and_the_rest_as_places() {
+    use printhub_core::{JobState, RestoredJob, Timestamp};
+    let t = TempStore::new();
+    let mut jobs: Vec<_> = (1..=7).map(|n| job(n, printer(1))).collect();
+    // 1 ended, 2 held, 6 partly printed (prints first); 7 is another printer's.
+    jobs[0] = completed(jobs[0].clone(), 10);
+    jobs[1].state = JobState::Held;
+    jobs[5].copies_printed = 1;
+    jobs[5].spec.copies = 2;
+    jobs[6] = job(7, printer(2));
+    // 3 was created after 4 and 5: it comes later in print order.
+    jobs[2].created_at = Timestamp::from_millis(50);
+    t.store.commit(jobs.clone()).wait().expect("commit");
+    let t = t.reopen();
+
+    let loaded = t.store.load_restore(printer(1), 2).expect("restore read");
+    assert!(loaded.corrupt.is_empty());
+    let shape: Vec<(u128, &str)> = loaded
+        .jobs
+        .iter()
+        .map(|r| match r {
+            RestoredJob::Whole(j) => {
+                assert!(j.spec.raster.is_empty(), "no raster read");
+                (j.id.as_uuid().as_u128(), "whole")
+            }
+            RestoredJob::Parked { id, .. } => (id.as_uuid().as_u128(), "parked"),
+        })
+        .collect();
+    // Print order of the queued: 6 (partly printed), 4, 5, 3 -> 6 and 4 whole.
+    assert_eq!(
+        shape,
+        [
+            (1, "whole"),
+            (2, "whole"),
+            (3, "parked"),
+            (4, "whole"),
+            (5, "parked"),
+            (6, "whole")
+        ],
+        "seq order, the head whole"
+    );
+    assert!(loaded.jobs.contains(&RestoredJob::Parked {
+        id: JobId::from_u128(3),
+        created_at: Timestamp::from_millis(50),
+        copies_printed: 0,
+    }));
+    let whole_count = |n| {
+        t.store
+            .load_restore(printer(1), n)
+            .expect("read")
+            .jobs
+            .iter()
+            .filter(|r| matches!(r, RestoredJob::Whole(_)))
+            .count()
+    };
+    assert_eq!(whole_count(0), 2, "only the ended and the held");
+    assert_eq!(whole_count(100), 6, "a short queue comes back whole");
+}
+
+#[test]
+fn a_queued_row_whose_place_does_not_decode_is_corrupt_in_a_restart() {
+    let t = damaged("UPDATE jobs SET copies_printed = -1 WHERE seq = ?1");
+    let loaded = t.store.load_restore(printer(1), 0).expect("restore read");
+    assert_eq!(loaded.jobs.len(), 3, "the others come back");
+    assert_eq!(loaded.corrupt.len(), 1);
+    assert_eq!(loaded.corrupt[0].id, JobId::from_u128(2).to_string());
+    // A damaged label request is found when the job is read back.
+    let t = damaged("UPDATE jobs SET spec = '{not json' WHERE seq = ?1");
+    let loaded = t.store.load_restore(printer(1), 0).expect("restore read");
+    assert_eq!((loaded.jobs.len(), loaded.corrupt.len()), (4, 0));
+    assert!(matches!(
+        t.store.load_job_metadata_one(JobId::from_u128(2)),
+        Err(StoreError::Corrupt { .. })
+    ));
+    let loaded = t.store.load_restore(printer(1), 4).expect("restore read");
+    assert_eq!(
+        (loaded.jobs.len(), loaded.corrupt.len()),
+        (3, 1),
+        "read whole, it is corrupt at once"
+    );
+}
