@@ -262,8 +262,16 @@ pub(crate) fn open_reader(
         .map_err(|e| StoreError::open(name, e))?;
     conn.busy_timeout(config.busy_timeout)
         .map_err(|e| StoreError::open(name, e))?;
+    // Readers look rows up by key; the file system caches the pages. A
+    // small page cache per connection keeps a pool of them from holding
+    // megabytes after a burst (issue #17).
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)
+        .map_err(|e| StoreError::open(name, e))?;
     Ok(conn)
 }
+
+/// Each read connection's page cache, in KiB (SQLite's default is 2,000).
+const READER_CACHE_KIB: i64 = 256;
 
 /// The database's `user_version`.
 pub(crate) fn user_version(conn: &Connection) -> Result<i64, StoreError> {
