@@ -108,6 +108,7 @@ async fn refused_printer_changes_survive_restarts_and_an_unresolvable_name_never
     );
     let mut jobs = Vec::new();
     for slug in ["pt", "lab"] {
+        media_reported(&app, slug).await;
         let (s, _) = call(&app, "POST", &format!("/api/printers/{slug}/pause"), None).await;
         assert_eq!(s, 200);
         let job = json!({"content_type": "text_one_line", "data": {"primary_id": slug}});
@@ -541,6 +542,32 @@ where
     }
 }
 
+/// Waits until the printer has reported the medium it holds: until then a
+/// submit is refused 409 `media_unknown` (its first status read races the
+/// test on a loaded machine).
+async fn media_reported<S>(app: &S, slug: &str)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        let (s, view) = call(app, "GET", &format!("/api/printers/{slug}"), None).await;
+        assert_eq!(s, 200, "{view}");
+        if view["layout_media"].is_string() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reported its medium: {view}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 #[actix_web::test]
 async fn printer_defaults_decide_the_cut_limit_copies_and_a_pt_batch_is_one_half_cut_strip() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -554,6 +581,8 @@ async fn printer_defaults_decide_the_cut_limit_copies_and_a_pt_batch_is_one_half
         json!({"cut": "each", "half_cut": false}),
         "{view}"
     );
+
+    media_reported(&app, "pt").await;
 
     // A batch without options on a PT: one strip — one stream, half cuts
     // between the labels, no full cut until the end (issue #20, as the
