@@ -41,4 +41,16 @@ impl EventStream {
             Err(broadcast::error::RecvError::Closed) => None,
         }
     }
+
+    /// The next item if one is waiting now, without waiting; `None` when
+    /// none is (or the hub has shut down). What drains a burst in one go.
+    pub fn try_next(&mut self) -> Option<EventItem> {
+        match self.rx.try_recv() {
+            Ok(event) => Some(EventItem::Event(event)),
+            Err(broadcast::error::TryRecvError::Lagged(n)) => Some(EventItem::Missed(n)),
+            Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed) => {
+                None
+            }
+        }
+    }
 }

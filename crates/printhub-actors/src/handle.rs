@@ -617,6 +617,47 @@ impl HubHandle {
         }
     }
 
+    /// [`job_metadata`](Self::job_metadata) for many jobs, each named with
+    /// the printer it was submitted to (an event carries both): one message
+    /// per printer for the jobs it holds, then one store read, in one
+    /// transaction, for the rest. The jobs found, by id; a job neither
+    /// knows is left out, and so is every job when the printer or the store
+    /// does not answer in time (logged). What describes a burst of events
+    /// without one round trip per event (issue #17).
+    pub async fn jobs_metadata(&self, wanted: &[(PrinterId, JobId)]) -> HashMap<JobId, Job> {
+        let mut by_printer: Vec<(PrinterId, Vec<JobId>)> = Vec::new();
+        for (printer, id) in wanted {
+            match by_printer.iter_mut().find(|(p, _)| p == printer) {
+                Some((_, ids)) => ids.push(*id),
+                None => by_printer.push((*printer, vec![*id])),
+            }
+        }
+        let mut found = HashMap::with_capacity(wanted.len());
+        for (printer, ids) in by_printer {
+            match self.call(GetJobSnapshots { printer, ids }).await {
+                Ok(jobs) => found.extend(jobs.into_iter().map(|j| (j.id, j))),
+                Err(e) => log::warn!("printer {printer}: its jobs cannot be read: {e}"),
+            }
+        }
+        let mut rest: Vec<JobId> = wanted
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|id| !found.contains_key(id))
+            .collect();
+        rest.sort_unstable();
+        rest.dedup();
+        if !rest.is_empty() {
+            match self
+                .read_store(move |store| store.load_jobs_released(&rest))
+                .await
+            {
+                Ok(jobs) => found.extend(jobs.into_iter().map(|j| (j.id, j))),
+                Err(e) => log::warn!("jobs cannot be read back from the store: {e}"),
+            }
+        }
+        found
+    }
+
     /// One job: from its printer while the printer holds it (queued,
     /// printing, recent history), else from the store, read off the actor
     /// threads (however old, until retention prunes it).

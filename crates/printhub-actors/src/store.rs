@@ -166,6 +166,22 @@ pub trait HubStore: Send + Sync + 'static {
         }
         Ok(job)
     }
+    /// [`load_job_released`](Self::load_job_released) for many jobs at
+    /// once: those of `ids` the store has, in no particular order; an
+    /// unknown id is left out, and so is a row that cannot be read (logged).
+    /// The default reads them one by one. Blocks: called off the actor
+    /// threads.
+    fn load_jobs_released(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.load_job_released(*id) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(e) => log::warn!("job {id}: cannot be read back: {e}"),
+            }
+        }
+        Ok(jobs)
+    }
     /// The printer of one job, `None` for an unknown job. The default loads
     /// the whole job. Blocks: the supervisor calls it off its actor thread.
     fn load_job_printer(&self, id: JobId) -> Result<Option<PrinterId>, StoreError> {
@@ -446,6 +462,13 @@ impl HubStore for printhub_store::Store {
     /// One row's metadata columns; no raster blob read.
     fn load_job_released(&self, id: JobId) -> Result<Option<Job>, StoreError> {
         Ok(printhub_store::Store::load_job_metadata_one(self, id)?)
+    }
+
+    /// One read transaction on one pooled connection for them all.
+    fn load_jobs_released(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
+        let loaded = printhub_store::Store::load_job_metadata_many(self, ids)?;
+        report_corrupt(&loaded.corrupt);
+        Ok(loaded.jobs)
     }
 
     /// Two columns per row; no job is decoded.

@@ -556,6 +556,22 @@ macro_rules! forward_by_job {
 
 forward_by_job!(CancelJob, HoldJob, ReleaseJob, GetJob);
 
+impl Handler<GetJobSnapshots> for Supervisor {
+    type Result = ResponseFuture<Vec<Job>>;
+
+    /// Nothing for a printer the registry no longer has (its jobs are
+    /// read from the store, as every job no printer holds).
+    fn handle(&mut self, msg: GetJobSnapshots, _ctx: &mut Self::Context) -> Self::Result {
+        let addr = self.printers.get(&msg.printer).map(|e| e.addr.clone());
+        Box::pin(async move {
+            match addr {
+                Some(addr) => addr.send(msg).await.unwrap_or_default(),
+                None => Vec::new(),
+            }
+        })
+    }
+}
+
 impl Handler<RetryJob> for Supervisor {
     type Result = ResponseActFuture<Self, Result<Job, HubError>>;
 

@@ -204,6 +204,31 @@ pub(crate) fn load_job(conn: &Connection, id: JobId) -> Result<Option<Job>, Stor
     }
 }
 
+/// [`load_job_metadata_one`] for each of `ids` on one connection (the
+/// caller's read transaction): the jobs found, in `ids` order; an unknown
+/// id is left out, a row that cannot be decoded is a [`CorruptRow`] (its
+/// `seq` unknown here: -1). A transient failure (busy, out of memory)
+/// fails the whole read.
+pub(crate) fn load_job_metadata_many(
+    conn: &Connection,
+    ids: &[JobId],
+) -> Result<LoadedJobs, StoreError> {
+    let mut loaded = LoadedJobs::default();
+    for id in ids {
+        match load_job_metadata_one(conn, *id) {
+            Ok(Some(job)) => loaded.jobs.push(job),
+            Ok(None) => {}
+            Err(StoreError::Corrupt { id, reason }) => loaded.corrupt.push(CorruptRow {
+                id,
+                seq: -1,
+                error: reason,
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(loaded)
+}
+
 /// One job without its raster (`raster_released`), `None` for an unknown
 /// id: one row of metadata columns, no blob read or inflated.
 pub(crate) fn load_job_metadata_one(

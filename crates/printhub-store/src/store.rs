@@ -435,6 +435,14 @@ impl Store {
             .with(|conn| jobs::load_job_metadata_one(conn, id))
     }
 
+    /// [`Store::load_job_metadata_one`] for many jobs in one read
+    /// transaction: those of `ids` the store has, in `ids` order, and the
+    /// rows that failed to decode (an unknown id is neither).
+    pub fn load_job_metadata_many(&self, ids: &[JobId]) -> Result<LoadedJobs, StoreError> {
+        self.readers
+            .snapshot(|conn| jobs::load_job_metadata_many(conn, ids))
+    }
+
     /// Every job of `printer`, in `seq` (submission) order, plus the rows
     /// that failed to decode.
     pub fn load_printer_jobs(&self, printer: PrinterId) -> Result<LoadedJobs, StoreError> {

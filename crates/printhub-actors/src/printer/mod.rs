@@ -92,6 +92,19 @@ pub struct GetJob {
     pub job_id: JobId,
 }
 
+/// The snapshots of those of `ids` this printer's machine holds whole
+/// (queued at the head, printing, or in its recent history), in no
+/// particular order; a parked or unknown id is left out. One message for
+/// many jobs: what describes a burst of events (issue #17).
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<Job>")]
+pub struct GetJobSnapshots {
+    /// The printer holding the jobs (the supervisor routes by it).
+    pub printer: PrinterId,
+    /// The jobs.
+    pub ids: Vec<JobId>,
+}
+
 /// Every job this printer remembers that matches the filter.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Vec<Job>")]
@@ -561,6 +574,19 @@ impl Handler<GetJob> for PrinterActor {
 
     fn handle(&mut self, msg: GetJob, _ctx: &mut Self::Context) -> Self::Result {
         self.snapshot(msg.job_id)
+    }
+}
+
+impl Handler<GetJobSnapshots> for PrinterActor {
+    type Result = MessageResult<GetJobSnapshots>;
+
+    fn handle(&mut self, msg: GetJobSnapshots, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(
+            msg.ids
+                .iter()
+                .filter_map(|id| self.machine.job(*id).cloned())
+                .collect(),
+        )
     }
 }
 

@@ -494,6 +494,52 @@ async fn job_metadata_leaves_a_released_raster_in_the_store() {
     ));
 }
 
+#[actix::test]
+async fn jobs_metadata_answers_held_and_parked_jobs_together_and_leaves_out_the_unknown() {
+    // The event feed describes a burst of events with one call: the head's
+    // jobs from their printer, the parked ones from the store (issue #17).
+    let store = Arc::new(MemoryStore::default());
+    let (hub, _) = hub_on(store);
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 12).await;
+    wait_parked(&hub, ids[11]).await;
+    let printer = hub.printer("pt").await.expect("pt").id;
+    let unknown = JobId::from_u128(7);
+    let mut wanted: Vec<_> = ids.iter().map(|id| (printer, *id)).collect();
+    wanted.push((printer, unknown));
+    wanted.push((printer, ids[0])); // asked twice: answered once
+    let found = hub.jobs_metadata(&wanted).await;
+    assert_eq!(
+        found.len(),
+        ids.len(),
+        "every known job, the unknown left out"
+    );
+    assert!(!found.contains_key(&unknown));
+    for id in &ids {
+        let one = hub.job_metadata(*id).await.expect("one by one");
+        let got = &found[id];
+        assert_eq!(got.state, JobState::Queued, "{id}");
+        assert_eq!(
+            (got.id, got.created_at, got.spec.batch_id),
+            (one.id, one.created_at, one.spec.batch_id),
+            "{id}: as job_metadata has it"
+        );
+    }
+    assert_eq!(
+        parked(&hub, &ids[11..]).await,
+        [true],
+        "read from the store"
+    );
+    assert!(
+        found[&ids[11]].spec.raster_released(),
+        "no raster read back"
+    );
+    assert!(hub.jobs_metadata(&[]).await.is_empty());
+}
+
 /// Waits until the engine has released `id`'s raster (after its commit).
 async fn wait_released(hub: &HubHandle, id: JobId) {
     for _ in 0..200 {

@@ -394,6 +394,39 @@ async fn a_limited_key_hears_only_its_printers() {
 }
 
 #[actix::test]
+async fn a_burst_of_submits_arrives_whole_each_with_its_job_view() {
+    // 200 labels in one batch: 200 events at once, most of them about jobs
+    // the printer has already parked (issue #17). Every one arrives, in
+    // order, with its job's view; nothing is lost to a lag.
+    let (hub, _) = hub().await;
+    hub.pause_printer("pt").await.expect("paused");
+    let app = app!(hub);
+    let mut reader = Reader::new(call_service(&app, stream("/api/events")).await);
+    let items: Vec<Value> = (0..200).map(|i| text_job(&format!("BURST-{i}"))).collect();
+    let req = TestRequest::post()
+        .uri("/api/print/pt/batch")
+        .set_json(serde_json::json!({ "items": items }))
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    let submitted: Vec<Value> = got.2["job_ids"].as_array().expect("job ids").clone();
+    assert_eq!(submitted.len(), 200);
+    let mut heard = Vec::new();
+    while heard.len() < submitted.len() {
+        let f = reader.event().await;
+        assert_ne!(f.event, "stream.reset", "nothing lost: {f:?}");
+        if f.event != "job.state_changed" {
+            continue;
+        }
+        assert_eq!(f.data["to"], "queued", "{f:?}");
+        assert_eq!(f.data["job"]["id"], f.data["job_id"], "its own view: {f:?}");
+        assert_eq!(f.data["job"]["state"], "queued", "{f:?}");
+        heard.push(f.data["job_id"].clone());
+    }
+    assert_eq!(heard, submitted, "every job, in the order submitted");
+}
+
+#[actix::test]
 async fn a_batch_filter_hears_only_that_batchs_jobs() {
     let (hub, transport) = hub().await;
     let app = app!(hub);

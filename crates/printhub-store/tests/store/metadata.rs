@@ -306,3 +306,43 @@ fn a_queued_row_whose_place_does_not_decode_is_corrupt_in_a_restart() {
         "read whole, it is corrupt at once"
     );
 }
+
+#[test]
+fn many_jobs_read_back_in_one_go_leave_out_the_unknown_and_report_the_damaged() {
+    // What describes a burst of events (issue #17): the jobs asked for, in
+    // the order asked, without rasters; an unknown id is simply absent.
+    let t = TempStore::new();
+    let jobs: Vec<_> = (1..=5).map(|n| job(n, printer(1))).collect();
+    t.store.commit(jobs.clone()).wait().expect("commit");
+    let asked = [4, 99, 1, 3].map(JobId::from_u128);
+    let loaded = t.store.load_job_metadata_many(&asked).expect("read");
+    assert!(loaded.corrupt.is_empty());
+    let ids: Vec<JobId> = loaded.jobs.iter().map(|j| j.id).collect();
+    assert_eq!(ids, [4, 1, 3].map(JobId::from_u128), "in the order asked");
+    for got in &loaded.jobs {
+        assert!(got.spec.raster_released(), "{}: no raster read", got.id);
+        let one = t
+            .store
+            .load_job_metadata_one(got.id)
+            .expect("one")
+            .expect("known");
+        assert_eq!(got, &one, "as the one-by-one read has it");
+    }
+    assert!(t
+        .store
+        .load_job_metadata_many(&[])
+        .expect("nothing asked")
+        .jobs
+        .is_empty());
+
+    // A row that does not decode is reported; the rest still come back.
+    let t = damaged("UPDATE jobs SET spec = '{not json' WHERE seq = ?1");
+    let loaded = t
+        .store
+        .load_job_metadata_many(&[1, 2, 3].map(JobId::from_u128))
+        .expect("read");
+    let ids: Vec<JobId> = loaded.jobs.iter().map(|j| j.id).collect();
+    assert_eq!(ids, [1, 3].map(JobId::from_u128));
+    assert_eq!(loaded.corrupt.len(), 1);
+    assert_eq!(loaded.corrupt[0].id, JobId::from_u128(2).to_string());
+}
