@@ -103,13 +103,14 @@ fn memory(target: &Path) -> anyhow::Result<()> {
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
     let rate = f("batch_per_second");
     println!(
-        "{:<52} {:>12} {:>12}  {:<6} {:.0} labels/s, p99 {:.1} ms",
+        "{:<52} {:>12} {:>12}  {:<6} {:.0} labels/s, p99 {:.1} ms, hub CPU {:.0} µs/label",
         "batch of 10 labels, c=8",
         format!("{rate:.0}/s"),
         ">= 1,000/s",
         verdict(rate >= 1000.0),
         rate * 10.0,
         f("batch_p99_ms"),
+        f("cpu_per_label_us"),
     );
     let rows = [
         (
