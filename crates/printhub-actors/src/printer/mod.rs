@@ -93,8 +93,9 @@ pub struct GetJob {
 }
 
 /// The snapshots of those of `ids` this printer's machine holds whole
-/// (queued at the head, printing, or in its recent history), in no
-/// particular order; a parked or unknown id is left out. One message for
+/// (queued at the head, printing, or in its recent history) or parked
+/// lately (their metadata as stored, raster released), in no particular
+/// order; an unknown id, or one parked long ago, is left out. One message for
 /// many jobs: what describes a burst of events (issue #17).
 #[derive(Debug, Message)]
 #[rtype(result = "Vec<Job>")]
@@ -258,6 +259,8 @@ pub struct PrinterActor {
     prefetching: std::collections::HashSet<JobId>,
     /// How many commits in flight hold a snapshot of each job (`residency`).
     uncommitted: std::collections::HashMap<JobId, u32>,
+    /// The metadata of the jobs parked last (`residency`).
+    parked_views: residency::ParkedViews,
 }
 
 impl std::fmt::Debug for PrinterActor {
@@ -362,6 +365,7 @@ impl PrinterActor {
             removed: false,
             prefetching: std::collections::HashSet::new(),
             uncommitted: std::collections::HashMap::new(),
+            parked_views: residency::ParkedViews::default(),
         })
     }
 
@@ -584,7 +588,12 @@ impl Handler<GetJobSnapshots> for PrinterActor {
         MessageResult(
             msg.ids
                 .iter()
-                .filter_map(|id| self.machine.job(*id).cloned())
+                .filter_map(|id| {
+                    self.machine
+                        .job(*id)
+                        .or_else(|| self.parked_view(*id))
+                        .cloned()
+                })
                 .collect(),
         )
     }

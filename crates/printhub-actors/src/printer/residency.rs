@@ -18,6 +18,13 @@
 //! ([`HubStore::load_printer_restore`]): they start parked, so a long
 //! queue restarts in memory bounded by its head.
 //!
+//! The metadata of the last [`PARKED_VIEWS`] jobs parked stays at hand
+//! ([`ParkedViews`]): the event log describes every job just submitted, and
+//! most of a burst is parked by then; it reads them from here instead of
+//! the store. A view is only answered while its job is still parked, and a
+//! parked job does not change (any command reads it back first), so the
+//! view is what the store holds.
+//!
 //! Invariant: a job is parked, or its raster released, only once the last
 //! commit holding a snapshot of it has resolved (`uncommitted` counts the
 //! commits in flight per job), so the store always holds what memory
@@ -29,8 +36,52 @@ use crate::store::HubStore;
 use crate::HubError;
 use actix::prelude::*;
 use printhub_core::{Job, JobId, MachineConfig};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+
+/// How many parked jobs' metadata a printer keeps at hand (a few hundred
+/// KiB at most): more than the event log takes in one go.
+pub(crate) const PARKED_VIEWS: usize = 512;
+
+/// The metadata (raster released) of the jobs a printer parked last, at
+/// most [`PARKED_VIEWS`], the oldest forgotten first.
+#[derive(Debug, Default)]
+pub(crate) struct ParkedViews {
+    jobs: HashMap<JobId, Job>,
+    order: VecDeque<JobId>,
+}
+
+impl ParkedViews {
+    /// Keeps `job` (just parked, as stored), forgetting the oldest beyond the cap.
+    fn insert(&mut self, mut job: Job) {
+        job.spec.raster = printhub_core::released_raster();
+        let id = job.id;
+        if self.jobs.insert(id, job).is_none() {
+            self.order.push_back(id);
+        }
+        while self.order.len() > PARKED_VIEWS {
+            if let Some(old) = self.order.pop_front() {
+                self.jobs.remove(&old);
+            }
+        }
+    }
+
+    fn get(&self, id: JobId) -> Option<&Job> {
+        self.jobs.get(&id)
+    }
+
+    /// Forgets `id` (read back whole); the cap forgets its place later.
+    fn forget(&mut self, id: JobId) {
+        self.jobs.remove(&id);
+    }
+
+    /// Forgets everything, memory included (nothing is parked any more).
+    fn clear(&mut self) {
+        if !self.order.is_empty() {
+            *self = ParkedViews::default();
+        }
+    }
+}
 
 /// How many chains' worth of jobs at the head of the queue keep their
 /// rasters in memory: the one being printed or built and the next.
@@ -54,6 +105,15 @@ impl PrinterActor {
     /// How many jobs at the head of the queue are held whole.
     pub(super) fn resident_jobs(&self) -> usize {
         resident_jobs_for(self.machine.config())
+    }
+
+    /// The metadata of `id` if it is parked and was parked lately.
+    pub(super) fn parked_view(&self, id: JobId) -> Option<&Job> {
+        if self.machine.is_parked(id) {
+            self.parked_views.get(id)
+        } else {
+            None
+        }
     }
 
     /// Before a commit: the jobs whose snapshots it holds.
@@ -101,8 +161,11 @@ impl PrinterActor {
             if terminal || waiting {
                 // Parks a queued job; a held one (or one the machine keeps
                 // whole for now) lets its raster go.
-                if !self.machine.park(id) {
-                    self.machine.release_raster(id);
+                match self.machine.park_taking(id) {
+                    Some(parked) => self.parked_views.insert(parked),
+                    None => {
+                        self.machine.release_raster(id);
+                    }
                 }
             }
         }
@@ -236,6 +299,7 @@ impl PrinterActor {
         let t = crate::clock::now();
         let mut jobs = Vec::with_capacity(unparked.len());
         for (id, job) in unparked {
+            self.parked_views.forget(id);
             match job {
                 Some(job) => jobs.push(job),
                 None => {
@@ -249,6 +313,9 @@ impl PrinterActor {
             }
         }
         self.machine.unpark(jobs, t);
+        if self.machine.parked_len() == 0 {
+            self.parked_views.clear();
+        }
     }
 
     /// Reads `ids` back (the parked ones among them) on a blocking thread,

@@ -475,13 +475,7 @@ async fn job_counts_are_counted_where_the_jobs_are() {
 async fn job_metadata_leaves_a_released_raster_in_the_store() {
     // The event feed describes every job that changes state; it must not read
     // each waiting job's raster back (an indexed read and an inflate per label).
-    let store = Arc::new(MemoryStore::default());
-    let (hub, _) = hub_on(store);
-    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
-        .await
-        .expect("added");
-    hub.pause_printer("pt").await.expect("paused");
-    let ids = submit_many(&hub, "pt", 0, 12).await;
+    let (hub, ids) = paused_with_twelve_queued().await;
     wait_released(&hub, ids[11]).await;
     let far = hub.job_metadata(ids[11]).await.expect("metadata");
     assert!(far.spec.raster_released(), "not read back");
@@ -498,13 +492,7 @@ async fn job_metadata_leaves_a_released_raster_in_the_store() {
 async fn jobs_metadata_answers_held_and_parked_jobs_together_and_leaves_out_the_unknown() {
     // The event feed describes a burst of events with one call: the head's
     // jobs from their printer, the parked ones from the store (issue #17).
-    let store = Arc::new(MemoryStore::default());
-    let (hub, _) = hub_on(store);
-    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
-        .await
-        .expect("added");
-    hub.pause_printer("pt").await.expect("paused");
-    let ids = submit_many(&hub, "pt", 0, 12).await;
+    let (hub, ids) = paused_with_twelve_queued().await;
     wait_parked(&hub, ids[11]).await;
     let printer = hub.printer("pt").await.expect("pt").id;
     let unknown = JobId::from_u128(7);
@@ -538,6 +526,60 @@ async fn jobs_metadata_answers_held_and_parked_jobs_together_and_leaves_out_the_
         "no raster read back"
     );
     assert!(hub.jobs_metadata(&[]).await.is_empty());
+}
+
+#[actix::test]
+async fn jobs_just_parked_are_described_without_reading_the_store() {
+    // A burst's jobs are parked by the time the event log describes them;
+    // their printer keeps their metadata at hand for that (issue #17). The
+    // store here has lost one parked job's row: its view still comes, from
+    // the printer, while the job is parked; a job parked and read back whole
+    // is answered whole.
+    let store = Arc::new(LosingStore {
+        inner: MemoryStore::default(),
+        lost: std::sync::Mutex::new(None),
+        row_lost: std::sync::Mutex::new(true),
+    });
+    let (hub, _) = hub_on(store.clone());
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 12).await;
+    wait_parked(&hub, ids[11]).await;
+    *store.lost.lock().expect("lost") = Some(ids[11]);
+    let printer = hub.printer("pt").await.expect("pt").id;
+    let found = hub.jobs_metadata(&[(printer, ids[11])]).await;
+    let view = found
+        .get(&ids[11])
+        .expect("from the printer, not the store");
+    assert_eq!(view.state, JobState::Queued);
+    assert!(view.spec.raster_released(), "metadata only");
+    assert!(
+        matches!(
+            hub.job_metadata(ids[11]).await,
+            Err(printhub_actors::HubError::JobNotFound(_))
+        ),
+        "the single read still asks the store"
+    );
+    // Held (read back whole first): the view is the whole job's.
+    *store.lost.lock().expect("lost") = None;
+    let held = hub.hold_job(ids[10]).await.expect("held");
+    let found = hub.jobs_metadata(&[(printer, ids[10])]).await;
+    assert_eq!(found[&ids[10]].state, JobState::Held);
+    assert_eq!(found[&ids[10]].state, held.state);
+}
+
+/// A hub over a fresh [`MemoryStore`] with one printer `pt`, paused, and
+/// twelve labels queued on it (their ids in order).
+async fn paused_with_twelve_queued() -> (HubHandle, Vec<JobId>) {
+    let (hub, _) = hub_on(Arc::new(MemoryStore::default()));
+    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
+        .await
+        .expect("added");
+    hub.pause_printer("pt").await.expect("paused");
+    let ids = submit_many(&hub, "pt", 0, 12).await;
+    (hub, ids)
 }
 
 /// Waits until the engine has released `id`'s raster (after its commit).

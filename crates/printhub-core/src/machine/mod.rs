@@ -548,6 +548,13 @@ impl PrinterMachine {
     /// not yet taken by the caller. Changes nothing the store or a
     /// subscriber sees: no action.
     pub fn park(&mut self, job_id: JobId) -> bool {
+        self.park_taking(job_id).is_some()
+    }
+
+    /// [`park`](Self::park), answering the job as the machine held it
+    /// (what the store holds of it, since it is durable); `None` when
+    /// refused.
+    pub fn park_taking(&mut self, job_id: JobId) -> Option<Job> {
         let busy = self.relaying.contains(&job_id)
             || self.in_flight.as_ref().is_some_and(|f| f.contains(job_id))
             || self
@@ -556,11 +563,11 @@ impl PrinterMachine {
                 .any(|a| matches!(a, Action::Persist(id) if *id == job_id));
         let created_at = match self.jobs.get(&job_id) {
             Some(job) if !busy && job.state == JobState::Queued => job.created_at,
-            _ => return false,
+            _ => return None,
         };
-        self.jobs.remove(&job_id);
+        let job = self.jobs.remove(&job_id)?;
         self.parked.insert(job_id, created_at);
-        true
+        Some(*job)
     }
 
     /// Takes parked jobs back from their stored snapshots (each `queued`,

@@ -74,6 +74,20 @@ fn a_parked_job_keeps_its_place_and_nothing_else() {
 }
 
 #[test]
+fn park_taking_answers_the_job_as_it_was_held() {
+    let mut m = paused_with(3, false);
+    let before = stored(&m, 2);
+    assert_eq!(m.park_taking(j(2)), Some(before), "the whole job, as held");
+    assert!(m.is_parked(j(2)));
+    assert_eq!(m.park_taking(j(2)), None, "already parked");
+    assert_eq!(m.park_taking(j(9)), None, "unknown");
+    m.hold(j(1), at(5)).expect("held");
+    drain(&mut m);
+    assert_eq!(m.park_taking(j(1)), None, "held");
+    assert!(m.job(j(1)).is_some(), "a refusal takes nothing");
+}
+
+#[test]
 fn park_refuses_what_is_not_plainly_queued_and_durable() {
     let mut m = paused_with(2, false);
     m.hold(j(1), at(5)).expect("held");
