@@ -169,8 +169,10 @@ pub trait HubStore: Send + Sync + 'static {
     /// [`load_job_released`](Self::load_job_released) for many jobs at
     /// once: those of `ids` the store has, in no particular order; an
     /// unknown id is left out, and so is a row that cannot be read (logged).
-    /// The default reads them one by one. Blocks: called off the actor
-    /// threads.
+    /// The default reads them one by one; the SQLite store reads them in
+    /// one transaction and fails the whole read on an error that says
+    /// nothing about a row (busy, out of memory). Blocks: called off the
+    /// actor threads.
     fn load_jobs_released(&self, ids: &[JobId]) -> Result<Vec<Job>, StoreError> {
         let mut jobs = Vec::with_capacity(ids.len());
         for id in ids {

@@ -361,18 +361,18 @@ mod tests {
         let location = Location::File(dir.path().join("printhub.db"));
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
         let conn = open_writer(&location, flags, &crate::StoreConfig::default()).expect("open");
-        let pragma = |name: &str| -> String {
-            conn.pragma_query_value(None, name, |row| {
-                row.get::<_, rusqlite::types::Value>(0)
-                    .map(|v| format!("{v:?}"))
-            })
-            .expect("pragma")
+        let number = |name: &str| -> i64 {
+            conn.pragma_query_value(None, name, |row| row.get(0))
+                .expect("pragma")
         };
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .expect("journal_mode");
+        assert_eq!(mode, "wal");
         // SQLite's numbering: synchronous 2 = FULL, temp_store 2 = MEMORY.
-        assert_eq!(pragma("journal_mode"), "Text(\"wal\")");
-        assert_eq!(pragma("synchronous"), "Integer(2)");
-        assert_eq!(pragma("temp_store"), "Integer(2)");
-        assert_eq!(pragma("foreign_keys"), "Integer(1)");
+        assert_eq!(number("synchronous"), 2);
+        assert_eq!(number("temp_store"), 2);
+        assert_eq!(number("foreign_keys"), 1);
     }
 
     #[test]

@@ -39,8 +39,9 @@ use printhub_core::{Job, JobId, MachineConfig};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-/// How many parked jobs' metadata a printer keeps at hand (a few hundred
-/// KiB at most): more than the event log takes in one go.
+/// How many parked jobs' metadata a printer keeps at hand: more than the
+/// event log takes in one go. A view of a job read back since is left for
+/// the cap to drop (it is never answered: only parked jobs are).
 pub(crate) const PARKED_VIEWS: usize = 512;
 
 /// The metadata (raster released) of the jobs a printer parked last, at
@@ -68,11 +69,6 @@ impl ParkedViews {
 
     fn get(&self, id: JobId) -> Option<&Job> {
         self.jobs.get(&id)
-    }
-
-    /// Forgets `id` (read back whole); the cap forgets its place later.
-    fn forget(&mut self, id: JobId) {
-        self.jobs.remove(&id);
     }
 
     /// Forgets everything, memory included (nothing is parked any more).
@@ -299,7 +295,6 @@ impl PrinterActor {
         let t = crate::clock::now();
         let mut jobs = Vec::with_capacity(unparked.len());
         for (id, job) in unparked {
-            self.parked_views.forget(id);
             match job {
                 Some(job) => jobs.push(job),
                 None => {

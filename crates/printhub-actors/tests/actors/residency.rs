@@ -277,6 +277,18 @@ struct LosingStore {
     row_lost: std::sync::Mutex<bool>,
 }
 
+impl LosingStore {
+    /// A store that has lost nothing yet (`row_lost`: what it loses will be
+    /// the whole row, not only the raster).
+    fn new(row_lost: bool) -> Arc<LosingStore> {
+        Arc::new(LosingStore {
+            inner: MemoryStore::default(),
+            lost: std::sync::Mutex::new(None),
+            row_lost: std::sync::Mutex::new(row_lost),
+        })
+    }
+}
+
 impl HubStore for LosingStore {
     fn commit(&self, jobs: Vec<printhub_core::Job>) -> printhub_actors::store::CommitFuture {
         self.inner.commit(jobs)
@@ -348,17 +360,8 @@ impl HubStore for LosingStore {
 
 #[actix::test]
 async fn a_raster_the_store_cannot_read_back_fails_its_job_with_the_reason_and_the_rest_print() {
-    let store = Arc::new(LosingStore {
-        inner: MemoryStore::default(),
-        lost: std::sync::Mutex::new(None),
-        row_lost: std::sync::Mutex::new(false),
-    });
-    let (hub, transport) = hub_on(store.clone());
-    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
-        .await
-        .expect("added");
-    hub.pause_printer("pt").await.expect("paused");
-    let ids = submit_many(&hub, "pt", 0, 6).await;
+    let store = LosingStore::new(false);
+    let (hub, transport, ids) = paused_with_queued(store.clone(), 6).await;
     assert_eq!(released(&hub, &ids[5..]).await, [true]);
     *store.lost.lock().expect("lost") = Some(ids[5]);
     let mut events = hub.subscribe();
@@ -535,17 +538,8 @@ async fn jobs_just_parked_are_described_without_reading_the_store() {
     // store here has lost one parked job's row: its view still comes, from
     // the printer, while the job is parked; a job parked and read back whole
     // is answered whole.
-    let store = Arc::new(LosingStore {
-        inner: MemoryStore::default(),
-        lost: std::sync::Mutex::new(None),
-        row_lost: std::sync::Mutex::new(true),
-    });
-    let (hub, _) = hub_on(store.clone());
-    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
-        .await
-        .expect("added");
-    hub.pause_printer("pt").await.expect("paused");
-    let ids = submit_many(&hub, "pt", 0, 12).await;
+    let store = LosingStore::new(true);
+    let (hub, _, ids) = paused_with_queued(store.clone(), 12).await;
     wait_parked(&hub, ids[11]).await;
     *store.lost.lock().expect("lost") = Some(ids[11]);
     let printer = hub.printer("pt").await.expect("pt").id;
@@ -573,13 +567,23 @@ async fn jobs_just_parked_are_described_without_reading_the_store() {
 /// A hub over a fresh [`MemoryStore`] with one printer `pt`, paused, and
 /// twelve labels queued on it (their ids in order).
 async fn paused_with_twelve_queued() -> (HubHandle, Vec<JobId>) {
-    let (hub, _) = hub_on(Arc::new(MemoryStore::default()));
+    let (hub, _, ids) = paused_with_queued(Arc::new(MemoryStore::default()), 12).await;
+    (hub, ids)
+}
+
+/// A hub over `store` with one printer `pt`, paused, and `n` labels queued
+/// on it (their ids in order).
+async fn paused_with_queued(
+    store: Arc<dyn HubStore>,
+    n: usize,
+) -> (HubHandle, MemoryTransport, Vec<JobId>) {
+    let (hub, transport) = hub_on(store);
     hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
         .await
         .expect("added");
     hub.pause_printer("pt").await.expect("paused");
-    let ids = submit_many(&hub, "pt", 0, 12).await;
-    (hub, ids)
+    let ids = submit_many(&hub, "pt", 0, n).await;
+    (hub, transport, ids)
 }
 
 /// Waits until the engine has released `id`'s raster (after its commit).
@@ -689,17 +693,8 @@ async fn a_parked_job_the_store_lost_is_dropped_and_the_rest_print() {
     // The store gives back no row for a parked job (deleted behind the
     // hub's back): it leaves the queue, reported, and never blocks the jobs
     // behind it.
-    let store = Arc::new(LosingStore {
-        inner: MemoryStore::default(),
-        lost: std::sync::Mutex::new(None),
-        row_lost: std::sync::Mutex::new(false),
-    });
-    let (hub, transport) = hub_on(store.clone());
-    hub.add_printer(pt_printer("pt", "127.0.0.1:9"))
-        .await
-        .expect("added");
-    hub.pause_printer("pt").await.expect("paused");
-    let ids = submit_many(&hub, "pt", 0, 7).await;
+    let store = LosingStore::new(false);
+    let (hub, transport, ids) = paused_with_queued(store.clone(), 7).await;
     wait_parked(&hub, ids[5]).await;
     *store.lost.lock().expect("lost") = Some(ids[5]);
     *store.row_lost.lock().expect("lost") = true;
