@@ -1,9 +1,11 @@
-//! QR encoders side by side (issue 17): `fast_qr` (what the renderer uses,
-//! chosen by this benchmark), `qrcode` (what it used before) and
-//! `qrcodegen` (Nayuki's reference implementation),
-//! each making the full module grid — segment choice, smallest version,
-//! Reed–Solomon, all eight masks scored, best kept — for the payloads
-//! labels carry, at EC level M. Run with
+//! QR encoders side by side (issue 17): the renderer's `symbol::qr`
+//! (`qrcodegen` with mask 0, the mask then chosen word-at-a-time in
+//! `printhub_render::qr`), `fast_qr` (what it used before), `qrcode` (what
+//! it used before that) and `qrcodegen` choosing the mask itself (Nayuki's
+//! reference implementation: the same symbol as the renderer's, a test holds
+//! them equal), each making the full module grid — segment choice, smallest
+//! version, Reed–Solomon, all eight masks scored, best kept — for the
+//! payloads labels carry, at EC level M. Run with
 //! `cargo bench -p printhub-render --bench qr`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -69,6 +71,16 @@ fn bench(c: &mut Criterion) {
                 .expect("fits");
                 let size = code.size();
                 count(size as usize, |x, y| code.get_module(x as i32, y as i32))
+            })
+        });
+        group.bench_function("printhub", |b| {
+            b.iter(|| {
+                let m = printhub_render::symbol::qr(
+                    black_box(payload),
+                    printhub_render::symbol::EcLevel::M,
+                )
+                .expect("fits");
+                count(m.width, |x, y| m.get(x, y))
             })
         });
         group.finish();

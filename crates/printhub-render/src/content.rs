@@ -200,25 +200,30 @@ pub(crate) fn fit_qr(
     box_h: usize,
 ) -> Result<(Modules, Placement2d), RenderError> {
     match place_qr(payload, box_w, box_h) {
+        Ok((draft, placement)) => Ok((draft.finish(), placement)),
         Err(RenderError::DoesNotFit { detail, .. }) => Err(RenderError::DoesNotFit {
             what: "qr_payload".into(),
             detail,
             fits_chars: Some(qr_chars_that_fit(payload, box_w, box_h)),
         }),
-        other => other,
+        Err(e) => Err(e),
     }
 }
 
+/// The first level (M, then L) whose symbol fits the box, its mask not yet
+/// chosen: the mask choice is the costly part and only the symbol drawn
+/// needs it.
 fn place_qr(
     payload: &str,
     box_w: usize,
     box_h: usize,
-) -> Result<(Modules, Placement2d), RenderError> {
+) -> Result<(symbol::QrDraft, Placement2d), RenderError> {
     let mut last = None;
     for ec in [EcLevel::M, EcLevel::L] {
-        let modules = symbol::qr(payload, ec)?;
-        match symbol::place_2d(&modules, QR_QUIET, box_w, box_h, "qr_payload") {
-            Ok(p) => return Ok((modules, p)),
+        let draft = symbol::QrDraft::new(payload, ec)?;
+        let side = draft.width();
+        match symbol::place_2d((side, side), QR_QUIET, box_w, box_h, "qr_payload") {
+            Ok(p) => return Ok((draft, p)),
             Err(e) => last = Some(e),
         }
     }

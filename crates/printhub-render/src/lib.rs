@@ -57,6 +57,7 @@ mod glyphs;
 mod image;
 pub mod limits;
 mod preview;
+mod qr;
 pub mod symbol;
 pub mod template;
 mod text;

@@ -1,4 +1,5 @@
-//! Machine-readable symbols as module grids: QR (`fast_qr`), DataMatrix
+//! Machine-readable symbols as module grids: QR (`qrcodegen`, its mask
+//! chosen in [`crate::qr`]), DataMatrix
 //! (`datamatrix`) and the linear Code128, EAN-13 and Code39 (`barcoders`).
 //! No symbology is hand-rolled here; this module only turns each crate's
 //! output into a [`Modules`] grid and scales it by a whole number of dots per
@@ -27,17 +28,6 @@ pub enum EcLevel {
     Q,
     /// ~30 % recovery.
     H,
-}
-
-impl EcLevel {
-    fn qr(self) -> fast_qr::ECL {
-        match self {
-            EcLevel::L => fast_qr::ECL::L,
-            EcLevel::M => fast_qr::ECL::M,
-            EcLevel::Q => fast_qr::ECL::Q,
-            EcLevel::H => fast_qr::ECL::H,
-        }
-    }
 }
 
 /// A linear symbology.
@@ -91,23 +81,32 @@ impl Modules {
 }
 
 /// The QR code for `payload` at `ec`: the smallest version that holds it,
-/// the mode its bytes allow, and the mask with the lowest ISO/IEC 18004
-/// penalty (`fast_qr`, chosen over `qrcode` and `qrcodegen` by the `qr`
-/// benchmark).
+/// the mode its characters allow, and the mask with the lowest ISO/IEC 18004
+/// penalty.
 pub fn qr(payload: &str, ec: EcLevel) -> Result<Modules, RenderError> {
-    let code = fast_qr::QRBuilder::new(payload.as_bytes())
-        .ecl(ec.qr())
-        .build()
-        .map_err(|_| RenderError::QrTooLarge { len: payload.len() })?;
-    let width = code.size;
-    Ok(Modules {
-        width,
-        height: width,
-        dark: code.data[..width * width]
-            .iter()
-            .map(|m| m.value())
-            .collect(),
-    })
+    Ok(QrDraft::new(payload, ec)?.finish())
+}
+
+/// A QR code whose size is known and whose mask is not chosen yet: what a
+/// caller that may still reject the size (does it fit the box?) holds.
+#[derive(Debug)]
+pub struct QrDraft(crate::qr::Draft);
+
+impl QrDraft {
+    /// The symbol for `payload` at `ec`, as [`qr`] makes it.
+    pub fn new(payload: &str, ec: EcLevel) -> Result<QrDraft, RenderError> {
+        crate::qr::Draft::new(payload, ec).map(QrDraft)
+    }
+
+    /// Modules across and down.
+    pub fn width(&self) -> usize {
+        self.0.width()
+    }
+
+    /// The symbol with its mask chosen.
+    pub fn finish(self) -> Modules {
+        self.0.finish()
+    }
 }
 
 /// The DataMatrix (ECC 200, square or rectangular as the encoder chooses) for `payload`.
@@ -205,22 +204,20 @@ pub(crate) struct Placement2d {
 
 /// The largest whole module size for `m` with `quiet` modules around it in `box_w` × `box_h`.
 pub(crate) fn place_2d(
-    m: &Modules,
+    (width, height): (usize, usize),
     quiet: usize,
     box_w: usize,
     box_h: usize,
     what: &str,
 ) -> Result<Placement2d, RenderError> {
-    let across = m.width + 2 * quiet;
-    let down = m.height + 2 * quiet;
+    let across = width + 2 * quiet;
+    let down = height + 2 * quiet;
     let module = (box_w / across).min(box_h / down);
     if module < MIN_MODULE {
         return Err(RenderError::does_not_fit(
             what,
             format!(
-                "{}x{} modules + {quiet} quiet need {}x{} dots at {MIN_MODULE} dots a module; the box is {box_w}x{box_h}",
-                m.width,
-                m.height,
+                "{width}x{height} modules + {quiet} quiet need {}x{} dots at {MIN_MODULE} dots a module; the box is {box_w}x{box_h}",
                 across * MIN_MODULE,
                 down * MIN_MODULE
             ),
@@ -333,8 +330,8 @@ mod tests {
     #[test]
     fn qr_modules_are_at_least_two_dots() {
         let m = qr("https://example.com/x", EcLevel::M).expect("qr");
-        let p = place_2d(&m, 2, 70, 70, "qr").expect("fits 70 dots");
+        let p = place_2d((m.width, m.height), 2, 70, 70, "qr").expect("fits 70 dots");
         assert!(p.module >= MIN_MODULE);
-        assert!(place_2d(&m, 2, 50, 50, "qr").is_err());
+        assert!(place_2d((m.width, m.height), 2, 50, 50, "qr").is_err());
     }
 }

@@ -785,7 +785,7 @@ fn draw_2d(
     ink: Ink,
     what: &str,
 ) -> Result<(), RenderError> {
-    let p = symbol::place_2d(m, quiet, r.w as usize, r.h as usize, what)?;
+    let p = symbol::place_2d((m.width, m.height), quiet, r.w as usize, r.h as usize, what)?;
     let x = r.x + (r.w - p.size_w as i64) / 2;
     let y = r.y + (r.h - p.size_h as i64) / 2;
     symbol::draw(
