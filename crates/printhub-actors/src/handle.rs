@@ -578,7 +578,7 @@ impl HubHandle {
         requests: Vec<PrintRequest>,
     ) -> Result<(BatchId, Vec<Job>), HubError> {
         let info = self.printer(printer).await?;
-        let batch = BatchId::from_uuid(uuid::Uuid::new_v4());
+        let batch = BatchId::from_uuid(time_ordered_uuid());
         let specs = prepare(&info, requests, Some(batch)).await?;
         let jobs = self.submit_prepared(&info.id.to_string(), specs).await?;
         Ok((batch, jobs))
@@ -592,7 +592,7 @@ impl HubHandle {
     ) -> Result<Vec<Job>, HubError> {
         let jobs = specs
             .into_iter()
-            .map(|spec| (JobId::from_uuid(uuid::Uuid::new_v4()), spec))
+            .map(|spec| (JobId::from_uuid(time_ordered_uuid()), spec))
             .collect();
         self.call(SubmitJobs {
             printer: printer.into(),
@@ -807,7 +807,7 @@ impl HubHandle {
 
     /// Reprints a failed, interrupted or cancelled job as a new job (same raster).
     pub async fn retry_job(&self, job_id: JobId) -> Result<Job, HubError> {
-        let new_job_id = JobId::from_uuid(uuid::Uuid::new_v4());
+        let new_job_id = JobId::from_uuid(time_ordered_uuid());
         self.call(RetryJob { job_id, new_job_id }).await?
     }
 
@@ -940,4 +940,12 @@ pub(crate) fn encode_label(
         options = options.two_colour(true);
     }
     Encoder::new(model, media, options)?.encode(&[label])
+}
+
+/// A new job or batch id: a UUIDv7 (RFC 9562 §5.7), random but ordered by
+/// creation time, so the store's unique index on ids grows at its end
+/// instead of touching a random page per job (issue #17: with random ids a
+/// group commit rewrote one index page per job it wrote).
+fn time_ordered_uuid() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
 }

@@ -461,3 +461,34 @@ async fn a_chain_that_fails_part_way_keeps_what_printed_and_sends_the_rest_again
         assert_eq!(hub.job(*id).await.expect("job").copies_printed, 1);
     }
 }
+
+#[actix::test]
+async fn job_and_batch_ids_are_time_ordered_uuids() {
+    // UUIDv7 (RFC 9562 §5.7): the store's unique index on ids grows at its
+    // end; ids still sort in submission order across batches.
+    let emu = pt(Speed::Instant);
+    let hub = hub();
+    hub.add_printer(pt_printer("pt", &emu.tcp_addr().to_string()))
+        .await
+        .expect("added");
+    let (first_batch, first) = hub
+        .submit_batch("pt", (0..5).map(request).collect())
+        .await
+        .expect("submitted");
+    let (second_batch, second) = hub
+        .submit_batch("pt", (5..10).map(request).collect())
+        .await
+        .expect("submitted");
+    let ids: Vec<uuid::Uuid> = first
+        .iter()
+        .chain(&second)
+        .map(|j| *j.id.as_uuid())
+        .collect();
+    assert!(ids.iter().all(|id| id.get_version_num() == 7), "{ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "submission order: {ids:?}"
+    );
+    assert_eq!(first_batch.as_uuid().get_version_num(), 7);
+    assert!(first_batch.as_uuid() < second_batch.as_uuid());
+}
