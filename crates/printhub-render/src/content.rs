@@ -212,15 +212,24 @@ pub(crate) fn fit_qr(
 
 /// The first level (M, then L) whose symbol fits the box, its mask not yet
 /// chosen: the mask choice is the costly part and only the symbol drawn
-/// needs it.
+/// needs it. A level whose smallest symbol is wider than the box holds is
+/// ruled out from the versions' capacities alone, so a payload longer than
+/// the box takes is `does_not_fit` (with how many characters fit) rather
+/// than `qr_too_large`, which is left for a box that would hold the largest
+/// symbol.
 fn place_qr(
     payload: &str,
     box_w: usize,
     box_h: usize,
 ) -> Result<(symbol::QrDraft, Placement2d), RenderError> {
+    // The widest symbol the box holds at the smallest module, quiet zone included.
+    let across = box_w.min(box_h) / symbol::MIN_MODULE;
+    let max_width = across.saturating_sub(2 * QR_QUIET);
     let mut last = None;
     for ec in [EcLevel::M, EcLevel::L] {
-        let draft = symbol::QrDraft::new(payload, ec)?;
+        let Some(draft) = symbol::QrDraft::within(payload, ec, max_width)? else {
+            continue;
+        };
         let side = draft.width();
         match symbol::place_2d((side, side), QR_QUIET, box_w, box_h, "qr_payload") {
             Ok(p) => return Ok((draft, p)),
@@ -228,7 +237,13 @@ fn place_qr(
         }
     }
     Err(last.unwrap_or_else(|| {
-        RenderError::does_not_fit("qr_payload", "no error-correction level fits")
+        RenderError::does_not_fit(
+            "qr_payload",
+            format!(
+                "no QR symbol at EC level M or L is at most {max_width} modules across (+ {QR_QUIET} quiet each side) for the {box_w}x{box_h} dot box at {} dots a module",
+                symbol::MIN_MODULE
+            ),
+        )
     }))
 }
 

@@ -386,22 +386,46 @@ impl Draft {
     /// The symbol for `payload` at `ec`: the smallest version that holds it,
     /// the segment mode its characters allow, EC level as asked (not boosted).
     pub(crate) fn new(payload: &str, ec: EcLevel) -> Result<Draft, RenderError> {
+        Draft::within(payload, ec, usize::MAX)?
+            .ok_or(RenderError::QrTooLarge { len: payload.len() })
+    }
+
+    /// [`Draft::new`] for a symbol at most `max_width` modules across:
+    /// `None` when no version that narrow holds the payload (found from the
+    /// versions' capacities, before any Reed–Solomon or placement work).
+    pub(crate) fn within(
+        payload: &str,
+        ec: EcLevel,
+        max_width: usize,
+    ) -> Result<Option<Draft>, RenderError> {
         let level = match ec {
             EcLevel::L => qrcodegen::QrCodeEcc::Low,
             EcLevel::M => qrcodegen::QrCodeEcc::Medium,
             EcLevel::Q => qrcodegen::QrCodeEcc::Quartile,
             EcLevel::H => qrcodegen::QrCodeEcc::High,
         };
-        let code = qrcodegen::QrCode::encode_segments_advanced(
+        // A version `v` symbol is 17 + 4v modules across (§5.3.1).
+        let Some(widest) = max_width.checked_sub(17).map(|w| (w / 4).min(40)) else {
+            return Ok(None);
+        };
+        let Ok(widest) = u8::try_from(widest) else {
+            return Ok(None);
+        };
+        if widest == 0 {
+            return Ok(None);
+        }
+        match qrcodegen::QrCode::encode_segments_advanced(
             &qrcodegen::QrSegment::make_segments(payload),
             level,
             qrcodegen::Version::MIN,
-            qrcodegen::Version::MAX,
+            qrcodegen::Version::new(widest),
             Some(qrcodegen::Mask::new(0)),
             false,
-        )
-        .map_err(|_| RenderError::QrTooLarge { len: payload.len() })?;
-        Ok(Draft { code, ec })
+        ) {
+            Ok(code) => Ok(Some(Draft { code, ec })),
+            Err(_) if widest < 40 => Ok(None),
+            Err(_) => Err(RenderError::QrTooLarge { len: payload.len() }),
+        }
     }
 
     /// Modules across (and down).
@@ -946,6 +970,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_width_cap_rules_out_exactly_the_versions_wider_than_it() {
+        for (payload, ec) in [
+            ("https://example.invalid/12345", EcLevel::M),
+            ("https://example.invalid/12345", EcLevel::L),
+            ("0123456789012345678901234567890123456789", EcLevel::H),
+        ] {
+            let full = Draft::new(payload, ec).expect("fits");
+            let width = full.width();
+            let capped = Draft::within(payload, ec, width).expect("no error");
+            assert_eq!(
+                capped.map(|d| d.finish()),
+                Some(Draft::new(payload, ec).expect("fits").finish())
+            );
+            // Three modules narrower than the symbol: the next smaller version's width + 1.
+            assert!(Draft::within(payload, ec, width - 3)
+                .expect("no error")
+                .is_none());
+            assert!(Draft::within(payload, ec, 20).expect("no error").is_none());
+        }
+        // Too long for version 40 at H: the cap below 177 says "not within",
+        // no cap says the payload is too large for any QR.
+        let long = "x".repeat(3000);
+        assert!(Draft::within(&long, EcLevel::H, 100)
+            .expect("no error")
+            .is_none());
+        assert_eq!(
+            Draft::within(&long, EcLevel::H, 177)
+                .map_err(|e| e.kind())
+                .err(),
+            Some(crate::RenderCode::QrTooLarge)
+        );
     }
 
     #[test]

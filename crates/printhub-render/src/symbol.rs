@@ -98,6 +98,18 @@ impl QrDraft {
         crate::qr::Draft::new(payload, ec).map(QrDraft)
     }
 
+    /// [`QrDraft::new`] for a symbol at most `max_width` modules across:
+    /// `None` when no version that narrow holds `payload` at `ec` (cheap:
+    /// decided from the versions' capacities); [`RenderError::QrTooLarge`]
+    /// only when even the largest version (177 modules) is allowed and too small.
+    pub fn within(
+        payload: &str,
+        ec: EcLevel,
+        max_width: usize,
+    ) -> Result<Option<QrDraft>, RenderError> {
+        Ok(crate::qr::Draft::within(payload, ec, max_width)?.map(QrDraft))
+    }
+
     /// Modules across and down.
     pub fn width(&self) -> usize {
         self.0.width()

@@ -135,9 +135,14 @@ pub(crate) fn upsert_jobs(conn: &Connection, rows: &[JobRow]) -> Result<(), Stor
     let mut job = conn.prepare_cached(UPSERT_JOB)?;
     let mut raster = conn.prepare_cached(UPSERT_RASTER)?;
     let mut keep_raster = conn.prepare_cached(KEEP_RASTER)?;
+    // A batch's jobs arrive together: its row is written once, not once per job.
+    let mut last_batch: Option<&str> = None;
     for row in rows {
-        if let Some(batch_id) = &row.batch_id {
-            batch.execute(params![batch_id, row.created_at])?;
+        if let Some(batch_id) = row.batch_id.as_deref() {
+            if last_batch != Some(batch_id) {
+                batch.execute(params![batch_id, row.created_at])?;
+                last_batch = Some(batch_id);
+            }
         }
         let seq: i64 = job.query_row(
             params![

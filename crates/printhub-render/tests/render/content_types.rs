@@ -110,6 +110,22 @@ fn a_qr_payload_too_long_for_the_tape_names_its_field_and_how_much_fits() {
     }
 }
 
+#[test]
+fn a_qr_payload_longer_than_any_symbol_on_a_small_tape_does_not_fit_rather_than_qr_too_large() {
+    // 3,000 characters exceed even a version-40 symbol; on 12 mm tape what
+    // the person can act on is how much of it the tape takes.
+    let (model, media) = pair("PT-P750W", "tze-12");
+    let short = "https://example.com/".repeat(10);
+    let huge = "https://example.com/".repeat(150);
+    let fits =
+        |payload: &str| match render_ct(ContentType::QrOneLine, sample(payload), model, media) {
+            Err(printhub_render::RenderError::DoesNotFit { fits_chars, .. }) => fits_chars,
+            other => panic!("{other:?}"),
+        };
+    assert_eq!(fits(&huge), fits(&short));
+    assert!(fits(&huge).is_some_and(|n| n > 0));
+}
+
 fn check_fits(
     ct: ContentType,
     model: &'static printhub_raster::Model,

@@ -244,3 +244,47 @@ fn a_store_drops_cleanly_and_rejects_nothing_it_accepted() {
         Ok(Some(_))
     ));
 }
+
+#[test]
+fn jobs_of_interleaved_batches_in_one_commit_each_find_their_batch_row() {
+    // The writer writes a batch's row once per run of its jobs: a batch
+    // that comes back after another one's jobs is still there once.
+    let t = TempStore::new();
+    let p = printer(1);
+    let (a, b) = (BatchId::from_u128(0xa), BatchId::from_u128(0xb));
+    let jobs = vec![
+        batch_job(1, p, a),
+        batch_job(2, p, a),
+        batch_job(3, p, b),
+        batch_job(4, p, a),
+        job(5, p),
+    ];
+    t.store.commit(jobs).wait().expect("commit");
+    let conn = t.raw();
+    let batches: Vec<String> = conn
+        .prepare("SELECT id FROM batches ORDER BY id")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(batches, vec![a.to_string(), b.to_string()]);
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM jobs j WHERE j.batch_id IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = j.batch_id)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(orphans, 0);
+    for n in 1..=5 {
+        assert!(
+            t.store
+                .load_job(JobId::from_u128(n))
+                .expect("load")
+                .is_some(),
+            "job {n}"
+        );
+    }
+}
