@@ -5,10 +5,9 @@
 //! [`JobSpec`] (model, media, print options, and any field a later
 //! `printhub-core` adds) is the `spec` JSON, written with the columned keys
 //! and the raster removed, so a field added to `JobSpec` is stored without a
-//! migration. The raster is zlib-compressed (level from
-//! [`StoreConfig::compression_level`](crate::StoreConfig::compression_level))
-//! into `job_rasters`, with its length and CRC-32 so a damaged blob is
-//! detected on load, never printed.
+//! migration. The raster is compressed ([`RasterCodec`], LZ4 by default;
+//! zlib and raw rows are read as well) into `job_rasters`, with its length
+//! and CRC-32 so a damaged blob is detected on load, never printed.
 //!
 //! Encoding happens in the caller's thread (compression is the expensive
 //! part), so producers compress in parallel and the writer thread only
@@ -28,6 +27,7 @@ use rusqlite::types::FromSql;
 use rusqlite::Row;
 use serde_json::{Map, Value};
 
+use crate::config::RasterCodec;
 use crate::error::StoreError;
 
 /// `JobSpec` keys stored as columns (or, for the raster, in `job_rasters`),
@@ -44,7 +44,14 @@ const COLUMN_KEYS: [&str; 7] = [
 
 /// Codec names stored in `job_rasters.codec`.
 const ZLIB: &str = "zlib";
+const LZ4: &str = "lz4";
 const RAW: &str = "raw";
+
+/// The most an LZ4 block can expand: every output byte of a match costs
+/// at least 1/255 of an input byte (a run-length byte adds 255), plus a
+/// token's worth. A stored length beyond it is damage, and is refused
+/// before anything is allocated for it.
+const LZ4_MAX_EXPANSION: usize = 255;
 
 /// A job ready for SQL: every value already converted.
 #[derive(Debug)]
@@ -84,8 +91,8 @@ pub(crate) struct RasterRow {
 }
 
 impl JobRow {
-    /// Converts `job`, compressing its raster at `level` (0: stored raw).
-    pub(crate) fn encode(job: &Job, level: u32) -> Result<JobRow, StoreError> {
+    /// Converts `job`, compressing its raster with `codec`.
+    pub(crate) fn encode(job: &Job, codec: RasterCodec) -> Result<JobRow, StoreError> {
         let spec = &job.spec;
         let (error_code, error_message, error_detail) = match &job.error {
             Some(e) => (
@@ -119,31 +126,197 @@ impl JobRow {
             raster: if spec.raster_released() {
                 None
             } else {
-                Some(encode_raster(&spec.raster, level)?)
+                Some(encode_raster(&spec.raster, codec)?)
             },
         })
     }
 }
 
-/// The spec as JSON without the raster and the columned keys.
+/// The spec as JSON without the raster and the columned keys, written
+/// straight from the spec (no clone, no `Value` tree in between).
 fn spec_rest(spec: &JobSpec) -> Result<String, StoreError> {
-    let light = JobSpec {
-        raster: printhub_core::released_raster(),
-        ..spec.clone()
-    };
-    let mut value = serde_json::to_value(&light).map_err(|e| StoreError::Encode {
+    serde_json::to_string(&without::Without {
+        value: spec,
+        skip: &COLUMN_KEYS,
+    })
+    .map_err(|e| StoreError::Encode {
         what: "job spec",
         reason: e.to_string(),
-    })?;
-    if let Value::Object(map) = &mut value {
-        for key in COLUMN_KEYS {
-            map.remove(key);
-        }
-    }
-    Ok(value.to_string())
+    })
 }
 
-fn encode_raster(raster: &[u8], level: u32) -> Result<RasterRow, StoreError> {
+mod without {
+    //! A struct serialized without some of its top-level fields: serde's
+    //! derived `Serialize` of the struct is driven through a serializer that
+    //! writes its fields as a map and leaves the named ones out. Anything
+    //! but a struct at the top is an error.
+
+    use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeStruct, Serializer};
+
+    pub(super) struct Without<'a, T> {
+        pub(super) value: &'a T,
+        pub(super) skip: &'static [&'static str],
+    }
+
+    impl<T: Serialize> Serialize for Without<'_, T> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.value.serialize(Skipping {
+                inner: serializer,
+                skip: self.skip,
+            })
+        }
+    }
+
+    struct Skipping<S> {
+        inner: S,
+        skip: &'static [&'static str],
+    }
+
+    pub(super) struct Fields<M> {
+        map: M,
+        skip: &'static [&'static str],
+    }
+
+    impl<M: SerializeMap> SerializeStruct for Fields<M> {
+        type Ok = M::Ok;
+        type Error = M::Error;
+
+        fn serialize_field<T: ?Sized + Serialize>(
+            &mut self,
+            key: &'static str,
+            value: &T,
+        ) -> Result<(), M::Error> {
+            if self.skip.contains(&key) {
+                return Ok(());
+            }
+            self.map.serialize_entry(key, value)
+        }
+
+        fn end(self) -> Result<M::Ok, M::Error> {
+            self.map.end()
+        }
+    }
+
+    fn not_a_struct<E: ser::Error>() -> E {
+        E::custom("only a struct can be written without some of its fields")
+    }
+
+    macro_rules! refuse {
+        ($($name:ident($($arg:ty),*)),* $(,)?) => {
+            $(fn $name(self, $(_: $arg),*) -> Result<S::Ok, S::Error> {
+                Err(not_a_struct())
+            })*
+        };
+    }
+
+    impl<S: Serializer> Serializer for Skipping<S> {
+        type Ok = S::Ok;
+        type Error = S::Error;
+        type SerializeSeq = Impossible<S::Ok, S::Error>;
+        type SerializeTuple = Impossible<S::Ok, S::Error>;
+        type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
+        type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
+        type SerializeMap = Impossible<S::Ok, S::Error>;
+        type SerializeStruct = Fields<S::SerializeMap>;
+        type SerializeStructVariant = Impossible<S::Ok, S::Error>;
+
+        fn serialize_struct(
+            self,
+            _name: &'static str,
+            _len: usize,
+        ) -> Result<Self::SerializeStruct, S::Error> {
+            Ok(Fields {
+                map: self.inner.serialize_map(None)?,
+                skip: self.skip,
+            })
+        }
+
+        refuse!(
+            serialize_bool(bool),
+            serialize_i8(i8),
+            serialize_i16(i16),
+            serialize_i32(i32),
+            serialize_i64(i64),
+            serialize_u8(u8),
+            serialize_u16(u16),
+            serialize_u32(u32),
+            serialize_u64(u64),
+            serialize_f32(f32),
+            serialize_f64(f64),
+            serialize_char(char),
+            serialize_str(&str),
+            serialize_bytes(&[u8]),
+            serialize_none(),
+            serialize_unit(),
+            serialize_unit_struct(&'static str),
+            serialize_unit_variant(&'static str, u32, &'static str),
+        );
+
+        fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<S::Ok, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_newtype_struct<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: &T,
+        ) -> Result<S::Ok, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<S::Ok, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+            Err(not_a_struct())
+        }
+
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, S::Error> {
+            Err(not_a_struct())
+        }
+    }
+}
+
+fn encode_raster(raster: &[u8], codec: RasterCodec) -> Result<RasterRow, StoreError> {
     let encode_error = |e: std::io::Error| StoreError::Encode {
         what: "raster",
         reason: e.to_string(),
@@ -154,10 +327,12 @@ fn encode_raster(raster: &[u8], level: u32) -> Result<RasterRow, StoreError> {
     })?;
     let mut crc = Crc::new();
     crc.update(raster);
-    let (codec, data) = if level == 0 {
-        (RAW, raster.to_vec())
-    } else {
-        (ZLIB, zlib(raster, level.min(9)).map_err(encode_error)?)
+    let (codec, data) = match codec {
+        RasterCodec::Raw => (RAW, raster.to_vec()),
+        RasterCodec::Lz4 => (LZ4, lz4_flex::block::compress(raster)),
+        RasterCodec::Zlib { level } => {
+            (ZLIB, zlib(raster, level.clamp(1, 9)).map_err(encode_error)?)
+        }
     };
     Ok(RasterRow {
         codec,
@@ -380,6 +555,21 @@ fn decode_raster(row: &Row<'_>, at: usize) -> Result<Vec<u8>, String> {
                 .map_err(|e| format!("raster: cannot decompress: {e}"))?;
             out
         }
+        LZ4 => {
+            if len
+                > data
+                    .len()
+                    .saturating_mul(LZ4_MAX_EXPANSION)
+                    .saturating_add(16)
+            {
+                return Err(format!(
+                    "raster len {len} is more than {} bytes of lz4 can hold",
+                    data.len()
+                ));
+            }
+            lz4_flex::block::decompress(&data, len)
+                .map_err(|e| format!("raster: cannot decompress: {e}"))?
+        }
         RAW => data,
         other => return Err(format!("raster: unknown codec {other:?}")),
     };
@@ -468,8 +658,8 @@ mod tests {
         job
     }
 
-    fn round_trip(job: &Job, level: u32) -> Job {
-        let row = JobRow::encode(job, level).expect("encode");
+    fn round_trip(job: &Job, codec: RasterCodec) -> Job {
+        let row = JobRow::encode(job, codec).expect("encode");
         let conn = Connection::open_in_memory().expect("open");
         let raster = row.raster.as_ref().expect("a raster");
         let sql = "SELECT 7 AS seq, ?1 AS id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
@@ -508,22 +698,92 @@ mod tests {
         .expect("decode")
     }
 
+    /// [`decode_raster`] over the four raster columns as given.
+    fn decode_columns(codec: &str, len: i64, crc32: i64, data: &[u8]) -> Result<Vec<u8>, String> {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.query_row(
+            "SELECT ?1, ?2, ?3, ?4",
+            rusqlite::params![codec, len, crc32, data],
+            |r| Ok(decode_raster(r, 0)),
+        )
+        .expect("query")
+    }
+
+    #[test]
+    fn lz4_rasters_round_trip_and_damage_is_refused_not_printed() {
+        let raster: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let row = encode_raster(&raster, RasterCodec::Lz4).expect("encode");
+        assert_eq!(row.codec, LZ4);
+        assert!(row.data.len() < raster.len(), "compressed");
+        assert_eq!(
+            decode_columns(LZ4, row.len, row.crc32, &row.data).as_deref(),
+            Ok(&raster[..])
+        );
+        // A flipped byte: the block no longer decodes, or decodes to other
+        // bytes that the CRC catches.
+        let mut flipped = row.data.clone();
+        flipped[row.data.len() / 2] ^= 0x5a;
+        assert!(decode_columns(LZ4, row.len, row.crc32, &flipped).is_err());
+        // Truncated.
+        let cut = &row.data[..row.data.len() - 7];
+        assert!(decode_columns(LZ4, row.len, row.crc32, cut).is_err());
+        // A length no LZ4 block of this size can produce is refused before
+        // anything is allocated for it.
+        let err = decode_columns(LZ4, 1 << 40, row.crc32, &row.data).expect_err("len");
+        assert!(err.contains("more than"), "{err}");
+        // A length that is wrong but possible: refused too.
+        assert!(decode_columns(LZ4, row.len - 1, row.crc32, &row.data).is_err());
+        // Rows written as zlib or raw before still read.
+        for codec in [RasterCodec::Zlib { level: 1 }, RasterCodec::Raw] {
+            let old = encode_raster(&raster, codec).expect("encode");
+            assert_eq!(
+                decode_columns(old.codec, old.len, old.crc32, &old.data).as_deref(),
+                Ok(&raster[..])
+            );
+        }
+    }
+
     #[test]
     fn every_field_round_trips() {
         let job = full_job();
-        assert_eq!(round_trip(&job, 6), job);
-        assert_eq!(round_trip(&job, 0), job);
+        assert_eq!(round_trip(&job, RasterCodec::Zlib { level: 6 }), job);
+        assert_eq!(round_trip(&job, RasterCodec::Raw), job);
+        assert_eq!(round_trip(&job, RasterCodec::Lz4), job);
         let plain = Job::new(
             JobId::from_u128(9),
             JobSpec::new(PrinterId::from_u128(1), "QL-820NWB", "dk-62", vec![1]),
             Timestamp::from_millis(1),
         );
-        assert_eq!(round_trip(&plain, 1), plain);
+        assert_eq!(round_trip(&plain, RasterCodec::Lz4), plain);
+        assert_eq!(round_trip(&plain, RasterCodec::Zlib { level: 1 }), plain);
+    }
+
+    #[test]
+    fn the_spec_json_is_the_spec_less_its_raster_and_columned_fields() {
+        // What the row holds is exactly the spec's own JSON with those keys
+        // taken out (the raster included: its base64 never reaches the row).
+        let job = full_job();
+        let row = JobRow::encode(&job, RasterCodec::Lz4).expect("encode");
+        let mut want = serde_json::to_value(&job.spec).expect("spec json");
+        if let Value::Object(map) = &mut want {
+            for key in COLUMN_KEYS {
+                map.remove(key);
+            }
+        }
+        let got: Value = serde_json::from_str(&row.spec).expect("json");
+        assert_eq!(got, want);
+        assert!(!row.spec.contains(r#""raster""#));
+        // Anything but a struct is refused, not written half.
+        let not_a_struct = serde_json::to_string(&without::Without {
+            value: &vec![1, 2],
+            skip: &COLUMN_KEYS,
+        });
+        assert!(not_a_struct.is_err());
     }
 
     #[test]
     fn the_spec_json_holds_no_raster_and_no_columned_field() {
-        let row = JobRow::encode(&full_job(), 6).expect("encode");
+        let row = JobRow::encode(&full_job(), RasterCodec::Zlib { level: 6 }).expect("encode");
         let spec: Map<String, Value> = serde_json::from_str(&row.spec).expect("json");
         for key in COLUMN_KEYS {
             assert!(!spec.contains_key(key), "{key} in {spec:?}");

@@ -25,11 +25,9 @@ pub struct StoreConfig {
     /// that would grow the database beyond it fail with
     /// [`StoreError::Full`](crate::StoreError::Full), exactly like a full disk.
     pub max_pages: Option<u32>,
-    /// The zlib level (1 fastest ..= 9 smallest) used for stored rasters;
-    /// `0` stores them uncompressed. The default is 1: rasters are already
-    /// PackBits-compressed, and on sample PT and QL rasters level 6 saved
-    /// 1–10 % more space for 2–4 times the CPU on the commit path.
-    pub compression_level: u32,
+    /// How stored rasters are compressed. Rows written with any codec are
+    /// read back whatever this says.
+    pub raster_codec: RasterCodec,
 }
 
 impl Default for StoreConfig {
@@ -39,9 +37,30 @@ impl Default for StoreConfig {
             max_batch: 1024,
             read_connections: 4,
             max_pages: None,
-            compression_level: 1,
+            raster_codec: RasterCodec::Lz4,
         }
     }
+}
+
+/// How a raster is compressed in `job_rasters` (its `codec` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RasterCodec {
+    /// Stored as it is (`raw`).
+    Raw,
+    /// LZ4 block format (`lz4`), the default. Rasters are already
+    /// PackBits-compressed; on the 12 mm QR label raster of the `codec`
+    /// bench (2,873 bytes) LZ4 keeps 1,145 bytes in 2.7 µs where zlib level
+    /// 1 keeps 992 in 9.5 µs (medians on one machine; with the thread's
+    /// caches shared with everything else an actor does, zlib's 128 KiB
+    /// hash table reset costs more). The compression runs on the printer's
+    /// actor thread for every job it queues (issue #17).
+    Lz4,
+    /// zlib (`zlib`) at `level`, 1 fastest ..= 9 smallest: the smallest
+    /// rows, for a store that holds many jobs and queues few.
+    Zlib {
+        /// 1..=9.
+        level: u32,
+    },
 }
 
 /// Which terminal jobs [`Store::prune`](crate::Store::prune) deletes.

@@ -26,7 +26,7 @@
 //! - [`keys`]: API keys (hashes only) and the admin audit log.
 //! - [`saved`]: saved labels (a print form kept under a name, issue #24).
 //! - [`legacy`]: reading Label Printer Hub's database for `printhub import`.
-//! - [`config`]: [`StoreConfig`], [`Retention`], [`JobQuery`].
+//! - [`config`]: [`StoreConfig`], [`RasterCodec`], [`Retention`], [`JobQuery`].
 //! - [`error`]: [`StoreError`] and its stable codes.
 //!
 //! **Architecture Invariant:** this is the only crate that touches SQL.
@@ -84,7 +84,7 @@ mod schema;
 pub mod store;
 pub mod writer;
 
-pub use config::{JobQuery, Retention, StoreConfig};
+pub use config::{JobQuery, RasterCodec, Retention, StoreConfig};
 pub use error::{StoreCode, StoreError};
 pub use jobs::{CorruptRow, JobMetadata, LoadedJobs, LoadedMetadata, LoadedRestore};
 pub use keys::{ApiKeyRecord, AuditRecord};

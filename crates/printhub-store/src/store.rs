@@ -20,7 +20,7 @@ use printhub_core::{Job, JobId, PrinterId, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::codec::JobRow;
-use crate::config::{JobQuery, Retention, StoreConfig};
+use crate::config::{JobQuery, RasterCodec, Retention, StoreConfig};
 use crate::error::StoreError;
 use crate::jobs::{self, LoadedJobs, LoadedMetadata, LoadedRestore};
 use crate::keys::{self, ApiKeyRecord, AuditRecord};
@@ -47,7 +47,7 @@ pub struct PageStats {
 #[derive(Debug)]
 pub struct Store {
     location: Location,
-    compression_level: u32,
+    raster_codec: RasterCodec,
     sender: Mutex<Option<Sender<Op>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Readers,
@@ -118,7 +118,7 @@ impl Store {
             .spawn(move || writer.run())?;
         let store = Store {
             location: location.clone(),
-            compression_level: config.compression_level,
+            raster_codec: config.raster_codec,
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
             readers: Readers::new(location, config),
@@ -147,7 +147,7 @@ impl Store {
     pub fn commit(&self, jobs: Vec<Job>) -> Commit {
         let rows = match jobs
             .iter()
-            .map(|job| JobRow::encode(job, self.compression_level))
+            .map(|job| JobRow::encode(job, self.raster_codec))
             .collect::<Result<Vec<_>, _>>()
         {
             Ok(rows) => rows,
