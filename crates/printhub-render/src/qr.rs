@@ -720,6 +720,14 @@ fn finder_like_by_runs<B: Bits>(line: B, n: usize) -> u32 {
 mod tests {
     use super::*;
 
+    /// xorshift64: reproducible pseudo-random test inputs.
+    fn next(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
     fn line_of(modules: &str) -> (Wide, usize) {
         let mut l = Wide::default();
         for (i, c) in modules.chars().enumerate() {
@@ -772,11 +780,8 @@ mod tests {
             let n = 21 + (seed % 157) as usize;
             let modules: String = (0..n)
                 .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
                     // Runs are likelier with a bias towards repeats.
-                    if seed % 5 < 3 {
+                    if next(&mut seed) % 5 < 3 {
                         '1'
                     } else {
                         '0'
@@ -829,10 +834,7 @@ mod tests {
             let mut dark = false;
             let modules: String = (0..n)
                 .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    if seed % 7 < 2 {
+                    if next(&mut seed) % 7 < 2 {
                         dark = !dark;
                     }
                     if dark {
@@ -1011,12 +1013,6 @@ mod tests {
         // Payloads of every mode (numeric, alphanumeric, bytes, UTF-8) and
         // lengths across versions 1..=~25, at every level.
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         const ALPHABETS: [&str; 4] = [
             "0123456789",
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:",
@@ -1025,9 +1021,9 @@ mod tests {
         ];
         for case in 0..400 {
             let alphabet: Vec<char> = ALPHABETS[case % 4].chars().collect();
-            let len = 1 + (next() % 400) as usize;
+            let len = 1 + (next(&mut seed) % 400) as usize;
             let payload: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .map(|_| alphabet[(next(&mut seed) % alphabet.len() as u64) as usize])
                 .collect();
             let ec = [EcLevel::L, EcLevel::M, EcLevel::Q, EcLevel::H][(case / 4) % 4];
             let Ok(ours) = crate::symbol::qr(&payload, ec) else {
