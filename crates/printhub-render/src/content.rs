@@ -17,6 +17,7 @@ use crate::canvas::{Canvas, Ink};
 use crate::data::{ContentType, LabelData};
 use crate::error::RenderError;
 use crate::frame::{Extent, Frame};
+use crate::qr::Draft;
 use crate::symbol::{self, EcLevel, Modules, Placement2d};
 use crate::text::{self, Line, Style};
 use printhub_raster::Label;
@@ -221,30 +222,24 @@ fn place_qr(
     payload: &str,
     box_w: usize,
     box_h: usize,
-) -> Result<(symbol::QrDraft, Placement2d), RenderError> {
+) -> Result<(Draft, Placement2d), RenderError> {
     // The widest symbol the box holds at the smallest module, quiet zone included.
     let across = box_w.min(box_h) / symbol::MIN_MODULE;
     let max_width = across.saturating_sub(2 * QR_QUIET);
-    let mut last = None;
     for ec in [EcLevel::M, EcLevel::L] {
-        let Some(draft) = symbol::QrDraft::within(payload, ec, max_width)? else {
-            continue;
-        };
-        let side = draft.width();
-        match symbol::place_2d((side, side), QR_QUIET, box_w, box_h, "qr_payload") {
-            Ok(p) => return Ok((draft, p)),
-            Err(e) => last = Some(e),
+        if let Some(draft) = Draft::within(payload, ec, max_width)? {
+            let side = draft.width();
+            return symbol::place_2d((side, side), QR_QUIET, box_w, box_h, "qr_payload")
+                .map(|p| (draft, p));
         }
     }
-    Err(last.unwrap_or_else(|| {
-        RenderError::does_not_fit(
-            "qr_payload",
-            format!(
-                "no QR symbol at EC level M or L is at most {max_width} modules across (+ {QR_QUIET} quiet each side) for the {box_w}x{box_h} dot box at {} dots a module",
-                symbol::MIN_MODULE
-            ),
-        )
-    }))
+    Err(RenderError::does_not_fit(
+        "qr_payload",
+        format!(
+            "no QR symbol at EC level M or L is at most {max_width} modules across (+ {QR_QUIET} quiet each side) for the {box_w}x{box_h} dot box at {} dots a module",
+            symbol::MIN_MODULE
+        ),
+    ))
 }
 
 /// The longest prefix of `payload`, in characters, whose QR code fits the

@@ -367,7 +367,19 @@ impl Tables {
     }
 }
 
-/// A QR symbol made with mask 0 whose mask is not chosen yet.
+/// `qrcodegen`'s name for `ec`.
+fn ecc(ec: EcLevel) -> qrcodegen::QrCodeEcc {
+    match ec {
+        EcLevel::L => qrcodegen::QrCodeEcc::Low,
+        EcLevel::M => qrcodegen::QrCodeEcc::Medium,
+        EcLevel::Q => qrcodegen::QrCodeEcc::Quartile,
+        EcLevel::H => qrcodegen::QrCodeEcc::High,
+    }
+}
+
+/// A QR symbol made with mask 0 whose mask is not chosen yet: its size is
+/// known, so a caller that may still reject it (does it fit the box?) pays
+/// for the mask choice only with [`Draft::finish`].
 pub(crate) struct Draft {
     code: qrcodegen::QrCode,
     ec: EcLevel,
@@ -398,25 +410,14 @@ impl Draft {
         ec: EcLevel,
         max_width: usize,
     ) -> Result<Option<Draft>, RenderError> {
-        let level = match ec {
-            EcLevel::L => qrcodegen::QrCodeEcc::Low,
-            EcLevel::M => qrcodegen::QrCodeEcc::Medium,
-            EcLevel::Q => qrcodegen::QrCodeEcc::Quartile,
-            EcLevel::H => qrcodegen::QrCodeEcc::High,
-        };
         // A version `v` symbol is 17 + 4v modules across (§5.3.1).
-        let Some(widest) = max_width.checked_sub(17).map(|w| (w / 4).min(40)) else {
+        let widest = max_width.saturating_sub(17) / 4;
+        let Ok(widest @ 1..) = u8::try_from(widest.min(40)) else {
             return Ok(None);
         };
-        let Ok(widest) = u8::try_from(widest) else {
-            return Ok(None);
-        };
-        if widest == 0 {
-            return Ok(None);
-        }
         match qrcodegen::QrCode::encode_segments_advanced(
             &qrcodegen::QrSegment::make_segments(payload),
-            level,
+            ecc(ec),
             qrcodegen::Version::MIN,
             qrcodegen::Version::new(widest),
             Some(qrcodegen::Mask::new(0)),
@@ -728,6 +729,11 @@ mod tests {
         *seed
     }
 
+    /// `n` modules as `0`/`1`, dark where `dark()` says so.
+    fn modules_of(n: usize, mut dark: impl FnMut() -> bool) -> String {
+        (0..n).map(|_| if dark() { '1' } else { '0' }).collect()
+    }
+
     fn line_of(modules: &str) -> (Wide, usize) {
         let mut l = Wide::default();
         for (i, c) in modules.chars().enumerate() {
@@ -778,16 +784,8 @@ mod tests {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
             let n = 21 + (seed % 157) as usize;
-            let modules: String = (0..n)
-                .map(|_| {
-                    // Runs are likelier with a bias towards repeats.
-                    if next(&mut seed) % 5 < 3 {
-                        '1'
-                    } else {
-                        '0'
-                    }
-                })
-                .collect();
+            // Runs are likelier with a bias towards dark.
+            let modules = modules_of(n, || next(&mut seed) % 5 < 3);
             let (l, n) = line_of(&modules);
             assert_eq!(
                 run_penalty(l, Wide::span(n)),
@@ -832,18 +830,10 @@ mod tests {
             let n = 21 + (case % 157);
             // Long runs are likelier: each module repeats the last one more often than not.
             let mut dark = false;
-            let modules: String = (0..n)
-                .map(|_| {
-                    if next(&mut seed) % 7 < 2 {
-                        dark = !dark;
-                    }
-                    if dark {
-                        '1'
-                    } else {
-                        '0'
-                    }
-                })
-                .collect();
+            let modules = modules_of(n, || {
+                dark ^= next(&mut seed) % 7 < 2;
+                dark
+            });
             let (l, n) = line_of(&modules);
             assert_eq!(
                 finder_like(l, fives(l), n),
@@ -888,21 +878,12 @@ mod tests {
         assert_eq!(format_bits(EcLevel::H, 7), 0b000100000111011);
     }
 
-    fn level(ec: EcLevel) -> qrcodegen::QrCodeEcc {
-        match ec {
-            EcLevel::L => qrcodegen::QrCodeEcc::Low,
-            EcLevel::M => qrcodegen::QrCodeEcc::Medium,
-            EcLevel::Q => qrcodegen::QrCodeEcc::Quartile,
-            EcLevel::H => qrcodegen::QrCodeEcc::High,
-        }
-    }
-
     /// The symbol `qrcodegen` makes itself, with `mask` or (`None`) the one
     /// its own penalty scoring chooses.
     fn reference(payload: &str, ec: EcLevel, mask: Option<u8>) -> Modules {
         let code = qrcodegen::QrCode::encode_segments_advanced(
             &qrcodegen::QrSegment::make_segments(payload),
-            level(ec),
+            ecc(ec),
             qrcodegen::Version::MIN,
             qrcodegen::Version::MAX,
             mask.map(qrcodegen::Mask::new),

@@ -84,41 +84,7 @@ impl Modules {
 /// the mode its characters allow, and the mask with the lowest ISO/IEC 18004
 /// penalty.
 pub fn qr(payload: &str, ec: EcLevel) -> Result<Modules, RenderError> {
-    Ok(QrDraft::new(payload, ec)?.finish())
-}
-
-/// A QR code whose size is known and whose mask is not chosen yet: what a
-/// caller that may still reject the size (does it fit the box?) holds.
-#[derive(Debug)]
-pub struct QrDraft(crate::qr::Draft);
-
-impl QrDraft {
-    /// The symbol for `payload` at `ec`, as [`qr`] makes it.
-    pub fn new(payload: &str, ec: EcLevel) -> Result<QrDraft, RenderError> {
-        crate::qr::Draft::new(payload, ec).map(QrDraft)
-    }
-
-    /// [`QrDraft::new`] for a symbol at most `max_width` modules across:
-    /// `None` when no version that narrow holds `payload` at `ec` (cheap:
-    /// decided from the versions' capacities); [`RenderError::QrTooLarge`]
-    /// only when even the largest version (177 modules) is allowed and too small.
-    pub fn within(
-        payload: &str,
-        ec: EcLevel,
-        max_width: usize,
-    ) -> Result<Option<QrDraft>, RenderError> {
-        Ok(crate::qr::Draft::within(payload, ec, max_width)?.map(QrDraft))
-    }
-
-    /// Modules across and down.
-    pub fn width(&self) -> usize {
-        self.0.width()
-    }
-
-    /// The symbol with its mask chosen.
-    pub fn finish(self) -> Modules {
-        self.0.finish()
-    }
+    Ok(crate::qr::Draft::new(payload, ec)?.finish())
 }
 
 /// The DataMatrix (ECC 200, square or rectangular as the encoder chooses) for `payload`.
@@ -214,7 +180,8 @@ pub(crate) struct Placement2d {
     pub size_h: usize,
 }
 
-/// The largest whole module size for `m` with `quiet` modules around it in `box_w` × `box_h`.
+/// The largest whole module size for a `width` × `height` module symbol with
+/// `quiet` modules around it in `box_w` × `box_h`.
 pub(crate) fn place_2d(
     (width, height): (usize, usize),
     quiet: usize,
