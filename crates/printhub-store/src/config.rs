@@ -49,8 +49,8 @@ pub enum RasterCodec {
     Raw,
     /// LZ4 block format (`lz4`), the default. Rasters are already
     /// PackBits-compressed; on the 12 mm QR label raster of the `codec`
-    /// bench (2,873 bytes) LZ4 keeps 1,145 bytes in 2.7 µs where zlib level
-    /// 1 keeps 992 in 9.5 µs (medians on one machine; with the thread's
+    /// bench (2,873 bytes) LZ4 keeps 1,145 bytes in 2.5 µs where zlib level
+    /// 1, its compressor reused, keeps 991 in 6.7–7.1 µs (medians on one machine; with the thread's
     /// caches shared with everything else an actor does, zlib's 128 KiB
     /// hash table reset costs more). The compression runs on the printer's
     /// actor thread for every job it queues (issue #17).
@@ -58,7 +58,7 @@ pub enum RasterCodec {
     /// zlib (`zlib`) at `level`, 1 fastest ..= 9 smallest: the smallest
     /// rows, for a store that holds many jobs and queues few.
     Zlib {
-        /// 1..=9.
+        /// 1..=9 (a level outside is taken as the nearest).
         level: u32,
     },
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::thread;
 
 use printhub_core::{BatchId, JobCommand, JobError, JobId, PrintOptions, Timestamp};
-use printhub_store::{Store, StoreConfig};
+use printhub_store::{RasterCodec, Store, StoreConfig};
 
 use crate::support::{batch_job, completed, job, printer, raw, seq_of, with_raster, TempStore};
 
@@ -287,4 +287,32 @@ fn jobs_of_interleaved_batches_in_one_commit_each_find_their_batch_row() {
             "job {n}"
         );
     }
+}
+
+#[test]
+fn rasters_stored_with_zlib_read_back_after_the_codec_changes_to_lz4() {
+    // A store written before LZ4 became the default (zlib rows) opens with
+    // the default and reads every raster as it was; new rows are LZ4, and
+    // both kinds sit side by side.
+    let p = printer(1);
+    let t = TempStore::with_config(StoreConfig {
+        raster_codec: RasterCodec::Zlib { level: 6 },
+        ..StoreConfig::default()
+    });
+    let old = with_raster(job(1, p), 20_000, 7);
+    t.store.commit(vec![old.clone()]).wait().expect("commit");
+    let t = t.reopen();
+    let new = with_raster(job(2, p), 20_000, 8);
+    t.store.commit(vec![new.clone()]).wait().expect("commit");
+    assert_eq!(t.store.load_job(old.id).expect("load"), Some(old));
+    assert_eq!(t.store.load_job(new.id).expect("load"), Some(new));
+    let codecs: Vec<String> = t
+        .raw()
+        .prepare("SELECT codec FROM job_rasters ORDER BY job_seq")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(codecs, ["zlib", "lz4"]);
 }
