@@ -316,3 +316,74 @@ fn rasters_stored_with_zlib_read_back_after_the_codec_changes_to_lz4() {
         .expect("rows");
     assert_eq!(codecs, ["zlib", "lz4"]);
 }
+
+/// Polls `f` until it holds or `limit` passes (the checkpointer is a thread
+/// of its own: its work is observed, not timed).
+fn eventually(limit: std::time::Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    f()
+}
+
+#[test]
+fn the_wal_is_checkpointed_in_the_background_and_reused() {
+    // Each round writes about 5 MiB of incompressible rasters: more than the
+    // 1,000 pages (4 MiB) that start a checkpoint. Without the background
+    // checkpointer copying it back (SQLite's own auto-checkpoint is replaced
+    // by the WAL hook), the WAL would hold all 25 MiB at the end.
+    let t = TempStore::with_config(StoreConfig {
+        raster_codec: RasterCodec::Raw,
+        ..StoreConfig::default()
+    });
+    let wal = {
+        let mut p = t.path.as_os_str().to_owned();
+        p.push("-wal");
+        std::path::PathBuf::from(p)
+    };
+    let mut n = 0u128;
+    for round in 1..=5u64 {
+        let before = t.store.stats().checkpoints;
+        for _ in 0..20 {
+            let jobs: Vec<_> = (0..32)
+                .map(|_| {
+                    n += 1;
+                    with_raster(job(n, printer(1)), 8 * 1024, n as u64)
+                })
+                .collect();
+            t.store.commit(jobs).wait().expect("commit");
+        }
+        assert!(
+            eventually(std::time::Duration::from_secs(30), || {
+                t.store.stats().checkpoints > before
+            }),
+            "round {round}: no background checkpoint"
+        );
+    }
+    let wal_len = std::fs::metadata(&wal).expect("wal").len();
+    assert!(
+        wal_len < 15 * 1024 * 1024,
+        "the WAL is reused after checkpoints, not grown to everything written: {wal_len} B"
+    );
+    let stats = t.store.stats();
+    assert_eq!(stats.jobs, 3200);
+    let t = t.reopen();
+    let loaded = t.store.load_all_jobs().expect("load");
+    assert_eq!(loaded.jobs.len(), 3200);
+    assert!(loaded.corrupt.is_empty());
+}
+
+#[test]
+fn an_in_memory_store_has_no_checkpointer() {
+    let store = Store::open_in_memory(StoreConfig::default()).expect("open");
+    for n in 1..=50 {
+        let raster = with_raster(job(n, printer(1)), 64 * 1024, n as u64);
+        store.commit(vec![raster]).wait().expect("commit");
+    }
+    assert_eq!(store.stats().checkpoints, 0);
+    store.close().expect("close");
+}
