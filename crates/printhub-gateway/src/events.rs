@@ -9,6 +9,14 @@
 //! printer and one store read ([`HubHandle::jobs_metadata`]), so the log
 //! keeps up with thousands of submits a second instead of falling behind.
 //!
+//! An event is described (views attached, JSON written) once, when it is
+//! first needed: at once while a stream is open; otherwise only when a
+//! client replays it with `Last-Event-ID` (its views are then read at that
+//! time). With nobody listening nothing is described: in a fill those
+//! views and their JSON were a fifth of the printer actors' thread, built
+//! for nobody (issue #17). A client that subscribes while a burst is on its
+//! way may get an event not yet described; its stream describes it.
+//!
 //! Ids are `start time in ms × 1000 + n`, so they keep growing across
 //! restarts (as long as the clock does) and an id from an earlier run is
 //! recognisably older than anything buffered: the client gets a
@@ -33,12 +41,13 @@
 //! broadcast and the fan-out never wait for a reader: a reader that falls
 //! behind loses events (and is told so), the printers never notice.
 //! **Architecture Invariant:** the view attached to `job.state_changed` is
-//! read after the change, so it may already show a later state; `to` is
-//! the state the event is about.
+//! read after the change, so it may already show a later state (and, for
+//! an event replayed after its job was pruned, be `null`); `to` is the
+//! state the event is about.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
@@ -98,16 +107,63 @@ pub struct WireEvent {
     printer_id: Option<PrinterId>,
     job_id: Option<JobId>,
     batch_id: Option<BatchId>,
-    /// The JSON data line.
-    pub data: String,
+    /// The engine event it tells of (`None` for the log's own resets).
+    event: Option<Event>,
+    /// The JSON data line, written when the event is first needed.
+    data: OnceLock<String>,
 }
 
 impl WireEvent {
-    fn frame(&self) -> Bytes {
-        Bytes::from(format!(
-            "id: {}\nevent: {}\ndata: {}\n\n",
-            self.id, self.kind, self.data
-        ))
+    /// The JSON data line, once the event has been described.
+    pub fn data(&self) -> Option<&str> {
+        self.data.get().map(String::as_str)
+    }
+
+    /// The SSE frame, once the event has been described.
+    fn frame(&self) -> Option<Bytes> {
+        self.data().map(|data| {
+            Bytes::from(format!(
+                "id: {}\nevent: {}\ndata: {}\n\n",
+                self.id, self.kind, data
+            ))
+        })
+    }
+
+    /// Writes the data line from `body` (the fields of its kind) and the
+    /// envelope. A second description of the same event is dropped.
+    fn describe_as(&self, mut body: Value) {
+        if let Value::Object(map) = &mut body {
+            map.insert("type".into(), json!(self.kind));
+            map.insert("id".into(), json!(self.id));
+            match &self.event {
+                Some(e) => {
+                    map.insert("at".into(), json!(rfc3339(e.at())));
+                    map.insert("printer_id".into(), json!(e.printer_id()));
+                }
+                None => {
+                    map.insert("at".into(), json!(rfc3339(crate::auth::now())));
+                }
+            }
+        }
+        let _ = self.data.set(body.to_string());
+    }
+}
+
+/// Describes the events of `wires` not described yet, together: the views
+/// of their jobs in one ask of each printer and one store read.
+async fn describe_all(hub: &HubHandle, wires: &[Arc<WireEvent>]) {
+    let todo: Vec<(&WireEvent, &Event)> = wires
+        .iter()
+        .filter(|w| w.data.get().is_none())
+        .filter_map(|w| w.event.as_ref().map(|e| (w.as_ref(), e)))
+        .collect();
+    if todo.is_empty() {
+        return;
+    }
+    let events: Vec<&Event> = todo.iter().map(|(_, e)| *e).collect();
+    let bodies = describe_bodies(hub, &events).await;
+    for ((wire, _), body) in todo.into_iter().zip(bodies) {
+        wire.describe_as(body);
     }
 }
 
@@ -148,9 +204,8 @@ impl EventLog {
         let mut events = hub.subscribe();
         actix_web::rt::spawn(async move {
             while let Some(first) = events.next().await {
-                // A burst (a batch submitted, a chain printed) is described
-                // together: the views of all its jobs in one ask of their
-                // printer and one store read, not one round trip per event.
+                // A burst (a batch submitted, a chain printed) is taken
+                // together, and described together while anyone listens.
                 let mut items = vec![first];
                 while items.len() < DESCRIBE_BURST {
                     match events.try_next() {
@@ -158,29 +213,32 @@ impl EventLog {
                         None => break,
                     }
                 }
-                let wanted: Vec<(PrinterId, JobId)> = items
+                let listening = feeder.shared.live.receiver_count() > 0;
+                let engine: Vec<&Event> = items
                     .iter()
                     .filter_map(|item| match item {
-                        EventItem::Event(Event::JobStateChanged(e)) => {
-                            Some((e.printer_id, e.job_id))
-                        }
-                        _ => None,
+                        EventItem::Event(event) => Some(event),
+                        EventItem::Missed(_) => None,
                     })
                     .collect();
-                let jobs = if wanted.is_empty() {
-                    HashMap::new()
+                let mut bodies = if listening {
+                    describe_bodies(&hub, &engine).await.into_iter()
                 } else {
-                    hub.jobs_metadata(&wanted).await
+                    Vec::new().into_iter()
                 };
                 for item in items {
                     match item {
                         EventItem::Event(event) => {
-                            let (kind, data) = describe(&hub, &event, &jobs).await;
-                            feeder.publish(kind, Some(&event), data);
+                            let body = bodies.next();
+                            feeder.publish(kind_of(&event), Some(event), body);
                         }
                         EventItem::Missed(n) => {
                             log::warn!("event log fell {n} engine events behind");
-                            feeder.publish("stream.reset", None, json!({ "reason": "lagged" }));
+                            feeder.publish(
+                                "stream.reset",
+                                None,
+                                Some(json!({ "reason": "lagged" })),
+                            );
                         }
                     }
                 }
@@ -211,28 +269,24 @@ impl EventLog {
     }
 
     /// Assigns the next id, buffers and broadcasts. Never waits for readers.
-    fn publish(&self, kind: &'static str, event: Option<&Event>, mut data: Value) -> u64 {
+    /// `body` (the fields of its kind) describes it now; without one it is
+    /// described when first needed.
+    fn publish(&self, kind: &'static str, event: Option<Event>, body: Option<Value>) -> u64 {
         let mut log = self.lock();
         let id = log.next_id;
         log.next_id += 1;
-        if let Value::Object(map) = &mut data {
-            map.insert("type".into(), json!(kind));
-            map.insert("id".into(), json!(id));
-            if let Some(e) = event {
-                map.insert("at".into(), json!(rfc3339(e.at())));
-                map.insert("printer_id".into(), json!(e.printer_id()));
-            } else {
-                map.insert("at".into(), json!(rfc3339(crate::auth::now())));
-            }
-        }
         let wire = Arc::new(WireEvent {
             id,
             kind,
-            printer_id: event.map(Event::printer_id),
-            job_id: event.and_then(Event::job_id),
-            batch_id: event.and_then(batch_of),
-            data: data.to_string(),
+            printer_id: event.as_ref().map(Event::printer_id),
+            job_id: event.as_ref().and_then(Event::job_id),
+            batch_id: event.as_ref().and_then(batch_of),
+            event,
+            data: OnceLock::new(),
         });
+        if let Some(body) = body {
+            wire.describe_as(body);
+        }
         if log.buffer.len() == self.shared.config.buffer {
             log.buffer.pop_front();
         }
@@ -289,13 +343,41 @@ fn batch_of(event: &Event) -> Option<BatchId> {
     }
 }
 
-/// The wire type and data of an engine event (the envelope fields are
-/// added by [`EventLog::publish`]).
-async fn describe(
-    hub: &HubHandle,
-    event: &Event,
-    jobs: &HashMap<JobId, Job>,
-) -> (&'static str, Value) {
+/// The wire type of an engine event.
+fn kind_of(event: &Event) -> &'static str {
+    match event {
+        Event::JobStateChanged(_) => "job.state_changed",
+        Event::JobProgressed(_) => "job.progressed",
+        Event::PrinterStateChanged(_) => "printer.state_changed",
+        Event::PrinterStatusChanged(_) => "printer.status_changed",
+        Event::MediaChanged(_) => "printer.media_changed",
+    }
+}
+
+/// The bodies of `events`, in order, their jobs' views read together.
+async fn describe_bodies(hub: &HubHandle, events: &[&Event]) -> Vec<Value> {
+    let wanted: Vec<(PrinterId, JobId)> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::JobStateChanged(e) => Some((e.printer_id, e.job_id)),
+            _ => None,
+        })
+        .collect();
+    let jobs = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        hub.jobs_metadata(&wanted).await
+    };
+    let mut bodies = Vec::with_capacity(events.len());
+    for event in events {
+        bodies.push(describe(hub, event, &jobs).await);
+    }
+    bodies
+}
+
+/// The data fields of an engine event of its [`kind_of`] (the envelope
+/// fields are added by [`WireEvent::describe_as`]).
+async fn describe(hub: &HubHandle, event: &Event, jobs: &HashMap<JobId, Job>) -> Value {
     match event {
         Event::JobStateChanged(e) => {
             // Shared by every subscriber: without who submitted it (the job
@@ -304,41 +386,32 @@ async fn describe(
                 .get(&e.job_id)
                 .cloned()
                 .map(|j| JobView::from(j).without_submitter());
-            (
-                "job.state_changed",
-                json!({
-                    "job_id": e.job_id,
-                    "batch_id": e.batch_id,
-                    "from": e.from.map(|s| s.as_str()),
-                    "to": e.to.as_str(),
-                    "job": job,
-                }),
-            )
-        }
-        Event::JobProgressed(e) => (
-            "job.progressed",
             json!({
                 "job_id": e.job_id,
                 "batch_id": e.batch_id,
-                "copies_printed": e.copies_printed,
-                "copies": e.copies,
-            }),
-        ),
+                "from": e.from.map(|s| s.as_str()),
+                "to": e.to.as_str(),
+                "job": job,
+            })
+        }
+        Event::JobProgressed(e) => json!({
+            "job_id": e.job_id,
+            "batch_id": e.batch_id,
+            "copies_printed": e.copies_printed,
+            "copies": e.copies,
+        }),
         Event::PrinterStateChanged(e) => {
             let printer = hub
                 .printer(&e.printer_id.to_string())
                 .await
                 .ok()
                 .map(PrinterView::from);
-            (
-                "printer.state_changed",
-                json!({
-                    "from": e.from.name(),
-                    "to": e.to.name(),
-                    "reason": e.to.reason(),
-                    "printer": printer,
-                }),
-            )
+            json!({
+                "from": e.from.name(),
+                "to": e.to.name(),
+                "reason": e.to.reason(),
+                "printer": printer,
+            })
         }
         Event::PrinterStatusChanged(e) => {
             let status = hub
@@ -346,12 +419,9 @@ async fn describe(
                 .await
                 .ok()
                 .map(|info| StatusView::from(&info));
-            ("printer.status_changed", json!({ "status": status }))
+            json!({ "status": status })
         }
-        Event::MediaChanged(e) => (
-            "printer.media_changed",
-            json!({ "from": e.from, "to": e.to }),
-        ),
+        Event::MediaChanged(e) => json!({ "from": e.from, "to": e.to }),
     }
 }
 
@@ -473,6 +543,8 @@ struct KeyGuard {
 }
 
 struct Client {
+    /// Describes what reaches the stream undescribed (replays, races).
+    hub: HubHandle,
     replay: VecDeque<Arc<WireEvent>>,
     rx: broadcast::Receiver<Arc<WireEvent>>,
     filter: Filter,
@@ -507,13 +579,31 @@ impl Client {
         true
     }
 
-    /// The event's frame, unless the key stopped working first.
+    /// The event's frame, unless the key stopped working first. The event
+    /// must have been described ([`describe_all`]).
     fn frame_of(&mut self, e: &WireEvent) -> Option<Bytes> {
         if self.key_refused() {
             return None;
         }
+        let Some(frame) = e.frame() else {
+            log::error!("event {} reached a stream undescribed; skipped", e.id);
+            return None;
+        };
         self.last_sent = Some(e.id);
-        Some(e.frame())
+        Some(frame)
+    }
+
+    /// Describes the replay's next events this client will be sent, up to
+    /// a burst, together (they were logged while nobody listened).
+    async fn describe_replay(&self) {
+        let chunk: Vec<Arc<WireEvent>> = self
+            .replay
+            .iter()
+            .filter(|e| self.filter.admits(e) && e.data().is_none())
+            .take(DESCRIBE_BURST)
+            .cloned()
+            .collect();
+        describe_all(&self.hub, &chunk).await;
     }
 }
 
@@ -536,6 +626,12 @@ async fn next_frame(mut c: Client) -> Option<(Result<Bytes, actix_web::Error>, C
         if c.done {
             return None;
         }
+        if c.replay
+            .front()
+            .is_some_and(|e| e.data().is_none() && c.filter.admits(e))
+        {
+            c.describe_replay().await;
+        }
         if let Some(e) = c.replay.pop_front() {
             if c.filter.admits(&e) {
                 if let Some(frame) = c.frame_of(&e) {
@@ -548,6 +644,7 @@ async fn next_frame(mut c: Client) -> Option<(Result<Bytes, actix_web::Error>, C
             received = c.rx.recv() => match received {
                 Ok(e) => {
                     if c.filter.admits(&e) {
+                        describe_all(&c.hub, std::slice::from_ref(&e)).await;
                         if let Some(frame) = c.frame_of(&e) {
                             return Some((Ok(frame), c));
                         }
@@ -650,6 +747,7 @@ pub(crate) async fn stream(
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let client = Client {
+        hub: hub.get_ref().clone(),
         replay,
         rx,
         filter: Filter {
@@ -695,10 +793,10 @@ mod tests {
     #[test]
     fn ids_grow_from_the_start_time_and_replay_follows_them() {
         let log = log(3);
-        let first = log.publish("stream.reset", None, json!({}));
+        let first = log.publish("stream.reset", None, Some(json!({})));
         assert_eq!(first, 1_000_000);
         for _ in 0..3 {
-            log.publish("stream.reset", None, json!({}));
+            log.publish("stream.reset", None, Some(json!({})));
         }
         // Buffer holds ids 1_000_001..=1_000_003.
         let (replay, _) = log.subscribe(Some(1_000_001));
@@ -714,7 +812,7 @@ mod tests {
     fn a_gap_older_than_the_buffer_or_from_another_run_is_reported() {
         let log = log(2);
         for _ in 0..5 {
-            log.publish("stream.reset", None, json!({}));
+            log.publish("stream.reset", None, Some(json!({})));
         }
         assert!(log.subscribe(Some(1_000_001)).0.is_none(), "fell out");
         assert!(log.subscribe(Some(999_999)).0.is_none(), "an earlier run");
@@ -723,17 +821,42 @@ mod tests {
     }
 
     #[test]
+    fn an_event_published_without_a_body_waits_undescribed() {
+        let log = log(4);
+        let event = Event::MediaChanged(printhub_core::MediaChanged {
+            printer_id: PrinterId::from_u128(7),
+            from: None,
+            to: None,
+            at: printhub_core::Timestamp::from_millis(1_700_000_000_000),
+        });
+        let id = log.publish("printer.media_changed", Some(event), None);
+        let (replay, _) = log.subscribe(Some(id - 1));
+        let wire = Arc::clone(&replay.expect("replay")[0]);
+        assert!(wire.data().is_none() && wire.frame().is_none());
+        wire.describe_as(json!({ "from": null, "to": null }));
+        let data: Value = serde_json::from_str(wire.data().expect("described")).expect("json");
+        assert_eq!(data["type"], "printer.media_changed");
+        assert_eq!(data["id"], id);
+        assert_eq!(data["printer_id"], PrinterId::from_u128(7).to_string());
+        assert_eq!(data["at"], "2023-11-14T22:13:20.000Z");
+        // Described once: a second description (a racing stream) is dropped.
+        wire.describe_as(json!({ "from": "x" }));
+        let again: Value = serde_json::from_str(wire.data().expect("kept")).expect("json");
+        assert_eq!(again, data);
+    }
+
+    #[test]
     fn the_envelope_carries_type_id_and_time() {
         let log = log(4);
-        let id = log.publish("stream.reset", None, json!({ "reason": "lagged" }));
+        let id = log.publish("stream.reset", None, Some(json!({ "reason": "lagged" })));
         let (replay, _) = log.subscribe(Some(id - 1));
         let event = &replay.expect("replay")[0];
-        let data: Value = serde_json::from_str(&event.data).expect("json");
+        let data: Value = serde_json::from_str(event.data().expect("described")).expect("json");
         assert_eq!(data["type"], "stream.reset");
         assert_eq!(data["id"], id);
         assert_eq!(data["reason"], "lagged");
         assert!(data["at"].as_str().is_some_and(|s| s.ends_with('Z')));
-        let frame = String::from_utf8(event.frame().to_vec()).expect("utf8");
+        let frame = String::from_utf8(event.frame().expect("frame").to_vec()).expect("utf8");
         assert!(frame.starts_with(&format!("id: {id}\nevent: stream.reset\ndata: {{")));
         assert!(frame.ends_with("\n\n"));
     }

@@ -427,6 +427,57 @@ async fn a_burst_of_submits_arrives_whole_each_with_its_job_view() {
 }
 
 #[actix::test]
+async fn events_logged_while_nobody_listened_replay_with_their_job_views() {
+    // With no stream open the log keeps events undescribed (issue #17); a
+    // client that comes back with Last-Event-ID still gets each of them
+    // with its job's view, in order, ids unchanged.
+    let (hub, _) = hub().await;
+    hub.pause_printer("pt").await.expect("paused");
+    let app = app!(hub);
+    let mut reader = Reader::new(call_service(&app, stream("/api/events")).await);
+    let first = submit(&app, "BEFORE").await;
+    let mark = loop {
+        let f = reader.event().await;
+        if f.data["job_id"] == first.as_str() {
+            break f.id.expect("id");
+        }
+    };
+    drop(reader);
+    let items: Vec<Value> = (0..40).map(|i| text_job(&format!("QUIET-{i}"))).collect();
+    let req = TestRequest::post()
+        .uri("/api/print/pt/batch")
+        .set_json(serde_json::json!({ "items": items }))
+        .to_request();
+    let got = parts(call_service(&app, req).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    let submitted: Vec<Value> = got.2["job_ids"].as_array().expect("job ids").clone();
+    let req = TestRequest::get()
+        .uri("/api/events")
+        .insert_header(("last-event-id", mark.to_string()))
+        .to_request();
+    let mut replay = Reader::new(call_service(&app, req).await);
+    let mut heard = Vec::new();
+    let mut last = mark;
+    while heard.len() < submitted.len() {
+        let f = replay.event().await;
+        assert_ne!(f.event, "stream.reset", "nothing lost: {f:?}");
+        let id = f.id.expect("id");
+        assert!(id > last, "in order: {id} after {last}");
+        last = id;
+        assert_eq!(f.data["id"], id, "the data repeats the id");
+        if f.event != "job.state_changed" {
+            continue;
+        }
+        assert_eq!(f.data["to"], "queued", "{f:?}");
+        assert_eq!(f.data["job"]["id"], f.data["job_id"], "its own view: {f:?}");
+        assert_eq!(f.data["job"]["state"], "queued", "{f:?}");
+        assert!(f.data["at"].as_str().is_some_and(|a| a.ends_with('Z')));
+        heard.push(f.data["job_id"].clone());
+    }
+    assert_eq!(heard, submitted, "every job, in the order submitted");
+}
+
+#[actix::test]
 async fn a_batch_filter_hears_only_that_batchs_jobs() {
     let (hub, transport) = hub().await;
     let app = app!(hub);
