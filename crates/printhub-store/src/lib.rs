@@ -17,7 +17,6 @@
 //! Code map:
 //! - [`store`]: [`Store`], the handle: open, writes (returning [`Commit`]), reads.
 //! - [`writer`]: the writer thread and group commit; [`Commit`], [`WriterPause`], [`WriterStats`].
-//! - `checkpoint` (private): the background checkpointer (the WAL copied back off the writer).
 //! - `read` (private): the pool of read-only connections.
 //! - `schema` (private): the migrations and connection settings (WAL, FULL,
 //!   foreign keys, and why each), [`SCHEMA_VERSION`].
@@ -72,7 +71,6 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod checkpoint;
 mod codec;
 pub mod config;
 pub mod error;

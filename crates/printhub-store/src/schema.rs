@@ -256,20 +256,6 @@ pub(crate) fn open_writer(
     Ok(conn)
 }
 
-/// Opens the background checkpointer's connection (read-write, same busy
-/// timeout; it never writes a row, see [`crate::checkpoint`]).
-pub(crate) fn open_checkpointer(
-    location: &Location,
-    flags: OpenFlags,
-    config: &crate::StoreConfig,
-) -> Result<Connection, StoreError> {
-    let name = location.display();
-    let open = |e| StoreError::open(name.as_str(), e);
-    let conn = location.open(flags).map_err(open)?;
-    conn.busy_timeout(config.busy_timeout).map_err(open)?;
-    Ok(conn)
-}
-
 /// Opens a read connection: read-only, same busy timeout.
 pub(crate) fn open_reader(
     location: &Location,

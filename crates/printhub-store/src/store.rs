@@ -19,7 +19,6 @@ use std::thread::JoinHandle;
 use printhub_core::{Job, JobId, PrinterId, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use crate::checkpoint::{self, Kick};
 use crate::codec::JobRow;
 use crate::config::{JobQuery, RasterCodec, Retention, StoreConfig};
 use crate::error::StoreError;
@@ -51,8 +50,6 @@ pub struct Store {
     raster_codec: RasterCodec,
     sender: Mutex<Option<Sender<Op>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    /// The background checkpointer; it stops once the writer has.
-    checkpointer: Mutex<Option<JoinHandle<()>>>,
     readers: Readers,
     pause: Arc<PauseSwitch>,
     counters: Arc<Counters>,
@@ -109,22 +106,12 @@ impl Store {
         let (sender, rx) = mpsc::channel();
         let pause = Arc::new(PauseSwitch::default());
         let counters = Arc::new(Counters::default());
-        // A file's WAL is copied back by a thread of its own, not inside a
-        // commit (the in-memory database has no WAL).
-        let (kick, checkpointer) = if location.is_file() {
-            let cp = schema::open_checkpointer(&location, flags, &config)?;
-            let (tx, handle) = checkpoint::start(cp, Arc::clone(&counters))?;
-            (Some(Kick::install(&conn, tx)), Some(handle))
-        } else {
-            (None, None)
-        };
         let writer = Writer {
             conn,
             rx,
             max_batch: config.max_batch,
             pause: Arc::clone(&pause),
             counters: Arc::clone(&counters),
-            checkpoint: kick,
         };
         let handle = std::thread::Builder::new()
             .name("printhub-store-writer".into())
@@ -134,7 +121,6 @@ impl Store {
             raster_codec: config.raster_codec,
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
-            checkpointer: Mutex::new(checkpointer),
             readers: Readers::new(location, config),
             pause,
             counters,
@@ -409,25 +395,12 @@ impl Store {
         // is empty.
         drop(self.sender.lock().unwrap_or_else(|e| e.into_inner()).take());
         let handle = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let writer = match handle {
+        match handle {
             Some(handle) => handle.join().map_err(|_| {
                 StoreError::from(std::io::Error::other("the store writer thread panicked"))
             }),
             None => Ok(()),
-        };
-        // The writer's end of the kick channel went with it: the
-        // checkpointer finishes the checkpoint it may be running and stops.
-        let handle = self
-            .checkpointer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(handle) = handle {
-            if handle.join().is_err() {
-                log::error!("store: the checkpointer thread panicked");
-            }
         }
-        writer
     }
 
     fn submit<T, F>(&self, mode: Mode, jobs: u64, f: F) -> Commit<T>

@@ -43,7 +43,6 @@ use std::thread::{self, Thread};
 use futures_channel::oneshot;
 use rusqlite::Connection;
 
-use crate::checkpoint::Kick;
 use crate::error::StoreError;
 
 /// Resolves once the transaction containing an operation has committed
@@ -118,9 +117,6 @@ pub struct WriterStats {
     pub failed_operations: u64,
     /// The most operations committed in one transaction.
     pub largest_batch: u64,
-    /// Background checkpoints run (a file database's WAL copied back into
-    /// it off the writer, see `checkpoint`).
-    pub checkpoints: u64,
 }
 
 #[derive(Debug, Default)]
@@ -131,7 +127,6 @@ pub(crate) struct Counters {
     jobs: AtomicU64,
     failed_operations: AtomicU64,
     largest_batch: AtomicU64,
-    pub(crate) checkpoints: AtomicU64,
 }
 
 impl Counters {
@@ -147,7 +142,6 @@ impl Counters {
             jobs: self.jobs.load(Ordering::Acquire),
             failed_operations: self.failed_operations.load(Ordering::Acquire),
             largest_batch: self.largest_batch.load(Ordering::Acquire),
-            checkpoints: self.checkpoints.load(Ordering::Acquire),
         }
     }
 }
@@ -297,8 +291,6 @@ pub(crate) struct Writer {
     pub max_batch: usize,
     pub pause: Arc<PauseSwitch>,
     pub counters: Arc<Counters>,
-    /// Wakes the background checkpointer (file databases).
-    pub checkpoint: Option<Kick>,
 }
 
 impl Writer {
@@ -402,9 +394,6 @@ impl Writer {
                     for work in applied {
                         self.count_outcome(&Ok(()));
                         work.finish(Ok(()));
-                    }
-                    if let Some(kick) = &self.checkpoint {
-                        kick.after_commit();
                     }
                 }
                 Err(e) => {
