@@ -128,42 +128,56 @@ fn schema_of<T: schemars::JsonSchema + 'static>() -> Arc<Value> {
 
 /// The JSON pointer of the first array in `value` that stands where
 /// `schema` takes only an object, if any.
-fn positional(value: &Value, schema: &Value, root: &Value, at: &str) -> Option<String> {
+fn positional(value: &Value, schema: &Value, root: &Value) -> Option<String> {
+    let path = find_positional(value, schema, root)?;
+    if path.is_empty() {
+        return Some("/".to_owned());
+    }
+    // The path was gathered on the way out: innermost step first.
+    let mut pointer = String::new();
+    for step in path.iter().rev() {
+        pointer.push('/');
+        match step {
+            Step::Index(i) => pointer.push_str(&i.to_string()),
+            Step::Key(k) => pointer.push_str(&k.replace('~', "~0").replace('/', "~1")),
+        }
+    }
+    Some(pointer)
+}
+
+/// One step of a JSON pointer.
+enum Step<'v> {
+    Index(usize),
+    Key(&'v str),
+}
+
+/// The path to the first positional array, innermost step first. Nothing
+/// is allocated for a body without one (every batch walks this, issue #17).
+fn find_positional<'v>(value: &'v Value, schema: &Value, root: &Value) -> Option<Vec<Step<'v>>> {
     let schema = resolve(schema, root);
     match value {
         Value::Array(items) => {
             if !allows_array(schema, root) {
-                return Some(if at.is_empty() {
-                    "/".to_owned()
-                } else {
-                    at.to_owned()
-                });
+                return Some(Vec::new());
             }
-            let item_schemas: Vec<&Value> = branches(schema, root)
-                .into_iter()
-                .filter_map(|s| s.get("items"))
-                .collect();
             items.iter().enumerate().find_map(|(i, item)| {
-                let at = format!("{at}/{i}");
-                item_schemas
-                    .iter()
-                    .map(|s| positional(item, s, root, &at))
-                    .find(Option::is_some)
-                    .flatten()
+                let mut path = any_branch(schema, root, &mut |s| {
+                    s.get("items")
+                        .and_then(|items| find_positional(item, items, root))
+                })?;
+                path.push(Step::Index(i));
+                Some(path)
             })
         }
         Value::Object(fields) => fields.iter().find_map(|(key, field)| {
-            let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
-            branches(schema, root)
-                .into_iter()
-                .filter_map(|s| {
-                    s.get("properties")
-                        .and_then(|p| p.get(key))
-                        .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
-                })
-                .map(|s| positional(field, s, root, &at))
-                .find(Option::is_some)
-                .flatten()
+            let mut path = any_branch(schema, root, &mut |s| {
+                s.get("properties")
+                    .and_then(|p| p.get(key))
+                    .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
+                    .and_then(|sub| find_positional(field, sub, root))
+            })?;
+            path.push(Step::Key(key));
+            Some(path)
         }),
         _ => None,
     }
@@ -184,33 +198,41 @@ fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
     schema
 }
 
-/// `schema` and the subschemas it combines (`allOf`, `anyOf`, `oneOf`).
-fn branches<'a>(schema: &'a Value, root: &'a Value) -> Vec<&'a Value> {
+/// The first answer of `f` over `schema` and the subschemas it combines
+/// (`allOf`, `anyOf`, `oneOf`), depth first.
+fn any_branch<'a, R>(
+    schema: &'a Value,
+    root: &'a Value,
+    f: &mut dyn FnMut(&'a Value) -> Option<R>,
+) -> Option<R> {
     let schema = resolve(schema, root);
-    let mut all = vec![schema];
-    for key in ["allOf", "anyOf", "oneOf"] {
-        if let Some(subs) = schema.get(key).and_then(Value::as_array) {
-            for sub in subs {
-                all.extend(branches(sub, root));
-            }
-        }
+    if let Some(found) = f(schema) {
+        return Some(found);
     }
-    all
+    ["allOf", "anyOf", "oneOf"].iter().find_map(|key| {
+        schema
+            .get(*key)
+            .and_then(Value::as_array)?
+            .iter()
+            .find_map(|sub| any_branch(sub, root, f))
+    })
 }
 
 /// Whether an array may stand where `schema` is: said so by a `type`, or
 /// no branch says what type it takes.
 fn allows_array(schema: &Value, root: &Value) -> bool {
-    let types: Vec<&Value> = branches(schema, root)
-        .into_iter()
-        .filter_map(|s| s.get("type"))
-        .collect();
-    types.is_empty()
-        || types.iter().any(|t| match t {
+    let mut typed = false;
+    let array = any_branch(schema, root, &mut |s| {
+        let t = s.get("type")?;
+        typed = true;
+        let array = match t {
             Value::String(t) => t == "array",
             Value::Array(ts) => ts.iter().any(|t| t == "array"),
             _ => false,
-        })
+        };
+        array.then_some(())
+    });
+    array.is_some() || !typed
 }
 
 impl<T: DeserializeOwned + schemars::JsonSchema + 'static> FromRequest for JsonBody<T> {
@@ -235,7 +257,7 @@ impl<T: DeserializeOwned + schemars::JsonSchema + 'static> FromRequest for JsonB
             if bytes.contains(&b'[') {
                 let value: Value = serde_json::from_slice(&bytes).map_err(parse_error)?;
                 let schema = schema_of::<T>();
-                if let Some(at) = positional(&value, &schema, &schema, "") {
+                if let Some(at) = positional(&value, &schema, &schema) {
                     return Err(ApiError::invalid(format!(
                         "invalid JSON body: an array at {at} where an object is expected"
                     ))
@@ -304,7 +326,7 @@ mod tests {
 
     fn find(body: Value) -> Option<String> {
         let schema = schema_of::<Outer>();
-        positional(&body, &schema, &schema, "")
+        positional(&body, &schema, &schema)
     }
 
     #[test]

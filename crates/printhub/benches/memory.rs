@@ -273,12 +273,16 @@ async fn fill(base: &str, total: usize) -> (f64, f64) {
                     })
                     .collect();
                 let t = Instant::now();
-                let resp = client
+                let mut resp = client
                     .post(&url)
                     .send_json(&serde_json::json!({ "items": items }))
                     .await
                     .expect("request");
                 assert_eq!(resp.status().as_u16(), 202, "every batch is acknowledged");
+                // Read to the end: awc reuses a connection only once its
+                // response was read (else every batch would pay a TCP
+                // connect, accept and shutdown on the hub's side).
+                resp.body().await.expect("the 202's body");
                 latencies.push(t.elapsed());
             }
         }
