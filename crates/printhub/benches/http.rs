@@ -67,7 +67,9 @@ fn main() {
         let addr = server.addrs()[0];
         actix_web::rt::spawn(server.run());
         let url = format!("http://{addr}/api/printers/pt/jobs");
-        let body = serde_json::json!({"content_type": "qr_one_line", "data": {"qr_payload": "https://example.invalid/1", "primary_id": "BOX-1"}});
+        // Written once, before any clock starts: the load generator shares
+        // the machine with the hub.
+        let body: actix_web::web::Bytes = serde_json::to_vec(&serde_json::json!({"content_type": "qr_one_line", "data": {"qr_payload": "https://example.invalid/1", "primary_id": "BOX-1"}})).expect("body").into();
         println!("durable single-label submits over loopback HTTP (render + commit + 202)");
         let mut rows = Vec::new();
         for concurrency in [1usize, 8, 256] {
@@ -80,7 +82,12 @@ fn main() {
                     let mut latencies = Vec::with_capacity(per_client);
                     for _ in 0..per_client {
                         let t = Instant::now();
-                        let mut resp = client.post(&url).send_json(&body).await.expect("request");
+                        let mut resp = client
+                            .post(&url)
+                            .content_type("application/json")
+                            .send_body(body.clone())
+                            .await
+                            .expect("request");
                         assert_eq!(resp.status().as_u16(), 202, "every submit is acknowledged");
                         // Read to the end, as a client that wants the job id
                         // does: awc reuses a connection only once its
