@@ -138,6 +138,51 @@ async fn submit(
     got.2["id"].as_str().expect("id").to_string()
 }
 
+/// Submits `n` text labels as one batch; the job ids, in order.
+async fn submit_text_batch(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    prefix: &str,
+    n: usize,
+) -> Vec<Value> {
+    let items: Vec<Value> = (0..n).map(|i| text_job(&format!("{prefix}-{i}"))).collect();
+    let req = TestRequest::post()
+        .uri("/api/print/pt/batch")
+        .set_json(serde_json::json!({ "items": items }))
+        .to_request();
+    let got = parts(call_service(app, req).await).await;
+    assert_eq!(got.0, 202, "{}", got.2);
+    let submitted = got.2["job_ids"].as_array().expect("job ids").clone();
+    assert_eq!(submitted.len(), n);
+    submitted
+}
+
+/// Reads events until `n` jobs were heard queued, each with its own view
+/// and nothing lost, ids growing; the jobs' ids, in the order heard.
+async fn hear_queued(reader: &mut Reader, n: usize, mut last_id: u64) -> Vec<Value> {
+    let mut heard = Vec::new();
+    while heard.len() < n {
+        let f = reader.event().await;
+        assert_ne!(f.event, "stream.reset", "nothing lost: {f:?}");
+        let id = f.id.expect("id");
+        assert!(id > last_id, "in order: {id} after {last_id}");
+        last_id = id;
+        assert_eq!(f.data["id"], id, "the data repeats the id");
+        if f.event != "job.state_changed" {
+            continue;
+        }
+        assert_eq!(f.data["to"], "queued", "{f:?}");
+        assert_eq!(f.data["job"]["id"], f.data["job_id"], "its own view: {f:?}");
+        assert_eq!(f.data["job"]["state"], "queued", "{f:?}");
+        assert!(f.data["at"].as_str().is_some_and(|a| a.ends_with('Z')));
+        heard.push(f.data["job_id"].clone());
+    }
+    heard
+}
+
 fn stream(uri: &str) -> actix_http::Request {
     TestRequest::get().uri(uri).to_request()
 }
@@ -402,27 +447,8 @@ async fn a_burst_of_submits_arrives_whole_each_with_its_job_view() {
     hub.pause_printer("pt").await.expect("paused");
     let app = app!(hub);
     let mut reader = Reader::new(call_service(&app, stream("/api/events")).await);
-    let items: Vec<Value> = (0..200).map(|i| text_job(&format!("BURST-{i}"))).collect();
-    let req = TestRequest::post()
-        .uri("/api/print/pt/batch")
-        .set_json(serde_json::json!({ "items": items }))
-        .to_request();
-    let got = parts(call_service(&app, req).await).await;
-    assert_eq!(got.0, 202, "{}", got.2);
-    let submitted: Vec<Value> = got.2["job_ids"].as_array().expect("job ids").clone();
-    assert_eq!(submitted.len(), 200);
-    let mut heard = Vec::new();
-    while heard.len() < submitted.len() {
-        let f = reader.event().await;
-        assert_ne!(f.event, "stream.reset", "nothing lost: {f:?}");
-        if f.event != "job.state_changed" {
-            continue;
-        }
-        assert_eq!(f.data["to"], "queued", "{f:?}");
-        assert_eq!(f.data["job"]["id"], f.data["job_id"], "its own view: {f:?}");
-        assert_eq!(f.data["job"]["state"], "queued", "{f:?}");
-        heard.push(f.data["job_id"].clone());
-    }
+    let submitted = submit_text_batch(&app, "BURST", 200).await;
+    let heard = hear_queued(&mut reader, submitted.len(), 0).await;
     assert_eq!(heard, submitted, "every job, in the order submitted");
 }
 
@@ -443,37 +469,13 @@ async fn events_logged_while_nobody_listened_replay_with_their_job_views() {
         }
     };
     drop(reader);
-    let items: Vec<Value> = (0..40).map(|i| text_job(&format!("QUIET-{i}"))).collect();
-    let req = TestRequest::post()
-        .uri("/api/print/pt/batch")
-        .set_json(serde_json::json!({ "items": items }))
-        .to_request();
-    let got = parts(call_service(&app, req).await).await;
-    assert_eq!(got.0, 202, "{}", got.2);
-    let submitted: Vec<Value> = got.2["job_ids"].as_array().expect("job ids").clone();
+    let submitted = submit_text_batch(&app, "QUIET", 40).await;
     let req = TestRequest::get()
         .uri("/api/events")
         .insert_header(("last-event-id", mark.to_string()))
         .to_request();
     let mut replay = Reader::new(call_service(&app, req).await);
-    let mut heard = Vec::new();
-    let mut last = mark;
-    while heard.len() < submitted.len() {
-        let f = replay.event().await;
-        assert_ne!(f.event, "stream.reset", "nothing lost: {f:?}");
-        let id = f.id.expect("id");
-        assert!(id > last, "in order: {id} after {last}");
-        last = id;
-        assert_eq!(f.data["id"], id, "the data repeats the id");
-        if f.event != "job.state_changed" {
-            continue;
-        }
-        assert_eq!(f.data["to"], "queued", "{f:?}");
-        assert_eq!(f.data["job"]["id"], f.data["job_id"], "its own view: {f:?}");
-        assert_eq!(f.data["job"]["state"], "queued", "{f:?}");
-        assert!(f.data["at"].as_str().is_some_and(|a| a.ends_with('Z')));
-        heard.push(f.data["job_id"].clone());
-    }
+    let heard = hear_queued(&mut replay, submitted.len(), mark).await;
     assert_eq!(heard, submitted, "every job, in the order submitted");
 }
 
