@@ -54,9 +54,7 @@ pub use handle::{
     ProbedPrinter, Retention,
 };
 pub use printer::PrinterActor;
-pub use store::{
-    HubStore, JobPage, JobQuery, MemoryStore, SavePrinterError, StoreError, COMMIT_PART,
-};
+pub use store::{HubStore, JobPage, JobQuery, MemoryStore, SavePrinterError, StoreError};
 pub use supervisor::{Supervisor, TransportFactory};
 pub use transport::{
     resolve_address, MemoryTransport, Outgoing, ProgressSink, SendOutcome, SendProgress,

@@ -67,17 +67,10 @@ pub enum SavePrinterError {
     Store(#[from] StoreError),
 }
 
-/// The most job snapshots [`HubStore::commit`] writes as one operation:
-/// more than a batch may hold (500), so a batch is always stored whole.
-pub const COMMIT_PART: usize = 1024;
-
 /// Where job snapshots are kept.
 pub trait HubStore: Send + Sync + 'static {
-    /// Stores (inserts or replaces) job snapshots durably: in one commit,
-    /// except that a call of more than [`COMMIT_PART`] snapshots (more than
-    /// any batch holds: a long queue cleared) may be written in parts of
-    /// that many, each whole, in order; it resolves once every part has,
-    /// with the first failure if any (the parts before it stay stored).
+    /// Stores (inserts or replaces) job snapshots durably, all of them or
+    /// none, and resolves once they are.
     fn commit(&self, jobs: Vec<Job>) -> CommitFuture;
     /// Loads one job.
     fn load_job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
@@ -431,31 +424,12 @@ impl HubStore for MemoryStore {
 /// through its group-commit writer; rows that fail to decode are reported
 /// in the log and skipped, never stopping start-up.
 impl HubStore for printhub_store::Store {
-    /// Parts of [`COMMIT_PART`]: SQLite undoes a failed operation through a
-    /// savepoint whose in-memory journal holds every page the operation
-    /// changed, and each statement's own savepoint walks that journal when
-    /// it ends, so one operation of n rows costs O(n²): clearing a queue of
-    /// 35,000 jobs took over 10 s and its reply timed out (issue #17).
-    fn commit(&self, mut jobs: Vec<Job>) -> CommitFuture {
-        if jobs.len() <= COMMIT_PART {
-            let commit = printhub_store::Store::commit(self, jobs);
-            return Box::pin(async move { commit.await.map_err(StoreError::from) });
-        }
-        let mut parts = Vec::with_capacity(jobs.len().div_ceil(COMMIT_PART));
-        while !jobs.is_empty() {
-            let rest = jobs.split_off(jobs.len().min(COMMIT_PART));
-            parts.push(printhub_store::Store::commit(self, jobs));
-            jobs = rest;
-        }
-        Box::pin(async move {
-            let mut first_error = None;
-            for part in parts {
-                if let Err(e) = part.await {
-                    first_error.get_or_insert(StoreError::from(e));
-                }
-            }
-            first_error.map_or(Ok(()), Err)
-        })
+    /// One operation of the group-commit writer, however many snapshots:
+    /// the writer runs a long one (a queue of thousands cleared) in a
+    /// transaction of its own, without the savepoint that made it O(n²).
+    fn commit(&self, jobs: Vec<Job>) -> CommitFuture {
+        let commit = printhub_store::Store::commit(self, jobs);
+        Box::pin(async move { commit.await.map_err(StoreError::from) })
     }
 
     fn load_job(&self, id: JobId) -> Result<Option<Job>, StoreError> {

@@ -95,4 +95,4 @@ pub use printers::{
 pub use saved::SavedLabelRecord;
 pub use schema::SCHEMA_VERSION;
 pub use store::{PageStats, Store};
-pub use writer::{Commit, WriterPause, WriterStats};
+pub use writer::{Commit, WriterPause, WriterStats, SOLO_JOBS};

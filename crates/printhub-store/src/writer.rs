@@ -13,7 +13,14 @@
 //!
 //! Each operation runs inside its own savepoint, so one that fails (a slug
 //! clash, a full disk for its rows) is rolled back alone and answered with
-//! its error while the rest of the batch commits. If SQLite rolls back the
+//! its error while the rest of the batch commits. An operation alone in its
+//! transaction needs no savepoint (the transaction's rollback is its own),
+//! and one that writes more than [`SOLO_JOBS`] job snapshots (a long queue
+//! cleared) always runs alone: SQLite keeps a savepoint's undo pages in an
+//! in-memory journal that every statement inside it walks again as the
+//! statement ends, so n rows under one savepoint cost O(n²) (35,000 rows
+//! took over 10 s); without the savepoint each statement's journal holds
+//! only its own pages. If SQLite rolls back the
 //! whole transaction (it may after a full disk or an I/O error), every
 //! operation applied so far in it is answered with that error and the
 //! remaining ones go into a fresh transaction. A failed `COMMIT` answers
@@ -44,6 +51,11 @@ use futures_channel::oneshot;
 use rusqlite::Connection;
 
 use crate::error::StoreError;
+
+/// An operation writing more than this many job snapshots commits in a
+/// transaction of its own, without a savepoint (see the module docs); a
+/// batch of labels (at most 500) stays in the shared transaction.
+pub const SOLO_JOBS: u64 = 1_000;
 
 /// Resolves once the transaction containing an operation has committed
 /// (`Ok`), or with the reason it did not (`Err`; then nothing of it was
@@ -312,11 +324,16 @@ impl Writer {
     }
 
     /// Runs a batch in order: consecutive transactional operations share a
-    /// transaction; a direct operation runs alone after the ones before it.
+    /// transaction; a direct operation, or one writing more than
+    /// [`SOLO_JOBS`] snapshots, runs alone after the ones before it.
     fn run_batch(&mut self, batch: Vec<Op>) {
         let mut group: Vec<Box<dyn Work>> = Vec::new();
         for op in batch {
             match op.mode {
+                Mode::Transaction if op.work.jobs() > SOLO_JOBS => {
+                    self.commit_group(std::mem::take(&mut group));
+                    self.commit_group(vec![op.work]);
+                }
                 Mode::Transaction => group.push(op.work),
                 Mode::Direct => {
                     self.commit_group(std::mem::take(&mut group));
@@ -355,10 +372,18 @@ impl Writer {
                 self.fail_all(pending.collect(), &error);
                 return;
             }
+            // Alone, an operation's failure rolls the transaction back
+            // (below, as nothing is applied), so it needs no savepoint.
+            let alone = pending.len() == 1;
             let mut applied: Vec<Box<dyn Work>> = Vec::new();
             let mut lost = None;
             for mut work in pending.by_ref() {
-                match self.apply_in_savepoint(work.as_mut()) {
+                let outcome = if alone {
+                    work.apply(&self.conn)
+                } else {
+                    self.apply_in_savepoint(work.as_mut())
+                };
+                match outcome {
                     Ok(()) => applied.push(work),
                     Err(error) if self.conn.is_autocommit() => {
                         // SQLite rolled the whole transaction back: nothing
@@ -380,7 +405,9 @@ impl Writer {
                 continue;
             }
             if applied.is_empty() {
-                // Nothing to keep; an empty commit would cost an fsync.
+                // Nothing to keep (an operation alone that failed leaves
+                // its partial writes to this rollback); an empty commit
+                // would cost an fsync.
                 let _ = self.conn.execute_batch("ROLLBACK");
                 continue;
             }

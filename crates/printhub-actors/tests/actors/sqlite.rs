@@ -213,10 +213,11 @@ where
 
 #[actix::test]
 async fn clearing_a_queue_longer_than_a_store_operation_cancels_and_stores_every_job() {
-    // More jobs than one store operation takes (COMMIT_PART): the clear's
-    // snapshots are written in parts (one operation of them all cost
-    // SQLite O(n²) and a 35,000-job clear timed out); every job ends
-    // cancelled, in memory and on disk, and the reply counts them all.
+    // More jobs than the store's writer groups with others (SOLO_JOBS):
+    // the clear's snapshots are one operation in a transaction of its own
+    // (under a savepoint it cost SQLite O(n²) and a 35,000-job clear timed
+    // out); every job ends cancelled, in memory and on disk, and the reply
+    // counts them all.
     let dir = tempfile::tempdir().expect("tmp");
     let store = open(&dir.path().join("hub.db"));
     let config = HubConfig {
@@ -232,7 +233,7 @@ async fn clearing_a_queue_longer_than_a_store_operation_cancels_and_stores_every
         .await
         .expect("added");
     hub.pause_printer("pt").await.expect("paused");
-    let n = printhub_actors::COMMIT_PART * 2 + 100;
+    let n = printhub_store::SOLO_JOBS as usize * 2 + 100;
     for first in (0..n).step_by(500) {
         let requests = (first..(first + 500).min(n)).map(request).collect();
         hub.submit_batch("pt", requests).await.expect("batch");
@@ -241,43 +242,9 @@ async fn clearing_a_queue_longer_than_a_store_operation_cancels_and_stores_every
     assert_eq!(hub.clear_queue("pt").await.expect("cleared"), n);
     let after = store.stats();
     assert_eq!(after.jobs - before.jobs, n as u64, "every snapshot stored");
-    assert!(
-        after.operations - before.operations >= 3,
-        "in parts: {} operations",
-        after.operations - before.operations
-    );
+    assert_eq!(after.operations - before.operations, 1, "one operation");
     let stored = store.load_all_jobs().expect("load");
     assert_eq!(stored.jobs.len(), n);
     assert!(stored.jobs.iter().all(|j| j.state == JobState::Cancelled));
     assert_eq!(hub.printer("pt").await.expect("printer").queue_depth, 0);
-}
-
-#[actix::test]
-async fn a_commit_of_at_most_a_part_is_one_operation_and_a_longer_one_is_split() {
-    use printhub_actors::{HubStore, COMMIT_PART};
-    let store = printhub_store::Store::open_in_memory(printhub_store::StoreConfig::default())
-        .expect("store");
-    let printer = printhub_core::PrinterId::from_u128(1);
-    let job = |n: usize| {
-        printhub_core::Job::new(
-            JobId::from_u128(n as u128 + 1),
-            printhub_core::JobSpec::new(printer, "PT-P750W", "tze-12", vec![1, 2, 3]),
-            printhub_core::Timestamp::from_millis(n as i64),
-        )
-    };
-    let ops = |s: &printhub_store::Store| s.stats().operations;
-    let start = ops(&store);
-    HubStore::commit(&store, (0..COMMIT_PART).map(job).collect())
-        .await
-        .expect("one part");
-    assert_eq!(ops(&store) - start, 1);
-    let n = COMMIT_PART * 2 + 1;
-    HubStore::commit(&store, (COMMIT_PART..COMMIT_PART + n).map(job).collect())
-        .await
-        .expect("three parts");
-    assert_eq!(ops(&store) - start, 4);
-    assert_eq!(
-        store.load_all_jobs().expect("load").jobs.len(),
-        COMMIT_PART + n
-    );
 }

@@ -106,3 +106,28 @@ fn the_writability_probe_commits_a_heartbeat_and_fails_like_a_job_would() {
     // A probe leaves no job behind.
     assert!(t.store.load_all_jobs().expect("reads").jobs.is_empty());
 }
+
+#[test]
+fn a_long_commit_that_fills_the_disk_leaves_none_of_its_rows() {
+    // More than SOLO_JOBS snapshots run without a savepoint, alone in their
+    // transaction: when the disk fills halfway, the transaction's rollback
+    // takes back every row already written, and the store works on.
+    let t = TempStore::with_config(StoreConfig {
+        max_pages: Some(400),
+        ..StoreConfig::default()
+    });
+    let kept = job(1, printer(1));
+    t.store.commit(vec![kept.clone()]).wait().expect("first");
+    let long: Vec<_> = (0..=u128::from(printhub_store::SOLO_JOBS))
+        .map(|i| with_raster(job(100 + i, printer(2)), 4 * 1024, i as u64))
+        .collect();
+    let err = t.store.commit(long).wait().expect_err("disk full");
+    assert!(matches!(err, StoreError::Full), "{err:?}");
+    assert_eq!(t.store.load_all_jobs().expect("reads").jobs, vec![kept]);
+    let after = job(2, printer(1));
+    t.store
+        .commit(vec![after.clone()])
+        .wait()
+        .expect("room for a small one");
+    assert_eq!(t.store.load_job(after.id).expect("load"), Some(after));
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread;
 
 use printhub_core::{JobId, Timestamp};
-use printhub_store::{PrinterRecord, StoreConfig, StoreError};
+use printhub_store::{PrinterRecord, StoreConfig, StoreError, SOLO_JOBS};
 
 use crate::support::{job, printer, TempStore};
 
@@ -184,4 +184,49 @@ fn flush_resolves_after_everything_enqueued_before_it() {
     flush.wait().expect("flush");
     assert_eq!(t.store.stats().operations, 2, "the commit, then the flush");
     commit.wait().expect("commit");
+}
+
+#[test]
+fn a_commit_of_more_than_solo_jobs_runs_in_a_transaction_of_its_own() {
+    // The small commits around it still share theirs; order is kept.
+    let t = TempStore::new();
+    let before = t.store.stats();
+    let pause = t.store.pause_writer();
+    let first = t.store.commit(vec![job(1, printer(1))]);
+    let large = t.store.commit(
+        (0..=u128::from(SOLO_JOBS))
+            .map(|i| job(10 + i, printer(2)))
+            .collect(),
+    );
+    let second = t.store.commit(vec![job(2, printer(1))]);
+    let third = t.store.commit(vec![job(3, printer(1))]);
+    pause.resume();
+    first.wait().expect("first");
+    large.wait().expect("large");
+    second.wait().expect("second");
+    third.wait().expect("third");
+    let after = t.store.stats();
+    // [first], [large], [second, third].
+    assert_eq!(after.transactions - before.transactions, 3);
+    assert_eq!(after.operations - before.operations, 4);
+    assert_eq!(after.jobs - before.jobs, SOLO_JOBS + 4);
+    let stored = t.store.load_all_jobs().expect("load").jobs;
+    assert_eq!(stored.len() as u64, SOLO_JOBS + 4);
+}
+
+#[test]
+fn a_commit_of_exactly_solo_jobs_still_shares_the_transaction() {
+    let t = TempStore::new();
+    let before = t.store.stats();
+    let pause = t.store.pause_writer();
+    let first = t.store.commit(vec![job(1, printer(1))]);
+    let batch = t.store.commit(
+        (0..u128::from(SOLO_JOBS))
+            .map(|i| job(10 + i, printer(2)))
+            .collect(),
+    );
+    pause.resume();
+    first.wait().expect("first");
+    batch.wait().expect("batch");
+    assert_eq!(t.store.stats().transactions - before.transactions, 1);
 }
