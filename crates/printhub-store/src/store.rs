@@ -406,7 +406,7 @@ impl Store {
     fn submit<T, F>(&self, mode: Mode, jobs: u64, f: F) -> Commit<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (op, commit) = Op::new(mode, jobs, f);
         let sender = self.sender.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,21 +6,26 @@
 //!  producers (any thread)            writer thread (owns the write connection)
 //!  commit(jobs) ─encode─► channel ─► recv one, then drain up to max_batch
 //!  commit(jobs) ─encode─►    │       BEGIN IMMEDIATE
-//!  save_printer ────────►    │         SAVEPOINT op; apply; RELEASE   (per operation, in order)
+//!  save_printer ────────►    │         apply each, in order (on a failure: ROLLBACK, BEGIN,
+//!                            │         and SAVEPOINT op; apply; RELEASE for each)
 //!                            │       COMMIT (one fsync for the whole batch)
 //!  Commit ◄── oneshot ───────┴────── acknowledge every operation of the batch
 //! ```
 //!
-//! Each operation runs inside its own savepoint, so one that fails (a slug
-//! clash, a full disk for its rows) is rolled back alone and answered with
-//! its error while the rest of the batch commits. An operation alone in its
-//! transaction needs no savepoint (the transaction's rollback is its own),
-//! and one that writes more than [`SOLO_JOBS`] job snapshots (a long queue
-//! cleared) always runs alone: SQLite keeps a savepoint's undo pages in an
-//! in-memory journal that every statement inside it walks again as the
+//! One operation that fails (a slug clash, a full disk for its rows) is
+//! rolled back alone and answered with its error while the rest of the
+//! batch commits. Failures are rare, so a batch is first applied without
+//! savepoints; if an operation fails, the whole transaction is rolled back
+//! and the batch applied again with each operation inside its own
+//! savepoint, which undoes the failing one alone (an operation is a
+//! closure over its inputs and the rollback restores the database it
+//! reads, so applying it again gives the same rows). Savepoints cost: SQLite
+//! copies every page an operation changes into the savepoint's in-memory
+//! journal first. An operation that writes more than [`SOLO_JOBS`] job
+//! snapshots (a long queue cleared) always runs alone, without a savepoint:
+//! every statement inside a savepoint walks that journal again as the
 //! statement ends, so n rows under one savepoint cost O(n²) (35,000 rows
-//! took over 10 s); without the savepoint each statement's journal holds
-//! only its own pages. If SQLite rolls back the
+//! took over 10 s). If SQLite rolls back the
 //! whole transaction (it may after a full disk or an I/O error), every
 //! operation applied so far in it is answered with that error and the
 //! remaining ones go into a fresh transaction. A failed `COMMIT` answers
@@ -129,6 +134,9 @@ pub struct WriterStats {
     pub failed_operations: u64,
     /// The most operations committed in one transaction.
     pub largest_batch: u64,
+    /// Batches applied a second time, each operation in a savepoint,
+    /// because one of them failed in the first (savepoint-free) pass.
+    pub reapplied_batches: u64,
 }
 
 #[derive(Debug, Default)]
@@ -139,6 +147,7 @@ pub(crate) struct Counters {
     jobs: AtomicU64,
     failed_operations: AtomicU64,
     largest_batch: AtomicU64,
+    reapplied_batches: AtomicU64,
 }
 
 impl Counters {
@@ -154,6 +163,7 @@ impl Counters {
             jobs: self.jobs.load(Ordering::Acquire),
             failed_operations: self.failed_operations.load(Ordering::Acquire),
             largest_batch: self.largest_batch.load(Ordering::Acquire),
+            reapplied_batches: self.reapplied_batches.load(Ordering::Acquire),
         }
     }
 }
@@ -215,8 +225,9 @@ impl Drop for WriterPause<'_> {
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// One queued operation. `apply` runs on the writer thread inside a
-/// savepoint (or, for a [`Mode::Direct`] one, outside any transaction);
-/// `finish` delivers the outcome.
+/// transaction (or, for a [`Mode::Direct`] one, outside any), possibly
+/// more than once: again after a rollback, so it must give the same result
+/// on the same database; `finish` delivers the outcome of the last run.
 pub(crate) trait Work: Send {
     fn apply(&mut self, conn: &Connection) -> Result<(), StoreError>;
     fn finish(self: Box<Self>, outcome: Result<(), StoreError>);
@@ -228,7 +239,7 @@ pub(crate) trait Work: Send {
 
 /// Wraps a closure and the channel its typed result goes back through.
 struct Typed<T, F> {
-    f: Option<F>,
+    f: F,
     value: Option<T>,
     jobs: u64,
     reply: Reply<T>,
@@ -237,11 +248,11 @@ struct Typed<T, F> {
 impl<T, F> Work for Typed<T, F>
 where
     T: Send,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+    F: FnMut(&Connection) -> Result<T, StoreError> + Send,
 {
     fn apply(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        let f = self.f.take().ok_or(StoreError::Closed)?;
-        self.value = Some(f(conn)?);
+        self.value = None;
+        self.value = Some((self.f)(conn)?);
         Ok(())
     }
 
@@ -278,11 +289,11 @@ impl Op {
     pub(crate) fn new<T, F>(mode: Mode, jobs: u64, f: F) -> (Op, Commit<T>)
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel();
         let work = Box::new(Typed {
-            f: Some(f),
+            f,
             value: None,
             jobs,
             reply,
@@ -363,8 +374,71 @@ impl Writer {
     }
 
     /// Applies `works` in one transaction (more than one if SQLite rolls a
-    /// transaction back under us) and acknowledges each.
-    fn commit_group(&mut self, works: Vec<Box<dyn Work>>) {
+    /// transaction back under us) and acknowledges each: first without
+    /// savepoints, and if an operation fails, once more with one for each.
+    fn commit_group(&mut self, mut works: Vec<Box<dyn Work>>) {
+        if works.len() > 1 {
+            match self.apply_all(&mut works) {
+                Applied::All => {
+                    self.finish_commit(works);
+                    return;
+                }
+                Applied::NotAll => {
+                    self.counters
+                        .reapplied_batches
+                        .fetch_add(1, Ordering::AcqRel);
+                }
+            }
+        }
+        self.commit_with_savepoints(works);
+    }
+
+    /// Applies every operation in one transaction, no savepoints; on the
+    /// first failure rolls it all back.
+    fn apply_all(&mut self, works: &mut [Box<dyn Work>]) -> Applied {
+        if self.conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+            // The careful path begins again and answers with the error.
+            return Applied::NotAll;
+        }
+        for work in works.iter_mut() {
+            if work.apply(&self.conn).is_err() {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                return Applied::NotAll;
+            }
+        }
+        Applied::All
+    }
+
+    /// Commits the open transaction holding `applied` and answers each.
+    fn finish_commit(&mut self, applied: Vec<Box<dyn Work>>) {
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                let n = applied.len() as u64;
+                let jobs: u64 = applied.iter().map(|w| w.jobs()).sum();
+                self.counters.transactions.fetch_add(1, Ordering::AcqRel);
+                self.counters.jobs.fetch_add(jobs, Ordering::AcqRel);
+                self.counters.largest_batch.fetch_max(n, Ordering::AcqRel);
+                for work in applied {
+                    self.count_outcome(&Ok(()));
+                    work.finish(Ok(()));
+                }
+            }
+            Err(e) => {
+                let error = StoreError::from(e);
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                self.fail_all(applied, &error);
+            }
+        }
+    }
+
+    /// [`commit_group`](Self::commit_group)'s careful path: each operation
+    /// in its own savepoint (none when it is alone), so a failing one is
+    /// undone and answered alone.
+    fn commit_with_savepoints(&mut self, works: Vec<Box<dyn Work>>) {
         let mut pending = works.into_iter();
         while pending.len() > 0 {
             if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
@@ -411,26 +485,7 @@ impl Writer {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 continue;
             }
-            match self.conn.execute_batch("COMMIT") {
-                Ok(()) => {
-                    let n = applied.len() as u64;
-                    let jobs: u64 = applied.iter().map(|w| w.jobs()).sum();
-                    self.counters.transactions.fetch_add(1, Ordering::AcqRel);
-                    self.counters.jobs.fetch_add(jobs, Ordering::AcqRel);
-                    self.counters.largest_batch.fetch_max(n, Ordering::AcqRel);
-                    for work in applied {
-                        self.count_outcome(&Ok(()));
-                        work.finish(Ok(()));
-                    }
-                }
-                Err(e) => {
-                    let error = StoreError::from(e);
-                    if !self.conn.is_autocommit() {
-                        let _ = self.conn.execute_batch("ROLLBACK");
-                    }
-                    self.fail_all(applied, &error);
-                }
-            }
+            self.finish_commit(applied);
         }
     }
 
@@ -452,6 +507,15 @@ impl Writer {
             }
         }
     }
+}
+
+/// Whether [`Writer::apply_all`] applied every operation.
+enum Applied {
+    /// Every operation is applied in the open transaction.
+    All,
+    /// One failed (or the transaction did not begin): nothing is applied
+    /// and no transaction is open.
+    NotAll,
 }
 
 /// Wakes a parked thread.

@@ -131,3 +131,51 @@ fn a_long_commit_that_fills_the_disk_leaves_none_of_its_rows() {
         .expect("room for a small one");
     assert_eq!(t.store.load_job(after.id).expect("load"), Some(after));
 }
+
+#[test]
+fn a_commit_that_fills_the_disk_inside_a_shared_transaction_leaves_none_of_its_rows() {
+    // A small commit, one too large for the space left and another small
+    // one wait together. The first pass (no savepoints) fails at the large
+    // one and is rolled back; the second undoes it alone. Whatever SQLite
+    // rolls back on a full disk, a commit is answered Ok exactly when its
+    // rows are stored, and nothing of the large one is.
+    let t = TempStore::with_config(StoreConfig {
+        max_pages: Some(300),
+        ..StoreConfig::default()
+    });
+    let before = t.store.stats();
+    let pause = t.store.pause_writer();
+    let small = job(1, printer(1));
+    let first = t.store.commit(vec![small.clone()]);
+    let large: Vec<_> = (0..400u128)
+        .map(|i| with_raster(job(100 + i, printer(2)), 4 * 1024, i as u64))
+        .collect();
+    let large_ids: Vec<_> = large.iter().map(|j| j.id).collect();
+    let too_large = t.store.commit(large);
+    let other = job(2, printer(1));
+    let last = t.store.commit(vec![other.clone()]);
+    pause.resume();
+    let err = too_large.wait().expect_err("disk full");
+    assert!(matches!(err, StoreError::Full), "{err:?}");
+    let answers = [(small, first.wait()), (other, last.wait())];
+    for id in large_ids {
+        assert_eq!(t.store.load_job(id).expect("load"), None);
+    }
+    for (job, answer) in answers {
+        let stored = t.store.load_job(job.id).expect("load");
+        match answer {
+            Ok(()) => assert_eq!(stored, Some(job)),
+            Err(e) => {
+                assert!(matches!(e, StoreError::Full), "{e:?}");
+                assert_eq!(stored, None);
+            }
+        }
+    }
+    assert!(t.store.stats().reapplied_batches > before.reapplied_batches);
+    let after = job(3, printer(1));
+    t.store
+        .commit(vec![after.clone()])
+        .wait()
+        .expect("room for a small one");
+    assert_eq!(t.store.load_job(after.id).expect("load"), Some(after));
+}

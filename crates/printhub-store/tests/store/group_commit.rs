@@ -50,6 +50,8 @@ fn commits_waiting_together_share_one_transaction() {
     let t = TempStore::new();
     assert_eq!(run_paused(&t, 4, 25), 1);
     assert_eq!(t.store.stats().largest_batch, 100);
+    // Nothing failed: one pass, no savepoints.
+    assert_eq!(t.store.stats().reapplied_batches, 0);
     assert_eq!(t.store.stats().jobs, 100);
     assert_eq!(t.store.load_all_jobs().expect("load").jobs.len(), 100);
 }
@@ -166,6 +168,9 @@ fn one_failing_operation_does_not_fail_its_batch() {
     let after = t.store.stats();
     assert_eq!(after.transactions - stats.transactions, 1);
     assert_eq!(after.failed_operations - stats.failed_operations, 1);
+    // The first pass (no savepoints) failed at the clash and was rolled
+    // back; the second undid the clash alone.
+    assert_eq!(after.reapplied_batches - stats.reapplied_batches, 1);
     assert_eq!(t.store.load_all_jobs().expect("load").jobs.len(), 2);
     assert_eq!(t.store.load_printers().expect("printers").printers.len(), 1);
 }
