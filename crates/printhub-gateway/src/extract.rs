@@ -15,7 +15,10 @@
 //! for `{"name": "k", "scope": "read"}`), so before deserializing, the body
 //! is walked against the type's own JSON Schema (the one the OpenAPI
 //! document publishes) and an array where the schema allows only an object
-//! is 400 naming its JSON pointer.
+//! is 400 naming its JSON pointer. The schema is compiled once per type
+//! into a [`Shape`] (what each property and array item may be, `$ref`s and
+//! `allOf`/`anyOf`/`oneOf` resolved), so a request's walk looks up only the
+//! keys it holds (every batch is walked: issue #17).
 
 use crate::error::{ApiError, ErrorCode};
 use crate::limits::{body_timed_out, Limits};
@@ -110,30 +113,183 @@ pub(crate) fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
     .with_header("accept-post", JSON_MEDIA_TYPES.join(", ")))
 }
 
-/// The JSON Schema of `T`, made once per type.
-fn schema_of<T: schemars::JsonSchema + 'static>() -> Arc<Value> {
-    static SCHEMAS: OnceLock<RwLock<HashMap<TypeId, Arc<Value>>>> = OnceLock::new();
-    let schemas = SCHEMAS.get_or_init(Default::default);
+/// The compiled [`Shape`] of `T`'s JSON Schema, made once per type.
+fn shape_of<T: schemars::JsonSchema + 'static>() -> Arc<Shape> {
+    static SHAPES: OnceLock<RwLock<HashMap<TypeId, Arc<Shape>>>> = OnceLock::new();
+    let shapes = SHAPES.get_or_init(Default::default);
     let id = TypeId::of::<T>();
-    if let Some(schema) = schemas.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
-        return Arc::clone(schema);
+    if let Some(shape) = shapes.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        return Arc::clone(shape);
     }
-    let schema = Arc::new(schemars::schema_for!(T).to_value());
-    schemas
+    let schema = schemars::schema_for!(T).to_value();
+    let shape = Arc::new(Shape::compile(&schema));
+    shapes
         .write()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(id, Arc::clone(&schema));
-    schema
+        .insert(id, Arc::clone(&shape));
+    shape
 }
 
-/// The JSON pointer of the first array in `value` that stands where
-/// `schema` takes only an object, if any.
-fn positional(value: &Value, schema: &Value, root: &Value) -> Option<String> {
-    let path = find_positional(value, schema, root)?;
-    if path.is_empty() {
-        return Some("/".to_owned());
+/// Where a JSON Schema lets arrays stand, as a graph of nodes (one per
+/// schema reached, so recursive types are cycles, not endless trees).
+///
+/// A node is a schema with its `$ref` followed, together with every
+/// subschema it combines (`allOf`, `anyOf`, `oneOf`, depth first): its
+/// *branches*. An array may stand at a node when a branch's `type` says
+/// `array`, or no branch has a `type`. A value is positional when an array
+/// stands at a node that takes none, or an item, property or additional
+/// property is positional under any branch's schema for it (in branch
+/// order: the first found is reported).
+#[derive(Debug)]
+struct Shape {
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    array_ok: bool,
+    /// The branches' `items` schemas.
+    items: Vec<usize>,
+    /// For each key some branch's `properties` name: per branch, its
+    /// schema for the key, else its `additionalProperties` (an object).
+    fields: HashMap<String, Vec<usize>>,
+    /// For any other key: the branches' `additionalProperties` objects.
+    other: Vec<usize>,
+}
+
+impl Shape {
+    fn compile(root: &Value) -> Shape {
+        let mut shape = Shape { nodes: Vec::new() };
+        let mut seen = HashMap::new();
+        shape.node(root, root, &mut seen);
+        shape
     }
-    // The path was gathered on the way out: innermost step first.
+
+    /// The node of `schema`, compiled on first sight (keyed by the
+    /// address of the resolved schema inside `root`).
+    fn node(&mut self, schema: &Value, root: &Value, seen: &mut HashMap<usize, usize>) -> usize {
+        let schema = resolve(schema, root);
+        let key = std::ptr::from_ref(schema) as usize;
+        if let Some(&id) = seen.get(&key) {
+            return id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node::default());
+        seen.insert(key, id);
+        let mut branches = Vec::new();
+        collect_branches(schema, root, &mut branches);
+        let array_ok = allows_array(schema, root);
+        let mut items = Vec::new();
+        let mut keys: Vec<&String> = Vec::new();
+        for &branch in &branches {
+            if let Some(i) = branch.get("items") {
+                items.push(self.node(i, root, seen));
+            }
+            for key in branch
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|p| p.keys())
+            {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        let mut fields = HashMap::new();
+        for key in keys {
+            let mut subs = Vec::new();
+            for &branch in &branches {
+                let sub = branch
+                    .get("properties")
+                    .and_then(|p| p.get(key))
+                    .or_else(|| additional(branch));
+                if let Some(sub) = sub {
+                    subs.push(self.node(sub, root, seen));
+                }
+            }
+            fields.insert(key.clone(), subs);
+        }
+        let mut other = Vec::new();
+        for &branch in &branches {
+            if let Some(sub) = additional(branch) {
+                other.push(self.node(sub, root, seen));
+            }
+        }
+        self.nodes[id] = Node {
+            array_ok,
+            items,
+            fields,
+            other,
+        };
+        id
+    }
+
+    /// The JSON pointer of the first array in `value` that stands where
+    /// the schema takes only an object, if any.
+    fn positional(&self, value: &Value) -> Option<String> {
+        let path = self.find(value, 0)?;
+        Some(pointer(&path))
+    }
+
+    /// The path to the first positional array under `node`, innermost step
+    /// first. Nothing is allocated for a value without one.
+    fn find<'v>(&self, value: &'v Value, node: usize) -> Option<Vec<Step<'v>>> {
+        let node = self.nodes.get(node)?;
+        match value {
+            Value::Array(items) => {
+                if !node.array_ok {
+                    return Some(Vec::new());
+                }
+                items.iter().enumerate().find_map(|(i, item)| {
+                    let mut path = node.items.iter().find_map(|&n| self.find(item, n))?;
+                    path.push(Step::Index(i));
+                    Some(path)
+                })
+            }
+            Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+                let subs = node.fields.get(key.as_str()).unwrap_or(&node.other);
+                let mut path = subs.iter().find_map(|&n| self.find(field, n))?;
+                path.push(Step::Key(key));
+                Some(path)
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A schema's `additionalProperties` when it is a schema (an object), not
+/// a yes or no.
+fn additional(branch: &Value) -> Option<&Value> {
+    branch.get("additionalProperties").filter(|a| a.is_object())
+}
+
+/// `schema` (resolved) and the subschemas it combines, depth first, each
+/// resolved: the branches [`any_branch`] visits, in its order.
+fn collect_branches<'a>(schema: &'a Value, root: &'a Value, out: &mut Vec<&'a Value>) {
+    let schema = resolve(schema, root);
+    if out.len() > 256 || out.iter().any(|b| std::ptr::eq(*b, schema)) {
+        return;
+    }
+    out.push(schema);
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for sub in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            collect_branches(sub, root, out);
+        }
+    }
+}
+
+/// A path gathered innermost step first, as a JSON pointer (`/` for the
+/// whole document).
+fn pointer(path: &[Step<'_>]) -> String {
+    if path.is_empty() {
+        return "/".to_owned();
+    }
     let mut pointer = String::new();
     for step in path.iter().rev() {
         pointer.push('/');
@@ -142,45 +298,13 @@ fn positional(value: &Value, schema: &Value, root: &Value) -> Option<String> {
             Step::Key(k) => pointer.push_str(&k.replace('~', "~0").replace('/', "~1")),
         }
     }
-    Some(pointer)
+    pointer
 }
 
 /// One step of a JSON pointer.
 enum Step<'v> {
     Index(usize),
     Key(&'v str),
-}
-
-/// The path to the first positional array, innermost step first. Nothing
-/// is allocated for a body without one (every batch walks this, issue #17).
-fn find_positional<'v>(value: &'v Value, schema: &Value, root: &Value) -> Option<Vec<Step<'v>>> {
-    let schema = resolve(schema, root);
-    match value {
-        Value::Array(items) => {
-            if !allows_array(schema, root) {
-                return Some(Vec::new());
-            }
-            items.iter().enumerate().find_map(|(i, item)| {
-                let mut path = any_branch(schema, root, &mut |s| {
-                    s.get("items")
-                        .and_then(|items| find_positional(item, items, root))
-                })?;
-                path.push(Step::Index(i));
-                Some(path)
-            })
-        }
-        Value::Object(fields) => fields.iter().find_map(|(key, field)| {
-            let mut path = any_branch(schema, root, &mut |s| {
-                s.get("properties")
-                    .and_then(|p| p.get(key))
-                    .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
-                    .and_then(|sub| find_positional(field, sub, root))
-            })?;
-            path.push(Step::Key(key));
-            Some(path)
-        }),
-        _ => None,
-    }
 }
 
 /// `schema` with its `$ref` (to the document's `$defs`) followed.
@@ -256,8 +380,7 @@ impl<T: DeserializeOwned + schemars::JsonSchema + 'static> FromRequest for JsonB
             // Only a body with an array in it can hold a positional struct.
             if bytes.contains(&b'[') {
                 let value: Value = serde_json::from_slice(&bytes).map_err(parse_error)?;
-                let schema = schema_of::<T>();
-                if let Some(at) = positional(&value, &schema, &schema) {
+                if let Some(at) = shape_of::<T>().positional(&value) {
                     return Err(ApiError::invalid(format!(
                         "invalid JSON body: an array at {at} where an object is expected"
                     ))
@@ -325,8 +448,131 @@ mod tests {
     }
 
     fn find(body: Value) -> Option<String> {
-        let schema = schema_of::<Outer>();
-        positional(&body, &schema, &schema)
+        shape_of::<Outer>().positional(&body)
+    }
+
+    /// The walk over the schema itself, as it was before [`Shape`]: what
+    /// the compiled walk must agree with.
+    fn reference(value: &Value, schema: &Value) -> Option<String> {
+        fn walk<'v>(value: &'v Value, schema: &Value, root: &Value) -> Option<Vec<Step<'v>>> {
+            let schema = resolve(schema, root);
+            match value {
+                Value::Array(items) => {
+                    if !allows_array(schema, root) {
+                        return Some(Vec::new());
+                    }
+                    items.iter().enumerate().find_map(|(i, item)| {
+                        let mut path = any_branch(schema, root, &mut |s| {
+                            s.get("items").and_then(|items| walk(item, items, root))
+                        })?;
+                        path.push(Step::Index(i));
+                        Some(path)
+                    })
+                }
+                Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+                    let mut path = any_branch(schema, root, &mut |s| {
+                        s.get("properties")
+                            .and_then(|p| p.get(key))
+                            .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
+                            .and_then(|sub| walk(field, sub, root))
+                    })?;
+                    path.push(Step::Key(key));
+                    Some(path)
+                }),
+                _ => None,
+            }
+        }
+        walk(value, schema, schema).map(|path| pointer(&path))
+    }
+
+    /// Random JSON built from the keys `schema` names anywhere (so the
+    /// walk goes deep), plus one it does not.
+    fn values(schema: &Value) -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        fn keys_of(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::Object(props)) = m.get("properties") {
+                        out.extend(props.keys().cloned());
+                    }
+                    m.values().for_each(|v| keys_of(v, out));
+                }
+                Value::Array(a) => a.iter().for_each(|v| keys_of(v, out)),
+                _ => {}
+            }
+        }
+        let mut keys = vec!["unknown".to_owned()];
+        keys_of(schema, &mut keys);
+        keys.sort();
+        keys.dedup();
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(Value::from),
+            "[a-z]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 48, 6, move |inner| {
+            let keys = keys.clone();
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((proptest::sample::select(keys), inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn agree<T: schemars::JsonSchema + 'static>(value: &Value) {
+        let schema = schemars::schema_for!(T).to_value();
+        assert_eq!(
+            shape_of::<T>().positional(value),
+            reference(value, &schema),
+            "{value}"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn the_compiled_walk_agrees_with_the_schema_walk_on_test_types(
+            value in values(&schemars::schema_for!(Outer).to_value())
+        ) {
+            agree::<Outer>(&value);
+        }
+
+        #[test]
+        fn the_compiled_walk_agrees_with_the_schema_walk_on_batches(
+            value in values(&schemars::schema_for!(crate::dto::BatchRequest).to_value())
+        ) {
+            agree::<crate::dto::BatchRequest>(&value);
+        }
+
+        #[test]
+        fn the_compiled_walk_agrees_with_the_schema_walk_on_printers(
+            value in values(&schemars::schema_for!(crate::dto::CreatePrinterRequest).to_value())
+        ) {
+            agree::<crate::dto::CreatePrinterRequest>(&value);
+        }
+
+        #[test]
+        fn the_compiled_walk_agrees_with_the_schema_walk_on_saved_labels(
+            value in values(&schemars::schema_for!(crate::saved::SaveLabelRequest).to_value())
+        ) {
+            agree::<crate::saved::SaveLabelRequest>(&value);
+        }
+    }
+
+    #[test]
+    fn a_positional_item_deep_in_a_batch_is_found() {
+        use serde_json::json;
+        let body = json!({"items": [
+            {"content_type": "text", "data": {"text": "a"}},
+            {"content_type": "text", "options": ["x"], "data": {"text": "b"}}
+        ]});
+        let found = shape_of::<crate::dto::BatchRequest>().positional(&body);
+        let schema = schemars::schema_for!(crate::dto::BatchRequest).to_value();
+        assert_eq!(found, reference(&body, &schema));
+        assert_eq!(found.as_deref(), Some("/items/1/options"));
     }
 
     #[test]
