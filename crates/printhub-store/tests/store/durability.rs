@@ -316,3 +316,40 @@ fn rasters_stored_with_zlib_read_back_after_the_codec_changes_to_lz4() {
         .expect("rows");
     assert_eq!(codecs, ["zlib", "lz4"]);
 }
+
+#[test]
+fn rasters_land_on_their_own_jobs_when_inserts_and_replacements_mix() {
+    // The writer learns a new row's seq from the connection's last rowid
+    // and looks it up by id when that did not move (a replacement). On a
+    // fresh store the first batch row and the first job both get rowid 1,
+    // so the first job is looked up too; either way every raster lands on
+    // its own job.
+    let t = TempStore::new();
+    let p = printer(1);
+    let batch = BatchId::from_u128(7);
+    let first = vec![
+        with_raster(batch_job(1, p, batch), 300, 1),
+        with_raster(batch_job(2, p, batch), 400, 2),
+    ];
+    t.store.commit(first.clone()).wait().expect("first");
+    let conn = t.raw();
+    let seqs: Vec<i64> = first.iter().map(|j| seq_of(&conn, j.id)).collect();
+    assert!(seqs[0] < seqs[1], "{seqs:?}");
+
+    let mut replaced = with_raster(first[0].clone(), 500, 3);
+    replaced
+        .apply(JobCommand::Hold, Timestamp::from_millis(50))
+        .expect("hold");
+    let mixed = vec![
+        with_raster(job(3, p), 200, 4),
+        replaced.clone(),
+        with_raster(batch_job(4, p, BatchId::from_u128(8)), 100, 5),
+        with_raster(first[1].clone(), 600, 6),
+    ];
+    t.store.commit(mixed.clone()).wait().expect("mixed");
+    assert_eq!(seq_of(&conn, first[0].id), seqs[0], "replaced in place");
+    assert_eq!(seq_of(&conn, first[1].id), seqs[1], "replaced in place");
+    for j in &mixed {
+        assert_eq!(t.store.load_job(j.id).expect("load").as_ref(), Some(j));
+    }
+}
