@@ -319,11 +319,11 @@ fn rasters_stored_with_zlib_read_back_after_the_codec_changes_to_lz4() {
 
 #[test]
 fn rasters_land_on_their_own_jobs_when_inserts_and_replacements_mix() {
-    // The writer learns a new row's seq from the connection's last rowid
-    // and looks it up by id when that did not move (a replacement). On a
-    // fresh store the first batch row and the first job both get rowid 1,
-    // so the first job is looked up too; either way every raster lands on
-    // its own job.
+    // The writer inserts a job, or, when one of that id is stored, updates
+    // it in place; the raster goes to the seq of the row written (the new
+    // rowid, or the stored job's), never to the last rowid of another
+    // statement (on a fresh store the first batch row and the first job
+    // both have rowid 1).
     let t = TempStore::new();
     let p = printer(1);
     let batch = BatchId::from_u128(7);
