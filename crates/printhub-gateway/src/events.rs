@@ -845,6 +845,96 @@ mod tests {
         assert_eq!(again, data);
     }
 
+    #[actix::test]
+    async fn a_live_event_that_arrives_undescribed_is_described_by_its_stream() {
+        // The feeder describes a burst only while someone listens; a stream
+        // that subscribes between that check and the publish receives the
+        // burst undescribed (the race), and describes it itself, with the
+        // job's view read from the engine.
+        use printhub_actors::{
+            Hub, HubConfig, MemoryStore, MemoryTransport, PrintRequest, PrinterConfig,
+            TransportFactory,
+        };
+        let factory: TransportFactory =
+            std::rc::Rc::new(|_| Ok(Box::new(MemoryTransport::default())));
+        let hub = Hub::start_with(
+            HubConfig::default(),
+            Arc::new(MemoryStore::default()),
+            factory,
+        );
+        hub.add_printer(PrinterConfig {
+            id: None,
+            slug: "pt".into(),
+            name: "Test pt".into(),
+            model: "PT-P750W".into(),
+            media: "tze-12".into(),
+            address: "127.0.0.1:9".into(),
+            enabled: true,
+            snmp: None,
+            snmp_community: None,
+            paused: true,
+            defaults: Default::default(),
+        })
+        .await
+        .expect("printer added");
+        let label =
+            printhub_raster::Label::black(printhub_raster::Bitmap::from_fn(70, 40, |x, _| x == 3));
+        let job = hub
+            .submit("pt", PrintRequest::new(label))
+            .await
+            .expect("queued");
+
+        let log = log(8);
+        let slot = Slot::take(&log.shared, "test".into()).expect("a slot");
+        let (replay, rx) = log.subscribe(None);
+        let event = Event::JobStateChanged(printhub_core::JobStateChanged {
+            job_id: job.id,
+            printer_id: job.spec.printer_id,
+            batch_id: None,
+            from: None,
+            to: printhub_core::JobState::Queued,
+            at: job.created_at,
+        });
+        let id = log.publish(kind_of(&event), Some(event), None);
+        let client = Client {
+            hub: hub.clone(),
+            replay: replay.expect("from now").into(),
+            rx,
+            filter: Filter {
+                printer: None,
+                job: None,
+                batch: None,
+                allowed: None,
+            },
+            heartbeat: tokio::time::interval_at(
+                tokio::time::Instant::now() + Duration::from_secs(600),
+                Duration::from_secs(600),
+            ),
+            pending: VecDeque::new(),
+            done: false,
+            key: None,
+            last_sent: None,
+            _slot: slot,
+        };
+        // An event left undescribed would be skipped and the stream would
+        // wait on: the deadline turns that into a failure.
+        let (frame, client) = tokio::time::timeout(Duration::from_secs(60), next_frame(client))
+            .await
+            .expect("the event is sent, not skipped")
+            .expect("a frame");
+        let frame = String::from_utf8(frame.expect("sent").to_vec()).expect("utf8");
+        assert!(frame.starts_with(&format!("id: {id}\nevent: job.state_changed\n")));
+        let data = frame
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .expect("a data line");
+        let data: Value = serde_json::from_str(data).expect("json");
+        assert_eq!(data["id"], id);
+        assert_eq!(data["to"], "queued");
+        assert_eq!(data["job"]["id"], job.id.to_string());
+        assert_eq!(client.last_sent, Some(id));
+    }
+
     #[test]
     fn the_envelope_carries_type_id_and_time() {
         let log = log(4);
