@@ -849,8 +849,9 @@ mod tests {
     async fn a_live_event_that_arrives_undescribed_is_described_by_its_stream() {
         // The feeder describes a burst only while someone listens; a stream
         // that subscribes between that check and the publish receives the
-        // burst undescribed (the race), and describes it itself, with the
-        // job's view read from the engine.
+        // burst undescribed, and describes it itself, with the job's view
+        // read from the engine. The race is staged here by publishing an
+        // event without a body after the stream subscribed.
         use printhub_actors::{
             Hub, HubConfig, MemoryStore, MemoryTransport, PrintRequest, PrinterConfig,
             TransportFactory,
@@ -918,7 +919,7 @@ mod tests {
         };
         // An event left undescribed would be skipped and the stream would
         // wait on: the deadline turns that into a failure.
-        let (frame, client) = tokio::time::timeout(Duration::from_secs(60), next_frame(client))
+        let (frame, client) = tokio::time::timeout(Duration::from_secs(10), next_frame(client))
             .await
             .expect("the event is sent, not skipped")
             .expect("a frame");

@@ -178,7 +178,15 @@ impl Shape {
         seen.insert(key, id);
         let mut branches = Vec::new();
         collect_branches(schema, root, &mut branches);
-        let array_ok = allows_array(schema, root);
+        // An array may stand here when a branch's `type` says so, or no
+        // branch has a `type` (as `allows_array` reads it).
+        let types: Vec<&Value> = branches.iter().filter_map(|b| b.get("type")).collect();
+        let array_ok = types.is_empty()
+            || types.iter().any(|t| match t {
+                Value::String(t) => t == "array",
+                Value::Array(ts) => ts.iter().any(|t| t == "array"),
+                _ => false,
+            });
         let mut items = Vec::new();
         let mut keys: Vec<&String> = Vec::new();
         for &branch in &branches {
@@ -265,10 +273,12 @@ fn additional(branch: &Value) -> Option<&Value> {
 }
 
 /// `schema` (resolved) and the subschemas it combines, depth first, each
-/// resolved: the branches [`any_branch`] visits, in its order.
+/// resolved: the branches the schema walk visits (depth first), in its order.
 fn collect_branches<'a>(schema: &'a Value, root: &'a Value, out: &mut Vec<&'a Value>) {
     let schema = resolve(schema, root);
-    if out.len() > 256 || out.iter().any(|b| std::ptr::eq(*b, schema)) {
+    // A branch seen already (a cycle, or two paths to one schema) adds
+    // nothing: the walk has no side effects.
+    if out.iter().any(|b| std::ptr::eq(*b, schema)) {
         return;
     }
     out.push(schema);
@@ -320,43 +330,6 @@ fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
         }
     }
     schema
-}
-
-/// The first answer of `f` over `schema` and the subschemas it combines
-/// (`allOf`, `anyOf`, `oneOf`), depth first.
-fn any_branch<'a, R>(
-    schema: &'a Value,
-    root: &'a Value,
-    f: &mut dyn FnMut(&'a Value) -> Option<R>,
-) -> Option<R> {
-    let schema = resolve(schema, root);
-    if let Some(found) = f(schema) {
-        return Some(found);
-    }
-    ["allOf", "anyOf", "oneOf"].iter().find_map(|key| {
-        schema
-            .get(*key)
-            .and_then(Value::as_array)?
-            .iter()
-            .find_map(|sub| any_branch(sub, root, f))
-    })
-}
-
-/// Whether an array may stand where `schema` is: said so by a `type`, or
-/// no branch says what type it takes.
-fn allows_array(schema: &Value, root: &Value) -> bool {
-    let mut typed = false;
-    let array = any_branch(schema, root, &mut |s| {
-        let t = s.get("type")?;
-        typed = true;
-        let array = match t {
-            Value::String(t) => t == "array",
-            Value::Array(ts) => ts.iter().any(|t| t == "array"),
-            _ => false,
-        };
-        array.then_some(())
-    });
-    array.is_some() || !typed
 }
 
 impl<T: DeserializeOwned + schemars::JsonSchema + 'static> FromRequest for JsonBody<T> {
@@ -447,8 +420,58 @@ mod tests {
         map: Option<HashMap<String, Inner>>,
     }
 
+    /// A recursive type (its schema refers to itself) whose two fields
+    /// reach one schema by two paths.
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Tree {
+        name: String,
+        left: Option<Box<Tree>>,
+        right: Option<Box<Tree>>,
+        children: Option<Vec<Tree>>,
+        leaf: Option<Inner>,
+        spare: Option<Inner>,
+    }
+
     fn find(body: Value) -> Option<String> {
         shape_of::<Outer>().positional(&body)
+    }
+
+    /// The first answer of `f` over `schema` and the subschemas it combines
+    /// (`allOf`, `anyOf`, `oneOf`), depth first.
+    fn any_branch<'a, R>(
+        schema: &'a Value,
+        root: &'a Value,
+        f: &mut dyn FnMut(&'a Value) -> Option<R>,
+    ) -> Option<R> {
+        let schema = resolve(schema, root);
+        if let Some(found) = f(schema) {
+            return Some(found);
+        }
+        ["allOf", "anyOf", "oneOf"].iter().find_map(|key| {
+            schema
+                .get(*key)
+                .and_then(Value::as_array)?
+                .iter()
+                .find_map(|sub| any_branch(sub, root, f))
+        })
+    }
+
+    /// Whether an array may stand where `schema` is: said so by a `type`, or
+    /// no branch says what type it takes.
+    fn allows_array(schema: &Value, root: &Value) -> bool {
+        let mut typed = false;
+        let array = any_branch(schema, root, &mut |s| {
+            let t = s.get("type")?;
+            typed = true;
+            let array = match t {
+                Value::String(t) => t == "array",
+                Value::Array(ts) => ts.iter().any(|t| t == "array"),
+                _ => false,
+            };
+            array.then_some(())
+        });
+        array.is_some() || !typed
     }
 
     /// The walk over the schema itself, as it was before [`Shape`]: what
@@ -541,6 +564,13 @@ mod tests {
         }
 
         #[test]
+        fn the_compiled_walk_agrees_with_the_schema_walk_on_a_recursive_type(
+            value in values(&schemars::schema_for!(Tree).to_value())
+        ) {
+            agree::<Tree>(&value);
+        }
+
+        #[test]
         fn the_compiled_walk_agrees_with_the_schema_walk_on_batches(
             value in values(&schemars::schema_for!(crate::dto::BatchRequest).to_value())
         ) {
@@ -560,6 +590,20 @@ mod tests {
         ) {
             agree::<crate::saved::SaveLabelRequest>(&value);
         }
+    }
+
+    #[test]
+    fn a_positional_struct_deep_in_a_recursive_type_is_found() {
+        use serde_json::json;
+        let body = json!({"name": "a", "left": {"name": "b", "children": [
+            {"name": "c"}, {"name": "d", "right": {"name": "e", "leaf": [1, null]}}
+        ]}});
+        assert_eq!(
+            shape_of::<Tree>().positional(&body).as_deref(),
+            Some("/left/children/1/right/leaf")
+        );
+        let fine = json!({"name": "a", "left": {"name": "b", "children": [{"name": "c"}]}});
+        assert_eq!(shape_of::<Tree>().positional(&fine), None);
     }
 
     #[test]

@@ -81,6 +81,35 @@ pub(crate) struct JobRow {
     pub raster: Option<RasterRow>,
 }
 
+impl JobRow {
+    /// The job's columns (not its raster), in the order of the `jobs`
+    /// writes' parameters `?1` to `?20`.
+    pub fn columns(&self) -> [&dyn rusqlite::ToSql; 20] {
+        [
+            &self.id,
+            &self.printer_id,
+            &self.batch_id,
+            &self.state,
+            &self.created_at,
+            &self.started_at,
+            &self.finished_at,
+            &self.state_changed_at,
+            &self.error_code,
+            &self.error_message,
+            &self.error_detail,
+            &self.parent_job_id,
+            &self.retry_count,
+            &self.copies,
+            &self.copies_printed,
+            &self.confirmed,
+            &self.content_type,
+            &self.template,
+            &self.submitted_by,
+            &self.spec,
+        ]
+    }
+}
+
 /// A raster ready for SQL.
 #[derive(Debug)]
 pub(crate) struct RasterRow {
@@ -664,34 +693,11 @@ mod tests {
         let raster = row.raster.as_ref().expect("a raster");
         let sql = "SELECT 7 AS seq, ?1 AS id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
                    ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24";
+        let raster_columns: [&dyn rusqlite::ToSql; 4] =
+            [&raster.codec, &raster.len, &raster.crc32, &raster.data];
         conn.query_row(
             sql,
-            rusqlite::params![
-                row.id,
-                row.printer_id,
-                row.batch_id,
-                row.state,
-                row.created_at,
-                row.started_at,
-                row.finished_at,
-                row.state_changed_at,
-                row.error_code,
-                row.error_message,
-                row.error_detail,
-                row.parent_job_id,
-                row.retry_count,
-                row.copies,
-                row.copies_printed,
-                row.confirmed,
-                row.content_type,
-                row.template,
-                row.submitted_by,
-                row.spec,
-                raster.codec,
-                raster.len,
-                raster.crc32,
-                raster.data,
-            ],
+            rusqlite::params_from_iter(row.columns().into_iter().chain(raster_columns)),
             |r| Ok(decode_job(r)),
         )
         .expect("query")

@@ -154,28 +154,8 @@ pub(crate) fn upsert_jobs(conn: &Connection, rows: &[JobRow]) -> Result<(), Stor
                 last_batch = Some(batch_id);
             }
         }
-        let values = params![
-            row.id,
-            row.printer_id,
-            row.batch_id,
-            row.state,
-            row.created_at,
-            row.started_at,
-            row.finished_at,
-            row.state_changed_at,
-            row.error_code,
-            row.error_message,
-            row.error_detail,
-            row.parent_job_id,
-            row.retry_count,
-            row.copies,
-            row.copies_printed,
-            row.confirmed,
-            row.content_type,
-            row.template,
-            row.submitted_by,
-            row.spec,
-        ];
+        let columns = row.columns();
+        let values = &columns[..];
         // One row changed: inserted, and the connection's last rowid is
         // its `seq`. None: the job is stored; replace it in place.
         let seq: i64 = if insert_job.execute(values)? == 1 {

@@ -17,11 +17,13 @@
 //!   can hand freed pages back to the file system (`PRAGMA incremental_vacuum`).
 //! - `foreign_keys=ON`: rasters and batches are tied to their jobs (below).
 //! - `busy_timeout`: waits for locks instead of failing at once.
-//! - `temp_store=MEMORY` on the writer: the statement journal each upsert
-//!   of a group commit keeps (to undo that one statement) lives in memory,
-//!   not in a temporary file; writing it there was about 8% of the hub's
-//!   CPU under a submit burst (issue #17). Durability is the WAL's and is
-//!   unchanged: a statement journal never outlives its transaction.
+//! - `temp_store=MEMORY` on the writer: statement and savepoint journals
+//!   (to undo one statement or one operation: a job update that may change
+//!   its batch, a batch applied again with a savepoint per operation) live
+//!   in memory, not in a temporary file; writing them there was about 8% of
+//!   the hub's CPU under a submit burst when every job upsert kept one
+//!   (issue #17; job inserts keep none now). Durability is the WAL's and
+//!   is unchanged: such a journal never outlives its transaction.
 //!
 //! Foreign keys, decided: `jobs.printer_id` is **not** a foreign key.
 //! Printers come from configuration as well as from the `printers` table,

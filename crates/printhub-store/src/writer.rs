@@ -25,11 +25,13 @@
 //! snapshots (a long queue cleared) always runs alone, without a savepoint:
 //! every statement inside a savepoint walks that journal again as the
 //! statement ends, so n rows under one savepoint cost O(n²) (35,000 rows
-//! took over 10 s). If SQLite rolls back the
-//! whole transaction (it may after a full disk or an I/O error), every
-//! operation applied so far in it is answered with that error and the
-//! remaining ones go into a fresh transaction. A failed `COMMIT` answers
-//! the whole batch with its error. An operation is acknowledged only after
+//! took over 10 s). If SQLite rolls back the whole transaction itself (it
+//! may after a full disk or an I/O error): in the first pass the batch is
+//! applied again as above; in the second, every operation applied so far
+//! in it is answered with that error and the remaining ones go into a
+//! fresh transaction. A `BEGIN` or `COMMIT` that fails answers the whole
+//! batch with its error. A transaction a failed `ROLLBACK` left open (its
+//! writes never acknowledged) is rolled back before the next `BEGIN`. An operation is acknowledged only after
 //! the `COMMIT` that contains it returned, i.e. after the WAL was synced
 //! (`synchronous=FULL`).
 //!
@@ -378,6 +380,10 @@ impl Writer {
     /// savepoints, and if an operation fails, once more with one for each.
     fn commit_group(&mut self, mut works: Vec<Box<dyn Work>>) {
         if works.len() > 1 {
+            if let Err(e) = self.begin() {
+                self.fail_all(works, &e);
+                return;
+            }
             match self.apply_all(&mut works) {
                 Applied::All => {
                     self.finish_commit(works);
@@ -393,18 +399,26 @@ impl Writer {
         self.commit_with_savepoints(works);
     }
 
-    /// Applies every operation in one transaction, no savepoints; on the
-    /// first failure rolls it all back.
-    fn apply_all(&mut self, works: &mut [Box<dyn Work>]) -> Applied {
-        if self.conn.execute_batch("BEGIN IMMEDIATE").is_err() {
-            // The careful path begins again and answers with the error.
-            return Applied::NotAll;
+    /// `BEGIN IMMEDIATE`, after rolling back a transaction that a failed
+    /// `ROLLBACK` may have left open (nothing in it was acknowledged).
+    fn begin(&self) -> Result<(), StoreError> {
+        self.abandon();
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    /// Rolls back the open transaction, if any.
+    fn abandon(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
+    }
+
+    /// Applies every operation in the open transaction, no savepoints; on
+    /// the first failure rolls it all back.
+    fn apply_all(&mut self, works: &mut [Box<dyn Work>]) -> Applied {
         for work in works.iter_mut() {
             if work.apply(&self.conn).is_err() {
-                if !self.conn.is_autocommit() {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                }
+                self.abandon();
                 return Applied::NotAll;
             }
         }
@@ -427,9 +441,7 @@ impl Writer {
             }
             Err(e) => {
                 let error = StoreError::from(e);
-                if !self.conn.is_autocommit() {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                }
+                self.abandon();
                 self.fail_all(applied, &error);
             }
         }
@@ -441,8 +453,7 @@ impl Writer {
     fn commit_with_savepoints(&mut self, works: Vec<Box<dyn Work>>) {
         let mut pending = works.into_iter();
         while pending.len() > 0 {
-            if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
-                let error = StoreError::from(e);
+            if let Err(error) = self.begin() {
                 self.fail_all(pending.collect(), &error);
                 return;
             }
@@ -513,8 +524,8 @@ impl Writer {
 enum Applied {
     /// Every operation is applied in the open transaction.
     All,
-    /// One failed (or the transaction did not begin): nothing is applied
-    /// and no transaction is open.
+    /// One failed: the transaction is rolled back (or, if that failed, is
+    /// rolled back before the next `BEGIN`).
     NotAll,
 }
 
