@@ -376,10 +376,20 @@ export async function mount(main, ctx) {
     progress.hidden = false;
   }
 
+  // Takes `view` as the followed job's state, unless the page already shows
+  // that job finished and `view` does not: a terminal state is final (a
+  // retry is a new job), and a view read before it (a GET answered after the
+  // job's last event, under load) must not bring the job back to "printing".
+  function adopt(view) {
+    if (!view || !followed || view.id !== followed.id) return;
+    if (TERMINAL.has(followed.state) && !TERMINAL.has(view.state)) return;
+    followed = view;
+  }
+
   async function refetchFollowed() {
     if (!followed || TERMINAL.has(followed.state)) return;
     try {
-      followed = await get(`/api/jobs/${followed.id}`);
+      adopt(await get(`/api/jobs/${followed.id}`));
       const fresh = await get(`/api/printers/${followed.printer_id}`);
       const i = printers.findIndex((x) => x.id === fresh.id);
       if (i >= 0) printers[i] = fresh;
@@ -391,7 +401,8 @@ export async function mount(main, ctx) {
     const { type, data } = e.detail;
     if (!followed) return;
     if (type === 'job.state_changed' && data.job_id === followed.id) {
-      followed = data.job;
+      // The event's own `to` when its view is missing (a job pruned since).
+      adopt(data.job || { ...followed, state: data.to });
       showProgress();
     } else if (type === 'job.progressed' && data.job_id === followed.id) {
       followed.copies_printed = data.copies_printed;
