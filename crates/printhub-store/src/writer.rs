@@ -31,9 +31,9 @@
 //! in it is answered with that error and the remaining ones go into a
 //! fresh transaction. A `BEGIN` or `COMMIT` that fails answers the whole
 //! batch with its error. A transaction a failed `ROLLBACK` left open (its
-//! writes never acknowledged) is rolled back before the next `BEGIN`. An operation is acknowledged only after
-//! the `COMMIT` that contains it returned, i.e. after the WAL was synced
-//! (`synchronous=FULL`).
+//! writes never acknowledged) is rolled back before the next `BEGIN`. An
+//! operation is acknowledged only after the `COMMIT` that contains it
+//! returned, i.e. after the WAL was synced (`synchronous=FULL`).
 //!
 //! Operations are applied in the order they were enqueued (one FIFO
 //! channel, one consumer) and acknowledged in that order.
